@@ -1,0 +1,327 @@
+"""Penalties as priors, and back.
+
+A norm penalty added to a negative log-likelihood is the negative log-density of a prior on the
+weights (DIGEST.md, claims 13-15). Every prior here is written as
+
+.. math::
+
+    -\\log p(w) = \\lambda_1 \\lVert w \\rVert_1 + \\tfrac{\\lambda_2}{2} \\lVert w \\rVert_2^2 + c,
+
+a Laplace prior (``λ₂ = 0``, scale ``b = 1/λ₁``), a Gaussian prior (``λ₁ = 0``, sd ``1/√λ₂``) or the
+elastic-net prior (both). A *convention* fixes how a library's penalty strength ``α`` maps to
+``(λ₁, λ₂)``; σ is the noise sd of a Gaussian likelihood and n the number of rows.
+
+============  =====================================================  ============  ==============
+convention    objective                                              λ₁            λ₂
+============  =====================================================  ============  ==============
+book          NLL + α‖w‖₁ ; NLL + (α/2)‖w‖²                          α             α
+book, EN      NLL + αρ‖w‖₁ + (α(1−ρ)/2)‖w‖²                          αρ            α(1−ρ)
+sklearn       Lasso  (1/2n)‖y−Xw‖² + α‖w‖₁                           nα/σ²         0
+sklearn       Ridge  ‖y−Xw‖² + α‖w‖²                                 0             α/σ²
+sklearn       ElasticNet (1/2n)‖r‖² + αρ‖w‖₁ + (α(1−ρ)/2)‖w‖²        nαρ/σ²        nα(1−ρ)/σ²
+sklearn       LogisticRegression C·Σ logloss + penalty (α = 1/C)     ρ/C           (1−ρ)/C
+============  =====================================================  ============  ==============
+
+In the scikit-learn convention for a Gaussian likelihood the prior precisions scale with 1/σ²: the
+prior is conditional on the noise sd, so the MAP of the weights is the penalised solution whatever σ
+is (``Prior.noise_scaled``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Literal
+
+import jax
+import jax.numpy as jnp
+import numpyro.distributions as dist
+from jax.scipy.special import log_ndtr
+from numpyro.distributions import constraints
+from numpyro.distributions.util import promote_shapes, validate_sample
+
+__all__ = [
+    "CONVENTIONS",
+    "FAMILIES",
+    "PRIOR_KINDS",
+    "ElasticNet",
+    "Prior",
+    "penalty_from_prior",
+    "prior_from_penalty",
+]
+
+PRIOR_KINDS = ("gaussian", "laplace", "elasticnet")
+CONVENTIONS = ("sklearn", "book")
+FAMILIES = ("gaussian", "bernoulli")
+
+PriorKind = Literal["gaussian", "laplace", "elasticnet"]
+Convention = Literal["sklearn", "book"]
+Family = Literal["gaussian", "bernoulli"]
+
+
+class ElasticNet(dist.Distribution):
+    """The elastic-net prior: a proper density proportional to ``exp(-l1|w| - l2 w²/2)``.
+
+    .. math::
+
+        p(w) = \\frac{1}{Z} \\exp\\left(-\\lambda_1 |w| - \\tfrac{\\lambda_2}{2} w^2\\right),\\qquad
+        Z = 2\\sqrt{2\\pi/\\lambda_2}\\; \\exp\\!\\left(\\tfrac{\\lambda_1^2}{2\\lambda_2}\\right)
+            \\Phi\\!\\left(-\\lambda_1/\\sqrt{\\lambda_2}\\right).
+
+    Each half is a normal ``N(-λ₁/λ₂, 1/λ₂)`` truncated to ``w > 0`` (mirrored for ``w < 0``), which is
+    how it is sampled.
+
+    Parameters
+    ----------
+    l1 : array_like, > 0
+        Weight of ``|w|`` in the negative log-density (the Laplace rate).
+    l2 : array_like, > 0
+        Weight of ``w²/2`` in the negative log-density (the Gaussian precision).
+    """
+
+    arg_constraints = {"l1": constraints.positive, "l2": constraints.positive}
+    support = constraints.real
+    reparametrized_params = ["l1", "l2"]
+
+    def __init__(self, l1=1.0, l2=1.0, *, validate_args=None):
+        self.l1, self.l2 = promote_shapes(l1, l2)
+        batch_shape = jax.lax.broadcast_shapes(jnp.shape(l1), jnp.shape(l2))
+        super().__init__(batch_shape=batch_shape, validate_args=validate_args)
+
+    def _log_normaliser(self):
+        sd = jax.lax.rsqrt(self.l2)
+        return (
+            jnp.log(2.0)
+            + 0.5 * jnp.log(2.0 * jnp.pi)
+            + jnp.log(sd)
+            + 0.5 * (self.l1 * sd) ** 2
+            + log_ndtr(-self.l1 * sd)
+        )
+
+    @validate_sample
+    def log_prob(self, value):
+        return -self.l1 * jnp.abs(value) - 0.5 * self.l2 * value**2 - self._log_normaliser()
+
+    def sample(self, key, sample_shape=()):
+        shape = sample_shape + self.batch_shape
+        key_sign, key_abs = jax.random.split(key)
+        sd = jax.lax.rsqrt(self.l2)
+        half = dist.TruncatedNormal(-self.l1 * sd**2, sd, low=0.0).sample(key_abs, sample_shape)
+        sign = jnp.where(jax.random.bernoulli(key_sign, 0.5, shape), 1.0, -1.0)
+        return sign * jnp.broadcast_to(half, shape)
+
+    @property
+    def mean(self):
+        return jnp.zeros(self.batch_shape)
+
+    @property
+    def variance(self):
+        # E[w²] of the half-normal N(μ, s²) truncated at 0, μ = -l1/l2, s² = 1/l2.
+        sd = jax.lax.rsqrt(self.l2)
+        a = self.l1 * sd  # = -μ/s
+        mills = jnp.exp(-0.5 * a**2 - 0.5 * jnp.log(2 * jnp.pi) - log_ndtr(-a))
+        mu = -self.l1 / self.l2
+        return sd**2 + mu**2 + mu * sd * mills
+
+
+@dataclasses.dataclass(frozen=True)
+class Prior:
+    """Independent prior on each weight, ``-log p(w) = l1‖w‖₁ + (l2/2)‖w‖² + const``.
+
+    Parameters
+    ----------
+    kind : {"gaussian", "laplace", "elasticnet"}
+        Which terms are present (static: it decides the distribution family).
+    l1, l2 : float
+        Rate of the Laplace part and precision of the Gaussian part, at unit noise variance when
+        ``noise_scaled`` (these are pytree leaves, so a jitted function can take new values without
+        recompiling).
+    noise_scaled : bool
+        If true the prior is conditional on the noise sd σ of a Gaussian likelihood: the precisions
+        used are ``l1/σ²`` and ``l2/σ²`` (the scikit-learn convention).
+    """
+
+    kind: PriorKind
+    l1: float | jax.Array = 0.0
+    l2: float | jax.Array = 0.0
+    noise_scaled: bool = False
+
+    def rates(self, sigma=1.0):
+        """``(λ₁, λ₂)`` in force for noise sd ``sigma``."""
+        factor = 1.0 / jnp.square(sigma) if self.noise_scaled else 1.0
+        return self.l1 * factor, self.l2 * factor
+
+    def distribution(self, num_features: int, sigma=1.0) -> dist.Distribution:
+        """The prior on a weight vector of shape ``(num_features,)`` given the noise sd."""
+        l1, l2 = self.rates(sigma)
+        shape = (num_features,)
+        if self.kind == "laplace":
+            d = dist.Laplace(0.0, 1.0 / l1)
+        elif self.kind == "gaussian":
+            d = dist.Normal(0.0, jax.lax.rsqrt(jnp.asarray(l2, dtype=float)))
+        else:
+            d = ElasticNet(l1, l2)
+        return d.expand(shape).to_event(1)
+
+    def smooth_part(self) -> Prior | None:
+        """The prior without its ``l1‖w‖₁`` term (``None`` when nothing is left: a flat prior)."""
+        if self.kind == "laplace":
+            return None
+        return Prior("gaussian", 0.0, self.l2, self.noise_scaled)
+
+    @property
+    def laplace_scale(self) -> float:
+        """Scale ``b = 1/λ₁`` of the Laplace part (at unit noise variance if noise-scaled)."""
+        return 1.0 / self.l1 if self.kind != "gaussian" else math.inf
+
+    @property
+    def gaussian_sd(self) -> float:
+        """Standard deviation ``1/√λ₂`` of the Gaussian part (at unit noise variance if noise-scaled)."""
+        return 1.0 / math.sqrt(self.l2) if self.kind != "laplace" else math.inf
+
+
+jax.tree_util.register_dataclass(
+    Prior, data_fields=["l1", "l2"], meta_fields=["kind", "noise_scaled"]
+)
+
+
+def _check_choice(name: str, value, choices) -> None:
+    if value not in choices:
+        raise ValueError(f"unknown {name} {value!r}; expected one of {', '.join(choices)}")
+
+
+def _check_positive(name: str, value) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        try:
+            value = float(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"{name} must be a positive number, got {value!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
+    return float(value)
+
+
+def _check_l1_ratio(l1_ratio) -> float:
+    try:
+        ratio = float(l1_ratio)
+    except (TypeError, ValueError):
+        raise ValueError(f"l1_ratio must be a number in (0, 1), got {l1_ratio!r}") from None
+    if not 0.0 < ratio < 1.0:
+        raise ValueError(
+            f"l1_ratio must lie strictly between 0 and 1 for the elastic-net prior, got {l1_ratio!r} "
+            "(use prior='laplace' for 1 and prior='gaussian' for 0)"
+        )
+    return ratio
+
+
+def prior_from_penalty(
+    kind: PriorKind,
+    alpha: float,
+    *,
+    l1_ratio: float = 0.5,
+    convention: Convention = "sklearn",
+    family: Family = "gaussian",
+    n_samples: int | None = None,
+) -> Prior:
+    """The prior whose MAP is the penalised estimate with strength ``alpha``.
+
+    Parameters
+    ----------
+    kind : {"gaussian", "laplace", "elasticnet"}
+        L2 penalty, L1 penalty, or their mix.
+    alpha : float > 0
+        Penalty strength as the convention defines it (for scikit-learn's LogisticRegression pass
+        ``alpha = 1/C``).
+    l1_ratio : float in (0, 1)
+        Share ρ of the L1 term in the elastic net (ignored otherwise).
+    convention : {"sklearn", "book"}
+        ``"book"``: the objective is NLL + α‖w‖₁, NLL + (α/2)‖w‖², or NLL + αρ‖w‖₁ + (α(1−ρ)/2)‖w‖².
+        ``"sklearn"``: Lasso / Ridge / ElasticNet objectives for ``family="gaussian"`` (the prior is
+        then conditional on the noise sd), LogisticRegression's for ``family="bernoulli"``.
+    family : {"gaussian", "bernoulli"}
+        Likelihood the penalty is added to.
+    n_samples : int
+        Number of rows n; needed by the scikit-learn Lasso and ElasticNet objectives, which divide
+        the squared error by 2n.
+
+    Returns
+    -------
+    Prior
+    """
+    _check_choice("prior", kind, PRIOR_KINDS)
+    _check_choice("convention", convention, CONVENTIONS)
+    _check_choice("family", family, FAMILIES)
+    alpha = _check_positive("alpha", alpha)
+    rho = {"laplace": 1.0, "gaussian": 0.0}.get(kind)
+    if rho is None:
+        rho = _check_l1_ratio(l1_ratio)
+    if convention == "book" or family == "bernoulli":
+        return Prior(kind, alpha * rho, alpha * (1.0 - rho), noise_scaled=False)
+    if kind == "gaussian":  # Ridge: ‖y − Xw‖² + α‖w‖²  →  ‖r‖²/(2σ²) + (α/σ²)/2 ‖w‖²
+        return Prior(kind, 0.0, alpha, noise_scaled=True)
+    if n_samples is None or int(n_samples) < 1:
+        raise ValueError("n_samples is needed for the scikit-learn Lasso/ElasticNet convention")
+    n = int(n_samples)  # (1/2n)‖r‖² + ...  times n/σ²
+    return Prior(kind, n * alpha * rho, n * alpha * (1.0 - rho), noise_scaled=True)
+
+
+def penalty_from_prior(
+    prior: Prior | dist.Distribution,
+    *,
+    convention: Convention = "sklearn",
+    family: Family = "gaussian",
+    n_samples: int | None = None,
+    sigma: float = 1.0,
+) -> dict:
+    """The penalty whose minimiser is the MAP under ``prior``: the inverse of `prior_from_penalty`.
+
+    Parameters
+    ----------
+    prior : Prior or numpyro Laplace / Normal (location 0) / ElasticNet distribution
+        A prior on each weight.
+    convention, family, n_samples
+        As in `prior_from_penalty`.
+    sigma : float
+        Noise sd of the Gaussian likelihood, used by the scikit-learn convention to turn a prior
+        that is not conditional on σ into a penalty.
+
+    Returns
+    -------
+    dict
+        ``{"kind": ..., "alpha": ..., "l1_ratio": ...}`` (for LogisticRegression, ``C = 1/alpha``).
+    """
+    _check_choice("convention", convention, CONVENTIONS)
+    _check_choice("family", family, FAMILIES)
+    if not isinstance(prior, Prior):
+        prior = _prior_of_distribution(prior)
+    l1, l2 = prior.rates(sigma)
+    l1, l2 = float(l1), float(l2)
+    if convention == "sklearn" and family == "gaussian":
+        # undo the 1/σ² that makes these per-unit-noise-variance precisions
+        l1, l2 = l1 * sigma**2, l2 * sigma**2
+        if prior.kind == "gaussian":
+            return {"kind": "gaussian", "alpha": l2, "l1_ratio": 0.0}
+        if n_samples is None:
+            raise ValueError("n_samples is needed for the scikit-learn Lasso/ElasticNet convention")
+        l1, l2 = l1 / n_samples, l2 / n_samples
+    alpha = l1 + l2
+    return {"kind": prior.kind, "alpha": alpha, "l1_ratio": l1 / alpha}
+
+
+def _prior_of_distribution(d: dist.Distribution) -> Prior:
+    while isinstance(d, dist.Independent | dist.ExpandedDistribution):
+        d = d.base_dist
+    if isinstance(d, dist.Laplace):
+        _require_zero_location(d.loc)
+        return Prior("laplace", float(1.0 / jnp.max(d.scale)), 0.0)
+    if isinstance(d, dist.Normal):
+        _require_zero_location(d.loc)
+        return Prior("gaussian", 0.0, float(1.0 / jnp.max(d.scale) ** 2))
+    if isinstance(d, ElasticNet):
+        return Prior("elasticnet", float(jnp.max(d.l1)), float(jnp.max(d.l2)))
+    raise ValueError(f"no norm penalty corresponds to a {type(d).__name__} prior")
+
+
+def _require_zero_location(loc) -> None:
+    if jnp.any(jnp.asarray(loc) != 0):
+        raise ValueError("a norm penalty corresponds to a prior centred at 0")

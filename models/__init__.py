@@ -1,0 +1,17 @@
+"""NumPyro programs for Bayesian regularised regression (installed as ``bayesreg.models``).
+
+Each model is a plain function ``model(X, y=None, *, prior, ...)`` with the sites ``coef`` (shape
+``(n_features,)``), ``intercept`` (unpenalised: a flat prior unless one is given) and, for the linear
+model with unknown noise, ``sigma``; observations sit in the plate ``"obs"`` so the log-likelihood is
+available per observation.
+"""
+
+from bayesreg.models.linear import SufficientStats, linear_regression, linear_regression_stats
+from bayesreg.models.logistic import logistic_regression
+
+__all__ = [
+    "SufficientStats",
+    "linear_regression",
+    "linear_regression_stats",
+    "logistic_regression",
+]

@@ -1,0 +1,42 @@
+"""The sample sites every model shares: the weights and the unpenalised intercept."""
+
+from __future__ import annotations
+
+import jax.numpy as jnp
+import numpyro
+import numpyro.distributions as dist
+from numpyro.distributions import constraints
+
+from bayesreg.priors import Prior
+
+
+def sample_weights(
+    num_features: int,
+    prior: Prior | None,
+    *,
+    sigma=1.0,
+    intercept_prior=None,
+    fit_intercept: bool = True,
+):
+    """Sample ``coef`` from the weight prior (flat when ``prior`` is None) and ``intercept``.
+
+    The intercept gets ``intercept_prior`` or, when that is None, an improper flat prior: it is
+    never penalised.
+    """
+    if prior is None:
+        coef_dist = dist.ImproperUniform(constraints.real, (), event_shape=(num_features,))
+    else:
+        coef_dist = prior.distribution(num_features, sigma)
+    coef = numpyro.sample("coef", coef_dist)
+    if not fit_intercept:
+        return coef, jnp.zeros(())
+    if intercept_prior is None:
+        intercept_prior = dist.ImproperUniform(constraints.real, (), event_shape=())
+    return coef, numpyro.sample("intercept", intercept_prior)
+
+
+def sample_sigma(sigma):
+    """A fixed noise sd (a number) passes through; a distribution makes ``sigma`` a sample site."""
+    if isinstance(sigma, dist.Distribution):
+        return numpyro.sample("sigma", sigma)
+    return sigma
