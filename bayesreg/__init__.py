@@ -6,11 +6,17 @@ leaves out. Importing bayesreg changes no global JAX setting: float64 is switche
 functions that need it (``jax.enable_x64``).
 """
 
+from bayesreg.data import DataError
+from bayesreg.estimators import BayesianLinearRegression, BayesianLogisticRegression
 from bayesreg.inference import MAPResult, map_estimate
 from bayesreg.optim import ProximalNewton
 from bayesreg.priors import ElasticNet, Prior, penalty_from_prior, prior_from_penalty
 
 __all__ = [
+    # estimators
+    "BayesianLinearRegression",
+    "BayesianLogisticRegression",
+    "DataError",
     # priors <-> penalties
     "ElasticNet",
     "Prior",

@@ -19,13 +19,14 @@ import jax.numpy as jnp
 import numpy as np
 import numpyro.distributions as dist
 from jax import lax
+from jax.flatten_util import ravel_pytree
 from numpyro import handlers
 from numpyro.infer import SVI, Trace_ELBO
 from numpyro.infer.autoguide import AutoDelta
 from numpyro.infer.initialization import init_to_feasible
 from sklearn.exceptions import ConvergenceWarning
 
-from bayesreg.optim import ProximalNewton
+from bayesreg.optim import ProximalNewton, kkt_residual
 from bayesreg.priors import Prior
 
 __all__ = ["MAPResult", "map_estimate"]
@@ -86,8 +87,18 @@ def _solve(model, static, args, kwargs, l1, init, tol, *, has_l1, max_steps):
     def params(state):
         return state.optim_state[1].flat_params
 
-    state = step(svi.init(jax.random.PRNGKey(0), *args, **kwargs))
-    scale = jnp.maximum(residual(state), jnp.finfo(residual(state).dtype).tiny)
+    key = jax.random.PRNGKey(0)
+    state = step(svi.init(key, *args, **kwargs))
+    # The residual is judged relative to its value at the cold start (zeros, σ = 1), so that a
+    # warm start at the optimum counts as converged.
+    cold = AutoDelta(model, init_loc_fn=init_to_feasible)
+    cold_svi = SVI(model, cold, optim, Trace_ELBO())
+    cold_params = cold_svi.get_params(cold_svi.init(key, *args, **kwargs))
+    grad = jax.grad(lambda p: Trace_ELBO().loss(key, p, model, cold, *args, **kwargs))(cold_params)
+    flat, flat_grad = ravel_pytree(cold_params)[0], ravel_pytree(grad)[0]
+    flat_l1 = state.optim_state[1].flat_l1
+    scale = jnp.maximum(kkt_residual(flat, flat_grad, flat_l1), residual(state))
+    scale = jnp.maximum(scale, jnp.finfo(scale.dtype).tiny)
 
     def go_on(carry):
         state, previous, k = carry
@@ -194,9 +205,7 @@ def _alternate(model, args, prior, sigma_prior, model_kwargs, init, tol, max_ste
     sigma = jnp.asarray(init.pop("sigma", 1.0), dtype=float)
     total = 0
     for _ in range(100):
-        weights = _fixed_noise(
-            model, args, prior, {**model_kwargs, "sigma": sigma}, init, tol, max_steps
-        )
+        weights = _fixed_noise(model, args, prior, {**model_kwargs, "sigma": sigma}, init, tol, max_steps)
         kwargs, static = _split_static(
             {**model_kwargs, "prior": prior, "sigma": sigma_prior, "given": weights.params}
         )

@@ -134,9 +134,7 @@ class ProximalNewton(_NumPyroOptim):
             flat_l1 = ravel_pytree(weights)[0]
             return _ProxState(flat, flat_l1, jnp.asarray(jnp.inf, flat.dtype), unravel)
 
-        super().__init__(
-            lambda: (init_fn, lambda i, g, s: s, lambda s: s.unravel_fn(s.flat_params))
-        )
+        super().__init__(lambda: (init_fn, lambda i, g, s: s, lambda s: s.unravel_fn(s.flat_params)))
 
     def eval_and_update(self, fn, state, forward_mode_differentiation: bool = False):
         """One proximal Newton step on ``fn`` (the SVI loss); see the module docstring."""

@@ -180,9 +180,7 @@ class Prior:
         return 1.0 / math.sqrt(self.l2) if self.kind != "laplace" else math.inf
 
 
-jax.tree_util.register_dataclass(
-    Prior, data_fields=["l1", "l2"], meta_fields=["kind", "noise_scaled"]
-)
+jax.tree_util.register_dataclass(Prior, data_fields=["l1", "l2"], meta_fields=["kind", "noise_scaled"])
 
 
 def _check_choice(name: str, value, choices) -> None:

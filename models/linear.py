@@ -15,8 +15,8 @@ import jax
 import jax.numpy as jnp
 import numpyro
 import numpyro.distributions as dist
-from bayesreg.models._weights import sample_sigma, sample_weights
 
+from bayesreg.models._weights import sample_sigma, sample_weights
 from bayesreg.priors import Prior
 
 __all__ = ["SufficientStats", "linear_regression", "linear_regression_stats"]

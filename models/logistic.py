@@ -9,18 +9,32 @@ so ``-log p(w, b | y) = Σ logloss_i − log p(w) + const`` (cross-entropy plus 
 
 from __future__ import annotations
 
+import jax
 import numpyro
 import numpyro.distributions as dist
-from bayesreg.models._weights import sample_weights
+from numpyro.distributions.util import validate_sample
 
+from bayesreg.models._weights import sample_weights
 from bayesreg.priors import Prior
 
 __all__ = ["logistic_regression"]
 
 
-def logistic_regression(
-    X, y=None, *, prior: Prior | None, intercept_prior=None, fit_intercept: bool = True
-):
+class _SmoothBernoulliLogits(dist.BernoulliLogits):
+    """``BernoulliLogits`` whose log-density has the right gradient at logit 0.
+
+    numpyro writes the log-density as ``-(log1p(exp(-|x|)) − yx + max(x, 0))``; JAX differentiates
+    ``|x|`` and ``max(x, 0)`` at 0 inconsistently, so the gradient there is ``y`` instead of
+    ``y − ½`` (and a Newton step from all-zero weights goes astray). ``y·x − softplus(x)`` is the
+    same function with a correct derivative everywhere.
+    """
+
+    @validate_sample
+    def log_prob(self, value):
+        return value * self.logits - jax.nn.softplus(self.logits)
+
+
+def logistic_regression(X, y=None, *, prior: Prior | None, intercept_prior=None, fit_intercept: bool = True):
     """Bayesian logistic regression, one likelihood term per observation.
 
     Parameters
@@ -40,4 +54,4 @@ def logistic_regression(
     )
     logits = intercept + X @ coef
     with numpyro.plate("obs", X.shape[0]):
-        numpyro.sample("y", dist.Bernoulli(logits=logits), obs=y)
+        numpyro.sample("y", _SmoothBernoulliLogits(logits), obs=y)

@@ -1,0 +1,134 @@
+"""Input checks: every problem with the data is found here and named (the column, the row, the value).
+
+`read_csv` reads a table for the command line; `check_numeric_columns`, `check_finite` and
+`check_target` validate DataFrames and arrays for the estimators, around scikit-learn's
+``validate_data`` (which records ``n_features_in_`` and ``feature_names_in_``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.utils.multiclass import type_of_target
+
+__all__ = ["DataError", "check_finite", "check_numeric_columns", "check_target", "read_csv"]
+
+
+class DataError(ValueError):
+    """Data the package cannot use; the message says what is wrong and where."""
+
+
+def read_csv(path: str | Path, target: str) -> tuple[pd.DataFrame, pd.Series]:
+    """Read a CSV file into features and a target column.
+
+    Parameters
+    ----------
+    path : str or Path
+        A CSV file with a header row.
+    target : str
+        Name of the target column; every other column is a feature.
+
+    Returns
+    -------
+    X : DataFrame, shape (n_samples, n_features)
+    y : Series, shape (n_samples,)
+
+    Raises
+    ------
+    DataError
+        The file is missing, empty or not CSV, or the target column is absent.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"data file {str(path)!r} does not exist")
+    try:
+        frame = pd.read_csv(path)
+    except pd.errors.EmptyDataError:
+        raise DataError(f"data file {str(path)!r} is empty") from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as error:
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise DataError(f"cannot parse {str(path)!r} as CSV: {reason}") from None
+    if target not in frame.columns:
+        columns = ", ".join(map(str, frame.columns))
+        raise DataError(f"target column {target!r} not found in {str(path)!r}; columns: {columns}")
+    if len(frame) == 0:
+        raise DataError(f"data file {str(path)!r} has a header but no rows")
+    return frame.drop(columns=[target]), frame[target]
+
+
+def check_numeric_columns(frame: pd.DataFrame) -> None:
+    """Raise `DataError` naming the first column of ``frame`` that is not numeric, with an example."""
+    for name, column in frame.items():
+        if not (pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column)):
+            bad = column[pd.to_numeric(column, errors="coerce").isna() & column.notna()]
+            example = f" (row {bad.index[0]}: {bad.iloc[0]!r})" if len(bad) else ""
+            raise DataError(f"column {str(name)!r} is not numeric{example}")
+
+
+def check_finite(X: np.ndarray, names=None) -> None:
+    """Raise `DataError` naming the column and row of the first NaN or infinite value of ``X``.
+
+    Parameters
+    ----------
+    X : ndarray of float, shape (n_samples, n_features)
+    names : sequence of str, optional
+        Column names for the message (column indices otherwise).
+    """
+    bad = ~np.isfinite(X)
+    if bad.any():
+        row, col = np.argwhere(bad)[0]
+        what = "NaN" if np.isnan(X[row, col]) else "inf"
+        name = repr(str(names[col])) if names is not None else str(col)
+        raise DataError(f"column {name} has {what} in row {row} (NaN and inf values are not allowed)")
+
+
+def check_target(y, family: str) -> tuple[np.ndarray, np.ndarray | None]:
+    """Check the target: finite numbers for ``"gaussian"``, exactly two classes for ``"bernoulli"``.
+
+    Parameters
+    ----------
+    y : array-like, shape (n_samples,)
+    family : {"gaussian", "bernoulli"}
+
+    Returns
+    -------
+    y : ndarray of float64, shape (n_samples,)
+        The target, or for ``"bernoulli"`` the 0/1 indicator of the second class.
+    classes : ndarray of shape (2,) or None
+        The two class labels, sorted (``"bernoulli"`` only).
+
+    Raises
+    ------
+    DataError
+        NaN / inf / text in a numeric target, or a target with other than two classes.
+    """
+    y = np.asarray(y)
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y.ravel()
+    if y.ndim != 1:
+        raise DataError(f"target must be 1-d (n_samples,), got shape {y.shape}")
+    if family == "bernoulli":
+        if y.dtype.kind in "fc" and not np.isfinite(y).all():
+            raise DataError("target has NaN or inf values")
+        kind = type_of_target(y)
+        if kind not in ("binary", "multiclass"):
+            raise DataError(f"Unknown label type: {kind}; logistic regression needs two classes")
+        classes, codes = np.unique(y, return_inverse=True)
+        if len(classes) != 2:
+            shown = ", ".join(map(repr, classes[:5].tolist())) + (", ..." if len(classes) > 5 else "")
+            raise DataError(
+                "Only binary classification is supported: logistic regression needs a target with "
+                f"2 classes, found {len(classes)} class{'es' if len(classes) != 1 else ''}: {shown}"
+            )
+        return codes.astype(np.float64), classes
+    try:
+        y = y.astype(np.float64)
+    except (TypeError, ValueError):
+        raise DataError("target is not numeric: it has text values") from None
+    if not np.isfinite(y).all():
+        row = int(np.flatnonzero(~np.isfinite(y))[0])
+        what = "NaN" if np.isnan(y[row]) else "inf"
+        raise DataError(f"target has {what} in row {row} (NaN and inf values are not allowed)")
+    return y, None

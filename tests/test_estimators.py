@@ -1,0 +1,114 @@
+"""The estimators follow scikit-learn's conventions: its own checks, clone, pickle, Pipeline, GridSearchCV."""
+
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.datasets import load_breast_cancer, load_diabetes
+from sklearn.linear_model import Lasso, LogisticRegression
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from bayesreg import BayesianLinearRegression, BayesianLogisticRegression
+
+
+# Every check of scikit-learn's suite applies; none is listed as expected to fail.
+@parametrize_with_checks([BayesianLinearRegression(), BayesianLogisticRegression()])
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
+
+
+@pytest.fixture(scope="module")
+def diabetes():
+    X, y = load_diabetes(return_X_y=True, as_frame=True)
+    return X, y
+
+
+def test_linear_map_is_lasso_with_feature_names(diabetes):
+    X, y = diabetes
+    est = BayesianLinearRegression(prior="laplace", alpha=0.5).fit(X, y)
+    ref = Lasso(alpha=0.5, tol=1e-14, max_iter=100_000).fit(X, y)
+    np.testing.assert_allclose(est.coef_, ref.coef_, rtol=0, atol=1e-6 * max(1, np.abs(ref.coef_).max()))
+    assert np.array_equal(est.coef_ == 0, ref.coef_ == 0)
+    assert list(est.feature_names_in_) == list(X.columns)
+    assert est.n_features_in_ == X.shape[1]
+    assert est.map_.converged
+
+
+def test_clone_pickle_pipeline_gridsearch(diabetes):
+    X, y = diabetes
+    pipe = make_pipeline(StandardScaler(), BayesianLinearRegression(prior="gaussian"))
+    search = GridSearchCV(pipe, {"bayesianlinearregression__alpha": [0.1, 10.0]}, cv=3).fit(X, y)
+    best = search.best_estimator_
+    restored = pickle.loads(pickle.dumps(best))
+    np.testing.assert_array_equal(restored.predict(X), best.predict(X))
+    fresh = clone(best[-1])
+    assert not hasattr(fresh, "coef_")
+    assert fresh.get_params() == best[-1].get_params()
+
+
+def test_logistic_map_is_logistic_regression_with_string_labels():
+    X, y = load_breast_cancer(return_X_y=True)
+    X = StandardScaler().fit_transform(X)[:, :8]
+    labels = np.where(y == 1, "benign", "malignant")
+    est = BayesianLogisticRegression(prior="gaussian", C=0.3).fit(X, labels)
+    ref = LogisticRegression(C=0.3, solver="newton-cholesky", tol=1e-12, max_iter=1000).fit(X, labels)
+    assert list(est.classes_) == list(ref.classes_)
+    np.testing.assert_allclose(est.coef_, ref.coef_[0], atol=1e-6 * max(1, np.abs(ref.coef_).max()))
+    np.testing.assert_allclose(est.intercept_, ref.intercept_[0], atol=1e-6)
+    np.testing.assert_allclose(est.predict_proba(X), ref.predict_proba(X), atol=1e-7)
+    assert np.array_equal(est.predict(X), ref.predict(X))
+
+
+@pytest.mark.parametrize(
+    ("X", "y", "match"),
+    [
+        (
+            pd.DataFrame({"a": [1.0, 2.0, 3.0], "b": ["x", "y", "z"]}),
+            [1.0, 2.0, 3.0],
+            "column 'b' is not numeric",
+        ),
+        (pd.DataFrame({"a": [1.0, np.nan, 3.0]}), [1.0, 2.0, 3.0], "column 'a' has NaN in row 1"),
+        (pd.DataFrame({"a": [1.0, np.inf, 3.0]}), [1.0, 2.0, 3.0], "column 'a' has inf in row 1"),
+        (np.ones((3, 2)), [1.0, np.nan, 2.0], "target has NaN in row 1"),
+        (np.ones((1, 2)), [1.0], "1 sample"),
+    ],
+)
+def test_linear_bad_data_named(X, y, match):
+    with pytest.raises(ValueError, match=match):
+        BayesianLinearRegression().fit(X, y)
+
+
+def test_logistic_needs_binary_target():
+    with pytest.raises(ValueError, match="found 3 classes: 0, 1, 2"):
+        BayesianLogisticRegression().fit(np.arange(12.0).reshape(6, 2), [0, 1, 2, 0, 1, 2])
+
+
+@pytest.mark.parametrize(
+    ("params", "match"),
+    [
+        ({"alpha": 0.0}, "alpha must be a positive"),
+        ({"alpha": -1.0}, "alpha must be a positive"),
+        ({"alpha": float("nan")}, "alpha must be a positive"),
+        ({"alpha": "abc"}, "alpha must be a positive number, got 'abc'"),
+        ({"prior": "cauchy"}, "unknown prior 'cauchy'"),
+        ({"convention": "glmnet"}, "unknown convention 'glmnet'"),
+        ({"method": "vi"}, "unknown method 'vi'"),
+        ({"sigma": -1.0}, "sigma must be a positive"),
+        ({"prior": "elasticnet", "l1_ratio": 1.5}, "l1_ratio must lie strictly between 0 and 1"),
+    ],
+)
+def test_bad_hyperparameters_named(params, match):
+    X, y = np.random.default_rng(0).normal(size=(10, 2)), np.arange(10.0)
+    with pytest.raises(ValueError, match=match):
+        BayesianLinearRegression(**params).fit(X, y)
+
+
+def test_bad_C_named():
+    X, y = np.random.default_rng(0).normal(size=(10, 2)), np.arange(10) % 2
+    with pytest.raises(ValueError, match="C must be a positive finite number, got 0"):
+        BayesianLogisticRegression(C=0).fit(X, y)
