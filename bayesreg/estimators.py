@@ -16,12 +16,15 @@ import numpyro.distributions as dist
 import pandas as pd
 from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from bayesreg.data import check_finite, check_numeric_columns, check_target
+from bayesreg.diagnostics import check_diagnostics
 from bayesreg.inference import map_estimate
-from bayesreg.models import SufficientStats, linear_regression_stats, logistic_regression
+from bayesreg.models import SufficientStats, linear_regression, linear_regression_stats, logistic_regression
 from bayesreg.priors import Prior, prior_from_penalty
+from bayesreg.sampling import sample_posterior
 
 __all__ = ["BayesianLinearRegression", "BayesianLogisticRegression"]
 
@@ -69,11 +72,32 @@ class _BayesianRegression(BaseEstimator):
         check_finite(X, getattr(self, "feature_names_in_", None))
         return X
 
-    def _set_map(self, result) -> None:
+    def _infer(self, model, args, observed, **model_kwargs) -> None:
+        """The MAP, always; with ``method="nuts"`` also the posterior, whose means become ``coef_``."""
+        result = map_estimate(model, *args, **model_kwargs)
         self.map_ = result
         self.coef_ = result.params["coef"]
         self.intercept_ = float(result.params.get("intercept", 0.0))
         self.n_iter_ = result.num_steps
+        if self.method != "nuts":
+            return
+        names = getattr(self, "feature_names_in_", None)
+        self.idata_ = sample_posterior(
+            model,
+            *args,
+            observed=observed,
+            feature_names=list(names) if names is not None else None,
+            num_warmup=self.num_warmup,
+            num_samples=self.num_samples,
+            num_chains=self.num_chains,
+            seed=int(check_random_state(self.random_state).randint(2**31 - 1)),
+            **model_kwargs,
+        )
+        self.diagnostics_ = check_diagnostics(self.idata_)
+        posterior = self.idata_.posterior
+        self.coef_ = posterior["coef"].mean(("chain", "draw")).to_numpy()
+        if "intercept" in posterior:
+            self.intercept_ = float(posterior["intercept"].mean())
 
 
 class BayesianLinearRegression(RegressorMixin, _BayesianRegression):
@@ -191,11 +215,18 @@ class BayesianLinearRegression(RegressorMixin, _BayesianRegression):
         X, y, _ = self._validate(X, y)
         prior, noise = self._weight_prior(X.shape[0]), self._noise(y)
         stats = SufficientStats.from_data(X, y, center=self.fit_intercept)
-        result = map_estimate(
-            linear_regression_stats, stats, prior=prior, sigma=noise, fit_intercept=self.fit_intercept
+        self._infer(
+            linear_regression_stats,
+            (stats,),
+            (linear_regression, X, y),
+            prior=prior,
+            sigma=noise,
+            fit_intercept=self.fit_intercept,
         )
-        self._set_map(result)
-        self.sigma_ = float(result.params.get("sigma", noise))
+        if isinstance(noise, dist.Distribution):
+            source = self.idata_.posterior["sigma"] if self.method == "nuts" else self.map_.params["sigma"]
+            noise = float(np.mean(source))
+        self.sigma_ = noise
         return self
 
     def predict(self, X):
@@ -291,22 +322,34 @@ class BayesianLogisticRegression(ClassifierMixin, _BayesianRegression):
         """
         X, y, classes = self._validate(X, y)
         prior = self._weight_prior()
-        result = map_estimate(logistic_regression, X, y, prior=prior, fit_intercept=self.fit_intercept)
         self.classes_ = classes
-        self._set_map(result)
+        self._infer(logistic_regression, (X, y), None, prior=prior, fit_intercept=self.fit_intercept)
         return self
 
     def decision_function(self, X):
-        """Log-odds of ``classes_[1]``, ``intercept_ + X @ coef_``, shape (n_samples,)."""
-        X = self._features(X)
-        return X @ self.coef_ + self.intercept_
+        """Log-odds of ``classes_[1]`` (of `predict_proba`), shape (n_samples,)."""
+        p = self.predict_proba(X)[:, 1]
+        return np.log(p) - np.log1p(-p)
 
     def predict_proba(self, X):
-        """Class probabilities, shape (n_samples, 2), columns in the order of ``classes_``."""
-        p = expit(self.decision_function(X))
+        """Class probabilities, shape (n_samples, 2), columns in the order of ``classes_``.
+
+        With ``method="map"``, ``sigmoid(intercept_ + X @ coef_)``; with ``method="nuts"``, the
+        posterior predictive probability: that sigmoid averaged over the posterior draws.
+        """
+        X = self._features(X)
+        if getattr(self, "idata_", None) is None:
+            p = expit(X @ self.coef_ + self.intercept_)
+        else:
+            posterior = self.idata_.posterior
+            coef = posterior["coef"].stack(sample=("chain", "draw")).to_numpy()  # (p, S)
+            logits = X @ coef
+            if "intercept" in posterior:
+                logits += posterior["intercept"].stack(sample=("chain", "draw")).to_numpy()
+            p = expit(logits).mean(axis=1)
         return np.column_stack([1.0 - p, p])
 
     def predict(self, X):
         """Most probable label, shape (n_samples,)."""
-        positive = self.decision_function(X) > 0
+        positive = self.predict_proba(X)[:, 1] > 0.5
         return self.classes_[positive.astype(int)]
