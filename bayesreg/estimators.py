@@ -29,6 +29,7 @@ from bayesreg.sampling import sample_posterior
 __all__ = ["BayesianLinearRegression", "BayesianLogisticRegression"]
 
 METHODS = ("map", "nuts")
+PARAMETRISATIONS = ("auto", "direct", "mixture")
 
 
 def _check_positive_int(name: str, value) -> int:
@@ -62,6 +63,11 @@ class _BayesianRegression(BaseEstimator):
             raise ValueError(f"unknown method {self.method!r}; expected one of {', '.join(METHODS)}")
         for name in ("num_warmup", "num_samples", "num_chains"):
             _check_positive_int(name, getattr(self, name))
+        if self.laplace_parametrisation not in PARAMETRISATIONS:
+            raise ValueError(
+                f"unknown laplace_parametrisation {self.laplace_parametrisation!r}; expected one of "
+                + ", ".join(PARAMETRISATIONS)
+            )
         return X, y, classes
 
     def _features(self, X) -> np.ndarray:
@@ -82,9 +88,7 @@ class _BayesianRegression(BaseEstimator):
         if self.method != "nuts":
             return
         names = getattr(self, "feature_names_in_", None)
-        self.idata_ = sample_posterior(
-            model,
-            *args,
+        settings = dict(
             observed=observed,
             feature_names=list(names) if names is not None else None,
             num_warmup=self.num_warmup,
@@ -93,6 +97,18 @@ class _BayesianRegression(BaseEstimator):
             seed=int(check_random_state(self.random_state).randint(2**31 - 1)),
             **model_kwargs,
         )
+        laplace = model_kwargs["prior"].kind == "laplace"
+        choice = self.laplace_parametrisation
+        self.idata_ = sample_posterior(
+            model, *args, laplace_mixture=laplace and choice == "mixture", **settings
+        )
+        if laplace and choice == "auto" and int(self.idata_.sample_stats["diverging"].sum()) > 0:
+            # the kink of the Laplace density at 0 made NUTS diverge: try the scale mixture
+            mixture = sample_posterior(model, *args, laplace_mixture=True, **settings)
+            if int(mixture.sample_stats["diverging"].sum()) < int(
+                self.idata_.sample_stats["diverging"].sum()
+            ):
+                self.idata_ = mixture
         self.diagnostics_ = check_diagnostics(self.idata_)
         posterior = self.idata_.posterior
         self.coef_ = posterior["coef"].mean(("chain", "draw")).to_numpy()
@@ -132,6 +148,10 @@ class BayesianLinearRegression(RegressorMixin, _BayesianRegression):
         Posterior mode, or NUTS samples of the posterior.
     num_warmup, num_samples, num_chains : int
         NUTS settings (``method="nuts"``).
+    laplace_parametrisation : {"auto", "direct", "mixture"}, default="auto"
+        How NUTS samples a Laplace prior: its density directly, or as a non-centred
+        normal–exponential scale mixture (no kink at 0). ``"auto"`` samples directly and, if any
+        transition diverges, again with the mixture, keeping the run with fewer divergences.
     random_state : int or None
         Seed for NUTS.
 
@@ -165,6 +185,7 @@ class BayesianLinearRegression(RegressorMixin, _BayesianRegression):
         num_warmup=1000,
         num_samples=1000,
         num_chains=4,
+        laplace_parametrisation="auto",
         random_state=None,
     ):
         self.prior = prior
@@ -177,6 +198,7 @@ class BayesianLinearRegression(RegressorMixin, _BayesianRegression):
         self.num_warmup = num_warmup
         self.num_samples = num_samples
         self.num_chains = num_chains
+        self.laplace_parametrisation = laplace_parametrisation
         self.random_state = random_state
 
     def _weight_prior(self, n_samples: int) -> Prior:
@@ -256,6 +278,7 @@ class BayesianLogisticRegression(ClassifierMixin, _BayesianRegression):
     fit_intercept : bool, default=True
     method : {"map", "nuts"}, default="map"
     num_warmup, num_samples, num_chains : int
+    laplace_parametrisation : {"auto", "direct", "mixture"}, default="auto"
     random_state : int or None
 
     Attributes
@@ -282,6 +305,7 @@ class BayesianLogisticRegression(ClassifierMixin, _BayesianRegression):
         num_warmup=1000,
         num_samples=1000,
         num_chains=4,
+        laplace_parametrisation="auto",
         random_state=None,
     ):
         self.prior = prior
@@ -292,6 +316,7 @@ class BayesianLogisticRegression(ClassifierMixin, _BayesianRegression):
         self.num_warmup = num_warmup
         self.num_samples = num_samples
         self.num_chains = num_chains
+        self.laplace_parametrisation = laplace_parametrisation
         self.random_state = random_state
 
     def __sklearn_tags__(self):
