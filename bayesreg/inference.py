@@ -88,16 +88,19 @@ def _solve(model, static, args, kwargs, l1, init, tol, *, has_l1, max_steps):
         return state.optim_state[1].flat_params
 
     key = jax.random.PRNGKey(0)
-    state = step(svi.init(key, *args, **kwargs))
-    # The residual is judged relative to its value at the cold start (zeros, σ = 1), so that a
-    # warm start at the optimum counts as converged.
+    state = svi.init(key, *args, **kwargs)
+    # The residual is judged relative to the larger of its values at the cold start (zeros, σ = 1)
+    # and at the given start, so that a warm start at the optimum counts as converged.
     cold = AutoDelta(model, init_loc_fn=init_to_feasible)
     cold_svi = SVI(model, cold, optim, Trace_ELBO())
-    cold_params = cold_svi.get_params(cold_svi.init(key, *args, **kwargs))
-    grad = jax.grad(lambda p: Trace_ELBO().loss(key, p, model, cold, *args, **kwargs))(cold_params)
-    flat, flat_grad = ravel_pytree(cold_params)[0], ravel_pytree(grad)[0]
     flat_l1 = state.optim_state[1].flat_l1
-    scale = jnp.maximum(kkt_residual(flat, flat_grad, flat_l1), residual(state))
+
+    def start_residual(params):
+        grad = jax.grad(lambda p: Trace_ELBO().loss(key, p, model, cold, *args, **kwargs))(params)
+        return kkt_residual(ravel_pytree(params)[0], ravel_pytree(grad)[0], flat_l1)
+
+    cold_params = cold_svi.get_params(cold_svi.init(key, *args, **kwargs))
+    scale = jnp.maximum(start_residual(cold_params), start_residual(svi.get_params(state)))
     scale = jnp.maximum(scale, jnp.finfo(scale.dtype).tiny)
 
     def go_on(carry):
@@ -109,7 +112,8 @@ def _solve(model, static, args, kwargs, l1, init, tol, *, has_l1, max_steps):
         state, _, k = carry
         return step(state), params(state), k + 1
 
-    state, _, k = lax.while_loop(go_on, body, (state, params(state) + 1.0, 1))
+    # the state's residual is that of the point before its last step: inf before the first
+    state, _, k = lax.while_loop(go_on, body, (state, params(state) + 1.0, 0))
     found = svi.get_params(state)
     values = {name[: -len("_auto_loc")]: v for name, v in found.items()}
     return values, k, residual(state) / scale

@@ -49,7 +49,8 @@ register_pytree_node(
 
 def soft_threshold(x, threshold):
     """``sign(x) · max(|x| − threshold, 0)``: the proximal operator of ``threshold·|x|``."""
-    return jnp.sign(x) * jnp.maximum(jnp.abs(x) - threshold, 0.0)
+    shrunk = jnp.abs(x) - threshold
+    return jnp.where(shrunk > 0, jnp.sign(x) * shrunk, 0.0)  # +0.0, never -0.0
 
 
 def kkt_residual(x, grad, l1):
