@@ -1,0 +1,239 @@
+"""bayesreg.path.map_path against scikit-learn's lasso_path / enet_path / Ridge / LogisticRegression.
+
+Criterion (issue 4): at every grid point ``max|Δw| <= 1e-6 · max(1, ‖w‖∞)`` and the same set of exact
+zeros. lasso_path and enet_path fit no intercept, so they run on centred data and the intercept of
+the MAP (fitted, unpenalised) is compared to ``ȳ − x̄ᵀw``. Every reference is certified first: its
+support and signs are turned into the exact KKT solution (a linear solve on the support for least
+squares, Newton's method for the logistic loss), its zeros must lie strictly inside the
+subdifferential (except at ``alpha_max``, where the largest one sits on the edge by definition), and
+scikit-learn must be within 1e-9 (relative) of that solution; so a failure means bayesreg is wrong.
+
+Compilation: the whole grid must reuse one compiled solver (``bayesreg.inference._solve``).
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+from scipy.special import expit
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression, Ridge, enet_path, lasso_path
+
+from bayesreg.inference import _solve
+from bayesreg.path import MAPPath, alpha_grid, alpha_max, map_path
+
+RTOL = 1e-6  # the issue's criterion
+REFERENCE_RTOL = 1e-9  # scikit-learn vs its own KKT certificate
+ZERO_MARGIN = 1e-6  # a reference zero's |gradient| must be below (1 − margin)·λ₁
+
+
+def assert_path_equal(path: MAPPath, coefs, intercepts, label):
+    assert path.coefs.shape == coefs.shape
+    assert np.all(path.converged), f"{label}: not converged at {np.flatnonzero(~path.converged)}"
+    for i, alpha in enumerate(path.alphas):
+        theta = np.append(path.coefs[i], path.intercepts[i])
+        ref = np.append(coefs[i], intercepts[i])
+        scale = max(1.0, np.max(np.abs(ref)))
+        error = np.max(np.abs(theta - ref))
+        assert error <= RTOL * scale, (
+            f"{label} alpha={alpha:.4g}: max|Δ| = {error:.2e} > {RTOL} × {scale:.3g}"
+        )
+        zeros, ref_zeros = np.flatnonzero(path.coefs[i] == 0.0), np.flatnonzero(coefs[i] == 0.0)
+        assert np.array_equal(zeros, ref_zeros), f"{label} alpha={alpha:.4g}: zeros {zeros} vs {ref_zeros}"
+
+
+def certify_least_squares(Xc, yc, coef, l1, l2, at_alpha_max, label):
+    """Exact minimiser of ½‖yc − Xc w‖² + l1‖w‖₁ + (l2/2)‖w‖² on the support and signs of ``coef``."""
+    active, sign = coef != 0, np.sign(coef)
+    XS = Xc[:, active]
+    w = np.zeros_like(coef)
+    w[active] = np.linalg.solve(XS.T @ XS + l2 * np.eye(XS.shape[1]), XS.T @ yc - l1 * sign[active])
+    assert np.array_equal(np.sign(w), sign), f"{label}: reference signs are not optimal"
+    grad = Xc.T @ (Xc @ w - yc) + l2 * w
+    margin = -1e-12 if at_alpha_max else ZERO_MARGIN
+    assert np.all(np.abs(grad[~active]) <= (1 - margin) * l1), f"{label}: reference zeros not optimal"
+    return w
+
+
+def sklearn_linear_path(X, y, alphas, l1_ratio):
+    """lasso_path (l1_ratio=1) / enet_path on centred data, tight tol, each point certified."""
+    Xc, yc = X - X.mean(axis=0), y - y.mean()
+    n = X.shape[0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        if l1_ratio == 1.0:
+            ref_alphas, coefs, _ = lasso_path(
+                Xc, yc, alphas=alphas, tol=1e-12, max_iter=10**6, precompute=False
+            )
+        else:
+            ref_alphas, coefs, _ = enet_path(
+                Xc, yc, l1_ratio=l1_ratio, alphas=alphas, tol=1e-12, max_iter=10**6, precompute=False
+            )
+    np.testing.assert_array_equal(ref_alphas, alphas)  # decreasing: no reordering
+    coefs = coefs.T
+    top = alpha_max(X, y, prior="laplace" if l1_ratio == 1.0 else "elasticnet", l1_ratio=l1_ratio)
+    for i, alpha in enumerate(alphas):
+        label = f"sklearn path l1_ratio={l1_ratio} alpha={alpha:.4g}"
+        exact = certify_least_squares(
+            Xc,
+            yc,
+            coefs[i],
+            n * alpha * l1_ratio,
+            n * alpha * (1 - l1_ratio),
+            alpha >= top * (1 - 1e-12),
+            label,
+        )
+        scale = max(1.0, np.max(np.abs(exact)))
+        assert np.max(np.abs(coefs[i] - exact)) <= REFERENCE_RTOL * scale, f"{label}: not converged"
+    return coefs, y.mean() - coefs @ X.mean(axis=0)
+
+
+# --------------------------------------------------------------------------------------------------
+# linear: lasso, elastic net, ridge
+# --------------------------------------------------------------------------------------------------
+
+
+def test_alpha_grid_is_sklearns(diabetes):
+    X, y = diabetes
+    Xc, yc = X - X.mean(axis=0), y - y.mean()
+    for prior, l1_ratio in (("laplace", 1.0), ("elasticnet", 0.3)):
+        with warnings.catch_warnings():  # only the grid is used: the fits may stop early
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            ref, _, _ = enet_path(Xc, yc, l1_ratio=l1_ratio, alphas=7, eps=1e-3, max_iter=10)
+        ours = alpha_grid(X, y, n_alphas=7, eps=1e-3, prior=prior, l1_ratio=l1_ratio)
+        np.testing.assert_allclose(ours, ref, rtol=1e-13)
+
+
+def test_lasso_path_is_lasso_path_with_one_compilation(diabetes):
+    X, y = diabetes
+    alphas = alpha_grid(X, y, n_alphas=40)
+    before = _solve._cache_size()
+    path = map_path(X, y, alphas)
+    after_first = _solve._cache_size()
+    assert after_first - before <= 1, "one grid, more than one compilation"
+    ref_coefs, ref_intercepts = sklearn_linear_path(X, y, alphas, 1.0)
+    assert_path_equal(path, ref_coefs, ref_intercepts, "lasso")
+    assert np.all(path.coefs[0] == 0.0) and np.all(path.coefs[-1] != 0.0)
+    # another grid on other data of the same shape: nothing new to compile
+    rng = np.random.default_rng(1)
+    map_path(X * rng.uniform(0.5, 2.0, X.shape[1]), y + rng.normal(size=y.shape), alphas[::-1] * 0.7)
+    assert _solve._cache_size() == after_first
+
+
+def test_lasso_path_without_intercept_on_centred_data(diabetes):
+    X, y = diabetes
+    Xc, yc = X - X.mean(axis=0), y - y.mean()
+    alphas = alpha_grid(Xc, yc, n_alphas=15, fit_intercept=False)
+    path = map_path(Xc, yc, alphas, fit_intercept=False)
+    ref_coefs, _ = sklearn_linear_path(Xc, yc, alphas, 1.0)
+    assert_path_equal(path, ref_coefs, np.zeros(len(alphas)), "lasso, no intercept")
+    assert np.all(path.intercepts == 0.0)
+
+
+@pytest.mark.parametrize("l1_ratio", [0.2, 0.8])
+def test_enet_path_is_enet_path(diabetes, l1_ratio):
+    X, y = diabetes
+    alphas = alpha_grid(X, y, n_alphas=20, prior="elasticnet", l1_ratio=l1_ratio)
+    before = _solve._cache_size()
+    path = map_path(X, y, alphas, prior="elasticnet", l1_ratio=l1_ratio)
+    assert _solve._cache_size() - before <= 1
+    ref_coefs, ref_intercepts = sklearn_linear_path(X, y, alphas, l1_ratio)
+    assert_path_equal(path, ref_coefs, ref_intercepts, f"enet l1_ratio={l1_ratio}")
+
+
+def test_ridge_path_is_ridge(diabetes):
+    """L2: scikit-learn has no ridge path function; Ridge (Cholesky, a direct solve) at each α."""
+    X, y = diabetes
+    alphas = np.geomspace(1e2, 1e-4, 12)
+    path = map_path(X, y, alphas, prior="gaussian")
+    refs = [Ridge(alpha=a, solver="cholesky").fit(X, y) for a in alphas]
+    coefs = np.array([r.coef_ for r in refs])
+    intercepts = np.array([r.intercept_ for r in refs])
+    assert_path_equal(path, coefs, intercepts, "ridge")
+    assert np.all(path.coefs != 0.0)
+
+
+# --------------------------------------------------------------------------------------------------
+# logistic
+# --------------------------------------------------------------------------------------------------
+
+
+def certify_logistic(X, y, coef, intercept, l1, label):
+    """Exact minimiser of Σ logloss + l1‖w‖₁ (unpenalised intercept) on the support of ``coef``."""
+    active, sign = coef != 0, np.sign(coef)
+    Z = np.column_stack([np.ones(X.shape[0]), X[:, active]])
+    theta = np.append(intercept, coef[active])
+    linear = np.append(0.0, l1 * sign[active])
+    for _ in range(50):
+        prob = expit(Z @ theta)
+        step = np.linalg.solve((Z * (prob * (1 - prob))[:, None]).T @ Z, Z.T @ (prob - y) + linear)
+        theta -= step
+        if np.max(np.abs(step)) <= 1e-14 * max(1.0, np.max(np.abs(theta))):
+            break
+    else:
+        raise AssertionError(f"{label}: Newton on the support did not converge")
+    w = np.zeros_like(coef)
+    w[active] = theta[1:]
+    assert np.array_equal(np.sign(w), sign), f"{label}: reference signs are not optimal"
+    grad = X.T @ (expit(theta[0] + X @ w) - y)
+    assert np.all(np.abs(grad[~active]) <= (1 - ZERO_MARGIN) * l1), f"{label}: reference zeros not optimal"
+    return w, theta[0]
+
+
+def test_logistic_l1_path_is_logistic_regression(breast_cancer):
+    """family="bernoulli", α = 1/C: LogisticRegression(l1_ratio=1, saga) at each grid point."""
+    X, y = breast_cancer
+    alphas = alpha_grid(X, y, n_alphas=8, eps=1e-2, family="bernoulli")[1:]  # below alpha_max
+    before = _solve._cache_size()
+    path = map_path(X, y, alphas, family="bernoulli")
+    assert _solve._cache_size() - before <= 1
+    coefs, intercepts = [], []
+    for alpha in alphas:
+        est = LogisticRegression(C=1 / alpha, l1_ratio=1.0, solver="saga", tol=1e-14, max_iter=10**6)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", ConvergenceWarning)
+            est.fit(X, y)
+        label = f"LogisticRegression C={1 / alpha:.4g}"
+        w, b = certify_logistic(X, y, est.coef_[0], est.intercept_[0], alpha, label)
+        theta, exact = np.append(est.coef_[0], est.intercept_[0]), np.append(w, b)
+        assert np.max(np.abs(theta - exact)) <= REFERENCE_RTOL * max(1, np.max(np.abs(exact))), label
+        coefs.append(est.coef_[0])
+        intercepts.append(est.intercept_[0])
+    assert_path_equal(path, np.array(coefs), np.array(intercepts), "logistic l1")
+    assert np.sum(path.coefs[0] == 0) > np.sum(path.coefs[-1] == 0)
+
+
+# --------------------------------------------------------------------------------------------------
+# alpha_max, inputs
+# --------------------------------------------------------------------------------------------------
+
+
+def test_alpha_max_is_the_edge_of_sparsity(breast_cancer):
+    """At alpha_max every weight is 0; just below it one is not (logistic, book convention)."""
+    X, y = breast_cancer
+    top = alpha_max(X, y, family="bernoulli", convention="book")
+    path = map_path(X, y, [top * 1.01, top * 0.99], family="bernoulli", convention="book")
+    assert np.all(path.coefs[0] == 0.0)
+    assert np.sum(path.coefs[1] != 0.0) == 1
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"alphas": [0.1, -1.0]}, "alphas"),
+        ({"alphas": []}, "alphas"),
+        ({"alphas": [[0.1]]}, "alphas"),
+        ({"alphas": [0.1], "prior": "horseshoe"}, "prior"),
+        ({"alphas": [0.1], "family": "poisson"}, "family"),
+        ({"alphas": [0.1], "convention": "glmnet"}, "convention"),
+    ],
+)
+def test_bad_arguments_named(diabetes, kwargs, match):
+    X, y = diabetes
+    with pytest.raises(ValueError, match=match):
+        map_path(X, y, **kwargs)
+
+
+def test_alpha_max_of_ridge_is_refused(diabetes):
+    with pytest.raises(ValueError, match="never sets weights exactly to 0"):
+        alpha_max(*diabetes, prior="gaussian")
