@@ -42,7 +42,7 @@ def assert_path_equal(path: MAPPath, coefs, intercepts, label):
         assert np.array_equal(zeros, ref_zeros), f"{label} alpha={alpha:.4g}: zeros {zeros} vs {ref_zeros}"
 
 
-def certify_least_squares(Xc, yc, coef, l1, l2, at_alpha_max, label):
+def certify_least_squares(Xc, yc, coef, l1, l2, label):
     """Exact minimiser of ½‖yc − Xc w‖² + l1‖w‖₁ + (l2/2)‖w‖² on the support and signs of ``coef``."""
     active, sign = coef != 0, np.sign(coef)
     XS = Xc[:, active]
@@ -50,8 +50,7 @@ def certify_least_squares(Xc, yc, coef, l1, l2, at_alpha_max, label):
     w[active] = np.linalg.solve(XS.T @ XS + l2 * np.eye(XS.shape[1]), XS.T @ yc - l1 * sign[active])
     assert np.array_equal(np.sign(w), sign), f"{label}: reference signs are not optimal"
     grad = Xc.T @ (Xc @ w - yc) + l2 * w
-    margin = -1e-12 if at_alpha_max else ZERO_MARGIN
-    assert np.all(np.abs(grad[~active]) <= (1 - margin) * l1), f"{label}: reference zeros not optimal"
+    assert np.all(np.abs(grad[~active]) <= (1 - ZERO_MARGIN) * l1), f"{label}: reference zeros not optimal"
     return w
 
 
@@ -71,18 +70,10 @@ def sklearn_linear_path(X, y, alphas, l1_ratio):
             )
     np.testing.assert_array_equal(ref_alphas, alphas)  # decreasing: no reordering
     coefs = coefs.T
-    top = alpha_max(X, y, prior="laplace" if l1_ratio == 1.0 else "elasticnet", l1_ratio=l1_ratio)
     for i, alpha in enumerate(alphas):
         label = f"sklearn path l1_ratio={l1_ratio} alpha={alpha:.4g}"
-        exact = certify_least_squares(
-            Xc,
-            yc,
-            coefs[i],
-            n * alpha * l1_ratio,
-            n * alpha * (1 - l1_ratio),
-            alpha >= top * (1 - 1e-12),
-            label,
-        )
+        l1, l2 = n * alpha * l1_ratio, n * alpha * (1 - l1_ratio)
+        exact = certify_least_squares(Xc, yc, coefs[i], l1, l2, label)
         scale = max(1.0, np.max(np.abs(exact)))
         assert np.max(np.abs(coefs[i] - exact)) <= REFERENCE_RTOL * scale, f"{label}: not converged"
     return coefs, y.mean() - coefs @ X.mean(axis=0)
@@ -91,6 +82,13 @@ def sklearn_linear_path(X, y, alphas, l1_ratio):
 # --------------------------------------------------------------------------------------------------
 # linear: lasso, elastic net, ridge
 # --------------------------------------------------------------------------------------------------
+
+
+def grid(X, y, n_alphas, **kwargs):
+    """scikit-learn's default grid, its first point moved 1e-5 (relative) above alpha_max."""
+    alphas = alpha_grid(X, y, n_alphas=n_alphas, **kwargs)
+    alphas[0] *= 1 + 1e-5  # > ZERO_MARGIN: all zeros, strictly
+    return alphas
 
 
 def test_alpha_grid_is_sklearns(diabetes):
@@ -106,7 +104,7 @@ def test_alpha_grid_is_sklearns(diabetes):
 
 def test_lasso_path_is_lasso_path_with_one_compilation(diabetes):
     X, y = diabetes
-    alphas = alpha_grid(X, y, n_alphas=40)
+    alphas = grid(X, y, 40)
     before = _solve._cache_size()
     path = map_path(X, y, alphas)
     after_first = _solve._cache_size()
@@ -123,7 +121,7 @@ def test_lasso_path_is_lasso_path_with_one_compilation(diabetes):
 def test_lasso_path_without_intercept_on_centred_data(diabetes):
     X, y = diabetes
     Xc, yc = X - X.mean(axis=0), y - y.mean()
-    alphas = alpha_grid(Xc, yc, n_alphas=15, fit_intercept=False)
+    alphas = grid(Xc, yc, 15, fit_intercept=False)
     path = map_path(Xc, yc, alphas, fit_intercept=False)
     ref_coefs, _ = sklearn_linear_path(Xc, yc, alphas, 1.0)
     assert_path_equal(path, ref_coefs, np.zeros(len(alphas)), "lasso, no intercept")
@@ -133,7 +131,7 @@ def test_lasso_path_without_intercept_on_centred_data(diabetes):
 @pytest.mark.parametrize("l1_ratio", [0.2, 0.8])
 def test_enet_path_is_enet_path(diabetes, l1_ratio):
     X, y = diabetes
-    alphas = alpha_grid(X, y, n_alphas=20, prior="elasticnet", l1_ratio=l1_ratio)
+    alphas = grid(X, y, 20, prior="elasticnet", l1_ratio=l1_ratio)
     before = _solve._cache_size()
     path = map_path(X, y, alphas, prior="elasticnet", l1_ratio=l1_ratio)
     assert _solve._cache_size() - before <= 1
@@ -206,6 +204,14 @@ def test_logistic_l1_path_is_logistic_regression(breast_cancer):
 # --------------------------------------------------------------------------------------------------
 # alpha_max, inputs
 # --------------------------------------------------------------------------------------------------
+
+
+def test_path_at_exactly_alpha_max_is_zero_to_round_off(diabetes):
+    X, y = diabetes
+    top = alpha_max(X, y)
+    path = map_path(X, y, [top, top * (1 - 1e-6)])
+    assert np.max(np.abs(path.coefs[0])) <= 1e-12
+    assert np.sum(path.coefs[1] != 0) == 1 and np.max(np.abs(path.coefs[1])) > 1e-6
 
 
 def test_alpha_max_is_the_edge_of_sparsity(breast_cancer):
