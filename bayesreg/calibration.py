@@ -117,6 +117,13 @@ def _nuts_batch(model, static, keys, X, ys, kwargs, *, num_warmup, num_draws, th
     return jax.vmap(one)(keys, ys)
 
 
+@functools.partial(jax.jit, static_argnames=("model", "static", "num_replicates"))
+def _simulate(model, static, key, X, kwargs, *, num_replicates):
+    """``num_replicates`` draws of every site of ``model(X, None, **kwargs)`` (compiled once per shape)."""
+    predictive = Predictive(functools.partial(model, **dict(static)), num_samples=num_replicates)
+    return predictive(key, X, None, **kwargs)
+
+
 def _scalar_columns(values: dict, names: tuple, batch_ndim: int) -> np.ndarray:
     """Stack the sites' scalar components as the last axis (site order ``names``, C order within)."""
     columns = [np.asarray(values[n]).reshape((*np.shape(values[n])[:batch_ndim], -1)) for n in names]
@@ -195,7 +202,8 @@ def sbc_ranks(
     X = jnp.asarray(X, dtype=float)
     key_sim, key_fit = jax.random.split(jax.random.PRNGKey(seed))
     dynamic, static = _split_static(model_kwargs)
-    truth = Predictive(model, num_samples=num_replicates)(key_sim, X, None, **simulate_kwargs)
+    sim_dynamic, sim_static = _split_static(simulate_kwargs)
+    truth = _simulate(model, sim_static, key_sim, X, sim_dynamic, num_replicates=num_replicates)
     latent = _latent_sites(functools.partial(model, **model_kwargs), (X, truth["y"][0]), {})
     names = tuple(latent)
     missing = [n for n in names if n not in truth]
