@@ -5,17 +5,24 @@ line on stderr with exit code 2, before anything is written. Outputs are written
 temporary file in the output folder, then ``os.replace``); other files in that folder are never
 touched.
 
-No global JAX setting is changed: the library switches float64 on only inside its own functions.
+While a command runs, JAX's persistent compilation cache is switched on in a user cache folder
+(``$XDG_CACHE_HOME/bayesreg/jax``, else ``~/.cache/bayesreg/jax``), so a second run on data of the same
+shape skips most of XLA's compilation; the previous settings are restored when `main` returns, and
+without a usable folder the command runs without the cache. No other global JAX setting is changed:
+the library switches float64 on only inside its own functions.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import os
+import secrets
 import sys
 import tempfile
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +30,11 @@ import numpy as np
 __all__ = ["main"]
 
 PROG = "bayesreg"
+
+# NUTS settings: `bayesreg fit` uses the estimators' defaults, the demo modest ones (so that it stays
+# reasonably fast) with a fixed seed (so that its report is reproducible)
+FIT_NUTS = {"num_warmup": 1000, "num_samples": 1000, "num_chains": 4}
+DEMO_NUTS = {"num_warmup": 500, "num_samples": 500, "num_chains": 4, "seed": 0}
 
 FIT_EPILOG = """\
 penalty strength:
@@ -35,8 +47,18 @@ penalty strength:
         LogisticRegression(C=...); Laplace prior scale C, Gaussian prior sd sqrt(C).
   The intercept is never penalised.
 
+posterior (--method nuts):
+  NUTS samples the same model's posterior (the MAP is computed as well). Diagnostics that cross the
+  usual thresholds (R-hat > 1.01, bulk or tail ESS < 400, any divergence, E-BFMI < 0.3, maximum
+  tree depth reached) are printed as "warning:" lines on stderr, each saying what to try; the
+  exit status stays 0. --seed makes a run repeatable (without it a seed is drawn and printed).
+
 outputs:
-  DIR/coefficients.csv  columns feature,coefficient; one row per feature, then "intercept".
+  DIR/coefficients.csv  columns feature,coefficient (the MAP = the penalised estimate); one row per
+                        feature, then "intercept". With --method nuts also the posterior's mean, sd,
+                        hdi_low, hdi_high (94% highest-density interval), r_hat (rank-normalised) and
+                        ess_bulk.
+  DIR/posterior.nc      with --method nuts: the draws as ArviZ InferenceData (arviz.from_netcdf).
   Other files in DIR are left alone; nothing is written when the input is refused.
 
 exit status: 0 success, 2 bad input or options (one line on stderr), 1 the outputs could not be written.
@@ -69,6 +91,48 @@ def _positive(name: str):
         return value
 
     return parse
+
+
+def _count(name: str, minimum: int = 1):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{name} must be an integer, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{name} must be at least {minimum}, got {text!r}")
+        return value
+
+    return parse
+
+
+def _nuts_options(parser, *, settings: dict, note: str, unset_by_default: bool, seed_help: str) -> None:
+    """--num-warmup, --num-samples, --num-chains, --seed, with the defaults of ``settings``.
+
+    With ``unset_by_default`` the options default to None (so that giving them can be checked) and
+    ``settings`` only fills the help text.
+    """
+    group = parser.add_argument_group(f"NUTS settings ({note})")
+    for option, meaning in [
+        ("num_warmup", "warmup (adaptation) steps per chain"),
+        ("num_samples", "draws kept per chain"),
+        ("num_chains", "chains"),
+    ]:
+        flag = option.replace("_", "-")
+        group.add_argument(
+            f"--{flag}",
+            type=_count(flag),
+            default=None if unset_by_default else settings[option],
+            metavar="N",
+            help=f"{meaning} (default {settings[option]})",
+        )
+    group.add_argument(
+        "--seed",
+        type=_count("seed", minimum=0),
+        default=None if unset_by_default else settings["seed"],
+        metavar="S",
+        help=seed_help,
+    )
 
 
 def _ratio(text: str) -> float:
@@ -135,8 +199,8 @@ def _parser() -> _Parser:
         "--method",
         choices=("map", "nuts"),
         default="map",
-        help="map: posterior mode = penalised estimate (default); nuts: posterior samples, "
-        "if the estimator supports it",
+        help="map: posterior mode = penalised estimate (default); nuts: also posterior samples "
+        "(NUTS), summarised in coefficients.csv and saved to DIR/posterior.nc",
     )
     fit.add_argument(
         "--sigma",
@@ -146,15 +210,30 @@ def _parser() -> _Parser:
         help="noise sd of the gaussian likelihood (default: estimated, its MAP)",
     )
     fit.add_argument("--out", required=True, metavar="DIR", help="output folder (created if needed)")
+    _nuts_options(
+        fit,
+        settings=FIT_NUTS,
+        note="--method nuts only",
+        unset_by_default=True,
+        seed_help="random seed of the sampler (default: drawn at random, and printed)",
+    )
 
     demo = commands.add_parser(
         "demo",
-        help="L1/L2 MAP on the diabetes data against scikit-learn; writes an HTML report",
+        help="L1/L2 MAP and the Laplace posterior on the diabetes data; writes an HTML report",
         description="Fit the MAP under a Laplace and a Gaussian prior to scikit-learn's diabetes "
-        "data, compare with scikit-learn's Lasso and Ridge, and write DIR/report.html "
-        "(self-contained) and DIR/coefficients.csv.",
+        "data and compare it with scikit-learn's Lasso and Ridge; sample the Laplace posterior with "
+        "NUTS and set it against the MAP (exact zeros, intervals, predictive coverage on held-out "
+        "rows). Writes DIR/report.html (self-contained), DIR/coefficients.csv and DIR/posterior.nc.",
     )
     demo.add_argument("--out", required=True, metavar="DIR", help="output folder (created if needed)")
+    _nuts_options(
+        demo,
+        settings=DEMO_NUTS,
+        note="the Laplace posterior",
+        unset_by_default=False,
+        seed_help=f"random seed of the sampler (default {DEMO_NUTS['seed']})",
+    )
     return parser
 
 
@@ -181,15 +260,21 @@ def _umask() -> int:
     return mask
 
 
-def _write_all(folder: Path, files: dict[str, bytes]) -> list[Path]:
-    """Write ``files`` (name -> content) into ``folder`` atomically: all temporary files first."""
+Content = bytes | Callable[[Path], None]
+
+
+def _write_all(folder: Path, files: dict[str, Content]) -> list[Path]:
+    """Write ``files`` into ``folder`` atomically: all temporary files first, then ``os.replace``.
+
+    A file's content is bytes, or a function that writes the file at the path it is given.
+    """
     try:
         return _stage_and_replace(folder, files)
     except OSError as error:
         raise _WriteError(f"cannot write the outputs to {str(folder)!r}: {_one_line(error)}") from None
 
 
-def _stage_and_replace(folder: Path, files: dict[str, bytes]) -> list[Path]:
+def _stage_and_replace(folder: Path, files: dict[str, Content]) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     staged: list[tuple[str, Path]] = []
     try:
@@ -197,6 +282,15 @@ def _stage_and_replace(folder: Path, files: dict[str, bytes]) -> list[Path]:
             handle, temp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".tmp")
             staged.append((name, Path(temp)))
             os.chmod(temp, 0o666 & ~_umask())  # mkstemp makes it private; give it a normal file's mode
+            if callable(content):
+                os.close(handle)
+                content(Path(temp))
+                handle = os.open(temp, os.O_RDONLY)
+                try:
+                    os.fsync(handle)
+                finally:
+                    os.close(handle)
+                continue
             with os.fdopen(handle, "wb") as stream:
                 stream.write(content)
                 stream.flush()
@@ -216,21 +310,26 @@ def _stage_and_replace(folder: Path, files: dict[str, bytes]) -> list[Path]:
 # fit
 
 
+HDI_PROB = 0.94  # of the hdi_low, hdi_high columns
+POSTERIOR_COLUMNS = ["mean", "sd", "hdi_low", "hdi_high", "r_hat", "ess_bulk"]
+
+
 def _estimator(args):
     from bayesreg.estimators import BayesianLinearRegression, BayesianLogisticRegression
 
     l1_ratio = 0.5 if args.l1_ratio is None else args.l1_ratio
-    if args.family == "bernoulli":
-        return BayesianLogisticRegression(
-            prior=args.prior, C=1.0 / args.alpha, l1_ratio=l1_ratio, method=args.method
+    settings = {"l1_ratio": l1_ratio, "method": args.method}
+    if args.method == "nuts":
+        settings.update(
+            num_warmup=args.num_warmup,
+            num_samples=args.num_samples,
+            num_chains=args.num_chains,
+            random_state=args.seed,
         )
+    if args.family == "bernoulli":
+        return BayesianLogisticRegression(prior=args.prior, C=1.0 / args.alpha, **settings)
     return BayesianLinearRegression(
-        prior=args.prior,
-        alpha=args.alpha,
-        l1_ratio=l1_ratio,
-        convention=args.convention,
-        sigma=args.sigma,
-        method=args.method,
+        prior=args.prior, alpha=args.alpha, convention=args.convention, sigma=args.sigma, **settings
     )
 
 
@@ -241,12 +340,17 @@ def _check_options(args) -> None:
         raise _UsageError(
             "--sigma applies to --family gaussian only (a bernoulli likelihood has no noise sd)"
         )
-    if args.method == "nuts" and not NUTS_OUTPUTS_READY:
-        raise _UsageError(
-            "--method nuts: the command line does not write posterior outputs yet "
-            "(posterior.nc and the summary columns are issue 3's); use --method map, or "
-            "method='nuts' of the estimators from Python"
-        )
+    if args.method != "nuts":
+        for option in ("num_warmup", "num_samples", "num_chains", "seed"):
+            if getattr(args, option) is not None:
+                flag = "--" + option.replace("_", "-")
+                raise _UsageError(f"{flag} applies to --method nuts only")
+        return
+    for option, default in FIT_NUTS.items():
+        if getattr(args, option) is None:
+            setattr(args, option, default)
+    if args.seed is None:
+        args.seed = secrets.randbelow(2**31 - 1)
 
 
 def _prior_description(args, estimator, n_samples: int) -> str:
@@ -277,46 +381,95 @@ def _prior_description(args, estimator, n_samples: int) -> str:
     ratio = f", l1_ratio = {l1_ratio:g}" if args.prior == "elasticnet" else ""
     noise = ""
     if args.family == "gaussian":
-        noise = f"; noise sd sigma = {sigma:.6g} ({'given' if args.sigma is not None else 'MAP'})"
+        source = "given" if args.sigma is not None else "MAP" if args.method == "map" else "posterior mean"
+        noise = f"; noise sd sigma = {sigma:.6g} ({source})"
     return f"{args.prior} prior, {penalty}{ratio}: weights ~ {shape}{noise}"
 
 
-def _coefficient_table(names, coef, intercept) -> tuple[str, bytes]:
-    """The printed table and the CSV content."""
+def _text_table(header: list[str], rows: list[list[str]]) -> str:
+    """Columns padded to their widest entry: the first left-aligned, the others right-aligned."""
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+
+    def line(cells):
+        return "  ".join(
+            f"{c:<{w}}" if i == 0 else f"{c:>{w}}" for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        ).rstrip()
+
+    return "\n".join([line(header), line(["-" * w for w in widths]), *map(line, rows)])
+
+
+def _coefficient_table(names, coef, intercept, posterior=None) -> tuple[str, bytes]:
+    """The printed table and the CSV content; ``posterior`` adds the `POSTERIOR_COLUMNS`."""
     import io
 
     import pandas as pd
 
     labels = [*map(str, names), "intercept"]
     values = [*(float(c) + 0.0 for c in coef), float(intercept) + 0.0]  # + 0.0: no "-0" in the CSV
-    width = max(len("feature"), *map(len, labels))
 
     def shown(v, is_weight):
         return "0 (exact)" if is_weight and v == 0 else f"{v:.6g}"
 
-    texts = [shown(v, i < len(labels) - 1) for i, v in enumerate(values)]
-    cwidth = max(len("coefficient"), *map(len, texts))
-    lines = [f"{'feature':<{width}}  {'coefficient':>{cwidth}}", f"{'-' * width}  {'-' * cwidth}"]
-    lines += [f"{label:<{width}}  {text:>{cwidth}}" for label, text in zip(labels, texts, strict=True)]
     frame = pd.DataFrame({"feature": labels, "coefficient": values})
+    map_texts = [shown(v, i < len(labels) - 1) for i, v in enumerate(values)]
+    if posterior is None:
+        rows = [[label, text] for label, text in zip(labels, map_texts, strict=True)]
+        printed = _text_table(["feature", "coefficient"], rows)
+    else:
+        summary = posterior.loc[labels, POSTERIOR_COLUMNS]
+        for column in POSTERIOR_COLUMNS:
+            frame[column] = summary[column].to_numpy(float) + 0.0
+        rows = [
+            [
+                label,
+                text,
+                f"{s.mean:.4g}",
+                f"{s.sd:.3g}",
+                f"[{s.hdi_low:.4g}, {s.hdi_high:.4g}]",
+                f"{s.r_hat:.3f}",
+                f"{s.ess_bulk:.0f}",
+            ]
+            for label, text, s in zip(labels, map_texts, summary.itertuples(), strict=True)
+        ]
+        header = ["feature", "MAP", "mean", "sd", f"{HDI_PROB:.0%} HDI", "r_hat", "ess_bulk"]
+        printed = _text_table(header, rows)
     buffer = io.StringIO()
     frame.to_csv(buffer, index=False, float_format="%.17g")
-    return "\n".join(lines), buffer.getvalue().encode()
+    return printed, buffer.getvalue().encode()
 
 
-# --method nuts. The estimators sample (issue 3), but what the command line writes for a posterior
-# is issue 3's to decide (DIR/posterior.nc, the columns mean, sd, hdi_low, hdi_high, r_hat, ess_bulk
-# in coefficients.csv, diagnostics warnings). Until `_nuts_outputs` writes them, `--method nuts` is
-# refused before any work, rather than reporting a MAP as if it were a posterior.
-NUTS_OUTPUTS_READY = False
+def _posterior_summary(idata, map_coef):
+    """Per coefficient and the intercept: the `POSTERIOR_COLUMNS`, and the MAP-vs-posterior table.
 
-
-def _nuts_outputs(estimator, args) -> dict[str, bytes]:
-    """The files ``--method nuts`` adds, name -> content, from ``estimator.idata_`` (issue 3).
-
-    When this is written, set ``NUTS_OUTPUTS_READY = True``; `_fit` passes the fitted estimator.
+    Returns
+    -------
+    summary : DataFrame, index = feature names then "intercept" (when sampled)
+    table : DataFrame
+        `bayesreg.compare.compare_map_posterior` of the weights.
     """
-    raise NotImplementedError("--method nuts: the command line does not write posterior outputs yet")
+    import arviz as az
+
+    from bayesreg.compare import compare_map_posterior
+
+    table = compare_map_posterior(idata, map_coef, hdi_prob=HDI_PROB)
+    summary = table[["mean", "sd", "hdi_low", "hdi_high"]].copy()
+    names = [v for v in ("coef", "intercept") if v in idata.posterior]
+    rhat = az.rhat(idata, var_names=names)
+    ess = az.ess(idata, var_names=names, method="bulk")
+    summary["r_hat"] = rhat["coef"].to_numpy()
+    summary["ess_bulk"] = ess["coef"].to_numpy()
+    if "intercept" in idata.posterior:
+        draws = idata.posterior["intercept"].to_numpy().ravel()
+        low, high = az.hdi(idata, var_names=["intercept"], hdi_prob=HDI_PROB)["intercept"].to_numpy()
+        summary.loc["intercept"] = [
+            draws.mean(),
+            draws.std(ddof=1),
+            low,
+            high,
+            float(rhat["intercept"]),
+            float(ess["intercept"]),
+        ]
+    return summary, table
 
 
 def _map_coefficients(estimator) -> tuple[np.ndarray, float]:
@@ -327,9 +480,42 @@ def _map_coefficients(estimator) -> tuple[np.ndarray, float]:
     return np.asarray(result.params["coef"], dtype=float), float(result.params.get("intercept", 0.0))
 
 
-def _fit(args) -> int:
+@contextlib.contextmanager
+def _warnings_as_lines(command: str):
+    """Print each warning raised inside as one line on stderr (no Python warning output)."""
     from sklearn.exceptions import ConvergenceWarning
 
+    from bayesreg.diagnostics import PosteriorWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        warnings.simplefilter("always", PosteriorWarning)
+        try:
+            yield
+        finally:
+            for message in dict.fromkeys(_one_line(w.message) for w in caught):
+                print(f"{PROG} {command}: warning: {message}", file=sys.stderr)
+
+
+def _diagnostics_line(report) -> str:
+    return (
+        f"max R-hat {report.max_rhat:.3f}, min ESS bulk {report.min_ess_bulk:.0f} / tail "
+        f"{report.min_ess_tail:.0f}, {report.divergences} divergences, min E-BFMI {report.min_ebfmi:.2f}, "
+        f"{report.tree_depth_saturation:.1%} of draws at the maximum tree depth"
+    )
+
+
+def _sparsity_line(counts: dict, hdi_prob: float) -> str:
+    p = counts["n_features"]
+    return (
+        f"MAP: {counts['map_zeros']} of {p} coefficients exactly 0; posterior mean: "
+        f"{counts['posterior_mean_zeros']} exactly 0; {counts['hdi_contains_zero']} of {p} "
+        f"{hdi_prob:.0%} HDIs contain 0"
+    )
+
+
+def _fit(args) -> int:
+    from bayesreg.compare import sparsity_summary
     from bayesreg.data import read_csv
 
     _check_options(args)
@@ -340,32 +526,43 @@ def _fit(args) -> int:
             "a feature column is named 'intercept', the name of the intercept's row in "
             "coefficients.csv; rename it"
         )
+    nuts = args.method == "nuts"
     estimator = _estimator(args)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", ConvergenceWarning)
+    with _warnings_as_lines("fit"):
         estimator.fit(X, y)
-    files: dict[str, bytes] = {}
-    if args.method == "nuts":
-        files.update(_nuts_outputs(estimator, args))
-    coef, intercept = _map_coefficients(estimator)
-    table, csv = _coefficient_table(X.columns, coef, intercept)
-    files["coefficients.csv"] = csv
-    description = _prior_description(args, estimator, X.shape[0])
+        coef, intercept = _map_coefficients(estimator)
+        files: dict[str, Content] = {}
+        summary = table = None
+        if nuts:
+            idata = estimator.idata_
+            summary, table = _posterior_summary(idata, coef)
+            files["posterior.nc"] = lambda path: idata.to_netcdf(str(path))
+        printed, csv = _coefficient_table(X.columns, coef, intercept, summary)
+        files["coefficients.csv"] = csv
+        description = _prior_description(args, estimator, X.shape[0])
+        written = _write_all(out, files)
 
-    for warning in caught:
-        print(f"{PROG} fit: warning: {_one_line(warning.message)}", file=sys.stderr)
-    written = _write_all(out, files)
     zeros = int((coef == 0).sum())
     fit_line = f"MAP of {X.shape[0]} rows, {X.shape[1]} features, target {args.target!r}"
-    if hasattr(estimator, "map_"):
-        state = "converged" if estimator.map_.converged else "NOT converged"
-        fit_line += f"; {state} in {estimator.map_.num_steps} proximal Newton steps"
+    state = "converged" if estimator.map_.converged else "NOT converged"
+    fit_line += f"; {state} in {estimator.map_.num_steps} proximal Newton steps"
     print(description)
     print(fit_line)
+    if nuts:
+        mixture = "coef_std" in estimator.idata_.posterior
+        how = " (Laplace prior as a normal-exponential scale mixture)" if mixture else ""
+        print(
+            f"NUTS posterior: {args.num_chains} chains x ({args.num_warmup} warmup + {args.num_samples} "
+            f"draws), seed {args.seed}{how}"
+        )
+        print(f"diagnostics: {_diagnostics_line(estimator.diagnostics_)}")
     print()
-    print(table)
+    print(printed)
     print()
-    print(f"{zeros} of {X.shape[1]} coefficients are exactly 0")
+    if nuts:
+        print(_sparsity_line(sparsity_summary(table), HDI_PROB))
+    else:
+        print(f"{zeros} of {X.shape[1]} coefficients are exactly 0")
     print("wrote " + ", ".join(str(p) for p in written))
     return 0
 
@@ -378,16 +575,24 @@ def _demo(args) -> int:
     from bayesreg import report
 
     out = _check_out(args.out)
-    result = report.run_demo()
-    page = report.demo_report(result)
-    written = _write_all(
-        out,
-        {
-            "report.html": page.encode(),
-            "coefficients.csv": result.coefficients.to_csv(float_format="%.17g").encode(),
-        },
-    )
-    r = result
+    with _warnings_as_lines("demo"):
+        result = report.run_demo(
+            num_warmup=args.num_warmup,
+            num_samples=args.num_samples,
+            num_chains=args.num_chains,
+            seed=args.seed,
+        )
+        page = report.demo_report(result)
+        idata = result.posterior.idata
+        written = _write_all(
+            out,
+            {
+                "report.html": page.encode(),
+                "coefficients.csv": result.coefficients.to_csv(float_format="%.17g").encode(),
+                "posterior.nc": lambda path: idata.to_netcdf(str(path)),
+            },
+        )
+    r, p = result, result.posterior
     print(f"diabetes data, {r.n_samples} rows: bayesreg MAP against scikit-learn")
     print(
         f"  L1 (Laplace prior) vs Lasso(alpha={r.lasso_alpha:g}): max |dcoef| = {r.max_delta_l1:.1e}, "
@@ -396,6 +601,17 @@ def _demo(args) -> int:
     print(
         f"  L2 (Gaussian prior) vs Ridge(alpha={r.ridge_alpha:g}): max |dcoef| = {r.max_delta_l2:.1e}, "
         f"identical zero sets: {'yes' if r.same_zeros_l2 else 'NO'}"
+    )
+    s = p.settings
+    print(
+        f"Laplace posterior (NUTS, {s['num_chains']} chains x ({s['num_warmup']} warmup + "
+        f"{s['num_samples']} draws), seed {s['seed']}):"
+    )
+    print(f"  {report.sparsity_sentence(p.table)}")
+    print(f"  diagnostics: {_diagnostics_line(p.diagnostics)}")
+    print(
+        f"  held-out coverage: {p.coverage:.1%} of {len(p.y_test)} held-out targets inside their "
+        f"{p.coverage_prob:.0%} posterior predictive intervals (nominal {p.coverage_prob:.0%})"
     )
     print("wrote " + ", ".join(str(p) for p in written))
     return 0
@@ -407,6 +623,56 @@ def _demo(args) -> int:
 
 def _one_line(message) -> str:
     return " ".join(str(message).split())
+
+
+def _cache_folder() -> Path | None:
+    """``$XDG_CACHE_HOME/bayesreg/jax`` (an absolute XDG_CACHE_HOME only), else ``~/.cache/bayesreg/jax``.
+
+    None when neither gives an absolute path: the cache never lands in the working directory.
+    """
+    base = os.environ.get("XDG_CACHE_HOME", "")
+    if not os.path.isabs(base):
+        try:
+            base = str(Path.home() / ".cache")
+        except RuntimeError:  # no home directory
+            return None
+    folder = Path(base) / PROG / "jax"
+    return folder if folder.is_absolute() else None
+
+
+@contextlib.contextmanager
+def _compilation_cache():
+    """JAX's persistent compilation cache in `_cache_folder` while the block runs.
+
+    Every compiled computation is cached (``jax_persistent_cache_min_compile_time_secs = 0``), so a
+    second run on data of the same shape loads the samplers instead of compiling them. The previous
+    settings come back afterwards. A cache folder chosen by the user (``JAX_COMPILATION_CACHE_DIR``)
+    is left as it is; when the folder cannot be created or written, the block runs without a cache.
+    """
+    import jax
+    from jax.experimental.compilation_cache import compilation_cache
+
+    folder = _cache_folder()
+    if jax.config.jax_compilation_cache_dir is not None or folder is None:
+        yield
+        return
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        usable = os.access(folder, os.W_OK | os.X_OK)
+    except OSError:
+        usable = False
+    if not usable:
+        yield
+        return
+    previous = jax.config.jax_persistent_cache_min_compile_time_secs
+    jax.config.update("jax_compilation_cache_dir", str(folder))
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+    try:
+        yield
+    finally:
+        jax.config.update("jax_compilation_cache_dir", None)
+        jax.config.update("jax_persistent_cache_min_compile_time_secs", previous)
+        compilation_cache.reset_cache()  # forget the folder: later compilations are not cached
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -422,7 +688,10 @@ def main(argv: list[str] | None = None) -> int:
     int
         0 on success, 2 for bad input or options, 1 when the outputs could not be written.
     """
-    from bayesreg.data import DataError
+    with warnings.catch_warnings():
+        # ArviZ announces its coming 1.0 refactor once a day at import; not the user's concern here
+        warnings.filterwarnings("ignore", message=r"\s*ArviZ is undergoing", category=FutureWarning)
+        from bayesreg.data import DataError
 
     try:
         args = _parser().parse_args(argv)
@@ -433,7 +702,8 @@ def main(argv: list[str] | None = None) -> int:
         return done.code if isinstance(done.code, int) else 0
     command = {"fit": _fit, "demo": _demo}[args.command]
     try:
-        return command(args)
+        with _compilation_cache():
+            return command(args)
     except _UsageError as error:
         message = str(error)
     except (DataError, ValueError, NotImplementedError, OSError) as error:

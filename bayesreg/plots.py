@@ -1,8 +1,13 @@
-"""Pictures of what a penalty (a prior) does to the coefficients.
+"""Pictures of what a penalty (a prior) does to the coefficients, and of what the MAP leaves out.
 
-Every function draws on ``ax`` when one is given (the current Axes of pyplot otherwise) and returns
-the Axes. Only this module (and `bayesreg.report`, through it) imports matplotlib, and it never
-changes the backend: `bayesreg.report` draws on ``matplotlib.figure.Figure`` objects directly.
+Single-panel functions draw on ``ax`` when one is given (the current Axes of pyplot otherwise) and
+return the Axes; the per-coefficient ones (`plot_posterior_vs_map`, `plot_prior_vs_posterior`) draw
+one panel per coefficient on ``axes`` (a new pyplot figure otherwise) and return the array of Axes
+used. Only this module (and `bayesreg.report`, through it) imports matplotlib, and it never changes
+the backend: `bayesreg.report` draws on ``matplotlib.figure.Figure`` objects directly.
+
+Artists that carry a number are tagged with a ``gid`` (``"map"``, ``"mean"``, ``"hdi"``,
+``"prior"``, ``"posterior"``, ``"observed"`` ...), so what a figure shows can be read back from it.
 """
 
 from __future__ import annotations
@@ -12,9 +17,15 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 __all__ = [
+    # the MAP (penalised estimate)
     "plot_coefficients",
     "plot_penalty_geometry",
     "plot_sparsity",
+    # the posterior against the MAP
+    "plot_forest_map",
+    "plot_posterior_vs_map",
+    "plot_ppc",
+    "plot_prior_vs_posterior",
 ]
 
 # colours of the two estimates compared (colour-blind safe pair) and of exact zeros
@@ -254,3 +265,430 @@ def plot_penalty_geometry(X, y, alpha, *, kind: str = "laplace", sigma: float = 
 
 def _pair(w) -> str:
     return "(" + ", ".join("0" if v == 0 else f"{v:.3f}" for v in w) + ")"
+
+
+# ---------------------------------------------------------------------------------------------------
+# the posterior against the MAP
+
+_MAP, _MEAN, _PRIOR = "#d62728", "0.15", _THEIRS
+
+
+def _coef_draws(idata, features=None) -> tuple[np.ndarray, list[str]]:
+    """Posterior draws of ``coef`` stacked over chains, shape (n_draws, k), and their feature names."""
+    coef = idata.posterior["coef"]
+    names = [str(n) for n in coef.coords["feature"].to_numpy()]
+    draws = coef.to_numpy().reshape(-1, len(names))
+    if features is None:
+        return draws, names
+    index = []
+    for name in features:
+        if str(name) not in names:
+            raise ValueError(f"unknown feature {name!r}; the posterior has {', '.join(names)}")
+        index.append(names.index(str(name)))
+    return draws[:, index], [names[i] for i in index]
+
+
+def _map_vector(map_coef, idata, features) -> np.ndarray:
+    """The MAP aligned with ``features`` (all posterior features when None)."""
+    map_coef = _vector("map_coef", map_coef)
+    all_names = [str(n) for n in idata.posterior["coef"].coords["feature"].to_numpy()]
+    if map_coef.size != len(all_names):
+        raise ValueError(f"map_coef has {map_coef.size} entries, the posterior coef {len(all_names)}")
+    if features is None:
+        return map_coef
+    return np.array([map_coef[all_names.index(str(n))] for n in features])
+
+
+def _panels(axes, k: int, ncols: int, panel_size=(2.5, 2.1)) -> np.ndarray:
+    """``k`` Axes: the first ``k`` of ``axes``, or a new pyplot figure of ``ncols`` columns."""
+    if axes is None:
+        import matplotlib.pyplot as plt
+
+        ncols = max(1, min(ncols, k))
+        nrows = -(-k // ncols)
+        _, grid = plt.subplots(
+            nrows,
+            ncols,
+            figsize=(panel_size[0] * ncols, panel_size[1] * nrows),
+            layout="constrained",
+            squeeze=False,
+        )
+        grid = grid.ravel()
+        for extra in grid[k:]:
+            extra.set_visible(False)
+        return grid[:k]
+    grid = np.ravel(np.asarray(axes, dtype=object))
+    if grid.size < k:
+        raise ValueError(f"axes has {grid.size} Axes for {k} coefficients")
+    return grid[:k]
+
+
+def _density(draws: np.ndarray, grid: np.ndarray) -> np.ndarray:
+    """Gaussian kernel density estimate of 1-d ``draws`` on ``grid`` (Scott's bandwidth)."""
+    from scipy.stats import gaussian_kde
+
+    if np.ptp(draws) == 0:
+        return np.zeros_like(grid)
+    return gaussian_kde(draws)(grid)
+
+
+def _span(*values, pad: float = 0.08) -> tuple[float, float]:
+    values = np.concatenate([np.ravel(v) for v in values])
+    low, high = float(values.min()), float(values.max())
+    width = max(high - low, 1e-12)
+    return low - pad * width, high + pad * width
+
+
+def plot_posterior_vs_map(
+    idata,
+    map_coef,
+    *,
+    features: Sequence[str] | None = None,
+    hdi_prob: float = 0.94,
+    ncols: int = 5,
+    axes=None,
+):
+    """Posterior density of each coefficient with the MAP (the penalised estimate) marked.
+
+    One panel per coefficient: a kernel density estimate of the posterior draws, its
+    ``hdi_prob`` HDI shaded, the posterior mean (dashed) and the MAP (solid red line; gid
+    ``"map"``, its x-data is the MAP). The panel title names the feature and says when the MAP is
+    exactly 0; the text gives ``P(coef > 0)``. Under a Laplace prior this shows what the lasso's
+    exact zeros hide: a posterior with mass on both sides of 0.
+
+    Parameters
+    ----------
+    idata : arviz.InferenceData
+        Posterior with ``coef`` of dims (chain, draw, feature).
+    map_coef : array_like, shape (n_features,)
+        The MAP of all the posterior's features, in their order.
+    features : sequence of str, optional
+        Features to show (all by default), in this order.
+    hdi_prob : float
+        Mass of the shaded highest-density interval.
+    ncols : int
+        Columns of the figure made when ``axes`` is None.
+    axes : array_like of matplotlib Axes, optional
+        At least as many Axes as features shown (a new pyplot figure otherwise).
+
+    Returns
+    -------
+    ndarray of matplotlib.axes.Axes, shape (n_shown,)
+    """
+    import arviz as az
+
+    draws, names = _coef_draws(idata, features)
+    map_coef = _map_vector(map_coef, idata, features)
+    panels = _panels(axes, len(names), ncols)
+    for j, (ax, name) in enumerate(zip(panels, names, strict=True)):
+        x = draws[:, j]
+        low, high = (float(v) for v in az.hdi(x, hdi_prob=hdi_prob))
+        grid = np.linspace(*_span(x, [map_coef[j], 0.0]), 300)
+        density = _density(x, grid)
+        ax.plot(grid, density, color=_OURS, linewidth=1.6, label="posterior", gid="posterior")
+        inside = (grid >= low) & (grid <= high)
+        ax.fill_between(
+            grid, density, where=inside, color=_OURS, alpha=0.2, linewidth=0, label=f"{hdi_prob:.0%} HDI"
+        )
+        ax.axvline(0.0, color="0.6", linewidth=0.7)
+        ax.axvline(float(x.mean()), color=_MEAN, linestyle="--", linewidth=1.1, label="mean", gid="mean")
+        ax.axvline(map_coef[j], color=_MAP, linewidth=1.8, label="MAP", gid="map")
+        is_zero = map_coef[j] == 0
+        ax.set_title(f"{name}: MAP exactly 0" if is_zero else name, fontsize=9)
+        ax.text(
+            0.02,
+            0.96,
+            f"P(>0) = {(x > 0).mean():.2f}",
+            transform=ax.transAxes,
+            va="top",
+            fontsize=7,
+            color="0.3",
+        )
+        ax.set_yticks([])
+        ax.tick_params(axis="x", labelsize=7)
+        ax.set_ylim(bottom=0.0)
+        if j == 0:
+            ax.legend(loc="upper right", fontsize=6, framealpha=0.85)
+    return panels
+
+
+def _prior_sigma(prior, idata, sigma) -> tuple[float, str]:
+    """The noise sd at which a noise-scaled prior is drawn, and how it was chosen."""
+    if not prior.noise_scaled:
+        return 1.0, ""
+    if sigma is not None:
+        return float(sigma), f"σ = {float(sigma):.4g} (given)"
+    posterior = idata.posterior
+    if "sigma" in posterior:
+        value = float(np.median(posterior["sigma"].to_numpy()))
+        return value, f"σ = {value:.4g}, its posterior median"
+    if "sigma" in posterior.attrs:
+        value = float(posterior.attrs["sigma"])
+        return value, f"σ = {value:.4g} (fixed)"
+    raise ValueError("the prior is scaled by the noise sd σ, which the posterior lacks: pass sigma")
+
+
+def _prior_name(prior, sigma: float) -> str:
+    l1, l2 = (float(v) for v in prior.rates(sigma))
+    if prior.kind == "laplace":
+        return f"Laplace(0, {1.0 / l1:.3g})"
+    if prior.kind == "gaussian":
+        return f"Normal(0, {1.0 / np.sqrt(l2):.3g})"
+    return f"elastic net (λ₁ = {l1:.3g}, λ₂ = {l2:.3g})"
+
+
+def plot_prior_vs_posterior(
+    idata,
+    prior,
+    sigma: float | None = None,
+    *,
+    features: Sequence[str] | None = None,
+    ncols: int = 5,
+    axes=None,
+):
+    """Prior density against posterior density, one panel per coefficient.
+
+    The prior density is ``exp(prior.distribution(1, σ).log_prob(w))`` (dashed; gid ``"prior"``),
+    the posterior a kernel density estimate of the draws (gid ``"posterior"``). A prior scaled by
+    the noise sd (``prior.noise_scaled``, the scikit-learn convention) is drawn at one σ: the given
+    ``sigma``, or else the posterior median of ``sigma`` (the fixed σ of ``posterior.attrs`` when σ
+    was not sampled), and its legend says which. With σ unknown the prior actually averages over
+    σ; the curve is the prior conditional on that σ.
+
+    Parameters
+    ----------
+    idata : arviz.InferenceData
+        Posterior with ``coef`` of dims (chain, draw, feature).
+    prior : bayesreg.priors.Prior
+        The prior on each weight that the posterior was sampled under.
+    sigma : float, optional
+        Noise sd for a noise-scaled prior (see above); ignored otherwise.
+    features : sequence of str, optional
+        Features to show (all by default), in this order.
+    ncols : int
+        Columns of the figure made when ``axes`` is None.
+    axes : array_like of matplotlib Axes, optional
+        At least as many Axes as features shown (a new pyplot figure otherwise).
+
+    Returns
+    -------
+    ndarray of matplotlib.axes.Axes, shape (n_shown,)
+    """
+    import jax
+
+    draws, names = _coef_draws(idata, features)
+    sd, how = _prior_sigma(prior, idata, sigma)
+    label = f"prior {_prior_name(prior, sd)}" + (f"\nat {how}" if how else "")
+    panels = _panels(axes, len(names), ncols)
+    with jax.enable_x64(True):
+        one = prior.distribution(1, sd)
+        for j, (ax, name) in enumerate(zip(panels, names, strict=True)):
+            x = draws[:, j]
+            grid = np.linspace(*_span(x, [0.0]), 300)
+            density = np.exp(np.asarray(one.log_prob(grid[:, None]), dtype=float))
+            posterior = _density(x, grid)
+            ax.plot(grid, posterior, color=_OURS, linewidth=1.6, label="posterior", gid="posterior")
+            ax.fill_between(grid, posterior, color=_OURS, alpha=0.15, linewidth=0)
+            ax.plot(grid, density, color=_PRIOR, linestyle="--", linewidth=1.6, label=label, gid="prior")
+            ax.axvline(0.0, color="0.6", linewidth=0.7)
+            ax.set_title(name, fontsize=9)
+            ax.set_yticks([])
+            ax.tick_params(axis="x", labelsize=7)
+            ax.set_ylim(bottom=0.0)
+            if j == 0:
+                ax.legend(loc="upper right", fontsize=6, framealpha=0.85)
+    return panels
+
+
+def plot_forest_map(data, map_coef=None, *, hdi_prob: float = 0.94, ax=None):
+    """Forest plot: each coefficient's posterior HDI and mean against its MAP.
+
+    One row per coefficient (first on top): the HDI as a line (a LineCollection with gid
+    ``"hdi"``), the posterior mean as a dot (gid ``"mean"``) and the MAP as a red diamond (gid
+    ``"map"``; exact zeros are annotated). A vertical line marks 0, so intervals that contain 0 —
+    and MAP zeros whose interval does not — are seen at a glance.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame or arviz.InferenceData
+        The table of `bayesreg.compare.compare_map_posterior` (columns ``map``, ``mean``,
+        ``hdi_low``, ``hdi_high``; index the feature names), or a posterior with ``coef``, in which
+        case ``map_coef`` is required and the table is computed with ``hdi_prob``.
+    map_coef : array_like, shape (n_features,), optional
+        The MAP, when ``data`` is an InferenceData.
+    hdi_prob : float
+        HDI mass when the table is computed here (a given table keeps its own).
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    import pandas as pd
+
+    if isinstance(data, pd.DataFrame):
+        if map_coef is not None:
+            raise ValueError("map_coef is taken from the table's 'map' column; do not pass it as well")
+        table = data
+    else:
+        if map_coef is None:
+            raise ValueError("map_coef is required when data is an InferenceData")
+        from bayesreg.compare import compare_map_posterior
+
+        table = compare_map_posterior(data, map_coef, hdi_prob=hdi_prob)
+    missing = {"map", "mean", "hdi_low", "hdi_high"} - set(table.columns)
+    if missing:
+        raise ValueError(f"the table lacks the columns {', '.join(sorted(missing))}")
+    prob = table.attrs.get("hdi_prob", hdi_prob)
+    ax = _axes(ax)
+    pos = np.arange(len(table))
+    ax.axvline(0.0, color="0.5", linewidth=0.8)
+    ax.hlines(
+        pos,
+        table["hdi_low"].to_numpy(float),
+        table["hdi_high"].to_numpy(float),
+        color=_OURS,
+        linewidth=2.5,
+        label=f"{prob:.0%} HDI",
+        gid="hdi",
+    )
+    ax.plot(table["mean"].to_numpy(float), pos, "o", color=_MEAN, ms=5, label="posterior mean", gid="mean")
+    map_values = table["map"].to_numpy(float)
+    ax.plot(map_values, pos, "D", color=_MAP, ms=6, mfc="none", mew=1.6, label="MAP (penalised)", gid="map")
+    for i in np.flatnonzero(map_values == 0):
+        ax.annotate(
+            "MAP exactly 0",
+            (0.0, pos[i]),
+            xytext=(0, 6),
+            textcoords="offset points",
+            ha="center",
+            fontsize=7,
+            color=_MAP,
+        )
+    ax.set_yticks(pos, [str(n) for n in table.index])
+    ax.set_ylim(len(table) - 0.5, -0.7)  # first coefficient on top, room for the annotations
+    ax.set_xlabel("coefficient")
+    ax.grid(axis="x", alpha=0.3)
+    ax.legend(loc="best", fontsize=8)
+    return ax
+
+
+def _predictive(idata, X, y, seed: int) -> tuple[np.ndarray, np.ndarray, str]:
+    """Predictive draws (n_draws, n), the targets (n,), and where both come from."""
+    if X is None:
+        if "posterior_predictive" not in idata.groups():
+            raise ValueError(
+                "idata has no posterior_predictive group: pass X and y (linear model) to draw one"
+            )
+        predicted = idata.posterior_predictive["y"].to_numpy()
+        predicted = predicted.reshape(-1, predicted.shape[-1])
+        observed = idata.observed_data["y"].to_numpy() if y is None else _vector("y", y)
+        return predicted, observed, "posterior predictive"
+    if y is None:
+        raise ValueError("y (the targets of X) is required with X")
+    X, observed = np.asarray(X, dtype=float), _vector("y", y)
+    if X.ndim != 2 or X.shape[0] != observed.size:
+        raise ValueError(f"X must have shape ({observed.size}, n_features), got {X.shape}")
+    # the draws of bayesreg.compare.predictive_coverage: same seed, same numbers
+    posterior = idata.posterior
+    coef, _ = _coef_draws(idata)
+    mean = coef @ X.T
+    if "intercept" in posterior:
+        mean += posterior["intercept"].to_numpy().reshape(-1)[:, None]
+    if "sigma" in posterior:
+        sigma = posterior["sigma"].to_numpy().reshape(-1)[:, None]
+    else:
+        sigma = posterior.attrs["sigma"]
+    predicted = mean + sigma * np.random.default_rng(seed).standard_normal(mean.shape)
+    return predicted, observed, "posterior predictive at X"
+
+
+def plot_ppc(
+    idata,
+    *,
+    X=None,
+    y=None,
+    kind: str = "density",
+    prob: float = 0.9,
+    num_draws: int = 100,
+    seed: int = 0,
+    ax=None,
+):
+    """Posterior predictive check: observed targets against the posterior predictive.
+
+    ``kind="density"``: the density of the observed ``y`` (thick black line, gid ``"observed"``)
+    over the densities of ``num_draws`` replicated data sets (thin lines, gid ``"replicate"``).
+    ``kind="intervals"``: per observation (sorted by predictive median) the central ``prob``
+    predictive interval (a LineCollection with gid ``"interval"``) and the observed value, red when
+    outside; the legend states the share covered, which for ``X``, ``y`` given equals
+    `bayesreg.compare.predictive_coverage` with the same ``prob`` and ``seed``.
+
+    Parameters
+    ----------
+    idata : arviz.InferenceData
+        Posterior; with ``X`` None it needs a ``posterior_predictive`` group (and ``observed_data``
+        unless ``y`` is given).
+    X : array_like, shape (n_samples, n_features), optional
+        Rows to predict (e.g. held-out) for a linear model: ``y* = intercept + X coef + σε`` is
+        drawn once per posterior draw.
+    y : array_like, shape (n_samples,), optional
+        The observed targets of those rows (required with ``X``).
+    kind : {"density", "intervals"}
+    prob : float
+        Central interval probability (``kind="intervals"``).
+    num_draws : int
+        Replicated data sets drawn (``kind="density"``), evenly spaced over the draws.
+    seed : int
+        Seed of the predictive noise when ``X`` is given.
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    if kind not in ("density", "intervals"):
+        raise ValueError(f"unknown kind {kind!r}; expected 'density' or 'intervals'")
+    predicted, observed, source = _predictive(idata, X, y, seed)
+    ax = _axes(ax)
+    if kind == "density":
+        rows = np.unique(np.linspace(0, predicted.shape[0] - 1, num_draws).round().astype(int))
+        grid = np.linspace(*_span(observed, predicted[rows], pad=0.02), 300)
+        for i, row in enumerate(rows):
+            ax.plot(
+                grid,
+                _density(predicted[row], grid),
+                color=_OURS,
+                alpha=0.15,
+                linewidth=0.8,
+                label=f"{source} ({len(rows)} replicates)" if i == 0 else None,
+                gid="replicate",
+            )
+        ax.plot(
+            grid, _density(observed, grid), color="black", linewidth=2.0, label="observed y", gid="observed"
+        )
+        ax.set_xlabel("y")
+        ax.set_ylabel("density")
+        ax.set_ylim(bottom=0.0)
+    else:
+        low, high = np.quantile(predicted, [(1 - prob) / 2, (1 + prob) / 2], axis=0)
+        median = np.median(predicted, axis=0)
+        order = np.argsort(median, kind="stable")
+        pos = np.arange(observed.size)
+        inside = (observed >= low) & (observed <= high)
+        ax.vlines(pos, low[order], high[order], color=_OURS, alpha=0.45, linewidth=2.0, gid="interval")
+        ax.plot(pos, median[order], "_", color=_OURS, ms=5, label=f"{source}: median, {prob:.0%} interval")
+        ok, out = inside[order], ~inside[order]
+        ax.plot(
+            pos[ok], observed[order][ok], ".", color="black", ms=5, label="observed, inside", gid="observed"
+        )
+        ax.plot(
+            pos[out], observed[order][out], ".", color=_MAP, ms=7, label="observed, outside", gid="outside"
+        )
+        ax.set_title(
+            f"{inside.mean():.1%} of {observed.size} observations inside their {prob:.0%} interval",
+            fontsize=9,
+        )
+        ax.set_xlabel("observation (sorted by predictive median)")
+        ax.set_ylabel("y")
+    ax.legend(loc="best", fontsize=8)
+    return ax

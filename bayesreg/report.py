@@ -3,8 +3,9 @@
 A report is a list of `Section` objects (a title and an HTML fragment) that `render` turns into one
 HTML page with no external files, scripts or fonts. `demo_sections` builds the sections of
 ``bayesreg demo``: the MAP under a Laplace / Gaussian prior against scikit-learn's Lasso / Ridge on
-the diabetes data, which coefficients are exactly zero, and the seeds' L1/L2 geometry. Later parts
-(the posterior) add sections to the same list.
+the diabetes data, which coefficients are exactly zero, and the seeds' L1/L2 geometry; then the NUTS
+posterior under the same Laplace prior against its MAP (diagnostics, the comparison table, exact
+zeros against intervals, prior against posterior, predictive coverage on held-out rows).
 
 Figures are drawn on ``matplotlib.figure.Figure`` objects (never through pyplot), so building a
 report does not touch the user's matplotlib backend.
@@ -30,10 +31,12 @@ __all__ = [
     "table_html",
     # the demo
     "DemoResult",
+    "PosteriorDemo",
     "demo_report",
     "demo_sections",
     "geometry_example",
     "run_demo",
+    "sparsity_sentence",
 ]
 
 
@@ -136,8 +139,72 @@ def _figure(width: float, height: float):
     return Figure(figsize=(width, height), layout="constrained")
 
 
+def _panel_figure(k: int, ncols: int = 5):
+    """A figure with ``k`` panels in rows of ``ncols`` (its ``axes`` are the panels, in order)."""
+    nrows = -(-k // ncols)
+    fig = _figure(2.6 * ncols, 2.5 * nrows)
+    grid = fig.subplots(nrows, ncols, squeeze=False).ravel()
+    for extra in grid[k:]:
+        fig.delaxes(extra)
+    return fig
+
+
 # ---------------------------------------------------------------------------------------------------
 # the demo: diabetes, L1 and L2 MAP against scikit-learn
+
+
+class PosteriorDemo(NamedTuple):
+    """The Laplace posterior of ``bayesreg demo`` (NUTS), set against its MAP.
+
+    Attributes
+    ----------
+    idata : arviz.InferenceData
+        The posterior on all rows (written to ``posterior.nc``).
+    table : DataFrame, shape (n_features, 10)
+        `bayesreg.compare.compare_map_posterior` of ``idata`` and the MAP (94% HDI).
+    sparsity : dict
+        `bayesreg.compare.sparsity_summary` of ``table``.
+    diagnostics : DiagnosticsReport
+        ``estimator.diagnostics_`` of the fit on all rows.
+    prior : bayesreg.priors.Prior
+        The Laplace prior (noise-scaled: scikit-learn's Lasso convention).
+    alpha : float
+        The Lasso penalty strength of the prior.
+    settings : dict
+        ``num_warmup``, ``num_samples``, ``num_chains``, ``seed``.
+    mixture : bool
+        Whether the Laplace prior was sampled as a normal–exponential scale mixture (after
+        divergences of the direct parametrisation).
+    X, y : ndarray, shapes (n_samples, n_features), (n_samples,)
+        All rows.
+    X_test, y_test : ndarray, shapes (n_test, n_features), (n_test,)
+        The held-out rows.
+    idata_train : arviz.InferenceData
+        The posterior of the same model fitted to the other rows.
+    diagnostics_train : DiagnosticsReport
+    coverage : float
+        Share of held-out targets inside their central ``coverage_prob`` posterior predictive
+        interval (`bayesreg.compare.predictive_coverage`, seed ``settings["seed"]``).
+    coverage_prob : float
+        The nominal level.
+    """
+
+    idata: object
+    table: pd.DataFrame
+    sparsity: dict
+    diagnostics: object
+    prior: object
+    alpha: float
+    settings: dict
+    mixture: bool
+    X: np.ndarray
+    y: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+    idata_train: object
+    diagnostics_train: object
+    coverage: float
+    coverage_prob: float
 
 
 class DemoResult(NamedTuple):
@@ -159,6 +226,8 @@ class DemoResult(NamedTuple):
         Whether both give exactly the same set of exact zeros.
     converged : bool
         Whether both MAP fits met their convergence criterion.
+    posterior : PosteriorDemo or None
+        The NUTS posterior under the Laplace prior (None when not sampled).
     """
 
     coefficients: pd.DataFrame
@@ -172,13 +241,45 @@ class DemoResult(NamedTuple):
     same_zeros_l1: bool
     same_zeros_l2: bool
     converged: bool
+    posterior: PosteriorDemo | None = None
 
 
-def run_demo(*, lasso_alpha: float = 0.1, ridge_alpha: float = 0.1) -> DemoResult:
+HDI_PROB = 0.94
+COVERAGE_PROB = 0.9
+TEST_SIZE = 0.2
+
+
+def run_demo(
+    *,
+    lasso_alpha: float = 0.1,
+    ridge_alpha: float = 0.1,
+    posterior: bool = True,
+    num_warmup: int = 500,
+    num_samples: int = 500,
+    num_chains: int = 4,
+    seed: int = 0,
+) -> DemoResult:
     """Fit L1 and L2 MAP on scikit-learn's diabetes data and the matching Lasso and Ridge.
 
     scikit-learn is run to tight tolerances (Lasso ``tol=1e-12``, Ridge by Cholesky), so the
-    differences measure bayesreg's error, not scikit-learn's.
+    differences measure bayesreg's error, not scikit-learn's. With ``posterior`` the Laplace model
+    is also sampled with NUTS (``BayesianLinearRegression(prior="laplace", method="nuts")``, whose
+    MAP is the L1 column): once on all rows, once on 80% of them to measure the posterior predictive
+    coverage of the other 20% (a split fixed by ``random_state=0``). Diagnostics warnings of the
+    fits (`bayesreg.diagnostics.PosteriorWarning`) are raised as usual.
+
+    Parameters
+    ----------
+    lasso_alpha, ridge_alpha : float
+        scikit-learn penalty strengths.
+    posterior : bool
+        Sample the Laplace posterior.
+    num_warmup, num_samples, num_chains, seed : int
+        NUTS settings.
+
+    Returns
+    -------
+    DemoResult
     """
     from sklearn.datasets import load_diabetes
     from sklearn.linear_model import Lasso, Ridge
@@ -186,14 +287,21 @@ def run_demo(*, lasso_alpha: float = 0.1, ridge_alpha: float = 0.1) -> DemoResul
     from bayesreg.estimators import BayesianLinearRegression
 
     X, y = load_diabetes(return_X_y=True, as_frame=True)
-    l1 = BayesianLinearRegression(prior="laplace", alpha=lasso_alpha).fit(X, y)
+    settings = {"num_warmup": num_warmup, "num_samples": num_samples, "num_chains": num_chains}
+    nuts = {"method": "nuts", **settings, "random_state": seed} if posterior else {}
+    l1 = BayesianLinearRegression(prior="laplace", alpha=lasso_alpha, **nuts).fit(X, y)
     l2 = BayesianLinearRegression(prior="gaussian", alpha=ridge_alpha).fit(X, y)
     lasso = Lasso(alpha=lasso_alpha, tol=1e-12, max_iter=100_000).fit(X, y)
     ridge = Ridge(alpha=ridge_alpha, solver="cholesky").fit(X, y)
 
     def column(est):
-        # + 0.0 turns -0.0 (which scikit-learn's coordinate descent leaves) into 0.0
-        return np.append(np.asarray(est.coef_, dtype=float), float(est.intercept_)) + 0.0
+        # the MAP (coef_ holds the posterior mean after a NUTS fit); + 0.0 turns -0.0 (which
+        # scikit-learn's coordinate descent leaves) into 0.0
+        if hasattr(est, "map_"):
+            coef, intercept = est.map_.params["coef"], est.map_.params["intercept"]
+        else:
+            coef, intercept = est.coef_, est.intercept_
+        return np.append(np.asarray(coef, dtype=float), float(intercept)) + 0.0
 
     index = pd.Index([*map(str, X.columns), "intercept"], name="feature")
     table = pd.DataFrame(
@@ -222,6 +330,40 @@ def run_demo(*, lasso_alpha: float = 0.1, ridge_alpha: float = 0.1) -> DemoResul
             np.array_equal(table.bayesreg_l2[weights] == 0, table.sklearn_ridge[weights] == 0)
         ),
         converged=bool(l1.map_.converged and l2.map_.converged),
+        posterior=_posterior_demo(l1, X, y, {**settings, "seed": seed}) if posterior else None,
+    )
+
+
+def _posterior_demo(fitted, X, y, settings: dict) -> PosteriorDemo:
+    """The posterior part of the demo from the NUTS fit on all rows, plus the held-out fit."""
+    from sklearn.base import clone
+    from sklearn.model_selection import train_test_split
+
+    from bayesreg.compare import compare_map_posterior, predictive_coverage, sparsity_summary
+    from bayesreg.priors import prior_from_penalty
+
+    table = compare_map_posterior(fitted.idata_, fitted.map_.params["coef"], hdi_prob=HDI_PROB)
+    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=TEST_SIZE, random_state=0)
+    train = clone(fitted).fit(X_train, y_train)
+    X_test, y_test = X_test.to_numpy(float), y_test.to_numpy(float)
+    coverage = predictive_coverage(train.idata_, X_test, y_test, prob=COVERAGE_PROB, seed=settings["seed"])
+    return PosteriorDemo(
+        idata=fitted.idata_,
+        table=table,
+        sparsity=sparsity_summary(table),
+        diagnostics=fitted.diagnostics_,
+        prior=prior_from_penalty("laplace", fitted.alpha, convention=fitted.convention, n_samples=len(X)),
+        alpha=float(fitted.alpha),
+        settings=settings,
+        mixture="coef_std" in fitted.idata_.posterior,
+        X=X.to_numpy(float),
+        y=y.to_numpy(float),
+        X_test=X_test,
+        y_test=y_test,
+        idata_train=train.idata_,
+        diagnostics_train=train.diagnostics_,
+        coverage=coverage,
+        coverage_prob=COVERAGE_PROB,
     )
 
 
@@ -243,14 +385,27 @@ def _verdict(ok: bool, yes: str = "yes", no: str = "no") -> str:
 
 
 def demo_sections(result: DemoResult) -> list[Section]:
-    """The sections of the demo report: idea, coefficients, sparsity, geometry, how it was made."""
-    return [
+    """The sections of the demo report.
+
+    Idea, coefficients, sparsity, geometry; with a posterior also its diagnostics, the MAP against
+    the posterior, prior against posterior and predictive coverage; then how it was made.
+    """
+    sections = [
         _idea_section(result),
         _coefficient_section(result),
         _sparsity_section(result),
         _geometry_section(),
-        _provenance_section(),
     ]
+    if result.posterior is not None:
+        p = result.posterior
+        sections += [
+            _diagnostics_section(p),
+            _map_vs_posterior_section(p),
+            _prior_vs_posterior_section(p),
+            _predictive_section(p),
+        ]
+    sections.append(_provenance_section(result))
+    return sections
 
 
 def _idea_section(r: DemoResult) -> Section:
@@ -409,7 +564,220 @@ def _num(v: float) -> str:
     return "0 (exact)" if v == 0 else f"{v:.6f}"
 
 
-def _provenance_section() -> Section:
+def _names(table: pd.DataFrame, mask) -> str:
+    names = [str(n) for n in table.index[np.asarray(mask, dtype=bool)]]
+    return ", ".join(names) if names else "none"
+
+
+def sparsity_sentence(table: pd.DataFrame) -> str:
+    """The demo's sentence on exact zeros, in numbers, from a `compare_map_posterior` table.
+
+    For example: "The Laplace MAP has 3 exact zeros (age, s2, s4); the posterior mean has 0 and the
+    posterior median 0; 5 of 10 94% HDIs contain 0 (age, s1, s2, s4, s6)." Every number comes
+    from `bayesreg.compare.sparsity_summary`.
+    """
+    from bayesreg.compare import sparsity_summary
+
+    c = sparsity_summary(table)
+    prob = table.attrs.get("hdi_prob", HDI_PROB)
+    text = (
+        f"The Laplace MAP has {c['map_zeros']} exact zeros ({_names(table, table['map_is_zero'])}); "
+        f"the posterior mean has {c['posterior_mean_zeros']} and the posterior median "
+        f"{c['posterior_median_zeros']}; {c['hdi_contains_zero']} of {c['n_features']} {prob:.0%} HDIs "
+        f"contain 0 ({_names(table, table['hdi_contains_zero'])})."
+    )
+    excluded = c["map_zero_but_hdi_excludes_zero"]
+    if excluded:
+        text += f" {excluded} of the MAP's zeros {'has' if excluded == 1 else 'have'} an HDI that excludes 0."
+    elif c["map_zeros"]:
+        text += " Every MAP zero has an HDI that contains 0."
+    return text
+
+
+def _settings_text(p: PosteriorDemo) -> str:
+    s = p.settings
+    how = (
+        "as a non-centred normal–exponential scale mixture (the direct density diverged)"
+        if p.mixture
+        else "through its density directly (no divergences, so no scale mixture was needed)"
+    )
+    return (
+        f"{s['num_chains']} chains × ({s['num_warmup']} warmup + {s['num_samples']} draws), seed "
+        f"{s['seed']}; the Laplace prior sampled {how}"
+    )
+
+
+def _diagnostic_rows(report) -> list[tuple[str, str, str, bool]]:
+    return [
+        ("max rank-normalised R-hat", f"{report.max_rhat:.4f}", "≤ 1.01", report.max_rhat <= 1.01),
+        ("min bulk ESS", f"{report.min_ess_bulk:.0f}", "≥ 400", report.min_ess_bulk >= 400),
+        ("min tail ESS", f"{report.min_ess_tail:.0f}", "≥ 400", report.min_ess_tail >= 400),
+        ("divergent transitions", f"{report.divergences}", "0", report.divergences == 0),
+        ("min E-BFMI", f"{report.min_ebfmi:.2f}", "≥ 0.3", report.min_ebfmi >= 0.3),
+        (
+            "draws at the maximum tree depth",
+            f"{report.tree_depth_saturation:.1%}",
+            "0%",
+            report.tree_depth_saturation == 0,
+        ),
+    ]
+
+
+def _diagnostics_section(p: PosteriorDemo) -> Section:
+    n_train = len(p.y) - len(p.y_test)
+    rows = []
+    for (name, value, bound, ok), (_, value_train, _, ok_train) in zip(
+        _diagnostic_rows(p.diagnostics), _diagnostic_rows(p.diagnostics_train), strict=True
+    ):
+        rows.append(
+            f"<tr><td>{name}</td><td>{value} {_verdict(ok, '✓', '✗')}</td>"
+            f"<td>{value_train} {_verdict(ok_train, '✓', '✗')}</td><td>{bound}</td></tr>"
+        )
+    problems = [*p.diagnostics.problems, *p.diagnostics_train.problems]
+    if problems:
+        listed = "".join(f"<li>{html.escape(m)}</li>" for m in dict.fromkeys(problems))
+        verdict = f'<p><span class="bad">Warnings</span> (as printed by the command):</p><ul>{listed}</ul>'
+    else:
+        verdict = '<p><span class="ok">No diagnostic crossed its threshold</span> in either fit.</p>'
+    body = f"""
+<p>The same model as the L1 MAP — Gaussian likelihood with unknown σ, Laplace prior with scale
+b = σ²/(nα), flat intercept — sampled with NUTS by
+<code>BayesianLinearRegression(prior="laplace", alpha={p.alpha:g}, method="nuts")</code>:
+{html.escape(_settings_text(p))}. Its MAP is the L1 column above. A second fit on {n_train} of the
+{len(p.y)} rows serves the predictive check below. The figures come from ArviZ
+(<code>estimator.diagnostics_</code>).</p>
+<table>
+<thead><tr><th>diagnostic</th><th>all {len(p.y)} rows</th><th>{n_train} training rows</th>
+<th>threshold</th></tr></thead>
+<tbody>
+{"".join(rows)}
+</tbody></table>
+{verdict}
+"""
+    return Section("The posterior (NUTS): diagnostics first", body)
+
+
+def _percent(value):
+    return f"{value:.2f}", ""
+
+
+def _flag(value):
+    return ("yes", "zero") if value else ("no", "")
+
+
+def _map_vs_posterior_section(p: PosteriorDemo) -> Section:
+    from bayesreg.plots import plot_forest_map, plot_posterior_vs_map
+
+    t = p.table
+    prob = t.attrs["hdi_prob"]
+    eps = t.attrs["eps"]
+    shown = pd.DataFrame(
+        {
+            "MAP (Lasso)": t["map"],
+            "mean": t["mean"],
+            "median": t["median"],
+            "sd": t["sd"],
+            f"{prob:.0%} HDI low": t["hdi_low"],
+            f"{prob:.0%} HDI high": t["hdi_high"],
+            "P(coef > 0)": t["p_positive"],
+            f"P(|coef| < {eps:.3g})": t["p_near_zero"],
+            "HDI contains 0": t["hdi_contains_zero"],
+        },
+        index=t.index,
+    )
+    fmt = {c: _coef if c == "MAP (Lasso)" else _plain for c in shown.columns}
+    fmt.update({"P(coef > 0)": _percent, f"P(|coef| < {eps:.3g})": _percent, "HDI contains 0": _flag})
+    for column in ("mean", "median", "sd", f"{prob:.0%} HDI low", f"{prob:.0%} HDI high"):
+        fmt[column] = lambda v: (f"{v:.2f}", "")
+
+    zero = t["map_is_zero"].to_numpy(bool)
+    dropped = ""
+    if zero.any():
+        share = t["p_positive"][zero]
+        dropped = (
+            f" For the coefficients the lasso drops, P(coef &gt; 0) runs from {share.min():.2f} "
+            f"({html.escape(str(share.idxmin()))}) to {share.max():.2f} ({html.escape(str(share.idxmax()))}):"
+            " the posterior keeps them, with either sign."
+        )
+    forest = _figure(7.5, 4.6)
+    plot_forest_map(t, ax=forest.subplots())
+    panels = _panel_figure(len(t))
+    plot_posterior_vs_map(p.idata, t["map"].to_numpy(), hdi_prob=prob, axes=panels.axes)
+    body = f"""
+<p><b>{html.escape(sparsity_sentence(t))}</b></p>
+<p>The MAP is the posterior's mode, and under a Laplace prior the mode sits exactly at 0 whenever
+the data do not pull hard enough; the posterior itself is continuous, so no draw, mean or median is
+exactly 0.{dropped} An interval that contains 0 does not make a coefficient 0, nor does a MAP of
+0. ε = {eps:.3g} is 1% of the largest absolute posterior mean.</p>
+{table_html(shown, fmt)}
+{figure_html(forest, "posterior HDIs and means against the MAP, per coefficient")}
+{figure_html(panels, "posterior density of each coefficient with the MAP and the mean marked")}
+"""
+    return Section("What the MAP leaves out: the posterior against the penalised estimate", body)
+
+
+def _prior_vs_posterior_section(p: PosteriorDemo) -> Section:
+    from bayesreg.plots import plot_prior_vs_posterior
+
+    sigma = float(np.median(p.idata.posterior["sigma"].to_numpy()))
+    b = float(1.0 / p.prior.rates(sigma)[0])
+    prior_sd = np.sqrt(2.0) * b
+    sds = p.table["sd"]
+    fig = _panel_figure(len(sds))
+    plot_prior_vs_posterior(p.idata, p.prior, axes=fig.axes)
+    body = f"""
+<p>Dashed: the Laplace prior of each weight, Laplace(0, b) with b = σ²/(nα); it is conditional on the
+noise sd σ, which is unknown, so it is drawn at σ = {sigma:.4g}, the posterior median
+(b = {b:.4g}, prior sd √2·b = {prior_sd:.4g}). Solid: the posterior. Its sds run from
+{sds.min():.3g} ({html.escape(str(sds.idxmin()))}) to {sds.max():.3g}
+({html.escape(str(sds.idxmax()))}): the {len(p.y)} rows make {int((sds < prior_sd).sum())} of the
+{len(sds)} weights narrower than the prior.</p>
+{figure_html(fig, "prior density against posterior density, per coefficient")}
+"""
+    return Section("Prior against posterior", body)
+
+
+def _skewness(values: np.ndarray) -> np.ndarray:
+    """Sample skewness along the last axis."""
+    centred = values - values.mean(axis=-1, keepdims=True)
+    return (centred**3).mean(axis=-1) / (centred**2).mean(axis=-1) ** 1.5
+
+
+def _predictive_section(p: PosteriorDemo) -> Section:
+    from bayesreg.plots import _predictive, plot_ppc
+
+    n_test, n = len(p.y_test), len(p.y)
+    prob, seed = p.coverage_prob, p.settings["seed"]
+    se = np.sqrt(prob * (1 - prob) / n_test)
+    fig = _figure(13.0, 4.6)
+    left, right = fig.subplots(1, 2, width_ratios=[1, 1.4])
+    plot_ppc(p.idata, X=p.X, y=p.y, kind="density", seed=seed, ax=left)
+    left.set_title(f"all {n} rows: observed y against replicated data sets", fontsize=9)
+    plot_ppc(p.idata_train, X=p.X_test, y=p.y_test, kind="intervals", prob=prob, seed=seed, ax=right)
+    within = abs(p.coverage - prob) <= 2 * se
+    # the replicated data sets of the left panel: a posterior predictive p-value of the skewness
+    replicated, observed, _ = _predictive(p.idata, p.X, p.y, seed)
+    skew_rep, skew_obs = _skewness(replicated), float(_skewness(observed))
+    p_value = float(np.mean(skew_rep >= skew_obs))
+    reproduces = "does not reproduce" if min(p_value, 1 - p_value) < 0.025 else "reproduces"
+    body = f"""
+<p><b>Held-out coverage:</b> fitted to {n - n_test} rows, the {prob:.0%} central posterior predictive
+intervals cover <b>{p.coverage:.1%}</b> of the other {n_test} targets (nominal {prob:.0%}; a
+calibrated model covers {prob:.0%} ± {2 * se:.1%}, two binomial standard errors, of {n_test} rows:
+{_verdict(within, "within", "outside")}). Each predictive draw is intercept + x·coef + σε with one
+posterior draw of (coef, intercept, σ) (<code>bayesreg.compare.predictive_coverage</code>, seed
+{seed}).</p>
+<p>Left: the density of the observed targets against data sets replicated from the posterior
+predictive at the same rows. The skewness of the observed y is {skew_obs:.2f}, that of the
+{len(skew_rep)} replicated data sets {np.mean(skew_rep):.2f} ± {np.std(skew_rep):.2f}
+(P(replicated ≥ observed) = {p_value:.3f}): the Gaussian likelihood {reproduces} the observed skew.
+Right: the held-out intervals, sorted by predictive median; red dots fall outside.</p>
+{figure_html(fig, "posterior predictive check in sample and on held-out rows")}
+"""
+    return Section("Posterior predictive check and held-out coverage", body)
+
+
+def _provenance_section(result: DemoResult) -> Section:
     from importlib.metadata import PackageNotFoundError, version
 
     def v(name):
@@ -418,13 +786,25 @@ def _provenance_section() -> Section:
         except PackageNotFoundError:  # pragma: no cover - all are dependencies
             return "not installed"
 
-    packages = ["bayesreg", "numpyro", "jax", "scikit-learn", "numpy", "matplotlib"]
+    packages = ["bayesreg", "numpyro", "jax", "arviz", "scikit-learn", "numpy", "matplotlib"]
     listed = ", ".join(f"{name} {html.escape(v(name))}" for name in packages)
+    posterior = ""
+    if result.posterior is not None:
+        s = result.posterior.settings
+        posterior = (
+            "<p>The posterior is in <code>posterior.nc</code> (ArviZ InferenceData: "
+            "<code>arviz.from_netcdf</code>); NUTS ran with "
+            f"<code>--num-warmup {s['num_warmup']} --num-samples {s['num_samples']} "
+            f"--num-chains {s['num_chains']} --seed {s['seed']}</code>, and the same options "
+            "repeat it. The held-out rows are <code>train_test_split(test_size=0.2, "
+            "random_state=0)</code>.</p>"
+        )
     body = f"""
 <p>Made by <code>bayesreg demo --out DIR</code> (<code>make demo</code> writes
 <code>out/demo/</code>), which also writes <code>coefficients.csv</code> with the four columns of the
-table above. scikit-learn was run with <code>Lasso(tol=1e-12, max_iter=100000)</code> and
+MAP table. scikit-learn was run with <code>Lasso(tol=1e-12, max_iter=100000)</code> and
 <code>Ridge(solver="cholesky")</code>; bayesreg in float64.</p>
+{posterior}
 <p class="note">Versions: {listed}.</p>
 """
     return Section("How this report was made", body)
@@ -436,6 +816,8 @@ def demo_report(result: DemoResult | None = None) -> str:
     sections = demo_sections(result)
     subtitle = (
         '<p class="note">L1 and L2 penalised regression as MAP estimates under Laplace and Gaussian '
-        "priors, checked against scikit-learn.</p>"
+        "priors, checked against scikit-learn"
+        + ("; then the whole Laplace posterior against its MAP." if result.posterior else ".")
+        + "</p>"
     )
     return render(sections, title="bayesreg demo: a penalty is a prior", subtitle=subtitle)
