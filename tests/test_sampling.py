@@ -1,0 +1,413 @@
+"""NUTS posteriors against independent answers, judged by their Monte Carlo standard errors.
+
+* Gaussian prior, fixed σ: the exact conjugate posterior N(m, S) (the flat intercept prior is a zero
+  prior precision in its coordinate): means within 4 MCSE, sds within 5%, every covariance entry
+  (as E[(θᵢ − mᵢ)(θⱼ − mⱼ)]/√(SᵢᵢSⱼⱼ)) within 4 MCSE, posterior predictive likewise.
+* Laplace prior, fixed σ: a Gibbs sampler on the normal scale mixture (Park & Casella 2008) written
+  here in NumPy; means and 10/50/90% quantiles within 4 combined MCSE, for the direct and the
+  scale-mixture parametrisations of NUTS.
+* The InferenceData's shape and contents, reproducibility, reuse of the compiled sampler, and the
+  estimators with ``method="nuts"`` (MAP kept, pickling, netCDF).
+
+MCSEs are ArviZ's (``az.mcse``, from the bulk/tail ESS). Fits are shared by module-scoped fixtures.
+"""
+
+import pickle
+import warnings
+
+import arviz as az
+import jax
+import jax.monitoring
+import numpy as np
+import pytest
+from scipy import stats
+
+from bayesreg import BayesianLinearRegression
+from bayesreg.diagnostics import PosteriorWarning
+from bayesreg.models import SufficientStats, linear_regression, linear_regression_stats
+from bayesreg.priors import Prior, prior_from_penalty
+from bayesreg.sampling import _sampler, sample_posterior
+
+# One NUTS configuration for every Gaussian-prior run of this module (and of test_diagnostics.py):
+# the same model, settings and data shapes reuse one compiled sampler.
+NUM_WARMUP, NUM_SAMPLES, NUM_CHAINS = 500, 2000, 4
+N, P = 40, 3
+SIGMA = 1.5
+FEATURES = ["age", "bmi", "bp"]
+Z_MAX = 4.0  # tolerance in Monte Carlo standard errors
+
+
+def _mcse(draws, method="mean", prob=None) -> float:
+    """ArviZ's Monte Carlo standard error of one scalar quantity, draws shaped (chain, draw)."""
+    draws = np.asarray(draws)
+    if method == "sd":
+        # ArviZ's own formula (arviz.stats.diagnostics._mcse_sd: the delta method on the mean of the
+        # squared deviations); az.mcse(method="sd") itself raises a TypeError when numba is installed
+        # (arviz 0.23.4, NumPy 2: float() of a 1-element array)
+        return _mcse((draws - draws.mean()) ** 2) / (2.0 * draws.std())
+    return float(np.squeeze(az.mcse(draws, method=method, prob=prob)))
+
+
+def _gaussian_data(seed):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(N, P)) @ np.array([[1.0, 0.5, 0.0], [0.0, 1.0, 0.3], [0.0, 0.0, 1.0]])
+    y = 0.7 + X @ np.array([1.0, -0.5, 0.0]) + SIGMA * rng.normal(size=N)
+    return X, y
+
+
+def _gaussian_fit(X, y, seed, prior):
+    return sample_posterior(
+        linear_regression_stats,
+        SufficientStats.from_data(X, y),
+        observed=(linear_regression, X, y),
+        feature_names=FEATURES,
+        num_warmup=NUM_WARMUP,
+        num_samples=NUM_SAMPLES,
+        num_chains=NUM_CHAINS,
+        seed=seed,
+        posterior_predictive=True,
+        prior=prior,
+        sigma=SIGMA,
+    )
+
+
+def _conjugate(X, y, sigma, prior_precision):
+    """Exact posterior N(m, S) of (coef, intercept): prior N(0, 1/prior_precision) on coef, flat intercept."""
+    Z = np.column_stack([X, np.ones(len(y))])
+    precision = Z.T @ Z / sigma**2 + np.diag([prior_precision] * X.shape[1] + [0.0])
+    S = np.linalg.inv(precision)
+    m = S @ Z.T @ y / sigma**2
+    return m, S
+
+
+def _theta(idata):
+    """Posterior draws of (coef..., intercept), shape (chain, draw, P + 1)."""
+    post = idata.posterior
+    return np.concatenate([post["coef"].to_numpy(), post["intercept"].to_numpy()[..., None]], axis=-1)
+
+
+@pytest.fixture(scope="module")
+def gaussian_prior():
+    # Ridge with alpha = 4 in scikit-learn's convention: prior precision 4/σ² on every weight
+    return prior_from_penalty("gaussian", 4.0)
+
+
+@pytest.fixture(scope="module")
+def gaussian_data():
+    return _gaussian_data(42)
+
+
+@pytest.fixture(scope="module")
+def gaussian_fit(gaussian_data, gaussian_prior):
+    X, y = gaussian_data
+    return _gaussian_fit(X, y, 1, gaussian_prior)
+
+
+@pytest.fixture(scope="module")
+def exact(gaussian_data, gaussian_prior):
+    X, y = gaussian_data
+    return _conjugate(X, y, SIGMA, 4.0 / SIGMA**2)
+
+
+# --- Gaussian prior: the conjugate posterior --------------------------------------------------------
+
+
+def test_gaussian_posterior_mean_within_4_mcse(gaussian_fit, exact):
+    m, _ = exact
+    theta = _theta(gaussian_fit)
+    for k in range(P + 1):
+        error = theta[..., k].mean() - m[k]
+        mcse = _mcse(theta[..., k])
+        assert abs(error) <= Z_MAX * mcse, f"coordinate {k}: error {error:.2e}, MCSE {mcse:.2e}"
+
+
+def test_gaussian_posterior_sd_within_5_percent(gaussian_fit, exact):
+    _, S = exact
+    theta = _theta(gaussian_fit)
+    for k in range(P + 1):
+        sd, exact_sd, mcse = theta[..., k].std(), np.sqrt(S[k, k]), _mcse(theta[..., k], "sd")
+        assert abs(sd - exact_sd) <= Z_MAX * mcse, f"coordinate {k}: sd {sd:.4f} vs {exact_sd:.4f}"
+        assert Z_MAX * mcse <= 0.05 * exact_sd  # so the sd is within 5%
+
+
+def test_gaussian_posterior_covariance_within_4_mcse(gaussian_fit, exact):
+    m, S = exact
+    theta = _theta(gaussian_fit)
+    sd = np.sqrt(np.diag(S))
+    correlation = S / np.outer(sd, sd)
+    assert np.abs(correlation[np.triu_indices(P + 1, 1)]).max() > 0.3  # a correlated posterior
+    standardised = (theta - m) / sd
+    for i in range(P + 1):
+        for j in range(i, P + 1):
+            product = standardised[..., i] * standardised[..., j]  # E = correlation[i, j]
+            error = product.mean() - correlation[i, j]
+            mcse = _mcse(product)
+            assert abs(error) <= Z_MAX * mcse, f"cov[{i},{j}]: error {error:.2e}, MCSE {mcse:.2e}"
+
+
+def test_gaussian_posterior_predictive_matches_exact(gaussian_fit, gaussian_data, exact):
+    X, _ = gaussian_data
+    m, S = exact
+    Z = np.column_stack([X, np.ones(N)])
+    mean = Z @ m
+    sd = np.sqrt(np.einsum("ij,jk,ik->i", Z, S, Z) + SIGMA**2)
+    predicted = gaussian_fit.posterior_predictive["y"].to_numpy()
+    for i in range(N):
+        error = predicted[..., i].mean() - mean[i]
+        assert abs(error) <= Z_MAX * _mcse(predicted[..., i]), f"observation {i}: mean off by {error:.3f}"
+        mcse = _mcse(predicted[..., i], "sd")
+        assert abs(predicted[..., i].std() - sd[i]) <= Z_MAX * mcse <= 0.05 * sd[i]
+
+
+# --- Laplace prior: an independent Gibbs sampler ----------------------------------------------------
+
+
+def gibbs_bayesian_lasso(X, y, sigma, b, *, num_chains=4, num_draws=5000, burn=500, seed=0):
+    """Gibbs sampler of ``w`` for ``y ~ N(Xw, σ²)``, ``w_j ~ Laplace(0, b)`` i.i.d., σ and b fixed.
+
+    The Laplace prior is the scale mixture ``w_j | τ_j ~ N(0, τ_j)``, ``τ_j ~ Exp(rate 1/(2b²))``
+    (Andrews & Mallows 1974; Park & Casella 2008). Alternate ``w | τ, y ~ N(A⁻¹X'y/σ², A⁻¹)`` with
+    ``A = X'X/σ² + diag(1/τ)``, and ``1/τ_j | w_j ~ InverseGaussian(mean 1/(b|w_j|), shape 1/b²)``.
+
+    Returns draws of shape (num_chains, num_draws, p).
+    """
+    rng = np.random.default_rng(seed)
+    p = X.shape[1]
+    xtx, xty = X.T @ X / sigma**2, X.T @ y / sigma**2
+    tau = np.ones((num_chains, p))
+    out = np.empty((num_chains, num_draws, p))
+    for it in range(burn + num_draws):
+        A = xtx + np.eye(p) / tau[:, :, None]
+        chol = np.linalg.cholesky(A)  # A = L L'
+        mean = np.linalg.solve(A, np.broadcast_to(xty, (num_chains, p))[..., None])[..., 0]
+        noise = np.linalg.solve(np.swapaxes(chol, 1, 2), rng.standard_normal((num_chains, p, 1)))[..., 0]
+        w = mean + noise  # covariance L'^{-1} L^{-1} = A^{-1}
+        tau = 1.0 / rng.wald(1.0 / (b * np.abs(w)), 1.0 / b**2)
+        if it >= burn:
+            out[:, it - burn] = w
+    return out
+
+
+LAPLACE_SCALE = 0.25
+
+
+@pytest.fixture(scope="module")
+def laplace_data():
+    """Centred data (no intercept needed); one weight 0 and one small, so the prior's kink matters."""
+    rng = np.random.default_rng(7)
+    X = rng.normal(size=(25, P))
+    y = X @ np.array([1.0, 0.0, -0.4]) + rng.normal(size=25)
+    return X - X.mean(axis=0), y - y.mean()
+
+
+@pytest.fixture(scope="module")
+def gibbs_draws(laplace_data):
+    X, y = laplace_data
+    return gibbs_bayesian_lasso(X, y, 1.0, LAPLACE_SCALE)
+
+
+def test_gibbs_sampler_is_the_conjugate_posterior_for_a_huge_scale(laplace_data):
+    """The reference sampler itself: with b → ∞ the Laplace prior is flat, the posterior N(β̂, σ²(X'X)⁻¹)."""
+    X, y = laplace_data
+    draws = gibbs_bayesian_lasso(X, y, 1.0, 1e4, num_draws=2000, burn=100, seed=1)
+    ols = np.linalg.solve(X.T @ X, X.T @ y)
+    cov = np.linalg.inv(X.T @ X)
+    for k in range(P):
+        assert abs(draws[..., k].mean() - ols[k]) <= Z_MAX * _mcse(draws[..., k])
+        assert abs(draws[..., k].std() - np.sqrt(cov[k, k])) <= 0.05 * np.sqrt(cov[k, k])
+
+
+@pytest.mark.parametrize("mixture", [False, True], ids=["direct", "scale-mixture"])
+def test_laplace_posterior_matches_gibbs(laplace_data, gibbs_draws, mixture):
+    X, y = laplace_data
+    idata = sample_posterior(
+        linear_regression_stats,
+        SufficientStats.from_data(X, y, center=False),
+        observed=(linear_regression, X, y),
+        num_warmup=NUM_WARMUP,
+        num_samples=NUM_SAMPLES,
+        num_chains=NUM_CHAINS,
+        seed=3,
+        laplace_mixture=mixture,
+        prior=Prior("laplace", 1.0 / LAPLACE_SCALE),
+        sigma=1.0,
+        fit_intercept=False,
+    )
+    assert "intercept" not in idata.posterior
+    assert int(idata.sample_stats["diverging"].sum()) == 0
+    nuts = idata.posterior["coef"].to_numpy()
+    for k in range(P):
+        a, g = nuts[..., k], gibbs_draws[..., k]
+        combined = np.hypot(_mcse(a), _mcse(g))
+        assert abs(a.mean() - g.mean()) <= Z_MAX * combined, f"coef[{k}] mean"
+        for q in (0.1, 0.5, 0.9):
+            combined = np.hypot(_mcse(a, "quantile", q), _mcse(g, "quantile", q))
+            error = np.quantile(a, q) - np.quantile(g, q)
+            assert abs(error) <= Z_MAX * combined, f"coef[{k}] {q:.0%} quantile off by {error:.2e}"
+
+
+# --- The InferenceData ------------------------------------------------------------------------------
+
+
+def test_inference_data_groups_and_shapes(gaussian_fit, gaussian_data):
+    _, y = gaussian_data
+    idata = gaussian_fit
+    for group in ("posterior", "sample_stats", "log_likelihood", "observed_data", "posterior_predictive"):
+        assert group in idata.groups(), group
+    coef = idata.posterior["coef"]
+    assert coef.dims == ("chain", "draw", "feature")
+    assert coef.shape == (NUM_CHAINS, NUM_SAMPLES, P)
+    assert list(coef["feature"].to_numpy()) == FEATURES
+    assert idata.posterior["intercept"].dims == ("chain", "draw")
+    assert idata.log_likelihood["y"].dims == ("chain", "draw", "obs")
+    assert idata.log_likelihood["y"].shape == (NUM_CHAINS, NUM_SAMPLES, N)
+    assert idata.posterior_predictive["y"].shape == (NUM_CHAINS, NUM_SAMPLES, N)
+    np.testing.assert_array_equal(idata.observed_data["y"].to_numpy(), y)
+    for field in ("diverging", "energy", "tree_depth", "lp", "step_size", "acceptance_rate", "n_steps"):
+        assert idata.sample_stats[field].shape == (NUM_CHAINS, NUM_SAMPLES), field
+
+
+def test_log_likelihood_is_the_gaussian_log_density(gaussian_fit, gaussian_data):
+    X, y = gaussian_data
+    post, loglik = gaussian_fit.posterior, gaussian_fit.log_likelihood["y"]
+    for chain, draw in [(0, 0), (1, 17), (3, NUM_SAMPLES - 1)]:
+        coef = post["coef"].to_numpy()[chain, draw]
+        intercept = post["intercept"].to_numpy()[chain, draw]
+        expected = stats.norm.logpdf(y, intercept + X @ coef, SIGMA)
+        np.testing.assert_allclose(loglik.to_numpy()[chain, draw], expected, rtol=1e-12)
+        np.testing.assert_allclose(float(loglik[chain, draw].sum()), expected.sum(), rtol=1e-12)
+
+
+def test_loo_runs(gaussian_fit):
+    loo = az.loo(gaussian_fit, pointwise=True)
+    assert loo.n_data_points == N
+    assert np.isfinite(loo.elpd_loo)
+    assert (loo.pareto_k.to_numpy() < 0.7).all()  # every importance-sampling estimate reliable
+    assert loo.p_loo > 0
+
+
+def _draw_arrays(idata):
+    return {
+        (group, name): idata[group][name].to_numpy()
+        for group in idata.groups()
+        for name in idata[group].data_vars
+    }
+
+
+def test_same_seed_same_draws_bitwise(gaussian_fit, gaussian_data, gaussian_prior):
+    again = _gaussian_fit(*gaussian_data, 1, gaussian_prior)
+    first, second = _draw_arrays(gaussian_fit), _draw_arrays(again)
+    assert first.keys() == second.keys()
+    for key in first:
+        assert np.array_equal(first[key], second[key]), key
+
+
+def test_different_seed_different_draws(gaussian_fit, gaussian_data, gaussian_prior):
+    other = _gaussian_fit(*gaussian_data, 2, gaussian_prior)
+    a, b = gaussian_fit.posterior["coef"].to_numpy(), other.posterior["coef"].to_numpy()
+    assert np.mean(a == b) < 0.01
+
+
+@pytest.fixture(scope="module")
+def refit_new_data(gaussian_fit, gaussian_prior):
+    """Fit new data of the same shape, recording the sampler cache and every XLA compilation."""
+    X, y = _gaussian_data(43)
+    compiled = []
+
+    def listen(event, duration, **kwargs):
+        if event == "/jax/core/compile/backend_compile_duration":
+            compiled.append((kwargs.get("fun_name", "?"), round(duration, 2)))
+
+    before = _sampler.cache_info()
+    jax.monitoring.register_event_duration_secs_listener(listen)
+    try:
+        idata = _gaussian_fit(X, y, 1, gaussian_prior)
+    finally:
+        jax.monitoring.unregister_event_duration_listener(listen)
+    return X, y, idata, before, _sampler.cache_info(), compiled
+
+
+def test_new_data_same_shape_reuses_the_sampler_and_uses_the_new_data(refit_new_data, gaussian_fit):
+    X, y, idata, before, after, _ = refit_new_data
+    assert after.hits == before.hits + 1
+    assert after.misses == before.misses and after.currsize == before.currsize
+    # the reused sampler samples the new posterior, not the old one
+    m, _ = _conjugate(X, y, SIGMA, 4.0 / SIGMA**2)
+    theta = _theta(idata)
+    for k in range(P + 1):
+        assert abs(theta[..., k].mean() - m[k]) <= Z_MAX * _mcse(theta[..., k])
+    np.testing.assert_array_equal(idata.observed_data["y"].to_numpy(), y)
+    assert not np.array_equal(idata.posterior["coef"].to_numpy(), gaussian_fit.posterior["coef"].to_numpy())
+
+
+def test_new_data_same_shape_does_not_recompile(refit_new_data):
+    *_, compiled = refit_new_data
+    assert compiled == [], f"fitting new data of the same shape compiled again: {compiled}"
+
+
+# --- Estimators with method="nuts" ------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def diabetes_frame():
+    from sklearn.datasets import load_diabetes
+
+    X, y = load_diabetes(return_X_y=True, as_frame=True)
+    return X, y
+
+
+@pytest.fixture(scope="module")
+def lasso_nuts(diabetes_frame):
+    X, y = diabetes_frame
+    est = BayesianLinearRegression(
+        prior="laplace",
+        alpha=0.5,
+        method="nuts",
+        num_warmup=300,
+        num_samples=300,
+        num_chains=2,
+        random_state=0,
+    )
+    with warnings.catch_warnings():  # a short run may draw diagnostics warnings (tested elsewhere)
+        warnings.simplefilter("ignore", PosteriorWarning)
+        est.fit(X, y)
+    return est
+
+
+def test_nuts_estimator_keeps_map_and_posterior_mean(lasso_nuts, diabetes_frame):
+    X, y = diabetes_frame
+    est = lasso_nuts
+    assert isinstance(est.idata_, az.InferenceData)
+    post = est.idata_.posterior
+    assert list(post["coef"]["feature"].to_numpy()) == list(X.columns)
+    np.testing.assert_array_equal(est.coef_, post["coef"].mean(("chain", "draw")).to_numpy())
+    assert est.intercept_ == float(post["intercept"].mean())
+    assert est.sigma_ == float(post["sigma"].mean())
+    # the MAP stays available: the same as the method="map" fit, with the lasso's exact zeros ...
+    map_fit = BayesianLinearRegression(prior="laplace", alpha=0.5).fit(X, y)
+    np.testing.assert_array_equal(est.map_.params["coef"], map_fit.coef_)
+    assert (est.map_.params["coef"] == 0).sum() >= 3
+    # ... while no posterior mean is 0
+    assert np.all(est.coef_ != 0)
+    np.testing.assert_allclose(est.predict(X), est.intercept_ + X.to_numpy() @ est.coef_, rtol=1e-12)
+
+
+def test_nuts_estimator_pickles(lasso_nuts, diabetes_frame):
+    X, _ = diabetes_frame
+    restored = pickle.loads(pickle.dumps(lasso_nuts))
+    np.testing.assert_array_equal(restored.predict(X), lasso_nuts.predict(X))
+    np.testing.assert_array_equal(restored.map_.params["coef"], lasso_nuts.map_.params["coef"])
+    for key, value in _draw_arrays(lasso_nuts.idata_).items():
+        np.testing.assert_array_equal(_draw_arrays(restored.idata_)[key], value)
+
+
+def test_netcdf_round_trip(lasso_nuts, tmp_path):
+    path = tmp_path / "posterior.nc"
+    lasso_nuts.idata_.to_netcdf(str(path))
+    loaded = az.from_netcdf(str(path))
+    assert set(loaded.groups()) == set(lasso_nuts.idata_.groups())
+    for group in lasso_nuts.idata_.groups():
+        original = lasso_nuts.idata_[group]
+        for name in original.data_vars:
+            np.testing.assert_array_equal(loaded[group][name].to_numpy(), original[name].to_numpy())
+    assert list(loaded.posterior["feature"].to_numpy()) == list(lasso_nuts.feature_names_in_)
