@@ -688,10 +688,7 @@ def main(argv: list[str] | None = None) -> int:
     int
         0 on success, 2 for bad input or options, 1 when the outputs could not be written.
     """
-    with warnings.catch_warnings():
-        # ArviZ announces its coming 1.0 refactor once a day at import; not the user's concern here
-        warnings.filterwarnings("ignore", message=r"\s*ArviZ is undergoing", category=FutureWarning)
-        from bayesreg.data import DataError
+    from bayesreg.data import DataError
 
     try:
         args = _parser().parse_args(argv)

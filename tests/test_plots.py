@@ -1,4 +1,8 @@
-"""bayesreg.plots: every plot returns its Axes; the geometry plot's w̃ is the seeds' closed form."""
+"""bayesreg.plots: every plot returns its Axes and draws the numbers it claims.
+
+The geometry plot's w̃ is the seeds' closed form; the posterior plots are checked against a synthetic
+posterior with known draws, so they need no sampler.
+"""
 
 import numpy as np
 import pytest
@@ -6,7 +10,17 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from sklearn.linear_model import Lasso
 
-from bayesreg.plots import plot_coefficients, plot_penalty_geometry, plot_sparsity
+from bayesreg.compare import compare_map_posterior, predictive_coverage
+from bayesreg.plots import (
+    plot_coefficients,
+    plot_forest_map,
+    plot_penalty_geometry,
+    plot_posterior_vs_map,
+    plot_ppc,
+    plot_prior_vs_posterior,
+    plot_sparsity,
+)
+from bayesreg.priors import prior_from_penalty
 from bayesreg.report import geometry_example
 
 COEF = np.array([0.0, -1.5, 2.0, 0.0, 0.3])
@@ -86,3 +100,189 @@ def test_geometry_refuses_bad_input(problem):
         plot_penalty_geometry(np.c_[X, X], y, alpha, ax=_axes())
     with pytest.raises(ValueError, match="unknown kind"):
         plot_penalty_geometry(X, y, alpha, kind="horseshoe", ax=_axes())
+
+
+# ---------------------------------------------------------------------------------------------------
+# the posterior against the MAP: a synthetic posterior with known draws (no sampler needed)
+
+FEATURES = ["a", "b", "c"]
+MAP = np.array([0.0, -1.2, 2.5])
+
+
+@pytest.fixture(scope="module")
+def posterior():
+    """InferenceData of a 3-feature linear model: 2 chains x 300 draws, 40 observations.
+
+    ``coef`` ~ N((0.1, -1.0, 2.4), 0.3²), ``intercept`` ~ N(1, 0.1²), ``sigma`` ~ 0.5 + |N(0, 0.05²)|;
+    ``X`` (40, 3) and ``y`` (40,) come with it, and a posterior predictive group drawn from the model.
+    """
+    az = pytest.importorskip("arviz")
+    rng = np.random.default_rng(1)
+    chains, draws, n = 2, 300, 40
+    coef = np.array([0.1, -1.0, 2.4]) + 0.3 * rng.standard_normal((chains, draws, 3))
+    intercept = 1.0 + 0.1 * rng.standard_normal((chains, draws))
+    sigma = 0.5 + np.abs(0.05 * rng.standard_normal((chains, draws)))
+    X = rng.standard_normal((n, 3))
+    y = 1.0 + X @ np.array([0.1, -1.0, 2.4]) + 0.5 * rng.standard_normal(n)
+    mean = np.einsum("cdp,np->cdn", coef, X) + intercept[..., None]
+    replicated = mean + sigma[..., None] * rng.standard_normal(mean.shape)
+    idata = az.from_dict(
+        posterior={"coef": coef, "intercept": intercept, "sigma": sigma},
+        posterior_predictive={"y": replicated},
+        observed_data={"y": y},
+        coords={"feature": FEATURES, "obs": np.arange(n)},
+        dims={"coef": ["feature"], "y": ["obs"]},
+    )
+    return idata, X, y
+
+
+def _gid(ax, gid):
+    return [a for a in [*ax.lines, *ax.collections] if a.get_gid() == gid]
+
+
+def _draws(idata, name="coef"):
+    values = idata.posterior[name].to_numpy()
+    return values.reshape((-1, *values.shape[2:]))
+
+
+def test_posterior_vs_map_marks_the_map(posterior):
+    idata, _, _ = posterior
+    axes = Figure().subplots(1, 3)
+    result = plot_posterior_vs_map(idata, MAP, axes=axes)
+    assert len(result) == 3 and all(r is a for r, a in zip(result, axes, strict=True))
+    means = _draws(idata).mean(axis=0)
+    for j, ax in enumerate(result):
+        (line,) = _gid(ax, "map")
+        np.testing.assert_array_equal(line.get_xdata(), [MAP[j], MAP[j]])
+        (mean,) = _gid(ax, "mean")
+        np.testing.assert_allclose(mean.get_xdata(), [means[j], means[j]], rtol=1e-12)
+        (density,) = _gid(ax, "posterior")
+        x, d = density.get_xdata(), density.get_ydata()
+        assert np.all(d >= 0) and 0.9 < np.sum(d) * (x[1] - x[0]) <= 1.0001  # a density
+    assert [ax.get_title() for ax in result] == ["a: MAP exactly 0", "b", "c"]
+
+
+def test_posterior_vs_map_subset_and_errors(posterior):
+    idata, _, _ = posterior
+    (ax,) = plot_posterior_vs_map(idata, MAP, features=["c"], axes=[_axes()])
+    assert _gid(ax, "map")[0].get_xdata()[0] == MAP[2] and ax.get_title() == "c"
+    with pytest.raises(ValueError, match="2 Axes for 3"):
+        plot_posterior_vs_map(idata, MAP, axes=Figure().subplots(1, 2))
+    with pytest.raises(ValueError, match="unknown feature 'z'"):
+        plot_posterior_vs_map(idata, MAP, features=["z"], axes=[_axes()])
+    with pytest.raises(ValueError, match="2 entries"):
+        plot_posterior_vs_map(idata, MAP[:2], axes=Figure().subplots(1, 3))
+
+
+def test_multi_panel_plots_make_a_figure(posterior):
+    plt = pytest.importorskip("matplotlib.pyplot")
+    idata, _, _ = posterior
+    try:
+        panels = plot_posterior_vs_map(idata, MAP, ncols=2)
+        assert len(panels) == 3 and all(isinstance(a, Axes) for a in panels)
+        figure = panels[0].figure
+        assert len([a for a in figure.axes if a.get_visible()]) == 3  # the 4th cell is hidden
+    finally:
+        plt.close("all")
+
+
+def test_prior_vs_posterior_draws_the_prior_at_the_posterior_median_sigma(posterior):
+    from scipy.stats import laplace
+
+    idata, _, _ = posterior
+    prior = prior_from_penalty("laplace", 0.05, n_samples=40)  # noise-scaled: b = σ²/(nα)
+    result = plot_prior_vs_posterior(idata, prior, axes=Figure().subplots(1, 3))
+    sigma = float(np.median(_draws(idata, "sigma")))
+    for ax in result:
+        (line,) = _gid(ax, "prior")
+        x = line.get_xdata()
+        np.testing.assert_allclose(line.get_ydata(), laplace(scale=sigma**2 / (40 * 0.05)).pdf(x), rtol=1e-10)
+        assert _gid(ax, "posterior")
+    label = _gid(result[0], "prior")[0].get_label()
+    assert "posterior median" in label and f"{sigma:.4g}" in label
+    legend = [t.get_text() for t in result[0].get_legend().get_texts()]
+    assert label in legend
+
+
+def test_prior_vs_posterior_sigma_given_fixed_or_irrelevant(posterior):
+    from scipy.stats import norm
+
+    idata, _, _ = posterior
+    ridge = prior_from_penalty("gaussian", 4.0)  # noise-scaled: sd = σ/√α
+    (ax,) = plot_prior_vs_posterior(idata, ridge, 2.0, features=["b"], axes=[_axes()])
+    (line,) = _gid(ax, "prior")
+    np.testing.assert_allclose(line.get_ydata(), norm(0, 1.0).pdf(line.get_xdata()), rtol=1e-10)
+    assert "given" in line.get_label()
+    book = prior_from_penalty("laplace", 2.0, convention="book")  # not noise-scaled: b = 1/α
+    (ax,) = plot_prior_vs_posterior(idata, book, features=["a"], axes=[_axes()])
+    (line,) = _gid(ax, "prior")
+    np.testing.assert_allclose(line.get_ydata(), 0.5 * 2.0 * np.exp(-2.0 * np.abs(line.get_xdata())))
+    assert "σ" not in line.get_label()
+    fixed = idata.copy()
+    del fixed.posterior["sigma"]
+    with pytest.raises(ValueError, match="pass sigma"):
+        plot_prior_vs_posterior(fixed, ridge, axes=Figure().subplots(1, 3))
+    fixed.posterior.attrs["sigma"] = 0.5
+    (ax,) = plot_prior_vs_posterior(fixed, ridge, features=["a"], axes=[_axes()])
+    assert "fixed" in _gid(ax, "prior")[0].get_label()
+
+
+def test_forest_has_one_row_per_coefficient(posterior):
+    idata, _, _ = posterior
+    table = compare_map_posterior(idata, MAP)
+    ax = _axes()
+    assert plot_forest_map(table, ax=ax) is ax
+    assert [t.get_text() for t in ax.get_yticklabels()] == FEATURES
+    (hdi,) = _gid(ax, "hdi")
+    segments = np.array(hdi.get_segments())  # (3, 2, 2): one horizontal segment per coefficient
+    assert segments.shape == (3, 2, 2)
+    np.testing.assert_array_equal(segments[:, :, 0], table[["hdi_low", "hdi_high"]].to_numpy())
+    np.testing.assert_array_equal(segments[:, 0, 1], [0, 1, 2])
+    (map_line,) = _gid(ax, "map")
+    np.testing.assert_array_equal(map_line.get_xdata(), MAP)
+    np.testing.assert_array_equal(_gid(ax, "mean")[0].get_xdata(), table["mean"])
+    assert sum(t.get_text() == "MAP exactly 0" for t in ax.texts) == 1
+
+
+def test_forest_from_idata_and_map(posterior):
+    idata, _, _ = posterior
+    ax = plot_forest_map(idata, MAP, hdi_prob=0.5, ax=_axes())
+    expected = compare_map_posterior(idata, MAP, hdi_prob=0.5)
+    segments = np.array(_gid(ax, "hdi")[0].get_segments())
+    np.testing.assert_array_equal(segments[:, :, 0], expected[["hdi_low", "hdi_high"]].to_numpy())
+    assert "50% HDI" in [t.get_text() for t in ax.get_legend().get_texts()]
+    with pytest.raises(ValueError, match="map_coef is required"):
+        plot_forest_map(idata, ax=_axes())
+
+
+def test_ppc_density_draws_observed_and_replicates(posterior):
+    idata, _, y = posterior
+    ax = _axes()
+    assert plot_ppc(idata, num_draws=25, ax=ax) is ax  # from the posterior_predictive group
+    assert len(_gid(ax, "replicate")) == 25
+    (observed,) = _gid(ax, "observed")
+    x, d = observed.get_xdata(), observed.get_ydata()
+    assert x.min() < y.min() and x.max() > y.max() and np.all(d >= 0)
+
+
+def test_ppc_intervals_coverage_is_predictive_coverage(posterior):
+    idata, X, y = posterior
+    ax = plot_ppc(idata, X=X, y=y, kind="intervals", prob=0.8, seed=5, ax=_axes())
+    inside = len(_gid(ax, "observed")[0].get_xdata())
+    outside = len(_gid(ax, "outside")[0].get_xdata())
+    assert inside + outside == len(y)
+    assert inside / len(y) == predictive_coverage(idata, X, y, prob=0.8, seed=5)
+    assert len(_gid(ax, "interval")[0].get_segments()) == len(y)
+    assert f"{inside / len(y):.1%} of {len(y)}" in ax.get_title()
+
+
+def test_ppc_refuses_what_it_cannot_draw(posterior):
+    idata, X, _ = posterior
+    bare = idata.copy()
+    del bare.posterior_predictive
+    with pytest.raises(ValueError, match="no posterior_predictive"):
+        plot_ppc(bare, ax=_axes())
+    with pytest.raises(ValueError, match=r"y \(the targets of X\) is required"):
+        plot_ppc(idata, X=X, ax=_axes())
+    with pytest.raises(ValueError, match="unknown kind"):
+        plot_ppc(idata, kind="violin", ax=_axes())
