@@ -1,0 +1,159 @@
+"""`check_diagnostics`: warnings that fire on a poor run, stay silent on a good one, and say what to do.
+
+The good run is the conjugate Gaussian model of test_sampling.py with the same settings and data shapes
+(so the compiled sampler is shared when both modules run); the poor one has 5 warmup steps and 50
+draws. Divergences, E-BFMI and tree-depth saturation are checked on copies of the good run with the
+relevant sample statistics altered, against values computed here from the sample statistics.
+"""
+
+import warnings
+
+import arviz as az
+import numpy as np
+import pytest
+
+from bayesreg.diagnostics import PosteriorWarning, check_diagnostics
+from bayesreg.models import SufficientStats, linear_regression, linear_regression_stats
+from bayesreg.priors import prior_from_penalty
+from bayesreg.sampling import sample_posterior
+
+# the settings and shapes of tests/test_sampling.py
+NUM_WARMUP, NUM_SAMPLES, NUM_CHAINS = 500, 2000, 4
+N, P, SIGMA = 40, 3, 1.5
+
+
+def _fit(num_warmup, num_samples, seed):
+    rng = np.random.default_rng(11)
+    X = rng.normal(size=(N, P))
+    y = 0.7 + X @ np.array([1.0, -0.5, 0.0]) + SIGMA * rng.normal(size=N)
+    return sample_posterior(
+        linear_regression_stats,
+        SufficientStats.from_data(X, y),
+        observed=(linear_regression, X, y),
+        num_warmup=num_warmup,
+        num_samples=num_samples,
+        num_chains=NUM_CHAINS,
+        seed=seed,
+        prior=prior_from_penalty("gaussian", 4.0),
+        sigma=SIGMA,
+    )
+
+
+@pytest.fixture(scope="module")
+def good():
+    return _fit(NUM_WARMUP, NUM_SAMPLES, 5)
+
+
+@pytest.fixture(scope="module")
+def poor():
+    return _fit(5, 50, 5)
+
+
+def _silent_check(idata, **kwargs):
+    """`check_diagnostics` with every warning turned into an error."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        return check_diagnostics(idata, **kwargs)
+
+
+def _messages(record) -> list[str]:
+    return [str(w.message) for w in record if issubclass(w.category, PosteriorWarning)]
+
+
+def test_good_run_is_silent(good):
+    report = _silent_check(good)
+    assert report.problems == ()
+    assert report.max_rhat <= 1.01
+    assert min(report.min_ess_bulk, report.min_ess_tail) >= 400
+    assert report.divergences == 0
+    assert report.min_ebfmi >= 0.3
+    assert report.tree_depth_saturation == 0.0
+
+
+def test_report_values_are_arviz(good):
+    report = check_diagnostics(good, warn=False)
+    names = ["coef", "intercept"]
+    rhat = az.rhat(good, var_names=names)
+    assert report.max_rhat == max(float(rhat[v].max()) for v in names)
+    for method, value in (("bulk", report.min_ess_bulk), ("tail", report.min_ess_tail)):
+        ess = az.ess(good, var_names=names, method=method)
+        assert value == min(float(ess[v].min()) for v in names)
+    assert report.divergences == int(good.sample_stats["diverging"].sum())
+    assert report.min_ebfmi == float(np.min(az.bfmi(good)))
+
+
+def test_poor_run_warns_with_advice(poor):
+    with pytest.warns(PosteriorWarning) as record:
+        report = check_diagnostics(poor)
+    messages = _messages(record)
+    assert len(messages) == len(report.problems) >= 1
+    assert report.max_rhat > 1.01 or min(report.min_ess_bulk, report.min_ess_tail) < 400
+    rhat = [m for m in messages if m.startswith("R-hat")]
+    ess = [m for m in messages if m.startswith("ESS")]
+    assert rhat or ess
+    assert bool(rhat) == (report.max_rhat > 1.01)
+    assert bool(ess) == (min(report.min_ess_bulk, report.min_ess_tail) < 400)
+    for message in rhat:
+        assert "warmup" in message and f"{report.max_rhat:.3f}" in message
+    for message in ess:
+        assert "num_samples" in message and "chains" in message
+    # 50 draws per chain cannot give 400 effective draws of anything
+    assert report.min_ess_bulk < 4 * 50
+
+
+def test_rhat_warns_when_one_chain_is_shifted(good):
+    shifted = good.copy()
+    shifted.posterior["intercept"].values[0] += 1.0  # about 3 posterior sds
+    with pytest.warns(PosteriorWarning) as record:
+        report = check_diagnostics(shifted)
+    assert report.max_rhat == float(az.rhat(shifted, var_names=["intercept"])["intercept"]) > 1.01
+    (message,) = [m for m in _messages(record) if m.startswith("R-hat")]
+    assert f"R-hat up to {report.max_rhat:.3f}" in message and "more warmup and draws" in message
+
+
+def test_divergences_are_counted_from_sample_stats(good):
+    diverging = good.copy()
+    diverging.sample_stats["diverging"].values[1, [3, 50, 700]] = True
+    diverging.sample_stats["diverging"].values[3, 9] = True
+    with pytest.warns(PosteriorWarning, match="4 divergent transitions") as record:
+        report = check_diagnostics(diverging)
+    assert report.divergences == 4
+    (message,) = [m for m in _messages(record) if "divergent" in m]
+    assert "scale-mixture" in message and "target_accept_prob" in message
+
+
+def _ebfmi(energy) -> np.ndarray:
+    """E-BFMI per chain (Betancourt 2016): Σ (E_n − E_{n−1})² / Σ (E_n − Ē)²."""
+    energy = np.asarray(energy)
+    deviations = energy - energy.mean(axis=1, keepdims=True)
+    return np.square(np.diff(energy, axis=1)).sum(axis=1) / np.square(deviations).sum(axis=1)
+
+
+def test_low_ebfmi_warns(good):
+    assert np.allclose(az.bfmi(good), _ebfmi(good.sample_stats["energy"]), rtol=1e-12)
+    slow = good.copy()
+    # energies of a chain that barely moves between levels: a slow random walk
+    walk = np.cumsum(np.random.default_rng(0).normal(scale=0.05, size=NUM_SAMPLES))
+    slow.sample_stats["energy"].values[2] = walk
+    expected = _ebfmi(slow.sample_stats["energy"])
+    assert expected[2] < 0.3 <= expected[[0, 1, 3]].min()
+    with pytest.warns(PosteriorWarning, match=r"E-BFMI .*reparametrise") as record:
+        report = check_diagnostics(slow)
+    assert report.min_ebfmi == pytest.approx(expected.min(), rel=1e-12)
+    assert report.min_ebfmi == float(np.min(az.bfmi(slow)))
+    assert len(_messages(record)) == 1
+
+
+def test_tree_depth_saturation_warns(good):
+    deep = good.copy()
+    deep.sample_stats["tree_depth"].values[0, :400] = 10
+    with pytest.warns(PosteriorWarning, match=r"maximum tree depth 10.*max_tree_depth"):
+        report = check_diagnostics(deep)
+    assert report.tree_depth_saturation == 400 / (NUM_CHAINS * NUM_SAMPLES)
+    # with a larger maximum the same run is fine
+    assert _silent_check(deep, max_tree_depth=12).problems == ()
+
+
+def test_warn_false_reports_without_warning(poor):
+    report = _silent_check(poor, warn=False)
+    assert report.problems  # still listed
