@@ -6,9 +6,9 @@ thinned posterior draws are tested for uniformity with a chi-square test on 10 b
 the parameters, at the 1% level. A deliberately wrong model (data simulated with likelihood sd 0.5,
 fitted with sd 1, and the reverse) must be rejected, which shows the check has power at this size.
 
-Measured with the fixed seeds below (200 replicates): Bonferroni p = 0.091 (linear, Gaussian prior),
-1.0 (linear, Laplace prior), 0.55 (logistic, Laplace prior); the wrong models 1.6e-14 (posterior too
-wide: 1.9% of ranks in the two outer bins instead of 20%) and 4e-27 (too narrow: 52.5%).
+Measured with the fixed seeds below (200 replicates): Bonferroni p = 0.13 (linear, Gaussian prior),
+0.27 (linear, Laplace prior), 0.14 (logistic, Laplace prior); the wrong models 3e-13 (posterior too
+wide: 3.5% of ranks in the two outer bins instead of 20%) and 2e-26 (too narrow: 52.6%).
 ``benchmarks/bench_sbc.py`` runs 1000 replicates of each.
 """
 
