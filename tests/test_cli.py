@@ -1,10 +1,13 @@
 """The ``bayesreg`` command line: bad input is refused in one line, good runs match scikit-learn.
 
 The fits here reuse the shapes of the demo (diabetes, 10 features) and of the estimator tests
-(breast cancer, 569 x 8), so the compiled MAP solvers are shared within a test session.
+(breast cancer, 569 x 8), so the compiled MAP solvers are shared within a test session; the NUTS
+run of ``fit --method nuts`` and the demo's use the same small settings (`NUTS`), so they share one
+compiled sampler. JAX's compilation cache goes to a temporary XDG_CACHE_HOME, never the user's.
 """
 
 import contextlib
+import datetime
 import io
 import os
 import re
@@ -24,6 +27,25 @@ from bayesreg.cli import main
 
 KEEP = "keep.txt"
 KEEP_TEXT = "a file that was here before\n"
+# small NUTS settings shared by the fit and demo tests: one compiled sampler, a short (warned) run
+NUTS = ["--num-warmup", "100", "--num-samples", "100", "--num-chains", "2"]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def cache_home(tmp_path_factory):
+    """XDG_CACHE_HOME in a temporary folder: the CLI's JAX cache lands there, not in ~/.cache."""
+    folder = tmp_path_factory.mktemp("xdg_cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_CACHE_HOME", str(folder))
+        yield folder
+
+
+def _run(argv) -> tuple[int, str, str]:
+    """``main(argv)`` with its stdout and stderr (for module-scoped fixtures, where capsys is not)."""
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+        code = main(argv)
+    return code, stdout.getvalue(), stderr.getvalue()
 
 
 @pytest.fixture(scope="module")
@@ -113,6 +135,14 @@ BAD_INPUTS = {
         "named 'intercept'",
     ),
     "target option without value": (GOOD, ["--target"], "--target: expected one argument"),
+    "NUTS option without nuts": (
+        GOOD,
+        ["--num-samples", "10"],
+        "--num-samples applies to --method nuts only",
+    ),
+    "seed without nuts": (GOOD, ["--seed", "1"], "--seed applies to --method nuts only"),
+    "no chains": (GOOD, ["--method", "nuts", "--num-chains", "0"], "num-chains must be at least 1, got '0'"),
+    "fractional draws": (GOOD, ["--method", "nuts", "--num-samples", "1.5"], "must be an integer, got '1.5'"),
 }
 
 
@@ -192,22 +222,108 @@ def test_fit_logistic_alpha_is_inverse_C(tmp_path, out, capsys):
     np.testing.assert_allclose(written.coefficient, np.append(ref.coef_[0], ref.intercept_), atol=1e-6)
 
 
-def test_nuts_is_passed_through_and_never_reported_as_map(diabetes_csv, out, capsys):
-    """Until the estimators sample (issue 3), --method nuts is refused in one line, nothing written."""
+# ---------------------------------------------------------------------------------------------------
+# --method nuts
+
+POSTERIOR_COLUMNS = ["mean", "sd", "hdi_low", "hdi_high", "r_hat", "ess_bulk"]
+
+
+@pytest.fixture(scope="module")
+def nuts_run(diabetes_csv, tmp_path_factory, cache_home):
+    """``fit --method nuts`` with a short run (2 chains x (100 + 100)): code, folder, stdout, stderr."""
+    folder = tmp_path_factory.mktemp("nuts")
+    (folder / KEEP).write_text(KEEP_TEXT)
+    jax = pytest.importorskip("jax")
+    before = (jax.config.jax_compilation_cache_dir, jax.config.jax_persistent_cache_min_compile_time_secs)
+    cwd = sorted(os.listdir())
     argv = ["fit", str(diabetes_csv), "--target", "progression", "--alpha", "0.1", "--method", "nuts"]
-    code = main([*argv, "--out", str(out)])
+    code, stdout, stderr = _run([*argv, *NUTS, "--seed", "3", "--out", str(folder)])
+    after = (jax.config.jax_compilation_cache_dir, jax.config.jax_persistent_cache_min_compile_time_secs)
+    return {
+        "code": code,
+        "folder": folder,
+        "out": stdout,
+        "err": stderr,
+        "jax_config": (before, after),
+        "cwd": (cwd, sorted(os.listdir())),
+    }
+
+
+def test_nuts_writes_posterior_and_summary(nuts_run):
+    az = pytest.importorskip("arviz")
+    folder = nuts_run["folder"]
+    assert nuts_run["code"] == 0, nuts_run["err"]
+    assert sorted(os.listdir(folder)) == ["coefficients.csv", KEEP, "posterior.nc"]  # no temporary files
+    assert (folder / KEEP).read_text() == KEEP_TEXT
+    idata = az.from_netcdf(folder / "posterior.nc")
+    coef = idata.posterior["coef"]
+    assert coef.sizes == {"chain": 2, "draw": 100, "feature": 10}
+    written = pd.read_csv(folder / "coefficients.csv")
+    X, y = load_diabetes(return_X_y=True, as_frame=True)
+    assert list(written.columns) == ["feature", "coefficient", *POSTERIOR_COLUMNS]
+    assert list(written.feature) == [*X.columns, "intercept"]
+    assert list(coef.coords["feature"].to_numpy()) == list(X.columns)
+    # the mean column is the posterior mean of the draws written next to it
+    means = np.append(coef.mean(("chain", "draw")).to_numpy(), float(idata.posterior["intercept"].mean()))
+    np.testing.assert_allclose(written["mean"], means, rtol=1e-12)
+    sds = np.append(
+        coef.std(("chain", "draw"), ddof=1).to_numpy(), float(idata.posterior["intercept"].std(ddof=1))
+    )
+    np.testing.assert_allclose(written["sd"], sds, rtol=1e-10)
+    rhat = az.rhat(idata, var_names=["coef", "intercept"])
+    ess = az.ess(idata, var_names=["coef", "intercept"], method="bulk")
+    np.testing.assert_allclose(written["r_hat"], np.append(rhat["coef"], rhat["intercept"]), rtol=1e-12)
+    np.testing.assert_allclose(written["ess_bulk"], np.append(ess["coef"], ess["intercept"]), rtol=1e-12)
+    assert np.all(written.hdi_low < written["mean"]) and np.all(written["mean"] < written.hdi_high)
+    # the coefficient column keeps the MAP, which is the lasso
+    ref = Lasso(alpha=0.1, tol=1e-12, max_iter=100_000).fit(X, y)
+    np.testing.assert_allclose(written.coefficient, np.append(ref.coef_, ref.intercept_), rtol=0, atol=1e-6)
+    assert (written.coefficient[:-1] == 0).any() and not (written["mean"] == 0).any()
+
+
+def test_nuts_prints_the_posterior(nuts_run):
+    out = nuts_run["out"]
+    assert "NUTS posterior: 2 chains x (100 warmup + 100 draws), seed 3" in out
+    assert "diagnostics: max R-hat" in out and "divergences" in out
+    assert re.search(r"MAP: [1-9]\d* of 10 coefficients exactly 0; posterior mean: 0 exactly 0", out)
+    assert "noise sd sigma" in out and "(posterior mean)" in out
+
+
+def test_nuts_diagnostics_are_one_warning_line_each(nuts_run):
+    err = nuts_run["err"]
+    lines = err.strip().splitlines()
+    assert "Traceback" not in err
+    assert "PosteriorWarning" not in err and "warnings.warn" not in err  # no Python warning output
+    assert lines, "200 draws must fall short of ESS 400"
+    assert all(line.startswith("bayesreg fit: warning: ") for line in lines), lines
+    assert any("ESS as low as" in line for line in lines)
+
+
+def test_nuts_uses_a_user_cache_and_restores_jax_config(nuts_run, cache_home):
+    before, after = nuts_run["jax_config"]
+    assert after == before  # the cache is switched on only while the command runs
+    cache = cache_home / "bayesreg" / "jax"
+    assert cache.is_dir() and any(cache.iterdir())  # compiled programs were stored there
+    cwd_before, cwd_after = nuts_run["cwd"]
+    assert cwd_after == cwd_before  # nothing in the working directory
+
+
+def test_unusable_cache_folder_is_skipped_silently(diabetes_csv, out, tmp_path, monkeypatch, capsys):
+    blocker = tmp_path / "not_a_folder"
+    blocker.write_text("")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))
+    code = main(["fit", str(diabetes_csv), "--target", "progression", "--alpha", "0.1", "--out", str(out)])
     captured = capsys.readouterr()
-    assert "Traceback" not in captured.err
-    if code != 0:
-        assert code == 2
-        lines = captured.err.strip().splitlines()
-        assert len(lines) == 1 and "nuts" in lines[0].lower()
-        assert _untouched(out)
-    else:  # issue 3 has landed: the posterior outputs are written next to the coefficients
-        assert (out / "coefficients.csv").exists()
+    assert code == 0 and captured.err == ""
+    assert (out / "coefficients.csv").exists()
 
 
-def test_console_script_entry_point(tmp_path):
+def test_console_script_entry_point(tmp_path, cache_home):
+    # ArviZ prints a FutureWarning about its coming refactor at import, once a day per user cache
+    # (stamped in $XDG_CACHE_HOME/arviz); the fresh cache of these tests has seen it today
+    stamp = cache_home / "arviz" / "daily_warning"
+    stamp.parent.mkdir(exist_ok=True)
+    stamp.write_text(datetime.date.today().isoformat())
     script = shutil.which("bayesreg", path=str(Path(sys.executable).parent))
     command = [script] if script else [sys.executable, "-m", "bayesreg.cli"]
     out = tmp_path / "out"
@@ -230,19 +346,20 @@ def test_console_script_entry_point(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
+def demo(tmp_path_factory, cache_home):
+    """``bayesreg demo`` with the small NUTS settings: code, folder, stdout (stderr is checked here)."""
     folder = tmp_path_factory.mktemp("demo")
     (folder / KEEP).write_text(KEEP_TEXT)
-    stdout = io.StringIO()
-    with contextlib.redirect_stdout(stdout):
-        code = main(["demo", "--out", str(folder)])
-    return code, folder, stdout.getvalue()
+    code, stdout, stderr = _run(["demo", "--out", str(folder), *NUTS])
+    assert "Traceback" not in stderr
+    assert all(line.startswith("bayesreg demo: warning: ") for line in stderr.splitlines()), stderr
+    return code, folder, stdout
 
 
 def test_demo_writes_report_and_coefficients(demo):
     code, folder, stdout = demo
     assert code == 0
-    assert sorted(os.listdir(folder)) == ["coefficients.csv", KEEP, "report.html"]
+    assert sorted(os.listdir(folder)) == ["coefficients.csv", KEEP, "posterior.nc", "report.html"]
     assert (folder / KEEP).read_text() == KEEP_TEXT
     table = pd.read_csv(folder / "coefficients.csv", index_col=0)
     assert list(table.columns) == ["bayesreg_l1", "sklearn_lasso", "bayesreg_l2", "sklearn_ridge"]
@@ -253,7 +370,7 @@ def test_demo_writes_report_and_coefficients(demo):
 def test_demo_report_is_self_contained(demo):
     _, folder, _ = demo
     page = (folder / "report.html").read_text()
-    assert page.count("data:image/png;base64,") >= 3
+    assert page.count("data:image/png;base64,") >= 7
     assert 'src="http' not in page and 'href="http' not in page
     assert "<script" not in page and "<link" not in page
     sources = re.findall(r'(?:src|href)="([^"]*)"', page)
@@ -272,3 +389,38 @@ def test_demo_report_states_the_differences(demo):
     assert (table.bayesreg_l1[:-1] == 0).any() and not (table.bayesreg_l2[:-1] == 0).any()
     for text in ("b = σ²/(nα)", "σ/√α", "(H + αI)⁻¹Hw*", "exactly 0"):
         assert text in page
+
+
+def test_demo_report_has_the_posterior(demo):
+    """The sparsity sentence and the diagnostics in the report are those of the posterior.nc written."""
+    az = pytest.importorskip("arviz")
+    from bayesreg.compare import compare_map_posterior, sparsity_summary
+    from bayesreg.diagnostics import check_diagnostics
+
+    _, folder, stdout = demo
+    page = (folder / "report.html").read_text()
+    idata = az.from_netcdf(folder / "posterior.nc")
+    assert idata.posterior["coef"].sizes == {"chain": 2, "draw": 100, "feature": 10}
+    l1_map = pd.read_csv(folder / "coefficients.csv", index_col=0).bayesreg_l1.iloc[:-1]
+    counts = sparsity_summary(compare_map_posterior(idata, l1_map.to_numpy()))
+    # the issue's claim: the Laplace MAP has exact zeros, the posterior mean has none
+    assert counts["map_zeros"] > 0 and counts["posterior_mean_zeros"] == 0
+    zeros = ", ".join(l1_map.index[l1_map == 0])
+    for text in (
+        f"The Laplace MAP has {counts['map_zeros']} exact zeros ({zeros})",
+        f"the posterior mean has {counts['posterior_mean_zeros']} and the posterior median "
+        f"{counts['posterior_median_zeros']}",
+        f"{counts['hdi_contains_zero']} of {counts['n_features']} 94% HDIs contain 0",
+    ):
+        assert text in page and text in stdout, text
+    for title in (
+        "diagnostics first",
+        "What the MAP leaves out",
+        "Prior against posterior",
+        "held-out coverage",
+    ):
+        assert title in page
+    report = check_diagnostics(idata, warn=False)
+    assert f"{report.max_rhat:.4f}" in page and f"{report.min_ess_bulk:.0f}" in page
+    assert re.search(r"cover <b>\d+\.\d%</b> of the other 89 targets \(nominal 90%", page)
+    assert "held-out coverage:" in stdout
