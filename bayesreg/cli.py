@@ -52,6 +52,8 @@ posterior (--method nuts):
   usual thresholds (R-hat > 1.01, bulk or tail ESS < 400, any divergence, E-BFMI < 0.3, maximum
   tree depth reached) are printed as "warning:" lines on stderr, each saying what to try; the
   exit status stays 0. --seed makes a run repeatable (without it a seed is drawn and printed).
+  Compiled programs are cached in $XDG_CACHE_HOME/bayesreg/jax (else ~/.cache/bayesreg/jax), so a
+  second run on data of the same shape skips most of the compilation.
 
 outputs:
   DIR/coefficients.csv  columns feature,coefficient (the MAP = the penalised estimate); one row per
@@ -207,7 +209,7 @@ def _parser() -> _Parser:
         type=_positive("sigma"),
         default=None,
         metavar="S",
-        help="noise sd of the gaussian likelihood (default: estimated, its MAP)",
+        help="noise sd of the gaussian likelihood (default: estimated; sampled with --method nuts)",
     )
     fit.add_argument("--out", required=True, metavar="DIR", help="output folder (created if needed)")
     _nuts_options(
