@@ -272,7 +272,7 @@ def _write_all(folder: Path, files: dict[str, Content]) -> list[Path]:
     """
     try:
         return _stage_and_replace(folder, files)
-    except OSError as error:
+    except (OSError, ValueError) as error:  # ValueError: a writer (netCDF) refused
         raise _WriteError(f"cannot write the outputs to {str(folder)!r}: {_one_line(error)}") from None
 
 
@@ -705,7 +705,7 @@ def main(argv: list[str] | None = None) -> int:
             return command(args)
     except _UsageError as error:
         message = str(error)
-    except (DataError, ValueError, NotImplementedError, OSError) as error:
+    except (DataError, ValueError, OSError) as error:
         message = _one_line(error) or type(error).__name__
     except _WriteError as error:
         print(f"{PROG} {args.command}: error: {error}", file=sys.stderr)
