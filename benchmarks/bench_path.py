@@ -152,7 +152,11 @@ def sklearn_method(X, y, alphas, tol, precompute):
 
 
 def loosest_tol(X, y, alphas, ref, target, precompute):
-    """Loosest half-decade tol meeting the accuracy, with every tighter tol meeting it too."""
+    """Loosest half-decade tol meeting the accuracy, the next tighter tol meeting it too.
+
+    The search goes from loose to tight (1e-2, 3.2e-3, ...) and stops at the first tol that meets the
+    accuracy and whose tighter neighbour meets it as well (tight tols are the slow ones).
+    """
     grid = [10.0 ** (-k / 2) for k in range(4, 25)]  # 1e-2 … 1e-12
     table = []
     for tol in grid:
@@ -161,12 +165,10 @@ def loosest_tol(X, y, alphas, ref, target, precompute):
         elapsed = time.perf_counter() - t
         err, mismatch, _ = accuracy(coefs, ref)
         table.append({"tol": tol, "max_rel_err": err, "zero_set_mismatches": mismatch, "seconds": elapsed})
-    chosen = None
-    for row in reversed(table):
-        if row["max_rel_err"] > target:
-            break
-        chosen = row["tol"]
-    return chosen, table
+        print(f"  precompute={precompute} tol={tol:.1e}: max rel err {err:.2e}, {elapsed:.2f} s", flush=True)
+        if len(table) >= 2 and table[-1]["max_rel_err"] <= target and table[-2]["max_rel_err"] <= target:
+            return table[-2]["tol"], table
+    return None, table
 
 
 # ----------------------------------------------------------------------------- environment
