@@ -28,12 +28,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from numpyro import handlers
-from numpyro.distributions.transforms import biject_to
 from numpyro.infer import Predictive
-from numpyro.infer.hmc import hmc
-from numpyro.infer.initialization import init_to_uniform
-from numpyro.infer.util import constrain_fn, potential_energy
 from scipy import stats
+
+from bayesreg.sampling import run_chain
 
 __all__ = [
     # running SBC
@@ -82,49 +80,21 @@ def _latent_sites(model, args, kwargs) -> dict:
     }
 
 
-def _run_chain(model, key, args, kwargs, *, num_warmup: int, num_draws: int, thin: int):
-    """One NUTS chain on ``model(*args, **kwargs)`` with numpyro's functional API (pure: jit/vmap-able).
-
-    Initialised as numpyro's MCMC does (uniform on (-2, 2) in the unconstrained space), adapts step size
-    and diagonal mass matrix for ``num_warmup`` steps, then keeps every ``thin``-th of
-    ``num_draws × thin`` steps. Returns ``(draws, divergences)``: the constrained sample sites, each of
-    shape ``(num_draws, *site_shape)``, and the divergent transitions after warmup.
-    """
-    key_init, key_run = jax.random.split(key)
-    initial = handlers.substitute(handlers.seed(model, key_init), substitute_fn=init_to_uniform)
-    trace = handlers.trace(initial).get_trace(*args, **kwargs)
-    z0 = {
-        name: biject_to(site["fn"].support).inv(site["value"])
-        for name, site in trace.items()
-        if site["type"] == "sample" and not site["is_observed"]
-    }
-    init_kernel, sample_kernel = hmc(lambda z: potential_energy(model, args, kwargs, z), algo="NUTS")
-    state = init_kernel(z0, num_warmup, rng_key=key_run)
-    state = jax.lax.fori_loop(0, num_warmup, lambda _, s: sample_kernel(s), state)
-
-    def step(_, carry):
-        s, divergent = carry
-        s = sample_kernel(s)
-        return s, divergent + s.diverging.astype(jnp.int32)
-
-    def draw(carry, _):
-        carry = jax.lax.fori_loop(0, thin, step, carry)
-        return carry, carry[0].z
-
-    (_, divergent), zs = jax.lax.scan(draw, (state, jnp.zeros((), jnp.int32)), None, length=num_draws)
-    return jax.vmap(lambda z: constrain_fn(model, args, kwargs, z))(zs), divergent
-
-
 @functools.partial(jax.jit, static_argnames=("model", "static", "num_warmup", "num_draws", "thin"))
 def _nuts_batch(model, static, keys, X, ys, kwargs, *, num_warmup, num_draws, thin):
-    """`_run_chain` on ``model(X, ys[i], **kwargs)`` for every ``i``, vectorised with ``jax.vmap``.
+    """`~bayesreg.sampling.run_chain` on ``model(X, ys[i], **kwargs)`` for every ``i``, under ``jax.vmap``.
 
     Returns ``(draws, divergences)`` with ``draws[name]`` of shape ``(batch, num_draws, *site_shape)``
     and ``divergences`` of shape ``(batch,)``. Compiled once per model, settings and shapes.
     """
     fit = functools.partial(model, **dict(static))
-    run = functools.partial(_run_chain, fit, num_warmup=num_warmup, num_draws=num_draws, thin=thin)
-    return jax.vmap(lambda key, y: run(key, (X, y), kwargs))(keys, ys)
+    run = functools.partial(run_chain, fit, num_warmup=num_warmup, num_samples=num_draws, thin=thin)
+
+    def one(key, y):
+        draws, stats = run(key, (X, y), kwargs)
+        return draws, stats["diverging"].sum()
+
+    return jax.vmap(one)(keys, ys)
 
 
 @functools.partial(jax.jit, static_argnames=("model", "static", "num_replicates"))

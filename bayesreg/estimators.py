@@ -158,12 +158,19 @@ class BayesianLinearRegression(RegressorMixin, _BayesianRegression):
     Attributes
     ----------
     coef_ : ndarray of shape (n_features,)
-        The MAP weights.
+        The MAP weights with ``method="map"``; the posterior means with ``method="nuts"`` (so
+        `predict` gives the posterior mean prediction).
     intercept_ : float
+        MAP or posterior mean, as ``coef_``.
     sigma_ : float
-        Noise sd: the given ``sigma``, or its MAP.
+        Noise sd: the given ``sigma``, or its MAP (``method="map"``) or posterior mean (``"nuts"``).
     map_ : MAPResult
-        The MAP with its convergence record.
+        The MAP with its convergence record, whatever the method.
+    idata_ : arviz.InferenceData
+        The NUTS posterior (``method="nuts"`` only): posterior, sample_stats, log_likelihood,
+        observed_data.
+    diagnostics_ : DiagnosticsReport
+        R-hat, ESS, divergences, E-BFMI of the NUTS run (``method="nuts"`` only).
     n_iter_ : int
         Proximal Newton steps taken.
     n_features_in_ : int
@@ -286,8 +293,15 @@ class BayesianLogisticRegression(ClassifierMixin, _BayesianRegression):
     classes_ : ndarray of shape (2,)
         The two labels; the model gives the probability of ``classes_[1]``.
     coef_ : ndarray of shape (n_features,)
+        MAP weights, or posterior means with ``method="nuts"`` (`predict_proba` then averages the
+        probability over the posterior draws instead of using ``coef_``).
     intercept_ : float
     map_ : MAPResult
+        The MAP, whatever the method.
+    idata_ : arviz.InferenceData
+        The NUTS posterior (``method="nuts"`` only).
+    diagnostics_ : DiagnosticsReport
+        Diagnostics of the NUTS run (``method="nuts"`` only).
     n_iter_ : int
     n_features_in_ : int
     feature_names_in_ : ndarray of str

@@ -2,9 +2,12 @@
 
 `sample_posterior` runs NUTS on a model of `bayesreg.models` and returns one InferenceData with the
 groups ``posterior``, ``sample_stats``, ``log_likelihood`` (one entry per observation, for LOO),
-``observed_data`` and, on request, ``posterior_predictive``. Chains run vectorised on one device,
-in parallel when there is a device per chain. Compiled samplers are kept per model, settings and
-data shape, so refitting new data of the same shape does not recompile.
+``observed_data`` and, on request, ``posterior_predictive``.
+
+The chains run through numpyro's functional NUTS (`run_chain`) inside one jitted function: vectorised
+with ``jax.vmap`` on one device, mapped with ``jax.pmap`` when there is a device per chain. It is
+compiled once per model, settings and data shape, so refitting new data of the same shape does not
+recompile (numpyro's ``MCMC`` object re-jits its sampling loop on every run).
 """
 
 from __future__ import annotations
@@ -19,10 +22,16 @@ import numpy as np
 import numpyro
 import numpyro.distributions as dist
 from numpyro import handlers
-from numpyro.infer import MCMC, NUTS, Predictive, log_likelihood
+from numpyro.distributions.transforms import biject_to
+from numpyro.infer import Predictive, log_likelihood
+from numpyro.infer.hmc import hmc
+from numpyro.infer.initialization import init_to_uniform
 from numpyro.infer.reparam import Reparam
+from numpyro.infer.util import constrain_fn, potential_energy
 
-__all__ = ["LaplaceScaleMixture", "sample_posterior"]
+from bayesreg.inference import _as_arrays
+
+__all__ = ["LaplaceScaleMixture", "run_chain", "sample_posterior"]
 
 
 class LaplaceScaleMixture(Reparam):
@@ -46,38 +55,72 @@ class LaplaceScaleMixture(Reparam):
         return None, base.loc + std * jnp.sqrt(variance)
 
 
-_EXTRA_FIELDS = (
-    "diverging",
-    "energy",
-    "num_steps",
-    "accept_prob",
-    "potential_energy",
-    "adapt_state.step_size",
-)
+@functools.cache
+def _mixture(model):
+    """``model`` with `LaplaceScaleMixture` on ``coef`` (one object per model, so jit caches hit)."""
+    return handlers.reparam(model, config={"coef": LaplaceScaleMixture()})
 
 
-def _chain_method(num_chains: int) -> str:
-    return "parallel" if jax.local_device_count() >= num_chains > 1 else "vectorized"
+def run_chain(model, key, args, kwargs, *, num_warmup: int, num_samples: int, thin: int = 1):
+    """One NUTS chain on ``model(*args, **kwargs)`` with numpyro's functional API (pure: jit/vmap-able).
+
+    Starts uniformly in (-2, 2) on the unconstrained space (as numpyro's ``MCMC`` does), adapts the
+    step size and a diagonal mass matrix during ``num_warmup`` steps, then keeps every ``thin``-th of
+    ``num_samples × thin`` steps.
+
+    Returns
+    -------
+    draws : dict of str to array, each of shape (num_samples, *site_shape)
+        Constrained values of the sample and deterministic sites.
+    stats : dict of str to array, each of shape (num_samples,)
+        ``diverging``, ``energy``, ``num_steps``, ``accept_prob``, ``potential_energy``,
+        ``step_size`` of the kept transitions.
+    """
+    key_init, key_run = jax.random.split(key)
+    start = handlers.substitute(handlers.seed(model, key_init), substitute_fn=init_to_uniform)
+    trace = handlers.trace(start).get_trace(*args, **kwargs)
+    z0 = {
+        name: biject_to(site["fn"].support).inv(site["value"])
+        for name, site in trace.items()
+        if site["type"] == "sample" and not site["is_observed"]
+    }
+    init_kernel, sample_kernel = hmc(lambda z: potential_energy(model, args, kwargs, z), algo="NUTS")
+    state = init_kernel(z0, num_warmup, rng_key=key_run)
+    state = jax.lax.fori_loop(0, num_warmup, lambda _, s: sample_kernel(s), state)
+
+    def draw(state, _):
+        state = jax.lax.fori_loop(0, thin, lambda _, s: sample_kernel(s), state)
+        stats = {
+            "diverging": state.diverging,
+            "energy": state.energy,
+            "num_steps": state.num_steps,
+            "accept_prob": state.accept_prob,
+            "potential_energy": state.potential_energy,
+            "step_size": state.adapt_state.step_size,
+        }
+        return state, (state.z, stats)
+
+    _, (zs, stats) = jax.lax.scan(draw, state, None, length=num_samples)
+    return jax.vmap(lambda z: constrain_fn(model, args, kwargs, z, return_deterministic=True))(zs), stats
 
 
-@functools.lru_cache(maxsize=32)
-def _sampler(
-    model, static, num_warmup, num_samples, num_chains, chain_method, progress_bar, signature, mixture
-):
-    """One MCMC object (and so one compiled sampler) per model, settings and argument shapes."""
-    model = functools.partial(model, **dict(static))
-    if mixture:
-        model = handlers.reparam(model, config={"coef": LaplaceScaleMixture()})
-    kernel = NUTS(model)
-    return MCMC(
-        kernel,
-        num_warmup=num_warmup,
-        num_samples=num_samples,
-        num_chains=num_chains,
-        chain_method=chain_method,
-        progress_bar=progress_bar,
-        jit_model_args=True,
+@functools.partial(jax.jit, static_argnames=("model", "static", "num_warmup", "num_samples", "parallel"))
+def _chains(model, static, keys, args, kwargs, *, num_warmup, num_samples, parallel):
+    """`run_chain` for every key: ``jax.pmap`` over devices if ``parallel``, else ``jax.vmap``."""
+    run = functools.partial(
+        run_chain, functools.partial(model, **dict(static)), num_warmup=num_warmup, num_samples=num_samples
     )
+    mapped = jax.pmap(run, in_axes=(0, None, None)) if parallel else jax.vmap(run, in_axes=(0, None, None))
+    return mapped(keys, args, kwargs)
+
+
+@functools.partial(jax.jit, static_argnames=("model", "static", "predictive"))
+def _observed(model, static, key, draws, X, y, kwargs, *, predictive):
+    """Per-observation log-likelihood at every draw and, if asked, posterior predictive draws of y."""
+    model = functools.partial(model, **dict(static))
+    loglik = log_likelihood(model, draws, X, y, **kwargs)["y"]
+    predicted = Predictive(model, draws)(key, X, None, **kwargs)["y"] if predictive else None
+    return loglik, predicted
 
 
 def sample_posterior(
@@ -111,14 +154,14 @@ def sample_posterior(
     num_warmup, num_samples, num_chains : int
         NUTS settings; draws per chain.
     seed : int
-        Seed of the sampler: the same seed, settings and chain method give the same draws.
+        Seed of the sampler: the same seed, settings and device count give the same draws.
     posterior_predictive : bool
         Also draw ``y`` from the posterior predictive at the observed ``X``.
     laplace_mixture : bool
         Sample a Laplace prior on ``coef`` through `LaplaceScaleMixture` (extra sites ``coef_std``,
         ``coef_var``; ``coef`` keeps its name and its posterior).
     progress_bar : bool, optional
-        Show numpyro's progress bar (default: when stderr is a terminal).
+        Print a line before and after sampling on stderr (default: when stderr is a terminal).
     **model_kwargs
         Passed to the model (``prior=``, ``sigma=``, ``fit_intercept=`` ...).
 
@@ -135,40 +178,36 @@ def sample_posterior(
     dynamic = {k: v for k, v in model_kwargs.items() if not isinstance(v, bool | str)}
     if progress_bar is None:
         progress_bar = sys.stderr.isatty()
+    parallel = jax.local_device_count() >= num_chains > 1
+    if progress_bar:
+        print(f"NUTS: {num_chains} chains x ({num_warmup} warmup + {num_samples} draws)...", file=sys.stderr)
     with jax.enable_x64(True):
-        args = jax.tree.map(lambda a: jnp.asarray(a, dtype=float), args)
-        signature = (
-            tuple(np.shape(a) for a in jax.tree.leaves(args)),
-            jax.tree.structure(dynamic),
-        )
-        mcmc = _sampler(
-            model,
-            static,
-            num_warmup,
-            num_samples,
-            num_chains,
-            _chain_method(num_chains),
-            bool(progress_bar),
-            signature,
-            laplace_mixture,
-        )
+        args, dynamic, X, y = _as_arrays((args, dynamic, X, y))
         key_run, key_ppc = jax.random.split(jax.random.PRNGKey(seed))
-        mcmc.run(key_run, *args, extra_fields=_EXTRA_FIELDS, **dynamic)
-        draws = mcmc.get_samples(group_by_chain=True)
-        extra = mcmc.get_extra_fields(group_by_chain=True)
+        draws, stats = _chains(
+            _mixture(model) if laplace_mixture else model,
+            static,
+            jax.random.split(key_run, num_chains),
+            args,
+            dynamic,
+            num_warmup=num_warmup,
+            num_samples=num_samples,
+            parallel=parallel,
+        )
         flat = {k: v.reshape((-1, *v.shape[2:])) for k, v in draws.items()}
-        X, y = jnp.asarray(X, dtype=float), jnp.asarray(y, dtype=float)
-        obs_kwargs = {**dynamic, **dict(static)}
-        loglik = log_likelihood(obs_model, flat, X, y, **obs_kwargs)["y"]
-        groups = {
-            "posterior": {k: np.asarray(v) for k, v in draws.items()},
-            "sample_stats": _sample_stats(extra),
-            "log_likelihood": {"y": np.asarray(loglik).reshape(num_chains, num_samples, -1)},
-            "observed_data": {"y": np.asarray(y)},
-        }
-        if posterior_predictive:
-            predicted = Predictive(obs_model, flat)(key_ppc, X, None, **obs_kwargs)["y"]
-            groups["posterior_predictive"] = {"y": np.asarray(predicted).reshape(num_chains, num_samples, -1)}
+        loglik, predicted = _observed(
+            obs_model, static, key_ppc, flat, X, y, dynamic, predictive=posterior_predictive
+        )
+    if progress_bar:
+        print(f"NUTS: done, {int(stats['diverging'].sum())} divergent transitions", file=sys.stderr)
+    groups = {
+        "posterior": {k: np.asarray(v) for k, v in draws.items()},
+        "sample_stats": _sample_stats(stats),
+        "log_likelihood": {"y": np.asarray(loglik).reshape(num_chains, num_samples, -1)},
+        "observed_data": {"y": np.asarray(y)},
+    }
+    if posterior_predictive:
+        groups["posterior_predictive"] = {"y": np.asarray(predicted).reshape(num_chains, num_samples, -1)}
     names = feature_names if feature_names is not None else [f"x{j}" for j in range(X.shape[1])]
     idata = az.from_dict(
         **groups,
@@ -181,14 +220,14 @@ def sample_posterior(
     return idata
 
 
-def _sample_stats(extra: dict) -> dict:
-    num_steps = np.asarray(extra["num_steps"])
+def _sample_stats(stats: dict) -> dict:
+    num_steps = np.asarray(stats["num_steps"])
     return {
-        "diverging": np.asarray(extra["diverging"]),
-        "energy": np.asarray(extra["energy"]),
+        "diverging": np.asarray(stats["diverging"]),
+        "energy": np.asarray(stats["energy"]),
         "n_steps": num_steps,
         "tree_depth": np.floor(np.log2(np.maximum(num_steps, 1))).astype(int) + 1,
-        "acceptance_rate": np.asarray(extra["accept_prob"]),
-        "lp": -np.asarray(extra["potential_energy"]),
-        "step_size": np.asarray(extra["adapt_state.step_size"]),
+        "acceptance_rate": np.asarray(stats["accept_prob"]),
+        "lp": -np.asarray(stats["potential_energy"]),
+        "step_size": np.asarray(stats["step_size"]),
     }
