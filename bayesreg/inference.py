@@ -198,8 +198,8 @@ def map_estimate(
         If the residual did not reach ``tol`` in ``max_steps`` steps.
     """
     with jax.enable_x64(True):
-        args = jax.tree.map(lambda a: jnp.asarray(a, dtype=float), args)
-        init = {k: jnp.asarray(v, dtype=float) for k, v in (init or {}).items()}
+        # Python floats, NumPy and JAX numbers all become float64 arrays: one compiled solver
+        args, init, model_kwargs = _as_arrays((args, init or {}, model_kwargs))
         sigma = model_kwargs.get("sigma")
         if isinstance(sigma, dist.Distribution):
             return _alternate(model, args, prior, sigma, model_kwargs, init, tol, max_steps)
@@ -250,6 +250,11 @@ def _alternate(model, args, prior, sigma_prior, model_kwargs, init, tol, max_ste
             break
     params = {**weights.params, "sigma": np.asarray(sigma)}
     return _result(params, total, max(weights.residual, float(residual)), tol, weights.converged)
+
+
+def _as_arrays(tree):
+    """Every numeric leaf of ``tree`` as a float64 array (booleans and strings stay as they are)."""
+    return jax.tree.map(lambda a: a if isinstance(a, bool | str) else jnp.asarray(a, dtype=float), tree)
 
 
 def _smooth(prior: Prior | None) -> Prior | None:
