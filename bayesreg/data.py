@@ -123,6 +123,8 @@ def check_target(y, family: str) -> tuple[np.ndarray, np.ndarray | None]:
                 f"2 classes, found {len(classes)} class{'es' if len(classes) != 1 else ''}: {shown}"
             )
         return codes.astype(np.float64), classes
+    if np.iscomplexobj(y):
+        raise DataError("Complex data not supported: the target must be real numbers")
     try:
         y = y.astype(np.float64)
     except (TypeError, ValueError):

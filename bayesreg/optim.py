@@ -112,9 +112,10 @@ class ProximalNewton(_NumPyroOptim):
     max_sweeps : int
         Coordinate-descent sweeps allowed per step for the quadratic sub-problem.
     sweep_tol : float
-        Sub-problem tolerance on ``max_i |Δzᵢ|·√Hᵢᵢ`` before polishing. Coordinate descent only
-        has to find the support and signs: the polish solves for the values exactly, and the
-        outer steps continue from wherever it leaves off.
+        Sub-problem tolerance on ``max_i |Δzᵢ|·√Hᵢᵢ`` before polishing. The polish solves for
+        the values exactly once the support and signs are right; a loose tolerance (1e-3) is
+        about 3x faster on well-posed lasso problems but can stall when p > n, where the polish
+        is refused and progress rests on coordinate descent.
 
     Notes
     -----
@@ -123,7 +124,7 @@ class ProximalNewton(_NumPyroOptim):
     ``numpyro.optim.Minimize``.
     """
 
-    def __init__(self, l1: dict | None = None, *, max_sweeps: int = 500, sweep_tol: float = 1e-3):
+    def __init__(self, l1: dict | None = None, *, max_sweeps: int = 500, sweep_tol: float = 1e-9):
         self.l1 = dict(l1 or {})
         self.max_sweeps = max_sweeps
         self.sweep_tol = sweep_tol
