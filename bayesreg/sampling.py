@@ -61,12 +61,51 @@ def _mixture(model):
     return handlers.reparam(model, config={"coef": LaplaceScaleMixture()})
 
 
-def run_chain(model, key, args, kwargs, *, num_warmup: int, num_samples: int, thin: int = 1):
+_shown = [-1]  # last percentage the progress bar printed (chains in lockstep report the same step)
+
+
+def _show_progress(step, total):
+    percent = int(100 * (int(np.max(step)) + 1) / int(np.max(total)))
+    if percent != _shown[0]:
+        _shown[0] = percent
+        end = "\n" if percent >= 100 else ""
+        print(f"\rNUTS {percent:3d}%", end=end, file=sys.stderr, flush=True)
+
+
+def _ticking(kernel, total, enabled):
+    """``kernel(step, state)`` that reports progress every ~2% of ``total`` steps when enabled."""
+    if not enabled:
+        return kernel
+    every = max(1, total // 50)
+
+    def ticked(step, state):
+        jax.lax.cond(
+            (step + 1) % every == 0,
+            lambda: jax.debug.callback(_show_progress, step, total),
+            lambda: None,
+        )
+        return kernel(step, state)
+
+    return ticked
+
+
+def run_chain(
+    model,
+    key,
+    args,
+    kwargs,
+    *,
+    num_warmup: int,
+    num_samples: int,
+    thin: int = 1,
+    progress_bar: bool = False,
+):
     """One NUTS chain on ``model(*args, **kwargs)`` with numpyro's functional API (pure: jit/vmap-able).
 
     Starts uniformly in (-2, 2) on the unconstrained space (as numpyro's ``MCMC`` does), adapts the
     step size and a diagonal mass matrix during ``num_warmup`` steps, then keeps every ``thin``-th of
-    ``num_samples × thin`` steps.
+    ``num_samples × thin`` steps. With ``progress_bar`` it prints its progress on stderr (through
+    ``jax.debug.callback``, every ~2% of the steps).
 
     Returns
     -------
@@ -86,10 +125,12 @@ def run_chain(model, key, args, kwargs, *, num_warmup: int, num_samples: int, th
     }
     init_kernel, sample_kernel = hmc(lambda z: potential_energy(model, args, kwargs, z), algo="NUTS")
     state = init_kernel(z0, num_warmup, rng_key=key_run)
-    state = jax.lax.fori_loop(0, num_warmup, lambda _, s: sample_kernel(s), state)
+    total = num_warmup + num_samples * thin
+    tick = _ticking(lambda _, s: sample_kernel(s), total, progress_bar)
+    state = jax.lax.fori_loop(0, num_warmup, tick, state)
 
-    def draw(state, _):
-        state = jax.lax.fori_loop(0, thin, lambda _, s: sample_kernel(s), state)
+    def draw(state, k):
+        state = jax.lax.fori_loop(0, thin, lambda j, s: tick(num_warmup + k * thin + j, s), state)
         stats = {
             "diverging": state.diverging,
             "energy": state.energy,
@@ -100,15 +141,21 @@ def run_chain(model, key, args, kwargs, *, num_warmup: int, num_samples: int, th
         }
         return state, (state.z, stats)
 
-    _, (zs, stats) = jax.lax.scan(draw, state, None, length=num_samples)
+    _, (zs, stats) = jax.lax.scan(draw, state, jnp.arange(num_samples))
     return jax.vmap(lambda z: constrain_fn(model, args, kwargs, z, return_deterministic=True))(zs), stats
 
 
-@functools.partial(jax.jit, static_argnames=("model", "static", "num_warmup", "num_samples", "parallel"))
-def _chains(model, static, keys, args, kwargs, *, num_warmup, num_samples, parallel):
+@functools.partial(
+    jax.jit, static_argnames=("model", "static", "num_warmup", "num_samples", "parallel", "progress_bar")
+)
+def _chains(model, static, keys, args, kwargs, *, num_warmup, num_samples, parallel, progress_bar):
     """`run_chain` for every key: ``jax.pmap`` over devices if ``parallel``, else ``jax.vmap``."""
     run = functools.partial(
-        run_chain, functools.partial(model, **dict(static)), num_warmup=num_warmup, num_samples=num_samples
+        run_chain,
+        functools.partial(model, **dict(static)),
+        num_warmup=num_warmup,
+        num_samples=num_samples,
+        progress_bar=progress_bar,
     )
     mapped = jax.pmap(run, in_axes=(0, None, None)) if parallel else jax.vmap(run, in_axes=(0, None, None))
     return mapped(keys, args, kwargs)
@@ -161,7 +208,7 @@ def sample_posterior(
         Sample a Laplace prior on ``coef`` through `LaplaceScaleMixture` (extra sites ``coef_std``,
         ``coef_var``; ``coef`` keeps its name and its posterior).
     progress_bar : bool, optional
-        Print a line before and after sampling on stderr (default: when stderr is a terminal).
+        Show the sampling progress on stderr (default: when stderr is a terminal).
     **model_kwargs
         Passed to the model (``prior=``, ``sigma=``, ``fit_intercept=`` ...).
 
@@ -179,8 +226,7 @@ def sample_posterior(
     if progress_bar is None:
         progress_bar = sys.stderr.isatty()
     parallel = jax.local_device_count() >= num_chains > 1
-    if progress_bar:
-        print(f"NUTS: {num_chains} chains x ({num_warmup} warmup + {num_samples} draws)...", file=sys.stderr)
+    _shown[0] = -1
     with jax.enable_x64(True):
         args, dynamic, X, y = _as_arrays((args, dynamic, X, y))
         key_run, key_ppc = jax.random.split(jax.random.PRNGKey(seed))
@@ -193,13 +239,12 @@ def sample_posterior(
             num_warmup=num_warmup,
             num_samples=num_samples,
             parallel=parallel,
+            progress_bar=bool(progress_bar),
         )
         flat = {k: v.reshape((-1, *v.shape[2:])) for k, v in draws.items()}
         loglik, predicted = _observed(
             obs_model, static, key_ppc, flat, X, y, dynamic, predictive=posterior_predictive
         )
-    if progress_bar:
-        print(f"NUTS: done, {int(stats['diverging'].sum())} divergent transitions", file=sys.stderr)
     groups = {
         "posterior": {k: np.asarray(v) for k, v in draws.items()},
         "sample_stats": _sample_stats(stats),
