@@ -4,13 +4,23 @@ The MAP of a NumPyro model with a Laplace (Gaussian, elastic-net) prior on the w
 (L2, elastic-net) penalised estimate; the NUTS posterior of the same model shows what that point
 leaves out. Importing bayesreg changes no global JAX setting: float64 is switched on inside the
 functions that need it (``jax.enable_x64``).
+
+Modules: `bayesreg.priors` (penalty ↔ prior), `bayesreg.models` (the NumPyro programs),
+`bayesreg.inference` (MAP) and `bayesreg.sampling` (NUTS), `bayesreg.path` (MAP over a grid of α),
+`bayesreg.diagnostics`, `bayesreg.compare`, `bayesreg.calibration` (SBC), `bayesreg.closed_forms`
+(the seeds' formulas), `bayesreg.plots` (matplotlib, imported on use), `bayesreg.report`,
+`bayesreg.cli`.
 """
 
+from bayesreg.compare import compare_map_posterior, predictive_coverage, sparsity_summary
 from bayesreg.data import DataError
+from bayesreg.diagnostics import DiagnosticsReport, PosteriorWarning, check_diagnostics
 from bayesreg.estimators import BayesianLinearRegression, BayesianLogisticRegression
-from bayesreg.inference import MAPResult, map_estimate
+from bayesreg.inference import DeltaELBO, MAPResult, map_estimate
 from bayesreg.optim import ProximalNewton
+from bayesreg.path import MAPPath, alpha_grid, alpha_max, map_path
 from bayesreg.priors import ElasticNet, Prior, penalty_from_prior, prior_from_penalty
+from bayesreg.sampling import LaplaceScaleMixture, sample_posterior
 
 __all__ = [
     # estimators
@@ -22,8 +32,22 @@ __all__ = [
     "Prior",
     "penalty_from_prior",
     "prior_from_penalty",
-    # inference
+    # the MAP (the penalised estimate)
+    "DeltaELBO",
+    "MAPPath",
     "MAPResult",
     "ProximalNewton",
+    "alpha_grid",
+    "alpha_max",
     "map_estimate",
+    "map_path",
+    # the posterior
+    "DiagnosticsReport",
+    "LaplaceScaleMixture",
+    "PosteriorWarning",
+    "check_diagnostics",
+    "compare_map_posterior",
+    "predictive_coverage",
+    "sample_posterior",
+    "sparsity_summary",
 ]

@@ -60,7 +60,7 @@ class MAPResult(NamedTuple):
     num_steps : int
         Proximal Newton steps taken (summed over the rounds when σ is estimated too).
     residual : float
-        Optimality residual (largest minimum-norm subgradient entry) at the last point checked,
+        Optimality residual (largest minimum-norm subgradient entry) at the returned point,
         relative to the one at the start.
     converged : bool
         Whether ``residual <= tol``.
@@ -131,7 +131,7 @@ def _solve(model, static, args, kwargs, l1, init, tol, *, has_l1, max_steps):
         state, _, k = carry
         return step(state), params(state), k + 1
 
-    # the state's residual is that of the point before its last step: inf before the first
+    # the state's residual is that of its current point: inf before the first step
     state, _, k = lax.while_loop(go_on, body, (state, params(state) + 1.0, 0))
     found = svi.get_params(state)
     values = {name[: -len("_auto_loc")]: v for name, v in found.items()}

@@ -15,8 +15,8 @@ For a Gaussian likelihood ``f`` is quadratic, so the first step lands on the pen
 round-off; for a logistic likelihood convergence is quadratic near the optimum. Without L1 weights
 the step is Newton's (a linear solve).
 
-The optimality residual ``max_i |∂ᵢ|`` of the minimum-norm subgradient is kept in the state
-(`residual`) so the caller can stop on it.
+The optimality residual ``max_i |∂ᵢ|`` of the minimum-norm subgradient at the new point is kept in
+the state (`residual`) so the caller can stop on it.
 """
 
 from __future__ import annotations
@@ -180,4 +180,7 @@ class ProximalNewton(_NumPyroOptim):
         moved = (residual > 0) & (decrease < 0) & (t > 1e-12)
         # a full step keeps z itself, so its exact zeros survive the arithmetic
         new_x = jnp.where(moved, jnp.where(t == 1.0, z, x + t * d), x)
+        # the residual of the new point (one more gradient), so the caller stops right after the
+        # step that converged instead of taking a full step to find out
+        residual = jnp.where(moved, kkt_residual(new_x, jax.grad(smooth)(new_x), l1), residual)
         return (value, None), (i + 1, s._replace(flat_params=new_x, residual=residual))
