@@ -45,6 +45,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+from ar1_data import make_data  # benchmarks/ is on sys.path when a script runs
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV_VARS = (
@@ -72,22 +73,6 @@ def _make_bayesreg_importable() -> None:
 
 
 # ----------------------------------------------------------------------------- data and references
-
-
-def make_data(n: int, p: int, rho: float, seed: int = 0):
-    """AR(1) features (unit variance, corr ρ^|i−j|), half the weights non-zero, unit noise."""
-    rng = np.random.default_rng(seed)
-    noise = rng.standard_normal((n, p))
-    X = np.empty((n, p))
-    X[:, 0] = noise[:, 0]
-    scale = np.sqrt(1.0 - rho**2)
-    for j in range(1, p):
-        X[:, j] = rho * X[:, j - 1] + scale * noise[:, j]
-    coef = np.zeros(p)
-    support = rng.choice(p, p // 2, replace=False)
-    coef[support] = rng.standard_normal(p // 2) * np.exp(-np.arange(p // 2) / 20.0)
-    y = 1.5 + X @ coef + rng.standard_normal(n)
-    return X, y, coef
 
 
 def _centred(X, y):
