@@ -44,7 +44,9 @@ Columns:
   draws; for bayesreg also the MAP, the log-likelihood and the InferenceData), and its draws give
   the ESS. (Wall time minus compile events of one call is biased low: JAX compiles small programs
   while the sampler runs asynchronously.) PyMC: ``sampling_time`` (tuning + draws); nutpie:
-  ``nutpie.sample``.
+  ``nutpie.sample``. The ``bayesreg (sampler only)`` row times ``bayesreg.sampling._chains`` (the
+  jitted chains, when the library has it) inside that third call, without the log-likelihood and the
+  InferenceData.
 * **end-to-end s**: launch of the fresh process to draws in hand (interpreter start, imports, data,
   compilation, sampling).
 * **min bulk ESS**: ``arviz.ess(method="bulk")``, the minimum over every coordinate of ``coef``,
@@ -52,7 +54,10 @@ Columns:
 * **load**: the 1-minute load average (``os.getloadavg``) when the process started and ended. With
   ``--repeats R`` every figure is the median of R fresh processes (tools take turns).
 
-Run ``python benchmarks/bench_nuts.py [--quick] [--scenario N ...] [--repeats R] [--json FILE]``.
+Run ``python benchmarks/bench_nuts.py [--quick] [--scenario N ...] [--tools T ...] [--repeats R]
+[--blas-threads K] [--max-load L] [--json FILE]``; ``--help`` says more. Results also go to a JSON file
+in ``benchmarks/results/`` (not committed). The bayesreg measured is the one Python imports (the
+checkout, or ``PYTHONPATH``); the printed git head and modified files are those of the checkout.
 PyMC and nutpie are benchmark-only dependencies (``pip install pymc nutpie``); a tool that cannot be
 imported is reported as missing and the others still run.
 """
@@ -272,13 +277,21 @@ def _three_runs(run, settings, clock) -> dict:
 
 
 def work_bayesreg(data, settings, clock, out) -> None:
+    import jax
     import numpy as np
     import numpyro.distributions as dist
     import numpyro.infer
 
     import bayesreg.estimators as estimators
+    import bayesreg.sampling as sampling
 
-    timings = {"mcmc_run": 0.0, "map": 0.0, "sample_posterior": 0.0, "sample_posterior_calls": 0}
+    timings = {
+        "mcmc_run": 0.0,
+        "map": 0.0,
+        "sample_posterior": 0.0,
+        "sample_posterior_calls": 0,
+        "chains": 0.0,
+    }
 
     def timed(key, fn):
         def wrapper(*args, **kwargs):
@@ -293,6 +306,13 @@ def work_bayesreg(data, settings, clock, out) -> None:
         return wrapper
 
     numpyro.infer.MCMC.run = timed("mcmc_run", numpyro.infer.MCMC.run)
+    if hasattr(sampling, "_chains"):  # the jitted sampler alone, without the log-likelihood and InferenceData
+        chains = sampling._chains
+
+        def blocking_chains(*args, **kwargs):
+            return jax.block_until_ready(chains(*args, **kwargs))
+
+        sampling._chains = timed("chains", blocking_chains)
     estimators.map_estimate = timed("map", estimators.map_estimate)
     estimators.sample_posterior = timed("sample_posterior", estimators.sample_posterior)
     nuts = {k: settings[k] for k in ("num_warmup", "num_samples", "num_chains")}
@@ -687,6 +707,13 @@ def run_scenario(scenario: int, settings: dict, workdir: Path, args) -> list[dic
                 )
                 rerun.pop("breakdown", None)
                 runs.setdefault(f"{tool} (2nd run, same process)", []).append(rerun)
+            chains = (
+                results[0].get("breakdown_cached", {}).get("chains") if "error" not in results[0] else None
+            )
+            if chains:
+                only = dict(results[0], sampling=chains, compile=None, end_to_end=None)
+                only.pop("breakdown", None)
+                runs.setdefault(f"{tool} (sampler only)", []).append(only)
     return [_summarise(label, rows) for label, rows in runs.items()]
 
 
