@@ -12,7 +12,7 @@ Modules: `bayesreg.priors` (penalty ↔ prior), `bayesreg.models` (the NumPyro p
 `bayesreg.cli`.
 """
 
-from bayesreg.compare import compare_map_posterior, predictive_coverage, sparsity_summary
+from bayesreg.compare import compare_map_posterior, predictive_coverage, predictive_draws, sparsity_summary
 from bayesreg.data import DataError
 from bayesreg.diagnostics import DiagnosticsReport, PosteriorWarning, check_diagnostics
 from bayesreg.estimators import BayesianLinearRegression, BayesianLogisticRegression
@@ -48,6 +48,7 @@ __all__ = [
     "check_diagnostics",
     "compare_map_posterior",
     "predictive_coverage",
+    "predictive_draws",
     "sample_posterior",
     "sparsity_summary",
 ]

@@ -12,7 +12,7 @@ import arviz as az
 import numpy as np
 import pandas as pd
 
-__all__ = ["compare_map_posterior", "predictive_coverage", "sparsity_summary"]
+__all__ = ["compare_map_posterior", "predictive_coverage", "predictive_draws", "sparsity_summary"]
 
 
 def _draws(idata: az.InferenceData, name: str) -> np.ndarray:
@@ -94,11 +94,37 @@ def sparsity_summary(table: pd.DataFrame) -> dict:
     }
 
 
+def predictive_draws(idata: az.InferenceData, X, *, seed: int = 0) -> np.ndarray:
+    """Posterior predictive draws of a linear model's targets at ``X``.
+
+    ``y* = intercept + X coef + σ ε``, ``ε ~ N(0, 1)``, once per posterior draw (``sigma`` from the
+    posterior, or ``posterior.attrs["sigma"]`` when it was fixed).
+
+    Parameters
+    ----------
+    idata : arviz.InferenceData
+        Posterior of a linear model (``coef``, optionally ``intercept`` and ``sigma``).
+    X : array-like, shape (n_samples, n_features)
+    seed : int
+        Seed for the noise draws.
+
+    Returns
+    -------
+    ndarray, shape (n_draws, n_samples)
+    """
+    X = np.asarray(X, dtype=float)
+    mean = _draws(idata, "coef") @ X.T  # (S, n)
+    if "intercept" in idata.posterior:
+        mean += _draws(idata, "intercept")[:, None]
+    posterior = idata.posterior
+    sigma = _draws(idata, "sigma")[:, None] if "sigma" in posterior else posterior.attrs["sigma"]
+    return mean + sigma * np.random.default_rng(seed).standard_normal(mean.shape)
+
+
 def predictive_coverage(idata: az.InferenceData, X, y, *, prob: float = 0.9, seed: int = 0) -> float:
     """Share of held-out targets inside their central posterior predictive interval.
 
-    For the linear model ``y* = intercept + X coef + σ ε`` is drawn once per posterior draw
-    (``sigma`` from the posterior, or ``posterior.attrs["sigma"]`` when it was fixed).
+    The predictive draws are `predictive_draws`'s.
 
     Parameters
     ----------
@@ -116,11 +142,6 @@ def predictive_coverage(idata: az.InferenceData, X, y, *, prob: float = 0.9, see
     float
     """
     X, y = np.asarray(X, dtype=float), np.asarray(y, dtype=float)
-    mean = _draws(idata, "coef") @ X.T  # (S, n)
-    if "intercept" in idata.posterior:
-        mean += _draws(idata, "intercept")[:, None]
-    posterior = idata.posterior
-    sigma = _draws(idata, "sigma")[:, None] if "sigma" in posterior else posterior.attrs["sigma"]
-    predicted = mean + sigma * np.random.default_rng(seed).standard_normal(mean.shape)
+    predicted = predictive_draws(idata, X, seed=seed)
     low, high = np.quantile(predicted, [(1 - prob) / 2, (1 + prob) / 2], axis=0)
     return float(np.mean((y >= low) & (y <= high)))

@@ -590,16 +590,9 @@ def _predictive(idata, X, y, seed: int) -> tuple[np.ndarray, np.ndarray, str]:
     if X.ndim != 2 or X.shape[0] != observed.size:
         raise ValueError(f"X must have shape ({observed.size}, n_features), got {X.shape}")
     # the draws of bayesreg.compare.predictive_coverage: same seed, same numbers
-    posterior = idata.posterior
-    coef, _ = _coef_draws(idata)
-    mean = coef @ X.T
-    if "intercept" in posterior:
-        mean += posterior["intercept"].to_numpy().reshape(-1)[:, None]
-    if "sigma" in posterior:
-        sigma = posterior["sigma"].to_numpy().reshape(-1)[:, None]
-    else:
-        sigma = posterior.attrs["sigma"]
-    predicted = mean + sigma * np.random.default_rng(seed).standard_normal(mean.shape)
+    from bayesreg.compare import predictive_draws
+
+    predicted = predictive_draws(idata, X, seed=seed)
     return predicted, observed, "posterior predictive at X"
 
 
