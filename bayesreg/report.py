@@ -247,6 +247,8 @@ class DemoResult(NamedTuple):
 HDI_PROB = 0.94
 COVERAGE_PROB = 0.9
 TEST_SIZE = 0.2
+# the demo's posterior path: a coarse grid and short chains (one vmapped NUTS call for the grid)
+PATH_SETTINGS = {"n_alphas": 12, "num_warmup": 200, "num_samples": 200, "num_chains": 4}
 
 
 def run_demo(

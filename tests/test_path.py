@@ -9,18 +9,36 @@ subdifferential (except at ``alpha_max``, where the largest one sits on the edge
 scikit-learn must be within 1e-9 (relative) of that solution; so a failure means bayesreg is wrong.
 
 Compilation: the whole grid must reuse one compiled solver (``bayesreg.inference._solve``).
+
+The posterior path (`posterior_path`) is judged against the exact conjugate posterior of the linear
+model with a Gaussian prior and a fixed σ, with tolerances from ArviZ's Monte Carlo standard errors
+(fixed seeds); its MAP column must be `map_path` exactly, and where that is exactly 0 the posterior
+still has width. Its NUTS fits are module-scoped fixtures: each compiles the grid sampler once
+(``bayesreg.path._grid_chains``), and the Laplace fixture uses the settings of the CLI test and the
+demo (`bayesreg.report.PATH_SETTINGS`), so the session compiles that sampler once.
 """
 
 import warnings
 
+import arviz as az
 import numpy as np
 import pytest
+import xarray as xr
 from scipy.special import expit
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression, Ridge, enet_path, lasso_path
 
 from bayesreg.inference import _solve
-from bayesreg.path import MAPPath, alpha_grid, alpha_max, map_path
+from bayesreg.path import (
+    MAPPath,
+    PosteriorPath,
+    _grid_chains,
+    alpha_grid,
+    alpha_max,
+    map_path,
+    posterior_path,
+)
+from bayesreg.report import PATH_SETTINGS
 
 RTOL = 1e-6  # the issue's criterion
 REFERENCE_RTOL = 1e-9  # scikit-learn vs its own KKT certificate
@@ -243,3 +261,182 @@ def test_bad_arguments_named(diabetes, kwargs, match):
 def test_alpha_max_of_ridge_is_refused(diabetes):
     with pytest.raises(ValueError, match="never sets weights exactly to 0"):
         alpha_max(*diabetes, prior="gaussian")
+
+
+# --------------------------------------------------------------------------------------------------
+# the posterior path
+# --------------------------------------------------------------------------------------------------
+
+K_MCSE = 4.0  # a Monte Carlo estimate may miss its exact value by at most 4 standard errors
+
+
+@pytest.fixture(scope="module")
+def lasso_posterior(diabetes):
+    """Laplace prior, σ sampled, the demo's grid and NUTS settings; compilations counted."""
+    X, y = diabetes
+    settings = {k: v for k, v in PATH_SETTINGS.items() if k != "n_alphas"}
+    alphas = alpha_grid(X, y, n_alphas=PATH_SETTINGS["n_alphas"])
+    before = _grid_chains._cache_size()
+    path = posterior_path(X, y, alphas, seed=0, **settings)
+    compiled = _grid_chains._cache_size() - before
+    # a new grid of the same size on new data of the same shape: nothing new to compile
+    rng = np.random.default_rng(2)
+    again = posterior_path(X, y + rng.normal(size=y.shape), alphas * 0.8, seed=1, **settings)
+    return {
+        "path": path,
+        "again": again,
+        "compiled": compiled,
+        "recompiled": _grid_chains._cache_size() - before - compiled,
+        "alphas": alphas,
+    }
+
+
+def test_posterior_path_compiles_once_for_all_alphas(lasso_posterior):
+    path = lasso_posterior["path"]
+    # one program for the grid; a second only if "auto" fell back to the scale mixture
+    assert lasso_posterior["compiled"] == 1 + bool(path.mixture.any())
+    assert lasso_posterior["recompiled"] <= int(
+        lasso_posterior["again"].mixture.any() and not path.mixture.any()
+    )
+
+
+def test_posterior_path_map_column_is_map_path(lasso_posterior, diabetes):
+    path = lasso_posterior["path"]
+    reference = map_path(*diabetes, lasso_posterior["alphas"])
+    for field in MAPPath._fields:
+        np.testing.assert_array_equal(getattr(path.map, field), getattr(reference, field))
+    np.testing.assert_array_equal(path.alphas, lasso_posterior["alphas"])
+
+
+def test_posterior_path_shapes_and_arviz_summaries(lasso_posterior):
+    path = lasso_posterior["path"]
+    n_alphas, chains, draws = (
+        PATH_SETTINGS["n_alphas"],
+        PATH_SETTINGS["num_chains"],
+        PATH_SETTINGS["num_samples"],
+    )
+    assert isinstance(path, PosteriorPath)
+    assert path.coef_draws.shape == (n_alphas, chains, draws, 10)
+    for name in ("median", "hdi_low", "hdi_high", "r_hat", "ess_bulk"):
+        assert getattr(path, name).shape == (n_alphas, 10), name
+    for name in ("max_r_hat", "min_ess_bulk", "divergences", "mixture"):
+        assert getattr(path, name).shape == (n_alphas,), name
+    # every summary is ArviZ's, of the draws returned (one α at a time, as a user would compute it)
+    for i in (0, n_alphas // 2, n_alphas - 1):
+        posterior = az.convert_to_inference_data(
+            xr.Dataset({"coef": (("chain", "draw", "feature"), path.coef_draws[i])})
+        )
+        hdi = az.hdi(posterior, hdi_prob=path.hdi_prob)["coef"].to_numpy()
+        np.testing.assert_array_equal(path.hdi_low[i], hdi[:, 0])
+        np.testing.assert_array_equal(path.hdi_high[i], hdi[:, 1])
+        np.testing.assert_allclose(path.r_hat[i], az.rhat(posterior)["coef"].to_numpy(), rtol=1e-12)
+        np.testing.assert_allclose(path.ess_bulk[i], az.ess(posterior, method="bulk")["coef"], rtol=1e-12)
+        np.testing.assert_array_equal(path.median[i], np.median(path.coef_draws[i], axis=(0, 1)))
+    assert np.all(path.max_r_hat >= path.r_hat.max(axis=1))  # the intercept and σ count too
+    assert np.all(path.min_ess_bulk <= path.ess_bulk.min(axis=1))
+    assert np.all(path.hdi_low < path.median) and np.all(path.median < path.hdi_high)
+    assert path.hdi_prob == 0.94
+
+
+def test_posterior_has_width_where_the_map_is_exactly_zero(lasso_posterior):
+    path = lasso_posterior["path"]
+    zero = path.map.coefs == 0.0
+    assert zero[0].all() and zero.sum() >= 10  # alpha_max: all 0; sparse along much of the grid
+    # no posterior median is 0, and every interval has width where the MAP is exactly 0 ...
+    assert np.all(path.median != 0.0)
+    width = path.hdi_high - path.hdi_low
+    assert np.all(width[zero] > 0.0)
+    # the posterior of a MAP zero puts mass on both sides of 0 (its HDI contains 0)
+    assert np.all((path.hdi_low[zero] < 0.0) & (path.hdi_high[zero] > 0.0))
+
+
+def conjugate_posterior(X, y, alpha, sigma):
+    """Exact posterior of w for Ridge's prior N(0, σ²/α) with a flat intercept and fixed σ: (mean, sd)."""
+    Xc, yc = X - X.mean(axis=0), y - y.mean()
+    precision = (Xc.T @ Xc + alpha * np.eye(X.shape[1])) / sigma**2
+    covariance = np.linalg.inv(precision)
+    return covariance @ Xc.T @ yc / sigma**2, np.sqrt(np.diag(covariance))
+
+
+RIDGE_ALPHAS = np.array([30.0, 3.0, 0.3, 1e-6])
+
+
+@pytest.fixture(scope="module")
+def ridge_posterior(diabetes):
+    """Gaussian prior, σ fixed at the OLS residual sd; 4 chains × (500 + 1000) per α."""
+    X, y = diabetes
+    Xc, yc = X - X.mean(axis=0), y - y.mean()
+    ols = np.linalg.lstsq(Xc, yc, rcond=None)[0]
+    sigma = float(np.sqrt(np.sum((yc - Xc @ ols) ** 2) / (X.shape[0] - X.shape[1] - 1)))
+    path = posterior_path(
+        X,
+        y,
+        RIDGE_ALPHAS,
+        prior="gaussian",
+        sigma=sigma,
+        num_warmup=500,
+        num_samples=1000,
+        num_chains=4,
+        seed=3,
+    )
+    data = xr.Dataset({"coef": (("alpha", "chain", "draw", "feature"), path.coef_draws)})
+    return {"path": path, "sigma": sigma, "ols": ols, "draws": data}
+
+
+def test_posterior_median_at_tiny_alpha_is_the_ols_posterior(ridge_posterior, diabetes):
+    """At α = 1e-6 the exact posterior is OLS's (mean = OLS, sd = σ√diag((XᵀX)⁻¹)); NUTS matches it."""
+    X, y = diabetes
+    path, sigma, ols = ridge_posterior["path"], ridge_posterior["sigma"], ridge_posterior["ols"]
+    Xc = X - X.mean(axis=0)
+    mean, sd = conjugate_posterior(X, y, RIDGE_ALPHAS[-1], sigma)
+    ols_sd = sigma * np.sqrt(np.diag(np.linalg.inv(Xc.T @ Xc)))
+    # the exact posterior at this α is OLS's to far below the Monte Carlo error
+    assert np.max(np.abs(mean - ols) / ols_sd) < 1e-3 and np.max(np.abs(sd / ols_sd - 1)) < 1e-3
+    mcse = az.mcse(ridge_posterior["draws"], method="median")["coef"].to_numpy()[-1]
+    error = np.abs(path.median[-1] - mean)
+    assert np.all(error <= K_MCSE * mcse), (error / mcse).round(2)
+    assert np.all(mcse < 0.1 * sd)  # the test has power: the MC error is small against the width
+
+
+def test_hdis_widen_as_alpha_decreases_as_the_conjugate_sds_do(ridge_posterior, diabetes):
+    from scipy.stats import norm
+
+    X, y = diabetes
+    path, sigma = ridge_posterior["path"], ridge_posterior["sigma"]
+    assert path.hdi_prob == 0.94 and not path.mixture.any() and np.all(path.divergences == 0)
+    exact = np.array([conjugate_posterior(X, y, a, sigma)[1] for a in RIDGE_ALPHAS])  # (n_alphas, p)
+    exact_width = 2 * norm.ppf(0.97) * exact  # a normal's 94% HDI
+    tail = (1 - path.hdi_prob) / 2
+    mcse = sum(
+        az.mcse(ridge_posterior["draws"], method="quantile", prob=q)["coef"].to_numpy()
+        for q in (tail, 1 - tail)
+    )
+    width = path.hdi_high - path.hdi_low
+    assert np.all(np.abs(width - exact_width) <= K_MCSE * mcse), (np.abs(width - exact_width) / mcse).round(2)
+    # the exact widths grow as α falls; where a step exceeds the Monte Carlo error of both estimates,
+    # the estimated widths grow too (and that is nearly every step of this grid: the test has power)
+    exact_step = np.diff(exact_width, axis=0)
+    assert np.all(exact_step > 0)
+    resolvable = exact_step > K_MCSE * (mcse[1:] + mcse[:-1])
+    assert resolvable.mean() >= 0.9, resolvable
+    assert np.all(np.diff(width, axis=0)[resolvable] > 0)
+    # the medians are the conjugate means at every α
+    means = np.array([conjugate_posterior(X, y, a, sigma)[0] for a in RIDGE_ALPHAS])
+    median_mcse = az.mcse(ridge_posterior["draws"], method="median")["coef"].to_numpy()
+    assert np.all(np.abs(path.median - means) <= K_MCSE * median_mcse)
+    # and the MAP column is the conjugate mean (Ridge)
+    np.testing.assert_allclose(path.map.coefs, means, rtol=1e-8, atol=1e-8 * np.abs(means).max())
+
+
+def test_posterior_path_bad_arguments_named(diabetes):
+    X, y = diabetes
+    for kwargs, match in [
+        ({"alphas": [0.1, -1.0]}, "alphas"),
+        ({"alphas": [0.1], "prior": "horseshoe"}, "prior"),
+        ({"alphas": [0.1], "hdi_prob": 1.0}, "hdi_prob"),
+        ({"alphas": [0.1], "num_chains": 0}, "num_chains"),
+        ({"alphas": [0.1], "laplace_parametrisation": "centred"}, "laplace_parametrisation"),
+        ({"alphas": [0.1], "convention": "book"}, "needs a fixed sigma"),
+    ]:
+        with pytest.raises(ValueError, match=match):
+            posterior_path(X, y, **kwargs)
