@@ -19,6 +19,7 @@ import numpy as np
 __all__ = [
     # the MAP (penalised estimate)
     "plot_coefficients",
+    "plot_path",
     "plot_penalty_geometry",
     "plot_sparsity",
     # the posterior against the MAP
@@ -265,6 +266,82 @@ def plot_penalty_geometry(X, y, alpha, *, kind: str = "laplace", sigma: float = 
 
 def _pair(w) -> str:
     return "(" + ", ".join("0" if v == 0 else f"{v:.3f}" for v in w) + ")"
+
+
+def plot_path(path, *, names: Sequence[str] | None = None, legend: bool = True, ax=None):
+    """The regularisation path: the MAP of each weight against ``α``, with its posterior if sampled.
+
+    Per weight (one colour each): the MAP as a solid line (gid ``"map"``, its y-data is the MAP
+    itself, so it is exactly 0 wherever the penalised estimate is); for a `bayesreg.PosteriorPath`
+    also the posterior median as a dashed line (gid ``"median"``) and the HDI as a shaded band (a
+    PolyCollection with gid ``"hdi"``). ``α`` is on a log axis, decreasing to the right (as
+    scikit-learn draws lasso paths: the penalty weakens along the axis).
+
+    Parameters
+    ----------
+    path : bayesreg.MAPPath or bayesreg.PosteriorPath
+        From `bayesreg.map_path` or `bayesreg.posterior_path`.
+    names : sequence of str, length n_features, optional
+        Feature names for the legend (``x0, x1, ...`` otherwise).
+    legend : bool
+        Draw a legend (features, and what lines and bands mean).
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    import matplotlib as mpl
+
+    penalised = getattr(path, "map", path)
+    if not hasattr(penalised, "coefs"):
+        raise ValueError("path must be a MAPPath or PosteriorPath")
+    alphas, coefs = np.asarray(path.alphas, dtype=float), np.asarray(penalised.coefs, dtype=float)
+    names = _names(names, coefs.shape[1])
+    posterior = hasattr(path, "median")
+    ax = _axes(ax)
+    colours = mpl.colormaps["tab10" if len(names) <= 10 else "tab20"]
+    order = np.argsort(alphas)
+    x = alphas[order]
+    for j, name in enumerate(names):
+        colour = colours(j % colours.N)
+        if posterior:
+            ax.fill_between(
+                x,
+                path.hdi_low[order, j],
+                path.hdi_high[order, j],
+                color=colour,
+                alpha=0.15,
+                linewidth=0,
+                gid="hdi",
+            )
+            ax.plot(x, path.median[order, j], "--", color=colour, linewidth=1.0, gid="median")
+        ax.plot(x, coefs[order, j], "-", color=colour, linewidth=1.8, label=name, gid="map")
+    ax.axhline(0.0, color="0.4", linewidth=0.7)
+    ax.set_xscale("log")
+    ax.set_xlim(x[-1], x[0])  # strongest penalty on the left
+    ax.set_xlabel("α (penalty strength, log scale)")
+    ax.set_ylabel("coefficient")
+    zeros = int((coefs == 0).sum())
+    title = f"MAP path: {zeros} of {coefs.size} (α, weight) pairs exactly 0"
+    if posterior:
+        title = f"MAP path (solid), posterior median (dashed) and {path.hdi_prob:.0%} HDI (band)"
+    ax.set_title(title, fontsize=9)
+    ax.grid(alpha=0.3)
+    if legend:
+        handles, labels = ax.get_legend_handles_labels()
+        if posterior:
+            from matplotlib.lines import Line2D
+            from matplotlib.patches import Patch
+
+            handles += [
+                Line2D([], [], color="0.3", linewidth=1.8, label="MAP (penalised)"),
+                Line2D([], [], color="0.3", linestyle="--", linewidth=1.0, label="posterior median"),
+                Patch(color="0.3", alpha=0.15, label=f"{path.hdi_prob:.0%} HDI"),
+            ]
+            labels = [h.get_label() for h in handles]
+        ax.legend(handles, labels, loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=7, frameon=False)
+    return ax
 
 
 # ---------------------------------------------------------------------------------------------------

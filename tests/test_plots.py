@@ -11,9 +11,11 @@ from matplotlib.figure import Figure
 from sklearn.linear_model import Lasso
 
 from bayesreg.compare import compare_map_posterior, predictive_coverage
+from bayesreg.path import MAPPath, PosteriorPath
 from bayesreg.plots import (
     plot_coefficients,
     plot_forest_map,
+    plot_path,
     plot_penalty_geometry,
     plot_posterior_vs_map,
     plot_ppc,
@@ -100,6 +102,75 @@ def test_geometry_refuses_bad_input(problem):
         plot_penalty_geometry(np.c_[X, X], y, alpha, ax=_axes())
     with pytest.raises(ValueError, match="unknown kind"):
         plot_penalty_geometry(X, y, alpha, kind="horseshoe", ax=_axes())
+
+
+# ---------------------------------------------------------------------------------------------------
+# the regularisation path: a synthetic path with known numbers (no solver, no sampler)
+
+PATH_ALPHAS = np.array([1.0, 0.3, 0.1, 0.03])  # decreasing, as alpha_grid gives it
+PATH_MAP = np.array([[0.0, 0.0], [0.0, 0.4], [0.2, 0.9], [0.5, 1.1]])
+
+
+def _synthetic_path() -> PosteriorPath:
+    rng = np.random.default_rng(5)
+    median = np.array([[0.05, 0.1], [0.08, 0.42], [0.21, 0.88], [0.49, 1.1]])
+    half = np.array([0.1, 0.2, 0.4, 0.8])[:, None] * np.ones(2)
+    n = len(PATH_ALPHAS)
+    penalised = MAPPath(PATH_ALPHAS, PATH_MAP, np.zeros(n), np.ones(n, int), np.ones(n, bool))
+    return PosteriorPath(
+        alphas=PATH_ALPHAS,
+        map=penalised,
+        median=median,
+        hdi_low=median - half,
+        hdi_high=median + half,
+        r_hat=np.ones((n, 2)),
+        ess_bulk=np.full((n, 2), 400.0),
+        max_r_hat=np.ones(n),
+        min_ess_bulk=np.full(n, 400.0),
+        divergences=np.zeros(n, int),
+        mixture=np.zeros(n, bool),
+        coef_draws=rng.standard_normal((n, 2, 10, 2)),
+        hdi_prob=0.9,
+    )
+
+
+def test_plot_path_draws_map_median_and_hdi_bands():
+    path = _synthetic_path()
+    ax = _axes()
+    assert plot_path(path, names=["u", "v"], ax=ax) is ax
+    assert ax.get_xscale() == "log"
+    order = np.argsort(PATH_ALPHAS)  # drawn along increasing α
+    maps = [line for line in ax.lines if line.get_gid() == "map"]
+    medians = [line for line in ax.lines if line.get_gid() == "median"]
+    bands = [c for c in ax.collections if c.get_gid() == "hdi"]
+    assert len(maps) == len(medians) == len(bands) == 2
+    for j in range(2):
+        np.testing.assert_array_equal(maps[j].get_xdata(), PATH_ALPHAS[order])
+        np.testing.assert_array_equal(maps[j].get_ydata(), PATH_MAP[order, j])  # exact zeros stay 0
+        np.testing.assert_array_equal(medians[j].get_ydata(), path.median[order, j])
+        assert maps[j].get_color() == medians[j].get_color()
+        # the band's outline runs along hdi_low and back along hdi_high
+        vertices = bands[j].get_paths()[0].vertices
+        for alpha, low, high in zip(PATH_ALPHAS, path.hdi_low[:, j], path.hdi_high[:, j], strict=True):
+            at = vertices[np.isclose(vertices[:, 0], alpha), 1]
+            assert np.isclose(at.min(), low) and np.isclose(at.max(), high)
+    assert [line.get_ydata()[-1] for line in maps] == [0.0, 0.0]  # at the largest α both MAPs are 0
+    assert maps[0].get_ydata()[-2] == 0.0 and maps[1].get_ydata()[-2] == 0.4
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels == ["u", "v", "MAP (penalised)", "posterior median", "90% HDI"]
+    assert ax.get_xlim() == (PATH_ALPHAS.min(), PATH_ALPHAS.max())[::-1]  # strongest penalty left
+
+
+def test_plot_path_of_a_map_path_and_errors():
+    path = _synthetic_path().map
+    ax = plot_path(path, ax=_axes())
+    assert not [line for line in ax.lines if line.get_gid() == "median"] and not ax.collections
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["x0", "x1"]
+    assert "3 of 8" in ax.get_title()  # the exact zeros of the MAP, counted
+    with pytest.raises(ValueError, match="names has 3 entries"):
+        plot_path(path, names=list("abc"), ax=_axes())
+    with pytest.raises(ValueError, match="MAPPath or PosteriorPath"):
+        plot_path(PATH_MAP, ax=_axes())
 
 
 # ---------------------------------------------------------------------------------------------------
