@@ -19,16 +19,15 @@ import jax.numpy as jnp
 import numpy as np
 import numpyro.distributions as dist
 from jax import lax
-from jax.flatten_util import ravel_pytree
 from numpyro import handlers
+from numpyro.distributions.transforms import biject_to
 from numpyro.infer import SVI
 from numpyro.infer.autoguide import AutoDelta
 from numpyro.infer.elbo import ELBO
-from numpyro.infer.initialization import init_to_feasible
 from numpyro.infer.util import log_density
 from sklearn.exceptions import ConvergenceWarning
 
-from bayesreg.optim import ProximalNewton, kkt_residual
+from bayesreg.optim import ProximalNewton
 from bayesreg.priors import Prior
 
 __all__ = ["DeltaELBO", "MAPResult", "map_estimate"]
@@ -79,63 +78,71 @@ def _split_static(kwargs: dict) -> tuple[dict, tuple]:
 
 
 def _init_to(site=None, values=None):
+    """Start at ``values`` by site name; other latent sites at the unconstrained origin."""
     if site is None:
         return functools.partial(_init_to, values=values)
-    if site["type"] == "sample" and not site["is_observed"] and site["name"] in (values or {}):
+    if site["type"] != "sample" or site["is_observed"]:
+        return None
+    if site["name"] in (values or {}):
         return values[site["name"]]
-    return init_to_feasible(site)
+    transform = biject_to(site["fn"].support)
+    return transform(jnp.zeros(transform.inverse_shape(site["fn"].shape())))
+
+
+class _StartAt(AutoDelta):
+    """An ``AutoDelta`` guide whose prototype is one run of the model at its ``init_loc_fn`` values.
+
+    ``AutoGuide`` builds its prototype with ``numpyro.infer.util.initialize_model``, which looks
+    for a start with a finite log density and gradient in a ``while_loop`` of gradient
+    evaluations; inside the compiled solver that search was about a third of the XLA compile time
+    and never ran more than once, because the start is given. A start that is not finite shows up
+    as a non-finite residual instead.
+    """
+
+    def _setup_prototype(self, *args, **kwargs):
+        with handlers.block():
+            start = handlers.substitute(handlers.seed(self.model, 0), substitute_fn=self.init_loc_fn)
+            self.prototype_trace = handlers.trace(start).get_trace(*args, **kwargs)
+        self._init_locs = {}
+        for name, site in self.prototype_trace.items():
+            if site["type"] == "sample" and not site["is_observed"]:
+                self._init_locs[name] = site["value"]
+                self._event_dims[name] = site["fn"].event_dim
+                self._prototype_frames.update((f.name, f) for f in site["cond_indep_stack"])
+            elif site["type"] == "plate":
+                self._prototype_frame_full_sizes[name] = site["args"][0]
 
 
 @functools.partial(jax.jit, static_argnames=("model", "static", "has_l1", "max_steps"))
 def _solve(model, static, args, kwargs, l1, init, tol, *, has_l1, max_steps):
     """Run SVI(model, AutoDelta, ProximalNewton) until the relative residual is ``<= tol``."""
     kwargs = {**kwargs, **dict(static)}
-    guide = AutoDelta(model, init_loc_fn=_init_to(values=init))
+    guide = _StartAt(model, init_loc_fn=_init_to(values=init))
     optim = ProximalNewton({"coef_auto_loc": l1} if has_l1 else None)
     svi = SVI(model, guide, optim, DeltaELBO())
-
-    def step(state):
-        new, _ = svi.update(state, *args, **kwargs)
-        return new
-
-    def residual(state):
-        return state.optim_state[1].residual
 
     def params(state):
         return state.optim_state[1].flat_params
 
-    key = jax.random.PRNGKey(0)
-    state = svi.init(key, *args, **kwargs)
-    # The residual is judged relative to the larger of its values at the cold start (zeros, σ = 1)
-    # and at the given start, so that a warm start at the optimum counts as converged.
-    cold = AutoDelta(model, init_loc_fn=init_to_feasible)
-    cold_svi = SVI(model, cold, optim, DeltaELBO())
-    flat_l1 = state.optim_state[1].flat_l1
-
-    def start_residual(params):
-        grad = jax.grad(lambda p: DeltaELBO().loss(key, p, model, cold, *args, **kwargs))(params)
-        return kkt_residual(ravel_pytree(params)[0], ravel_pytree(grad)[0], flat_l1)
-
-    scale = start_residual(svi.get_params(state))
-    if init:  # a warm start: also measure the residual at the cold start
-        cold_params = cold_svi.get_params(cold_svi.init(key, *args, **kwargs))
-        scale = jnp.maximum(scale, start_residual(cold_params))
-    scale = jnp.maximum(scale, jnp.finfo(scale.dtype).tiny)
-
     def go_on(carry):
         state, previous, k = carry
         moved = jnp.any(params(state) != previous)
-        return (residual(state) > tol * scale) & moved & (k < max_steps)
+        prox = state.optim_state[1]  # residual and its scale: inf and tiny before the first step
+        return (prox.residual > tol * prox.scale) & moved & (k < max_steps)
 
     def body(carry):
         state, _, k = carry
-        return step(state), params(state), k + 1
+        new, _ = svi.update(state, *args, **kwargs)
+        # The loss is deterministic, so the key is not needed: keeping the same one makes the key
+        # splitting SVI does at each step dead code, which XLA then drops.
+        return new._replace(rng_key=state.rng_key), params(state), k + 1
 
-    # the state's residual is that of its current point: inf before the first step
+    state = svi.init(jax.random.PRNGKey(0), *args, **kwargs)
     state, _, k = lax.while_loop(go_on, body, (state, params(state) + 1.0, 0))
     found = svi.get_params(state)
     values = {name[: -len("_auto_loc")]: v for name, v in found.items()}
-    return values, k, residual(state) / scale
+    prox = state.optim_state[1]
+    return values, k, prox.residual / prox.scale
 
 
 @functools.cache

@@ -16,7 +16,9 @@ round-off; for a logistic likelihood convergence is quadratic near the optimum. 
 the step is Newton's (a linear solve).
 
 The optimality residual ``max_i |∂ᵢ|`` of the minimum-norm subgradient at the new point is kept in
-the state (`residual`) so the caller can stop on it.
+the state (`residual`) so the caller can stop on it, with a scale to judge it by (`scale`): the larger
+of the residuals at the first point and, as the first quadratic model predicts it, at the cold start
+``0`` (the unconstrained origin).
 """
 
 from __future__ import annotations
@@ -37,12 +39,13 @@ class _ProxState(NamedTuple):
     flat_params: jax.Array
     flat_l1: jax.Array
     residual: jax.Array
+    scale: jax.Array
     unravel_fn: object
 
 
 register_pytree_node(
     _ProxState,
-    lambda s: ((s.flat_params, s.flat_l1, s.residual), (s.unravel_fn,)),
+    lambda s: ((s.flat_params, s.flat_l1, s.residual, s.scale), (s.unravel_fn,)),
     lambda aux, xs: _ProxState(*xs, aux[0]),
 )
 
@@ -136,7 +139,8 @@ class ProximalNewton(_NumPyroOptim):
                 for k, v in params.items()
             }
             flat_l1 = ravel_pytree(weights)[0]
-            return _ProxState(flat, flat_l1, jnp.asarray(jnp.inf, flat.dtype), unravel)
+            tiny = jnp.finfo(flat.dtype).tiny
+            return _ProxState(flat, flat_l1, jnp.asarray(jnp.inf, flat.dtype), jnp.asarray(tiny), unravel)
 
         super().__init__(lambda: (init_fn, lambda i, g, s: s, lambda s: s.unravel_fn(s.flat_params)))
 
@@ -157,7 +161,7 @@ class ProximalNewton(_NumPyroOptim):
 
         # one forward-over-reverse pass gives the Hessian, with the value and gradient as its primal
         H, (value, g) = jax.jacfwd(gradient, has_aux=True)(x)
-        residual = kkt_residual(x, g, l1)
+        residual = start_residual = kkt_residual(x, g, l1)
         if self.l1:
             z = _coordinate_descent(x, g, H, l1, max_sweeps=self.max_sweeps, tol=self.sweep_tol)
             z = _polish(z, x, g, H, l1)
@@ -183,4 +187,9 @@ class ProximalNewton(_NumPyroOptim):
         # the residual of the new point (one more gradient), so the caller stops right after the
         # step that converged instead of taking a full step to find out
         residual = jnp.where(moved, kkt_residual(new_x, jax.grad(smooth)(new_x), l1), residual)
-        return (value, None), (i + 1, s._replace(flat_params=new_x, residual=residual))
+        # The scale: at the first step, the residual there or, if larger, the one at the cold start
+        # 0 as the quadratic model predicts it (exact for a Gaussian likelihood), since a warm start
+        # at the optimum has residual 0.
+        at_origin = kkt_residual(jnp.zeros_like(x), g - H @ x, l1)
+        scale = jnp.where(i == 0, jnp.maximum(start_residual, at_origin), s.scale)
+        return (value, None), (i + 1, s._replace(flat_params=new_x, residual=residual, scale=scale))
