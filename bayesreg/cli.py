@@ -1,4 +1,4 @@
-"""The ``bayesreg`` command line: ``bayesreg fit`` and ``bayesreg demo``.
+"""The ``bayesreg`` command line: ``bayesreg fit``, ``bayesreg path`` and ``bayesreg demo``.
 
 Every problem with the input (the file, its columns and values, the options) is reported as one
 line on stderr with exit code 2, before anything is written. Outputs are written atomically (a
@@ -35,6 +35,9 @@ PROG = "bayesreg"
 # reasonably fast) with a fixed seed (so that its report is reproducible)
 FIT_NUTS = {"num_warmup": 1000, "num_samples": 1000, "num_chains": 4}
 DEMO_NUTS = {"num_warmup": 500, "num_samples": 500, "num_chains": 4, "seed": 0}
+# `bayesreg path --posterior`: one NUTS run per alpha (all in one vectorised call), so shorter chains
+PATH_NUTS = {"num_warmup": 300, "num_samples": 300, "num_chains": 4}
+PATH_N_ALPHAS = {"map": 100, "posterior": 20}  # default grid sizes without / with --posterior
 
 FIT_EPILOG = """\
 penalty strength:
@@ -61,6 +64,35 @@ outputs:
                         hdi_low, hdi_high (94% highest-density interval), r_hat (rank-normalised) and
                         ess_bulk.
   DIR/posterior.nc      with --method nuts: the draws as ArviZ InferenceData (arviz.from_netcdf).
+  Other files in DIR are left alone; nothing is written when the input is refused.
+
+exit status: 0 success, 2 bad input or options (one line on stderr), 1 the outputs could not be written.
+"""
+
+
+PATH_EPILOG = """\
+grid:
+  By default the grid is scikit-learn's: --n-alphas values from alpha_max (the smallest alpha at which
+  every MAP weight is exactly 0) down to eps * alpha_max, log-spaced, computed in decreasing order
+  with warm starts (100 points, or 20 with --posterior). --alphas A,B,... gives the grid instead; it is
+  required for --prior gaussian (an L2 penalty sets no weight to 0, so there is no alpha_max).
+  alpha means what it means for `bayesreg fit` (see `bayesreg fit --help`): scikit-learn's Lasso /
+  Ridge / ElasticNet alpha under --convention sklearn, 1/C of LogisticRegression for --family
+  bernoulli. The MAP path equals scikit-learn's lasso_path / enet_path.
+
+posterior (--posterior):
+  NUTS samples the posterior at every alpha of the grid, all grid points and chains in one
+  vectorised call of one compiled sampler (compiled once per grid size and settings, and cached in
+  $XDG_CACHE_HOME/bayesreg/jax, else ~/.cache/bayesreg/jax). The noise sd sigma is sampled unless
+  --sigma fixes it. Cost: the compilation (tens of seconds on a small machine, less from the cache),
+  then one NUTS run per alpha; keep the grid small. R-hat > 1.01, bulk ESS < 400 or divergences at
+  any alpha are printed as "warning:" lines on stderr; the exit status stays 0.
+
+outputs:
+  DIR/path.csv  one row per alpha and feature: alpha, feature, map (exact zeros are 0); with
+                --posterior also median, hdi_low, hdi_high (94% highest-density interval), r_hat
+                (rank-normalised) and ess_bulk of that weight at that alpha.
+  DIR/path.png  the MAP path (solid), with --posterior the posterior medians (dashed) and HDI bands.
   Other files in DIR are left alone; nothing is written when the input is refused.
 
 exit status: 0 success, 2 bad input or options (one line on stderr), 1 the outputs could not be written.
@@ -137,6 +169,31 @@ def _nuts_options(parser, *, settings: dict, note: str, unset_by_default: bool, 
     )
 
 
+def _alphas(text: str) -> list[float]:
+    values = []
+    for item in text.split(","):
+        try:
+            value = float(item)
+        except ValueError:
+            value = math.nan
+        if not (math.isfinite(value) and value > 0):
+            raise argparse.ArgumentTypeError(
+                f"alphas must be a comma-separated list of positive finite numbers, got {text!r}"
+            )
+        values.append(value)
+    return values
+
+
+def _eps(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"eps must be a number in (0, 1), got {text!r}") from None
+    if not 0.0 < value < 1.0:
+        raise argparse.ArgumentTypeError(f"eps must lie strictly between 0 and 1, got {text!r}")
+    return value
+
+
 def _ratio(text: str) -> float:
     try:
         value = float(text)
@@ -147,12 +204,51 @@ def _ratio(text: str) -> float:
     return value
 
 
+def _model_options(parser, *, alpha_name: str, sigma_help: str | None = None) -> None:
+    """--prior, --l1-ratio, --convention, --family, --sigma: the model, as `fit` and `path` share it."""
+    sigma_help = (
+        sigma_help or "noise sd of the gaussian likelihood (default: estimated; sampled with --method nuts)"
+    )
+    parser.add_argument(
+        "--prior",
+        choices=("laplace", "gaussian", "elasticnet"),
+        default="laplace",
+        help="prior on the weights: laplace (L1), gaussian (L2), elasticnet (default: laplace)",
+    )
+    parser.add_argument(
+        "--l1-ratio",
+        type=_ratio,
+        default=None,
+        metavar="R",
+        help="share of the L1 part for --prior elasticnet, in (0, 1) (default 0.5)",
+    )
+    parser.add_argument(
+        "--convention",
+        choices=("sklearn", "book"),
+        default="sklearn",
+        help=f"how {alpha_name} maps to the prior (default: sklearn; see below)",
+    )
+    parser.add_argument(
+        "--family",
+        choices=("gaussian", "bernoulli"),
+        default="gaussian",
+        help="likelihood: gaussian (linear regression) or bernoulli (logistic regression, two-class target)",
+    )
+    parser.add_argument(
+        "--sigma",
+        type=_positive("sigma"),
+        default=None,
+        metavar="S",
+        help=sigma_help,
+    )
+
+
 def _parser() -> _Parser:
     parser = _Parser(
         prog=PROG,
         description="Bayesian regularised regression: a penalty is a prior.",
     )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{fit,demo}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{fit,path,demo}")
 
     fit = commands.add_parser(
         "fit",
@@ -166,37 +262,13 @@ def _parser() -> _Parser:
     fit.add_argument("data", metavar="DATA.csv", help="CSV file with a header row")
     fit.add_argument("--target", required=True, metavar="COL", help="name of the target column")
     fit.add_argument(
-        "--prior",
-        choices=("laplace", "gaussian", "elasticnet"),
-        default="laplace",
-        help="prior on the weights: laplace (L1), gaussian (L2), elasticnet (default: laplace)",
-    )
-    fit.add_argument(
         "--alpha",
         type=_positive("alpha"),
         default=1.0,
         metavar="A",
         help="penalty strength > 0 (default 1.0); for --family bernoulli alpha = 1/C (see below)",
     )
-    fit.add_argument(
-        "--l1-ratio",
-        type=_ratio,
-        default=None,
-        metavar="R",
-        help="share of the L1 part for --prior elasticnet, in (0, 1) (default 0.5)",
-    )
-    fit.add_argument(
-        "--convention",
-        choices=("sklearn", "book"),
-        default="sklearn",
-        help="how --alpha maps to the prior (default: sklearn; see below)",
-    )
-    fit.add_argument(
-        "--family",
-        choices=("gaussian", "bernoulli"),
-        default="gaussian",
-        help="likelihood: gaussian (linear regression) or bernoulli (logistic regression, two-class target)",
-    )
+    _model_options(fit, alpha_name="--alpha")
     fit.add_argument(
         "--method",
         choices=("map", "nuts"),
@@ -204,18 +276,71 @@ def _parser() -> _Parser:
         help="map: posterior mode = penalised estimate (default); nuts: also posterior samples "
         "(NUTS), summarised in coefficients.csv and saved to DIR/posterior.nc",
     )
-    fit.add_argument(
-        "--sigma",
-        type=_positive("sigma"),
-        default=None,
-        metavar="S",
-        help="noise sd of the gaussian likelihood (default: estimated; sampled with --method nuts)",
-    )
     fit.add_argument("--out", required=True, metavar="DIR", help="output folder (created if needed)")
     _nuts_options(
         fit,
         settings=FIT_NUTS,
         note="--method nuts only",
+        unset_by_default=True,
+        seed_help="random seed of the sampler (default: drawn at random, and printed)",
+    )
+
+    path = commands.add_parser(
+        "path",
+        help="the regularisation path (MAP over a grid of alpha), optionally with its posterior",
+        description="Compute the MAP (the penalised estimate) of a linear or logistic regression at "
+        "every alpha of a grid; with --posterior also sample the posterior at every alpha (NUTS) and "
+        "summarise it by its median and HDI. Writes DIR/path.csv and DIR/path.png.",
+        epilog=PATH_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    path.add_argument("data", metavar="DATA.csv", help="CSV file with a header row")
+    path.add_argument("--target", required=True, metavar="COL", help="name of the target column")
+    _model_options(
+        path,
+        alpha_name="alpha",
+        sigma_help="noise sd of the gaussian likelihood (default: sampled with --posterior; needed with "
+        "--convention book, whose objective divides the squared error by sigma^2)",
+    )
+    grid = path.add_argument_group("grid of penalty strengths")
+    grid.add_argument(
+        "--n-alphas",
+        type=_count("n-alphas"),
+        default=None,
+        metavar="N",
+        help=f"grid points (default {PATH_N_ALPHAS['map']}, {PATH_N_ALPHAS['posterior']} with --posterior)",
+    )
+    grid.add_argument(
+        "--eps",
+        type=_eps,
+        default=None,
+        metavar="E",
+        help="the grid ends at eps * alpha_max, in (0, 1) (default 1e-3)",
+    )
+    grid.add_argument(
+        "--alphas",
+        type=_alphas,
+        default=None,
+        metavar="A,B,...",
+        help="the grid itself, comma-separated positive numbers, in the order computed "
+        "(instead of --n-alphas and --eps)",
+    )
+    path.add_argument(
+        "--no-intercept",
+        dest="fit_intercept",
+        action="store_false",
+        help="fit no intercept (by default an unpenalised intercept is fitted)",
+    )
+    path.add_argument(
+        "--posterior",
+        action="store_true",
+        help="also sample the posterior at every alpha with NUTS (median, HDI, R-hat, ESS)",
+    )
+    path.add_argument("--out", required=True, metavar="DIR", help="output folder (created if needed)")
+    _nuts_options(
+        path,
+        settings=PATH_NUTS,
+        note="--posterior only; per alpha",
         unset_by_default=True,
         seed_help="random seed of the sampler (default: drawn at random, and printed)",
     )
@@ -335,24 +460,33 @@ def _estimator(args):
     )
 
 
-def _check_options(args) -> None:
+def _check_model_options(args) -> None:
+    """What `fit` and `path` refuse alike: options that do not apply to the chosen model."""
     if args.l1_ratio is not None and args.prior != "elasticnet":
         raise _UsageError(f"--l1-ratio applies to --prior elasticnet only, not to --prior {args.prior}")
     if args.sigma is not None and args.family != "gaussian":
         raise _UsageError(
             "--sigma applies to --family gaussian only (a bernoulli likelihood has no noise sd)"
         )
-    if args.method != "nuts":
+
+
+def _check_nuts_options(args, sampling: bool, flag: str, settings: dict) -> None:
+    """Refuse NUTS options without ``flag``; with it, fill the defaults of ``settings`` and a seed."""
+    if not sampling:
         for option in ("num_warmup", "num_samples", "num_chains", "seed"):
             if getattr(args, option) is not None:
-                flag = "--" + option.replace("_", "-")
-                raise _UsageError(f"{flag} applies to --method nuts only")
+                raise _UsageError(f"--{option.replace('_', '-')} applies to {flag} only")
         return
-    for option, default in FIT_NUTS.items():
+    for option, default in settings.items():
         if getattr(args, option) is None:
             setattr(args, option, default)
     if args.seed is None:
         args.seed = secrets.randbelow(2**31 - 1)
+
+
+def _check_options(args) -> None:
+    _check_model_options(args)
+    _check_nuts_options(args, args.method == "nuts", "--method nuts", FIT_NUTS)
 
 
 def _prior_description(args, estimator, n_samples: int) -> str:
@@ -570,6 +704,197 @@ def _fit(args) -> int:
 
 
 # ---------------------------------------------------------------------------------------------------
+# path
+
+PATH_COLUMNS = ["median", "hdi_low", "hdi_high", "r_hat", "ess_bulk"]  # with --posterior
+RHAT_MAX, ESS_MIN = 1.01, 400.0  # the thresholds of bayesreg.diagnostics
+
+
+def _check_path_options(args) -> None:
+    _check_model_options(args)
+    _check_nuts_options(args, args.posterior, "--posterior", PATH_NUTS)
+    if args.alphas is not None:
+        for option in ("n_alphas", "eps"):
+            if getattr(args, option) is not None:
+                flag = "--" + option.replace("_", "-")
+                raise _UsageError(f"{flag} applies without --alphas only (--alphas gives the grid itself)")
+    elif args.prior == "gaussian":
+        raise _UsageError(
+            "--prior gaussian needs --alphas: an L2 penalty sets no weight exactly to 0, so there is no "
+            "alpha_max to start a grid from"
+        )
+    if args.convention == "book" and args.family == "gaussian" and args.sigma is None:
+        raise _UsageError(
+            "--convention book with --family gaussian needs --sigma: the book objective divides the "
+            "squared error by sigma^2"
+        )
+
+
+def _path_data(args) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """The CSV's feature names, features (n, p) and target (n,), checked as `fit` checks them."""
+    from bayesreg.data import DataError, check_finite, check_numeric_columns, check_target, read_csv
+
+    frame, target = read_csv(args.data, args.target)
+    check_numeric_columns(frame)
+    y, _ = check_target(target, args.family)  # the target first, as the estimators do
+    if frame.shape[1] == 0:
+        raise DataError(f"no feature columns: {args.data!r} has only the target column")
+    names = [str(c) for c in frame.columns]
+    X = frame.to_numpy(dtype=float)
+    check_finite(X, names)
+    if X.shape[0] < 2:
+        raise DataError(f"found {X.shape[0]} sample(s) while a minimum of 2 is required")
+    return names, X, y
+
+
+def _path_table(names, result) -> bytes:
+    """path.csv: one row per alpha (in the order computed) and feature."""
+    import io
+
+    import pandas as pd
+
+    penalised = getattr(result, "map", result)
+    n_alphas, p = penalised.coefs.shape
+    frame = pd.DataFrame(
+        {
+            "alpha": np.repeat(result.alphas, p),
+            "feature": np.tile(np.asarray(names, dtype=object), n_alphas),
+            "map": penalised.coefs.ravel() + 0.0,  # + 0.0: no "-0" in the CSV
+        }
+    )
+    if hasattr(result, "median"):
+        for column in PATH_COLUMNS:
+            frame[column] = np.asarray(getattr(result, column), dtype=float).ravel() + 0.0
+    buffer = io.StringIO()
+    frame.to_csv(buffer, index=False, float_format="%.17g")
+    return buffer.getvalue().encode()
+
+
+def _path_warnings(result) -> None:
+    """One `PosteriorWarning` per diagnostic crossed at some alpha (printed as one line each)."""
+    from bayesreg.diagnostics import PosteriorWarning
+
+    def where(mask):
+        shown = ", ".join(f"{a:.4g}" for a in result.alphas[mask][:5])
+        return shown + (", ..." if mask.sum() > 5 else "")
+
+    bad = result.max_r_hat > RHAT_MAX
+    if bad.any():
+        warnings.warn(
+            f"R-hat up to {result.max_r_hat.max():.3f} (> {RHAT_MAX}) at {bad.sum()} alphas ({where(bad)}): "
+            "chains disagree; raise --num-warmup and --num-samples",
+            PosteriorWarning,
+            stacklevel=2,
+        )
+    bad = result.min_ess_bulk < ESS_MIN
+    if bad.any():
+        warnings.warn(
+            f"bulk ESS as low as {result.min_ess_bulk.min():.0f} (< {ESS_MIN:.0f}) at {bad.sum()} alphas "
+            f"({where(bad)}): raise --num-samples or --num-chains before trusting medians and intervals",
+            PosteriorWarning,
+            stacklevel=2,
+        )
+    bad = result.divergences > 0
+    if bad.any():
+        warnings.warn(
+            f"{result.divergences.sum()} divergent transitions at {bad.sum()} alphas ({where(bad)}): the "
+            "posterior there may be misrepresented",
+            PosteriorWarning,
+            stacklevel=2,
+        )
+
+
+def _path_summary(result, rows: int = 5) -> str:
+    """Non-zeros of the MAP (and, with a posterior, HDIs that exclude 0) at a few alphas of the grid."""
+    penalised = getattr(result, "map", result)
+    n_alphas, p = penalised.coefs.shape
+    posterior = hasattr(result, "median")
+    header = ["alpha", f"MAP non-zeros (of {p})"]
+    if posterior:
+        header += [f"{result.hdi_prob:.0%} HDIs without 0", "max R-hat"]
+    table = []
+    for i in np.unique(np.linspace(0, n_alphas - 1, min(rows, n_alphas)).round().astype(int)):
+        row = [f"{result.alphas[i]:.4g}", str(int((penalised.coefs[i] != 0).sum()))]
+        if posterior:
+            outside = (result.hdi_low[i] > 0) | (result.hdi_high[i] < 0)
+            row += [str(int(outside.sum())), f"{result.max_r_hat[i]:.3f}"]
+        table.append(row)
+    return _text_table(header, table)
+
+
+def _path(args) -> int:
+    from bayesreg import report
+    from bayesreg.path import alpha_grid, map_path, posterior_path
+
+    _check_path_options(args)
+    out = _check_out(args.out)
+    names, X, y = _path_data(args)
+    model = {
+        "prior": args.prior,
+        "l1_ratio": 0.5 if args.l1_ratio is None else args.l1_ratio,
+        "family": args.family,
+        "convention": args.convention,
+        "fit_intercept": args.fit_intercept,
+    }
+    map_sigma = 1.0 if args.sigma is None else args.sigma  # the sklearn MAP does not depend on sigma
+    if args.alphas is None:
+        n_alphas = args.n_alphas or PATH_N_ALPHAS["posterior" if args.posterior else "map"]
+        eps = 1e-3 if args.eps is None else args.eps
+        alphas = alpha_grid(X, y, n_alphas=n_alphas, eps=eps, sigma=map_sigma, **model)
+        grid = f"{n_alphas} alphas from alpha_max = {alphas[0]:.4g} down to {alphas[-1]:.4g} (eps = {eps:g})"
+    else:
+        alphas = np.asarray(args.alphas, dtype=float)
+        grid = f"{alphas.size} alphas given, from {alphas[0]:.4g} to {alphas[-1]:.4g}"
+    with _warnings_as_lines("path"):
+        if args.posterior:
+            result = posterior_path(
+                X,
+                y,
+                alphas,
+                sigma=args.sigma,
+                num_warmup=args.num_warmup,
+                num_samples=args.num_samples,
+                num_chains=args.num_chains,
+                seed=args.seed,
+                **model,
+            )
+            penalised = result.map
+            _path_warnings(result)
+        else:
+            result = penalised = map_path(X, y, alphas, sigma=map_sigma, **model)
+        csv = _path_table(names, result)
+        figure = report.path_figure(result, names)
+        written = _write_all(
+            out,
+            {
+                "path.csv": csv,
+                "path.png": lambda path: figure.savefig(path, format="png", dpi=110, bbox_inches="tight"),
+            },
+        )
+    kind = {"laplace": "L1 (Laplace prior)", "gaussian": "L2 (Gaussian prior)"}.get(
+        args.prior, f"elastic net (l1_ratio = {model['l1_ratio']:g})"
+    )
+    print(
+        f"{kind} path, {args.family} family, {args.convention} convention: {X.shape[0]} rows, "
+        f"{X.shape[1]} features, target {args.target!r}"
+    )
+    converged = int(penalised.converged.sum())
+    print(f"grid: {grid}; MAP converged at {converged} of {alphas.size}")
+    if args.posterior:
+        mixture = " (Laplace prior as a scale mixture at some alphas)" if result.mixture.any() else ""
+        print(
+            f"posterior: NUTS at every alpha, {args.num_chains} chains x ({args.num_warmup} warmup + "
+            f"{args.num_samples} draws), seed {args.seed}{mixture}; max R-hat {result.max_r_hat.max():.3f}, "
+            f"min bulk ESS {result.min_ess_bulk.min():.0f}, {int(result.divergences.sum())} divergences"
+        )
+    print()
+    print(_path_summary(result))
+    print()
+    print("wrote " + ", ".join(str(p) for p in written))
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------------
 # demo
 
 
@@ -699,7 +1024,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except SystemExit as done:  # --help
         return done.code if isinstance(done.code, int) else 0
-    command = {"fit": _fit, "demo": _demo}[args.command]
+    command = {"fit": _fit, "path": _path, "demo": _demo}[args.command]
     try:
         with _compilation_cache():
             return command(args)

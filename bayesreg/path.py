@@ -333,28 +333,28 @@ class PosteriorPath(NamedTuple):
 
 @functools.partial(jax.jit, static_argnames=("model", "static", "num_warmup", "num_samples", "progress_bar"))
 def _grid_chains(model, static, keys, args, priors, kwargs, *, num_warmup, num_samples, progress_bar):
-    """`bayesreg.sampling.run_chain` for every (α, chain): ``jax.vmap`` over both.
+    """`bayesreg.sampling.run_chain` for every (α, chain), in one ``jax.vmap`` over both.
 
     ``keys`` has shape (n_alphas, n_chains, 2); ``priors`` is one `Prior` whose leaves have shape
     (n_alphas,). Draws come back with shape (n_alphas, n_chains, num_samples, ...).
     """
+    n_alphas, n_chains = keys.shape[:2]
     bound = functools.partial(model, **dict(static))
 
-    def one_alpha(chain_keys, prior):
-        def one_chain(key):
-            return run_chain(
-                bound,
-                key,
-                args,
-                {**kwargs, "prior": prior},
-                num_warmup=num_warmup,
-                num_samples=num_samples,
-                progress_bar=progress_bar,
-            )
+    def one(key, prior):
+        return run_chain(
+            bound,
+            key,
+            args,
+            {**kwargs, "prior": prior},
+            num_warmup=num_warmup,
+            num_samples=num_samples,
+            progress_bar=progress_bar,
+        )
 
-        return jax.vmap(one_chain)(chain_keys)
-
-    return jax.vmap(one_alpha)(keys, priors)
+    flat_priors = jax.tree.map(lambda leaf: jnp.repeat(leaf, n_chains), priors)
+    draws, stats = jax.vmap(one)(keys.reshape(n_alphas * n_chains, -1), flat_priors)
+    return jax.tree.map(lambda v: v.reshape(n_alphas, n_chains, *v.shape[1:]), (draws, stats))
 
 
 def _sample_grid(model, args, priors, kwargs, keys, *, num_warmup, num_samples, progress_bar):

@@ -35,6 +35,7 @@ __all__ = [
     "demo_report",
     "demo_sections",
     "geometry_example",
+    "path_figure",
     "run_demo",
     "sparsity_sentence",
 ]
@@ -146,6 +147,15 @@ def _panel_figure(k: int, ncols: int = 5):
     grid = fig.subplots(nrows, ncols, squeeze=False).ravel()
     for extra in grid[k:]:
         fig.delaxes(extra)
+    return fig
+
+
+def path_figure(path, names=None, *, width: float = 9.0, height: float = 5.0):
+    """A ``matplotlib.figure.Figure`` with `bayesreg.plots.plot_path` of ``path`` (no pyplot)."""
+    from bayesreg.plots import plot_path
+
+    fig = _figure(width, height)
+    plot_path(path, names=names, ax=fig.subplots())
     return fig
 
 

@@ -424,3 +424,181 @@ def test_demo_report_has_the_posterior(demo):
     assert f"{report.max_rhat:.4f}" in page and f"{report.min_ess_bulk:.0f}" in page
     assert re.search(r"cover <b>\d+\.\d%</b> of the other 89 targets \(nominal 90%", page)
     assert "held-out coverage:" in stdout
+
+
+# ---------------------------------------------------------------------------------------------------
+# bayesreg path
+
+# what `path` refuses on its own, and a sample of what it refuses through the code `fit` uses too
+PATH_BAD_INPUTS = {
+    "alphas text": (GOOD, ["--alphas", "0.1,abc"], "alphas must be a comma-separated list of positive"),
+    "alphas negative": (GOOD, ["--alphas=1,-0.5"], "got '1,-0.5'"),
+    "alphas empty item": (GOOD, ["--alphas", "1,,0.1"], "got '1,,0.1'"),
+    "n-alphas zero": (GOOD, ["--n-alphas", "0"], "n-alphas must be at least 1, got '0'"),
+    "eps one": (GOOD, ["--eps", "1"], "eps must lie strictly between 0 and 1, got '1'"),
+    "eps zero": (GOOD, ["--eps", "0"], "eps must lie strictly between 0 and 1, got '0'"),
+    "eps text": (GOOD, ["--eps", "small"], "eps must be a number in (0, 1), got 'small'"),
+    "alphas and n-alphas": (
+        GOOD,
+        ["--alphas", "1,0.1", "--n-alphas", "5"],
+        "--n-alphas applies without --alphas",
+    ),
+    "gaussian without alphas": (GOOD, ["--prior", "gaussian"], "--prior gaussian needs --alphas"),
+    "book without sigma": (
+        GOOD,
+        ["--convention", "book"],
+        "--convention book with --family gaussian needs --sigma",
+    ),
+    "NUTS option without posterior": (
+        GOOD,
+        ["--num-chains", "2"],
+        "--num-chains applies to --posterior only",
+    ),
+    "no draws": (GOOD, ["--posterior", "--num-samples", "0"], "num-samples must be at least 1, got '0'"),
+    **{
+        name: BAD_INPUTS[name]
+        for name in (
+            "missing file",
+            "NaN",
+            "text column",
+            "NaN target",
+            "single row",
+            "non-binary target",
+            "l1-ratio without elastic net",
+            "sigma with bernoulli",
+            "unknown prior",
+        )
+    },
+}
+
+
+@pytest.mark.parametrize("case", list(PATH_BAD_INPUTS))
+def test_path_bad_input_refused_in_one_line(case, tmp_path, out, capsys):
+    build, args, match = PATH_BAD_INPUTS[case]
+    line = _refused(capsys, ["path", build(tmp_path), *args, "--target", "y", "--out", str(out)], match)
+    assert line.startswith("bayesreg path: error: ")
+    assert _untouched(out)
+
+
+def test_path_help(capsys):
+    assert main(["path", "--help"]) == 0
+    text = capsys.readouterr().out
+    for needle in ("path.csv", "path.png", "alpha_max", "--posterior", "--alphas", "--no-intercept"):
+        assert needle in text, needle
+
+
+def _lasso_path_reference(X, y, alphas):
+    """scikit-learn's lasso_path on centred data (the intercept is unpenalised), tight tolerance."""
+    from sklearn.linear_model import lasso_path
+
+    Xc, yc = X - X.mean(axis=0), y - y.mean()
+    _, coefs, _ = lasso_path(Xc, yc, alphas=alphas, tol=1e-12, max_iter=10**6, precompute=False)
+    return coefs.T  # (n_alphas, p)
+
+
+def test_path_writes_the_lasso_path(diabetes_csv, out, capsys):
+    from bayesreg.path import alpha_grid
+
+    code = main(["path", str(diabetes_csv), "--target", "progression", "--n-alphas", "30", "--out", str(out)])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert captured.err == ""
+    assert sorted(os.listdir(out)) == [KEEP, "path.csv", "path.png"]  # no temporary files left
+    assert (out / KEEP).read_text() == KEEP_TEXT
+    assert (out / "path.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    written = pd.read_csv(out / "path.csv")
+    assert list(written.columns) == ["alpha", "feature", "map"]
+    data = pd.read_csv(diabetes_csv)
+    X, y = data.drop(columns="progression").to_numpy(float), data.progression.to_numpy(float)
+    names = list(data.columns[:-1])
+    alphas = alpha_grid(X, y, n_alphas=30)
+    np.testing.assert_array_equal(written.alpha.to_numpy(), np.repeat(alphas, 10))
+    assert list(written.feature) == names * 30
+    coefs = written["map"].to_numpy().reshape(30, 10)
+    reference = _lasso_path_reference(X, y, alphas)
+    np.testing.assert_allclose(coefs, reference, rtol=0, atol=1e-6 * np.abs(reference).max())
+    assert np.array_equal(coefs == 0, reference == 0) and np.all(coefs[0] == 0)
+    assert "grid: 30 alphas from alpha_max" in captured.out
+    assert "MAP converged at 30 of 30" in captured.out
+    first_row = next(line for line in captured.out.splitlines() if line.startswith(f"{alphas[0]:.4g} "))
+    assert first_row.split()[-1] == "0"  # no non-zero weight at alpha_max
+
+
+def test_path_given_alphas_without_intercept(diabetes_csv, out, capsys):
+    from bayesreg.path import map_path
+
+    argv = ["path", str(diabetes_csv), "--target", "progression", "--alphas", "0.01,1,0.1", "--no-intercept"]
+    code = main([*argv, "--prior", "elasticnet", "--l1-ratio", "0.3", "--out", str(out)])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    written = pd.read_csv(out / "path.csv")
+    np.testing.assert_array_equal(written.alpha.to_numpy(), np.repeat([0.01, 1.0, 0.1], 10))  # order kept
+    data = pd.read_csv(diabetes_csv)
+    X, y = data.drop(columns="progression").to_numpy(float), data.progression.to_numpy(float)
+    expected = map_path(X, y, [0.01, 1.0, 0.1], prior="elasticnet", l1_ratio=0.3, fit_intercept=False)
+    np.testing.assert_array_equal(written["map"].to_numpy().reshape(3, 10), expected.coefs + 0.0)
+    assert "elastic net (l1_ratio = 0.3) path" in captured.out and "3 alphas given" in captured.out
+
+
+@pytest.fixture(scope="module")
+def path_posterior_run(diabetes_csv, tmp_path_factory, cache_home):
+    """``path --posterior`` with the demo's path settings (one compiled sampler in the session)."""
+    from bayesreg.report import PATH_SETTINGS
+
+    folder = tmp_path_factory.mktemp("path_posterior")
+    (folder / KEEP).write_text(KEEP_TEXT)
+    settings = [f"--{k.replace('_', '-')}={v}" for k, v in PATH_SETTINGS.items()]
+    argv = ["path", str(diabetes_csv), "--target", "progression", "--posterior", *settings, "--seed", "0"]
+    code, stdout, stderr = _run([*argv, "--out", str(folder)])
+    return {"code": code, "folder": folder, "out": stdout, "err": stderr, "settings": PATH_SETTINGS}
+
+
+def test_path_posterior_writes_what_posterior_path_computes(path_posterior_run, diabetes_csv):
+    from bayesreg.path import alpha_grid, posterior_path
+
+    run = path_posterior_run
+    assert run["code"] == 0, run["err"]
+    folder, settings = run["folder"], run["settings"]
+    assert sorted(os.listdir(folder)) == [KEEP, "path.csv", "path.png"]
+    written = pd.read_csv(folder / "path.csv")
+    assert list(written.columns) == [
+        "alpha",
+        "feature",
+        "map",
+        "median",
+        "hdi_low",
+        "hdi_high",
+        "r_hat",
+        "ess_bulk",
+    ]
+    n_alphas = settings["n_alphas"]
+    assert len(written) == n_alphas * 10
+    data = pd.read_csv(diabetes_csv)
+    X, y = data.drop(columns="progression").to_numpy(float), data.progression.to_numpy(float)
+    alphas = alpha_grid(X, y, n_alphas=n_alphas)
+    nuts = {k: v for k, v in settings.items() if k != "n_alphas"}
+    expected = posterior_path(X, y, alphas, seed=0, progress_bar=False, **nuts)  # the same draws
+    for column in ("median", "hdi_low", "hdi_high", "r_hat", "ess_bulk"):
+        np.testing.assert_array_equal(written[column].to_numpy(), getattr(expected, column).ravel() + 0.0)
+    np.testing.assert_array_equal(written["map"].to_numpy(), expected.map.coefs.ravel() + 0.0)
+    # the MAP is the lasso path; where it is exactly 0 the posterior median is not, and has width
+    reference = _lasso_path_reference(X, y, alphas)
+    np.testing.assert_allclose(written["map"].to_numpy().reshape(n_alphas, 10), reference, rtol=0, atol=1e-4)
+    zero = written["map"] == 0
+    assert zero.sum() >= 10
+    assert (written["median"][zero] != 0).all() and (written.hdi_high - written.hdi_low)[zero].min() > 0
+
+
+def test_path_posterior_prints_summary_and_one_line_warnings(path_posterior_run):
+    run = path_posterior_run
+    s = run["settings"]
+    assert (
+        f"posterior: NUTS at every alpha, {s['num_chains']} chains x ({s['num_warmup']} warmup + "
+        f"{s['num_samples']} draws), seed 0" in run["out"]
+    )
+    assert "94% HDIs without 0" in run["out"] and "max R-hat" in run["out"]
+    lines = run["err"].strip().splitlines()
+    assert "Traceback" not in run["err"] and "PosteriorWarning" not in run["err"]
+    assert lines, "200 draws per chain must fall short of bulk ESS 400 somewhere on the grid"
+    assert all(line.startswith("bayesreg path: warning: ") for line in lines), lines
+    assert any("bulk ESS as low as" in line for line in lines)
