@@ -351,7 +351,9 @@ def _parser() -> _Parser:
         description="Fit the MAP under a Laplace and a Gaussian prior to scikit-learn's diabetes "
         "data and compare it with scikit-learn's Lasso and Ridge; sample the Laplace posterior with "
         "NUTS and set it against the MAP (exact zeros, intervals, predictive coverage on held-out "
-        "rows). Writes DIR/report.html (self-contained), DIR/coefficients.csv and DIR/posterior.nc.",
+        "rows) and along a grid of alpha (the MAP path and the posterior path). Writes DIR/report.html "
+        "(self-contained), DIR/coefficients.csv, DIR/posterior.nc and DIR/path.csv (as `bayesreg path "
+        "--posterior` writes it).",
     )
     demo.add_argument("--out", required=True, metavar="DIR", help="output folder (created if needed)")
     _nuts_options(
@@ -911,14 +913,14 @@ def _demo(args) -> int:
         )
         page = report.demo_report(result)
         idata = result.posterior.idata
-        written = _write_all(
-            out,
-            {
-                "report.html": page.encode(),
-                "coefficients.csv": result.coefficients.to_csv(float_format="%.17g").encode(),
-                "posterior.nc": lambda path: idata.to_netcdf(str(path)),
-            },
-        )
+        files: dict[str, Content] = {
+            "report.html": page.encode(),
+            "coefficients.csv": result.coefficients.to_csv(float_format="%.17g").encode(),
+            "posterior.nc": lambda path: idata.to_netcdf(str(path)),
+        }
+        if result.path is not None:
+            files["path.csv"] = _path_table(result.path.names, result.path.posterior)
+        written = _write_all(out, files)
     r, p = result, result.posterior
     print(f"diabetes data, {r.n_samples} rows: bayesreg MAP against scikit-learn")
     print(
@@ -940,6 +942,13 @@ def _demo(args) -> int:
         f"  held-out coverage: {p.coverage:.1%} of {len(p.y_test)} held-out targets inside their "
         f"{p.coverage_prob:.0%} posterior predictive intervals (nominal {p.coverage_prob:.0%})"
     )
+    if r.path is not None:
+        s = r.path.settings
+        print(
+            f"Laplace posterior path ({s['n_alphas']} alphas, NUTS {s['num_chains']} chains x "
+            f"({s['num_warmup']} warmup + {s['num_samples']} draws) per alpha, seed {s['seed']}):"
+        )
+        print(f"  {report.path_sentence(r.path.posterior, r.path.names)}")
     print("wrote " + ", ".join(str(p) for p in written))
     return 0
 

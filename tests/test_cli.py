@@ -359,7 +359,7 @@ def demo(tmp_path_factory, cache_home):
 def test_demo_writes_report_and_coefficients(demo):
     code, folder, stdout = demo
     assert code == 0
-    assert sorted(os.listdir(folder)) == ["coefficients.csv", KEEP, "posterior.nc", "report.html"]
+    assert sorted(os.listdir(folder)) == ["coefficients.csv", KEEP, "path.csv", "posterior.nc", "report.html"]
     assert (folder / KEEP).read_text() == KEEP_TEXT
     table = pd.read_csv(folder / "coefficients.csv", index_col=0)
     assert list(table.columns) == ["bayesreg_l1", "sklearn_lasso", "bayesreg_l2", "sklearn_ridge"]
@@ -370,7 +370,7 @@ def test_demo_writes_report_and_coefficients(demo):
 def test_demo_report_is_self_contained(demo):
     _, folder, _ = demo
     page = (folder / "report.html").read_text()
-    assert page.count("data:image/png;base64,") >= 7
+    assert page.count("data:image/png;base64,") >= 8
     assert 'src="http' not in page and 'href="http' not in page
     assert "<script" not in page and "<link" not in page
     sources = re.findall(r'(?:src|href)="([^"]*)"', page)
@@ -602,3 +602,44 @@ def test_path_posterior_prints_summary_and_one_line_warnings(path_posterior_run)
     assert lines, "200 draws per chain must fall short of bulk ESS 400 somewhere on the grid"
     assert all(line.startswith("bayesreg path: warning: ") for line in lines), lines
     assert any("bulk ESS as low as" in line for line in lines)
+
+
+def test_demo_report_has_the_path(demo):
+    """The path sentence's numbers are those of the path.csv the demo wrote (recomputed here)."""
+    from bayesreg.report import PATH_SETTINGS
+
+    _, folder, stdout = demo
+    page = (folder / "report.html").read_text()
+    table = pd.read_csv(folder / "path.csv")
+    assert list(table.columns) == [
+        "alpha",
+        "feature",
+        "map",
+        "median",
+        "hdi_low",
+        "hdi_high",
+        "r_hat",
+        "ess_bulk",
+    ]
+    names = list(load_diabetes(as_frame=True).data.columns)
+    n_alphas = PATH_SETTINGS["n_alphas"]
+    assert len(table) == n_alphas * len(names) and list(table.feature[: len(names)]) == names
+    zeros = (table["map"] == 0).to_numpy().reshape(n_alphas, -1)
+    width = (table.hdi_high - table.hdi_low).to_numpy().reshape(n_alphas, -1)
+    alphas = table.alpha.to_numpy()[:: len(names)]
+    counts = zeros.sum(axis=1)
+    # the strongest penalty with the most exact zeros short of all of them
+    i = max((k for k in range(n_alphas) if 0 < counts[k] < len(names)), key=lambda k: (counts[k], -k))
+    w = width[i, zeros[i]]
+    assert w.min() > 0  # the claim: the posterior has width where the MAP is exactly 0
+    zeroed = ", ".join(n for n, z in zip(names, zeros[i], strict=True) if z)
+    expected = (
+        f"At α = {alphas[i]:.3g} the MAP has {counts[i]} of {len(names)} coefficients exactly 0 ({zeroed}), "
+        f"while the 94% HDIs of those {counts[i]} still have widths from {w.min():.3g} to {w.max():.3g} "
+        f"(median {np.median(w):.3g}). Over the {n_alphas} α of the grid the MAP is exactly 0 in "
+        f"{zeros.sum()} of {zeros.size} (α, coefficient) pairs, the posterior median in "
+        f"{int((table['median'] == 0).sum())}."
+    )
+    assert expected in page and expected in stdout
+    assert "The regularisation path: where the MAP is 0 and the posterior is not" in page
+    assert (table["median"] != 0).all() and zeros.sum() > 0
