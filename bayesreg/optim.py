@@ -56,11 +56,17 @@ def soft_threshold(x, threshold):
     return jnp.where(shrunk > 0, jnp.sign(x) * shrunk, 0.0)  # +0.0, never -0.0
 
 
-def kkt_residual(x, grad, l1):
-    """Largest entry of the minimum-norm subgradient of ``f(x) + Σ l1ᵢ|xᵢ|`` (0 at the optimum)."""
+def kkt_residual(x, grad, l1, *, rtol=0.0):
+    """Largest entry of the minimum-norm subgradient of ``f(x) + Σ l1ᵢ|xᵢ|`` (0 at the optimum).
+
+    Entries no larger than ``rtol · (|gradᵢ| + l1ᵢ)`` count as 0: with ``rtol`` a few machine
+    epsilons, that is the round-off in computing them.
+    """
     at_zero = jnp.maximum(jnp.abs(grad) - l1, 0.0)
     off_zero = jnp.abs(grad + l1 * jnp.sign(x))
-    return jnp.max(jnp.where(x == 0, at_zero, off_zero), initial=0.0)
+    entries = jnp.where(x == 0, at_zero, off_zero)
+    entries = jnp.where(entries <= rtol * (jnp.abs(grad) + l1), 0.0, entries)
+    return jnp.max(entries, initial=0.0)
 
 
 def _coordinate_descent(x, g, H, l1, *, max_sweeps, tol):
@@ -152,16 +158,16 @@ class ProximalNewton(_NumPyroOptim):
         def smooth(z):
             return fn(s.unravel_fn(z))[0]
 
-        def total(z):
-            return smooth(z) + l1 @ jnp.abs(z)
-
         def gradient(z):
             value, g = jax.value_and_grad(smooth)(z)
             return g, (value, g)
 
         # one forward-over-reverse pass gives the Hessian, with the value and gradient as its primal
         H, (value, g) = jax.jacfwd(gradient, has_aux=True)(x)
-        residual = start_residual = kkt_residual(x, g, l1)
+        # residuals at the round-off level of the gradient are 0: at α_max, say, 0 is optimal and
+        # |g| = λ up to round-off
+        rtol = 8 * jnp.finfo(x.dtype).eps
+        residual = start_residual = kkt_residual(x, g, l1, rtol=rtol)
         if self.l1:
             z = _coordinate_descent(x, g, H, l1, max_sweeps=self.max_sweeps, tol=self.sweep_tol)
             z = _polish(z, x, g, H, l1)
@@ -177,19 +183,30 @@ class ProximalNewton(_NumPyroOptim):
         start = value + l1 @ jnp.abs(x)
         slack = 16 * jnp.finfo(x.dtype).eps * jnp.abs(start)  # round-off in evaluating f
 
-        def too_long(t):
-            return (total(x + t * d) > start + 1e-4 * t * decrease + slack) & (t > 1e-12)
+        def point(t):  # a full step keeps z itself, so its exact zeros survive the arithmetic
+            return jnp.where(t == 1.0, z, x + t * d)
 
-        t = lax.while_loop(too_long, lambda t: 0.5 * t, jnp.ones((), x.dtype))
+        def too_long(carry):
+            t, value_t, _ = carry  # a NaN value (outside the model's domain) counts as too long
+            enough = value_t + l1 @ jnp.abs(point(t)) <= start + 1e-4 * t * decrease + slack
+            return ~enough & (t > 1e-12)
+
+        def halve(carry):  # value and gradient at each trial point: the accepted one's are reused
+            t = 0.5 * carry[0]
+            return t, *jax.value_and_grad(smooth)(point(t))
+
+        # from t = 2 with an infinite value, so that the first trial (t = 1) happens in the loop
+        t, _, g_new = lax.while_loop(
+            too_long, halve, (jnp.asarray(2.0, x.dtype), jnp.asarray(jnp.inf, x.dtype), g)
+        )
         moved = (residual > 0) & (decrease < 0) & (t > 1e-12)
-        # a full step keeps z itself, so its exact zeros survive the arithmetic
-        new_x = jnp.where(moved, jnp.where(t == 1.0, z, x + t * d), x)
-        # the residual of the new point (one more gradient), so the caller stops right after the
-        # step that converged instead of taking a full step to find out
-        residual = jnp.where(moved, kkt_residual(new_x, jax.grad(smooth)(new_x), l1), residual)
+        new_x = jnp.where(moved, point(t), x)
+        # the residual of the new point, so the caller stops right after the step that converged
+        # instead of taking a full step to find out
+        residual = jnp.where(moved, kkt_residual(new_x, g_new, l1, rtol=rtol), residual)
         # The scale: at the first step, the residual there or, if larger, the one at the cold start
         # 0 as the quadratic model predicts it (exact for a Gaussian likelihood), since a warm start
         # at the optimum has residual 0.
-        at_origin = kkt_residual(jnp.zeros_like(x), g - H @ x, l1)
-        scale = jnp.where(i == 0, jnp.maximum(start_residual, at_origin), s.scale)
+        at_origin = kkt_residual(jnp.zeros_like(x), g - H @ x, l1, rtol=rtol)
+        scale = jnp.where(i == 0, jnp.maximum(s.scale, jnp.maximum(start_residual, at_origin)), s.scale)
         return (value, None), (i + 1, s._replace(flat_params=new_x, residual=residual, scale=scale))
