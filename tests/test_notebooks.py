@@ -1,4 +1,4 @@
-"""Notebooks 01–03 run top to bottom in a fresh kernel of this interpreter, without errors.
+"""Notebooks 01–04 run top to bottom in a fresh kernel of this interpreter, without errors.
 
 Each notebook is executed with nbclient in a temporary working directory. The kernel is named
 "python3", and its spec is written for this test into a temporary directory put first on
@@ -23,7 +23,7 @@ import pytest
 from nbclient import NotebookClient
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
-NAMES = ["01_l2", "02_l1", "03_map_is_a_penalty"]
+NAMES = ["01_l2", "02_l1", "03_map_is_a_penalty", "04_what_the_map_leaves_out"]
 BUDGET_S = 240.0
 
 PROBE = "import sys, ipykernel\nprint(sys.executable)\nprint(ipykernel.__file__)"
