@@ -440,3 +440,20 @@ def test_posterior_path_bad_arguments_named(diabetes):
     ]:
         with pytest.raises(ValueError, match=match):
             posterior_path(X, y, **kwargs)
+
+
+def test_posterior_path_logistic_elastic_net(breast_cancer):
+    """family="bernoulli" with the elastic-net prior: MAP column = map_path, width where it is 0."""
+    X, y = breast_cancer
+    model = {"prior": "elasticnet", "l1_ratio": 0.5, "family": "bernoulli"}
+    alphas = grid(X, y, 4, eps=1e-2, **model)  # the first point just above alpha_max
+    path = posterior_path(X, y, alphas, num_warmup=150, num_samples=150, num_chains=2, seed=0, **model)
+    reference = map_path(X, y, alphas, **model)
+    for field in MAPPath._fields:
+        np.testing.assert_array_equal(getattr(path.map, field), getattr(reference, field))
+    assert path.coef_draws.shape == (4, 2, 150, X.shape[1])
+    assert not path.mixture.any()  # the scale mixture is for the Laplace prior only
+    zero = path.map.coefs == 0.0
+    assert zero[0].all() and not zero[-1].all()
+    assert np.all(path.median != 0.0) and np.all((path.hdi_high - path.hdi_low)[zero] > 0.0)
+    assert np.all(path.hdi_low < path.median) and np.all(path.median < path.hdi_high)
