@@ -28,6 +28,7 @@ import numpyro.distributions as dist
 import xarray as xr
 from numpy.typing import ArrayLike
 
+from bayesreg import sampling
 from bayesreg.data import check_finite, check_target
 from bayesreg.inference import map_estimate
 from bayesreg.models import SufficientStats, linear_regression_stats, logistic_regression
@@ -504,6 +505,8 @@ def posterior_path(
         "num_samples": int(num_samples),
         "progress_bar": bool(sys.stderr.isatty() if progress_bar is None else progress_bar),
     }
+    if settings["progress_bar"]:
+        sampling._shown[0] = -1  # the progress bar's last percentage, as sample_posterior resets it
     laplace = prior == "laplace"
     first = _mixture(model) if laplace and laplace_parametrisation == "mixture" else model
     draws, divergences = _sample_grid(first, args, stacked, kwargs, keys, **settings)
