@@ -127,11 +127,9 @@ def run_chain(
     state = init_kernel(z0, num_warmup, rng_key=key_run)
     total = num_warmup + num_samples * thin
     tick = _ticking(lambda _, s: sample_kernel(s), total, progress_bar)
-    state = jax.lax.fori_loop(0, num_warmup, tick, state)
 
-    def draw(state, k):
-        state = jax.lax.fori_loop(0, thin, lambda j, s: tick(num_warmup + k * thin + j, s), state)
-        stats = {
+    def kept(state):
+        return state.z, {
             "diverging": state.diverging,
             "energy": state.energy,
             "num_steps": state.num_steps,
@@ -139,9 +137,19 @@ def run_chain(
             "potential_energy": state.potential_energy,
             "step_size": state.adapt_state.step_size,
         }
-        return state, (state.z, stats)
 
-    _, (zs, stats) = jax.lax.scan(draw, state, jnp.arange(num_samples))
+    def step(i, carry):
+        # One loop over warmup and draws (the NUTS kernel is traced and compiled once, not twice):
+        # step i writes row (i - num_warmup) // thin, so the last write to a row is its kept draw
+        # (warmup steps write row 0 until the first draw overwrites it).
+        state, rows = carry
+        state = tick(i, state)
+        row = jnp.maximum(i - num_warmup, 0) // thin
+        rows = jax.tree.map(lambda buffer, value: buffer.at[row].set(value), rows, kept(state))
+        return state, rows
+
+    rows = jax.tree.map(lambda v: jnp.zeros((num_samples, *jnp.shape(v)), jnp.result_type(v)), kept(state))
+    _, (zs, stats) = jax.lax.fori_loop(0, total, step, (state, rows))
     return jax.vmap(lambda z: constrain_fn(model, args, kwargs, z, return_deterministic=True))(zs), stats
 
 

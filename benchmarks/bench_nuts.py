@@ -30,20 +30,24 @@ The same model in every tool: ``intercept`` flat (improper uniform; ``pm.Flat``)
 likelihood ``sigma ~ Exponential(rate = 1/std(y))`` and ``coef ~ Laplace(0, sigma²/(n α))``
 conditional on σ (scikit-learn's Lasso convention, what ``prior_from_penalty("laplace", α,
 n_samples=n)`` gives); for the logistic likelihood ``coef ~ Laplace(0, C)``. Everything in float64.
-4 chains × 1000 warmup + 1000 draws (``--quick``: 300 + 300), seed 0.
+4 chains × 1000 warmup + 1000 draws (``--quick``: 300 + 300), seed 0 (+ 3 per repeat).
 
 Columns:
 
 * **compile s**: JAX: the durations of JAX's tracing, MLIR lowering and XLA compilation events
   (``jax.monitoring``) during the cold call; PyMC: ``pm.sample`` wall time minus its recorded
   ``sampling_time``; nutpie: ``compile_pymc_model``.
-* **sampling s**: JAX: each JAX process calls three times (seeds 0, 1, 2): cold; again in the same
-  process (``2nd run, same process`` rows: what a refit recompiles); and once more after switching on
-  the persistent compilation cache, so the third call loads every program it would recompile: its
-  wall time less its remaining tracing, lowering and cache reads is the sampling time (warmup and
-  draws; for bayesreg also the MAP, the log-likelihood and the InferenceData), and its draws give
-  the ESS. (Wall time minus compile events of one call is biased low: JAX compiles small programs
-  while the sampler runs asynchronously.) PyMC: ``sampling_time`` (tuning + draws); nutpie:
+* **sampling s**: JAX: each JAX process calls three times (seeds s, s + 1, s + 2, with s = 3 × the
+  repeat's index, so that ``--repeats`` gives medians over seeds): cold; again in the same process
+  (``2nd run, same process`` rows: what a refit recompiles); and once more after switching on the
+  persistent compilation cache, so the third call loads every program it would recompile: its wall
+  time less its remaining tracing, lowering and cache reads is the sampling time (warmup and draws;
+  for bayesreg also the MAP, the log-likelihood and the InferenceData), and its draws give the ESS.
+  The JAX workers run with ``JAX_CPU_ENABLE_ASYNC_DISPATCH=false``: with JAX's default asynchronous
+  dispatch, numpyro's ``MCMC`` traces and lowers its small post-processing programs while the
+  sampler runs on the other core, so "wall less compile events" subtracted time during which the
+  sampler was running, and numpyro's sampling time came out too low (up to 0.2 s of 0.8 s in
+  scenario 4). PyMC: ``sampling_time`` (tuning + draws); nutpie:
   ``nutpie.sample``. The ``bayesreg (sampler only)`` row times ``bayesreg.sampling._chains`` (the
   jitted chains, when the library has it) inside that third call, without the log-likelihood and the
   InferenceData.
@@ -223,10 +227,20 @@ def work_numpyro(data, settings, clock, out) -> None:
         progress_bar=False,
     )
 
-    def run(seed):
-        mcmc.run(jax.random.PRNGKey(seed), data["X"], data["y"], extra_fields=("diverging",))
-        draws = {name: np.asarray(v) for name, v in mcmc.get_samples(group_by_chain=True).items()}
-        diverging = np.asarray(mcmc.get_extra_fields(group_by_chain=True)["diverging"])
+    tiny = MCMC(
+        NUTS(_numpyro_model(data)),
+        num_warmup=1,
+        num_samples=1,
+        num_chains=settings["num_chains"],
+        chain_method="vectorized",
+        progress_bar=False,
+    )
+
+    def run(seed, short=False):
+        m = tiny if short else mcmc
+        m.run(jax.random.PRNGKey(seed), data["X"], data["y"], extra_fields=("diverging",))
+        draws = {name: np.asarray(v) for name, v in m.get_samples(group_by_chain=True).items()}
+        diverging = np.asarray(m.get_extra_fields(group_by_chain=True)["diverging"])
         return lambda: az.from_dict(posterior=draws, sample_stats={"diverging": diverging})
 
     out.update(_three_runs(run, settings, clock))
@@ -235,7 +249,12 @@ def work_numpyro(data, settings, clock, out) -> None:
 def _three_runs(run, settings, clock) -> dict:
     """Cold run, rerun in the same process, rerun served by the persistent compilation cache.
 
-    ``run(seed)`` blocks until the draws are in hand and returns a thunk giving the InferenceData.
+    ``run(seed, short=False)`` blocks until the draws are in hand and returns a thunk giving the
+    InferenceData; ``short=True`` runs 1 warmup step and 1 draw. Two short runs follow the three
+    (the second served by the caches like run 3): the CPU time of run 3 less that of the second short
+    run is the *marginal sampler CPU*, the CPU that warmup and draws take beyond a call's fixed costs
+    (numpyro's tracing on every ``MCMC.run``; bayesreg's log-likelihood and InferenceData). Being CPU
+    time, it holds up when other processes load the machine, where wall times do not.
     Run 1 is the cold one (no persistent cache). Then JAX's persistent compilation cache is switched
     on (a fresh folder): run 2 shows what a second call in the same process recompiles (and fills
     the cache), run 3 is served from the cache, so its wall time less the remaining tracing, lowering
@@ -253,19 +272,35 @@ def _three_runs(run, settings, clock) -> dict:
             jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
             compilation_cache.reset_cache()
         clock.reset()
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         to_idata = run(settings["seed"] + k)
-        wall = time.perf_counter() - start
-        runs.append({"wall": wall, "compile": clock.seconds, "at": time.time(), "cache": dict(clock.events)})
+        wall, cpu = time.perf_counter() - start, time.process_time() - cpu
+        runs.append(
+            {
+                "wall": wall,
+                "cpu": cpu,
+                "compile": clock.seconds,
+                "at": time.time(),
+                "cache": dict(clock.events),
+            }
+        )
         if k in (0, 2):
             idata = to_idata()
             runs[-1].update(min_ess=_min_ess(idata), divergences=_divergences(idata))
     cold, rerun, cached = runs
+    short = []
+    for _ in range(2):
+        start = time.process_time()
+        run(settings["seed"] + 3, short=True)
+        short.append(time.process_time() - start)
     sampling = cached["wall"] - cached["compile"]
     return {
         "compile": cold["compile"],
         "compile_by_difference": cold["wall"] - sampling,
         "sampling": sampling,
+        "sampling_call_cpu": cached["cpu"],
+        "short_call_cpu": short[1],
+        "sampler_cpu": cached["cpu"] - short[1],
         "done_at": cold["at"],
         "min_ess": cached["min_ess"],
         "divergences": cached["divergences"],
@@ -318,7 +353,11 @@ def work_bayesreg(data, settings, clock, out) -> None:
     nuts = {k: settings[k] for k in ("num_warmup", "num_samples", "num_chains")}
     X, y = data["X"], data["y"]
 
-    def fit(seed):
+    def fit(seed, short):
+        if short:
+            nuts.update(num_warmup=1, num_samples=1)
+        else:
+            nuts.update(num_warmup=settings["num_warmup"], num_samples=settings["num_samples"])
         if settings["scenario"] == 1:
             est = estimators.BayesianLinearRegression(
                 prior="laplace", alpha=data["alpha"], method="nuts", random_state=seed, **nuts
@@ -349,10 +388,10 @@ def work_bayesreg(data, settings, clock, out) -> None:
 
     breakdowns = []
 
-    def run(seed):
+    def run(seed, short=False):
         for key in timings:
             timings[key] = 0
-        idata = fit(seed)
+        idata = fit(seed, short)
         breakdowns.append(dict(timings, mixture="coef_std" in idata.posterior))
         return lambda: idata
 
@@ -666,9 +705,22 @@ def _summarise(label: str, rows: list[dict]) -> dict:
     if not ok:
         summary["error"] = rows[0].get("error", "no run") if rows else "no run"
         return summary
-    for key in ("compile", "sampling", "end_to_end", "min_ess", "divergences", "rerun_wall", "rerun_compile"):
+    for key in (
+        "compile",
+        "sampling",
+        "sampler_cpu",
+        "end_to_end",
+        "min_ess",
+        "divergences",
+        "rerun_wall",
+        "rerun_compile",
+    ):
         summary[key] = _median(ok, key)
     rated = [r for r in ok if r.get("min_ess") is not None]
+    by_cpu = [r for r in rated if r.get("sampler_cpu")]
+    summary["ess_per_cpu_s"] = (
+        statistics.median(r["min_ess"] / r["sampler_cpu"] for r in by_cpu) if by_cpu else None
+    )
     summary["ess_per_s"] = statistics.median(r["min_ess"] / r["sampling"] for r in rated) if rated else None
     timed = [r for r in rated if r.get("end_to_end")]
     summary["ess_per_s_e2e"] = (
@@ -691,7 +743,11 @@ def run_scenario(scenario: int, settings: dict, workdir: Path, args) -> list[dic
             env = _clean_env()
             cache = workdir / f"pytensor-s{scenario}-{tool}-r{repeat}"
             env["PYTENSOR_FLAGS"] = f"base_compiledir={cache}"
-            sub = dict(settings, scenario=scenario)
+            # repeat r runs seeds 3r, 3r + 1, 3r + 2 (cold, rerun, measured): medians over repeats are
+            # medians over seeds, not one seed's draws again
+            sub = dict(settings, scenario=scenario, seed=settings["seed"] + 3 * repeat)
+            if tool in ("numpyro", "bayesreg"):
+                env["JAX_CPU_ENABLE_ASYNC_DISPATCH"] = "false"
             labels = [f"{tool} (cold)" if scenario == 1 and tool in ("pymc", "nutpie") else tool]
             results = [launch(tool, sub, env, args)]
             if scenario == 1 and tool in ("pymc", "nutpie"):
@@ -711,7 +767,7 @@ def run_scenario(scenario: int, settings: dict, workdir: Path, args) -> list[dic
                 results[0].get("breakdown_cached", {}).get("chains") if "error" not in results[0] else None
             )
             if chains:
-                only = dict(results[0], sampling=chains, compile=None, end_to_end=None)
+                only = dict(results[0], sampling=chains, compile=None, end_to_end=None, sampler_cpu=None)
                 only.pop("breakdown", None)
                 runs.setdefault(f"{tool} (sampler only)", []).append(only)
     return [_summarise(label, rows) for label, rows in runs.items()]
@@ -720,8 +776,12 @@ def run_scenario(scenario: int, settings: dict, workdir: Path, args) -> list[dic
 def _run_line(label: str, r: dict) -> str:
     if "error" in r:
         return f"{label}: FAILED {r['error']}"
+    cpu = ""
+    if "sampler_cpu" in r:
+        cpu = f" (CPU of that call {r['sampling_call_cpu']:.2f} s, marginal sampler CPU"
+        cpu += f" {r['sampler_cpu']:.2f} s)"
     return (
-        f"{label}: compile {r['compile']:.1f} s, sampling {r['sampling']:.1f} s, end-to-end "
+        f"{label}: compile {r['compile']:.1f} s, sampling {r['sampling']:.2f} s{cpu}, end-to-end "
         f"{r['end_to_end']:.1f} s, min bulk ESS {r['min_ess']:.0f}, div {r['divergences']}, "
         f"load {r['load_start']:.1f}->{r['load_end']:.1f}"
     )
@@ -738,9 +798,11 @@ def print_table(scenario: int, rows: list[dict]) -> None:
         for r in rows
         if r["tool"] in ("numpyro", "nutpie", "nutpie (cold)")
     }
+    ref_cpu = next((r.get("ess_per_cpu_s") for r in rows if r["tool"] == "numpyro"), None)
     head = (
         f"{'tool':<32} {'compile s':>9} {'sampling s':>10} {'end-to-end s':>12} {'min ESS':>8} "
-        f"{'ESS/s':>8} {'ESS/s e2e':>9} {'div':>5} {'x nutpie':>8} {'x numpyro':>9}  load(1-min)"
+        f"{'ESS/s':>8} {'ESS/s e2e':>9} {'div':>5} {'x nutpie':>8} {'x numpyro':>9} {'ESS/CPU-s':>9} "
+        f"{'x numpyro':>9}  load(1-min)"
     )
     print(f"\nScenario {scenario}: {TITLES[scenario]}")
     print(head)
@@ -754,10 +816,13 @@ def print_table(scenario: int, rows: list[dict]) -> None:
             _fmt(r["ess_per_s"] / ref[k], ".2f") if ref.get(k) and r["ess_per_s"] else "-"
             for k in ("nutpie", "numpyro")
         ]
+        by_cpu = r.get("ess_per_cpu_s")
+        cpu_ratio = _fmt(by_cpu / ref_cpu, ".2f") if by_cpu and ref_cpu else "-"
         print(
             f"{r['tool']:<32} {_fmt(r['compile'], '9.1f')} {_fmt(r['sampling'], '10.1f')} "
             f"{_fmt(r['end_to_end'], '12.1f')} {_fmt(r['min_ess'], '8.0f')} {_fmt(r['ess_per_s'], '8.0f')} "
-            f"{_fmt(e2e_rate, '9.0f')} {_fmt(r['divergences'], '5.0f')} {ratios[0]:>8} {ratios[1]:>9}  "
+            f"{_fmt(e2e_rate, '9.0f')} {_fmt(r['divergences'], '5.0f')} {ratios[0]:>8} {ratios[1]:>9} "
+            f"{_fmt(by_cpu, '9.0f')} {cpu_ratio:>9}  "
             f"{r['load'][0]:.1f}-{r['load'][1]:.1f} (n={r['repeats']})"
         )
     for r in rows:

@@ -410,3 +410,65 @@ def test_netcdf_round_trip(lasso_nuts, tmp_path):
         for name in original.data_vars:
             np.testing.assert_array_equal(loaded[group][name].to_numpy(), original[name].to_numpy())
     assert list(loaded.posterior["feature"].to_numpy()) == list(lasso_nuts.feature_names_in_)
+
+
+# --- The sampler loop and the logistic log-density ---------------------------------------------------
+
+
+def test_thinning_keeps_every_thin_th_transition_of_the_one_loop():
+    """`run_chain` runs warmup and draws in one loop; with ``thin`` it keeps the last of each block."""
+    from bayesreg.models import logistic_regression
+    from bayesreg.sampling import run_chain
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(30, 2))
+    y = (rng.uniform(size=30) < 0.5).astype(float)
+    prior = prior_from_penalty("laplace", 1.0, family="bernoulli")
+    with jax.enable_x64(True):
+        key = jax.random.PRNGKey(5)
+
+        def chain(thin, num_samples):
+            return jax.jit(
+                lambda k: run_chain(
+                    logistic_regression,
+                    k,
+                    (X, y),
+                    {"prior": prior},
+                    num_warmup=20,
+                    num_samples=num_samples,
+                    thin=thin,
+                )
+            )(key)
+
+        thinned, every = chain(3, 7), chain(1, 21)
+    for group_thinned, group_every in zip(thinned, every, strict=True):
+        assert group_thinned.keys() == group_every.keys()
+        for name in group_thinned:
+            np.testing.assert_array_equal(
+                group_thinned[name], np.asarray(group_every[name])[2::3], err_msg=name
+            )
+
+
+def test_logistic_log_density_value_gradient_and_curvature(x64):
+    """``y·x − softplus(x)`` against NumPy's ``logaddexp`` (and SciPy's Bernoulli where ``expit`` does
+    not round to 1), its derivative ``y − sigmoid(x)`` (also at logit 0, where
+    numpyro's BernoulliLogits is wrong) and its second derivative ``−sigmoid(x)(1 − sigmoid(x))`` (the
+    MAP's Newton steps use it), to rounding error."""
+    from scipy.special import expit
+
+    from bayesreg.models.logistic import _SmoothBernoulliLogits
+
+    x = np.array([-745.0, -40.0, -3.0, -1e-8, 0.0, 1e-8, 0.5, 3.0, 40.0, 745.0])
+    s = expit(x)
+    for label in (0.0, 1.0):
+
+        def log_density(logit, label=label):
+            return _SmoothBernoulliLogits(logit).log_prob(label)
+
+        value = jax.vmap(log_density)(x)
+        np.testing.assert_allclose(value, label * x - np.logaddexp(0.0, x), rtol=1e-14, atol=1e-300)
+        moderate = np.abs(x) <= 3.0
+        np.testing.assert_allclose(value[moderate], stats.bernoulli.logpmf(label, s[moderate]), rtol=1e-14)
+        np.testing.assert_allclose(jax.vmap(jax.grad(log_density))(x), label - s, rtol=0, atol=1e-15)
+        for second in (jax.grad(jax.grad(log_density)), jax.jacfwd(jax.grad(log_density))):
+            np.testing.assert_allclose(jax.vmap(second)(x), -s * (1.0 - s), rtol=0, atol=1e-15)
