@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import warnings
+from collections.abc import Sequence
 from typing import NamedTuple
 
 import jax
@@ -30,7 +31,7 @@ from sklearn.exceptions import ConvergenceWarning
 from bayesreg.optim import ProximalNewton
 from bayesreg.priors import Prior
 
-__all__ = ["DeltaELBO", "MAPResult", "map_estimate"]
+__all__ = ["DeltaELBO", "MAPResult", "map_estimate", "map_grid"]
 
 
 class DeltaELBO(ELBO):
@@ -135,6 +136,26 @@ def _solver():
     """`_solve`, jitted; built at the first MAP, once the backend is known."""
     static = ("model", "static", "has_l1", "max_steps")
     return jax.jit(_solve, static_argnames=static, compiler_options=_compiler_options())
+
+
+@functools.cache
+def _grid_solver():
+    """`_solve_grid`, jitted with XLA's default options: a grid is many solves, so run time counts."""
+    static = ("model", "static", "has_l1", "max_steps")
+    return jax.jit(_solve_grid, static_argnames=static)
+
+
+def _solve_grid(model, static, args, kwargs, l1, init, tol, *, has_l1, max_steps):
+    """`_solve` at each grid point (the leading axis of ``kwargs`` and ``l1``), each one started
+    from the solution at the one before (the first from ``init``)."""
+
+    def one(start, point):
+        values, k, residual = _solve(
+            model, static, args, *point, start, tol, has_l1=has_l1, max_steps=max_steps
+        )
+        return {name: values[name] for name in start}, (values, k, residual)
+
+    return lax.scan(one, init, (kwargs, l1))[1]
 
 
 def _solve(model, static, args, kwargs, l1, init, tol, *, has_l1, max_steps):
@@ -252,6 +273,64 @@ def _fixed_noise(model, args, prior, model_kwargs, init, tol, max_steps) -> MAPR
         max_steps=max_steps,
     )
     return _result(values, k, residual, tol)
+
+
+def map_grid(
+    model,
+    *args,
+    priors: Sequence[Prior],
+    init: dict,
+    tol: float = 1e-10,
+    max_steps: int = 200,
+    **model_kwargs,
+) -> list[MAPResult]:
+    """`map_estimate` at each prior of a sequence, each from the solution at the one before.
+
+    One compiled program runs the whole sequence (a ``lax.scan``), so a grid of penalty strengths
+    costs no Python round trip per point.
+
+    Parameters
+    ----------
+    model : callable
+        As for `map_estimate`.
+    *args
+        The model's data arguments.
+    priors : sequence of Prior, length n_points
+        Priors of one kind (their strengths vary), in the order to compute them.
+    init : dict
+        Start of the first point by site name: every site that is warm-started (``coef`` and,
+        when fitted, ``intercept``; zeros are the cold start).
+    tol, max_steps
+        As for `map_estimate`, at each point.
+    **model_kwargs
+        Passed to the model; ``sigma`` must be fixed (a number).
+
+    Returns
+    -------
+    list of MAPResult, length n_points
+
+    Warns
+    -----
+    sklearn.exceptions.ConvergenceWarning
+        For each point whose residual did not reach ``tol``.
+    """
+    with jax.enable_x64(True):
+        args, init, model_kwargs = _as_arrays((args, init, model_kwargs))
+        has_l1 = priors[0].kind != "gaussian"
+        sigma = model_kwargs.get("sigma", 1.0)
+        split = [_split_static({**model_kwargs, "prior": _smooth(prior)}) for prior in priors]
+        if len({(prior.kind, prior.noise_scaled) for prior in priors}) > 1:
+            raise ValueError("map_grid: the priors must all be of one kind (only their strengths vary)")
+        kwargs = jax.tree.map(lambda *leaves: jnp.stack(leaves), *(dynamic for dynamic, _ in split))
+        l1 = jnp.asarray([prior.rates(sigma)[0] if has_l1 else 0.0 for prior in priors], dtype=float)
+        values, k, residual = _grid_solver()(
+            model, split[0][1], args, kwargs, l1, init, tol, has_l1=has_l1, max_steps=max_steps
+        )
+        values, k, residual = jax.device_get((values, k, residual))
+    return [
+        _result({name: v[i] for name, v in values.items()}, k[i], residual[i], tol)
+        for i in range(len(priors))
+    ]
 
 
 def _alternate(model, args, prior, sigma_prior, model_kwargs, init, tol, max_steps) -> MAPResult:

@@ -8,7 +8,8 @@ operator instead of its (non-existent) gradient at 0. It plugs into ``numpyro.in
 1. quadratic model ``q(z) = ∇f(x)'(z − x) + ½ (z − x)'∇²f(x)(z − x) + Σ λᵢ|zᵢ|``;
 2. minimise ``q`` by cyclic coordinate descent (soft thresholding, which lands on exact zeros), then
    polish: solve the stationarity equations of ``q`` on the support found, keeping the result when
-   signs and the optimality conditions off the support hold;
+   signs and the optimality conditions off the support hold (coordinate descent runs loose first
+   and is tightened only while the polish fails);
 3. backtracking line search on ``f + Σ λᵢ|xᵢ|`` (Armijo, Lee, Sun & Saunders 2014).
 
 For a Gaussian likelihood ``f`` is quadratic, so the first step lands on the penalised optimum to
@@ -69,14 +70,15 @@ def kkt_residual(x, grad, l1, *, rtol=0.0):
     return jnp.max(entries, initial=0.0)
 
 
-def _coordinate_descent(x, g, H, l1, *, max_sweeps, tol):
-    """Minimise ``g'(z−x) + ½(z−x)'H(z−x) + Σ l1ᵢ|zᵢ|`` from ``z = x`` by cyclic coordinate descent."""
+def _coordinate_descent(z, r, H, l1, *, max_sweeps, tol):
+    """Minimise ``q(z) = g'(z−x) + ½(z−x)'H(z−x) + Σ l1ᵢ|zᵢ|`` by cyclic coordinate descent from ``z``,
+    where ``r = g + H(z − x)`` is the gradient of the smooth part at ``z``; returns the new ``z, r``."""
     diag = jnp.maximum(jnp.diag(H), jnp.finfo(H.dtype).tiny)
     scale = jnp.sqrt(diag)
-    p = x.shape[0]
+    p = z.shape[0]
 
     def coordinate(i, carry):
-        z, r, change = carry  # r = g + H (z − x), the smooth gradient at z
+        z, r, change = carry
         zi = soft_threshold(z[i] - r[i] / diag[i], l1[i] / diag[i])
         step = zi - z[i]
         return z.at[i].set(zi), r + H[:, i] * step, jnp.maximum(change, jnp.abs(step) * scale[i])
@@ -91,12 +93,17 @@ def _coordinate_descent(x, g, H, l1, *, max_sweeps, tol):
         _, _, change, k = carry
         return (change > tol) & (k < max_sweeps)
 
-    z, _, _, _ = lax.while_loop(not_done, sweep, (x, g, jnp.asarray(jnp.inf), 0))
-    return z
+    z, r, _, _ = lax.while_loop(not_done, sweep, (z, r, jnp.asarray(jnp.inf), 0))
+    return z, r
 
 
 def _polish(z, x, g, H, l1):
-    """Solve the quadratic model's stationarity equations on the support of ``z``; keep it if valid."""
+    """Solve the quadratic model's stationarity equations on the support of ``z``.
+
+    Returns the solution if its signs agree with ``z``'s and its optimality residual is no larger
+    (else ``z``), and whether it is the minimiser of the model: every zero strictly inside its
+    subdifferential, up to round-off.
+    """
     free = (z != 0) | (l1 == 0)
     sign = jnp.sign(z)
     both = free[:, None] & free[None, :]
@@ -106,8 +113,33 @@ def _polish(z, x, g, H, l1):
     r = g + H @ (z_new - x)
     ok = jnp.all(jnp.isfinite(z_new))
     ok &= jnp.all(jnp.where(free & (l1 > 0), jnp.sign(z_new) == sign, True))
+    exact = ok & (kkt_residual(z_new, r, l1, rtol=1e-10) == 0)
     ok &= kkt_residual(z_new, r, l1) <= kkt_residual(z, g + H @ (z - x), l1)
-    return jnp.where(ok, z_new, z)
+    return jnp.where(ok, z_new, z), exact
+
+
+def _quadratic_l1(x, g, H, l1, *, max_sweeps, tol):
+    """Minimise the quadratic model ``q`` (see `_coordinate_descent`): coordinate descent to a loose
+    tolerance (1e-4), then `_polish`; while the polish is not the minimiser, more coordinate
+    descent with a tolerance 100 times tighter, down to ``tol``.
+
+    The polish needs only the right support and signs, which coordinate descent usually has long
+    before its values converge: on a 200-feature lasso it saves about half the sweeps.
+    """
+
+    def go_on(carry):
+        *_, t, exact = carry
+        return ~exact & (t >= tol)
+
+    def attempt(carry):
+        z, r, _, t, _ = carry
+        z, r = _coordinate_descent(z, r, H, l1, max_sweeps=max_sweeps, tol=t)
+        polished, exact = _polish(z, x, g, H, l1)
+        # after the attempt at ``tol`` itself, t < tol ends the loop
+        return z, r, polished, jnp.where(t > tol, jnp.maximum(t / 100, tol), t / 100), exact
+
+    first = jnp.maximum(jnp.asarray(1e-4, x.dtype), tol)
+    return lax.while_loop(go_on, attempt, (x, g, x, first, jnp.asarray(False)))[2]
 
 
 class ProximalNewton(_NumPyroOptim):
@@ -122,10 +154,10 @@ class ProximalNewton(_NumPyroOptim):
     max_sweeps : int
         Coordinate-descent sweeps allowed per step for the quadratic sub-problem.
     sweep_tol : float
-        Sub-problem tolerance on ``max_i |Δzᵢ|·√Hᵢᵢ`` before polishing. The polish solves for
-        the values exactly once the support and signs are right; a loose tolerance (1e-3) is
-        about 3x faster on well-posed lasso problems but can stall when p > n, where the polish
-        is refused and progress rests on coordinate descent.
+        Tightest sub-problem tolerance on ``max_i |Δzᵢ|·√Hᵢᵢ``. Coordinate descent first runs to
+        1e-4 and the polish solves for the values exactly on the support found; only while that
+        is not the sub-problem's minimiser (wrong support or signs) does coordinate descent go on,
+        100 times tighter each time, down to ``sweep_tol``.
 
     Notes
     -----
@@ -170,8 +202,7 @@ class ProximalNewton(_NumPyroOptim):
         rtol = 8 * jnp.finfo(x.dtype).eps
         residual = start_residual = kkt_residual(x, g, l1, rtol=rtol)
         if self.l1:
-            z = _coordinate_descent(x, g, H, l1, max_sweeps=self.max_sweeps, tol=self.sweep_tol)
-            z = _polish(z, x, g, H, l1)
+            z = _quadratic_l1(x, g, H, l1, max_sweeps=self.max_sweeps, tol=self.sweep_tol)
         else:
             z = x - jnp.linalg.solve(H, g)
         decrease = g @ (z - x) + l1 @ (jnp.abs(z) - jnp.abs(x))
