@@ -1,8 +1,9 @@
 """Regularisation paths: the MAP, and the posterior, over a grid of penalty strengths.
 
-`map_path` runs `bayesreg.map_estimate` at each ``α`` of a grid, each fit starting from the previous
-solution (a warm start). All fits have the same shapes and the penalty strength is a traced value,
-so the solver is compiled once for the whole grid. Under ``convention="sklearn"`` and
+`map_path` finds the MAP at each ``α`` of a grid, each fit starting from the previous solution (a
+warm start), with `bayesreg.inference.map_grid`: the whole grid is one compiled ``lax.scan`` of the
+MAP solver, the penalty strengths traced values, so a grid is compiled once per model, data shape
+and grid size, and runs with no Python round trip per ``α``. Under ``convention="sklearn"`` and
 ``family="gaussian"`` the Laplace and elastic-net paths are scikit-learn's ``lasso_path`` /
 ``enet_path`` (with an unpenalised intercept when ``fit_intercept``), the Gaussian path is ``Ridge`` at
 each ``α``; with ``family="bernoulli"``, ``α = 1/C`` of ``LogisticRegression``.
@@ -30,7 +31,7 @@ from numpy.typing import ArrayLike
 
 from bayesreg import sampling
 from bayesreg.data import check_finite, check_target
-from bayesreg.inference import map_estimate
+from bayesreg.inference import map_grid
 from bayesreg.models import SufficientStats, linear_regression_stats, logistic_regression
 from bayesreg.priors import (
     CONVENTIONS,
@@ -221,7 +222,8 @@ def map_path(
 
     At each ``α`` this is `bayesreg.map_estimate` of the linear model (through its sufficient
     statistics) or the logistic model, with the prior `prior_from_penalty(prior, α, ...)`, started
-    from the solution at the previous ``α`` (the first from zeros).
+    from the solution at the previous ``α`` (the first from zeros); all of them in one compiled
+    program (`bayesreg.inference.map_grid`).
 
     Parameters
     ----------
@@ -245,7 +247,7 @@ def map_path(
     sigma : float
         Fixed noise sd of the linear model.
     tol, max_steps
-        Passed to `bayesreg.map_estimate` at each ``α``.
+        As for `bayesreg.map_estimate`, at each ``α``.
 
     Returns
     -------
@@ -254,7 +256,7 @@ def map_path(
     Warns
     -----
     sklearn.exceptions.ConvergenceWarning
-        From `bayesreg.map_estimate`, for each ``α`` whose fit did not converge.
+        For each ``α`` whose fit did not converge.
     """
     alphas, X, y, model, args, kwargs = _setup(
         X, y, alphas, prior=prior, family=family, convention=convention, fit_intercept=fit_intercept
@@ -262,21 +264,20 @@ def map_path(
     if family == "gaussian":
         kwargs["sigma"] = float(sigma)
     n, p = X.shape
-    # the same pytree (and shapes) at every α, from the first fit on: one compilation
-    init = {"coef": np.zeros(p)}
+    init = {"coef": np.zeros(p)}  # the cold start
     if fit_intercept:
         init["intercept"] = np.zeros(())
-    coefs, intercepts = np.zeros((alphas.size, p)), np.zeros(alphas.size)
-    num_steps, converged = np.zeros(alphas.size, dtype=int), np.zeros(alphas.size, dtype=bool)
-    for i, alpha in enumerate(alphas):
-        penalty = prior_from_penalty(
-            prior, float(alpha), l1_ratio=l1_ratio, convention=convention, family=family, n_samples=n
+    priors = [
+        prior_from_penalty(
+            prior, float(a), l1_ratio=l1_ratio, convention=convention, family=family, n_samples=n
         )
-        result = map_estimate(model, *args, prior=penalty, tol=tol, max_steps=max_steps, init=init, **kwargs)
-        coefs[i] = result.params["coef"]
-        intercepts[i] = result.params.get("intercept", 0.0)
-        num_steps[i], converged[i] = result.num_steps, result.converged
-        init = {k: result.params[k] for k in init}
+        for a in alphas
+    ]
+    results = map_grid(model, *args, priors=priors, init=init, tol=tol, max_steps=max_steps, **kwargs)
+    coefs = np.array([r.params["coef"] for r in results]).reshape(alphas.size, p)
+    intercepts = np.array([r.params.get("intercept", 0.0) for r in results], dtype=float)
+    num_steps = np.array([r.num_steps for r in results], dtype=int)
+    converged = np.array([r.converged for r in results], dtype=bool)
     return MAPPath(alphas, coefs, intercepts, num_steps, converged)
 
 

@@ -221,18 +221,18 @@ def main(argv=None) -> int:
 
     if importlib_spec_missing():
         sys.path.insert(0, str(ROOT))
-    from bayesreg.inference import _solver
+    from bayesreg.inference import _grid_solver
     from bayesreg.path import alpha_grid, map_path
 
     X, y, _ = make_data(args.n, args.p, args.rho, args.seed)
     alphas = alpha_grid(X, y, n_alphas=args.n_alphas, eps=args.eps)
 
     # first call: compilation included
-    before = _solver()._cache_size()
+    before = _grid_solver()._cache_size()
     t = time.perf_counter()
     first = map_path(X, y, alphas)
     first_s = time.perf_counter() - t
-    compiled_first = _solver()._cache_size() - before
+    compiled_first = _grid_solver()._cache_size() - before
 
     print("reference (lasso_path tol=1e-12, certified on its support) ...", flush=True)
     ref, ref_rows = reference_path(X, y, alphas)
@@ -256,7 +256,7 @@ def main(argv=None) -> int:
             t = time.perf_counter()
             results[name] = fn()
             times[name].append(time.perf_counter() - t)
-    compiled_total = _solver()._cache_size() - before
+    compiled_total = _grid_solver()._cache_size() - before
 
     rows = []
     for name, ts in times.items():

@@ -8,7 +8,7 @@ squares, Newton's method for the logistic loss), its zeros must lie strictly ins
 subdifferential (except at ``alpha_max``, where the largest one sits on the edge by definition), and
 scikit-learn must be within 1e-9 (relative) of that solution; so a failure means bayesreg is wrong.
 
-Compilation: the whole grid must reuse one compiled solver (``bayesreg.inference._solver()``).
+Compilation: the whole grid must reuse one compiled solver (``bayesreg.inference._grid_solver()``).
 
 The posterior path (`posterior_path`) is judged against the exact conjugate posterior of the linear
 model with a Gaussian prior and a fixed σ, with tolerances from ArviZ's Monte Carlo standard errors
@@ -28,7 +28,7 @@ from scipy.special import expit
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression, Ridge, enet_path, lasso_path
 
-from bayesreg.inference import _solver
+from bayesreg.inference import _grid_solver
 from bayesreg.path import (
     MAPPath,
     PosteriorPath,
@@ -123,9 +123,9 @@ def test_alpha_grid_is_sklearns(diabetes):
 def test_lasso_path_is_lasso_path_with_one_compilation(diabetes):
     X, y = diabetes
     alphas = grid(X, y, 40)
-    before = _solver()._cache_size()
+    before = _grid_solver()._cache_size()
     path = map_path(X, y, alphas)
-    after_first = _solver()._cache_size()
+    after_first = _grid_solver()._cache_size()
     assert after_first - before <= 1, "one grid, more than one compilation"
     ref_coefs, ref_intercepts = sklearn_linear_path(X, y, alphas, 1.0)
     assert_path_equal(path, ref_coefs, ref_intercepts, "lasso")
@@ -133,7 +133,7 @@ def test_lasso_path_is_lasso_path_with_one_compilation(diabetes):
     # another grid on other data of the same shape: nothing new to compile
     rng = np.random.default_rng(1)
     map_path(X * rng.uniform(0.5, 2.0, X.shape[1]), y + rng.normal(size=y.shape), alphas[::-1] * 0.7)
-    assert _solver()._cache_size() == after_first
+    assert _grid_solver()._cache_size() == after_first
 
 
 def test_lasso_path_without_intercept_on_centred_data(diabetes):
@@ -150,9 +150,9 @@ def test_lasso_path_without_intercept_on_centred_data(diabetes):
 def test_enet_path_is_enet_path(diabetes, l1_ratio):
     X, y = diabetes
     alphas = grid(X, y, 20, prior="elasticnet", l1_ratio=l1_ratio)
-    before = _solver()._cache_size()
+    before = _grid_solver()._cache_size()
     path = map_path(X, y, alphas, prior="elasticnet", l1_ratio=l1_ratio)
-    assert _solver()._cache_size() - before <= 1
+    assert _grid_solver()._cache_size() - before <= 1
     ref_coefs, ref_intercepts = sklearn_linear_path(X, y, alphas, l1_ratio)
     assert_path_equal(path, ref_coefs, ref_intercepts, f"enet l1_ratio={l1_ratio}")
 
@@ -200,9 +200,9 @@ def test_logistic_l1_path_is_logistic_regression(breast_cancer):
     """family="bernoulli", α = 1/C: LogisticRegression(l1_ratio=1, saga) at each grid point."""
     X, y = breast_cancer
     alphas = alpha_grid(X, y, n_alphas=8, eps=1e-2, family="bernoulli")[1:]  # below alpha_max
-    before = _solver()._cache_size()
+    before = _grid_solver()._cache_size()
     path = map_path(X, y, alphas, family="bernoulli")
-    assert _solver()._cache_size() - before <= 1
+    assert _grid_solver()._cache_size() - before <= 1
     coefs, intercepts = [], []
     for alpha in alphas:
         est = LogisticRegression(C=1 / alpha, l1_ratio=1.0, solver="saga", tol=1e-14, max_iter=10**6)
