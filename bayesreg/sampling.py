@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import sys
+import types
 
 import arviz as az
 import jax
@@ -29,6 +30,7 @@ from numpyro.infer.initialization import init_to_uniform
 from numpyro.infer.reparam import Reparam
 from numpyro.infer.util import constrain_fn, potential_energy
 
+from bayesreg import _export_cache
 from bayesreg.inference import _as_arrays
 
 __all__ = ["LaplaceScaleMixture", "run_chain", "sample_posterior"]
@@ -153,10 +155,7 @@ def run_chain(
     return jax.vmap(lambda z: constrain_fn(model, args, kwargs, z, return_deterministic=True))(zs), stats
 
 
-@functools.partial(
-    jax.jit, static_argnames=("model", "static", "num_warmup", "num_samples", "parallel", "progress_bar")
-)
-def _chains(model, static, keys, args, kwargs, *, num_warmup, num_samples, parallel, progress_bar):
+def _run_chains(model, static, keys, args, kwargs, *, num_warmup, num_samples, parallel, progress_bar):
     """`run_chain` for every key: ``jax.pmap`` over devices if ``parallel``, else ``jax.vmap``."""
     run = functools.partial(
         run_chain,
@@ -169,13 +168,28 @@ def _chains(model, static, keys, args, kwargs, *, num_warmup, num_samples, paral
     return mapped(keys, args, kwargs)
 
 
-@functools.partial(jax.jit, static_argnames=("model", "static", "predictive"))
-def _observed(model, static, key, draws, X, y, kwargs, *, predictive):
+_chains = jax.jit(
+    _run_chains,
+    static_argnames=("model", "static", "num_warmup", "num_samples", "parallel", "progress_bar"),
+)
+
+
+def _log_likelihood(model, static, key, draws, X, y, kwargs, *, predictive):
     """Per-observation log-likelihood at every draw and, if asked, posterior predictive draws of y."""
     model = functools.partial(model, **dict(static))
     loglik = log_likelihood(model, draws, X, y, **kwargs)["y"]
     predicted = Predictive(model, draws)(key, X, None, **kwargs)["y"] if predictive else None
     return loglik, predicted
+
+
+_observed = jax.jit(_log_likelihood, static_argnames=("model", "static", "predictive"))
+
+
+def _program_name(model) -> str | None:
+    """A name that identifies ``model`` across processes: bayesreg's own model functions only."""
+    if isinstance(model, types.FunctionType) and model.__module__.startswith("bayesreg."):
+        return f"{model.__module__}.{model.__qualname__}"
+    return None
 
 
 def sample_posterior(
@@ -238,20 +252,32 @@ def sample_posterior(
     with jax.enable_x64(True):
         args, dynamic, X, y = _as_arrays((args, dynamic, X, y))
         key_run, key_ppc = jax.random.split(jax.random.PRNGKey(seed))
-        draws, stats = _chains(
-            _mixture(model) if laplace_mixture else model,
-            static,
-            jax.random.split(key_run, num_chains),
-            args,
-            dynamic,
+        keys = jax.random.split(key_run, num_chains)
+        sampler = _mixture(model) if laplace_mixture else model
+        settings = dict(
             num_warmup=num_warmup,
             num_samples=num_samples,
             parallel=parallel,
             progress_bar=bool(progress_bar),
         )
+        draws, stats = _exported_or_traced(
+            "nuts",
+            model,
+            (laplace_mixture, static, tuple(sorted(settings.items()))),
+            functools.partial(_run_chains, sampler, static, **settings),
+            (keys, args, dynamic),
+            lambda: _chains(sampler, static, keys, args, dynamic, **settings),
+            exportable=not (progress_bar or parallel),
+        )
         flat = {k: v.reshape((-1, *v.shape[2:])) for k, v in draws.items()}
-        loglik, predicted = _observed(
-            obs_model, static, key_ppc, flat, X, y, dynamic, predictive=posterior_predictive
+        observed_args = (key_ppc, flat, X, y, dynamic)
+        loglik, predicted = _exported_or_traced(
+            "loglik",
+            obs_model,
+            (static, posterior_predictive),
+            functools.partial(_log_likelihood, obs_model, static, predictive=posterior_predictive),
+            observed_args,
+            lambda: _observed(obs_model, static, *observed_args, predictive=posterior_predictive),
         )
     groups = {
         "posterior": {k: np.asarray(v) for k, v in draws.items()},
@@ -271,6 +297,15 @@ def sample_posterior(
     if sigma is not None and not isinstance(sigma, dist.Distribution):
         idata.posterior.attrs["sigma"] = float(sigma)  # a fixed noise sd is not a posterior variable
     return idata
+
+
+def _exported_or_traced(kind, model, static, fun, args, traced, *, exportable=True):
+    """``fun(*args)`` through `bayesreg._export_cache` when caching is on and the program can be
+    exported (bayesreg's own model, no progress bar callback, no pmap), else ``traced()``."""
+    name = _program_name(model)
+    if name is None or not exportable:
+        return traced()
+    return _export_cache.call(f"{kind}-{name}", static, fun, args, traced)
 
 
 def _sample_stats(stats: dict) -> dict:

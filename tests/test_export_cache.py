@@ -1,0 +1,151 @@
+"""The exported-sampler cache (`bayesreg._export_cache`): same draws, silent fallbacks, no stray writes.
+
+A second process that finds the NUTS sampler and the log-likelihood program on disk skips their
+tracing and lowering. These tests check that this path gives bitwise the draws of the traced path
+(exported in this process, and loaded from the folder), that a corrupt or stale file falls back to
+tracing with the same draws, that nothing is written unless caching is on, and that the key does not
+depend on the hash seed (numpyro flattens a distribution in the order of a set of names).
+"""
+
+import os
+import subprocess
+import sys
+
+import jax
+import numpy as np
+import numpyro.distributions as dist
+import pytest
+
+from bayesreg import _export_cache
+from bayesreg.models import linear_regression
+from bayesreg.priors import prior_from_penalty
+from bayesreg.sampling import sample_posterior
+
+N, P = 30, 3
+SETTINGS = {"num_warmup": 60, "num_samples": 40, "num_chains": 2, "seed": 3, "progress_bar": False}
+
+
+def _data():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(N, P))
+    return X, 0.5 + X @ np.array([1.0, 0.0, -0.5]) + rng.normal(size=N)
+
+
+def _fit(X, y):
+    return sample_posterior(
+        linear_regression,
+        X,
+        y,
+        prior=prior_from_penalty("laplace", 0.1, n_samples=N),
+        sigma=dist.Exponential(1.0),
+        posterior_predictive=True,
+        **SETTINGS,
+    )
+
+
+def _arrays(idata) -> dict:
+    return {(g, v): idata[g][v].to_numpy() for g in idata.groups() for v in idata[g].data_vars}
+
+
+def _assert_same(first, second):
+    a, b = _arrays(first), _arrays(second)
+    assert a.keys() == b.keys()
+    for key in a:
+        assert np.array_equal(a[key], b[key]), key
+
+
+def _files(folder):
+    return sorted(p.name for p in folder.glob("*.jaxexport")) if folder.exists() else []
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """The same fit traced (no cache), exported into a folder, and loaded back from it."""
+    folder = tmp_path_factory.mktemp("export")
+    X, y = _data()
+    assert jax.config.jax_compilation_cache_dir is None
+    traced = _fit(X, y)
+    written_without_cache = _files(folder)
+    _export_cache._loaded.clear()
+    with _export_cache.enabled(folder):
+        exported = _fit(X, y)
+        files = _files(folder)
+        _export_cache._loaded.clear()  # forget the in-process programs: the next fit reads the files
+        loaded = _fit(X, y)
+    _export_cache._loaded.clear()
+    return {
+        "folder": folder,
+        "traced": traced,
+        "exported": exported,
+        "loaded": loaded,
+        "files": files,
+        "written_without_cache": written_without_cache,
+    }
+
+
+def test_exported_and_loaded_programs_give_the_traced_draws_bitwise(runs):
+    assert [f.split("-")[0] for f in runs["files"]] == ["loglik", "nuts"]
+    _assert_same(runs["traced"], runs["exported"])
+    _assert_same(runs["traced"], runs["loaded"])
+
+
+def test_nothing_is_written_unless_caching_is_on(runs, tmp_path):
+    assert runs["written_without_cache"] == []
+    assert _export_cache.folder() is None  # JAX's persistent cache off, no `enabled` block
+    previous = jax.config.jax_compilation_cache_dir
+    jax.config.update("jax_compilation_cache_dir", str(tmp_path))
+    try:
+        # the command line's cache (JAX's persistent cache switched on) also holds the exports
+        assert _export_cache.folder() == tmp_path / _export_cache.SUBFOLDER
+    finally:
+        jax.config.update("jax_compilation_cache_dir", previous)
+    assert _export_cache.folder() is None
+
+
+@pytest.mark.parametrize("damage", ["truncated", "other shape"])
+def test_corrupt_or_stale_files_fall_back_to_tracing(runs, tmp_path, damage):
+    folder = tmp_path / "export"
+    folder.mkdir()
+    for name in runs["files"]:
+        content = (runs["folder"] / name).read_bytes()
+        if damage == "truncated":  # e.g. a crash while writing (the cache writes atomically, though)
+            content = content[: len(content) // 2]
+        else:  # a valid program for other argument shapes under this file's name
+            other = next(f for f in runs["files"] if f.split("-")[0] != name.split("-")[0])
+            content = (runs["folder"] / other).read_bytes()
+        (folder / name).write_bytes(content)
+    X, y = _data()
+    _export_cache._loaded.clear()
+    try:
+        with _export_cache.enabled(folder):
+            idata = _fit(X, y)
+    finally:
+        _export_cache._loaded.clear()
+    _assert_same(runs["traced"], idata)
+    # the damaged files were replaced by good ones (same program signature as the originals)
+    for name in runs["files"]:
+        replaced = jax.export.deserialize(bytearray((folder / name).read_bytes()))
+        original = jax.export.deserialize(bytearray((runs["folder"] / name).read_bytes()))
+        assert replaced.in_avals == original.in_avals
+        assert replaced.out_avals == original.out_avals
+
+
+def test_key_does_not_depend_on_the_hash_seed():
+    """numpyro orders a distribution's fields by a set: the key (and leaf order) must not follow it."""
+    script = (
+        "import jax, numpyro.distributions as dist\n"
+        "from bayesreg import _export_cache as c\n"
+        "args = ({'a': dist.Normal(1.0, 2.0), 'b': dist.Exponential(3.0), 'c': dist.Gamma(4.0, 5.0)},)\n"
+        "leaves, treedef = jax.tree.flatten(c._encode(args))\n"
+        "arrays = [jax.numpy.asarray(x) for x in leaves]\n"
+        "print(c._key('k', (), treedef, arrays), [float(x) for x in leaves])\n"
+    )
+    outputs = set()
+    for seed in ("1", "2", "3", "4"):
+        env = dict(os.environ, PYTHONHASHSEED=seed)
+        proc = subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True
+        )
+        outputs.add(proc.stdout.strip().splitlines()[-1])
+    assert len(outputs) == 1, outputs
+    assert outputs.pop().endswith("[1.0, 2.0, 3.0, 4.0, 5.0]")  # loc, scale; rate; concentration, rate
