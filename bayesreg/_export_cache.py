@@ -175,7 +175,7 @@ def _save(path: Path, exported) -> None:
         return
 
 
-def call(name: str, static, fun, args: tuple, traced):
+def call(name: str, static, fun, args: tuple, traced, *, compiler_options: dict | None = None):
     """``fun(*args)``, traced once per key and kept on disk while caching is on.
 
     Parameters
@@ -193,6 +193,9 @@ def call(name: str, static, fun, args: tuple, traced):
     traced : callable
         ``traced()`` gives the same value through the usual jitted path: used when caching is off
         and whenever the exported path cannot be used.
+    compiler_options : dict, optional
+        XLA options of the compilation of the exported program (those of the traced path's
+        ``jax.jit``, so that both compile alike).
 
     Returns
     -------
@@ -220,5 +223,5 @@ def call(name: str, static, fun, args: tuple, traced):
                 _failed.add(str(path))
                 return traced()
             _save(path, exported)
-        run = _loaded[str(path)] = jax.jit(exported.call)
+        run = _loaded[str(path)] = jax.jit(exported.call, compiler_options=compiler_options)
     return run(*leaves)
