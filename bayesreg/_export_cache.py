@@ -26,12 +26,13 @@ import hashlib
 import importlib.metadata
 import os
 import tempfile
+import types
 from pathlib import Path
 
 import jax
 from numpyro.distributions import Distribution
 
-__all__ = ["call", "enabled", "folder"]
+__all__ = ["call", "enabled", "folder", "program_name"]
 
 FORMAT = 1  # bump when the key or the calling convention changes
 SUBFOLDER = "bayesreg-export"
@@ -59,6 +60,14 @@ def folder() -> Path | None:
     jax_cache = jax.config.jax_compilation_cache_dir
     if jax_cache:
         return Path(jax_cache) / SUBFOLDER
+    return None
+
+
+def program_name(fn) -> str | None:
+    """A name that identifies ``fn`` across processes, for bayesreg's own functions only (their code
+    is in the key through the source hash); None for anything else, which is then never exported."""
+    if isinstance(fn, types.FunctionType) and fn.__module__.startswith("bayesreg."):
+        return f"{fn.__module__}.{fn.__qualname__}"
     return None
 
 
@@ -189,7 +198,8 @@ def call(name: str, static, fun, args: tuple, traced, *, compiler_options: dict 
     fun : callable
         A pure function of ``*args`` (pytrees of arrays) with every static setting bound.
     args : tuple
-        The arguments.
+        The arguments: pytrees whose leaves are arrays (NumPy or JAX; anything else, such as a
+        Python float, makes `call` take the traced path).
     traced : callable
         ``traced()`` gives the same value through the usual jitted path: used when caching is off
         and whenever the exported path cannot be used.
@@ -206,6 +216,8 @@ def call(name: str, static, fun, args: tuple, traced, *, compiler_options: dict 
     if where is None:
         return traced()
     leaves, treedef = jax.tree.flatten(_encode(args))
+    if not all(hasattr(leaf, "shape") and hasattr(leaf, "dtype") for leaf in leaves):
+        return traced()
     path = where / f"{name}-{_key(name, static, treedef, leaves)}.jaxexport"
     run = _loaded.get(str(path))
     if run is None:

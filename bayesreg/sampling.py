@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import functools
 import sys
-import types
 
 import arviz as az
 import jax
@@ -185,13 +184,6 @@ def _log_likelihood(model, static, key, draws, X, y, kwargs, *, predictive):
 _observed = jax.jit(_log_likelihood, static_argnames=("model", "static", "predictive"))
 
 
-def _program_name(model) -> str | None:
-    """A name that identifies ``model`` across processes: bayesreg's own model functions only."""
-    if isinstance(model, types.FunctionType) and model.__module__.startswith("bayesreg."):
-        return f"{model.__module__}.{model.__qualname__}"
-    return None
-
-
 def sample_posterior(
     model,
     *args,
@@ -302,7 +294,7 @@ def sample_posterior(
 def _exported_or_traced(kind, model, static, fun, args, traced, *, exportable=True):
     """``fun(*args)`` through `bayesreg._export_cache` when caching is on and the program can be
     exported (bayesreg's own model, no progress bar callback, no pmap), else ``traced()``."""
-    name = _program_name(model)
+    name = _export_cache.program_name(model)
     if name is None or not exportable:
         return traced()
     return _export_cache.call(f"{kind}-{name}", static, fun, args, traced)
