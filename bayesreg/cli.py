@@ -184,24 +184,19 @@ def _alphas(text: str) -> list[float]:
     return values
 
 
-def _eps(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"eps must be a number in (0, 1), got {text!r}") from None
-    if not 0.0 < value < 1.0:
-        raise argparse.ArgumentTypeError(f"eps must lie strictly between 0 and 1, got {text!r}")
-    return value
+def _unit_interval(name: str):
+    """argparse type: a number strictly between 0 and 1."""
 
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{name} must be a number in (0, 1), got {text!r}") from None
+        if not 0.0 < value < 1.0:
+            raise argparse.ArgumentTypeError(f"{name} must lie strictly between 0 and 1, got {text!r}")
+        return value
 
-def _ratio(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"l1-ratio must be a number in (0, 1), got {text!r}") from None
-    if not 0.0 < value < 1.0:
-        raise argparse.ArgumentTypeError(f"l1-ratio must lie strictly between 0 and 1, got {text!r}")
-    return value
+    return parse
 
 
 def _model_options(parser, *, alpha_name: str, sigma_help: str | None = None) -> None:
@@ -217,7 +212,7 @@ def _model_options(parser, *, alpha_name: str, sigma_help: str | None = None) ->
     )
     parser.add_argument(
         "--l1-ratio",
-        type=_ratio,
+        type=_unit_interval("l1-ratio"),
         default=None,
         metavar="R",
         help="share of the L1 part for --prior elasticnet, in (0, 1) (default 0.5)",
@@ -312,7 +307,7 @@ def _parser() -> _Parser:
     )
     grid.add_argument(
         "--eps",
-        type=_eps,
+        type=_unit_interval("eps"),
         default=None,
         metavar="E",
         help="the grid ends at eps * alpha_max, in (0, 1) (default 1e-3)",

@@ -25,6 +25,7 @@ from sklearn.preprocessing import StandardScaler
 
 from bayesreg.cli import main
 
+POSTERIOR_PATH_COLUMNS = ["alpha", "feature", "map", "median", "hdi_low", "hdi_high", "r_hat", "ess_bulk"]
 KEEP = "keep.txt"
 KEEP_TEXT = "a file that was here before\n"
 # small NUTS settings shared by the fit and demo tests: one compiled sampler, a short (warned) run
@@ -561,16 +562,7 @@ def test_path_posterior_writes_what_posterior_path_computes(path_posterior_run, 
     folder, settings = run["folder"], run["settings"]
     assert sorted(os.listdir(folder)) == [KEEP, "path.csv", "path.png"]
     written = pd.read_csv(folder / "path.csv")
-    assert list(written.columns) == [
-        "alpha",
-        "feature",
-        "map",
-        "median",
-        "hdi_low",
-        "hdi_high",
-        "r_hat",
-        "ess_bulk",
-    ]
+    assert list(written.columns) == POSTERIOR_PATH_COLUMNS
     n_alphas = settings["n_alphas"]
     assert len(written) == n_alphas * 10
     data = pd.read_csv(diabetes_csv)
@@ -611,16 +603,7 @@ def test_demo_report_has_the_path(demo):
     _, folder, stdout = demo
     page = (folder / "report.html").read_text()
     table = pd.read_csv(folder / "path.csv")
-    assert list(table.columns) == [
-        "alpha",
-        "feature",
-        "map",
-        "median",
-        "hdi_low",
-        "hdi_high",
-        "r_hat",
-        "ess_bulk",
-    ]
+    assert list(table.columns) == POSTERIOR_PATH_COLUMNS
     names = list(load_diabetes(as_frame=True).data.columns)
     n_alphas = PATH_SETTINGS["n_alphas"]
     assert len(table) == n_alphas * len(names) and list(table.feature[: len(names)]) == names
