@@ -28,6 +28,7 @@ from numpyro.infer.elbo import ELBO
 from numpyro.infer.util import log_density
 from sklearn.exceptions import ConvergenceWarning
 
+from bayesreg import _export_cache
 from bayesreg.optim import ProximalNewton
 from bayesreg.priors import Prior
 
@@ -120,6 +121,7 @@ class _StartAt(AutoDelta):
 _FAST_COMPILE_CPU = {"xla_backend_optimization_level": 0, "xla_cpu_use_fusion_emitters": False}
 
 
+@functools.cache
 def _compiler_options() -> dict:
     """`_FAST_COMPILE_CPU` on a CPU whose XLA knows those options; none elsewhere."""
     if jax.default_backend() != "cpu":
@@ -261,17 +263,8 @@ def _fixed_noise(model, args, prior, model_kwargs, init, tol, max_steps) -> MAPR
     kwargs, static = _split_static({**model_kwargs, "prior": _smooth(prior)})
     has_l1 = prior is not None and prior.kind != "gaussian"
     l1 = prior.rates(model_kwargs.get("sigma", 1.0))[0] if has_l1 else 0.0
-    values, k, residual = _solver()(
-        model,
-        static,
-        args,
-        kwargs,
-        jnp.asarray(l1, dtype=float),
-        init,
-        tol,
-        has_l1=has_l1,
-        max_steps=max_steps,
-    )
+    l1 = jnp.asarray(l1, dtype=float)
+    values, k, residual = _run_solver(model, static, args, kwargs, l1, init, tol, has_l1, max_steps)
     return _result(values, k, residual, tol)
 
 
@@ -341,16 +334,8 @@ def _alternate(model, args, prior, sigma_prior, model_kwargs, init, tol, max_ste
         kwargs, static = _split_static(
             {**model_kwargs, "prior": prior, "sigma": sigma_prior, "given": weights.params}
         )
-        values, k, residual = _solver()(
-            _given(model),
-            static,
-            args,
-            kwargs,
-            jnp.zeros(()),
-            {"sigma": sigma},
-            tol,
-            has_l1=False,
-            max_steps=max_steps,
+        values, k, residual = _run_solver(
+            _given(model), static, args, kwargs, jnp.zeros(()), {"sigma": sigma}, tol, False, max_steps, model
         )
         total += weights.num_steps + int(k)
         change = abs(float(values["sigma"]) - float(sigma))
@@ -359,6 +344,24 @@ def _alternate(model, args, prior, sigma_prior, model_kwargs, init, tol, max_ste
             break
     params = {**weights.params, "sigma": np.asarray(sigma)}
     return _result(params, total, max(weights.residual, float(residual)), tol, weights.converged)
+
+
+def _run_solver(model, static, args, kwargs, l1, init, tol, has_l1, max_steps, named=None):
+    """The jitted `_solve`, through `bayesreg._export_cache` when caching is on (the command line):
+    a second process then skips tracing and lowering it. ``named``: the model whose name stands
+    for ``model`` in the cache (``model`` itself when None; `_given` of it otherwise)."""
+    arrays = _as_arrays((args, kwargs, l1, init, tol))  # a prior's Python floats too
+
+    def traced():
+        return _solver()(model, static, *arrays, has_l1=has_l1, max_steps=max_steps)
+
+    name = _export_cache.program_name(named or model)
+    if name is None:
+        return traced()
+    name = f"map-{name}" if named is None else f"map-given-{name}"
+    solve = functools.partial(_solve, model, static, has_l1=has_l1, max_steps=max_steps)
+    settings = (static, has_l1, max_steps)
+    return _export_cache.call(name, settings, solve, arrays, traced, compiler_options=_compiler_options())
 
 
 def _as_arrays(tree):

@@ -149,3 +149,33 @@ def test_key_does_not_depend_on_the_hash_seed():
         outputs.add(proc.stdout.strip().splitlines()[-1])
     assert len(outputs) == 1, outputs
     assert outputs.pop().endswith("[1.0, 2.0, 3.0, 4.0, 5.0]")  # loc, scale; rate; concentration, rate
+
+
+def test_map_is_the_same_exported_and_loaded(tmp_path):
+    """The MAP solver goes through the cache too (the command line's second run skips its tracing):
+    the same values, bitwise, traced, exported and loaded; σ estimated, so both of its programs."""
+    from bayesreg.inference import map_estimate
+    from bayesreg.models import SufficientStats, linear_regression_stats
+
+    X, y = _data()
+    stats = SufficientStats.from_data(X, y)
+
+    def fit():
+        prior = prior_from_penalty("laplace", 0.1, n_samples=N)
+        return map_estimate(linear_regression_stats, stats, prior=prior, sigma=dist.Exponential(1.0))
+
+    traced = fit()
+    assert _files(tmp_path) == []
+    _export_cache._loaded.clear()
+    with _export_cache.enabled(tmp_path):
+        exported = fit()
+        files = _files(tmp_path)
+        _export_cache._loaded.clear()
+        loaded = fit()
+    _export_cache._loaded.clear()
+    assert any(f.startswith("map-bayesreg.models.linear.linear_regression_stats") for f in files)
+    assert any(f.startswith("map-given-bayesreg.models.linear.linear_regression_stats") for f in files)
+    for other in (exported, loaded):
+        assert other.num_steps == traced.num_steps
+        for site in traced.params:
+            assert np.array_equal(other.params[site], traced.params[site]), site
