@@ -458,3 +458,43 @@ def test_posterior_path_logistic_elastic_net(breast_cancer):
     assert zero[0].all() and not zero[-1].all()
     assert np.all(path.median != 0.0) and np.all((path.hdi_high - path.hdi_low)[zero] > 0.0)
     assert np.all(path.hdi_low < path.median) and np.all(path.median < path.hdi_high)
+
+
+def test_auto_parametrisation_keeps_the_run_with_fewer_divergences(diabetes, monkeypatch):
+    """ "auto": when the direct Laplace density diverges at some α, the grid is sampled again as the
+    scale mixture and each α keeps the run with fewer divergences, draws and counts alike; with no
+    divergence the mixture is never run. The two samplers are stand-ins (no compilation)."""
+    import bayesreg.path as path_module
+
+    X, y = diabetes
+    alphas = alpha_grid(X, y, n_alphas=3)
+    runs = []
+
+    def sampler(offset, divergences):
+        def sample(model, args, priors, kwargs, keys, **settings):
+            runs.append(model)
+            n_alphas, n_chains = keys.shape[:2]
+            rng = np.random.default_rng(len(runs))
+            draws = {
+                "coef": offset + rng.normal(size=(n_alphas, n_chains, 50, X.shape[1])),
+                "intercept": rng.normal(size=(n_alphas, n_chains, 50)),
+                "sigma": 1.0 + rng.uniform(size=(n_alphas, n_chains, 50)),
+            }
+            return draws, np.asarray(divergences)
+
+        return sample
+
+    direct, mixture = sampler(0.0, [0, 5, 2]), sampler(10.0, [0, 1, 3])
+    monkeypatch.setattr(
+        path_module, "_sample_grid", lambda *a, **k: (direct if not runs else mixture)(*a, **k)
+    )
+    path = posterior_path(X, y, alphas, seed=0, num_chains=2, progress_bar=False)
+    assert len(runs) == 2 and runs[1] is not runs[0]  # the second run is the reparametrised model
+    np.testing.assert_array_equal(path.mixture, [False, True, False])
+    np.testing.assert_array_equal(path.divergences, [0, 1, 2])
+    assert np.all(np.abs(path.median[[0, 2]]) < 1.0) and np.all(np.abs(path.median[1] - 10.0) < 1.0)
+
+    runs.clear()
+    monkeypatch.setattr(path_module, "_sample_grid", sampler(0.0, [0, 0, 0]))
+    path = posterior_path(X, y, alphas, seed=0, num_chains=2, progress_bar=False)
+    assert len(runs) == 1 and not path.mixture.any()
