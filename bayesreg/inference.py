@@ -133,18 +133,19 @@ def _compiler_options() -> dict:
     return _FAST_COMPILE_CPU
 
 
+_STATIC_ARGS = ("model", "static", "has_l1", "max_steps")  # of `_solve` and `_solve_grid`
+
+
 @functools.cache
 def _solver():
     """`_solve`, jitted; built at the first MAP, once the backend is known."""
-    static = ("model", "static", "has_l1", "max_steps")
-    return jax.jit(_solve, static_argnames=static, compiler_options=_compiler_options())
+    return jax.jit(_solve, static_argnames=_STATIC_ARGS, compiler_options=_compiler_options())
 
 
 @functools.cache
 def _grid_solver():
     """`_solve_grid`, jitted with XLA's default options: a grid is many solves, so run time counts."""
-    static = ("model", "static", "has_l1", "max_steps")
-    return jax.jit(_solve_grid, static_argnames=static)
+    return jax.jit(_solve_grid, static_argnames=_STATIC_ARGS)
 
 
 def _solve_grid(model, static, args, kwargs, l1, init, tol, *, has_l1, max_steps):
