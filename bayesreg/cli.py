@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import math
 import os
 import secrets
@@ -647,6 +648,12 @@ def _sparsity_line(counts: dict, hdi_prob: float) -> str:
     )
 
 
+def _netcdf(idata) -> Content:
+    """Writes ``idata`` to a path as netCDF, uncompressed: the draws and per-observation
+    log-likelihoods hardly compress (by 9% on the diabetes fit) and zlib took 0.4 of its 0.65 s."""
+    return lambda path: idata.to_netcdf(str(path), compress=False)
+
+
 def _fit(args) -> int:
     from bayesreg.compare import sparsity_summary
     from bayesreg.data import read_csv
@@ -669,7 +676,7 @@ def _fit(args) -> int:
         if nuts:
             idata = estimator.idata_
             summary, table = _posterior_summary(idata, coef)
-            files["posterior.nc"] = lambda path: idata.to_netcdf(str(path))
+            files["posterior.nc"] = _netcdf(idata)
         printed, csv = _coefficient_table(X.columns, coef, intercept, summary)
         files["coefficients.csv"] = csv
         description = _prior_description(args, estimator, X.shape[0])
@@ -911,7 +918,7 @@ def _demo(args) -> int:
         files: dict[str, Content] = {
             "report.html": page.encode(),
             "coefficients.csv": result.coefficients.to_csv(float_format="%.17g").encode(),
-            "posterior.nc": lambda path: idata.to_netcdf(str(path)),
+            "posterior.nc": _netcdf(idata),
         }
         if result.path is not None:
             files["path.csv"] = _path_table(result.path.names, result.path.posterior)
@@ -1043,5 +1050,17 @@ def main(argv: list[str] | None = None) -> int:
     return 2
 
 
+def run() -> None:
+    """The ``bayesreg`` console script: `main`, then exit with its status.
+
+    Everything left is first moved out of the garbage collector's reach (``gc.freeze``): Python's
+    last collection at exit, over all the objects of JAX, ArviZ and SciPy, took 0.4 s of a 5 s
+    ``fit`` and frees nothing the end of the process does not.
+    """
+    code = main()
+    gc.freeze()
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

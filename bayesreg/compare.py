@@ -8,9 +8,13 @@ cover held-out targets.
 
 from __future__ import annotations
 
-import arviz as az
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:  # arviz is imported where it is used: `import bayesreg` does not load it
+    import arviz as az
 
 __all__ = ["compare_map_posterior", "predictive_coverage", "predictive_draws", "sparsity_summary"]
 
@@ -54,6 +58,8 @@ def compare_map_posterior(
         raise ValueError(f"map_coef has shape {map_coef.shape}, the posterior coef {draws.shape[1:]}")
     if eps is None:
         eps = 0.01 * float(np.max(np.abs(draws.mean(axis=0))))
+    import arviz as az
+
     hdi = az.hdi(idata, var_names=["coef"], hdi_prob=hdi_prob)["coef"].to_numpy()  # (p, 2)
     table = pd.DataFrame(
         {

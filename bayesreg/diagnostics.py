@@ -7,10 +7,12 @@ tail ESS below 400, any divergent transition, E-BFMI below 0.3, and tree depth a
 from __future__ import annotations
 
 import warnings
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-import arviz as az
 import numpy as np
+
+if TYPE_CHECKING:  # arviz is imported where it is used: `import bayesreg` does not load it
+    import arviz as az
 
 __all__ = ["DiagnosticsReport", "PosteriorWarning", "check_diagnostics"]
 
@@ -76,6 +78,8 @@ def check_diagnostics(
     -------
     DiagnosticsReport
     """
+    import arviz as az
+
     names = [v for v in var_names if v in idata.posterior]
     rhat = az.rhat(idata, var_names=names)
     bulk = az.ess(idata, var_names=names, method="bulk")

@@ -21,12 +21,10 @@ import functools
 import sys
 from typing import Literal, NamedTuple
 
-import arviz as az
 import jax
 import jax.numpy as jnp
 import numpy as np
 import numpyro.distributions as dist
-import xarray as xr
 from numpy.typing import ArrayLike
 
 from bayesreg import sampling
@@ -527,6 +525,9 @@ def posterior_path(
 
 def _summarise(alphas, penalised, draws, divergences, mixture, hdi_prob) -> PosteriorPath:
     """Per α and weight: median, HDI, R-hat, bulk ESS (ArviZ); per α: the worst R-hat and ESS."""
+    import arviz as az
+    import xarray as xr
+
     dims = {"coef": ("alpha", "chain", "draw", "feature"), "intercept": ("alpha", "chain", "draw")}
     dims["sigma"] = dims["intercept"]
     data = xr.Dataset({k: (dims[k], draws[k]) for k in dims if k in draws})

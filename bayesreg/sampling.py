@@ -5,8 +5,9 @@ groups ``posterior``, ``sample_stats``, ``log_likelihood`` (one entry per observ
 ``observed_data`` and, on request, ``posterior_predictive``.
 
 The chains run through numpyro's functional NUTS (`run_chain`) inside one jitted function: vectorised
-with ``jax.vmap`` on one device, mapped with ``jax.pmap`` when there is a device per chain. It is
-compiled once per model, settings and data shape, so refitting new data of the same shape does not
+with ``jax.vmap`` on one device and, where there are several devices, split evenly across as many
+of them as divide the number of chains (``jax.shard_map``; each device runs its share vectorised). It
+is compiled once per model, settings and data shape, so refitting new data of the same shape does not
 recompile (numpyro's ``MCMC`` object re-jits its sampling loop on every run).
 """
 
@@ -14,13 +15,16 @@ from __future__ import annotations
 
 import functools
 import sys
+from typing import TYPE_CHECKING
 
-import arviz as az
 import jax
 import jax.numpy as jnp
 import numpy as np
 import numpyro
 import numpyro.distributions as dist
+from jax.flatten_util import ravel_pytree
+from jax.sharding import Mesh, NamedSharding
+from jax.sharding import PartitionSpec as P
 from numpyro import handlers
 from numpyro.distributions.transforms import biject_to
 from numpyro.infer import Predictive, log_likelihood
@@ -31,6 +35,9 @@ from numpyro.infer.util import constrain_fn, potential_energy
 
 from bayesreg import _export_cache
 from bayesreg.inference import _as_arrays
+
+if TYPE_CHECKING:  # arviz is imported where it is used: `import bayesreg` does not load it
+    import arviz as az
 
 __all__ = ["LaplaceScaleMixture", "run_chain", "sample_posterior"]
 
@@ -104,8 +111,8 @@ def run_chain(
     """One NUTS chain on ``model(*args, **kwargs)`` with numpyro's functional API (pure: jit/vmap-able).
 
     Starts uniformly in (-2, 2) on the unconstrained space (as numpyro's ``MCMC`` does), adapts the
-    step size and a diagonal mass matrix during ``num_warmup`` steps, then keeps every ``thin``-th of
-    ``num_samples × thin`` steps. With ``progress_bar`` it prints its progress on stderr (through
+    step size and a diagonal mass matrix (from `_gradient_scaled_mass`) during ``num_warmup``
+    steps, then keeps every ``thin``-th of ``num_samples × thin`` steps. With ``progress_bar`` it prints its progress on stderr (through
     ``jax.debug.callback``, every ~2% of the steps).
 
     Returns
@@ -124,8 +131,14 @@ def run_chain(
         for name, site in trace.items()
         if site["type"] == "sample" and not site["is_observed"]
     }
-    init_kernel, sample_kernel = hmc(lambda z: potential_energy(model, args, kwargs, z), algo="NUTS")
-    state = init_kernel(z0, num_warmup, rng_key=key_run)
+
+    def potential(z):
+        return potential_energy(model, args, kwargs, z)
+
+    init_kernel, sample_kernel = hmc(potential, algo="NUTS")
+    state = init_kernel(
+        z0, num_warmup, inverse_mass_matrix=_gradient_scaled_mass(potential, z0), rng_key=key_run
+    )
     total = num_warmup + num_samples * thin
     tick = _ticking(lambda _, s: sample_kernel(s), total, progress_bar)
 
@@ -154,8 +167,37 @@ def run_chain(
     return jax.vmap(lambda z: constrain_fn(model, args, kwargs, z, return_deterministic=True))(zs), stats
 
 
-def _run_chains(model, static, keys, args, kwargs, *, num_warmup, num_samples, parallel, progress_bar):
-    """`run_chain` for every key: ``jax.pmap`` over devices if ``parallel``, else ``jax.vmap``."""
+def _devices_for(num_chains: int) -> int:
+    """How many local devices the chains run on: the most, up to all of them, that split the chains
+    evenly (1 on a single device)."""
+    most = min(jax.local_device_count(), num_chains)
+    return max(d for d in range(1, most + 1) if num_chains % d == 0)
+
+
+@functools.cache
+def _chain_mesh(devices: int) -> Mesh:
+    """The first ``devices`` local devices along one mesh axis, ``"chain"``."""
+    return Mesh(np.asarray(jax.local_devices()[:devices]), ("chain",))
+
+
+def _gradient_scaled_mass(potential, z0):
+    """The inverse mass matrix the adaptation starts from: ``diag(1 / |∇U(z₀)|)`` at the start ``z₀``.
+
+    nutpie's (nuts-rs) first estimate. numpyro starts from the identity and replaces it only after
+    100 warmup iterations; on a posterior whose scales differ by orders of magnitude (the diabetes
+    lasso: weights in the hundreds, ``log σ`` within 0.03) those 100 iterations took 85% of the
+    warmup's leapfrog steps, and the warmup 3/4 of the sampler's time. Entries lie in [1e-8, 1e8];
+    one whose gradient is not finite is 1.
+    """
+    flat, unravel = ravel_pytree(z0)
+    gradient = jax.grad(lambda f: potential(unravel(f)))(flat)
+    inverse = 1.0 / jnp.clip(jnp.abs(gradient), 1e-8, 1e8)
+    return jnp.where(jnp.isfinite(gradient), inverse, 1.0)
+
+
+def _run_chains(model, static, keys, args, kwargs, *, num_warmup, num_samples, devices, progress_bar):
+    """`run_chain` for every key (leading axis of ``keys``): vectorised with ``jax.vmap``, and with
+    ``devices > 1`` split across that many devices (``jax.shard_map``), each running its share."""
     run = functools.partial(
         run_chain,
         functools.partial(model, **dict(static)),
@@ -163,13 +205,22 @@ def _run_chains(model, static, keys, args, kwargs, *, num_warmup, num_samples, p
         num_samples=num_samples,
         progress_bar=progress_bar,
     )
-    mapped = jax.pmap(run, in_axes=(0, None, None)) if parallel else jax.vmap(run, in_axes=(0, None, None))
-    return mapped(keys, args, kwargs)
+    chains = jax.vmap(run, in_axes=(0, None, None))
+    if devices > 1:
+        # no collectives: each device's while loops run to their own chains' ends
+        chains = jax.shard_map(
+            chains,
+            mesh=_chain_mesh(devices),
+            in_specs=(P("chain"), P(), P()),
+            out_specs=P("chain"),
+            check_vma=False,
+        )
+    return chains(keys, args, kwargs)
 
 
 _chains = jax.jit(
     _run_chains,
-    static_argnames=("model", "static", "num_warmup", "num_samples", "parallel", "progress_bar"),
+    static_argnames=("model", "static", "num_warmup", "num_samples", "devices", "progress_bar"),
 )
 
 
@@ -239,17 +290,21 @@ def sample_posterior(
     dynamic = {k: v for k, v in model_kwargs.items() if not isinstance(v, bool | str)}
     if progress_bar is None:
         progress_bar = sys.stderr.isatty()
-    parallel = jax.local_device_count() >= num_chains > 1
+    devices = _devices_for(num_chains)
     _shown[0] = -1
     with jax.enable_x64(True):
         args, dynamic, X, y = _as_arrays((args, dynamic, X, y))
         key_run, key_ppc = jax.random.split(jax.random.PRNGKey(seed))
         keys = jax.random.split(key_run, num_chains)
+        if devices > 1:  # committed to the mesh: an exported multi-device program needs that
+            mesh = _chain_mesh(devices)
+            keys = jax.device_put(keys, NamedSharding(mesh, P("chain")))
+            args, dynamic = jax.device_put((args, dynamic), NamedSharding(mesh, P()))
         sampler = _mixture(model) if laplace_mixture else model
         settings = dict(
             num_warmup=num_warmup,
             num_samples=num_samples,
-            parallel=parallel,
+            devices=devices,
             progress_bar=bool(progress_bar),
         )
         draws, stats = _exported_or_traced(
@@ -259,8 +314,14 @@ def sample_posterior(
             functools.partial(_run_chains, sampler, static, **settings),
             (keys, args, dynamic),
             lambda: _chains(sampler, static, keys, args, dynamic, **settings),
-            exportable=not (progress_bar or parallel),
+            exportable=not progress_bar,
         )
+        # Imported only now, while the sampler runs (JAX dispatches it asynchronously): the first
+        # import of arviz (about 0.7 s) then overlaps with sampling.
+        import arviz as az
+
+        # back on one device, with the data (the log-likelihood program is a single-device one)
+        draws, dynamic = jax.device_put((draws, dynamic), jax.local_devices()[0])
         flat = {k: v.reshape((-1, *v.shape[2:])) for k, v in draws.items()}
         observed_args = (key_ppc, flat, X, y, dynamic)
         loglik, predicted = _exported_or_traced(
@@ -293,7 +354,7 @@ def sample_posterior(
 
 def _exported_or_traced(kind, model, static, fun, args, traced, *, exportable=True):
     """``fun(*args)`` through `bayesreg._export_cache` when caching is on and the program can be
-    exported (bayesreg's own model, no progress bar callback, no pmap), else ``traced()``."""
+    exported (bayesreg's own model, no progress bar callback), else ``traced()``."""
     name = _export_cache.program_name(model)
     if name is None or not exportable:
         return traced()

@@ -556,7 +556,7 @@ def _cli_command() -> list[str]:
     script = Path(sys.executable).with_name("bayesreg")
     if script.exists():
         return [str(script)]
-    return [sys.executable, "-c", "import sys; from bayesreg.cli import main; sys.exit(main(sys.argv[1:]))"]
+    return [sys.executable, "-c", "from bayesreg.cli import run; run()"]
 
 
 def _timed_process(argv, env, variant: str, run: int) -> dict:
@@ -663,6 +663,9 @@ def _clean_env() -> dict:
         if key.startswith("JAX_COMPILATION_CACHE") or key.startswith("JAX_PERSISTENT_CACHE"):
             env.pop(key)
     env.pop("PYTHONHASHSEED", None)
+    # a user's second run finds the bytecode its first run wrote (this machine's shell sets
+    # PYTHONDONTWRITEBYTECODE, which makes every run compile bayesreg's sources again)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     return env
 
 

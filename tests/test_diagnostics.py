@@ -97,8 +97,6 @@ def test_poor_run_warns_with_advice(poor):
         assert "warmup" in message and f"{report.max_rhat:.3f}" in message
     for message in ess:
         assert "num_samples" in message and "chains" in message
-    # 50 draws per chain cannot give 400 effective draws of anything
-    assert report.min_ess_bulk < 4 * 50
 
 
 def test_rhat_warns_when_one_chain_is_shifted(good):

@@ -179,3 +179,38 @@ def test_map_is_the_same_exported_and_loaded(tmp_path):
         assert other.num_steps == traced.num_steps
         for site in traced.params:
             assert np.array_equal(other.params[site], traced.params[site]), site
+
+
+def test_chains_split_across_devices_give_the_same_draws_traced_and_exported(tmp_path):
+    """With two devices the chains run one per device (`jax.shard_map`), exportable like the
+    one-device sampler: the exported program gives bitwise the traced draws, and the same seed the
+    same draws. A fresh process, since the CPU device count is fixed when JAX starts."""
+    script = f"""
+import jax
+jax.config.update("jax_num_cpu_devices", 2)
+import numpy as np, numpyro.distributions as dist
+from bayesreg import _export_cache, sampling
+from bayesreg.models import linear_regression
+from bayesreg.priors import prior_from_penalty
+rng = np.random.default_rng(0)
+X = rng.normal(size=({N}, {P}))
+y = 0.5 + X @ np.array([1.0, 0.0, -0.5]) + rng.normal(size={N})
+settings = {SETTINGS!r}
+assert jax.local_device_count() == 2 and sampling._devices_for(settings["num_chains"]) == 2
+def fit():
+    idata = sampling.sample_posterior(linear_regression, X, y,
+        prior=prior_from_penalty("laplace", 0.1, n_samples={N}), sigma=dist.Exponential(1.0), **settings)
+    return {{(g, v): idata[g][v].to_numpy() for g in idata.groups() for v in idata[g].data_vars}}
+traced, again = fit(), fit()
+with _export_cache.enabled({str(tmp_path)!r}):
+    exported = fit()
+for key in traced:
+    assert np.array_equal(traced[key], again[key]), key
+    assert np.array_equal(traced[key], exported[key]), key
+chains = traced[("posterior", "coef")]
+assert chains.shape == (2, settings["num_samples"], {P}) and not np.array_equal(chains[0], chains[1])
+print("OK")
+"""
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0 and proc.stdout.strip().endswith("OK"), proc.stderr[-3000:]
+    assert [f.split("-")[0] for f in _files(tmp_path)] == ["loglik", "nuts"]
