@@ -27,7 +27,7 @@ import numpy as np
 import numpyro.distributions as dist
 from numpy.typing import ArrayLike
 
-from bayesreg import sampling
+from bayesreg import homotopy, sampling
 from bayesreg.data import check_finite, check_target
 from bayesreg.inference import map_grid
 from bayesreg.models import SufficientStats, linear_regression_stats, logistic_regression
@@ -57,7 +57,9 @@ class MAPPath(NamedTuple):
     intercepts : ndarray, shape (n_alphas,)
         MAP intercepts (zeros without ``fit_intercept``).
     num_steps : ndarray of int, shape (n_alphas,)
-        Proximal Newton steps taken at each ``α``.
+        Proximal Newton steps taken at each ``α``; for the lasso of the linear model (solved by
+        homotopy, `bayesreg.homotopy`), breakpoints of the path passed since the ``α`` before (in
+        decreasing order).
     converged : ndarray of bool, shape (n_alphas,)
         Whether each fit reached its tolerance.
     """
@@ -271,12 +273,32 @@ def map_path(
         )
         for a in alphas
     ]
+    if family == "gaussian" and prior == "laplace":
+        path = _lasso_by_homotopy(alphas, args[0], priors, float(sigma), tol)
+        if np.all(path.converged):
+            return path
     results = map_grid(model, *args, priors=priors, init=init, tol=tol, max_steps=max_steps, **kwargs)
     coefs = np.array([r.params["coef"] for r in results]).reshape(alphas.size, p)
     intercepts = np.array([r.params.get("intercept", 0.0) for r in results], dtype=float)
     num_steps = np.array([r.num_steps for r in results], dtype=int)
     converged = np.array([r.converged for r in results], dtype=bool)
     return MAPPath(alphas, coefs, intercepts, num_steps, converged)
+
+
+def _lasso_by_homotopy(alphas, stats: SufficientStats, priors, sigma: float, tol: float) -> MAPPath:
+    """The lasso MAP path of the linear model from its sufficient statistics, by homotopy
+    (`bayesreg.homotopy.lasso_path`): ``H = XᵀX/σ²``, ``b = Xᵀy/σ²`` (centred when the intercept is
+    fitted, which is then ``ȳ − x̄ᵀw``), λ₁ of each prior, run in decreasing order."""
+    with jax.enable_x64(True):
+        l1 = np.array([float(prior.rates(sigma)[0]) for prior in priors])
+        order = np.argsort(-l1, kind="stable")
+        coefs, steps, residual = homotopy.lasso_path(
+            stats.xtx / sigma**2, stats.xty / sigma**2, jnp.asarray(l1[order])
+        )
+    back = np.argsort(order)
+    coefs, steps, residual = (np.asarray(a)[back] for a in (coefs, steps, residual))
+    intercepts = np.asarray(stats.y_mean) - coefs @ np.asarray(stats.x_mean)
+    return MAPPath(alphas, coefs, intercepts, steps.astype(int), residual <= tol)
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -112,8 +112,8 @@ def run_chain(
 
     Starts uniformly in (-2, 2) on the unconstrained space (as numpyro's ``MCMC`` does), adapts the
     step size and a diagonal mass matrix (from `_gradient_scaled_mass`) during ``num_warmup``
-    steps, then keeps every ``thin``-th of ``num_samples × thin`` steps. With ``progress_bar`` it prints its progress on stderr (through
-    ``jax.debug.callback``, every ~2% of the steps).
+    steps, then keeps every ``thin``-th of ``num_samples × thin`` steps. With ``progress_bar`` it
+    prints its progress on stderr (through ``jax.debug.callback``, every ~2% of the steps).
 
     Returns
     -------

@@ -7,8 +7,9 @@ n_alphas=100, eps=1e-3)``, which is scikit-learn's default lasso grid (α_max do
 Timed, from NumPy arrays to the (n_alphas, p) coefficients:
 
 * bayesreg: ``map_path(X, y, alphas)`` (Lasso convention, intercept fitted; the sufficient statistics
-  are computed inside). The first call includes compilation; then the median of ``--repeats`` warm
-  calls. The number of compilations of the solver during the path is recorded.
+  are computed inside; the path is followed by homotopy, `bayesreg.homotopy`). The first call includes
+  compilation; then the median of ``--repeats`` warm calls. The number of compilations of the
+  homotopy during the paths is recorded.
 * scikit-learn: ``lasso_path(X − x̄, y − ȳ, alphas=alphas, tol=tol)`` (centring inside the timed
   region: lasso_path fits no intercept) with its default ``precompute="auto"`` (a Gram matrix here)
   and with ``precompute=False``, each at the loosest ``tol`` of a half-decade grid for which that tol
@@ -221,18 +222,18 @@ def main(argv=None) -> int:
 
     if importlib_spec_missing():
         sys.path.insert(0, str(ROOT))
-    from bayesreg.inference import _grid_solver
+    from bayesreg.homotopy import _follow  # map_path's lasso of the linear model: the homotopy
     from bayesreg.path import alpha_grid, map_path
 
     X, y, _ = make_data(args.n, args.p, args.rho, args.seed)
     alphas = alpha_grid(X, y, n_alphas=args.n_alphas, eps=args.eps)
 
     # first call: compilation included
-    before = _grid_solver()._cache_size()
+    before = _follow._cache_size()
     t = time.perf_counter()
     first = map_path(X, y, alphas)
     first_s = time.perf_counter() - t
-    compiled_first = _grid_solver()._cache_size() - before
+    compiled_first = _follow._cache_size() - before
 
     print("reference (lasso_path tol=1e-12, certified on its support) ...", flush=True)
     ref, ref_rows = reference_path(X, y, alphas)
@@ -256,7 +257,7 @@ def main(argv=None) -> int:
             t = time.perf_counter()
             results[name] = fn()
             times[name].append(time.perf_counter() - t)
-    compiled_total = _grid_solver()._cache_size() - before
+    compiled_total = _follow._cache_size() - before
 
     rows = []
     for name, ts in times.items():

@@ -8,7 +8,8 @@ squares, Newton's method for the logistic loss), its zeros must lie strictly ins
 subdifferential (except at ``alpha_max``, where the largest one sits on the edge by definition), and
 scikit-learn must be within 1e-9 (relative) of that solution; so a failure means bayesreg is wrong.
 
-Compilation: the whole grid must reuse one compiled solver (``bayesreg.inference._grid_solver()``).
+Compilation: the whole grid must reuse one compiled solver (``bayesreg.inference._grid_solver()``;
+for the lasso of the linear model, the homotopy ``bayesreg.homotopy._follow``).
 
 The posterior path (`posterior_path`) is judged against the exact conjugate posterior of the linear
 model with a Gaussian prior and a fixed σ, with tolerances from ArviZ's Monte Carlo standard errors
@@ -21,6 +22,8 @@ demo (`bayesreg.report.PATH_SETTINGS`), so the session compiles that sampler onc
 import warnings
 
 import arviz as az
+import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 import xarray as xr
@@ -28,7 +31,9 @@ from scipy.special import expit
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression, Ridge, enet_path, lasso_path
 
+from bayesreg import homotopy
 from bayesreg.inference import _grid_solver
+from bayesreg.models import SufficientStats
 from bayesreg.path import (
     MAPPath,
     PosteriorPath,
@@ -121,19 +126,73 @@ def test_alpha_grid_is_sklearns(diabetes):
 
 
 def test_lasso_path_is_lasso_path_with_one_compilation(diabetes):
+    """The lasso of the linear model runs by homotopy (`bayesreg.homotopy`), compiled once per data
+    and grid shape; on diabetes, weight s3 leaves the active set and re-enters with the other sign."""
     X, y = diabetes
-    alphas = grid(X, y, 40)
-    before = _grid_solver()._cache_size()
+    alphas = grid(X, y, 100)
+    before = homotopy._follow._cache_size()
     path = map_path(X, y, alphas)
-    after_first = _grid_solver()._cache_size()
+    after_first = homotopy._follow._cache_size()
     assert after_first - before <= 1, "one grid, more than one compilation"
     ref_coefs, ref_intercepts = sklearn_linear_path(X, y, alphas, 1.0)
     assert_path_equal(path, ref_coefs, ref_intercepts, "lasso")
     assert np.all(path.coefs[0] == 0.0) and np.all(path.coefs[-1] != 0.0)
-    # another grid on other data of the same shape: nothing new to compile
+    s3 = np.sign(path.coefs[:, 6])  # columns: age, sex, bmi, bp, s1, s2, s3, ...
+    assert {-1.0, 0.0, 1.0} <= set(s3)  # leaves, and comes back with the other sign
+    # another grid on other data of the same shape, in increasing order: nothing new to compile
     rng = np.random.default_rng(1)
-    map_path(X * rng.uniform(0.5, 2.0, X.shape[1]), y + rng.normal(size=y.shape), alphas[::-1] * 0.7)
-    assert _grid_solver()._cache_size() == after_first
+    X2, y2 = X * rng.uniform(0.5, 2.0, X.shape[1]), y + rng.normal(size=y.shape)
+    increasing = map_path(X2, y2, alphas[::-1] * 0.7)
+    assert homotopy._follow._cache_size() == after_first
+    ref_coefs, ref_intercepts = sklearn_linear_path(X2, y2, alphas * 0.7, 1.0)
+    assert_path_equal(increasing, ref_coefs[::-1], ref_intercepts[::-1], "lasso, increasing grid")
+
+
+def test_lasso_path_by_homotopy_is_the_proximal_newton_path(diabetes):
+    """The homotopy and the general grid solver (`bayesreg.inference.map_grid`, SVI with an
+    AutoDelta guide and proximal Newton steps) find the same MAP at every α, zeros included."""
+    from bayesreg.inference import map_grid
+    from bayesreg.models import SufficientStats, linear_regression_stats
+    from bayesreg.priors import prior_from_penalty
+
+    X, y = diabetes
+    alphas = grid(X, y, 30)
+    path = map_path(X, y, alphas)
+    priors = [prior_from_penalty("laplace", float(a), n_samples=X.shape[0]) for a in alphas]
+    init = {"coef": np.zeros(X.shape[1]), "intercept": np.zeros(())}
+    stats = SufficientStats.from_data(X, y)
+    results = map_grid(linear_regression_stats, stats, priors=priors, init=init, sigma=1.0)
+    for i, result in enumerate(results):
+        np.testing.assert_allclose(path.coefs[i], result.params["coef"], rtol=0, atol=1e-10 * np.abs(y).max())
+        assert np.array_equal(path.coefs[i] == 0, result.params["coef"] == 0)
+        np.testing.assert_allclose(path.intercepts[i], result.params["intercept"], rtol=1e-12)
+
+
+def test_lasso_path_with_a_duplicated_column_falls_back_to_the_grid_solver(diabetes):
+    """Two equal columns make the homotopy's active block singular: map_path then solves the grid
+    with `bayesreg.inference.map_grid`, and reaches scikit-learn's objective (the minimiser is not
+    unique)."""
+    X, y = diabetes
+    X = np.column_stack([X, X[:, 2]])
+    alphas = grid(X, y, 12)
+    with jax.enable_x64(True):
+        stats = SufficientStats.from_data(X, y)
+        l1 = alphas * X.shape[0]
+        _, _, residual = homotopy.lasso_path(stats.xtx, stats.xty, jnp.asarray(l1))
+    assert not np.all(np.asarray(residual) <= 1e-10)  # the homotopy gives up
+    path = map_path(X, y, alphas)
+    assert np.all(path.converged)
+    Xc, yc = X - X.mean(axis=0), y - y.mean()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        _, ref, _ = lasso_path(Xc, yc, alphas=alphas, tol=1e-12, max_iter=10**6, precompute=False)
+
+    def objective(w, alpha):
+        return np.sum((yc - Xc @ w) ** 2) / (2 * X.shape[0]) + alpha * np.abs(w).sum()
+
+    for i, alpha in enumerate(alphas):
+        ours, theirs = objective(path.coefs[i], alpha), objective(ref[:, i], alpha)
+        assert ours <= theirs * (1 + 1e-12), (alpha, ours, theirs)
 
 
 def test_lasso_path_without_intercept_on_centred_data(diabetes):
