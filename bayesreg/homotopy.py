@@ -47,24 +47,30 @@ class _State(NamedTuple):
     coefs: jax.Array  # (n_points, p)
     steps: jax.Array  # (n_points,) breakpoints between a grid point and the one before
     singular: jax.Array  # () bool: H_AA stopped being positive definite
+    w: jax.Array  # (p,) the weights at λ
+    c: jax.Array  # (p,) their correlations b − Hw
+    u: jax.Array  # (p,) the direction: w(λ − Δ) = w + Δu (u_A = H_AA⁻¹ s_A)
+    v: jax.Array  # (p,) c(λ − Δ) = c − Δv (v = Hu, equal to s on the active set)
 
 
-def _weights(state, H, b, lam, *, refine: bool):
-    """``w_A = H_AA⁻¹(b_A − λ s_A)``, 0 off ``A``; with ``refine``, after one step of iterative
-    refinement (for the grid points: the updated inverse carries the round-off of its updates)."""
+def _weights(state, H, b, lam):
+    """``w_A = H_AA⁻¹(b_A − λ s_A)``, 0 off ``A``, after one step of iterative refinement (the
+    updated inverse carries the round-off of its updates)."""
     target = jnp.where(state.active, b - lam * state.sign, 0.0)
     w = state.inverse @ target
-    if not refine:
-        return w
     return w + state.inverse @ (target - jnp.where(state.active, H @ w, 0.0))
 
 
-def _first_event(state, H, b, w):
+def _direction(state, H):
+    """The state with ``u`` and ``v`` of its active set and signs."""
+    u = state.inverse @ state.sign
+    return state._replace(u=u, v=H @ u)
+
+
+def _first_event(state):
     """How far λ can fall before the next breakpoint, which weight it concerns, and whether it enters
     (with the sign it takes) or leaves the active set."""
-    c = b - H @ w
-    u = state.inverse @ state.sign  # w(λ − Δ) = w + Δ u on the active set
-    v = H @ u  # c(λ − Δ) = c − Δ v; v = s on the active set
+    w, c, u, v = state.w, state.c, state.u, state.v
     tiny = jnp.finfo(w.dtype).tiny
     # the weight of the last breakpoint sits on the boundary it crossed and moves away from it until
     # the next breakpoint: it may leave again (after entering) or re-enter with the other sign
@@ -130,6 +136,10 @@ def _follow(H, b, lambdas, *, max_events):
         coefs=jnp.zeros((n_points, p)),
         steps=jnp.zeros(n_points, _INT),
         singular=jnp.asarray(False),
+        w=jnp.zeros(p),
+        c=b,
+        u=jnp.zeros(p),
+        v=jnp.zeros(p),
     )
 
     def go_on(state):
@@ -137,17 +147,19 @@ def _follow(H, b, lambdas, *, max_events):
 
     def step(state):
         target = lambdas[state.point]
-        w = _weights(state, H, b, state.lam, refine=False)
-        gap, j, kind = _first_event(state, H, b, w)
+        gap, j, kind = _first_event(state)
 
         def record(state):  # the grid point comes first: the active set holds down to it
             lam = jnp.minimum(state.lam, target)
+            w = _weights(state, H, b, lam)  # solved afresh: no drift from one point to the next
             return state._replace(
                 lam=lam,
                 point=state.point + 1,
                 since=jnp.zeros_like(state.since),
-                coefs=state.coefs.at[state.point].set(_weights(state, H, b, lam, refine=True)),
+                coefs=state.coefs.at[state.point].set(w),
                 steps=state.steps.at[state.point].set(state.since),
+                w=w,
+                c=b - H @ w,
             )
 
         def breakpoint(state):
@@ -159,13 +171,16 @@ def _follow(H, b, lambdas, *, max_events):
                 events=state.events + 1,
                 last=j.astype(_INT),
                 blocked=blocked,
+                w=(state.w + gap * state.u).at[j].set(0.0),  # j enters or leaves at 0
+                c=state.c - gap * state.v,
             )
-            return lax.cond(
+            changed = lax.cond(
                 kind == 2,
                 lambda s: _leave(s, j),
                 lambda s: _enter(s, H, j, jnp.where(kind == 0, 1.0, -1.0)),
                 moved,
             )
+            return _direction(changed, H)
 
         return lax.cond(state.lam - target <= gap, record, breakpoint, state)
 

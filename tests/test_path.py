@@ -22,7 +22,6 @@ demo (`bayesreg.report.PATH_SETTINGS`), so the session compiles that sampler onc
 import warnings
 
 import arviz as az
-import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -152,7 +151,7 @@ def test_lasso_path_by_homotopy_is_the_proximal_newton_path(diabetes):
     """The homotopy and the general grid solver (`bayesreg.inference.map_grid`, SVI with an
     AutoDelta guide and proximal Newton steps) find the same MAP at every α, zeros included."""
     from bayesreg.inference import map_grid
-    from bayesreg.models import SufficientStats, linear_regression_stats
+    from bayesreg.models import linear_regression_stats
     from bayesreg.priors import prior_from_penalty
 
     X, y = diabetes
@@ -168,31 +167,40 @@ def test_lasso_path_by_homotopy_is_the_proximal_newton_path(diabetes):
         np.testing.assert_allclose(path.intercepts[i], result.params["intercept"], rtol=1e-12)
 
 
-def test_lasso_path_with_a_duplicated_column_falls_back_to_the_grid_solver(diabetes):
-    """Two equal columns make the homotopy's active block singular: map_path then solves the grid
-    with `bayesreg.inference.map_grid`, and reaches scikit-learn's objective (the minimiser is not
-    unique)."""
+def test_homotopy_stops_where_the_active_block_turns_singular(x64):
+    """Two weights with correlation 1 − 1e-14: the second enters (with sign −1) at
+    λ = (r − ½)/(1 + r) ≈ ¼, where H_AA has a Schur complement of 2e-14 relative; the homotopy stops
+    there and reports the points below as not reached (residual inf)."""
+    r = 1.0 - 1e-14
+    H = jnp.asarray([[1.0, r], [r, 1.0]])
+    b = jnp.asarray([1.0, 0.5])
+    lambdas = jnp.asarray([0.9, 0.5, 0.3, 0.2, 0.1])
+    coefs, _, residual = homotopy.lasso_path(H, b, lambdas)
+    residual = np.asarray(residual)
+    assert np.all(residual[:3] <= 1e-15) and np.all(np.isinf(residual[3:]))
+    np.testing.assert_allclose(np.asarray(coefs)[:3], [[0.1, 0.0], [0.5, 0.0], [0.7, 0.0]], rtol=1e-12)
+
+
+def test_map_path_falls_back_to_the_grid_solver_where_the_homotopy_stops(diabetes, monkeypatch):
+    """A homotopy that does not reach every grid point (as above) hands the grid to
+    `bayesreg.inference.map_grid`: map_path is then the proximal Newton path."""
     X, y = diabetes
-    X = np.column_stack([X, X[:, 2]])
-    alphas = grid(X, y, 12)
-    with jax.enable_x64(True):
-        stats = SufficientStats.from_data(X, y)
-        l1 = alphas * X.shape[0]
-        _, _, residual = homotopy.lasso_path(stats.xtx, stats.xty, jnp.asarray(l1))
-    assert not np.all(np.asarray(residual) <= 1e-10)  # the homotopy gives up
+    alphas = grid(X, y, 10)
+    expected = map_path(X, y, alphas)
+    real = homotopy.lasso_path
+
+    def stops_early(H, b, lambdas):
+        coefs, steps, residual = real(H, b, lambdas)
+        return coefs, steps, residual.at[-1].set(jnp.inf)
+
+    monkeypatch.setattr(homotopy, "lasso_path", stops_early)
     path = map_path(X, y, alphas)
     assert np.all(path.converged)
-    Xc, yc = X - X.mean(axis=0), y - y.mean()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        _, ref, _ = lasso_path(Xc, yc, alphas=alphas, tol=1e-12, max_iter=10**6, precompute=False)
-
-    def objective(w, alpha):
-        return np.sum((yc - Xc @ w) ** 2) / (2 * X.shape[0]) + alpha * np.abs(w).sum()
-
-    for i, alpha in enumerate(alphas):
-        ours, theirs = objective(path.coefs[i], alpha), objective(ref[:, i], alpha)
-        assert ours <= theirs * (1 + 1e-12), (alpha, ours, theirs)
+    # proximal Newton steps (one per α from the second on: the objective is quadratic), not breakpoints
+    assert np.array_equal(path.num_steps[1:], np.ones(alphas.size - 1))
+    assert not np.array_equal(path.num_steps, expected.num_steps)
+    np.testing.assert_allclose(path.coefs, expected.coefs, rtol=0, atol=1e-10 * np.abs(y).max())
+    assert np.array_equal(path.coefs == 0, expected.coefs == 0)
 
 
 def test_lasso_path_without_intercept_on_centred_data(diabetes):
