@@ -3,7 +3,11 @@
 `map_path` finds the MAP at each ``α`` of a grid, each fit starting from the previous solution (a
 warm start), with `bayesreg.inference.map_grid`: the whole grid is one compiled ``lax.scan`` of the
 MAP solver, the penalty strengths traced values, so a grid is compiled once per model, data shape
-and grid size, and runs with no Python round trip per ``α``. Under ``convention="sklearn"`` and
+and grid size, and runs with no Python round trip per ``α``. The lasso of the linear model (a
+Laplace prior, fixed σ) goes instead from breakpoint to breakpoint of its piecewise-linear path
+(`bayesreg.homotopy`, also one compiled loop), which is exact at every grid point and costs a few
+matrix-vector products per breakpoint; should it stop early (a singular active block), the grid
+solver takes over. Under ``convention="sklearn"`` and
 ``family="gaussian"`` the Laplace and elastic-net paths are scikit-learn's ``lasso_path`` /
 ``enet_path`` (with an unpenalised intercept when ``fit_intercept``), the Gaussian path is ``Ridge`` at
 each ``α``; with ``family="bernoulli"``, ``α = 1/C`` of ``LogisticRegression``.
