@@ -16,6 +16,8 @@ if TYPE_CHECKING:  # arviz is imported where it is used: `import bayesreg` does 
 
 __all__ = ["DiagnosticsReport", "PosteriorWarning", "check_diagnostics"]
 
+MIN_DRAWS = 4  # per chain: ArviZ's split R-hat and ESS need 4 (they are NaN below)
+
 
 class PosteriorWarning(UserWarning):
     """The NUTS run may not represent the posterior; the message says what to try."""
@@ -33,7 +35,8 @@ class DiagnosticsReport(NamedTuple):
     divergences : int
         Divergent transitions after warmup, all chains.
     min_ebfmi : float
-        Smallest energy Bayesian fraction of missing information over chains.
+        Smallest energy Bayesian fraction of missing information over chains. This and the three
+        above are NaN with fewer than 4 draws per chain (`problems` then says so).
     tree_depth_saturation : float
         Share of draws whose trajectory stopped at the maximum tree depth.
     problems : tuple of str
@@ -81,23 +84,31 @@ def check_diagnostics(
     import arviz as az
 
     names = [v for v in var_names if v in idata.posterior]
-    rhat = az.rhat(idata, var_names=names)
-    bulk = az.ess(idata, var_names=names, method="bulk")
-    tail = az.ess(idata, var_names=names, method="tail")
     stats = idata.sample_stats
     divergences = int(stats["diverging"].sum())
-    ebfmi = np.atleast_1d(az.bfmi(idata))
     saturation = float((stats["tree_depth"] >= max_tree_depth).mean())
+    draws = idata.posterior.sizes["draw"]
+    problems = []
+    if draws >= MIN_DRAWS:
+        rhat = _extreme(az.rhat(idata, var_names=names), np.nanmax)
+        bulk = _extreme(az.ess(idata, var_names=names, method="bulk"), np.nanmin)
+        tail = _extreme(az.ess(idata, var_names=names, method="tail"), np.nanmin)
+        ebfmi = float(np.min(az.bfmi(idata)))
+    else:  # ArviZ gives NaN for R-hat and ESS, and E-BFMI of one draw divides by 0
+        rhat = bulk = tail = ebfmi = float("nan")
+        problems.append(
+            f"only {draws} draw(s) per chain: R-hat, ESS and E-BFMI need at least {MIN_DRAWS}; "
+            "raise num_samples"
+        )
     report = DiagnosticsReport(
-        max_rhat=_extreme(rhat, np.nanmax),
-        min_ess_bulk=_extreme(bulk, np.nanmin),
-        min_ess_tail=_extreme(tail, np.nanmin),
+        max_rhat=rhat,
+        min_ess_bulk=bulk,
+        min_ess_tail=tail,
         divergences=divergences,
-        min_ebfmi=float(np.min(ebfmi)),
+        min_ebfmi=ebfmi,
         tree_depth_saturation=saturation,
         problems=(),
     )
-    problems = []
     if report.max_rhat > rhat_max:
         problems.append(
             f"R-hat up to {report.max_rhat:.3f} (> {rhat_max}): chains disagree; run more warmup and "

@@ -155,3 +155,27 @@ def test_tree_depth_saturation_warns(good):
 def test_warn_false_reports_without_warning(poor):
     report = _silent_check(poor, warn=False)
     assert report.problems  # still listed
+
+
+@pytest.mark.parametrize("draws", [1, 3])
+def test_too_few_draws_to_diagnose_is_a_warning_not_an_error(draws):
+    """R-hat, ESS and E-BFMI need 4 draws per chain (ArviZ's E-BFMI of one draw divided by 0 when
+    numba is installed): below that they are NaN and the one warning says to draw more."""
+    rng = np.random.default_rng(0)
+    with warnings.catch_warnings():  # ArviZ's note that there are more chains than draws
+        warnings.simplefilter("ignore", UserWarning)
+        idata = az.from_dict(
+            posterior={"coef": rng.normal(size=(4, draws, 2))},
+            sample_stats={
+                "diverging": np.zeros((4, draws), bool),
+                "energy": rng.normal(size=(4, draws)),
+                "tree_depth": np.full((4, draws), 3),
+            },
+        )
+    with pytest.warns(PosteriorWarning) as record:
+        report = check_diagnostics(idata)
+    assert _messages(record) == list(report.problems)
+    (message,) = report.problems
+    assert message.startswith(f"only {draws} draw(s) per chain") and "num_samples" in message
+    assert np.isnan([report.max_rhat, report.min_ess_bulk, report.min_ess_tail, report.min_ebfmi]).all()
+    assert report.divergences == 0 and report.tree_depth_saturation == 0.0
