@@ -22,7 +22,6 @@ import jax.numpy as jnp
 import numpy as np
 import numpyro
 import numpyro.distributions as dist
-from jax.flatten_util import ravel_pytree
 from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 from numpyro import handlers
@@ -111,9 +110,9 @@ def run_chain(
     """One NUTS chain on ``model(*args, **kwargs)`` with numpyro's functional API (pure: jit/vmap-able).
 
     Starts uniformly in (-2, 2) on the unconstrained space (as numpyro's ``MCMC`` does), adapts the
-    step size and a diagonal mass matrix (from `_gradient_scaled_mass`) during ``num_warmup``
-    steps, then keeps every ``thin``-th of ``num_samples × thin`` steps. With ``progress_bar`` it
-    prints its progress on stderr (through ``jax.debug.callback``, every ~2% of the steps).
+    step size and a diagonal mass matrix during ``num_warmup`` steps, then keeps every ``thin``-th
+    of ``num_samples × thin`` steps. With ``progress_bar`` it prints its progress on stderr (through
+    ``jax.debug.callback``, every ~2% of the steps).
 
     Returns
     -------
@@ -132,13 +131,8 @@ def run_chain(
         if site["type"] == "sample" and not site["is_observed"]
     }
 
-    def potential(z):
-        return potential_energy(model, args, kwargs, z)
-
-    init_kernel, sample_kernel = hmc(potential, algo="NUTS")
-    state = init_kernel(
-        z0, num_warmup, inverse_mass_matrix=_gradient_scaled_mass(potential, z0), rng_key=key_run
-    )
+    init_kernel, sample_kernel = hmc(lambda z: potential_energy(model, args, kwargs, z), algo="NUTS")
+    state = init_kernel(z0, num_warmup, rng_key=key_run)
     total = num_warmup + num_samples * thin
     tick = _ticking(lambda _, s: sample_kernel(s), total, progress_bar)
 
@@ -178,21 +172,6 @@ def _devices_for(num_chains: int) -> int:
 def _chain_mesh(devices: int) -> Mesh:
     """The first ``devices`` local devices along one mesh axis, ``"chain"``."""
     return Mesh(np.asarray(jax.local_devices()[:devices]), ("chain",))
-
-
-def _gradient_scaled_mass(potential, z0):
-    """The inverse mass matrix the adaptation starts from: ``diag(1 / |∇U(z₀)|)`` at the start ``z₀``.
-
-    nutpie's (nuts-rs) first estimate. numpyro starts from the identity and replaces it only after
-    100 warmup iterations; on a posterior whose scales differ by orders of magnitude (the diabetes
-    lasso: weights in the hundreds, ``log σ`` within 0.03) those 100 iterations took 85% of the
-    warmup's leapfrog steps, and the warmup 3/4 of the sampler's time. Entries lie in [1e-8, 1e8];
-    one whose gradient is not finite is 1.
-    """
-    flat, unravel = ravel_pytree(z0)
-    gradient = jax.grad(lambda f: potential(unravel(f)))(flat)
-    inverse = 1.0 / jnp.clip(jnp.abs(gradient), 1e-8, 1e8)
-    return jnp.where(jnp.isfinite(gradient), inverse, 1.0)
 
 
 def _run_chains(model, static, keys, args, kwargs, *, num_warmup, num_samples, devices, progress_bar):

@@ -474,28 +474,6 @@ def test_logistic_log_density_value_gradient_and_curvature(x64):
             np.testing.assert_allclose(jax.vmap(second)(x), -s * (1.0 - s), rtol=0, atol=1e-15)
 
 
-def test_adaptation_starts_from_the_inverse_absolute_gradient(x64):
-    """`_gradient_scaled_mass`: 1/|∂U/∂zᵢ| at the start, within [1e-8, 1e8], 1 where not finite.
-
-    U = Σ (zᵢ − μᵢ)²/(2sᵢ²) has ∂U/∂zᵢ = (zᵢ − μᵢ)/sᵢ².
-    """
-    import jax.numpy as jnp
-
-    from bayesreg.sampling import _gradient_scaled_mass
-
-    mu = jnp.asarray([1.0, -2.0, 0.0, 3.0])
-    s = jnp.asarray([100.0, 0.01, 1.0, 1.0])
-
-    def potential(z):
-        spread = jnp.where(jnp.arange(4) == 3, jnp.inf, s)  # an infinite scale: a zero gradient
-        return jnp.sum((z["a"] - mu) ** 2 / (2 * spread**2)) + z["b"] ** 2 / 2
-
-    z0 = {"a": jnp.asarray([3.0, -1.0, 0.5, 7.0]), "b": jnp.asarray(jnp.nan)}  # b: a NaN gradient
-    inverse = np.asarray(_gradient_scaled_mass(potential, z0))
-    expected = [100.0**2 / 2.0, 0.01**2 / 1.0, 1.0 / 0.5, 1e8, 1.0]  # ravel order: a (4), then b
-    np.testing.assert_allclose(inverse, expected, rtol=1e-12)
-
-
 def test_importing_bayesreg_does_not_import_arviz():
     """arviz (about 1.6 s to import) loads where it is used: a command-line fit imports it while
     NUTS runs, so the import costs no wall time."""
