@@ -110,8 +110,8 @@ def run_chain(
     """One NUTS chain on ``model(*args, **kwargs)`` with numpyro's functional API (pure: jit/vmap-able).
 
     Starts uniformly in (-2, 2) on the unconstrained space (as numpyro's ``MCMC`` does), adapts the
-    step size and a diagonal mass matrix during ``num_warmup`` steps, then keeps every ``thin``-th
-    of ``num_samples × thin`` steps. With ``progress_bar`` it prints its progress on stderr (through
+    step size and a diagonal mass matrix during ``num_warmup`` steps, then keeps every ``thin``-th of
+    ``num_samples × thin`` steps. With ``progress_bar`` it prints its progress on stderr (through
     ``jax.debug.callback``, every ~2% of the steps).
 
     Returns
@@ -130,7 +130,6 @@ def run_chain(
         for name, site in trace.items()
         if site["type"] == "sample" and not site["is_observed"]
     }
-
     init_kernel, sample_kernel = hmc(lambda z: potential_energy(model, args, kwargs, z), algo="NUTS")
     state = init_kernel(z0, num_warmup, rng_key=key_run)
     total = num_warmup + num_samples * thin
