@@ -20,9 +20,14 @@ bayesreg: scikit-learn's lasso_path at tol=1e-12 (precompute=False), re-solved e
 and signs (the stationarity equations), kept only if the signs hold and every zero is strictly inside
 its subdifferential. The reference's KKT residual is reported; so are zero-set mismatches.
 
-The methods take turns round by round (bayesreg, sklearn Gram, sklearn no Gram, ...), so that load
-from other processes hits them alike. Run ``python benchmarks/bench_path.py [--quick]``; the table
-goes to stdout and everything to a JSON file (``benchmarks/results/`` by default).
+bayesreg and scikit-learn's Gram path take turns round by round, so that load from other processes
+hits them alike, the order rotating from one round to the next; the no-Gram path runs afterwards
+(at most 3 times), because whichever method follows that ~1 s single-threaded run pays up to
+~100 ms more in its first multi-threaded BLAS call (seen for both: scikit-learn's Gram path took
+83-141 ms right after it against ~55 ms otherwise; until session 3 the order was fixed and charged
+that to bayesreg). Run
+``python benchmarks/bench_path.py [--quick]``; the table goes to stdout and everything to a JSON file
+(``benchmarks/results/`` by default).
 """
 
 from __future__ import annotations
@@ -252,11 +257,17 @@ def main(argv=None) -> int:
             )
     times = {name: [] for name in methods}
     results = {}
-    for _ in range(repeats):
-        for name, fn in methods.items():
-            t = time.perf_counter()
-            results[name] = fn()
-            times[name].append(time.perf_counter() - t)
+    # the contenders take turns, in an order that rotates; the no-Gram path (context) runs afterwards
+    contenders = [name for name in methods if "precompute=False" not in name]
+    schedule = []
+    for round_ in range(repeats):
+        shift = round_ % len(contenders)
+        schedule += contenders[shift:] + contenders[:shift]
+    schedule += [name for name in methods if name not in contenders] * min(repeats, 3)
+    for name in schedule:
+        t = time.perf_counter()
+        results[name] = methods[name]()
+        times[name].append(time.perf_counter() - t)
     compiled_total = _follow._cache_size() - before
 
     rows = []
