@@ -227,7 +227,9 @@ def map_path(
     At each ``α`` this is `bayesreg.map_estimate` of the linear model (through its sufficient
     statistics) or the logistic model, with the prior `prior_from_penalty(prior, α, ...)`, started
     from the solution at the previous ``α`` (the first from zeros); all of them in one compiled
-    program (`bayesreg.inference.map_grid`).
+    program (`bayesreg.inference.map_grid`). The Laplace prior on the linear model (the lasso) is
+    followed by homotopy instead (`bayesreg.homotopy.lasso_path`: the same minimiser, exact from
+    one breakpoint of the path to the next), with ``map_grid`` taking over if it stops early.
 
     Parameters
     ----------
