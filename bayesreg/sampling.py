@@ -4,16 +4,21 @@
 groups ``posterior``, ``sample_stats``, ``log_likelihood`` (one entry per observation, for LOO),
 ``observed_data`` and, on request, ``posterior_predictive``.
 
-The chains run through numpyro's functional NUTS (`run_chain`) inside one jitted function: vectorised
-with ``jax.vmap`` on one device and, where there are several devices, split evenly across as many
-of them as divide the number of chains (``jax.shard_map``; each device runs its share vectorised). It
-is compiled once per model, settings and data shape, so refitting new data of the same shape does not
-recompile (numpyro's ``MCMC`` object re-jits its sampling loop on every run).
+The chains run through numpyro's functional NUTS (the steps of `run_chain`) in three jitted
+functions: their first state, a stretch of their loop over warmup and draws (called once, or 50
+times to show progress on a terminal), and their draws. They are vectorised with ``jax.vmap`` on one
+device and, where there are several devices, split evenly across as many of them as divide the
+number of chains (``jax.shard_map``). Each is compiled once per model, settings and data shape, so
+refitting new data of the same shape does not recompile (numpyro's ``MCMC`` object re-jits its
+sampling loop on every run), and none holds a host callback, so all are kept by the command line's
+export cache.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import itertools
 import sys
 from typing import TYPE_CHECKING
 
@@ -27,7 +32,8 @@ from jax.sharding import PartitionSpec as P
 from numpyro import handlers
 from numpyro.distributions.transforms import biject_to
 from numpyro.infer import Predictive, log_likelihood
-from numpyro.infer.hmc import hmc
+from numpyro.infer.hmc import HMCState, hmc
+from numpyro.infer.hmc_util import HMCAdaptState
 from numpyro.infer.initialization import init_to_uniform
 from numpyro.infer.reparam import Reparam
 from numpyro.infer.util import constrain_fn, potential_energy
@@ -79,21 +85,81 @@ def _show_progress(step, total):
         print(f"\rNUTS {percent:3d}%", end=end, file=sys.stderr, flush=True)
 
 
-def _ticking(kernel, total, enabled):
-    """``kernel(step, state)`` that reports progress every ~2% of ``total`` steps when enabled."""
-    if not enabled:
-        return kernel
+def _ticking(total):
+    """``tick(step)`` that reports progress on stderr every ~2% of ``total`` steps (a host callback)."""
     every = max(1, total // 50)
 
-    def ticked(step, state):
+    def tick(step):
         jax.lax.cond(
             (step + 1) % every == 0,
             lambda: jax.debug.callback(_show_progress, step, total),
             lambda: None,
         )
-        return kernel(step, state)
 
-    return ticked
+    return tick
+
+
+def _kept(state):
+    """What a chain keeps of a transition: the unconstrained position and the sample statistics."""
+    return state.z, {
+        "diverging": state.diverging,
+        "energy": state.energy,
+        "num_steps": state.num_steps,
+        "accept_prob": state.accept_prob,
+        "potential_energy": state.potential_energy,
+        "step_size": state.adapt_state.step_size,
+    }
+
+
+def _nuts(model, args, kwargs):
+    return hmc(lambda z: potential_energy(model, args, kwargs, z), algo="NUTS")
+
+
+def _chain_start(model, key, args, kwargs, *, num_warmup: int, num_samples: int):
+    """A chain's first NUTS state, started uniformly in (-2, 2) on the unconstrained space (as
+    numpyro's ``MCMC`` does), and the empty rows (``num_samples`` of them) its kept transitions fill."""
+    key_init, key_run = jax.random.split(key)
+    start = handlers.substitute(handlers.seed(model, key_init), substitute_fn=init_to_uniform)
+    trace = handlers.trace(start).get_trace(*args, **kwargs)
+    z0 = {
+        name: biject_to(site["fn"].support).inv(site["value"])
+        for name, site in trace.items()
+        if site["type"] == "sample" and not site["is_observed"]
+    }
+    init_kernel, _ = _nuts(model, args, kwargs)
+    state = init_kernel(z0, num_warmup, rng_key=key_run)
+    rows = jax.tree.map(lambda v: jnp.zeros((num_samples, *jnp.shape(v)), jnp.result_type(v)), _kept(state))
+    return state, rows
+
+
+def _chain_advance(model, args, kwargs, carry, begin, end, *, num_warmup: int, thin: int, tick=None):
+    """Steps ``begin`` to ``end − 1`` of a chain's one loop over warmup and draws, from ``carry``
+    (the state and rows of `_chain_start` or of the steps before).
+
+    Step i writes row (i − num_warmup) // thin, so the last write to a row is its kept draw (warmup
+    steps write row 0 until the first draw overwrites it). ``tick(i)``, if given, runs before step i.
+    """
+    init_kernel, sample_kernel = _nuts(model, args, kwargs)
+    # numpyro's hmc shares its settings between the two kernels through init_kernel: calling it sets
+    # them up for sample_kernel (the values it computes are unused, and compiled away)
+    init_kernel(carry[0].z, num_warmup, rng_key=carry[0].rng_key)
+
+    def step(i, carry):
+        state, rows = carry
+        if tick is not None:
+            tick(i)
+        state = sample_kernel(state)
+        row = jnp.maximum(i - num_warmup, 0) // thin
+        rows = jax.tree.map(lambda buffer, value: buffer.at[row].set(value), rows, _kept(state))
+        return state, rows
+
+    return jax.lax.fori_loop(begin, end, step, carry)
+
+
+def _chain_draws(model, args, kwargs, rows):
+    """The kept rows as draws (constrained values of the sample and deterministic sites) and stats."""
+    zs, stats = rows
+    return jax.vmap(lambda z: constrain_fn(model, args, kwargs, z, return_deterministic=True))(zs), stats
 
 
 def run_chain(
@@ -122,42 +188,13 @@ def run_chain(
         ``diverging``, ``energy``, ``num_steps``, ``accept_prob``, ``potential_energy``,
         ``step_size`` of the kept transitions.
     """
-    key_init, key_run = jax.random.split(key)
-    start = handlers.substitute(handlers.seed(model, key_init), substitute_fn=init_to_uniform)
-    trace = handlers.trace(start).get_trace(*args, **kwargs)
-    z0 = {
-        name: biject_to(site["fn"].support).inv(site["value"])
-        for name, site in trace.items()
-        if site["type"] == "sample" and not site["is_observed"]
-    }
-    init_kernel, sample_kernel = hmc(lambda z: potential_energy(model, args, kwargs, z), algo="NUTS")
-    state = init_kernel(z0, num_warmup, rng_key=key_run)
+    carry = _chain_start(model, key, args, kwargs, num_warmup=num_warmup, num_samples=num_samples)
     total = num_warmup + num_samples * thin
-    tick = _ticking(lambda _, s: sample_kernel(s), total, progress_bar)
-
-    def kept(state):
-        return state.z, {
-            "diverging": state.diverging,
-            "energy": state.energy,
-            "num_steps": state.num_steps,
-            "accept_prob": state.accept_prob,
-            "potential_energy": state.potential_energy,
-            "step_size": state.adapt_state.step_size,
-        }
-
-    def step(i, carry):
-        # One loop over warmup and draws (the NUTS kernel is traced and compiled once, not twice):
-        # step i writes row (i - num_warmup) // thin, so the last write to a row is its kept draw
-        # (warmup steps write row 0 until the first draw overwrites it).
-        state, rows = carry
-        state = tick(i, state)
-        row = jnp.maximum(i - num_warmup, 0) // thin
-        rows = jax.tree.map(lambda buffer, value: buffer.at[row].set(value), rows, kept(state))
-        return state, rows
-
-    rows = jax.tree.map(lambda v: jnp.zeros((num_samples, *jnp.shape(v)), jnp.result_type(v)), kept(state))
-    _, (zs, stats) = jax.lax.fori_loop(0, total, step, (state, rows))
-    return jax.vmap(lambda z: constrain_fn(model, args, kwargs, z, return_deterministic=True))(zs), stats
+    tick = _ticking(total) if progress_bar else None
+    _, rows = _chain_advance(
+        model, args, kwargs, carry, 0, total, num_warmup=num_warmup, thin=thin, tick=tick
+    )
+    return _chain_draws(model, args, kwargs, rows)
 
 
 def _devices_for(num_chains: int) -> int:
@@ -173,33 +210,100 @@ def _chain_mesh(devices: int) -> Mesh:
     return Mesh(np.asarray(jax.local_devices()[:devices]), ("chain",))
 
 
-def _run_chains(model, static, keys, args, kwargs, *, num_warmup, num_samples, devices, progress_bar):
-    """`run_chain` for every key (leading axis of ``keys``): vectorised with ``jax.vmap``, and with
-    ``devices > 1`` split across that many devices (``jax.shard_map``), each running its share."""
-    run = functools.partial(
-        run_chain,
-        functools.partial(model, **dict(static)),
-        num_warmup=num_warmup,
-        num_samples=num_samples,
-        progress_bar=progress_bar,
+def _map_chains(fn, devices: int, chain_axes: tuple):
+    """``fn`` for every chain: ``jax.vmap`` over the arguments whose axis in ``chain_axes`` is 0
+    (the others are shared), and with ``devices > 1`` split across that many devices
+    (``jax.shard_map``; no collectives: each device's while loops run to their own chains' ends)."""
+    mapped = jax.vmap(fn, in_axes=chain_axes)
+    if devices == 1:
+        return mapped
+    specs = tuple(P("chain") if axis == 0 else P() for axis in chain_axes)
+    return jax.shard_map(
+        mapped, mesh=_chain_mesh(devices), in_specs=specs, out_specs=P("chain"), check_vma=False
     )
-    chains = jax.vmap(run, in_axes=(0, None, None))
-    if devices > 1:
-        # no collectives: each device's while loops run to their own chains' ends
-        chains = jax.shard_map(
-            chains,
-            mesh=_chain_mesh(devices),
-            in_specs=(P("chain"), P(), P()),
-            out_specs=P("chain"),
-            check_vma=False,
+
+
+# `sample_posterior` runs the chains in parts: a first state, then calls of one program that each run
+# a stretch of the loop over warmup and draws, then the draws. On a terminal the progress is printed
+# between the calls, so no program holds a host callback and all three can be exported; without a
+# progress bar the loop is one call, with the same draws, bitwise. The state holds two of numpyro's
+# named tuples, which jax.export serializes once they are registered.
+for _named in (HMCState, HMCAdaptState):
+    with contextlib.suppress(ValueError):  # registered already (by numpyro, or a reload)
+        jax.export.register_namedtuple_serialization(_named, serialized_name=f"numpyro.{_named.__name__}")
+
+
+def _start_chains(model, static, keys, args, kwargs, *, num_warmup, num_samples, devices):
+    start = functools.partial(
+        _chain_start, functools.partial(model, **dict(static)), num_warmup=num_warmup, num_samples=num_samples
+    )
+    return _map_chains(start, devices, (0, None, None))(keys, args, kwargs)
+
+
+def _advance_chains(model, static, carry, args, kwargs, begin, end, *, num_warmup, devices):
+    bound = functools.partial(model, **dict(static))
+
+    def advance(carry, args, kwargs, begin, end):
+        return _chain_advance(bound, args, kwargs, carry, begin, end, num_warmup=num_warmup, thin=1)
+
+    return _map_chains(advance, devices, (0, None, None, None, None))(carry, args, kwargs, begin, end)
+
+
+def _draws_of_chains(model, static, rows, args, kwargs, *, devices):
+    bound = functools.partial(model, **dict(static))
+    draws = functools.partial(_chain_draws, bound)
+    return _map_chains(lambda rows, args, kwargs: draws(args, kwargs, rows), devices, (0, None, None))(
+        rows, args, kwargs
+    )
+
+
+_starts = jax.jit(_start_chains, static_argnames=("model", "static", "num_warmup", "num_samples", "devices"))
+_advances = jax.jit(_advance_chains, static_argnames=("model", "static", "num_warmup", "devices"))
+_draws_of = jax.jit(_draws_of_chains, static_argnames=("model", "static", "devices"))
+
+
+def _sample_in_parts(
+    sampler, model, static, keys, args, kwargs, *, name, num_warmup, num_samples, devices, parts
+):
+    """Dispatch the chains as `_start_chains`, ``parts`` calls of `_advance_chains` and
+    `_draws_of_chains`, each through `_exported_or_traced` (``name``: the settings that name the
+    sampler there); returns the (not yet computed) draws and stats, and per part the step it ends at
+    with an array that is ready when the part is done."""
+    total = num_warmup + num_samples
+    settings = {"num_warmup": num_warmup, "devices": devices}
+    carry = _exported_or_traced(
+        "nuts-start",
+        model,
+        (name, num_samples, tuple(sorted(settings.items()))),
+        functools.partial(_start_chains, sampler, static, num_samples=num_samples, **settings),
+        (keys, args, kwargs),
+        lambda: _starts(sampler, static, keys, args, kwargs, num_samples=num_samples, **settings),
+    )
+    shared = NamedSharding(_chain_mesh(devices), P()) if devices > 1 else jax.local_devices()[0]
+    ends = np.linspace(0, total, parts + 1).round().astype(np.int32)
+    marks = []
+    for begin, end in itertools.pairwise(ends):
+        bounds = jax.device_put((np.int32(begin), np.int32(end)), shared)
+        carry = _exported_or_traced(
+            "nuts-advance",
+            model,
+            (name, tuple(sorted(settings.items()))),
+            functools.partial(_advance_chains, sampler, static, **settings),
+            (carry, args, kwargs, *bounds),
+            lambda carry=carry, bounds=bounds: _advances(
+                sampler, static, carry, args, kwargs, *bounds, **settings
+            ),
         )
-    return chains(keys, args, kwargs)
-
-
-_chains = jax.jit(
-    _run_chains,
-    static_argnames=("model", "static", "num_warmup", "num_samples", "devices", "progress_bar"),
-)
+        marks.append((int(end), carry[0].i))
+    draws, stats = _exported_or_traced(
+        "nuts-draws",
+        model,
+        (name, devices),
+        functools.partial(_draws_of_chains, sampler, static, devices=devices),
+        (carry[1], args, kwargs),
+        lambda: _draws_of(sampler, static, carry[1], args, kwargs, devices=devices),
+    )
+    return draws, stats, marks
 
 
 def _log_likelihood(model, static, key, draws, X, y, kwargs, *, predictive):
@@ -279,24 +383,25 @@ def sample_posterior(
             keys = jax.device_put(keys, NamedSharding(mesh, P("chain")))
             args, dynamic = jax.device_put((args, dynamic), NamedSharding(mesh, P()))
         sampler = _mixture(model) if laplace_mixture else model
-        settings = dict(
-            num_warmup=num_warmup,
-            num_samples=num_samples,
-            devices=devices,
-            progress_bar=bool(progress_bar),
-        )
-        draws, stats = _exported_or_traced(
-            "nuts",
+        settings = dict(num_warmup=num_warmup, num_samples=num_samples, devices=devices)
+        draws, stats, marks = _sample_in_parts(
+            sampler,
             model,
-            (laplace_mixture, static, tuple(sorted(settings.items()))),
-            functools.partial(_run_chains, sampler, static, **settings),
-            (keys, args, dynamic),
-            lambda: _chains(sampler, static, keys, args, dynamic, **settings),
-            exportable=not progress_bar,
+            static,
+            keys,
+            args,
+            dynamic,
+            name=(laplace_mixture, static),
+            parts=50 if progress_bar else 1,
+            **settings,
         )
         # Imported only now, while the sampler runs (JAX dispatches it asynchronously): the first
         # import of arviz (about 0.7 s) then overlaps with sampling.
         import arviz as az
+
+        for end, mark in marks if progress_bar else ():
+            jax.block_until_ready(mark)
+            _show_progress(end - 1, num_warmup + num_samples)
 
         # back on one device, with the data (the log-likelihood program is a single-device one)
         draws, dynamic = jax.device_put((draws, dynamic), jax.local_devices()[0])
@@ -330,11 +435,11 @@ def sample_posterior(
     return idata
 
 
-def _exported_or_traced(kind, model, static, fun, args, traced, *, exportable=True):
-    """``fun(*args)`` through `bayesreg._export_cache` when caching is on and the program can be
-    exported (bayesreg's own model, no progress bar callback), else ``traced()``."""
+def _exported_or_traced(kind, model, static, fun, args, traced):
+    """``fun(*args)`` through `bayesreg._export_cache` when caching is on and ``model`` is one of
+    bayesreg's own, else ``traced()``."""
     name = _export_cache.program_name(model)
-    if name is None or not exportable:
+    if name is None:
         return traced()
     return _export_cache.call(f"{kind}-{name}", static, fun, args, traced)
 

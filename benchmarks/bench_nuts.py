@@ -49,9 +49,9 @@ Columns:
   numpyro's ``MCMC`` reloads its programs on every run and bayesreg's are already in memory); and the
   JAX workers run with ``JAX_CPU_ENABLE_ASYNC_DISPATCH=false``, so that no compile event overlaps
   the sampler's execution. PyMC: ``sampling_time`` (tuning + draws); nutpie:
-  ``nutpie.sample``. The ``bayesreg (sampler only)`` row times ``bayesreg.sampling._chains`` (the
-  jitted chains, when the library has it) inside that third call, without the log-likelihood and the
-  InferenceData.
+  ``nutpie.sample``. The ``bayesreg (sampler only)`` row times the jitted loop of the chains
+  (``bayesreg.sampling._advances``; ``_chains`` before session 3) inside that third call, without
+  their first state, the log-likelihood and the InferenceData.
 * **end-to-end s**: launch of the fresh process to draws in hand (interpreter start, imports, data,
   compilation, sampling).
 * **min bulk ESS**: ``arviz.ess(method="bulk")``, the minimum over every coordinate of ``coef``,
@@ -348,13 +348,16 @@ def work_bayesreg(data, settings, clock, out) -> None:
         return wrapper
 
     numpyro.infer.MCMC.run = timed("mcmc_run", numpyro.infer.MCMC.run)
-    if hasattr(sampling, "_chains"):  # the jitted sampler alone, without the log-likelihood and InferenceData
-        chains = sampling._chains
+    # the jitted sampler alone, without the log-likelihood and InferenceData: `_advances` (its loop,
+    # since session 3), or `_chains` (the whole sampler in one program) in older checkouts
+    name = next((n for n in ("_advances", "_chains") if hasattr(sampling, n)), None)
+    if name is not None:
+        chains = getattr(sampling, name)
 
         def blocking_chains(*args, **kwargs):
             return jax.block_until_ready(chains(*args, **kwargs))
 
-        sampling._chains = timed("chains", blocking_chains)
+        setattr(sampling, name, timed("chains", blocking_chains))
     estimators.map_estimate = timed("map", estimators.map_estimate)
     estimators.sample_posterior = timed("sample_posterior", estimators.sample_posterior)
     nuts = {k: settings[k] for k in ("num_warmup", "num_samples", "num_chains")}

@@ -10,6 +10,7 @@ depend on the hash seed (numpyro flattens a distribution in the order of a set o
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import jax
 import numpy as np
@@ -31,7 +32,7 @@ def _data():
     return X, 0.5 + X @ np.array([1.0, 0.0, -0.5]) + rng.normal(size=N)
 
 
-def _fit(X, y):
+def _fit(X, y, **settings):
     return sample_posterior(
         linear_regression,
         X,
@@ -39,7 +40,7 @@ def _fit(X, y):
         prior=prior_from_penalty("laplace", 0.1, n_samples=N),
         sigma=dist.Exponential(1.0),
         posterior_predictive=True,
-        **SETTINGS,
+        **{**SETTINGS, **settings},
     )
 
 
@@ -56,6 +57,14 @@ def _assert_same(first, second):
 
 def _files(folder):
     return sorted(p.name for p in folder.glob("*.jaxexport")) if folder.exists() else []
+
+
+def _program(file_name):
+    """The program a file holds: its name up to the model's ("nuts-advance", "loglik", ...)."""
+    return file_name.split("-bayesreg.")[0]
+
+
+SAMPLER = ["loglik", "nuts-advance", "nuts-draws", "nuts-start"]  # sorted as the files are
 
 
 @pytest.fixture(scope="module")
@@ -84,9 +93,27 @@ def runs(tmp_path_factory):
 
 
 def test_exported_and_loaded_programs_give_the_traced_draws_bitwise(runs):
-    assert [f.split("-")[0] for f in runs["files"]] == ["loglik", "nuts"]
+    assert [_program(f) for f in runs["files"]] == SAMPLER
     _assert_same(runs["traced"], runs["exported"])
     _assert_same(runs["traced"], runs["loaded"])
+
+
+def test_progress_bar_runs_the_same_exportable_programs_in_parts(runs, capsys):
+    """With a progress bar the loop runs in 50 calls of the same program, the percentage printed on
+    stderr between them (no host callback): the draws are bitwise those of one call, and the
+    programs come from the folder."""
+    X, y = _data()
+    _export_cache._loaded.clear()
+    try:
+        with _export_cache.enabled(runs["folder"]):
+            idata = _fit(X, y, progress_bar=True)
+            loaded = sorted(_program(Path(name).name) for name in _export_cache._loaded)
+    finally:
+        _export_cache._loaded.clear()
+    _assert_same(runs["traced"], idata)
+    assert loaded == SAMPLER and _files(runs["folder"]) == runs["files"]  # nothing traced anew
+    shown = capsys.readouterr().err.split("\r")
+    assert shown[-1] == "NUTS 100%\n" and len([s for s in shown if s.startswith("NUTS")]) == 50
 
 
 def test_nothing_is_written_unless_caching_is_on(runs, tmp_path):
@@ -111,7 +138,7 @@ def test_corrupt_or_stale_files_fall_back_to_tracing(runs, tmp_path, damage):
         if damage == "truncated":  # e.g. a crash while writing (the cache writes atomically, though)
             content = content[: len(content) // 2]
         else:  # a valid program for other argument shapes under this file's name
-            other = next(f for f in runs["files"] if f.split("-")[0] != name.split("-")[0])
+            other = next(f for f in runs["files"] if _program(f) != _program(name))
             content = (runs["folder"] / other).read_bytes()
         (folder / name).write_bytes(content)
     X, y = _data()
@@ -213,4 +240,4 @@ print("OK")
 """
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0 and proc.stdout.strip().endswith("OK"), proc.stderr[-3000:]
-    assert [f.split("-")[0] for f in _files(tmp_path)] == ["loglik", "nuts"]
+    assert [_program(f) for f in _files(tmp_path)] == SAMPLER

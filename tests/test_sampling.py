@@ -26,7 +26,7 @@ from bayesreg import BayesianLinearRegression
 from bayesreg.diagnostics import PosteriorWarning
 from bayesreg.models import SufficientStats, linear_regression, linear_regression_stats
 from bayesreg.priors import Prior, prior_from_penalty
-from bayesreg.sampling import _chains, sample_posterior
+from bayesreg.sampling import _advances, _draws_of, _starts, sample_posterior
 
 # One NUTS configuration for every Gaussian-prior run of this module (and of test_diagnostics.py):
 # the same model, settings and data shapes reuse one compiled sampler.
@@ -308,6 +308,11 @@ def test_different_seed_different_draws(gaussian_fit, gaussian_data, gaussian_pr
     assert np.mean(a == b) < 0.01
 
 
+def _compiled_samplers() -> int:
+    """Entries in the caches of the sampler's three jitted programs."""
+    return sum(f._cache_size() for f in (_starts, _advances, _draws_of))
+
+
 @pytest.fixture(scope="module")
 def refit_new_data(gaussian_fit, gaussian_prior):
     """Fit new data of the same shape, recording the compiled sampler cache and every XLA compilation."""
@@ -318,13 +323,13 @@ def refit_new_data(gaussian_fit, gaussian_prior):
         if event == "/jax/core/compile/backend_compile_duration":
             compiled.append((kwargs.get("fun_name", "?"), round(duration, 2)))
 
-    before = _chains._cache_size()
+    before = _compiled_samplers()
     jax.monitoring.register_event_duration_secs_listener(listen)
     try:
         idata = _gaussian_fit(X, y, 1, gaussian_prior)
     finally:
         jax.monitoring.unregister_event_duration_listener(listen)
-    return X, y, idata, before, _chains._cache_size(), compiled
+    return X, y, idata, before, _compiled_samplers(), compiled
 
 
 def test_new_data_same_shape_reuses_the_sampler_and_uses_the_new_data(refit_new_data, gaussian_fit):
