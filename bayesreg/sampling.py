@@ -5,7 +5,7 @@ groups ``posterior``, ``sample_stats``, ``log_likelihood`` (one entry per observ
 ``observed_data`` and, on request, ``posterior_predictive``.
 
 The chains run through numpyro's functional NUTS (the steps of `run_chain`) in three jitted
-functions: their first state, a stretch of their loop over warmup and draws (called once, or 50
+functions: their first state, a stretch of their loop over warmup and draws (called once, or 20
 times to show progress on a terminal), and their draws. They are vectorised with ``jax.vmap`` on one
 device and, where there are several devices, split evenly across as many of them as divide the
 number of chains (``jax.shard_map``). Each is compiled once per model, settings and data shape, so
@@ -265,10 +265,10 @@ _draws_of = jax.jit(_draws_of_chains, static_argnames=("model", "static", "devic
 def _sample_in_parts(
     sampler, model, static, keys, args, kwargs, *, name, num_warmup, num_samples, devices, parts
 ):
-    """Dispatch the chains as `_start_chains`, ``parts`` calls of `_advance_chains` and
+    """Run the chains as `_start_chains`, ``parts`` calls of `_advance_chains` and
     `_draws_of_chains`, each through `_exported_or_traced` (``name``: the settings that name the
-    sampler there); returns the (not yet computed) draws and stats, and per part the step it ends at
-    with an array that is ready when the part is done."""
+    sampler there); with more than one part, the progress is printed on stderr after each. Returns
+    the draws and stats (possibly still being computed: JAX dispatches asynchronously)."""
     total = num_warmup + num_samples
     settings = {"num_warmup": num_warmup, "devices": devices}
     carry = _exported_or_traced(
@@ -281,7 +281,6 @@ def _sample_in_parts(
     )
     shared = NamedSharding(_chain_mesh(devices), P()) if devices > 1 else jax.local_devices()[0]
     ends = np.linspace(0, total, parts + 1).round().astype(np.int32)
-    marks = []
     for begin, end in itertools.pairwise(ends):
         bounds = jax.device_put((np.int32(begin), np.int32(end)), shared)
         carry = _exported_or_traced(
@@ -294,7 +293,9 @@ def _sample_in_parts(
                 sampler, static, carry, args, kwargs, *bounds, **settings
             ),
         )
-        marks.append((int(end), carry[0].i))
+        if parts > 1:
+            jax.block_until_ready(carry[0].i)
+            _show_progress(int(end) - 1, total)
     draws, stats = _exported_or_traced(
         "nuts-draws",
         model,
@@ -303,7 +304,7 @@ def _sample_in_parts(
         (carry[1], args, kwargs),
         lambda: _draws_of(sampler, static, carry[1], args, kwargs, devices=devices),
     )
-    return draws, stats, marks
+    return draws, stats
 
 
 def _log_likelihood(model, static, key, draws, X, y, kwargs, *, predictive):
@@ -384,7 +385,7 @@ def sample_posterior(
             args, dynamic = jax.device_put((args, dynamic), NamedSharding(mesh, P()))
         sampler = _mixture(model) if laplace_mixture else model
         settings = dict(num_warmup=num_warmup, num_samples=num_samples, devices=devices)
-        draws, stats, marks = _sample_in_parts(
+        draws, stats = _sample_in_parts(
             sampler,
             model,
             static,
@@ -392,16 +393,14 @@ def sample_posterior(
             args,
             dynamic,
             name=(laplace_mixture, static),
-            parts=50 if progress_bar else 1,
+            parts=20 if progress_bar else 1,
             **settings,
         )
-        # Imported only now, while the sampler runs (JAX dispatches it asynchronously): the first
-        # import of arviz (about 0.7 s) then overlaps with sampling.
+        # Imported only now, while the sampler runs (JAX dispatches the one call of the loop
+        # asynchronously): the first import of arviz (about 0.7 s) then overlaps with sampling.
+        # With a progress bar the parts have run by now (XLA runs a call with a loop to its end
+        # before returning), and the import comes after them.
         import arviz as az
-
-        for end, mark in marks if progress_bar else ():
-            jax.block_until_ready(mark)
-            _show_progress(end - 1, num_warmup + num_samples)
 
         # back on one device, with the data (the log-likelihood program is a single-device one)
         draws, dynamic = jax.device_put((draws, dynamic), jax.local_devices()[0])

@@ -99,7 +99,7 @@ def test_exported_and_loaded_programs_give_the_traced_draws_bitwise(runs):
 
 
 def test_progress_bar_runs_the_same_exportable_programs_in_parts(runs, capsys):
-    """With a progress bar the loop runs in 50 calls of the same program, the percentage printed on
+    """With a progress bar the loop runs in 20 calls of the same program, the percentage printed on
     stderr between them (no host callback): the draws are bitwise those of one call, and the
     programs come from the folder."""
     X, y = _data()
@@ -113,7 +113,7 @@ def test_progress_bar_runs_the_same_exportable_programs_in_parts(runs, capsys):
     _assert_same(runs["traced"], idata)
     assert loaded == SAMPLER and _files(runs["folder"]) == runs["files"]  # nothing traced anew
     shown = capsys.readouterr().err.split("\r")
-    assert shown[-1] == "NUTS 100%\n" and len([s for s in shown if s.startswith("NUTS")]) == 50
+    assert shown[-1] == "NUTS 100%\n" and len([s for s in shown if s.startswith("NUTS")]) == 20
 
 
 def test_nothing_is_written_unless_caching_is_on(runs, tmp_path):
