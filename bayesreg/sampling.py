@@ -132,7 +132,7 @@ def _chain_start(model, key, args, kwargs, *, num_warmup: int, num_samples: int)
     return state, rows
 
 
-def _chain_advance(model, args, kwargs, carry, begin, end, *, num_warmup: int, thin: int, tick=None):
+def _chain_advance(model, carry, args, kwargs, begin, end, *, num_warmup: int, thin: int, tick=None):
     """Steps ``begin`` to ``end − 1`` of a chain's one loop over warmup and draws, from ``carry``
     (the state and rows of `_chain_start` or of the steps before).
 
@@ -156,7 +156,7 @@ def _chain_advance(model, args, kwargs, carry, begin, end, *, num_warmup: int, t
     return jax.lax.fori_loop(begin, end, step, carry)
 
 
-def _chain_draws(model, args, kwargs, rows):
+def _chain_draws(model, rows, args, kwargs):
     """The kept rows as draws (constrained values of the sample and deterministic sites) and stats."""
     zs, stats = rows
     return jax.vmap(lambda z: constrain_fn(model, args, kwargs, z, return_deterministic=True))(zs), stats
@@ -192,9 +192,9 @@ def run_chain(
     total = num_warmup + num_samples * thin
     tick = _ticking(total) if progress_bar else None
     _, rows = _chain_advance(
-        model, args, kwargs, carry, 0, total, num_warmup=num_warmup, thin=thin, tick=tick
+        model, carry, args, kwargs, 0, total, num_warmup=num_warmup, thin=thin, tick=tick
     )
-    return _chain_draws(model, args, kwargs, rows)
+    return _chain_draws(model, rows, args, kwargs)
 
 
 def _devices_for(num_chains: int) -> int:
@@ -241,20 +241,15 @@ def _start_chains(model, static, keys, args, kwargs, *, num_warmup, num_samples,
 
 
 def _advance_chains(model, static, carry, args, kwargs, begin, end, *, num_warmup, devices):
-    bound = functools.partial(model, **dict(static))
-
-    def advance(carry, args, kwargs, begin, end):
-        return _chain_advance(bound, args, kwargs, carry, begin, end, num_warmup=num_warmup, thin=1)
-
+    advance = functools.partial(
+        _chain_advance, functools.partial(model, **dict(static)), num_warmup=num_warmup, thin=1
+    )
     return _map_chains(advance, devices, (0, None, None, None, None))(carry, args, kwargs, begin, end)
 
 
 def _draws_of_chains(model, static, rows, args, kwargs, *, devices):
-    bound = functools.partial(model, **dict(static))
-    draws = functools.partial(_chain_draws, bound)
-    return _map_chains(lambda rows, args, kwargs: draws(args, kwargs, rows), devices, (0, None, None))(
-        rows, args, kwargs
-    )
+    draws = functools.partial(_chain_draws, functools.partial(model, **dict(static)))
+    return _map_chains(draws, devices, (0, None, None))(rows, args, kwargs)
 
 
 _starts = jax.jit(_start_chains, static_argnames=("model", "static", "num_warmup", "num_samples", "devices"))
