@@ -340,7 +340,7 @@ def _alternate(model, args, prior, sigma_prior, model_kwargs, init, tol, max_ste
         )
         total += weights.num_steps + int(k)
         change = abs(float(values["sigma"]) - float(sigma))
-        sigma, init = values["sigma"], weights.params
+        sigma, init = np.asarray(values["sigma"]), weights.params  # on the host, as in the first round
         if change <= 1e-10 * float(sigma):
             break
     params = {**weights.params, "sigma": np.asarray(sigma)}
