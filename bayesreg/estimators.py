@@ -24,7 +24,7 @@ from bayesreg.diagnostics import check_diagnostics
 from bayesreg.inference import map_estimate
 from bayesreg.models import SufficientStats, linear_regression, linear_regression_stats, logistic_regression
 from bayesreg.priors import Prior, prior_from_penalty
-from bayesreg.sampling import sample_posterior
+from bayesreg.sampling import _posterior_started
 
 __all__ = ["BayesianLinearRegression", "BayesianLogisticRegression"]
 
@@ -80,6 +80,25 @@ class _BayesianRegression(BaseEstimator):
 
     def _infer(self, model, args, observed, **model_kwargs) -> None:
         """The MAP, always; with ``method="nuts"`` also the posterior, whose means become ``coef_``."""
+        laplace = model_kwargs["prior"].kind == "laplace"
+        choice = self.laplace_parametrisation
+        if self.method == "nuts":
+            names = getattr(self, "feature_names_in_", None)
+            settings = dict(
+                observed=observed,
+                feature_names=list(names) if names is not None else None,
+                num_warmup=self.num_warmup,
+                num_samples=self.num_samples,
+                num_chains=self.num_chains,
+                seed=int(check_random_state(self.random_state).randint(2**31 - 1)),
+                posterior_predictive=False,
+                progress_bar=None,
+                model_kwargs=model_kwargs,
+            )
+            # the chains first: JAX runs them in the background while the MAP is found
+            posterior = _posterior_started(
+                model, args, laplace_mixture=laplace and choice == "mixture", **settings
+            )
         result = map_estimate(model, *args, **model_kwargs)
         self.map_ = result
         self.coef_ = result.params["coef"]
@@ -87,24 +106,10 @@ class _BayesianRegression(BaseEstimator):
         self.n_iter_ = result.num_steps
         if self.method != "nuts":
             return
-        names = getattr(self, "feature_names_in_", None)
-        settings = dict(
-            observed=observed,
-            feature_names=list(names) if names is not None else None,
-            num_warmup=self.num_warmup,
-            num_samples=self.num_samples,
-            num_chains=self.num_chains,
-            seed=int(check_random_state(self.random_state).randint(2**31 - 1)),
-            **model_kwargs,
-        )
-        laplace = model_kwargs["prior"].kind == "laplace"
-        choice = self.laplace_parametrisation
-        self.idata_ = sample_posterior(
-            model, *args, laplace_mixture=laplace and choice == "mixture", **settings
-        )
+        self.idata_ = posterior()
         if laplace and choice == "auto" and int(self.idata_.sample_stats["diverging"].sum()) > 0:
             # the kink of the Laplace density at 0 made NUTS diverge: try the scale mixture
-            mixture = sample_posterior(model, *args, laplace_mixture=True, **settings)
+            mixture = _posterior_started(model, args, laplace_mixture=True, **settings)()
             if int(mixture.sample_stats["diverging"].sum()) < int(
                 self.idata_.sample_stats["diverging"].sum()
             ):

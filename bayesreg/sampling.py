@@ -20,6 +20,8 @@ import contextlib
 import functools
 import itertools
 import sys
+import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import jax
@@ -224,9 +226,9 @@ def _map_chains(fn, devices: int, chain_axes: tuple):
 
 
 # `sample_posterior` runs the chains in parts: a first state, then calls of one program that each run
-# a stretch of the loop over warmup and draws, then the draws. On a terminal the progress is printed
-# between the calls, so no program holds a host callback and all three can be exported; without a
-# progress bar the loop is one call, with the same draws, bitwise. The state holds two of numpyro's
+# a stretch of the loop over warmup and draws, then the draws. On a terminal a thread prints the
+# progress as each call ends, so no program holds a host callback and all three can be exported;
+# without a progress bar the loop is one call, with the same draws, bitwise. The state holds two of numpyro's
 # named tuples, which jax.export serializes once they are registered.
 for _named in (HMCState, HMCAdaptState):
     with contextlib.suppress(ValueError):  # registered already (by numpyro, or a reload)
@@ -262,8 +264,9 @@ def _sample_in_parts(
 ):
     """Run the chains as `_start_chains`, ``parts`` calls of `_advance_chains` and
     `_draws_of_chains`, each through `_exported_or_traced` (``name``: the settings that name the
-    sampler there); with more than one part, the progress is printed on stderr after each. Returns
-    the draws and stats (possibly still being computed: JAX dispatches asynchronously)."""
+    sampler there). Returns the draws and stats (possibly still being computed: JAX dispatches
+    asynchronously) and, with more than one part, the `_reporting` thread that prints the progress
+    on stderr as each part ends (else None)."""
     total = num_warmup + num_samples
     settings = {"num_warmup": num_warmup, "devices": devices}
     carry = _exported_or_traced(
@@ -276,6 +279,7 @@ def _sample_in_parts(
     )
     shared = NamedSharding(_chain_mesh(devices), P()) if devices > 1 else jax.local_devices()[0]
     ends = np.linspace(0, total, parts + 1).round().astype(np.int32)
+    reached = []  # (step counter after a part, its last step): what the progress thread waits on
     for begin, end in itertools.pairwise(ends):
         bounds = jax.device_put((np.int32(begin), np.int32(end)), shared)
         carry = _exported_or_traced(
@@ -288,9 +292,7 @@ def _sample_in_parts(
                 sampler, static, carry, args, kwargs, *bounds, **settings
             ),
         )
-        if parts > 1:
-            jax.block_until_ready(carry[0].i)
-            _show_progress(int(end) - 1, total)
+        reached.append((carry[0].i, int(end) - 1))
     draws, stats = _exported_or_traced(
         "nuts-draws",
         model,
@@ -299,7 +301,28 @@ def _sample_in_parts(
         (carry[1], args, kwargs),
         lambda: _draws_of(sampler, static, carry[1], args, kwargs, devices=devices),
     )
-    return draws, stats
+    progress = _reporting(reached, total) if parts > 1 else None
+    return draws, stats, progress
+
+
+def _reporting(reached, total) -> threading.Thread:
+    """A started thread that prints the progress as each part of the chains ends.
+
+    The parts are all dispatched (JAX runs them asynchronously, one after another), so the caller
+    goes on (importing ArviZ, say) while they run; waiting on a result releases the GIL. Join the
+    thread before printing anything else to stderr."""
+
+    def report():
+        for counter, step in reached:
+            try:
+                jax.block_until_ready(counter)
+            except Exception:  # a failed part: the caller gets the error from the draws
+                return
+            _show_progress(step, total)
+
+    thread = threading.Thread(target=report, name="bayesreg-progress", daemon=True)
+    thread.start()
+    return thread
 
 
 def _log_likelihood(model, static, key, draws, X, y, kwargs, *, predictive):
@@ -363,6 +386,41 @@ def sample_posterior(
         ``log_likelihood`` and ``observed_data`` (``y`` with dim ``obs``), ``posterior_predictive``.
         A fixed noise sd is kept in ``posterior.attrs["sigma"]``.
     """
+    return _posterior_started(
+        model,
+        args,
+        observed=observed,
+        feature_names=feature_names,
+        num_warmup=num_warmup,
+        num_samples=num_samples,
+        num_chains=num_chains,
+        seed=seed,
+        posterior_predictive=posterior_predictive,
+        laplace_mixture=laplace_mixture,
+        progress_bar=progress_bar,
+        model_kwargs=model_kwargs,
+    )()
+
+
+def _posterior_started(
+    model,
+    args,
+    *,
+    observed,
+    feature_names,
+    num_warmup,
+    num_samples,
+    num_chains,
+    seed,
+    posterior_predictive,
+    laplace_mixture,
+    progress_bar,
+    model_kwargs,
+) -> Callable[[], az.InferenceData]:
+    """`sample_posterior` in two steps: this call dispatches the chains and their log-likelihood (JAX
+    runs them in the background) and imports ArviZ meanwhile; calling what it returns waits for them
+    and gives the InferenceData. Work done between the two steps (the MAP, say) overlaps sampling,
+    as long as it does not wait on a result JAX computes after the chains."""
     obs_model, X, y = observed if observed is not None else (model, *args)
     static = tuple(sorted((k, v) for k, v in model_kwargs.items() if isinstance(v, bool | str)))
     dynamic = {k: v for k, v in model_kwargs.items() if not isinstance(v, bool | str)}
@@ -380,7 +438,7 @@ def sample_posterior(
             args, dynamic = jax.device_put((args, dynamic), NamedSharding(mesh, P()))
         sampler = _mixture(model) if laplace_mixture else model
         settings = dict(num_warmup=num_warmup, num_samples=num_samples, devices=devices)
-        draws, stats = _sample_in_parts(
+        draws, stats, progress = _sample_in_parts(
             sampler,
             model,
             static,
@@ -391,10 +449,8 @@ def sample_posterior(
             parts=20 if progress_bar else 1,
             **settings,
         )
-        # Imported only now, while the sampler runs (JAX dispatches the one call of the loop
-        # asynchronously): the first import of arviz (about 0.7 s) then overlaps with sampling.
-        # With a progress bar the parts have run by now (XLA runs a call with a loop to its end
-        # before returning), and the import comes after them.
+        # Imported only now, while the sampler runs (JAX dispatches its calls asynchronously): the
+        # first import of arviz (about 0.7 s) then overlaps with sampling.
         import arviz as az
 
         # back on one device, with the data (the log-likelihood program is a single-device one)
@@ -409,24 +465,30 @@ def sample_posterior(
             observed_args,
             lambda: _observed(obs_model, static, *observed_args, predictive=posterior_predictive),
         )
-    groups = {
-        "posterior": {k: np.asarray(v) for k, v in draws.items()},
-        "sample_stats": _sample_stats(stats),
-        "log_likelihood": {"y": np.asarray(loglik).reshape(num_chains, num_samples, -1)},
-        "observed_data": {"y": np.asarray(y)},
-    }
-    if posterior_predictive:
-        groups["posterior_predictive"] = {"y": np.asarray(predicted).reshape(num_chains, num_samples, -1)}
-    names = feature_names if feature_names is not None else [f"x{j}" for j in range(X.shape[1])]
-    idata = az.from_dict(
-        **groups,
-        coords={"feature": [str(n) for n in names], "obs": np.arange(X.shape[0])},
-        dims={"coef": ["feature"], "y": ["obs"]},
-    )
-    sigma = model_kwargs.get("sigma")
-    if sigma is not None and not isinstance(sigma, dist.Distribution):
-        idata.posterior.attrs["sigma"] = float(sigma)  # a fixed noise sd is not a posterior variable
-    return idata
+
+    def finish() -> az.InferenceData:
+        if progress is not None:
+            progress.join()
+        groups = {
+            "posterior": {k: np.asarray(v) for k, v in draws.items()},
+            "sample_stats": _sample_stats(stats),
+            "log_likelihood": {"y": np.asarray(loglik).reshape(num_chains, num_samples, -1)},
+            "observed_data": {"y": np.asarray(y)},
+        }
+        if posterior_predictive:
+            groups["posterior_predictive"] = {"y": np.asarray(predicted).reshape(num_chains, num_samples, -1)}
+        names = feature_names if feature_names is not None else [f"x{j}" for j in range(X.shape[1])]
+        idata = az.from_dict(
+            **groups,
+            coords={"feature": [str(n) for n in names], "obs": np.arange(X.shape[0])},
+            dims={"coef": ["feature"], "y": ["obs"]},
+        )
+        sigma = model_kwargs.get("sigma")
+        if sigma is not None and not isinstance(sigma, dist.Distribution):
+            idata.posterior.attrs["sigma"] = float(sigma)  # a fixed noise sd is not a posterior variable
+        return idata
+
+    return finish
 
 
 def _exported_or_traced(kind, model, static, fun, args, traced):

@@ -99,9 +99,9 @@ def test_exported_and_loaded_programs_give_the_traced_draws_bitwise(runs):
 
 
 def test_progress_bar_runs_the_same_exportable_programs_in_parts(runs, capsys):
-    """With a progress bar the loop runs in 20 calls of the same program, the percentage printed on
-    stderr between them (no host callback): the draws are bitwise those of one call, and the
-    programs come from the folder."""
+    """With a progress bar the loop runs in 20 calls of the same program, a thread printing the
+    percentage on stderr as each ends (no host callback): the draws are bitwise those of one call,
+    and the programs come from the folder."""
     X, y = _data()
     _export_cache._loaded.clear()
     try:
