@@ -24,7 +24,7 @@ from bayesreg.diagnostics import check_diagnostics
 from bayesreg.inference import map_estimate
 from bayesreg.models import SufficientStats, linear_regression, linear_regression_stats, logistic_regression
 from bayesreg.priors import Prior, prior_from_penalty
-from bayesreg.sampling import _posterior_started
+from bayesreg.sampling import _check_mass_matrix, _posterior_started
 
 __all__ = ["BayesianLinearRegression", "BayesianLogisticRegression"]
 
@@ -68,6 +68,7 @@ class _BayesianRegression(BaseEstimator):
                 f"unknown laplace_parametrisation {self.laplace_parametrisation!r}; expected one of "
                 + ", ".join(PARAMETRISATIONS)
             )
+        _check_mass_matrix(self.mass_matrix)
         return X, y, classes
 
     def _features(self, X) -> np.ndarray:
@@ -92,6 +93,7 @@ class _BayesianRegression(BaseEstimator):
                 num_chains=self.num_chains,
                 seed=int(check_random_state(self.random_state).randint(2**31 - 1)),
                 posterior_predictive=False,
+                mass_matrix=self.mass_matrix,
                 progress_bar=None,
                 model_kwargs=model_kwargs,
             )
@@ -157,6 +159,10 @@ class BayesianLinearRegression(RegressorMixin, _BayesianRegression):
         How NUTS samples a Laplace prior: its density directly, or as a non-centred
         normal–exponential scale mixture (no kink at 0). ``"auto"`` samples directly and, if any
         transition diverges, again with the mixture, keeping the run with fewer divergences.
+    mass_matrix : {"auto", "dense", "diagonal"}, default="auto"
+        The mass matrix NUTS adapts during warmup: ``"auto"`` is dense for at most 20
+        unconstrained parameters (the features, intercept and σ; with the mixture, two per
+        feature), diagonal above (see `~bayesreg.sample_posterior`).
     random_state : int or None
         Seed for NUTS.
 
@@ -198,6 +204,7 @@ class BayesianLinearRegression(RegressorMixin, _BayesianRegression):
         num_samples=1000,
         num_chains=4,
         laplace_parametrisation="auto",
+        mass_matrix="auto",
         random_state=None,
     ):
         self.prior = prior
@@ -211,6 +218,7 @@ class BayesianLinearRegression(RegressorMixin, _BayesianRegression):
         self.num_samples = num_samples
         self.num_chains = num_chains
         self.laplace_parametrisation = laplace_parametrisation
+        self.mass_matrix = mass_matrix
         self.random_state = random_state
 
     def _weight_prior(self, n_samples: int) -> Prior:
@@ -291,6 +299,7 @@ class BayesianLogisticRegression(ClassifierMixin, _BayesianRegression):
     method : {"map", "nuts"}, default="map"
     num_warmup, num_samples, num_chains : int
     laplace_parametrisation : {"auto", "direct", "mixture"}, default="auto"
+    mass_matrix : {"auto", "dense", "diagonal"}, default="auto"
     random_state : int or None
 
     Attributes
@@ -325,6 +334,7 @@ class BayesianLogisticRegression(ClassifierMixin, _BayesianRegression):
         num_samples=1000,
         num_chains=4,
         laplace_parametrisation="auto",
+        mass_matrix="auto",
         random_state=None,
     ):
         self.prior = prior
@@ -336,6 +346,7 @@ class BayesianLogisticRegression(ClassifierMixin, _BayesianRegression):
         self.num_samples = num_samples
         self.num_chains = num_chains
         self.laplace_parametrisation = laplace_parametrisation
+        self.mass_matrix = mass_matrix
         self.random_state = random_state
 
     def __sklearn_tags__(self):

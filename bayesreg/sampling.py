@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import itertools
+import math
 import sys
 import threading
 from collections.abc import Callable
@@ -113,11 +114,28 @@ def _kept(state):
     }
 
 
-def _nuts(model, args, kwargs):
-    return hmc(lambda z: potential_energy(model, args, kwargs, z), algo="NUTS")
+MASS_MATRICES = ("auto", "dense", "diagonal")
+DENSE_UP_TO = 20
+"""With ``mass_matrix="auto"``, the chains adapt a dense mass matrix when the model has at most this
+many unconstrained parameters, and a diagonal one otherwise (benchmarks/README.md, session 4)."""
 
 
-def _chain_start(model, key, args, kwargs, *, num_warmup: int, num_samples: int):
+def _check_mass_matrix(mass_matrix) -> str:
+    if mass_matrix not in MASS_MATRICES:
+        raise ValueError(f"unknown mass_matrix {mass_matrix!r}; expected one of {', '.join(MASS_MATRICES)}")
+    return mass_matrix
+
+
+def _nuts(model, args, kwargs, z, mass_matrix: str):
+    """numpyro's NUTS kernels on the potential of ``model``, and the keywords of the initial kernel
+    (the mass matrix `_check_mass_matrix` names, dense or diagonal by the size of ``z`` for "auto")."""
+    size = sum(math.prod(jnp.shape(v)) for v in jax.tree.leaves(z))
+    dense = mass_matrix == "dense" or (mass_matrix == "auto" and size <= DENSE_UP_TO)
+    init_kernel, sample_kernel = hmc(lambda z: potential_energy(model, args, kwargs, z), algo="NUTS")
+    return functools.partial(init_kernel, dense_mass=dense), sample_kernel
+
+
+def _chain_start(model, key, args, kwargs, *, num_warmup: int, num_samples: int, mass_matrix: str):
     """A chain's first NUTS state, started uniformly in (-2, 2) on the unconstrained space (as
     numpyro's ``MCMC`` does), and the empty rows (``num_samples`` of them) its kept transitions fill."""
     key_init, key_run = jax.random.split(key)
@@ -128,20 +146,22 @@ def _chain_start(model, key, args, kwargs, *, num_warmup: int, num_samples: int)
         for name, site in trace.items()
         if site["type"] == "sample" and not site["is_observed"]
     }
-    init_kernel, _ = _nuts(model, args, kwargs)
+    init_kernel, _ = _nuts(model, args, kwargs, z0, mass_matrix)
     state = init_kernel(z0, num_warmup, rng_key=key_run)
     rows = jax.tree.map(lambda v: jnp.zeros((num_samples, *jnp.shape(v)), jnp.result_type(v)), _kept(state))
     return state, rows
 
 
-def _chain_advance(model, carry, args, kwargs, begin, end, *, num_warmup: int, thin: int, tick=None):
+def _chain_advance(
+    model, carry, args, kwargs, begin, end, *, num_warmup: int, thin: int, mass_matrix: str, tick=None
+):
     """Steps ``begin`` to ``end − 1`` of a chain's one loop over warmup and draws, from ``carry``
     (the state and rows of `_chain_start` or of the steps before).
 
     Step i writes row (i − num_warmup) // thin, so the last write to a row is its kept draw (warmup
     steps write row 0 until the first draw overwrites it). ``tick(i)``, if given, runs before step i.
     """
-    init_kernel, sample_kernel = _nuts(model, args, kwargs)
+    init_kernel, sample_kernel = _nuts(model, args, kwargs, carry[0].z, mass_matrix)
     # numpyro's hmc shares its settings between the two kernels through init_kernel: calling it sets
     # them up for sample_kernel (the values it computes are unused, and compiled away)
     init_kernel(carry[0].z, num_warmup, rng_key=carry[0].rng_key)
@@ -173,14 +193,16 @@ def run_chain(
     num_warmup: int,
     num_samples: int,
     thin: int = 1,
+    mass_matrix: str = "auto",
     progress_bar: bool = False,
 ):
     """One NUTS chain on ``model(*args, **kwargs)`` with numpyro's functional API (pure: jit/vmap-able).
 
     Starts uniformly in (-2, 2) on the unconstrained space (as numpyro's ``MCMC`` does), adapts the
-    step size and a diagonal mass matrix during ``num_warmup`` steps, then keeps every ``thin``-th of
-    ``num_samples × thin`` steps. With ``progress_bar`` it prints its progress on stderr (through
-    ``jax.debug.callback``, every ~2% of the steps).
+    step size and the mass matrix during ``num_warmup`` steps, then keeps every ``thin``-th of
+    ``num_samples × thin`` steps. ``mass_matrix`` is "dense", "diagonal", or "auto": dense when the
+    model has at most `DENSE_UP_TO` unconstrained parameters. With ``progress_bar`` it prints its
+    progress on stderr (through ``jax.debug.callback``, every ~2% of the steps).
 
     Returns
     -------
@@ -190,12 +212,11 @@ def run_chain(
         ``diverging``, ``energy``, ``num_steps``, ``accept_prob``, ``potential_energy``,
         ``step_size`` of the kept transitions.
     """
-    carry = _chain_start(model, key, args, kwargs, num_warmup=num_warmup, num_samples=num_samples)
+    settings = {"num_warmup": num_warmup, "mass_matrix": _check_mass_matrix(mass_matrix)}
+    carry = _chain_start(model, key, args, kwargs, num_samples=num_samples, **settings)
     total = num_warmup + num_samples * thin
     tick = _ticking(total) if progress_bar else None
-    _, rows = _chain_advance(
-        model, carry, args, kwargs, 0, total, num_warmup=num_warmup, thin=thin, tick=tick
-    )
+    _, rows = _chain_advance(model, carry, args, kwargs, 0, total, thin=thin, tick=tick, **settings)
     return _chain_draws(model, rows, args, kwargs)
 
 
@@ -235,16 +256,24 @@ for _named in (HMCState, HMCAdaptState):
         jax.export.register_namedtuple_serialization(_named, serialized_name=f"numpyro.{_named.__name__}")
 
 
-def _start_chains(model, static, keys, args, kwargs, *, num_warmup, num_samples, devices):
+def _start_chains(model, static, keys, args, kwargs, *, num_warmup, num_samples, mass_matrix, devices):
     start = functools.partial(
-        _chain_start, functools.partial(model, **dict(static)), num_warmup=num_warmup, num_samples=num_samples
+        _chain_start,
+        functools.partial(model, **dict(static)),
+        num_warmup=num_warmup,
+        num_samples=num_samples,
+        mass_matrix=mass_matrix,
     )
     return _map_chains(start, devices, (0, None, None))(keys, args, kwargs)
 
 
-def _advance_chains(model, static, carry, args, kwargs, begin, end, *, num_warmup, devices):
+def _advance_chains(model, static, carry, args, kwargs, begin, end, *, num_warmup, mass_matrix, devices):
     advance = functools.partial(
-        _chain_advance, functools.partial(model, **dict(static)), num_warmup=num_warmup, thin=1
+        _chain_advance,
+        functools.partial(model, **dict(static)),
+        num_warmup=num_warmup,
+        thin=1,
+        mass_matrix=mass_matrix,
     )
     return _map_chains(advance, devices, (0, None, None, None, None))(carry, args, kwargs, begin, end)
 
@@ -254,21 +283,26 @@ def _draws_of_chains(model, static, rows, args, kwargs, *, devices):
     return _map_chains(draws, devices, (0, None, None))(rows, args, kwargs)
 
 
-_starts = jax.jit(_start_chains, static_argnames=("model", "static", "num_warmup", "num_samples", "devices"))
-_advances = jax.jit(_advance_chains, static_argnames=("model", "static", "num_warmup", "devices"))
+_starts = jax.jit(
+    _start_chains, static_argnames=("model", "static", "num_warmup", "num_samples", "mass_matrix", "devices")
+)
+_advances = jax.jit(
+    _advance_chains, static_argnames=("model", "static", "num_warmup", "mass_matrix", "devices")
+)
 _draws_of = jax.jit(_draws_of_chains, static_argnames=("model", "static", "devices"))
 
 
 def _sample_in_parts(
-    sampler, model, static, keys, args, kwargs, *, name, num_warmup, num_samples, devices, parts
+    sampler, model, static, keys, args, kwargs, *, name, num_warmup, num_samples, mass_matrix, devices, parts
 ):
     """Run the chains as `_start_chains`, ``parts`` calls of `_advance_chains` and
     `_draws_of_chains`, each through `_exported_or_traced` (``name``: the settings that name the
     sampler there). Returns the draws and stats (possibly still being computed: JAX dispatches
-    asynchronously) and, with more than one part, the `_reporting` thread that prints the progress
-    on stderr as each part ends (else None)."""
+    asynchronously), the mass matrix the chains adapted ("dense" or "diagonal") and, with more
+    than one part, the `_reporting` thread that prints the progress on stderr as each part ends
+    (else None)."""
     total = num_warmup + num_samples
-    settings = {"num_warmup": num_warmup, "devices": devices}
+    settings = {"num_warmup": num_warmup, "mass_matrix": mass_matrix, "devices": devices}
     carry = _exported_or_traced(
         "nuts-start",
         model,
@@ -302,7 +336,9 @@ def _sample_in_parts(
         lambda: _draws_of(sampler, static, carry[1], args, kwargs, devices=devices),
     )
     progress = _reporting(reached, total) if parts > 1 else None
-    return draws, stats, progress
+    # (chain, d, d) for a dense matrix, (chain, d) for a diagonal one
+    adapted = "dense" if jnp.ndim(carry[0].adapt_state.inverse_mass_matrix) == 3 else "diagonal"
+    return draws, stats, adapted, progress
 
 
 def _reporting(reached, total) -> threading.Thread:
@@ -347,6 +383,7 @@ def sample_posterior(
     seed: int = 0,
     posterior_predictive: bool = False,
     laplace_mixture: bool = False,
+    mass_matrix: str = "auto",
     progress_bar: bool | None = None,
     **model_kwargs,
 ) -> az.InferenceData:
@@ -373,6 +410,11 @@ def sample_posterior(
     laplace_mixture : bool
         Sample a Laplace prior on ``coef`` through `LaplaceScaleMixture` (extra sites ``coef_std``,
         ``coef_var``; ``coef`` keeps its name and its posterior).
+    mass_matrix : {"auto", "dense", "diagonal"}
+        The mass matrix NUTS adapts during warmup. ``"auto"``: dense when the model has at most
+        `DENSE_UP_TO` (20) unconstrained parameters (a dense matrix adapts to correlated
+        coefficients, as collinear features make them, and costs little next to the gradient
+        there), diagonal otherwise. Kept in ``sample_stats.attrs["mass_matrix"]``.
     progress_bar : bool, optional
         Show the sampling progress on stderr (default: when stderr is a terminal).
     **model_kwargs
@@ -397,6 +439,7 @@ def sample_posterior(
         seed=seed,
         posterior_predictive=posterior_predictive,
         laplace_mixture=laplace_mixture,
+        mass_matrix=mass_matrix,
         progress_bar=progress_bar,
         model_kwargs=model_kwargs,
     )()
@@ -414,6 +457,7 @@ def _posterior_started(
     seed,
     posterior_predictive,
     laplace_mixture,
+    mass_matrix,
     progress_bar,
     model_kwargs,
 ) -> Callable[[], az.InferenceData]:
@@ -437,8 +481,13 @@ def _posterior_started(
             keys = jax.device_put(keys, NamedSharding(mesh, P("chain")))
             args, dynamic = jax.device_put((args, dynamic), NamedSharding(mesh, P()))
         sampler = _mixture(model) if laplace_mixture else model
-        settings = dict(num_warmup=num_warmup, num_samples=num_samples, devices=devices)
-        draws, stats, progress = _sample_in_parts(
+        settings = dict(
+            num_warmup=num_warmup,
+            num_samples=num_samples,
+            mass_matrix=_check_mass_matrix(mass_matrix),
+            devices=devices,
+        )
+        draws, stats, adapted, progress = _sample_in_parts(
             sampler,
             model,
             static,
@@ -483,6 +532,7 @@ def _posterior_started(
             coords={"feature": [str(n) for n in names], "obs": np.arange(X.shape[0])},
             dims={"coef": ["feature"], "y": ["obs"]},
         )
+        idata.sample_stats.attrs["mass_matrix"] = adapted
         sigma = model_kwargs.get("sigma")
         if sigma is not None and not isinstance(sigma, dist.Distribution):
             idata.posterior.attrs["sigma"] = float(sigma)  # a fixed noise sd is not a posterior variable

@@ -11,7 +11,9 @@ from launch to draws in hand, imports included, is the *end-to-end* time):
 2. **A second fit of the same shape**: ``bayesreg fit DATA.csv --target target --method nuts`` on the
    diabetes CSV (the console script, as a user runs it) twice in fresh processes with its persistent
    compilation cache (``$XDG_CACHE_HOME/bayesreg/jax``, pointed at a fresh folder here) and twice with
-   the cache disabled (``JAX_ENABLE_COMPILATION_CACHE=false``); then a script doing the same fit
+   the cache disabled (``JAX_ENABLE_COMPILATION_CACHE=false``), and twice with stderr on a
+   pseudo-terminal (so its progress bar is on, as for a user at a terminal; a fresh cache folder);
+   then a script doing the same fit
    (read the CSV, fit the estimator, write ``posterior.nc`` and ``coefficients.csv``) with the cache
    set by itself (``jax_compilation_cache_dir``, ``jax_persistent_cache_min_compile_time_secs = 0``),
    which splits the time into startup + imports, MAP, NUTS, compile and writing, and counts cache
@@ -562,18 +564,45 @@ def _cli_command() -> list[str]:
     return [sys.executable, "-c", "from bayesreg.cli import run; run()"]
 
 
-def _timed_process(argv, env, variant: str, run: int) -> dict:
+def _on_terminal(argv, env) -> subprocess.CompletedProcess:
+    """Run ``argv`` with its stderr on a pseudo-terminal (so the command line shows its progress bar,
+    as for a user at a terminal) and its stdout captured."""
+    import threading
+
+    master, slave = os.openpty()
+    shown = []
+
+    def drain():  # the terminal's side: read until the process has closed its end
+        while True:
+            try:
+                data = os.read(master, 4096)
+            except OSError:  # EIO: no process holds the terminal any more
+                break
+            if not data:
+                break
+            shown.append(data)
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+    with subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=slave, text=True, env=env, cwd=ROOT) as proc:
+        os.close(slave)
+        stdout, _ = proc.communicate()
+    reader.join(timeout=10)
+    os.close(master)
+    stderr = b"".join(shown).decode(errors="replace")
+    return subprocess.CompletedProcess(argv, proc.returncode, stdout, stderr)
+
+
+def _timed_process(argv, env, variant: str, run: int, *, terminal: bool = False) -> dict:
     load = os.getloadavg()[0]
     cpu = _children_cpu()
     launched = time.time()
-    proc = subprocess.run(
-        [*argv, repr(launched)] if argv[-1] == "--launched" else argv,
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        check=False,
-    )
+    if argv[-1] == "--launched":
+        argv = [*argv, repr(launched)]
+    if terminal:
+        proc = _on_terminal(argv, env)
+    else:
+        proc = subprocess.run(argv, capture_output=True, text=True, env=env, cwd=ROOT, check=False)
     wall = time.time() - launched
     cpu = _children_cpu() - cpu
     result = _parse(proc) if "RESULT " in proc.stdout else {}
@@ -600,10 +629,10 @@ def run_second_fit(settings: dict, workdir: Path, args) -> dict:
     script.write_text(SECOND_FIT % {"events": COMPILE_EVENTS})
     rows = []
 
-    def twice(name, argv, env):
+    def twice(name, argv, env, terminal=False):
         for run in (1, 2):
             _wait_for_load(args)
-            rows.append(_timed_process(argv, env, name, run))
+            rows.append(_timed_process(argv, env, name, run, terminal=terminal))
             print("  " + _second_fit_line(rows[-1]), flush=True)
 
     # the CLI as a user runs it: its own cache folder ($XDG_CACHE_HOME/bayesreg/jax), fresh here
@@ -614,6 +643,9 @@ def run_second_fit(settings: dict, workdir: Path, args) -> dict:
     cli_ok = "error" not in rows[-1]
     env = dict(_clean_env(), XDG_CACHE_HOME=str(workdir / "xdg-cli"))
     twice("CLI, its persistent cache", cli, env)
+    # the same with stderr on a terminal: the progress bar on, as a user at a terminal sees it
+    env = dict(_clean_env(), XDG_CACHE_HOME=str(workdir / "xdg-cli-terminal"))
+    twice("CLI on a terminal, its cache", cli, env, terminal=True)
     # the same fit as a script that times its parts (and sets the cache itself)
     base = [sys.executable, str(script), str(csv), str(out_dir)]
     for name, hashseed in (("script, persistent cache", None), ("script, cache + PYTHONHASHSEED=0", "0")):

@@ -98,6 +98,8 @@ def test_logistic_needs_binary_target():
         ({"prior": "cauchy"}, "unknown prior 'cauchy'"),
         ({"convention": "glmnet"}, "unknown convention 'glmnet'"),
         ({"method": "vi"}, "unknown method 'vi'"),
+        ({"method": "nuts", "mass_matrix": "full"}, "unknown mass_matrix 'full'"),
+        ({"num_chains": 0}, "num_chains must be a positive integer"),
         ({"sigma": -1.0}, "sigma must be a positive"),
         ({"prior": "elasticnet", "l1_ratio": 1.5}, "l1_ratio must lie strictly between 0 and 1"),
     ],

@@ -55,7 +55,7 @@ def _gaussian_data(seed):
     return X, y
 
 
-def _gaussian_fit(X, y, seed, prior):
+def _gaussian_fit(X, y, seed, prior, mass_matrix="auto"):
     return sample_posterior(
         linear_regression_stats,
         SufficientStats.from_data(X, y),
@@ -66,6 +66,7 @@ def _gaussian_fit(X, y, seed, prior):
         num_chains=NUM_CHAINS,
         seed=seed,
         posterior_predictive=True,
+        mass_matrix=mass_matrix,
         prior=prior,
         sigma=SIGMA,
     )
@@ -103,6 +104,14 @@ def gaussian_fit(gaussian_data, gaussian_prior):
     return _gaussian_fit(X, y, 1, gaussian_prior)
 
 
+@pytest.fixture(scope="module", params=["auto", "diagonal"])
+def conjugate_fit(request, gaussian_fit, gaussian_data, gaussian_prior):
+    """The Gaussian-prior fit with each mass matrix ("auto" is dense for these 4 parameters)."""
+    if request.param == "auto":
+        return gaussian_fit
+    return _gaussian_fit(*gaussian_data, 1, gaussian_prior, mass_matrix="diagonal")
+
+
 @pytest.fixture(scope="module")
 def exact(gaussian_data, gaussian_prior):
     X, y = gaussian_data
@@ -112,27 +121,27 @@ def exact(gaussian_data, gaussian_prior):
 # --- Gaussian prior: the conjugate posterior --------------------------------------------------------
 
 
-def test_gaussian_posterior_mean_within_4_mcse(gaussian_fit, exact):
+def test_gaussian_posterior_mean_within_4_mcse(conjugate_fit, exact):
     m, _ = exact
-    theta = _theta(gaussian_fit)
+    theta = _theta(conjugate_fit)
     for k in range(P + 1):
         error = theta[..., k].mean() - m[k]
         mcse = _mcse(theta[..., k])
         assert abs(error) <= Z_MAX * mcse, f"coordinate {k}: error {error:.2e}, MCSE {mcse:.2e}"
 
 
-def test_gaussian_posterior_sd_within_5_percent(gaussian_fit, exact):
+def test_gaussian_posterior_sd_within_5_percent(conjugate_fit, exact):
     _, S = exact
-    theta = _theta(gaussian_fit)
+    theta = _theta(conjugate_fit)
     for k in range(P + 1):
         sd, exact_sd, mcse = theta[..., k].std(), np.sqrt(S[k, k]), _mcse(theta[..., k], "sd")
         assert abs(sd - exact_sd) <= Z_MAX * mcse, f"coordinate {k}: sd {sd:.4f} vs {exact_sd:.4f}"
         assert Z_MAX * mcse <= 0.05 * exact_sd  # so the sd is within 5%
 
 
-def test_gaussian_posterior_covariance_within_4_mcse(gaussian_fit, exact):
+def test_gaussian_posterior_covariance_within_4_mcse(conjugate_fit, exact):
     m, S = exact
-    theta = _theta(gaussian_fit)
+    theta = _theta(conjugate_fit)
     sd = np.sqrt(np.diag(S))
     correlation = S / np.outer(sd, sd)
     assert np.abs(correlation[np.triu_indices(P + 1, 1)]).max() > 0.3  # a correlated posterior
@@ -157,6 +166,43 @@ def test_gaussian_posterior_predictive_matches_exact(gaussian_fit, gaussian_data
         assert abs(error) <= Z_MAX * _mcse(predicted[..., i]), f"observation {i}: mean off by {error:.3f}"
         mcse = _mcse(predicted[..., i], "sd")
         assert abs(predicted[..., i].std() - sd[i]) <= Z_MAX * mcse <= 0.05 * sd[i]
+
+
+def test_mass_matrix_dense_up_to_20_parameters_by_default(conjugate_fit, gaussian_fit):
+    """By default ("auto") the chains adapt a dense mass matrix for at most 20 unconstrained
+    parameters, else a diagonal one (the adapted inverse has shape (chain, d, d) or (chain, d));
+    the InferenceData says which."""
+    expected = "dense" if conjugate_fit is gaussian_fit else "diagonal"
+    assert conjugate_fit.sample_stats.attrs["mass_matrix"] == expected
+    rng = np.random.default_rng(0)
+    with jax.enable_x64(True):
+        for p, mass_matrix, shape in [
+            (20, "auto", (2, 20, 20)),
+            (21, "auto", (2, 21)),
+            (21, "dense", (2, 21, 21)),
+            (3, "diagonal", (2, 3)),
+        ]:
+            X = rng.normal(size=(30, p))
+            args = (X, X @ np.ones(p))
+            kwargs = {"prior": Prior("gaussian", l2=1.0), "sigma": jax.numpy.asarray(1.0)}
+            keys = jax.random.split(jax.random.PRNGKey(0), 2)
+            state, _ = _starts(
+                linear_regression,
+                (("fit_intercept", False),),
+                keys,
+                args,
+                kwargs,
+                num_warmup=10,
+                num_samples=5,
+                mass_matrix=mass_matrix,
+                devices=1,
+            )
+            assert state.adapt_state.inverse_mass_matrix.shape == shape, (p, mass_matrix)
+
+
+def test_unknown_mass_matrix_named(gaussian_data, gaussian_prior):
+    with pytest.raises(ValueError, match="unknown mass_matrix 'full'"):
+        _gaussian_fit(*gaussian_data, 1, gaussian_prior, mass_matrix="full")
 
 
 # --- Laplace prior: an independent Gibbs sampler ----------------------------------------------------
