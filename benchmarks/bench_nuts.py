@@ -16,7 +16,8 @@ from launch to draws in hand, imports included, is the *end-to-end* time):
    then a script doing the same fit
    (read the CSV, fit the estimator, write ``posterior.nc`` and ``coefficients.csv``) with the cache
    set by itself (``jax_compilation_cache_dir``, ``jax_persistent_cache_min_compile_time_secs = 0``),
-   which splits the time into startup + imports, MAP, NUTS, compile and writing, and counts cache
+   which splits the time into startup + imports, MAP (since session 4 found while the chains run,
+   so it includes waiting for them), NUTS outside the MAP, compile and writing, and counts cache
    hits and misses; if its second run still misses, once more with a fixed ``PYTHONHASHSEED``. Wall
    and CPU time of each process. Goal: the second run under 5 s end-to-end.
 3. **Gaussian likelihood, n = 5000, p = 100** (AR(1) features with ρ = 0.5, 10 non-zero weights,
@@ -361,7 +362,21 @@ def work_bayesreg(data, settings, clock, out) -> None:
 
         setattr(sampling, name, timed("chains", blocking_chains))
     estimators.map_estimate = timed("map", estimators.map_estimate)
-    estimators.sample_posterior = timed("sample_posterior", estimators.sample_posterior)
+    if hasattr(estimators, "_posterior_started"):
+        # since session 4 the estimators start the chains, find the MAP while they run, then wait
+        # for the InferenceData: both steps count as sample_posterior (the MAP's time includes
+        # whatever of the chains it waits for)
+        started = estimators._posterior_started
+
+        def posterior_started(*args, **kwargs):
+            finish = timed("sample_posterior", started)(*args, **kwargs)
+            timings["sample_posterior_calls"] -= 1  # counted once, when finished
+            return timed("sample_posterior", finish)
+
+        estimators._posterior_started = posterior_started
+    else:
+        estimators.sample_posterior = timed("sample_posterior", estimators.sample_posterior)
+    sample_posterior = timed("sample_posterior", sampling.sample_posterior)
     nuts = {k: settings[k] for k in ("num_warmup", "num_samples", "num_chains")}
     X, y = data["X"], data["y"]
 
@@ -380,7 +395,7 @@ def work_bayesreg(data, settings, clock, out) -> None:
             from bayesreg.models import SufficientStats, linear_regression, linear_regression_stats
 
             prior = prior_from_penalty("laplace", data["alpha"], n_samples=X.shape[0])
-            return estimators.sample_posterior(
+            return sample_posterior(
                 linear_regression_stats,
                 SufficientStats.from_data(X, y),
                 observed=(linear_regression, X, y),
@@ -394,9 +409,7 @@ def work_bayesreg(data, settings, clock, out) -> None:
         from bayesreg.models import logistic_regression
 
         prior = prior_from_penalty("laplace", 1.0 / data["C"], family="bernoulli")
-        return estimators.sample_posterior(
-            logistic_regression, X, y, prior=prior, fit_intercept=True, seed=seed, **nuts
-        )
+        return sample_posterior(logistic_regression, X, y, prior=prior, fit_intercept=True, seed=seed, **nuts)
 
     breakdowns = []
 
@@ -532,7 +545,11 @@ def timed(name, fn):
             timings[name] = timings.get(name, 0.0) + time.perf_counter() - t
     return wrapper
 estimators.map_estimate = timed("map", estimators.map_estimate)
-estimators.sample_posterior = timed("nuts", estimators.sample_posterior)
+if hasattr(estimators, "_posterior_started"):  # the chains start first, the MAP runs meanwhile
+    started = estimators._posterior_started
+    estimators._posterior_started = lambda *a, **k: timed("nuts", timed("nuts", started)(*a, **k))
+else:
+    estimators.sample_posterior = timed("nuts", estimators.sample_posterior)
 imported = time.time()
 frame = pd.read_csv(csv)
 X, y = frame.drop(columns="target"), frame["target"]
@@ -671,7 +688,8 @@ def _second_fit_line(r: dict) -> str:
     cache = ", ".join(f"{k} {v}" for k, v in sorted(r.get("cache", {}).items())) or "-"
     return (
         f"{head} = {r['startup_and_imports']:.1f} startup+imports + {r['fit']:.1f} fit "
-        f"(MAP {r['map']:.1f}, NUTS {r['nuts']:.1f}; compile {r['compile']:.1f}) + {r['write']:.1f} write; "
+        f"(MAP {r['map']:.1f}, NUTS {r['nuts']:.1f} outside it; compile {r['compile']:.1f}) "
+        f"+ {r['write']:.1f} write; "
         f"persistent cache: {cache}; div {r['divergences']}{' (mixture)' if r['mixture'] else ''}; {tail}"
     )
 
