@@ -127,8 +127,9 @@ def _check_mass_matrix(mass_matrix) -> str:
 
 
 def _nuts(model, args, kwargs, z, mass_matrix: str):
-    """numpyro's NUTS kernels on the potential of ``model``, and the keywords of the initial kernel
-    (the mass matrix `_check_mass_matrix` names, dense or diagonal by the size of ``z`` for "auto")."""
+    """numpyro's NUTS kernels on the potential of ``model``; the initial kernel sets up a dense mass
+    matrix for ``mass_matrix="dense"``, or "auto" with at most `DENSE_UP_TO` entries in the position
+    ``z``, and a diagonal one otherwise."""
     size = sum(math.prod(jnp.shape(v)) for v in jax.tree.leaves(z))
     dense = mass_matrix == "dense" or (mass_matrix == "auto" and size <= DENSE_UP_TO)
     init_kernel, sample_kernel = hmc(lambda z: potential_energy(model, args, kwargs, z), algo="NUTS")
