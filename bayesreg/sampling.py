@@ -257,7 +257,15 @@ for _named in (HMCState, HMCAdaptState):
         jax.export.register_namedtuple_serialization(_named, serialized_name=f"numpyro.{_named.__name__}")
 
 
-def _start_chains(model, static, keys, args, kwargs, *, num_warmup, num_samples, mass_matrix, devices):
+def _seed_keys(seed):
+    """The key of the chains and the key of the posterior predictive draws, from ``seed``."""
+    return jax.random.split(jax.random.PRNGKey(seed))
+
+
+def _start_chains(
+    model, static, seed, args, kwargs, *, num_warmup, num_samples, num_chains, mass_matrix, devices
+):
+    keys = jax.random.split(_seed_keys(seed)[0], num_chains)
     start = functools.partial(
         _chain_start,
         functools.partial(model, **dict(static)),
@@ -285,7 +293,8 @@ def _draws_of_chains(model, static, rows, args, kwargs, *, devices):
 
 
 _starts = jax.jit(
-    _start_chains, static_argnames=("model", "static", "num_warmup", "num_samples", "mass_matrix", "devices")
+    _start_chains,
+    static_argnames=("model", "static", "num_warmup", "num_samples", "num_chains", "mass_matrix", "devices"),
 )
 _advances = jax.jit(
     _advance_chains, static_argnames=("model", "static", "num_warmup", "mass_matrix", "devices")
@@ -294,7 +303,20 @@ _draws_of = jax.jit(_draws_of_chains, static_argnames=("model", "static", "devic
 
 
 def _sample_in_parts(
-    sampler, model, static, keys, args, kwargs, *, name, num_warmup, num_samples, mass_matrix, devices, parts
+    sampler,
+    model,
+    static,
+    seed,
+    args,
+    kwargs,
+    *,
+    name,
+    num_warmup,
+    num_samples,
+    num_chains,
+    mass_matrix,
+    devices,
+    parts,
 ):
     """Run the chains as `_start_chains`, ``parts`` calls of `_advance_chains` and
     `_draws_of_chains`, each through `_exported_or_traced` (``name``: the settings that name the
@@ -304,13 +326,14 @@ def _sample_in_parts(
     (else None)."""
     total = num_warmup + num_samples
     settings = {"num_warmup": num_warmup, "mass_matrix": mass_matrix, "devices": devices}
+    chains = {"num_samples": num_samples, "num_chains": num_chains}
     carry = _exported_or_traced(
         "nuts-start",
         model,
-        (name, num_samples, tuple(sorted(settings.items()))),
-        functools.partial(_start_chains, sampler, static, num_samples=num_samples, **settings),
-        (keys, args, kwargs),
-        lambda: _starts(sampler, static, keys, args, kwargs, num_samples=num_samples, **settings),
+        (name, tuple(sorted(chains.items())), tuple(sorted(settings.items()))),
+        functools.partial(_start_chains, sampler, static, **chains, **settings),
+        (seed, args, kwargs),
+        lambda: _starts(sampler, static, seed, args, kwargs, **chains, **settings),
     )
     shared = NamedSharding(_chain_mesh(devices), P()) if devices > 1 else jax.local_devices()[0]
     ends = np.linspace(0, total, parts + 1).round().astype(np.int32)
@@ -362,9 +385,12 @@ def _reporting(reached, total) -> threading.Thread:
     return thread
 
 
-def _log_likelihood(model, static, key, draws, X, y, kwargs, *, predictive):
-    """Per-observation log-likelihood at every draw and, if asked, posterior predictive draws of y."""
+def _log_likelihood(model, static, seed, draws, X, y, kwargs, *, predictive):
+    """Per-observation log-likelihood at every draw (``draws`` shaped (chain, draw, ...), taken
+    chain after chain) and, if asked, posterior predictive draws of y."""
     model = functools.partial(model, **dict(static))
+    draws = {k: v.reshape((-1, *v.shape[2:])) for k, v in draws.items()}
+    key = _seed_keys(seed)[1]
     loglik = log_likelihood(model, draws, X, y, **kwargs)["y"]
     predicted = Predictive(model, draws)(key, X, None, **kwargs)["y"] if predictive else None
     return loglik, predicted
@@ -475,16 +501,15 @@ def _posterior_started(
     _shown[0] = -1
     with jax.enable_x64(True):
         args, dynamic, X, y = _as_arrays((args, dynamic, X, y))
-        key_run, key_ppc = jax.random.split(jax.random.PRNGKey(seed))
-        keys = jax.random.split(key_run, num_chains)
+        seed = np.asarray(seed, dtype=np.int64)  # the keys come from it inside the programs
         if devices > 1:  # committed to the mesh: an exported multi-device program needs that
             mesh = _chain_mesh(devices)
-            keys = jax.device_put(keys, NamedSharding(mesh, P("chain")))
-            args, dynamic = jax.device_put((args, dynamic), NamedSharding(mesh, P()))
+            seed, args, dynamic = jax.device_put((seed, args, dynamic), NamedSharding(mesh, P()))
         sampler = _mixture(model) if laplace_mixture else model
         settings = dict(
             num_warmup=num_warmup,
             num_samples=num_samples,
+            num_chains=num_chains,
             mass_matrix=_check_mass_matrix(mass_matrix),
             devices=devices,
         )
@@ -492,7 +517,7 @@ def _posterior_started(
             sampler,
             model,
             static,
-            keys,
+            seed,
             args,
             dynamic,
             name=(laplace_mixture, static),
@@ -504,9 +529,8 @@ def _posterior_started(
         import arviz as az
 
         # back on one device, with the data (the log-likelihood program is a single-device one)
-        draws, dynamic = jax.device_put((draws, dynamic), jax.local_devices()[0])
-        flat = {k: v.reshape((-1, *v.shape[2:])) for k, v in draws.items()}
-        observed_args = (key_ppc, flat, X, y, dynamic)
+        seed, draws, dynamic = jax.device_put((seed, draws, dynamic), jax.local_devices()[0])
+        observed_args = (seed, draws, X, y, dynamic)
         loglik, predicted = _exported_or_traced(
             "loglik",
             obs_model,

@@ -185,15 +185,15 @@ def test_mass_matrix_dense_up_to_20_parameters_by_default(conjugate_fit, gaussia
             X = rng.normal(size=(30, p))
             args = (X, X @ np.ones(p))
             kwargs = {"prior": Prior("gaussian", l2=1.0), "sigma": jax.numpy.asarray(1.0)}
-            keys = jax.random.split(jax.random.PRNGKey(0), 2)
             state, _ = _starts(
                 linear_regression,
                 (("fit_intercept", False),),
-                keys,
+                np.int64(0),
                 args,
                 kwargs,
                 num_warmup=10,
                 num_samples=5,
+                num_chains=2,
                 mass_matrix=mass_matrix,
                 devices=1,
             )
