@@ -442,6 +442,35 @@ def test_nuts_estimator_keeps_map_and_posterior_mean(lasso_nuts, diabetes_frame)
     np.testing.assert_allclose(est.predict(X), est.intercept_ + X.to_numpy() @ est.coef_, rtol=1e-12)
 
 
+def test_nuts_estimator_draws_are_sample_posterior_s(lasso_nuts, diabetes_frame):
+    """The estimator starts the chains before it finds the MAP (the two overlap): its posterior is
+    bitwise `sample_posterior`'s on the same model, with the seed ``random_state`` draws."""
+    import numpyro.distributions as dist
+    from sklearn.utils import check_random_state
+
+    X, y = diabetes_frame
+    Xa, ya = X.to_numpy(float), y.to_numpy(float)
+    assert "coef_std" not in lasso_nuts.idata_.posterior  # no divergence: the direct parametrisation
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PosteriorWarning)
+        idata = sample_posterior(
+            linear_regression_stats,
+            SufficientStats.from_data(Xa, ya),
+            observed=(linear_regression, Xa, ya),
+            feature_names=list(X.columns),
+            num_warmup=300,
+            num_samples=300,
+            num_chains=2,
+            seed=int(check_random_state(0).randint(2**31 - 1)),
+            prior=prior_from_penalty("laplace", 0.5, n_samples=len(ya)),
+            sigma=dist.Exponential(1.0 / np.std(ya)),
+            fit_intercept=True,
+        )
+    assert _draw_arrays(idata).keys() == _draw_arrays(lasso_nuts.idata_).keys()
+    for key, value in _draw_arrays(lasso_nuts.idata_).items():
+        np.testing.assert_array_equal(_draw_arrays(idata)[key], value, err_msg=str(key))
+
+
 def test_nuts_estimator_pickles(lasso_nuts, diabetes_frame):
     X, _ = diabetes_frame
     restored = pickle.loads(pickle.dumps(lasso_nuts))
