@@ -1053,10 +1053,14 @@ def main(argv: list[str] | None = None) -> int:
 def run() -> None:
     """The ``bayesreg`` console script: `main`, then exit with its status.
 
-    Everything left is first moved out of the garbage collector's reach (``gc.freeze``): Python's
-    last collection at exit, over all the objects of JAX, ArviZ and SciPy, took 0.4 s of a 5 s
-    ``fit`` and frees nothing the end of the process does not.
+    The objects of the imported modules (JAX, NumPy, SciPy, pandas, scikit-learn), which live as
+    long as the process, are moved out of the garbage collector's reach first (``gc.freeze``): its
+    collections then no longer walk them, 0.25 s of a second ``fit --method nuts`` (0.06 s after).
+    Everything left is frozen again before exit: Python's last collection at exit, over all the
+    objects of JAX, ArviZ and SciPy, took 0.4 s of a 5 s ``fit`` and frees nothing the end of the
+    process does not.
     """
+    gc.freeze()
     code = main()
     gc.freeze()
     sys.exit(code)
