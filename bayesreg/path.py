@@ -44,7 +44,7 @@ from bayesreg.priors import (
     PriorKind,
     prior_from_penalty,
 )
-from bayesreg.sampling import _mixture, run_chain
+from bayesreg.sampling import _mixture
 
 __all__ = ["MAPPath", "PosteriorPath", "alpha_grid", "alpha_max", "map_path", "posterior_path"]
 
@@ -359,50 +359,94 @@ class PosteriorPath(NamedTuple):
     hdi_prob: float
 
 
-@functools.partial(jax.jit, static_argnames=("model", "static", "num_warmup", "num_samples", "progress_bar"))
-def _grid_chains(model, static, keys, args, priors, kwargs, *, num_warmup, num_samples, progress_bar):
-    """`bayesreg.sampling.run_chain` for every (α, chain), in one ``jax.vmap`` over both.
-
+def _grid_start(model, static, keys, args, priors, kwargs, *, num_warmup, num_samples):
+    """`bayesreg.sampling`'s first chain state for every (α, chain), in one ``jax.vmap`` over both:
     ``keys`` has shape (n_alphas, n_chains, 2); ``priors`` is one `Prior` whose leaves have shape
-    (n_alphas,). Draws come back with shape (n_alphas, n_chains, num_samples, ...).
-    """
+    (n_alphas,). Chains come flat, α after α."""
     n_alphas, n_chains = keys.shape[:2]
     bound = functools.partial(model, **dict(static))
 
     def one(key, prior):
-        return run_chain(
+        return sampling._chain_start(
             bound,
             key,
             args,
             {**kwargs, "prior": prior},
             num_warmup=num_warmup,
             num_samples=num_samples,
-            progress_bar=progress_bar,
+            mass_matrix="auto",
         )
 
-    flat_priors = jax.tree.map(lambda leaf: jnp.repeat(leaf, n_chains), priors)
-    draws, stats = jax.vmap(one)(keys.reshape(n_alphas * n_chains, -1), flat_priors)
-    return jax.tree.map(lambda v: v.reshape(n_alphas, n_chains, *v.shape[1:]), (draws, stats))
+    return jax.vmap(one)(keys.reshape(n_alphas * n_chains, -1), _per_chain(priors, n_chains))
+
+
+def _grid_advance(model, static, carry, args, priors, kwargs, begin, end, *, num_warmup):
+    """Steps ``begin`` to ``end − 1`` of every chain of `_grid_start` (``jax.vmap``)."""
+    n_chains = jax.tree.leaves(carry)[0].shape[0] // jax.tree.leaves(priors)[0].shape[0]
+    bound = functools.partial(model, **dict(static))
+
+    def one(carry, prior):
+        return sampling._chain_advance(
+            bound,
+            carry,
+            args,
+            {**kwargs, "prior": prior},
+            begin,
+            end,
+            num_warmup=num_warmup,
+            thin=1,
+            mass_matrix="auto",
+        )
+
+    return jax.vmap(one)(carry, _per_chain(priors, n_chains))
+
+
+def _grid_draws(model, static, rows, args, priors, kwargs):
+    """The draws and stats of every chain, shaped (n_alphas, n_chains, num_samples, ...)."""
+    n_alphas = jax.tree.leaves(priors)[0].shape[0]
+    n_chains = jax.tree.leaves(rows)[0].shape[0] // n_alphas
+    bound = functools.partial(model, **dict(static))
+
+    def one(rows, prior):
+        return sampling._chain_draws(bound, rows, args, {**kwargs, "prior": prior})
+
+    out = jax.vmap(one)(rows, _per_chain(priors, n_chains))
+    return jax.tree.map(lambda v: v.reshape(n_alphas, n_chains, *v.shape[1:]), out)
+
+
+def _per_chain(priors, n_chains):
+    """Each α's prior repeated for its ``n_chains`` chains."""
+    return jax.tree.map(lambda leaf: jnp.repeat(leaf, n_chains), priors)
+
+
+_grid_starts = jax.jit(_grid_start, static_argnames=("model", "static", "num_warmup", "num_samples"))
+_grid_advances = jax.jit(_grid_advance, static_argnames=("model", "static", "num_warmup"))
+_grid_draws_of = jax.jit(_grid_draws, static_argnames=("model", "static"))
 
 
 def _sample_grid(model, args, priors, kwargs, keys, *, num_warmup, num_samples, progress_bar):
+    """NUTS for every (α, chain): the same three steps as `bayesreg.sample_posterior` (first state;
+    the loop in one call, or in 20 with the progress printed as each ends; the draws)."""
     static = tuple(sorted((k, v) for k, v in kwargs.items() if isinstance(v, bool | str)))
     dynamic = {k: v for k, v in kwargs.items() if not isinstance(v, bool | str)}
     with jax.enable_x64(True):
         dynamic = jax.tree.map(lambda a: jnp.asarray(a, dtype=jnp.float64), dynamic)
-        draws, stats = _grid_chains(
-            model,
-            static,
-            keys,
-            args,
-            priors,
-            dynamic,
-            num_warmup=num_warmup,
-            num_samples=num_samples,
-            progress_bar=progress_bar,
+        carry = _grid_starts(
+            model, static, keys, args, priors, dynamic, num_warmup=num_warmup, num_samples=num_samples
         )
-    draws = {k: np.asarray(v) for k, v in draws.items()}
-    divergences = np.asarray(stats["diverging"]).reshape(keys.shape[0], -1).sum(axis=1)
+
+        def advance(carry, begin, end):
+            return _grid_advances(
+                model, static, carry, args, priors, dynamic, begin, end, num_warmup=num_warmup
+            )
+
+        parts = 20 if progress_bar else 1
+        carry, progress = sampling._in_parts(advance, carry, num_warmup + num_samples, parts)
+        draws, stats = _grid_draws_of(model, static, carry[1], args, priors, dynamic)
+        draws = {k: np.asarray(v) for k, v in draws.items()}
+        divergences = np.asarray(stats["diverging"]).reshape(keys.shape[0], -1).sum(axis=1)
+    if progress is not None:
+        progress.join()
     return draws, divergences
 
 
@@ -532,8 +576,6 @@ def posterior_path(
         "num_samples": int(num_samples),
         "progress_bar": bool(sys.stderr.isatty() if progress_bar is None else progress_bar),
     }
-    if settings["progress_bar"]:
-        sampling._shown[0] = -1  # the progress bar's last percentage, as sample_posterior resets it
     laplace = prior == "laplace"
     first = _mixture(model) if laplace and laplace_parametrisation == "mixture" else model
     draws, divergences = _sample_grid(first, args, stacked, kwargs, keys, **settings)

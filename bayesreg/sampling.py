@@ -6,7 +6,8 @@ groups ``posterior``, ``sample_stats``, ``log_likelihood`` (one entry per observ
 
 The chains run through numpyro's functional NUTS (the steps of `run_chain`) in three jitted
 functions: their first state, a stretch of their loop over warmup and draws (called once, or 20
-times to show progress on a terminal), and their draws. They are vectorised with ``jax.vmap`` on one
+times to show progress on a terminal: `_in_parts`, which `bayesreg.path` uses too), and their
+draws. They are vectorised with ``jax.vmap`` on one
 device and, where there are several devices, split evenly across as many of them as divide the
 number of chains (``jax.shard_map``). Each is compiled once per model, settings and data shape, so
 refitting new data of the same shape does not recompile (numpyro's ``MCMC`` object re-jits its
@@ -77,29 +78,10 @@ def _mixture(model):
     return handlers.reparam(model, config={"coef": LaplaceScaleMixture()})
 
 
-_shown = [-1]  # last percentage the progress bar printed (chains in lockstep report the same step)
-
-
-def _show_progress(step, total):
-    percent = int(100 * (int(np.max(step)) + 1) / int(np.max(total)))
-    if percent != _shown[0]:
-        _shown[0] = percent
-        end = "\n" if percent >= 100 else ""
-        print(f"\rNUTS {percent:3d}%", end=end, file=sys.stderr, flush=True)
-
-
-def _ticking(total):
-    """``tick(step)`` that reports progress on stderr every ~2% of ``total`` steps (a host callback)."""
-    every = max(1, total // 50)
-
-    def tick(step):
-        jax.lax.cond(
-            (step + 1) % every == 0,
-            lambda: jax.debug.callback(_show_progress, step, total),
-            lambda: None,
-        )
-
-    return tick
+def _show_progress(step: int, total: int) -> None:
+    """Overwrite the progress line on stderr: step ``step`` (from 0) of ``total`` is done."""
+    percent = int(100 * (step + 1) / total)
+    print(f"\rNUTS {percent:3d}%", end="\n" if percent >= 100 else "", file=sys.stderr, flush=True)
 
 
 def _kept(state):
@@ -153,14 +135,12 @@ def _chain_start(model, key, args, kwargs, *, num_warmup: int, num_samples: int,
     return state, rows
 
 
-def _chain_advance(
-    model, carry, args, kwargs, begin, end, *, num_warmup: int, thin: int, mass_matrix: str, tick=None
-):
+def _chain_advance(model, carry, args, kwargs, begin, end, *, num_warmup: int, thin: int, mass_matrix: str):
     """Steps ``begin`` to ``end − 1`` of a chain's one loop over warmup and draws, from ``carry``
     (the state and rows of `_chain_start` or of the steps before).
 
     Step i writes row (i − num_warmup) // thin, so the last write to a row is its kept draw (warmup
-    steps write row 0 until the first draw overwrites it). ``tick(i)``, if given, runs before step i.
+    steps write row 0 until the first draw overwrites it).
     """
     init_kernel, sample_kernel = _nuts(model, args, kwargs, carry[0].z, mass_matrix)
     # numpyro's hmc shares its settings between the two kernels through init_kernel: calling it sets
@@ -169,8 +149,6 @@ def _chain_advance(
 
     def step(i, carry):
         state, rows = carry
-        if tick is not None:
-            tick(i)
         state = sample_kernel(state)
         row = jnp.maximum(i - num_warmup, 0) // thin
         rows = jax.tree.map(lambda buffer, value: buffer.at[row].set(value), rows, _kept(state))
@@ -195,15 +173,13 @@ def run_chain(
     num_samples: int,
     thin: int = 1,
     mass_matrix: str = "auto",
-    progress_bar: bool = False,
 ):
     """One NUTS chain on ``model(*args, **kwargs)`` with numpyro's functional API (pure: jit/vmap-able).
 
     Starts uniformly in (-2, 2) on the unconstrained space (as numpyro's ``MCMC`` does), adapts the
     step size and the mass matrix during ``num_warmup`` steps, then keeps every ``thin``-th of
     ``num_samples × thin`` steps. ``mass_matrix`` is "dense", "diagonal", or "auto": dense when the
-    model has at most `DENSE_UP_TO` unconstrained parameters. With ``progress_bar`` it prints its
-    progress on stderr (through ``jax.debug.callback``, every ~2% of the steps).
+    model has at most `DENSE_UP_TO` unconstrained parameters.
 
     Returns
     -------
@@ -216,8 +192,7 @@ def run_chain(
     settings = {"num_warmup": num_warmup, "mass_matrix": _check_mass_matrix(mass_matrix)}
     carry = _chain_start(model, key, args, kwargs, num_samples=num_samples, **settings)
     total = num_warmup + num_samples * thin
-    tick = _ticking(total) if progress_bar else None
-    _, rows = _chain_advance(model, carry, args, kwargs, 0, total, thin=thin, tick=tick, **settings)
+    _, rows = _chain_advance(model, carry, args, kwargs, 0, total, thin=thin, **settings)
     return _chain_draws(model, rows, args, kwargs)
 
 
@@ -335,22 +310,19 @@ def _sample_in_parts(
         (seed, args, kwargs),
         lambda: _starts(sampler, static, seed, args, kwargs, **chains, **settings),
     )
-    shared = NamedSharding(_chain_mesh(devices), P()) if devices > 1 else jax.local_devices()[0]
-    ends = np.linspace(0, total, parts + 1).round().astype(np.int32)
-    reached = []  # (step counter after a part, its last step): what the progress thread waits on
-    for begin, end in itertools.pairwise(ends):
-        bounds = jax.device_put((np.int32(begin), np.int32(end)), shared)
-        carry = _exported_or_traced(
+    shared = NamedSharding(_chain_mesh(devices), P()) if devices > 1 else None
+
+    def advance(carry, begin, end):
+        return _exported_or_traced(
             "nuts-advance",
             model,
             (name, tuple(sorted(settings.items()))),
             functools.partial(_advance_chains, sampler, static, **settings),
-            (carry, args, kwargs, *bounds),
-            lambda carry=carry, bounds=bounds: _advances(
-                sampler, static, carry, args, kwargs, *bounds, **settings
-            ),
+            (carry, args, kwargs, begin, end),
+            lambda: _advances(sampler, static, carry, args, kwargs, begin, end, **settings),
         )
-        reached.append((carry[0].i, int(end) - 1))
+
+    carry, progress = _in_parts(advance, carry, total, parts, shared)
     draws, stats = _exported_or_traced(
         "nuts-draws",
         model,
@@ -359,10 +331,26 @@ def _sample_in_parts(
         (carry[1], args, kwargs),
         lambda: _draws_of(sampler, static, carry[1], args, kwargs, devices=devices),
     )
-    progress = _reporting(reached, total) if parts > 1 else None
     # (chain, d, d) for a dense matrix, (chain, d) for a diagonal one
     adapted = "dense" if jnp.ndim(carry[0].adapt_state.inverse_mass_matrix) == 3 else "diagonal"
     return draws, stats, adapted, progress
+
+
+def _in_parts(advance, carry, total: int, parts: int, sharding=None):
+    """``carry = advance(carry, begin, end)`` over steps 0 to ``total`` in ``parts`` calls (the bounds
+    are int32 arrays, so one program serves every call). JAX dispatches the calls asynchronously:
+    returns the last carry at once and, with more than one part, the started `_reporting` thread
+    that prints the progress on stderr as each call ends (else None).
+
+    The bounds are committed to ``sharding`` (chains on several devices) or left uncommitted (one
+    device): committed bounds would commit the carry a call returns, and a call with a committed
+    carry after one with an uncommitted carry (from the first state) is another program to jit."""
+    ends = np.linspace(0, total, parts + 1).round().astype(np.int32)
+    reached = []  # (step counter after a part, its last step): what the progress thread waits on
+    for begin, end in itertools.pairwise(ends):
+        carry = advance(carry, *jax.device_put((np.int32(begin), np.int32(end)), sharding))
+        reached.append((carry[0].i, int(end) - 1))
+    return carry, (_reporting(reached, total) if parts > 1 else None)
 
 
 def _reporting(reached, total) -> threading.Thread:
@@ -498,7 +486,6 @@ def _posterior_started(
     if progress_bar is None:
         progress_bar = sys.stderr.isatty()
     devices = _devices_for(num_chains)
-    _shown[0] = -1
     with jax.enable_x64(True):
         args, dynamic, X, y = _as_arrays((args, dynamic, X, y))
         seed = np.asarray(seed, dtype=np.int64)  # the keys come from it inside the programs

@@ -14,9 +14,10 @@ for the lasso of the linear model, the homotopy ``bayesreg.homotopy._follow``).
 The posterior path (`posterior_path`) is judged against the exact conjugate posterior of the linear
 model with a Gaussian prior and a fixed σ, with tolerances from ArviZ's Monte Carlo standard errors
 (fixed seeds); its MAP column must be `map_path` exactly, and where that is exactly 0 the posterior
-still has width. Its NUTS fits are module-scoped fixtures: each compiles the grid sampler once
-(``bayesreg.path._grid_chains``), and the Laplace fixture uses the settings of the CLI test and the
-demo (`bayesreg.report.PATH_SETTINGS`), so the session compiles that sampler once.
+still has width. Its NUTS fits are module-scoped fixtures: each compiles the grid sampler once (its
+three programs ``bayesreg.path._grid_starts``, ``_grid_advances`` and ``_grid_draws_of``), and the
+Laplace fixture uses the settings of the CLI test and the demo (`bayesreg.report.PATH_SETTINGS`), so
+the session compiles that sampler once.
 """
 
 import warnings
@@ -36,7 +37,9 @@ from bayesreg.models import SufficientStats
 from bayesreg.path import (
     MAPPath,
     PosteriorPath,
-    _grid_chains,
+    _grid_advances,
+    _grid_draws_of,
+    _grid_starts,
     alpha_grid,
     alpha_max,
     map_path,
@@ -337,15 +340,20 @@ def test_alpha_max_of_ridge_is_refused(diabetes):
 K_MCSE = 4.0  # a Monte Carlo estimate may miss its exact value by at most 4 standard errors
 
 
+def _grid_programs() -> int:
+    """Programs compiled so far for the grid sampler: its first state, its loop, its draws."""
+    return sum(f._cache_size() for f in (_grid_starts, _grid_advances, _grid_draws_of))
+
+
 @pytest.fixture(scope="module")
 def lasso_posterior(diabetes):
     """Laplace prior, σ sampled, the demo's grid and NUTS settings; compilations counted."""
     X, y = diabetes
     settings = {k: v for k, v in PATH_SETTINGS.items() if k != "n_alphas"}
     alphas = alpha_grid(X, y, n_alphas=PATH_SETTINGS["n_alphas"])
-    before = _grid_chains._cache_size()
+    before = _grid_programs()
     path = posterior_path(X, y, alphas, seed=0, **settings)
-    compiled = _grid_chains._cache_size() - before
+    compiled = _grid_programs() - before
     # a new grid of the same size on new data of the same shape: nothing new to compile
     rng = np.random.default_rng(2)
     again = posterior_path(X, y + rng.normal(size=y.shape), alphas * 0.8, seed=1, **settings)
@@ -353,19 +361,33 @@ def lasso_posterior(diabetes):
         "path": path,
         "again": again,
         "compiled": compiled,
-        "recompiled": _grid_chains._cache_size() - before - compiled,
+        "recompiled": _grid_programs() - before - compiled,
         "alphas": alphas,
     }
 
 
 def test_posterior_path_compiles_once_for_all_alphas(lasso_posterior):
     path = lasso_posterior["path"]
-    # at most one program for the whole grid (none when the CLI or demo tests of this session compiled
-    # it already: the same settings), a second only if "auto" fell back to the scale mixture
-    assert lasso_posterior["compiled"] <= 1 + bool(path.mixture.any())
-    assert lasso_posterior["recompiled"] <= int(
+    # at most one sampler (three programs) for the whole grid (none when the CLI or demo tests of this
+    # session compiled it already: the same settings), a second only if "auto" fell back to the mixture
+    assert lasso_posterior["compiled"] <= 3 * (1 + bool(path.mixture.any()))
+    assert lasso_posterior["recompiled"] <= 3 * int(
         lasso_posterior["again"].mixture.any() and not path.mixture.any()
     )
+
+
+def test_posterior_path_progress_bar_same_programs_same_draws(lasso_posterior, diabetes, capsys):
+    """With a progress bar the grid's loop runs in 20 calls of the same program, a thread printing the
+    percentage as each ends: nothing new to compile, and bitwise the same draws."""
+    X, y = diabetes
+    settings = {k: v for k, v in PATH_SETTINGS.items() if k != "n_alphas"}
+    before = _grid_programs()
+    shown = posterior_path(X, y, lasso_posterior["alphas"], seed=0, progress_bar=True, **settings)
+    assert _grid_programs() == before
+    np.testing.assert_array_equal(shown.coef_draws, lasso_posterior["path"].coef_draws)
+    lines = [line for line in capsys.readouterr().err.split("\r") if line.startswith("NUTS")]
+    runs = 1 + bool(lasso_posterior["path"].mixture.any())  # the whole grid again with the mixture
+    assert len(lines) == 20 * runs and lines[-1] == "NUTS 100%\n"
 
 
 def test_posterior_path_map_column_is_map_path(lasso_posterior, diabetes):

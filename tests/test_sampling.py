@@ -395,6 +395,32 @@ def test_new_data_same_shape_does_not_recompile(refit_new_data):
     assert compiled == [], f"fitting new data of the same shape compiled again: {compiled}"
 
 
+def test_progress_bar_compiles_nothing_new_and_gives_the_same_draws(gaussian_fit, gaussian_data, capsys):
+    """With a progress bar the loop runs in 20 calls of the program the one-call run compiled (its
+    bounds uncommitted, so no call meets a differently committed carry), with bitwise its draws."""
+    X, y = gaussian_data
+    before = _compiled_samplers()
+    shown = sample_posterior(
+        linear_regression_stats,
+        SufficientStats.from_data(X, y),
+        observed=(linear_regression, X, y),
+        feature_names=FEATURES,
+        num_warmup=NUM_WARMUP,
+        num_samples=NUM_SAMPLES,
+        num_chains=NUM_CHAINS,
+        seed=1,
+        posterior_predictive=True,
+        progress_bar=True,
+        prior=prior_from_penalty("gaussian", 4.0),
+        sigma=SIGMA,
+    )
+    assert _compiled_samplers() == before
+    for key, value in _draw_arrays(gaussian_fit).items():
+        np.testing.assert_array_equal(_draw_arrays(shown)[key], value, err_msg=str(key))
+    lines = [line for line in capsys.readouterr().err.split("\r") if line.startswith("NUTS")]
+    assert len(lines) == 20 and lines[-1] == "NUTS 100%\n"
+
+
 # --- Estimators with method="nuts" ------------------------------------------------------------------
 
 
