@@ -55,7 +55,8 @@ def _gaussian_data(seed):
     return X, y
 
 
-def _gaussian_fit(X, y, seed, prior, mass_matrix="auto"):
+def _gaussian_fit(X, y, seed, prior, **settings):
+    """The Gaussian-prior fit of this module; ``settings``: more `sample_posterior` keywords."""
     return sample_posterior(
         linear_regression_stats,
         SufficientStats.from_data(X, y),
@@ -66,9 +67,9 @@ def _gaussian_fit(X, y, seed, prior, mass_matrix="auto"):
         num_chains=NUM_CHAINS,
         seed=seed,
         posterior_predictive=True,
-        mass_matrix=mass_matrix,
         prior=prior,
         sigma=SIGMA,
+        **settings,
     )
 
 
@@ -395,25 +396,13 @@ def test_new_data_same_shape_does_not_recompile(refit_new_data):
     assert compiled == [], f"fitting new data of the same shape compiled again: {compiled}"
 
 
-def test_progress_bar_compiles_nothing_new_and_gives_the_same_draws(gaussian_fit, gaussian_data, capsys):
+def test_progress_bar_compiles_nothing_new_and_gives_the_same_draws(
+    gaussian_fit, gaussian_data, gaussian_prior, capsys
+):
     """With a progress bar the loop runs in 20 calls of the program the one-call run compiled (its
     bounds uncommitted, so no call meets a differently committed carry), with bitwise its draws."""
-    X, y = gaussian_data
     before = _compiled_samplers()
-    shown = sample_posterior(
-        linear_regression_stats,
-        SufficientStats.from_data(X, y),
-        observed=(linear_regression, X, y),
-        feature_names=FEATURES,
-        num_warmup=NUM_WARMUP,
-        num_samples=NUM_SAMPLES,
-        num_chains=NUM_CHAINS,
-        seed=1,
-        posterior_predictive=True,
-        progress_bar=True,
-        prior=prior_from_penalty("gaussian", 4.0),
-        sigma=SIGMA,
-    )
+    shown = _gaussian_fit(*gaussian_data, 1, gaussian_prior, progress_bar=True)
     assert _compiled_samplers() == before
     for key, value in _draw_arrays(gaussian_fit).items():
         np.testing.assert_array_equal(_draw_arrays(shown)[key], value, err_msg=str(key))
