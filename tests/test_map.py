@@ -396,6 +396,18 @@ def test_sigma_with_prior_converges_without_warning(diabetes, kind, alpha, sigma
     assert result.converged, (result.num_steps, result.residual)
 
 
+def test_sigma_with_prior_compiles_one_solver_per_step_of_the_alternation(diabetes):
+    """The rounds over (w, σ) warm-start each other, and the first round starts from every weight
+    site too: the alternation compiles the weights-given-σ and the σ-given-weights solvers once
+    each (a first round with another init structure compiled the first one twice)."""
+    X, y = diabetes
+    X = X[:, :7]  # a shape no other test fits, so both programs are new here
+    size = _solver()._cache_size()
+    result, _ = _fit_sigma_prior(X, y, "laplace", 0.05, _sigma_prior("halfnormal"))
+    assert result.num_steps > 1  # more than one round ran
+    assert _solver()._cache_size() == size + 2
+
+
 def test_warm_start_at_the_optimum_converges(diabetes):
     """Starting at the MAP (init=result.params), map_estimate must stop there and report success."""
     X, y = diabetes
