@@ -91,13 +91,6 @@ def _init_to(site=None, values=None):
     return transform(jnp.zeros(transform.inverse_shape(site["fn"].shape())))
 
 
-def _prototype(model, init_loc_fn, args, kwargs) -> dict:
-    """The trace of one run of ``model`` with its latent sites at the values of ``init_loc_fn``."""
-    with handlers.block():
-        start = handlers.substitute(handlers.seed(model, 0), substitute_fn=init_loc_fn)
-        return handlers.trace(start).get_trace(*args, **kwargs)
-
-
 class _StartAt(AutoDelta):
     """An ``AutoDelta`` guide whose prototype is one run of the model at its ``init_loc_fn`` values.
 
@@ -109,7 +102,9 @@ class _StartAt(AutoDelta):
     """
 
     def _setup_prototype(self, *args, **kwargs):
-        self.prototype_trace = _prototype(self.model, self.init_loc_fn, args, kwargs)
+        with handlers.block():
+            start = handlers.substitute(handlers.seed(self.model, 0), substitute_fn=self.init_loc_fn)
+            self.prototype_trace = handlers.trace(start).get_trace(*args, **kwargs)
         self._init_locs = {}
         for name, site in self.prototype_trace.items():
             if site["type"] == "sample" and not site["is_observed"]:
@@ -334,11 +329,6 @@ def map_grid(
 
 def _alternate(model, args, prior, sigma_prior, model_kwargs, init, tol, max_steps) -> MAPResult:
     sigma = jnp.asarray(init.pop("sigma", 1.0), dtype=float)
-    # The first round starts from every weight site, as the later ones do from the round before:
-    # an init of another structure would be another solver program (compiled, or loaded, twice).
-    trace = _prototype(model, _init_to(values=init), args, {**model_kwargs, "prior": prior, "sigma": sigma})
-    latent = [name for name, site in trace.items() if site["type"] == "sample" and not site["is_observed"]]
-    init = {name: trace[name]["value"] for name in latent}
     total = 0
     for _ in range(100):
         weights = _fixed_noise(model, args, prior, {**model_kwargs, "sigma": sigma}, init, tol, max_steps)
@@ -350,7 +340,11 @@ def _alternate(model, args, prior, sigma_prior, model_kwargs, init, tol, max_ste
         )
         total += weights.num_steps + int(k)
         change = abs(float(values["sigma"]) - float(sigma))
-        sigma, init = np.asarray(values["sigma"]), weights.params  # on the host, as in the first round
+        # σ on the host, as in the first round. Each round's weights start where the first did (from
+        # ``init``): started from the round before, the solver would see another init structure in
+        # the second round and compile (or, on the command line, load) a second program, which
+        # costs more than the few proximal Newton steps the warm start saves.
+        sigma = np.asarray(values["sigma"])
         if change <= 1e-10 * float(sigma):
             break
     params = {**weights.params, "sigma": np.asarray(sigma)}
