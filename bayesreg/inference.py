@@ -370,8 +370,21 @@ def _run_solver(model, static, args, kwargs, l1, init, tol, has_l1, max_steps, n
 
 
 def _as_arrays(tree):
-    """Every numeric leaf of ``tree`` as a float64 array (booleans and strings stay as they are)."""
-    return jax.tree.map(lambda a: a if isinstance(a, bool | str) else jnp.asarray(a, dtype=float), tree)
+    """Every numeric leaf of ``tree`` as a float64 array (booleans and strings stay as they are).
+
+    Host values (Python numbers, NumPy arrays) are converted by NumPy and then put on the device:
+    converting them with ``jnp.asarray`` is a JAX operation, which a new process compiles (once per
+    shape) before the first fit can start. JAX arrays and tracers are converted by JAX.
+    """
+
+    def as_array(a):
+        if isinstance(a, bool | str):
+            return a
+        if isinstance(a, jax.Array):
+            return jnp.asarray(a, dtype=float)
+        return jax.device_put(np.asarray(a, dtype=np.float64))
+
+    return jax.tree.map(as_array, tree)
 
 
 def _smooth(prior: Prior | None) -> Prior | None:
