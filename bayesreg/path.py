@@ -33,7 +33,7 @@ from numpy.typing import ArrayLike
 
 from bayesreg import homotopy, sampling
 from bayesreg.data import check_finite, check_target
-from bayesreg.inference import map_grid
+from bayesreg.inference import _compiler_options, map_grid
 from bayesreg.models import SufficientStats, linear_regression_stats, logistic_regression
 from bayesreg.priors import (
     CONVENTIONS,
@@ -419,7 +419,16 @@ def _per_chain(priors, n_chains):
     return jax.tree.map(lambda leaf: jnp.repeat(leaf, n_chains), priors)
 
 
-_grid_starts = jax.jit(_grid_start, static_argnames=("model", "static", "num_warmup", "num_samples"))
+@functools.cache
+def _grid_starts():
+    """`_grid_start`, jitted with quick compiler options, as `bayesreg.sampling`'s first state."""
+    return jax.jit(
+        _grid_start,
+        static_argnames=("model", "static", "num_warmup", "num_samples"),
+        compiler_options=_compiler_options(),
+    )
+
+
 _grid_advances = jax.jit(_grid_advance, static_argnames=("model", "static", "num_warmup"))
 _grid_draws_of = jax.jit(_grid_draws, static_argnames=("model", "static"))
 
@@ -431,7 +440,7 @@ def _sample_grid(model, args, priors, kwargs, keys, *, num_warmup, num_samples, 
     dynamic = {k: v for k, v in kwargs.items() if not isinstance(v, bool | str)}
     with jax.enable_x64(True):
         dynamic = jax.tree.map(lambda a: jnp.asarray(a, dtype=jnp.float64), dynamic)
-        carry = _grid_starts(
+        carry = _grid_starts()(
             model, static, keys, args, priors, dynamic, num_warmup=num_warmup, num_samples=num_samples
         )
 

@@ -43,7 +43,7 @@ from numpyro.infer.reparam import Reparam
 from numpyro.infer.util import constrain_fn, potential_energy
 
 from bayesreg import _export_cache
-from bayesreg.inference import _as_arrays
+from bayesreg.inference import _as_arrays, _compiler_options
 
 if TYPE_CHECKING:  # arviz is imported where it is used: `import bayesreg` does not load it
     import arviz as az
@@ -267,10 +267,26 @@ def _draws_of_chains(model, static, rows, args, kwargs, *, devices):
     return _map_chains(draws, devices, (0, None, None))(rows, args, kwargs)
 
 
-_starts = jax.jit(
-    _start_chains,
-    static_argnames=("model", "static", "num_warmup", "num_samples", "num_chains", "mass_matrix", "devices"),
-)
+@functools.cache
+def _starts():
+    """`_start_chains`, jitted with `bayesreg.inference`'s quick compiler options (on a CPU): the
+    first state takes milliseconds to compute once per fit, so its compilation is what counts
+    (diabetes lasso: 1.7 s at XLA's default options; the chains' loop keeps them)."""
+    return jax.jit(
+        _start_chains,
+        static_argnames=(
+            "model",
+            "static",
+            "num_warmup",
+            "num_samples",
+            "num_chains",
+            "mass_matrix",
+            "devices",
+        ),
+        compiler_options=_compiler_options(),
+    )
+
+
 _advances = jax.jit(
     _advance_chains, static_argnames=("model", "static", "num_warmup", "mass_matrix", "devices")
 )
@@ -308,7 +324,8 @@ def _sample_in_parts(
         (name, tuple(sorted(chains.items())), tuple(sorted(settings.items()))),
         functools.partial(_start_chains, sampler, static, **chains, **settings),
         (seed, args, kwargs),
-        lambda: _starts(sampler, static, seed, args, kwargs, **chains, **settings),
+        lambda: _starts()(sampler, static, seed, args, kwargs, **chains, **settings),
+        compiler_options=_compiler_options(),
     )
     shared = NamedSharding(_chain_mesh(devices), P()) if devices > 1 else None
 
@@ -553,13 +570,13 @@ def _posterior_started(
     return finish
 
 
-def _exported_or_traced(kind, model, static, fun, args, traced):
+def _exported_or_traced(kind, model, static, fun, args, traced, *, compiler_options=None):
     """``fun(*args)`` through `bayesreg._export_cache` when caching is on and ``model`` is one of
-    bayesreg's own, else ``traced()``."""
+    bayesreg's own, else ``traced()`` (``compiler_options``: those ``traced`` compiles with)."""
     name = _export_cache.program_name(model)
     if name is None:
         return traced()
-    return _export_cache.call(f"{kind}-{name}", static, fun, args, traced)
+    return _export_cache.call(f"{kind}-{name}", static, fun, args, traced, compiler_options=compiler_options)
 
 
 def _sample_stats(stats: dict) -> dict:

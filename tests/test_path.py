@@ -342,7 +342,7 @@ K_MCSE = 4.0  # a Monte Carlo estimate may miss its exact value by at most 4 sta
 
 def _grid_programs() -> int:
     """Programs compiled so far for the grid sampler: its first state, its loop, its draws."""
-    return sum(f._cache_size() for f in (_grid_starts, _grid_advances, _grid_draws_of))
+    return sum(f._cache_size() for f in (_grid_starts(), _grid_advances, _grid_draws_of))
 
 
 @pytest.fixture(scope="module")

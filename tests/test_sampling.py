@@ -186,7 +186,7 @@ def test_mass_matrix_dense_up_to_20_parameters_by_default(conjugate_fit, gaussia
             X = rng.normal(size=(30, p))
             args = (X, X @ np.ones(p))
             kwargs = {"prior": Prior("gaussian", l2=1.0), "sigma": jax.numpy.asarray(1.0)}
-            state, _ = _starts(
+            state, _ = _starts()(
                 linear_regression,
                 (("fit_intercept", False),),
                 np.int64(0),
@@ -357,7 +357,7 @@ def test_different_seed_different_draws(gaussian_fit, gaussian_data, gaussian_pr
 
 def _compiled_samplers() -> int:
     """Entries in the caches of the sampler's three jitted programs."""
-    return sum(f._cache_size() for f in (_starts, _advances, _draws_of))
+    return sum(f._cache_size() for f in (_starts(), _advances, _draws_of))
 
 
 @pytest.fixture(scope="module")
