@@ -61,6 +61,8 @@ Columns:
   ``intercept`` and ``sigma``; **ESS/s** divides it by *sampling s* (``ESS/s e2e`` by end-to-end).
 * **load**: the 1-minute load average (``os.getloadavg``) when the process started and ended. With
   ``--repeats R`` every figure is the median of R fresh processes (tools take turns).
+* **reference loop**: the seconds of a fixed pure-Python loop (`reference_loop`) at the start and end
+  of each scenario, a measure of the machine's speed that the load average misses.
 
 Run ``python benchmarks/bench_nuts.py [--quick] [--scenario N ...] [--tools T ...] [--repeats R]
 [--blas-threads K] [--max-load L] [--json FILE]``; ``--help`` says more. Results also go to a JSON file
@@ -897,6 +899,17 @@ def print_table(scenario: int, rows: list[dict]) -> None:
             print(f"  {r['tool']} (first run) time inside: {parts}")
 
 
+def reference_loop() -> float:
+    """Seconds of a fixed pure-Python loop (3 million additions): 0.30-0.34 s on this machine when its
+    host is quiet. The load average misses a busy host: in one such period (session 5) this loop
+    took 1.4-1.9 times as long, and so did every figure here, at a load average of 1."""
+    start = time.perf_counter()
+    total = 0
+    for i in range(3_000_000):
+        total += i
+    return time.perf_counter() - start
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="300 warmup + 300 draws instead of 1000 + 1000")
@@ -955,18 +968,26 @@ def main(argv=None) -> int:
         "load_at_start": os.getloadavg(),
     }
     print(f"bench_nuts: {json.dumps(env_info)}")
-    report: dict = {"environment": env_info, "scenarios": {}}
+    report: dict = {"environment": env_info, "scenarios": {}, "reference_loop": []}
     workdir = Path(tempfile.mkdtemp(prefix="bench_nuts-"))
     try:
         for scenario in sorted(set(args.scenario)):
-            print(f"\n== scenario {scenario}: {TITLES[scenario]} (load {os.getloadavg()[0]:.1f})", flush=True)
+            speed = reference_loop()
+            print(
+                f"\n== scenario {scenario}: {TITLES[scenario]} (load {os.getloadavg()[0]:.1f}; "
+                f"reference loop {speed:.2f} s)",
+                flush=True,
+            )
+            report["reference_loop"].append([scenario, "start", speed])
             if scenario == 2:
-                result = run_second_fit(settings, workdir, args)
-                report["scenarios"]["2"] = result
-                continue
-            rows = run_scenario(scenario, settings, workdir, args)
-            report["scenarios"][str(scenario)] = rows
-            print_table(scenario, rows)
+                report["scenarios"]["2"] = run_second_fit(settings, workdir, args)
+            else:
+                rows = run_scenario(scenario, settings, workdir, args)
+                report["scenarios"][str(scenario)] = rows
+                print_table(scenario, rows)
+            speed = reference_loop()
+            print(f"   reference loop at the end of scenario {scenario}: {speed:.2f} s", flush=True)
+            report["reference_loop"].append([scenario, "end", speed])
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     report["environment"]["load_at_end"] = os.getloadavg()
