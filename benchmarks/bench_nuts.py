@@ -900,9 +900,9 @@ def print_table(scenario: int, rows: list[dict]) -> None:
 
 
 def reference_loop() -> float:
-    """Seconds of a fixed pure-Python loop (3 million additions): 0.30-0.34 s on this machine when its
-    host is quiet. The load average misses a busy host: in one such period (session 5) this loop
-    took 1.4-1.9 times as long, and so did every figure here, at a load average of 1."""
+    """Seconds of a fixed pure-Python loop (3 million additions): 0.11-0.13 s on this machine in
+    session 5, up to 0.18 s in a slow period. A rough measure of the machine's speed, which the load
+    average misses: in one afternoon the same second CLI fit took 4.7-8.6 s at a load average of ~1."""
     start = time.perf_counter()
     total = 0
     for i in range(3_000_000):
