@@ -34,10 +34,10 @@ PROG = "bayesreg"
 
 # NUTS settings: `bayesreg fit` uses the estimators' defaults, the demo modest ones (so that it stays
 # reasonably fast) with a fixed seed (so that its report is reproducible)
-FIT_NUTS = {"num_warmup": 1000, "num_samples": 1000, "num_chains": 4}
+FIT_NUTS = {"num_warmup": 1000, "num_samples": 1000, "num_chains": 4, "mass_matrix": "auto"}
 DEMO_NUTS = {"num_warmup": 500, "num_samples": 500, "num_chains": 4, "seed": 0}
 # `bayesreg path --posterior`: one NUTS run per alpha (all in one vectorised call), so shorter chains
-PATH_NUTS = {"num_warmup": 300, "num_samples": 300, "num_chains": 4}
+PATH_NUTS = {"num_warmup": 300, "num_samples": 300, "num_chains": 4, "mass_matrix": "auto"}
 PATH_N_ALPHAS = {"map": 100, "posterior": 20}  # default grid sizes without / with --posterior
 
 FIT_EPILOG = """\
@@ -141,12 +141,17 @@ def _count(name: str, minimum: int = 1):
     return parse
 
 
-def _nuts_options(parser, *, settings: dict, note: str, unset_by_default: bool, seed_help: str) -> None:
-    """--num-warmup, --num-samples, --num-chains, --seed, with the defaults of ``settings``.
+def _nuts_options(
+    parser, *, settings: dict, note: str, unset_by_default: bool, seed_help: str, mass_matrix: bool
+) -> None:
+    """--num-warmup, --num-samples, --num-chains, --seed and, with ``mass_matrix``, --mass-matrix,
+    with the defaults of ``settings``.
 
     With ``unset_by_default`` the options default to None (so that giving them can be checked) and
     ``settings`` only fills the help text.
     """
+    from bayesreg.sampling import DENSE_UP_TO, MASS_MATRICES
+
     group = parser.add_argument_group(f"NUTS settings ({note})")
     for option, meaning in [
         ("num_warmup", "warmup (adaptation) steps per chain"),
@@ -168,6 +173,15 @@ def _nuts_options(parser, *, settings: dict, note: str, unset_by_default: bool, 
         metavar="S",
         help=seed_help,
     )
+    if mass_matrix:
+        group.add_argument(
+            "--mass-matrix",
+            choices=MASS_MATRICES,
+            default=None if unset_by_default else settings["mass_matrix"],
+            help=f"the mass matrix NUTS adapts during warmup: auto (dense for at most {DENSE_UP_TO} "
+            "unconstrained parameters, diagonal above), dense or diagonal "
+            f"(default {settings['mass_matrix']})",
+        )
 
 
 def _alphas(text: str) -> list[float]:
@@ -279,6 +293,7 @@ def _parser() -> _Parser:
         note="--method nuts only",
         unset_by_default=True,
         seed_help="random seed of the sampler (default: drawn at random, and printed)",
+        mass_matrix=True,
     )
 
     path = commands.add_parser(
@@ -339,6 +354,7 @@ def _parser() -> _Parser:
         note="--posterior only; per alpha",
         unset_by_default=True,
         seed_help="random seed of the sampler (default: drawn at random, and printed)",
+        mass_matrix=True,
     )
 
     demo = commands.add_parser(
@@ -358,6 +374,7 @@ def _parser() -> _Parser:
         note="the Laplace posterior",
         unset_by_default=False,
         seed_help=f"random seed of the sampler (default {DEMO_NUTS['seed']})",
+        mass_matrix=False,
     )
     return parser
 
@@ -450,6 +467,7 @@ def _estimator(args):
             num_samples=args.num_samples,
             num_chains=args.num_chains,
             random_state=args.seed,
+            mass_matrix=args.mass_matrix,
         )
     if args.family == "bernoulli":
         return BayesianLogisticRegression(prior=args.prior, C=1.0 / args.alpha, **settings)
@@ -471,7 +489,7 @@ def _check_model_options(args) -> None:
 def _check_nuts_options(args, sampling: bool, flag: str, settings: dict) -> None:
     """Refuse NUTS options without ``flag``; with it, fill the defaults of ``settings`` and a seed."""
     if not sampling:
-        for option in ("num_warmup", "num_samples", "num_chains", "seed"):
+        for option in ("num_warmup", "num_samples", "num_chains", "seed", "mass_matrix"):
             if getattr(args, option) is not None:
                 raise _UsageError(f"--{option.replace('_', '-')} applies to {flag} only")
         return
@@ -691,9 +709,10 @@ def _fit(args) -> int:
     if nuts:
         mixture = "coef_std" in estimator.idata_.posterior
         how = " (Laplace prior as a normal-exponential scale mixture)" if mixture else ""
+        adapted = estimator.idata_.sample_stats.attrs["mass_matrix"]
         print(
             f"NUTS posterior: {args.num_chains} chains x ({args.num_warmup} warmup + {args.num_samples} "
-            f"draws), seed {args.seed}{how}"
+            f"draws), seed {args.seed}, {adapted} mass matrix{how}"
         )
         print(f"diagnostics: {_diagnostics_line(estimator.diagnostics_)}")
     print()
@@ -860,6 +879,7 @@ def _path(args) -> int:
                 num_samples=args.num_samples,
                 num_chains=args.num_chains,
                 seed=args.seed,
+                mass_matrix=args.mass_matrix,
                 **model,
             )
             penalised = result.map

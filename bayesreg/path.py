@@ -359,7 +359,7 @@ class PosteriorPath(NamedTuple):
     hdi_prob: float
 
 
-def _grid_start(model, static, keys, args, priors, kwargs, *, num_warmup, num_samples):
+def _grid_start(model, static, keys, args, priors, kwargs, *, num_warmup, num_samples, mass_matrix):
     """`bayesreg.sampling`'s first chain state for every (α, chain), in one ``jax.vmap`` over both:
     ``keys`` has shape (n_alphas, n_chains, 2); ``priors`` is one `Prior` whose leaves have shape
     (n_alphas,). Chains come flat, α after α."""
@@ -374,13 +374,13 @@ def _grid_start(model, static, keys, args, priors, kwargs, *, num_warmup, num_sa
             {**kwargs, "prior": prior},
             num_warmup=num_warmup,
             num_samples=num_samples,
-            mass_matrix="auto",
+            mass_matrix=mass_matrix,
         )
 
     return jax.vmap(one)(keys.reshape(n_alphas * n_chains, -1), _per_chain(priors, n_chains))
 
 
-def _grid_advance(model, static, carry, args, priors, kwargs, begin, end, *, num_warmup):
+def _grid_advance(model, static, carry, args, priors, kwargs, begin, end, *, num_warmup, mass_matrix):
     """Steps ``begin`` to ``end − 1`` of every chain of `_grid_start` (``jax.vmap``)."""
     n_chains = jax.tree.leaves(carry)[0].shape[0] // jax.tree.leaves(priors)[0].shape[0]
     bound = functools.partial(model, **dict(static))
@@ -395,7 +395,7 @@ def _grid_advance(model, static, carry, args, priors, kwargs, begin, end, *, num
             end,
             num_warmup=num_warmup,
             thin=1,
-            mass_matrix="auto",
+            mass_matrix=mass_matrix,
         )
 
     return jax.vmap(one)(carry, _per_chain(priors, n_chains))
@@ -424,30 +424,29 @@ def _grid_starts():
     """`_grid_start`, jitted with quick compiler options, as `bayesreg.sampling`'s first state."""
     return jax.jit(
         _grid_start,
-        static_argnames=("model", "static", "num_warmup", "num_samples"),
+        static_argnames=("model", "static", "num_warmup", "num_samples", "mass_matrix"),
         compiler_options=_compiler_options(),
     )
 
 
-_grid_advances = jax.jit(_grid_advance, static_argnames=("model", "static", "num_warmup"))
+_grid_advances = jax.jit(_grid_advance, static_argnames=("model", "static", "num_warmup", "mass_matrix"))
 _grid_draws_of = jax.jit(_grid_draws, static_argnames=("model", "static"))
 
 
-def _sample_grid(model, args, priors, kwargs, keys, *, num_warmup, num_samples, progress_bar):
+def _sample_grid(model, args, priors, kwargs, keys, *, num_warmup, num_samples, mass_matrix, progress_bar):
     """NUTS for every (α, chain): the same three steps as `bayesreg.sample_posterior` (first state;
     the loop in one call, or in 20 with the progress printed as each ends; the draws)."""
     static = tuple(sorted((k, v) for k, v in kwargs.items() if isinstance(v, bool | str)))
     dynamic = {k: v for k, v in kwargs.items() if not isinstance(v, bool | str)}
     with jax.enable_x64(True):
         dynamic = jax.tree.map(lambda a: jnp.asarray(a, dtype=jnp.float64), dynamic)
+        settings = {"num_warmup": num_warmup, "mass_matrix": mass_matrix}
         carry = _grid_starts()(
-            model, static, keys, args, priors, dynamic, num_warmup=num_warmup, num_samples=num_samples
+            model, static, keys, args, priors, dynamic, num_samples=num_samples, **settings
         )
 
         def advance(carry, begin, end):
-            return _grid_advances(
-                model, static, carry, args, priors, dynamic, begin, end, num_warmup=num_warmup
-            )
+            return _grid_advances(model, static, carry, args, priors, dynamic, begin, end, **settings)
 
         parts = 20 if progress_bar else 1
         carry, progress = sampling._in_parts(advance, carry, num_warmup + num_samples, parts)
@@ -476,6 +475,7 @@ def posterior_path(
     num_chains: int = 4,
     seed: int = 0,
     laplace_parametrisation: Literal["auto", "direct", "mixture"] = "auto",
+    mass_matrix: Literal["auto", "dense", "diagonal"] = "auto",
     progress_bar: bool | None = None,
     tol: float = 1e-10,
     max_steps: int = 200,
@@ -521,6 +521,9 @@ def posterior_path(
         non-centred normal–exponential scale mixture (`bayesreg.LaplaceScaleMixture`). ``"auto"``
         samples directly and, if any ``α`` had a divergence, the whole grid again with the mixture
         (a second compilation), keeping at each ``α`` the run with fewer divergences.
+    mass_matrix : {"auto", "dense", "diagonal"}
+        The mass matrix NUTS adapts during warmup, at every ``α``: ``"auto"`` is dense for at most
+        20 unconstrained parameters, diagonal above (as in `~bayesreg.sample_posterior`).
     progress_bar : bool, optional
         Show the sampling progress on stderr (default: when stderr is a terminal).
     tol, max_steps
@@ -534,12 +537,14 @@ def posterior_path(
     ------
     ValueError
         For the arguments `map_path` refuses, a ``hdi_prob`` outside (0, 1), settings that are not
-        positive integers, or the book convention of a linear model without ``sigma``.
+        positive integers, an unknown ``laplace_parametrisation`` or ``mass_matrix``, or the book
+        convention of a linear model without ``sigma``.
     """
     alphas, X, y, model, args, kwargs = _setup(
         X, y, alphas, prior=prior, family=family, convention=convention, fit_intercept=fit_intercept
     )
     _check(PARAMETRISATIONS, "laplace_parametrisation", laplace_parametrisation)
+    sampling._check_mass_matrix(mass_matrix)
     if not 0.0 < float(hdi_prob) < 1.0:
         raise ValueError(f"hdi_prob must lie strictly between 0 and 1, got {hdi_prob!r}")
     for name, value in (("num_warmup", num_warmup), ("num_samples", num_samples), ("num_chains", num_chains)):
@@ -583,6 +588,7 @@ def posterior_path(
     settings = {
         "num_warmup": int(num_warmup),
         "num_samples": int(num_samples),
+        "mass_matrix": mass_matrix,
         "progress_bar": bool(sys.stderr.isatty() if progress_bar is None else progress_bar),
     }
     laplace = prior == "laplace"

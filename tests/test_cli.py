@@ -142,6 +142,12 @@ BAD_INPUTS = {
         "--num-samples applies to --method nuts only",
     ),
     "seed without nuts": (GOOD, ["--seed", "1"], "--seed applies to --method nuts only"),
+    "mass matrix without nuts": (
+        GOOD,
+        ["--mass-matrix", "dense"],
+        "--mass-matrix applies to --method nuts only",
+    ),
+    "unknown mass matrix": (GOOD, ["--method", "nuts", "--mass-matrix", "full"], "invalid choice: 'full'"),
     "no chains": (GOOD, ["--method", "nuts", "--num-chains", "0"], "num-chains must be at least 1, got '0'"),
     "fractional draws": (GOOD, ["--method", "nuts", "--num-samples", "1.5"], "must be an integer, got '1.5'"),
 }
@@ -284,10 +290,24 @@ def test_nuts_writes_posterior_and_summary(nuts_run):
 
 def test_nuts_prints_the_posterior(nuts_run):
     out = nuts_run["out"]
-    assert "NUTS posterior: 2 chains x (100 warmup + 100 draws), seed 3" in out
+    # 12 unconstrained parameters (10 weights, intercept, σ): "auto" is dense
+    assert "NUTS posterior: 2 chains x (100 warmup + 100 draws), seed 3, dense mass matrix" in out
     assert "diagnostics: max R-hat" in out and "divergences" in out
     assert re.search(r"MAP: [1-9]\d* of 10 coefficients exactly 0; posterior mean: 0 exactly 0", out)
     assert "noise sd sigma" in out and "(posterior mean)" in out
+
+
+def test_nuts_mass_matrix_option(diabetes_csv, tmp_path, cache_home):
+    """--mass-matrix diagonal is what the chains adapt: printed, and recorded in posterior.nc."""
+    az = pytest.importorskip("arviz")
+    argv = ["fit", str(diabetes_csv), "--target", "progression", "--alpha", "0.1", "--method", "nuts"]
+    code, stdout, stderr = _run(
+        [*argv, *NUTS, "--seed", "3", "--mass-matrix", "diagonal", "--out", str(tmp_path)]
+    )
+    assert code == 0, stderr
+    assert "seed 3, diagonal mass matrix" in stdout
+    idata = az.from_netcdf(tmp_path / "posterior.nc")
+    assert idata.sample_stats.attrs["mass_matrix"] == "diagonal"
 
 
 def test_nuts_diagnostics_are_one_warning_line_each(nuts_run):
@@ -456,6 +476,11 @@ PATH_BAD_INPUTS = {
         "--num-chains applies to --posterior only",
     ),
     "no draws": (GOOD, ["--posterior", "--num-samples", "0"], "num-samples must be at least 1, got '0'"),
+    "mass matrix without posterior": (
+        GOOD,
+        ["--mass-matrix", "diagonal"],
+        "--mass-matrix applies to --posterior only",
+    ),
     **{
         name: BAD_INPUTS[name]
         for name in (

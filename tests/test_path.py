@@ -526,6 +526,7 @@ def test_posterior_path_bad_arguments_named(diabetes):
         ({"alphas": [0.1], "hdi_prob": 1.0}, "hdi_prob"),
         ({"alphas": [0.1], "num_chains": 0}, "num_chains"),
         ({"alphas": [0.1], "laplace_parametrisation": "centred"}, "laplace_parametrisation"),
+        ({"alphas": [0.1], "mass_matrix": "full"}, "mass_matrix"),
         ({"alphas": [0.1], "convention": "book"}, "needs a fixed sigma"),
     ]:
         with pytest.raises(ValueError, match=match):
@@ -547,6 +548,51 @@ def test_posterior_path_logistic_elastic_net(breast_cancer):
     assert zero[0].all() and not zero[-1].all()
     assert np.all(path.median != 0.0) and np.all((path.hdi_high - path.hdi_low)[zero] > 0.0)
     assert np.all(path.hdi_low < path.median) and np.all(path.median < path.hdi_high)
+
+
+def test_posterior_path_mass_matrix_reaches_the_chains(diabetes, monkeypatch):
+    """``mass_matrix`` goes to the grid sampler (a stand-in records it), whose chains start with a
+    dense or a diagonal inverse mass matrix as asked (a small model: 3 weights, no intercept)."""
+    import jax
+
+    import bayesreg.path as path_module
+    from bayesreg.models import linear_regression
+    from bayesreg.priors import Prior
+
+    X, y = diabetes
+    asked = []
+
+    def sample(model, args, priors, kwargs, keys, **settings):
+        asked.append(settings["mass_matrix"])
+        n_alphas, n_chains = keys.shape[:2]
+        rng = np.random.default_rng(0)
+        draws = {"coef": rng.normal(size=(n_alphas, n_chains, 50, X.shape[1]))}
+        draws["intercept"] = draws["sigma"] = rng.uniform(size=(n_alphas, n_chains, 50))
+        return draws, np.zeros(n_alphas, dtype=int)
+
+    monkeypatch.setattr(path_module, "_sample_grid", sample)
+    for mass_matrix in ("auto", "dense", "diagonal"):
+        posterior_path(X, y, [0.1], num_chains=2, mass_matrix=mass_matrix, progress_bar=False)
+    assert asked == ["auto", "dense", "diagonal"]
+
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(30, 3)), rng.normal(size=30)
+    priors = jax.tree.map(lambda *leaves: jnp.asarray(leaves), *[Prior("gaussian", l2=1.0)] * 2)
+    keys = jax.random.split(jax.random.PRNGKey(0), 4).reshape(2, 2, -1)
+    for mass_matrix, shape in [("dense", (4, 3, 3)), ("diagonal", (4, 3))]:
+        with jax.enable_x64(True):
+            state, _ = _grid_starts()(
+                linear_regression,
+                (("fit_intercept", False),),
+                keys,
+                (X, y),
+                priors,
+                {"sigma": jnp.asarray(1.0)},
+                num_warmup=10,
+                num_samples=5,
+                mass_matrix=mass_matrix,
+            )
+        assert state.adapt_state.inverse_mass_matrix.shape == shape
 
 
 def test_auto_parametrisation_keeps_the_run_with_fewer_divergences(diabetes, monkeypatch):
