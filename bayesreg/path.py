@@ -33,7 +33,7 @@ from numpy.typing import ArrayLike
 
 from bayesreg import homotopy, sampling
 from bayesreg.data import check_finite, check_target
-from bayesreg.inference import _compiler_options, map_grid
+from bayesreg.inference import _as_arrays, _compiler_options, map_grid
 from bayesreg.models import SufficientStats, linear_regression_stats, logistic_regression
 from bayesreg.priors import (
     CONVENTIONS,
@@ -439,7 +439,7 @@ def _sample_grid(model, args, priors, kwargs, keys, *, num_warmup, num_samples, 
     static = tuple(sorted((k, v) for k, v in kwargs.items() if isinstance(v, bool | str)))
     dynamic = {k: v for k, v in kwargs.items() if not isinstance(v, bool | str)}
     with jax.enable_x64(True):
-        dynamic = jax.tree.map(lambda a: jnp.asarray(a, dtype=jnp.float64), dynamic)
+        dynamic = _as_arrays(dynamic)
         settings = {"num_warmup": num_warmup, "mass_matrix": mass_matrix}
         carry = _grid_starts()(
             model, static, keys, args, priors, dynamic, num_samples=num_samples, **settings
