@@ -31,6 +31,7 @@ from numpyro import handlers
 from numpyro.infer import Predictive
 from scipy import stats
 
+from bayesreg.inference import _split_static
 from bayesreg.sampling import run_chain
 
 __all__ = [
@@ -63,12 +64,6 @@ class SBCResult(NamedTuple):
     names: tuple
     num_draws: int
     divergences: np.ndarray
-
-
-def _split_static(kwargs: dict) -> tuple[dict, tuple]:
-    static = tuple(sorted((k, v) for k, v in kwargs.items() if isinstance(v, bool | str)))
-    dynamic = {k: v for k, v in kwargs.items() if not isinstance(v, bool | str)}
-    return dynamic, static
 
 
 def _latent_sites(model, args, kwargs) -> dict:

@@ -141,11 +141,9 @@ def _count(name: str, minimum: int = 1):
     return parse
 
 
-def _nuts_options(
-    parser, *, settings: dict, note: str, unset_by_default: bool, seed_help: str, mass_matrix: bool
-) -> None:
-    """--num-warmup, --num-samples, --num-chains, --seed and, with ``mass_matrix``, --mass-matrix,
-    with the defaults of ``settings``.
+def _nuts_options(parser, *, settings: dict, note: str, unset_by_default: bool, seed_help: str) -> None:
+    """--num-warmup, --num-samples, --num-chains, --seed and, when ``settings`` has a "mass_matrix",
+    --mass-matrix, with the defaults of ``settings``.
 
     With ``unset_by_default`` the options default to None (so that giving them can be checked) and
     ``settings`` only fills the help text.
@@ -173,7 +171,7 @@ def _nuts_options(
         metavar="S",
         help=seed_help,
     )
-    if mass_matrix:
+    if "mass_matrix" in settings:
         group.add_argument(
             "--mass-matrix",
             choices=MASS_MATRICES,
@@ -293,7 +291,6 @@ def _parser() -> _Parser:
         note="--method nuts only",
         unset_by_default=True,
         seed_help="random seed of the sampler (default: drawn at random, and printed)",
-        mass_matrix=True,
     )
 
     path = commands.add_parser(
@@ -354,7 +351,6 @@ def _parser() -> _Parser:
         note="--posterior only; per alpha",
         unset_by_default=True,
         seed_help="random seed of the sampler (default: drawn at random, and printed)",
-        mass_matrix=True,
     )
 
     demo = commands.add_parser(
@@ -374,7 +370,6 @@ def _parser() -> _Parser:
         note="the Laplace posterior",
         unset_by_default=False,
         seed_help=f"random seed of the sampler (default {DEMO_NUTS['seed']})",
-        mass_matrix=False,
     )
     return parser
 

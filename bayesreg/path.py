@@ -33,7 +33,7 @@ from numpy.typing import ArrayLike
 
 from bayesreg import homotopy, sampling
 from bayesreg.data import check_finite, check_target
-from bayesreg.inference import _as_arrays, _compiler_options, map_grid
+from bayesreg.inference import _as_arrays, _compiler_options, _split_static, map_grid
 from bayesreg.models import SufficientStats, linear_regression_stats, logistic_regression
 from bayesreg.priors import (
     CONVENTIONS,
@@ -436,8 +436,7 @@ _grid_draws_of = jax.jit(_grid_draws, static_argnames=("model", "static"))
 def _sample_grid(model, args, priors, kwargs, keys, *, num_warmup, num_samples, mass_matrix, progress_bar):
     """NUTS for every (α, chain): the same three steps as `bayesreg.sample_posterior` (first state;
     the loop in one call, or in 20 with the progress printed as each ends; the draws)."""
-    static = tuple(sorted((k, v) for k, v in kwargs.items() if isinstance(v, bool | str)))
-    dynamic = {k: v for k, v in kwargs.items() if not isinstance(v, bool | str)}
+    dynamic, static = _split_static(kwargs)
     with jax.enable_x64(True):
         dynamic = _as_arrays(dynamic)
         settings = {"num_warmup": num_warmup, "mass_matrix": mass_matrix}

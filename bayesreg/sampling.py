@@ -43,7 +43,7 @@ from numpyro.infer.reparam import Reparam
 from numpyro.infer.util import constrain_fn, potential_energy
 
 from bayesreg import _export_cache
-from bayesreg.inference import _as_arrays, _compiler_options
+from bayesreg.inference import _as_arrays, _compiler_options, _split_static
 
 if TYPE_CHECKING:  # arviz is imported where it is used: `import bayesreg` does not load it
     import arviz as az
@@ -498,8 +498,7 @@ def _posterior_started(
     and gives the InferenceData. Work done between the two steps (the MAP, say) overlaps sampling,
     as long as it does not wait on a result JAX computes after the chains."""
     obs_model, X, y = observed if observed is not None else (model, *args)
-    static = tuple(sorted((k, v) for k, v in model_kwargs.items() if isinstance(v, bool | str)))
-    dynamic = {k: v for k, v in model_kwargs.items() if not isinstance(v, bool | str)}
+    dynamic, static = _split_static(model_kwargs)
     if progress_bar is None:
         progress_bar = sys.stderr.isatty()
     devices = _devices_for(num_chains)
