@@ -1065,6 +1065,16 @@ def main(argv: list[str] | None = None) -> int:
     return 2
 
 
+def _with_small_loop_kernels(flags: str) -> str:
+    """``flags`` (an ``XLA_FLAGS`` value) with `~bayesreg.sampling.SMALL_LOOPS_XLA_FLAG` added, unless
+    they set ``xla_backend_extra_options`` themselves (a user's choice is kept as it is)."""
+    from bayesreg.sampling import SMALL_LOOPS_XLA_FLAG
+
+    if "xla_backend_extra_options" in flags:
+        return flags
+    return f"{flags} {SMALL_LOOPS_XLA_FLAG}".strip()
+
+
 def run() -> None:
     """The ``bayesreg`` console script: `main`, then exit with its status.
 
@@ -1074,7 +1084,11 @@ def run() -> None:
     Everything left is frozen again before exit: Python's last collection at exit, over all the
     objects of JAX, ArviZ and SciPy, took 0.4 s of a 5 s ``fit`` and frees nothing the end of the
     process does not.
+
+    The process's ``XLA_FLAGS`` gain `~bayesreg.sampling.SMALL_LOOPS_XLA_FLAG` (see
+    `_with_small_loop_kernels`) before JAX computes anything.
     """
+    os.environ["XLA_FLAGS"] = _with_small_loop_kernels(os.environ.get("XLA_FLAGS", ""))
     gc.freeze()
     code = main()
     gc.freeze()

@@ -1,10 +1,21 @@
-"""Shared fixtures: float64 for a test, and the reference data sets (loaded once per session)."""
+"""Shared fixtures: float64 for a test, and the reference data sets (loaded once per session).
+
+The suite compiles as the command line does: `bayesreg.cli.run` adds
+`bayesreg.sampling.SMALL_LOOPS_XLA_FLAG` to ``XLA_FLAGS``, and so does this file, before JAX computes
+anything (XLA reads the variable once).
+"""
+
+import os
 
 import jax
 import numpy as np
 import pytest
 from sklearn.datasets import load_breast_cancer, load_diabetes
 from sklearn.preprocessing import StandardScaler
+
+from bayesreg.cli import _with_small_loop_kernels
+
+os.environ["XLA_FLAGS"] = _with_small_loop_kernels(os.environ.get("XLA_FLAGS", ""))
 
 # Columns of the breast-cancer data used in the tests: 8 of the 30, chosen so that saga converges
 # to 1e-14 in well under a second (the radius/perimeter/area columns are near-duplicates).

@@ -23,7 +23,7 @@ from sklearn.datasets import load_breast_cancer, load_diabetes
 from sklearn.linear_model import Lasso, LogisticRegression
 from sklearn.preprocessing import StandardScaler
 
-from bayesreg.cli import main
+from bayesreg.cli import _with_small_loop_kernels, main
 
 POSTERIOR_PATH_COLUMNS = ["alpha", "feature", "map", "median", "hdi_low", "hdi_high", "r_hat", "ess_bulk"]
 KEEP = "keep.txt"
@@ -337,6 +337,34 @@ def test_unusable_cache_folder_is_skipped_silently(diabetes_csv, out, tmp_path, 
     captured = capsys.readouterr()
     assert code == 0 and captured.err == ""
     assert (out / "coefficients.csv").exists()
+
+
+def test_small_loop_kernels_flag_added_unless_the_user_set_backend_options():
+    flag = "--xla_backend_extra_options=xla_cpu_small_while_loop_byte_threshold=1048576"
+    assert _with_small_loop_kernels("") == flag
+    assert (
+        _with_small_loop_kernels("--xla_cpu_enable_fast_math=false")
+        == f"--xla_cpu_enable_fast_math=false {flag}"
+    )
+    own = "--xla_backend_extra_options=xla_cpu_small_while_loop_byte_threshold=0"
+    assert _with_small_loop_kernels(own) == own
+
+
+def test_small_loop_kernels_flag_takes_effect_after_importing_the_cli():
+    """`run` sets the flag after the imports: they must leave XLA unstarted, or it reads
+    ``XLA_FLAGS`` without the flag. A loop that reads and writes some 12 KiB per iteration is then one
+    kernel (the default limit is 1 KiB)."""
+    code = (
+        "import os, bayesreg.cli as cli, jax, jax.numpy as jnp\n"
+        "os.environ['XLA_FLAGS'] = cli._with_small_loop_kernels('')\n"
+        "loop = lambda x: jax.lax.fori_loop(0, 9, lambda i, v: jnp.sin(v) + v[::-1], x)\n"
+        "print('xla_cpu_small_call' in jax.jit(loop).lower(jnp.ones(1024)).compile().as_text())\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300
+    )
+    assert result.stdout.split() == ["True"], result.stderr
 
 
 def test_console_script_entry_point(tmp_path, cache_home):

@@ -13,6 +13,7 @@ MCSEs are ArviZ's (``az.mcse``, from the bulk/tail ESS). Fits are shared by modu
 """
 
 import pickle
+import re
 import warnings
 
 import arviz as az
@@ -24,6 +25,7 @@ from scipy import stats
 
 from bayesreg import BayesianLinearRegression
 from bayesreg.diagnostics import PosteriorWarning
+from bayesreg.inference import _as_arrays, _split_static
 from bayesreg.models import SufficientStats, linear_regression, linear_regression_stats
 from bayesreg.priors import Prior, prior_from_penalty
 from bayesreg.sampling import _advances, _draws_of, _starts, sample_posterior
@@ -578,3 +580,35 @@ def test_importing_bayesreg_does_not_import_arviz():
     code = "import sys, bayesreg, bayesreg.cli; print('arviz' in sys.modules, 'xarray' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.split() == ["False", "False"]
+
+
+def test_chains_tree_loop_is_one_kernel_on_a_cpu(gaussian_data, gaussian_prior):
+    """With `SMALL_LOOPS_XLA_FLAG` (set for the suite in conftest.py, as the command line sets it),
+    XLA:CPU compiles NUTS's tree-building loop in the chains' program into one kernel: a call marked
+    ``xla_cpu_small_call`` whose loop carries float64 values (the loops of the random-number
+    generator, the only others small enough, carry integers). Vectorised chains (``jax.vmap``) would
+    turn the loop's checkpoint writes into scatters and its mass-matrix products into batched dots,
+    which keep it a sequence of kernels."""
+    if jax.default_backend() != "cpu":
+        pytest.skip("XLA:CPU only")
+    X, y = gaussian_data
+    dynamic, static = _split_static({"prior": gaussian_prior, "sigma": SIGMA})
+    settings = {"num_warmup": NUM_WARMUP, "mass_matrix": "auto", "devices": 1}
+    with jax.enable_x64(True):
+        args, dynamic = _as_arrays(((SufficientStats.from_data(X, y),), dynamic))
+        seed = np.asarray(0, dtype=np.int64)
+        carry = _starts()(
+            linear_regression_stats,
+            static,
+            seed,
+            args,
+            dynamic,
+            num_samples=NUM_SAMPLES,
+            num_chains=NUM_CHAINS,
+            **settings,
+        )
+        bounds = (np.int32(0), np.int32(1))
+        text = _advances.lower(linear_regression_stats, static, carry, args, dynamic, *bounds, **settings)
+        text = text.compile().as_text()
+    hoisted = re.findall(r"= (\(.*?\)) call\(.*xla_cpu_small_call=\"true\"", text)
+    assert any("f64[" in result for result in hoisted), hoisted
