@@ -7,18 +7,19 @@ groups ``posterior``, ``sample_stats``, ``log_likelihood`` (one entry per observ
 The chains run through numpyro's functional NUTS (the steps of `run_chain`) in three jitted
 functions: their first state, a stretch of their loop over warmup and draws (called once, or 20
 times to show progress on a terminal: `_in_parts`, which `bayesreg.path` uses too), and their
-draws. On one device the chains run one after another inside each program on a CPU (``jax.lax.map``:
-see `_map_chains`) and vectorised (``jax.vmap``) elsewhere; where there are several devices, they
-are split evenly across as many of them as divide the number of chains (``jax.shard_map``). Each is compiled once per model, settings and data shape, so
-refitting new data of the same shape does not recompile (numpyro's ``MCMC`` object re-jits its
-sampling loop on every run), and none holds a host callback, so all are kept by the command line's
-export cache.
+draws. On one device the chains run one after another inside each program on a CPU
+(``jax.lax.map``: see `_map_chains`) and vectorised (``jax.vmap``) elsewhere; where there are
+several devices, they are split evenly across as many of them as divide the number of chains
+(``jax.shard_map``). Each is compiled once per model, settings and data shape, so refitting new
+data of the same shape does not recompile (numpyro's ``MCMC`` object re-jits its sampling loop on
+every run), and none holds a host callback, so all are kept by the command line's export cache.
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
+import importlib
 import itertools
 import math
 import sys
@@ -532,9 +533,11 @@ def _posterior_started(
     model_kwargs,
 ) -> Callable[[], az.InferenceData]:
     """`sample_posterior` in two steps: this call dispatches the chains and their log-likelihood (JAX
-    runs them in the background) and imports ArviZ meanwhile; calling what it returns waits for them
-    and gives the InferenceData. Work done between the two steps (the MAP, say) overlaps sampling,
-    as long as it does not wait on a result JAX computes after the chains."""
+    runs them in the background); calling what it returns waits for them and gives the
+    InferenceData. Work done between the two steps (the MAP, say) overlaps sampling, as long as it
+    does not wait on a result JAX computes after the chains. ArviZ, which the second step needs,
+    is imported meanwhile (`_import_in_background`)."""
+    _import_in_background("arviz")
     obs_model, X, y = observed if observed is not None else (model, *args)
     dynamic, static = _split_static(model_kwargs)
     if progress_bar is None:
@@ -565,10 +568,6 @@ def _posterior_started(
             parts=20 if progress_bar else 1,
             **settings,
         )
-        # Imported only now, while the sampler runs (JAX dispatches its calls asynchronously): the
-        # first import of arviz (about 0.7 s) then overlaps with sampling.
-        import arviz as az
-
         # back on one device, with the data (the log-likelihood program is a single-device one)
         seed, draws, dynamic = jax.device_put((seed, draws, dynamic), jax.local_devices()[0])
         observed_args = (seed, draws, X, y, dynamic)
@@ -582,6 +581,8 @@ def _posterior_started(
         )
 
     def finish() -> az.InferenceData:
+        import arviz as az  # waits for `_import_in_background` to finish it
+
         if progress is not None:
             progress.join()
         groups = {
@@ -605,6 +606,24 @@ def _posterior_started(
         return idata
 
     return finish
+
+
+def _import_in_background(name: str) -> None:
+    """Start importing module ``name`` in a daemon thread, unless it is imported already; a later
+    ``import name`` waits for that import to end (or fails as it would have).
+
+    ArviZ's import (about 0.9 s of Python: matplotlib, xarray, scipy.signal) then runs while this
+    thread waits on XLA with the GIL released, loading the sampler's programs and running them: a
+    second ``bayesreg fit --method nuts`` ends about 0.5 s sooner than when it imports ArviZ after
+    dispatching the chains, which now take less time than that import (benchmarks/README.md)."""
+    if name in sys.modules:
+        return
+
+    def load():
+        with contextlib.suppress(Exception):  # the caller's own import raises the error
+            importlib.import_module(name)
+
+    threading.Thread(target=load, name=f"bayesreg-import-{name}", daemon=True).start()
 
 
 def _exported_or_traced(kind, model, static, fun, args, traced, *, compiler_options=None):
