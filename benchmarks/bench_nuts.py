@@ -33,6 +33,8 @@ The same model in every tool: ``intercept`` flat (improper uniform; ``pm.Flat``)
 likelihood ``sigma ~ Exponential(rate = 1/std(y))`` and ``coef ~ Laplace(0, sigma²/(n α))``
 conditional on σ (scikit-learn's Lasso convention, what ``prior_from_penalty("laplace", α,
 n_samples=n)`` gives); for the logistic likelihood ``coef ~ Laplace(0, C)``. Everything in float64.
+Every process runs with ``bayesreg.sampling.SMALL_LOOPS_XLA_FLAG`` in ``XLA_FLAGS``, as the
+``bayesreg`` command sets it (session 6), raw numpyro's included.
 4 chains × 1000 warmup + 1000 draws (``--quick``: 300 + 300), seed 0 (+ 3 per repeat).
 
 Columns:
@@ -721,6 +723,12 @@ def _clean_env() -> dict:
     # a user's second run finds the bytecode its first run wrote (this machine's shell sets
     # PYTHONDONTWRITEBYTECODE, which makes every run compile bayesreg's sources again)
     env.pop("PYTHONDONTWRITEBYTECODE", None)
+    # every process compiles as the bayesreg command does (bayesreg.cli.run adds this flag): XLA:CPU
+    # may then compile a small while loop into one kernel. numpyro gets it too (same environment);
+    # PyMC and nutpie do not use XLA.
+    from bayesreg.cli import _with_small_loop_kernels
+
+    env["XLA_FLAGS"] = _with_small_loop_kernels(env.get("XLA_FLAGS", ""))
     return env
 
 
