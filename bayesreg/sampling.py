@@ -231,6 +231,11 @@ def _chain_mesh(devices: int) -> Mesh:
     return Mesh(np.asarray(jax.local_devices()[:devices]), ("chain",))
 
 
+def _chains_in_sequence() -> bool:
+    """Whether `_map_chains` runs a device's chains one after another (on a CPU) or vectorised."""
+    return jax.default_backend() == "cpu"
+
+
 def _map_chains(fn, devices: int, chain_axes: tuple):
     """``fn`` for every chain, over the arguments whose axis in ``chain_axes`` is 0 (the others are
     shared), and with ``devices > 1`` split across that many devices (``jax.shard_map``; no
@@ -240,7 +245,7 @@ def _map_chains(fn, devices: int, chain_axes: tuple):
     unbatched, NUTS's tree-building loop has no scatter and no batched dot, so XLA:CPU can compile it
     into a single kernel (`SMALL_LOOPS_XLA_FLAG`), which runs the diabetes lasso's 4 chains in about
     0.3 s instead of 1.8–2.4 s vectorised. Elsewhere they are vectorised (``jax.vmap``)."""
-    if jax.default_backend() == "cpu":
+    if _chains_in_sequence():
 
         def mapped(*args):
             per_chain = [arg if axis == 0 else None for arg, axis in zip(args, chain_axes, strict=True)]
