@@ -244,7 +244,7 @@ def _map_chains(fn, devices: int, chain_axes: tuple):
     On a CPU the chains of a device run one after another (``jax.lax.map``) inside the one program:
     unbatched, NUTS's tree-building loop has no scatter and no batched dot, so XLA:CPU can compile it
     into a single kernel (`SMALL_LOOPS_XLA_FLAG`), which runs the diabetes lasso's 4 chains in about
-    0.3 s instead of 1.8–2.4 s vectorised. Elsewhere they are vectorised (``jax.vmap``)."""
+    0.35 s instead of 1.6–2.4 s vectorised. Elsewhere they are vectorised (``jax.vmap``)."""
     if _chains_in_sequence():
 
         def mapped(*args):
@@ -619,8 +619,8 @@ def _import_in_background(name: str) -> None:
 
     ArviZ's import (about 0.9 s of Python: matplotlib, xarray, scipy.signal) then runs while this
     thread waits on XLA with the GIL released, loading the sampler's programs and running them: a
-    second ``bayesreg fit --method nuts`` ends about 0.5 s sooner than when it imports ArviZ after
-    dispatching the chains, which now take less time than that import (benchmarks/README.md)."""
+    second ``bayesreg fit --method nuts`` ended 0.3 s sooner (median of 8 runs) than when it imported
+    ArviZ after dispatching the chains, which take less time than that import (benchmarks/README.md)."""
     if name in sys.modules:
         return
 
