@@ -49,7 +49,7 @@ from bayesreg.inference import _as_arrays, _compiler_options, _split_static
 if TYPE_CHECKING:  # arviz is imported where it is used: `import bayesreg` does not load it
     import arviz as az
 
-__all__ = ["LaplaceScaleMixture", "run_chain", "sample_posterior"]
+__all__ = ["SMALL_LOOPS_XLA_FLAG", "LaplaceScaleMixture", "run_chain", "sample_posterior"]
 
 
 class LaplaceScaleMixture(Reparam):
