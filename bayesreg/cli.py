@@ -36,7 +36,7 @@ PROG = "bayesreg"
 # reasonably fast) with a fixed seed (so that its report is reproducible)
 FIT_NUTS = {"num_warmup": 1000, "num_samples": 1000, "num_chains": 4, "mass_matrix": "auto"}
 DEMO_NUTS = {"num_warmup": 500, "num_samples": 500, "num_chains": 4, "seed": 0}
-# `bayesreg path --posterior`: one NUTS run per alpha (all in one vectorised call), so shorter chains
+# `bayesreg path --posterior`: one NUTS run per alpha (all in one call), so shorter chains
 PATH_NUTS = {"num_warmup": 300, "num_samples": 300, "num_chains": 4, "mass_matrix": "auto"}
 PATH_N_ALPHAS = {"map": 100, "posterior": 20}  # default grid sizes without / with --posterior
 
@@ -83,7 +83,7 @@ grid:
 
 posterior (--posterior):
   NUTS samples the posterior at every alpha of the grid, all grid points and chains in one
-  vectorised call of one compiled sampler (compiled once per grid size and settings, and cached in
+  call of one compiled sampler (compiled once per grid size and settings, and cached in
   $XDG_CACHE_HOME/bayesreg/jax, else ~/.cache/bayesreg/jax). The noise sd sigma is sampled unless
   --sigma fixes it. Cost: the compilation (tens of seconds on a small machine, less from the cache),
   then one NUTS run per alpha; keep the grid small. R-hat > 1.01, bulk ESS < 400 or divergences at

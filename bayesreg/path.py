@@ -14,9 +14,10 @@ each ``α``; with ``family="bernoulli"``, ``α = 1/C`` of ``LogisticRegression``
 
 `posterior_path` samples the posterior of the same model at every ``α`` of a grid with NUTS and
 summarises it per ``α`` and coefficient (median, HDI, R-hat, bulk ESS) next to the MAP path. The
-whole grid is one call of one jitted sampler, vectorised (``jax.vmap``) over the grid and the chains:
-one compilation per model, settings and grid size, and a new grid of the same size (or new data of
-the same shape) reuses it.
+whole grid is one call of one jitted sampler over the grid and the chains (mapped like the chains of
+`bayesreg.sampling.sample_posterior`: one after another on a CPU, vectorised elsewhere): one
+compilation per model, settings and grid size, and a new grid of the same size (or new data of the
+same shape) reuses it.
 """
 
 from __future__ import annotations
@@ -360,9 +361,9 @@ class PosteriorPath(NamedTuple):
 
 
 def _grid_start(model, static, keys, args, priors, kwargs, *, num_warmup, num_samples, mass_matrix):
-    """`bayesreg.sampling`'s first chain state for every (α, chain), in one ``jax.vmap`` over both:
-    ``keys`` has shape (n_alphas, n_chains, 2); ``priors`` is one `Prior` whose leaves have shape
-    (n_alphas,). Chains come flat, α after α."""
+    """`bayesreg.sampling`'s first chain state for every (α, chain), mapped over both by
+    `bayesreg.sampling._map_chains`: ``keys`` has shape (n_alphas, n_chains, 2); ``priors`` is one
+    `Prior` whose leaves have shape (n_alphas,). Chains come flat, α after α."""
     n_alphas, n_chains = keys.shape[:2]
     bound = functools.partial(model, **dict(static))
 
@@ -377,11 +378,12 @@ def _grid_start(model, static, keys, args, priors, kwargs, *, num_warmup, num_sa
             mass_matrix=mass_matrix,
         )
 
-    return jax.vmap(one)(keys.reshape(n_alphas * n_chains, -1), _per_chain(priors, n_chains))
+    each = sampling._map_chains(one, 1, (0, 0))
+    return each(keys.reshape(n_alphas * n_chains, -1), _per_chain(priors, n_chains))
 
 
 def _grid_advance(model, static, carry, args, priors, kwargs, begin, end, *, num_warmup, mass_matrix):
-    """Steps ``begin`` to ``end − 1`` of every chain of `_grid_start` (``jax.vmap``)."""
+    """Steps ``begin`` to ``end − 1`` of every chain of `_grid_start` (``sampling._map_chains``)."""
     n_chains = jax.tree.leaves(carry)[0].shape[0] // jax.tree.leaves(priors)[0].shape[0]
     bound = functools.partial(model, **dict(static))
 
@@ -398,7 +400,7 @@ def _grid_advance(model, static, carry, args, priors, kwargs, begin, end, *, num
             mass_matrix=mass_matrix,
         )
 
-    return jax.vmap(one)(carry, _per_chain(priors, n_chains))
+    return sampling._map_chains(one, 1, (0, 0))(carry, _per_chain(priors, n_chains))
 
 
 def _grid_draws(model, static, rows, args, priors, kwargs):
@@ -410,7 +412,7 @@ def _grid_draws(model, static, rows, args, priors, kwargs):
     def one(rows, prior):
         return sampling._chain_draws(bound, rows, args, {**kwargs, "prior": prior})
 
-    out = jax.vmap(one)(rows, _per_chain(priors, n_chains))
+    out = sampling._map_chains(one, 1, (0, 0))(rows, _per_chain(priors, n_chains))
     return jax.tree.map(lambda v: v.reshape(n_alphas, n_chains, *v.shape[1:]), out)
 
 
@@ -487,12 +489,15 @@ def posterior_path(
     scikit-learn convention. NUTS samples its posterior; the MAP column is `map_path` on the same
     arguments. The posterior keeps width where the MAP is exactly 0.
 
-    All grid points and chains run in one call of one jitted sampler (``jax.vmap`` over the grid and
-    the chains; the chains of all ``α`` advance in lockstep, so a step costs as much as the longest
-    trajectory among them). It compiles once per model, settings and grid size; a new grid of the
-    same size or new data of the same shape reuses it. Measured on the diabetes data (442 × 10,
-    Laplace prior, σ sampled) on 2 busy CPU cores: the first call of a 20-point grid with 2 chains ×
-    (300 + 300) steps took 48 s, of which ~40 s compilation; the next call on a new grid, 8 s.
+    All grid points and chains run in one call of one jitted sampler, mapped over the grid and the
+    chains as `~bayesreg.sampling.sample_posterior` maps its chains: one after another on a CPU,
+    where XLA compiles each chain's NUTS loop into one kernel under
+    `~bayesreg.sampling.SMALL_LOOPS_XLA_FLAG`, and vectorised elsewhere (then the chains of all
+    ``α`` advance in lockstep, so a step costs as much as the longest trajectory among them). It
+    compiles once per model, settings and grid size; a new grid of the same size or new data of the
+    same shape reuses it. Measured on the diabetes data (442 × 10, Laplace prior, σ sampled, 2 CPU
+    cores, with the flag): a 12-point grid with 4 chains × (200 + 200) steps took 10.8 s in its first
+    call and 4.0 s in the next (vectorised: 20.6 s and 8.0 s).
     Keep grids small (~20 points, a few hundred draws): every ``α`` is a full NUTS run.
 
     Parameters

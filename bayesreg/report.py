@@ -283,7 +283,7 @@ class PathDemo(NamedTuple):
 HDI_PROB = 0.94
 COVERAGE_PROB = 0.9
 TEST_SIZE = 0.2
-# the demo's posterior path: a coarse grid and short chains (one vmapped NUTS call for the grid)
+# the demo's posterior path: a coarse grid and short chains (one NUTS call for the grid)
 PATH_SETTINGS = {"n_alphas": 12, "num_warmup": 200, "num_samples": 200, "num_chains": 4}
 
 
@@ -315,7 +315,7 @@ def run_demo(
         Sample the Laplace posterior.
     path : bool
         Compute the Laplace model's MAP path (100 α) and posterior path (`PATH_SETTINGS`: a coarse
-        grid and short chains, one vectorised NUTS call; seed ``seed``).
+        grid and short chains, one NUTS call; seed ``seed``).
     num_warmup, num_samples, num_chains, seed : int
         NUTS settings of the Laplace posterior (the posterior path has its own, `PATH_SETTINGS`).
 
@@ -890,7 +890,7 @@ the data pull it away from 0. Right: on a coarse grid of {s["n_alphas"]} α, the
 (dashed) and {post.hdi_prob:.0%} HDI (band) of every weight next to its MAP (solid).</p>
 <p><b>{html.escape(path_sentence(post, d.names))}</b></p>
 <p>The lasso's zeros are a property of the mode, not of the posterior: where the MAP is 0 the
-posterior still spreads over both signs. NUTS at every α, all in one vectorised call:
+posterior still spreads over both signs. NUTS at every α, all in one call:
 {s["num_chains"]} chains × ({s["num_warmup"]} warmup + {s["num_samples"]} draws) per α, seed
 {s["seed"]}{how}; {diagnostics} (short chains: read the bands as indicative).</p>
 {figure_html(fig, "MAP path, and posterior medians and HDIs along the grid of alpha")}
