@@ -80,7 +80,13 @@ class _BayesianRegression(BaseEstimator):
         return X
 
     def _infer(self, model, args, observed, **model_kwargs) -> None:
-        """The MAP, always; with ``method="nuts"`` also the posterior, whose means become ``coef_``."""
+        """The MAP, always; with ``method="nuts"`` also the posterior, whose means become ``coef_``.
+
+        Every result of an earlier fit is dropped first, so a refit with ``method="map"`` after a
+        NUTS fit keeps no posterior from before.
+        """
+        for name in ("idata_", "diagnostics_"):
+            self.__dict__.pop(name, None)
         laplace = model_kwargs["prior"].kind == "laplace"
         choice = self.laplace_parametrisation
         if self.method == "nuts":
@@ -382,9 +388,14 @@ class BayesianLogisticRegression(ClassifierMixin, _BayesianRegression):
         return self
 
     def decision_function(self, X):
-        """Log-odds of ``classes_[1]`` (of `predict_proba`), shape (n_samples,)."""
-        p = self.predict_proba(X)[:, 1]
-        return np.log(p) - np.log1p(-p)
+        """The linear predictor ``intercept_ + X @ coef_`` (log-odds of ``classes_[1]``), shape (n_samples,).
+
+        With ``method="map"`` it is the log-odds at the MAP; with ``method="nuts"`` the posterior mean
+        of the linear predictor (``coef_`` and ``intercept_`` are posterior means). `predict_proba`
+        averages the probability itself over the draws, so with NUTS it is not the sigmoid of this.
+        """
+        X = self._features(X)
+        return X @ self.coef_ + self.intercept_
 
     def predict_proba(self, X):
         """Class probabilities, shape (n_samples, 2), columns in the order of ``classes_``.
@@ -393,7 +404,7 @@ class BayesianLogisticRegression(ClassifierMixin, _BayesianRegression):
         posterior predictive probability: that sigmoid averaged over the posterior draws.
         """
         X = self._features(X)
-        if getattr(self, "idata_", None) is None:
+        if not hasattr(self, "idata_"):
             p = expit(X @ self.coef_ + self.intercept_)
         else:
             posterior = self.idata_.posterior

@@ -114,3 +114,31 @@ def test_bad_C_named():
     X, y = np.random.default_rng(0).normal(size=(10, 2)), np.arange(10) % 2
     with pytest.raises(ValueError, match="C must be a positive finite number, got 0"):
         BayesianLogisticRegression(C=0).fit(X, y)
+
+
+def test_refit_with_map_drops_the_posterior(breast_cancer):
+    """After a NUTS fit, ``set_params(method="map").fit`` keeps no ``idata_`` / ``diagnostics_``, and
+    `predict_proba` is the MAP's sigmoid again, not the old posterior average."""
+    X, y = breast_cancer
+    X, y = X[:120, :3], y[:120]
+    est = BayesianLogisticRegression(
+        prior="gaussian", C=0.5, method="nuts", num_warmup=50, num_samples=50, num_chains=2, random_state=0
+    ).fit(X, y)
+    assert hasattr(est, "idata_") and hasattr(est, "diagnostics_")
+    est.set_params(method="map").fit(X, y)
+    assert not hasattr(est, "idata_") and not hasattr(est, "diagnostics_")
+    logits = X @ est.map_.params["coef"] + est.map_.params["intercept"]
+    np.testing.assert_allclose(est.predict_proba(X)[:, 1], 1.0 / (1.0 + np.exp(-logits)), rtol=1e-12)
+
+
+def test_decision_function_is_the_linear_predictor():
+    """``decision_function`` is exactly ``X @ coef_ + intercept_``, also where the sigmoid rounds to 0
+    or 1 (|logit| > 37), as scikit-learn's LogisticRegression."""
+    X, y = load_breast_cancer(return_X_y=True)
+    est = BayesianLogisticRegression(prior="gaussian", C=10.0).fit(X[:, :6], y)
+    ref = LogisticRegression(C=10.0, solver="newton-cholesky", tol=1e-12, max_iter=1000).fit(X[:, :6], y)
+    far = np.vstack([X[:, :6], 40.0 * X[:5, :6]])
+    scores = est.decision_function(far)
+    np.testing.assert_array_equal(scores, far @ est.coef_ + est.intercept_)
+    assert np.isfinite(scores).all() and np.abs(scores).max() > 37
+    np.testing.assert_allclose(scores, ref.decision_function(far), rtol=1e-6, atol=1e-6)
