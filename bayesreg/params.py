@@ -1,0 +1,240 @@
+"""Parameter constraints: one table, one checker, one message for each kind of mistake.
+
+Every public setting that more than one entry point takes (the estimators, the path functions, the
+posterior functions and the command line) has its constraint in `CONSTRAINTS`, and every entry point
+checks it with `check_params` (or, on the command line, with the argparse type `cli_type`), so a bad
+value gets the same message wherever it is given::
+
+    alpha must be a positive finite number, got 0
+    num_chains must be at least 1, got 0
+    unknown prior 'cauchy'; expected one of gaussian, laplace, elasticnet
+
+The command line names the option as it is typed (``--num-chains must be at least 1, got '0'``).
+This is scikit-learn's ``_parameter_constraints`` idea with bayesreg's own small set of constraint
+types (scikit-learn's are private to it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import numbers
+from collections.abc import Mapping
+from typing import Any, NamedTuple
+
+__all__ = [
+    "CONSTRAINTS",
+    "CONVENTIONS",
+    "FAMILIES",
+    "PRIOR_KINDS",
+    "Interval",
+    "Options",
+    "check_param",
+    "check_params",
+    "cli_type",
+]
+
+
+class Interval(NamedTuple):
+    """Numbers of one kind between two bounds.
+
+    Attributes
+    ----------
+    integer : bool
+        Integers only (``numbers.Integral``, not bool) or any real number (finite).
+    low, high : float or None
+        Bounds; None is unbounded on that side.
+    closed : {"left", "right", "both", "neither"}
+        Which bounds belong to the interval.
+    hint : str
+        Appended to the message in parentheses (what to use instead), or "".
+    none_ok : bool
+        Whether ``None`` (the documented "choose for me") is allowed too.
+    """
+
+    integer: bool
+    low: float | None
+    high: float | None
+    closed: str = "neither"
+    hint: str = ""
+    none_ok: bool = False
+
+
+class Options(NamedTuple):
+    """One of a fixed set of values (strings or booleans).
+
+    Attributes
+    ----------
+    values : tuple
+        The allowed values, in the order the message lists them.
+    """
+
+    values: tuple
+
+
+PRIOR_KINDS = ("gaussian", "laplace", "elasticnet")
+CONVENTIONS = ("sklearn", "book")
+FAMILIES = ("gaussian", "bernoulli")
+
+POSITIVE = Interval(integer=False, low=0.0, high=None)
+UNIT = Interval(integer=False, low=0.0, high=1.0)
+COUNT = Interval(integer=True, low=1, high=None, closed="left")
+SEED = Interval(integer=True, low=0, high=None, closed="left")
+BOOLEAN = Options((True, False))
+
+CONSTRAINTS: dict[str, Interval | Options] = {
+    "prior": Options(PRIOR_KINDS),
+    "convention": Options(CONVENTIONS),
+    "family": Options(FAMILIES),
+    "method": Options(("map", "nuts")),
+    "laplace_parametrisation": Options(("auto", "direct", "mixture")),
+    "mass_matrix": Options(("auto", "dense", "diagonal")),
+    "fit_intercept": BOOLEAN,
+    "alpha": POSITIVE,
+    "C": POSITIVE,
+    "sigma": POSITIVE._replace(none_ok=True),
+    "tol": POSITIVE,
+    "l1_ratio": UNIT._replace(hint="use prior='laplace' for 1 and prior='gaussian' for 0"),
+    "hdi_prob": UNIT,
+    "eps": UNIT,
+    "num_warmup": COUNT,
+    "num_samples": COUNT,
+    "num_chains": COUNT,
+    "max_steps": COUNT,
+    "n_alphas": COUNT,
+    "seed": SEED,
+}
+"""The constraint of each setting by its Python name (the command line's ``--num-chains`` is
+``num_chains``)."""
+
+
+def _describe(c: Interval) -> str:
+    """What an interval asks for, e.g. "a positive finite number", "an integer", "a number in (0, 1)"."""
+    if c.integer:
+        return "an integer"
+    if (c.low, c.high) == (0.0, None):
+        return "a positive number"
+    if (c.low, c.high) == (0.0, 1.0):
+        return "a number in (0, 1)"
+    return "a number"
+
+
+def _outside(c: Interval, value) -> str | None:
+    """Why ``value`` (of the right kind) lies outside ``c``, or None when it lies inside."""
+    low_ok = c.low is None or value > c.low or (value == c.low and c.closed in ("left", "both"))
+    high_ok = c.high is None or value < c.high or (value == c.high and c.closed in ("right", "both"))
+    if low_ok and high_ok and (c.integer or math.isfinite(value)):
+        return None
+    if c.integer:
+        if not low_ok:
+            return f"must be at least {c.low}" if c.closed in ("left", "both") else f"must exceed {c.low}"
+        return f"must be at most {c.high}" if c.closed in ("right", "both") else f"must be below {c.high}"
+    if (c.low, c.high) == (0.0, None):
+        return "must be a positive finite number"
+    if c.low is not None and c.high is not None and c.closed == "neither":
+        return f"must lie strictly between {c.low:g} and {c.high:g}"
+    return f"must lie in [{c.low}, {c.high}] and be finite"
+
+
+def _message(name: str, value, problem: str, hint: str = "") -> str:
+    return f"{name} {problem}, got {value!r}" + (f" ({hint})" if hint else "")
+
+
+def check_param(name: str, value: Any, constraint: Interval | Options | None = None, *, shown: Any = None):
+    """``value`` checked against ``constraint`` (by default ``CONSTRAINTS[name]``), as a plain Python
+    value (int, float, str, bool or None).
+
+    Parameters
+    ----------
+    name : str
+        The setting's name, as the message shows it.
+    value : object
+        The value given.
+    constraint : Interval or Options, optional
+        Defaults to ``CONSTRAINTS[name]``.
+    shown : object, optional
+        What the message says was given (the command line shows the text typed); ``value`` by default.
+
+    Returns
+    -------
+    int, float, str, bool or None
+
+    Raises
+    ------
+    ValueError
+        Naming the setting, what it must be and the value given.
+
+    Examples
+    --------
+    >>> check_param("num_chains", 4)
+    4
+    >>> check_param("alpha", 0)
+    Traceback (most recent call last):
+    ...
+    ValueError: alpha must be a positive finite number, got 0
+    """
+    constraint = CONSTRAINTS[name] if constraint is None else constraint
+    shown = value if shown is None else shown
+    if isinstance(constraint, Options):
+        for allowed in constraint.values:
+            if value is allowed or (isinstance(allowed, str) and isinstance(value, str) and value == allowed):
+                return allowed
+        if constraint is BOOLEAN or all(isinstance(v, bool) for v in constraint.values):
+            raise ValueError(_message(name, shown, "must be True or False"))
+        expected = ", ".join(str(v) for v in constraint.values)
+        raise ValueError(f"unknown {name} {shown!r}; expected one of {expected}")
+    if value is None and constraint.none_ok:
+        return None
+    kind = numbers.Integral if constraint.integer else numbers.Real
+    if isinstance(value, bool) or not isinstance(value, kind):
+        number = None
+        if not constraint.integer and not isinstance(value, bool):
+            try:  # a NumPy scalar or a numeric string is a number too
+                number = float(value)
+            except (TypeError, ValueError):
+                number = None
+        if number is None:
+            raise ValueError(_message(name, shown, f"must be {_describe(constraint)}", constraint.hint))
+        value = number
+    value = int(value) if constraint.integer else float(value)
+    problem = _outside(constraint, value)
+    if problem is not None:
+        raise ValueError(_message(name, shown, problem, constraint.hint))
+    return value
+
+
+def check_params(
+    values: Mapping[str, Any], constraints: Mapping[str, Interval | Options] | None = None
+) -> dict:
+    """Every entry of ``values`` checked by `check_param` (against ``constraints``, by default
+    `CONSTRAINTS`), in order; returns them as plain Python values.
+
+    Examples
+    --------
+    >>> check_params({"prior": "laplace", "num_warmup": 500})
+    {'prior': 'laplace', 'num_warmup': 500}
+    """
+    constraints = CONSTRAINTS if constraints is None else constraints
+    return {name: check_param(name, value, constraints[name]) for name, value in values.items()}
+
+
+def cli_type(name: str, constraint: Interval | Options | None = None):
+    """An argparse ``type=`` that parses the option's text and checks it as `check_param` does, with the
+    same message (the option named as it is typed, e.g. ``num-chains``)."""
+    constraint = CONSTRAINTS[name] if constraint is None else constraint
+    flag = name.replace("_", "-")
+
+    def parse(text: str):
+        value: Any = text
+        if isinstance(constraint, Interval):
+            try:
+                value = int(text) if constraint.integer else float(text)
+            except ValueError:
+                pass  # check_param names the problem: not a number / not an integer
+        try:
+            return check_param(flag, value, constraint, shown=text)
+        except ValueError as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
+
+    parse.__name__ = flag  # argparse names the type in its own messages
+    return parse
