@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from bayesreg.defaults import HDI_PROB
+
 if TYPE_CHECKING:  # arviz is imported where it is used: `import bayesreg` does not load it
     import arviz as az
 
@@ -29,7 +31,7 @@ def compare_map_posterior(
     idata: az.InferenceData,
     map_coef,
     *,
-    hdi_prob: float = 0.94,
+    hdi_prob: float = HDI_PROB,
     eps: float | None = None,
 ) -> pd.DataFrame:
     """One row per coefficient: the penalised point estimate against its posterior.

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
+from bayesreg.defaults import THRESHOLDS
+
 if TYPE_CHECKING:  # arviz is imported where it is used: `import bayesreg` does not load it
     import arviz as az
 
@@ -56,9 +58,9 @@ def check_diagnostics(
     idata: az.InferenceData,
     *,
     var_names=("coef", "intercept", "sigma"),
-    rhat_max: float = 1.01,
-    ess_min: float = 400.0,
-    ebfmi_min: float = 0.3,
+    rhat_max: float = THRESHOLDS.rhat_max,
+    ess_min: float = THRESHOLDS.ess_min,
+    ebfmi_min: float = THRESHOLDS.ebfmi_min,
     max_tree_depth: int = 10,
     warn: bool = True,
 ) -> DiagnosticsReport:
@@ -71,7 +73,7 @@ def check_diagnostics(
     var_names : sequence of str
         Posterior variables to check (those absent are skipped).
     rhat_max, ess_min, ebfmi_min : float
-        Thresholds.
+        Thresholds (`bayesreg.defaults.THRESHOLDS` by default).
     max_tree_depth : int
         NUTS's maximum tree depth (numpyro's default is 10).
     warn : bool

@@ -16,6 +16,8 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from bayesreg.defaults import HDI_PROB
+
 __all__ = [
     # the MAP (penalised estimate)
     "plot_coefficients",
@@ -421,7 +423,7 @@ def plot_posterior_vs_map(
     map_coef,
     *,
     features: Sequence[str] | None = None,
-    hdi_prob: float = 0.94,
+    hdi_prob: float = HDI_PROB,
     ncols: int = 5,
     axes=None,
 ):
@@ -577,7 +579,7 @@ def plot_prior_vs_posterior(
     return panels
 
 
-def plot_forest_map(data, map_coef=None, *, hdi_prob: float = 0.94, ax=None):
+def plot_forest_map(data, map_coef=None, *, hdi_prob: float = HDI_PROB, ax=None):
     """Forest plot: each coefficient's posterior HDI and mean against its MAP.
 
     One row per coefficient (first on top): the HDI as a line (a LineCollection with gid

@@ -1,0 +1,56 @@
+"""The defaults that several entry points share, each in one place.
+
+The estimators, the library functions, the command line and the report all take these values from
+here, so a default changes in one line and nowhere else.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+__all__ = ["DEMO_NUTS", "HDI_PROB", "NUTS", "PATH_NUTS", "THRESHOLDS", "NUTSSettings", "Thresholds"]
+
+
+class NUTSSettings(NamedTuple):
+    """How long NUTS runs: ``num_warmup`` adaptation steps and ``num_samples`` kept draws per chain."""
+
+    num_warmup: int
+    num_samples: int
+    num_chains: int
+
+
+NUTS = NUTSSettings(num_warmup=1000, num_samples=1000, num_chains=4)
+"""One posterior: the estimators with ``method="nuts"``, `~bayesreg.sample_posterior`, ``bayesreg fit``."""
+
+PATH_NUTS = NUTSSettings(num_warmup=300, num_samples=300, num_chains=4)
+"""Each grid point of `~bayesreg.posterior_path` and ``bayesreg path --posterior``: every α is a whole
+NUTS run, so shorter runs keep a grid affordable."""
+
+DEMO_NUTS = NUTSSettings(num_warmup=500, num_samples=500, num_chains=4)
+"""``bayesreg demo`` and its report."""
+
+HDI_PROB = 0.94
+"""Mass of the highest-density intervals in tables, paths and plots (ArviZ's default)."""
+
+
+class Thresholds(NamedTuple):
+    """Where a NUTS run stops being trusted (Vehtari et al. 2021; Betancourt 2017).
+
+    Attributes
+    ----------
+    rhat_max : float
+        Largest acceptable rank-normalised split R-hat.
+    ess_min : float
+        Smallest acceptable bulk and tail effective sample size.
+    ebfmi_min : float
+        Smallest acceptable energy Bayesian fraction of missing information.
+    """
+
+    rhat_max: float = 1.01
+    ess_min: float = 400.0
+    ebfmi_min: float = 0.3
+
+
+THRESHOLDS = Thresholds()
+"""The thresholds `~bayesreg.diagnostics.check_diagnostics` applies, and the command line and the
+report show."""
