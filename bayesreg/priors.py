@@ -40,6 +40,8 @@ from jax.scipy.special import erfcx
 from numpyro.distributions import constraints
 from numpyro.distributions.util import promote_shapes, validate_sample
 
+from bayesreg.params import CONVENTIONS, FAMILIES, PRIOR_KINDS, check_param
+
 __all__ = [
     "CONVENTIONS",
     "FAMILIES",
@@ -50,9 +52,6 @@ __all__ = [
     "prior_from_penalty",
 ]
 
-PRIOR_KINDS = ("gaussian", "laplace", "elasticnet")
-CONVENTIONS = ("sklearn", "book")
-FAMILIES = ("gaussian", "bernoulli")
 
 PriorKind = Literal["gaussian", "laplace", "elasticnet"]
 Convention = Literal["sklearn", "book"]
@@ -215,35 +214,6 @@ class Prior:
 jax.tree_util.register_dataclass(Prior, data_fields=["l1", "l2"], meta_fields=["kind", "noise_scaled"])
 
 
-def _check_choice(name: str, value, choices) -> None:
-    if value not in choices:
-        raise ValueError(f"unknown {name} {value!r}; expected one of {', '.join(choices)}")
-
-
-def _check_positive(name: str, value) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        try:
-            value = float(value)
-        except (TypeError, ValueError):
-            raise ValueError(f"{name} must be a positive number, got {value!r}") from None
-    if not math.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
-    return float(value)
-
-
-def _check_l1_ratio(l1_ratio) -> float:
-    try:
-        ratio = float(l1_ratio)
-    except (TypeError, ValueError):
-        raise ValueError(f"l1_ratio must be a number in (0, 1), got {l1_ratio!r}") from None
-    if not 0.0 < ratio < 1.0:
-        raise ValueError(
-            f"l1_ratio must lie strictly between 0 and 1 for the elastic-net prior, got {l1_ratio!r} "
-            "(use prior='laplace' for 1 and prior='gaussian' for 0)"
-        )
-    return ratio
-
-
 def prior_from_penalty(
     kind: PriorKind,
     alpha: float,
@@ -278,13 +248,13 @@ def prior_from_penalty(
     -------
     Prior
     """
-    _check_choice("prior", kind, PRIOR_KINDS)
-    _check_choice("convention", convention, CONVENTIONS)
-    _check_choice("family", family, FAMILIES)
-    alpha = _check_positive("alpha", alpha)
+    kind = check_param("prior", kind)
+    convention = check_param("convention", convention)
+    family = check_param("family", family)
+    alpha = check_param("alpha", alpha)
     rho = {"laplace": 1.0, "gaussian": 0.0}.get(kind)
     if rho is None:
-        rho = _check_l1_ratio(l1_ratio)
+        rho = check_param("l1_ratio", l1_ratio)
     if convention == "book" or family == "bernoulli":
         return Prior(kind, alpha * rho, alpha * (1.0 - rho), noise_scaled=False)
     if kind == "gaussian":  # Ridge: ‖y − Xw‖² + α‖w‖²  →  ‖r‖²/(2σ²) + (α/σ²)/2 ‖w‖²
@@ -320,8 +290,8 @@ def penalty_from_prior(
     dict
         ``{"kind": ..., "alpha": ..., "l1_ratio": ...}`` (for LogisticRegression, ``C = 1/alpha``).
     """
-    _check_choice("convention", convention, CONVENTIONS)
-    _check_choice("family", family, FAMILIES)
+    convention = check_param("convention", convention)
+    family = check_param("family", family)
     if not isinstance(prior, Prior):
         prior = _prior_of_distribution(prior)
     l1, l2 = prior.rates(sigma)
