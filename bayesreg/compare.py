@@ -18,7 +18,13 @@ from bayesreg.defaults import HDI_PROB
 if TYPE_CHECKING:  # arviz is imported where it is used: `import bayesreg` does not load it
     import arviz as az
 
-__all__ = ["compare_map_posterior", "predictive_coverage", "predictive_draws", "sparsity_summary"]
+__all__ = [
+    "compare_map_posterior",
+    "posterior_summary",
+    "predictive_coverage",
+    "predictive_draws",
+    "sparsity_summary",
+]
 
 
 def _draws(idata: az.InferenceData, name: str) -> np.ndarray:
@@ -79,6 +85,58 @@ def compare_map_posterior(
         index=pd.Index(idata.posterior["coef"].coords["feature"].to_numpy(), name="feature"),
     )
     table.attrs.update(hdi_prob=hdi_prob, eps=eps)
+    return table
+
+
+def posterior_summary(
+    idata: az.InferenceData, *, var_names=("coef", "intercept"), hdi_prob: float = HDI_PROB
+) -> pd.DataFrame:
+    """One row per scalar parameter: posterior mean, sd, HDI, R-hat and ESS (ArviZ's ``az.summary``).
+
+    Parameters
+    ----------
+    idata : arviz.InferenceData
+        Posterior with ``coef`` of dims (chain, draw, feature) and, when sampled, ``intercept`` and
+        ``sigma``.
+    var_names : sequence of str
+        Variables to summarise, in order (those absent from the posterior are skipped).
+    hdi_prob : float
+        Mass of the highest-density interval.
+
+    Returns
+    -------
+    DataFrame, index = the feature names for ``coef``, then the other variables by name
+        Columns ``mean, sd, hdi_low, hdi_high, mcse_mean, mcse_sd, ess_bulk, ess_tail, r_hat``
+        (unrounded; ``sd`` with ddof 1, the rank-normalised split R-hat and the bulk and tail ESS
+        of Vehtari et al. 2021).
+
+    Examples
+    --------
+    >>> import arviz as az, numpy as np
+    >>> draws = np.random.default_rng(0).normal(size=(2, 100, 2))
+    >>> idata = az.from_dict(posterior={"coef": draws}, coords={"feature": ["a", "b"]},
+    ...                      dims={"coef": ["feature"]})
+    >>> table = posterior_summary(idata)
+    >>> list(table.index), list(table.columns[:4])
+    (['a', 'b'], ['mean', 'sd', 'hdi_low', 'hdi_high'])
+    >>> bool(np.isclose(table.loc["a", "mean"], draws[..., 0].mean()))
+    True
+    """
+    import arviz as az
+
+    names = [v for v in var_names if v in idata.posterior]
+    table = az.summary(idata, var_names=names, hdi_prob=hdi_prob, round_to="none")
+    low, high = (c for c in table.columns if c.startswith("hdi_"))
+    table = table.rename(columns={low: "hdi_low", high: "hdi_high"})
+    labels = []
+    for name in names:
+        if name == "coef":
+            labels += [str(f) for f in idata.posterior["coef"].coords["feature"].to_numpy()]
+        else:
+            size = int(np.prod(idata.posterior[name].shape[2:]))
+            labels += [name] if size == 1 else [f"{name}[{i}]" for i in range(size)]
+    table.index = pd.Index(labels, name="parameter")
+    table.attrs.update(hdi_prob=hdi_prob)
     return table
 
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from bayesreg.compare import compare_map_posterior, predictive_coverage, sparsity_summary
+from bayesreg.compare import compare_map_posterior, posterior_summary, predictive_coverage, sparsity_summary
 
 
 def _idata(coef, intercept=None, sigma=None, names=None):
@@ -96,3 +96,32 @@ def test_predictive_coverage_uses_a_fixed_sigma_from_attrs():
     assert abs(predictive_coverage(idata, X, y, prob=0.8) - 0.8) < 4 * np.sqrt(0.16 / 3000)
     idata.posterior.attrs["sigma"] = 0.01  # too narrow: coverage collapses
     assert predictive_coverage(idata, X, y, prob=0.8) < 0.2
+
+
+def test_posterior_summary_rows_and_columns_match_the_draws():
+    """Labels are the feature names then the other variables; every column is its ArviZ / NumPy value
+    computed separately (sd with ddof 1, rank-normalised R-hat, bulk and tail ESS)."""
+    rng = np.random.default_rng(3)
+    coef = np.array([0.5, -1.0, 2.0]) + rng.standard_normal((4, 400, 3)).cumsum(axis=1) * 0.05
+    idata = _idata(
+        coef, intercept=rng.normal(size=(4, 400)), sigma=rng.gamma(3.0, size=(4, 400)), names=["u", "v", "w"]
+    )
+    table = posterior_summary(idata, var_names=("coef", "intercept", "sigma", "absent"), hdi_prob=0.8)
+    assert list(table.index) == ["u", "v", "w", "intercept", "sigma"]
+    values = np.column_stack(
+        [
+            coef.reshape(-1, 3),
+            idata.posterior["intercept"].to_numpy().ravel(),
+            idata.posterior["sigma"].to_numpy().ravel(),
+        ]
+    )
+    np.testing.assert_allclose(table["mean"], values.mean(axis=0), rtol=1e-12)
+    np.testing.assert_allclose(table["sd"], values.std(axis=0, ddof=1), rtol=1e-12)
+    rhat, bulk, tail = az.rhat(idata), az.ess(idata, method="bulk"), az.ess(idata, method="tail")
+    hdi = az.hdi(idata, hdi_prob=0.8)
+    for column, stat in (("r_hat", rhat), ("ess_bulk", bulk), ("ess_tail", tail)):
+        expected = np.append(stat["coef"].to_numpy(), [float(stat["intercept"]), float(stat["sigma"])])
+        np.testing.assert_allclose(table[column], expected, rtol=1e-12, err_msg=column)
+    np.testing.assert_allclose(table.loc[["u", "v", "w"], ["hdi_low", "hdi_high"]], hdi["coef"].to_numpy())
+    np.testing.assert_allclose(table.loc["sigma", ["hdi_low", "hdi_high"]], hdi["sigma"].to_numpy())
+    assert table["r_hat"].max() > 1.01  # the random-walk coefficients are poorly mixed: it shows

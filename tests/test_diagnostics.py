@@ -179,3 +179,27 @@ def test_too_few_draws_to_diagnose_is_a_warning_not_an_error(draws):
     assert message.startswith(f"only {draws} draw(s) per chain") and "num_samples" in message
     assert np.isnan([report.max_rhat, report.min_ess_bulk, report.min_ess_tail, report.min_ebfmi]).all()
     assert report.divergences == 0 and report.tree_depth_saturation == 0.0
+
+
+def test_path_diagnostics_mark_each_alpha_and_name_where():
+    """Each α that crosses a threshold is marked not ok, and the messages name those α (and only those)."""
+    from types import SimpleNamespace
+
+    from bayesreg.diagnostics import check_path_diagnostics
+
+    path = SimpleNamespace(
+        alphas=np.array([3.0, 1.0, 0.3, 0.1]),
+        max_r_hat=np.array([1.001, 1.02, 1.005, np.nan]),
+        min_ess_bulk=np.array([800.0, 900.0, 120.0, 700.0]),
+        divergences=np.array([0, 0, 0, 2]),
+    )
+    with pytest.warns(PosteriorWarning) as caught:
+        found = check_path_diagnostics(path)
+    assert found.ok.tolist() == [True, False, False, False]
+    assert len(found.problems) == len(caught) == 3
+    rhat, ess, divergent = found.problems
+    assert "R-hat up to 1.020 (> 1.01) at 2 alphas (1, 0.1)" in rhat
+    assert "bulk ESS as low as 120 (< 400) at 1 alphas (0.3)" in ess
+    assert "2 divergent transitions at 1 alphas (0.1)" in divergent
+    relaxed = check_path_diagnostics(path, rhat_max=1.05, ess_min=100.0, warn=False)
+    assert relaxed.ok.tolist() == [True, True, True, False]
