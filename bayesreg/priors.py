@@ -200,6 +200,24 @@ class Prior:
             return None
         return Prior("gaussian", 0.0, self.l2, self.noise_scaled)
 
+    def describe(self, sigma=1.0) -> str:
+        """The prior on each weight in words, with the numbers in force for noise sd ``sigma``.
+
+        Examples
+        --------
+        >>> Prior("laplace", 4.0).describe()
+        'Laplace(0, 0.25)'
+        >>> Prior("elasticnet", 2.0, 4.0, noise_scaled=True).describe(sigma=2.0)
+        'elastic net, density ∝ Laplace(0, 2) x Normal(0, 1)'
+        """
+        l1, l2 = (float(v) for v in self.rates(sigma))
+        parts = []
+        if l1 > 0:
+            parts.append(f"Laplace(0, {1.0 / l1:.6g})")
+        if l2 > 0:
+            parts.append(f"Normal(0, {1.0 / math.sqrt(l2):.6g})")
+        return parts[0] if len(parts) == 1 else f"elastic net, density ∝ {' x '.join(parts)}"
+
     @property
     def laplace_scale(self) -> float:
         """Scale ``b = 1/λ₁`` of the Laplace part (at unit noise variance if noise-scaled)."""

@@ -412,3 +412,12 @@ def test_sklearn_lasso_needs_n_samples(kind):
         prior_from_penalty(kind, 0.1, n_samples=0)
     with pytest.raises(ValueError, match="n_samples"):
         penalty_from_prior(Prior(kind, 1.0, 1.0 if kind == "elasticnet" else 0.0, noise_scaled=True))
+
+
+@pytest.mark.parametrize("kind", ["laplace", "gaussian"])
+def test_describe_states_the_scale_of_the_distribution(kind):
+    """The words carry the scale of the very distribution the model samples, at the σ given."""
+    prior = prior_from_penalty(kind, 0.3, n_samples=50)
+    d = prior.distribution(3, sigma=1.7).base_dist.base_dist
+    name = "Laplace" if kind == "laplace" else "Normal"
+    assert prior.describe(sigma=1.7) == f"{name}(0, {float(d.scale):.6g})"
