@@ -8,12 +8,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 from sklearn.utils.multiclass import type_of_target
 
-__all__ = ["DataError", "check_finite", "check_numeric_columns", "check_target", "read_csv"]
+__all__ = ["DataError", "check_finite", "check_numeric_columns", "check_target", "check_xy", "read_csv"]
 
 
 class DataError(ValueError):
@@ -134,3 +135,77 @@ def check_target(y, family: str) -> tuple[np.ndarray, np.ndarray | None]:
         what = "NaN" if np.isnan(y[row]) else "inf"
         raise DataError(f"target has {what} in row {row} (NaN and inf values are not allowed)")
     return y, None
+
+
+class CheckedData(NamedTuple):
+    """Features and target as `check_xy` returns them.
+
+    Attributes
+    ----------
+    X : ndarray of float64, shape (n_samples, n_features)
+    y : ndarray of float64, shape (n_samples,)
+        The target, or for ``"bernoulli"`` the 0/1 indicator of ``classes[1]``.
+    classes : ndarray of shape (2,) or None
+        The two class labels, sorted (``"bernoulli"`` only).
+    names : list of str or None
+        The column names, when ``X`` was a DataFrame.
+    """
+
+    X: np.ndarray
+    y: np.ndarray
+    classes: np.ndarray | None
+    names: list | None
+
+
+def check_xy(X, y, family: str = "gaussian") -> CheckedData:
+    """Features and target checked together, every problem named (the column, the row, the value).
+
+    The target first (as scikit-learn's estimators check it), then the columns: numeric, at least
+    one, finite; then at least two rows and as many targets as rows.
+
+    Parameters
+    ----------
+    X : array-like or DataFrame, shape (n_samples, n_features)
+    y : array-like, shape (n_samples,)
+    family : {"gaussian", "bernoulli"}
+        What the target must be: finite numbers, or exactly two classes.
+
+    Returns
+    -------
+    CheckedData
+
+    Raises
+    ------
+    DataError
+        Naming the problem.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> check_xy(pd.DataFrame({"a": [1.0, 2.0, 3.0], "b": [0, 1, 0]}), ["no", "yes", "yes"],
+    ...          "bernoulli").classes.tolist()
+    ['no', 'yes']
+    >>> check_xy(pd.DataFrame({"a": [1.0, float("nan")]}), [1.0, 2.0])
+    Traceback (most recent call last):
+    ...
+    bayesreg.data.DataError: column 'a' has NaN in row 1 (NaN and inf values are not allowed)
+    """
+    names = None
+    if isinstance(X, pd.DataFrame):
+        check_numeric_columns(X)
+        names = [str(c) for c in X.columns]
+    y, classes = check_target(y, family)
+    try:
+        X = np.asarray(X, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise DataError("X is not numeric: it has text values") from None
+    if X.ndim != 2:
+        raise DataError(f"X must be 2-d (n_samples, n_features), got shape {X.shape}")
+    if X.shape[1] == 0:
+        raise DataError("no feature columns: X has 0 columns")
+    check_finite(X, names)
+    if X.shape[0] < 2:
+        raise DataError(f"found {X.shape[0]} sample(s) while a minimum of 2 is required")
+    if y.shape[0] != X.shape[0]:
+        raise DataError(f"X has {X.shape[0]} rows but y has {y.shape[0]}")
+    return CheckedData(X, y, classes, names)
