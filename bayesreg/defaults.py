@@ -12,7 +12,18 @@ __all__ = ["DEMO_NUTS", "HDI_PROB", "NUTS", "PATH_NUTS", "THRESHOLDS", "NUTSSett
 
 
 class NUTSSettings(NamedTuple):
-    """How long NUTS runs: ``num_warmup`` adaptation steps and ``num_samples`` kept draws per chain."""
+    """How long NUTS runs: ``num_warmup`` adaptation steps and ``num_samples`` kept draws per chain.
+
+    Examples
+    --------
+    >>> from bayesreg.defaults import NUTS, PATH_NUTS
+    >>> NUTS
+    NUTSSettings(num_warmup=1000, num_samples=1000, num_chains=4)
+    >>> PATH_NUTS.num_samples * PATH_NUTS.num_chains  # draws kept at each α of a posterior path
+    1200
+    >>> NUTS._replace(num_chains=2)._asdict()  # as keyword arguments, two chains
+    {'num_warmup': 1000, 'num_samples': 1000, 'num_chains': 2}
+    """
 
     num_warmup: int
     num_samples: int
@@ -44,6 +55,14 @@ class Thresholds(NamedTuple):
         Smallest acceptable bulk and tail effective sample size.
     ebfmi_min : float
         Smallest acceptable energy Bayesian fraction of missing information.
+
+    Examples
+    --------
+    >>> from bayesreg.defaults import THRESHOLDS, Thresholds
+    >>> THRESHOLDS
+    Thresholds(rhat_max=1.01, ess_min=400.0, ebfmi_min=0.3)
+    >>> Thresholds(ess_min=100.0)  # laxer for a quick look (check_diagnostics takes each as a keyword)
+    Thresholds(rhat_max=1.01, ess_min=100.0, ebfmi_min=0.3)
     """
 
     rhat_max: float = 1.01

@@ -50,6 +50,16 @@ class Interval(NamedTuple):
         Appended to the message in parentheses (what to use instead), or "".
     none_ok : bool
         Whether ``None`` (the documented "choose for me") is allowed too.
+
+    Examples
+    --------
+    >>> from bayesreg.params import CONSTRAINTS, Interval, check_param
+    >>> CONSTRAINTS["num_chains"]
+    Interval(integer=True, low=1, high=None, closed='left', hint='', none_ok=False)
+    >>> check_param("learning_rate", 2.0, Interval(integer=False, low=0.0, high=1.0))
+    Traceback (most recent call last):
+    ...
+    ValueError: learning_rate must lie strictly between 0 and 1, got 2.0
     """
 
     integer: bool
@@ -67,6 +77,17 @@ class Options(NamedTuple):
     ----------
     values : tuple
         The allowed values, in the order the message lists them.
+
+    Examples
+    --------
+    >>> from bayesreg.params import Options, check_param
+    >>> backend = Options(("jax", "numpy"))
+    >>> check_param("backend", "numpy", backend)
+    'numpy'
+    >>> check_param("backend", "torch", backend)
+    Traceback (most recent call last):
+    ...
+    ValueError: unknown backend 'torch'; expected one of jax, numpy
     """
 
     values: tuple
@@ -220,7 +241,21 @@ def check_params(
 
 def cli_type(name: str, constraint: Interval | Options | None = None):
     """An argparse ``type=`` that parses the option's text and checks it as `check_param` does, with the
-    same message (the option named as it is typed, e.g. ``num-chains``)."""
+    same message (the option named as it is typed, e.g. ``num-chains``).
+
+    Examples
+    --------
+    >>> import argparse
+    >>> from bayesreg.params import cli_type
+    >>> parser = argparse.ArgumentParser(prog="bayesreg")
+    >>> _ = parser.add_argument("--num-chains", type=cli_type("num_chains"))
+    >>> parser.parse_args(["--num-chains", "4"]).num_chains
+    4
+    >>> cli_type("num_chains")("0")
+    Traceback (most recent call last):
+    ...
+    argparse.ArgumentTypeError: num-chains must be at least 1, got '0'
+    """
     constraint = CONSTRAINTS[name] if constraint is None else constraint
     flag = name.replace("_", "-")
 
