@@ -18,7 +18,19 @@ __all__ = ["DataError", "check_finite", "check_numeric_columns", "check_target",
 
 
 class DataError(ValueError):
-    """Data the package cannot use; the message says what is wrong and where."""
+    """Data the package cannot use; the message says what is wrong and where.
+
+    A subclass of ``ValueError``, so code that catches scikit-learn's input errors catches it too.
+
+    Examples
+    --------
+    >>> from bayesreg.data import check_target
+    >>> try:
+    ...     check_target([1.0, float("nan"), 3.0], "gaussian")
+    ... except ValueError as error:
+    ...     print(type(error).__name__, "-", error)
+    DataError - target has NaN in row 1 (NaN and inf values are not allowed)
+    """
 
 
 def read_csv(path: str | Path, target: str) -> tuple[pd.DataFrame, pd.Series]:
@@ -40,6 +52,21 @@ def read_csv(path: str | Path, target: str) -> tuple[pd.DataFrame, pd.Series]:
     ------
     DataError
         The file is missing, empty or not CSV, or the target column is absent.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from bayesreg.data import read_csv
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = pathlib.Path(folder, "doses.csv")
+    ...     _ = path.write_text("age,dose,response\\n30,1.5,2.0\\n41,0.5,1.0\\n")
+    ...     X, y = read_csv(path, target="response")
+    >>> list(X.columns), y.tolist()
+    (['age', 'dose'], [2.0, 1.0])
+    >>> read_csv("no-such-file.csv", target="response")
+    Traceback (most recent call last):
+    ...
+    bayesreg.data.DataError: data file 'no-such-file.csv' does not exist
     """
     path = Path(path)
     if not path.is_file():
@@ -60,7 +87,18 @@ def read_csv(path: str | Path, target: str) -> tuple[pd.DataFrame, pd.Series]:
 
 
 def check_numeric_columns(frame: pd.DataFrame) -> None:
-    """Raise `DataError` naming the first column of ``frame`` that is not numeric, with an example."""
+    """Raise `DataError` naming the first column of ``frame`` that is not numeric, with an example.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from bayesreg.data import check_numeric_columns
+    >>> check_numeric_columns(pd.DataFrame({"a": [1.0, 2.0], "b": [True, False]}))  # passes: None
+    >>> check_numeric_columns(pd.DataFrame({"a": [1.0, 2.0], "b": ["3", "n/a"]}))
+    Traceback (most recent call last):
+    ...
+    bayesreg.data.DataError: column 'b' is not numeric (row 1: 'n/a')
+    """
     for name, column in frame.items():
         if not (pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column)):
             bad = column[pd.to_numeric(column, errors="coerce").isna() & column.notna()]
@@ -76,6 +114,16 @@ def check_finite(X: np.ndarray, names=None) -> None:
     X : ndarray of float, shape (n_samples, n_features)
     names : sequence of str, optional
         Column names for the message (column indices otherwise).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from bayesreg.data import check_finite
+    >>> X = np.array([[30.0, 1.5], [np.inf, 0.5]])
+    >>> check_finite(X, names=["age", "dose"])
+    Traceback (most recent call last):
+    ...
+    bayesreg.data.DataError: column 'age' has inf in row 1 (NaN and inf values are not allowed)
     """
     bad = ~np.isfinite(X)
     if bad.any():
@@ -104,6 +152,19 @@ def check_target(y, family: str) -> tuple[np.ndarray, np.ndarray | None]:
     ------
     DataError
         NaN / inf / text in a numeric target, or a target with other than two classes.
+
+    Examples
+    --------
+    For logistic regression the labels become the 0/1 indicator of the second class (sorted):
+
+    >>> from bayesreg.data import check_target
+    >>> y, classes = check_target(["spam", "ham", "spam"], "bernoulli")
+    >>> y.tolist(), classes.tolist()
+    ([1.0, 0.0, 1.0], ['ham', 'spam'])
+    >>> check_target([0, 1, 2], "bernoulli")
+    Traceback (most recent call last):
+    ...
+    bayesreg.data.DataError: Only binary classification is supported: ... found 3 classes: 0, 1, 2
     """
     y = np.asarray(y)
     if y.ndim == 2 and y.shape[1] == 1:
