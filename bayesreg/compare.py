@@ -59,6 +59,22 @@ def compare_map_posterior(
     DataFrame, index = feature names
         Columns ``map, mean, median, sd, hdi_low, hdi_high, p_positive, p_near_zero, map_is_zero,
         hdi_contains_zero``.
+
+    Examples
+    --------
+    The lasso set ``a`` exactly to 0, yet the posterior puts about half its mass on each side:
+
+    >>> import arviz as az, numpy as np
+    >>> from bayesreg.compare import compare_map_posterior
+    >>> draws = np.random.default_rng(0).normal([0.05, 1.0], 0.2, size=(2, 200, 2))  # (chain, draw, feature)
+    >>> idata = az.from_dict(posterior={"coef": draws}, coords={"feature": ["a", "b"]},
+    ...                      dims={"coef": ["feature"]})
+    >>> table = compare_map_posterior(idata, map_coef=[0.0, 0.9])
+    >>> table[["map", "mean", "p_positive", "hdi_contains_zero"]].round(2)
+             map  mean  p_positive  hdi_contains_zero
+    feature
+    a        0.0  0.04        0.56               True
+    b        0.9  1.00        1.00              False
     """
     draws = _draws(idata, "coef")  # (S, p)
     map_coef = np.asarray(map_coef, dtype=float)
@@ -149,6 +165,19 @@ def sparsity_summary(table: pd.DataFrame) -> dict:
         ``n_features``, ``map_zeros`` (exact zeros of the MAP), ``posterior_mean_zeros`` (exact zeros
         of the posterior mean: with a continuous prior, 0 almost surely), ``posterior_median_zeros``,
         ``hdi_contains_zero`` (intervals that include 0), ``map_zero_but_hdi_excludes_zero``.
+
+    Examples
+    --------
+    One exact zero in the MAP, none in the posterior mean (continuous draws are never exactly 0):
+
+    >>> import arviz as az, numpy as np
+    >>> from bayesreg.compare import compare_map_posterior, sparsity_summary
+    >>> draws = np.random.default_rng(0).normal([0.05, 1.0], 0.2, size=(2, 200, 2))
+    >>> idata = az.from_dict(posterior={"coef": draws}, coords={"feature": ["a", "b"]},
+    ...                      dims={"coef": ["feature"]})
+    >>> sparsity_summary(compare_map_posterior(idata, map_coef=[0.0, 0.9]))
+    {'n_features': 2, 'map_zeros': 1, 'posterior_mean_zeros': 0, 'posterior_median_zeros': 0,
+     'hdi_contains_zero': 1, 'map_zero_but_hdi_excludes_zero': 0}
     """
     return {
         "n_features": len(table),
@@ -177,6 +206,20 @@ def predictive_draws(idata: az.InferenceData, X, *, seed: int = 0) -> np.ndarray
     Returns
     -------
     ndarray, shape (n_draws, n_samples)
+
+    Examples
+    --------
+    Around the posterior mean line ``0.5 + x₁ − 2x₂``, one draw per posterior draw and row:
+
+    >>> import arviz as az, numpy as np
+    >>> from bayesreg.compare import predictive_draws
+    >>> rng = np.random.default_rng(1)
+    >>> posterior = {"coef": rng.normal([1.0, -2.0], 0.05, size=(2, 250, 2)),
+    ...              "intercept": rng.normal(0.5, 0.05, size=(2, 250)), "sigma": np.full((2, 250), 0.3)}
+    >>> idata = az.from_dict(posterior=posterior, coords={"feature": ["a", "b"]}, dims={"coef": ["feature"]})
+    >>> y_new = predictive_draws(idata, [[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]], seed=0)
+    >>> y_new.shape, np.round(y_new.mean(axis=0), 1).tolist()
+    ((500, 3), [0.5, 1.5, -1.5])
     """
     X = np.asarray(X, dtype=float)
     mean = _draws(idata, "coef") @ X.T  # (S, n)
@@ -206,6 +249,21 @@ def predictive_coverage(idata: az.InferenceData, X, y, *, prob: float = 0.9, see
     Returns
     -------
     float
+
+    Examples
+    --------
+    Held-out data from the model itself: about 90% inside; shifted by 3σ: hardly any.
+
+    >>> import arviz as az, numpy as np
+    >>> from bayesreg.compare import predictive_coverage
+    >>> rng = np.random.default_rng(1)
+    >>> posterior = {"coef": rng.normal([1.0, -2.0], 0.05, size=(2, 250, 2)),
+    ...              "intercept": rng.normal(0.5, 0.05, size=(2, 250)), "sigma": np.full((2, 250), 0.3)}
+    >>> idata = az.from_dict(posterior=posterior, coords={"feature": ["a", "b"]}, dims={"coef": ["feature"]})
+    >>> X = rng.normal(size=(40, 2))
+    >>> y = 0.5 + X @ [1.0, -2.0] + 0.3 * rng.normal(size=40)
+    >>> predictive_coverage(idata, X, y, prob=0.9), predictive_coverage(idata, X, y + 0.9, prob=0.9)
+    (0.875, 0.1)
     """
     X, y = np.asarray(X, dtype=float), np.asarray(y, dtype=float)
     predicted = predictive_draws(idata, X, seed=seed)
