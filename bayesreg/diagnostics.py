@@ -28,7 +28,25 @@ MIN_DRAWS = 4  # per chain: ArviZ's split R-hat and ESS need 4 (they are NaN bel
 
 
 class PosteriorWarning(UserWarning):
-    """The NUTS run may not represent the posterior; the message says what to try."""
+    """The NUTS run may not represent the posterior; the message says what to try.
+
+    Examples
+    --------
+    Turned into an error, it stops a script at an untrustworthy run:
+
+    >>> import arviz as az, numpy as np
+    >>> idata = az.from_dict(posterior={"coef": np.zeros((2, 2, 1))},  # 2 chains of 2 draws
+    ...                      sample_stats={"diverging": np.zeros((2, 2), dtype=bool),
+    ...                                    "energy": np.ones((2, 2)), "tree_depth": np.ones((2, 2))})
+    >>> import warnings
+    >>> from bayesreg.diagnostics import PosteriorWarning, check_diagnostics
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("error", PosteriorWarning)
+    ...     check_diagnostics(idata)
+    Traceback (most recent call last):
+    ...
+    bayesreg.diagnostics.PosteriorWarning: only 2 draw(s) per chain: R-hat, ESS and E-BFMI need ...
+    """
 
 
 class DiagnosticsReport(NamedTuple):
@@ -49,6 +67,19 @@ class DiagnosticsReport(NamedTuple):
         Share of draws whose trajectory stopped at the maximum tree depth.
     problems : tuple of str
         One message per threshold crossed (empty when the run looks healthy).
+
+    Examples
+    --------
+    A run too short to diagnose: the statistics are NaN and ``problems`` says why.
+
+    >>> import arviz as az, numpy as np
+    >>> idata = az.from_dict(posterior={"coef": np.zeros((2, 2, 1))},  # 2 chains of 2 draws
+    ...                      sample_stats={"diverging": np.zeros((2, 2), dtype=bool),
+    ...                                    "energy": np.ones((2, 2)), "tree_depth": np.ones((2, 2))})
+    >>> from bayesreg.diagnostics import check_diagnostics
+    >>> report = check_diagnostics(idata, warn=False)
+    >>> report.max_rhat, report.divergences, report.problems
+    (nan, 0, ('only 2 draw(s) per chain: R-hat, ESS and E-BFMI need at least 4; raise num_samples',))
     """
 
     max_rhat: float
@@ -88,6 +119,24 @@ def check_diagnostics(
     Returns
     -------
     DiagnosticsReport
+
+    Examples
+    --------
+    Independent draws stand in for a well-mixed run, with one divergent transition:
+
+    >>> import arviz as az, numpy as np
+    >>> from bayesreg.diagnostics import check_diagnostics
+    >>> rng = np.random.default_rng(0)
+    >>> diverging = np.zeros((4, 500), dtype=bool)
+    >>> diverging[0, 10] = True
+    >>> idata = az.from_dict(posterior={"coef": rng.normal(size=(4, 500, 2))},
+    ...                      sample_stats={"diverging": diverging, "energy": rng.normal(size=(4, 500)),
+    ...                                    "tree_depth": np.full((4, 500), 3)})
+    >>> report = check_diagnostics(idata, warn=False)
+    >>> bool(report.max_rhat < 1.01), bool(report.min_ess_bulk > 400), report.divergences
+    (True, True, 1)
+    >>> report.problems
+    ('1 divergent transitions: the sampler missed part of the posterior; ...',)
     """
     import arviz as az
 
@@ -162,6 +211,17 @@ class PathDiagnostics(NamedTuple):
         Whether the run at each ``α`` passed every threshold.
     problems : tuple of str
         One message per threshold crossed somewhere on the grid, naming where.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> import numpy as np
+    >>> from bayesreg.diagnostics import check_path_diagnostics
+    >>> path = SimpleNamespace(alphas=np.array([1.0, 0.1]), max_r_hat=np.array([1.002, 1.004]),
+    ...                        min_ess_bulk=np.array([900.0, 850.0]), divergences=np.array([0, 3]))
+    >>> found = check_path_diagnostics(path, warn=False)
+    >>> found.ok.tolist(), found.problems
+    ([True, False], ('3 divergent transitions at 1 alphas (0.1): the posterior there may be misrepresented',))
     """
 
     ok: np.ndarray
