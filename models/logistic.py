@@ -68,6 +68,29 @@ def logistic_regression(X, y=None, *, prior: Prior | None, intercept_prior=None,
         Prior of ``intercept``; flat (unpenalised) by default.
     fit_intercept : bool
         Without it the intercept is 0 and not a site.
+
+    Examples
+    --------
+    One Bernoulli site per observation (the plate ``"obs"``); the log posterior density is minus the
+    cross-entropy plus the log-prior (a Normal(0, 1) prior is ``LogisticRegression(C=1)``'s penalty):
+
+    >>> import numpy as np
+    >>> from numpyro import handlers
+    >>> from numpyro.infer.util import log_density
+    >>> from sklearn.metrics import log_loss
+    >>> from scipy.stats import norm
+    >>> from bayesreg.models import logistic_regression
+    >>> from bayesreg.priors import prior_from_penalty
+    >>> X, y = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]), np.array([0.0, 1.0, 1.0])
+    >>> params = {"coef": np.array([0.5, 1.0]), "intercept": np.array(0.5)}
+    >>> prior = prior_from_penalty("gaussian", 1.0, family="bernoulli")
+    >>> trace = handlers.trace(handlers.substitute(logistic_regression, params)).get_trace(X, y, prior=prior)
+    >>> {name: site["type"] for name, site in trace.items()}, trace["y"]["fn"].batch_shape
+    ({'coef': 'sample', 'intercept': 'sample', 'obs': 'plate', 'y': 'sample'}, (3,))
+    >>> logp, _ = log_density(logistic_regression, (X, y), {"prior": prior}, params)
+    >>> p = 1.0 / (1.0 + np.exp(-(0.5 + X @ params["coef"])))
+    >>> bool(np.isclose(logp, -log_loss(y, p, normalize=False) + norm.logpdf(params["coef"]).sum()))
+    True
     """
     coef, intercept = sample_weights(
         X.shape[1], prior, intercept_prior=intercept_prior, fit_intercept=fit_intercept
