@@ -74,7 +74,7 @@ def logistic_regression(X, y=None, *, prior: Prior | None, intercept_prior=None,
     One Bernoulli site per observation (the plate ``"obs"``); the log posterior density is minus the
     cross-entropy plus the log-prior (a Normal(0, 1) prior is ``LogisticRegression(C=1)``'s penalty):
 
-    >>> import numpy as np
+    >>> import jax, numpy as np
     >>> from numpyro import handlers
     >>> from numpyro.infer.util import log_density
     >>> from sklearn.metrics import log_loss
@@ -87,9 +87,9 @@ def logistic_regression(X, y=None, *, prior: Prior | None, intercept_prior=None,
     >>> trace = handlers.trace(handlers.substitute(logistic_regression, params)).get_trace(X, y, prior=prior)
     >>> {name: site["type"] for name, site in trace.items()}, trace["y"]["fn"].batch_shape
     ({'coef': 'sample', 'intercept': 'sample', 'obs': 'plate', 'y': 'sample'}, (3,))
-    >>> logp, _ = log_density(logistic_regression, (X, y), {"prior": prior}, params)
+    >>> logp = jax.jit(lambda p: log_density(logistic_regression, (X, y), {"prior": prior}, p)[0])
     >>> p = 1.0 / (1.0 + np.exp(-(0.5 + X @ params["coef"])))
-    >>> bool(np.isclose(logp, -log_loss(y, p, normalize=False) + norm.logpdf(params["coef"]).sum()))
+    >>> bool(np.isclose(logp(params), -log_loss(y, p, normalize=False) + norm.logpdf(params["coef"]).sum()))
     True
     """
     coef, intercept = sample_weights(
