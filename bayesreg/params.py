@@ -9,7 +9,8 @@ value gets the same message wherever it is given::
     num_chains must be at least 1, got 0
     unknown prior 'cauchy'; expected one of gaussian, laplace, elasticnet
 
-The command line names the option as it is typed (``--num-chains must be at least 1, got '0'``).
+The command line names the option as it is typed, after argparse's own prefix
+(``argument --num-chains: num-chains must be at least 1, got '0'``).
 This is scikit-learn's ``_parameter_constraints`` idea with bayesreg's own small set of constraint
 types (scikit-learn's are private to it).
 """
@@ -154,7 +155,11 @@ def _outside(c: Interval, value) -> str | None:
         return "must be a positive finite number"
     if c.low is not None and c.high is not None and c.closed == "neither":
         return f"must lie strictly between {c.low:g} and {c.high:g}"
-    return f"must lie in [{c.low}, {c.high}] and be finite"
+    left = "[" if c.closed in ("left", "both") else "("
+    right = "]" if c.closed in ("right", "both") else ")"
+    low = "-inf" if c.low is None else f"{c.low:g}"
+    high = "inf" if c.high is None else f"{c.high:g}"
+    return f"must be a finite number in {left}{low}, {high}{right}"
 
 
 def _message(name: str, value, problem: str, hint: str = "") -> str:

@@ -67,6 +67,10 @@ def test_good_values_come_back_as_plain_python():
 def test_interval_bounds():
     closed = Interval(integer=False, low=0.0, high=1.0, closed="both")
     assert check_param("p", 0.0, closed) == 0.0 and check_param("p", 1.0, closed) == 1.0
-    with pytest.raises(ValueError, match=r"p must lie in \[0.0, 1.0\]"):
+    with pytest.raises(ValueError, match=r"p must be a finite number in \[0, 1\], got 1.5"):
         check_param("p", 1.5, closed)
+    half = Interval(integer=False, low=0.0, high=1.0, closed="left")
+    assert check_param("p", 0.0, half) == 0.0
+    with pytest.raises(ValueError, match=r"p must be a finite number in \[0, 1\), got 1.0"):
+        check_param("p", 1.0, half)
     assert set(CONSTRAINTS) >= {"alpha", "C", "num_warmup", "mass_matrix", "hdi_prob"}
