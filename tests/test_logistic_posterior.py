@@ -162,8 +162,8 @@ def test_gibbs_reference_is_the_exact_two_parameter_posterior(breast_cancer, pri
 
     One standardised column and the labels, prior scale from C = 0.1. Gaussian prior: mean concave
     points, whose slope the prior pulls from -4.1 (maximum likelihood) to about -2.5. Laplace prior:
-    mean symmetry, slope 0.03 by maximum likelihood and exactly 0 at the L1 MAP, so the posterior
-    straddles the prior's kink and the inverse-Gaussian step matters.
+    mean fractal dimension, slope 0.03 by maximum likelihood and exactly 0 at the L1 MAP, so the
+    posterior straddles the prior's kink and the inverse-Gaussian step matters.
     """
     X, y = breast_cancer
     x = X[:, column]
@@ -223,16 +223,17 @@ def test_estimator_gaussian_prior_matches_gibbs(gaussian_estimator, gaussian_gib
 def prediction_rows(breast_cancer):
     """16 rows of the data and 4 points far from it, where the posterior of the probability is wide.
 
-    The far points sit 5-6 sds out along columns whose coefficients are small and uncertain (and a
-    mix of two), so the logit's posterior sd there exceeds 1: the average of the probability over
-    the posterior differs visibly from the probability at the posterior mean.
+    The far points lie 12-16 from the data's mean in Mahalanobis distance (every row lies within
+    11.4, 99% within 7.0), along columns whose coefficients are small and uncertain: the logit's
+    posterior sd there is 1.4-1.7, so the average of the probability over the posterior differs
+    visibly from the probability at the posterior mean (0.72 against 0.79 at the first point).
     """
     X, _ = breast_cancer
     far = np.zeros((4, X.shape[1]))
-    far[0, 7] = 6.0
-    far[1, 1] = -6.0
-    far[2, [4, 6]] = 5.0, -5.0
-    far[3, [0, 3]] = -4.0, 4.0
+    far[0, 7] = 8.0
+    far[1, 1] = -8.0
+    far[2, [4, 6]] = 7.0, -7.0
+    far[3, [0, 3]] = -7.0, 7.0
     return np.vstack([X[::36][:16], far])
 
 
