@@ -419,7 +419,7 @@ def quadratic_approximation(
     -------
     QuadraticApproximation
     """
-    from bayesreg.inference import map_estimate
+    from bayesreg.engine.map import map_estimate
 
     model, args = _model_and_data(X, y, family, fit_intercept)
     kwargs = _model_kwargs(family, sigma, fit_intercept)
@@ -499,7 +499,7 @@ def diagonal_threshold_error(
     ThresholdError
         ``max_abs_error`` is 0 up to round-off for a linear-Gaussian model whose ``H`` is diagonal.
     """
-    from bayesreg.inference import map_estimate
+    from bayesreg.engine.map import map_estimate
     from bayesreg.priors import prior_from_penalty
 
     alpha = _alpha(alpha, strict=True)
