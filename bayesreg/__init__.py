@@ -6,18 +6,18 @@ leaves out. Importing bayesreg changes no global JAX setting: float64 is switche
 functions that need it (``jax.enable_x64``).
 
 Modules: `bayesreg.priors` (penalty ↔ prior), `bayesreg.models` (the NumPyro programs),
-`bayesreg.inference` (MAP) and `bayesreg.sampling` (NUTS), `bayesreg.path` (MAP and posterior over a
-grid of α), `bayesreg.diagnostics`, `bayesreg.compare`, `bayesreg.calibration` (SBC),
-`bayesreg.closed_forms` (the seeds' formulas), `bayesreg.plots` (matplotlib, imported on use),
-`bayesreg.report`, `bayesreg.cli`.
+`bayesreg.engine` (the compiled machinery: MAP, proximal Newton, homotopy, the program cache),
+`bayesreg.sampling` (the posterior by NUTS), `bayesreg.path` (MAP and posterior over a grid of α),
+`bayesreg.diagnostics`, `bayesreg.compare`, `bayesreg.calibration` (SBC), `bayesreg.closed_forms`
+(the seeds' formulas), `bayesreg.plots` (matplotlib, imported on use), `bayesreg.report`,
+`bayesreg.cli`.
 """
 
 from bayesreg.compare import compare_map_posterior, predictive_coverage, predictive_draws, sparsity_summary
 from bayesreg.data import DataError
 from bayesreg.diagnostics import DiagnosticsReport, PosteriorWarning, check_diagnostics
+from bayesreg.engine import DeltaELBO, MAPResult, ProximalNewton, map_estimate
 from bayesreg.estimators import BayesianLinearRegression, BayesianLogisticRegression
-from bayesreg.inference import DeltaELBO, MAPResult, map_estimate
-from bayesreg.optim import ProximalNewton
 from bayesreg.path import MAPPath, PosteriorPath, alpha_grid, alpha_max, map_path, posterior_path
 from bayesreg.priors import ElasticNet, Prior, penalty_from_prior, prior_from_penalty
 from bayesreg.sampling import LaplaceScaleMixture, sample_posterior

@@ -31,7 +31,7 @@ from numpyro import handlers
 from numpyro.infer import Predictive
 from scipy import stats
 
-from bayesreg.inference import _split_static
+from bayesreg.engine.arrays import split_static
 from bayesreg.sampling import run_chain
 
 __all__ = [
@@ -176,8 +176,8 @@ def sbc_ranks(
 
     X = jnp.asarray(X, dtype=float)
     key_sim, key_fit = jax.random.split(jax.random.PRNGKey(seed))
-    dynamic, static = _split_static(model_kwargs)
-    sim_dynamic, sim_static = _split_static(simulate_kwargs)
+    dynamic, static = split_static(model_kwargs)
+    sim_dynamic, sim_static = split_static(simulate_kwargs)
     truth = _simulate(model, sim_static, key_sim, X, sim_dynamic, num_replicates=num_replicates)
     latent = _latent_sites(functools.partial(model, **model_kwargs), (X, truth["y"][0]), {})
     names = tuple(latent)

@@ -552,7 +552,7 @@ def quadratic_approximation(
     >>> np.round(qa.hessian, 6).tolist()
     [[3.0, -1.0], [-1.0, 6.0]]
     """
-    from bayesreg.inference import map_estimate
+    from bayesreg.engine.map import map_estimate
 
     model, args = _model_and_data(X, y, family, fit_intercept)
     kwargs = _model_kwargs(family, sigma, fit_intercept)
@@ -660,7 +660,7 @@ def diagonal_threshold_error(
     >>> round(found.max_correlation, 4), round(found.max_abs_error, 4)
     (0.2357, 0.0784)
     """
-    from bayesreg.inference import map_estimate
+    from bayesreg.engine.map import map_estimate
     from bayesreg.priors import prior_from_penalty
 
     alpha = _alpha(alpha, strict=True)

@@ -21,7 +21,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from bayesreg.data import check_finite, check_numeric_columns, check_target
 from bayesreg.diagnostics import check_diagnostics
-from bayesreg.inference import map_estimate
+from bayesreg.engine.map import map_estimate
 from bayesreg.models import SufficientStats, linear_regression, linear_regression_stats, logistic_regression
 from bayesreg.priors import Prior, prior_from_penalty
 from bayesreg.sampling import _check_mass_matrix, _posterior_started

@@ -1,11 +1,11 @@
 """Regularisation paths: the MAP, and the posterior, over a grid of penalty strengths.
 
 `map_path` finds the MAP at each ``α`` of a grid, each fit starting from the previous solution (a
-warm start), with `bayesreg.inference.map_grid`: the whole grid is one compiled ``lax.scan`` of the
+warm start), with `bayesreg.engine.map.map_grid`: the whole grid is one compiled ``lax.scan`` of the
 MAP solver, the penalty strengths traced values, so a grid is compiled once per model, data shape
 and grid size, and runs with no Python round trip per ``α``. The lasso of the linear model (a
 Laplace prior, fixed σ) goes instead from breakpoint to breakpoint of its piecewise-linear path
-(`bayesreg.homotopy`, also one compiled loop), which is exact at every grid point and costs a few
+(`bayesreg.engine.homotopy`, also one compiled loop), which is exact at every grid point and costs a few
 matrix-vector products per breakpoint; should it stop early (a singular active block), the grid
 solver takes over. Under ``convention="sklearn"`` and
 ``family="gaussian"`` the Laplace and elastic-net paths are scikit-learn's ``lasso_path`` /
@@ -32,9 +32,12 @@ import numpy as np
 import numpyro.distributions as dist
 from numpy.typing import ArrayLike
 
-from bayesreg import homotopy, sampling
+from bayesreg import sampling
 from bayesreg.data import check_finite, check_target
-from bayesreg.inference import _as_arrays, _compiler_options, _split_static, map_grid
+from bayesreg.engine import homotopy
+from bayesreg.engine.arrays import as_arrays, split_static
+from bayesreg.engine.map import map_grid
+from bayesreg.engine.programs import program
 from bayesreg.models import SufficientStats, linear_regression_stats, logistic_regression
 from bayesreg.priors import (
     CONVENTIONS,
@@ -63,7 +66,7 @@ class MAPPath(NamedTuple):
         MAP intercepts (zeros without ``fit_intercept``).
     num_steps : ndarray of int, shape (n_alphas,)
         Proximal Newton steps taken at each ``α``; for the lasso of the linear model (solved by
-        homotopy, `bayesreg.homotopy`), breakpoints of the path passed since the ``α`` before (in
+        homotopy, `bayesreg.engine.homotopy`), breakpoints of the path passed since the ``α`` before (in
         decreasing order).
     converged : ndarray of bool, shape (n_alphas,)
         Whether each fit reached its tolerance.
@@ -228,8 +231,8 @@ def map_path(
     At each ``α`` this is `bayesreg.map_estimate` of the linear model (through its sufficient
     statistics) or the logistic model, with the prior `prior_from_penalty(prior, α, ...)`, started
     from the solution at the previous ``α`` (the first from zeros); all of them in one compiled
-    program (`bayesreg.inference.map_grid`). The Laplace prior on the linear model (the lasso) is
-    followed by homotopy instead (`bayesreg.homotopy.lasso_path`: the same minimiser, exact from
+    program (`bayesreg.engine.map.map_grid`). The Laplace prior on the linear model (the lasso) is
+    followed by homotopy instead (`bayesreg.engine.homotopy.lasso_path`: the same minimiser, exact from
     one breakpoint of the path to the next), with ``map_grid`` taking over if it stops early.
 
     Parameters
@@ -294,7 +297,7 @@ def map_path(
 
 def _lasso_by_homotopy(alphas, stats: SufficientStats, priors, sigma: float, tol: float) -> MAPPath:
     """The lasso MAP path of the linear model from its sufficient statistics, by homotopy
-    (`bayesreg.homotopy.lasso_path`): ``H = XᵀX/σ²``, ``b = Xᵀy/σ²`` (centred when the intercept is
+    (`bayesreg.engine.homotopy.lasso_path`): ``H = XᵀX/σ²``, ``b = Xᵀy/σ²`` (centred when the intercept is
     fitted, which is then ``ȳ − x̄ᵀw``), λ₁ of each prior, run in decreasing order."""
     with jax.enable_x64(True):
         l1 = np.array([float(prior.rates(sigma)[0]) for prior in priors])
@@ -360,6 +363,11 @@ class PosteriorPath(NamedTuple):
     hdi_prob: float
 
 
+@program(
+    "grid-start",
+    static_argnames=("model", "static", "num_warmup", "num_samples", "mass_matrix"),
+    fast_compile=True,
+)
 def _grid_start(model, static, keys, args, priors, kwargs, *, num_warmup, num_samples, mass_matrix):
     """`bayesreg.sampling`'s first chain state for every (α, chain), mapped over both by
     `bayesreg.sampling._map_chains`: ``keys`` has shape (n_alphas, n_chains, 2); ``priors`` is one
@@ -382,6 +390,7 @@ def _grid_start(model, static, keys, args, priors, kwargs, *, num_warmup, num_sa
     return each(keys.reshape(n_alphas * n_chains, -1), _per_chain(priors, n_chains))
 
 
+@program("grid-advance", static_argnames=("model", "static", "num_warmup", "mass_matrix"))
 def _grid_advance(model, static, carry, args, priors, kwargs, begin, end, *, num_warmup, mass_matrix):
     """Steps ``begin`` to ``end − 1`` of every chain of `_grid_start` (``sampling._map_chains``)."""
     n_chains = jax.tree.leaves(carry)[0].shape[0] // jax.tree.leaves(priors)[0].shape[0]
@@ -403,6 +412,7 @@ def _grid_advance(model, static, carry, args, priors, kwargs, begin, end, *, num
     return sampling._map_chains(one, 1, (0, 0))(carry, _per_chain(priors, n_chains))
 
 
+@program("grid-draws", static_argnames=("model", "static"))
 def _grid_draws(model, static, rows, args, priors, kwargs):
     """The draws and stats of every chain, shaped (n_alphas, n_chains, num_samples, ...)."""
     n_alphas = jax.tree.leaves(priors)[0].shape[0]
@@ -421,37 +431,21 @@ def _per_chain(priors, n_chains):
     return jax.tree.map(lambda leaf: jnp.repeat(leaf, n_chains), priors)
 
 
-@functools.cache
-def _grid_starts():
-    """`_grid_start`, jitted with quick compiler options, as `bayesreg.sampling`'s first state."""
-    return jax.jit(
-        _grid_start,
-        static_argnames=("model", "static", "num_warmup", "num_samples", "mass_matrix"),
-        compiler_options=_compiler_options(),
-    )
-
-
-_grid_advances = jax.jit(_grid_advance, static_argnames=("model", "static", "num_warmup", "mass_matrix"))
-_grid_draws_of = jax.jit(_grid_draws, static_argnames=("model", "static"))
-
-
 def _sample_grid(model, args, priors, kwargs, keys, *, num_warmup, num_samples, mass_matrix, progress_bar):
     """NUTS for every (α, chain): the same three steps as `bayesreg.sample_posterior` (first state;
     the loop in one call, or in 20 with the progress printed as each ends; the draws)."""
-    dynamic, static = _split_static(kwargs)
+    dynamic, static = split_static(kwargs)
     with jax.enable_x64(True):
-        dynamic = _as_arrays(dynamic)
+        dynamic = as_arrays(dynamic)
         settings = {"num_warmup": num_warmup, "mass_matrix": mass_matrix}
-        carry = _grid_starts()(
-            model, static, keys, args, priors, dynamic, num_samples=num_samples, **settings
-        )
+        carry = _grid_start(model, static, keys, args, priors, dynamic, num_samples=num_samples, **settings)
 
         def advance(carry, begin, end):
-            return _grid_advances(model, static, carry, args, priors, dynamic, begin, end, **settings)
+            return _grid_advance(model, static, carry, args, priors, dynamic, begin, end, **settings)
 
         parts = 20 if progress_bar else 1
         carry, progress = sampling._in_parts(advance, carry, num_warmup + num_samples, parts)
-        draws, stats = _grid_draws_of(model, static, carry[1], args, priors, dynamic)
+        draws, stats = _grid_draws(model, static, carry[1], args, priors, dynamic)
         draws = {k: np.asarray(v) for k, v in draws.items()}
         divergences = np.asarray(stats["diverging"]).reshape(keys.shape[0], -1).sum(axis=1)
     if progress is not None:

@@ -191,7 +191,7 @@ def plot_sparsity(coefs: Mapping[str, object], *, names: Sequence[str] | None = 
 
 
 def _map_without_intercept(Xc, yc, alpha, kind, sigma):
-    from bayesreg.inference import map_estimate
+    from bayesreg.engine.map import map_estimate
     from bayesreg.models import SufficientStats, linear_regression_stats
     from bayesreg.priors import prior_from_penalty
 

@@ -43,8 +43,8 @@ from numpyro.infer.initialization import init_to_uniform
 from numpyro.infer.reparam import Reparam
 from numpyro.infer.util import constrain_fn, potential_energy
 
-from bayesreg import _export_cache
-from bayesreg.inference import _as_arrays, _compiler_options, _split_static
+from bayesreg.engine.arrays import as_arrays, split_static
+from bayesreg.engine.programs import program
 
 if TYPE_CHECKING:  # arviz is imported where it is used: `import bayesreg` does not load it
     import arviz as az
@@ -281,13 +281,32 @@ def _seed_keys(seed):
     return jax.random.split(jax.random.PRNGKey(seed))
 
 
+_CHAINS = ("model", "static", "laplace_mixture", "num_warmup", "mass_matrix", "devices")
+
+
+@program("nuts-start", static_argnames=(*_CHAINS, "num_samples", "num_chains"), fast_compile=True)
 def _start_chains(
-    model, static, seed, args, kwargs, *, num_warmup, num_samples, num_chains, mass_matrix, devices
+    model,
+    static,
+    seed,
+    args,
+    kwargs,
+    *,
+    num_warmup,
+    num_samples,
+    num_chains,
+    mass_matrix,
+    devices,
+    laplace_mixture=False,
 ):
+    """The chains' first states, compiled with the quick compiler options (on a CPU): the first
+    state takes milliseconds to compute once per fit, so its compilation is what counts (diabetes
+    lasso: 1.7 s at XLA's default options; the chains' loop keeps them)."""
     keys = jax.random.split(_seed_keys(seed)[0], num_chains)
+    sampler = _mixture(model) if laplace_mixture else model
     start = functools.partial(
         _chain_start,
-        functools.partial(model, **dict(static)),
+        functools.partial(sampler, **dict(static)),
         num_warmup=num_warmup,
         num_samples=num_samples,
         mass_matrix=mass_matrix,
@@ -295,10 +314,14 @@ def _start_chains(
     return _map_chains(start, devices, (0, None, None))(keys, args, kwargs)
 
 
-def _advance_chains(model, static, carry, args, kwargs, begin, end, *, num_warmup, mass_matrix, devices):
+@program("nuts-advance", static_argnames=_CHAINS)
+def _advance_chains(
+    model, static, carry, args, kwargs, begin, end, *, num_warmup, mass_matrix, devices, laplace_mixture=False
+):
+    sampler = _mixture(model) if laplace_mixture else model
     advance = functools.partial(
         _chain_advance,
-        functools.partial(model, **dict(static)),
+        functools.partial(sampler, **dict(static)),
         num_warmup=num_warmup,
         thin=1,
         mass_matrix=mass_matrix,
@@ -306,91 +329,36 @@ def _advance_chains(model, static, carry, args, kwargs, begin, end, *, num_warmu
     return _map_chains(advance, devices, (0, None, None, None, None))(carry, args, kwargs, begin, end)
 
 
-def _draws_of_chains(model, static, rows, args, kwargs, *, devices):
-    draws = functools.partial(_chain_draws, functools.partial(model, **dict(static)))
+@program("nuts-draws", static_argnames=("model", "static", "laplace_mixture", "devices"))
+def _draws_of_chains(model, static, rows, args, kwargs, *, devices, laplace_mixture=False):
+    sampler = _mixture(model) if laplace_mixture else model
+    draws = functools.partial(_chain_draws, functools.partial(sampler, **dict(static)))
     return _map_chains(draws, devices, (0, None, None))(rows, args, kwargs)
 
 
-@functools.cache
-def _starts():
-    """`_start_chains`, jitted with `bayesreg.inference`'s quick compiler options (on a CPU): the
-    first state takes milliseconds to compute once per fit, so its compilation is what counts
-    (diabetes lasso: 1.7 s at XLA's default options; the chains' loop keeps them)."""
-    return jax.jit(
-        _start_chains,
-        static_argnames=(
-            "model",
-            "static",
-            "num_warmup",
-            "num_samples",
-            "num_chains",
-            "mass_matrix",
-            "devices",
-        ),
-        compiler_options=_compiler_options(),
-    )
-
-
-_advances = jax.jit(
-    _advance_chains, static_argnames=("model", "static", "num_warmup", "mass_matrix", "devices")
-)
-_draws_of = jax.jit(_draws_of_chains, static_argnames=("model", "static", "devices"))
-
-
-def _sample_in_parts(
-    sampler,
-    model,
-    static,
-    seed,
-    args,
-    kwargs,
-    *,
-    name,
-    num_warmup,
-    num_samples,
-    num_chains,
-    mass_matrix,
-    devices,
-    parts,
-):
+def _sample_in_parts(model, static, seed, args, kwargs, *, num_samples, num_chains, parts, **settings):
     """Run the chains as `_start_chains`, ``parts`` calls of `_advance_chains` and
-    `_draws_of_chains`, each through `_exported_or_traced` (``name``: the settings that name the
-    sampler there). Returns the draws and stats (possibly still being computed: JAX dispatches
-    asynchronously), the mass matrix the chains adapted ("dense" or "diagonal") and, with more
-    than one part, the `_reporting` thread that prints the progress on stderr as each part ends
-    (else None)."""
-    total = num_warmup + num_samples
-    settings = {"num_warmup": num_warmup, "mass_matrix": mass_matrix, "devices": devices}
+    `_draws_of_chains` (``settings``: their other static arguments). Returns the draws and stats
+    (possibly still being computed: JAX dispatches asynchronously), the mass matrix the chains
+    adapted ("dense" or "diagonal") and, with more than one part, the `_reporting` thread that
+    prints the progress on stderr as each part ends (else None)."""
+    total = settings["num_warmup"] + num_samples
     chains = {"num_samples": num_samples, "num_chains": num_chains}
-    carry = _exported_or_traced(
-        "nuts-start",
-        model,
-        (name, tuple(sorted(chains.items())), tuple(sorted(settings.items()))),
-        functools.partial(_start_chains, sampler, static, **chains, **settings),
-        (seed, args, kwargs),
-        lambda: _starts()(sampler, static, seed, args, kwargs, **chains, **settings),
-        compiler_options=_compiler_options(),
-    )
-    shared = NamedSharding(_chain_mesh(devices), P()) if devices > 1 else None
+    carry = _start_chains(model, static, seed, args, kwargs, **chains, **settings)
+    shared = NamedSharding(_chain_mesh(settings["devices"]), P()) if settings["devices"] > 1 else None
 
     def advance(carry, begin, end):
-        return _exported_or_traced(
-            "nuts-advance",
-            model,
-            (name, tuple(sorted(settings.items()))),
-            functools.partial(_advance_chains, sampler, static, **settings),
-            (carry, args, kwargs, begin, end),
-            lambda: _advances(sampler, static, carry, args, kwargs, begin, end, **settings),
-        )
+        return _advance_chains(model, static, carry, args, kwargs, begin, end, **settings)
 
     carry, progress = _in_parts(advance, carry, total, parts, shared)
-    draws, stats = _exported_or_traced(
-        "nuts-draws",
+    draws, stats = _draws_of_chains(
         model,
-        (name, devices),
-        functools.partial(_draws_of_chains, sampler, static, devices=devices),
-        (carry[1], args, kwargs),
-        lambda: _draws_of(sampler, static, carry[1], args, kwargs, devices=devices),
+        static,
+        carry[1],
+        args,
+        kwargs,
+        laplace_mixture=settings["laplace_mixture"],
+        devices=settings["devices"],
     )
     # (chain, d, d) for a dense matrix, (chain, d) for a diagonal one
     adapted = "dense" if jnp.ndim(carry[0].adapt_state.inverse_mass_matrix) == 3 else "diagonal"
@@ -434,6 +402,7 @@ def _reporting(reached, total) -> threading.Thread:
     return thread
 
 
+@program("loglik", static_argnames=("model", "static", "predictive"))
 def _log_likelihood(model, static, seed, draws, X, y, kwargs, *, predictive):
     """Per-observation log-likelihood at every draw (``draws`` shaped (chain, draw, ...), taken
     chain after chain) and, if asked, posterior predictive draws of y."""
@@ -443,9 +412,6 @@ def _log_likelihood(model, static, seed, draws, X, y, kwargs, *, predictive):
     loglik = log_likelihood(model, draws, X, y, **kwargs)["y"]
     predicted = Predictive(model, draws)(key, X, None, **kwargs)["y"] if predictive else None
     return loglik, predicted
-
-
-_observed = jax.jit(_log_likelihood, static_argnames=("model", "static", "predictive"))
 
 
 def sample_posterior(
@@ -544,45 +510,34 @@ def _posterior_started(
     is imported meanwhile (`_import_in_background`)."""
     _import_in_background("arviz")
     obs_model, X, y = observed if observed is not None else (model, *args)
-    dynamic, static = _split_static(model_kwargs)
+    dynamic, static = split_static(model_kwargs)
     if progress_bar is None:
         progress_bar = sys.stderr.isatty()
     devices = _devices_for(num_chains)
     with jax.enable_x64(True):
-        args, dynamic, X, y = _as_arrays((args, dynamic, X, y))
+        args, dynamic, X, y = as_arrays((args, dynamic, X, y))
         seed = np.asarray(seed, dtype=np.int64)  # the keys come from it inside the programs
         if devices > 1:  # committed to the mesh: an exported multi-device program needs that
             mesh = _chain_mesh(devices)
             seed, args, dynamic = jax.device_put((seed, args, dynamic), NamedSharding(mesh, P()))
-        sampler = _mixture(model) if laplace_mixture else model
-        settings = dict(
-            num_warmup=num_warmup,
-            num_samples=num_samples,
-            num_chains=num_chains,
-            mass_matrix=_check_mass_matrix(mass_matrix),
-            devices=devices,
-        )
         draws, stats, adapted, progress = _sample_in_parts(
-            sampler,
             model,
             static,
             seed,
             args,
             dynamic,
-            name=(laplace_mixture, static),
+            laplace_mixture=bool(laplace_mixture),
+            num_warmup=num_warmup,
+            num_samples=num_samples,
+            num_chains=num_chains,
+            mass_matrix=_check_mass_matrix(mass_matrix),
+            devices=devices,
             parts=20 if progress_bar else 1,
-            **settings,
         )
         # back on one device, with the data (the log-likelihood program is a single-device one)
         seed, draws, dynamic = jax.device_put((seed, draws, dynamic), jax.local_devices()[0])
-        observed_args = (seed, draws, X, y, dynamic)
-        loglik, predicted = _exported_or_traced(
-            "loglik",
-            obs_model,
-            (static, posterior_predictive),
-            functools.partial(_log_likelihood, obs_model, static, predictive=posterior_predictive),
-            observed_args,
-            lambda: _observed(obs_model, static, *observed_args, predictive=posterior_predictive),
+        loglik, predicted = _log_likelihood(
+            obs_model, static, seed, draws, X, y, dynamic, predictive=posterior_predictive
         )
 
     def finish() -> az.InferenceData:
@@ -629,15 +584,6 @@ def _import_in_background(name: str) -> None:
             importlib.import_module(name)
 
     threading.Thread(target=load, name=f"bayesreg-import-{name}", daemon=True).start()
-
-
-def _exported_or_traced(kind, model, static, fun, args, traced, *, compiler_options=None):
-    """``fun(*args)`` through `bayesreg._export_cache` when caching is on and ``model`` is one of
-    bayesreg's own, else ``traced()`` (``compiler_options``: those ``traced`` compiles with)."""
-    name = _export_cache.program_name(model)
-    if name is None:
-        return traced()
-    return _export_cache.call(f"{kind}-{name}", static, fun, args, traced, compiler_options=compiler_options)
 
 
 def _sample_stats(stats: dict) -> dict:

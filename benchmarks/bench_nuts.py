@@ -327,12 +327,18 @@ def work_bayesreg(data, settings, clock, out) -> None:
     import bayesreg.estimators as estimators
     import bayesreg.sampling as sampling
 
-    try:  # scenarios 1, 3, 4 time the sampler within one process: no exported programs (scenario 2's)
-        import bayesreg._export_cache as export_cache
+    # scenarios 1, 3, 4 time the sampler within one process: no exported programs (scenario 2's)
+    try:
+        import bayesreg.engine.programs as programs
 
-        export_cache.folder = lambda: None
-    except ImportError:  # a bayesreg before the export cache
-        pass
+        programs.export_folder = lambda: None
+    except ImportError:  # a bayesreg before the engine subpackage
+        try:
+            import bayesreg._export_cache as export_cache
+
+            export_cache.folder = lambda: None
+        except ImportError:  # a bayesreg before the export cache
+            pass
 
     timings = {
         "mcmc_run": 0.0,

@@ -7,7 +7,7 @@ n_alphas=100, eps=1e-3)``, which is scikit-learn's default lasso grid (α_max do
 Timed, from NumPy arrays to the (n_alphas, p) coefficients:
 
 * bayesreg: ``map_path(X, y, alphas)`` (Lasso convention, intercept fitted; the sufficient statistics
-  are computed inside; the path is followed by homotopy, `bayesreg.homotopy`). The first call includes
+  are computed inside; the path is followed by homotopy, `bayesreg.engine.homotopy`). The first call includes
   compilation; then the median of ``--repeats`` warm calls. The number of compilations of the
   homotopy during the paths is recorded.
 * scikit-learn: ``lasso_path(X − x̄, y − ȳ, alphas=alphas, tol=tol)`` (centring inside the timed
@@ -227,18 +227,18 @@ def main(argv=None) -> int:
 
     if importlib_spec_missing():
         sys.path.insert(0, str(ROOT))
-    from bayesreg.homotopy import _follow  # map_path's lasso of the linear model: the homotopy
+    from bayesreg.engine.homotopy import follow  # map_path's lasso of the linear model: the homotopy
     from bayesreg.path import alpha_grid, map_path
 
     X, y, _ = make_data(args.n, args.p, args.rho, args.seed)
     alphas = alpha_grid(X, y, n_alphas=args.n_alphas, eps=args.eps)
 
     # first call: compilation included
-    before = _follow._cache_size()
+    before = follow.cache_size()
     t = time.perf_counter()
     first = map_path(X, y, alphas)
     first_s = time.perf_counter() - t
-    compiled_first = _follow._cache_size() - before
+    compiled_first = follow.cache_size() - before
 
     print("reference (lasso_path tol=1e-12, certified on its support) ...", flush=True)
     ref, ref_rows = reference_path(X, y, alphas)
@@ -268,7 +268,7 @@ def main(argv=None) -> int:
         t = time.perf_counter()
         results[name] = methods[name]()
         times[name].append(time.perf_counter() - t)
-    compiled_total = _follow._cache_size() - before
+    compiled_total = follow.cache_size() - before
 
     rows = []
     for name, ts in times.items():

@@ -1,4 +1,4 @@
-"""The exported-sampler cache (`bayesreg._export_cache`): same draws, silent fallbacks, no stray writes.
+"""The exported-sampler cache (`bayesreg.engine.programs`): same draws, silent fallbacks, no stray writes.
 
 A second process that finds the NUTS sampler and the log-likelihood program on disk skips their
 tracing and lowering. These tests check that this path gives bitwise the draws of the traced path
@@ -17,7 +17,7 @@ import numpy as np
 import numpyro.distributions as dist
 import pytest
 
-from bayesreg import _export_cache
+from bayesreg.engine import programs
 from bayesreg.models import linear_regression
 from bayesreg.priors import prior_from_penalty
 from bayesreg.sampling import sample_posterior
@@ -75,13 +75,13 @@ def runs(tmp_path_factory):
     assert jax.config.jax_compilation_cache_dir is None
     traced = _fit(X, y)
     written_without_cache = _files(folder)
-    _export_cache._loaded.clear()
-    with _export_cache.enabled(folder):
+    programs.forget_loaded()
+    with programs.exporting(folder):
         exported = _fit(X, y)
         files = _files(folder)
-        _export_cache._loaded.clear()  # forget the in-process programs: the next fit reads the files
+        programs.forget_loaded()  # forget the in-process programs: the next fit reads the files
         loaded = _fit(X, y)
-    _export_cache._loaded.clear()
+    programs.forget_loaded()
     return {
         "folder": folder,
         "traced": traced,
@@ -103,13 +103,13 @@ def test_progress_bar_runs_the_same_exportable_programs_in_parts(runs, capsys):
     percentage on stderr as each ends (no host callback): the draws are bitwise those of one call,
     and the programs come from the folder."""
     X, y = _data()
-    _export_cache._loaded.clear()
+    programs.forget_loaded()
     try:
-        with _export_cache.enabled(runs["folder"]):
+        with programs.exporting(runs["folder"]):
             idata = _fit(X, y, progress_bar=True)
-            loaded = sorted(_program(Path(name).name) for name in _export_cache._loaded)
+            loaded = sorted(_program(Path(name).name) for name in programs.loaded_programs())
     finally:
-        _export_cache._loaded.clear()
+        programs.forget_loaded()
     _assert_same(runs["traced"], idata)
     assert loaded == SAMPLER and _files(runs["folder"]) == runs["files"]  # nothing traced anew
     shown = capsys.readouterr().err.split("\r")
@@ -118,15 +118,15 @@ def test_progress_bar_runs_the_same_exportable_programs_in_parts(runs, capsys):
 
 def test_nothing_is_written_unless_caching_is_on(runs, tmp_path):
     assert runs["written_without_cache"] == []
-    assert _export_cache.folder() is None  # JAX's persistent cache off, no `enabled` block
+    assert programs.export_folder() is None  # JAX's persistent cache off, no `enabled` block
     previous = jax.config.jax_compilation_cache_dir
     jax.config.update("jax_compilation_cache_dir", str(tmp_path))
     try:
         # the command line's cache (JAX's persistent cache switched on) also holds the exports
-        assert _export_cache.folder() == tmp_path / _export_cache.SUBFOLDER
+        assert programs.export_folder() == tmp_path / programs.EXPORT_SUBFOLDER
     finally:
         jax.config.update("jax_compilation_cache_dir", previous)
-    assert _export_cache.folder() is None
+    assert programs.export_folder() is None
 
 
 @pytest.mark.parametrize("damage", ["truncated", "other shape"])
@@ -142,12 +142,12 @@ def test_corrupt_or_stale_files_fall_back_to_tracing(runs, tmp_path, damage):
             content = (runs["folder"] / other).read_bytes()
         (folder / name).write_bytes(content)
     X, y = _data()
-    _export_cache._loaded.clear()
+    programs.forget_loaded()
     try:
-        with _export_cache.enabled(folder):
+        with programs.exporting(folder):
             idata = _fit(X, y)
     finally:
-        _export_cache._loaded.clear()
+        programs.forget_loaded()
     _assert_same(runs["traced"], idata)
     # the damaged files were replaced by good ones (same program signature as the originals)
     for name in runs["files"]:
@@ -161,7 +161,7 @@ def test_key_does_not_depend_on_the_hash_seed():
     """numpyro orders a distribution's fields by a set: the key (and leaf order) must not follow it."""
     script = (
         "import jax, numpyro.distributions as dist\n"
-        "from bayesreg import _export_cache as c\n"
+        "from bayesreg.engine import programs as c\n"
         "args = ({'a': dist.Normal(1.0, 2.0), 'b': dist.Exponential(3.0), 'c': dist.Gamma(4.0, 5.0)},)\n"
         "leaves, treedef = jax.tree.flatten(c._encode(args))\n"
         "arrays = [jax.numpy.asarray(x) for x in leaves]\n"
@@ -181,7 +181,7 @@ def test_key_does_not_depend_on_the_hash_seed():
 def test_map_is_the_same_exported_and_loaded(tmp_path):
     """The MAP solver goes through the cache too (the command line's second run skips its tracing):
     the same values, bitwise, traced, exported and loaded; σ estimated, so both of its programs."""
-    from bayesreg.inference import map_estimate
+    from bayesreg.engine.map import map_estimate
     from bayesreg.models import SufficientStats, linear_regression_stats
 
     X, y = _data()
@@ -193,13 +193,13 @@ def test_map_is_the_same_exported_and_loaded(tmp_path):
 
     traced = fit()
     assert _files(tmp_path) == []
-    _export_cache._loaded.clear()
-    with _export_cache.enabled(tmp_path):
+    programs.forget_loaded()
+    with programs.exporting(tmp_path):
         exported = fit()
         files = _files(tmp_path)
-        _export_cache._loaded.clear()
+        programs.forget_loaded()
         loaded = fit()
-    _export_cache._loaded.clear()
+    programs.forget_loaded()
     assert any(f.startswith("map-bayesreg.models.linear.linear_regression_stats") for f in files)
     assert any(f.startswith("map-given-bayesreg.models.linear.linear_regression_stats") for f in files)
     for other in (exported, loaded):
@@ -216,7 +216,8 @@ def test_chains_split_across_devices_give_the_same_draws_traced_and_exported(tmp
 import jax
 jax.config.update("jax_num_cpu_devices", 2)
 import numpy as np, numpyro.distributions as dist
-from bayesreg import _export_cache, sampling
+from bayesreg import sampling
+from bayesreg.engine import programs
 from bayesreg.models import linear_regression
 from bayesreg.priors import prior_from_penalty
 rng = np.random.default_rng(0)
@@ -229,7 +230,7 @@ def fit():
         prior=prior_from_penalty("laplace", 0.1, n_samples={N}), sigma=dist.Exponential(1.0), **settings)
     return {{(g, v): idata[g][v].to_numpy() for g in idata.groups() for v in idata[g].data_vars}}
 traced, again = fit(), fit()
-with _export_cache.enabled({str(tmp_path)!r}):
+with programs.exporting({str(tmp_path)!r}):
     exported = fit()
 for key in traced:
     assert np.array_equal(traced[key], again[key]), key

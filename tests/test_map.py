@@ -24,8 +24,9 @@ from scipy.special import expit
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import ElasticNet, Lasso, LogisticRegression, Ridge
 
-from bayesreg import inference, map_estimate, prior_from_penalty
-from bayesreg.inference import _solver, map_grid
+from bayesreg import map_estimate, prior_from_penalty
+from bayesreg.engine import programs
+from bayesreg.engine.map import map_grid, solve, solve_given, solve_grid
 from bayesreg.models import (
     SufficientStats,
     linear_regression,
@@ -40,6 +41,11 @@ ZERO_MARGIN = 1e-6  # a zero's subgradient must be this far (relative) inside [-
 # so those fits reuse the compilations of these (a Python float or a NumPy scalar is another cache key).
 with jax.enable_x64(True):
     SIGMAS = tuple(jnp.asarray(s, dtype=jnp.float64) for s in (1.0, 0.2, 40.0))
+
+def _solvers_compiled() -> int:
+    """Programs compiled so far by the MAP solvers (weights; noise sd given the weights)."""
+    return solve.cache_size() + solve_given.cache_size()
+
 
 # --------------------------------------------------------------------------------------------------
 # data sets
@@ -402,10 +408,10 @@ def test_sigma_with_prior_compiles_one_solver_per_step_of_the_alternation(diabet
     each (a first round with another init structure compiled the first one twice)."""
     X, y = diabetes
     X = X[:, :7]  # a shape no other test fits, so both programs are new here
-    size = _solver()._cache_size()
+    size = _solvers_compiled()
     result, _ = _fit_sigma_prior(X, y, "laplace", 0.05, _sigma_prior("halfnormal"))
     assert result.num_steps > 1  # more than one round ran
-    assert _solver()._cache_size() == size + 2
+    assert _solvers_compiled() == size + 2
 
 
 def test_warm_start_at_the_optimum_converges(diabetes):
@@ -568,7 +574,7 @@ def test_no_recompilation_for_new_alpha_sigma_or_data(diabetes, breast_cancer, s
     rng = np.random.default_rng(41)
 
     fit(linear_regression, X, y, prior=prior_from_penalty("laplace", 0.1, n_samples=n), sigma=SIGMAS[0])
-    size = _solver()._cache_size()
+    size = _solvers_compiled()
     X2, y2 = X * rng.uniform(0.5, 2.0, X.shape[1]), y + rng.normal(size=n)
     fit(
         linear_regression,
@@ -577,29 +583,29 @@ def test_no_recompilation_for_new_alpha_sigma_or_data(diabetes, breast_cancer, s
         prior=prior_from_penalty("laplace", 0.02, n_samples=n),
         sigma=SIGMAS[1],
     )
-    assert _solver()._cache_size() == size
+    assert _solvers_compiled() == size
 
     prior = prior_from_penalty("elasticnet", 0.1, l1_ratio=0.3, n_samples=n)
     fit(linear_regression_stats, SufficientStats.from_data(X, y), prior=prior, sigma=SIGMAS[0])
-    size = _solver()._cache_size()
+    size = _solvers_compiled()
     prior = prior_from_penalty("elasticnet", 0.5, l1_ratio=0.7, n_samples=n)
     fit(linear_regression_stats, SufficientStats.from_data(X2, y2), prior=prior, sigma=SIGMAS[2])
-    assert _solver()._cache_size() == size
+    assert _solvers_compiled() == size
 
     fit(logistic_regression, *breast_cancer, prior=prior_from_penalty("gaussian", 1.0, family="bernoulli"))
-    size = _solver()._cache_size()
+    size = _solvers_compiled()
     prior = prior_from_penalty("gaussian", 30.0, family="bernoulli")
     fit(logistic_regression, *synthetic_classification, prior=prior)
-    assert _solver()._cache_size() == size
+    assert _solvers_compiled() == size
 
 
 def test_fast_compile_options_are_known_to_this_xla(monkeypatch):
     """On a CPU the solver is compiled with `_FAST_COMPILE_CPU` (0.5 s instead of 2.6 s for p = 200);
     an XLA that no longer knows those options gets none rather than an error at the first MAP."""
     assert jax.default_backend() == "cpu"
-    assert inference._compiler_options() == inference._FAST_COMPILE_CPU
-    monkeypatch.setattr(inference, "_FAST_COMPILE_CPU", {"xla_no_such_option_anywhere": True})
-    assert inference._compiler_options.__wrapped__() == {}  # uncached: decided again
+    assert programs.fast_compile_options() == programs.FAST_COMPILE_CPU
+    monkeypatch.setattr(programs, "FAST_COMPILE_CPU", {"xla_no_such_option_anywhere": True})
+    assert programs.fast_compile_options.__wrapped__() == {}  # uncached: decided again
 
 
 def test_map_grid_is_map_estimate_warm_started_along_the_grid(diabetes, wide):
@@ -612,7 +618,7 @@ def test_map_grid_is_map_estimate_warm_started_along_the_grid(diabetes, wide):
         stats = SufficientStats.from_data(X, y)
         start = {"coef": np.zeros(p), "intercept": np.zeros(())}
         grid = map_grid(linear_regression_stats, stats, priors=priors, init=start, sigma=1.0)
-        size = inference._grid_solver()._cache_size()
+        size = solve_grid.cache_size()
         init = start
         for prior, result in zip(priors, grid, strict=True):
             one = fit(linear_regression_stats, stats, prior=prior, init=init, sigma=1.0)
@@ -624,7 +630,7 @@ def test_map_grid_is_map_estimate_warm_started_along_the_grid(diabetes, wide):
             assert abs(offset) <= 1e-10 * max(1.0, abs(ref).max())
             init = {k: one.params[k] for k in start}
         map_grid(linear_regression_stats, stats, priors=priors[::-1], init=start, sigma=1.0)
-        assert inference._grid_solver()._cache_size() == size
+        assert solve_grid.cache_size() == size
     with pytest.raises(ValueError, match="one kind"):
         mixed = [priors[0], prior_from_penalty("laplace", 1.0, convention="book")]
         map_grid(linear_regression_stats, stats, priors=mixed, init=start)

@@ -8,8 +8,8 @@ squares, Newton's method for the logistic loss), its zeros must lie strictly ins
 subdifferential (except at ``alpha_max``, where the largest one sits on the edge by definition), and
 scikit-learn must be within 1e-9 (relative) of that solution; so a failure means bayesreg is wrong.
 
-Compilation: the whole grid must reuse one compiled solver (``bayesreg.inference._grid_solver()``;
-for the lasso of the linear model, the homotopy ``bayesreg.homotopy._follow``).
+Compilation: the whole grid must reuse one compiled solver (``bayesreg.engine.map.solve_grid``;
+for the lasso of the linear model, the homotopy ``bayesreg.engine.homotopy.follow``).
 
 The posterior path (`posterior_path`) is judged against the exact conjugate posterior of the linear
 model with a Gaussian prior and a fixed σ, with tolerances from ArviZ's Monte Carlo standard errors
@@ -31,15 +31,15 @@ from scipy.special import expit
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression, Ridge, enet_path, lasso_path
 
-from bayesreg import homotopy
-from bayesreg.inference import _grid_solver
+from bayesreg.engine import homotopy
+from bayesreg.engine.map import solve_grid
 from bayesreg.models import SufficientStats
 from bayesreg.path import (
     MAPPath,
     PosteriorPath,
-    _grid_advances,
-    _grid_draws_of,
-    _grid_starts,
+    _grid_advance,
+    _grid_draws,
+    _grid_start,
     alpha_grid,
     alpha_max,
     map_path,
@@ -132,9 +132,9 @@ def test_lasso_path_is_lasso_path_with_one_compilation(diabetes):
     and grid shape; on diabetes, weight s3 leaves the active set and re-enters with the other sign."""
     X, y = diabetes
     alphas = grid(X, y, 100)
-    before = homotopy._follow._cache_size()
+    before = homotopy.follow.cache_size()
     path = map_path(X, y, alphas)
-    after_first = homotopy._follow._cache_size()
+    after_first = homotopy.follow.cache_size()
     assert after_first - before <= 1, "one grid, more than one compilation"
     ref_coefs, ref_intercepts = sklearn_linear_path(X, y, alphas, 1.0)
     assert_path_equal(path, ref_coefs, ref_intercepts, "lasso")
@@ -145,15 +145,15 @@ def test_lasso_path_is_lasso_path_with_one_compilation(diabetes):
     rng = np.random.default_rng(1)
     X2, y2 = X * rng.uniform(0.5, 2.0, X.shape[1]), y + rng.normal(size=y.shape)
     increasing = map_path(X2, y2, alphas[::-1] * 0.7)
-    assert homotopy._follow._cache_size() == after_first
+    assert homotopy.follow.cache_size() == after_first
     ref_coefs, ref_intercepts = sklearn_linear_path(X2, y2, alphas * 0.7, 1.0)
     assert_path_equal(increasing, ref_coefs[::-1], ref_intercepts[::-1], "lasso, increasing grid")
 
 
 def test_lasso_path_by_homotopy_is_the_proximal_newton_path(diabetes):
-    """The homotopy and the general grid solver (`bayesreg.inference.map_grid`, SVI with an
+    """The homotopy and the general grid solver (`bayesreg.engine.map.map_grid`, SVI with an
     AutoDelta guide and proximal Newton steps) find the same MAP at every α, zeros included."""
-    from bayesreg.inference import map_grid
+    from bayesreg.engine.map import map_grid
     from bayesreg.models import linear_regression_stats
     from bayesreg.priors import prior_from_penalty
 
@@ -186,7 +186,7 @@ def test_homotopy_stops_where_the_active_block_turns_singular(x64):
 
 def test_map_path_falls_back_to_the_grid_solver_where_the_homotopy_stops(diabetes, monkeypatch):
     """A homotopy that does not reach every grid point (as above) hands the grid to
-    `bayesreg.inference.map_grid`: map_path is then the proximal Newton path."""
+    `bayesreg.engine.map.map_grid`: map_path is then the proximal Newton path."""
     X, y = diabetes
     alphas = grid(X, y, 10)
     expected = map_path(X, y, alphas)
@@ -220,9 +220,9 @@ def test_lasso_path_without_intercept_on_centred_data(diabetes):
 def test_enet_path_is_enet_path(diabetes, l1_ratio):
     X, y = diabetes
     alphas = grid(X, y, 20, prior="elasticnet", l1_ratio=l1_ratio)
-    before = _grid_solver()._cache_size()
+    before = solve_grid.cache_size()
     path = map_path(X, y, alphas, prior="elasticnet", l1_ratio=l1_ratio)
-    assert _grid_solver()._cache_size() - before <= 1
+    assert solve_grid.cache_size() - before <= 1
     ref_coefs, ref_intercepts = sklearn_linear_path(X, y, alphas, l1_ratio)
     assert_path_equal(path, ref_coefs, ref_intercepts, f"enet l1_ratio={l1_ratio}")
 
@@ -270,9 +270,9 @@ def test_logistic_l1_path_is_logistic_regression(breast_cancer):
     """family="bernoulli", α = 1/C: LogisticRegression(l1_ratio=1, saga) at each grid point."""
     X, y = breast_cancer
     alphas = alpha_grid(X, y, n_alphas=8, eps=1e-2, family="bernoulli")[1:]  # below alpha_max
-    before = _grid_solver()._cache_size()
+    before = solve_grid.cache_size()
     path = map_path(X, y, alphas, family="bernoulli")
-    assert _grid_solver()._cache_size() - before <= 1
+    assert solve_grid.cache_size() - before <= 1
     coefs, intercepts = [], []
     for alpha in alphas:
         est = LogisticRegression(C=1 / alpha, l1_ratio=1.0, solver="saga", tol=1e-14, max_iter=10**6)
@@ -342,7 +342,7 @@ K_MCSE = 4.0  # a Monte Carlo estimate may miss its exact value by at most 4 sta
 
 def _grid_programs() -> int:
     """Programs compiled so far for the grid sampler: its first state, its loop, its draws."""
-    return sum(f._cache_size() for f in (_grid_starts(), _grid_advances, _grid_draws_of))
+    return sum(f.cache_size() for f in (_grid_start, _grid_advance, _grid_draws))
 
 
 @pytest.fixture(scope="module")
@@ -581,7 +581,7 @@ def test_posterior_path_mass_matrix_reaches_the_chains(diabetes, monkeypatch):
     keys = jax.random.split(jax.random.PRNGKey(0), 4).reshape(2, 2, -1)
     for mass_matrix, shape in [("dense", (4, 3, 3)), ("diagonal", (4, 3))]:
         with jax.enable_x64(True):
-            state, _ = _grid_starts()(
+            state, _ = _grid_start(
                 linear_regression,
                 (("fit_intercept", False),),
                 keys,

@@ -25,10 +25,10 @@ from scipy import stats
 
 from bayesreg import BayesianLinearRegression, sampling
 from bayesreg.diagnostics import PosteriorWarning
-from bayesreg.inference import _as_arrays, _split_static
+from bayesreg.engine.arrays import as_arrays, split_static
 from bayesreg.models import SufficientStats, linear_regression, linear_regression_stats
 from bayesreg.priors import Prior, prior_from_penalty
-from bayesreg.sampling import _advances, _draws_of, _starts, sample_posterior
+from bayesreg.sampling import _advance_chains, _draws_of_chains, _start_chains, sample_posterior
 
 # One NUTS configuration for every Gaussian-prior run of this module (and of test_diagnostics.py):
 # the same model, settings and data shapes reuse one compiled sampler.
@@ -188,7 +188,7 @@ def test_mass_matrix_dense_up_to_20_parameters_by_default(conjugate_fit, gaussia
             X = rng.normal(size=(30, p))
             args = (X, X @ np.ones(p))
             kwargs = {"prior": Prior("gaussian", l2=1.0), "sigma": jax.numpy.asarray(1.0)}
-            state, _ = _starts()(
+            state, _ = _start_chains(
                 linear_regression,
                 (("fit_intercept", False),),
                 np.int64(0),
@@ -359,7 +359,7 @@ def test_different_seed_different_draws(gaussian_fit, gaussian_data, gaussian_pr
 
 def _compiled_samplers() -> int:
     """Entries in the caches of the sampler's three jitted programs."""
-    return sum(f._cache_size() for f in (_starts(), _advances, _draws_of))
+    return sum(f.cache_size() for f in (_start_chains, _advance_chains, _draws_of_chains))
 
 
 @pytest.fixture(scope="module")
@@ -592,12 +592,12 @@ def test_chains_tree_loop_is_one_kernel_on_a_cpu(gaussian_data, gaussian_prior):
     if jax.default_backend() != "cpu":
         pytest.skip("XLA:CPU only")
     X, y = gaussian_data
-    dynamic, static = _split_static({"prior": gaussian_prior, "sigma": SIGMA})
+    dynamic, static = split_static({"prior": gaussian_prior, "sigma": SIGMA})
     settings = {"num_warmup": NUM_WARMUP, "mass_matrix": "auto", "devices": 1}
     with jax.enable_x64(True):
-        args, dynamic = _as_arrays(((SufficientStats.from_data(X, y),), dynamic))
+        args, dynamic = as_arrays(((SufficientStats.from_data(X, y),), dynamic))
         seed = np.asarray(0, dtype=np.int64)
-        carry = _starts()(
+        carry = _start_chains(
             linear_regression_stats,
             static,
             seed,
@@ -608,7 +608,9 @@ def test_chains_tree_loop_is_one_kernel_on_a_cpu(gaussian_data, gaussian_prior):
             **settings,
         )
         bounds = (np.int32(0), np.int32(1))
-        text = _advances.lower(linear_regression_stats, static, carry, args, dynamic, *bounds, **settings)
+        text = _advance_chains.lower(
+            linear_regression_stats, static, carry, args, dynamic, *bounds, **settings
+        )
         text = text.compile().as_text()
     hoisted = re.findall(r"= (\(.*?\)) call\(.*xla_cpu_small_call=\"true\"", text)
     assert any("f64[" in result for result in hoisted), hoisted

@@ -2,10 +2,14 @@
 
 The MAP of a model whose weights have a Laplace or elastic-net prior minimises a smooth negative log
 joint plus ``λ₁‖w‖₁``. `map_estimate` runs ``numpyro.infer.SVI`` with an ``AutoDelta`` guide on the
-model with its prior's smooth part only, and hands the ``λ₁‖w‖₁`` part to the `ProximalNewton`
-optimiser as a proximal term, so exact zeros stay exact zeros. Everything runs in float64 (inside
-``jax.enable_x64``, without touching the global setting) and is compiled once per model and data
-shape: new data, penalty strengths or noise levels of the same shapes reuse the compiled solver.
+model with its prior's smooth part only, and hands the ``λ₁‖w‖₁`` part to the
+`~bayesreg.engine.proximal.ProximalNewton` optimiser as a proximal term, so exact zeros stay exact
+zeros. Everything runs in float64 (inside ``jax.enable_x64``, without touching the global setting)
+and is compiled once per model and data shape: new data, penalty strengths or noise levels of the
+same shapes reuse the compiled solver. `map_grid` runs a grid of priors in one compiled scan.
+
+The solvers are three programs (`bayesreg.engine.programs`): `solve` (one MAP), `solve_given` (the
+same with some sites fixed: the noise sd's round of a MAP with unknown σ) and `solve_grid`.
 """
 
 from __future__ import annotations
@@ -28,11 +32,22 @@ from numpyro.infer.elbo import ELBO
 from numpyro.infer.util import log_density
 from sklearn.exceptions import ConvergenceWarning
 
-from bayesreg import _export_cache
-from bayesreg.optim import ProximalNewton
+from bayesreg.engine.arrays import as_arrays, split_static
+from bayesreg.engine.programs import program
+from bayesreg.engine.proximal import ProximalNewton
 from bayesreg.priors import Prior
 
-__all__ = ["DeltaELBO", "MAPResult", "map_estimate", "map_grid"]
+__all__ = [
+    # the MAP
+    "DeltaELBO",
+    "MAPResult",
+    "map_estimate",
+    "map_grid",
+    # its compiled programs
+    "solve",
+    "solve_given",
+    "solve_grid",
+]
 
 
 class DeltaELBO(ELBO):
@@ -73,12 +88,6 @@ class MAPResult(NamedTuple):
     converged: bool
 
 
-def _split_static(kwargs: dict) -> tuple[dict, tuple]:
-    static = tuple(sorted((k, v) for k, v in kwargs.items() if isinstance(v, bool | str)))
-    dynamic = {k: v for k, v in kwargs.items() if not isinstance(v, bool | str)}
-    return dynamic, static
-
-
 def _init_to(site=None, values=None):
     """Start at ``values`` by site name; other latent sites at the unconstrained origin."""
     if site is None:
@@ -115,54 +124,44 @@ class _StartAt(AutoDelta):
                 self._prototype_frame_full_sizes[name] = site["args"][0]
 
 
-# On a CPU, XLA's LLVM optimisation and its newer fusion emitters take most of the solver's first
-# call: without them the n=20000, p=200 lasso solver compiled in 0.5 s of CPU instead of 2.6 s, and
-# its coordinate descent ran at about half speed (a solve of that lasso 12 ms instead of 5 ms).
-_FAST_COMPILE_CPU = {"xla_backend_optimization_level": 0, "xla_cpu_use_fusion_emitters": False}
+_STATIC_ARGS = ("model", "static", "has_l1", "max_steps")  # of the solvers
 
 
-@functools.cache
-def _compiler_options() -> dict:
-    """`_FAST_COMPILE_CPU` on a CPU whose XLA knows those options; none elsewhere."""
-    if jax.default_backend() != "cpu":
-        return {}
-    try:
-        jax.jit(lambda x: x + 1.0, compiler_options=_FAST_COMPILE_CPU).lower(0.0).compile()
-    except jax.errors.JaxRuntimeError:  # an XLA that has renamed or dropped them
-        return {}
-    return _FAST_COMPILE_CPU
+@program("map", static_argnames=_STATIC_ARGS, fast_compile=True)
+def solve(model, static, args, kwargs, l1, init, tol, *, has_l1, max_steps):
+    """Run SVI(model, AutoDelta, ProximalNewton) until the relative residual is ``<= tol``.
 
+    Parameters
+    ----------
+    model : callable
+        The model, called as ``model(*args, **kwargs, **dict(static))``.
+    static : tuple of (str, bool or str)
+        Its static keywords (`~bayesreg.engine.arrays.split_static`).
+    args : tuple
+        Its data arguments.
+    kwargs : dict
+        Its dynamic keywords (the prior's smooth part, σ ...).
+    l1 : array, shape ()
+        The Laplace rate λ₁ of the weights (used when ``has_l1``).
+    init : dict
+        The start, by site name (other sites at the unconstrained origin).
+    tol : array, shape ()
+        Stop at a relative optimality residual ``<= tol``.
+    has_l1 : bool
+        Whether the weights have an L1 term (a proximal step) or not (Newton steps).
+    max_steps : int
+        Largest number of proximal Newton steps.
 
-_STATIC_ARGS = ("model", "static", "has_l1", "max_steps")  # of `_solve` and `_solve_grid`
+    Returns
+    -------
+    values : dict of str to array
+        Site values at the end.
+    num_steps : array of int, shape ()
+    residual : array, shape ()
+        The optimality residual at the end, relative to the one at the start.
 
-
-@functools.cache
-def _solver():
-    """`_solve`, jitted; built at the first MAP, once the backend is known."""
-    return jax.jit(_solve, static_argnames=_STATIC_ARGS, compiler_options=_compiler_options())
-
-
-@functools.cache
-def _grid_solver():
-    """`_solve_grid`, jitted with XLA's default options: a grid is many solves, so run time counts."""
-    return jax.jit(_solve_grid, static_argnames=_STATIC_ARGS)
-
-
-def _solve_grid(model, static, args, kwargs, l1, init, tol, *, has_l1, max_steps):
-    """`_solve` at each grid point (the leading axis of ``kwargs`` and ``l1``), each one started
-    from the solution at the one before (the first from ``init``)."""
-
-    def one(start, point):
-        values, k, residual = _solve(
-            model, static, args, *point, start, tol, has_l1=has_l1, max_steps=max_steps
-        )
-        return {name: values[name] for name in start}, (values, k, residual)
-
-    return lax.scan(one, init, (kwargs, l1))[1]
-
-
-def _solve(model, static, args, kwargs, l1, init, tol, *, has_l1, max_steps):
-    """Run SVI(model, AutoDelta, ProximalNewton) until the relative residual is ``<= tol``."""
+    Compiled with the quick compiler options on a CPU (a MAP runs for milliseconds).
+    """
     kwargs = {**kwargs, **dict(static)}
     guide = _StartAt(model, init_loc_fn=_init_to(values=init))
     optim = ProximalNewton({"coef_auto_loc": l1} if has_l1 else None)
@@ -190,6 +189,31 @@ def _solve(model, static, args, kwargs, l1, init, tol, *, has_l1, max_steps):
     values = {name[: -len("_auto_loc")]: v for name, v in found.items()}
     prox = state.optim_state[1]
     return values, k, prox.residual / prox.scale
+
+
+@program("map-given", static_argnames=_STATIC_ARGS, fast_compile=True)
+def solve_given(model, static, args, kwargs, l1, init, tol, *, has_l1, max_steps):
+    """`solve` of ``model`` with the sites in ``kwargs["given"]`` fixed to those values (the noise
+    sd's round of a MAP with unknown σ: the weights given). Same arguments and returns."""
+    return solve.fun(_given(model), static, args, kwargs, l1, init, tol, has_l1=has_l1, max_steps=max_steps)
+
+
+@program("map-grid", static_argnames=_STATIC_ARGS)
+def solve_grid(model, static, args, kwargs, l1, init, tol, *, has_l1, max_steps):
+    """`solve` at each grid point (the leading axis of ``kwargs`` and ``l1``), each one started
+    from the solution at the one before (the first from ``init``); returns the values, step counts
+    and residuals stacked along the grid.
+
+    Compiled with XLA's default options: a grid is many solves, so run time counts.
+    """
+
+    def one(start, point):
+        values, k, residual = solve.fun(
+            model, static, args, *point, start, tol, has_l1=has_l1, max_steps=max_steps
+        )
+        return {name: values[name] for name in start}, (values, k, residual)
+
+    return lax.scan(one, init, (kwargs, l1))[1]
 
 
 @functools.cache
@@ -222,7 +246,7 @@ def map_estimate(
         - \\log p(σ) + \\text{const},
 
     with the Laplace part ``λ₁‖w‖₁`` of ``prior`` handled by the proximal operator of
-    `~bayesreg.optim.ProximalNewton` (exact zeros) and the rest by Newton steps.
+    `~bayesreg.engine.proximal.ProximalNewton` (exact zeros) and the rest by Newton steps.
 
     Parameters
     ----------
@@ -253,7 +277,7 @@ def map_estimate(
     """
     with jax.enable_x64(True):
         # Python floats, NumPy and JAX numbers all become float64 arrays: one compiled solver
-        args, init, model_kwargs = _as_arrays((args, init or {}, model_kwargs))
+        args, init, model_kwargs = as_arrays((args, init or {}, model_kwargs))
         sigma = model_kwargs.get("sigma")
         if isinstance(sigma, dist.Distribution):
             return _alternate(model, args, prior, sigma, model_kwargs, init, tol, max_steps)
@@ -261,11 +285,11 @@ def map_estimate(
 
 
 def _fixed_noise(model, args, prior, model_kwargs, init, tol, max_steps) -> MAPResult:
-    kwargs, static = _split_static({**model_kwargs, "prior": _smooth(prior)})
+    kwargs, static = split_static({**model_kwargs, "prior": _smooth(prior)})
     has_l1 = prior is not None and prior.kind != "gaussian"
     l1 = prior.rates(model_kwargs.get("sigma", 1.0))[0] if has_l1 else 0.0
     l1 = jnp.asarray(l1, dtype=float)
-    values, k, residual = _run_solver(model, static, args, kwargs, l1, init, tol, has_l1, max_steps)
+    values, k, residual = _run_solver(solve, model, static, args, kwargs, l1, init, tol, has_l1, max_steps)
     return _result(values, k, residual, tol)
 
 
@@ -309,16 +333,17 @@ def map_grid(
         For each point whose residual did not reach ``tol``.
     """
     with jax.enable_x64(True):
-        args, init, model_kwargs = _as_arrays((args, init, model_kwargs))
+        args, init, model_kwargs = as_arrays((args, init, model_kwargs))
         has_l1 = priors[0].kind != "gaussian"
         sigma = model_kwargs.get("sigma", 1.0)
-        split = [_split_static({**model_kwargs, "prior": _smooth(prior)}) for prior in priors]
+        split = [split_static({**model_kwargs, "prior": _smooth(prior)}) for prior in priors]
         if len({(prior.kind, prior.noise_scaled) for prior in priors}) > 1:
             raise ValueError("map_grid: the priors must all be of one kind (only their strengths vary)")
         kwargs = jax.tree.map(lambda *leaves: jnp.stack(leaves), *(dynamic for dynamic, _ in split))
         l1 = jnp.asarray([prior.rates(sigma)[0] if has_l1 else 0.0 for prior in priors], dtype=float)
-        values, k, residual = _grid_solver()(
-            model, split[0][1], args, kwargs, l1, init, tol, has_l1=has_l1, max_steps=max_steps
+        tol_array = as_arrays(tol)
+        values, k, residual = solve_grid(
+            model, split[0][1], args, kwargs, l1, init, tol_array, has_l1=has_l1, max_steps=max_steps
         )
         values, k, residual = jax.device_get((values, k, residual))
     return [
@@ -332,11 +357,11 @@ def _alternate(model, args, prior, sigma_prior, model_kwargs, init, tol, max_ste
     total = 0
     for _ in range(100):
         weights = _fixed_noise(model, args, prior, {**model_kwargs, "sigma": sigma}, init, tol, max_steps)
-        kwargs, static = _split_static(
+        kwargs, static = split_static(
             {**model_kwargs, "prior": prior, "sigma": sigma_prior, "given": weights.params}
         )
         values, k, residual = _run_solver(
-            _given(model), static, args, kwargs, jnp.zeros(()), {"sigma": sigma}, tol, False, max_steps, model
+            solve_given, model, static, args, kwargs, jnp.zeros(()), {"sigma": sigma}, tol, False, max_steps
         )
         total += weights.num_steps + int(k)
         change = abs(float(values["sigma"]) - float(sigma))
@@ -351,40 +376,11 @@ def _alternate(model, args, prior, sigma_prior, model_kwargs, init, tol, max_ste
     return _result(params, total, max(weights.residual, float(residual)), tol, weights.converged)
 
 
-def _run_solver(model, static, args, kwargs, l1, init, tol, has_l1, max_steps, named=None):
-    """The jitted `_solve`, through `bayesreg._export_cache` when caching is on (the command line):
-    a second process then skips tracing and lowering it. ``named``: the model whose name stands
-    for ``model`` in the cache (``model`` itself when None; `_given` of it otherwise)."""
-    arrays = _as_arrays((args, kwargs, l1, init, tol))  # a prior's Python floats too
-
-    def traced():
-        return _solver()(model, static, *arrays, has_l1=has_l1, max_steps=max_steps)
-
-    name = _export_cache.program_name(named or model)
-    if name is None:
-        return traced()
-    name = f"map-{name}" if named is None else f"map-given-{name}"
-    solve = functools.partial(_solve, model, static, has_l1=has_l1, max_steps=max_steps)
-    settings = (static, has_l1, max_steps)
-    return _export_cache.call(name, settings, solve, arrays, traced, compiler_options=_compiler_options())
-
-
-def _as_arrays(tree):
-    """Every numeric leaf of ``tree`` as a float64 array (booleans and strings stay as they are).
-
-    Host values (Python numbers, NumPy arrays) are converted by NumPy and then put on the device:
-    converting them with ``jnp.asarray`` is a JAX operation, which a new process compiles (once per
-    shape) before the first fit can start. JAX arrays and tracers are converted by JAX.
-    """
-
-    def as_array(a):
-        if isinstance(a, bool | str):
-            return a
-        if isinstance(a, jax.Array):
-            return jnp.asarray(a, dtype=float)
-        return jax.device_put(np.asarray(a, dtype=np.float64))
-
-    return jax.tree.map(as_array, tree)
+def _run_solver(solver, model, static, args, kwargs, l1, init, tol, has_l1, max_steps):
+    """``solver`` (`solve` or `solve_given`) with every numeric argument a float64 array (a prior's
+    Python floats too): one compiled program, and one exported program on the command line."""
+    arrays = as_arrays((args, kwargs, l1, init, tol))
+    return solver(model, static, *arrays, has_l1=has_l1, max_steps=max_steps)
 
 
 def _smooth(prior: Prior | None) -> Prior | None:

@@ -20,16 +20,16 @@ iterative refinement and its optimality residual returned, so that a caller can 
 
 from __future__ import annotations
 
-import functools
 from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
 from jax import lax
 
-from bayesreg.optim import kkt_residual
+from bayesreg.engine.programs import program
+from bayesreg.engine.proximal import kkt_residual
 
-__all__ = ["lasso_path"]
+__all__ = ["follow", "lasso_path"]
 
 _INT = jnp.int32
 
@@ -120,8 +120,9 @@ def _leave(state, j):
     )
 
 
-@functools.partial(jax.jit, static_argnames=("max_events",))
-def _follow(H, b, lambdas, *, max_events):
+@program("homotopy", static_argnames=("max_events",), model_argname=None)
+def follow(H, b, lambdas, *, max_events):
+    """The compiled loop of `lasso_path`: at most ``max_events`` breakpoints; same returns."""
     p, n_points = b.shape[0], lambdas.shape[0]
     start = _State(
         lam=jnp.max(jnp.abs(b)),  # for λ at or above it every weight is 0
@@ -211,9 +212,9 @@ def lasso_path(H, b, lambdas):
     steps : array of int, shape (n_points,)
         Breakpoints passed between a grid point and the one before.
     residual : array, shape (n_points,)
-        Optimality residual (`bayesreg.optim.kkt_residual`) at each point relative to ``max|b|``
+        Optimality residual (`bayesreg.engine.proximal.kkt_residual`) at each point relative to ``max|b|``
         (the one at ``w = 0``, ``λ = 0``); ``inf`` where the path stopped before it (``H_AA``
         singular, or more than ``20 p + n_points`` breakpoints).
     """
     p, n_points = b.shape[0], lambdas.shape[0]
-    return _follow(H, b, lambdas, max_events=20 * p + n_points)
+    return follow(H, b, lambdas, max_events=20 * p + n_points)

@@ -1,0 +1,59 @@
+"""The engine: how a model of `bayesreg.models` is inferred, compiled once per shape.
+
+Modules:
+
+- `bayesreg.engine.map`: the MAP by SVI with an AutoDelta guide (`map_estimate`, `map_grid`);
+- `bayesreg.engine.proximal`: the proximal Newton optimiser it uses (exact zeros under L1);
+- `bayesreg.engine.homotopy`: the lasso path of the linear model, breakpoint to breakpoint;
+- `bayesreg.engine.programs`: how a compiled program is declared, and the export cache that lets a
+  second process skip tracing it;
+- `bayesreg.engine.arrays`: how model arguments enter a program (float64 arrays, static settings).
+
+Its functions return arrays and result types (`MAPResult`); the public posterior functions built on
+them are in `bayesreg.sampling`.
+"""
+
+from bayesreg.engine.arrays import as_arrays, split_static
+from bayesreg.engine.homotopy import lasso_path
+from bayesreg.engine.map import DeltaELBO, MAPResult, map_estimate, map_grid
+from bayesreg.engine.programs import (
+    EXPORT_SUBFOLDER,
+    FAST_COMPILE_CPU,
+    Program,
+    export_folder,
+    exporting,
+    fast_compile_options,
+    forget_loaded,
+    loaded_programs,
+    program,
+    program_name,
+)
+from bayesreg.engine.proximal import ProximalNewton, kkt_residual, soft_threshold
+
+__all__ = [
+    # the MAP
+    "DeltaELBO",
+    "MAPResult",
+    "map_estimate",
+    "map_grid",
+    # the proximal Newton optimiser and its pieces
+    "ProximalNewton",
+    "kkt_residual",
+    "soft_threshold",
+    # the lasso path by homotopy
+    "lasso_path",
+    # compiled programs and the export cache
+    "EXPORT_SUBFOLDER",
+    "FAST_COMPILE_CPU",
+    "Program",
+    "export_folder",
+    "exporting",
+    "fast_compile_options",
+    "forget_loaded",
+    "loaded_programs",
+    "program",
+    "program_name",
+    # model arguments into programs
+    "as_arrays",
+    "split_static",
+]
