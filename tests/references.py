@@ -217,8 +217,8 @@ def certify_logistic(X, y, coef, intercept=0.0, *, l1, l2=0.0, fit_intercept=Tru
     of ``coef`` (the intercept unpenalised, 0 without one).
 
     Newton's method on the support (smooth there, with the signs fixed) from ``(intercept, coef)``
-    to a step of 1e-15 relative, then certified (module docstring; the refinement is one more Newton
-    step); raises AssertionError if the certificate fails.
+    until its steps stop shrinking (round-off), then certified (module docstring; the refinement is
+    the first Newton step not taken); raises AssertionError if the certificate fails.
 
     Returns
     -------
@@ -241,14 +241,15 @@ def certify_logistic(X, y, coef, intercept=0.0, *, l1, l2=0.0, fit_intercept=Tru
         d = 1.0 / np.sqrt(np.diag(hess))
         return -d * np.linalg.solve(hess * np.outer(d, d), d * grad)
 
-    for _ in range(100):
+    previous = np.inf
+    for _ in range(100):  # until the steps stop shrinking: round-off, judged by the certificate below
         step = newton_step(theta)
-        theta = theta + step
-        if np.max(np.abs(step), initial=0.0) <= 1e-15 * max(1.0, np.max(np.abs(theta), initial=0.0)):
+        size = np.max(np.abs(step), initial=0.0) / max(1.0, np.max(np.abs(theta), initial=0.0))
+        if size >= previous and size <= 1e-12:
             break
+        theta, previous = theta + step, size
     else:
         raise AssertionError(f"{label}: not certified: Newton's method on the support did not converge")
-    step = newton_step(theta)
     b = float(theta[0]) if fit_intercept else 0.0
     w = np.zeros_like(coef)
     w[active] = theta[1:] if fit_intercept else theta
