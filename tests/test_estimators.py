@@ -5,9 +5,10 @@ import pickle
 import numpy as np
 import pandas as pd
 import pytest
+from references import assert_map_equal, sklearn_linear, sklearn_logistic
 from sklearn.base import clone
 from sklearn.datasets import load_breast_cancer, load_diabetes
-from sklearn.linear_model import Lasso, LogisticRegression
+from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -31,9 +32,11 @@ def diabetes():
 def test_linear_map_is_lasso_with_feature_names(diabetes):
     X, y = diabetes
     est = BayesianLinearRegression(prior="laplace", alpha=0.5).fit(X, y)
-    ref = Lasso(alpha=0.5, tol=1e-14, max_iter=100_000).fit(X, y)
-    np.testing.assert_allclose(est.coef_, ref.coef_, rtol=0, atol=1e-6 * max(1, np.abs(ref.coef_).max()))
-    assert np.array_equal(est.coef_ == 0, ref.coef_ == 0)
+    # Lasso(alpha=0.5), polished on its support and KKT-certified: each coefficient and the intercept
+    # to 1e-6 of its own size, the same exact zeros
+    ref = sklearn_linear("laplace", X.to_numpy(float), y.to_numpy(float), 0.5)
+    assert_map_equal(est.coef_, est.intercept_, ref.coef, ref.intercept, label="Lasso(0.5)", names=X.columns)
+    assert (est.coef_ == 0).sum() >= 3
     assert list(est.feature_names_in_) == list(X.columns)
     assert est.n_features_in_ == X.shape[1]
     assert est.map_.converged
@@ -58,8 +61,9 @@ def test_logistic_map_is_logistic_regression_with_string_labels():
     est = BayesianLogisticRegression(prior="gaussian", C=0.3).fit(X, labels)
     ref = LogisticRegression(C=0.3, solver="newton-cholesky", tol=1e-12, max_iter=1000).fit(X, labels)
     assert list(est.classes_) == list(ref.classes_)
-    np.testing.assert_allclose(est.coef_, ref.coef_[0], atol=1e-6 * max(1, np.abs(ref.coef_).max()))
-    np.testing.assert_allclose(est.intercept_, ref.intercept_[0], atol=1e-6)
+    certified = sklearn_logistic(X, labels, 0.3, 0.0)  # "malignant" (classes_[1]) is the positive class
+    label = "LogisticRegression(C=0.3), string labels"
+    assert_map_equal(est.coef_, est.intercept_, certified.coef, certified.intercept, label=label)
     np.testing.assert_allclose(est.predict_proba(X), ref.predict_proba(X), atol=1e-7)
     assert np.array_equal(est.predict(X), ref.predict(X))
 
@@ -137,6 +141,8 @@ def test_decision_function_is_the_linear_predictor():
     X, y = load_breast_cancer(return_X_y=True)
     est = BayesianLogisticRegression(prior="gaussian", C=10.0).fit(X[:, :6], y)
     ref = LogisticRegression(C=10.0, solver="newton-cholesky", tol=1e-12, max_iter=1000).fit(X[:, :6], y)
+    certified = sklearn_logistic(X[:, :6], y, 10.0, 0.0)  # unscaled columns
+    assert_map_equal(est.coef_, est.intercept_, certified.coef, certified.intercept, label="unscaled C=10")
     far = np.vstack([X[:, :6], 40.0 * X[:5, :6]])
     scores = est.decision_function(far)
     np.testing.assert_array_equal(scores, far @ est.coef_ + est.intercept_)

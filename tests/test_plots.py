@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from references import assert_map_equal, sklearn_linear
 from sklearn.linear_model import Lasso
 
 from bayesreg.compare import compare_map_posterior, predictive_coverage
@@ -83,6 +84,8 @@ def test_geometry_l2_is_the_closed_form(problem, sigma):
     np.testing.assert_allclose(_point(ax, "w_star"), w_star, rtol=1e-12)
     closed = np.linalg.solve(H + alpha * np.eye(2), H @ w_star)
     np.testing.assert_allclose(_point(ax, "w_tilde"), closed, rtol=0, atol=1e-10)
+    # each weight of the plotted MAP to 1e-9 of its own size
+    assert_map_equal(_point(ax, "w_tilde"), 0.0, closed, 0.0, rtol=1e-9, atol=0.0, label=f"L2 sigma={sigma}")
 
 
 def test_geometry_l1_lands_on_an_axis(problem):
@@ -93,6 +96,9 @@ def test_geometry_l1_lands_on_an_axis(problem):
     # J(w) + α‖w‖₁ with J = ‖y − Xw‖²/2 is n times scikit-learn's Lasso objective at alpha/n
     ref = Lasso(alpha=alpha / len(y), fit_intercept=False, tol=1e-14, max_iter=100_000).fit(X, y)
     np.testing.assert_allclose(w, ref.coef_, rtol=0, atol=1e-8)
+    # and against that Lasso polished on its support and certified: each weight to 1e-6 of its size
+    certified = sklearn_linear("laplace", X, y, alpha / len(y), fit_intercept=False)
+    assert_map_equal(w, 0.0, certified.coef, 0.0, label="L1 geometry")
     assert np.linalg.norm(np.linalg.lstsq(X, y, rcond=None)[0][1]) > 0.3  # not zero without the prior
 
 

@@ -450,12 +450,11 @@ def test_nuts_estimator_keeps_map_and_posterior_mean(lasso_nuts, diabetes_frame)
     np.testing.assert_array_equal(est.coef_, post["coef"].mean(("chain", "draw")).to_numpy())
     assert est.intercept_ == float(post["intercept"].mean())
     assert est.sigma_ == float(post["sigma"].mean())
-    # the MAP stays available: the same as the method="map" fit, with the lasso's exact zeros ...
+    # the MAP stays available: the same as the method="map" fit, with the lasso's exact zeros (coef_
+    # is the mean of the draws, checked above; that no mean of continuous draws is exactly 0 says nothing)
     map_fit = BayesianLinearRegression(prior="laplace", alpha=0.5).fit(X, y)
     np.testing.assert_array_equal(est.map_.params["coef"], map_fit.coef_)
     assert (est.map_.params["coef"] == 0).sum() >= 3
-    # ... while no posterior mean is 0
-    assert np.all(est.coef_ != 0)
     np.testing.assert_allclose(est.predict(X), est.intercept_ + X.to_numpy() @ est.coef_, rtol=1e-12)
 
 

@@ -1,0 +1,379 @@
+"""Reference solutions for the MAP tests, and the one assertion that compares a MAP to them.
+
+`assert_map_equal` is the criterion of every MAP-vs-reference equality test: each coefficient and the
+intercept within ``rtol·|reference| + atol`` of the reference (1e-6 relative by default, so a small
+coefficient is held to its own size, not to the largest one), and exact zeros exactly where the
+reference has them.
+
+scikit-learn's solvers stop at a tolerance on a duality gap or a gradient norm, which does not bound
+every coefficient to 1e-6 of its own size. The references here are therefore *certified*: scikit-learn
+supplies the support and the signs, the stationarity equations are solved on that support in NumPy
+(a linear solve for least squares, Newton's method for the logistic loss), and the KKT conditions of
+the convex problem are then checked at the point found:
+
+* stationarity on the support to round-off (each gradient component within ``KKT_RTOL`` of the sum
+  of the magnitudes it is computed from),
+* the signs of the solution are those assumed,
+* every zero strictly inside its subdifferential (``|gradient_j| <= (1 − ZERO_MARGIN)·λ₁``), so the
+  zero set is not on the edge of changing,
+* a last refinement (Newton) step per coefficient below ``FORWARD_RTOL`` of the coefficient: the
+  point is accurate to about 1e-9 of each coefficient, three orders below the tests' criterion.
+
+If any of these fails, the reference raises an AssertionError naming the condition: a MAP test never
+compares against an uncertified point.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.special import expit
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import ElasticNet, Lasso, LogisticRegression, Ridge, enet_path, lasso_path
+
+MAP_RTOL = 1e-6  # the README's claim: each coefficient to 1e-6 of its own size
+MAP_ATOL = 1e-9  # for coefficients (and intercepts) near 0, where a relative bound means nothing
+KKT_RTOL = 1e-12  # stationarity of a certified reference, relative to the terms of its gradient
+ZERO_MARGIN = 1e-6  # a certified zero's |gradient| is at most (1 − ZERO_MARGIN)·λ₁
+FORWARD_RTOL = 1e-9  # the last refinement step of a certified reference, relative per coefficient
+FORWARD_ATOL = 1e-13  # ... plus this, times the largest |coefficient| (for coefficients near 0)
+SKLEARN_RTOL = 1e-9  # scikit-learn's answer vs its certified polish, relative to max(1, ‖θ‖∞)
+
+
+# --------------------------------------------------------------------------------------------------
+# the assertion
+# --------------------------------------------------------------------------------------------------
+
+
+def assert_map_equal(
+    coef,
+    intercept,
+    ref_coef,
+    ref_intercept,
+    *,
+    rtol: float = MAP_RTOL,
+    atol: float = MAP_ATOL,
+    label: str = "",
+    names=None,
+):
+    """Assert that a MAP equals a reference, coefficient by coefficient, with the same exact zeros.
+
+    Parameters
+    ----------
+    coef, ref_coef : array_like of shape (n_features,)
+        The weights of the MAP and of the reference.
+    intercept, ref_intercept : float
+        The intercepts (pass ``0.0`` for both when the model has none).
+    rtol, atol : float
+        Each ``|coef_j − ref_coef_j| <= rtol·|ref_coef_j| + atol``, and the same for the intercept.
+    label : str
+        Names the comparison in the failure message.
+    names : sequence of str, optional
+        Feature names for the message; ``coef[j]`` otherwise.
+
+    Raises
+    ------
+    AssertionError
+        Naming every coefficient out of bounds with both values, or the coefficients that are exactly
+        0 in one and not in the other.
+    """
+    coef, ref_coef = np.asarray(coef, dtype=float), np.asarray(ref_coef, dtype=float)
+    assert coef.shape == ref_coef.shape, f"{label}: shapes {coef.shape} and {ref_coef.shape}"
+    names = [f"coef[{j}]" for j in range(coef.size)] if names is None else [str(n) for n in names]
+    theta = np.append(coef.ravel(), float(intercept))
+    ref = np.append(ref_coef.ravel(), float(ref_intercept))
+    assert np.all(np.isfinite(theta)), f"{label}: not finite: {theta}"
+    bound = rtol * np.abs(ref) + atol
+    error = np.abs(theta - ref)
+    bad = np.flatnonzero(~(error <= bound))
+    if bad.size:
+        relative = error / np.maximum(np.abs(ref), 1e-300)
+        lines = [
+            f"  {[*names, 'intercept'][j]}: {theta[j]:.17g} vs reference {ref[j]:.17g}: |Δ| = {error[j]:.3e}"
+            f" > {rtol:g}·|ref| + {atol:g} = {bound[j]:.3e} (relative {relative[j]:.2e})"
+            for j in bad
+        ]
+        raise AssertionError(f"{label}: {bad.size} of {theta.size} values out of bounds\n" + "\n".join(lines))
+    coef, ref_coef = coef.ravel(), ref_coef.ravel()
+    differ = np.flatnonzero((coef == 0.0) != (ref_coef == 0.0))
+    if differ.size:
+        lines = [f"  {names[j]}: {coef[j]:.17g} vs reference {ref_coef[j]:.17g}" for j in differ]
+        raise AssertionError(f"{label}: the exact zeros differ\n" + "\n".join(lines))
+
+
+# --------------------------------------------------------------------------------------------------
+# certified solutions
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Certified:
+    """A KKT-certified minimiser: ``coef`` (zeros exact), ``intercept`` (0.0 without one), and the
+    measured certificate: the largest relative stationarity residual on the support, the smallest
+    relative margin ``1 − |gradient_j|/λ₁`` of the zeros (``inf`` without zeros), and the largest
+    last refinement step relative to its bound."""
+
+    coef: np.ndarray
+    intercept: float
+    stationarity: float
+    zero_margin: float
+    refinement: float
+
+
+def _check(label, coef, active, sign, grad, magnitude, l1, step, step_intercept, intercept):
+    """The KKT certificate shared by both losses; returns the measured `Certified`."""
+    if not np.array_equal(np.sign(coef[active]), sign[active]):
+        raise AssertionError(f"{label}: not certified: the signs of the support are not optimal")
+    if np.any(coef[~active] != 0.0):
+        raise AssertionError(f"{label}: not certified: a weight off the support is not exactly 0")
+    on = grad[active] + l1 * sign[active]
+    residual = np.abs(on) / magnitude[active] if on.size else np.zeros(0)
+    stationarity = float(residual.max(initial=0.0))
+    if stationarity > KKT_RTOL:
+        j = np.flatnonzero(active)[np.argmax(residual)]
+        raise AssertionError(
+            f"{label}: not certified: stationarity residual {stationarity:.2e} > {KKT_RTOL:g} at coef[{j}]"
+        )
+    if np.any(~active):
+        if l1 <= 0:
+            raise AssertionError(f"{label}: not certified: an exact zero without an L1 penalty")
+        margin = float(np.min(1.0 - np.abs(grad[~active]) / l1))
+        if margin < ZERO_MARGIN:
+            raise AssertionError(
+                f"{label}: not certified: a zero sits at the edge of its subdifferential "
+                f"(1 − |gradient|/λ₁ = {margin:.3e} < {ZERO_MARGIN:g}); its zero set is not well determined"
+            )
+    else:
+        margin = np.inf
+    scale = np.max(np.abs(coef), initial=0.0)
+    bounds = FORWARD_RTOL * np.abs(coef[active]) + FORWARD_ATOL * scale
+    steps = np.abs(step) / np.where(bounds > 0, bounds, 1.0)
+    refinement = float(steps.max(initial=0.0))
+    if step_intercept is not None:
+        b_bound = FORWARD_RTOL * abs(intercept) + FORWARD_ATOL * max(scale, abs(intercept))
+        refinement = max(refinement, abs(step_intercept) / b_bound if b_bound > 0 else 0.0)
+    if refinement > 1.0:
+        raise AssertionError(
+            f"{label}: not certified: the last refinement step is {refinement:.2e} times "
+            f"{FORWARD_RTOL:g}·|coef| + {FORWARD_ATOL:g}·‖coef‖∞ (the system is too ill-conditioned)"
+        )
+    return stationarity, margin, refinement
+
+
+def certify_least_squares(X, y, coef, *, l1, l2=0.0, fit_intercept=True, label=""):
+    """The exact minimiser of ``½‖y − b − Xw‖² + l1‖w‖₁ + (l2/2)‖w‖²`` on the support and signs of ``coef``.
+
+    With an intercept the data are centred first (the unpenalised intercept is then ``ȳ − x̄ᵀw``). On
+    the support S the objective is a quadratic with the L1 subgradient fixed to the signs:
+    ``(X_SᵀX_S + l2·I) w_S = X_Sᵀy − l1·sign_S``, solved after equilibration (unit diagonal) and
+    refined with residuals ``X_Sᵀ(y − X_S w_S)`` computed from the data. Then certified (module
+    docstring); raises AssertionError if the certificate fails.
+
+    Returns
+    -------
+    Certified
+    """
+    X, y = np.asarray(X, dtype=float), np.asarray(y, dtype=float)
+    coef = np.asarray(coef, dtype=float)
+    if fit_intercept:
+        x_mean, y_mean = X.mean(axis=0), y.mean()
+        Xc, yc = X - x_mean, y - y_mean
+    else:
+        Xc, yc = X, y
+    active, sign = coef != 0, np.sign(coef)
+    XS = Xc[:, active]
+    A = XS.T @ XS + l2 * np.eye(XS.shape[1])
+    d = 1.0 / np.sqrt(np.diag(A)) if XS.shape[1] else np.zeros(0)
+    A_eq = A * np.outer(d, d)
+
+    def solve(rhs):
+        return d * np.linalg.solve(A_eq, d * rhs) if rhs.size else rhs
+
+    def gradient(w_s):  # of the objective on the support, from the data (not from A)
+        return XS.T @ (XS @ w_s - yc) + l2 * w_s + l1 * sign[active]
+
+    w_s = solve(XS.T @ yc - l1 * sign[active])
+    for _ in range(3):  # iterative refinement; the last step measures the forward error
+        step = -solve(gradient(w_s))
+        w_s = w_s + step
+    step = -solve(gradient(w_s))
+    w = np.zeros_like(coef)
+    w[active] = w_s
+    grad = Xc.T @ (Xc @ w - yc) + l2 * w
+    magnitude = np.abs(Xc).T @ (np.abs(Xc) @ np.abs(w) + np.abs(yc)) + l2 * np.abs(w) + l1
+    if fit_intercept:
+        intercept = float(y_mean - x_mean @ w)
+        step_intercept = float(-x_mean[active] @ step)
+    else:
+        intercept, step_intercept = 0.0, None
+    measured = _check(label, w, active, sign, grad, magnitude, l1, step, step_intercept, intercept)
+    return Certified(w, intercept, *measured)
+
+
+def certify_logistic(X, y, coef, intercept=0.0, *, l1, l2=0.0, fit_intercept=True, label=""):
+    """The exact minimiser of ``Σ logloss(y, b + Xw) + l1‖w‖₁ + (l2/2)‖w‖²`` on the support and signs
+    of ``coef`` (the intercept unpenalised, 0 without one).
+
+    Newton's method on the support (smooth there, with the signs fixed) from ``(intercept, coef)``
+    until its steps stop shrinking (round-off), then certified (module docstring; the refinement is
+    the first Newton step not taken); raises AssertionError if the certificate fails.
+
+    Returns
+    -------
+    Certified
+    """
+    X, y = np.asarray(X, dtype=float), np.asarray(y, dtype=float)
+    coef = np.asarray(coef, dtype=float)
+    active, sign = coef != 0, np.sign(coef)
+    Z, theta = X[:, active], coef[active].copy()
+    linear, ridge = l1 * sign[active], np.full(theta.shape, float(l2))
+    if fit_intercept:
+        Z = np.column_stack([np.ones(X.shape[0]), Z])
+        theta = np.append(float(intercept), theta)
+        linear, ridge = np.append(0.0, linear), np.append(0.0, ridge)
+
+    def newton_step(theta):
+        prob = expit(Z @ theta)
+        grad = Z.T @ (prob - y) + linear + ridge * theta
+        hess = (Z * (prob * (1 - prob))[:, None]).T @ Z + np.diag(ridge)
+        d = 1.0 / np.sqrt(np.diag(hess))
+        return -d * np.linalg.solve(hess * np.outer(d, d), d * grad)
+
+    previous = np.inf
+    for _ in range(100):  # until the steps stop shrinking: round-off, judged by the certificate below
+        step = newton_step(theta)
+        size = np.max(np.abs(step), initial=0.0) / max(1.0, np.max(np.abs(theta), initial=0.0))
+        if size >= previous and size <= 1e-12:
+            break
+        theta, previous = theta + step, size
+    else:
+        raise AssertionError(f"{label}: not certified: Newton's method on the support did not converge")
+    b = float(theta[0]) if fit_intercept else 0.0
+    w = np.zeros_like(coef)
+    w[active] = theta[1:] if fit_intercept else theta
+    prob = expit(b + X @ w)
+    grad = X.T @ (prob - y) + l2 * w
+    magnitude = np.abs(X).T @ (prob + y) + l2 * np.abs(w) + l1
+    if fit_intercept:
+        balance = abs(np.sum(prob - y)) / np.sum(prob + y)
+        if balance > KKT_RTOL:
+            raise AssertionError(f"{label}: not certified: intercept stationarity residual {balance:.2e}")
+        step_w, step_b = step[1:], float(step[0])
+    else:
+        step_w, step_b = step, None
+    measured = _check(label, w, active, sign, grad, magnitude, l1, step_w, step_b, b)
+    return Certified(w, b, *measured)
+
+
+# --------------------------------------------------------------------------------------------------
+# scikit-learn's estimates, certified
+# --------------------------------------------------------------------------------------------------
+
+
+def _assert_sklearn_near(label, coef, intercept, certified: Certified, rtol=SKLEARN_RTOL):
+    """scikit-learn's answer must be the certified point's neighbour: the certificate polishes it."""
+    theta = np.append(coef, intercept)
+    exact = np.append(certified.coef, certified.intercept)
+    error = np.max(np.abs(theta - exact))
+    scale = max(1.0, np.max(np.abs(exact)))
+    assert error <= rtol * scale, (
+        f"{label}: scikit-learn's answer is {error:.2e} from its certified polish "
+        f"(> {rtol:g} × {scale:.3g}): not a converged reference"
+    )
+
+
+def _fit_strictly(est, X, y):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        return est.fit(X, y)
+
+
+def sklearn_linear(kind, X, y, alpha, l1_ratio=None, *, fit_intercept=True) -> Certified:
+    """scikit-learn's ``Lasso`` / ``Ridge`` / ``ElasticNet`` at ``alpha``, certified.
+
+    Conventions: Lasso ``(1/2n)‖r‖² + α‖w‖₁ = (1/n)[½‖r‖² + nα‖w‖₁]``; Ridge
+    ``‖r‖² + α‖w‖² = 2[½‖r‖² + (α/2)‖w‖²]``; ElasticNet ``λ₁ = nαρ``, ``λ₂ = nα(1 − ρ)``.
+    scikit-learn must be within `SKLEARN_RTOL` (max-norm) of the certified point it gives the support
+    of; the certified point is returned.
+    """
+    n = X.shape[0]
+    if kind == "gaussian":
+        est, l1, l2 = Ridge(alpha=alpha, fit_intercept=fit_intercept, solver="cholesky"), 0.0, alpha
+    elif kind == "laplace":
+        est = Lasso(alpha=alpha, fit_intercept=fit_intercept, tol=1e-15, max_iter=10**6)
+        l1, l2 = n * alpha, 0.0
+    else:
+        est = ElasticNet(
+            alpha=alpha, l1_ratio=l1_ratio, fit_intercept=fit_intercept, tol=1e-15, max_iter=10**6
+        )
+        l1, l2 = n * alpha * l1_ratio, n * alpha * (1 - l1_ratio)
+    _fit_strictly(est, X, y)
+    coef, intercept = est.coef_.copy(), float(est.intercept_)
+    label = f"{type(est).__name__}(alpha={alpha:.4g}, l1_ratio={l1_ratio}, fit_intercept={fit_intercept})"
+    certified = certify_least_squares(X, y, coef, l1=l1, l2=l2, fit_intercept=fit_intercept, label=label)
+    _assert_sklearn_near(label, coef, intercept, certified)
+    return certified
+
+
+def sklearn_logistic(X, y, C, l1_ratio, *, fit_intercept=True, sklearn_rtol=SKLEARN_RTOL) -> Certified:
+    """scikit-learn's ``LogisticRegression(C, l1_ratio)`` (newton-cholesky for L2, saga otherwise),
+    certified. Its objective ``C·Σ logloss + ρ‖w‖₁ + ((1−ρ)/2)‖w‖²``, divided by C, has
+    ``λ₁ = ρ/C``, ``λ₂ = (1 − ρ)/C``; the positive class is ``classes_[1]``.
+
+    scikit-learn must be within ``sklearn_rtol`` (relative to max(1, ‖θ‖∞)) of the certified point;
+    saga on unscaled columns stops further from it than `SKLEARN_RTOL`, and a test that says so may
+    pass a larger one (the certified point, not scikit-learn's, is the reference either way).
+    """
+    common = {"C": C, "l1_ratio": l1_ratio, "fit_intercept": fit_intercept, "tol": 1e-14}
+    if l1_ratio == 0.0:
+        est = LogisticRegression(solver="newton-cholesky", max_iter=1000, **common)
+    else:
+        est = LogisticRegression(solver="saga", max_iter=10**6, random_state=0, **common)
+    _fit_strictly(est, X, y)
+    coef = est.coef_[0].copy()
+    intercept = float(est.intercept_[0]) if fit_intercept else 0.0
+    label = f"LogisticRegression(C={C:.4g}, l1_ratio={l1_ratio}, fit_intercept={fit_intercept})"
+    y01 = (np.asarray(y) == est.classes_[1]).astype(float)
+    certified = certify_logistic(
+        X,
+        y01,
+        coef,
+        intercept,
+        l1=l1_ratio / C,
+        l2=(1 - l1_ratio) / C,
+        fit_intercept=fit_intercept,
+        label=label,
+    )
+    _assert_sklearn_near(label, coef, intercept, certified, sklearn_rtol)
+    return certified
+
+
+def sklearn_linear_path(X, y, alphas, l1_ratio=1.0, *, fit_intercept=True) -> list[Certified]:
+    """scikit-learn's ``lasso_path`` (``l1_ratio=1``) / ``enet_path`` over a decreasing grid, each
+    point certified. The path functions fit no intercept: with ``fit_intercept`` they run on centred
+    data and the intercept is ``ȳ − x̄ᵀw``."""
+    X, y = np.asarray(X, dtype=float), np.asarray(y, dtype=float)
+    Xc, yc = (X - X.mean(axis=0), y - y.mean()) if fit_intercept else (X, y)
+    n = X.shape[0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        if l1_ratio == 1.0:
+            ref_alphas, coefs, _ = lasso_path(
+                Xc, yc, alphas=alphas, tol=1e-12, max_iter=10**6, precompute=False
+            )
+        else:
+            ref_alphas, coefs, _ = enet_path(
+                Xc, yc, l1_ratio=l1_ratio, alphas=alphas, tol=1e-12, max_iter=10**6, precompute=False
+            )
+    np.testing.assert_array_equal(ref_alphas, alphas)  # decreasing: not reordered
+    out = []
+    for alpha, coef in zip(alphas, coefs.T, strict=True):
+        label = f"{'lasso' if l1_ratio == 1.0 else 'enet'}_path(l1_ratio={l1_ratio}) alpha={alpha:.4g}"
+        l1, l2 = n * alpha * l1_ratio, n * alpha * (1 - l1_ratio)
+        certified = certify_least_squares(X, y, coef, l1=l1, l2=l2, fit_intercept=fit_intercept, label=label)
+        intercept = float(y.mean() - X.mean(axis=0) @ coef) if fit_intercept else 0.0
+        _assert_sklearn_near(label, coef, intercept, certified)
+        out.append(certified)
+    return out
