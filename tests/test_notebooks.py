@@ -1,4 +1,5 @@
-"""Notebooks 01–04 run top to bottom in a fresh kernel of this interpreter, without errors.
+"""Notebooks 01–04 run top to bottom in a fresh kernel of this interpreter, without errors, and with
+them the cells (starting ``# checked``) that assert the numbers each notebook states.
 
 Each notebook is executed with nbclient in a temporary working directory. The kernel is named
 "python3", and its spec is written for this test into a temporary directory put first on
@@ -58,6 +59,16 @@ def test_notebook_committed_without_outputs(name):
     assert len(code) >= 5 and sum(cell.cell_type == "markdown" for cell in nb.cells) >= 5
     for cell in code:
         assert cell.outputs == [] and cell.execution_count is None, f"{name}: a cell has outputs"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_notebook_asserts_its_numbers(name):
+    """Each notebook checks the numbers it states in cells of plain ``assert`` statements with a
+    message, so that executing it (next test) fails when one of them is wrong."""
+    nb = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
+    checks = [cell for cell in nb.cells if cell.cell_type == "code" and cell.source.startswith("# checked")]
+    assert len(checks) >= 4, f"{name}: {len(checks)} cells of checks"
+    assert all("assert " in cell.source for cell in checks), f"{name}: a check cell without an assert"
 
 
 @pytest.mark.parametrize("name", NAMES)
