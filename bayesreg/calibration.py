@@ -32,7 +32,7 @@ from numpyro.infer import Predictive
 from scipy import stats
 
 from bayesreg.engine.arrays import split_static
-from bayesreg.sampling import run_chain
+from bayesreg.engine.chains import run_chain
 
 __all__ = [
     # running SBC
@@ -77,7 +77,7 @@ def _latent_sites(model, args, kwargs) -> dict:
 
 @functools.partial(jax.jit, static_argnames=("model", "static", "num_warmup", "num_draws", "thin"))
 def _nuts_batch(model, static, keys, X, ys, kwargs, *, num_warmup, num_draws, thin):
-    """`~bayesreg.sampling.run_chain` on ``model(X, ys[i], **kwargs)`` for every ``i``, under ``jax.vmap``.
+    """`~bayesreg.engine.chains.run_chain` on ``model(X, ys[i], **kwargs)`` for every ``i``, vectorised.
 
     Returns ``(draws, divergences)`` with ``draws[name]`` of shape ``(batch, num_draws, *site_shape)``
     and ``divergences`` of shape ``(batch,)``. Compiled once per model, settings and shapes.

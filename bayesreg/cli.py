@@ -148,7 +148,7 @@ def _nuts_options(parser, *, settings: dict, note: str, unset_by_default: bool, 
     With ``unset_by_default`` the options default to None (so that giving them can be checked) and
     ``settings`` only fills the help text.
     """
-    from bayesreg.sampling import DENSE_UP_TO, MASS_MATRICES
+    from bayesreg.engine import DENSE_UP_TO, MASS_MATRICES
 
     group = parser.add_argument_group(f"NUTS settings ({note})")
     for option, meaning in [
@@ -1066,9 +1066,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _with_small_loop_kernels(flags: str) -> str:
-    """``flags`` (an ``XLA_FLAGS`` value) with `~bayesreg.sampling.SMALL_LOOPS_XLA_FLAG` added, unless
+    """``flags`` (an ``XLA_FLAGS`` value) with `~bayesreg.engine.SMALL_LOOPS_XLA_FLAG` added, unless
     they set ``xla_backend_extra_options`` themselves (a user's choice is kept as it is)."""
-    from bayesreg.sampling import SMALL_LOOPS_XLA_FLAG
+    from bayesreg.engine import SMALL_LOOPS_XLA_FLAG
 
     if "xla_backend_extra_options" in flags:
         return flags
@@ -1085,7 +1085,7 @@ def run() -> None:
     objects of JAX, ArviZ and SciPy, took 0.4 s of a 5 s ``fit`` and frees nothing the end of the
     process does not.
 
-    The process's ``XLA_FLAGS`` gain `~bayesreg.sampling.SMALL_LOOPS_XLA_FLAG` (see
+    The process's ``XLA_FLAGS`` gain `~bayesreg.engine.SMALL_LOOPS_XLA_FLAG` (see
     `_with_small_loop_kernels`) before JAX computes anything.
     """
     os.environ["XLA_FLAGS"] = _with_small_loop_kernels(os.environ.get("XLA_FLAGS", ""))

@@ -21,10 +21,11 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from bayesreg.data import check_finite, check_numeric_columns, check_target
 from bayesreg.diagnostics import check_diagnostics
+from bayesreg.engine.chains import check_mass_matrix
 from bayesreg.engine.map import map_estimate
 from bayesreg.models import SufficientStats, linear_regression, linear_regression_stats, logistic_regression
 from bayesreg.priors import Prior, prior_from_penalty
-from bayesreg.sampling import _check_mass_matrix, _posterior_started
+from bayesreg.sampling import _posterior_started
 
 __all__ = ["BayesianLinearRegression", "BayesianLogisticRegression"]
 
@@ -68,7 +69,7 @@ class _BayesianRegression(BaseEstimator):
                 f"unknown laplace_parametrisation {self.laplace_parametrisation!r}; expected one of "
                 + ", ".join(PARAMETRISATIONS)
             )
-        _check_mass_matrix(self.mass_matrix)
+        check_mass_matrix(self.mass_matrix)
         return X, y, classes
 
     def _features(self, X) -> np.ndarray:

@@ -32,9 +32,8 @@ import numpy as np
 import numpyro.distributions as dist
 from numpy.typing import ArrayLike
 
-from bayesreg import sampling
 from bayesreg.data import check_finite, check_target
-from bayesreg.engine import homotopy
+from bayesreg.engine import chains, homotopy
 from bayesreg.engine.arrays import as_arrays, split_static
 from bayesreg.engine.map import map_grid
 from bayesreg.engine.programs import program
@@ -48,7 +47,6 @@ from bayesreg.priors import (
     PriorKind,
     prior_from_penalty,
 )
-from bayesreg.sampling import _mixture
 
 __all__ = ["MAPPath", "PosteriorPath", "alpha_grid", "alpha_max", "map_path", "posterior_path"]
 
@@ -376,7 +374,7 @@ def _grid_start(model, static, keys, args, priors, kwargs, *, num_warmup, num_sa
     bound = functools.partial(model, **dict(static))
 
     def one(key, prior):
-        return sampling._chain_start(
+        return chains._chain_start(
             bound,
             key,
             args,
@@ -386,7 +384,7 @@ def _grid_start(model, static, keys, args, priors, kwargs, *, num_warmup, num_sa
             mass_matrix=mass_matrix,
         )
 
-    each = sampling._map_chains(one, 1, (0, 0))
+    each = chains.map_chains(one, 1, (0, 0))
     return each(keys.reshape(n_alphas * n_chains, -1), _per_chain(priors, n_chains))
 
 
@@ -397,7 +395,7 @@ def _grid_advance(model, static, carry, args, priors, kwargs, begin, end, *, num
     bound = functools.partial(model, **dict(static))
 
     def one(carry, prior):
-        return sampling._chain_advance(
+        return chains._chain_advance(
             bound,
             carry,
             args,
@@ -409,7 +407,7 @@ def _grid_advance(model, static, carry, args, priors, kwargs, begin, end, *, num
             mass_matrix=mass_matrix,
         )
 
-    return sampling._map_chains(one, 1, (0, 0))(carry, _per_chain(priors, n_chains))
+    return chains.map_chains(one, 1, (0, 0))(carry, _per_chain(priors, n_chains))
 
 
 @program("grid-draws", static_argnames=("model", "static"))
@@ -420,9 +418,9 @@ def _grid_draws(model, static, rows, args, priors, kwargs):
     bound = functools.partial(model, **dict(static))
 
     def one(rows, prior):
-        return sampling._chain_draws(bound, rows, args, {**kwargs, "prior": prior})
+        return chains._chain_draws(bound, rows, args, {**kwargs, "prior": prior})
 
-    out = sampling._map_chains(one, 1, (0, 0))(rows, _per_chain(priors, n_chains))
+    out = chains.map_chains(one, 1, (0, 0))(rows, _per_chain(priors, n_chains))
     return jax.tree.map(lambda v: v.reshape(n_alphas, n_chains, *v.shape[1:]), out)
 
 
@@ -444,7 +442,7 @@ def _sample_grid(model, args, priors, kwargs, keys, *, num_warmup, num_samples, 
             return _grid_advance(model, static, carry, args, priors, dynamic, begin, end, **settings)
 
         parts = 20 if progress_bar else 1
-        carry, progress = sampling._in_parts(advance, carry, num_warmup + num_samples, parts)
+        carry, progress = chains._in_parts(advance, carry, num_warmup + num_samples, parts)
         draws, stats = _grid_draws(model, static, carry[1], args, priors, dynamic)
         draws = {k: np.asarray(v) for k, v in draws.items()}
         divergences = np.asarray(stats["diverging"]).reshape(keys.shape[0], -1).sum(axis=1)
@@ -542,7 +540,7 @@ def posterior_path(
         X, y, alphas, prior=prior, family=family, convention=convention, fit_intercept=fit_intercept
     )
     _check(PARAMETRISATIONS, "laplace_parametrisation", laplace_parametrisation)
-    sampling._check_mass_matrix(mass_matrix)
+    chains.check_mass_matrix(mass_matrix)
     if not 0.0 < float(hdi_prob) < 1.0:
         raise ValueError(f"hdi_prob must lie strictly between 0 and 1, got {hdi_prob!r}")
     for name, value in (("num_warmup", num_warmup), ("num_samples", num_samples), ("num_chains", num_chains)):
@@ -590,12 +588,14 @@ def posterior_path(
         "progress_bar": bool(sys.stderr.isatty() if progress_bar is None else progress_bar),
     }
     laplace = prior == "laplace"
-    first = _mixture(model) if laplace and laplace_parametrisation == "mixture" else model
+    first = chains.scale_mixture(model) if laplace and laplace_parametrisation == "mixture" else model
     draws, divergences = _sample_grid(first, args, stacked, kwargs, keys, **settings)
     mixture = np.full(alphas.size, first is not model)
     if laplace and laplace_parametrisation == "auto" and divergences.any():
         # the kink of the Laplace density at 0 made NUTS diverge: try the scale mixture
-        mixed, mixed_divergences = _sample_grid(_mixture(model), args, stacked, kwargs, keys, **settings)
+        mixed, mixed_divergences = _sample_grid(
+            chains.scale_mixture(model), args, stacked, kwargs, keys, **settings
+        )
         mixture = mixed_divergences < divergences
         draws = {
             k: np.where(mixture.reshape(-1, *[1] * (v.ndim - 1)), mixed[k], v)

@@ -42,6 +42,7 @@ ZERO_MARGIN = 1e-6  # a zero's subgradient must be this far (relative) inside [-
 with jax.enable_x64(True):
     SIGMAS = tuple(jnp.asarray(s, dtype=jnp.float64) for s in (1.0, 0.2, 40.0))
 
+
 def _solvers_compiled() -> int:
     """Programs compiled so far by the MAP solvers (weights; noise sd given the weights)."""
     return solve.cache_size() + solve_given.cache_size()
