@@ -376,8 +376,9 @@ def start_chains(
     static : tuple of (str, bool or str)
         Its static keywords (`~bayesreg.engine.arrays.split_static`).
     seed : array
-        An integer seed (shape ()): the chains' keys are split from the first of `seed_keys`; or a
-        PRNG key (shape (2,)) they are split from.
+        An integer seed (shape ()): the chains' keys are split from the first of `seed_keys`; a
+        PRNG key (shape (2,)) they are split from; or the chains' own keys (shape
+        (num_chains, 2)).
     args : tuple
         The model's data arguments, shared by every chain.
     kwargs : dict
@@ -400,8 +401,10 @@ def start_chains(
     once per run, so its compilation is what counts (diabetes lasso: 1.7 s at XLA's default options;
     the chains' loop keeps them).
     """
-    chain_key = seed_keys(seed)[0] if jnp.ndim(seed) == 0 else seed
-    keys = jax.random.split(chain_key, num_chains)
+    if jnp.ndim(seed) == 2:
+        keys = seed
+    else:
+        keys = jax.random.split(seed_keys(seed)[0] if jnp.ndim(seed) == 0 else seed, num_chains)
     start = functools.partial(
         _chain_start,
         _sampler(model, static, laplace_mixture),
@@ -512,7 +515,8 @@ def sample_chains(
     model : callable
         The model: chain ``i`` samples ``model(*args, **kwargs, **per_chain_i)``.
     seed : int or array
-        An integer seed, or a PRNG key the chains' keys are split from (see `start_chains`).
+        An integer seed, a PRNG key the chains' keys are split from, or the chains' keys (see
+        `start_chains`).
     args : tuple
         Data arguments shared by the chains (arrays: convert host values with
         `~bayesreg.engine.arrays.as_arrays` first, inside ``jax.enable_x64`` for float64).
