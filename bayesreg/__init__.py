@@ -20,7 +20,7 @@ from bayesreg.engine import DeltaELBO, LaplaceScaleMixture, MAPResult, ProximalN
 from bayesreg.estimators import BayesianLinearRegression, BayesianLogisticRegression
 from bayesreg.path import MAPPath, PosteriorPath, alpha_grid, alpha_max, map_path, posterior_path
 from bayesreg.priors import ElasticNet, Prior, penalty_from_prior, prior_from_penalty
-from bayesreg.sampling import sample_posterior
+from bayesreg.sampling import PosteriorFit, fit_posterior, sample_posterior
 
 __all__ = [
     # estimators
@@ -44,10 +44,12 @@ __all__ = [
     # the posterior
     "DiagnosticsReport",
     "LaplaceScaleMixture",
+    "PosteriorFit",
     "PosteriorPath",
     "PosteriorWarning",
     "check_diagnostics",
     "compare_map_posterior",
+    "fit_posterior",
     "predictive_coverage",
     "posterior_path",
     "predictive_draws",

@@ -1,8 +1,10 @@
-"""The posterior by NUTS (numpyro), as an ArviZ InferenceData.
+"""The posterior by NUTS (numpyro), as an ArviZ InferenceData, and a posterior fit next to the MAP.
 
 `sample_posterior` runs NUTS on a model of `bayesreg.models` and returns one InferenceData with the
 groups ``posterior``, ``sample_stats``, ``log_likelihood`` (one entry per observation, for LOO),
-``observed_data`` and, on request, ``posterior_predictive``.
+``observed_data`` and, on request, ``posterior_predictive``. `fit_posterior` does what a NUTS fit of
+the estimators and the command line needs: the posterior and the MAP of the same model, a Laplace
+prior sampled again as a scale mixture where it diverged, and the diagnostics, in a `PosteriorFit`.
 
 The chains run on the engine's chains driver (`bayesreg.engine.chains.sample_chains`: compiled once
 per model, settings and data shape, one after another on a CPU, vectorised elsewhere, split across
@@ -16,22 +18,56 @@ import functools
 import importlib
 import sys
 import threading
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
 import jax
 import numpy as np
 import numpyro.distributions as dist
 from numpyro.infer import Predictive, log_likelihood
 
+from bayesreg.diagnostics import DiagnosticsReport, check_diagnostics
 from bayesreg.engine.arrays import as_arrays, split_static
-from bayesreg.engine.chains import Chains, sample_chains, seed_keys
+from bayesreg.engine.chains import (
+    Chains,
+    check_parametrisation,
+    fall_back_to_mixture,
+    sample_chains,
+    seed_keys,
+)
+from bayesreg.engine.map import MAPResult, map_estimate
 from bayesreg.engine.programs import program
 
 if TYPE_CHECKING:  # arviz is imported where it is used: `import bayesreg` does not load it
     import arviz as az
 
-__all__ = ["sample_posterior"]
+__all__ = ["PosteriorFit", "fit_posterior", "sample_posterior"]
+
+
+class PosteriorFit(NamedTuple):
+    """A model's NUTS posterior next to its MAP, as `fit_posterior` returns it.
+
+    Attributes
+    ----------
+    idata : arviz.InferenceData
+        The posterior, as `sample_posterior` returns it (with ``coef_std`` and ``coef_var`` when
+        the Laplace prior was sampled as a scale mixture).
+    map : MAPResult
+        The MAP of the same model (the penalised estimate, exact zeros included).
+    diagnostics : DiagnosticsReport
+        R-hat, ESS, divergences, E-BFMI and tree depth of the chains
+        (`~bayesreg.diagnostics.check_diagnostics`, whose warnings have been raised).
+    parametrisation : {"direct", "mixture"}
+        How the chains sampled the prior on ``coef``: its density, or (Laplace prior) the
+        normal–exponential scale mixture `~bayesreg.engine.LaplaceScaleMixture`.
+    mass_matrix : {"dense", "diagonal"}
+        The mass matrix the chains adapted.
+    """
+
+    idata: az.InferenceData
+    map: MAPResult
+    diagnostics: DiagnosticsReport
+    parametrisation: Literal["direct", "mixture"]
+    mass_matrix: Literal["dense", "diagonal"]
 
 
 @program("loglik", static_argnames=("model", "static", "predictive"))
@@ -86,9 +122,9 @@ def sample_posterior(
         sites ``coef_std``, ``coef_var``; ``coef`` keeps its name and its posterior).
     mass_matrix : {"auto", "dense", "diagonal"}
         The mass matrix NUTS adapts during warmup. ``"auto"``: dense when the model has at most
-        `~bayesreg.engine.DENSE_UP_TO` (20) unconstrained parameters (a dense matrix adapts to correlated
-        coefficients, as collinear features make them, and costs little next to the gradient
-        there), diagonal otherwise. Kept in ``sample_stats.attrs["mass_matrix"]``.
+        `~bayesreg.engine.DENSE_UP_TO` (20) unconstrained parameters (a dense matrix adapts to
+        correlated coefficients, as collinear features make them, and costs little next to the
+        gradient there), diagonal otherwise. Kept in ``sample_stats.attrs["mass_matrix"]``.
     progress_bar : bool, optional
         Show the sampling progress on stderr (default: when stderr is a terminal).
     **model_kwargs
@@ -102,7 +138,7 @@ def sample_posterior(
         ``log_likelihood`` and ``observed_data`` (``y`` with dim ``obs``), ``posterior_predictive``.
         A fixed noise sd is kept in ``posterior.attrs["sigma"]``.
     """
-    return _posterior_started(
+    run = _Posterior(
         model,
         args,
         observed=observed,
@@ -112,97 +148,184 @@ def sample_posterior(
         num_chains=num_chains,
         seed=seed,
         posterior_predictive=posterior_predictive,
-        laplace_mixture=laplace_mixture,
         mass_matrix=mass_matrix,
         progress_bar=progress_bar,
         model_kwargs=model_kwargs,
-    )()
-
-
-def _posterior_started(
-    model,
-    args,
-    *,
-    observed,
-    feature_names,
-    num_warmup,
-    num_samples,
-    num_chains,
-    seed,
-    posterior_predictive,
-    laplace_mixture,
-    mass_matrix,
-    progress_bar,
-    model_kwargs,
-) -> Callable[[], az.InferenceData]:
-    """`sample_posterior` in two steps: this call dispatches the chains and their log-likelihood (JAX
-    runs them in the background); calling what it returns waits for them and gives the
-    InferenceData. Work done between the two steps (the MAP, say) overlaps sampling, as long as it
-    does not wait on a result JAX computes after the chains. ArviZ, which the second step needs,
-    is imported meanwhile (`_import_in_background`)."""
-    _import_in_background("arviz")
-    obs_model, X, y = observed if observed is not None else (model, *args)
-    if progress_bar is None:
-        progress_bar = sys.stderr.isatty()
-    with jax.enable_x64(True):
-        args, kwargs, X, y = as_arrays((args, model_kwargs, X, y))
-        seed = np.asarray(seed, dtype=np.int64)  # the keys come from it inside the programs
-        chains = sample_chains(
-            model,
-            seed,
-            args,
-            kwargs,
-            num_chains=num_chains,
-            num_warmup=num_warmup,
-            num_samples=num_samples,
-            mass_matrix=mass_matrix,
-            laplace_mixture=laplace_mixture,
-            progress_bar=progress_bar,
-        )
-        observations = _observe(obs_model, seed, chains, X, y, kwargs, posterior_predictive)
-
-    def finish() -> az.InferenceData:
-        return _inference_data(
-            chains.wait(), *observations, y, feature_names, X.shape, posterior_predictive, model_kwargs
-        )
-
-    return finish
-
-
-def _observe(model, seed, chains: Chains, X, y, kwargs: dict, predictive: bool):
-    """Dispatch the per-observation log-likelihood of the chains' draws (and posterior predictive
-    draws of y, if asked) on the first device: the chains may be on several."""
-    dynamic, static = split_static(kwargs)
-    seed, draws, dynamic = jax.device_put((seed, chains.draws, dynamic), jax.local_devices()[0])
-    return _log_likelihood(model, static, seed, draws, X, y, dynamic, predictive=predictive)
-
-
-def _inference_data(
-    chains: Chains, loglik, predicted, y, feature_names, shape, predictive, model_kwargs
-) -> az.InferenceData:
-    """The InferenceData of computed chains and observations (``shape``: that of X)."""
-    import arviz as az  # waits for `_import_in_background` to finish it
-
-    num_chains, num_samples = np.shape(chains.stats["diverging"])
-    groups = {
-        "posterior": {k: np.asarray(v) for k, v in chains.draws.items()},
-        "sample_stats": _sample_stats(chains.stats),
-        "log_likelihood": {"y": np.asarray(loglik).reshape(num_chains, num_samples, -1)},
-        "observed_data": {"y": np.asarray(y)},
-    }
-    if predictive:
-        groups["posterior_predictive"] = {"y": np.asarray(predicted).reshape(num_chains, num_samples, -1)}
-    names = feature_names if feature_names is not None else [f"x{j}" for j in range(shape[1])]
-    idata = az.from_dict(
-        **groups,
-        coords={"feature": [str(n) for n in names], "obs": np.arange(shape[0])},
-        dims={"coef": ["feature"], "y": ["obs"]},
     )
-    idata.sample_stats.attrs["mass_matrix"] = str(chains.mass_matrix[0])
-    sigma = model_kwargs.get("sigma")
-    if sigma is not None and not isinstance(sigma, dist.Distribution):
-        idata.posterior.attrs["sigma"] = float(sigma)  # a fixed noise sd is not a posterior variable
-    return idata
+    chains = run.chains(laplace_mixture)
+    return run.inference_data(chains, run.observe(chains))
+
+
+def fit_posterior(
+    model,
+    *args,
+    observed: tuple | None = None,
+    feature_names=None,
+    num_warmup: int = 1000,
+    num_samples: int = 1000,
+    num_chains: int = 4,
+    seed: int = 0,
+    posterior_predictive: bool = False,
+    laplace_parametrisation: Literal["auto", "direct", "mixture"] = "auto",
+    mass_matrix: str = "auto",
+    progress_bar: bool | None = None,
+    **model_kwargs,
+) -> PosteriorFit:
+    """The NUTS posterior and the MAP of ``model(*args, **model_kwargs)``, with its diagnostics.
+
+    The chains start first (JAX runs them in the background) and the MAP
+    (`~bayesreg.engine.map_estimate`) is found while they run. With a Laplace prior on ``coef`` and
+    ``laplace_parametrisation="auto"``, chains in which any transition diverged are sampled again
+    with the scale mixture, and the run with fewer divergences is kept
+    (`~bayesreg.engine.chains.fall_back_to_mixture`). The diagnostics of the kept run are checked
+    last (`~bayesreg.diagnostics.check_diagnostics`: a `~bayesreg.diagnostics.PosteriorWarning`
+    for each threshold crossed).
+
+    Parameters
+    ----------
+    model, *args, observed, feature_names, num_warmup, num_samples, num_chains, seed
+        As for `sample_posterior`.
+    posterior_predictive, mass_matrix, progress_bar, **model_kwargs
+        As for `sample_posterior`.
+    laplace_parametrisation : {"auto", "direct", "mixture"}
+        How a Laplace prior on ``coef`` is sampled: its density, the scale mixture
+        `~bayesreg.engine.LaplaceScaleMixture`, or "auto": directly, and again as the mixture if
+        any transition diverged. Other priors are always sampled directly.
+
+    Returns
+    -------
+    PosteriorFit
+
+    Warns
+    -----
+    bayesreg.diagnostics.PosteriorWarning
+        For each diagnostic past its threshold.
+    sklearn.exceptions.ConvergenceWarning
+        If the MAP did not converge.
+    """
+    check_parametrisation(laplace_parametrisation)
+    prior = model_kwargs.get("prior")
+    laplace = prior is not None and prior.kind == "laplace"
+    run = _Posterior(
+        model,
+        args,
+        observed=observed,
+        feature_names=feature_names,
+        num_warmup=num_warmup,
+        num_samples=num_samples,
+        num_chains=num_chains,
+        seed=seed,
+        posterior_predictive=posterior_predictive,
+        mass_matrix=mass_matrix,
+        progress_bar=progress_bar,
+        model_kwargs=model_kwargs,
+    )
+    chains = run.chains(laplace and laplace_parametrisation == "mixture")
+    observations = run.observe(chains)
+    mode = map_estimate(model, *args, **model_kwargs)  # while the chains run
+    if laplace and laplace_parametrisation == "auto":
+        kept = fall_back_to_mixture(chains, lambda: run.chains(True), group_size=num_chains)
+        if kept is not chains:
+            chains, observations = kept, run.observe(kept)
+    idata = run.inference_data(chains, observations)
+    return PosteriorFit(
+        idata=idata,
+        map=mode,
+        diagnostics=check_diagnostics(idata),
+        parametrisation="mixture" if chains.mixture.all() else "direct",
+        mass_matrix=str(chains.mass_matrix[0]),
+    )
+
+
+class _Posterior:
+    """The arguments of `sample_posterior` as arrays, and the steps of its runs.
+
+    Made before the chains start: ArviZ, which `inference_data` needs, is imported meanwhile in a
+    thread (`_import_in_background`). `chains` and `observe` dispatch the chains and their
+    log-likelihood (JAX runs them in the background); work done before `inference_data` (the MAP,
+    say) overlaps sampling, as long as it does not wait on a result JAX computes after the chains.
+    """
+
+    def __init__(
+        self,
+        model,
+        args,
+        *,
+        observed,
+        feature_names,
+        num_warmup,
+        num_samples,
+        num_chains,
+        seed,
+        posterior_predictive,
+        mass_matrix,
+        progress_bar,
+        model_kwargs,
+    ):
+        _import_in_background("arviz")
+        self.obs_model, X, y = observed if observed is not None else (model, *args)
+        self.model, self.feature_names, self.model_kwargs = model, feature_names, model_kwargs
+        self.predictive = posterior_predictive
+        self.settings = {
+            "num_chains": num_chains,
+            "num_warmup": num_warmup,
+            "num_samples": num_samples,
+            "mass_matrix": mass_matrix,
+            "progress_bar": sys.stderr.isatty() if progress_bar is None else progress_bar,
+        }
+        with jax.enable_x64(True):
+            self.args, self.kwargs, self.X, self.y = as_arrays((args, model_kwargs, X, y))
+            self.seed = np.asarray(seed, dtype=np.int64)  # the keys come from it inside the programs
+
+    def chains(self, laplace_mixture: bool) -> Chains:
+        """Dispatch the chains."""
+        with jax.enable_x64(True):
+            return sample_chains(
+                self.model,
+                self.seed,
+                self.args,
+                self.kwargs,
+                laplace_mixture=laplace_mixture,
+                **self.settings,
+            )
+
+    def observe(self, chains: Chains) -> tuple:
+        """Dispatch the per-observation log-likelihood of the chains' draws (and posterior predictive
+        draws of y, if asked) on the first device: the chains may be on several."""
+        dynamic, static = split_static(self.kwargs)
+        with jax.enable_x64(True):
+            seed, draws, dynamic = jax.device_put((self.seed, chains.draws, dynamic), jax.local_devices()[0])
+            return _log_likelihood(
+                self.obs_model, static, seed, draws, self.X, self.y, dynamic, predictive=self.predictive
+            )
+
+    def inference_data(self, chains: Chains, observations: tuple) -> az.InferenceData:
+        """The InferenceData of the chains and their observations, once computed."""
+        import arviz as az  # waits for `_import_in_background` to finish it
+
+        chains = chains.wait()
+        loglik, predicted = observations
+        num_chains, num_samples = self.settings["num_chains"], self.settings["num_samples"]
+        groups = {
+            "posterior": {k: np.asarray(v) for k, v in chains.draws.items()},
+            "sample_stats": _sample_stats(chains.stats),
+            "log_likelihood": {"y": np.asarray(loglik).reshape(num_chains, num_samples, -1)},
+            "observed_data": {"y": np.asarray(self.y)},
+        }
+        if self.predictive:
+            groups["posterior_predictive"] = {"y": np.asarray(predicted).reshape(num_chains, num_samples, -1)}
+        n, p = self.X.shape
+        names = self.feature_names if self.feature_names is not None else [f"x{j}" for j in range(p)]
+        idata = az.from_dict(
+            **groups,
+            coords={"feature": [str(name) for name in names], "obs": np.arange(n)},
+            dims={"coef": ["feature"], "y": ["obs"]},
+        )
+        idata.sample_stats.attrs["mass_matrix"] = str(chains.mass_matrix[0])
+        sigma = self.model_kwargs.get("sigma")
+        if sigma is not None and not isinstance(sigma, dist.Distribution):
+            idata.posterior.attrs["sigma"] = float(sigma)  # a fixed noise sd is not a posterior variable
+        return idata
 
 
 def _import_in_background(name: str) -> None:
