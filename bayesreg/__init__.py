@@ -16,11 +16,11 @@ Modules: `bayesreg.priors` (penalty ↔ prior), `bayesreg.models` (the NumPyro p
 from bayesreg.compare import compare_map_posterior, predictive_coverage, predictive_draws, sparsity_summary
 from bayesreg.data import DataError
 from bayesreg.diagnostics import DiagnosticsReport, PosteriorWarning, check_diagnostics
-from bayesreg.engine import DeltaELBO, MAPResult, ProximalNewton, map_estimate
+from bayesreg.engine import DeltaELBO, LaplaceScaleMixture, MAPResult, ProximalNewton, map_estimate
 from bayesreg.estimators import BayesianLinearRegression, BayesianLogisticRegression
 from bayesreg.path import MAPPath, PosteriorPath, alpha_grid, alpha_max, map_path, posterior_path
 from bayesreg.priors import ElasticNet, Prior, penalty_from_prior, prior_from_penalty
-from bayesreg.sampling import LaplaceScaleMixture, sample_posterior
+from bayesreg.sampling import PosteriorFit, fit_posterior, sample_posterior
 
 __all__ = [
     # estimators
@@ -44,10 +44,12 @@ __all__ = [
     # the posterior
     "DiagnosticsReport",
     "LaplaceScaleMixture",
+    "PosteriorFit",
     "PosteriorPath",
     "PosteriorWarning",
     "check_diagnostics",
     "compare_map_posterior",
+    "fit_posterior",
     "predictive_coverage",
     "posterior_path",
     "predictive_draws",

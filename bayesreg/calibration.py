@@ -5,12 +5,10 @@ If ``θ ~ p(θ)`` and ``y ~ p(y | θ)``, and ``θ₁ … θ_L`` are independent 
 parameter. A sampler (or a model) that is wrong shows as non-uniform ranks: a ∪ shape for a posterior
 that is too narrow, a ∩ shape for one that is too wide, a slope for a biased one.
 
-`sbc_ranks` draws the replicates ``(θ, y)`` from the model's prior predictive and runs NUTS on all of
-them at once: one jitted function runs numpyro's functional NUTS (`numpyro.infer.hmc.hmc`, warmup
-adaptation included) for a batch of data sets with ``jax.vmap`` over the random keys and the
-simulated targets. The function is compiled once per model, settings and shapes (about 10 s of CPU
-here); then 1000 replicates of a 4-parameter linear model take about 5 s of CPU on this 2-core
-machine, where 100 sequential NUTS runs took 150–270 s (``benchmarks/bench_sbc.py``).
+`sbc_ranks` draws the replicates ``(θ, y)`` from the model's prior predictive and runs NUTS on a
+batch of them at once, on the engine's chains driver (`bayesreg.engine.chains.sample_chains`): one
+chain per replicate, the simulated targets per chain and the design shared, in programs compiled
+once per model, settings and shapes.
 `rank_uniformity_pvalues` tests the ranks with a chi-square test on binned ranks.
 
 Every prior must be proper here, the intercept's included (e.g. ``intercept_prior=Normal(0, 1)``):
@@ -32,7 +30,8 @@ from numpyro.infer import Predictive
 from scipy import stats
 
 from bayesreg.engine.arrays import split_static
-from bayesreg.sampling import run_chain
+from bayesreg.engine.chains import sample_chains
+from bayesreg.engine.programs import program
 
 __all__ = [
     # running SBC
@@ -57,7 +56,7 @@ class SBCResult(NamedTuple):
     num_draws : int
         Posterior draws L per replicate (after thinning): ranks lie in ``0 … L``.
     divergences : numpy.ndarray of int, shape (num_replicates,)
-        Divergent transitions after warmup in each replicate's run (thinned-out steps included).
+        Divergent transitions among the kept draws of each replicate's run.
     """
 
     ranks: np.ndarray
@@ -75,24 +74,7 @@ def _latent_sites(model, args, kwargs) -> dict:
     }
 
 
-@functools.partial(jax.jit, static_argnames=("model", "static", "num_warmup", "num_draws", "thin"))
-def _nuts_batch(model, static, keys, X, ys, kwargs, *, num_warmup, num_draws, thin):
-    """`~bayesreg.sampling.run_chain` on ``model(X, ys[i], **kwargs)`` for every ``i``, under ``jax.vmap``.
-
-    Returns ``(draws, divergences)`` with ``draws[name]`` of shape ``(batch, num_draws, *site_shape)``
-    and ``divergences`` of shape ``(batch,)``. Compiled once per model, settings and shapes.
-    """
-    fit = functools.partial(model, **dict(static))
-    run = functools.partial(run_chain, fit, num_warmup=num_warmup, num_samples=num_draws, thin=thin)
-
-    def one(key, y):
-        draws, stats = run(key, (X, y), kwargs)
-        return draws, stats["diverging"].sum()
-
-    return jax.vmap(one)(keys, ys)
-
-
-@functools.partial(jax.jit, static_argnames=("model", "static", "num_replicates"))
+@program("sbc-simulate", static_argnames=("model", "static", "num_replicates"))
 def _simulate(model, static, key, X, kwargs, *, num_replicates):
     """``num_replicates`` draws of every site of ``model(X, None, **kwargs)`` (compiled once per shape)."""
     predictive = Predictive(functools.partial(model, **dict(static)), num_samples=num_replicates)
@@ -176,7 +158,6 @@ def sbc_ranks(
 
     X = jnp.asarray(X, dtype=float)
     key_sim, key_fit = jax.random.split(jax.random.PRNGKey(seed))
-    dynamic, static = split_static(model_kwargs)
     sim_dynamic, sim_static = split_static(simulate_kwargs)
     truth = _simulate(model, sim_static, key_sim, X, sim_dynamic, num_replicates=num_replicates)
     latent = _latent_sites(functools.partial(model, **model_kwargs), (X, truth["y"][0]), {})
@@ -193,19 +174,19 @@ def sbc_ranks(
     draws, divergences = [], []
     for b in range(num_batches):
         part = slice(b * batch_size, (b + 1) * batch_size)
-        d, div = _nuts_batch(
+        chains = sample_chains(
             model,
-            static,
             keys[part],
-            X,
-            ys[part],
-            dynamic,
+            (X,),
+            model_kwargs,
+            {"y": ys[part]},
+            num_chains=batch_size,
             num_warmup=num_warmup,
-            num_draws=num_draws,
+            num_samples=num_draws,
             thin=thin,
         )
-        draws.append(_scalar_columns(d, names, 2))
-        divergences.append(np.asarray(div))
+        draws.append(_scalar_columns(chains.draws, names, 2))
+        divergences.append(np.asarray(chains.stats["diverging"]).sum(axis=1))
     draws = np.concatenate(draws)[:num_replicates]  # (R, L, P)
     true = _scalar_columns(truth, names, 1)  # (R, P)
     ranks = (draws < true[:, None, :]).sum(axis=1)

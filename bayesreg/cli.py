@@ -148,7 +148,7 @@ def _nuts_options(parser, *, settings: dict, note: str, unset_by_default: bool, 
     With ``unset_by_default`` the options default to None (so that giving them can be checked) and
     ``settings`` only fills the help text.
     """
-    from bayesreg.sampling import DENSE_UP_TO, MASS_MATRICES
+    from bayesreg.engine import DENSE_UP_TO, MASS_MATRICES
 
     group = parser.add_argument_group(f"NUTS settings ({note})")
     for option, meaning in [
@@ -501,7 +501,8 @@ def _check_options(args) -> None:
 
 
 def _prior_description(args, estimator, n_samples: int) -> str:
-    """One line stating the penalty and the prior it is, with the numbers in force."""
+    """One line stating the penalty and the prior it is, with the numbers in force (the noise sd
+    of a fitted linear model; none for logistic regression, whose prior does not depend on it)."""
     from bayesreg.priors import prior_from_penalty
 
     l1_ratio = 0.5 if args.l1_ratio is None else args.l1_ratio
@@ -513,7 +514,7 @@ def _prior_description(args, estimator, n_samples: int) -> str:
         family=args.family,
         n_samples=n_samples,
     )
-    sigma = getattr(estimator, "sigma_", 1.0)
+    sigma = estimator.sigma_ if args.family == "gaussian" else 1.0
     lam1, lam2 = (float(v) for v in prior.rates(sigma))
     parts = []
     if lam1 > 0:
@@ -621,10 +622,8 @@ def _posterior_summary(idata, map_coef):
 
 def _map_coefficients(estimator) -> tuple[np.ndarray, float]:
     """The MAP (the penalised estimate), also when ``coef_`` holds posterior means."""
-    result = getattr(estimator, "map_", None)
-    if result is None:
-        return np.asarray(estimator.coef_, dtype=float), float(estimator.intercept_)
-    return np.asarray(result.params["coef"], dtype=float), float(result.params.get("intercept", 0.0))
+    params = estimator.map_.params
+    return np.asarray(params["coef"], dtype=float), float(params.get("intercept", 0.0))
 
 
 @contextlib.contextmanager
@@ -687,9 +686,9 @@ def _fit(args) -> int:
         files: dict[str, Content] = {}
         summary = table = None
         if nuts:
-            idata = estimator.idata_
-            summary, table = _posterior_summary(idata, coef)
-            files["posterior.nc"] = _netcdf(idata)
+            fit = estimator.posterior_fit_
+            summary, table = _posterior_summary(fit.idata, coef)
+            files["posterior.nc"] = _netcdf(fit.idata)
         printed, csv = _coefficient_table(X.columns, coef, intercept, summary)
         files["coefficients.csv"] = csv
         description = _prior_description(args, estimator, X.shape[0])
@@ -702,14 +701,13 @@ def _fit(args) -> int:
     print(description)
     print(fit_line)
     if nuts:
-        mixture = "coef_std" in estimator.idata_.posterior
+        mixture = fit.parametrisation == "mixture"
         how = " (Laplace prior as a normal-exponential scale mixture)" if mixture else ""
-        adapted = estimator.idata_.sample_stats.attrs["mass_matrix"]
         print(
             f"NUTS posterior: {args.num_chains} chains x ({args.num_warmup} warmup + {args.num_samples} "
-            f"draws), seed {args.seed}, {adapted} mass matrix{how}"
+            f"draws), seed {args.seed}, {fit.mass_matrix} mass matrix{how}"
         )
-        print(f"diagnostics: {_diagnostics_line(estimator.diagnostics_)}")
+        print(f"diagnostics: {_diagnostics_line(fit.diagnostics)}")
     print()
     print(printed)
     print()
@@ -765,13 +763,21 @@ def _path_data(args) -> tuple[list[str], np.ndarray, np.ndarray]:
     return names, X, y
 
 
+def _is_posterior(result) -> bool:
+    """Whether a path is a `~bayesreg.path.PosteriorPath` (else a `~bayesreg.path.MAPPath`)."""
+    from bayesreg.path import PosteriorPath
+
+    return isinstance(result, PosteriorPath)
+
+
 def _path_table(names, result) -> bytes:
     """path.csv: one row per alpha (in the order computed) and feature."""
     import io
 
     import pandas as pd
 
-    penalised = getattr(result, "map", result)
+    posterior = _is_posterior(result)
+    penalised = result.map if posterior else result
     n_alphas, p = penalised.coefs.shape
     frame = pd.DataFrame(
         {
@@ -780,7 +786,7 @@ def _path_table(names, result) -> bytes:
             "map": penalised.coefs.ravel() + 0.0,  # + 0.0: no "-0" in the CSV
         }
     )
-    if hasattr(result, "median"):
+    if posterior:
         for column in PATH_COLUMNS:
             frame[column] = np.asarray(getattr(result, column), dtype=float).ravel() + 0.0
     buffer = io.StringIO()
@@ -824,9 +830,9 @@ def _path_warnings(result) -> None:
 
 def _path_summary(result, rows: int = 5) -> str:
     """Non-zeros of the MAP (and, with a posterior, HDIs that exclude 0) at a few alphas of the grid."""
-    penalised = getattr(result, "map", result)
+    posterior = _is_posterior(result)
+    penalised = result.map if posterior else result
     n_alphas, p = penalised.coefs.shape
-    posterior = hasattr(result, "median")
     header = ["alpha", f"MAP non-zeros (of {p})"]
     if posterior:
         header += [f"{result.hdi_prob:.0%} HDIs without 0", "max R-hat"]
@@ -1066,9 +1072,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _with_small_loop_kernels(flags: str) -> str:
-    """``flags`` (an ``XLA_FLAGS`` value) with `~bayesreg.sampling.SMALL_LOOPS_XLA_FLAG` added, unless
+    """``flags`` (an ``XLA_FLAGS`` value) with `~bayesreg.engine.SMALL_LOOPS_XLA_FLAG` added, unless
     they set ``xla_backend_extra_options`` themselves (a user's choice is kept as it is)."""
-    from bayesreg.sampling import SMALL_LOOPS_XLA_FLAG
+    from bayesreg.engine import SMALL_LOOPS_XLA_FLAG
 
     if "xla_backend_extra_options" in flags:
         return flags
@@ -1085,7 +1091,7 @@ def run() -> None:
     objects of JAX, ArviZ and SciPy, took 0.4 s of a 5 s ``fit`` and frees nothing the end of the
     process does not.
 
-    The process's ``XLA_FLAGS`` gain `~bayesreg.sampling.SMALL_LOOPS_XLA_FLAG` (see
+    The process's ``XLA_FLAGS`` gain `~bayesreg.engine.SMALL_LOOPS_XLA_FLAG` (see
     `_with_small_loop_kernels`) before JAX computes anything.
     """
     os.environ["XLA_FLAGS"] = _with_small_loop_kernels(os.environ.get("XLA_FLAGS", ""))

@@ -20,16 +20,15 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from bayesreg.data import check_finite, check_numeric_columns, check_target
-from bayesreg.diagnostics import check_diagnostics
+from bayesreg.engine.chains import check_mass_matrix, check_parametrisation
 from bayesreg.engine.map import map_estimate
 from bayesreg.models import SufficientStats, linear_regression, linear_regression_stats, logistic_regression
 from bayesreg.priors import Prior, prior_from_penalty
-from bayesreg.sampling import _check_mass_matrix, _posterior_started
+from bayesreg.sampling import fit_posterior
 
 __all__ = ["BayesianLinearRegression", "BayesianLogisticRegression"]
 
 METHODS = ("map", "nuts")
-PARAMETRISATIONS = ("auto", "direct", "mixture")
 
 
 def _check_positive_int(name: str, value) -> int:
@@ -63,12 +62,8 @@ class _BayesianRegression(BaseEstimator):
             raise ValueError(f"unknown method {self.method!r}; expected one of {', '.join(METHODS)}")
         for name in ("num_warmup", "num_samples", "num_chains"):
             _check_positive_int(name, getattr(self, name))
-        if self.laplace_parametrisation not in PARAMETRISATIONS:
-            raise ValueError(
-                f"unknown laplace_parametrisation {self.laplace_parametrisation!r}; expected one of "
-                + ", ".join(PARAMETRISATIONS)
-            )
-        _check_mass_matrix(self.mass_matrix)
+        check_parametrisation(self.laplace_parametrisation)
+        check_mass_matrix(self.mass_matrix)
         return X, y, classes
 
     def _features(self, X) -> np.ndarray:
@@ -80,49 +75,41 @@ class _BayesianRegression(BaseEstimator):
         return X
 
     def _infer(self, model, args, observed, **model_kwargs) -> None:
-        """The MAP, always; with ``method="nuts"`` also the posterior, whose means become ``coef_``.
+        """The MAP, always; with ``method="nuts"`` also the posterior (`~bayesreg.sampling.fit_posterior`),
+        whose means become ``coef_``.
 
         Every result of an earlier fit is dropped first, so a refit with ``method="map"`` after a
         NUTS fit keeps no posterior from before.
         """
-        for name in ("idata_", "diagnostics_"):
+        for name in ("idata_", "diagnostics_", "posterior_fit_"):
             self.__dict__.pop(name, None)
-        laplace = model_kwargs["prior"].kind == "laplace"
-        choice = self.laplace_parametrisation
         if self.method == "nuts":
             names = getattr(self, "feature_names_in_", None)
-            settings = dict(
+            fit = fit_posterior(
+                model,
+                *args,
                 observed=observed,
                 feature_names=list(names) if names is not None else None,
                 num_warmup=self.num_warmup,
                 num_samples=self.num_samples,
                 num_chains=self.num_chains,
                 seed=int(check_random_state(self.random_state).randint(2**31 - 1)),
-                posterior_predictive=False,
+                laplace_parametrisation=self.laplace_parametrisation,
                 mass_matrix=self.mass_matrix,
-                progress_bar=None,
-                model_kwargs=model_kwargs,
+                **model_kwargs,
             )
-            # the chains first: JAX runs them in the background while the MAP is found
-            posterior = _posterior_started(
-                model, args, laplace_mixture=laplace and choice == "mixture", **settings
-            )
-        result = map_estimate(model, *args, **model_kwargs)
+            result = fit.map
+        else:
+            result = map_estimate(model, *args, **model_kwargs)
         self.map_ = result
         self.coef_ = result.params["coef"]
         self.intercept_ = float(result.params.get("intercept", 0.0))
         self.n_iter_ = result.num_steps
         if self.method != "nuts":
             return
-        self.idata_ = posterior()
-        if laplace and choice == "auto" and int(self.idata_.sample_stats["diverging"].sum()) > 0:
-            # the kink of the Laplace density at 0 made NUTS diverge: try the scale mixture
-            mixture = _posterior_started(model, args, laplace_mixture=True, **settings)()
-            if int(mixture.sample_stats["diverging"].sum()) < int(
-                self.idata_.sample_stats["diverging"].sum()
-            ):
-                self.idata_ = mixture
-        self.diagnostics_ = check_diagnostics(self.idata_)
+        self.posterior_fit_ = fit
+        self.idata_ = fit.idata
+        self.diagnostics_ = fit.diagnostics
         posterior = self.idata_.posterior
         self.coef_ = posterior["coef"].mean(("chain", "draw")).to_numpy()
         if "intercept" in posterior:
@@ -188,6 +175,10 @@ class BayesianLinearRegression(RegressorMixin, _BayesianRegression):
         observed_data.
     diagnostics_ : DiagnosticsReport
         R-hat, ESS, divergences, E-BFMI of the NUTS run (``method="nuts"`` only).
+    posterior_fit_ : PosteriorFit
+        The NUTS fit as `~bayesreg.sampling.fit_posterior` returns it (``method="nuts"`` only):
+        ``idata``, ``map``, ``diagnostics`` (the three attributes above), and how the chains ran
+        (``parametrisation``: "direct" or "mixture"; ``mass_matrix``: "dense" or "diagonal").
     n_iter_ : int
         Proximal Newton steps taken.
     n_features_in_ : int
@@ -322,6 +313,8 @@ class BayesianLogisticRegression(ClassifierMixin, _BayesianRegression):
         The NUTS posterior (``method="nuts"`` only).
     diagnostics_ : DiagnosticsReport
         Diagnostics of the NUTS run (``method="nuts"`` only).
+    posterior_fit_ : PosteriorFit
+        The NUTS fit (``method="nuts"`` only), as for `BayesianLinearRegression`.
     n_iter_ : int
     n_features_in_ : int
     feature_names_in_ : ndarray of str

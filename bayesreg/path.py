@@ -5,24 +5,22 @@ warm start), with `bayesreg.engine.map.map_grid`: the whole grid is one compiled
 MAP solver, the penalty strengths traced values, so a grid is compiled once per model, data shape
 and grid size, and runs with no Python round trip per ``α``. The lasso of the linear model (a
 Laplace prior, fixed σ) goes instead from breakpoint to breakpoint of its piecewise-linear path
-(`bayesreg.engine.homotopy`, also one compiled loop), which is exact at every grid point and costs a few
-matrix-vector products per breakpoint; should it stop early (a singular active block), the grid
-solver takes over. Under ``convention="sklearn"`` and
-``family="gaussian"`` the Laplace and elastic-net paths are scikit-learn's ``lasso_path`` /
-``enet_path`` (with an unpenalised intercept when ``fit_intercept``), the Gaussian path is ``Ridge`` at
-each ``α``; with ``family="bernoulli"``, ``α = 1/C`` of ``LogisticRegression``.
+(`bayesreg.engine.homotopy`, also one compiled loop), which is exact at every grid point and costs
+a few matrix-vector products per breakpoint; should it stop early (a singular active block), the
+grid solver takes over. Under ``convention="sklearn"`` and ``family="gaussian"`` the Laplace and
+elastic-net paths are scikit-learn's ``lasso_path`` / ``enet_path`` (with an unpenalised intercept
+when ``fit_intercept``), the Gaussian path is ``Ridge`` at each ``α``; with ``family="bernoulli"``,
+``α = 1/C`` of ``LogisticRegression``.
 
 `posterior_path` samples the posterior of the same model at every ``α`` of a grid with NUTS and
 summarises it per ``α`` and coefficient (median, HDI, R-hat, bulk ESS) next to the MAP path. The
-whole grid is one call of one jitted sampler over the grid and the chains (mapped like the chains of
-`bayesreg.sampling.sample_posterior`: one after another on a CPU, vectorised elsewhere): one
-compilation per model, settings and grid size, and a new grid of the same size (or new data of the
-same shape) reuses it.
+whole grid is one run of the engine's chains driver (`bayesreg.engine.chains.sample_chains`), the
+chains of every ``α`` with that ``α``'s prior as their own argument: one compilation per model,
+settings and grid size, and a new grid of the same size (or new data of the same shape) reuses it.
 """
 
 from __future__ import annotations
 
-import functools
 import sys
 from typing import Literal, NamedTuple
 
@@ -32,12 +30,17 @@ import numpy as np
 import numpyro.distributions as dist
 from numpy.typing import ArrayLike
 
-from bayesreg import sampling
 from bayesreg.data import check_finite, check_target
 from bayesreg.engine import homotopy
-from bayesreg.engine.arrays import as_arrays, split_static
+from bayesreg.engine.arrays import as_arrays
+from bayesreg.engine.chains import (
+    Chains,
+    check_mass_matrix,
+    check_parametrisation,
+    fall_back_to_mixture,
+    sample_chains,
+)
 from bayesreg.engine.map import map_grid
-from bayesreg.engine.programs import program
 from bayesreg.models import SufficientStats, linear_regression_stats, logistic_regression
 from bayesreg.priors import (
     CONVENTIONS,
@@ -48,7 +51,6 @@ from bayesreg.priors import (
     PriorKind,
     prior_from_penalty,
 )
-from bayesreg.sampling import _mixture
 
 __all__ = ["MAPPath", "PosteriorPath", "alpha_grid", "alpha_max", "map_path", "posterior_path"]
 
@@ -314,8 +316,6 @@ def _lasso_by_homotopy(alphas, stats: SufficientStats, priors, sigma: float, tol
 # ---------------------------------------------------------------------------------------------------
 # the posterior along the grid
 
-PARAMETRISATIONS = ("auto", "direct", "mixture")
-
 
 class PosteriorPath(NamedTuple):
     """The NUTS posterior along a grid of penalty strengths, next to the MAP, as `posterior_path` gives it.
@@ -363,94 +363,40 @@ class PosteriorPath(NamedTuple):
     hdi_prob: float
 
 
-@program(
-    "grid-start",
-    static_argnames=("model", "static", "num_warmup", "num_samples", "mass_matrix"),
-    fast_compile=True,
-)
-def _grid_start(model, static, keys, args, priors, kwargs, *, num_warmup, num_samples, mass_matrix):
-    """`bayesreg.sampling`'s first chain state for every (α, chain), mapped over both by
-    `bayesreg.sampling._map_chains`: ``keys`` has shape (n_alphas, n_chains, 2); ``priors`` is one
-    `Prior` whose leaves have shape (n_alphas,). Chains come flat, α after α."""
-    n_alphas, n_chains = keys.shape[:2]
-    bound = functools.partial(model, **dict(static))
-
-    def one(key, prior):
-        return sampling._chain_start(
-            bound,
-            key,
+def _sample_grid(
+    model,
+    args,
+    priors,
+    kwargs,
+    *,
+    seed,
+    num_chains,
+    num_warmup,
+    num_samples,
+    mass_matrix,
+    progress_bar,
+    laplace_mixture,
+) -> Chains:
+    """NUTS for every (α, chain) on the engine's chains driver: chain ``i·num_chains + c`` samples the
+    model under the prior of α number ``i`` (``priors``: one `Prior` whose leaves have shape
+    (n_alphas,)); dispatched, not waited for."""
+    n_alphas = jax.tree.leaves(priors)[0].shape[0]
+    with jax.enable_x64(True):
+        keys = jax.random.split(jax.random.PRNGKey(seed), n_alphas * num_chains)
+        per_chain = as_arrays({"prior": jax.tree.map(lambda leaf: np.repeat(leaf, num_chains), priors)})
+        return sample_chains(
+            model,
+            keys,
             args,
-            {**kwargs, "prior": prior},
+            as_arrays(kwargs),
+            per_chain,
+            num_chains=n_alphas * num_chains,
             num_warmup=num_warmup,
             num_samples=num_samples,
             mass_matrix=mass_matrix,
+            laplace_mixture=laplace_mixture,
+            progress_bar=progress_bar,
         )
-
-    each = sampling._map_chains(one, 1, (0, 0))
-    return each(keys.reshape(n_alphas * n_chains, -1), _per_chain(priors, n_chains))
-
-
-@program("grid-advance", static_argnames=("model", "static", "num_warmup", "mass_matrix"))
-def _grid_advance(model, static, carry, args, priors, kwargs, begin, end, *, num_warmup, mass_matrix):
-    """Steps ``begin`` to ``end − 1`` of every chain of `_grid_start` (``sampling._map_chains``)."""
-    n_chains = jax.tree.leaves(carry)[0].shape[0] // jax.tree.leaves(priors)[0].shape[0]
-    bound = functools.partial(model, **dict(static))
-
-    def one(carry, prior):
-        return sampling._chain_advance(
-            bound,
-            carry,
-            args,
-            {**kwargs, "prior": prior},
-            begin,
-            end,
-            num_warmup=num_warmup,
-            thin=1,
-            mass_matrix=mass_matrix,
-        )
-
-    return sampling._map_chains(one, 1, (0, 0))(carry, _per_chain(priors, n_chains))
-
-
-@program("grid-draws", static_argnames=("model", "static"))
-def _grid_draws(model, static, rows, args, priors, kwargs):
-    """The draws and stats of every chain, shaped (n_alphas, n_chains, num_samples, ...)."""
-    n_alphas = jax.tree.leaves(priors)[0].shape[0]
-    n_chains = jax.tree.leaves(rows)[0].shape[0] // n_alphas
-    bound = functools.partial(model, **dict(static))
-
-    def one(rows, prior):
-        return sampling._chain_draws(bound, rows, args, {**kwargs, "prior": prior})
-
-    out = sampling._map_chains(one, 1, (0, 0))(rows, _per_chain(priors, n_chains))
-    return jax.tree.map(lambda v: v.reshape(n_alphas, n_chains, *v.shape[1:]), out)
-
-
-def _per_chain(priors, n_chains):
-    """Each α's prior repeated for its ``n_chains`` chains."""
-    return jax.tree.map(lambda leaf: jnp.repeat(leaf, n_chains), priors)
-
-
-def _sample_grid(model, args, priors, kwargs, keys, *, num_warmup, num_samples, mass_matrix, progress_bar):
-    """NUTS for every (α, chain): the same three steps as `bayesreg.sample_posterior` (first state;
-    the loop in one call, or in 20 with the progress printed as each ends; the draws)."""
-    dynamic, static = split_static(kwargs)
-    with jax.enable_x64(True):
-        dynamic = as_arrays(dynamic)
-        settings = {"num_warmup": num_warmup, "mass_matrix": mass_matrix}
-        carry = _grid_start(model, static, keys, args, priors, dynamic, num_samples=num_samples, **settings)
-
-        def advance(carry, begin, end):
-            return _grid_advance(model, static, carry, args, priors, dynamic, begin, end, **settings)
-
-        parts = 20 if progress_bar else 1
-        carry, progress = sampling._in_parts(advance, carry, num_warmup + num_samples, parts)
-        draws, stats = _grid_draws(model, static, carry[1], args, priors, dynamic)
-        draws = {k: np.asarray(v) for k, v in draws.items()}
-        divergences = np.asarray(stats["diverging"]).reshape(keys.shape[0], -1).sum(axis=1)
-    if progress is not None:
-        progress.join()
-    return draws, divergences
 
 
 def posterior_path(
@@ -483,10 +429,10 @@ def posterior_path(
     scikit-learn convention. NUTS samples its posterior; the MAP column is `map_path` on the same
     arguments. The posterior keeps width where the MAP is exactly 0.
 
-    All grid points and chains run in one call of one jitted sampler, mapped over the grid and the
-    chains as `~bayesreg.sampling.sample_posterior` maps its chains: one after another on a CPU,
-    where XLA compiles each chain's NUTS loop into one kernel under
-    `~bayesreg.sampling.SMALL_LOOPS_XLA_FLAG`, and vectorised elsewhere (then the chains of all
+    All grid points and chains run in one call of the engine's chains driver
+    (`~bayesreg.engine.chains.sample_chains`, which `~bayesreg.sample_posterior` runs on too): one
+    after another on a CPU, where XLA compiles each chain's NUTS loop into one kernel under
+    `~bayesreg.engine.SMALL_LOOPS_XLA_FLAG`, and vectorised elsewhere (then the chains of all
     ``α`` advance in lockstep, so a step costs as much as the longest trajectory among them). It
     compiles once per model, settings and grid size; a new grid of the same size or new data of the
     same shape reuses it. Measured on the diabetes data (442 × 10, Laplace prior, σ sampled, 2 CPU
@@ -518,7 +464,8 @@ def posterior_path(
         How a Laplace prior is sampled (as in the estimators): its density directly, or as a
         non-centred normal–exponential scale mixture (`bayesreg.LaplaceScaleMixture`). ``"auto"``
         samples directly and, if any ``α`` had a divergence, the whole grid again with the mixture
-        (a second compilation), keeping at each ``α`` the run with fewer divergences.
+        (a second compilation), keeping at each ``α`` the run with fewer divergences
+        (`~bayesreg.engine.chains.fall_back_to_mixture`).
     mass_matrix : {"auto", "dense", "diagonal"}
         The mass matrix NUTS adapts during warmup, at every ``α``: ``"auto"`` is dense for at most
         20 unconstrained parameters, diagonal above (as in `~bayesreg.sample_posterior`).
@@ -541,8 +488,8 @@ def posterior_path(
     alphas, X, y, model, args, kwargs = _setup(
         X, y, alphas, prior=prior, family=family, convention=convention, fit_intercept=fit_intercept
     )
-    _check(PARAMETRISATIONS, "laplace_parametrisation", laplace_parametrisation)
-    sampling._check_mass_matrix(mass_matrix)
+    check_parametrisation(laplace_parametrisation)
+    check_mass_matrix(mass_matrix)
     if not 0.0 < float(hdi_prob) < 1.0:
         raise ValueError(f"hdi_prob must lie strictly between 0 and 1, got {hdi_prob!r}")
     for name, value in (("num_warmup", num_warmup), ("num_samples", num_samples), ("num_chains", num_chains)):
@@ -579,30 +526,30 @@ def posterior_path(
         )
         for a in alphas
     ]
-    with jax.enable_x64(True):
-        stacked = jax.tree.map(lambda *leaves: jnp.asarray(leaves, dtype=jnp.float64), *priors)
-        keys = jax.random.split(jax.random.PRNGKey(seed), alphas.size * num_chains)
-        keys = keys.reshape(alphas.size, num_chains, -1)
+    stacked = jax.tree.map(lambda *leaves: np.asarray(leaves, dtype=np.float64), *priors)
     settings = {
+        "seed": seed,
+        "num_chains": num_chains,
         "num_warmup": int(num_warmup),
         "num_samples": int(num_samples),
         "mass_matrix": mass_matrix,
         "progress_bar": bool(sys.stderr.isatty() if progress_bar is None else progress_bar),
     }
     laplace = prior == "laplace"
-    first = _mixture(model) if laplace and laplace_parametrisation == "mixture" else model
-    draws, divergences = _sample_grid(first, args, stacked, kwargs, keys, **settings)
-    mixture = np.full(alphas.size, first is not model)
-    if laplace and laplace_parametrisation == "auto" and divergences.any():
-        # the kink of the Laplace density at 0 made NUTS diverge: try the scale mixture
-        mixed, mixed_divergences = _sample_grid(_mixture(model), args, stacked, kwargs, keys, **settings)
-        mixture = mixed_divergences < divergences
-        draws = {
-            k: np.where(mixture.reshape(-1, *[1] * (v.ndim - 1)), mixed[k], v)
-            for k, v in draws.items()
-            if k in mixed
-        }
-        divergences = np.where(mixture, mixed_divergences, divergences)
+
+    def run(laplace_mixture: bool) -> Chains:
+        return _sample_grid(model, args, stacked, kwargs, laplace_mixture=laplace_mixture, **settings)
+
+    sampled = run(laplace and laplace_parametrisation == "mixture")
+    if laplace and laplace_parametrisation == "auto":
+        # where the kink of the Laplace density at 0 made NUTS diverge: the scale mixture
+        sampled = fall_back_to_mixture(sampled, lambda: run(True), group_size=num_chains)
+    sampled = sampled.wait()
+    draws = {
+        k: np.asarray(v).reshape(alphas.size, num_chains, *np.shape(v)[1:]) for k, v in sampled.draws.items()
+    }
+    divergences = np.asarray(sampled.stats["diverging"]).reshape(alphas.size, -1).sum(axis=1)
+    mixture = sampled.mixture.reshape(alphas.size, num_chains)[:, 0]
     return _summarise(alphas, penalised, draws, divergences, mixture, float(hdi_prob))
 
 

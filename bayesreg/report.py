@@ -397,26 +397,29 @@ def _posterior_demo(fitted, X, y, settings: dict) -> PosteriorDemo:
     from bayesreg.compare import compare_map_posterior, predictive_coverage, sparsity_summary
     from bayesreg.priors import prior_from_penalty
 
-    table = compare_map_posterior(fitted.idata_, fitted.map_.params["coef"], hdi_prob=HDI_PROB)
+    fit = fitted.posterior_fit_
+    table = compare_map_posterior(fit.idata, fit.map.params["coef"], hdi_prob=HDI_PROB)
     X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=TEST_SIZE, random_state=0)
     train = clone(fitted).fit(X_train, y_train)
     X_test, y_test = X_test.to_numpy(float), y_test.to_numpy(float)
-    coverage = predictive_coverage(train.idata_, X_test, y_test, prob=COVERAGE_PROB, seed=settings["seed"])
+    coverage = predictive_coverage(
+        train.posterior_fit_.idata, X_test, y_test, prob=COVERAGE_PROB, seed=settings["seed"]
+    )
     return PosteriorDemo(
-        idata=fitted.idata_,
+        idata=fit.idata,
         table=table,
         sparsity=sparsity_summary(table),
-        diagnostics=fitted.diagnostics_,
+        diagnostics=fit.diagnostics,
         prior=prior_from_penalty("laplace", fitted.alpha, convention=fitted.convention, n_samples=len(X)),
         alpha=float(fitted.alpha),
         settings=settings,
-        mixture="coef_std" in fitted.idata_.posterior,
+        mixture=fit.parametrisation == "mixture",
         X=X.to_numpy(float),
         y=y.to_numpy(float),
         X_test=X_test,
         y_test=y_test,
-        idata_train=train.idata_,
-        diagnostics_train=train.diagnostics_,
+        idata_train=train.posterior_fit_.idata,
+        diagnostics_train=train.posterior_fit_.diagnostics,
         coverage=coverage,
         coverage_prob=COVERAGE_PROB,
     )
@@ -801,7 +804,8 @@ def _skewness(values: np.ndarray) -> np.ndarray:
 
 
 def _predictive_section(p: PosteriorDemo) -> Section:
-    from bayesreg.plots import _predictive, plot_ppc
+    from bayesreg.compare import predictive_draws
+    from bayesreg.plots import plot_ppc
 
     n_test, n = len(p.y_test), len(p.y)
     prob, seed = p.coverage_prob, p.settings["seed"]
@@ -813,8 +817,8 @@ def _predictive_section(p: PosteriorDemo) -> Section:
     plot_ppc(p.idata_train, X=p.X_test, y=p.y_test, kind="intervals", prob=prob, seed=seed, ax=right)
     within = abs(p.coverage - prob) <= 2 * se
     # the replicated data sets of the left panel: a posterior predictive p-value of the skewness
-    replicated, observed, _ = _predictive(p.idata, p.X, p.y, seed)
-    skew_rep, skew_obs = _skewness(replicated), float(_skewness(observed))
+    replicated = predictive_draws(p.idata, p.X, seed=seed)  # the draws plot_ppc(X=, y=) shows
+    skew_rep, skew_obs = _skewness(replicated), float(_skewness(p.y))
     p_value = float(np.mean(skew_rep >= skew_obs))
     reproduces = "does not reproduce" if min(p_value, 1 - p_value) < 0.025 else "reproduces"
     body = f"""

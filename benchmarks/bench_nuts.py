@@ -33,7 +33,7 @@ The same model in every tool: ``intercept`` flat (improper uniform; ``pm.Flat``)
 likelihood ``sigma ~ Exponential(rate = 1/std(y))`` and ``coef ~ Laplace(0, sigma²/(n α))``
 conditional on σ (scikit-learn's Lasso convention, what ``prior_from_penalty("laplace", α,
 n_samples=n)`` gives); for the logistic likelihood ``coef ~ Laplace(0, C)``. Everything in float64.
-Every process runs with ``bayesreg.sampling.SMALL_LOOPS_XLA_FLAG`` in ``XLA_FLAGS``, as the
+Every process runs with ``bayesreg.engine.SMALL_LOOPS_XLA_FLAG`` in ``XLA_FLAGS``, as the
 ``bayesreg`` command sets it (session 6), raw numpyro's included.
 4 chains × 1000 warmup + 1000 draws (``--quick``: 300 + 300), seed 0 (+ 3 per repeat).
 
@@ -55,7 +55,8 @@ Columns:
   JAX workers run with ``JAX_CPU_ENABLE_ASYNC_DISPATCH=false``, so that no compile event overlaps
   the sampler's execution. PyMC: ``sampling_time`` (tuning + draws); nutpie:
   ``nutpie.sample``. The ``bayesreg (sampler only)`` row times the jitted loop of the chains
-  (``bayesreg.sampling._advances``; ``_chains`` before session 3) inside that third call, without
+  (``bayesreg.engine.chains.advance_chains``; ``bayesreg.sampling._advances`` in sessions 3-6,
+  ``_chains`` before) inside that third call, without
   their first state, the log-likelihood and the InferenceData.
 * **end-to-end s**: launch of the fresh process to draws in hand (interpreter start, imports, data,
   compilation, sampling).
@@ -361,18 +362,42 @@ def work_bayesreg(data, settings, clock, out) -> None:
         return wrapper
 
     numpyro.infer.MCMC.run = timed("mcmc_run", numpyro.infer.MCMC.run)
-    # the jitted sampler alone, without the log-likelihood and InferenceData: `_advances` (its loop,
-    # since session 3), or `_chains` (the whole sampler in one program) in older checkouts
-    name = next((n for n in ("_advances", "_chains") if hasattr(sampling, n)), None)
+    # the jitted sampler alone, without the log-likelihood and InferenceData: the chains driver's
+    # loop (bayesreg.engine.chains.advance_chains), `_advances` (the loop, sessions 3-6) or `_chains`
+    # (the whole sampler in one program) in older checkouts
+    try:
+        import bayesreg.engine.chains as loop_owner
+
+        name = "advance_chains"
+    except ImportError:
+        loop_owner = sampling
+        name = next((n for n in ("_advances", "_chains") if hasattr(sampling, n)), None)
     if name is not None:
-        chains = getattr(sampling, name)
+        chains = getattr(loop_owner, name)
 
         def blocking_chains(*args, **kwargs):
             return jax.block_until_ready(chains(*args, **kwargs))
 
-        setattr(sampling, name, timed("chains", blocking_chains))
+        setattr(loop_owner, name, timed("chains", blocking_chains))
     estimators.map_estimate = timed("map", estimators.map_estimate)
-    if hasattr(estimators, "_posterior_started"):
+    if hasattr(estimators, "fit_posterior"):
+        # the estimators' NUTS fit (bayesreg.sampling.fit_posterior) starts the chains, finds the MAP
+        # while they run, then waits for the InferenceData: the call less the MAP counts as
+        # sample_posterior (the MAP's time includes whatever of the chains it waits for)
+        sampling.map_estimate = timed("map", sampling.map_estimate)
+        whole = estimators.fit_posterior
+
+        def fit_posterior(*args, **kwargs):
+            map_before, start = timings["map"], time.perf_counter()
+            try:
+                return whole(*args, **kwargs)
+            finally:
+                elapsed = time.perf_counter() - start - (timings["map"] - map_before)
+                timings["sample_posterior"] += elapsed
+                timings["sample_posterior_calls"] += 1
+
+        estimators.fit_posterior = fit_posterior
+    elif hasattr(estimators, "_posterior_started"):
         # since session 4 the estimators start the chains, find the MAP while they run, then wait
         # for the InferenceData: both steps count as sample_posterior (the MAP's time includes
         # whatever of the chains it waits for)
@@ -555,7 +580,20 @@ def timed(name, fn):
             timings[name] = timings.get(name, 0.0) + time.perf_counter() - t
     return wrapper
 estimators.map_estimate = timed("map", estimators.map_estimate)
-if hasattr(estimators, "_posterior_started"):  # the chains start first, the MAP runs meanwhile
+if hasattr(estimators, "fit_posterior"):  # the chains start first, the MAP runs meanwhile
+    import bayesreg.sampling as sampling
+    sampling.map_estimate = timed("map", sampling.map_estimate)
+    whole = estimators.fit_posterior
+    def fit_posterior(*a, **k):
+        map_before = timings.get("map", 0.0)
+        t = time.perf_counter()
+        try:
+            return whole(*a, **k)
+        finally:
+            spent = time.perf_counter() - t - (timings.get("map", 0.0) - map_before)
+            timings["nuts"] = timings.get("nuts", 0.0) + spent
+    estimators.fit_posterior = fit_posterior
+elif hasattr(estimators, "_posterior_started"):  # the chains start first, the MAP runs meanwhile
     started = estimators._posterior_started
     estimators._posterior_started = lambda *a, **k: timed("nuts", timed("nuts", started)(*a, **k))
 else:

@@ -11,8 +11,9 @@ The models and settings are those of ``tests/test_sbc.py`` (which runs fewer rep
   0.5 (0.8), fitted assuming sd 1; SBC should reject these.
 
 NUTS per replicate: 1 chain, 200 warmup steps, 99 draws kept one step in 4 (ranks 0 … 99, ten bins
-of ten). Replicates run vectorised (``jax.vmap``) in batches of ``--batch-size``; all batches of a model
-share one compiled function. Printed per case: the chi-square p-value of rank uniformity per
+of ten). Replicates run on the engine's chains driver (one chain per replicate, its simulated targets
+its own argument: one after another on a CPU) in batches of ``--batch-size``; all batches of a
+model share its compiled programs. Printed per case: the chi-square p-value of rank uniformity per
 parameter, the Bonferroni-corrected p-value, divergences, wall and CPU time of the whole
 ``sbc_ranks`` call (simulation, compilation and sampling; the XLA compile time is shown
 separately, from ``jax.monitoring`` events).

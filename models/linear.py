@@ -16,7 +16,7 @@ import jax.numpy as jnp
 import numpyro
 import numpyro.distributions as dist
 
-from bayesreg.models._weights import sample_sigma, sample_weights
+from bayesreg.models.sites import sample_sigma, sample_weights
 from bayesreg.priors import Prior
 
 __all__ = ["SufficientStats", "linear_regression", "linear_regression_stats"]

@@ -15,7 +15,7 @@ import numpyro
 import numpyro.distributions as dist
 from numpyro.distributions.util import validate_sample
 
-from bayesreg.models._weights import sample_weights
+from bayesreg.models.sites import sample_weights
 from bayesreg.priors import Prior
 
 __all__ = ["logistic_regression"]

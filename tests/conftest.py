@@ -1,7 +1,7 @@
 """Shared fixtures: float64 for a test, and the reference data sets (loaded once per session).
 
 The suite compiles as the command line does: `bayesreg.cli.run` adds
-`bayesreg.sampling.SMALL_LOOPS_XLA_FLAG` to ``XLA_FLAGS``, and so does this file, before JAX computes
+`bayesreg.engine.SMALL_LOOPS_XLA_FLAG` to ``XLA_FLAGS``, and so does this file, before JAX computes
 anything (XLA reads the variable once).
 """
 

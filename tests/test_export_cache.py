@@ -217,14 +217,14 @@ import jax
 jax.config.update("jax_num_cpu_devices", 2)
 import numpy as np, numpyro.distributions as dist
 from bayesreg import sampling
-from bayesreg.engine import programs
+from bayesreg.engine import chains, programs
 from bayesreg.models import linear_regression
 from bayesreg.priors import prior_from_penalty
 rng = np.random.default_rng(0)
 X = rng.normal(size=({N}, {P}))
 y = 0.5 + X @ np.array([1.0, 0.0, -0.5]) + rng.normal(size={N})
 settings = {SETTINGS!r}
-assert jax.local_device_count() == 2 and sampling._devices_for(settings["num_chains"]) == 2
+assert jax.local_device_count() == 2 and chains.devices_for(settings["num_chains"]) == 2
 def fit():
     idata = sampling.sample_posterior(linear_regression, X, y,
         prior=prior_from_penalty("laplace", 0.1, n_samples={N}), sigma=dist.Exponential(1.0), **settings)

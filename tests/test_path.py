@@ -17,7 +17,7 @@ The posterior path (`posterior_path`) is judged against the exact conjugate post
 model with a Gaussian prior and a fixed σ, with tolerances from ArviZ's Monte Carlo standard errors
 (fixed seeds); its MAP column must be `map_path` exactly, and where that is exactly 0 the posterior
 still has width. Its NUTS fits are module-scoped fixtures: each compiles the grid sampler once (its
-three programs ``bayesreg.path._grid_starts``, ``_grid_advances`` and ``_grid_draws_of``), and the
+three programs ``bayesreg.engine.chains.start_chains``, ``advance_chains`` and ``chain_draws``), and the
 Laplace fixture uses the settings of the CLI test and the demo (`bayesreg.report.PATH_SETTINGS`), so
 the session compiles that sampler once.
 """
@@ -25,6 +25,7 @@ the session compiles that sampler once.
 import warnings
 
 import arviz as az
+import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -40,14 +41,12 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import enet_path
 
 from bayesreg.engine import homotopy
+from bayesreg.engine.chains import Chains, advance_chains, chain_draws, scale_mixture, start_chains
 from bayesreg.engine.map import solve_grid
 from bayesreg.models import SufficientStats
 from bayesreg.path import (
     MAPPath,
     PosteriorPath,
-    _grid_advance,
-    _grid_draws,
-    _grid_start,
     alpha_grid,
     alpha_max,
     map_path,
@@ -274,7 +273,7 @@ K_MCSE = 4.0  # a Monte Carlo estimate may miss its exact value by at most 4 sta
 
 def _grid_programs() -> int:
     """Programs compiled so far for the grid sampler: its first state, its loop, its draws."""
-    return sum(f.cache_size() for f in (_grid_start, _grid_advance, _grid_draws))
+    return sum(f.cache_size() for f in (start_chains, advance_chains, chain_draws))
 
 
 @pytest.fixture(scope="module")
@@ -492,6 +491,24 @@ def test_posterior_path_logistic_elastic_net(breast_cancer):
     assert np.all((path.hdi_low[zero] < 0.0) & (path.hdi_high[zero] > 0.0))
 
 
+def _as_chains(draws: dict, divergences, mixture: bool) -> Chains:
+    """A stand-in sampler's draws, shaped (n_alphas, n_chains, n_samples, ...), as the chains
+    driver returns them (chains flat, α after α), with ``divergences[i]`` divergent transitions in
+    the first chain of α number i."""
+    n_alphas, n_chains, n_samples = draws["coef"].shape[:3]
+    diverging = np.zeros((n_alphas, n_chains, n_samples), dtype=bool)
+    for i, count in enumerate(divergences):
+        diverging[i, 0, :count] = True
+    flat = {k: v.reshape(n_alphas * n_chains, *v.shape[2:]) for k, v in draws.items()}
+    return Chains(
+        draws=flat,
+        stats={"diverging": diverging.reshape(n_alphas * n_chains, n_samples)},
+        mass_matrix=np.full(n_alphas * n_chains, "diagonal"),
+        mixture=np.full(n_alphas * n_chains, mixture),
+        progress=None,
+    )
+
+
 def test_posterior_path_mass_matrix_reaches_the_chains(diabetes, monkeypatch):
     """``mass_matrix`` goes to the grid sampler (a stand-in records it), whose chains start with a
     dense or a diagonal inverse mass matrix as asked (a small model: 3 weights, no intercept)."""
@@ -504,13 +521,13 @@ def test_posterior_path_mass_matrix_reaches_the_chains(diabetes, monkeypatch):
     X, y = diabetes
     asked = []
 
-    def sample(model, args, priors, kwargs, keys, **settings):
+    def sample(model, args, priors, kwargs, **settings):
         asked.append(settings["mass_matrix"])
-        n_alphas, n_chains = keys.shape[:2]
+        n_alphas, n_chains = jax.tree.leaves(priors)[0].shape[0], settings["num_chains"]
         rng = np.random.default_rng(0)
         draws = {"coef": rng.normal(size=(n_alphas, n_chains, 50, X.shape[1]))}
         draws["intercept"] = draws["sigma"] = rng.uniform(size=(n_alphas, n_chains, 50))
-        return draws, np.zeros(n_alphas, dtype=int)
+        return _as_chains(draws, np.zeros(n_alphas, dtype=int), settings["laplace_mixture"])
 
     monkeypatch.setattr(path_module, "_sample_grid", sample)
     for mass_matrix in ("auto", "dense", "diagonal"):
@@ -519,20 +536,22 @@ def test_posterior_path_mass_matrix_reaches_the_chains(diabetes, monkeypatch):
 
     rng = np.random.default_rng(0)
     X, y = rng.normal(size=(30, 3)), rng.normal(size=30)
-    priors = jax.tree.map(lambda *leaves: jnp.asarray(leaves), *[Prior("gaussian", l2=1.0)] * 2)
-    keys = jax.random.split(jax.random.PRNGKey(0), 4).reshape(2, 2, -1)
+    priors = jax.tree.map(lambda *leaves: jnp.asarray(leaves), *[Prior("gaussian", l2=1.0)] * 4)
+    keys = jax.random.split(jax.random.PRNGKey(0), 4)
     for mass_matrix, shape in [("dense", (4, 3, 3)), ("diagonal", (4, 3))]:
         with jax.enable_x64(True):
-            state, _ = _grid_start(
+            state, _ = start_chains(
                 linear_regression,
                 (("fit_intercept", False),),
                 keys,
                 (X, y),
-                priors,
                 {"sigma": jnp.asarray(1.0)},
+                {"prior": priors},
                 num_warmup=10,
                 num_samples=5,
+                num_chains=4,
                 mass_matrix=mass_matrix,
+                devices=1,
             )
         assert state.adapt_state.inverse_mass_matrix.shape == shape
 
@@ -548,16 +567,16 @@ def test_auto_parametrisation_keeps_the_run_with_fewer_divergences(diabetes, mon
     runs = []
 
     def sampler(offset, divergences):
-        def sample(model, args, priors, kwargs, keys, **settings):
-            runs.append(model)
-            n_alphas, n_chains = keys.shape[:2]
+        def sample(model, args, priors, kwargs, **settings):
+            runs.append(scale_mixture(model) if settings["laplace_mixture"] else model)
+            n_alphas, n_chains = jax.tree.leaves(priors)[0].shape[0], settings["num_chains"]
             rng = np.random.default_rng(len(runs))
             draws = {
                 "coef": offset + rng.normal(size=(n_alphas, n_chains, 50, X.shape[1])),
                 "intercept": rng.normal(size=(n_alphas, n_chains, 50)),
                 "sigma": 1.0 + rng.uniform(size=(n_alphas, n_chains, 50)),
             }
-            return draws, np.asarray(divergences)
+            return _as_chains(draws, np.asarray(divergences), settings["laplace_mixture"])
 
         return sample
 

@@ -23,12 +23,14 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from bayesreg import BayesianLinearRegression, sampling
+from bayesreg import BayesianLinearRegression
 from bayesreg.diagnostics import PosteriorWarning
+from bayesreg.engine import chains
 from bayesreg.engine.arrays import as_arrays, split_static
+from bayesreg.engine.chains import advance_chains, chain_draws, start_chains
 from bayesreg.models import SufficientStats, linear_regression, linear_regression_stats
 from bayesreg.priors import Prior, prior_from_penalty
-from bayesreg.sampling import _advance_chains, _draws_of_chains, _start_chains, sample_posterior
+from bayesreg.sampling import sample_posterior
 
 # One NUTS configuration for every Gaussian-prior run of this module (and of test_diagnostics.py):
 # the same model, settings and data shapes reuse one compiled sampler.
@@ -188,12 +190,13 @@ def test_mass_matrix_dense_up_to_20_parameters_by_default(conjugate_fit, gaussia
             X = rng.normal(size=(30, p))
             args = (X, X @ np.ones(p))
             kwargs = {"prior": Prior("gaussian", l2=1.0), "sigma": jax.numpy.asarray(1.0)}
-            state, _ = _start_chains(
+            state, _ = start_chains(
                 linear_regression,
                 (("fit_intercept", False),),
                 np.int64(0),
                 args,
                 kwargs,
+                {},
                 num_warmup=10,
                 num_samples=5,
                 num_chains=2,
@@ -359,7 +362,7 @@ def test_different_seed_different_draws(gaussian_fit, gaussian_data, gaussian_pr
 
 def _compiled_samplers() -> int:
     """Entries in the caches of the sampler's three jitted programs."""
-    return sum(f.cache_size() for f in (_start_chains, _advance_chains, _draws_of_chains))
+    return sum(f.cache_size() for f in (start_chains, advance_chains, chain_draws))
 
 
 @pytest.fixture(scope="module")
@@ -513,8 +516,8 @@ def test_netcdf_round_trip(lasso_nuts, tmp_path):
 
 def test_thinning_keeps_every_thin_th_transition_of_the_one_loop():
     """`run_chain` runs warmup and draws in one loop; with ``thin`` it keeps the last of each block."""
+    from bayesreg.engine.chains import run_chain
     from bayesreg.models import logistic_regression
-    from bayesreg.sampling import run_chain
 
     rng = np.random.default_rng(0)
     X = rng.normal(size=(30, 2))
@@ -596,19 +599,20 @@ def test_chains_tree_loop_is_one_kernel_on_a_cpu(gaussian_data, gaussian_prior):
     with jax.enable_x64(True):
         args, dynamic = as_arrays(((SufficientStats.from_data(X, y),), dynamic))
         seed = np.asarray(0, dtype=np.int64)
-        carry = _start_chains(
+        carry = start_chains(
             linear_regression_stats,
             static,
             seed,
             args,
             dynamic,
+            {},
             num_samples=NUM_SAMPLES,
             num_chains=NUM_CHAINS,
             **settings,
         )
         bounds = (np.int32(0), np.int32(1))
-        text = _advance_chains.lower(
-            linear_regression_stats, static, carry, args, dynamic, *bounds, **settings
+        text = advance_chains.lower(
+            linear_regression_stats, static, carry, args, dynamic, {}, *bounds, **settings
         )
         text = text.compile().as_text()
     hoisted = re.findall(r"= (\(.*?\)) call\(.*xla_cpu_small_call=\"true\"", text)
@@ -616,10 +620,10 @@ def test_chains_tree_loop_is_one_kernel_on_a_cpu(gaussian_data, gaussian_prior):
 
 
 def test_vectorised_chains_sample_the_conjugate_posterior(gaussian_prior, monkeypatch):
-    """The chains vectorised with ``jax.vmap``, as on a GPU (`_map_chains`; on a CPU they run one
+    """The chains vectorised with ``jax.vmap``, as on a GPU (`map_chains`; on a CPU they run one
     after another), sample the same exact posterior: means within 4 MCSE. Other data (41 rows) than
     the module's, so that no program traced the other way is reused."""
-    monkeypatch.setattr(sampling, "_chains_in_sequence", lambda: False)
+    monkeypatch.setattr(chains, "chains_in_sequence", lambda: False)
     X, y = _gaussian_data(7)
     X, y = np.vstack([X, X[:1]]), np.append(y, y[0])
     idata = _gaussian_fit(X, y, 3, gaussian_prior)

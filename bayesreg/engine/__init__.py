@@ -5,15 +5,31 @@ Modules:
 - `bayesreg.engine.map`: the MAP by SVI with an AutoDelta guide (`map_estimate`, `map_grid`);
 - `bayesreg.engine.proximal`: the proximal Newton optimiser it uses (exact zeros under L1);
 - `bayesreg.engine.homotopy`: the lasso path of the linear model, breakpoint to breakpoint;
+- `bayesreg.engine.chains`: NUTS chains (the one driver of posteriors, posterior paths and
+  simulation-based calibration), the Laplace prior as a scale mixture, and the fallback to it;
 - `bayesreg.engine.programs`: how a compiled program is declared, and the export cache that lets a
   second process skip tracing it;
 - `bayesreg.engine.arrays`: how model arguments enter a program (float64 arrays, static settings).
 
-Its functions return arrays and result types (`MAPResult`); the public posterior functions built on
-them are in `bayesreg.sampling`.
+Its functions return arrays and result types (`MAPResult`, `Chains`); the posterior functions built
+on them, which return InferenceData, are in `bayesreg.sampling`.
 """
 
 from bayesreg.engine.arrays import as_arrays, split_static
+from bayesreg.engine.chains import (
+    DENSE_UP_TO,
+    MASS_MATRICES,
+    PARAMETRISATIONS,
+    SMALL_LOOPS_XLA_FLAG,
+    Chains,
+    LaplaceScaleMixture,
+    check_mass_matrix,
+    check_parametrisation,
+    fall_back_to_mixture,
+    run_chain,
+    sample_chains,
+    scale_mixture,
+)
 from bayesreg.engine.homotopy import lasso_path
 from bayesreg.engine.map import DeltaELBO, MAPResult, map_estimate, map_grid
 from bayesreg.engine.programs import (
@@ -42,6 +58,21 @@ __all__ = [
     "soft_threshold",
     # the lasso path by homotopy
     "lasso_path",
+    # NUTS chains
+    "Chains",
+    "run_chain",
+    "sample_chains",
+    # the Laplace prior as a scale mixture, and the fallback to it
+    "PARAMETRISATIONS",
+    "LaplaceScaleMixture",
+    "check_parametrisation",
+    "fall_back_to_mixture",
+    "scale_mixture",
+    # NUTS settings
+    "DENSE_UP_TO",
+    "MASS_MATRICES",
+    "SMALL_LOOPS_XLA_FLAG",
+    "check_mass_matrix",
     # compiled programs and the export cache
     "EXPORT_SUBFOLDER",
     "FAST_COMPILE_CPU",

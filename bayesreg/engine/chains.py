@@ -1,0 +1,687 @@
+"""NUTS chains: one driver for a posterior, a grid of priors and a batch of simulated data sets.
+
+`sample_chains` runs numpyro's functional NUTS (`numpyro.infer.hmc.hmc`) on many chains of one model
+in three compiled programs (`bayesreg.engine.programs`): `start_chains` (their first states),
+`advance_chains` (a stretch of their one loop over warmup and draws: called once, or 20 times to
+print the progress on a terminal, with the same draws bitwise) and `chain_draws` (the kept states as
+constrained draws). The model's arguments come in two kinds: shared by every chain (the data, the
+noise prior), and per chain (a pytree whose leaves have a leading chain axis): a grid of penalty
+strengths is chains with a prior per chain, simulation-based calibration is chains with a data
+set per chain, a posterior is chains with nothing of their own.
+
+How the chains are mapped (`map_chains`): on a CPU one after another inside each program
+(``jax.lax.map``), so that XLA:CPU compiles each chain's NUTS loop into one kernel under
+`SMALL_LOOPS_XLA_FLAG`; elsewhere vectorised (``jax.vmap``); where there are several devices,
+split evenly across as many of them as divide the number of chains (``jax.shard_map``). Each program
+is compiled once per model, settings and argument shapes: new data, new priors or a new seed of the
+same shapes reuse it (numpyro's ``MCMC`` object re-jits its sampling loop on every run), and none
+holds a host callback, so the command line's export cache keeps all three.
+
+A Laplace prior on ``coef`` has a kink at 0 where NUTS may diverge; `LaplaceScaleMixture` samples
+it as a normal–exponential scale mixture instead (``laplace_mixture=True``), and
+`fall_back_to_mixture` runs chains again that way where the direct density diverged.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import itertools
+import math
+import sys
+import threading
+from collections.abc import Callable
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import numpyro
+import numpyro.distributions as dist
+from jax.sharding import Mesh, NamedSharding
+from jax.sharding import PartitionSpec as P
+from numpyro import handlers
+from numpyro.distributions.transforms import biject_to
+from numpyro.infer.hmc import HMCState, hmc
+from numpyro.infer.hmc_util import HMCAdaptState
+from numpyro.infer.initialization import init_to_uniform
+from numpyro.infer.reparam import Reparam
+from numpyro.infer.util import constrain_fn, potential_energy
+
+from bayesreg.engine.arrays import split_static
+from bayesreg.engine.programs import program
+
+__all__ = [
+    # the driver
+    "Chains",
+    "sample_chains",
+    "run_chain",
+    # the Laplace prior as a scale mixture, and the fallback to it
+    "PARAMETRISATIONS",
+    "LaplaceScaleMixture",
+    "check_parametrisation",
+    "fall_back_to_mixture",
+    "scale_mixture",
+    # settings
+    "DENSE_UP_TO",
+    "MASS_MATRICES",
+    "SMALL_LOOPS_XLA_FLAG",
+    "check_mass_matrix",
+    # how chains are mapped and keyed
+    "chains_in_sequence",
+    "devices_for",
+    "map_chains",
+    "seed_keys",
+    # the compiled programs
+    "advance_chains",
+    "chain_draws",
+    "start_chains",
+]
+
+
+class LaplaceScaleMixture(Reparam):
+    """Non-centred normal–exponential scale mixture for a Laplace site.
+
+    ``w ~ Laplace(μ, b)`` is sampled as ``w = μ + z·√v`` with ``z ~ N(0, 1)`` (site ``{name}_std``)
+    and ``v ~ Exponential(rate = 1/(2b²))`` (site ``{name}_var``): the same marginal law
+    (Andrews & Mallows 1974; Park & Casella 2008) without the kink at ``μ`` that makes NUTS
+    diverge. Sites with another distribution pass through unchanged.
+    """
+
+    def __call__(self, name, fn, obs):
+        base, expand_shape, event_dim = self._unwrap(fn)
+        if obs is not None or not isinstance(base, dist.Laplace):
+            return fn, obs
+        rate = 0.5 / jnp.square(base.scale)
+        variance = numpyro.sample(f"{name}_var", self._wrap(dist.Exponential(rate), expand_shape, event_dim))
+        std = numpyro.sample(
+            f"{name}_std", self._wrap(dist.Normal(jnp.zeros_like(base.loc)), expand_shape, event_dim)
+        )
+        return None, base.loc + std * jnp.sqrt(variance)
+
+
+@functools.cache
+def scale_mixture(model: Callable) -> Callable:
+    """``model`` with `LaplaceScaleMixture` on ``coef`` (one object per model, so jit caches hit)."""
+    return handlers.reparam(model, config={"coef": LaplaceScaleMixture()})
+
+
+PARAMETRISATIONS = ("auto", "direct", "mixture")
+"""How a Laplace prior is sampled: its density directly, as `LaplaceScaleMixture`, or "auto":
+directly, and again as the mixture where that diverged (`fall_back_to_mixture`)."""
+
+
+def check_parametrisation(parametrisation: str) -> str:
+    """``parametrisation`` if it is one of `PARAMETRISATIONS`; a ValueError naming them otherwise."""
+    if parametrisation not in PARAMETRISATIONS:
+        expected = ", ".join(PARAMETRISATIONS)
+        raise ValueError(f"unknown laplace_parametrisation {parametrisation!r}; expected one of {expected}")
+    return parametrisation
+
+
+MASS_MATRICES = ("auto", "dense", "diagonal")
+DENSE_UP_TO = 20
+"""With ``mass_matrix="auto"``, the chains adapt a dense mass matrix when the model has at most this
+many unconstrained parameters, and a diagonal one otherwise (benchmarks/README.md, session 4)."""
+
+
+SMALL_LOOPS_XLA_FLAG = "--xla_backend_extra_options=xla_cpu_small_while_loop_byte_threshold=1048576"
+"""An ``XLA_FLAGS`` entry that makes the chains several times faster on a CPU.
+
+XLA:CPU runs a program as a sequence of kernels, a few dozen per NUTS leapfrog step, and for a small
+model their dispatch costs more than their arithmetic. It compiles a while loop into a single kernel
+instead when the loop has no dot, scatter or custom call and reads and writes less than a threshold
+per iteration: 1 KiB by default, which no NUTS loop meets; this entry raises it to 1 MiB. Unbatched
+(`map_chains`), the tree-building loop of the diabetes lasso, of a logistic regression on 442 rows
+and of a 100-feature linear regression from its sufficient statistics all qualify; their chains
+then run 2–6 times faster (benchmarks/README.md). It changes how the loops are compiled, not what
+they compute.
+
+The ``bayesreg`` command sets it for its own process. XLA reads ``XLA_FLAGS`` once, when JAX first
+computes something, so a script sets it before that::
+
+    import os
+    from bayesreg.engine import SMALL_LOOPS_XLA_FLAG
+    os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {SMALL_LOOPS_XLA_FLAG}"
+"""
+
+
+def check_mass_matrix(mass_matrix: str) -> str:
+    """``mass_matrix`` if it is one of `MASS_MATRICES`; a ValueError naming them otherwise."""
+    if mass_matrix not in MASS_MATRICES:
+        raise ValueError(f"unknown mass_matrix {mass_matrix!r}; expected one of {', '.join(MASS_MATRICES)}")
+    return mass_matrix
+
+
+# ---------------------------------------------------------------------------------------------------
+# one chain
+
+
+def _show_progress(step: int, total: int) -> None:
+    """Overwrite the progress line on stderr: step ``step`` (from 0) of ``total`` is done."""
+    percent = int(100 * (step + 1) / total)
+    print(f"\rNUTS {percent:3d}%", end="\n" if percent >= 100 else "", file=sys.stderr, flush=True)
+
+
+def _kept(state):
+    """What a chain keeps of a transition: the unconstrained position and the sample statistics."""
+    return state.z, {
+        "diverging": state.diverging,
+        "energy": state.energy,
+        "num_steps": state.num_steps,
+        "accept_prob": state.accept_prob,
+        "potential_energy": state.potential_energy,
+        "step_size": state.adapt_state.step_size,
+    }
+
+
+def _nuts(model, args, kwargs, z, mass_matrix: str):
+    """numpyro's NUTS kernels on the potential of ``model``; the initial kernel sets up a dense mass
+    matrix for ``mass_matrix="dense"``, or "auto" with at most `DENSE_UP_TO` entries in the position
+    ``z``, and a diagonal one otherwise."""
+    size = sum(math.prod(jnp.shape(v)) for v in jax.tree.leaves(z))
+    dense = mass_matrix == "dense" or (mass_matrix == "auto" and size <= DENSE_UP_TO)
+    init_kernel, sample_kernel = hmc(lambda z: potential_energy(model, args, kwargs, z), algo="NUTS")
+    return functools.partial(init_kernel, dense_mass=dense), sample_kernel
+
+
+def _chain_start(model, key, args, kwargs, *, num_warmup: int, num_samples: int, mass_matrix: str):
+    """A chain's first NUTS state, started uniformly in (-2, 2) on the unconstrained space (as
+    numpyro's ``MCMC`` does), and the empty rows (``num_samples`` of them) its kept transitions fill."""
+    key_init, key_run = jax.random.split(key)
+    start = handlers.substitute(handlers.seed(model, key_init), substitute_fn=init_to_uniform)
+    trace = handlers.trace(start).get_trace(*args, **kwargs)
+    z0 = {
+        name: biject_to(site["fn"].support).inv(site["value"])
+        for name, site in trace.items()
+        if site["type"] == "sample" and not site["is_observed"]
+    }
+    init_kernel, _ = _nuts(model, args, kwargs, z0, mass_matrix)
+    state = init_kernel(z0, num_warmup, rng_key=key_run)
+    rows = jax.tree.map(lambda v: jnp.zeros((num_samples, *jnp.shape(v)), jnp.result_type(v)), _kept(state))
+    return state, rows
+
+
+def _chain_advance(model, carry, args, kwargs, begin, end, *, num_warmup: int, thin: int, mass_matrix: str):
+    """Steps ``begin`` to ``end − 1`` of a chain's one loop over warmup and draws, from ``carry``
+    (the state and rows of `_chain_start` or of the steps before).
+
+    Step i writes row (i − num_warmup) // thin, so the last write to a row is its kept draw (warmup
+    steps write row 0 until the first draw overwrites it).
+    """
+    init_kernel, sample_kernel = _nuts(model, args, kwargs, carry[0].z, mass_matrix)
+    # numpyro's hmc shares its settings between the two kernels through init_kernel: calling it sets
+    # them up for sample_kernel (the values it computes are unused, and compiled away)
+    init_kernel(carry[0].z, num_warmup, rng_key=carry[0].rng_key)
+
+    def step(i, carry):
+        state, rows = carry
+        state = sample_kernel(state)
+        row = jnp.maximum(i - num_warmup, 0) // thin
+        rows = jax.tree.map(lambda buffer, value: buffer.at[row].set(value), rows, _kept(state))
+        return state, rows
+
+    return jax.lax.fori_loop(begin, end, step, carry)
+
+
+def _chain_draws(model, rows, args, kwargs):
+    """The kept rows as draws (constrained values of the sample and deterministic sites) and stats."""
+    zs, stats = rows
+    return jax.vmap(lambda z: constrain_fn(model, args, kwargs, z, return_deterministic=True))(zs), stats
+
+
+def run_chain(
+    model,
+    key,
+    args,
+    kwargs,
+    *,
+    num_warmup: int,
+    num_samples: int,
+    thin: int = 1,
+    mass_matrix: str = "auto",
+):
+    """One NUTS chain on ``model(*args, **kwargs)`` with numpyro's functional API (pure: jit/vmap-able).
+
+    Starts uniformly in (-2, 2) on the unconstrained space (as numpyro's ``MCMC`` does), adapts the
+    step size and the mass matrix during ``num_warmup`` steps, then keeps every ``thin``-th of
+    ``num_samples × thin`` steps. ``mass_matrix`` is "dense", "diagonal", or "auto": dense when the
+    model has at most `DENSE_UP_TO` unconstrained parameters.
+
+    Returns
+    -------
+    draws : dict of str to array, each of shape (num_samples, *site_shape)
+        Constrained values of the sample and deterministic sites.
+    stats : dict of str to array, each of shape (num_samples,)
+        ``diverging``, ``energy``, ``num_steps``, ``accept_prob``, ``potential_energy``,
+        ``step_size`` of the kept transitions.
+    """
+    settings = {"num_warmup": num_warmup, "mass_matrix": check_mass_matrix(mass_matrix)}
+    carry = _chain_start(model, key, args, kwargs, num_samples=num_samples, **settings)
+    total = num_warmup + num_samples * thin
+    _, rows = _chain_advance(model, carry, args, kwargs, 0, total, thin=thin, **settings)
+    return _chain_draws(model, rows, args, kwargs)
+
+
+# ---------------------------------------------------------------------------------------------------
+# many chains
+
+
+def devices_for(num_chains: int) -> int:
+    """How many local devices ``num_chains`` chains run on: the most, up to all of them, that split
+    the chains evenly (1 on a single device)."""
+    most = min(jax.local_device_count(), num_chains)
+    return max(d for d in range(1, most + 1) if num_chains % d == 0)
+
+
+@functools.cache
+def _chain_mesh(devices: int) -> Mesh:
+    """The first ``devices`` local devices along one mesh axis, ``"chain"``."""
+    return Mesh(np.asarray(jax.local_devices()[:devices]), ("chain",))
+
+
+def chains_in_sequence() -> bool:
+    """Whether `map_chains` runs a device's chains one after another (on a CPU) or vectorised."""
+    return jax.default_backend() == "cpu"
+
+
+def map_chains(fn: Callable, devices: int, chain_axes: tuple) -> Callable:
+    """``fn`` for every chain, over the arguments whose axis in ``chain_axes`` is 0 (the others, with
+    None, are shared), and with ``devices > 1`` split across that many devices (``jax.shard_map``; no
+    collectives: each device's while loops run to their own chains' ends).
+
+    On a CPU the chains of a device run one after another (``jax.lax.map``) inside the one program:
+    unbatched, NUTS's tree-building loop has no scatter and no batched dot, so XLA:CPU can compile it
+    into a single kernel (`SMALL_LOOPS_XLA_FLAG`), which runs the diabetes lasso's 4 chains in about
+    0.35 s instead of 1.6–2.4 s vectorised. Elsewhere they are vectorised (``jax.vmap``)."""
+    if chains_in_sequence():
+
+        def mapped(*args):
+            per_chain = [arg if axis == 0 else None for arg, axis in zip(args, chain_axes, strict=True)]
+
+            def one(mine):
+                chain = zip(mine, args, chain_axes, strict=True)
+                return fn(*(m if axis == 0 else arg for m, arg, axis in chain))
+
+            return jax.lax.map(one, per_chain)
+
+    else:
+        mapped = jax.vmap(fn, in_axes=chain_axes)
+    if devices == 1:
+        return mapped
+    specs = tuple(P("chain") if axis == 0 else P() for axis in chain_axes)
+    return jax.shard_map(
+        mapped, mesh=_chain_mesh(devices), in_specs=specs, out_specs=P("chain"), check_vma=False
+    )
+
+
+# The chains run in parts: a first state, then calls of one program that each run a stretch of the
+# loop over warmup and draws, then the draws. On a terminal a thread prints the progress as each call
+# ends, so no program holds a host callback and all three can be exported; without a progress bar
+# the loop is one call, with the same draws, bitwise. The state holds two of numpyro's named tuples,
+# which jax.export serializes once they are registered.
+for _named in (HMCState, HMCAdaptState):
+    with contextlib.suppress(ValueError):  # registered already (by numpyro, or a reload)
+        jax.export.register_namedtuple_serialization(_named, serialized_name=f"numpyro.{_named.__name__}")
+
+
+def seed_keys(seed):
+    """The key of the chains and a second key (for the caller's own draws, e.g. posterior
+    predictive ones), from an integer ``seed``."""
+    return jax.random.split(jax.random.PRNGKey(seed))
+
+
+def _sampler(model, static, laplace_mixture: bool):
+    """The model the chains sample: ``model`` (or its `scale_mixture`) with its static keywords."""
+    return functools.partial(scale_mixture(model) if laplace_mixture else model, **dict(static))
+
+
+def _one_model_call(fn):
+    """``fn(sampler, ..., args, kwargs)`` of one chain, with its own keywords merged into the shared
+    ones: ``fn(mine, *rest, args, kwargs)`` → ``fn(*rest, args, {**kwargs, **mine})``."""
+
+    def one(mine, *rest):
+        *rest, args, kwargs = rest
+        return fn(*rest, args, {**kwargs, **mine})
+
+    return one
+
+
+_CHAIN_SETTINGS = ("model", "static", "num_warmup", "mass_matrix", "devices", "laplace_mixture")
+
+
+@program("nuts-start", static_argnames=(*_CHAIN_SETTINGS, "num_samples", "num_chains"), fast_compile=True)
+def start_chains(
+    model,
+    static,
+    seed,
+    args,
+    kwargs,
+    per_chain,
+    *,
+    num_warmup: int,
+    num_samples: int,
+    num_chains: int,
+    mass_matrix: str,
+    devices: int,
+    laplace_mixture: bool = False,
+):
+    """The first NUTS state of every chain, and the empty rows its kept transitions fill.
+
+    Parameters
+    ----------
+    model : callable
+        The model, called as ``model(*args, **kwargs, **per_chain[i], **dict(static))`` by chain
+        ``i`` (as its `scale_mixture` with ``laplace_mixture``).
+    static : tuple of (str, bool or str)
+        Its static keywords (`~bayesreg.engine.arrays.split_static`).
+    seed : array
+        An integer seed (shape ()): the chains' keys are split from the first of `seed_keys`; a
+        PRNG key (shape (2,)) they are split from; or the chains' own keys (shape
+        (num_chains, 2)).
+    args : tuple
+        The model's data arguments, shared by every chain.
+    kwargs : dict
+        Its dynamic keywords shared by every chain.
+    per_chain : dict
+        Its keywords of each chain: leaves with a leading axis of length ``num_chains``.
+    num_warmup, num_samples, num_chains : int
+    mass_matrix : {"auto", "dense", "diagonal"}
+    devices : int
+        Devices the chains are split across (`devices_for`).
+    laplace_mixture : bool
+        Sample a Laplace prior on ``coef`` as `LaplaceScaleMixture`.
+
+    Returns
+    -------
+    carry : (HMCState, rows)
+        Leaves with a leading chain axis.
+
+    Compiled with the quick compiler options on a CPU: the first state takes milliseconds to compute
+    once per run, so its compilation is what counts (diabetes lasso: 1.7 s at XLA's default options;
+    the chains' loop keeps them).
+    """
+    if jnp.ndim(seed) == 2:
+        keys = seed
+    else:
+        keys = jax.random.split(seed_keys(seed)[0] if jnp.ndim(seed) == 0 else seed, num_chains)
+    start = functools.partial(
+        _chain_start,
+        _sampler(model, static, laplace_mixture),
+        num_warmup=num_warmup,
+        num_samples=num_samples,
+        mass_matrix=mass_matrix,
+    )
+    return map_chains(_one_model_call(start), devices, (0, 0, None, None))(per_chain, keys, args, kwargs)
+
+
+@program("nuts-advance", static_argnames=(*_CHAIN_SETTINGS, "thin"))
+def advance_chains(
+    model,
+    static,
+    carry,
+    args,
+    kwargs,
+    per_chain,
+    begin,
+    end,
+    *,
+    num_warmup: int,
+    mass_matrix: str,
+    devices: int,
+    thin: int = 1,
+    laplace_mixture: bool = False,
+):
+    """Steps ``begin`` to ``end − 1`` (int32 arrays) of every chain's loop over warmup and draws, from
+    ``carry`` (of `start_chains` or the steps before); step i writes row ``(i − num_warmup) // thin``,
+    so every ``thin``-th step after warmup is kept. Other arguments as for `start_chains`."""
+    advance = functools.partial(
+        _chain_advance,
+        _sampler(model, static, laplace_mixture),
+        num_warmup=num_warmup,
+        thin=thin,
+        mass_matrix=mass_matrix,
+    )
+
+    def one(mine, carry, begin, end, args, kwargs):
+        return advance(carry, args, {**kwargs, **mine}, begin, end)
+
+    mapped = map_chains(one, devices, (0, 0, None, None, None, None))
+    return mapped(per_chain, carry, begin, end, args, kwargs)
+
+
+@program("nuts-draws", static_argnames=("model", "static", "devices", "laplace_mixture"))
+def chain_draws(model, static, rows, args, kwargs, per_chain, *, devices: int, laplace_mixture: bool = False):
+    """Every chain's kept rows as draws (constrained values of the sample and deterministic sites,
+    shaped (num_chains, num_samples, ...)) and sample statistics. Arguments as for `start_chains`."""
+    draws = functools.partial(_chain_draws, _sampler(model, static, laplace_mixture))
+    return map_chains(_one_model_call(draws), devices, (0, 0, None, None))(per_chain, rows, args, kwargs)
+
+
+class Chains(NamedTuple):
+    """NUTS chains, as `sample_chains` returns them (their arrays possibly still being computed).
+
+    Attributes
+    ----------
+    draws : dict of str to array, each of shape (num_chains, num_samples, *site_shape)
+        Constrained values of the sample and deterministic sites.
+    stats : dict of str to array, each of shape (num_chains, num_samples)
+        ``diverging``, ``energy``, ``num_steps``, ``accept_prob``, ``potential_energy``,
+        ``step_size`` of the kept transitions.
+    mass_matrix : numpy.ndarray of str, shape (num_chains,)
+        The mass matrix each chain adapted: "dense" or "diagonal".
+    mixture : numpy.ndarray of bool, shape (num_chains,)
+        Whether each chain sampled a Laplace prior as `LaplaceScaleMixture`.
+    progress : threading.Thread or None
+        The thread printing the progress on stderr (with a progress bar), else None: `wait` for it
+        before printing anything else.
+    """
+
+    draws: dict
+    stats: dict
+    mass_matrix: np.ndarray
+    mixture: np.ndarray
+    progress: threading.Thread | None
+
+    def wait(self) -> Chains:
+        """The chains once their progress line is complete (their arrays are then computed)."""
+        if self.progress is not None:
+            self.progress.join()
+        return self
+
+
+def sample_chains(
+    model,
+    seed,
+    args: tuple,
+    kwargs: dict,
+    per_chain: dict | None = None,
+    *,
+    num_chains: int,
+    num_warmup: int,
+    num_samples: int,
+    thin: int = 1,
+    mass_matrix: str = "auto",
+    laplace_mixture: bool = False,
+    progress_bar: bool = False,
+) -> Chains:
+    """NUTS chains on ``model``: the first states, the loop over warmup and draws, the draws.
+
+    JAX dispatches the programs asynchronously: this returns as soon as they are queued, and work
+    done before reading the draws (a MAP, an import) overlaps the sampling.
+
+    Parameters
+    ----------
+    model : callable
+        The model: chain ``i`` samples ``model(*args, **kwargs, **per_chain_i)``.
+    seed : int or array
+        An integer seed, a PRNG key the chains' keys are split from, or the chains' keys (see
+        `start_chains`).
+    args : tuple
+        Data arguments shared by the chains (arrays: convert host values with
+        `~bayesreg.engine.arrays.as_arrays` first, inside ``jax.enable_x64`` for float64).
+    kwargs : dict
+        Keywords shared by the chains; booleans and strings are static settings.
+    per_chain : dict, optional
+        Keywords of each chain: pytrees whose leaves have a leading axis of length ``num_chains``
+        (the priors of a grid, the simulated targets of a calibration batch).
+    num_chains, num_warmup, num_samples : int
+    thin : int
+        Keep every ``thin``-th step after warmup (``num_samples × thin`` steps are run).
+    mass_matrix : {"auto", "dense", "diagonal"}
+        The mass matrix adapted during warmup: "auto" is dense for at most `DENSE_UP_TO`
+        unconstrained parameters, diagonal above.
+    laplace_mixture : bool
+        Sample a Laplace prior on ``coef`` as `LaplaceScaleMixture`.
+    progress_bar : bool
+        Run the loop in 20 calls of its program and print the progress on stderr as each ends
+        (the same draws, bitwise).
+
+    Returns
+    -------
+    Chains
+    """
+    dynamic, static = split_static(kwargs)
+    per_chain = {} if per_chain is None else per_chain
+    devices = devices_for(num_chains)
+    seed = seed if isinstance(seed, jax.Array) else np.asarray(seed, dtype=np.int64)
+    shared = None
+    if devices > 1:  # committed to the mesh: an exported multi-device program needs that
+        mesh = _chain_mesh(devices)
+        shared = NamedSharding(mesh, P())
+        seed, args, dynamic = jax.device_put((seed, args, dynamic), shared)
+        per_chain = jax.device_put(per_chain, NamedSharding(mesh, P("chain")))
+    settings = {
+        "num_warmup": num_warmup,
+        "mass_matrix": check_mass_matrix(mass_matrix),
+        "devices": devices,
+        "laplace_mixture": bool(laplace_mixture),
+    }
+    carry = start_chains(
+        model,
+        static,
+        seed,
+        args,
+        dynamic,
+        per_chain,
+        num_samples=num_samples,
+        num_chains=num_chains,
+        **settings,
+    )
+
+    def advance(carry, begin, end):
+        bounds = (begin, end)
+        return advance_chains(model, static, carry, args, dynamic, per_chain, *bounds, thin=thin, **settings)
+
+    total = num_warmup + num_samples * thin
+    carry, progress = _in_parts(advance, carry, total, 20 if progress_bar else 1, shared)
+    draws, stats = chain_draws(
+        model,
+        static,
+        carry[1],
+        args,
+        dynamic,
+        per_chain,
+        devices=devices,
+        laplace_mixture=settings["laplace_mixture"],
+    )
+    # (chain, d, d) for a dense matrix, (chain, d) for a diagonal one
+    adapted = "dense" if jnp.ndim(carry[0].adapt_state.inverse_mass_matrix) == 3 else "diagonal"
+    return Chains(
+        draws=draws,
+        stats=stats,
+        mass_matrix=np.full(num_chains, adapted),
+        mixture=np.full(num_chains, bool(laplace_mixture)),
+        progress=progress,
+    )
+
+
+def _in_parts(advance, carry, total: int, parts: int, sharding=None):
+    """``carry = advance(carry, begin, end)`` over steps 0 to ``total`` in ``parts`` calls (the bounds
+    are int32 arrays, so one program serves every call). JAX dispatches the calls asynchronously:
+    returns the last carry at once and, with more than one part, the started `_reporting` thread
+    that prints the progress on stderr as each call ends (else None).
+
+    The bounds are committed to ``sharding`` (chains on several devices) or left uncommitted (one
+    device): committed bounds would commit the carry a call returns, and a call with a committed
+    carry after one with an uncommitted carry (from the first state) is another program to jit."""
+    ends = np.linspace(0, total, parts + 1).round().astype(np.int32)
+    reached = []  # (step counter after a part, its last step): what the progress thread waits on
+    for begin, end in itertools.pairwise(ends):
+        carry = advance(carry, *jax.device_put((np.int32(begin), np.int32(end)), sharding))
+        reached.append((carry[0].i, int(end) - 1))
+    return carry, (_reporting(reached, total) if parts > 1 else None)
+
+
+def _reporting(reached, total) -> threading.Thread:
+    """A started thread that prints the progress as each part of the chains ends.
+
+    The parts are all dispatched (JAX runs them asynchronously, one after another), so the caller
+    goes on (importing ArviZ, say) while they run; waiting on a result releases the GIL. Join the
+    thread before printing anything else to stderr."""
+
+    def report():
+        for counter, step in reached:
+            try:
+                jax.block_until_ready(counter)
+            except Exception:  # a failed part: the caller gets the error from the draws
+                return
+            _show_progress(step, total)
+
+    thread = threading.Thread(target=report, name="bayesreg-progress", daemon=True)
+    thread.start()
+    return thread
+
+
+def fall_back_to_mixture(direct: Chains, rerun: Callable[[], Chains], group_size: int) -> Chains:
+    """``direct``, or where it diverged, the chains sampled again with `LaplaceScaleMixture`.
+
+    The kink of the Laplace density at 0 can make NUTS diverge. If any kept transition of
+    ``direct`` diverged, ``rerun()`` samples the same chains as the scale mixture (same seed and
+    settings, ``laplace_mixture=True``), and each group of ``group_size`` consecutive chains (the
+    chains of one posterior: all of them for a fit, one grid point's for a path) keeps the run with
+    fewer divergences, draws and statistics alike (the direct one on a tie). A site only the mixture
+    has (``coef_std``, ``coef_var``) is kept when every group chose the mixture.
+
+    Parameters
+    ----------
+    direct : Chains
+        Chains sampled with the Laplace density.
+    rerun : callable
+        ``rerun()`` samples the same chains with ``laplace_mixture=True``; called only on a
+        divergence.
+    group_size : int
+        Chains per group; divides the number of chains.
+
+    Returns
+    -------
+    Chains
+        ``direct`` itself without a divergence; else its chains and the mixture's, by group.
+    """
+
+    def per_group(chains: Chains) -> np.ndarray:
+        diverging = np.asarray(chains.stats["diverging"])  # (num_chains, num_samples)
+        return diverging.reshape(-1, group_size * diverging.shape[1]).sum(axis=1)
+
+    divergences = per_group(direct)
+    if not divergences.any():
+        return direct
+    direct.wait()  # its progress line is complete before the second run prints its own
+    mixed = rerun()
+    use = np.repeat(per_group(mixed) < divergences, group_size)
+    if use.all():
+        return mixed
+    if not use.any():
+        return direct
+
+    def choose(a, b):
+        a, b = np.asarray(a), np.asarray(b)
+        return np.where(use.reshape(-1, *[1] * (a.ndim - 1)), b, a)
+
+    return Chains(
+        draws={k: choose(v, mixed.draws[k]) for k, v in direct.draws.items() if k in mixed.draws},
+        stats={k: choose(v, mixed.stats[k]) for k, v in direct.stats.items()},
+        mass_matrix=np.where(use, mixed.mass_matrix, direct.mass_matrix),
+        mixture=use,
+        progress=mixed.progress,
+    )
