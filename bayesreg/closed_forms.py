@@ -17,7 +17,6 @@ array operators only and so also works on JAX arrays inside ``jax.jit``.
 
 from __future__ import annotations
 
-import functools
 from typing import Literal, NamedTuple
 
 import jax
@@ -26,6 +25,8 @@ import numpy as np
 from jax.flatten_util import ravel_pytree
 from numpy.typing import ArrayLike
 from numpyro.infer.util import log_density
+
+from bayesreg.engine.programs import program
 
 __all__ = [
     # L2: the quadratic approximation and its eigen-decomposition (claims 4, 5)
@@ -496,7 +497,7 @@ def _model_kwargs(family: Family, sigma: float, fit_intercept: bool) -> dict:
     return kwargs
 
 
-@functools.partial(jax.jit, static_argnames=("model", "fit_intercept"))
+@program("nll-derivatives", static_argnames=("model", "fit_intercept"))
 def _nll_derivatives(model, fit_intercept, args, kwargs, params):
     """``J``, ``∇J`` and ``∇²J`` (flattened: coef first, then intercept) of a model under a flat prior."""
     flat, unravel = ravel_pytree(params)

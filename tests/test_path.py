@@ -90,7 +90,7 @@ def test_alpha_grid_is_sklearns(diabetes):
 
 
 def test_lasso_path_is_lasso_path_with_one_compilation(diabetes):
-    """The lasso of the linear model runs by homotopy (`bayesreg.homotopy`), compiled once per data
+    """The lasso of the linear model runs by homotopy (`bayesreg.engine.homotopy`), compiled once per data
     and grid shape; on diabetes, weight s3 leaves the active set and re-enters with the other sign."""
     X, y = diabetes
     alphas = grid(X, y, 100)

@@ -484,7 +484,8 @@ class Chains(NamedTuple):
     progress: threading.Thread | None
 
     def wait(self) -> Chains:
-        """The chains once their progress line is complete (their arrays are then computed)."""
+        """The chains, once the progress thread (if any) has printed its last line; reading the
+        arrays waits for them to be computed."""
         if self.progress is not None:
             self.progress.join()
         return self
