@@ -925,14 +925,13 @@ def _path(args) -> int:
 
 def _demo(args) -> int:
     from bayesreg import report
+    from bayesreg.defaults import NUTSSettings
+    from bayesreg.demo import run_demo
 
     out = _check_out(args.out)
     with _warnings_as_lines("demo"):
-        result = report.run_demo(
-            num_warmup=args.num_warmup,
-            num_samples=args.num_samples,
-            num_chains=args.num_chains,
-            seed=args.seed,
+        result = run_demo(
+            nuts=NUTSSettings(args.num_warmup, args.num_samples, args.num_chains), seed=args.seed
         )
         page = report.demo_report(result)
         idata = result.posterior.idata
@@ -959,7 +958,7 @@ def _demo(args) -> int:
         f"Laplace posterior (NUTS, {s['num_chains']} chains x ({s['num_warmup']} warmup + "
         f"{s['num_samples']} draws), seed {s['seed']}):"
     )
-    print(f"  {report.sparsity_sentence(p.table)}")
+    print(f"  {report.sparsity_sentence(p.table, p.sparsity)}")
     print(f"  diagnostics: {_diagnostics_line(p.diagnostics)}")
     print(
         f"  held-out coverage: {p.coverage:.1%} of {len(p.y_test)} held-out targets inside their "

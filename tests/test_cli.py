@@ -635,7 +635,7 @@ def test_path_given_alphas_without_intercept(diabetes_csv, out, capsys):
 @pytest.fixture(scope="module")
 def path_posterior_run(diabetes_csv, tmp_path_factory, cache_home):
     """``path --posterior`` with the demo's path settings (one compiled sampler in the session)."""
-    from bayesreg.report import PATH_SETTINGS
+    from bayesreg.demo import PATH_SETTINGS
 
     folder = tmp_path_factory.mktemp("path_posterior")
     (folder / KEEP).write_text(KEEP_TEXT)
@@ -690,7 +690,7 @@ def test_path_posterior_prints_summary_and_one_line_warnings(path_posterior_run)
 
 def test_demo_report_has_the_path(demo):
     """The path sentence's numbers are those of the path.csv the demo wrote (recomputed here)."""
-    from bayesreg.report import PATH_SETTINGS
+    from bayesreg.demo import PATH_SETTINGS
 
     _, folder, stdout = demo
     page = (folder / "report.html").read_text()
