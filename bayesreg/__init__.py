@@ -9,8 +9,8 @@ Modules: `bayesreg.priors` (penalty ↔ prior), `bayesreg.models` (the NumPyro p
 `bayesreg.engine` (the compiled machinery: MAP, proximal Newton, homotopy, the program cache),
 `bayesreg.sampling` (the posterior by NUTS), `bayesreg.path` (MAP and posterior over a grid of α),
 `bayesreg.diagnostics`, `bayesreg.compare`, `bayesreg.calibration` (SBC), `bayesreg.closed_forms`
-(the seeds' formulas), `bayesreg.plots` (matplotlib, imported on use), `bayesreg.report`,
-`bayesreg.cli`.
+(the seeds' formulas), `bayesreg.plots` (matplotlib, imported on use), `bayesreg.demo` (what
+``bayesreg demo`` computes), `bayesreg.report` (its HTML rendering), `bayesreg.cli`.
 """
 
 from bayesreg.compare import compare_map_posterior, predictive_coverage, predictive_draws, sparsity_summary

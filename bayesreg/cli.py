@@ -1,5 +1,10 @@
 """The ``bayesreg`` command line: ``bayesreg fit``, ``bayesreg path`` and ``bayesreg demo``.
 
+A thin shell: it parses the options, calls the library and writes what the library returned. Every
+option is checked by `bayesreg.params` (the message the library gives for the same value), the
+data by `bayesreg.data`, the NUTS settings and the diagnostics thresholds come from
+`bayesreg.defaults`, and the other defaults are those of the library function the option goes to.
+
 Every problem with the input (the file, its columns and values, the options) is reported as one
 line on stderr with exit code 2, before anything is written. Outputs are written atomically (a
 temporary file in the output folder, then ``os.replace``); other files in that folder are never
@@ -17,7 +22,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import gc
-import math
+import inspect
 import os
 import secrets
 import sys
@@ -28,19 +33,29 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["main"]
+from bayesreg.defaults import DEMO_NUTS, HDI_PROB, NUTS, PATH_NUTS, THRESHOLDS, NUTSSettings
+from bayesreg.params import CONSTRAINTS, check_param, cli_type
+
+__all__ = ["main", "run"]
 
 PROG = "bayesreg"
 
-# NUTS settings: `bayesreg fit` uses the estimators' defaults, the demo modest ones (so that it stays
-# reasonably fast) with a fixed seed (so that its report is reproducible)
-FIT_NUTS = {"num_warmup": 1000, "num_samples": 1000, "num_chains": 4, "mass_matrix": "auto"}
-DEMO_NUTS = {"num_warmup": 500, "num_samples": 500, "num_chains": 4, "seed": 0}
-# `bayesreg path --posterior`: one NUTS run per alpha (all in one call), so shorter chains
-PATH_NUTS = {"num_warmup": 300, "num_samples": 300, "num_chains": 4, "mass_matrix": "auto"}
-PATH_N_ALPHAS = {"map": 100, "posterior": 20}  # default grid sizes without / with --posterior
+POSTERIOR_N_ALPHAS = 20
+"""Grid points of ``bayesreg path --posterior`` without ``--n-alphas``: every α is a NUTS run."""
 
-FIT_EPILOG = """\
+POSTERIOR_COLUMNS = ["mean", "sd", "hdi_low", "hdi_high", "r_hat", "ess_bulk"]
+"""Columns ``bayesreg fit --method nuts`` adds to coefficients.csv, from `compare.posterior_summary`."""
+
+PATH_COLUMNS = ["median", "hdi_low", "hdi_high", "r_hat", "ess_bulk"]
+"""Columns ``bayesreg path --posterior`` adds to path.csv (fields of a `~bayesreg.path.PosteriorPath`)."""
+
+# what the help texts quote: the HDI mass and the diagnostics thresholds of bayesreg.defaults
+_HDI = f"{HDI_PROB:.0%} highest-density interval"
+_RHAT = f"R-hat > {THRESHOLDS.rhat_max:g}"
+_ESS = f"ESS < {THRESHOLDS.ess_min:.0f}"
+_EBFMI = f"E-BFMI < {THRESHOLDS.ebfmi_min:g}"
+
+FIT_EPILOG = f"""\
 penalty strength:
   --alpha is the penalty strength alpha of --convention:
     sklearn (default), --family gaussian: alpha of scikit-learn's Lasso, Ridge or ElasticNet;
@@ -53,7 +68,7 @@ penalty strength:
 
 posterior (--method nuts):
   NUTS samples the same model's posterior (the MAP is computed as well). Diagnostics that cross the
-  usual thresholds (R-hat > 1.01, bulk or tail ESS < 400, any divergence, E-BFMI < 0.3, maximum
+  usual thresholds ({_RHAT}, bulk or tail {_ESS}, any divergence, {_EBFMI}, maximum
   tree depth reached) are printed as "warning:" lines on stderr, each saying what to try; the
   exit status stays 0. --seed makes a run repeatable (without it a seed is drawn and printed).
   Compiled programs are cached in $XDG_CACHE_HOME/bayesreg/jax (else ~/.cache/bayesreg/jax), so a
@@ -62,7 +77,7 @@ posterior (--method nuts):
 outputs:
   DIR/coefficients.csv  columns feature,coefficient (the MAP = the penalised estimate); one row per
                         feature, then "intercept". With --method nuts also the posterior's mean, sd,
-                        hdi_low, hdi_high (94% highest-density interval), r_hat (rank-normalised) and
+                        hdi_low, hdi_high ({_HDI}), r_hat (rank-normalised) and
                         ess_bulk.
   DIR/posterior.nc      with --method nuts: the draws as ArviZ InferenceData (arviz.from_netcdf).
   Other files in DIR are left alone; nothing is written when the input is refused.
@@ -71,12 +86,14 @@ exit status: 0 success, 2 bad input or options (one line on stderr), 1 the outpu
 """
 
 
-PATH_EPILOG = """\
+def _path_epilog(n_alphas: int) -> str:
+    return f"""\
 grid:
   By default the grid is scikit-learn's: --n-alphas values from alpha_max (the smallest alpha at which
   every MAP weight is exactly 0) down to eps * alpha_max, log-spaced, computed in decreasing order
-  with warm starts (100 points, or 20 with --posterior). --alphas A,B,... gives the grid instead; it is
-  required for --prior gaussian (an L2 penalty sets no weight to 0, so there is no alpha_max).
+  with warm starts ({n_alphas} points, or {POSTERIOR_N_ALPHAS} with --posterior). --alphas A,B,...
+  gives the grid instead; it is required for --prior gaussian (an L2 penalty sets no weight to 0,
+  so there is no alpha_max).
   alpha means what it means for `bayesreg fit` (see `bayesreg fit --help`): scikit-learn's Lasso /
   Ridge / ElasticNet alpha under --convention sklearn, 1/C of LogisticRegression for --family
   bernoulli. The MAP path equals scikit-learn's lasso_path / enet_path.
@@ -86,12 +103,12 @@ posterior (--posterior):
   call of one compiled sampler (compiled once per grid size and settings, and cached in
   $XDG_CACHE_HOME/bayesreg/jax, else ~/.cache/bayesreg/jax). The noise sd sigma is sampled unless
   --sigma fixes it. Cost: the compilation (tens of seconds on a small machine, less from the cache),
-  then one NUTS run per alpha; keep the grid small. R-hat > 1.01, bulk ESS < 400 or divergences at
-  any alpha are printed as "warning:" lines on stderr; the exit status stays 0.
+  then one NUTS run per alpha; keep the grid small. {_RHAT}, bulk {_ESS} or divergences
+  at any alpha are printed as "warning:" lines on stderr; the exit status stays 0.
 
 outputs:
   DIR/path.csv  one row per alpha and feature: alpha, feature, map (exact zeros are 0); with
-                --posterior also median, hdi_low, hdi_high (94% highest-density interval), r_hat
+                --posterior also median, hdi_low, hdi_high ({_HDI}), r_hat
                 (rank-normalised) and ess_bulk of that weight at that alpha.
   DIR/path.png  the MAP path (solid), with --posterior the posterior medians (dashed) and HDI bands.
   Other files in DIR are left alone; nothing is written when the input is refused.
@@ -115,143 +132,111 @@ class _Parser(argparse.ArgumentParser):
         raise _UsageError(f"{self.prog}: error: {message} (see '{self.prog} --help')")
 
 
-def _positive(name: str):
-    def parse(text: str) -> float:
-        try:
-            value = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{name} must be a positive number, got {text!r}") from None
-        if not (math.isfinite(value) and value > 0):
-            raise argparse.ArgumentTypeError(f"{name} must be a positive finite number, got {text!r}")
-        return value
-
-    return parse
+def _default(function: Callable, name: str):
+    """The default of keyword ``name`` of the library ``function``: what an option left out means,
+    and what its help says."""
+    return inspect.signature(function).parameters[name].default
 
 
-def _count(name: str, minimum: int = 1):
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{name} must be an integer, got {text!r}") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"{name} must be at least {minimum}, got {text!r}")
-        return value
-
-    return parse
-
-
-def _nuts_options(parser, *, settings: dict, note: str, unset_by_default: bool, seed_help: str) -> None:
-    """--num-warmup, --num-samples, --num-chains, --seed and, when ``settings`` has a "mass_matrix",
-    --mass-matrix, with the defaults of ``settings``.
-
-    With ``unset_by_default`` the options default to None (so that giving them can be checked) and
-    ``settings`` only fills the help text.
-    """
-    from bayesreg.engine import DENSE_UP_TO, MASS_MATRICES
-
-    group = parser.add_argument_group(f"NUTS settings ({note})")
-    for option, meaning in [
-        ("num_warmup", "warmup (adaptation) steps per chain"),
-        ("num_samples", "draws kept per chain"),
-        ("num_chains", "chains"),
-    ]:
-        flag = option.replace("_", "-")
-        group.add_argument(
-            f"--{flag}",
-            type=_count(flag),
-            default=None if unset_by_default else settings[option],
-            metavar="N",
-            help=f"{meaning} (default {settings[option]})",
-        )
-    group.add_argument(
-        "--seed",
-        type=_count("seed", minimum=0),
-        default=None if unset_by_default else settings["seed"],
-        metavar="S",
-        help=seed_help,
-    )
-    if "mass_matrix" in settings:
-        group.add_argument(
-            "--mass-matrix",
-            choices=MASS_MATRICES,
-            default=None if unset_by_default else settings["mass_matrix"],
-            help=f"the mass matrix NUTS adapts during warmup: auto (dense for at most {DENSE_UP_TO} "
-            "unconstrained parameters, diagonal above), dense or diagonal "
-            f"(default {settings['mass_matrix']})",
-        )
+def _choice(name: str) -> dict:
+    """``type`` and ``metavar`` of an option with a fixed set of values (`bayesreg.params.CONSTRAINTS`):
+    a bad value gets the library's message (``unknown prior 'cauchy'; expected one of ...``)."""
+    return {"type": cli_type(name), "metavar": "{" + ",".join(CONSTRAINTS[name].values) + "}"}
 
 
 def _alphas(text: str) -> list[float]:
-    values = []
-    for item in text.split(","):
-        try:
-            value = float(item)
-        except ValueError:
-            value = math.nan
-        if not (math.isfinite(value) and value > 0):
-            raise argparse.ArgumentTypeError(
-                f"alphas must be a comma-separated list of positive finite numbers, got {text!r}"
-            )
-        values.append(value)
-    return values
+    """argparse type of --alphas: comma-separated penalty strengths, each checked as ``alpha``."""
+    try:
+        return [check_param("alpha", item) for item in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"alphas must be a comma-separated list of positive finite numbers, got {text!r}"
+        ) from None
 
 
-def _unit_interval(name: str):
-    """argparse type: a number strictly between 0 and 1."""
-
-    def parse(text: str) -> float:
-        try:
-            value = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{name} must be a number in (0, 1), got {text!r}") from None
-        if not 0.0 < value < 1.0:
-            raise argparse.ArgumentTypeError(f"{name} must lie strictly between 0 and 1, got {text!r}")
-        return value
-
-    return parse
+_NUTS_MEANINGS = {
+    "num_warmup": "warmup (adaptation) steps per chain",
+    "num_samples": "draws kept per chain",
+    "num_chains": "chains",
+}
 
 
-def _model_options(parser, *, alpha_name: str, sigma_help: str | None = None) -> None:
-    """--prior, --l1-ratio, --convention, --family, --sigma: the model, as `fit` and `path` share it."""
-    sigma_help = (
-        sigma_help or "noise sd of the gaussian likelihood (default: estimated; sampled with --method nuts)"
+def _nuts_options(parser, settings: NUTSSettings, note: str, *, seed: int | None = None) -> None:
+    """--num-warmup, --num-samples, --num-chains and --seed, showing the defaults of ``settings``.
+
+    With ``seed=None`` (`fit` and `path`, which sample only when asked) every option defaults to None,
+    so that giving one without sampling can be refused, the seed is drawn at random when not given,
+    and --mass-matrix is added; otherwise (the demo) they default to ``settings`` and ``seed``.
+    """
+    from bayesreg.engine import DENSE_UP_TO
+    from bayesreg.sampling import sample_posterior
+
+    group = parser.add_argument_group(f"NUTS settings ({note})")
+    for name, meaning in _NUTS_MEANINGS.items():
+        value = getattr(settings, name)
+        group.add_argument(
+            f"--{name.replace('_', '-')}",
+            type=cli_type(name),
+            default=None if seed is None else value,
+            metavar="N",
+            help=f"{meaning} (default {value})",
+        )
+    shown = ": drawn at random, and printed" if seed is None else f" {seed}"
+    group.add_argument(
+        "--seed",
+        type=cli_type("seed"),
+        default=seed,
+        metavar="S",
+        help=f"random seed of the sampler (default{shown})",
     )
+    if seed is None:
+        group.add_argument(
+            "--mass-matrix",
+            **_choice("mass_matrix"),
+            default=None,
+            help=f"the mass matrix NUTS adapts during warmup: auto (dense for at most {DENSE_UP_TO} "
+            "unconstrained parameters, diagonal above), dense or diagonal "
+            f"(default {_default(sample_posterior, 'mass_matrix')})",
+        )
+
+
+def _model_options(parser, *, alpha_name: str, sigma_help: str) -> None:
+    """--prior, --l1-ratio, --convention, --family, --sigma: the model, as `fit` and `path` share it."""
+    from bayesreg.priors import prior_from_penalty
+
     parser.add_argument(
         "--prior",
-        choices=("laplace", "gaussian", "elasticnet"),
+        **_choice("prior"),
         default="laplace",
         help="prior on the weights: laplace (L1), gaussian (L2), elasticnet (default: laplace)",
     )
     parser.add_argument(
         "--l1-ratio",
-        type=_unit_interval("l1-ratio"),
+        type=cli_type("l1_ratio"),
         default=None,
         metavar="R",
-        help="share of the L1 part for --prior elasticnet, in (0, 1) (default 0.5)",
+        help="share of the L1 part for --prior elasticnet, in (0, 1) "
+        f"(default {_default(prior_from_penalty, 'l1_ratio')})",
     )
     parser.add_argument(
         "--convention",
-        choices=("sklearn", "book"),
+        **_choice("convention"),
         default="sklearn",
         help=f"how {alpha_name} maps to the prior (default: sklearn; see below)",
     )
     parser.add_argument(
         "--family",
-        choices=("gaussian", "bernoulli"),
+        **_choice("family"),
         default="gaussian",
         help="likelihood: gaussian (linear regression) or bernoulli (logistic regression, two-class target)",
     )
-    parser.add_argument(
-        "--sigma",
-        type=_positive("sigma"),
-        default=None,
-        metavar="S",
-        help=sigma_help,
-    )
+    parser.add_argument("--sigma", type=cli_type("sigma"), default=None, metavar="S", help=sigma_help)
 
 
 def _parser() -> _Parser:
+    from bayesreg.demo import DEMO_SEED
+    from bayesreg.path import alpha_grid
+
     parser = _Parser(
         prog=PROG,
         description="Bayesian regularised regression: a penalty is a prior.",
@@ -271,35 +256,34 @@ def _parser() -> _Parser:
     fit.add_argument("--target", required=True, metavar="COL", help="name of the target column")
     fit.add_argument(
         "--alpha",
-        type=_positive("alpha"),
+        type=cli_type("alpha"),
         default=1.0,
         metavar="A",
         help="penalty strength > 0 (default 1.0); for --family bernoulli alpha = 1/C (see below)",
     )
-    _model_options(fit, alpha_name="--alpha")
+    _model_options(
+        fit,
+        alpha_name="--alpha",
+        sigma_help="noise sd of the gaussian likelihood (default: estimated; sampled with --method nuts)",
+    )
     fit.add_argument(
         "--method",
-        choices=("map", "nuts"),
+        **_choice("method"),
         default="map",
         help="map: posterior mode = penalised estimate (default); nuts: also posterior samples "
         "(NUTS), summarised in coefficients.csv and saved to DIR/posterior.nc",
     )
     fit.add_argument("--out", required=True, metavar="DIR", help="output folder (created if needed)")
-    _nuts_options(
-        fit,
-        settings=FIT_NUTS,
-        note="--method nuts only",
-        unset_by_default=True,
-        seed_help="random seed of the sampler (default: drawn at random, and printed)",
-    )
+    _nuts_options(fit, NUTS, "--method nuts only")
 
+    n_alphas = _default(alpha_grid, "n_alphas")
     path = commands.add_parser(
         "path",
         help="the regularisation path (MAP over a grid of alpha), optionally with its posterior",
         description="Compute the MAP (the penalised estimate) of a linear or logistic regression at "
         "every alpha of a grid; with --posterior also sample the posterior at every alpha (NUTS) and "
         "summarise it by its median and HDI. Writes DIR/path.csv and DIR/path.png.",
-        epilog=PATH_EPILOG,
+        epilog=_path_epilog(n_alphas),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     path.add_argument("data", metavar="DATA.csv", help="CSV file with a header row")
@@ -313,17 +297,17 @@ def _parser() -> _Parser:
     grid = path.add_argument_group("grid of penalty strengths")
     grid.add_argument(
         "--n-alphas",
-        type=_count("n-alphas"),
+        type=cli_type("n_alphas"),
         default=None,
         metavar="N",
-        help=f"grid points (default {PATH_N_ALPHAS['map']}, {PATH_N_ALPHAS['posterior']} with --posterior)",
+        help=f"grid points (default {n_alphas}, {POSTERIOR_N_ALPHAS} with --posterior)",
     )
     grid.add_argument(
         "--eps",
-        type=_unit_interval("eps"),
+        type=cli_type("eps"),
         default=None,
         metavar="E",
-        help="the grid ends at eps * alpha_max, in (0, 1) (default 1e-3)",
+        help=f"the grid ends at eps * alpha_max, in (0, 1) (default {_default(alpha_grid, 'eps'):g})",
     )
     grid.add_argument(
         "--alphas",
@@ -345,13 +329,7 @@ def _parser() -> _Parser:
         help="also sample the posterior at every alpha with NUTS (median, HDI, R-hat, ESS)",
     )
     path.add_argument("--out", required=True, metavar="DIR", help="output folder (created if needed)")
-    _nuts_options(
-        path,
-        settings=PATH_NUTS,
-        note="--posterior only; per alpha",
-        unset_by_default=True,
-        seed_help="random seed of the sampler (default: drawn at random, and printed)",
-    )
+    _nuts_options(path, PATH_NUTS, "--posterior only; per alpha")
 
     demo = commands.add_parser(
         "demo",
@@ -364,13 +342,7 @@ def _parser() -> _Parser:
         "--posterior` writes it).",
     )
     demo.add_argument("--out", required=True, metavar="DIR", help="output folder (created if needed)")
-    _nuts_options(
-        demo,
-        settings=DEMO_NUTS,
-        note="the Laplace posterior",
-        unset_by_default=False,
-        seed_help=f"random seed of the sampler (default {DEMO_NUTS['seed']})",
-    )
+    _nuts_options(demo, DEMO_NUTS, "the Laplace posterior", seed=DEMO_SEED)
     return parser
 
 
@@ -444,94 +416,41 @@ def _stage_and_replace(folder: Path, files: dict[str, Content]) -> list[Path]:
 
 
 # ---------------------------------------------------------------------------------------------------
-# fit
-
-
-HDI_PROB = 0.94  # of the hdi_low, hdi_high columns
-POSTERIOR_COLUMNS = ["mean", "sd", "hdi_low", "hdi_high", "r_hat", "ess_bulk"]
-
-
-def _estimator(args):
-    from bayesreg.estimators import BayesianLinearRegression, BayesianLogisticRegression
-
-    l1_ratio = 0.5 if args.l1_ratio is None else args.l1_ratio
-    settings = {"l1_ratio": l1_ratio, "method": args.method}
-    if args.method == "nuts":
-        settings.update(
-            num_warmup=args.num_warmup,
-            num_samples=args.num_samples,
-            num_chains=args.num_chains,
-            random_state=args.seed,
-            mass_matrix=args.mass_matrix,
-        )
-    if args.family == "bernoulli":
-        return BayesianLogisticRegression(prior=args.prior, C=1.0 / args.alpha, **settings)
-    return BayesianLinearRegression(
-        prior=args.prior, alpha=args.alpha, convention=args.convention, sigma=args.sigma, **settings
-    )
+# what fit and path share
 
 
 def _check_model_options(args) -> None:
-    """What `fit` and `path` refuse alike: options that do not apply to the chosen model."""
+    """Refuse options that do not apply to the chosen model; fill in the library's l1_ratio."""
+    from bayesreg.priors import prior_from_penalty
+
     if args.l1_ratio is not None and args.prior != "elasticnet":
         raise _UsageError(f"--l1-ratio applies to --prior elasticnet only, not to --prior {args.prior}")
     if args.sigma is not None and args.family != "gaussian":
         raise _UsageError(
             "--sigma applies to --family gaussian only (a bernoulli likelihood has no noise sd)"
         )
+    if args.l1_ratio is None:
+        args.l1_ratio = _default(prior_from_penalty, "l1_ratio")
 
 
-def _check_nuts_options(args, sampling: bool, flag: str, settings: dict) -> None:
-    """Refuse NUTS options without ``flag``; with it, fill the defaults of ``settings`` and a seed."""
+def _sampling(args, settings: NUTSSettings, flag: str, sampling: bool) -> dict | None:
+    """The NUTS settings of a run: None without ``flag`` (whose NUTS options are then refused);
+    with it ``num_warmup``, ``num_samples``, ``num_chains`` (given, else from ``settings``),
+    ``seed`` (given, else drawn at random) and ``mass_matrix`` (given, else the library's)."""
+    from bayesreg.sampling import sample_posterior
+
+    options = [*settings._fields, "seed", "mass_matrix"]
     if not sampling:
-        for option in ("num_warmup", "num_samples", "num_chains", "seed", "mass_matrix"):
-            if getattr(args, option) is not None:
-                raise _UsageError(f"--{option.replace('_', '-')} applies to {flag} only")
-        return
-    for option, default in settings.items():
-        if getattr(args, option) is None:
-            setattr(args, option, default)
-    if args.seed is None:
-        args.seed = secrets.randbelow(2**31 - 1)
-
-
-def _check_options(args) -> None:
-    _check_model_options(args)
-    _check_nuts_options(args, args.method == "nuts", "--method nuts", FIT_NUTS)
-
-
-def _prior_description(args, estimator, n_samples: int) -> str:
-    """One line stating the penalty and the prior it is, with the numbers in force (the noise sd
-    of a fitted linear model; none for logistic regression, whose prior does not depend on it)."""
-    from bayesreg.priors import prior_from_penalty
-
-    l1_ratio = 0.5 if args.l1_ratio is None else args.l1_ratio
-    prior = prior_from_penalty(
-        args.prior,
-        args.alpha,
-        l1_ratio=l1_ratio,
-        convention=args.convention,
-        family=args.family,
-        n_samples=n_samples,
-    )
-    sigma = estimator.sigma_ if args.family == "gaussian" else 1.0
-    lam1, lam2 = (float(v) for v in prior.rates(sigma))
-    parts = []
-    if lam1 > 0:
-        parts.append(f"Laplace(0, {1.0 / lam1:.6g})")
-    if lam2 > 0:
-        parts.append(f"Normal(0, {1.0 / math.sqrt(lam2):.6g})")
-    shape = parts[0] if len(parts) == 1 else f"elastic net, density ∝ {' x '.join(parts)}"
-    if args.family == "bernoulli":
-        penalty = f"alpha = {args.alpha:g} (C = {1.0 / args.alpha:.6g})"
-    else:
-        penalty = f"alpha = {args.alpha:g} ({args.convention} convention)"
-    ratio = f", l1_ratio = {l1_ratio:g}" if args.prior == "elasticnet" else ""
-    noise = ""
-    if args.family == "gaussian":
-        source = "given" if args.sigma is not None else "MAP" if args.method == "map" else "posterior mean"
-        noise = f"; noise sd sigma = {sigma:.6g} ({source})"
-    return f"{args.prior} prior, {penalty}{ratio}: weights ~ {shape}{noise}"
+        for name in options:
+            if getattr(args, name) is not None:
+                raise _UsageError(f"--{name.replace('_', '-')} applies to {flag} only")
+        return None
+    defaults = {
+        **settings._asdict(),
+        "seed": secrets.randbelow(2**31 - 1),
+        "mass_matrix": _default(sample_posterior, "mass_matrix"),
+    }
+    return {name: defaults[name] if getattr(args, name) is None else getattr(args, name) for name in options}
 
 
 def _text_table(header: list[str], rows: list[list[str]]) -> str:
@@ -546,84 +465,9 @@ def _text_table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join([line(header), line(["-" * w for w in widths]), *map(line, rows)])
 
 
-def _coefficient_table(names, coef, intercept, posterior=None) -> tuple[str, bytes]:
-    """The printed table and the CSV content; ``posterior`` adds the `POSTERIOR_COLUMNS`."""
-    import io
-
-    import pandas as pd
-
-    labels = [*map(str, names), "intercept"]
-    values = [*(float(c) + 0.0 for c in coef), float(intercept) + 0.0]  # + 0.0: no "-0" in the CSV
-
-    def shown(v, is_weight):
-        return "0 (exact)" if is_weight and v == 0 else f"{v:.6g}"
-
-    frame = pd.DataFrame({"feature": labels, "coefficient": values})
-    map_texts = [shown(v, i < len(labels) - 1) for i, v in enumerate(values)]
-    if posterior is None:
-        rows = [[label, text] for label, text in zip(labels, map_texts, strict=True)]
-        printed = _text_table(["feature", "coefficient"], rows)
-    else:
-        summary = posterior.loc[labels, POSTERIOR_COLUMNS]
-        for column in POSTERIOR_COLUMNS:
-            frame[column] = summary[column].to_numpy(float) + 0.0
-        rows = [
-            [
-                label,
-                text,
-                f"{s.mean:.4g}",
-                f"{s.sd:.3g}",
-                f"[{s.hdi_low:.4g}, {s.hdi_high:.4g}]",
-                f"{s.r_hat:.3f}",
-                f"{s.ess_bulk:.0f}",
-            ]
-            for label, text, s in zip(labels, map_texts, summary.itertuples(), strict=True)
-        ]
-        header = ["feature", "MAP", "mean", "sd", f"{HDI_PROB:.0%} HDI", "r_hat", "ess_bulk"]
-        printed = _text_table(header, rows)
-    buffer = io.StringIO()
-    frame.to_csv(buffer, index=False, float_format="%.17g")
-    return printed, buffer.getvalue().encode()
-
-
-def _posterior_summary(idata, map_coef):
-    """Per coefficient and the intercept: the `POSTERIOR_COLUMNS`, and the MAP-vs-posterior table.
-
-    Returns
-    -------
-    summary : DataFrame, index = feature names then "intercept" (when sampled)
-    table : DataFrame
-        `bayesreg.compare.compare_map_posterior` of the weights.
-    """
-    import arviz as az
-
-    from bayesreg.compare import compare_map_posterior
-
-    table = compare_map_posterior(idata, map_coef, hdi_prob=HDI_PROB)
-    summary = table[["mean", "sd", "hdi_low", "hdi_high"]].copy()
-    names = [v for v in ("coef", "intercept") if v in idata.posterior]
-    rhat = az.rhat(idata, var_names=names)
-    ess = az.ess(idata, var_names=names, method="bulk")
-    summary["r_hat"] = rhat["coef"].to_numpy()
-    summary["ess_bulk"] = ess["coef"].to_numpy()
-    if "intercept" in idata.posterior:
-        draws = idata.posterior["intercept"].to_numpy().ravel()
-        low, high = az.hdi(idata, var_names=["intercept"], hdi_prob=HDI_PROB)["intercept"].to_numpy()
-        summary.loc["intercept"] = [
-            draws.mean(),
-            draws.std(ddof=1),
-            low,
-            high,
-            float(rhat["intercept"]),
-            float(ess["intercept"]),
-        ]
-    return summary, table
-
-
-def _map_coefficients(estimator) -> tuple[np.ndarray, float]:
-    """The MAP (the penalised estimate), also when ``coef_`` holds posterior means."""
-    params = estimator.map_.params
-    return np.asarray(params["coef"], dtype=float), float(params.get("intercept", 0.0))
+def _csv(frame) -> bytes:
+    """``frame`` as CSV without its index, every float with 17 significant digits (round-trips)."""
+    return frame.to_csv(index=False, float_format="%.17g").encode()
 
 
 @contextlib.contextmanager
@@ -643,6 +487,91 @@ def _warnings_as_lines(command: str):
                 print(f"{PROG} {command}: warning: {message}", file=sys.stderr)
 
 
+def _netcdf(idata) -> Content:
+    """Writes ``idata`` to a path as netCDF, uncompressed: draws and per-observation
+    log-likelihoods hardly compress, and zlib would take most of the writing time."""
+    return lambda path: idata.to_netcdf(str(path), compress=False)
+
+
+# ---------------------------------------------------------------------------------------------------
+# fit
+
+
+def _estimator(args, sampling: dict | None):
+    from bayesreg.estimators import BayesianLinearRegression, BayesianLogisticRegression
+
+    settings = {"l1_ratio": args.l1_ratio, "method": args.method}
+    if sampling is not None:
+        settings.update(sampling)
+        settings["random_state"] = settings.pop("seed")
+    if args.family == "bernoulli":
+        return BayesianLogisticRegression(prior=args.prior, C=1.0 / args.alpha, **settings)
+    return BayesianLinearRegression(
+        prior=args.prior, alpha=args.alpha, convention=args.convention, sigma=args.sigma, **settings
+    )
+
+
+def _prior_description(args, sigma: float, n_samples: int) -> str:
+    """One line stating the penalty and the prior it is (`Prior.describe`), with the numbers in force
+    at the noise sd ``sigma`` of the fitted linear model (1 for logistic regression, whose prior does
+    not depend on it)."""
+    from bayesreg.priors import prior_from_penalty
+
+    prior = prior_from_penalty(
+        args.prior,
+        args.alpha,
+        l1_ratio=args.l1_ratio,
+        convention=args.convention,
+        family=args.family,
+        n_samples=n_samples,
+    )
+    if args.family == "bernoulli":
+        penalty = f"alpha = {args.alpha:g} (C = {1.0 / args.alpha:.6g})"
+    else:
+        penalty = f"alpha = {args.alpha:g} ({args.convention} convention)"
+    ratio = f", l1_ratio = {args.l1_ratio:g}" if args.prior == "elasticnet" else ""
+    noise = ""
+    if args.family == "gaussian":
+        source = "given" if args.sigma is not None else "MAP" if args.method == "map" else "posterior mean"
+        noise = f"; noise sd sigma = {sigma:.6g} ({source})"
+    return f"{args.prior} prior, {penalty}{ratio}: weights ~ {prior.describe(sigma)}{noise}"
+
+
+def _coefficient_table(names, coef, intercept, summary=None) -> tuple[str, bytes]:
+    """The printed table and the CSV content; ``summary`` (`compare.posterior_summary`) adds the
+    `POSTERIOR_COLUMNS`."""
+    import pandas as pd
+
+    labels = [*map(str, names), "intercept"]
+    values = np.append(coef, intercept) + 0.0  # + 0.0: no "-0" in the CSV
+
+    def shown(v, is_weight):
+        return "0 (exact)" if is_weight and v == 0 else f"{v:.6g}"
+
+    frame = pd.DataFrame({"feature": labels, "coefficient": values})
+    map_texts = [shown(v, i < len(labels) - 1) for i, v in enumerate(values)]
+    if summary is None:
+        rows = [[label, text] for label, text in zip(labels, map_texts, strict=True)]
+        return _text_table(["feature", "coefficient"], rows), _csv(frame)
+    summary = summary.loc[labels, POSTERIOR_COLUMNS]
+    for column in POSTERIOR_COLUMNS:
+        frame[column] = summary[column].to_numpy(float) + 0.0
+    rows = [
+        [
+            label,
+            text,
+            f"{s.mean:.4g}",
+            f"{s.sd:.3g}",
+            f"[{s.hdi_low:.4g}, {s.hdi_high:.4g}]",
+            f"{s.r_hat:.3f}",
+            f"{s.ess_bulk:.0f}",
+        ]
+        for label, text, s in zip(labels, map_texts, summary.itertuples(), strict=True)
+    ]
+    header = ["feature", "MAP", "mean", "sd", f"{summary.attrs['hdi_prob']:.0%} HDI", "r_hat", "ess_bulk"]
+    return _text_table(header, rows), _csv(frame)
+
+
 def _diagnostics_line(report) -> str:
     return (
         f"max R-hat {report.max_rhat:.3f}, min ESS bulk {report.min_ess_bulk:.0f} / tail "
@@ -660,17 +589,12 @@ def _sparsity_line(counts: dict, hdi_prob: float) -> str:
     )
 
 
-def _netcdf(idata) -> Content:
-    """Writes ``idata`` to a path as netCDF, uncompressed: the draws and per-observation
-    log-likelihoods hardly compress (by 9% on the diabetes fit) and zlib took 0.4 of its 0.65 s."""
-    return lambda path: idata.to_netcdf(str(path), compress=False)
-
-
 def _fit(args) -> int:
-    from bayesreg.compare import sparsity_summary
+    from bayesreg.compare import compare_map_posterior, posterior_summary, sparsity_summary
     from bayesreg.data import read_csv
 
-    _check_options(args)
+    _check_model_options(args)
+    sampling = _sampling(args, NUTS, "--method nuts", args.method == "nuts")
     out = _check_out(args.out)
     X, y = read_csv(args.data, args.target)
     if "intercept" in map(str, X.columns):
@@ -678,57 +602,55 @@ def _fit(args) -> int:
             "a feature column is named 'intercept', the name of the intercept's row in "
             "coefficients.csv; rename it"
         )
-    nuts = args.method == "nuts"
-    estimator = _estimator(args)
+    estimator = _estimator(args, sampling)
     with _warnings_as_lines("fit"):
         estimator.fit(X, y)
-        coef, intercept = _map_coefficients(estimator)
+        mode = estimator.map_  # the MAP (the penalised estimate), also when coef_ holds posterior means
+        coef, intercept = np.asarray(mode.params["coef"], dtype=float), float(mode.params["intercept"])
         files: dict[str, Content] = {}
-        summary = table = None
-        if nuts:
+        summary = None
+        if sampling is not None:
             fit = estimator.posterior_fit_
-            summary, table = _posterior_summary(fit.idata, coef)
+            summary = posterior_summary(fit.idata)
+            table = compare_map_posterior(fit.idata, coef)
             files["posterior.nc"] = _netcdf(fit.idata)
-        printed, csv = _coefficient_table(X.columns, coef, intercept, summary)
-        files["coefficients.csv"] = csv
-        description = _prior_description(args, estimator, X.shape[0])
+        printed, files["coefficients.csv"] = _coefficient_table(X.columns, coef, intercept, summary)
+        sigma = estimator.sigma_ if args.family == "gaussian" else 1.0
+        description = _prior_description(args, sigma, X.shape[0])
         written = _write_all(out, files)
 
-    zeros = int((coef == 0).sum())
     fit_line = f"MAP of {X.shape[0]} rows, {X.shape[1]} features, target {args.target!r}"
-    state = "converged" if estimator.map_.converged else "NOT converged"
-    fit_line += f"; {state} in {estimator.map_.num_steps} proximal Newton steps"
+    state = "converged" if mode.converged else "NOT converged"
     print(description)
-    print(fit_line)
-    if nuts:
-        mixture = fit.parametrisation == "mixture"
-        how = " (Laplace prior as a normal-exponential scale mixture)" if mixture else ""
+    print(f"{fit_line}; {state} in {mode.num_steps} proximal Newton steps")
+    if sampling is not None:
+        how = (
+            " (Laplace prior as a normal-exponential scale mixture)"
+            if fit.parametrisation == "mixture"
+            else ""
+        )
         print(
-            f"NUTS posterior: {args.num_chains} chains x ({args.num_warmup} warmup + {args.num_samples} "
-            f"draws), seed {args.seed}, {fit.mass_matrix} mass matrix{how}"
+            f"NUTS posterior: {sampling['num_chains']} chains x ({sampling['num_warmup']} warmup + "
+            f"{sampling['num_samples']} draws), seed {sampling['seed']}, {fit.mass_matrix} mass matrix{how}"
         )
         print(f"diagnostics: {_diagnostics_line(fit.diagnostics)}")
     print()
     print(printed)
     print()
-    if nuts:
-        print(_sparsity_line(sparsity_summary(table), HDI_PROB))
+    if sampling is not None:
+        print(_sparsity_line(sparsity_summary(table), table.attrs["hdi_prob"]))
     else:
-        print(f"{zeros} of {X.shape[1]} coefficients are exactly 0")
-    print("wrote " + ", ".join(str(p) for p in written))
+        print(f"{int((coef == 0).sum())} of {X.shape[1]} coefficients are exactly 0")
+    print("wrote " + ", ".join(map(str, written)))
     return 0
 
 
 # ---------------------------------------------------------------------------------------------------
 # path
 
-PATH_COLUMNS = ["median", "hdi_low", "hdi_high", "r_hat", "ess_bulk"]  # with --posterior
-RHAT_MAX, ESS_MIN = 1.01, 400.0  # the thresholds of bayesreg.diagnostics
-
 
 def _check_path_options(args) -> None:
     _check_model_options(args)
-    _check_nuts_options(args, args.posterior, "--posterior", PATH_NUTS)
     if args.alphas is not None:
         for option in ("n_alphas", "eps"):
             if getattr(args, option) is not None:
@@ -746,176 +668,107 @@ def _check_path_options(args) -> None:
         )
 
 
-def _path_data(args) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """The CSV's feature names, features (n, p) and target (n,), checked as `fit` checks them."""
-    from bayesreg.data import DataError, check_finite, check_numeric_columns, check_target, read_csv
-
-    frame, target = read_csv(args.data, args.target)
-    check_numeric_columns(frame)
-    y, _ = check_target(target, args.family)  # the target first, as the estimators do
-    if frame.shape[1] == 0:
-        raise DataError(f"no feature columns: {args.data!r} has only the target column")
-    names = [str(c) for c in frame.columns]
-    X = frame.to_numpy(dtype=float)
-    check_finite(X, names)
-    if X.shape[0] < 2:
-        raise DataError(f"found {X.shape[0]} sample(s) while a minimum of 2 is required")
-    return names, X, y
-
-
-def _is_posterior(result) -> bool:
-    """Whether a path is a `~bayesreg.path.PosteriorPath` (else a `~bayesreg.path.MAPPath`)."""
-    from bayesreg.path import PosteriorPath
-
-    return isinstance(result, PosteriorPath)
-
-
-def _path_table(names, result) -> bytes:
-    """path.csv: one row per alpha (in the order computed) and feature."""
-    import io
-
+def _path_table(names, penalised, posterior=None) -> bytes:
+    """path.csv: one row per alpha (in the order computed) and feature, the MAP of ``penalised``
+    (a `MAPPath`) and with ``posterior`` (a `PosteriorPath`) its `PATH_COLUMNS`."""
     import pandas as pd
 
-    posterior = _is_posterior(result)
-    penalised = result.map if posterior else result
     n_alphas, p = penalised.coefs.shape
     frame = pd.DataFrame(
         {
-            "alpha": np.repeat(result.alphas, p),
+            "alpha": np.repeat(penalised.alphas, p),
             "feature": np.tile(np.asarray(names, dtype=object), n_alphas),
             "map": penalised.coefs.ravel() + 0.0,  # + 0.0: no "-0" in the CSV
         }
     )
-    if posterior:
+    if posterior is not None:
         for column in PATH_COLUMNS:
-            frame[column] = np.asarray(getattr(result, column), dtype=float).ravel() + 0.0
-    buffer = io.StringIO()
-    frame.to_csv(buffer, index=False, float_format="%.17g")
-    return buffer.getvalue().encode()
+            frame[column] = np.asarray(getattr(posterior, column), dtype=float).ravel() + 0.0
+    return _csv(frame)
 
 
-def _path_warnings(result) -> None:
-    """One `PosteriorWarning` per diagnostic crossed at some alpha (printed as one line each)."""
-    from bayesreg.diagnostics import PosteriorWarning
-
-    def where(mask):
-        shown = ", ".join(f"{a:.4g}" for a in result.alphas[mask][:5])
-        return shown + (", ..." if mask.sum() > 5 else "")
-
-    bad = result.max_r_hat > RHAT_MAX
-    if bad.any():
-        warnings.warn(
-            f"R-hat up to {result.max_r_hat.max():.3f} (> {RHAT_MAX}) at {bad.sum()} alphas ({where(bad)}): "
-            "chains disagree; raise --num-warmup and --num-samples",
-            PosteriorWarning,
-            stacklevel=2,
-        )
-    bad = result.min_ess_bulk < ESS_MIN
-    if bad.any():
-        warnings.warn(
-            f"bulk ESS as low as {result.min_ess_bulk.min():.0f} (< {ESS_MIN:.0f}) at {bad.sum()} alphas "
-            f"({where(bad)}): raise --num-samples or --num-chains before trusting medians and intervals",
-            PosteriorWarning,
-            stacklevel=2,
-        )
-    bad = result.divergences > 0
-    if bad.any():
-        warnings.warn(
-            f"{result.divergences.sum()} divergent transitions at {bad.sum()} alphas ({where(bad)}): the "
-            "posterior there may be misrepresented",
-            PosteriorWarning,
-            stacklevel=2,
-        )
-
-
-def _path_summary(result, rows: int = 5) -> str:
+def _path_summary(penalised, posterior=None, rows: int = 5) -> str:
     """Non-zeros of the MAP (and, with a posterior, HDIs that exclude 0) at a few alphas of the grid."""
-    posterior = _is_posterior(result)
-    penalised = result.map if posterior else result
     n_alphas, p = penalised.coefs.shape
     header = ["alpha", f"MAP non-zeros (of {p})"]
-    if posterior:
-        header += [f"{result.hdi_prob:.0%} HDIs without 0", "max R-hat"]
+    if posterior is not None:
+        header += [f"{posterior.hdi_prob:.0%} HDIs without 0", "max R-hat"]
     table = []
     for i in np.unique(np.linspace(0, n_alphas - 1, min(rows, n_alphas)).round().astype(int)):
-        row = [f"{result.alphas[i]:.4g}", str(int((penalised.coefs[i] != 0).sum()))]
-        if posterior:
-            outside = (result.hdi_low[i] > 0) | (result.hdi_high[i] < 0)
-            row += [str(int(outside.sum())), f"{result.max_r_hat[i]:.3f}"]
+        row = [f"{penalised.alphas[i]:.4g}", str(int((penalised.coefs[i] != 0).sum()))]
+        if posterior is not None:
+            outside = (posterior.hdi_low[i] > 0) | (posterior.hdi_high[i] < 0)
+            row += [str(int(outside.sum())), f"{posterior.max_r_hat[i]:.3f}"]
         table.append(row)
     return _text_table(header, table)
 
 
 def _path(args) -> int:
     from bayesreg import report
+    from bayesreg.data import check_xy, read_csv
+    from bayesreg.diagnostics import check_path_diagnostics
     from bayesreg.path import alpha_grid, map_path, posterior_path
 
     _check_path_options(args)
+    sampling = _sampling(args, PATH_NUTS, "--posterior", args.posterior)
     out = _check_out(args.out)
-    names, X, y = _path_data(args)
+    data = check_xy(*read_csv(args.data, args.target), family=args.family)
+    X, y = data.X, data.y
     model = {
         "prior": args.prior,
-        "l1_ratio": 0.5 if args.l1_ratio is None else args.l1_ratio,
+        "l1_ratio": args.l1_ratio,
         "family": args.family,
         "convention": args.convention,
         "fit_intercept": args.fit_intercept,
     }
-    map_sigma = 1.0 if args.sigma is None else args.sigma  # the sklearn MAP does not depend on sigma
+    # the MAP takes a fixed sigma, or its own default (the sklearn MAP does not depend on sigma)
+    fixed = {} if args.sigma is None else {"sigma": args.sigma}
     if args.alphas is None:
-        n_alphas = args.n_alphas or PATH_N_ALPHAS["posterior" if args.posterior else "map"]
-        eps = 1e-3 if args.eps is None else args.eps
-        alphas = alpha_grid(X, y, n_alphas=n_alphas, eps=eps, sigma=map_sigma, **model)
+        n_alphas = args.n_alphas
+        if n_alphas is None:
+            n_alphas = POSTERIOR_N_ALPHAS if args.posterior else _default(alpha_grid, "n_alphas")
+        eps = _default(alpha_grid, "eps") if args.eps is None else args.eps
+        alphas = alpha_grid(X, y, n_alphas=n_alphas, eps=eps, **model, **fixed)
         grid = f"{n_alphas} alphas from alpha_max = {alphas[0]:.4g} down to {alphas[-1]:.4g} (eps = {eps:g})"
     else:
         alphas = np.asarray(args.alphas, dtype=float)
         grid = f"{alphas.size} alphas given, from {alphas[0]:.4g} to {alphas[-1]:.4g}"
     with _warnings_as_lines("path"):
-        if args.posterior:
-            result = posterior_path(
-                X,
-                y,
-                alphas,
-                sigma=args.sigma,
-                num_warmup=args.num_warmup,
-                num_samples=args.num_samples,
-                num_chains=args.num_chains,
-                seed=args.seed,
-                mass_matrix=args.mass_matrix,
-                **model,
-            )
-            penalised = result.map
-            _path_warnings(result)
+        posterior = None
+        if sampling is not None:
+            posterior = posterior_path(X, y, alphas, sigma=args.sigma, **sampling, **model)
+            check_path_diagnostics(posterior)  # its warnings become lines on stderr
+            penalised = posterior.map
         else:
-            result = penalised = map_path(X, y, alphas, sigma=map_sigma, **model)
-        csv = _path_table(names, result)
-        figure = report.path_figure(result, names)
+            penalised = map_path(X, y, alphas, **model, **fixed)
+        figure = report.path_figure(penalised if posterior is None else posterior, data.names)
         written = _write_all(
             out,
             {
-                "path.csv": csv,
+                "path.csv": _path_table(data.names, penalised, posterior),
                 "path.png": lambda path: figure.savefig(path, format="png", dpi=110, bbox_inches="tight"),
             },
         )
     kind = {"laplace": "L1 (Laplace prior)", "gaussian": "L2 (Gaussian prior)"}.get(
-        args.prior, f"elastic net (l1_ratio = {model['l1_ratio']:g})"
+        args.prior, f"elastic net (l1_ratio = {args.l1_ratio:g})"
     )
     print(
         f"{kind} path, {args.family} family, {args.convention} convention: {X.shape[0]} rows, "
         f"{X.shape[1]} features, target {args.target!r}"
     )
-    converged = int(penalised.converged.sum())
-    print(f"grid: {grid}; MAP converged at {converged} of {alphas.size}")
-    if args.posterior:
-        mixture = " (Laplace prior as a scale mixture at some alphas)" if result.mixture.any() else ""
+    print(f"grid: {grid}; MAP converged at {int(penalised.converged.sum())} of {alphas.size}")
+    if posterior is not None:
+        mixture = " (Laplace prior as a scale mixture at some alphas)" if posterior.mixture.any() else ""
         print(
-            f"posterior: NUTS at every alpha, {args.num_chains} chains x ({args.num_warmup} warmup + "
-            f"{args.num_samples} draws), seed {args.seed}{mixture}; max R-hat {result.max_r_hat.max():.3f}, "
-            f"min bulk ESS {result.min_ess_bulk.min():.0f}, {int(result.divergences.sum())} divergences"
+            f"posterior: NUTS at every alpha, {sampling['num_chains']} chains x ({sampling['num_warmup']} "
+            f"warmup + {sampling['num_samples']} draws), seed {sampling['seed']}{mixture}; max R-hat "
+            f"{posterior.max_r_hat.max():.3f}, min bulk ESS {posterior.min_ess_bulk.min():.0f}, "
+            f"{int(posterior.divergences.sum())} divergences"
         )
     print()
-    print(_path_summary(result))
+    print(_path_summary(penalised, posterior))
     print()
-    print("wrote " + ", ".join(str(p) for p in written))
+    print("wrote " + ", ".join(map(str, written)))
     return 0
 
 
@@ -925,26 +778,21 @@ def _path(args) -> int:
 
 def _demo(args) -> int:
     from bayesreg import report
+    from bayesreg.demo import run_demo
 
     out = _check_out(args.out)
     with _warnings_as_lines("demo"):
-        result = report.run_demo(
-            num_warmup=args.num_warmup,
-            num_samples=args.num_samples,
-            num_chains=args.num_chains,
-            seed=args.seed,
+        r = run_demo(nuts=NUTSSettings(args.num_warmup, args.num_samples, args.num_chains), seed=args.seed)
+        p, path = r.posterior, r.path  # both computed: run_demo's defaults
+        written = _write_all(
+            out,
+            {
+                "report.html": report.demo_report(r).encode(),
+                "coefficients.csv": r.coefficients.to_csv(float_format="%.17g").encode(),
+                "posterior.nc": _netcdf(p.idata),
+                "path.csv": _path_table(path.names, path.posterior.map, path.posterior),
+            },
         )
-        page = report.demo_report(result)
-        idata = result.posterior.idata
-        files: dict[str, Content] = {
-            "report.html": page.encode(),
-            "coefficients.csv": result.coefficients.to_csv(float_format="%.17g").encode(),
-            "posterior.nc": _netcdf(idata),
-        }
-        if result.path is not None:
-            files["path.csv"] = _path_table(result.path.names, result.path.posterior)
-        written = _write_all(out, files)
-    r, p = result, result.posterior
     print(f"diabetes data, {r.n_samples} rows: bayesreg MAP against scikit-learn")
     print(
         f"  L1 (Laplace prior) vs Lasso(alpha={r.lasso_alpha:g}): max |dcoef| = {r.max_delta_l1:.1e}, "
@@ -959,20 +807,19 @@ def _demo(args) -> int:
         f"Laplace posterior (NUTS, {s['num_chains']} chains x ({s['num_warmup']} warmup + "
         f"{s['num_samples']} draws), seed {s['seed']}):"
     )
-    print(f"  {report.sparsity_sentence(p.table)}")
+    print(f"  {report.sparsity_sentence(p.table, p.sparsity)}")
     print(f"  diagnostics: {_diagnostics_line(p.diagnostics)}")
     print(
         f"  held-out coverage: {p.coverage:.1%} of {len(p.y_test)} held-out targets inside their "
         f"{p.coverage_prob:.0%} posterior predictive intervals (nominal {p.coverage_prob:.0%})"
     )
-    if r.path is not None:
-        s = r.path.settings
-        print(
-            f"Laplace posterior path ({s['n_alphas']} alphas, NUTS {s['num_chains']} chains x "
-            f"({s['num_warmup']} warmup + {s['num_samples']} draws) per alpha, seed {s['seed']}):"
-        )
-        print(f"  {report.path_sentence(r.path.posterior, r.path.names)}")
-    print("wrote " + ", ".join(str(p) for p in written))
+    s = path.settings
+    print(
+        f"Laplace posterior path ({s['n_alphas']} alphas, NUTS {s['num_chains']} chains x "
+        f"({s['num_warmup']} warmup + {s['num_samples']} draws) per alpha, seed {s['seed']}):"
+    )
+    print(f"  {report.path_sentence(path.posterior, path.names)}")
+    print("wrote " + ", ".join(map(str, written)))
     return 0
 
 
@@ -1046,6 +893,15 @@ def main(argv: list[str] | None = None) -> int:
     -------
     int
         0 on success, 2 for bad input or options, 1 when the outputs could not be written.
+
+    Examples
+    --------
+    A bad option is refused before anything runs: exit status 2, and one line on stderr
+    (``bayesreg fit: error: argument --alpha: alpha must be a positive finite number, got '0' ...``).
+
+    >>> from bayesreg.cli import main
+    >>> main(["fit", "data.csv", "--target", "y", "--alpha", "0", "--out", "out"])
+    2
     """
     from bayesreg.data import DataError
 
@@ -1085,10 +941,9 @@ def run() -> None:
     """The ``bayesreg`` console script: `main`, then exit with its status.
 
     The objects of the imported modules (JAX, NumPy, SciPy, pandas, scikit-learn), which live as
-    long as the process, are moved out of the garbage collector's reach first (``gc.freeze``): its
-    collections then no longer walk them, 0.25 s of a second ``fit --method nuts`` (0.06 s after).
-    Everything left is frozen again before exit: Python's last collection at exit, over all the
-    objects of JAX, ArviZ and SciPy, took 0.4 s of a 5 s ``fit`` and frees nothing the end of the
+    long as the process, are moved out of the garbage collector's reach first (``gc.freeze``), so
+    its collections no longer walk them. Everything left is frozen again before exit: Python's last
+    collection would walk every object of JAX, ArviZ and SciPy and free nothing that the end of the
     process does not.
 
     The process's ``XLA_FLAGS`` gain `~bayesreg.engine.SMALL_LOOPS_XLA_FLAG` (see

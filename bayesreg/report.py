@@ -1,11 +1,13 @@
 """A self-contained HTML report: sections of HTML, figures embedded as PNG data URIs.
 
 A report is a list of `Section` objects (a title and an HTML fragment) that `render` turns into one
-HTML page with no external files, scripts or fonts. `demo_sections` builds the sections of
-``bayesreg demo``: the MAP under a Laplace / Gaussian prior against scikit-learn's Lasso / Ridge on
-the diabetes data, which coefficients are exactly zero, and the seeds' L1/L2 geometry; then the NUTS
-posterior under the same Laplace prior against its MAP (diagnostics, the comparison table, exact
-zeros against intervals, prior against posterior, predictive coverage on held-out rows).
+HTML page with no external files, scripts or fonts. `demo_report` renders what `bayesreg.demo.run_demo`
+computed (a `~bayesreg.demo.DemoResult`): the MAP under a Laplace / Gaussian prior against
+scikit-learn's Lasso / Ridge on the diabetes data, which coefficients are exactly zero, and the
+seeds' L1/L2 geometry; then the NUTS posterior under the same Laplace prior against its MAP
+(diagnostics, the comparison table, exact zeros against intervals, prior against posterior,
+predictive coverage on held-out rows) and along a grid of penalty strengths. Every number in its
+tables and sentences is a field of that result; this module draws and writes, it does not fit.
 
 Figures are drawn on ``matplotlib.figure.Figure`` objects (never through pyplot), so building a
 report does not touch the user's matplotlib backend.
@@ -18,10 +20,22 @@ import html
 import io
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
+
+from bayesreg.defaults import THRESHOLDS
+from bayesreg.demo import (
+    LASSO_OPTIONS,
+    MAP_ATOL,
+    MAP_RTOL,
+    RIDGE_OPTIONS,
+    SPLIT_OPTIONS,
+    DemoResult,
+    GeometryDemo,
+    PathDemo,
+    PosteriorDemo,
+)
 
 __all__ = [
     # report structure
@@ -29,23 +43,26 @@ __all__ = [
     "figure_html",
     "render",
     "table_html",
-    # the demo
-    "DemoResult",
-    "PathDemo",
-    "PosteriorDemo",
-    "demo_report",
-    "demo_sections",
-    "geometry_example",
+    # figures and sentences of results
     "path_figure",
     "path_sentence",
-    "run_demo",
     "sparsity_sentence",
+    # the demo
+    "demo_report",
+    "demo_sections",
 ]
 
 
 @dataclass(frozen=True)
 class Section:
-    """One section of a report: a title and its body, an HTML fragment (trusted, not escaped)."""
+    """One section of a report: a title and its body, an HTML fragment (trusted, not escaped).
+
+    Examples
+    --------
+    >>> from bayesreg.report import Section
+    >>> Section("Data", "<p>442 rows</p>")
+    Section(title='Data', html='<p>442 rows</p>')
+    """
 
     title: str
     html: str
@@ -82,6 +99,13 @@ def render(sections: Iterable[Section], *, title: str = "bayesreg report", subti
     -------
     str
         The HTML document.
+
+    Examples
+    --------
+    >>> from bayesreg.report import Section, render
+    >>> page = render([Section("Data", "<p>442 rows</p>")], title="A & B")
+    >>> page.startswith("<!DOCTYPE html>"), "<title>A &amp; B</title>" in page, '<h2>1. Data</h2>' in page
+    (True, True, True)
     """
     sections = list(sections)
     toc = "".join(
@@ -99,7 +123,17 @@ def render(sections: Iterable[Section], *, title: str = "bayesreg report", subti
 
 
 def figure_html(fig, alt: str, *, dpi: int = 110) -> str:
-    """An ``<img>`` tag holding ``fig`` (a matplotlib Figure) as a base64 PNG data URI."""
+    """An ``<img>`` tag holding ``fig`` (a matplotlib Figure) as a base64 PNG data URI.
+
+    Examples
+    --------
+    >>> from matplotlib.figure import Figure
+    >>> from bayesreg.report import figure_html
+    >>> fig = Figure(figsize=(2, 1))
+    >>> _ = fig.subplots().plot([0, 1], [1, 0])
+    >>> figure_html(fig, alt="a line")[:42]
+    '<img src="data:image/png;base64,iVBORw0KGg'
+    """
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight", pad_inches=0.1)
     data = base64.b64encode(buffer.getvalue()).decode("ascii")
@@ -107,7 +141,23 @@ def figure_html(fig, alt: str, *, dpi: int = 110) -> str:
 
 
 def table_html(frame: pd.DataFrame, formatters: dict | None = None, *, index: bool = True) -> str:
-    """An HTML table of ``frame``; ``formatters`` maps a column to ``value -> (text, css class)``."""
+    """An HTML table of ``frame``; ``formatters`` maps a column to ``value -> (text, css class)``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from bayesreg.report import table_html
+    >>> frame = pd.DataFrame({"coef": [0.0, 1.5]}, index=pd.Index(["a", "b"], name="feature"))
+    >>> zero = lambda v: ("0 (exact)", "zero") if v == 0 else (f"{v:g}", "")
+    >>> print(table_html(frame, {"coef": zero}))
+    <table>
+    <thead><tr><th>feature</th><th>coef</th></tr></thead>
+    <tbody>
+    <tr><td>a</td><td class="zero">0 (exact)</td></tr>
+    <tr><td>b</td><td>1.5</td></tr>
+    </tbody>
+    </table>
+    """
     formatters = formatters or {}
     head = ([html.escape(str(frame.index.name or ""))] if index else []) + [
         html.escape(str(c)) for c in frame.columns
@@ -153,7 +203,27 @@ def _panel_figure(k: int, ncols: int = 5):
 
 
 def path_figure(path, names=None, *, width: float = 9.0, height: float = 5.0):
-    """A ``matplotlib.figure.Figure`` with `bayesreg.plots.plot_path` of ``path`` (no pyplot)."""
+    """A ``matplotlib.figure.Figure`` with `bayesreg.plots.plot_path` of ``path`` (no pyplot).
+
+    Parameters
+    ----------
+    path : MAPPath or PosteriorPath
+    names : sequence of str, optional
+        Feature names for the legend.
+    width, height : float
+        Size in inches.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from bayesreg import alpha_grid, map_path
+    >>> from bayesreg.report import path_figure
+    >>> X = np.random.default_rng(0).normal(size=(30, 3))
+    >>> y = X @ [1.0, 0.0, -2.0] + np.random.default_rng(1).normal(size=30)
+    >>> fig = path_figure(map_path(X, y, alpha_grid(X, y, n_alphas=10)), names=["a", "b", "c"])
+    >>> len(fig.axes)
+    1
+    """
     from bayesreg.plots import plot_path
 
     fig = _figure(width, height)
@@ -161,298 +231,34 @@ def path_figure(path, names=None, *, width: float = 9.0, height: float = 5.0):
     return fig
 
 
-# ---------------------------------------------------------------------------------------------------
-# the demo: diabetes, L1 and L2 MAP against scikit-learn
-
-
-class PosteriorDemo(NamedTuple):
-    """The Laplace posterior of ``bayesreg demo`` (NUTS), set against its MAP.
-
-    Attributes
-    ----------
-    idata : arviz.InferenceData
-        The posterior on all rows (written to ``posterior.nc``).
-    table : DataFrame, shape (n_features, 10)
-        `bayesreg.compare.compare_map_posterior` of ``idata`` and the MAP (94% HDI).
-    sparsity : dict
-        `bayesreg.compare.sparsity_summary` of ``table``.
-    diagnostics : DiagnosticsReport
-        ``estimator.diagnostics_`` of the fit on all rows.
-    prior : bayesreg.priors.Prior
-        The Laplace prior (noise-scaled: scikit-learn's Lasso convention).
-    alpha : float
-        The Lasso penalty strength of the prior.
-    settings : dict
-        ``num_warmup``, ``num_samples``, ``num_chains``, ``seed``.
-    mixture : bool
-        Whether the Laplace prior was sampled as a normal–exponential scale mixture (after
-        divergences of the direct parametrisation).
-    X, y : ndarray, shapes (n_samples, n_features), (n_samples,)
-        All rows.
-    X_test, y_test : ndarray, shapes (n_test, n_features), (n_test,)
-        The held-out rows.
-    idata_train : arviz.InferenceData
-        The posterior of the same model fitted to the other rows.
-    diagnostics_train : DiagnosticsReport
-    coverage : float
-        Share of held-out targets inside their central ``coverage_prob`` posterior predictive
-        interval (`bayesreg.compare.predictive_coverage`, seed ``settings["seed"]``).
-    coverage_prob : float
-        The nominal level.
-    """
-
-    idata: object
-    table: pd.DataFrame
-    sparsity: dict
-    diagnostics: object
-    prior: object
-    alpha: float
-    settings: dict
-    mixture: bool
-    X: np.ndarray
-    y: np.ndarray
-    X_test: np.ndarray
-    y_test: np.ndarray
-    idata_train: object
-    diagnostics_train: object
-    coverage: float
-    coverage_prob: float
-
-
-class DemoResult(NamedTuple):
-    """What ``bayesreg demo`` computed.
-
-    Attributes
-    ----------
-    coefficients : DataFrame, shape (n_features + 1, 4)
-        Index: feature names then ``"intercept"``; columns ``bayesreg_l1``, ``sklearn_lasso``,
-        ``bayesreg_l2``, ``sklearn_ridge``.
-    lasso_alpha, ridge_alpha : float
-        scikit-learn penalty strengths used.
-    sigma_l1, sigma_l2 : float
-        Noise sd σ (its MAP) of the two bayesreg fits.
-    n_samples : int
-    max_delta_l1, max_delta_l2 : float
-        max |Δcoef| between bayesreg and scikit-learn, weights and intercept.
-    same_zeros_l1, same_zeros_l2 : bool
-        Whether both give exactly the same set of exact zeros.
-    converged : bool
-        Whether both MAP fits met their convergence criterion.
-    posterior : PosteriorDemo or None
-        The NUTS posterior under the Laplace prior (None when not sampled).
-    path : PathDemo or None
-        The MAP path and the posterior path of the Laplace model (None when not computed).
-    """
-
-    coefficients: pd.DataFrame
-    lasso_alpha: float
-    ridge_alpha: float
-    sigma_l1: float
-    sigma_l2: float
-    n_samples: int
-    max_delta_l1: float
-    max_delta_l2: float
-    same_zeros_l1: bool
-    same_zeros_l2: bool
-    converged: bool
-    posterior: PosteriorDemo | None = None
-    path: PathDemo | None = None
-
-
-class PathDemo(NamedTuple):
-    """The regularisation paths of ``bayesreg demo`` (Laplace prior, scikit-learn's Lasso convention).
-
-    Attributes
-    ----------
-    map_path : bayesreg.MAPPath
-        The MAP (= lasso) path on scikit-learn's default grid of 100 α.
-    posterior : bayesreg.PosteriorPath
-        The NUTS posterior (σ sampled) on a coarse grid (`PATH_SETTINGS`), with its own MAP path.
-    names : list of str
-        Feature names.
-    settings : dict
-        ``n_alphas``, ``num_warmup``, ``num_samples``, ``num_chains``, ``seed`` of the posterior path.
-    """
-
-    map_path: object
-    posterior: object
-    names: list
-    settings: dict
-
-
-HDI_PROB = 0.94
-COVERAGE_PROB = 0.9
-TEST_SIZE = 0.2
-# the demo's posterior path: a coarse grid and short chains (one NUTS call for the grid)
-PATH_SETTINGS = {"n_alphas": 12, "num_warmup": 200, "num_samples": 200, "num_chains": 4}
-
-
-def run_demo(
-    *,
-    lasso_alpha: float = 0.1,
-    ridge_alpha: float = 0.1,
-    posterior: bool = True,
-    path: bool = True,
-    num_warmup: int = 500,
-    num_samples: int = 500,
-    num_chains: int = 4,
-    seed: int = 0,
-) -> DemoResult:
-    """Fit L1 and L2 MAP on scikit-learn's diabetes data and the matching Lasso and Ridge.
-
-    scikit-learn is run to tight tolerances (Lasso ``tol=1e-12``, Ridge by Cholesky), so the
-    differences measure bayesreg's error, not scikit-learn's. With ``posterior`` the Laplace model
-    is also sampled with NUTS (``BayesianLinearRegression(prior="laplace", method="nuts")``, whose
-    MAP is the L1 column): once on all rows, once on 80% of them to measure the posterior predictive
-    coverage of the other 20% (a split fixed by ``random_state=0``). Diagnostics warnings of the
-    fits (`bayesreg.diagnostics.PosteriorWarning`) are raised as usual.
-
-    Parameters
-    ----------
-    lasso_alpha, ridge_alpha : float
-        scikit-learn penalty strengths.
-    posterior : bool
-        Sample the Laplace posterior.
-    path : bool
-        Compute the Laplace model's MAP path (100 α) and posterior path (`PATH_SETTINGS`: a coarse
-        grid and short chains, one NUTS call; seed ``seed``).
-    num_warmup, num_samples, num_chains, seed : int
-        NUTS settings of the Laplace posterior (the posterior path has its own, `PATH_SETTINGS`).
-
-    Returns
-    -------
-    DemoResult
-    """
-    from sklearn.datasets import load_diabetes
-    from sklearn.linear_model import Lasso, Ridge
-
-    from bayesreg.estimators import BayesianLinearRegression
-
-    X, y = load_diabetes(return_X_y=True, as_frame=True)
-    settings = {"num_warmup": num_warmup, "num_samples": num_samples, "num_chains": num_chains}
-    nuts = {"method": "nuts", **settings, "random_state": seed} if posterior else {}
-    l1 = BayesianLinearRegression(prior="laplace", alpha=lasso_alpha, **nuts).fit(X, y)
-    l2 = BayesianLinearRegression(prior="gaussian", alpha=ridge_alpha).fit(X, y)
-    lasso = Lasso(alpha=lasso_alpha, tol=1e-12, max_iter=100_000).fit(X, y)
-    ridge = Ridge(alpha=ridge_alpha, solver="cholesky").fit(X, y)
-
-    def column(est):
-        # the MAP (coef_ holds the posterior mean after a NUTS fit); + 0.0 turns -0.0 (which
-        # scikit-learn's coordinate descent leaves) into 0.0
-        if hasattr(est, "map_"):
-            coef, intercept = est.map_.params["coef"], est.map_.params["intercept"]
-        else:
-            coef, intercept = est.coef_, est.intercept_
-        return np.append(np.asarray(coef, dtype=float), float(intercept)) + 0.0
-
-    index = pd.Index([*map(str, X.columns), "intercept"], name="feature")
-    table = pd.DataFrame(
-        {
-            "bayesreg_l1": column(l1),
-            "sklearn_lasso": column(lasso),
-            "bayesreg_l2": column(l2),
-            "sklearn_ridge": column(ridge),
-        },
-        index=index,
-    )
-    weights = slice(0, X.shape[1])
-    return DemoResult(
-        coefficients=table,
-        lasso_alpha=float(lasso_alpha),
-        ridge_alpha=float(ridge_alpha),
-        sigma_l1=float(l1.sigma_),
-        sigma_l2=float(l2.sigma_),
-        n_samples=int(X.shape[0]),
-        max_delta_l1=float(np.abs(table.bayesreg_l1 - table.sklearn_lasso).max()),
-        max_delta_l2=float(np.abs(table.bayesreg_l2 - table.sklearn_ridge).max()),
-        same_zeros_l1=bool(
-            np.array_equal(table.bayesreg_l1[weights] == 0, table.sklearn_lasso[weights] == 0)
-        ),
-        same_zeros_l2=bool(
-            np.array_equal(table.bayesreg_l2[weights] == 0, table.sklearn_ridge[weights] == 0)
-        ),
-        converged=bool(l1.map_.converged and l2.map_.converged),
-        posterior=_posterior_demo(l1, X, y, {**settings, "seed": seed}) if posterior else None,
-        path=_path_demo(X, y, seed) if path else None,
-    )
-
-
-def _path_demo(X: pd.DataFrame, y: pd.Series, seed: int) -> PathDemo:
-    from bayesreg.path import alpha_grid, map_path, posterior_path
-
-    names = [str(c) for c in X.columns]
-    X, y = X.to_numpy(float), y.to_numpy(float)
-    fine = map_path(X, y, alpha_grid(X, y, n_alphas=100))
-    nuts = {k: v for k, v in PATH_SETTINGS.items() if k != "n_alphas"}
-    alphas = alpha_grid(X, y, n_alphas=PATH_SETTINGS["n_alphas"])
-    sampled = posterior_path(X, y, alphas, seed=seed, **nuts)
-    return PathDemo(map_path=fine, posterior=sampled, names=names, settings={**PATH_SETTINGS, "seed": seed})
-
-
-def _posterior_demo(fitted, X, y, settings: dict) -> PosteriorDemo:
-    """The posterior part of the demo from the NUTS fit on all rows, plus the held-out fit."""
-    from sklearn.base import clone
-    from sklearn.model_selection import train_test_split
-
-    from bayesreg.compare import compare_map_posterior, predictive_coverage, sparsity_summary
-    from bayesreg.priors import prior_from_penalty
-
-    fit = fitted.posterior_fit_
-    table = compare_map_posterior(fit.idata, fit.map.params["coef"], hdi_prob=HDI_PROB)
-    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=TEST_SIZE, random_state=0)
-    train = clone(fitted).fit(X_train, y_train)
-    X_test, y_test = X_test.to_numpy(float), y_test.to_numpy(float)
-    coverage = predictive_coverage(
-        train.posterior_fit_.idata, X_test, y_test, prob=COVERAGE_PROB, seed=settings["seed"]
-    )
-    return PosteriorDemo(
-        idata=fit.idata,
-        table=table,
-        sparsity=sparsity_summary(table),
-        diagnostics=fit.diagnostics,
-        prior=prior_from_penalty("laplace", fitted.alpha, convention=fitted.convention, n_samples=len(X)),
-        alpha=float(fitted.alpha),
-        settings=settings,
-        mixture=fit.parametrisation == "mixture",
-        X=X.to_numpy(float),
-        y=y.to_numpy(float),
-        X_test=X_test,
-        y_test=y_test,
-        idata_train=train.posterior_fit_.idata,
-        diagnostics_train=train.posterior_fit_.diagnostics,
-        coverage=coverage,
-        coverage_prob=COVERAGE_PROB,
-    )
-
-
-def geometry_example() -> tuple[np.ndarray, np.ndarray, float]:
-    """The 2-feature problem of the geometry figures: ``X`` (40, 2), ``y`` (40,), and ``alpha``.
-
-    Correlated features with least-squares solution ``w* ≈ (1.40, 0.52)``; with ``α = 20`` (book
-    convention, σ = 1) the L1 optimum lands on the ``w₁`` axis (``w̃₂ = 0`` exactly) while the L2
-    optimum only shrinks both weights.
-    """
-    rng = np.random.default_rng(7)
-    X = rng.normal(size=(40, 2)) @ np.array([[1.0, 0.0], [0.6, 0.5]])
-    y = X @ np.array([1.5, 0.6]) + 0.8 * rng.normal(size=40)
-    return X, y, 20.0
-
-
 def _verdict(ok: bool, yes: str = "yes", no: str = "no") -> str:
     return f'<span class="ok">{yes}</span>' if ok else f'<span class="bad">{no}</span>'
 
 
 def demo_sections(result: DemoResult) -> list[Section]:
-    """The sections of the demo report.
+    """The sections of the demo report, rendered from ``result`` (`bayesreg.demo.run_demo`).
 
     Idea, coefficients, sparsity, geometry; with a posterior also its diagnostics, the MAP against
-    the posterior, prior against posterior and predictive coverage; then how it was made.
+    the posterior, prior against posterior and predictive coverage; with a path the MAP path and the
+    posterior path; then how it was made.
+
+    Examples
+    --------
+    >>> from bayesreg.demo import run_demo
+    >>> from bayesreg.report import demo_sections
+    >>> for section in demo_sections(run_demo(posterior=False, path=False)):
+    ...     print(section.title)
+    A penalty is a prior
+    Coefficients: bayesreg MAP against scikit-learn
+    Sparsity: which coefficients are exactly zero
+    Geometry of the L1 and L2 penalties (the seeds' figures 7-1-1a, 7-1-2a)
+    How this report was made
     """
     sections = [
         _idea_section(result),
         _coefficient_section(result),
         _sparsity_section(result),
-        _geometry_section(),
+        _geometry_section(result.geometry),
     ]
     if result.posterior is not None:
         p = result.posterior
@@ -493,8 +299,6 @@ whatever σ is; the intercept has a flat prior (it is not penalised).</p>
 
 def _coefficient_section(r: DemoResult) -> Section:
     t = r.coefficients
-    b = r.sigma_l1**2 / (r.n_samples * r.lasso_alpha)
-    sd = r.sigma_l2 / np.sqrt(r.ridge_alpha)
     shown = pd.DataFrame(
         {
             "bayesreg MAP, Laplace": t.bayesreg_l1,
@@ -507,8 +311,8 @@ def _coefficient_section(r: DemoResult) -> Section:
         index=t.index,
     )
     fmt = {c: (_delta if c.startswith("|Δ|") else _coef) for c in shown.columns}
-    bound_l1 = 1e-6 * max(1.0, float(t.sklearn_lasso.abs().max()))
-    bound_l2 = 1e-6 * max(1.0, float(t.sklearn_ridge.abs().max()))
+    rtol, atol = (np.format_float_scientific(t, trim="-", exp_digits=1) for t in (MAP_RTOL, MAP_ATOL))
+    criterion = f"within {rtol}·|scikit-learn's| + {atol} of scikit-learn's"
 
     fig = _figure(10.5, 4.6)
     left, right = fig.subplots(1, 2, sharey=True)
@@ -535,16 +339,15 @@ def _coefficient_section(r: DemoResult) -> Section:
     right.set_title(f"L2: Ridge α = {r.ridge_alpha:g}")
     body = f"""
 <p><b>L1:</b> Lasso α = {r.lasso_alpha:g} ↔ Laplace prior with scale
-b = σ²/(nα) = {r.sigma_l1:.4g}² / ({r.n_samples} × {r.lasso_alpha:g}) = {b:.4g}
+b = σ²/(nα) = {r.sigma_l1:.4g}² / ({r.n_samples} × {r.lasso_alpha:g}) = {r.laplace_scale:.4g}
 (σ = {r.sigma_l1:.4g}, its MAP).
-max |Δcoef| = <b>{r.max_delta_l1:.1e}</b> (weights and intercept;
-bound 1e-6·max(1, ‖w‖∞) = {bound_l1:.1e}: {_verdict(r.max_delta_l1 <= bound_l1, "within", "exceeded")});
-identical sets of exact zeros: {_verdict(r.same_zeros_l1)}.</p>
+max |Δcoef| = <b>{r.max_delta_l1:.1e}</b> (weights and intercept); each coefficient and the
+intercept {criterion}: {_verdict(r.within_l1)}; identical sets of exact zeros:
+{_verdict(r.same_zeros_l1)}.</p>
 <p><b>L2:</b> Ridge α = {r.ridge_alpha:g} ↔ Gaussian prior with sd
-σ/√α = {r.sigma_l2:.4g} / √{r.ridge_alpha:g} = {sd:.4g} (σ = {r.sigma_l2:.4g}, its MAP).
-max |Δcoef| = <b>{r.max_delta_l2:.1e}</b> (bound {bound_l2:.1e}:
-{_verdict(r.max_delta_l2 <= bound_l2, "within", "exceeded")});
-identical sets of exact zeros: {_verdict(r.same_zeros_l2)}.</p>
+σ/√α = {r.sigma_l2:.4g} / √{r.ridge_alpha:g} = {r.gaussian_sd:.4g} (σ = {r.sigma_l2:.4g}, its MAP).
+max |Δcoef| = <b>{r.max_delta_l2:.1e}</b>; each coefficient and the intercept {criterion}:
+{_verdict(r.within_l2)}; identical sets of exact zeros: {_verdict(r.same_zeros_l2)}.</p>
 <p>Both MAP fits converged: {_verdict(r.converged)}.</p>
 {table_html(shown, fmt)}
 {figure_html(fig, "bayesreg MAP against scikit-learn Lasso and Ridge, per feature")}
@@ -585,24 +388,18 @@ relative to the largest coefficient of the row.</p>
     return Section("Sparsity: which coefficients are exactly zero", body)
 
 
-def _geometry_section() -> Section:
+def _geometry_section(g: GeometryDemo) -> Section:
     from bayesreg.plots import plot_penalty_geometry
 
-    X, y, alpha = geometry_example()
     fig = _figure(10.5, 5.6)
     left, right = fig.subplots(1, 2)
-    plot_penalty_geometry(X, y, alpha, kind="gaussian", ax=left)
-    plot_penalty_geometry(X, y, alpha, kind="laplace", ax=right)
-    Xc, yc = X - X.mean(axis=0), y - y.mean()
-    H = Xc.T @ Xc
-    w_star = np.linalg.lstsq(Xc, yc, rcond=None)[0]
-    closed = np.linalg.solve(H + alpha * np.eye(2), H @ w_star)
-    w_l2 = _line_data(left, "w_tilde")
-    w_l1 = _line_data(right, "w_tilde")
+    plot_penalty_geometry(g.X, g.y, g.alpha, kind="gaussian", ax=left)
+    plot_penalty_geometry(g.X, g.y, g.alpha, kind="laplace", ax=right)
+    w_l2, w_l1, closed = g.map_l2, g.map_l1, g.closed_form_l2
     body = f"""
-<p>A 2-feature problem ({X.shape[0]} rows, correlated features, centred, no intercept, σ = 1) with
+<p>A 2-feature problem ({g.X.shape[0]} rows, correlated features, centred, no intercept, σ = 1) with
 the book convention: J̃(w) = J(w) + (α/2)‖w‖² (Gaussian prior, sd 1/√α) and J̃(w) = J(w) + α‖w‖₁
-(Laplace prior, scale 1/α), α = {alpha:g}, J(w) = ‖y − Xw‖²/2. Ellipses: contours of J around the
+(Laplace prior, scale 1/α), α = {g.alpha:g}, J(w) = ‖y − Xw‖²/2. Ellipses: contours of J around the
 least-squares w*; the dark one passes through the regularised optimum w̃, where it touches the
 penalty's contour (circle for L2, diamond for L1). w̃ is the MAP computed by
 <code>bayesreg.map_estimate</code>, not drawn by hand.</p>
@@ -610,14 +407,9 @@ penalty's contour (circle for L2, diamond for L1). w̃ is the MAP computed by
 <p>L2: w̃ = ({w_l2[0]:.6f}, {w_l2[1]:.6f}); the seeds' closed form (H + αI)⁻¹Hw* =
 ({closed[0]:.6f}, {closed[1]:.6f}), max difference {np.abs(w_l2 - closed).max():.1e}.
 L1: w̃ = ({_num(w_l1[0])}, {_num(w_l1[1])}): the diamond's corner on the axis touches the contour
-first, so w̃₂ is exactly 0 although w*₂ = {w_star[1]:.3f}.</p>
+first, so w̃₂ is exactly 0 although w*₂ = {g.w_star[1]:.3f}.</p>
 """
     return Section("Geometry of the L1 and L2 penalties (the seeds' figures 7-1-1a, 7-1-2a)", body)
-
-
-def _line_data(ax, gid: str) -> np.ndarray:
-    line = next(line for line in ax.lines if line.get_gid() == gid)
-    return np.array([line.get_xdata()[0], line.get_ydata()[0]], dtype=float)
 
 
 def _num(v: float) -> str:
@@ -629,17 +421,35 @@ def _names(table: pd.DataFrame, mask) -> str:
     return ", ".join(names) if names else "none"
 
 
-def sparsity_sentence(table: pd.DataFrame) -> str:
-    """The demo's sentence on exact zeros, in numbers, from a `compare_map_posterior` table.
+def sparsity_sentence(table: pd.DataFrame, counts: dict) -> str:
+    """The demo's sentence on exact zeros, in numbers.
 
-    For example: "The Laplace MAP has 3 exact zeros (age, s2, s4); the posterior mean has 0 and the
-    posterior median 0; 5 of 10 94% HDIs contain 0 (age, s1, s2, s4, s6)." Every number comes
-    from `bayesreg.compare.sparsity_summary`.
+    Parameters
+    ----------
+    table : DataFrame
+        `bayesreg.compare.compare_map_posterior`'s table (the names of the features in each count).
+    counts : dict
+        `bayesreg.compare.sparsity_summary` of ``table`` (every number of the sentence).
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> import arviz as az, numpy as np
+    >>> from bayesreg.compare import compare_map_posterior, sparsity_summary
+    >>> from bayesreg.report import sparsity_sentence
+    >>> draws = np.random.default_rng(0).normal([0.05, 1.0], 0.2, size=(2, 200, 2))
+    >>> idata = az.from_dict(posterior={"coef": draws}, coords={"feature": ["a", "b"]},
+    ...                      dims={"coef": ["feature"]})
+    >>> table = compare_map_posterior(idata, map_coef=[0.0, 0.9])
+    >>> print(sparsity_sentence(table, sparsity_summary(table)))
+    The Laplace MAP has 1 exact zeros (a); the posterior mean has 0 and the posterior median 0;
+    1 of 2 94% HDIs contain 0 (a). Every MAP zero has an HDI that contains 0.
     """
-    from bayesreg.compare import sparsity_summary
-
-    c = sparsity_summary(table)
-    prob = table.attrs.get("hdi_prob", HDI_PROB)
+    c = counts
+    prob = table.attrs["hdi_prob"]
     text = (
         f"The Laplace MAP has {c['map_zeros']} exact zeros ({_names(table, table['map_is_zero'])}); "
         f"the posterior mean has {c['posterior_mean_zeros']} and the posterior median "
@@ -668,12 +478,15 @@ def _settings_text(p: PosteriorDemo) -> str:
 
 
 def _diagnostic_rows(report) -> list[tuple[str, str, str, bool]]:
+    """(name, value, threshold, within it) per diagnostic of a `DiagnosticsReport`, against
+    `bayesreg.defaults.THRESHOLDS` (those `bayesreg.diagnostics.check_diagnostics` warns at)."""
+    rhat, ess, ebfmi = THRESHOLDS.rhat_max, THRESHOLDS.ess_min, THRESHOLDS.ebfmi_min
     return [
-        ("max rank-normalised R-hat", f"{report.max_rhat:.4f}", "≤ 1.01", report.max_rhat <= 1.01),
-        ("min bulk ESS", f"{report.min_ess_bulk:.0f}", "≥ 400", report.min_ess_bulk >= 400),
-        ("min tail ESS", f"{report.min_ess_tail:.0f}", "≥ 400", report.min_ess_tail >= 400),
+        ("max rank-normalised R-hat", f"{report.max_rhat:.4f}", f"≤ {rhat:g}", report.max_rhat <= rhat),
+        ("min bulk ESS", f"{report.min_ess_bulk:.0f}", f"≥ {ess:.0f}", report.min_ess_bulk >= ess),
+        ("min tail ESS", f"{report.min_ess_tail:.0f}", f"≥ {ess:.0f}", report.min_ess_tail >= ess),
         ("divergent transitions", f"{report.divergences}", "0", report.divergences == 0),
-        ("min E-BFMI", f"{report.min_ebfmi:.2f}", "≥ 0.3", report.min_ebfmi >= 0.3),
+        ("min E-BFMI", f"{report.min_ebfmi:.2f}", f"≥ {ebfmi:g}", report.min_ebfmi >= ebfmi),
         (
             "draws at the maximum tree depth",
             f"{report.tree_depth_saturation:.1%}",
@@ -764,7 +577,7 @@ def _map_vs_posterior_section(p: PosteriorDemo) -> Section:
     panels = _panel_figure(len(t))
     plot_posterior_vs_map(p.idata, t["map"].to_numpy(), hdi_prob=prob, axes=panels.axes)
     body = f"""
-<p><b>{html.escape(sparsity_sentence(t))}</b></p>
+<p><b>{html.escape(sparsity_sentence(t, p.sparsity))}</b></p>
 <p>The MAP is the posterior's mode, and under a Laplace prior the mode sits exactly at 0 whenever
 the data do not pull hard enough; the posterior itself is continuous, so no draw, mean or median is
 exactly 0.{dropped} An interval that contains 0 does not make a coefficient 0, nor does a MAP of
@@ -779,48 +592,33 @@ exactly 0.{dropped} An interval that contains 0 does not make a coefficient 0, n
 def _prior_vs_posterior_section(p: PosteriorDemo) -> Section:
     from bayesreg.plots import plot_prior_vs_posterior
 
-    sigma = float(np.median(p.idata.posterior["sigma"].to_numpy()))
-    b = float(1.0 / p.prior.rates(sigma)[0])
-    prior_sd = np.sqrt(2.0) * b
     sds = p.table["sd"]
     fig = _panel_figure(len(sds))
     plot_prior_vs_posterior(p.idata, p.prior, axes=fig.axes)
     body = f"""
 <p>Dashed: the Laplace prior of each weight, Laplace(0, b) with b = σ²/(nα); it is conditional on the
-noise sd σ, which is unknown, so it is drawn at σ = {sigma:.4g}, the posterior median
-(b = {b:.4g}, prior sd √2·b = {prior_sd:.4g}). Solid: the posterior. Its sds run from
+noise sd σ, which is unknown, so it is drawn at σ = {p.prior_sigma:.4g}, the posterior median
+(b = {p.prior_scale:.4g}, prior sd √2·b = {p.prior_sd:.4g}). Solid: the posterior. Its sds run from
 {sds.min():.3g} ({html.escape(str(sds.idxmin()))}) to {sds.max():.3g}
-({html.escape(str(sds.idxmax()))}): the {len(p.y)} rows make {int((sds < prior_sd).sum())} of the
+({html.escape(str(sds.idxmax()))}): the {len(p.y)} rows make {p.narrower_than_prior} of the
 {len(sds)} weights narrower than the prior.</p>
 {figure_html(fig, "prior density against posterior density, per coefficient")}
 """
     return Section("Prior against posterior", body)
 
 
-def _skewness(values: np.ndarray) -> np.ndarray:
-    """Sample skewness along the last axis."""
-    centred = values - values.mean(axis=-1, keepdims=True)
-    return (centred**3).mean(axis=-1) / (centred**2).mean(axis=-1) ** 1.5
-
-
 def _predictive_section(p: PosteriorDemo) -> Section:
-    from bayesreg.compare import predictive_draws
     from bayesreg.plots import plot_ppc
 
     n_test, n = len(p.y_test), len(p.y)
-    prob, seed = p.coverage_prob, p.settings["seed"]
-    se = np.sqrt(prob * (1 - prob) / n_test)
+    prob, seed, se, skew = p.coverage_prob, p.settings["seed"], p.coverage_se, p.skewness
     fig = _figure(13.0, 4.6)
     left, right = fig.subplots(1, 2, width_ratios=[1, 1.4])
     plot_ppc(p.idata, X=p.X, y=p.y, kind="density", seed=seed, ax=left)
     left.set_title(f"all {n} rows: observed y against replicated data sets", fontsize=9)
     plot_ppc(p.idata_train, X=p.X_test, y=p.y_test, kind="intervals", prob=prob, seed=seed, ax=right)
     within = abs(p.coverage - prob) <= 2 * se
-    # the replicated data sets of the left panel: a posterior predictive p-value of the skewness
-    replicated = predictive_draws(p.idata, p.X, seed=seed)  # the draws plot_ppc(X=, y=) shows
-    skew_rep, skew_obs = _skewness(replicated), float(_skewness(p.y))
-    p_value = float(np.mean(skew_rep >= skew_obs))
-    reproduces = "does not reproduce" if min(p_value, 1 - p_value) < 0.025 else "reproduces"
+    reproduces = "does not reproduce" if min(skew.p_value, 1 - skew.p_value) < 0.025 else "reproduces"
     body = f"""
 <p><b>Held-out coverage:</b> fitted to {n - n_test} rows, the {prob:.0%} central posterior predictive
 intervals cover <b>{p.coverage:.1%}</b> of the other {n_test} targets (nominal {prob:.0%}; a
@@ -829,9 +627,9 @@ calibrated model covers {prob:.0%} ± {2 * se:.1%}, two binomial standard errors
 posterior draw of (coef, intercept, σ) (<code>bayesreg.compare.predictive_coverage</code>, seed
 {seed}).</p>
 <p>Left: the density of the observed targets against data sets replicated from the posterior
-predictive at the same rows. The skewness of the observed y is {skew_obs:.2f}, that of the
-{len(skew_rep)} replicated data sets {np.mean(skew_rep):.2f} ± {np.std(skew_rep):.2f}
-(P(replicated ≥ observed) = {p_value:.3f}): the Gaussian likelihood {reproduces} the observed skew.
+predictive at the same rows. The skewness of the observed y is {skew.observed:.2f}, that of the
+{skew.n_replicated} replicated data sets {skew.replicated_mean:.2f} ± {skew.replicated_sd:.2f}
+(P(replicated ≥ observed) = {skew.p_value:.3f}): the Gaussian likelihood {reproduces} the observed skew.
 Right: the held-out intervals, sorted by predictive median; red dots fall outside.</p>
 {figure_html(fig, "posterior predictive check in sample and on held-out rows")}
 """
@@ -843,10 +641,35 @@ def path_sentence(path, names) -> str:
 
     It picks the grid point with the most exact zeros of the MAP short of all of them (the strongest
     penalty that keeps some weight) and gives the widths of the posterior HDIs of the zeroed weights
-    there; then the counts over the whole grid. For example (the demo's posterior path, seed 0):
-    "At α = 1.15 the MAP has 8 of 10 coefficients exactly 0 (age, sex, bp, s1, s2, s3, s4, s6), while
-    the 94% HDIs of those 8 still have widths from 49.8 to 149 (median 89.5). Over the 12 α of the
-    grid the MAP is exactly 0 in 45 of 120 (α, coefficient) pairs, the posterior median in 0."
+    there; then the counts over the whole grid.
+
+    Parameters
+    ----------
+    path : PosteriorPath
+        Its ``alphas``, ``map.coefs``, ``median``, ``hdi_low``, ``hdi_high`` and ``hdi_prob`` are read.
+    names : sequence of str
+        Feature names.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    Two α and two weights, with the fields a `bayesreg.PosteriorPath` has:
+
+    >>> from types import SimpleNamespace
+    >>> import numpy as np
+    >>> from bayesreg.report import path_sentence
+    >>> path = SimpleNamespace(alphas=np.array([1.0, 0.1]), hdi_prob=0.94,
+    ...                        map=SimpleNamespace(coefs=np.array([[0.0, 0.5], [0.2, 0.9]])),
+    ...                        median=np.array([[0.1, 0.4], [0.2, 0.8]]),
+    ...                        hdi_low=np.array([[-0.3, 0.1], [-0.1, 0.5]]),
+    ...                        hdi_high=np.array([[0.4, 0.8], [0.5, 1.2]]))
+    >>> print(path_sentence(path, ["a", "b"]))
+    At α = 1 the MAP has 1 of 2 coefficients exactly 0 (a), while the 94% HDIs of those 1 still have
+    widths from 0.7 to 0.7 (median 0.7). Over the 2 α of the grid the MAP is exactly 0 in 1 of 4
+    (α, coefficient) pairs, the posterior median in 0.
     """
     names = [str(n) for n in names]
     zeros = path.map.coefs == 0
@@ -902,6 +725,11 @@ posterior still spreads over both signs. NUTS at every α, all in one call:
     return Section("The regularisation path: where the MAP is 0 and the posterior is not", body)
 
 
+def _call(options: dict) -> str:
+    """Keyword arguments as written in a call, escaped for HTML: ``tol=1e-12, max_iter=100000``."""
+    return html.escape(", ".join(f"{name}={value!r}" for name, value in options.items()), quote=False)
+
+
 def _provenance_section(result: DemoResult) -> Section:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -921,23 +749,32 @@ def _provenance_section(result: DemoResult) -> Section:
             "<code>arviz.from_netcdf</code>); NUTS ran with "
             f"<code>--num-warmup {s['num_warmup']} --num-samples {s['num_samples']} "
             f"--num-chains {s['num_chains']} --seed {s['seed']}</code>, and the same options "
-            "repeat it. The held-out rows are <code>train_test_split(test_size=0.2, "
-            "random_state=0)</code>.</p>"
+            f"repeat it. The held-out rows are <code>train_test_split({_call(SPLIT_OPTIONS)})</code>.</p>"
         )
     body = f"""
 <p>Made by <code>bayesreg demo --out DIR</code> (<code>make demo</code> writes
 <code>out/demo/</code>), which also writes <code>coefficients.csv</code> with the four columns of the
-MAP table. scikit-learn was run with <code>Lasso(tol=1e-12, max_iter=100000)</code> and
-<code>Ridge(solver="cholesky")</code>; bayesreg in float64.</p>
+MAP table. scikit-learn was run with <code>Lasso({_call(LASSO_OPTIONS)})</code> and
+<code>Ridge({_call(RIDGE_OPTIONS)})</code>; bayesreg in float64.</p>
 {posterior}
 <p class="note">Versions: {listed}.</p>
 """
     return Section("How this report was made", body)
 
 
-def demo_report(result: DemoResult | None = None) -> str:
-    """The demo report as one HTML page (runs `run_demo` when ``result`` is not given)."""
-    result = run_demo() if result is None else result
+def demo_report(result: DemoResult) -> str:
+    """The demo report as one HTML page, rendered from ``result`` (`bayesreg.demo.run_demo`).
+
+    Examples
+    --------
+    The MAP part alone (no NUTS):
+
+    >>> from bayesreg.demo import run_demo
+    >>> from bayesreg.report import demo_report
+    >>> page = demo_report(run_demo(posterior=False, path=False))
+    >>> page.startswith("<!DOCTYPE html>"), page.count("data:image/png;base64,")
+    (True, 3)
+    """
     sections = demo_sections(result)
     subtitle = (
         '<p class="note">L1 and L2 penalised regression as MAP estimates under Laplace and Gaussian '

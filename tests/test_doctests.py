@@ -25,10 +25,12 @@ EXAMPLES_REQUIRED = (
     "bayesreg.compare",
     "bayesreg.data",
     "bayesreg.defaults",
+    "bayesreg.demo",
     "bayesreg.diagnostics",
     "bayesreg.params",
     "bayesreg.plots",
     "bayesreg.priors",
+    "bayesreg.report",
     "bayesreg.models.linear",
     "bayesreg.models.logistic",
 )

@@ -18,7 +18,7 @@ model with a Gaussian prior and a fixed σ, with tolerances from ArviZ's Monte C
 (fixed seeds); its MAP column must be `map_path` exactly, and where that is exactly 0 the posterior
 still has width. Its NUTS fits are module-scoped fixtures: each compiles the grid sampler once (its
 three programs ``bayesreg.engine.chains.start_chains``, ``advance_chains`` and ``chain_draws``), and the
-Laplace fixture uses the settings of the CLI test and the demo (`bayesreg.report.PATH_SETTINGS`), so
+Laplace fixture uses the settings of the CLI test and the demo (`bayesreg.demo.PATH_SETTINGS`), so
 the session compiles that sampler once.
 """
 
@@ -40,6 +40,7 @@ from references import (
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import enet_path
 
+from bayesreg.demo import PATH_SETTINGS
 from bayesreg.engine import homotopy
 from bayesreg.engine.chains import Chains, advance_chains, chain_draws, scale_mixture, start_chains
 from bayesreg.engine.map import solve_grid
@@ -52,7 +53,6 @@ from bayesreg.path import (
     map_path,
     posterior_path,
 )
-from bayesreg.report import PATH_SETTINGS
 
 
 def assert_path_equal(path: MAPPath, references, label):

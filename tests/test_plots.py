@@ -12,6 +12,7 @@ from references import assert_map_equal, sklearn_linear
 from sklearn.linear_model import Lasso
 
 from bayesreg.compare import compare_map_posterior, predictive_coverage
+from bayesreg.demo import geometry_example
 from bayesreg.path import MAPPath, PosteriorPath
 from bayesreg.plots import (
     plot_coefficients,
@@ -24,7 +25,6 @@ from bayesreg.plots import (
     plot_sparsity,
 )
 from bayesreg.priors import prior_from_penalty
-from bayesreg.report import geometry_example
 
 COEF = np.array([0.0, -1.5, 2.0, 0.0, 0.3])
 REF = np.array([0.0, -1.5, 2.0, 0.0, 0.3000001])
