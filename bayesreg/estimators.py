@@ -23,7 +23,7 @@ from bayesreg.data import check_finite, check_numeric_columns, check_target
 from bayesreg.engine.chains import check_mass_matrix, check_parametrisation
 from bayesreg.engine.map import map_estimate
 from bayesreg.models import SufficientStats, linear_regression, linear_regression_stats, logistic_regression
-from bayesreg.priors import Prior, prior_from_penalty
+from bayesreg.priors import Prior, noise_prior, prior_from_penalty
 from bayesreg.sampling import fit_posterior
 
 __all__ = ["BayesianLinearRegression", "BayesianLogisticRegression"]
@@ -143,7 +143,8 @@ class BayesianLinearRegression(RegressorMixin, _BayesianRegression):
     fit_intercept : bool, default=True
         Whether to fit an (unpenalised) intercept.
     sigma : float > 0 or None, default=None
-        Noise sd; ``None`` estimates it, with an exponential prior of mean ``std(y)``.
+        Noise sd; ``None`` estimates it, with an exponential prior of mean ``std(y)``
+        (`~bayesreg.priors.noise_prior`).
     method : {"map", "nuts"}, default="map"
         Posterior mode, or NUTS samples of the posterior.
     num_warmup, num_samples, num_chains : int
@@ -230,7 +231,7 @@ class BayesianLinearRegression(RegressorMixin, _BayesianRegression):
 
     def _noise(self, y) -> float | dist.Distribution:
         if self.sigma is None:
-            return dist.Exponential(1.0 / max(float(np.std(y)), 1e-12))
+            return noise_prior(y)
         if (
             isinstance(self.sigma, bool)
             or not isinstance(self.sigma, numbers.Real)

@@ -27,7 +27,6 @@ from typing import Literal, NamedTuple
 import jax
 import jax.numpy as jnp
 import numpy as np
-import numpyro.distributions as dist
 from numpy.typing import ArrayLike
 
 from bayesreg.data import check_finite, check_target
@@ -49,6 +48,7 @@ from bayesreg.priors import (
     Convention,
     Family,
     PriorKind,
+    noise_prior,
     prior_from_penalty,
 )
 
@@ -502,7 +502,7 @@ def posterior_path(
                     "convention='book' with family='gaussian' needs a fixed sigma: the book objective "
                     "NLL + penalty divides the squared error by sigma^2"
                 )
-            kwargs["sigma"] = dist.Exponential(1.0 / max(float(np.std(y)), 1e-12))
+            kwargs["sigma"] = noise_prior(y)
         else:
             kwargs["sigma"] = float(sigma)
     map_sigma = float(sigma) if sigma is not None else 1.0
