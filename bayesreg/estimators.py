@@ -20,6 +20,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from bayesreg.data import check_finite, check_numeric_columns, check_target
+from bayesreg.defaults import NUTS
 from bayesreg.engine.chains import check_mass_matrix, check_parametrisation
 from bayesreg.engine.map import map_estimate
 from bayesreg.models import SufficientStats, linear_regression, linear_regression_stats, logistic_regression
@@ -147,8 +148,8 @@ class BayesianLinearRegression(RegressorMixin, _BayesianRegression):
         (`~bayesreg.priors.noise_prior`).
     method : {"map", "nuts"}, default="map"
         Posterior mode, or NUTS samples of the posterior.
-    num_warmup, num_samples, num_chains : int
-        NUTS settings (``method="nuts"``).
+    num_warmup, num_samples, num_chains : int, default from `bayesreg.defaults.NUTS`
+        NUTS settings (``method="nuts"``): warmup steps and kept draws per chain, and chains.
     laplace_parametrisation : {"auto", "direct", "mixture"}, default="auto"
         How NUTS samples a Laplace prior: its density directly, or as a non-centred
         normal–exponential scale mixture (no kink at 0). ``"auto"`` samples directly and, if any
@@ -198,9 +199,9 @@ class BayesianLinearRegression(RegressorMixin, _BayesianRegression):
         fit_intercept=True,
         sigma=None,
         method="map",
-        num_warmup=1000,
-        num_samples=1000,
-        num_chains=4,
+        num_warmup=NUTS.num_warmup,
+        num_samples=NUTS.num_samples,
+        num_chains=NUTS.num_chains,
         laplace_parametrisation="auto",
         mass_matrix="auto",
         random_state=None,
@@ -295,7 +296,7 @@ class BayesianLogisticRegression(ClassifierMixin, _BayesianRegression):
     l1_ratio : float in (0, 1), default=0.5
     fit_intercept : bool, default=True
     method : {"map", "nuts"}, default="map"
-    num_warmup, num_samples, num_chains : int
+    num_warmup, num_samples, num_chains : int, default from `bayesreg.defaults.NUTS`
     laplace_parametrisation : {"auto", "direct", "mixture"}, default="auto"
     mass_matrix : {"auto", "dense", "diagonal"}, default="auto"
     random_state : int or None
@@ -330,9 +331,9 @@ class BayesianLogisticRegression(ClassifierMixin, _BayesianRegression):
         l1_ratio=0.5,
         fit_intercept=True,
         method="map",
-        num_warmup=1000,
-        num_samples=1000,
-        num_chains=4,
+        num_warmup=NUTS.num_warmup,
+        num_samples=NUTS.num_samples,
+        num_chains=NUTS.num_chains,
         laplace_parametrisation="auto",
         mass_matrix="auto",
         random_state=None,

@@ -30,6 +30,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from bayesreg.data import check_finite, check_target
+from bayesreg.defaults import HDI_PROB, PATH_NUTS
 from bayesreg.engine import homotopy
 from bayesreg.engine.arrays import as_arrays
 from bayesreg.engine.chains import (
@@ -345,7 +346,7 @@ class PosteriorPath(NamedTuple):
     coef_draws : ndarray, shape (n_alphas, n_chains, n_samples, n_features)
         The posterior draws of the weights.
     hdi_prob : float
-        Mass of the HDIs.
+        Mass of the HDIs (`posterior_path`'s ``hdi_prob``: `bayesreg.defaults.HDI_PROB` unless given).
     """
 
     alphas: np.ndarray
@@ -410,10 +411,10 @@ def posterior_path(
     convention: Convention = "sklearn",
     fit_intercept: bool = True,
     sigma: float | None = None,
-    hdi_prob: float = 0.94,
-    num_warmup: int = 300,
-    num_samples: int = 300,
-    num_chains: int = 4,
+    hdi_prob: float = HDI_PROB,
+    num_warmup: int = PATH_NUTS.num_warmup,
+    num_samples: int = PATH_NUTS.num_samples,
+    num_chains: int = PATH_NUTS.num_chains,
     seed: int = 0,
     laplace_parametrisation: Literal["auto", "direct", "mixture"] = "auto",
     mass_matrix: Literal["auto", "dense", "diagonal"] = "auto",
@@ -455,9 +456,10 @@ def posterior_path(
         prior is conditional on σ). ``convention="book"`` with ``family="gaussian"`` needs a fixed
         ``sigma``. Ignored for ``family="bernoulli"``.
     hdi_prob : float in (0, 1)
-        Mass of the highest-density intervals.
+        Mass of the highest-density intervals (default `bayesreg.defaults.HDI_PROB`).
     num_warmup, num_samples, num_chains : int
-        NUTS settings, per ``α``.
+        NUTS settings, per ``α`` (defaults `bayesreg.defaults.PATH_NUTS`: shorter runs than one
+        posterior's, since every ``α`` is a whole run).
     seed : int
         Seed of the sampler (the same seed and settings give the same draws).
     laplace_parametrisation : {"auto", "direct", "mixture"}

@@ -25,6 +25,7 @@ import numpy as np
 import numpyro.distributions as dist
 from numpyro.infer import Predictive, log_likelihood
 
+from bayesreg.defaults import NUTS
 from bayesreg.diagnostics import DiagnosticsReport, check_diagnostics
 from bayesreg.engine.arrays import as_arrays, split_static
 from bayesreg.engine.chains import (
@@ -87,9 +88,9 @@ def sample_posterior(
     *args,
     observed: tuple | None = None,
     feature_names=None,
-    num_warmup: int = 1000,
-    num_samples: int = 1000,
-    num_chains: int = 4,
+    num_warmup: int = NUTS.num_warmup,
+    num_samples: int = NUTS.num_samples,
+    num_chains: int = NUTS.num_chains,
     seed: int = 0,
     posterior_predictive: bool = False,
     laplace_mixture: bool = False,
@@ -112,7 +113,8 @@ def sample_posterior(
     feature_names : sequence of str, optional
         Coordinates of the ``feature`` dimension of ``coef``.
     num_warmup, num_samples, num_chains : int
-        NUTS settings; draws per chain.
+        NUTS settings: warmup steps and kept draws per chain, and chains (defaults
+        `bayesreg.defaults.NUTS`).
     seed : int
         Seed of the sampler: the same seed, settings and device count give the same draws.
     posterior_predictive : bool
@@ -161,9 +163,9 @@ def fit_posterior(
     *args,
     observed: tuple | None = None,
     feature_names=None,
-    num_warmup: int = 1000,
-    num_samples: int = 1000,
-    num_chains: int = 4,
+    num_warmup: int = NUTS.num_warmup,
+    num_samples: int = NUTS.num_samples,
+    num_chains: int = NUTS.num_chains,
     seed: int = 0,
     posterior_predictive: bool = False,
     laplace_parametrisation: Literal["auto", "direct", "mixture"] = "auto",
