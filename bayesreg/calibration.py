@@ -32,6 +32,7 @@ from scipy import stats
 from bayesreg.engine.arrays import split_static
 from bayesreg.engine.chains import sample_chains
 from bayesreg.engine.programs import program
+from bayesreg.params import check_params
 
 __all__ = [
     # running SBC
@@ -145,16 +146,18 @@ def sbc_ranks(
     -------
     SBCResult
     """
+    settings = {
+        "num_replicates": num_replicates,
+        "num_warmup": num_warmup,
+        "num_draws": num_draws,
+        "thin": thin,
+        "seed": seed,
+        "batch_size": batch_size,
+    }
+    num_replicates, num_warmup, num_draws, thin, seed, batch_size = check_params(settings).values()
+    batch_size = num_replicates if batch_size is None else batch_size
     model_kwargs = dict(model_kwargs or {})
     simulate_kwargs = model_kwargs if simulate_kwargs is None else {**model_kwargs, **simulate_kwargs}
-    for name, value in (("num_replicates", num_replicates), ("num_draws", num_draws), ("thin", thin)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    if isinstance(num_warmup, bool) or not isinstance(num_warmup, int) or num_warmup < 0:
-        raise ValueError(f"num_warmup must be a non-negative integer, got {num_warmup!r}")
-    batch_size = num_replicates if batch_size is None else int(batch_size)
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
 
     X = jnp.asarray(X, dtype=float)
     key_sim, key_fit = jax.random.split(jax.random.PRNGKey(seed))

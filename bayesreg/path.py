@@ -29,29 +29,15 @@ import jax.numpy as jnp
 import numpy as np
 from numpy.typing import ArrayLike
 
-from bayesreg.data import check_finite, check_target
+from bayesreg.data import check_xy
 from bayesreg.defaults import HDI_PROB, PATH_NUTS
 from bayesreg.engine import homotopy
 from bayesreg.engine.arrays import as_arrays
-from bayesreg.engine.chains import (
-    Chains,
-    check_mass_matrix,
-    check_parametrisation,
-    fall_back_to_mixture,
-    sample_chains,
-)
+from bayesreg.engine.chains import Chains, fall_back_to_mixture, sample_chains
 from bayesreg.engine.map import map_grid
 from bayesreg.models import SufficientStats, linear_regression_stats, logistic_regression
-from bayesreg.priors import (
-    CONVENTIONS,
-    FAMILIES,
-    PRIOR_KINDS,
-    Convention,
-    Family,
-    PriorKind,
-    noise_prior,
-    prior_from_penalty,
-)
+from bayesreg.params import CONSTRAINTS, check_params
+from bayesreg.priors import Convention, Family, PriorKind, noise_prior, prior_from_penalty
 
 __all__ = ["MAPPath", "PosteriorPath", "alpha_grid", "alpha_max", "map_path", "posterior_path"]
 
@@ -82,20 +68,16 @@ class MAPPath(NamedTuple):
     converged: np.ndarray
 
 
-def _check(choice, name, value):
-    if value not in choice:
-        raise ValueError(f"unknown {name} {value!r}; expected one of {', '.join(choice)}")
+# The constraints of the path functions' settings: `bayesreg.params`', with a fixed noise sd (the MAP
+# path and alpha_max take σ as a number; `posterior_path` alone samples it when it is None).
+# ``l1_ratio`` is checked by `prior_from_penalty`, where it applies (prior="elasticnet").
+_FIXED_SIGMA = {**CONSTRAINTS, "sigma": CONSTRAINTS["sigma"]._replace(none_ok=False)}
 
 
 def _prepare(X, y, family):
-    X = np.asarray(X, dtype=np.float64)
-    if X.ndim != 2:
-        raise ValueError(f"X must be 2-d (n_samples, n_features), got shape {X.shape}")
-    check_finite(X)
-    y, _ = check_target(y, family)
-    if y.shape[0] != X.shape[0]:
-        raise ValueError(f"X has {X.shape[0]} rows but y has {y.shape[0]}")
-    return X, y
+    """``X`` and ``y`` as float64 arrays, checked by `bayesreg.data.check_xy`."""
+    checked = check_xy(X, y, family)
+    return checked.X, checked.y
 
 
 def _l1_per_alpha(prior, l1_ratio, convention, family, n, sigma):
@@ -136,10 +118,16 @@ def alpha_max(
     -------
     float
     """
-    _check(PRIOR_KINDS, "prior", prior)
+    settings = {
+        "prior": prior,
+        "family": family,
+        "convention": convention,
+        "fit_intercept": fit_intercept,
+        "sigma": sigma,
+    }
+    prior, family, convention, fit_intercept, sigma = check_params(settings, _FIXED_SIGMA).values()
     if prior == "gaussian":
         raise ValueError("an L2 (gaussian) penalty never sets weights exactly to 0: there is no alpha_max")
-    _check(FAMILIES, "family", family)
     X, y = _prepare(X, y, family)
     if family == "gaussian":
         Xc, yc = (X - X.mean(axis=0), y - y.mean()) if fit_intercept else (X, y)
@@ -170,6 +158,7 @@ def alpha_grid(
     ndarray, shape (n_alphas,)
         Decreasing: the order in which warm starts work best.
     """
+    n_alphas, eps = check_params({"n_alphas": n_alphas, "eps": eps}).values()
     top = alpha_max(
         X,
         y,
@@ -180,11 +169,12 @@ def alpha_grid(
         fit_intercept=fit_intercept,
         sigma=sigma,
     )
-    return np.geomspace(top, top * eps, int(n_alphas))
+    return np.geomspace(top, top * eps, n_alphas)
 
 
 def _setup(X, y, alphas, *, prior, family, convention, fit_intercept):
-    """What `map_path` and `posterior_path` share: checks, and the model with its float64 data.
+    """What `map_path` and `posterior_path` share: the grid and the data checked, and the model with its
+    float64 data (the settings come checked).
 
     Returns
     -------
@@ -197,9 +187,6 @@ def _setup(X, y, alphas, *, prior, family, convention, fit_intercept):
     kwargs : dict
         ``fit_intercept`` (the prior and, for the linear model, ``sigma`` are the caller's).
     """
-    _check(PRIOR_KINDS, "prior", prior)
-    _check(FAMILIES, "family", family)
-    _check(CONVENTIONS, "convention", convention)
     alphas = np.asarray(alphas, dtype=np.float64)
     if alphas.ndim != 1 or alphas.size == 0 or not np.all(np.isfinite(alphas) & (alphas > 0)):
         raise ValueError("alphas must be a non-empty 1-d array of positive finite numbers")
@@ -271,11 +258,22 @@ def map_path(
     sklearn.exceptions.ConvergenceWarning
         For each ``α`` whose fit did not converge.
     """
+    settings = {
+        "prior": prior,
+        "family": family,
+        "convention": convention,
+        "fit_intercept": fit_intercept,
+        "sigma": sigma,
+        "tol": tol,
+        "max_steps": max_steps,
+    }
+    checked = check_params(settings, _FIXED_SIGMA).values()
+    prior, family, convention, fit_intercept, sigma, tol, max_steps = checked
     alphas, X, y, model, args, kwargs = _setup(
         X, y, alphas, prior=prior, family=family, convention=convention, fit_intercept=fit_intercept
     )
     if family == "gaussian":
-        kwargs["sigma"] = float(sigma)
+        kwargs["sigma"] = sigma
     n, p = X.shape
     init = {"coef": np.zeros(p)}  # the cold start
     if fit_intercept:
@@ -287,7 +285,7 @@ def map_path(
         for a in alphas
     ]
     if family == "gaussian" and prior == "laplace":
-        path = _lasso_by_homotopy(alphas, args[0], priors, float(sigma), tol)
+        path = _lasso_by_homotopy(alphas, args[0], priors, sigma, tol)
         if np.all(path.converged):
             return path
     results = map_grid(model, *args, priors=priors, init=init, tol=tol, max_steps=max_steps, **kwargs)
@@ -483,31 +481,40 @@ def posterior_path(
     Raises
     ------
     ValueError
-        For the arguments `map_path` refuses, a ``hdi_prob`` outside (0, 1), settings that are not
-        positive integers, an unknown ``laplace_parametrisation`` or ``mass_matrix``, or the book
-        convention of a linear model without ``sigma``.
+        For the arguments `map_path` refuses, a setting outside its constraint in
+        `bayesreg.params.CONSTRAINTS` (the same message as from every other entry point), or the
+        book convention of a linear model without ``sigma``.
     """
+    model_settings = {
+        "prior": prior,
+        "family": family,
+        "convention": convention,
+        "fit_intercept": fit_intercept,
+        "sigma": sigma,
+        "hdi_prob": hdi_prob,
+        "laplace_parametrisation": laplace_parametrisation,
+    }
+    checked = check_params(model_settings).values()
+    prior, family, convention, fit_intercept, sigma, hdi_prob, laplace_parametrisation = checked
+    sampler = {
+        "num_warmup": num_warmup,
+        "num_samples": num_samples,
+        "num_chains": num_chains,
+        "seed": seed,
+        "mass_matrix": mass_matrix,
+    }
+    sampler = check_params(sampler)
     alphas, X, y, model, args, kwargs = _setup(
         X, y, alphas, prior=prior, family=family, convention=convention, fit_intercept=fit_intercept
     )
-    check_parametrisation(laplace_parametrisation)
-    check_mass_matrix(mass_matrix)
-    if not 0.0 < float(hdi_prob) < 1.0:
-        raise ValueError(f"hdi_prob must lie strictly between 0 and 1, got {hdi_prob!r}")
-    for name, value in (("num_warmup", num_warmup), ("num_samples", num_samples), ("num_chains", num_chains)):
-        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
     if family == "gaussian":
-        if sigma is None:
-            if convention == "book":
-                raise ValueError(
-                    "convention='book' with family='gaussian' needs a fixed sigma: the book objective "
-                    "NLL + penalty divides the squared error by sigma^2"
-                )
-            kwargs["sigma"] = noise_prior(y)
-        else:
-            kwargs["sigma"] = float(sigma)
-    map_sigma = float(sigma) if sigma is not None else 1.0
+        if sigma is None and convention == "book":
+            raise ValueError(
+                "convention='book' with family='gaussian' needs a fixed sigma: the book objective "
+                "NLL + penalty divides the squared error by sigma^2"
+            )
+        kwargs["sigma"] = noise_prior(y) if sigma is None else sigma
+    map_sigma = 1.0 if sigma is None else sigma
     penalised = map_path(
         X,
         y,
@@ -530,13 +537,10 @@ def posterior_path(
     ]
     stacked = jax.tree.map(lambda *leaves: np.asarray(leaves, dtype=np.float64), *priors)
     settings = {
-        "seed": seed,
-        "num_chains": num_chains,
-        "num_warmup": int(num_warmup),
-        "num_samples": int(num_samples),
-        "mass_matrix": mass_matrix,
+        **sampler,
         "progress_bar": bool(sys.stderr.isatty() if progress_bar is None else progress_bar),
     }
+    num_chains = sampler["num_chains"]
     laplace = prior == "laplace"
 
     def run(laplace_mixture: bool) -> Chains:
@@ -552,7 +556,7 @@ def posterior_path(
     }
     divergences = np.asarray(sampled.stats["diverging"]).reshape(alphas.size, -1).sum(axis=1)
     mixture = sampled.mixture.reshape(alphas.size, num_chains)[:, 0]
-    return _summarise(alphas, penalised, draws, divergences, mixture, float(hdi_prob))
+    return _summarise(alphas, penalised, draws, divergences, mixture, hdi_prob)
 
 
 def _summarise(alphas, penalised, draws, divergences, mixture, hdi_prob) -> PosteriorPath:

@@ -41,16 +41,15 @@ from jax.scipy.special import erfcx
 from numpyro.distributions import constraints
 from numpyro.distributions.util import promote_shapes, validate_sample
 
-from bayesreg.params import CONVENTIONS, FAMILIES, PRIOR_KINDS, check_param
+from bayesreg.params import check_param
 
 __all__ = [
-    "CONVENTIONS",
-    "FAMILIES",
-    "PRIOR_KINDS",
+    # priors on the weights, from penalties and back
     "ElasticNet",
     "Prior",
     "penalty_from_prior",
     "prior_from_penalty",
+    # the prior on the noise sd
     "noise_prior",
 ]
 

@@ -28,15 +28,10 @@ from numpyro.infer import Predictive, log_likelihood
 from bayesreg.defaults import NUTS
 from bayesreg.diagnostics import DiagnosticsReport, check_diagnostics
 from bayesreg.engine.arrays import as_arrays, split_static
-from bayesreg.engine.chains import (
-    Chains,
-    check_parametrisation,
-    fall_back_to_mixture,
-    sample_chains,
-    seed_keys,
-)
+from bayesreg.engine.chains import Chains, fall_back_to_mixture, sample_chains, seed_keys
 from bayesreg.engine.map import MAPResult, map_estimate
 from bayesreg.engine.programs import program
+from bayesreg.params import check_param, check_params
 
 if TYPE_CHECKING:  # arviz is imported where it is used: `import bayesreg` does not load it
     import arviz as az
@@ -205,7 +200,7 @@ def fit_posterior(
     sklearn.exceptions.ConvergenceWarning
         If the MAP did not converge.
     """
-    check_parametrisation(laplace_parametrisation)
+    laplace_parametrisation = check_param("laplace_parametrisation", laplace_parametrisation)
     prior = model_kwargs.get("prior")
     laplace = prior is not None and prior.kind == "laplace"
     run = _Posterior(
@@ -226,7 +221,7 @@ def fit_posterior(
     observations = run.observe(chains)
     mode = map_estimate(model, *args, **model_kwargs)  # while the chains run
     if laplace and laplace_parametrisation == "auto":
-        kept = fall_back_to_mixture(chains, lambda: run.chains(True), group_size=num_chains)
+        kept = fall_back_to_mixture(chains, lambda: run.chains(True), group_size=run.settings["num_chains"])
         if kept is not chains:
             chains, observations = kept, run.observe(kept)
     idata = run.inference_data(chains, observations)
@@ -242,10 +237,12 @@ def fit_posterior(
 class _Posterior:
     """The arguments of `sample_posterior` as arrays, and the steps of its runs.
 
-    Made before the chains start: ArviZ, which `inference_data` needs, is imported meanwhile in a
-    thread (`_import_in_background`). `chains` and `observe` dispatch the chains and their
-    log-likelihood (JAX runs them in the background); work done before `inference_data` (the MAP,
-    say) overlaps sampling, as long as it does not wait on a result JAX computes after the chains.
+    The NUTS settings and the seed are checked here (`bayesreg.params.check_params`), for
+    `sample_posterior` and `fit_posterior` alike. Made before the chains start: ArviZ, which
+    `inference_data` needs, is imported meanwhile in a thread (`_import_in_background`). `chains`
+    and `observe` dispatch the chains and their log-likelihood (JAX runs them in the background);
+    work done before `inference_data` (the MAP, say) overlaps sampling, as long as it does not wait
+    on a result JAX computes after the chains.
     """
 
     def __init__(
@@ -264,15 +261,21 @@ class _Posterior:
         progress_bar,
         model_kwargs,
     ):
+        sampler = {
+            "num_chains": num_chains,
+            "num_warmup": num_warmup,
+            "num_samples": num_samples,
+            "seed": seed,
+            "mass_matrix": mass_matrix,
+        }
+        sampler = check_params(sampler)
+        seed = sampler.pop("seed")
         _import_in_background("arviz")
         self.obs_model, X, y = observed if observed is not None else (model, *args)
         self.model, self.feature_names, self.model_kwargs = model, feature_names, model_kwargs
         self.predictive = posterior_predictive
         self.settings = {
-            "num_chains": num_chains,
-            "num_warmup": num_warmup,
-            "num_samples": num_samples,
-            "mass_matrix": mass_matrix,
+            **sampler,
             "progress_bar": sys.stderr.isatty() if progress_bar is None else progress_bar,
         }
         with jax.enable_x64(True):

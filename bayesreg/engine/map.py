@@ -35,6 +35,7 @@ from sklearn.exceptions import ConvergenceWarning
 from bayesreg.engine.arrays import as_arrays, split_static
 from bayesreg.engine.programs import program
 from bayesreg.engine.proximal import ProximalNewton
+from bayesreg.params import check_params
 from bayesreg.priors import Prior
 
 __all__ = [
@@ -275,6 +276,7 @@ def map_estimate(
     sklearn.exceptions.ConvergenceWarning
         If the residual did not reach ``tol`` in ``max_steps`` steps.
     """
+    tol, max_steps = check_params({"tol": tol, "max_steps": max_steps}).values()
     with jax.enable_x64(True):
         # Python floats, NumPy and JAX numbers all become float64 arrays: one compiled solver
         args, init, model_kwargs = as_arrays((args, init or {}, model_kwargs))
@@ -332,6 +334,7 @@ def map_grid(
     sklearn.exceptions.ConvergenceWarning
         For each point whose residual did not reach ``tol``.
     """
+    tol, max_steps = check_params({"tol": tol, "max_steps": max_steps}).values()
     with jax.enable_x64(True):
         args, init, model_kwargs = as_arrays((args, init, model_kwargs))
         has_l1 = priors[0].kind != "gaussian"
