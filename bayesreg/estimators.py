@@ -187,6 +187,22 @@ class BayesianLinearRegression(RegressorMixin, _BayesianRegression):
     n_features_in_ : int
     feature_names_in_ : ndarray of str
         Column names, when ``X`` was a DataFrame with string column names.
+
+    Examples
+    --------
+    The MAP under the Laplace prior is scikit-learn's ``Lasso`` with the same ``alpha``, exact zero
+    included, whatever σ is (here estimated, with `~bayesreg.priors.noise_prior`):
+
+    >>> import numpy as np
+    >>> from sklearn.linear_model import Lasso
+    >>> from bayesreg import BayesianLinearRegression
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(30, 3))
+    >>> y = X @ np.array([1.0, 0.0, -2.0]) + 0.5 * rng.normal(size=30)
+    >>> est = BayesianLinearRegression(prior="laplace", alpha=0.1).fit(X, y)
+    >>> lasso = Lasso(alpha=0.1, tol=1e-12).fit(X, y)
+    >>> est.coef_.round(6), bool(np.allclose(est.coef_, lasso.coef_, atol=1e-9)), round(est.sigma_, 2)
+    (array([ 0.926659,  0.      , -1.902167]), True, 0.81)
     """
 
     _family = "gaussian"
@@ -329,6 +345,24 @@ class BayesianLogisticRegression(ClassifierMixin, _BayesianRegression):
     n_iter_ : int
     n_features_in_ : int
     feature_names_in_ : ndarray of str
+
+    Examples
+    --------
+    The MAP under the Normal(0, √C) prior is scikit-learn's ``LogisticRegression`` with the same
+    ``C``, and so are its probabilities and labels:
+
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from bayesreg import BayesianLogisticRegression
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(30, 3))
+    >>> labels = np.where(X @ np.array([1.0, 0.0, -2.0]) + rng.normal(size=30) > 0, "yes", "no")
+    >>> est = BayesianLogisticRegression(prior="gaussian", C=0.5).fit(X, labels)
+    >>> reference = LogisticRegression(C=0.5, tol=1e-12, max_iter=1000).fit(X, labels)
+    >>> bool(np.allclose(est.coef_, reference.coef_[0], atol=1e-8)), est.classes_.tolist()
+    (True, ['no', 'yes'])
+    >>> bool(np.allclose(est.predict_proba(X), reference.predict_proba(X), atol=1e-8))
+    True
     """
 
     _family = "bernoulli"

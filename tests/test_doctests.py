@@ -21,6 +21,7 @@ import bayesreg
 import bayesreg.models
 
 EXAMPLES_REQUIRED = (
+    "bayesreg.calibration",
     "bayesreg.closed_forms",
     "bayesreg.compare",
     "bayesreg.data",
@@ -32,9 +33,12 @@ EXAMPLES_REQUIRED = (
     "bayesreg.engine.map",
     "bayesreg.engine.programs",
     "bayesreg.engine.proximal",
+    "bayesreg.estimators",
     "bayesreg.params",
+    "bayesreg.path",
     "bayesreg.plots",
     "bayesreg.priors",
+    "bayesreg.sampling",
     "bayesreg.models.linear",
     "bayesreg.models.logistic",
 )
