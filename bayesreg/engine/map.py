@@ -139,9 +139,9 @@ class _StartAt(AutoDelta):
 
     ``AutoGuide`` builds its prototype with ``numpyro.infer.util.initialize_model``, which looks
     for a start with a finite log density and gradient in a ``while_loop`` of gradient
-    evaluations; inside the compiled solver that search was about a third of the XLA compile time
-    and never ran more than once, because the start is given. A start that is not finite shows up
-    as a non-finite residual instead.
+    evaluations; inside the compiled solver that search would be about a third of the XLA compile
+    time, for a loop that never runs more than once, because the start is given. A start that is
+    not finite shows up as a non-finite residual instead.
     """
 
     def _setup_prototype(self, *args, **kwargs):

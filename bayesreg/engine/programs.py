@@ -9,7 +9,8 @@ lowering it; JAX's persistent compilation cache then serves its compilation.
 
 JAX's persistent compilation cache skips XLA's compilation in a second process, but JAX still traces
 the Python function and lowers it to StableHLO to compute that cache's key: for the NUTS sampler
-that was most of a second ``bayesreg fit --method nuts``. The export cache removes that part.
+that is most of a second ``bayesreg fit --method nuts`` without the export cache, which removes
+that part.
 
 The cache is on inside `exporting` (a folder), or else while JAX's persistent compilation cache is
 (``jax_compilation_cache_dir``: what the ``bayesreg`` command line sets for the duration of a
