@@ -9,8 +9,6 @@ penalised estimate of scikit-learn's Lasso / Ridge / ElasticNet / LogisticRegres
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 import numpyro.distributions as dist
 import pandas as pd
@@ -20,27 +18,37 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from bayesreg.data import check_finite, check_numeric_columns, check_target
-from bayesreg.engine.chains import check_mass_matrix, check_parametrisation
+from bayesreg.defaults import NUTS
 from bayesreg.engine.map import map_estimate
 from bayesreg.models import SufficientStats, linear_regression, linear_regression_stats, logistic_regression
-from bayesreg.priors import Prior, prior_from_penalty
+from bayesreg.params import CONSTRAINTS, check_params
+from bayesreg.priors import noise_prior, prior_from_penalty
 from bayesreg.sampling import fit_posterior
 
 __all__ = ["BayesianLinearRegression", "BayesianLogisticRegression"]
 
-METHODS = ("map", "nuts")
-
-
-def _check_positive_int(name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
-
 
 class _BayesianRegression(BaseEstimator):
-    """What both estimators share: validation, the prior, and the choice of inference."""
+    """What both estimators share: validation, the prior, and the choice of inference.
+
+    ``_parameter_constraints`` holds the constraint of every ``__init__`` parameter (scikit-learn's
+    name for that table), each taken from `bayesreg.params.CONSTRAINTS`; ``fit`` checks them all with
+    `~bayesreg.params.check_params` before it reads the data, so a bad setting gets the message the
+    path functions, the posterior functions and the command line give.
+    """
 
     _family: str
+    _parameter_constraints: dict
+
+    def _settings(self) -> dict:
+        """The parameters checked against `_parameter_constraints`, as plain Python values.
+
+        ``l1_ratio`` is checked where it applies, with ``prior="elasticnet"``, by
+        `~bayesreg.priors.prior_from_penalty` (the same constraint and message); the other priors
+        ignore it.
+        """
+        values = {name: value for name, value in self.get_params(deep=False).items() if name != "l1_ratio"}
+        return check_params(values, self._parameter_constraints)
 
     def _validate(self, X, y):
         if isinstance(X, pd.DataFrame):
@@ -57,14 +65,7 @@ class _BayesianRegression(BaseEstimator):
             y_numeric=self._family == "gaussian",
         )
         check_finite(X, getattr(self, "feature_names_in_", None))
-        y = target
-        if self.method not in METHODS:
-            raise ValueError(f"unknown method {self.method!r}; expected one of {', '.join(METHODS)}")
-        for name in ("num_warmup", "num_samples", "num_chains"):
-            _check_positive_int(name, getattr(self, name))
-        check_parametrisation(self.laplace_parametrisation)
-        check_mass_matrix(self.mass_matrix)
-        return X, y, classes
+        return X, target, classes
 
     def _features(self, X) -> np.ndarray:
         check_is_fitted(self)
@@ -74,28 +75,29 @@ class _BayesianRegression(BaseEstimator):
         check_finite(X, getattr(self, "feature_names_in_", None))
         return X
 
-    def _infer(self, model, args, observed, **model_kwargs) -> None:
+    def _infer(self, settings: dict, model, args, observed, **model_kwargs) -> None:
         """The MAP, always; with ``method="nuts"`` also the posterior (`~bayesreg.sampling.fit_posterior`),
-        whose means become ``coef_``.
+        whose means become ``coef_``. ``settings`` are the checked parameters (`_settings`).
 
         Every result of an earlier fit is dropped first, so a refit with ``method="map"`` after a
         NUTS fit keeps no posterior from before.
         """
         for name in ("idata_", "diagnostics_", "posterior_fit_"):
             self.__dict__.pop(name, None)
-        if self.method == "nuts":
+        nuts = settings["method"] == "nuts"
+        if nuts:
             names = getattr(self, "feature_names_in_", None)
             fit = fit_posterior(
                 model,
                 *args,
                 observed=observed,
                 feature_names=list(names) if names is not None else None,
-                num_warmup=self.num_warmup,
-                num_samples=self.num_samples,
-                num_chains=self.num_chains,
-                seed=int(check_random_state(self.random_state).randint(2**31 - 1)),
-                laplace_parametrisation=self.laplace_parametrisation,
-                mass_matrix=self.mass_matrix,
+                num_warmup=settings["num_warmup"],
+                num_samples=settings["num_samples"],
+                num_chains=settings["num_chains"],
+                seed=int(check_random_state(settings["random_state"]).randint(2**31 - 1)),
+                laplace_parametrisation=settings["laplace_parametrisation"],
+                mass_matrix=settings["mass_matrix"],
                 **model_kwargs,
             )
             result = fit.map
@@ -105,7 +107,7 @@ class _BayesianRegression(BaseEstimator):
         self.coef_ = result.params["coef"]
         self.intercept_ = float(result.params.get("intercept", 0.0))
         self.n_iter_ = result.num_steps
-        if self.method != "nuts":
+        if not nuts:
             return
         self.posterior_fit_ = fit
         self.idata_ = fit.idata
@@ -143,11 +145,12 @@ class BayesianLinearRegression(RegressorMixin, _BayesianRegression):
     fit_intercept : bool, default=True
         Whether to fit an (unpenalised) intercept.
     sigma : float > 0 or None, default=None
-        Noise sd; ``None`` estimates it, with an exponential prior of mean ``std(y)``.
+        Noise sd; ``None`` estimates it, with an exponential prior of mean ``std(y)``
+        (`~bayesreg.priors.noise_prior`).
     method : {"map", "nuts"}, default="map"
         Posterior mode, or NUTS samples of the posterior.
-    num_warmup, num_samples, num_chains : int
-        NUTS settings (``method="nuts"``).
+    num_warmup, num_samples, num_chains : int, default from `bayesreg.defaults.NUTS`
+        NUTS settings (``method="nuts"``): warmup steps and kept draws per chain, and chains.
     laplace_parametrisation : {"auto", "direct", "mixture"}, default="auto"
         How NUTS samples a Laplace prior: its density directly, or as a non-centred
         normal–exponential scale mixture (no kink at 0). ``"auto"`` samples directly and, if any
@@ -184,9 +187,43 @@ class BayesianLinearRegression(RegressorMixin, _BayesianRegression):
     n_features_in_ : int
     feature_names_in_ : ndarray of str
         Column names, when ``X`` was a DataFrame with string column names.
+
+    Examples
+    --------
+    The MAP under the Laplace prior is scikit-learn's ``Lasso`` with the same ``alpha``, exact zero
+    included, whatever σ is (here estimated, with `~bayesreg.priors.noise_prior`):
+
+    >>> import numpy as np
+    >>> from sklearn.linear_model import Lasso
+    >>> from bayesreg import BayesianLinearRegression
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(30, 3))
+    >>> y = X @ np.array([1.0, 0.0, -2.0]) + 0.5 * rng.normal(size=30)
+    >>> est = BayesianLinearRegression(prior="laplace", alpha=0.1).fit(X, y)
+    >>> lasso = Lasso(alpha=0.1, tol=1e-12).fit(X, y)
+    >>> est.coef_.round(6), bool(np.allclose(est.coef_, lasso.coef_, atol=1e-9)), round(est.sigma_, 2)
+    (array([ 0.926659,  0.      , -1.902167]), True, 0.81)
     """
 
     _family = "gaussian"
+    _parameter_constraints = {
+        name: CONSTRAINTS[name]
+        for name in (
+            "prior",
+            "alpha",
+            "l1_ratio",
+            "convention",
+            "fit_intercept",
+            "sigma",
+            "method",
+            "num_warmup",
+            "num_samples",
+            "num_chains",
+            "laplace_parametrisation",
+            "mass_matrix",
+            "random_state",
+        )
+    }
 
     def __init__(
         self,
@@ -197,9 +234,9 @@ class BayesianLinearRegression(RegressorMixin, _BayesianRegression):
         fit_intercept=True,
         sigma=None,
         method="map",
-        num_warmup=1000,
-        num_samples=1000,
-        num_chains=4,
+        num_warmup=NUTS.num_warmup,
+        num_samples=NUTS.num_samples,
+        num_chains=NUTS.num_chains,
         laplace_parametrisation="auto",
         mass_matrix="auto",
         random_state=None,
@@ -218,27 +255,6 @@ class BayesianLinearRegression(RegressorMixin, _BayesianRegression):
         self.mass_matrix = mass_matrix
         self.random_state = random_state
 
-    def _weight_prior(self, n_samples: int) -> Prior:
-        return prior_from_penalty(
-            self.prior,
-            self.alpha,
-            l1_ratio=self.l1_ratio,
-            convention=self.convention,
-            family="gaussian",
-            n_samples=n_samples,
-        )
-
-    def _noise(self, y) -> float | dist.Distribution:
-        if self.sigma is None:
-            return dist.Exponential(1.0 / max(float(np.std(y)), 1e-12))
-        if (
-            isinstance(self.sigma, bool)
-            or not isinstance(self.sigma, numbers.Real)
-            or not (np.isfinite(self.sigma) and self.sigma > 0)
-        ):
-            raise ValueError(f"sigma must be a positive number or None, got {self.sigma!r}")
-        return float(self.sigma)
-
     def fit(self, X, y):
         """Fit the model.
 
@@ -251,19 +267,30 @@ class BayesianLinearRegression(RegressorMixin, _BayesianRegression):
         -------
         self
         """
+        settings = self._settings()
         X, y, _ = self._validate(X, y)
-        prior, noise = self._weight_prior(X.shape[0]), self._noise(y)
-        stats = SufficientStats.from_data(X, y, center=self.fit_intercept)
+        prior = prior_from_penalty(
+            settings["prior"],
+            settings["alpha"],
+            l1_ratio=self.l1_ratio,
+            convention=settings["convention"],
+            family="gaussian",
+            n_samples=X.shape[0],
+        )
+        noise = noise_prior(y) if settings["sigma"] is None else settings["sigma"]
+        stats = SufficientStats.from_data(X, y, center=settings["fit_intercept"])
         self._infer(
+            settings,
             linear_regression_stats,
             (stats,),
             (linear_regression, X, y),
             prior=prior,
             sigma=noise,
-            fit_intercept=self.fit_intercept,
+            fit_intercept=settings["fit_intercept"],
         )
         if isinstance(noise, dist.Distribution):
-            source = self.idata_.posterior["sigma"] if self.method == "nuts" else self.map_.params["sigma"]
+            nuts = settings["method"] == "nuts"
+            source = self.idata_.posterior["sigma"] if nuts else self.map_.params["sigma"]
             noise = float(np.mean(source))
         self.sigma_ = noise
         return self
@@ -294,7 +321,7 @@ class BayesianLogisticRegression(ClassifierMixin, _BayesianRegression):
     l1_ratio : float in (0, 1), default=0.5
     fit_intercept : bool, default=True
     method : {"map", "nuts"}, default="map"
-    num_warmup, num_samples, num_chains : int
+    num_warmup, num_samples, num_chains : int, default from `bayesreg.defaults.NUTS`
     laplace_parametrisation : {"auto", "direct", "mixture"}, default="auto"
     mass_matrix : {"auto", "dense", "diagonal"}, default="auto"
     random_state : int or None
@@ -318,9 +345,43 @@ class BayesianLogisticRegression(ClassifierMixin, _BayesianRegression):
     n_iter_ : int
     n_features_in_ : int
     feature_names_in_ : ndarray of str
+
+    Examples
+    --------
+    The MAP under the Normal(0, √C) prior is scikit-learn's ``LogisticRegression`` with the same
+    ``C``, and so are its probabilities and labels:
+
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from bayesreg import BayesianLogisticRegression
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(30, 3))
+    >>> labels = np.where(X @ np.array([1.0, 0.0, -2.0]) + rng.normal(size=30) > 0, "yes", "no")
+    >>> est = BayesianLogisticRegression(prior="gaussian", C=0.5).fit(X, labels)
+    >>> reference = LogisticRegression(C=0.5, tol=1e-12, max_iter=1000).fit(X, labels)
+    >>> bool(np.allclose(est.coef_, reference.coef_[0], atol=1e-8)), est.classes_.tolist()
+    (True, ['no', 'yes'])
+    >>> bool(np.allclose(est.predict_proba(X), reference.predict_proba(X), atol=1e-8))
+    True
     """
 
     _family = "bernoulli"
+    _parameter_constraints = {
+        name: CONSTRAINTS[name]
+        for name in (
+            "prior",
+            "C",
+            "l1_ratio",
+            "fit_intercept",
+            "method",
+            "num_warmup",
+            "num_samples",
+            "num_chains",
+            "laplace_parametrisation",
+            "mass_matrix",
+            "random_state",
+        )
+    }
 
     def __init__(
         self,
@@ -329,9 +390,9 @@ class BayesianLogisticRegression(ClassifierMixin, _BayesianRegression):
         l1_ratio=0.5,
         fit_intercept=True,
         method="map",
-        num_warmup=1000,
-        num_samples=1000,
-        num_chains=4,
+        num_warmup=NUTS.num_warmup,
+        num_samples=NUTS.num_samples,
+        num_chains=NUTS.num_chains,
         laplace_parametrisation="auto",
         mass_matrix="auto",
         random_state=None,
@@ -353,15 +414,6 @@ class BayesianLogisticRegression(ClassifierMixin, _BayesianRegression):
         tags.classifier_tags.multi_class = False
         return tags
 
-    def _weight_prior(self) -> Prior:
-        if (
-            isinstance(self.C, bool)
-            or not isinstance(self.C, numbers.Real)
-            or not (np.isfinite(self.C) and self.C > 0)
-        ):
-            raise ValueError(f"C must be a positive finite number, got {self.C!r}")
-        return prior_from_penalty(self.prior, 1.0 / self.C, l1_ratio=self.l1_ratio, family="bernoulli")
-
     def fit(self, X, y):
         """Fit the model.
 
@@ -374,10 +426,15 @@ class BayesianLogisticRegression(ClassifierMixin, _BayesianRegression):
         -------
         self
         """
+        settings = self._settings()
         X, y, classes = self._validate(X, y)
-        prior = self._weight_prior()
+        prior = prior_from_penalty(
+            settings["prior"], 1.0 / settings["C"], l1_ratio=self.l1_ratio, family="bernoulli"
+        )
         self.classes_ = classes
-        self._infer(logistic_regression, (X, y), None, prior=prior, fit_intercept=self.fit_intercept)
+        self._infer(
+            settings, logistic_regression, (X, y), None, prior=prior, fit_intercept=settings["fit_intercept"]
+        )
         return self
 
     def decision_function(self, X):

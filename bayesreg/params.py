@@ -27,6 +27,9 @@ __all__ = [
     "CONSTRAINTS",
     "CONVENTIONS",
     "FAMILIES",
+    "MASS_MATRICES",
+    "METHODS",
+    "PARAMETRISATIONS",
     "PRIOR_KINDS",
     "Interval",
     "Options",
@@ -97,6 +100,15 @@ class Options(NamedTuple):
 PRIOR_KINDS = ("gaussian", "laplace", "elasticnet")
 CONVENTIONS = ("sklearn", "book")
 FAMILIES = ("gaussian", "bernoulli")
+METHODS = ("map", "nuts")
+"""What the estimators compute: the posterior mode, or NUTS draws of the posterior."""
+PARAMETRISATIONS = ("auto", "direct", "mixture")
+"""How NUTS samples a Laplace prior: its density, the normal–exponential scale mixture
+(`~bayesreg.engine.LaplaceScaleMixture`), or "auto": directly, and again as the mixture where
+that diverged (`~bayesreg.engine.fall_back_to_mixture`)."""
+MASS_MATRICES = ("auto", "dense", "diagonal")
+"""The mass matrix NUTS adapts: "auto" is dense up to `~bayesreg.engine.DENSE_UP_TO` unconstrained
+parameters, diagonal above."""
 
 POSITIVE = Interval(integer=False, low=0.0, high=None)
 UNIT = Interval(integer=False, low=0.0, high=1.0)
@@ -108,9 +120,9 @@ CONSTRAINTS: dict[str, Interval | Options] = {
     "prior": Options(PRIOR_KINDS),
     "convention": Options(CONVENTIONS),
     "family": Options(FAMILIES),
-    "method": Options(("map", "nuts")),
-    "laplace_parametrisation": Options(("auto", "direct", "mixture")),
-    "mass_matrix": Options(("auto", "dense", "diagonal")),
+    "method": Options(METHODS),
+    "laplace_parametrisation": Options(PARAMETRISATIONS),
+    "mass_matrix": Options(MASS_MATRICES),
     "fit_intercept": BOOLEAN,
     "alpha": POSITIVE,
     "C": POSITIVE,
@@ -124,7 +136,12 @@ CONSTRAINTS: dict[str, Interval | Options] = {
     "num_chains": COUNT,
     "max_steps": COUNT,
     "n_alphas": COUNT,
+    "thin": COUNT,
+    "num_replicates": COUNT,
+    "num_draws": COUNT,
+    "batch_size": COUNT._replace(none_ok=True),
     "seed": SEED,
+    "random_state": SEED._replace(none_ok=True),
 }
 """The constraint of each setting by its Python name (the command line's ``--num-chains`` is
 ``num_chains``)."""

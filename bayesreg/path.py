@@ -27,30 +27,17 @@ from typing import Literal, NamedTuple
 import jax
 import jax.numpy as jnp
 import numpy as np
-import numpyro.distributions as dist
 from numpy.typing import ArrayLike
 
-from bayesreg.data import check_finite, check_target
+from bayesreg.data import check_xy
+from bayesreg.defaults import HDI_PROB, PATH_NUTS
 from bayesreg.engine import homotopy
 from bayesreg.engine.arrays import as_arrays
-from bayesreg.engine.chains import (
-    Chains,
-    check_mass_matrix,
-    check_parametrisation,
-    fall_back_to_mixture,
-    sample_chains,
-)
+from bayesreg.engine.chains import Chains, fall_back_to_mixture, sample_chains
 from bayesreg.engine.map import map_grid
 from bayesreg.models import SufficientStats, linear_regression_stats, logistic_regression
-from bayesreg.priors import (
-    CONVENTIONS,
-    FAMILIES,
-    PRIOR_KINDS,
-    Convention,
-    Family,
-    PriorKind,
-    prior_from_penalty,
-)
+from bayesreg.params import CONSTRAINTS, check_params
+from bayesreg.priors import Convention, Family, PriorKind, noise_prior, prior_from_penalty
 
 __all__ = ["MAPPath", "PosteriorPath", "alpha_grid", "alpha_max", "map_path", "posterior_path"]
 
@@ -72,6 +59,17 @@ class MAPPath(NamedTuple):
         decreasing order).
     converged : ndarray of bool, shape (n_alphas,)
         Whether each fit reached its tolerance.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from bayesreg.path import map_path
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(30, 3))
+    >>> y = X @ np.array([1.0, 0.0, -2.0]) + 0.5 * rng.normal(size=30)
+    >>> path = map_path(X, y, [1.0, 0.1])
+    >>> path.coefs.shape, path.intercepts.shape, path.converged.tolist()
+    ((2, 3), (2,), [True, True])
     """
 
     alphas: np.ndarray
@@ -81,20 +79,16 @@ class MAPPath(NamedTuple):
     converged: np.ndarray
 
 
-def _check(choice, name, value):
-    if value not in choice:
-        raise ValueError(f"unknown {name} {value!r}; expected one of {', '.join(choice)}")
+# The constraints of the path functions' settings: `bayesreg.params`', with a fixed noise sd (the MAP
+# path and alpha_max take σ as a number; `posterior_path` alone samples it when it is None).
+# ``l1_ratio`` is checked by `prior_from_penalty`, where it applies (prior="elasticnet").
+_FIXED_SIGMA = {**CONSTRAINTS, "sigma": CONSTRAINTS["sigma"]._replace(none_ok=False)}
 
 
 def _prepare(X, y, family):
-    X = np.asarray(X, dtype=np.float64)
-    if X.ndim != 2:
-        raise ValueError(f"X must be 2-d (n_samples, n_features), got shape {X.shape}")
-    check_finite(X)
-    y, _ = check_target(y, family)
-    if y.shape[0] != X.shape[0]:
-        raise ValueError(f"X has {X.shape[0]} rows but y has {y.shape[0]}")
-    return X, y
+    """``X`` and ``y`` as float64 arrays, checked by `bayesreg.data.check_xy`."""
+    checked = check_xy(X, y, family)
+    return checked.X, checked.y
 
 
 def _l1_per_alpha(prior, l1_ratio, convention, family, n, sigma):
@@ -134,11 +128,32 @@ def alpha_max(
     Returns
     -------
     float
+
+    Examples
+    --------
+    For the lasso, ``max|Xcᵀyc| / n``; the elastic net's with ``l1_ratio=0.5`` is twice that:
+
+    >>> import numpy as np
+    >>> from bayesreg.path import alpha_max
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(30, 3))
+    >>> y = X @ np.array([1.0, 0.0, -2.0]) + 0.5 * rng.normal(size=30)
+    >>> top = alpha_max(X, y)
+    >>> Xc, yc = X - X.mean(axis=0), y - y.mean()
+    >>> elastic_net = alpha_max(X, y, prior="elasticnet", l1_ratio=0.5)
+    >>> bool(np.isclose(top, np.abs(Xc.T @ yc).max() / 30)), round(elastic_net / top, 12)
+    (True, 2.0)
     """
-    _check(PRIOR_KINDS, "prior", prior)
+    settings = {
+        "prior": prior,
+        "family": family,
+        "convention": convention,
+        "fit_intercept": fit_intercept,
+        "sigma": sigma,
+    }
+    prior, family, convention, fit_intercept, sigma = check_params(settings, _FIXED_SIGMA).values()
     if prior == "gaussian":
         raise ValueError("an L2 (gaussian) penalty never sets weights exactly to 0: there is no alpha_max")
-    _check(FAMILIES, "family", family)
     X, y = _prepare(X, y, family)
     if family == "gaussian":
         Xc, yc = (X - X.mean(axis=0), y - y.mean()) if fit_intercept else (X, y)
@@ -168,7 +183,24 @@ def alpha_grid(
     -------
     ndarray, shape (n_alphas,)
         Decreasing: the order in which warm starts work best.
+
+    Examples
+    --------
+    scikit-learn's grid for the same data:
+
+    >>> import numpy as np
+    >>> from sklearn.linear_model import lasso_path
+    >>> from bayesreg.path import alpha_grid
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(30, 3))
+    >>> y = X @ np.array([1.0, 0.0, -2.0]) + 0.5 * rng.normal(size=30)
+    >>> alphas = alpha_grid(X, y, n_alphas=5, eps=1e-2)
+    >>> Xc, yc = X - X.mean(axis=0), y - y.mean()
+    >>> reference = lasso_path(Xc, yc, alphas=5, eps=1e-2)[0]
+    >>> bool(np.allclose(alphas, reference, rtol=1e-13)), round(float(alphas[-1] / alphas[0]), 12)
+    (True, 0.01)
     """
+    n_alphas, eps = check_params({"n_alphas": n_alphas, "eps": eps}).values()
     top = alpha_max(
         X,
         y,
@@ -179,11 +211,12 @@ def alpha_grid(
         fit_intercept=fit_intercept,
         sigma=sigma,
     )
-    return np.geomspace(top, top * eps, int(n_alphas))
+    return np.geomspace(top, top * eps, n_alphas)
 
 
 def _setup(X, y, alphas, *, prior, family, convention, fit_intercept):
-    """What `map_path` and `posterior_path` share: checks, and the model with its float64 data.
+    """What `map_path` and `posterior_path` share: the grid and the data checked, and the model with its
+    float64 data (the settings come checked).
 
     Returns
     -------
@@ -196,9 +229,6 @@ def _setup(X, y, alphas, *, prior, family, convention, fit_intercept):
     kwargs : dict
         ``fit_intercept`` (the prior and, for the linear model, ``sigma`` are the caller's).
     """
-    _check(PRIOR_KINDS, "prior", prior)
-    _check(FAMILIES, "family", family)
-    _check(CONVENTIONS, "convention", convention)
     alphas = np.asarray(alphas, dtype=np.float64)
     if alphas.ndim != 1 or alphas.size == 0 or not np.all(np.isfinite(alphas) & (alphas > 0)):
         raise ValueError("alphas must be a non-empty 1-d array of positive finite numbers")
@@ -269,12 +299,41 @@ def map_path(
     -----
     sklearn.exceptions.ConvergenceWarning
         For each ``α`` whose fit did not converge.
+
+    Examples
+    --------
+    The lasso path is scikit-learn's ``lasso_path``, exact zeros included: none of the three
+    weights at `alpha_max`, then two (weight 1 stays exactly 0 down the grid):
+
+    >>> import numpy as np
+    >>> from sklearn.linear_model import lasso_path
+    >>> from bayesreg.path import alpha_grid, map_path
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(30, 3))
+    >>> y = X @ np.array([1.0, 0.0, -2.0]) + 0.5 * rng.normal(size=30)
+    >>> alphas = alpha_grid(X, y, n_alphas=5, eps=1e-2)
+    >>> path = map_path(X, y, alphas)
+    >>> Xc, yc = X - X.mean(axis=0), y - y.mean()
+    >>> reference = lasso_path(Xc, yc, alphas=alphas, tol=1e-12)[1].T
+    >>> (path.coefs != 0).sum(axis=1).tolist(), bool(np.allclose(path.coefs, reference, atol=1e-10))
+    ([0, 2, 2, 2, 2], True)
     """
+    settings = {
+        "prior": prior,
+        "family": family,
+        "convention": convention,
+        "fit_intercept": fit_intercept,
+        "sigma": sigma,
+        "tol": tol,
+        "max_steps": max_steps,
+    }
+    checked = check_params(settings, _FIXED_SIGMA).values()
+    prior, family, convention, fit_intercept, sigma, tol, max_steps = checked
     alphas, X, y, model, args, kwargs = _setup(
         X, y, alphas, prior=prior, family=family, convention=convention, fit_intercept=fit_intercept
     )
     if family == "gaussian":
-        kwargs["sigma"] = float(sigma)
+        kwargs["sigma"] = sigma
     n, p = X.shape
     init = {"coef": np.zeros(p)}  # the cold start
     if fit_intercept:
@@ -286,7 +345,7 @@ def map_path(
         for a in alphas
     ]
     if family == "gaussian" and prior == "laplace":
-        path = _lasso_by_homotopy(alphas, args[0], priors, float(sigma), tol)
+        path = _lasso_by_homotopy(alphas, args[0], priors, sigma, tol)
         if np.all(path.converged):
             return path
     results = map_grid(model, *args, priors=priors, init=init, tol=tol, max_steps=max_steps, **kwargs)
@@ -345,7 +404,15 @@ class PosteriorPath(NamedTuple):
     coef_draws : ndarray, shape (n_alphas, n_chains, n_samples, n_features)
         The posterior draws of the weights.
     hdi_prob : float
-        Mass of the HDIs.
+        Mass of the HDIs (`posterior_path`'s ``hdi_prob``: `bayesreg.defaults.HDI_PROB` unless given).
+
+    Examples
+    --------
+    `posterior_path` returns one; its fields:
+
+    >>> from bayesreg.path import PosteriorPath
+    >>> PosteriorPath._fields[:5]
+    ('alphas', 'map', 'median', 'hdi_low', 'hdi_high')
     """
 
     alphas: np.ndarray
@@ -410,10 +477,10 @@ def posterior_path(
     convention: Convention = "sklearn",
     fit_intercept: bool = True,
     sigma: float | None = None,
-    hdi_prob: float = 0.94,
-    num_warmup: int = 300,
-    num_samples: int = 300,
-    num_chains: int = 4,
+    hdi_prob: float = HDI_PROB,
+    num_warmup: int = PATH_NUTS.num_warmup,
+    num_samples: int = PATH_NUTS.num_samples,
+    num_chains: int = PATH_NUTS.num_chains,
     seed: int = 0,
     laplace_parametrisation: Literal["auto", "direct", "mixture"] = "auto",
     mass_matrix: Literal["auto", "dense", "diagonal"] = "auto",
@@ -455,9 +522,10 @@ def posterior_path(
         prior is conditional on σ). ``convention="book"`` with ``family="gaussian"`` needs a fixed
         ``sigma``. Ignored for ``family="bernoulli"``.
     hdi_prob : float in (0, 1)
-        Mass of the highest-density intervals.
+        Mass of the highest-density intervals (default `bayesreg.defaults.HDI_PROB`).
     num_warmup, num_samples, num_chains : int
-        NUTS settings, per ``α``.
+        NUTS settings, per ``α`` (defaults `bayesreg.defaults.PATH_NUTS`: shorter runs than one
+        posterior's, since every ``α`` is a whole run).
     seed : int
         Seed of the sampler (the same seed and settings give the same draws).
     laplace_parametrisation : {"auto", "direct", "mixture"}
@@ -481,31 +549,58 @@ def posterior_path(
     Raises
     ------
     ValueError
-        For the arguments `map_path` refuses, a ``hdi_prob`` outside (0, 1), settings that are not
-        positive integers, an unknown ``laplace_parametrisation`` or ``mass_matrix``, or the book
-        convention of a linear model without ``sigma``.
+        For the arguments `map_path` refuses, a setting outside its constraint in
+        `bayesreg.params.CONSTRAINTS` (the same message as from every other entry point), or the
+        book convention of a linear model without ``sigma``.
+
+    Examples
+    --------
+    Two ``α`` and two short chains each (50 warmup steps, 50 draws), σ sampled: the weight that
+    the lasso sets exactly to 0 at both keeps a posterior whose 94% HDI straddles 0:
+
+    >>> import numpy as np
+    >>> from bayesreg.path import posterior_path
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(30, 3))
+    >>> y = X @ np.array([1.0, 0.0, -2.0]) + 0.5 * rng.normal(size=30)
+    >>> path = posterior_path(X, y, [1.0, 0.1], num_warmup=50, num_samples=50, num_chains=2, seed=0,
+    ...                       progress_bar=False)
+    >>> path.median.shape, path.coef_draws.shape, path.hdi_prob
+    ((2, 3), (2, 2, 50, 3), 0.94)
+    >>> straddles = (path.hdi_low[:, 1] < 0) & (path.hdi_high[:, 1] > 0)
+    >>> bool(np.all(path.map.coefs[:, 1] == 0)), bool(np.all(straddles))
+    (True, True)
     """
+    model_settings = {
+        "prior": prior,
+        "family": family,
+        "convention": convention,
+        "fit_intercept": fit_intercept,
+        "sigma": sigma,
+        "hdi_prob": hdi_prob,
+        "laplace_parametrisation": laplace_parametrisation,
+    }
+    checked = check_params(model_settings).values()
+    prior, family, convention, fit_intercept, sigma, hdi_prob, laplace_parametrisation = checked
+    sampler = {
+        "num_warmup": num_warmup,
+        "num_samples": num_samples,
+        "num_chains": num_chains,
+        "seed": seed,
+        "mass_matrix": mass_matrix,
+    }
+    sampler = check_params(sampler)
     alphas, X, y, model, args, kwargs = _setup(
         X, y, alphas, prior=prior, family=family, convention=convention, fit_intercept=fit_intercept
     )
-    check_parametrisation(laplace_parametrisation)
-    check_mass_matrix(mass_matrix)
-    if not 0.0 < float(hdi_prob) < 1.0:
-        raise ValueError(f"hdi_prob must lie strictly between 0 and 1, got {hdi_prob!r}")
-    for name, value in (("num_warmup", num_warmup), ("num_samples", num_samples), ("num_chains", num_chains)):
-        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
     if family == "gaussian":
-        if sigma is None:
-            if convention == "book":
-                raise ValueError(
-                    "convention='book' with family='gaussian' needs a fixed sigma: the book objective "
-                    "NLL + penalty divides the squared error by sigma^2"
-                )
-            kwargs["sigma"] = dist.Exponential(1.0 / max(float(np.std(y)), 1e-12))
-        else:
-            kwargs["sigma"] = float(sigma)
-    map_sigma = float(sigma) if sigma is not None else 1.0
+        if sigma is None and convention == "book":
+            raise ValueError(
+                "convention='book' with family='gaussian' needs a fixed sigma: the book objective "
+                "NLL + penalty divides the squared error by sigma^2"
+            )
+        kwargs["sigma"] = noise_prior(y) if sigma is None else sigma
+    map_sigma = 1.0 if sigma is None else sigma
     penalised = map_path(
         X,
         y,
@@ -528,13 +623,10 @@ def posterior_path(
     ]
     stacked = jax.tree.map(lambda *leaves: np.asarray(leaves, dtype=np.float64), *priors)
     settings = {
-        "seed": seed,
-        "num_chains": num_chains,
-        "num_warmup": int(num_warmup),
-        "num_samples": int(num_samples),
-        "mass_matrix": mass_matrix,
+        **sampler,
         "progress_bar": bool(sys.stderr.isatty() if progress_bar is None else progress_bar),
     }
+    num_chains = sampler["num_chains"]
     laplace = prior == "laplace"
 
     def run(laplace_mixture: bool) -> Chains:
@@ -550,7 +642,7 @@ def posterior_path(
     }
     divergences = np.asarray(sampled.stats["diverging"]).reshape(alphas.size, -1).sum(axis=1)
     mixture = sampled.mixture.reshape(alphas.size, num_chains)[:, 0]
-    return _summarise(alphas, penalised, draws, divergences, mixture, float(hdi_prob))
+    return _summarise(alphas, penalised, draws, divergences, mixture, hdi_prob)
 
 
 def _summarise(alphas, penalised, draws, divergences, mixture, hdi_prob) -> PosteriorPath:

@@ -35,21 +35,22 @@ from typing import Literal
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import numpyro.distributions as dist
 from jax.scipy.special import erfcx
 from numpyro.distributions import constraints
 from numpyro.distributions.util import promote_shapes, validate_sample
 
-from bayesreg.params import CONVENTIONS, FAMILIES, PRIOR_KINDS, check_param
+from bayesreg.params import check_param
 
 __all__ = [
-    "CONVENTIONS",
-    "FAMILIES",
-    "PRIOR_KINDS",
+    # priors on the weights, from penalties and back
     "ElasticNet",
     "Prior",
     "penalty_from_prior",
     "prior_from_penalty",
+    # the prior on the noise sd
+    "noise_prior",
 ]
 
 
@@ -406,3 +407,34 @@ def _prior_of_distribution(d: dist.Distribution) -> Prior:
 def _require_zero_location(loc) -> None:
     if jnp.any(jnp.asarray(loc) != 0):
         raise ValueError("a norm penalty corresponds to a prior centred at 0")
+
+
+def noise_prior(y) -> dist.Exponential:
+    """The prior of the linear model's noise sd σ when σ is not given: Exponential with mean ``std(y)``.
+
+    The residual sd of a least-squares fit with an intercept is at most ``std(y)`` (the
+    intercept-only fit's), so the prior puts its mean at the largest σ the data make plausible, its
+    mode at 0, and little mass far beyond (``P(σ > 3·std(y)) = e⁻³ ≈ 5%``): weakly informative on the
+    data's own scale. It scales with ``y``, so a change of units of the target changes σ's posterior
+    by the same factor and nothing else. A constant target gets a rate of 1e12 rather than infinity.
+
+    Parameters
+    ----------
+    y : array_like, shape (n_samples,)
+        The target.
+
+    Returns
+    -------
+    numpyro.distributions.Exponential
+        Rate ``1/max(std(y), 1e-12)`` (``std`` with ``ddof=0``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from bayesreg.priors import noise_prior
+    >>> y = np.array([1.0, 2.0, 3.0, 6.0])
+    >>> sigma = noise_prior(y)
+    >>> type(sigma).__name__, round(float(sigma.mean), 4), round(float(np.std(y)), 4)
+    ('Exponential', 1.8708, 1.8708)
+    """
+    return dist.Exponential(1.0 / max(float(np.std(y)), 1e-12))

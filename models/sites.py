@@ -9,6 +9,8 @@ from numpyro.distributions import constraints
 
 from bayesreg.priors import Prior
 
+__all__ = ["sample_sigma", "sample_weights"]
+
 
 def sample_weights(
     num_features: int,

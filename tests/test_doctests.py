@@ -21,16 +21,26 @@ import bayesreg
 import bayesreg.models
 
 EXAMPLES_REQUIRED = (
+    "bayesreg.calibration",
     "bayesreg.closed_forms",
     "bayesreg.compare",
     "bayesreg.data",
     "bayesreg.defaults",
     "bayesreg.demo",
     "bayesreg.diagnostics",
+    "bayesreg.engine.arrays",
+    "bayesreg.engine.chains",
+    "bayesreg.engine.homotopy",
+    "bayesreg.engine.map",
+    "bayesreg.engine.programs",
+    "bayesreg.engine.proximal",
+    "bayesreg.estimators",
     "bayesreg.params",
+    "bayesreg.path",
     "bayesreg.plots",
     "bayesreg.priors",
     "bayesreg.report",
+    "bayesreg.sampling",
     "bayesreg.models.linear",
     "bayesreg.models.logistic",
 )

@@ -103,7 +103,7 @@ def test_logistic_needs_binary_target():
         ({"convention": "glmnet"}, "unknown convention 'glmnet'"),
         ({"method": "vi"}, "unknown method 'vi'"),
         ({"method": "nuts", "mass_matrix": "full"}, "unknown mass_matrix 'full'"),
-        ({"num_chains": 0}, "num_chains must be a positive integer"),
+        ({"num_chains": 0}, "num_chains must be at least 1, got 0"),
         ({"sigma": -1.0}, "sigma must be a positive"),
         ({"prior": "elasticnet", "l1_ratio": 1.5}, "l1_ratio must lie strictly between 0 and 1"),
     ],

@@ -5,6 +5,18 @@ import argparse
 import numpy as np
 import pytest
 
+from bayesreg import (
+    BayesianLinearRegression,
+    BayesianLogisticRegression,
+    alpha_grid,
+    fit_posterior,
+    map_estimate,
+    map_path,
+    posterior_path,
+    sample_posterior,
+)
+from bayesreg.calibration import sbc_ranks
+from bayesreg.models import linear_regression
 from bayesreg.params import CONSTRAINTS, Interval, check_param, check_params, cli_type
 
 BAD = [
@@ -24,6 +36,9 @@ BAD = [
     ("mass_matrix", "full", "unknown mass_matrix 'full'; expected one of auto, dense, diagonal"),
     ("fit_intercept", "yes", "fit_intercept must be True or False, got 'yes'"),
     ("sigma", 0.0, "sigma must be a positive finite number, got 0.0"),
+    ("thin", 0, "thin must be at least 1, got 0"),
+    ("batch_size", 0, "batch_size must be at least 1, got 0"),
+    ("random_state", -1, "random_state must be at least 0, got -1"),
 ]
 
 
@@ -74,3 +89,52 @@ def test_interval_bounds():
     with pytest.raises(ValueError, match=r"p must be a finite number in \[0, 1\), got 1.0"):
         check_param("p", 1.0, half)
     assert set(CONSTRAINTS) >= {"alpha", "C", "num_warmup", "mass_matrix", "hdi_prob"}
+
+
+def _entry_points(name, value):
+    """Every public function and estimator that takes the setting ``name``, called with ``value``."""
+    X, y = np.random.default_rng(0).normal(size=(10, 2)), np.arange(10.0)
+    nuts = {"method": "nuts"} if name in ("num_chains", "mass_matrix") else {}
+    calls = {
+        "BayesianLinearRegression": lambda: BayesianLinearRegression(**nuts, **{name: value}).fit(X, y),
+        "BayesianLogisticRegression": lambda: BayesianLogisticRegression(**nuts, **{name: value}).fit(
+            X, y % 2
+        ),
+        "posterior_path": lambda: posterior_path(X, y, [0.1], **{name: value}),
+        "sample_posterior": lambda: sample_posterior(linear_regression, X, y, prior=None, **{name: value}),
+        "fit_posterior": lambda: fit_posterior(linear_regression, X, y, prior=None, **{name: value}),
+        "map_path": lambda: map_path(X, y, [0.1], **{name: value}),
+        "map_estimate": lambda: map_estimate(linear_regression, X, y, prior=None, **{name: value}),
+        "alpha_grid": lambda: alpha_grid(X, y, **{name: value}),
+        "sbc_ranks": lambda: sbc_ranks(linear_regression, X, **{name: value}),
+    }
+    sampling = ("BayesianLinearRegression", "BayesianLogisticRegression", "posterior_path")
+    sampling += ("sample_posterior", "fit_posterior")
+    takes = {
+        "num_chains": sampling,
+        "mass_matrix": sampling,
+        "tol": ("map_path", "map_estimate"),
+        "n_alphas": ("alpha_grid",),
+        "num_warmup": ("posterior_path", "sample_posterior", "sbc_ranks"),
+    }
+    return [("check_param", lambda: check_param(name, value))] + [
+        (entry, calls[entry]) for entry in takes[name]
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("num_chains", 0, "num_chains must be at least 1, got 0"),
+        ("mass_matrix", "full", "unknown mass_matrix 'full'; expected one of auto, dense, diagonal"),
+        ("tol", 0.0, "tol must be a positive finite number, got 0.0"),
+        ("n_alphas", 2.5, "n_alphas must be an integer, got 2.5"),
+        ("num_warmup", -1, "num_warmup must be at least 1, got -1"),
+    ],
+)
+def test_every_entry_point_says_the_same(name, value, message):
+    """A bad setting gets `check_param`'s message, word for word, from every function that takes it."""
+    for entry, call in _entry_points(name, value):
+        with pytest.raises(ValueError) as error:
+            call()
+        assert str(error.value) == message, entry

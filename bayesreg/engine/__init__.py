@@ -18,13 +18,9 @@ on them, which return InferenceData, are in `bayesreg.sampling`.
 from bayesreg.engine.arrays import as_arrays, split_static
 from bayesreg.engine.chains import (
     DENSE_UP_TO,
-    MASS_MATRICES,
-    PARAMETRISATIONS,
     SMALL_LOOPS_XLA_FLAG,
     Chains,
     LaplaceScaleMixture,
-    check_mass_matrix,
-    check_parametrisation,
     fall_back_to_mixture,
     run_chain,
     sample_chains,
@@ -45,6 +41,7 @@ from bayesreg.engine.programs import (
     program_name,
 )
 from bayesreg.engine.proximal import ProximalNewton, kkt_residual, soft_threshold
+from bayesreg.params import MASS_MATRICES  # the command line's --mass-matrix choices, defined in params
 
 __all__ = [
     # the MAP
@@ -63,16 +60,13 @@ __all__ = [
     "run_chain",
     "sample_chains",
     # the Laplace prior as a scale mixture, and the fallback to it
-    "PARAMETRISATIONS",
     "LaplaceScaleMixture",
-    "check_parametrisation",
     "fall_back_to_mixture",
     "scale_mixture",
     # NUTS settings
     "DENSE_UP_TO",
     "MASS_MATRICES",
     "SMALL_LOOPS_XLA_FLAG",
-    "check_mass_matrix",
     # compiled programs and the export cache
     "EXPORT_SUBFOLDER",
     "FAST_COMPILE_CPU",

@@ -29,6 +29,13 @@ def split_static(kwargs: dict) -> tuple[dict, tuple]:
     static : tuple of (str, bool or str)
         The boolean and string entries, sorted by name: hashable, so a program takes them as one
         static argument.
+
+    Examples
+    --------
+    >>> from bayesreg.engine.arrays import split_static
+    >>> dynamic, static = split_static({"sigma": 1.5, "fit_intercept": True, "family": "gaussian"})
+    >>> dynamic, static
+    ({'sigma': 1.5}, (('family', 'gaussian'), ('fit_intercept', True)))
     """
     static = tuple(sorted((k, v) for k, v in kwargs.items() if isinstance(v, bool | str)))
     dynamic = {k: v for k, v in kwargs.items() if not isinstance(v, bool | str)}
@@ -51,6 +58,15 @@ def as_arrays(tree):
     -------
     pytree
         The same structure, with float64 arrays as numeric leaves.
+
+    Examples
+    --------
+    >>> import jax, numpy as np
+    >>> from bayesreg.engine.arrays import as_arrays
+    >>> with jax.enable_x64(True):
+    ...     args = as_arrays({"sigma": 2, "X": np.ones((3, 2), dtype=np.float32), "fit_intercept": True})
+    >>> args["sigma"].dtype, args["X"].dtype, args["X"].shape, args["fit_intercept"]
+    (dtype('float64'), dtype('float64'), (3, 2), True)
     """
 
     def as_array(a):

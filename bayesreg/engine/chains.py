@@ -50,6 +50,7 @@ from numpyro.infer.util import constrain_fn, potential_energy
 
 from bayesreg.engine.arrays import split_static
 from bayesreg.engine.programs import program
+from bayesreg.params import check_param
 
 __all__ = [
     # the driver
@@ -57,16 +58,12 @@ __all__ = [
     "sample_chains",
     "run_chain",
     # the Laplace prior as a scale mixture, and the fallback to it
-    "PARAMETRISATIONS",
     "LaplaceScaleMixture",
-    "check_parametrisation",
     "fall_back_to_mixture",
     "scale_mixture",
     # settings
     "DENSE_UP_TO",
-    "MASS_MATRICES",
     "SMALL_LOOPS_XLA_FLAG",
-    "check_mass_matrix",
     # how chains are mapped and keyed
     "chains_in_sequence",
     "devices_for",
@@ -86,6 +83,23 @@ class LaplaceScaleMixture(Reparam):
     and ``v ~ Exponential(rate = 1/(2b²))`` (site ``{name}_var``): the same marginal law
     (Andrews & Mallows 1974; Park & Casella 2008) without the kink at ``μ`` that makes NUTS
     diverge. Sites with another distribution pass through unchanged.
+
+    Examples
+    --------
+    A Laplace(0, 0.5) site becomes two sample sites and the value they give (the variance's rate
+    is ``1/(2b²) = 2``):
+
+    >>> import numpy as np, numpyro, numpyro.distributions as dist
+    >>> from numpyro import handlers
+    >>> from bayesreg.engine.chains import LaplaceScaleMixture
+    >>> def model():
+    ...     numpyro.sample("w", dist.Laplace(0.0, 0.5))
+    >>> mixed = handlers.reparam(model, config={"w": LaplaceScaleMixture()})
+    >>> trace = handlers.trace(handlers.seed(mixed, 0)).get_trace()
+    >>> [(name, site["type"]) for name, site in trace.items()], float(trace["w_var"]["fn"].rate)
+    ([('w_var', 'sample'), ('w_std', 'sample'), ('w', 'deterministic')], 2.0)
+    >>> bool(np.isclose(trace["w"]["value"], trace["w_std"]["value"] * np.sqrt(trace["w_var"]["value"])))
+    True
     """
 
     def __call__(self, name, fn, obs):
@@ -102,27 +116,30 @@ class LaplaceScaleMixture(Reparam):
 
 @functools.cache
 def scale_mixture(model: Callable) -> Callable:
-    """``model`` with `LaplaceScaleMixture` on ``coef`` (one object per model, so jit caches hit)."""
+    """``model`` with `LaplaceScaleMixture` on ``coef`` (one object per model, so jit caches hit).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from numpyro import handlers
+    >>> from bayesreg.engine.chains import scale_mixture
+    >>> from bayesreg.models import linear_regression
+    >>> from bayesreg.priors import prior_from_penalty
+    >>> X, laplace = np.eye(2), prior_from_penalty("laplace", 1.0, convention="book")
+    >>> trace = handlers.trace(handlers.seed(scale_mixture(linear_regression), 0)).get_trace(
+    ...     X, prior=laplace, fit_intercept=False)
+    >>> list(trace), scale_mixture(linear_regression) is scale_mixture(linear_regression)
+    (['coef_var', 'coef_std', 'coef', 'obs', 'y'], True)
+    """
     return handlers.reparam(model, config={"coef": LaplaceScaleMixture()})
 
 
-PARAMETRISATIONS = ("auto", "direct", "mixture")
-"""How a Laplace prior is sampled: its density directly, as `LaplaceScaleMixture`, or "auto":
-directly, and again as the mixture where that diverged (`fall_back_to_mixture`)."""
-
-
-def check_parametrisation(parametrisation: str) -> str:
-    """``parametrisation`` if it is one of `PARAMETRISATIONS`; a ValueError naming them otherwise."""
-    if parametrisation not in PARAMETRISATIONS:
-        expected = ", ".join(PARAMETRISATIONS)
-        raise ValueError(f"unknown laplace_parametrisation {parametrisation!r}; expected one of {expected}")
-    return parametrisation
-
-
-MASS_MATRICES = ("auto", "dense", "diagonal")
 DENSE_UP_TO = 20
 """With ``mass_matrix="auto"``, the chains adapt a dense mass matrix when the model has at most this
-many unconstrained parameters, and a diagonal one otherwise (benchmarks/README.md, session 4)."""
+many unconstrained parameters, and a diagonal one otherwise. A dense matrix gave 1.65–2.6 times the
+bulk ESS per second of a diagonal one on the diabetes lasso and a 10-feature logistic regression; on
+the linear model from its sufficient statistics, whose gradient costs O(p²) as the dense matrix does,
+0.83 times at 25 features down to 0.3 at 100 (benchmarks/README.md)."""
 
 
 SMALL_LOOPS_XLA_FLAG = "--xla_backend_extra_options=xla_cpu_small_while_loop_byte_threshold=1048576"
@@ -144,13 +161,6 @@ computes something, so a script sets it before that::
     from bayesreg.engine import SMALL_LOOPS_XLA_FLAG
     os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {SMALL_LOOPS_XLA_FLAG}"
 """
-
-
-def check_mass_matrix(mass_matrix: str) -> str:
-    """``mass_matrix`` if it is one of `MASS_MATRICES`; a ValueError naming them otherwise."""
-    if mass_matrix not in MASS_MATRICES:
-        raise ValueError(f"unknown mass_matrix {mass_matrix!r}; expected one of {', '.join(MASS_MATRICES)}")
-    return mass_matrix
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -255,8 +265,24 @@ def run_chain(
     stats : dict of str to array, each of shape (num_samples,)
         ``diverging``, ``energy``, ``num_steps``, ``accept_prob``, ``potential_energy``,
         ``step_size`` of the kept transitions.
+
+    Examples
+    --------
+    A pure function of the key: vectorised over four keys, it gives four chains' draws (shapes
+    shown without running them, by ``jax.eval_shape``; `sample_chains` runs chains in programs
+    compiled once):
+
+    >>> import jax, numpy as np
+    >>> from bayesreg.engine.chains import run_chain
+    >>> from bayesreg.models import linear_regression
+    >>> X, y = np.ones((30, 2)), np.ones(30)
+    >>> def chain(key):
+    ...     return run_chain(linear_regression, key, (X, y), {"prior": None}, num_warmup=50, num_samples=50)
+    >>> draws, stats = jax.eval_shape(jax.vmap(chain), jax.random.split(jax.random.PRNGKey(0), 4))
+    >>> draws["coef"].shape, draws["intercept"].shape, stats["diverging"].shape
+    ((4, 50, 2), (4, 50), (4, 50))
     """
-    settings = {"num_warmup": num_warmup, "mass_matrix": check_mass_matrix(mass_matrix)}
+    settings = {"num_warmup": num_warmup, "mass_matrix": check_param("mass_matrix", mass_matrix)}
     carry = _chain_start(model, key, args, kwargs, num_samples=num_samples, **settings)
     total = num_warmup + num_samples * thin
     _, rows = _chain_advance(model, carry, args, kwargs, 0, total, thin=thin, **settings)
@@ -269,7 +295,15 @@ def run_chain(
 
 def devices_for(num_chains: int) -> int:
     """How many local devices ``num_chains`` chains run on: the most, up to all of them, that split
-    the chains evenly (1 on a single device)."""
+    the chains evenly (1 on a single device).
+
+    Examples
+    --------
+    >>> import jax
+    >>> from bayesreg.engine.chains import devices_for
+    >>> devices_for(1), 4 % devices_for(4) == 0, devices_for(4) <= jax.local_device_count()
+    (1, True, True)
+    """
     most = min(jax.local_device_count(), num_chains)
     return max(d for d in range(1, most + 1) if num_chains % d == 0)
 
@@ -281,7 +315,15 @@ def _chain_mesh(devices: int) -> Mesh:
 
 
 def chains_in_sequence() -> bool:
-    """Whether `map_chains` runs a device's chains one after another (on a CPU) or vectorised."""
+    """Whether `map_chains` runs a device's chains one after another (on a CPU) or vectorised.
+
+    Examples
+    --------
+    >>> import jax
+    >>> from bayesreg.engine.chains import chains_in_sequence
+    >>> chains_in_sequence() == (jax.default_backend() == "cpu")
+    True
+    """
     return jax.default_backend() == "cpu"
 
 
@@ -293,7 +335,18 @@ def map_chains(fn: Callable, devices: int, chain_axes: tuple) -> Callable:
     On a CPU the chains of a device run one after another (``jax.lax.map``) inside the one program:
     unbatched, NUTS's tree-building loop has no scatter and no batched dot, so XLA:CPU can compile it
     into a single kernel (`SMALL_LOOPS_XLA_FLAG`), which runs the diabetes lasso's 4 chains in about
-    0.35 s instead of 1.6–2.4 s vectorised. Elsewhere they are vectorised (``jax.vmap``)."""
+    0.35 s instead of 1.6–2.4 s vectorised. Elsewhere they are vectorised (``jax.vmap``).
+
+    Examples
+    --------
+    Three chains, each with its own first argument and the second shared:
+
+    >>> import numpy as np
+    >>> from bayesreg.engine.chains import map_chains
+    >>> scaled = map_chains(lambda x, factor: factor * x.sum(), 1, (0, None))
+    >>> np.asarray(scaled(np.arange(6.0).reshape(3, 2), 10.0))
+    array([10., 50., 90.])
+    """
     if chains_in_sequence():
 
         def mapped(*args):
@@ -327,7 +380,16 @@ for _named in (HMCState, HMCAdaptState):
 
 def seed_keys(seed):
     """The key of the chains and a second key (for the caller's own draws, e.g. posterior
-    predictive ones), from an integer ``seed``."""
+    predictive ones), from an integer ``seed``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from bayesreg.engine.chains import seed_keys
+    >>> chains_key, other_key = seed_keys(0)
+    >>> chains_key.shape, bool(np.array_equal(seed_keys(0), seed_keys(0)))
+    ((2,), True)
+    """
     return jax.random.split(jax.random.PRNGKey(seed))
 
 
@@ -400,6 +462,29 @@ def start_chains(
     Compiled with the quick compiler options on a CPU: the first state takes milliseconds to compute
     once per run, so its compilation is what counts (diabetes lasso: 1.7 s at XLA's default options;
     the chains' loop keeps them).
+
+    Examples
+    --------
+    The first state of two chains of a linear model (coef and intercept: three unconstrained
+    parameters), and the rows their 50 kept transitions fill (`sample_chains` calls it so):
+
+    >>> import jax, numpy as np
+    >>> from bayesreg.engine.arrays import as_arrays
+    >>> from bayesreg.engine.chains import start_chains
+    >>> from bayesreg.models import linear_regression
+    >>> from bayesreg.priors import prior_from_penalty
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(30, 2))
+    >>> y = X @ np.array([1.0, -0.5]) + 0.3 * rng.normal(size=30)
+    >>> prior = prior_from_penalty("gaussian", 1.0, convention="book")  # Normal(0, 1) on each weight
+    >>> with jax.enable_x64(True):
+    ...     args, kwargs = as_arrays(((X, y), {"prior": prior, "sigma": 0.3}))
+    ...     carry = start_chains(linear_regression, (), np.asarray(0, dtype=np.int64), args, kwargs, {},
+    ...                          num_samples=50, num_chains=2, num_warmup=50, mass_matrix="auto",
+    ...                          devices=1, laplace_mixture=False)
+    >>> state, rows = carry
+    >>> state.z["coef"].shape, rows[0]["coef"].shape, rows[1]["diverging"].shape
+    ((2, 2), (2, 50, 2), (2, 50))
     """
     if jnp.ndim(seed) == 2:
         keys = seed
@@ -434,7 +519,36 @@ def advance_chains(
 ):
     """Steps ``begin`` to ``end − 1`` (int32 arrays) of every chain's loop over warmup and draws, from
     ``carry`` (of `start_chains` or the steps before); step i writes row ``(i − num_warmup) // thin``,
-    so every ``thin``-th step after warmup is kept. Other arguments as for `start_chains`."""
+    so every ``thin``-th step after warmup is kept. Other arguments as for `start_chains`.
+
+    Examples
+    --------
+    The loop in two calls ends where it ends in one, bitwise (the command line's progress bar runs
+    it in 20):
+
+    >>> import jax, numpy as np
+    >>> from bayesreg.engine.arrays import as_arrays
+    >>> from bayesreg.engine.chains import advance_chains, start_chains
+    >>> from bayesreg.models import linear_regression
+    >>> from bayesreg.priors import prior_from_penalty
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(30, 2))
+    >>> y = X @ np.array([1.0, -0.5]) + 0.3 * rng.normal(size=30)
+    >>> prior = prior_from_penalty("gaussian", 1.0, convention="book")  # Normal(0, 1) on each weight
+    >>> with jax.enable_x64(True):
+    ...     args, kwargs = as_arrays(((X, y), {"prior": prior, "sigma": 0.3}))
+    ...     carry = start_chains(linear_regression, (), np.asarray(0, dtype=np.int64), args, kwargs, {},
+    ...                          num_samples=50, num_chains=2, num_warmup=50, mass_matrix="auto",
+    ...                          devices=1, laplace_mixture=False)
+    ...     def advance(carry, begin, end):
+    ...         return advance_chains(linear_regression, (), carry, args, kwargs, {}, jax.numpy.int32(begin),
+    ...                               jax.numpy.int32(end), thin=1, num_warmup=50, mass_matrix="auto",
+    ...                               devices=1, laplace_mixture=False)
+    ...     once = advance(carry, 0, 100)
+    ...     twice = advance(advance(carry, 0, 40), 40, 100)
+    >>> bool(np.array_equal(once[1][0]["coef"], twice[1][0]["coef"]))
+    True
+    """
     advance = functools.partial(
         _chain_advance,
         _sampler(model, static, laplace_mixture),
@@ -453,7 +567,36 @@ def advance_chains(
 @program("nuts-draws", static_argnames=("model", "static", "devices", "laplace_mixture"))
 def chain_draws(model, static, rows, args, kwargs, per_chain, *, devices: int, laplace_mixture: bool = False):
     """Every chain's kept rows as draws (constrained values of the sample and deterministic sites,
-    shaped (num_chains, num_samples, ...)) and sample statistics. Arguments as for `start_chains`."""
+    shaped (num_chains, num_samples, ...)) and sample statistics. Arguments as for `start_chains`.
+
+    Examples
+    --------
+    The three programs in turn give the draws `sample_chains` gives:
+
+    >>> import jax, numpy as np
+    >>> from bayesreg.engine.arrays import as_arrays
+    >>> from bayesreg.engine.chains import advance_chains, chain_draws, sample_chains, start_chains
+    >>> from bayesreg.models import linear_regression
+    >>> from bayesreg.priors import prior_from_penalty
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(30, 2))
+    >>> y = X @ np.array([1.0, -0.5]) + 0.3 * rng.normal(size=30)
+    >>> prior = prior_from_penalty("gaussian", 1.0, convention="book")  # Normal(0, 1) on each weight
+    >>> with jax.enable_x64(True):
+    ...     args, kwargs = as_arrays(((X, y), {"prior": prior, "sigma": 0.3}))
+    ...     carry = start_chains(linear_regression, (), np.asarray(0, dtype=np.int64), args, kwargs, {},
+    ...                          num_samples=50, num_chains=2, num_warmup=50, mass_matrix="auto",
+    ...                          devices=1, laplace_mixture=False)
+    ...     _, rows = advance_chains(linear_regression, (), carry, args, kwargs, {}, jax.numpy.int32(0),
+    ...                              jax.numpy.int32(100), thin=1, num_warmup=50, mass_matrix="auto",
+    ...                              devices=1, laplace_mixture=False)
+    ...     draws, stats = chain_draws(linear_regression, (), rows, args, kwargs, {}, devices=1,
+    ...                                laplace_mixture=False)
+    ...     chains = sample_chains(linear_regression, 0, args, kwargs, num_chains=2, num_warmup=50,
+    ...                            num_samples=50)
+    >>> bool(np.array_equal(draws["coef"], chains.draws["coef"]))
+    True
+    """
     draws = functools.partial(_chain_draws, _sampler(model, static, laplace_mixture))
     return map_chains(_one_model_call(draws), devices, (0, 0, None, None))(per_chain, rows, args, kwargs)
 
@@ -475,6 +618,17 @@ class Chains(NamedTuple):
     progress : threading.Thread or None
         The thread printing the progress on stderr (with a progress bar), else None: `wait` for it
         before printing anything else.
+
+    Examples
+    --------
+    `sample_chains` returns them; here two chains of five draws, made by hand:
+
+    >>> import numpy as np
+    >>> from bayesreg.engine.chains import Chains
+    >>> chains = Chains(draws={"coef": np.zeros((2, 5, 3))}, stats={"diverging": np.zeros((2, 5), bool)},
+    ...                 mass_matrix=np.full(2, "dense"), mixture=np.zeros(2, bool), progress=None)
+    >>> chains.wait() is chains, chains.draws["coef"].shape[:2]
+    (True, (2, 5))
     """
 
     draws: dict
@@ -541,6 +695,29 @@ def sample_chains(
     Returns
     -------
     Chains
+
+    Examples
+    --------
+    Two chains of 50 warmup steps and 50 draws on a linear model with a Normal(0, 1) prior on the
+    weights and σ = 0.3 known, whose posterior sd per weight is about 0.06:
+
+    >>> import jax, numpy as np
+    >>> from bayesreg.engine.arrays import as_arrays
+    >>> from bayesreg.engine.chains import sample_chains
+    >>> from bayesreg.models import linear_regression
+    >>> from bayesreg.priors import prior_from_penalty
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(30, 2))
+    >>> y = X @ np.array([1.0, -0.5]) + 0.3 * rng.normal(size=30)
+    >>> prior = prior_from_penalty("gaussian", 1.0, convention="book")  # Normal(0, 1) on each weight
+    >>> with jax.enable_x64(True):
+    ...     args, kwargs = as_arrays(((X, y), {"prior": prior, "sigma": 0.3}))
+    ...     chains = sample_chains(linear_regression, 0, args, kwargs, num_chains=2, num_warmup=50,
+    ...                            num_samples=50)
+    >>> chains.draws["coef"].shape, chains.stats["diverging"].shape, chains.mass_matrix.tolist()
+    ((2, 50, 2), (2, 50), ['dense', 'dense'])
+    >>> bool(np.allclose(chains.draws["coef"].mean(axis=(0, 1)), [1.0, -0.5], atol=0.2))
+    True
     """
     dynamic, static = split_static(kwargs)
     per_chain = {} if per_chain is None else per_chain
@@ -554,7 +731,7 @@ def sample_chains(
         per_chain = jax.device_put(per_chain, NamedSharding(mesh, P("chain")))
     settings = {
         "num_warmup": num_warmup,
-        "mass_matrix": check_mass_matrix(mass_matrix),
+        "mass_matrix": check_param("mass_matrix", mass_matrix),
         "devices": devices,
         "laplace_mixture": bool(laplace_mixture),
     }
@@ -658,6 +835,25 @@ def fall_back_to_mixture(direct: Chains, rerun: Callable[[], Chains], group_size
     -------
     Chains
         ``direct`` itself without a divergence; else its chains and the mixture's, by group.
+
+    Examples
+    --------
+    Two posteriors of two chains each (``group_size=2``); one transition of the first diverged, so
+    that group takes the mixture's chains and the other keeps its own:
+
+    >>> import numpy as np
+    >>> from bayesreg.engine.chains import Chains, fall_back_to_mixture
+    >>> def chains(diverging, value, mixture):
+    ...     diverging = np.array(diverging, dtype=bool)  # (num_chains, num_samples)
+    ...     return Chains({"coef": np.full(diverging.shape, value)}, {"diverging": diverging},
+    ...                   np.full(len(diverging), "dense"), np.full(len(diverging), mixture), None)
+    >>> direct = chains([[0, 1], [0, 0], [0, 0], [0, 0]], 0.0, mixture=False)
+    >>> mixed = chains([[0, 0], [0, 0], [0, 0], [0, 0]], 1.0, mixture=True)
+    >>> kept = fall_back_to_mixture(direct, lambda: mixed, group_size=2)
+    >>> kept.mixture.tolist(), kept.draws["coef"][:, 0].tolist()
+    ([True, True, False, False], [1.0, 1.0, 0.0, 0.0])
+    >>> fall_back_to_mixture(mixed, lambda: direct, group_size=2) is mixed  # no divergence, no rerun
+    True
     """
 
     def per_group(chains: Chains) -> np.ndarray:

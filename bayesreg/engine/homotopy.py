@@ -122,7 +122,20 @@ def _leave(state, j):
 
 @program("homotopy", static_argnames=("max_events",), model_argname=None)
 def follow(H, b, lambdas, *, max_events):
-    """The compiled loop of `lasso_path`: at most ``max_events`` breakpoints; same returns."""
+    """The compiled loop of `lasso_path`: at most ``max_events`` breakpoints; same returns.
+
+    Examples
+    --------
+    `lasso_path` is this loop with room for ``20 p + n_points`` breakpoints (a compiled program,
+    `bayesreg.engine.programs.Program`, compiled once per ``max_events`` and shapes):
+
+    >>> import numpy as np
+    >>> from bayesreg.engine.homotopy import follow, lasso_path
+    >>> H, b, lambdas = np.eye(3), np.array([3.0, -1.0, 0.5]), np.array([2.5, 1.5, 0.75, 0.25])
+    >>> coefs, steps, residual = follow(H, b, lambdas, max_events=20 * 3 + 4)
+    >>> bool(np.all(coefs == lasso_path(H, b, lambdas)[0])), np.asarray(residual).tolist()
+    (True, [0.0, 0.0, 0.0, 0.0])
+    """
     p, n_points = b.shape[0], lambdas.shape[0]
     start = _State(
         lam=jnp.max(jnp.abs(b)),  # for λ at or above it every weight is 0
@@ -215,6 +228,24 @@ def lasso_path(H, b, lambdas):
         Optimality residual (`bayesreg.engine.proximal.kkt_residual`) at each point relative to ``max|b|``
         (the one at ``w = 0``, ``λ = 0``); ``inf`` where the path stopped before it (``H_AA``
         singular, or more than ``20 p + n_points`` breakpoints).
+
+    Examples
+    --------
+    With ``H = I`` the minimiser is the soft threshold of ``b`` at each ``λ``; weight 1 enters the
+    active set between λ = 1.5 and λ = 0.75, weight 2 between 0.75 and 0.25:
+
+    >>> import numpy as np
+    >>> from bayesreg.engine.homotopy import lasso_path
+    >>> from bayesreg.engine.proximal import soft_threshold
+    >>> b, lambdas = np.array([3.0, -1.0, 0.5]), np.array([2.5, 1.5, 0.75, 0.25])
+    >>> coefs, steps, residual = lasso_path(np.eye(3), b, lambdas)
+    >>> np.asarray(coefs)
+    array([[ 0.5 ,  0.  ,  0.  ],
+           [ 1.5 ,  0.  ,  0.  ],
+           [ 2.25, -0.25,  0.  ],
+           [ 2.75, -0.75,  0.25]])
+    >>> bool(np.all(coefs == soft_threshold(b, lambdas[:, None]))), np.asarray(steps).tolist()
+    (True, [1, 0, 1, 1])
     """
     p, n_points = b.shape[0], lambdas.shape[0]
     return follow(H, b, lambdas, max_events=20 * p + n_points)

@@ -35,6 +35,7 @@ from sklearn.exceptions import ConvergenceWarning
 from bayesreg.engine.arrays import as_arrays, split_static
 from bayesreg.engine.programs import program
 from bayesreg.engine.proximal import ProximalNewton
+from bayesreg.params import check_params
 from bayesreg.priors import Prior
 
 __all__ = [
@@ -57,6 +58,24 @@ class DeltaELBO(ELBO):
     0), summed over the sites in trace order. ``Trace_ELBO`` sums over a Python ``set``, whose order
     changes between processes, so its compiled program never hits JAX's persistent compilation
     cache; this loss also compiles to about a third of the program.
+
+    Examples
+    --------
+    At the guide's point (coef 0.9, intercept 0.2) the loss is the negative log joint, here the
+    Gaussian negative log-likelihood (σ = 1; flat priors):
+
+    >>> import jax, numpy as np
+    >>> from numpyro.infer.autoguide import AutoDelta
+    >>> from scipy.stats import norm
+    >>> from bayesreg.engine.map import DeltaELBO
+    >>> from bayesreg.models import linear_regression
+    >>> X, y = np.array([[1.0], [2.0], [3.0]]), np.array([1.0, 2.5, 2.9])
+    >>> guide = AutoDelta(linear_regression)
+    >>> point = {"coef_auto_loc": np.array([0.9]), "intercept_auto_loc": 0.2}
+    >>> def loss(point):
+    ...     return DeltaELBO().loss(jax.random.PRNGKey(0), point, linear_regression, guide, X, y, prior=None)
+    >>> bool(np.isclose(jax.jit(loss)(point), -norm.logpdf(y, loc=0.2 + 0.9 * X[:, 0]).sum()))
+    True
     """
 
     def loss_with_mutable_state(self, rng_key, param_map, model, guide, *args, **kwargs):
@@ -80,6 +99,21 @@ class MAPResult(NamedTuple):
         relative to the one at the start.
     converged : bool
         Whether ``residual <= tol``.
+
+    Examples
+    --------
+    The lasso of scikit-learn's ``Lasso(alpha=0.1)`` as a MAP (σ = 1 fixed, so no ``sigma`` site):
+
+    >>> import numpy as np
+    >>> from bayesreg.engine.map import map_estimate
+    >>> from bayesreg.models import linear_regression
+    >>> from bayesreg.priors import prior_from_penalty
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(30, 3))
+    >>> y = X @ np.array([1.0, 0.0, -2.0]) + 0.5 * rng.normal(size=30)
+    >>> result = map_estimate(linear_regression, X, y, prior=prior_from_penalty("laplace", 0.1, n_samples=30))
+    >>> sorted(result.params), result.params["coef"].shape, result.converged, result.residual <= 1e-10
+    (['coef', 'intercept'], (3,), True, True)
     """
 
     params: dict
@@ -105,9 +139,9 @@ class _StartAt(AutoDelta):
 
     ``AutoGuide`` builds its prototype with ``numpyro.infer.util.initialize_model``, which looks
     for a start with a finite log density and gradient in a ``while_loop`` of gradient
-    evaluations; inside the compiled solver that search was about a third of the XLA compile time
-    and never ran more than once, because the start is given. A start that is not finite shows up
-    as a non-finite residual instead.
+    evaluations; inside the compiled solver that search would be about a third of the XLA compile
+    time, for a loop that never runs more than once, because the start is given. A start that is
+    not finite shows up as a non-finite residual instead.
     """
 
     def _setup_prototype(self, *args, **kwargs):
@@ -161,6 +195,27 @@ def solve(model, static, args, kwargs, l1, init, tol, *, has_l1, max_steps):
         The optimality residual at the end, relative to the one at the start.
 
     Compiled with the quick compiler options on a CPU (a MAP runs for milliseconds).
+
+    Examples
+    --------
+    ``Lasso(alpha=0.1)`` on 30 rows is a Laplace prior of rate ``λ₁ = nα = 3`` (σ = 1), whose
+    smooth part is flat: the program `map_estimate` runs for it, with the same values, bitwise:
+
+    >>> import jax, numpy as np
+    >>> from bayesreg.engine.arrays import as_arrays
+    >>> from bayesreg.engine.map import map_estimate, solve
+    >>> from bayesreg.models import linear_regression
+    >>> from bayesreg.priors import prior_from_penalty
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(30, 3))
+    >>> y = X @ np.array([1.0, 0.0, -2.0]) + 0.5 * rng.normal(size=30)
+    >>> with jax.enable_x64(True):
+    ...     args, kwargs, l1, tol = as_arrays(((X, y), {"prior": None}, 3.0, 1e-10))
+    ...     values, steps, residual = solve(linear_regression, (), args, kwargs, l1, {}, tol,
+    ...                                     has_l1=True, max_steps=200)
+    >>> lasso = map_estimate(linear_regression, X, y, prior=prior_from_penalty("laplace", 0.1, n_samples=30))
+    >>> bool(np.array_equal(values["coef"], lasso.params["coef"])), int(steps) == lasso.num_steps
+    (True, True)
     """
     kwargs = {**kwargs, **dict(static)}
     guide = _StartAt(model, init_loc_fn=_init_to(values=init))
@@ -194,7 +249,31 @@ def solve(model, static, args, kwargs, l1, init, tol, *, has_l1, max_steps):
 @program("map-given", static_argnames=_STATIC_ARGS, fast_compile=True)
 def solve_given(model, static, args, kwargs, l1, init, tol, *, has_l1, max_steps):
     """`solve` of ``model`` with the sites in ``kwargs["given"]`` fixed to those values (the noise
-    sd's round of a MAP with unknown σ: the weights given). Same arguments and returns."""
+    sd's round of a MAP with unknown σ: the weights given). Same arguments and returns.
+
+    Examples
+    --------
+    Given the least-squares weights and a nearly flat prior on σ, the mode of σ is the root mean
+    squared residual:
+
+    >>> import jax, numpy as np, numpyro.distributions as dist
+    >>> from bayesreg.engine.arrays import as_arrays, split_static
+    >>> from bayesreg.engine.map import solve_given
+    >>> from bayesreg.models import linear_regression
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(30, 3))
+    >>> y = X @ np.array([1.0, 0.0, -2.0]) + 0.5 * rng.normal(size=30)
+    >>> w = np.linalg.lstsq(np.column_stack([X, np.ones(30)]), y, rcond=None)[0]
+    >>> given = {"coef": w[:3], "intercept": w[3]}
+    >>> kwargs, static = split_static({"prior": None, "sigma": dist.Exponential(1e-9), "given": given})
+    >>> with jax.enable_x64(True):
+    ...     args, kwargs, l1, init, tol = as_arrays(((X, y), kwargs, 0.0, {"sigma": 1.0}, 1e-10))
+    ...     values, steps, residual = solve_given(linear_regression, static, args, kwargs, l1, init, tol,
+    ...                                           has_l1=False, max_steps=50)
+    >>> rms = np.sqrt(np.mean((y - X @ w[:3] - w[3]) ** 2))
+    >>> bool(np.isclose(values["sigma"], rms, rtol=1e-8)), sorted(values)
+    (True, ['sigma'])
+    """
     return solve.fun(_given(model), static, args, kwargs, l1, init, tol, has_l1=has_l1, max_steps=max_steps)
 
 
@@ -205,6 +284,28 @@ def solve_grid(model, static, args, kwargs, l1, init, tol, *, has_l1, max_steps)
     and residuals stacked along the grid.
 
     Compiled with XLA's default options: a grid is many solves, so run time counts.
+
+    Examples
+    --------
+    The lasso at ``α = 0.3`` and ``0.1`` on 30 rows (Laplace rates ``λ₁ = nα``, σ = 1), the
+    second started from the first's solution: scikit-learn's ``Lasso`` at each:
+
+    >>> import jax, numpy as np
+    >>> from sklearn.linear_model import Lasso
+    >>> from bayesreg.engine.arrays import as_arrays
+    >>> from bayesreg.engine.map import solve_grid
+    >>> from bayesreg.models import linear_regression
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(30, 3))
+    >>> y = X @ np.array([1.0, 0.0, -2.0]) + 0.5 * rng.normal(size=30)
+    >>> init = {"coef": np.zeros(3), "intercept": 0.0}
+    >>> with jax.enable_x64(True):
+    ...     args, l1, init, tol = as_arrays(((X, y), 30 * np.array([0.3, 0.1]), init, 1e-10))
+    ...     values, steps, residual = solve_grid(linear_regression, (), args, {"prior": None}, l1, init, tol,
+    ...                                          has_l1=True, max_steps=200)
+    >>> lasso = [Lasso(alpha=alpha, tol=1e-12).fit(X, y).coef_ for alpha in (0.3, 0.1)]
+    >>> values["coef"].shape, bool(np.allclose(values["coef"], lasso, atol=1e-9))
+    ((2, 3), True)
     """
 
     def one(start, point):
@@ -274,7 +375,26 @@ def map_estimate(
     -----
     sklearn.exceptions.ConvergenceWarning
         If the residual did not reach ``tol`` in ``max_steps`` steps.
+
+    Examples
+    --------
+    The MAP under the Laplace prior of scikit-learn's ``Lasso(alpha=0.1)`` is the lasso, exact zero
+    included:
+
+    >>> import numpy as np
+    >>> from sklearn.linear_model import Lasso
+    >>> from bayesreg.engine.map import map_estimate
+    >>> from bayesreg.models import linear_regression
+    >>> from bayesreg.priors import prior_from_penalty
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(30, 3))
+    >>> y = X @ np.array([1.0, 0.0, -2.0]) + 0.5 * rng.normal(size=30)
+    >>> result = map_estimate(linear_regression, X, y, prior=prior_from_penalty("laplace", 0.1, n_samples=30))
+    >>> lasso = Lasso(alpha=0.1, tol=1e-12).fit(X, y)
+    >>> result.params["coef"].round(6), bool(np.allclose(result.params["coef"], lasso.coef_, atol=1e-9))
+    (array([ 0.926659,  0.      , -1.902167]), True)
     """
+    tol, max_steps = check_params({"tol": tol, "max_steps": max_steps}).values()
     with jax.enable_x64(True):
         # Python floats, NumPy and JAX numbers all become float64 arrays: one compiled solver
         args, init, model_kwargs = as_arrays((args, init or {}, model_kwargs))
@@ -331,7 +451,27 @@ def map_grid(
     -----
     sklearn.exceptions.ConvergenceWarning
         For each point whose residual did not reach ``tol``.
+
+    Examples
+    --------
+    Two lasso strengths, the second warm-started at the first's solution; each point is the MAP
+    `map_estimate` finds alone:
+
+    >>> import numpy as np
+    >>> from bayesreg.engine.map import map_estimate, map_grid
+    >>> from bayesreg.models import linear_regression
+    >>> from bayesreg.priors import prior_from_penalty
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(30, 3))
+    >>> y = X @ np.array([1.0, 0.0, -2.0]) + 0.5 * rng.normal(size=30)
+    >>> priors = [prior_from_penalty("laplace", alpha, n_samples=30) for alpha in (0.3, 0.1)]
+    >>> init = {"coef": np.zeros(3), "intercept": 0.0}
+    >>> results = map_grid(linear_regression, X, y, priors=priors, init=init)
+    >>> alone = map_estimate(linear_regression, X, y, prior=priors[1]).params["coef"]
+    >>> [r.converged for r in results], bool(np.allclose(results[1].params["coef"], alone, atol=1e-9))
+    ([True, True], True)
     """
+    tol, max_steps = check_params({"tol": tol, "max_steps": max_steps}).values()
     with jax.enable_x64(True):
         args, init, model_kwargs = as_arrays((args, init, model_kwargs))
         has_l1 = priors[0].kind != "gaussian"

@@ -9,7 +9,8 @@ lowering it; JAX's persistent compilation cache then serves its compilation.
 
 JAX's persistent compilation cache skips XLA's compilation in a second process, but JAX still traces
 the Python function and lowers it to StableHLO to compute that cache's key: for the NUTS sampler
-that was most of a second ``bayesreg fit --method nuts``. The export cache removes that part.
+that is most of a second ``bayesreg fit --method nuts`` without the export cache, which removes
+that part.
 
 The cache is on inside `exporting` (a folder), or else while JAX's persistent compilation cache is
 (``jax_compilation_cache_dir``: what the ``bayesreg`` command line sets for the duration of a
@@ -78,6 +79,14 @@ def fast_compile_options() -> dict:
     """`FAST_COMPILE_CPU` on a CPU whose XLA knows those options; none elsewhere.
 
     Decided at the first call (the backend must be known), once per process.
+
+    Examples
+    --------
+    >>> import jax
+    >>> from bayesreg.engine.programs import FAST_COMPILE_CPU, fast_compile_options
+    >>> options = fast_compile_options()
+    >>> options in ({}, FAST_COMPILE_CPU), bool(options) <= (jax.default_backend() == "cpu")
+    (True, True)
     """
     if jax.default_backend() != "cpu":
         return {}
@@ -90,7 +99,25 @@ def fast_compile_options() -> dict:
 
 @contextlib.contextmanager
 def exporting(path) -> Iterator[None]:
-    """Keep exported programs in ``path`` while the block runs (whatever JAX's own cache setting)."""
+    """Keep exported programs in ``path`` while the block runs (whatever JAX's own cache setting).
+
+    Examples
+    --------
+    A program called inside the block with array arguments is exported to the folder (one file per
+    program, static arguments and argument shapes) and loaded from it by the calls after:
+
+    >>> import pathlib, tempfile
+    >>> import numpy as np
+    >>> from bayesreg.engine.programs import exporting, program
+    >>> @program("doc-cube", model_argname=None)
+    ... def cube(x):
+    ...     return x**3
+    >>> with tempfile.TemporaryDirectory() as folder, exporting(folder):
+    ...     values = [float(cube(np.float64(2.0))), float(cube(np.float64(3.0)))]
+    ...     files = [path.name.startswith("doc-cube-") for path in pathlib.Path(folder).iterdir()]
+    >>> values, files
+    ([8.0, 27.0], [True])
+    """
     previous = _folder[0]
     _folder[0] = Path(path)
     try:
@@ -100,7 +127,16 @@ def exporting(path) -> Iterator[None]:
 
 
 def export_folder() -> Path | None:
-    """The folder of exported programs now, or None when the export cache is off."""
+    """The folder of exported programs now, or None when the export cache is off.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> from bayesreg.engine.programs import export_folder, exporting
+    >>> with exporting("/tmp/bayesreg-doc"):
+    ...     export_folder()
+    PosixPath('/tmp/bayesreg-doc')
+    """
     if _folder[0] is not None:
         return _folder[0]
     jax_cache = jax.config.jax_compilation_cache_dir
@@ -110,18 +146,51 @@ def export_folder() -> Path | None:
 
 
 def loaded_programs() -> list[str]:
-    """Paths of the exported programs this process has exported or loaded (and keeps jitted)."""
+    """Paths of the exported programs this process has exported or loaded (and keeps jitted).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import numpy as np
+    >>> from bayesreg.engine.programs import exporting, forget_loaded, loaded_programs, program
+    >>> @program("doc-double", model_argname=None)
+    ... def double(x):
+    ...     return 2 * x
+    >>> with tempfile.TemporaryDirectory() as folder, exporting(folder):
+    ...     _ = double(np.ones(3))
+    ...     mine = [path for path in loaded_programs() if path.startswith(folder)]
+    >>> len(mine), "doc-double-" in mine[0]
+    (1, True)
+    >>> forget_loaded()
+    """
     return list(_loaded)
 
 
 def forget_loaded() -> None:
-    """Drop this process's exported or loaded programs: the next calls read the folder again."""
+    """Drop this process's exported or loaded programs: the next calls read the folder again.
+
+    Examples
+    --------
+    >>> from bayesreg.engine.programs import forget_loaded, loaded_programs
+    >>> forget_loaded()
+    >>> loaded_programs()
+    []
+    """
     _loaded.clear()
 
 
 def program_name(fn) -> str | None:
     """A name that identifies ``fn`` across processes, for bayesreg's own functions only (their code
-    is in the key through the source hash); None for anything else, which is then never exported."""
+    is in the key through the source hash); None for anything else, which is then never exported.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from bayesreg.engine.programs import program_name
+    >>> from bayesreg.models import linear_regression
+    >>> program_name(linear_regression), program_name(np.sum)
+    ('bayesreg.models.linear.linear_regression', None)
+    """
     if isinstance(fn, types.FunctionType) and fn.__module__.startswith("bayesreg."):
         return f"{fn.__module__}.{fn.__qualname__}"
     return None
@@ -147,6 +216,22 @@ class Program:
         another package's model is never exported. None: the program has no model.
     fast_compile : bool
         Compile with `fast_compile_options` (programs that run briefly, once per fit).
+
+    Examples
+    --------
+    `program` makes one from a function; it compiles once per static arguments and shapes, and
+    `fun` is the function itself, to call inside another program:
+
+    >>> from bayesreg.engine.programs import Program, program
+    >>> @program("doc-power", static_argnames=("power",), model_argname=None)
+    ... def power(x, *, power):
+    ...     return x**power
+    >>> isinstance(power, Program), power.name, power.static_argnames
+    (True, 'doc-power', ('power',))
+    >>> float(power(3.0, power=2)), float(power(4.0, power=2)), power.cache_size()
+    (9.0, 16.0, 1)
+    >>> power.fun(3.0, power=3)
+    27.0
     """
 
     def __init__(
@@ -236,6 +321,16 @@ def program(
     -------
     callable
         A decorator that turns the function into a `Program`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from bayesreg.engine.programs import program
+    >>> @program("doc-scale", static_argnames=("model",))
+    ... def scale(model, x):
+    ...     return model(x)
+    >>> float(scale(np.sum, np.arange(4.0))), scale.fast_compile, scale.compiler_options is None
+    (6.0, False, True)
     """
 
     def declare(fun: Callable) -> Program:
