@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import gc
-import inspect
 import os
 import secrets
 import sys
@@ -33,7 +32,18 @@ from pathlib import Path
 
 import numpy as np
 
-from bayesreg.defaults import DEMO_NUTS, HDI_PROB, NUTS, PATH_NUTS, THRESHOLDS, NUTSSettings
+from bayesreg.defaults import (
+    DEMO_NUTS,
+    EPS,
+    HDI_PROB,
+    L1_RATIO,
+    MASS_MATRIX,
+    N_ALPHAS,
+    NUTS,
+    PATH_NUTS,
+    THRESHOLDS,
+    NUTSSettings,
+)
 from bayesreg.params import CONSTRAINTS, check_param, cli_type
 
 __all__ = ["main", "run"]
@@ -132,12 +142,6 @@ class _Parser(argparse.ArgumentParser):
         raise _UsageError(f"{self.prog}: error: {message} (see '{self.prog} --help')")
 
 
-def _default(function: Callable, name: str):
-    """The default of keyword ``name`` of the library ``function``: what an option left out means,
-    and what its help says."""
-    return inspect.signature(function).parameters[name].default
-
-
 def _choice(name: str) -> dict:
     """``type`` and ``metavar`` of an option with a fixed set of values (`bayesreg.params.CONSTRAINTS`):
     a bad value gets the library's message (``unknown prior 'cauchy'; expected one of ...``)."""
@@ -169,7 +173,6 @@ def _nuts_options(parser, settings: NUTSSettings, note: str, *, seed: int | None
     and --mass-matrix is added; otherwise (the demo) they default to ``settings`` and ``seed``.
     """
     from bayesreg.engine import DENSE_UP_TO
-    from bayesreg.sampling import sample_posterior
 
     group = parser.add_argument_group(f"NUTS settings ({note})")
     for name, meaning in _NUTS_MEANINGS.items():
@@ -196,13 +199,12 @@ def _nuts_options(parser, settings: NUTSSettings, note: str, *, seed: int | None
             default=None,
             help=f"the mass matrix NUTS adapts during warmup: auto (dense for at most {DENSE_UP_TO} "
             "unconstrained parameters, diagonal above), dense or diagonal "
-            f"(default {_default(sample_posterior, 'mass_matrix')})",
+            f"(default {MASS_MATRIX})",
         )
 
 
 def _model_options(parser, *, alpha_name: str, sigma_help: str) -> None:
     """--prior, --l1-ratio, --convention, --family, --sigma: the model, as `fit` and `path` share it."""
-    from bayesreg.priors import prior_from_penalty
 
     parser.add_argument(
         "--prior",
@@ -215,8 +217,7 @@ def _model_options(parser, *, alpha_name: str, sigma_help: str) -> None:
         type=cli_type("l1_ratio"),
         default=None,
         metavar="R",
-        help="share of the L1 part for --prior elasticnet, in (0, 1) "
-        f"(default {_default(prior_from_penalty, 'l1_ratio')})",
+        help=f"share of the L1 part for --prior elasticnet, in (0, 1) (default {L1_RATIO})",
     )
     parser.add_argument(
         "--convention",
@@ -235,7 +236,6 @@ def _model_options(parser, *, alpha_name: str, sigma_help: str) -> None:
 
 def _parser() -> _Parser:
     from bayesreg.demo import DEMO_SEED
-    from bayesreg.path import alpha_grid
 
     parser = _Parser(
         prog=PROG,
@@ -276,7 +276,7 @@ def _parser() -> _Parser:
     fit.add_argument("--out", required=True, metavar="DIR", help="output folder (created if needed)")
     _nuts_options(fit, NUTS, "--method nuts only")
 
-    n_alphas = _default(alpha_grid, "n_alphas")
+    n_alphas = N_ALPHAS
     path = commands.add_parser(
         "path",
         help="the regularisation path (MAP over a grid of alpha), optionally with its posterior",
@@ -307,7 +307,7 @@ def _parser() -> _Parser:
         type=cli_type("eps"),
         default=None,
         metavar="E",
-        help=f"the grid ends at eps * alpha_max, in (0, 1) (default {_default(alpha_grid, 'eps'):g})",
+        help=f"the grid ends at eps * alpha_max, in (0, 1) (default {EPS:g})",
     )
     grid.add_argument(
         "--alphas",
@@ -421,7 +421,6 @@ def _stage_and_replace(folder: Path, files: dict[str, Content]) -> list[Path]:
 
 def _check_model_options(args) -> None:
     """Refuse options that do not apply to the chosen model; fill in the library's l1_ratio."""
-    from bayesreg.priors import prior_from_penalty
 
     if args.l1_ratio is not None and args.prior != "elasticnet":
         raise _UsageError(f"--l1-ratio applies to --prior elasticnet only, not to --prior {args.prior}")
@@ -430,14 +429,13 @@ def _check_model_options(args) -> None:
             "--sigma applies to --family gaussian only (a bernoulli likelihood has no noise sd)"
         )
     if args.l1_ratio is None:
-        args.l1_ratio = _default(prior_from_penalty, "l1_ratio")
+        args.l1_ratio = L1_RATIO
 
 
 def _sampling(args, settings: NUTSSettings, flag: str, sampling: bool) -> dict | None:
     """The NUTS settings of a run: None without ``flag`` (whose NUTS options are then refused);
     with it ``num_warmup``, ``num_samples``, ``num_chains`` (given, else from ``settings``),
     ``seed`` (given, else drawn at random) and ``mass_matrix`` (given, else the library's)."""
-    from bayesreg.sampling import sample_posterior
 
     options = [*settings._fields, "seed", "mass_matrix"]
     if not sampling:
@@ -448,7 +446,7 @@ def _sampling(args, settings: NUTSSettings, flag: str, sampling: bool) -> dict |
     defaults = {
         **settings._asdict(),
         "seed": secrets.randbelow(2**31 - 1),
-        "mass_matrix": _default(sample_posterior, "mass_matrix"),
+        "mass_matrix": MASS_MATRIX,
     }
     return {name: defaults[name] if getattr(args, name) is None else getattr(args, name) for name in options}
 
@@ -726,8 +724,8 @@ def _path(args) -> int:
     if args.alphas is None:
         n_alphas = args.n_alphas
         if n_alphas is None:
-            n_alphas = POSTERIOR_N_ALPHAS if args.posterior else _default(alpha_grid, "n_alphas")
-        eps = _default(alpha_grid, "eps") if args.eps is None else args.eps
+            n_alphas = POSTERIOR_N_ALPHAS if args.posterior else N_ALPHAS
+        eps = EPS if args.eps is None else args.eps
         alphas = alpha_grid(X, y, n_alphas=n_alphas, eps=eps, **model, **fixed)
         grid = f"{n_alphas} alphas from alpha_max = {alphas[0]:.4g} down to {alphas[-1]:.4g} (eps = {eps:g})"
     else:

@@ -8,7 +8,19 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-__all__ = ["DEMO_NUTS", "HDI_PROB", "NUTS", "PATH_NUTS", "THRESHOLDS", "NUTSSettings", "Thresholds"]
+__all__ = [
+    "DEMO_NUTS",
+    "EPS",
+    "HDI_PROB",
+    "L1_RATIO",
+    "MASS_MATRIX",
+    "NUTS",
+    "N_ALPHAS",
+    "PATH_NUTS",
+    "THRESHOLDS",
+    "NUTSSettings",
+    "Thresholds",
+]
 
 
 class NUTSSettings(NamedTuple):
@@ -39,6 +51,18 @@ NUTS run, so shorter runs keep a grid affordable."""
 
 DEMO_NUTS = NUTSSettings(num_warmup=500, num_samples=500, num_chains=4)
 """``bayesreg demo`` and its report."""
+
+MASS_MATRIX = "auto"
+"""The mass matrix NUTS adapts: dense for small models, diagonal above (`bayesreg.engine.DENSE_UP_TO`)."""
+
+L1_RATIO = 0.5
+"""Share of the L1 part of the elastic-net penalty (scikit-learn's ``ElasticNet`` default)."""
+
+N_ALPHAS = 100
+"""Points of a MAP path's grid (scikit-learn's ``lasso_path`` default)."""
+
+EPS = 1e-3
+"""Where a path's grid ends, as a fraction of ``alpha_max`` (scikit-learn's ``lasso_path`` default)."""
 
 HDI_PROB = 0.94
 """Mass of the highest-density intervals in tables, paths and plots (ArviZ's default)."""

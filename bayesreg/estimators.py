@@ -18,7 +18,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from bayesreg.data import check_finite, check_numeric_columns, check_target
-from bayesreg.defaults import NUTS
+from bayesreg.defaults import L1_RATIO, MASS_MATRIX, NUTS
 from bayesreg.engine.map import map_estimate
 from bayesreg.models import SufficientStats, linear_regression, linear_regression_stats, logistic_regression
 from bayesreg.params import CONSTRAINTS, check_params
@@ -229,7 +229,7 @@ class BayesianLinearRegression(RegressorMixin, _BayesianRegression):
         self,
         prior="laplace",
         alpha=1.0,
-        l1_ratio=0.5,
+        l1_ratio=L1_RATIO,
         convention="sklearn",
         fit_intercept=True,
         sigma=None,
@@ -238,7 +238,7 @@ class BayesianLinearRegression(RegressorMixin, _BayesianRegression):
         num_samples=NUTS.num_samples,
         num_chains=NUTS.num_chains,
         laplace_parametrisation="auto",
-        mass_matrix="auto",
+        mass_matrix=MASS_MATRIX,
         random_state=None,
     ):
         self.prior = prior
@@ -387,14 +387,14 @@ class BayesianLogisticRegression(ClassifierMixin, _BayesianRegression):
         self,
         prior="laplace",
         C=1.0,
-        l1_ratio=0.5,
+        l1_ratio=L1_RATIO,
         fit_intercept=True,
         method="map",
         num_warmup=NUTS.num_warmup,
         num_samples=NUTS.num_samples,
         num_chains=NUTS.num_chains,
         laplace_parametrisation="auto",
-        mass_matrix="auto",
+        mass_matrix=MASS_MATRIX,
         random_state=None,
     ):
         self.prior = prior

@@ -30,7 +30,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from bayesreg.data import check_xy
-from bayesreg.defaults import HDI_PROB, PATH_NUTS
+from bayesreg.defaults import EPS, HDI_PROB, L1_RATIO, MASS_MATRIX, N_ALPHAS, PATH_NUTS
 from bayesreg.engine import homotopy
 from bayesreg.engine.arrays import as_arrays
 from bayesreg.engine.chains import Chains, fall_back_to_mixture, sample_chains
@@ -105,7 +105,7 @@ def alpha_max(
     y: ArrayLike,
     *,
     prior: PriorKind = "laplace",
-    l1_ratio: float = 0.5,
+    l1_ratio: float = L1_RATIO,
     family: Family = "gaussian",
     convention: Convention = "sklearn",
     fit_intercept: bool = True,
@@ -168,10 +168,10 @@ def alpha_grid(
     X: ArrayLike,
     y: ArrayLike,
     *,
-    n_alphas: int = 100,
-    eps: float = 1e-3,
+    n_alphas: int = N_ALPHAS,
+    eps: float = EPS,
     prior: PriorKind = "laplace",
-    l1_ratio: float = 0.5,
+    l1_ratio: float = L1_RATIO,
     family: Family = "gaussian",
     convention: Convention = "sklearn",
     fit_intercept: bool = True,
@@ -250,7 +250,7 @@ def map_path(
     alphas: ArrayLike,
     *,
     prior: PriorKind = "laplace",
-    l1_ratio: float = 0.5,
+    l1_ratio: float = L1_RATIO,
     family: Family = "gaussian",
     convention: Convention = "sklearn",
     fit_intercept: bool = True,
@@ -472,7 +472,7 @@ def posterior_path(
     alphas: ArrayLike,
     *,
     prior: PriorKind = "laplace",
-    l1_ratio: float = 0.5,
+    l1_ratio: float = L1_RATIO,
     family: Family = "gaussian",
     convention: Convention = "sklearn",
     fit_intercept: bool = True,
@@ -483,7 +483,7 @@ def posterior_path(
     num_chains: int = PATH_NUTS.num_chains,
     seed: int = 0,
     laplace_parametrisation: Literal["auto", "direct", "mixture"] = "auto",
-    mass_matrix: Literal["auto", "dense", "diagonal"] = "auto",
+    mass_matrix: Literal["auto", "dense", "diagonal"] = MASS_MATRIX,
     progress_bar: bool | None = None,
     tol: float = 1e-10,
     max_steps: int = 200,

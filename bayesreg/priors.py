@@ -41,6 +41,7 @@ from jax.scipy.special import erfcx
 from numpyro.distributions import constraints
 from numpyro.distributions.util import promote_shapes, validate_sample
 
+from bayesreg.defaults import L1_RATIO
 from bayesreg.params import check_param
 
 __all__ = [
@@ -267,7 +268,7 @@ def prior_from_penalty(
     kind: PriorKind,
     alpha: float,
     *,
-    l1_ratio: float = 0.5,
+    l1_ratio: float = L1_RATIO,
     convention: Convention = "sklearn",
     family: Family = "gaussian",
     n_samples: int | None = None,

@@ -25,7 +25,7 @@ import numpy as np
 import numpyro.distributions as dist
 from numpyro.infer import Predictive, log_likelihood
 
-from bayesreg.defaults import NUTS
+from bayesreg.defaults import MASS_MATRIX, NUTS
 from bayesreg.diagnostics import DiagnosticsReport, check_diagnostics
 from bayesreg.engine.arrays import as_arrays, split_static
 from bayesreg.engine.chains import Chains, fall_back_to_mixture, sample_chains, seed_keys
@@ -97,7 +97,7 @@ def sample_posterior(
     seed: int = 0,
     posterior_predictive: bool = False,
     laplace_mixture: bool = False,
-    mass_matrix: str = "auto",
+    mass_matrix: str = MASS_MATRIX,
     progress_bar: bool | None = None,
     **model_kwargs,
 ) -> az.InferenceData:
@@ -193,7 +193,7 @@ def fit_posterior(
     seed: int = 0,
     posterior_predictive: bool = False,
     laplace_parametrisation: Literal["auto", "direct", "mixture"] = "auto",
-    mass_matrix: str = "auto",
+    mass_matrix: str = MASS_MATRIX,
     progress_bar: bool | None = None,
     **model_kwargs,
 ) -> PosteriorFit:

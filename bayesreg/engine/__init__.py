@@ -41,7 +41,6 @@ from bayesreg.engine.programs import (
     program_name,
 )
 from bayesreg.engine.proximal import ProximalNewton, kkt_residual, soft_threshold
-from bayesreg.params import MASS_MATRICES  # the command line's --mass-matrix choices, defined in params
 
 __all__ = [
     # the MAP
@@ -65,7 +64,6 @@ __all__ = [
     "scale_mixture",
     # NUTS settings
     "DENSE_UP_TO",
-    "MASS_MATRICES",
     "SMALL_LOOPS_XLA_FLAG",
     # compiled programs and the export cache
     "EXPORT_SUBFOLDER",

@@ -48,6 +48,7 @@ from numpyro.infer.initialization import init_to_uniform
 from numpyro.infer.reparam import Reparam
 from numpyro.infer.util import constrain_fn, potential_energy
 
+from bayesreg.defaults import MASS_MATRIX
 from bayesreg.engine.arrays import split_static
 from bayesreg.engine.programs import program
 from bayesreg.params import check_param
@@ -249,7 +250,7 @@ def run_chain(
     num_warmup: int,
     num_samples: int,
     thin: int = 1,
-    mass_matrix: str = "auto",
+    mass_matrix: str = MASS_MATRIX,
 ):
     """One NUTS chain on ``model(*args, **kwargs)`` with numpyro's functional API (pure: jit/vmap-able).
 
@@ -480,7 +481,7 @@ def start_chains(
     >>> with jax.enable_x64(True):
     ...     args, kwargs = as_arrays(((X, y), {"prior": prior, "sigma": 0.3}))
     ...     carry = start_chains(linear_regression, (), np.asarray(0, dtype=np.int64), args, kwargs, {},
-    ...                          num_samples=50, num_chains=2, num_warmup=50, mass_matrix="auto",
+    ...                          num_samples=50, num_chains=2, num_warmup=50, mass_matrix=MASS_MATRIX,
     ...                          devices=1, laplace_mixture=False)
     >>> state, rows = carry
     >>> state.z["coef"].shape, rows[0]["coef"].shape, rows[1]["diverging"].shape
@@ -538,11 +539,11 @@ def advance_chains(
     >>> with jax.enable_x64(True):
     ...     args, kwargs = as_arrays(((X, y), {"prior": prior, "sigma": 0.3}))
     ...     carry = start_chains(linear_regression, (), np.asarray(0, dtype=np.int64), args, kwargs, {},
-    ...                          num_samples=50, num_chains=2, num_warmup=50, mass_matrix="auto",
+    ...                          num_samples=50, num_chains=2, num_warmup=50, mass_matrix=MASS_MATRIX,
     ...                          devices=1, laplace_mixture=False)
     ...     def advance(carry, begin, end):
     ...         return advance_chains(linear_regression, (), carry, args, kwargs, {}, jax.numpy.int32(begin),
-    ...                               jax.numpy.int32(end), thin=1, num_warmup=50, mass_matrix="auto",
+    ...                               jax.numpy.int32(end), thin=1, num_warmup=50, mass_matrix=MASS_MATRIX,
     ...                               devices=1, laplace_mixture=False)
     ...     once = advance(carry, 0, 100)
     ...     twice = advance(advance(carry, 0, 40), 40, 100)
@@ -585,10 +586,10 @@ def chain_draws(model, static, rows, args, kwargs, per_chain, *, devices: int, l
     >>> with jax.enable_x64(True):
     ...     args, kwargs = as_arrays(((X, y), {"prior": prior, "sigma": 0.3}))
     ...     carry = start_chains(linear_regression, (), np.asarray(0, dtype=np.int64), args, kwargs, {},
-    ...                          num_samples=50, num_chains=2, num_warmup=50, mass_matrix="auto",
+    ...                          num_samples=50, num_chains=2, num_warmup=50, mass_matrix=MASS_MATRIX,
     ...                          devices=1, laplace_mixture=False)
     ...     _, rows = advance_chains(linear_regression, (), carry, args, kwargs, {}, jax.numpy.int32(0),
-    ...                              jax.numpy.int32(100), thin=1, num_warmup=50, mass_matrix="auto",
+    ...                              jax.numpy.int32(100), thin=1, num_warmup=50, mass_matrix=MASS_MATRIX,
     ...                              devices=1, laplace_mixture=False)
     ...     draws, stats = chain_draws(linear_regression, (), rows, args, kwargs, {}, devices=1,
     ...                                laplace_mixture=False)
@@ -656,7 +657,7 @@ def sample_chains(
     num_warmup: int,
     num_samples: int,
     thin: int = 1,
-    mass_matrix: str = "auto",
+    mass_matrix: str = MASS_MATRIX,
     laplace_mixture: bool = False,
     progress_bar: bool = False,
 ) -> Chains:
