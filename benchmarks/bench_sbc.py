@@ -1,6 +1,6 @@
 """Simulation-based calibration at scale: 1000 replicates for each model of the test suite.
 
-The models and settings are those of ``tests/test_sbc.py`` (which runs fewer replicates):
+The models and settings are those of ``tests/test_calibration.py`` (which runs fewer replicates):
 
 * ``linear-gaussian``: linear regression, n = 20, p = 3 (standard normal design, seed 0), weights
   ~ N(0, 1), intercept ~ N(0, 1), σ = 1;
