@@ -10,7 +10,7 @@ Claim → test (this file unless another file is named):
 ==== ==========================================================================================
  1   test_claim01_l2_gradient_is_grad_J_plus_alpha_w
  2   test_claim02_weight_decay_step_is_gradient_step_on_penalised_J;
-     tests/test_closed_forms_weight_decay.py (optax SGD on J + (α/2)‖w‖² ≡ add_decayed_weights, and convergence)
+     test_closed_forms_weight_decay.py (optax SGD on J + (α/2)‖w‖² ≡ add_decayed_weights; convergence)
  3   test_claim03_linear_J_is_its_quadratic_approximation,
      test_claim03_logistic_quadratic_approximation_error_is_third_order
  4   test_claim04_l2_quadratic_solution_is_the_linear_map,
