@@ -485,6 +485,12 @@ def _warnings_as_lines(command: str):
                 print(f"{PROG} {command}: warning: {message}", file=sys.stderr)
 
 
+def _print_notes(command: str, notes) -> None:
+    """Print each change `read_csv` made to the data as one ``note:`` line on stderr."""
+    for note in notes:
+        print(f"{PROG} {command}: note: {note}", file=sys.stderr)
+
+
 def _netcdf(idata) -> Content:
     """Writes ``idata`` to a path as netCDF, uncompressed: draws and per-observation
     log-likelihoods hardly compress, and zlib would take most of the writing time."""
@@ -594,7 +600,8 @@ def _fit(args) -> int:
     _check_model_options(args)
     sampling = _sampling(args, NUTS, "--method nuts", args.method == "nuts")
     out = _check_out(args.out)
-    X, y = read_csv(args.data, args.target)
+    X, y, notes = read_csv(args.data, args.target, args.family)
+    _print_notes("fit", notes)
     if "intercept" in map(str, X.columns):
         raise _UsageError(
             "a feature column is named 'intercept', the name of the intercept's row in "
@@ -710,7 +717,9 @@ def _path(args) -> int:
     _check_path_options(args)
     sampling = _sampling(args, PATH_NUTS, "--posterior", args.posterior)
     out = _check_out(args.out)
-    data = check_xy(*read_csv(args.data, args.target), family=args.family)
+    table = read_csv(args.data, args.target, args.family)
+    _print_notes("path", table.notes)
+    data = check_xy(table.X, table.y, family=args.family)
     X, y = data.X, data.y
     model = {
         "prior": args.prior,

@@ -14,7 +14,15 @@ import numpy as np
 import pandas as pd
 from sklearn.utils.multiclass import type_of_target
 
-__all__ = ["DataError", "check_finite", "check_numeric_columns", "check_target", "check_xy", "read_csv"]
+__all__ = [
+    "CSVTable",
+    "DataError",
+    "check_finite",
+    "check_numeric_columns",
+    "check_target",
+    "check_xy",
+    "read_csv",
+]
 
 
 class DataError(ValueError):
@@ -33,8 +41,32 @@ class DataError(ValueError):
     """
 
 
-def read_csv(path: str | Path, target: str) -> tuple[pd.DataFrame, pd.Series]:
-    """Read a CSV file into features and a target column.
+class CSVTable(NamedTuple):
+    """A CSV file as `read_csv` returns it.
+
+    Attributes
+    ----------
+    X : DataFrame, shape (n_samples, n_features)
+        The feature columns, every value a finite number.
+    y : Series, shape (n_samples,)
+        The target column.
+    notes : list of str
+        What was changed while reading (one sentence each), for the caller to show.
+    """
+
+    X: pd.DataFrame
+    y: pd.Series
+    notes: list
+
+
+def read_csv(path: str | Path, target: str, family: str = "gaussian") -> CSVTable:
+    """Read a CSV file into features and a target column, naming the file's line of every bad value.
+
+    Every feature must be a finite number in every row, and so must the target for ``"gaussian"``;
+    for ``"bernoulli"`` the target may hold labels (text), but no empty cell. A bad value is named
+    by its line in the file (the header is line 1, so data row ``i``, counted from 0, is line
+    ``i + 2``; blank lines, which are skipped, are not counted) and its column, so it can be found
+    in an editor. The estimators, which get no file, check their arrays with `check_xy`.
 
     Parameters
     ----------
@@ -42,16 +74,19 @@ def read_csv(path: str | Path, target: str) -> tuple[pd.DataFrame, pd.Series]:
         A CSV file with a header row.
     target : str
         Name of the target column; every other column is a feature.
+    family : {"gaussian", "bernoulli"}, default="gaussian"
+        What the target must be: numbers, or labels of any kind.
 
     Returns
     -------
-    X : DataFrame, shape (n_samples, n_features)
-    y : Series, shape (n_samples,)
+    CSVTable
+        ``X``, ``y`` and ``notes``.
 
     Raises
     ------
     DataError
-        The file is missing, empty or not CSV, or the target column is absent.
+        The file is missing, empty or not CSV, the target column is absent, or a value is NaN,
+        inf or (where a number is needed) text.
 
     Examples
     --------
@@ -60,9 +95,9 @@ def read_csv(path: str | Path, target: str) -> tuple[pd.DataFrame, pd.Series]:
     >>> with tempfile.TemporaryDirectory() as folder:
     ...     path = pathlib.Path(folder, "doses.csv")
     ...     _ = path.write_text("age,dose,response\\n30,1.5,2.0\\n41,0.5,1.0\\n")
-    ...     X, y = read_csv(path, target="response")
-    >>> list(X.columns), y.tolist()
-    (['age', 'dose'], [2.0, 1.0])
+    ...     X, y, notes = read_csv(path, target="response")
+    >>> list(X.columns), y.tolist(), notes
+    (['age', 'dose'], [2.0, 1.0], [])
     >>> read_csv("no-such-file.csv", target="response")
     Traceback (most recent call last):
     ...
@@ -78,12 +113,43 @@ def read_csv(path: str | Path, target: str) -> tuple[pd.DataFrame, pd.Series]:
     except (pd.errors.ParserError, UnicodeDecodeError) as error:
         reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise DataError(f"cannot parse {str(path)!r} as CSV: {reason}") from None
+    notes: list[str] = []
     if target not in frame.columns:
         columns = ", ".join(map(str, frame.columns))
         raise DataError(f"target column {target!r} not found in {str(path)!r}; columns: {columns}")
     if len(frame) == 0:
         raise DataError(f"data file {str(path)!r} has a header but no rows")
-    return frame.drop(columns=[target]), frame[target]
+    for name, column in frame.items():
+        _check_cells(column, str(path), target if name == target else None, family)
+    return CSVTable(frame.drop(columns=[target]), frame[target], notes)
+
+
+def _check_cells(column: pd.Series, where: str, target: str | None, family: str) -> None:
+    """Raise `DataError` naming the file's line of the first text, NaN or inf value of ``column``.
+
+    ``target`` is the column's name when it is the target (text labels pass for ``"bernoulli"``).
+    """
+    labels = target is not None and family == "bernoulli"
+    name = f"column {str(column.name)!r}" + (" (the target)" if target is not None else "")
+
+    def refuse(row: int, what: str) -> None:
+        raise DataError(f"{where} line {row + 2}, {name}: {what}")
+
+    numeric = pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column)
+    if not numeric and not labels:
+        text = column.notna() & pd.to_numeric(column, errors="coerce").isna()
+        if text.any():
+            row = int(np.flatnonzero(text)[0])
+            refuse(row, f"{column.iloc[row]!r} is not a number")
+        column = pd.to_numeric(column)
+        numeric = True
+    bad = column.isna().to_numpy().copy()
+    if numeric and not pd.api.types.is_bool_dtype(column):
+        bad |= np.isinf(column.to_numpy(dtype=np.float64))
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        what = "inf" if numeric and np.isinf(float(column.iloc[row])) else "NaN"
+        refuse(row, f"{what} (NaN and inf values are not allowed)")
 
 
 def check_numeric_columns(frame: pd.DataFrame) -> None:

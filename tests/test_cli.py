@@ -107,11 +107,32 @@ BAD_INPUTS = {
     "binary file": (_csv(b"\x89PNG\r\n\x1a\n\xff\xfe\x00"), [], "cannot parse"),
     "header only": (_csv("a,b,y\n"), [], "has a header but no rows"),
     "missing target": (GOOD, ["--target", "nope"], "target column 'nope' not found"),
-    "NaN": (_csv(frame=_frame_with("a", 2, np.nan)), [], "column 'a' has NaN in row 2"),
-    "inf": (_csv(frame=_frame_with("b", 1, "inf")), [], "column 'b' has inf in row 1"),
-    "text column": (_csv(frame=_frame_with("b", 3, "high")), [], "column 'b' is not numeric (row 3: 'high')"),
-    "NaN target": (_csv(frame=_frame_with("y", 4, np.nan)), [], "target has NaN in row 4"),
-    "text target": (_csv(frame=_frame_with("y", 4, "big")), [], "target is not numeric"),
+    "NaN": (
+        _csv(frame=_frame_with("a", 2, np.nan)),
+        [],
+        "data.csv line 4, column 'a': NaN (NaN and inf values are not allowed)",
+    ),
+    "inf": (_csv(frame=_frame_with("b", 1, "inf")), [], "data.csv line 3, column 'b': inf (NaN and inf"),
+    "text column": (
+        _csv(frame=_frame_with("b", 3, "high")),
+        [],
+        "data.csv line 5, column 'b': 'high' is not a number",
+    ),
+    "NaN target": (
+        _csv(frame=_frame_with("y", 4, np.nan)),
+        [],
+        "data.csv line 6, column 'y' (the target): NaN (NaN and inf",
+    ),
+    "text target": (
+        _csv(frame=_frame_with("y", 4, "big")),
+        [],
+        "data.csv line 6, column 'y' (the target): 'big' is not a number",
+    ),
+    "empty label": (
+        _csv(frame=_good_frame(6).assign(y=["no", "yes", None, "no", "yes", "no"])),
+        ["--family", "bernoulli"],
+        "data.csv line 4, column 'y' (the target): NaN (NaN and inf",
+    ),
     "single row": (_csv(frame=_good_frame(1)), [], "1 sample"),
     "non-binary target": (
         _csv(frame=_good_frame(9).assign(y=[0, 1, 2] * 3)),

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bayesreg.data import DataError, check_xy
+from bayesreg.data import DataError, check_xy, read_csv
 
 FRAME = pd.DataFrame({"age": [30.0, 41.0, 52.0, 63.0], "dose": [1, 2, 3, 4]})
 
@@ -37,3 +37,34 @@ def test_good_data_comes_back_as_float_arrays_with_names():
     assert checked.classes.tolist() == ["no", "yes"]
     plain = check_xy(FRAME.to_numpy(), [1, 2, 3, 4])
     assert plain.names is None and plain.classes is None and plain.y.dtype == np.float64
+
+
+def _file(tmp_path, text, name="data.csv"):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("text", "family", "message"),
+    [
+        # the header is line 1, so the third data row is line 4
+        ("age,bmi,y\n1,2,3\n4,5,6\n7,,9\n", "gaussian", "line 4, column 'bmi': NaN (NaN and inf values"),
+        ("age,bmi,y\n1,2,3\n4,NaN,6\n", "gaussian", "line 3, column 'bmi': NaN"),
+        ("age,bmi,y\n1,2,3\n4,-inf,6\n", "gaussian", "line 3, column 'bmi': inf"),
+        ("age,bmi,y\n1,2,3\n4,high,6\n", "gaussian", "line 3, column 'bmi': 'high' is not a number"),
+        ("age,bmi,y\n1,2,3\n4,5,inf\n", "gaussian", "line 3, column 'y' (the target): inf"),
+        ("age,bmi,y\n1,2,3\n4,5,big\n", "gaussian", "line 3, column 'y' (the target): 'big' is not a number"),
+        ("age,bmi,y\n1,2,no\n4,5,\n", "bernoulli", "line 3, column 'y' (the target): NaN"),
+    ],
+)
+def test_read_csv_names_the_line_and_column(tmp_path, text, family, message):
+    path = _file(tmp_path, text)
+    with pytest.raises(DataError) as error:
+        read_csv(path, "y", family)
+    assert str(error.value).startswith(f"{path} {message}"), str(error.value)
+
+
+def test_read_csv_takes_labels_for_bernoulli(tmp_path):
+    X, y, notes = read_csv(_file(tmp_path, "age,y\n1,no\n2,yes\n"), "y", "bernoulli")
+    assert X["age"].tolist() == [1, 2] and y.tolist() == ["no", "yes"] and notes == []
