@@ -51,7 +51,8 @@ class CSVTable(NamedTuple):
     y : Series, shape (n_samples,)
         The target column.
     notes : list of str
-        What was changed while reading (one sentence each), for the caller to show.
+        What was changed while reading (one sentence each), for the caller to show: a first column
+        that is a saved row index (unnamed, 0..n-1) is dropped.
     """
 
     X: pd.DataFrame
@@ -114,6 +115,9 @@ def read_csv(path: str | Path, target: str, family: str = "gaussian") -> CSVTabl
         reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise DataError(f"cannot parse {str(path)!r} as CSV: {reason}") from None
     notes: list[str] = []
+    if _is_saved_index(frame, target):
+        notes.append(f"dropped column {str(frame.columns[0])!r} (a saved row index 0..n-1)")
+        frame = frame.iloc[:, 1:]
     if target not in frame.columns:
         columns = ", ".join(map(str, frame.columns))
         raise DataError(f"target column {target!r} not found in {str(path)!r}; columns: {columns}")
@@ -122,6 +126,22 @@ def read_csv(path: str | Path, target: str, family: str = "gaussian") -> CSVTabl
     for name, column in frame.items():
         _check_cells(column, str(path), target if name == target else None, family)
     return CSVTable(frame.drop(columns=[target]), frame[target], notes)
+
+
+def _is_saved_index(frame: pd.DataFrame, target: str) -> bool:
+    """Whether the first column of ``frame`` is a row index that pandas saved: unnamed (pandas reads
+    an empty header as ``Unnamed: 0``) and holding 0, 1, ..., n-1. Such a column is a row number,
+    not a measurement; another unnamed column may be one, so it stays."""
+    if frame.shape[1] < 2 or len(frame) == 0:
+        return False
+    name, column = str(frame.columns[0]), frame.iloc[:, 0]
+    unnamed = name.startswith("Unnamed: ") or not name.strip()
+    return (
+        unnamed
+        and name != target
+        and pd.api.types.is_integer_dtype(column)
+        and np.array_equal(column.to_numpy(), np.arange(len(frame)))
+    )
 
 
 def _check_cells(column: pd.Series, where: str, target: str | None, family: str) -> None:

@@ -754,3 +754,15 @@ def test_demo_report_has_the_path(demo):
     assert expected in page and expected in stdout
     assert "The regularisation path: where the MAP is 0 and the posterior is not" in page
     assert zeros.sum() > 0
+
+
+def test_saved_row_index_dropped_with_a_note(tmp_path, out, capsys):
+    data = tmp_path / "indexed.csv"
+    _good_frame(8).to_csv(data)  # with pandas' index, under an empty header
+    assert main(["fit", str(data), "--target", "y", "--out", str(out)]) == 0
+    captured = capsys.readouterr()
+    assert captured.err.splitlines() == [
+        "bayesreg fit: note: dropped column 'Unnamed: 0' (a saved row index 0..n-1)"
+    ]
+    features = pd.read_csv(out / "coefficients.csv")["feature"].tolist()
+    assert features == ["a", "b", "intercept"]

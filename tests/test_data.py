@@ -68,3 +68,22 @@ def test_read_csv_names_the_line_and_column(tmp_path, text, family, message):
 def test_read_csv_takes_labels_for_bernoulli(tmp_path):
     X, y, notes = read_csv(_file(tmp_path, "age,y\n1,no\n2,yes\n"), "y", "bernoulli")
     assert X["age"].tolist() == [1, 2] and y.tolist() == ["no", "yes"] and notes == []
+
+
+def test_read_csv_drops_a_saved_row_index_only(tmp_path):
+    frame = pd.DataFrame({"age": [30.0, 41.0, 52.0], "y": [1.0, 2.0, 3.0]})
+    frame.to_csv(tmp_path / "saved.csv")  # pandas writes its index under an empty header
+    X, y, notes = read_csv(tmp_path / "saved.csv", "y")
+    assert list(X.columns) == ["age"] and y.tolist() == [1.0, 2.0, 3.0]
+    assert notes == ["dropped column 'Unnamed: 0' (a saved row index 0..n-1)"]
+    # named 'Unnamed: 0' in the file, 0..n-1: also dropped
+    X, _, notes = read_csv(_file(tmp_path, "Unnamed: 0,age,y\n0,1,2\n1,3,4\n"), "y")
+    assert list(X.columns) == ["age"] and len(notes) == 1
+    # unnamed but not 0..n-1, or not the first column: kept, and no note
+    for text, columns in [
+        (",age,y\n1,1,2\n2,3,4\n", ["Unnamed: 0", "age"]),
+        ("age,,y\n1,0,2\n3,1,4\n", ["age", "Unnamed: 1"]),
+        ("idx,age,y\n0,1,2\n1,3,4\n", ["idx", "age"]),
+    ]:
+        X, _, notes = read_csv(_file(tmp_path, text), "y")
+        assert list(X.columns) == columns and notes == [], text
