@@ -52,7 +52,8 @@ class CSVTable(NamedTuple):
         The target column.
     notes : list of str
         What was changed while reading (one sentence each), for the caller to show: a first column
-        that is a saved row index (unnamed, 0..n-1) is dropped.
+        that is a saved row index (unnamed, 0..n-1) is dropped, and spaces around column names are
+        stripped.
     """
 
     X: pd.DataFrame
@@ -115,6 +116,7 @@ def read_csv(path: str | Path, target: str, family: str = "gaussian") -> CSVTabl
         reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise DataError(f"cannot parse {str(path)!r} as CSV: {reason}") from None
     notes: list[str] = []
+    frame = _strip_names(frame, str(path), notes)
     if _is_saved_index(frame, target):
         notes.append(f"dropped column {str(frame.columns[0])!r} (a saved row index 0..n-1)")
         frame = frame.iloc[:, 1:]
@@ -126,6 +128,23 @@ def read_csv(path: str | Path, target: str, family: str = "gaussian") -> CSVTabl
     for name, column in frame.items():
         _check_cells(column, str(path), target if name == target else None, family)
     return CSVTable(frame.drop(columns=[target]), frame[target], notes)
+
+
+def _strip_names(frame: pd.DataFrame, where: str, notes: list) -> pd.DataFrame:
+    """``frame`` with spaces around its column names stripped (``" bmi"`` is ``"bmi"``: a space after
+    a comma in the header is formatting, not part of the name), the change added to ``notes``."""
+    names = [str(name) for name in frame.columns]
+    stripped = [name.strip() or name for name in names]  # a blank name stays: it marks an unnamed column
+    changed = [f"{old!r} -> {new!r}" for old, new in zip(names, stripped, strict=True) if old != new]
+    if not changed:
+        return frame
+    for name in set(stripped):
+        same = [old for old, new in zip(names, stripped, strict=True) if new == name]
+        if len(same) > 1:
+            shown = " and ".join(map(repr, same))
+            raise DataError(f"{where}: columns {shown} have the same name once spaces are stripped")
+    notes.append("stripped spaces from column names: " + ", ".join(changed))
+    return frame.set_axis(stripped, axis=1)
 
 
 def _is_saved_index(frame: pd.DataFrame, target: str) -> bool:

@@ -766,3 +766,13 @@ def test_saved_row_index_dropped_with_a_note(tmp_path, out, capsys):
     ]
     features = pd.read_csv(out / "coefficients.csv")["feature"].tolist()
     assert features == ["a", "b", "intercept"]
+
+
+def test_spaces_around_names_stripped_with_a_note(tmp_path, out, capsys):
+    data = _write(tmp_path, "spaced.csv", frame=_good_frame(8).rename(columns={"a": " a", "y": "y "}))
+    assert main(["path", data, "--target", "y", "--n-alphas", "5", "--out", str(out)]) == 0
+    captured = capsys.readouterr()
+    assert captured.err.splitlines() == [
+        "bayesreg path: note: stripped spaces from column names: ' a' -> 'a', 'y ' -> 'y'"
+    ]
+    assert set(pd.read_csv(out / "path.csv")["feature"]) == {"a", "b"}

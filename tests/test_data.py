@@ -87,3 +87,14 @@ def test_read_csv_drops_a_saved_row_index_only(tmp_path):
     ]:
         X, _, notes = read_csv(_file(tmp_path, text), "y")
         assert list(X.columns) == columns and notes == [], text
+
+
+def test_read_csv_strips_spaces_around_names(tmp_path):
+    X, y, notes = read_csv(_file(tmp_path, "age, bmi ,y\n1,2,3\n4,5,6\n"), "y")
+    assert list(X.columns) == ["age", "bmi"] and y.tolist() == [3, 6]
+    assert notes == ["stripped spaces from column names: ' bmi ' -> 'bmi'"]
+    X, y, notes = read_csv(_file(tmp_path, "age ,bmi, y\n1,2,3\n4,5,6\n"), "y")  # the target too
+    assert list(X.columns) == ["age", "bmi"] and y.tolist() == [3, 6]
+    assert notes == ["stripped spaces from column names: 'age ' -> 'age', ' y' -> 'y'"]
+    with pytest.raises(DataError, match="columns 'bmi' and ' bmi' have the same name once spaces"):
+        read_csv(_file(tmp_path, "bmi, bmi,y\n1,2,3\n4,5,6\n"), "y")
