@@ -158,6 +158,16 @@ def _alphas(text: str) -> list[float]:
         ) from None
 
 
+def _separator(text: str) -> str:
+    """argparse type of --sep: the library's `bayesreg.data.separator`, with its message."""
+    from bayesreg.data import DataError, separator
+
+    try:
+        return separator(text)
+    except DataError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
 _NUTS_MEANINGS = {
     "num_warmup": "warmup (adaptation) steps per chain",
     "num_samples": "draws kept per chain",
@@ -255,6 +265,13 @@ def _parser() -> _Parser:
     fit.add_argument("data", metavar="DATA.csv", help="CSV file with a header row")
     fit.add_argument("--target", required=True, metavar="COL", help="name of the target column")
     fit.add_argument(
+        "--sep",
+        type=_separator,
+        default=None,
+        metavar="SEP",
+        help="the file's separator: ',' ';' or tab (default: detected from the first lines)",
+    )
+    fit.add_argument(
         "--alpha",
         type=cli_type("alpha"),
         default=1.0,
@@ -288,6 +305,13 @@ def _parser() -> _Parser:
     )
     path.add_argument("data", metavar="DATA.csv", help="CSV file with a header row")
     path.add_argument("--target", required=True, metavar="COL", help="name of the target column")
+    path.add_argument(
+        "--sep",
+        type=_separator,
+        default=None,
+        metavar="SEP",
+        help="the file's separator: ',' ';' or tab (default: detected from the first lines)",
+    )
     _model_options(
         path,
         alpha_name="alpha",
@@ -600,7 +624,7 @@ def _fit(args) -> int:
     _check_model_options(args)
     sampling = _sampling(args, NUTS, "--method nuts", args.method == "nuts")
     out = _check_out(args.out)
-    X, y, notes = read_csv(args.data, args.target, args.family)
+    X, y, notes = read_csv(args.data, args.target, args.family, sep=args.sep)
     _print_notes("fit", notes)
     if "intercept" in map(str, X.columns):
         raise _UsageError(
@@ -717,7 +741,7 @@ def _path(args) -> int:
     _check_path_options(args)
     sampling = _sampling(args, PATH_NUTS, "--posterior", args.posterior)
     out = _check_out(args.out)
-    table = read_csv(args.data, args.target, args.family)
+    table = read_csv(args.data, args.target, args.family, sep=args.sep)
     _print_notes("path", table.notes)
     data = check_xy(table.X, table.y, family=args.family)
     X, y = data.X, data.y

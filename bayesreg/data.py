@@ -7,6 +7,9 @@
 
 from __future__ import annotations
 
+import csv
+import itertools
+import re
 from pathlib import Path
 from typing import NamedTuple
 
@@ -22,6 +25,7 @@ __all__ = [
     "check_target",
     "check_xy",
     "read_csv",
+    "separator",
 ]
 
 
@@ -39,6 +43,36 @@ class DataError(ValueError):
     ...     print(type(error).__name__, "-", error)
     DataError - target has NaN in row 1 (NaN and inf values are not allowed)
     """
+
+
+#: The separators `read_csv` reads, by the names `separator` takes for them.
+SEPARATORS = {",": ",", "comma": ",", ";": ";", "semicolon": ";", "\t": "\t", "\\t": "\t", "tab": "\t"}
+
+
+def separator(text: str) -> str:
+    """The separator ``text`` names: ``","`` or ``"comma"``, ``";"`` or ``"semicolon"``, a tab, ``"\\t"``
+    or ``"tab"``; other text raises `DataError`.
+
+    Examples
+    --------
+    >>> from bayesreg.data import separator
+    >>> separator("tab") == "\\t", separator(";")
+    (True, ';')
+    """
+    if text not in SEPARATORS:
+        raise DataError(f"unknown separator {text!r}; expected one of ',', ';', 'tab'")
+    return SEPARATORS[text]
+
+
+def _sniff_separator(path: Path) -> str:
+    """The separator of the file's first lines by `csv.Sniffer` (a comma, a semicolon or a tab: the one
+    that splits every line into as many fields), a comma when it cannot tell (one column, not text)."""
+    try:
+        with path.open(newline="", encoding="utf-8") as file:
+            sample = "".join(itertools.islice(file, 20))
+        return csv.Sniffer().sniff(sample, delimiters=",;\t").delimiter
+    except (csv.Error, UnicodeDecodeError):
+        return ","
 
 
 class CSVTable(NamedTuple):
@@ -61,7 +95,7 @@ class CSVTable(NamedTuple):
     notes: list
 
 
-def read_csv(path: str | Path, target: str, family: str = "gaussian") -> CSVTable:
+def read_csv(path: str | Path, target: str, family: str = "gaussian", *, sep: str | None = None) -> CSVTable:
     """Read a CSV file into features and a target column, naming the file's line of every bad value.
 
     Every feature must be a finite number in every row, and so must the target for ``"gaussian"``;
@@ -78,6 +112,9 @@ def read_csv(path: str | Path, target: str, family: str = "gaussian") -> CSVTabl
         Name of the target column; every other column is a feature.
     family : {"gaussian", "bernoulli"}, default="gaussian"
         What the target must be: numbers, or labels of any kind.
+    sep : str, optional
+        The separator, as `separator` takes it (``","``, ``";"``, ``"tab"``, ...); by default it is
+        detected from the first lines (a comma, a semicolon or a tab).
 
     Returns
     -------
@@ -108,8 +145,9 @@ def read_csv(path: str | Path, target: str, family: str = "gaussian") -> CSVTabl
     path = Path(path)
     if not path.is_file():
         raise DataError(f"data file {str(path)!r} does not exist")
+    sep = _sniff_separator(path) if sep is None else separator(sep)
     try:
-        frame = pd.read_csv(path)
+        frame = pd.read_csv(path, sep=sep)
     except pd.errors.EmptyDataError:
         raise DataError(f"data file {str(path)!r} is empty") from None
     except (pd.errors.ParserError, UnicodeDecodeError) as error:
@@ -122,11 +160,14 @@ def read_csv(path: str | Path, target: str, family: str = "gaussian") -> CSVTabl
         frame = frame.iloc[:, 1:]
     if target not in frame.columns:
         columns = ", ".join(map(str, frame.columns))
-        raise DataError(f"target column {target!r} not found in {str(path)!r}; columns: {columns}")
+        hint = ""
+        if frame.shape[1] == 1 and any(other in columns for other in SEPARATORS.values() if other != sep):
+            hint = f" (one column, read with separator {sep!r}: is the separator another? pass it with --sep)"
+        raise DataError(f"target column {target!r} not found in {str(path)!r}; columns: {columns}{hint}")
     if len(frame) == 0:
         raise DataError(f"data file {str(path)!r} has a header but no rows")
     for name, column in frame.items():
-        _check_cells(column, str(path), target if name == target else None, family)
+        _check_cells(column, str(path), target if name == target else None, family, sep)
     return CSVTable(frame.drop(columns=[target]), frame[target], notes)
 
 
@@ -163,7 +204,7 @@ def _is_saved_index(frame: pd.DataFrame, target: str) -> bool:
     )
 
 
-def _check_cells(column: pd.Series, where: str, target: str | None, family: str) -> None:
+def _check_cells(column: pd.Series, where: str, target: str | None, family: str, sep: str = ",") -> None:
     """Raise `DataError` naming the file's line of the first text, NaN or inf value of ``column``.
 
     ``target`` is the column's name when it is the target (text labels pass for ``"bernoulli"``).
@@ -179,7 +220,12 @@ def _check_cells(column: pd.Series, where: str, target: str | None, family: str)
         text = column.notna() & pd.to_numeric(column, errors="coerce").isna()
         if text.any():
             row = int(np.flatnonzero(text)[0])
-            refuse(row, f"{column.iloc[row]!r} is not a number")
+            value = column.iloc[row]
+            decimal_comma = sep != "," and isinstance(value, str) and re.fullmatch(r"[-+]?\d*,\d+", value)
+            refuse(
+                row,
+                f"{value!r} is not a number" + (" (write decimals with a point)" if decimal_comma else ""),
+            )
         column = pd.to_numeric(column)
         numeric = True
     bad = column.isna().to_numpy().copy()

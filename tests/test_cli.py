@@ -107,6 +107,12 @@ BAD_INPUTS = {
     "binary file": (_csv(b"\x89PNG\r\n\x1a\n\xff\xfe\x00"), [], "cannot parse"),
     "header only": (_csv("a,b,y\n"), [], "has a header but no rows"),
     "missing target": (GOOD, ["--target", "nope"], "target column 'nope' not found"),
+    "wrong separator": (GOOD, ["--sep", ";"], "target column 'y' not found in"),
+    "unknown separator": (
+        GOOD,
+        ["--sep", "|"],
+        "--sep: unknown separator '|'; expected one of ',', ';', 'tab'",
+    ),
     "NaN": (
         _csv(frame=_frame_with("a", 2, np.nan)),
         [],
@@ -776,3 +782,18 @@ def test_spaces_around_names_stripped_with_a_note(tmp_path, out, capsys):
         "bayesreg path: note: stripped spaces from column names: ' a' -> 'a', 'y ' -> 'y'"
     ]
     assert set(pd.read_csv(out / "path.csv")["feature"]) == {"a", "b"}
+
+
+@pytest.mark.parametrize("sep", [";", "\t"])
+def test_semicolon_and_tab_files_are_read(tmp_path, out, capsys, sep):
+    frame = _good_frame(8)
+    data = tmp_path / "data.csv"
+    frame.to_csv(data, sep=sep, index=False)
+    for command in (["fit"], ["path", "--n-alphas", "5"]):
+        assert main([*command, str(data), "--target", "y", "--out", str(out)]) == 0
+        assert capsys.readouterr().err == ""
+    assert pd.read_csv(out / "coefficients.csv")["feature"].tolist() == ["a", "b", "intercept"]
+    assert (
+        main(["fit", str(data), "--target", "y", "--sep", "tab" if sep == "\t" else sep, "--out", str(out)])
+        == 0
+    )

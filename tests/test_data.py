@@ -98,3 +98,39 @@ def test_read_csv_strips_spaces_around_names(tmp_path):
     assert notes == ["stripped spaces from column names: 'age ' -> 'age', ' y' -> 'y'"]
     with pytest.raises(DataError, match="columns 'bmi' and ' bmi' have the same name once spaces"):
         read_csv(_file(tmp_path, "bmi, bmi,y\n1,2,3\n4,5,6\n"), "y")
+
+
+@pytest.mark.parametrize("sep", [",", ";", "\t"])
+def test_read_csv_detects_the_separator(tmp_path, sep):
+    text = (
+        sep.join(["age", "bmi", "y"])
+        + "\n"
+        + "\n".join(sep.join(row) for row in [["1", "2.5", "3"], ["4", "5", "6"]])
+    )
+    X, y, notes = read_csv(_file(tmp_path, text + "\n"), "y")
+    assert list(X.columns) == ["age", "bmi"] and X["bmi"].tolist() == [2.5, 5.0] and y.tolist() == [3, 6]
+    assert notes == []
+
+
+def test_read_csv_sep_forces_the_separator(tmp_path):
+    path = _file(tmp_path, "a;b;y\n1;2;3\n4;5;6\n")
+    assert list(read_csv(path, "y", sep=";").X.columns) == ["a", "b"]
+    assert list(read_csv(path, "y", sep="semicolon").X.columns) == ["a", "b"]
+    with pytest.raises(
+        DataError,
+        match=r"target column 'y' not found .*; columns: a;b;y \(one column, read with separator '\\t'",
+    ):
+        read_csv(path, "y", sep="tab")
+    with pytest.raises(DataError, match=r"unknown separator '\|'; expected one of ',', ';', 'tab'"):
+        read_csv(path, "y", sep="|")
+
+
+def test_read_csv_explains_a_wrong_separator(tmp_path):
+    path = _file(tmp_path, "a;b;y\n1;2;3\n4;5;6\n")
+    with pytest.raises(DataError, match=r"columns: a;b;y \(one column, read with separator ',': is the sep"):
+        read_csv(path, "y", sep=",")
+    path = _file(tmp_path, "a;y\n1,5;3\n4,25;6\n")
+    with pytest.raises(
+        DataError, match=r"line 2, column 'a': '1,5' is not a number \(write decimals with a point"
+    ):
+        read_csv(path, "y")
