@@ -272,6 +272,11 @@ def _parser() -> _Parser:
         help="the file's separator: ',' ';' or tab (default: detected from the first lines)",
     )
     fit.add_argument(
+        "--drop-constant",
+        action="store_true",
+        help="drop feature columns with one value in every row (a note names them); refused otherwise",
+    )
+    fit.add_argument(
         "--alpha",
         type=cli_type("alpha"),
         default=1.0,
@@ -311,6 +316,11 @@ def _parser() -> _Parser:
         default=None,
         metavar="SEP",
         help="the file's separator: ',' ';' or tab (default: detected from the first lines)",
+    )
+    path.add_argument(
+        "--drop-constant",
+        action="store_true",
+        help="drop feature columns with one value in every row (a note names them); refused otherwise",
     )
     _model_options(
         path,
@@ -624,7 +634,9 @@ def _fit(args) -> int:
     _check_model_options(args)
     sampling = _sampling(args, NUTS, "--method nuts", args.method == "nuts")
     out = _check_out(args.out)
-    X, y, notes = read_csv(args.data, args.target, args.family, sep=args.sep)
+    X, y, notes = read_csv(
+        args.data, args.target, args.family, sep=args.sep, drop_constant=args.drop_constant
+    )
     _print_notes("fit", notes)
     if "intercept" in map(str, X.columns):
         raise _UsageError(
@@ -741,7 +753,7 @@ def _path(args) -> int:
     _check_path_options(args)
     sampling = _sampling(args, PATH_NUTS, "--posterior", args.posterior)
     out = _check_out(args.out)
-    table = read_csv(args.data, args.target, args.family, sep=args.sep)
+    table = read_csv(args.data, args.target, args.family, sep=args.sep, drop_constant=args.drop_constant)
     _print_notes("path", table.notes)
     data = check_xy(table.X, table.y, family=args.family)
     X, y = data.X, data.y

@@ -86,8 +86,8 @@ class CSVTable(NamedTuple):
         The target column.
     notes : list of str
         What was changed while reading (one sentence each), for the caller to show: a first column
-        that is a saved row index (unnamed, 0..n-1) is dropped, and spaces around column names are
-        stripped.
+        that is a saved row index (unnamed, 0..n-1) is dropped, spaces around column names are
+        stripped, and with ``drop_constant`` constant columns are dropped.
     """
 
     X: pd.DataFrame
@@ -95,7 +95,14 @@ class CSVTable(NamedTuple):
     notes: list
 
 
-def read_csv(path: str | Path, target: str, family: str = "gaussian", *, sep: str | None = None) -> CSVTable:
+def read_csv(
+    path: str | Path,
+    target: str,
+    family: str = "gaussian",
+    *,
+    sep: str | None = None,
+    drop_constant: bool = False,
+) -> CSVTable:
     """Read a CSV file into features and a target column, naming the file's line of every bad value.
 
     Every feature must be a finite number in every row, and so must the target for ``"gaussian"``;
@@ -115,6 +122,10 @@ def read_csv(path: str | Path, target: str, family: str = "gaussian", *, sep: st
     sep : str, optional
         The separator, as `separator` takes it (``","``, ``";"``, ``"tab"``, ...); by default it is
         detected from the first lines (a comma, a semicolon or a tab).
+    drop_constant : bool, default=False
+        Drop feature columns that hold one value in every row (with a note) instead of refusing them.
+        Such a column carries no information about the target, and with an intercept it is
+        collinear with it.
 
     Returns
     -------
@@ -124,8 +135,9 @@ def read_csv(path: str | Path, target: str, family: str = "gaussian", *, sep: st
     Raises
     ------
     DataError
-        The file is missing, empty or not CSV, the target column is absent, or a value is NaN,
-        inf or (where a number is needed) text.
+        The file is missing, empty or not CSV, the target column is absent, a value is NaN,
+        inf or (where a number is needed) text, the target is constant, or (without
+        ``drop_constant``) a feature column is.
 
     Examples
     --------
@@ -168,6 +180,7 @@ def read_csv(path: str | Path, target: str, family: str = "gaussian", *, sep: st
         raise DataError(f"data file {str(path)!r} has a header but no rows")
     for name, column in frame.items():
         _check_cells(column, str(path), target if name == target else None, family, sep)
+    frame = _constant_columns(frame, target, drop_constant, notes)
     return CSVTable(frame.drop(columns=[target]), frame[target], notes)
 
 
@@ -202,6 +215,34 @@ def _is_saved_index(frame: pd.DataFrame, target: str) -> bool:
         and pd.api.types.is_integer_dtype(column)
         and np.array_equal(column.to_numpy(), np.arange(len(frame)))
     )
+
+
+def _constant_columns(frame: pd.DataFrame, target: str, drop: bool, notes: list) -> pd.DataFrame:
+    """Refuse a constant target, and refuse (or with ``drop``, drop with a note) constant features.
+
+    With one row every column is constant; that case is left to `check_xy`'s row count."""
+    if len(frame) < 2:
+        return frame
+    if frame[target].nunique(dropna=False) == 1:
+        value = frame[target].iloc[0]
+        shown = repr(value) if isinstance(value, str) else f"{value:g}"
+        raise DataError(
+            f"target {target!r} is constant: every row holds {shown} "
+            "(a target with one value leaves nothing to fit)"
+        )
+    constant = [
+        name for name, column in frame.items() if name != target and column.nunique(dropna=False) == 1
+    ]
+    if not constant:
+        return frame
+    names = ", ".join(repr(str(name)) for name in constant)
+    if not drop:
+        raise DataError(
+            f"constant columns: {names} (a column with one value carries no information; drop them "
+            "or pass --drop-constant)"
+        )
+    notes.append(f"dropped constant columns: {names} (one value in every row)")
+    return frame.drop(columns=constant)
 
 
 def _check_cells(column: pd.Series, where: str, target: str | None, family: str, sep: str = ",") -> None:

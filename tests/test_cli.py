@@ -139,6 +139,17 @@ BAD_INPUTS = {
         ["--family", "bernoulli"],
         "data.csv line 4, column 'y' (the target): NaN (NaN and inf",
     ),
+    "constant columns": (
+        _csv(frame=_good_frame().assign(c=1.0, e=0)),
+        [],
+        "constant columns: 'c', 'e' (a column with one value carries no information; drop them or pass "
+        "--drop-constant)",
+    ),
+    "constant target": (
+        _csv(frame=_good_frame().assign(y=3.0)),
+        [],
+        "target 'y' is constant: every row holds 3 (a target with one value leaves nothing to fit)",
+    ),
     "single row": (_csv(frame=_good_frame(1)), [], "1 sample"),
     "non-binary target": (
         _csv(frame=_good_frame(9).assign(y=[0, 1, 2] * 3)),
@@ -797,3 +808,15 @@ def test_semicolon_and_tab_files_are_read(tmp_path, out, capsys, sep):
         main(["fit", str(data), "--target", "y", "--sep", "tab" if sep == "\t" else sep, "--out", str(out)])
         == 0
     )
+
+
+def test_drop_constant_drops_them_with_a_note(tmp_path, out, capsys):
+    data = _write(tmp_path, "data.csv", frame=_good_frame(8).assign(c=1.0))
+    for command in (["fit"], ["path", "--n-alphas", "5"]):
+        assert main([*command, data, "--target", "y", "--drop-constant", "--out", str(out)]) == 0
+        name = command[0]
+        assert capsys.readouterr().err.splitlines() == [
+            f"bayesreg {name}: note: dropped constant columns: 'c' (one value in every row)"
+        ]
+    assert pd.read_csv(out / "coefficients.csv")["feature"].tolist() == ["a", "b", "intercept"]
+    assert set(pd.read_csv(out / "path.csv")["feature"]) == {"a", "b"}

@@ -134,3 +134,19 @@ def test_read_csv_explains_a_wrong_separator(tmp_path):
         DataError, match=r"line 2, column 'a': '1,5' is not a number \(write decimals with a point"
     ):
         read_csv(path, "y")
+
+
+def test_read_csv_refuses_or_drops_constant_columns(tmp_path):
+    path = _file(tmp_path, "x1,x3,x5,x7,y\n1,0,2,5,3\n2,0,3,5,4\n4,0,1,5,6\n")
+    with pytest.raises(DataError) as error:
+        read_csv(path, "y")
+    assert str(error.value) == (
+        "constant columns: 'x3', 'x7' (a column with one value carries no information; drop them or pass "
+        "--drop-constant)"
+    )
+    X, y, notes = read_csv(path, "y", drop_constant=True)
+    assert list(X.columns) == ["x1", "x5"] and y.tolist() == [3, 4, 6]
+    assert notes == ["dropped constant columns: 'x3', 'x7' (one value in every row)"]
+    for target, value in [("2.5", "2.5"), ("'yes'", "yes")]:
+        with pytest.raises(DataError, match=rf"target .y. is constant: every row holds {target} \(a target"):
+            read_csv(_file(tmp_path, f"x1,y\n1,{value}\n2,{value}\n"), "y", "bernoulli", drop_constant=True)
