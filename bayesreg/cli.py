@@ -289,6 +289,13 @@ def _parser() -> _Parser:
         sigma_help="noise sd of the gaussian likelihood (default: estimated; sampled with --method nuts)",
     )
     fit.add_argument(
+        "--no-intercept",
+        dest="fit_intercept",
+        action="store_false",
+        help="fit no intercept (by default an unpenalised intercept is fitted; coefficients.csv then has "
+        "no intercept row)",
+    )
+    fit.add_argument(
         "--method",
         **_choice("method"),
         default="map",
@@ -538,7 +545,7 @@ def _netcdf(idata) -> Content:
 def _estimator(args, sampling: dict | None):
     from bayesreg.estimators import BayesianLinearRegression, BayesianLogisticRegression
 
-    settings = {"l1_ratio": args.l1_ratio, "method": args.method}
+    settings = {"l1_ratio": args.l1_ratio, "method": args.method, "fit_intercept": args.fit_intercept}
     if sampling is not None:
         settings.update(sampling)
         settings["random_state"] = settings.pop("seed")
@@ -576,18 +583,19 @@ def _prior_description(args, sigma: float, n_samples: int) -> str:
 
 
 def _coefficient_table(names, coef, intercept, summary=None) -> tuple[str, bytes]:
-    """The printed table and the CSV content; ``summary`` (`compare.posterior_summary`) adds the
+    """The printed table and the CSV content, one row per feature and one for the intercept (none when
+    ``intercept`` is None: no intercept was fitted); ``summary`` (`compare.posterior_summary`) adds the
     `POSTERIOR_COLUMNS`."""
     import pandas as pd
 
-    labels = [*map(str, names), "intercept"]
-    values = np.append(coef, intercept) + 0.0  # + 0.0: no "-0" in the CSV
+    labels = [*map(str, names), *([] if intercept is None else ["intercept"])]
+    values = np.append(coef, [] if intercept is None else [intercept]) + 0.0  # + 0.0: no "-0" in the CSV
 
     def shown(v, is_weight):
         return "0 (exact)" if is_weight and v == 0 else f"{v:.6g}"
 
     frame = pd.DataFrame({"feature": labels, "coefficient": values})
-    map_texts = [shown(v, i < len(labels) - 1) for i, v in enumerate(values)]
+    map_texts = [shown(v, i < len(coef)) for i, v in enumerate(values)]
     if summary is None:
         rows = [[label, text] for label, text in zip(labels, map_texts, strict=True)]
         return _text_table(["feature", "coefficient"], rows), _csv(frame)
@@ -638,7 +646,7 @@ def _fit(args) -> int:
         args.data, args.target, args.family, sep=args.sep, drop_constant=args.drop_constant
     )
     _print_notes("fit", notes)
-    if "intercept" in map(str, X.columns):
+    if args.fit_intercept and "intercept" in map(str, X.columns):
         raise _UsageError(
             "a feature column is named 'intercept', the name of the intercept's row in "
             "coefficients.csv; rename it"
@@ -647,7 +655,8 @@ def _fit(args) -> int:
     with _warnings_as_lines("fit"):
         estimator.fit(X, y)
         mode = estimator.map_  # the MAP (the penalised estimate), also when coef_ holds posterior means
-        coef, intercept = np.asarray(mode.params["coef"], dtype=float), float(mode.params["intercept"])
+        coef = np.asarray(mode.params["coef"], dtype=float)
+        intercept = float(mode.params["intercept"]) if args.fit_intercept else None
         files: dict[str, Content] = {}
         summary = None
         if sampling is not None:

@@ -820,3 +820,23 @@ def test_drop_constant_drops_them_with_a_note(tmp_path, out, capsys):
         ]
     assert pd.read_csv(out / "coefficients.csv")["feature"].tolist() == ["a", "b", "intercept"]
     assert set(pd.read_csv(out / "path.csv")["feature"]) == {"a", "b"}
+
+
+def test_fit_no_intercept_is_the_estimators_fit_intercept_false(tmp_path, out, capsys):
+    from bayesreg.estimators import BayesianLinearRegression
+
+    X, y = load_diabetes(return_X_y=True, as_frame=True)
+    X = X + 0.05  # not centred, so the fit without an intercept differs from the fit with one
+    data = _write(tmp_path, "shifted.csv", frame=X.assign(progression=y))
+    assert (
+        main(["fit", data, "--target", "progression", "--alpha", "0.1", "--no-intercept", "--out", str(out)])
+        == 0
+    )
+    table = capsys.readouterr().out.split("\n\n")[1]
+    assert "bmi" in table and "intercept" not in table
+    written = pd.read_csv(out / "coefficients.csv")
+    assert written["feature"].tolist() == list(X.columns)
+    expected = BayesianLinearRegression(prior="laplace", alpha=0.1, fit_intercept=False).fit(X, y)
+    with_intercept = BayesianLinearRegression(prior="laplace", alpha=0.1).fit(X, y)
+    np.testing.assert_allclose(written["coefficient"], expected.map_.params["coef"], rtol=1e-6, atol=1e-9)
+    assert np.abs(written["coefficient"] - with_intercept.map_.params["coef"]).max() > 1.0
