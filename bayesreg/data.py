@@ -88,6 +88,21 @@ class CSVTable(NamedTuple):
         What was changed while reading (one sentence each), for the caller to show: a first column
         that is a saved row index (unnamed, 0..n-1) is dropped, spaces around column names are
         stripped, and with ``drop_constant`` constant columns are dropped.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from bayesreg.data import read_csv
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = pathlib.Path(folder, "saved.csv")
+    ...     _ = path.write_text(",age, dose,response\\n0,30,1.5,2.0\\n1,41,0.5,1.0\\n")
+    ...     table = read_csv(path, target="response")
+    >>> list(table.X.columns)
+    ['age', 'dose']
+    >>> for note in table.notes:
+    ...     print(note)
+    stripped spaces from column names: ' dose' -> 'dose'
+    dropped column 'Unnamed: 0' (a saved row index 0..n-1)
     """
 
     X: pd.DataFrame
