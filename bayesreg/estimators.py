@@ -38,7 +38,12 @@ class _BayesianRegression(BaseEstimator):
     """
 
     _family: str
-    _parameter_constraints: dict
+
+    @property
+    def _parameter_constraints(self) -> dict:
+        """The constraint of every ``__init__`` parameter (scikit-learn's name for this table), each
+        from `bayesreg.params.CONSTRAINTS`: derived from the parameters, so no list repeats them."""
+        return {name: CONSTRAINTS[name] for name in self.get_params(deep=False)}
 
     def _settings(self) -> dict:
         """The parameters checked against `_parameter_constraints`, as plain Python values.
@@ -206,24 +211,6 @@ class BayesianLinearRegression(RegressorMixin, _BayesianRegression):
     """
 
     _family = "gaussian"
-    _parameter_constraints = {
-        name: CONSTRAINTS[name]
-        for name in (
-            "prior",
-            "alpha",
-            "l1_ratio",
-            "convention",
-            "fit_intercept",
-            "sigma",
-            "method",
-            "num_warmup",
-            "num_samples",
-            "num_chains",
-            "laplace_parametrisation",
-            "mass_matrix",
-            "random_state",
-        )
-    }
 
     def __init__(
         self,
@@ -366,22 +353,6 @@ class BayesianLogisticRegression(ClassifierMixin, _BayesianRegression):
     """
 
     _family = "bernoulli"
-    _parameter_constraints = {
-        name: CONSTRAINTS[name]
-        for name in (
-            "prior",
-            "C",
-            "l1_ratio",
-            "fit_intercept",
-            "method",
-            "num_warmup",
-            "num_samples",
-            "num_chains",
-            "laplace_parametrisation",
-            "mass_matrix",
-            "random_state",
-        )
-    }
 
     def __init__(
         self,
