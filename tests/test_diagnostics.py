@@ -248,8 +248,8 @@ def test_problems_carry_the_settings_that_address_them():
         [Remedy("target_accept"), Remedy("laplace_parametrisation", "mixture", "a Laplace prior")],
     )
     assert (
-        problem
-        == "5 divergent transitions; try: raise target_accept, or laplace_parametrisation='mixture' (a Laplace prior)"
+        problem == "5 divergent transitions; try: raise target_accept, or laplace_parametrisation='mixture' "
+        "(a Laplace prior)"
     )
     flags = {"laplace_parametrisation": "--parametrisation"}
     assert (
