@@ -1021,7 +1021,7 @@ def _demo(args) -> int:
         written = _write_all(
             out,
             {
-                "report.html": report.demo_report(r).encode(),
+                "report.html": report.demo_report(r, flags=args.flags).encode(),
                 "coefficients.csv": r.coefficients.to_csv(float_format="%.17g").encode(),
                 "posterior.nc": _netcdf(p.idata),
                 "path.csv": _path_table(
