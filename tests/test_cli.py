@@ -827,7 +827,8 @@ def test_demo_report_has_the_path(demo):
 def test_saved_row_index_dropped_with_a_note(tmp_path, out, capsys):
     data = tmp_path / "indexed.csv"
     _good_frame(8).to_csv(data)  # with pandas' index, under an empty header
-    assert main(["fit", str(data), "--target", "y", "--out", str(out)]) == 0
+    # alpha below alpha_max (about 0.3 here), so that the note is the only line
+    assert main(["fit", str(data), "--target", "y", "--alpha", "0.01", "--out", str(out)]) == 0
     captured = capsys.readouterr()
     assert captured.err.splitlines() == [
         "bayesreg fit: note: dropped column 'Unnamed: 0' (a saved row index 0..n-1)"
@@ -851,7 +852,7 @@ def test_semicolon_and_tab_files_are_read(tmp_path, out, capsys, sep):
     frame = _good_frame(8)
     data = tmp_path / "data.csv"
     frame.to_csv(data, sep=sep, index=False)
-    for command in (["fit"], ["path", "--n-alphas", "5"]):
+    for command in (["fit", "--alpha", "0.01"], ["path", "--n-alphas", "5"]):  # alpha < alpha_max
         assert main([*command, str(data), "--target", "y", "--out", str(out)]) == 0
         assert capsys.readouterr().err == ""
     assert pd.read_csv(out / "coefficients.csv")["feature"].tolist() == ["a", "b", "intercept"]
@@ -863,7 +864,7 @@ def test_semicolon_and_tab_files_are_read(tmp_path, out, capsys, sep):
 
 def test_drop_constant_drops_them_with_a_note(tmp_path, out, capsys):
     data = _write(tmp_path, "data.csv", frame=_good_frame(8).assign(c=1.0))
-    for command in (["fit"], ["path", "--n-alphas", "5"]):
+    for command in (["fit", "--alpha", "0.01"], ["path", "--n-alphas", "5"]):  # alpha < alpha_max
         assert main([*command, data, "--target", "y", "--drop-constant", "--out", str(out)]) == 0
         name = command[0]
         assert capsys.readouterr().err.splitlines() == [
