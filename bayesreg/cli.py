@@ -6,9 +6,13 @@ data by `bayesreg.data`, the NUTS settings and the diagnostics thresholds come f
 `bayesreg.defaults`, and the other defaults are those of the library function the option goes to.
 
 Every problem with the input (the file, its columns and values, the options) is reported as one
-line on stderr with exit code 2, before anything is written. Outputs are written atomically (a
-temporary file in the output folder, then ``os.replace``); other files in that folder are never
-touched.
+line on stderr with exit code 2, before anything is written (and before any note on how the file was
+read). A NUTS run that fails the diagnostics gate (`bayesreg.diagnostics`: R-hat, ESS, divergences,
+E-BFMI) writes every file, marks the failure in them (the ``ok`` column) and exits with status 3.
+Warnings name the options that address them, rendered from the library's settings
+(`bayesreg.diagnostics.Remedy`) as the flags this parser has (an option the parser lacks is not
+named). Outputs are written atomically (a temporary file in the output folder, then
+``os.replace``); other files in that folder are never touched.
 
 While a command runs, JAX's persistent compilation cache is switched on in a user cache folder
 (``$XDG_CACHE_HOME/bayesreg/jax``, else ``~/.cache/bayesreg/jax``), so a second run on data of the same
@@ -53,11 +57,22 @@ PROG = "bayesreg"
 POSTERIOR_N_ALPHAS = 20
 """Grid points of ``bayesreg path --posterior`` without ``--n-alphas``: every α is a NUTS run."""
 
-POSTERIOR_COLUMNS = ["mean", "sd", "hdi_low", "hdi_high", "r_hat", "ess_bulk"]
+POSTERIOR_COLUMNS = ["mean", "sd", "hdi_low", "hdi_high"]
 """Columns ``bayesreg fit --method nuts`` adds to coefficients.csv, from `compare.posterior_summary`."""
+
+GATE_COLUMNS = ["r_hat", "ess_bulk", "ess_tail", "divergences", "ok"]
+"""The diagnostics gate per coefficient in coefficients.csv (`bayesreg.diagnostics.gate_columns`)."""
 
 PATH_COLUMNS = ["median", "hdi_low", "hdi_high", "r_hat", "ess_bulk"]
 """Columns ``bayesreg path --posterior`` adds to path.csv (fields of a `~bayesreg.path.PosteriorPath`)."""
+
+PATH_GATE_COLUMNS = ["max_r_hat", "min_ess_bulk", "divergences", "ok"]
+"""The gate per alpha in path.csv (`PosteriorPath` fields and `check_path_diagnostics`'s ``ok``)."""
+
+EXIT_STATUS = """\
+exit status: 0 success; 1 the outputs could not be written; 2 bad input or options (one line on
+  stderr, nothing written); 3 diagnostics failed: every file written and marked (ok = False), but the
+  results are not to be trusted (the warnings say what to try)."""
 
 # what the help texts quote: the HDI mass and the diagnostics thresholds of bayesreg.defaults
 _HDI = f"{HDI_PROB:.0%} highest-density interval"
@@ -77,22 +92,27 @@ penalty strength:
   The intercept is never penalised.
 
 posterior (--method nuts):
-  NUTS samples the same model's posterior (the MAP is computed as well). Diagnostics that cross the
-  usual thresholds ({_RHAT}, bulk or tail {_ESS}, any divergence, {_EBFMI}, maximum
-  tree depth reached) are printed as "warning:" lines on stderr, each saying what to try; the
-  exit status stays 0. --seed makes a run repeatable (without it a seed is drawn and printed).
+  NUTS samples the same model's posterior (the MAP is computed as well). The diagnostics gate fails
+  when {_RHAT}, bulk or tail {_ESS}, any divergence or {_EBFMI}, and when R-hat cannot be
+  computed (--num-chains 1: R-hat compares chains and needs at least 2); every problem (also draws
+  at the maximum tree depth, which alone does not fail the gate) is a "warning:" line on stderr
+  naming the options to try. A failed gate: the files are written, their ok column is False, and
+  the exit status is 3. --seed makes a run repeatable (without it a seed is drawn and printed).
   Compiled programs are cached in $XDG_CACHE_HOME/bayesreg/jax (else ~/.cache/bayesreg/jax), so a
   second run on data of the same shape skips most of the compilation.
 
 outputs:
   DIR/coefficients.csv  columns feature,coefficient (the MAP = the penalised estimate); one row per
                         feature, then "intercept". With --method nuts also the posterior's mean, sd,
-                        hdi_low, hdi_high ({_HDI}), r_hat (rank-normalised) and
-                        ess_bulk.
+                        hdi_low, hdi_high ({_HDI}) and the gate: r_hat (rank-normalised),
+                        ess_bulk, ess_tail, divergences (of the run) and ok (this row within the
+                        thresholds and the run passed).
   DIR/posterior.nc      with --method nuts: the draws as ArviZ InferenceData (arviz.from_netcdf).
-  Other files in DIR are left alone; nothing is written when the input is refused.
+  DIR/target.txt        with --family bernoulli: which class is modelled ("modelling P(y = 'yes')").
+  Without --out (--method map only) the table is printed and nothing is written. Other files in
+  DIR are left alone; nothing is written when the input is refused.
 
-exit status: 0 success, 2 bad input or options (one line on stderr), 1 the outputs could not be written.
+{EXIT_STATUS}
 """
 
 
@@ -113,17 +133,22 @@ posterior (--posterior):
   call of one compiled sampler (compiled once per grid size and settings, and cached in
   $XDG_CACHE_HOME/bayesreg/jax, else ~/.cache/bayesreg/jax). The noise sd sigma is sampled unless
   --sigma fixes it. Cost: the compilation (tens of seconds on a small machine, less from the cache),
-  then one NUTS run per alpha; keep the grid small. {_RHAT}, bulk {_ESS} or divergences
-  at any alpha are printed as "warning:" lines on stderr; the exit status stays 0.
+  then one NUTS run per alpha; keep the grid small. {_RHAT} (or no R-hat: one chain), bulk
+  {_ESS} or divergences at an alpha fail the gate there: "warning:" lines on stderr name those
+  alphas and the options to try, path.csv marks them (ok = False), path.png hatches them, and the
+  exit status is 3 (after writing every file).
 
 outputs:
   DIR/path.csv  one row per alpha and feature: alpha, feature, map (exact zeros are 0); with
                 --posterior also median, hdi_low, hdi_high ({_HDI}), r_hat
-                (rank-normalised) and ess_bulk of that weight at that alpha.
-  DIR/path.png  the MAP path (solid), with --posterior the posterior medians (dashed) and HDI bands.
+                (rank-normalised) and ess_bulk of that weight at that alpha, and the gate of that
+                alpha: max_r_hat, min_ess_bulk, divergences and ok.
+  DIR/path.png  the MAP path (solid), with --posterior the posterior medians (dashed) and HDI bands;
+                alphas that failed the gate are hatched grey.
+  DIR/target.txt  with --family bernoulli: which class is modelled.
   Other files in DIR are left alone; nothing is written when the input is refused.
 
-exit status: 0 success, 2 bad input or options (one line on stderr), 1 the outputs could not be written.
+{EXIT_STATUS}
 """
 
 
@@ -136,10 +161,30 @@ class _WriteError(Exception):
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse that reports its errors as one line (raised, so `main` can return 2)."""
+    """argparse that reports its errors as one line (raised, so `main` can return 2), and records
+    the option string of every option by its destination in ``flags`` (options added to its groups
+    too): the names warnings render the library's settings with (`bayesreg.diagnostics.Problem`)."""
+
+    def __init__(self, *args, **kwargs):
+        self.flags: dict[str, str] = {}  # before argparse adds --help
+        super().__init__(*args, **kwargs)
 
     def error(self, message):
         raise _UsageError(f"{self.prog}: error: {message} (see '{self.prog} --help')")
+
+    def add_argument(self, *args, **kwargs):
+        return self._record(super().add_argument(*args, **kwargs))
+
+    def add_argument_group(self, *args, **kwargs):
+        group = super().add_argument_group(*args, **kwargs)
+        add = group.add_argument
+        group.add_argument = lambda *a, **k: self._record(add(*a, **k))
+        return group
+
+    def _record(self, action):
+        if action.option_strings:
+            self.flags[action.dest] = max(action.option_strings, key=len)
+        return action
 
 
 def _choice(name: str) -> dict:
@@ -203,6 +248,15 @@ def _nuts_options(parser, settings: NUTSSettings, note: str, *, seed: int | None
         help=f"random seed of the sampler (default{shown})",
     )
     if seed is None:
+        group.add_argument(
+            "--parametrisation",
+            dest="laplace_parametrisation",
+            **_choice("laplace_parametrisation"),
+            default=None,
+            help="how NUTS samples a Laplace prior: its density (direct), as a normal-exponential "
+            "scale mixture without the kink at 0 (mixture), or auto: directly, and again as the "
+            "mixture if a transition diverged (default auto)",
+        )
         group.add_argument(
             "--mass-matrix",
             **_choice("mass_matrix"),
@@ -302,7 +356,13 @@ def _parser() -> _Parser:
         help="map: posterior mode = penalised estimate (default); nuts: also posterior samples "
         "(NUTS), summarised in coefficients.csv and saved to DIR/posterior.nc",
     )
-    fit.add_argument("--out", required=True, metavar="DIR", help="output folder (created if needed)")
+    fit.add_argument(
+        "--out",
+        default=None,
+        metavar="DIR",
+        help="output folder (created if needed); optional with --method map (without it the table is "
+        "printed and nothing is written)",
+    )
     _nuts_options(fit, NUTS, "--method nuts only")
 
     n_alphas = N_ALPHAS
@@ -384,6 +444,8 @@ def _parser() -> _Parser:
     )
     demo.add_argument("--out", required=True, metavar="DIR", help="output folder (created if needed)")
     _nuts_options(demo, DEMO_NUTS, "the Laplace posterior", seed=DEMO_SEED)
+    for command in (fit, path, demo):
+        command.set_defaults(flags=command.flags)  # the same dict, filled as options were added
     return parser
 
 
@@ -476,20 +538,24 @@ def _check_model_options(args) -> None:
 def _sampling(args, settings: NUTSSettings, flag: str, sampling: bool) -> dict | None:
     """The NUTS settings of a run: None without ``flag`` (whose NUTS options are then refused);
     with it ``num_warmup``, ``num_samples``, ``num_chains`` (given, else from ``settings``),
-    ``seed`` (given, else drawn at random) and ``mass_matrix`` (given, else the library's)."""
+    ``seed`` (given, else drawn at random), ``mass_matrix`` (given, else the library's) and
+    ``laplace_parametrisation`` (when given; else the library's default applies)."""
 
-    options = [*settings._fields, "seed", "mass_matrix"]
+    options = [*settings._fields, "seed", "mass_matrix", "laplace_parametrisation"]
     if not sampling:
         for name in options:
             if getattr(args, name) is not None:
-                raise _UsageError(f"--{name.replace('_', '-')} applies to {flag} only")
+                raise _UsageError(f"{args.flags[name]} applies to {flag} only")
         return None
     defaults = {
         **settings._asdict(),
         "seed": secrets.randbelow(2**31 - 1),
         "mass_matrix": MASS_MATRIX,
     }
-    return {name: defaults[name] if getattr(args, name) is None else getattr(args, name) for name in options}
+    chosen = {
+        name: defaults.get(name) if getattr(args, name) is None else getattr(args, name) for name in options
+    }
+    return {name: value for name, value in chosen.items() if value is not None}
 
 
 def _text_table(header: list[str], rows: list[list[str]]) -> str:
@@ -509,9 +575,19 @@ def _csv(frame) -> bytes:
     return frame.to_csv(index=False, float_format="%.17g").encode()
 
 
+def _warning_text(message: Warning, flags: dict[str, str]) -> str:
+    """A warning as one line; a `~bayesreg.diagnostics.Problem` with its remedies named by the
+    command's ``flags`` (settings without an option are left out)."""
+    from bayesreg.diagnostics import Problem
+
+    problem = message.args[0] if message.args else None
+    return _one_line(problem.describe(flags) if isinstance(problem, Problem) else message)
+
+
 @contextlib.contextmanager
-def _warnings_as_lines(command: str):
-    """Print each warning raised inside as one line on stderr (no Python warning output)."""
+def _warnings_as_lines(command: str, flags: dict[str, str]):
+    """Print each warning raised inside as one line on stderr (no Python warning output), the
+    settings a warning suggests named by the command's options (``flags``)."""
     from sklearn.exceptions import ConvergenceWarning
 
     from bayesreg.diagnostics import PosteriorWarning
@@ -522,8 +598,67 @@ def _warnings_as_lines(command: str):
         try:
             yield
         finally:
-            for message in dict.fromkeys(_one_line(w.message) for w in caught):
+            for message in dict.fromkeys(_warning_text(w.message, flags) for w in caught):
                 print(f"{PROG} {command}: warning: {message}", file=sys.stderr)
+
+
+def _gate_failed(command: str) -> int:
+    """The last line of a run whose diagnostics failed, and its exit status 3."""
+    print(
+        f"{PROG} {command}: diagnostics failed: every file was written and marked (ok = False), but "
+        "the results are not to be trusted; see the warnings above (exit status 3)",
+        file=sys.stderr,
+    )
+    return 3
+
+
+def _warn_scale(X, names) -> None:
+    """After a failed gate: `~bayesreg.diagnostics.scale_problem`'s warning, if the columns' scales
+    are far apart."""
+    from bayesreg.diagnostics import PosteriorWarning, scale_problem
+
+    problem = scale_problem(X, names=names)
+    if problem is not None:
+        warnings.warn(PosteriorWarning(problem), stacklevel=2)
+
+
+def _target_text(target: str, classes) -> str:
+    """Which class a bernoulli model gives the probability of (the second of the sorted ``classes``)."""
+    other, modelled = (c.item() if hasattr(c, "item") else c for c in classes)
+    return f"modelling P({target} = {modelled!r}) against {target} = {other!r}"
+
+
+def _alpha_max_warning(args, X, y) -> float | None:
+    """Warn when --alpha is at or above `~bayesreg.path.alpha_max` (L1 and elastic-net priors, where
+    alpha_max is the smallest alpha at which every MAP weight is exactly 0): the prior swamps the
+    data. Not for the book convention of a linear model without --sigma (alpha_max depends on sigma).
+    Returns alpha_max when --alpha is at or above it, else None."""
+    from bayesreg.path import alpha_max
+
+    if args.prior == "gaussian" or (
+        args.family == "gaussian" and args.convention == "book" and args.sigma is None
+    ):
+        return None
+    largest = alpha_max(
+        X,
+        y,
+        prior=args.prior,
+        l1_ratio=args.l1_ratio,
+        family=args.family,
+        convention=args.convention,
+        fit_intercept=args.fit_intercept,
+        **({} if args.sigma is None else {"sigma": args.sigma}),
+    )
+    if args.alpha >= largest:
+        warnings.warn(
+            f"--alpha {args.alpha:g} is at or above alpha_max = {largest:.4g}, the smallest alpha at "
+            "which every MAP weight is exactly 0: the prior swamps the data; lower --alpha (bayesreg "
+            "path shows the weights from alpha_max down)",
+            UserWarning,
+            stacklevel=2,
+        )
+        return largest
+    return None
 
 
 def _print_notes(command: str, notes) -> None:
@@ -582,10 +717,10 @@ def _prior_description(args, sigma: float, n_samples: int) -> str:
     return f"{args.prior} prior, {penalty}{ratio}: weights ~ {prior.describe(sigma)}{noise}"
 
 
-def _coefficient_table(names, coef, intercept, summary=None) -> tuple[str, bytes]:
+def _coefficient_table(names, coef, intercept, summary=None, gate=None) -> tuple[str, bytes]:
     """The printed table and the CSV content, one row per feature and one for the intercept (none when
     ``intercept`` is None: no intercept was fitted); ``summary`` (`compare.posterior_summary`) adds the
-    `POSTERIOR_COLUMNS`."""
+    `POSTERIOR_COLUMNS` and ``gate`` (`diagnostics.gate_columns`) the `GATE_COLUMNS`."""
     import pandas as pd
 
     labels = [*map(str, names), *([] if intercept is None else ["intercept"])]
@@ -599,9 +734,11 @@ def _coefficient_table(names, coef, intercept, summary=None) -> tuple[str, bytes
     if summary is None:
         rows = [[label, text] for label, text in zip(labels, map_texts, strict=True)]
         return _text_table(["feature", "coefficient"], rows), _csv(frame)
-    summary = summary.loc[labels, POSTERIOR_COLUMNS]
+    summary, gate = summary.loc[labels, POSTERIOR_COLUMNS], gate.loc[labels, GATE_COLUMNS]
     for column in POSTERIOR_COLUMNS:
         frame[column] = summary[column].to_numpy(float) + 0.0
+    for column in GATE_COLUMNS:
+        frame[column] = gate[column].to_numpy()
     rows = [
         [
             label,
@@ -609,12 +746,22 @@ def _coefficient_table(names, coef, intercept, summary=None) -> tuple[str, bytes
             f"{s.mean:.4g}",
             f"{s.sd:.3g}",
             f"[{s.hdi_low:.4g}, {s.hdi_high:.4g}]",
-            f"{s.r_hat:.3f}",
-            f"{s.ess_bulk:.0f}",
+            f"{g.r_hat:.3f}",
+            f"{g.ess_bulk:.0f}",
+            "yes" if g.ok else "NO",
         ]
-        for label, text, s in zip(labels, map_texts, summary.itertuples(), strict=True)
+        for label, text, s, g in zip(labels, map_texts, summary.itertuples(), gate.itertuples(), strict=True)
     ]
-    header = ["feature", "MAP", "mean", "sd", f"{summary.attrs['hdi_prob']:.0%} HDI", "r_hat", "ess_bulk"]
+    header = [
+        "feature",
+        "MAP",
+        "mean",
+        "sd",
+        f"{summary.attrs['hdi_prob']:.0%} HDI",
+        "r_hat",
+        "ess_bulk",
+        "ok",
+    ]
     return _text_table(header, rows), _csv(frame)
 
 
@@ -637,41 +784,56 @@ def _sparsity_line(counts: dict, hdi_prob: float) -> str:
 
 def _fit(args) -> int:
     from bayesreg.compare import compare_map_posterior, posterior_summary, sparsity_summary
-    from bayesreg.data import read_csv
+    from bayesreg.data import check_xy, read_csv
+    from bayesreg.diagnostics import gate_columns
 
     _check_model_options(args)
     sampling = _sampling(args, NUTS, "--method nuts", args.method == "nuts")
-    out = _check_out(args.out)
+    if args.out is None and sampling is not None:
+        raise _UsageError("--method nuts needs --out DIR: the posterior is written to DIR/posterior.nc")
+    out = None if args.out is None else _check_out(args.out)
     X, y, notes = read_csv(
         args.data, args.target, args.family, sep=args.sep, drop_constant=args.drop_constant
     )
-    _print_notes("fit", notes)
     if args.fit_intercept and "intercept" in map(str, X.columns):
         raise _UsageError(
             "a feature column is named 'intercept', the name of the intercept's row in "
             "coefficients.csv; rename it"
         )
+    data = check_xy(X, y, family=args.family)  # what the estimator refuses, refused before the notes
+    _print_notes("fit", notes)
     estimator = _estimator(args, sampling)
-    with _warnings_as_lines("fit"):
+    with _warnings_as_lines("fit", args.flags):
+        swamped = _alpha_max_warning(args, data.X, data.y)
         estimator.fit(X, y)
         mode = estimator.map_  # the MAP (the penalised estimate), also when coef_ holds posterior means
         coef = np.asarray(mode.params["coef"], dtype=float)
         intercept = float(mode.params["intercept"]) if args.fit_intercept else None
         files: dict[str, Content] = {}
-        summary = None
+        summary = gate = None
+        passed = True
         if sampling is not None:
             fit = estimator.posterior_fit_
             summary = posterior_summary(fit.idata)
+            gate = gate_columns(summary, fit.diagnostics)
+            passed = fit.diagnostics.ok
+            if not passed:
+                _warn_scale(data.X, data.names)
             table = compare_map_posterior(fit.idata, coef)
             files["posterior.nc"] = _netcdf(fit.idata)
-        printed, files["coefficients.csv"] = _coefficient_table(X.columns, coef, intercept, summary)
+        printed, files["coefficients.csv"] = _coefficient_table(X.columns, coef, intercept, summary, gate)
+        modelled = None if args.family == "gaussian" else _target_text(args.target, estimator.classes_)
+        if modelled is not None:
+            files["target.txt"] = f"{modelled}\n".encode()
         sigma = estimator.sigma_ if args.family == "gaussian" else 1.0
         description = _prior_description(args, sigma, X.shape[0])
-        written = _write_all(out, files)
+        written = [] if out is None else _write_all(out, files)
 
     fit_line = f"MAP of {X.shape[0]} rows, {X.shape[1]} features, target {args.target!r}"
     state = "converged" if mode.converged else "NOT converged"
     print(description)
+    if modelled is not None:
+        print(modelled)
     print(f"{fit_line}; {state} in {mode.num_steps} proximal Newton steps")
     if sampling is not None:
         how = (
@@ -683,7 +845,8 @@ def _fit(args) -> int:
             f"NUTS posterior: {sampling['num_chains']} chains x ({sampling['num_warmup']} warmup + "
             f"{sampling['num_samples']} draws), seed {sampling['seed']}, {fit.mass_matrix} mass matrix{how}"
         )
-        print(f"diagnostics: {_diagnostics_line(fit.diagnostics)}")
+        verdict = "passed" if passed else "FAILED (results not to be trusted)"
+        print(f"diagnostics: {_diagnostics_line(fit.diagnostics)}; gate {verdict}")
     print()
     print(printed)
     print()
@@ -691,8 +854,11 @@ def _fit(args) -> int:
         print(_sparsity_line(sparsity_summary(table), table.attrs["hdi_prob"]))
     else:
         print(f"{int((coef == 0).sum())} of {X.shape[1]} coefficients are exactly 0")
-    print("wrote " + ", ".join(map(str, written)))
-    return 0
+    if swamped is not None:
+        print(f"alpha {args.alpha:g} >= alpha_max = {swamped:.4g}: the prior swamps the data")
+    if written:
+        print("wrote " + ", ".join(map(str, written)))
+    return 0 if passed else _gate_failed("fit")
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -718,9 +884,10 @@ def _check_path_options(args) -> None:
         )
 
 
-def _path_table(names, penalised, posterior=None) -> bytes:
+def _path_table(names, penalised, posterior=None, ok=None) -> bytes:
     """path.csv: one row per alpha (in the order computed) and feature, the MAP of ``penalised``
-    (a `MAPPath`) and with ``posterior`` (a `PosteriorPath`) its `PATH_COLUMNS`."""
+    (a `MAPPath`) and with ``posterior`` (a `PosteriorPath`) its `PATH_COLUMNS` and the
+    `PATH_GATE_COLUMNS` of each alpha (``ok``: `check_path_diagnostics`'s, per alpha)."""
     import pandas as pd
 
     n_alphas, p = penalised.coefs.shape
@@ -734,21 +901,29 @@ def _path_table(names, penalised, posterior=None) -> bytes:
     if posterior is not None:
         for column in PATH_COLUMNS:
             frame[column] = np.asarray(getattr(posterior, column), dtype=float).ravel() + 0.0
+        per_alpha = {
+            "max_r_hat": posterior.max_r_hat + 0.0,
+            "min_ess_bulk": posterior.min_ess_bulk + 0.0,
+            "divergences": posterior.divergences,
+            "ok": ok,
+        }
+        for column in PATH_GATE_COLUMNS:
+            frame[column] = np.repeat(np.asarray(per_alpha[column]), p)
     return _csv(frame)
 
 
-def _path_summary(penalised, posterior=None, rows: int = 5) -> str:
+def _path_summary(penalised, posterior=None, ok=None, rows: int = 5) -> str:
     """Non-zeros of the MAP (and, with a posterior, HDIs that exclude 0) at a few alphas of the grid."""
     n_alphas, p = penalised.coefs.shape
     header = ["alpha", f"MAP non-zeros (of {p})"]
     if posterior is not None:
-        header += [f"{posterior.hdi_prob:.0%} HDIs without 0", "max R-hat"]
+        header += [f"{posterior.hdi_prob:.0%} HDIs without 0", "max R-hat", "ok"]
     table = []
     for i in np.unique(np.linspace(0, n_alphas - 1, min(rows, n_alphas)).round().astype(int)):
         row = [f"{penalised.alphas[i]:.4g}", str(int((penalised.coefs[i] != 0).sum()))]
         if posterior is not None:
             outside = (posterior.hdi_low[i] > 0) | (posterior.hdi_high[i] < 0)
-            row += [str(int(outside.sum())), f"{posterior.max_r_hat[i]:.3f}"]
+            row += [str(int(outside.sum())), f"{posterior.max_r_hat[i]:.3f}", "yes" if ok[i] else "NO"]
         table.append(row)
     return _text_table(header, table)
 
@@ -763,7 +938,6 @@ def _path(args) -> int:
     sampling = _sampling(args, PATH_NUTS, "--posterior", args.posterior)
     out = _check_out(args.out)
     table = read_csv(args.data, args.target, args.family, sep=args.sep, drop_constant=args.drop_constant)
-    _print_notes("path", table.notes)
     data = check_xy(table.X, table.y, family=args.family)
     X, y = data.X, data.y
     model = {
@@ -785,22 +959,26 @@ def _path(args) -> int:
     else:
         alphas = np.asarray(args.alphas, dtype=float)
         grid = f"{alphas.size} alphas given, from {alphas[0]:.4g} to {alphas[-1]:.4g}"
-    with _warnings_as_lines("path"):
-        posterior = None
+    _print_notes("path", table.notes)  # after every refusal: a refused run prints one line
+    modelled = None if args.family == "gaussian" else _target_text(args.target, data.classes)
+    with _warnings_as_lines("path", args.flags):
+        posterior = ok = None
         if sampling is not None:
             posterior = posterior_path(X, y, alphas, sigma=args.sigma, **sampling, **model)
-            check_path_diagnostics(posterior)  # its warnings become lines on stderr
+            ok = check_path_diagnostics(posterior).ok  # its warnings become lines on stderr
+            if not ok.all():
+                _warn_scale(X, data.names)
             penalised = posterior.map
         else:
             penalised = map_path(X, y, alphas, **model, **fixed)
         figure = report.path_figure(penalised if posterior is None else posterior, data.names)
-        written = _write_all(
-            out,
-            {
-                "path.csv": _path_table(data.names, penalised, posterior),
-                "path.png": lambda path: figure.savefig(path, format="png", dpi=110, bbox_inches="tight"),
-            },
-        )
+        files: dict[str, Content] = {
+            "path.csv": _path_table(data.names, penalised, posterior, ok),
+            "path.png": lambda path: figure.savefig(path, format="png", dpi=110, bbox_inches="tight"),
+        }
+        if modelled is not None:
+            files["target.txt"] = f"{modelled}\n".encode()
+        written = _write_all(out, files)
     kind = {"laplace": "L1 (Laplace prior)", "gaussian": "L2 (Gaussian prior)"}.get(
         args.prior, f"elastic net (l1_ratio = {args.l1_ratio:g})"
     )
@@ -808,6 +986,8 @@ def _path(args) -> int:
         f"{kind} path, {args.family} family, {args.convention} convention: {X.shape[0]} rows, "
         f"{X.shape[1]} features, target {args.target!r}"
     )
+    if modelled is not None:
+        print(modelled)
     print(f"grid: {grid}; MAP converged at {int(penalised.converged.sum())} of {alphas.size}")
     if posterior is not None:
         mixture = " (Laplace prior as a scale mixture at some alphas)" if posterior.mixture.any() else ""
@@ -815,13 +995,14 @@ def _path(args) -> int:
             f"posterior: NUTS at every alpha, {sampling['num_chains']} chains x ({sampling['num_warmup']} "
             f"warmup + {sampling['num_samples']} draws), seed {sampling['seed']}{mixture}; max R-hat "
             f"{posterior.max_r_hat.max():.3f}, min bulk ESS {posterior.min_ess_bulk.min():.0f}, "
-            f"{int(posterior.divergences.sum())} divergences"
+            f"{int(posterior.divergences.sum())} divergences; gate passed at {int(ok.sum())} of "
+            f"{alphas.size} alphas"
         )
     print()
-    print(_path_summary(penalised, posterior))
+    print(_path_summary(penalised, posterior, ok))
     print()
     print("wrote " + ", ".join(map(str, written)))
-    return 0
+    return 0 if ok is None or ok.all() else _gate_failed("path")
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -831,18 +1012,24 @@ def _path(args) -> int:
 def _demo(args) -> int:
     from bayesreg import report
     from bayesreg.demo import run_demo
+    from bayesreg.diagnostics import check_path_diagnostics
 
     out = _check_out(args.out)
-    with _warnings_as_lines("demo"):
+    with _warnings_as_lines("demo", args.flags):
         r = run_demo(nuts=NUTSSettings(args.num_warmup, args.num_samples, args.num_chains), seed=args.seed)
         p, path = r.posterior, r.path  # both computed: run_demo's defaults
         written = _write_all(
             out,
             {
-                "report.html": report.demo_report(r).encode(),
+                "report.html": report.demo_report(r, flags=args.flags).encode(),
                 "coefficients.csv": r.coefficients.to_csv(float_format="%.17g").encode(),
                 "posterior.nc": _netcdf(p.idata),
-                "path.csv": _path_table(path.names, path.posterior.map, path.posterior),
+                "path.csv": _path_table(
+                    path.names,
+                    path.posterior.map,
+                    path.posterior,
+                    check_path_diagnostics(path.posterior, warn=False).ok,
+                ),
             },
         )
     print(f"diabetes data, {r.n_samples} rows: bayesreg MAP against scikit-learn")
@@ -933,6 +1120,21 @@ def _compilation_cache():
         compilation_cache.reset_cache()  # forget the folder: later compilations are not cached
 
 
+@contextlib.contextmanager
+def _quiet_arviz_log():
+    """ArviZ's logged notes (e.g. that one chain is too few for R-hat) held back while the block
+    runs: the diagnostics' own warnings say the same in one line, with what to do."""
+    import logging
+
+    logger = logging.getLogger("arviz")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the ``bayesreg`` command line; returns the exit status.
 
@@ -944,7 +1146,8 @@ def main(argv: list[str] | None = None) -> int:
     Returns
     -------
     int
-        0 on success, 2 for bad input or options, 1 when the outputs could not be written.
+        0 on success, 1 when the outputs could not be written, 2 for bad input or options, 3 when a
+        NUTS run failed its diagnostics (every file written and marked).
 
     Examples
     --------
@@ -966,7 +1169,7 @@ def main(argv: list[str] | None = None) -> int:
         return done.code if isinstance(done.code, int) else 0
     command = {"fit": _fit, "path": _path, "demo": _demo}[args.command]
     try:
-        with _compilation_cache():
+        with _compilation_cache(), _quiet_arviz_log():
             return command(args)
     except _UsageError as error:
         message = str(error)

@@ -358,7 +358,9 @@ def check_target(y, family: str) -> tuple[np.ndarray, np.ndarray | None]:
     Raises
     ------
     DataError
-        NaN / inf / text in a numeric target, or a target with other than two classes.
+        NaN / inf / text in a numeric target, a constant ``"gaussian"`` target (one value in every
+        row: nothing to fit, and its sd, the scale of the noise prior, is 0), or a target with other
+        than two classes.
 
     Examples
     --------
@@ -372,6 +374,10 @@ def check_target(y, family: str) -> tuple[np.ndarray, np.ndarray | None]:
     Traceback (most recent call last):
     ...
     bayesreg.data.DataError: Only binary classification is supported: ... found 3 classes: 0, 1, 2
+    >>> check_target([2.5, 2.5, 2.5], "gaussian")
+    Traceback (most recent call last):
+    ...
+    bayesreg.data.DataError: target is constant: every row holds 2.5 (a target with one value ...
     """
     y = np.asarray(y)
     if y.ndim == 2 and y.shape[1] == 1:
@@ -402,6 +408,11 @@ def check_target(y, family: str) -> tuple[np.ndarray, np.ndarray | None]:
         row = int(np.flatnonzero(~np.isfinite(y))[0])
         what = "NaN" if np.isnan(y[row]) else "inf"
         raise DataError(f"target has {what} in row {row} (NaN and inf values are not allowed)")
+    if y.size > 1 and np.all(y == y[0]):
+        raise DataError(
+            f"target is constant: every row holds {y[0]:g} (a target with one value leaves nothing to "
+            "fit, and the noise sd it would give is 0)"
+        )
     return y, None
 
 

@@ -316,8 +316,11 @@ def plot_path(path, *, names: Sequence[str] | None = None, legend: bool = True, 
     Per weight (one colour each): the MAP as a solid line (gid ``"map"``, its y-data is the MAP
     itself, so it is exactly 0 wherever the penalised estimate is); for a `bayesreg.PosteriorPath`
     also the posterior median as a dashed line (gid ``"median"``) and the HDI as a shaded band (a
-    PolyCollection with gid ``"hdi"``). ``α`` is on a log axis, decreasing to the right (as
-    scikit-learn draws lasso paths: the penalty weakens along the axis).
+    PolyCollection with gid ``"hdi"``). Where the posterior at an ``α`` failed the diagnostics gate
+    (`bayesreg.diagnostics.check_path_diagnostics`), a grey hatched span (gid ``"failed"``) covers
+    that ``α`` (half-way to its neighbours on the log axis), with a legend entry: its median and
+    band are not to be trusted. ``α`` is on a log axis, decreasing to the right (as scikit-learn
+    draws lasso paths: the penalty weakens along the axis).
 
     Parameters
     ----------
@@ -378,6 +381,7 @@ def plot_path(path, *, names: Sequence[str] | None = None, legend: bool = True, 
             )
             ax.plot(x, path.median[order, j], "--", color=colour, linewidth=1.0, gid="median")
         ax.plot(x, coefs[order, j], "-", color=colour, linewidth=1.8, label=name, gid="map")
+    failed = _mark_failed(ax, path, x, order) if posterior else 0
     ax.axhline(0.0, color="0.4", linewidth=0.7)
     ax.set_xscale("log")
     ax.set_xlim(x[-1], x[0])  # strongest penalty on the left
@@ -387,6 +391,8 @@ def plot_path(path, *, names: Sequence[str] | None = None, legend: bool = True, 
     title = f"MAP path: {zeros} of {coefs.size} (α, weight) pairs exactly 0"
     if posterior:
         title = f"MAP path (solid), posterior median (dashed) and {path.hdi_prob:.0%} HDI (band)"
+        if failed:
+            title += f"\ndiagnostics failed at {failed} of {x.size} α (hatched): not to be trusted there"
     ax.set_title(title, fontsize=9)
     ax.grid(alpha=0.3)
     if legend:
@@ -400,9 +406,29 @@ def plot_path(path, *, names: Sequence[str] | None = None, legend: bool = True, 
                 Line2D([], [], color="0.3", linestyle="--", linewidth=1.0, label="posterior median"),
                 Patch(color="0.3", alpha=0.15, label=f"{path.hdi_prob:.0%} HDI"),
             ]
+            if failed:
+                handles.append(Patch(label="diagnostics failed", **_FAILED))
             labels = [h.get_label() for h in handles]
         ax.legend(handles, labels, loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=7, frameon=False)
     return ax
+
+
+_FAILED = {"facecolor": "0.85", "edgecolor": "0.55", "hatch": "///", "linewidth": 0.0}
+
+
+def _mark_failed(ax, path, x, order) -> int:
+    """Hatch the α of ``path`` that failed `check_path_diagnostics` (``x``: the α sorted by
+    ``order``); returns how many."""
+    from bayesreg.diagnostics import check_path_diagnostics
+
+    failed = ~check_path_diagnostics(path, warn=False).ok[order]
+    logs = np.log(x)
+    edges = np.exp(np.concatenate([[logs[0]], (logs[1:] + logs[:-1]) / 2, [logs[-1]]]))
+    if x.size == 1:
+        edges = np.array([x[0] / 1.5, x[0] * 1.5])
+    for i in np.flatnonzero(failed):
+        ax.axvspan(edges[i], edges[i + 1], zorder=0, gid="failed", **_FAILED)
+    return int(failed.sum())
 
 
 # ---------------------------------------------------------------------------------------------------

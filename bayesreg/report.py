@@ -41,6 +41,7 @@ __all__ = [
     # report structure
     "Section",
     "figure_html",
+    "gate_banner",
     "render",
     "table_html",
     # figures and sentences of results
@@ -81,10 +82,14 @@ img { max-width: 100%; height: auto; display: block; margin: 0.8em 0; }
 code { background: #f4f4f4; padding: 0 0.25em; border-radius: 3px; }
 .ok { color: #1a7f37; font-weight: 600; } .bad { color: #cf222e; font-weight: 600; }
 .note { color: #555; font-size: 0.9em; }
+.gate { border: 2px solid #cf222e; background: #ffebe9; padding: 0.6em 1em; margin: 1em 0; }
+.gate h2 { border: none; margin: 0 0 0.3em 0; color: #cf222e; }
 """
 
 
-def render(sections: Iterable[Section], *, title: str = "bayesreg report", subtitle: str = "") -> str:
+def render(
+    sections: Iterable[Section], *, title: str = "bayesreg report", subtitle: str = "", banner: str = ""
+) -> str:
     """One self-contained HTML page of ``sections`` (in order), with a table of contents.
 
     Parameters
@@ -94,6 +99,8 @@ def render(sections: Iterable[Section], *, title: str = "bayesreg report", subti
         Page title (escaped).
     subtitle : str
         HTML fragment shown under the title.
+    banner : str
+        HTML fragment shown above everything else under the title (e.g. `gate_banner`).
 
     Returns
     -------
@@ -118,7 +125,49 @@ def render(sections: Iterable[Section], *, title: str = "bayesreg report", subti
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         f"<title>{html.escape(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
-        f"<h1>{html.escape(title)}</h1>\n{subtitle}\n<ol>{toc}</ol>\n{body}</body>\n</html>\n"
+        f"<h1>{html.escape(title)}</h1>\n{banner}{subtitle}\n<ol>{toc}</ol>\n{body}</body>\n</html>\n"
+    )
+
+
+def gate_banner(problems: Iterable[str], *, flags: dict | None = None) -> str:
+    """The banner at the top of a report whose NUTS runs failed the diagnostics gate; "" when none did.
+
+    Parameters
+    ----------
+    problems : iterable of str
+        What failed, each a `~bayesreg.diagnostics.Problem` (or plain text), as
+        `~bayesreg.diagnostics.check_diagnostics` and `~bayesreg.diagnostics.check_path_diagnostics`
+        list them; an empty iterable means every run passed.
+    flags : dict, optional
+        The option of each setting (``{"num_warmup": "--num-warmup"}``) to name the remedies by
+        (`~bayesreg.diagnostics.Problem.describe`); by default their Python names.
+
+    Returns
+    -------
+    str
+        An HTML fragment (escaped): what failed and what to try.
+
+    Examples
+    --------
+    >>> from bayesreg.diagnostics import Problem, Remedy
+    >>> from bayesreg.report import gate_banner
+    >>> gate_banner([])
+    ''
+    >>> banner = gate_banner([Problem("ESS as low as 40 (< 400)", [Remedy("num_samples")])])
+    >>> "Diagnostics failed" in banner, "ESS as low as 40 (&lt; 400); try: raise num_samples" in banner
+    (True, True)
+    """
+    from bayesreg.diagnostics import Problem
+
+    texts = [p.describe(flags) if isinstance(p, Problem) else str(p) for p in problems]
+    if not texts:
+        return ""
+    listed = "".join(f"<li>{html.escape(t)}</li>" for t in dict.fromkeys(texts))
+    return (
+        '<div class="gate" role="alert"><h2>Diagnostics failed: these posterior results are not to '
+        "be trusted</h2>\n<p>At least one NUTS run crossed a threshold of the diagnostics gate (R-hat "
+        f"&gt; {THRESHOLDS.rhat_max:g}, ESS &lt; {THRESHOLDS.ess_min:.0f}, divergences, E-BFMI &lt; "
+        f"{THRESHOLDS.ebfmi_min:g}). What failed, and what to try:</p>\n<ul>{listed}</ul></div>\n"
     )
 
 
@@ -762,8 +811,27 @@ MAP table. scikit-learn was run with <code>Lasso({_call(LASSO_OPTIONS)})</code> 
     return Section("How this report was made", body)
 
 
-def demo_report(result: DemoResult) -> str:
+def _failed_problems(result: DemoResult) -> list[str]:
+    """The problems of the demo's NUTS runs that failed the gate (none when every run passed)."""
+    from bayesreg.diagnostics import check_path_diagnostics
+
+    problems = []
+    if result.posterior is not None:
+        for report in (result.posterior.diagnostics, result.posterior.diagnostics_train):
+            if not report.ok:
+                problems += report.problems
+    if result.path is not None:
+        found = check_path_diagnostics(result.path.posterior, warn=False)
+        if not found.ok.all():
+            problems += found.problems
+    return problems
+
+
+def demo_report(result: DemoResult, *, flags: dict | None = None) -> str:
     """The demo report as one HTML page, rendered from ``result`` (`bayesreg.demo.run_demo`).
+
+    When a NUTS run failed the diagnostics gate, a banner at the top says what failed and what to
+    try (`gate_banner`, naming the settings by ``flags``, e.g. the command's options).
 
     Examples
     --------
@@ -782,4 +850,9 @@ def demo_report(result: DemoResult) -> str:
         + ("; then the whole Laplace posterior against its MAP." if result.posterior else ".")
         + "</p>"
     )
-    return render(sections, title="bayesreg demo: a penalty is a prior", subtitle=subtitle)
+    return render(
+        sections,
+        title="bayesreg demo: a penalty is a prior",
+        subtitle=subtitle,
+        banner=gate_banner(_failed_problems(result), flags=flags),
+    )

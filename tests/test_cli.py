@@ -26,10 +26,24 @@ from sklearn.preprocessing import StandardScaler
 
 from bayesreg.cli import _with_small_loop_kernels, main
 
-POSTERIOR_PATH_COLUMNS = ["alpha", "feature", "map", "median", "hdi_low", "hdi_high", "r_hat", "ess_bulk"]
+POSTERIOR_PATH_COLUMNS = [
+    "alpha",
+    "feature",
+    "map",
+    "median",
+    "hdi_low",
+    "hdi_high",
+    "r_hat",
+    "ess_bulk",
+    "max_r_hat",
+    "min_ess_bulk",
+    "divergences",
+    "ok",
+]
 KEEP = "keep.txt"
 KEEP_TEXT = "a file that was here before\n"
-# small NUTS settings shared by the fit and demo tests: one compiled sampler, a short (warned) run
+# small NUTS settings shared by the fit and demo tests: one compiled sampler, a short run that fails
+# the diagnostics gate (200 draws fall short of ESS 400): exit status 3
 NUTS = ["--num-warmup", "100", "--num-samples", "100", "--num-chains", "2"]
 
 
@@ -282,6 +296,9 @@ def test_fit_logistic_alpha_is_inverse_C(tmp_path, out, capsys):
     captured = capsys.readouterr()
     assert code == 0, captured.err
     assert "C = 0.4" in captured.out
+    # which class the probability is of: printed and saved ("M" sorts after "B")
+    assert "modelling P(label = 'M') against label = 'B'" in captured.out.splitlines()
+    assert (out / "target.txt").read_text() == "modelling P(label = 'M') against label = 'B'\n"
     written = pd.read_csv(out / "coefficients.csv")
     ref = LogisticRegression(C=0.4, solver="newton-cholesky", tol=1e-12, max_iter=1000).fit(X, frame.label)
     np.testing.assert_allclose(written.coefficient, np.append(ref.coef_[0], ref.intercept_), atol=1e-6)
@@ -293,7 +310,17 @@ def test_fit_logistic_alpha_is_inverse_C(tmp_path, out, capsys):
 # ---------------------------------------------------------------------------------------------------
 # --method nuts
 
-POSTERIOR_COLUMNS = ["mean", "sd", "hdi_low", "hdi_high", "r_hat", "ess_bulk"]
+POSTERIOR_COLUMNS = [
+    "mean",
+    "sd",
+    "hdi_low",
+    "hdi_high",
+    "r_hat",
+    "ess_bulk",
+    "ess_tail",
+    "divergences",
+    "ok",
+]
 
 
 @pytest.fixture(scope="module")
@@ -320,7 +347,7 @@ def nuts_run(diabetes_csv, tmp_path_factory, cache_home):
 def test_nuts_writes_posterior_and_summary(nuts_run):
     az = pytest.importorskip("arviz")
     folder = nuts_run["folder"]
-    assert nuts_run["code"] == 0, nuts_run["err"]
+    assert nuts_run["code"] == 3, nuts_run["err"]  # the gate failed: every file written, and marked
     assert sorted(os.listdir(folder)) == ["coefficients.csv", KEEP, "posterior.nc"]  # no temporary files
     assert (folder / KEEP).read_text() == KEEP_TEXT
     idata = az.from_netcdf(folder / "posterior.nc")
@@ -342,6 +369,10 @@ def test_nuts_writes_posterior_and_summary(nuts_run):
     ess = az.ess(idata, var_names=["coef", "intercept"], method="bulk")
     np.testing.assert_allclose(written["r_hat"], np.append(rhat["coef"], rhat["intercept"]), rtol=1e-12)
     np.testing.assert_allclose(written["ess_bulk"], np.append(ess["coef"], ess["intercept"]), rtol=1e-12)
+    tail = az.ess(idata, var_names=["coef", "intercept"], method="tail")
+    np.testing.assert_allclose(written["ess_tail"], np.append(tail["coef"], tail["intercept"]), rtol=1e-12)
+    assert (written["divergences"] == int(idata.sample_stats["diverging"].sum())).all()
+    assert not written["ok"].any()  # 200 draws: ESS < 400, so no row passes
     # the HDI columns are ArviZ's 94% HDIs of the draws written next to them
     hdi = az.hdi(idata, var_names=["coef", "intercept"], hdi_prob=0.94)
     np.testing.assert_allclose(written.hdi_low, np.append(hdi["coef"][:, 0], hdi["intercept"][0]), rtol=1e-12)
@@ -362,6 +393,7 @@ def test_nuts_prints_the_posterior(nuts_run):
     # 12 unconstrained parameters (10 weights, intercept, σ): "auto" is dense
     assert "NUTS posterior: 2 chains x (100 warmup + 100 draws), seed 3, dense mass matrix" in out
     assert "diagnostics: max R-hat" in out and "divergences" in out
+    assert "; gate FAILED (results not to be trusted)" in out
     assert re.search(r"MAP: [1-9]\d* of 10 coefficients exactly 0; posterior mean: 0 exactly 0", out)
     assert "noise sd sigma" in out and "(posterior mean)" in out
 
@@ -373,7 +405,7 @@ def test_nuts_mass_matrix_option(diabetes_csv, tmp_path, cache_home):
     code, stdout, stderr = _run(
         [*argv, *NUTS, "--seed", "3", "--mass-matrix", "diagonal", "--out", str(tmp_path)]
     )
-    assert code == 0, stderr
+    assert code == 3, stderr  # short chains: the gate fails
     assert "seed 3, diagonal mass matrix" in stdout
     idata = az.from_netcdf(tmp_path / "posterior.nc")
     assert idata.sample_stats.attrs["mass_matrix"] == "diagonal"
@@ -385,8 +417,10 @@ def test_nuts_diagnostics_are_one_warning_line_each(nuts_run):
     assert "Traceback" not in err
     assert "PosteriorWarning" not in err and "warnings.warn" not in err  # no Python warning output
     assert lines, "200 draws must fall short of ESS 400"
-    assert all(line.startswith("bayesreg fit: warning: ") for line in lines), lines
-    assert any("ESS as low as" in line for line in lines)
+    *warned, last = lines
+    assert all(line.startswith("bayesreg fit: warning: ") for line in warned), lines
+    assert any("ESS as low as" in line and "try: raise --num-samples" in line for line in warned)
+    assert last.startswith("bayesreg fit: diagnostics failed: every file was written and marked")
 
 
 def test_nuts_uses_a_user_cache_and_restores_jax_config(nuts_run, cache_home):
@@ -703,7 +737,7 @@ def test_path_posterior_writes_what_posterior_path_computes(path_posterior_run, 
     from bayesreg.path import alpha_grid, posterior_path
 
     run = path_posterior_run
-    assert run["code"] == 0, run["err"]
+    assert run["code"] == 3, run["err"]  # short chains fail the gate somewhere on the grid
     folder, settings = run["folder"], run["settings"]
     assert sorted(os.listdir(folder)) == [KEEP, "path.csv", "path.png"]
     written = pd.read_csv(folder / "path.csv")
@@ -718,6 +752,20 @@ def test_path_posterior_writes_what_posterior_path_computes(path_posterior_run, 
     for column in ("median", "hdi_low", "hdi_high", "r_hat", "ess_bulk"):
         np.testing.assert_array_equal(written[column].to_numpy(), getattr(expected, column).ravel() + 0.0)
     np.testing.assert_array_equal(written["map"].to_numpy(), expected.map.coefs.ravel() + 0.0)
+    # the gate of each alpha, on each of its rows: the path's worst R-hat and ESS, its divergences,
+    # and check_path_diagnostics' verdict
+    from bayesreg.diagnostics import check_path_diagnostics
+
+    for column in ("max_r_hat", "min_ess_bulk", "divergences"):
+        np.testing.assert_array_equal(written[column].to_numpy(), np.repeat(getattr(expected, column), 10))
+    ok = check_path_diagnostics(expected, warn=False).ok
+    assert written["ok"].tolist() == np.repeat(ok, 10).tolist() and not ok.all()
+    failing = ~ok
+    assert (
+        (expected.max_r_hat[failing] > 1.01)
+        | (expected.min_ess_bulk[failing] < 400)
+        | (expected.divergences[failing] > 0)
+    ).all()
     # the MAP is the lasso path; where it is exactly 0 the posterior puts mass on both sides of 0
     reference = _lasso_path_reference(X, y, alphas)
     np.testing.assert_allclose(written["map"].to_numpy().reshape(n_alphas, 10), reference, rtol=0, atol=1e-4)
@@ -738,8 +786,11 @@ def test_path_posterior_prints_summary_and_one_line_warnings(path_posterior_run)
     lines = run["err"].strip().splitlines()
     assert "Traceback" not in run["err"] and "PosteriorWarning" not in run["err"]
     assert lines, "200 draws per chain must fall short of bulk ESS 400 somewhere on the grid"
-    assert all(line.startswith("bayesreg path: warning: ") for line in lines), lines
-    assert any("bulk ESS as low as" in line for line in lines)
+    *warned, last = lines
+    assert all(line.startswith("bayesreg path: warning: ") for line in warned), lines
+    assert any("bulk ESS as low as" in line and "try: raise --num-samples" in line for line in warned)
+    assert last.startswith("bayesreg path: diagnostics failed: every file was written and marked")
+    assert "gate passed at" in run["out"] and " NO" in run["out"]
 
 
 def test_demo_report_has_the_path(demo):
@@ -776,7 +827,8 @@ def test_demo_report_has_the_path(demo):
 def test_saved_row_index_dropped_with_a_note(tmp_path, out, capsys):
     data = tmp_path / "indexed.csv"
     _good_frame(8).to_csv(data)  # with pandas' index, under an empty header
-    assert main(["fit", str(data), "--target", "y", "--out", str(out)]) == 0
+    # alpha below alpha_max (about 0.3 here), so that the note is the only line
+    assert main(["fit", str(data), "--target", "y", "--alpha", "0.01", "--out", str(out)]) == 0
     captured = capsys.readouterr()
     assert captured.err.splitlines() == [
         "bayesreg fit: note: dropped column 'Unnamed: 0' (a saved row index 0..n-1)"
@@ -800,7 +852,7 @@ def test_semicolon_and_tab_files_are_read(tmp_path, out, capsys, sep):
     frame = _good_frame(8)
     data = tmp_path / "data.csv"
     frame.to_csv(data, sep=sep, index=False)
-    for command in (["fit"], ["path", "--n-alphas", "5"]):
+    for command in (["fit", "--alpha", "0.01"], ["path", "--n-alphas", "5"]):  # alpha < alpha_max
         assert main([*command, str(data), "--target", "y", "--out", str(out)]) == 0
         assert capsys.readouterr().err == ""
     assert pd.read_csv(out / "coefficients.csv")["feature"].tolist() == ["a", "b", "intercept"]
@@ -812,7 +864,7 @@ def test_semicolon_and_tab_files_are_read(tmp_path, out, capsys, sep):
 
 def test_drop_constant_drops_them_with_a_note(tmp_path, out, capsys):
     data = _write(tmp_path, "data.csv", frame=_good_frame(8).assign(c=1.0))
-    for command in (["fit"], ["path", "--n-alphas", "5"]):
+    for command in (["fit", "--alpha", "0.01"], ["path", "--n-alphas", "5"]):  # alpha < alpha_max
         assert main([*command, data, "--target", "y", "--drop-constant", "--out", str(out)]) == 0
         name = command[0]
         assert capsys.readouterr().err.splitlines() == [
@@ -840,3 +892,177 @@ def test_fit_no_intercept_is_the_estimators_fit_intercept_false(tmp_path, out, c
     with_intercept = BayesianLinearRegression(prior="laplace", alpha=0.1).fit(X, y)
     np.testing.assert_allclose(written["coefficient"], expected.map_.params["coef"], rtol=1e-6, atol=1e-9)
     assert np.abs(written["coefficient"] - with_intercept.map_.params["coef"]).max() > 1.0
+
+
+# ---------------------------------------------------------------------------------------------------
+# the diagnostics gate: exit status 3 and the marks in every file; warnings that name existing flags
+
+
+def test_demo_report_has_a_gate_banner_when_a_run_failed(demo):
+    """The demo's short chains fail the gate: the report opens with the banner (before the contents),
+    naming what failed and the demo's own options to try."""
+    _, folder, _ = demo
+    page = (folder / "report.html").read_text()
+    assert page.index('<div class="gate"') < page.index("<ol>")
+    banner = page[page.index('<div class="gate"') : page.index("</div>")]
+    assert "Diagnostics failed: these posterior results are not to be trusted" in banner
+    assert "ESS as low as" in banner and "raise --num-samples" in banner
+    assert "num_samples" not in banner  # the command's flags, not the Python names
+
+
+@pytest.fixture(scope="module")
+def passing_run(diabetes_csv, tmp_path_factory, cache_home):
+    """``fit --method nuts`` with the default NUTS settings (4 x (1000 + 1000)): the gate passes."""
+    folder = tmp_path_factory.mktemp("passing")
+    argv = ["fit", str(diabetes_csv), "--target", "progression", "--alpha", "0.1", "--method", "nuts"]
+    code, stdout, stderr = _run([*argv, "--seed", "1", "--out", str(folder)])
+    return {"code": code, "folder": folder, "out": stdout, "err": stderr}
+
+
+def test_a_passing_run_exits_0_with_ok_everywhere(passing_run):
+    from bayesreg.defaults import THRESHOLDS
+
+    assert passing_run["code"] == 0, passing_run["err"]
+    assert passing_run["err"] == ""
+    written = pd.read_csv(passing_run["folder"] / "coefficients.csv")
+    assert list(written.columns) == ["feature", "coefficient", *POSTERIOR_COLUMNS]
+    assert written["ok"].all() and (written["divergences"] == 0).all()
+    assert (written["r_hat"] <= THRESHOLDS.rhat_max).all()
+    assert (written[["ess_bulk", "ess_tail"]] >= THRESHOLDS.ess_min).all().all()
+    assert "; gate passed" in passing_run["out"]
+    assert " NO" not in passing_run["out"]
+
+
+def test_one_chain_exits_3_and_says_r_hat_needs_two(diabetes_csv, tmp_path, cache_home):
+    argv = ["fit", str(diabetes_csv), "--target", "progression", "--method", "nuts", "--seed", "2"]
+    code, _, stderr = _run([*argv, *NUTS[:4], "--num-chains", "1", "--out", str(tmp_path)])
+    assert code == 3, stderr
+    assert (
+        "bayesreg fit: warning: 1 chain: R-hat compares chains and needs at least 2, so convergence "
+        "cannot be checked; try: raise --num-chains" in stderr.splitlines()
+    )
+    assert "arviz" not in stderr.lower()  # ArviZ's own log line is held back
+    written = pd.read_csv(tmp_path / "coefficients.csv")
+    assert written["r_hat"].isna().all() and not written["ok"].any()
+
+
+def _cli_flags() -> set[str]:
+    """Every option string of every subcommand, read from the parser."""
+    from bayesreg.cli import _parser
+
+    parser = _parser()
+    commands = [["fit", "d.csv", "--target", "y"], ["path", "d.csv", "--target", "y", "--out", "o"]]
+    commands.append(["demo", "--out", "o"])
+    return set().union(*(parser.parse_args(argv).flags.values() for argv in commands))
+
+
+def test_every_flag_a_warning_names_exists(nuts_run, path_posterior_run, demo):
+    """The flags in the warnings of the failing runs exist in the parser; and every remedy the
+    library's diagnostics can name renders only as a flag the parser has."""
+    from bayesreg.cli import _parser
+    from bayesreg.diagnostics import Problem, Remedy
+
+    flags = _cli_flags()
+    named = set()
+    for err in (nuts_run["err"], path_posterior_run["err"]):
+        named |= set(re.findall(r"(?<![\w-])--[a-z][a-z-]*", err))
+    assert named and named <= flags, named - flags
+    settings = ["num_warmup", "num_samples", "num_chains", "target_accept", "max_tree_depth"]
+    settings += ["laplace_parametrisation", "mass_matrix", "standardize"]
+    problem = Problem("x", [Remedy(name) for name in settings])
+    fit_flags = _parser().parse_args(["fit", "d.csv", "--target", "y"]).flags
+    rendered = problem.describe(fit_flags)
+    assert set(re.findall(r"--[a-z][a-z-]*", rendered)) <= flags
+    assert "raise --num-warmup" in rendered and "raise --num-chains" in rendered
+    assert "--parametrisation" in rendered  # the flag of laplace_parametrisation
+
+
+def test_parametrisation_option(diabetes_csv, tmp_path, cache_home, capsys):
+    """--parametrisation mixture is the estimators' laplace_parametrisation: printed, and the scale
+    mixture's sites are in posterior.nc; without --method nuts it is refused in one line."""
+    az = pytest.importorskip("arviz")
+    argv = ["fit", str(diabetes_csv), "--target", "progression", "--alpha", "0.1"]
+    code, stdout, stderr = _run(
+        [
+            *argv,
+            "--method",
+            "nuts",
+            *NUTS,
+            "--seed",
+            "3",
+            "--parametrisation",
+            "mixture",
+            "--out",
+            str(tmp_path),
+        ]
+    )
+    assert code == 3, stderr
+    assert "(Laplace prior as a normal-exponential scale mixture)" in stdout
+    assert "coef_std" in az.from_netcdf(tmp_path / "posterior.nc").posterior
+    _refused(
+        capsys, [*argv, "--parametrisation", "direct"], "--parametrisation applies to --method nuts only"
+    )
+
+
+def test_fit_map_without_out_prints_and_writes_nothing(diabetes_csv, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    code = main(["fit", str(diabetes_csv), "--target", "progression", "--alpha", "0.1"])
+    captured = capsys.readouterr()
+    assert code == 0 and captured.err == ""
+    assert "intercept" in captured.out and "wrote" not in captured.out
+    assert os.listdir(tmp_path) == []
+    argv = ["fit", str(diabetes_csv), "--target", "progression", "--method", "nuts"]
+    _refused(capsys, argv, "--method nuts needs --out DIR")
+
+
+def test_alpha_above_alpha_max_is_named(diabetes_csv, out, capsys):
+    """--alpha 1e12: every MAP weight is 0 (as Lasso's), and both the warning and the printed
+    output say that alpha is above alpha_max (bayesreg.path.alpha_max, checked against the lasso:
+    just below it one weight is non-zero)."""
+    from bayesreg.path import alpha_max
+
+    X, y = load_diabetes(return_X_y=True)
+    largest = alpha_max(X, y)
+    exact = {"tol": 1e-12, "max_iter": 100_000}
+    assert (Lasso(alpha=largest * 0.99, **exact).fit(X, y).coef_ != 0).sum() == 1
+    assert (Lasso(alpha=largest * 1.01, **exact).fit(X, y).coef_ == 0).all()
+    code = main(["fit", str(diabetes_csv), "--target", "progression", "--alpha", "1e12", "--out", str(out)])
+    captured = capsys.readouterr()
+    assert code == 0
+    assert captured.err.splitlines() == [
+        f"bayesreg fit: warning: --alpha 1e+12 is at or above alpha_max = {largest:.4g}, the smallest alpha "
+        "at which every MAP weight is exactly 0: the prior swamps the data; lower --alpha (bayesreg path "
+        "shows the weights from alpha_max down)"
+    ]
+    assert f"alpha 1e+12 >= alpha_max = {largest:.4g}: the prior swamps the data" in captured.out
+    code = main(["fit", str(diabetes_csv), "--target", "progression", "--alpha", f"{largest * 0.99!r}"])
+    assert code == 0 and "alpha_max" not in capsys.readouterr().err
+
+
+def _indexed(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` as pandas saves it with its index: an unnamed first column 0..n-1 (read_csv notes it)."""
+    return frame.reset_index().rename(columns={"index": "Unnamed: 0"})
+
+
+@pytest.mark.parametrize(
+    "command, frame, args, match",
+    [
+        ("fit", _good_frame().assign(intercept=1.5 + np.arange(6)), [], "named 'intercept'"),
+        ("fit", _good_frame().assign(y=[0.0, 1, 2, 0, 1, 2]), ["--family", "bernoulli"], "2 classes"),
+        ("fit", _good_frame().assign(y=list("aabbab")), [], "'a' is not a number"),
+        ("fit", _good_frame().assign(b=1.0), [], "constant"),
+        ("fit", _good_frame().assign(y=4.0), [], "target 'y' is constant"),
+        ("fit", _good_frame().head(1), [], "sample"),
+        ("path", _good_frame().assign(y=4.0), [], "target 'y' is constant"),
+        ("path", _good_frame().assign(b=1.0), [], "constant"),
+        ("path", _good_frame().assign(y=[0.0, 1, 2, 0, 1, 2]), ["--family", "bernoulli"], "2 classes"),
+        ("path", _good_frame(), ["--prior", "gaussian"], "--prior gaussian needs --alphas"),
+    ],
+)
+def test_a_refusal_after_a_read_note_is_one_line(command, frame, args, match, tmp_path, out, capsys):
+    """A file whose saved index is dropped (a note) and that is then refused: stderr is the one line
+    of the refusal, exit status 2, nothing written."""
+    data = _write(tmp_path, "indexed.csv", frame=_indexed(frame))
+    line = _refused(capsys, [command, data, "--target", "y", *args, "--out", str(out)], match)
+    assert "note:" not in line
+    assert _untouched(out)

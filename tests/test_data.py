@@ -150,3 +150,17 @@ def test_read_csv_refuses_or_drops_constant_columns(tmp_path):
     for target, value in [("2.5", "2.5"), ("'yes'", "yes")]:
         with pytest.raises(DataError, match=rf"target .y. is constant: every row holds {target} \(a target"):
             read_csv(_file(tmp_path, f"x1,y\n1,{value}\n2,{value}\n"), "y", "bernoulli", drop_constant=True)
+
+
+def test_constant_gaussian_target_refused_by_the_estimators_too():
+    """A constant target through the estimators (not only the CSV reader): refused with a message that
+    says so, instead of a noise sd of ~1e-127 from the degenerate noise prior."""
+    import numpy as np
+
+    from bayesreg import BayesianLinearRegression
+    from bayesreg.data import DataError, check_xy
+
+    X = np.random.default_rng(0).normal(size=(20, 3))
+    for fit in (lambda: BayesianLinearRegression().fit(X, np.full(20, 2.0)), lambda: check_xy(X, [2.0] * 20)):
+        with pytest.raises(DataError, match="target is constant: every row holds 2"):
+            fit()

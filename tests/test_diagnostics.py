@@ -68,6 +68,7 @@ def test_good_run_is_silent(good):
     assert report.divergences == 0
     assert report.min_ebfmi >= 0.3
     assert report.tree_depth_saturation == 0.0
+    assert report.ok is True
 
 
 def test_report_values_are_arviz(good):
@@ -93,6 +94,7 @@ def test_poor_run_warns_with_advice(poor):
     assert rhat or ess
     assert bool(rhat) == (report.max_rhat > 1.01)
     assert bool(ess) == (min(report.min_ess_bulk, report.min_ess_tail) < 400)
+    assert report.ok is False
     for message in rhat:
         assert "warmup" in message and f"{report.max_rhat:.3f}" in message
     for message in ess:
@@ -106,7 +108,7 @@ def test_rhat_warns_when_one_chain_is_shifted(good):
         report = check_diagnostics(shifted)
     assert report.max_rhat == float(az.rhat(shifted, var_names=["intercept"])["intercept"]) > 1.01
     (message,) = [m for m in _messages(record) if m.startswith("R-hat")]
-    assert f"R-hat up to {report.max_rhat:.3f}" in message and "more warmup and draws" in message
+    assert f"R-hat up to {report.max_rhat:.3f}" in message and "raise num_warmup" in message
 
 
 def test_divergences_are_counted_from_sample_stats(good):
@@ -117,7 +119,8 @@ def test_divergences_are_counted_from_sample_stats(good):
         report = check_diagnostics(diverging)
     assert report.divergences == 4
     (message,) = [m for m in _messages(record) if "divergent" in m]
-    assert "scale-mixture" in message and "target_accept_prob" in message
+    assert "raise target_accept" in message and "laplace_parametrisation='mixture'" in message
+    assert not report.ok
 
 
 def _ebfmi(energy) -> np.ndarray:
@@ -135,7 +138,7 @@ def test_low_ebfmi_warns(good):
     slow.sample_stats["energy"].values[2] = walk
     expected = _ebfmi(slow.sample_stats["energy"])
     assert expected[2] < 0.3 <= expected[[0, 1, 3]].min()
-    with pytest.warns(PosteriorWarning, match=r"E-BFMI .*reparametrise") as record:
+    with pytest.warns(PosteriorWarning, match=r"E-BFMI .*laplace_parametrisation='mixture'") as record:
         report = check_diagnostics(slow)
     assert report.min_ebfmi == pytest.approx(expected.min(), rel=1e-12)
     assert report.min_ebfmi == float(np.min(az.bfmi(slow)))
@@ -203,3 +206,95 @@ def test_path_diagnostics_mark_each_alpha_and_name_where():
     assert "2 divergent transitions at 1 alphas (0.1)" in divergent
     relaxed = check_path_diagnostics(path, rhat_max=1.05, ess_min=100.0, warn=False)
     assert relaxed.ok.tolist() == [True, True, True, False]
+
+
+def test_the_gate_judges_each_threshold_and_ignores_tree_depth(good):
+    """``ok`` is False exactly when R-hat, bulk or tail ESS, divergences or E-BFMI cross their
+    thresholds (each relaxed here past the measured value turns it back), not for tree depth."""
+    report = check_diagnostics(good, warn=False)
+    assert report.ok
+    assert not check_diagnostics(good, warn=False, rhat_max=report.max_rhat * (1 - 1e-9)).ok
+    assert not check_diagnostics(
+        good, warn=False, ess_min=min(report.min_ess_bulk, report.min_ess_tail) + 1
+    ).ok
+    assert not check_diagnostics(good, warn=False, ebfmi_min=report.min_ebfmi + 1e-6).ok
+    deep = good.copy()
+    deep.sample_stats["tree_depth"].values[:] = 10
+    deep_report = check_diagnostics(deep, warn=False)
+    assert deep_report.ok and deep_report.problems  # warned about, not failed
+    (problem,) = deep_report.problems
+    assert [r.setting for r in problem.remedies] == ["standardize", "max_tree_depth", "mass_matrix"]
+
+
+def test_one_chain_fails_the_gate_and_says_why(good):
+    """ArviZ's R-hat needs 2 chains (NaN with one): the run cannot be checked, so it does not pass,
+    and the one problem says R-hat needs at least 2 chains and to raise num_chains."""
+    one = good.sel(chain=[0])
+    with pytest.warns(PosteriorWarning) as record:
+        report = check_diagnostics(one)
+    assert np.isnan(report.max_rhat) and not report.ok
+    assert report.min_ess_bulk >= 400 and report.divergences == 0
+    (message,) = _messages(record)
+    assert "needs at least 2" in message and message.endswith("try: raise num_chains")
+
+
+def test_problems_carry_the_settings_that_address_them():
+    """A `Problem` is the library's text (Python names) and renders its remedies with other names,
+    leaving out the settings without one."""
+    from bayesreg.diagnostics import Problem, Remedy
+
+    problem = Problem(
+        "5 divergent transitions",
+        [Remedy("target_accept"), Remedy("laplace_parametrisation", "mixture", "a Laplace prior")],
+    )
+    assert (
+        problem == "5 divergent transitions; try: raise target_accept, or laplace_parametrisation='mixture' "
+        "(a Laplace prior)"
+    )
+    flags = {"laplace_parametrisation": "--parametrisation"}
+    assert (
+        problem.describe(flags) == "5 divergent transitions; try: --parametrisation mixture (a Laplace prior)"
+    )
+    assert Problem("x", [Remedy("standardize", True)]).describe({"standardize": "--standardize"}) == (
+        "x; try: --standardize"
+    )
+    import pickle
+
+    again = pickle.loads(pickle.dumps(problem))
+    assert again == problem and again.remedies == problem.remedies
+
+
+def test_gate_columns_per_parameter(good):
+    """r_hat, ess_bulk, ess_tail from the summary, the run's divergences on every row, and ok: the
+    row's own thresholds and the run's gate."""
+    from bayesreg.compare import posterior_summary
+    from bayesreg.diagnostics import gate_columns
+
+    summary = posterior_summary(good)
+    report = check_diagnostics(good, warn=False)
+    columns = gate_columns(summary, report)
+    assert list(columns.columns) == ["r_hat", "ess_bulk", "ess_tail", "divergences", "ok"]
+    assert columns["ok"].all() and (columns["divergences"] == 0).all()
+    assert np.array_equal(columns["r_hat"], summary["r_hat"])
+    strict = gate_columns(summary, report, ess_min=summary["ess_bulk"].median())
+    assert (
+        strict["ok"].tolist()
+        == (summary[["ess_bulk", "ess_tail"]].min(axis=1) >= summary["ess_bulk"].median()).tolist()
+    )
+    failed = gate_columns(summary, report._replace(ok=False, divergences=3))
+    assert not failed["ok"].any() and (failed["divergences"] == 3).all()
+
+
+def test_scale_problem_suggests_standardize_above_the_ratio():
+    from bayesreg.diagnostics import SCALE_RATIO, scale_problem
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 3))
+    assert scale_problem(X) is None
+    sd = X.std(axis=0)
+    wide = X * np.array([1.0, 1.0, 1.01 * SCALE_RATIO * sd[:2].max() / sd[2]])
+    problem = scale_problem(wide, names=["a", "b", "c"])
+    assert problem is not None and "(c)" in problem and problem.remedies[0].setting == "standardize"
+    narrow = X * np.array([1.0, 1.0, 0.99 * SCALE_RATIO * sd[:2].min() / sd[2]])
+    assert scale_problem(narrow) is None
+    assert scale_problem(np.column_stack([X, np.zeros(200)])) is None  # a constant column is no scale

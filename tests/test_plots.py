@@ -167,6 +167,28 @@ def test_plot_path_draws_map_median_and_hdi_bands():
     assert ax.get_xlim() == (PATH_ALPHAS.min(), PATH_ALPHAS.max())[::-1]  # strongest penalty left
 
 
+def test_plot_path_hatches_the_alphas_that_failed_the_gate():
+    """An α whose posterior failed `check_path_diagnostics` (here R-hat 1.2 at one α, 3 divergences at
+    another) is covered by a hatched grey span from half-way to its neighbours on the log axis, with a
+    legend entry and a title line; a passing path has none (previous test)."""
+    path = _synthetic_path()
+    failed = [1, 3]  # positions in PATH_ALPHAS
+    path = path._replace(max_r_hat=np.where(np.arange(4) == 1, 1.2, 1.0), divergences=np.array([0, 0, 0, 3]))
+    ax = plot_path(path, names=["u", "v"], ax=_axes())
+    spans = [patch for patch in ax.patches if patch.get_gid() == "failed"]
+    assert len(spans) == 2 and all(span.get_hatch() == "///" for span in spans)
+    covered = sorted((span.get_x(), span.get_x() + span.get_width()) for span in spans)
+    for (low, high), alpha in zip(covered, np.sort(PATH_ALPHAS[failed]), strict=True):
+        assert low < alpha < high or np.isclose(low, alpha) or np.isclose(high, alpha)
+        others = np.setdiff1d(PATH_ALPHAS, PATH_ALPHAS[failed])
+        assert not ((others > low * (1 + 1e-9)) & (others < high * (1 - 1e-9))).any()  # only that α
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels[-1] == "diagnostics failed"
+    assert "diagnostics failed at 2 of 4 α (hatched)" in ax.get_title()
+    clean = plot_path(_synthetic_path(), ax=_axes())
+    assert not [patch for patch in clean.patches if patch.get_gid() == "failed"]
+
+
 def test_plot_path_of_a_map_path_and_errors():
     path = _synthetic_path().map
     ax = plot_path(path, ax=_axes())
