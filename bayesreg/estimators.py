@@ -5,6 +5,11 @@ validate and fit in ``fit`` (which returns ``self``), and keep results in attrib
 With ``method="map"`` (the default) ``coef_`` and ``intercept_`` are the MAP, which equals the
 penalised estimate of scikit-learn's Lasso / Ridge / ElasticNet / LogisticRegression with the same
 ``alpha`` (or ``C``) under ``convention="sklearn"``.
+
+With ``method="nuts"`` they also predict with uncertainty (`bayesreg.predictive`): the linear model's
+``predict(X, return_std=True)``, and both models' ``predict_interval``, ``predictive`` (posterior
+predictive draws as ArviZ InferenceData) and ``prior_predictive``. ``save(folder)`` writes a fitted
+estimator to a folder that `bayesreg.load` reads back (`bayesreg.model_folder`).
 """
 
 from __future__ import annotations
@@ -302,11 +307,17 @@ class BayesianLinearRegression(RegressorMixin, _BayesianRegression):
         MAP or posterior mean, as ``coef_``.
     sigma_ : float
         Noise sd: the given ``sigma``, or its MAP (``method="map"``) or posterior mean (``"nuts"``).
+    prior_ : Prior
+        The prior on each weight the model was given (from ``prior``, ``alpha``, ``convention`` and,
+        for the scikit-learn Lasso and ElasticNet conventions, the number of rows).
+    sigma_prior_ : numpyro Exponential or None
+        The prior of σ when it was estimated (`~bayesreg.priors.noise_prior` of the training
+        target), None when ``sigma`` was given.
     map_ : MAPResult
         The MAP with its convergence record, whatever the method.
     idata_ : arviz.InferenceData
         The NUTS posterior (``method="nuts"`` only): posterior, sample_stats, log_likelihood,
-        observed_data.
+        observed_data; ``posterior.attrs["family"]`` names the likelihood.
     diagnostics_ : DiagnosticsReport
         R-hat, ESS, divergences, E-BFMI of the NUTS run (``method="nuts"`` only).
     posterior_fit_ : PosteriorFit
@@ -473,6 +484,8 @@ class BayesianLogisticRegression(ClassifierMixin, _BayesianRegression):
         MAP weights, or posterior means with ``method="nuts"`` (`predict_proba` then averages the
         probability over the posterior draws instead of using ``coef_``).
     intercept_ : float
+    prior_ : Prior
+        The prior on each weight the model was given.
     map_ : MAPResult
         The MAP, whatever the method.
     idata_ : arviz.InferenceData
@@ -574,7 +587,8 @@ class BayesianLogisticRegression(ClassifierMixin, _BayesianRegression):
         """Class probabilities, shape (n_samples, 2), columns in the order of ``classes_``.
 
         With ``method="map"``, ``sigmoid(intercept_ + X @ coef_)``; with ``method="nuts"``, the
-        posterior predictive probability: that sigmoid averaged over the posterior draws.
+        posterior predictive probability: that sigmoid averaged over the posterior draws
+        (`bayesreg.predictive.predictive_probability`; `predict_interval` gives its central interval).
         """
         X = self._features(X)
         if not hasattr(self, "idata_"):
