@@ -47,7 +47,7 @@ from bayesreg.defaults import HDI_PROB, NUTS
 from bayesreg.engine.arrays import as_arrays, split_static
 from bayesreg.engine.programs import program
 from bayesreg.models import linear_regression, logistic_regression
-from bayesreg.params import CONSTRAINTS, check_params
+from bayesreg.params import CONSTRAINTS, check_param, check_params
 
 if TYPE_CHECKING:  # arviz is imported where it is used: `import bayesreg` does not load it
     import arviz as az
@@ -89,7 +89,7 @@ class _Draws:
         self.shape = (posterior.sizes["chain"], posterior.sizes["draw"])
         self.coef = _flat(posterior["coef"])
         self.intercept = _flat(posterior["intercept"]) if "intercept" in posterior else None
-        self.family = _family(idata) if family is None else family
+        self.family = _family(idata) if family is None else check_param("family", family)
         self.sigma = None
         if self.family == "gaussian":
             if "sigma" in posterior:

@@ -322,3 +322,24 @@ def test_logistic_prediction_table_names_the_modelled_class(logistic):
     assert table.attrs["modelled_class"] == "malignant"
     np.testing.assert_array_equal(table["probability"], est.predict_proba(X.iloc[:5])[:, 1])
     np.testing.assert_array_equal(table["predicted"], est.predict(X.iloc[:5]))
+
+
+def test_prior_predictive_without_intercept_under_a_laplace_prior(diabetes_frame):
+    """Laplace(0, b) weights (variance 2b²), no intercept, σ fixed: Var y* = σ² + 2b²‖x‖²."""
+    X, y = diabetes_frame
+    sigma, b = 20.0, 50.0
+    est = BayesianLinearRegression(
+        prior="laplace", alpha=1.0 / b, convention="book", sigma=sigma, fit_intercept=False
+    )
+    est.fit(X, y - y.mean())
+    rows = X.iloc[:3] * 10.0
+    n = 100_000
+    draws = est.prior_predictive(rows, num_samples=n, seed=5)
+    assert "intercept" not in draws.prior
+    ys = draws.prior_predictive["y"].to_numpy().reshape(n, 3)
+    variance = sigma**2 + 2.0 * b**2 * (rows.to_numpy() ** 2).sum(axis=1)
+    centred = ys**2  # the prior predictive mean is 0
+    mcse = centred.std(axis=0, ddof=1) / np.sqrt(n)
+    assert np.all(np.abs(centred.mean(axis=0) - variance) <= 4.0 * mcse)
+    with pytest.raises(ValueError, match="unknown family 'poisson'"):
+        predictive_interval(az.InferenceData(posterior=draws.prior), rows, family="poisson")
