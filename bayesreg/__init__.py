@@ -8,17 +8,29 @@ functions that need it (``jax.enable_x64``).
 Modules: `bayesreg.priors` (penalty ↔ prior), `bayesreg.models` (the NumPyro programs),
 `bayesreg.engine` (the compiled machinery: MAP, proximal Newton, homotopy, the program cache),
 `bayesreg.sampling` (the posterior by NUTS), `bayesreg.path` (MAP and posterior over a grid of α),
-`bayesreg.diagnostics`, `bayesreg.compare`, `bayesreg.calibration` (SBC), `bayesreg.closed_forms`
+`bayesreg.diagnostics`, `bayesreg.compare`, `bayesreg.predictive` (predictions with
+uncertainty, posterior and prior predictive draws), `bayesreg.model_folder` (`save` / `load` of a
+fitted estimator), `bayesreg.calibration` (SBC), `bayesreg.closed_forms`
 (the seeds' formulas), `bayesreg.plots` (matplotlib, imported on use), `bayesreg.demo` (what
 ``bayesreg demo`` computes), `bayesreg.report` (its HTML rendering), `bayesreg.cli`.
 """
 
-from bayesreg.compare import compare_map_posterior, predictive_coverage, predictive_draws, sparsity_summary
+from bayesreg.compare import compare_map_posterior, predictive_coverage, sparsity_summary
 from bayesreg.data import DataError
 from bayesreg.diagnostics import DiagnosticsReport, PosteriorWarning, check_diagnostics
 from bayesreg.engine import DeltaELBO, LaplaceScaleMixture, MAPResult, ProximalNewton, map_estimate
 from bayesreg.estimators import BayesianLinearRegression, BayesianLogisticRegression
+from bayesreg.model_folder import ModelFolderError, load
 from bayesreg.path import MAPPath, PosteriorPath, alpha_grid, alpha_max, map_path, posterior_path
+from bayesreg.predictive import (
+    posterior_predictive,
+    prediction_table,
+    predictive_draws,
+    predictive_interval,
+    predictive_probability,
+    predictive_sd,
+    prior_predictive,
+)
 from bayesreg.priors import ElasticNet, Prior, penalty_from_prior, prior_from_penalty
 from bayesreg.sampling import PosteriorFit, fit_posterior, sample_posterior
 
@@ -27,6 +39,9 @@ __all__ = [
     "BayesianLinearRegression",
     "BayesianLogisticRegression",
     "DataError",
+    # a fitted estimator saved to a folder and loaded back
+    "ModelFolderError",
+    "load",
     # priors <-> penalties
     "ElasticNet",
     "Prior",
@@ -55,4 +70,11 @@ __all__ = [
     "predictive_draws",
     "sample_posterior",
     "sparsity_summary",
+    # predictions with uncertainty
+    "posterior_predictive",
+    "prediction_table",
+    "predictive_interval",
+    "predictive_probability",
+    "predictive_sd",
+    "prior_predictive",
 ]

@@ -3,7 +3,7 @@
 Per coefficient, `compare_map_posterior` sets the MAP next to the posterior mean, median, sd, HDI,
 ``P(coef > 0)`` and ``P(|coef| < ε)``; `sparsity_summary` counts the MAP's exact zeros against the
 intervals that contain 0; `predictive_coverage` measures how often posterior predictive intervals
-cover held-out targets.
+cover held-out targets. `predictive_draws` is `bayesreg.predictive`'s, also importable from here.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from bayesreg.defaults import HDI_PROB
+from bayesreg.predictive import predictive_draws
 
 if TYPE_CHECKING:  # arviz is imported where it is used: `import bayesreg` does not load it
     import arviz as az
@@ -189,51 +190,13 @@ def sparsity_summary(table: pd.DataFrame) -> dict:
     }
 
 
-def predictive_draws(idata: az.InferenceData, X, *, seed: int = 0) -> np.ndarray:
-    """Posterior predictive draws of a linear model's targets at ``X``.
-
-    ``y* = intercept + X coef + σ ε``, ``ε ~ N(0, 1)``, once per posterior draw (``sigma`` from the
-    posterior, or ``posterior.attrs["sigma"]`` when it was fixed).
-
-    Parameters
-    ----------
-    idata : arviz.InferenceData
-        Posterior of a linear model (``coef``, optionally ``intercept`` and ``sigma``).
-    X : array-like, shape (n_samples, n_features)
-    seed : int
-        Seed for the noise draws.
-
-    Returns
-    -------
-    ndarray, shape (n_draws, n_samples)
-
-    Examples
-    --------
-    Around the posterior mean line ``0.5 + x₁ − 2x₂``, one draw per posterior draw and row:
-
-    >>> import arviz as az, numpy as np
-    >>> from bayesreg.compare import predictive_draws
-    >>> rng = np.random.default_rng(1)
-    >>> posterior = {"coef": rng.normal([1.0, -2.0], 0.05, size=(2, 250, 2)),
-    ...              "intercept": rng.normal(0.5, 0.05, size=(2, 250)), "sigma": np.full((2, 250), 0.3)}
-    >>> idata = az.from_dict(posterior=posterior, coords={"feature": ["a", "b"]}, dims={"coef": ["feature"]})
-    >>> y_new = predictive_draws(idata, [[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]], seed=0)
-    >>> y_new.shape, np.round(y_new.mean(axis=0), 1).tolist()
-    ((500, 3), [0.5, 1.5, -1.5])
-    """
-    X = np.asarray(X, dtype=float)
-    mean = _draws(idata, "coef") @ X.T  # (S, n)
-    if "intercept" in idata.posterior:
-        mean += _draws(idata, "intercept")[:, None]
-    posterior = idata.posterior
-    sigma = _draws(idata, "sigma")[:, None] if "sigma" in posterior else posterior.attrs["sigma"]
-    return mean + sigma * np.random.default_rng(seed).standard_normal(mean.shape)
-
-
 def predictive_coverage(idata: az.InferenceData, X, y, *, prob: float = 0.9, seed: int = 0) -> float:
     """Share of held-out targets inside their central posterior predictive interval.
 
-    The predictive draws are `predictive_draws`'s.
+    The predictive draws are `~bayesreg.predictive.predictive_draws`'s. For a linear model only: a
+    logistic model's targets are 0 or 1, which an interval of 0/1 draws covers almost always (a
+    ValueError says so; compare its probabilities with the outcomes instead, e.g. scikit-learn's
+    ``calibration_curve``).
 
     Parameters
     ----------
@@ -266,6 +229,12 @@ def predictive_coverage(idata: az.InferenceData, X, y, *, prob: float = 0.9, see
     (0.875, 0.1)
     """
     X, y = np.asarray(X, dtype=float), np.asarray(y, dtype=float)
-    predicted = predictive_draws(idata, X, seed=seed)
+    if "sigma" not in idata.posterior and "sigma" not in idata.posterior.attrs:
+        raise ValueError(
+            "predictive_coverage is for a linear model (a posterior with sigma): a logistic model's 0/1 "
+            "targets lie inside almost any interval of 0/1 draws; compare its probabilities with the "
+            "outcomes instead (sklearn.calibration.calibration_curve)"
+        )
+    predicted = predictive_draws(idata, X, seed=seed, family="gaussian")
     low, high = np.quantile(predicted, [(1 - prob) / 2, (1 + prob) / 2], axis=0)
     return float(np.mean((y >= low) & (y <= high)))

@@ -5,6 +5,11 @@ validate and fit in ``fit`` (which returns ``self``), and keep results in attrib
 With ``method="map"`` (the default) ``coef_`` and ``intercept_`` are the MAP, which equals the
 penalised estimate of scikit-learn's Lasso / Ridge / ElasticNet / LogisticRegression with the same
 ``alpha`` (or ``C``) under ``convention="sklearn"``.
+
+With ``method="nuts"`` they also predict with uncertainty (`bayesreg.predictive`): the linear model's
+``predict(X, return_std=True)``, and both models' ``predict_interval``, ``predictive`` (posterior
+predictive draws as ArviZ InferenceData) and ``prior_predictive``. ``save(folder)`` writes a fitted
+estimator to a folder that `bayesreg.load` reads back (`bayesreg.model_folder`).
 """
 
 from __future__ import annotations
@@ -17,11 +22,19 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from bayesreg.data import check_finite, check_numeric_columns, check_target
-from bayesreg.defaults import L1_RATIO, MASS_MATRIX, NUTS
+from bayesreg.data import DataError, check_finite, check_numeric_columns, check_target
+from bayesreg.defaults import HDI_PROB, L1_RATIO, MASS_MATRIX, NUTS
 from bayesreg.engine.map import map_estimate
 from bayesreg.models import SufficientStats, linear_regression, linear_regression_stats, logistic_regression
 from bayesreg.params import CONSTRAINTS, check_params
+from bayesreg.predictive import (
+    PRIOR_PREDICTIVE_DRAWS,
+    posterior_predictive,
+    predictive_interval,
+    predictive_probability,
+    predictive_sd,
+    prior_predictive,
+)
 from bayesreg.priors import noise_prior, prior_from_penalty
 from bayesreg.sampling import fit_posterior
 
@@ -109,6 +122,10 @@ class _BayesianRegression(BaseEstimator):
         else:
             result = map_estimate(model, *args, **model_kwargs)
         self.map_ = result
+        self.prior_ = model_kwargs["prior"]
+        if self._family == "gaussian":
+            noise = model_kwargs["sigma"]
+            self.sigma_prior_ = noise if isinstance(noise, dist.Distribution) else None
         self.coef_ = result.params["coef"]
         self.intercept_ = float(result.params.get("intercept", 0.0))
         self.n_iter_ = result.num_steps
@@ -116,11 +133,125 @@ class _BayesianRegression(BaseEstimator):
             return
         self.posterior_fit_ = fit
         self.idata_ = fit.idata
+        self.idata_.posterior.attrs["family"] = self._family  # what bayesreg.predictive reads
         self.diagnostics_ = fit.diagnostics
         posterior = self.idata_.posterior
         self.coef_ = posterior["coef"].mean(("chain", "draw")).to_numpy()
         if "intercept" in posterior:
             self.intercept_ = float(posterior["intercept"].mean())
+
+    def _posterior(self, what: str):
+        """The posterior draws, or a ValueError saying that ``what`` needs ``method="nuts"``."""
+        check_is_fitted(self)
+        if not hasattr(self, "idata_"):
+            raise ValueError(
+                f"{what} needs the posterior, and this {type(self).__name__} was fitted with "
+                "method='map' (a point estimate, without uncertainty): refit with method='nuts'"
+            )
+        return self.idata_
+
+    def predict_interval(self, X, prob: float = HDI_PROB) -> np.ndarray:
+        """The central ``prob`` interval of the posterior predictive at each row, shape (n_samples, 2).
+
+        Linear model: the interval of a new target ``y`` (noise included). Logistic model: the interval
+        of the probability of ``classes_[1]``. Equal-tailed (the ``(1 − prob)/2`` and ``(1 + prob)/2``
+        quantiles), computed by `bayesreg.predictive.predictive_interval`, whose notes say why not
+        highest-density. Needs ``method="nuts"`` (a MAP fit has no posterior: ValueError).
+
+        Parameters
+        ----------
+        X : array-like or DataFrame, shape (n_samples, n_features)
+        prob : float in (0, 1), default `~bayesreg.defaults.HDI_PROB`
+
+        Returns
+        -------
+        ndarray, shape (n_samples, 2)
+            Lower and upper ends.
+        """
+        idata = self._posterior("predict_interval")
+        return predictive_interval(idata, self._features(X), prob=prob, family=self._family)
+
+    def predictive(self, X, y=None, *, seed: int = 0):
+        """Posterior predictive draws at the rows of ``X``, as ArviZ InferenceData.
+
+        Without ``y``: the groups ``posterior``, ``predictions`` (``y``, and ``probability`` for the
+        logistic model; dims (chain, draw, obs)) and ``predictions_constant_data`` (``X``). With the
+        rows' observed targets ``y`` (e.g. the training data): ``posterior_predictive``,
+        ``observed_data`` and ``constant_data`` instead, so ``az.plot_ppc`` works on the result.
+        See `bayesreg.predictive.posterior_predictive`. Needs ``method="nuts"``.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame, shape (n_samples, n_features)
+        y : array-like, shape (n_samples,), optional
+            Targets of those rows (labels of ``classes_`` for the logistic model).
+        seed : int
+            Seed of the draws.
+
+        Returns
+        -------
+        arviz.InferenceData
+        """
+        idata = self._posterior("predictive")
+        X = self._features(X)
+        if y is not None:
+            y = self._observed(y, X.shape[0])
+        names = getattr(self, "feature_names_in_", None)
+        return posterior_predictive(idata, X, y, seed=seed, family=self._family, feature_names=names)
+
+    def _observed(self, y, n: int) -> np.ndarray:
+        """Targets as the model sees them: numbers, or the 0/1 indicator of ``classes_[1]``."""
+        y = np.asarray(y)
+        if y.ndim != 1 or y.shape[0] != n:
+            raise DataError(f"y must have shape ({n},) like the rows of X, got {y.shape}")
+        if self._family == "gaussian":
+            return check_target(y, "gaussian")[0]
+        unknown = sorted({str(v) for v in y.tolist()} - {str(c) for c in self.classes_.tolist()})
+        if unknown:
+            raise DataError(f"y has labels the model was not fitted on: {', '.join(unknown[:5])}")
+        return (y == self.classes_[1]).astype(np.float64)
+
+    def prior_predictive(
+        self, X, *, num_samples: int = PRIOR_PREDICTIVE_DRAWS, seed: int = 0, intercept_prior=None
+    ):
+        """Prior and prior predictive draws of the fitted model's prior at the rows of ``X``.
+
+        The prior is the one the fit used (``prior_``, and ``sigma_prior_`` or the fixed ``sigma``),
+        so ``method="map"`` fits have one too. The intercept's prior is flat (improper): with
+        ``fit_intercept=True`` pass ``intercept_prior``, a numpyro distribution, or a number to hold
+        the intercept fixed at. See `bayesreg.predictive.prior_predictive`.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame, shape (n_samples, n_features)
+        num_samples : int, default `~bayesreg.predictive.PRIOR_PREDICTIVE_DRAWS`
+        seed : int
+        intercept_prior : numpyro Distribution or float, optional
+
+        Returns
+        -------
+        arviz.InferenceData
+            Groups ``prior``, ``prior_predictive``, ``constant_data``.
+        """
+        check_is_fitted(self)
+        X = self._features(X)
+        kwargs = {"prior": self.prior_, "fit_intercept": bool(self.fit_intercept)}
+        if self.fit_intercept and intercept_prior is not None:
+            if not isinstance(intercept_prior, dist.Distribution):
+                intercept_prior = dist.Delta(float(intercept_prior))
+            kwargs["intercept_prior"] = intercept_prior
+        if self._family == "gaussian":
+            kwargs["sigma"] = self.sigma_ if self.sigma_prior_ is None else self.sigma_prior_
+        model = linear_regression if self._family == "gaussian" else logistic_regression
+        names = getattr(self, "feature_names_in_", None)
+        return prior_predictive(model, X, num_samples=num_samples, seed=seed, feature_names=names, **kwargs)
+
+    def save(self, folder) -> None:
+        """Save the fitted estimator to ``folder`` (see `bayesreg.model_folder.save`); `bayesreg.load`
+        brings it back, predicting bitwise the same."""
+        from bayesreg.model_folder import save
+
+        save(self, folder)
 
 
 class BayesianLinearRegression(RegressorMixin, _BayesianRegression):
@@ -176,11 +307,17 @@ class BayesianLinearRegression(RegressorMixin, _BayesianRegression):
         MAP or posterior mean, as ``coef_``.
     sigma_ : float
         Noise sd: the given ``sigma``, or its MAP (``method="map"``) or posterior mean (``"nuts"``).
+    prior_ : Prior
+        The prior on each weight the model was given (from ``prior``, ``alpha``, ``convention`` and,
+        for the scikit-learn Lasso and ElasticNet conventions, the number of rows).
+    sigma_prior_ : numpyro Exponential or None
+        The prior of σ when it was estimated (`~bayesreg.priors.noise_prior` of the training
+        target), None when ``sigma`` was given.
     map_ : MAPResult
         The MAP with its convergence record, whatever the method.
     idata_ : arviz.InferenceData
         The NUTS posterior (``method="nuts"`` only): posterior, sample_stats, log_likelihood,
-        observed_data.
+        observed_data; ``posterior.attrs["family"]`` names the likelihood.
     diagnostics_ : DiagnosticsReport
         R-hat, ESS, divergences, E-BFMI of the NUTS run (``method="nuts"`` only).
     posterior_fit_ : PosteriorFit
@@ -282,10 +419,36 @@ class BayesianLinearRegression(RegressorMixin, _BayesianRegression):
         self.sigma_ = noise
         return self
 
-    def predict(self, X):
-        """Predicted mean ``intercept_ + X @ coef_``, shape (n_samples,)."""
+    def predict(self, X, return_std: bool = False):
+        """Predicted mean ``intercept_ + X @ coef_`` and, if asked, the predictive sd of a new target.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame, shape (n_samples, n_features)
+            A DataFrame must have the columns of the fit, in the same order (scikit-learn's check
+            names the missing or misplaced ones; `bayesreg.predictive.prediction_table` matches
+            them by name).
+        return_std : bool, default=False
+            Also return the sd of the posterior predictive of a new target, noise included:
+            ``sqrt(Var(intercept + x·coef) + E σ²)`` over the posterior draws
+            (`bayesreg.predictive.predictive_sd`), as scikit-learn's ``BayesianRidge``. Needs
+            ``method="nuts"``: a MAP fit has no posterior, and a ValueError says so rather than
+            return an sd that ignores the uncertainty of the weights.
+
+        Returns
+        -------
+        mean : ndarray, shape (n_samples,)
+            The MAP line (``method="map"``) or the posterior mean line (``"nuts"``).
+        std : ndarray, shape (n_samples,)
+            Only with ``return_std=True``.
+        """
+        if return_std:
+            idata = self._posterior("predict(return_std=True)")
         X = self._features(X)
-        return X @ self.coef_ + self.intercept_
+        mean = X @ self.coef_ + self.intercept_
+        if not return_std:
+            return mean
+        return mean, predictive_sd(idata, X)
 
 
 class BayesianLogisticRegression(ClassifierMixin, _BayesianRegression):
@@ -321,6 +484,8 @@ class BayesianLogisticRegression(ClassifierMixin, _BayesianRegression):
         MAP weights, or posterior means with ``method="nuts"`` (`predict_proba` then averages the
         probability over the posterior draws instead of using ``coef_``).
     intercept_ : float
+    prior_ : Prior
+        The prior on each weight the model was given.
     map_ : MAPResult
         The MAP, whatever the method.
     idata_ : arviz.InferenceData
@@ -422,18 +587,14 @@ class BayesianLogisticRegression(ClassifierMixin, _BayesianRegression):
         """Class probabilities, shape (n_samples, 2), columns in the order of ``classes_``.
 
         With ``method="map"``, ``sigmoid(intercept_ + X @ coef_)``; with ``method="nuts"``, the
-        posterior predictive probability: that sigmoid averaged over the posterior draws.
+        posterior predictive probability: that sigmoid averaged over the posterior draws
+        (`bayesreg.predictive.predictive_probability`; `predict_interval` gives its central interval).
         """
         X = self._features(X)
         if not hasattr(self, "idata_"):
             p = expit(X @ self.coef_ + self.intercept_)
         else:
-            posterior = self.idata_.posterior
-            coef = posterior["coef"].stack(sample=("chain", "draw")).to_numpy()  # (p, S)
-            logits = X @ coef
-            if "intercept" in posterior:
-                logits += posterior["intercept"].stack(sample=("chain", "draw")).to_numpy()
-            p = expit(logits).mean(axis=1)
+            p = predictive_probability(self.idata_, X)
         return np.column_stack([1.0 - p, p])
 
     def predict(self, X):

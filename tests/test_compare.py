@@ -5,7 +5,13 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from bayesreg.compare import compare_map_posterior, posterior_summary, predictive_coverage, sparsity_summary
+from bayesreg.compare import (
+    compare_map_posterior,
+    posterior_summary,
+    predictive_coverage,
+    predictive_draws,
+    sparsity_summary,
+)
 
 
 def _idata(coef, intercept=None, sigma=None, names=None):
@@ -125,3 +131,26 @@ def test_posterior_summary_rows_and_columns_match_the_draws():
     np.testing.assert_allclose(table.loc[["u", "v", "w"], ["hdi_low", "hdi_high"]], hdi["coef"].to_numpy())
     np.testing.assert_allclose(table.loc["sigma", ["hdi_low", "hdi_high"]], hdi["sigma"].to_numpy())
     assert table["r_hat"].max() > 1.01  # the random-walk coefficients are poorly mixed: it shows
+
+
+def test_predictive_draws_of_a_logistic_posterior_are_labels():
+    """A logistic posterior has no σ: the draws are Bernoulli(sigmoid(intercept + x·coef)) labels, the
+    family read from the 0/1 observed targets (or given)."""
+    rng = np.random.default_rng(4)
+    logits = np.array([-1.0, 0.0, 2.0])
+    idata = az.from_dict(
+        posterior={"coef": np.broadcast_to(logits, (2, 3000, 3)).copy()},
+        observed_data={"y": np.array([0.0, 1.0, 1.0])},
+        dims={"coef": ["feature"]},
+    )
+    X = np.eye(3)
+    draws = predictive_draws(idata, X, seed=1)
+    assert draws.shape == (6000, 3) and set(np.unique(draws)) == {0.0, 1.0}
+    p = stats.logistic.cdf(logits)
+    assert np.all(np.abs(draws.mean(axis=0) - p) <= 4.0 * np.sqrt(p * (1 - p) / 6000))
+    np.testing.assert_array_equal(predictive_draws(idata, X, seed=1, family="bernoulli"), draws)
+    with pytest.raises(ValueError, match="predictive_coverage is for a linear model"):
+        predictive_coverage(idata, X, np.array([0.0, 1.0, 1.0]))
+    unlabelled = az.from_dict(posterior={"coef": rng.normal(size=(1, 10, 3))}, dims={"coef": ["feature"]})
+    with pytest.raises(ValueError, match="pass family='gaussian' or family='bernoulli'"):
+        predictive_draws(unlabelled, X)

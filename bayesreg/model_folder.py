@@ -1,0 +1,397 @@
+"""A fitted estimator as a folder: its settings and fitted attributes in JSON, its posterior in netCDF.
+
+`save` writes ``model.json`` (`MODEL_FILE`: the estimator's class name, ``get_params()``, and every
+fitted attribute — ``coef_``, ``intercept_``, ``sigma_``, ``classes_``, ``feature_names_in_``,
+``n_features_in_``, the prior, the MAP with its convergence record, the diagnostics, how the
+chains ran) and, for a NUTS fit, ``posterior.nc`` (`POSTERIOR_FILE`: the InferenceData, ArviZ's
+netCDF). `load` reads them back into an estimator that predicts bitwise the same numbers: JSON
+floats are written with Python's ``repr``, which round-trips every float64 exactly, and netCDF keeps
+float64 arrays as they are. Nothing is pickled: loading a folder runs no code from it.
+
+``model.json`` carries `FORMAT` and `FORMAT_VERSION`; `load` refuses a file without them, of another
+version, or missing a field, with a `ModelFolderError` naming the file. `save` refuses a folder that
+holds files but no bayesreg ``model.json`` (so it never overwrites someone else's files), and it
+refuses an estimator with a fitted attribute it does not know how to write (so a loaded model never
+silently lacks part of its state).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.metadata
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import numpyro.distributions as dist
+
+from bayesreg.diagnostics import DiagnosticsReport
+from bayesreg.engine.map import MAPResult
+from bayesreg.estimators import BayesianLinearRegression, BayesianLogisticRegression
+from bayesreg.priors import Prior
+from bayesreg.sampling import PosteriorFit
+
+__all__ = ["FORMAT", "FORMAT_VERSION", "MODEL_FILE", "POSTERIOR_FILE", "ModelFolderError", "load", "save"]
+
+FORMAT = "bayesreg model"
+"""The value of ``"format"`` in ``model.json``."""
+
+FORMAT_VERSION = 1
+"""The version of ``model.json``'s layout that this bayesreg writes and reads."""
+
+MODEL_FILE = "model.json"
+"""Settings and fitted attributes."""
+
+POSTERIOR_FILE = "posterior.nc"
+"""The NUTS posterior (InferenceData as netCDF); absent for a MAP fit."""
+
+_ESTIMATORS = {cls.__name__: cls for cls in (BayesianLinearRegression, BayesianLogisticRegression)}
+
+# every fitted attribute `save` writes (`idata_` and `posterior_fit_` partly through POSTERIOR_FILE)
+_FITTED = {
+    "n_features_in_",
+    "feature_names_in_",
+    "classes_",
+    "coef_",
+    "intercept_",
+    "sigma_",
+    "n_iter_",
+    "prior_",
+    "sigma_prior_",
+    "map_",
+    "diagnostics_",
+    "idata_",
+    "posterior_fit_",
+}
+
+
+class ModelFolderError(ValueError):
+    """A folder that is not a bayesreg model folder, or cannot be one; the message names the file.
+
+    A subclass of ``ValueError``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from bayesreg.model_folder import ModelFolderError, load
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     try:
+    ...         load(folder)
+    ...     except ModelFolderError as error:
+    ...         print(str(error).replace(folder, "FOLDER"))
+    FOLDER/model.json does not exist: FOLDER is not a bayesreg model folder (est.save(folder) makes one)
+    """
+
+
+def save(estimator, folder) -> Path:
+    """Write a fitted estimator to ``folder`` (created if needed): `MODEL_FILE`, and `POSTERIOR_FILE`
+    for a NUTS fit.
+
+    The folder must be new, empty, or an earlier model folder (it holds a bayesreg `MODEL_FILE`): then
+    the model's two files are replaced (a ``posterior.nc`` left from an earlier NUTS fit is removed
+    when a MAP fit is saved) and other files stay. Each file is written to a temporary name first and
+    then renamed, so an interrupted save leaves the earlier file whole.
+
+    Parameters
+    ----------
+    estimator : BayesianLinearRegression or BayesianLogisticRegression
+        Fitted.
+    folder : str or Path
+
+    Returns
+    -------
+    Path
+        The folder.
+
+    Raises
+    ------
+    ModelFolderError
+        The folder holds other files and no bayesreg model, or is a file; or the estimator has a
+        fitted attribute this version cannot save.
+
+    Examples
+    --------
+    >>> import tempfile, numpy as np
+    >>> from bayesreg import BayesianLinearRegression, load
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(20, 2))
+    >>> est = BayesianLinearRegression(alpha=0.1).fit(X, X @ [1.0, -1.0] + rng.normal(size=20))
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     est.save(folder)
+    ...     loaded = load(folder)
+    >>> bool(np.array_equal(loaded.predict(X), est.predict(X))), loaded.get_params() == est.get_params()
+    (True, True)
+    """
+    from sklearn.utils.validation import check_is_fitted
+
+    name = type(estimator).__name__
+    if name not in _ESTIMATORS:
+        raise TypeError(f"save takes a bayesreg estimator, got {name}")
+    check_is_fitted(estimator)
+    unknown = sorted(
+        k for k in vars(estimator) if k.endswith("_") and not k.startswith("_") and k not in _FITTED
+    )
+    if unknown:
+        raise ModelFolderError(f"cannot save the fitted attribute(s) {', '.join(unknown)} of this {name}")
+    folder = Path(folder)
+    _check_writable(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    nuts = hasattr(estimator, "idata_")
+    document = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "bayesreg_version": _version(),
+        "estimator": name,
+        "params": _params(estimator),
+        "fitted": _fitted(estimator),
+        "posterior": POSTERIOR_FILE if nuts else None,
+    }
+    text = json.dumps(document, indent=1, allow_nan=True)
+    if nuts:
+        _replace(folder / POSTERIOR_FILE, lambda path: estimator.idata_.to_netcdf(str(path)))
+    else:
+        with contextlib.suppress(FileNotFoundError):
+            (folder / POSTERIOR_FILE).unlink()
+    _replace(folder / MODEL_FILE, lambda path: path.write_text(text, encoding="utf-8"))
+    return folder
+
+
+def load(folder):
+    """The estimator saved in ``folder`` by `save`, fitted, ready to predict.
+
+    Parameters
+    ----------
+    folder : str or Path
+
+    Returns
+    -------
+    BayesianLinearRegression or BayesianLogisticRegression
+
+    Raises
+    ------
+    ModelFolderError
+        No `MODEL_FILE`, a file that is not JSON, not a bayesreg model, of another format version or
+        missing a field; a NUTS model whose `POSTERIOR_FILE` is missing or unreadable. The message
+        names the file.
+
+    Examples
+    --------
+    A MAP fit saved and loaded (a NUTS fit also writes ``posterior.nc``):
+
+    >>> import os, tempfile, numpy as np
+    >>> from bayesreg import BayesianLogisticRegression, load
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(40, 2))
+    >>> est = BayesianLogisticRegression(prior="gaussian").fit(X, np.where(X[:, 0] > 0, "yes", "no"))
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     est.save(folder)
+    ...     files = sorted(os.listdir(folder))
+    ...     loaded = load(folder)
+    >>> files, loaded.classes_.tolist(), bool(np.array_equal(loaded.predict_proba(X), est.predict_proba(X)))
+    (['model.json'], ['no', 'yes'], True)
+    """
+    folder = Path(folder)
+    path = folder / MODEL_FILE
+    document = _read(path, folder)
+    try:
+        cls = _ESTIMATORS[document["estimator"]]
+        estimator = cls(**document["params"])
+        fitted = document["fitted"]
+        idata = None
+        if document["posterior"] is not None:
+            idata = _read_posterior(folder / document["posterior"])
+        _restore(estimator, fitted, idata)
+    except KeyError as error:
+        raise ModelFolderError(
+            f"{path} lacks the field {error.args[0]!r}: the file is incomplete or corrupt"
+        ) from None
+    except (TypeError, ValueError) as error:
+        if isinstance(error, ModelFolderError):
+            raise
+        raise ModelFolderError(f"{path} holds a value this bayesreg cannot use ({error})") from None
+    return estimator
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version("bayesreg")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def _check_writable(folder: Path) -> None:
+    if folder.exists() and not folder.is_dir():
+        raise ModelFolderError(f"{folder} is a file, not a folder: save needs a folder")
+    if not folder.exists() or not any(folder.iterdir()):
+        return
+    model = folder / MODEL_FILE
+    try:
+        ours = json.loads(model.read_text(encoding="utf-8")).get("format") == FORMAT
+    except (OSError, ValueError, AttributeError):
+        ours = False
+    if not ours:
+        held = sorted(p.name for p in folder.iterdir())
+        shown = ", ".join(held[:5]) + (", ..." if len(held) > 5 else "")
+        what = f"its {MODEL_FILE} is not a bayesreg model" if model.exists() else f"it has no {MODEL_FILE}"
+        raise ModelFolderError(
+            f"{folder} holds other files ({shown}) and is not a bayesreg model folder ({what}): "
+            "save to a new or empty folder"
+        )
+
+
+def _replace(path: Path, write) -> None:
+    """``write(temporary)`` in the same folder, then rename it to ``path``."""
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(handle)
+    try:
+        write(Path(temporary))
+        os.replace(temporary, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+
+
+def _params(estimator) -> dict:
+    params = {}
+    for key, value in estimator.get_params(deep=False).items():
+        if isinstance(value, np.generic):
+            value = value.item()
+        if key == "random_state" and not (value is None or isinstance(value, int)):
+            value = None  # a RandomState instance: its state is not a setting worth keeping
+        params[key] = value
+    return params
+
+
+def _floats(values) -> list | float:
+    return np.asarray(values, dtype=np.float64).tolist()
+
+
+def _fitted(estimator) -> dict:
+    fitted = {
+        "n_features_in_": int(estimator.n_features_in_),
+        "coef_": _floats(estimator.coef_),
+        "intercept_": float(estimator.intercept_),
+        "n_iter_": int(estimator.n_iter_),
+        "prior_": _prior(estimator.prior_),
+        "map_": {
+            "params": {k: _floats(v) for k, v in estimator.map_.params.items()},
+            "num_steps": int(estimator.map_.num_steps),
+            "residual": float(estimator.map_.residual),
+            "converged": bool(estimator.map_.converged),
+        },
+    }
+    if hasattr(estimator, "feature_names_in_"):
+        fitted["feature_names_in_"] = [str(name) for name in estimator.feature_names_in_]
+    if hasattr(estimator, "classes_"):
+        fitted["classes_"] = {"dtype": estimator.classes_.dtype.str, "values": estimator.classes_.tolist()}
+    if hasattr(estimator, "sigma_"):
+        fitted["sigma_"] = float(estimator.sigma_)
+        noise = estimator.sigma_prior_
+        fitted["sigma_prior_"] = None if noise is None else {"Exponential": {"rate": float(noise.rate)}}
+    if hasattr(estimator, "diagnostics_"):
+        report = estimator.diagnostics_._asdict()
+        report["problems"] = list(report["problems"])
+        fitted["diagnostics_"] = {k: v if isinstance(v, list) else _plain(v) for k, v in report.items()}
+    if hasattr(estimator, "posterior_fit_"):
+        fit = estimator.posterior_fit_._asdict()
+        fitted["posterior_fit_"] = {k: v for k, v in fit.items() if k not in ("idata", "map", "diagnostics")}
+    return fitted
+
+
+def _plain(value):
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    if isinstance(value, int | np.integer):
+        return int(value)
+    return float(value)
+
+
+def _prior(prior: Prior) -> dict:
+    return {
+        "kind": prior.kind,
+        "l1": float(prior.l1),
+        "l2": float(prior.l2),
+        "noise_scaled": bool(prior.noise_scaled),
+    }
+
+
+def _read(path: Path, folder: Path) -> dict:
+    if not path.is_file():
+        raise ModelFolderError(
+            f"{path} does not exist: {folder} is not a bayesreg model folder (est.save(folder) makes one)"
+        )
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise ModelFolderError(f"{path} is not a text file: not a bayesreg model file") from None
+    except json.JSONDecodeError as error:
+        raise ModelFolderError(
+            f"{path} is not valid JSON (line {error.lineno}, column {error.colno}: {error.msg}): "
+            "the file is corrupt"
+        ) from None
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        raise ModelFolderError(f'{path} is not a bayesreg model file (no "format": {FORMAT!r})')
+    version = document.get("format_version")
+    if version != FORMAT_VERSION:
+        raise ModelFolderError(
+            f"{path} has format version {version!r}; this bayesreg reads version {FORMAT_VERSION} "
+            f"(the file was written by bayesreg {document.get('bayesreg_version', 'unknown')})"
+        )
+    return document
+
+
+def _read_posterior(path: Path):
+    import arviz as az
+
+    if not path.is_file():
+        raise ModelFolderError(
+            f"{path} is missing: the model was fitted with method='nuts' and needs its posterior"
+        )
+    try:
+        with az.rc_context({"data.load": "eager"}):
+            idata = az.from_netcdf(str(path))
+    except Exception as error:  # h5py/netCDF raise several types for a damaged file
+        raise ModelFolderError(
+            f"{path} could not be read as ArviZ netCDF ({type(error).__name__}: {error})"
+        ) from None
+    if "posterior" not in idata.groups():
+        raise ModelFolderError(f"{path} has no posterior group")
+    return idata
+
+
+def _restore(estimator, fitted: dict, idata) -> None:
+    """Set the fitted attributes of ``estimator`` from ``fitted`` (and ``idata``)."""
+    floats = np.float64
+    estimator.n_features_in_ = int(fitted["n_features_in_"])
+    if "feature_names_in_" in fitted:
+        estimator.feature_names_in_ = np.asarray(fitted["feature_names_in_"], dtype=object)
+    if "classes_" in fitted:
+        estimator.classes_ = np.asarray(
+            fitted["classes_"]["values"], dtype=np.dtype(fitted["classes_"]["dtype"])
+        )
+    estimator.coef_ = np.asarray(fitted["coef_"], dtype=floats)
+    estimator.intercept_ = float(fitted["intercept_"])
+    estimator.n_iter_ = int(fitted["n_iter_"])
+    estimator.prior_ = Prior(**fitted["prior_"])
+    record = fitted["map_"]
+    estimator.map_ = MAPResult(
+        params={k: np.asarray(v, dtype=floats) for k, v in record["params"].items()},
+        num_steps=int(record["num_steps"]),
+        residual=float(record["residual"]),
+        converged=bool(record["converged"]),
+    )
+    if "sigma_" in fitted:
+        estimator.sigma_ = float(fitted["sigma_"])
+        noise = fitted["sigma_prior_"]
+        estimator.sigma_prior_ = None if noise is None else dist.Exponential(noise["Exponential"]["rate"])
+    if idata is None:
+        return
+    estimator.idata_ = idata
+    report = dict(fitted["diagnostics_"])
+    report["problems"] = tuple(report["problems"])
+    estimator.diagnostics_ = DiagnosticsReport(**report)
+    estimator.posterior_fit_ = PosteriorFit(
+        idata=idata, map=estimator.map_, diagnostics=estimator.diagnostics_, **fitted["posterior_fit_"]
+    )
