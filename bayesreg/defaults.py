@@ -14,9 +14,11 @@ __all__ = [
     "HDI_PROB",
     "L1_RATIO",
     "MASS_MATRIX",
+    "MAX_TREE_DEPTH",
     "NUTS",
     "N_ALPHAS",
     "PATH_NUTS",
+    "TARGET_ACCEPT",
     "THRESHOLDS",
     "NUTSSettings",
     "Thresholds",
@@ -54,6 +56,16 @@ DEMO_NUTS = NUTSSettings(num_warmup=500, num_samples=500, num_chains=4)
 
 MASS_MATRIX = "auto"
 """The mass matrix NUTS adapts: dense for small models, diagonal above (`bayesreg.engine.DENSE_UP_TO`)."""
+
+TARGET_ACCEPT = 0.8
+"""The mean acceptance probability NUTS's step size adapts to during warmup (numpyro's default): a
+higher value (0.9, 0.95, 0.99) takes smaller steps, which removes divergences in a posterior of
+strongly varying curvature at the cost of more gradient evaluations per draw."""
+
+MAX_TREE_DEPTH = 10
+"""The most doublings of a NUTS trajectory, at most ``2**10 = 1024`` leapfrog steps per draw (numpyro's
+default): draws that reach it explore a posterior whose scales differ more than the mass matrix
+corrects for, and a larger depth lets them go on (twice the cost per extra level)."""
 
 L1_RATIO = 0.5
 """Share of the L1 part of the elastic-net penalty (scikit-learn's ``ElasticNet`` default)."""

@@ -28,6 +28,7 @@ __all__ = [
     "CONVENTIONS",
     "FAMILIES",
     "MASS_MATRICES",
+    "MAX_TREE_DEPTH_LIMIT",
     "METHODS",
     "PARAMETRISATIONS",
     "PRIOR_KINDS",
@@ -110,6 +111,10 @@ MASS_MATRICES = ("auto", "dense", "diagonal")
 """The mass matrix NUTS adapts: "auto" is dense up to `~bayesreg.engine.DENSE_UP_TO` unconstrained
 parameters, diagonal above."""
 
+MAX_TREE_DEPTH_LIMIT = 15
+"""The largest ``max_tree_depth`` NUTS takes: ``2**15 = 32768`` leapfrog steps per draw, beyond which
+a run is better served by a better mass matrix or parametrisation than by a longer trajectory."""
+
 POSITIVE = Interval(integer=False, low=0.0, high=None)
 UNIT = Interval(integer=False, low=0.0, high=1.0)
 COUNT = Interval(integer=True, low=1, high=None, closed="left")
@@ -123,6 +128,8 @@ CONSTRAINTS: dict[str, Interval | Options] = {
     "method": Options(METHODS),
     "laplace_parametrisation": Options(PARAMETRISATIONS),
     "mass_matrix": Options(MASS_MATRICES),
+    "target_accept": UNIT,
+    "max_tree_depth": Interval(integer=True, low=1, high=MAX_TREE_DEPTH_LIMIT, closed="both"),
     "fit_intercept": BOOLEAN,
     "alpha": POSITIVE,
     "C": POSITIVE,

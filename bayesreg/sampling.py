@@ -25,7 +25,7 @@ import numpy as np
 import numpyro.distributions as dist
 from numpyro.infer import Predictive, log_likelihood
 
-from bayesreg.defaults import MASS_MATRIX, NUTS
+from bayesreg.defaults import MASS_MATRIX, MAX_TREE_DEPTH, NUTS, TARGET_ACCEPT
 from bayesreg.diagnostics import DiagnosticsReport, check_diagnostics
 from bayesreg.engine.arrays import as_arrays, split_static
 from bayesreg.engine.chains import Chains, fall_back_to_mixture, sample_chains, seed_keys
@@ -98,6 +98,8 @@ def sample_posterior(
     posterior_predictive: bool = False,
     laplace_mixture: bool = False,
     mass_matrix: str = MASS_MATRIX,
+    target_accept: float = TARGET_ACCEPT,
+    max_tree_depth: int = MAX_TREE_DEPTH,
     progress_bar: bool | None = None,
     **model_kwargs,
 ) -> az.InferenceData:
@@ -130,6 +132,13 @@ def sample_posterior(
         `~bayesreg.engine.DENSE_UP_TO` (20) unconstrained parameters (a dense matrix adapts to
         correlated coefficients, as collinear features make them, and costs little next to the
         gradient there), diagonal otherwise. Kept in ``sample_stats.attrs["mass_matrix"]``.
+    target_accept : float in (0, 1)
+        The mean acceptance probability NUTS's step size adapts to during warmup (default
+        `bayesreg.defaults.TARGET_ACCEPT`, numpyro's 0.8): raise it (0.9, 0.95, 0.99) when
+        transitions diverge; the steps get smaller and each draw costs more gradients.
+    max_tree_depth : int in [1, 15]
+        The most doublings of a NUTS trajectory, at most ``2**max_tree_depth`` leapfrog steps per
+        draw (default `bayesreg.defaults.MAX_TREE_DEPTH`, 10): raise it when many draws reach it.
     progress_bar : bool, optional
         Show the sampling progress on stderr (default: when stderr is a terminal).
     **model_kwargs
@@ -175,6 +184,8 @@ def sample_posterior(
         seed=seed,
         posterior_predictive=posterior_predictive,
         mass_matrix=mass_matrix,
+        target_accept=target_accept,
+        max_tree_depth=max_tree_depth,
         progress_bar=progress_bar,
         model_kwargs=model_kwargs,
     )
@@ -194,6 +205,8 @@ def fit_posterior(
     posterior_predictive: bool = False,
     laplace_parametrisation: Literal["auto", "direct", "mixture"] = "auto",
     mass_matrix: str = MASS_MATRIX,
+    target_accept: float = TARGET_ACCEPT,
+    max_tree_depth: int = MAX_TREE_DEPTH,
     progress_bar: bool | None = None,
     **model_kwargs,
 ) -> PosteriorFit:
@@ -211,7 +224,7 @@ def fit_posterior(
     ----------
     model, *args, observed, feature_names, num_warmup, num_samples, num_chains, seed
         As for `sample_posterior`.
-    posterior_predictive, mass_matrix, progress_bar, **model_kwargs
+    posterior_predictive, mass_matrix, target_accept, max_tree_depth, progress_bar, **model_kwargs
         As for `sample_posterior`.
     laplace_parametrisation : {"auto", "direct", "mixture"}
         How a Laplace prior on ``coef`` is sampled: its density, the scale mixture
@@ -269,6 +282,8 @@ def fit_posterior(
         seed=seed,
         posterior_predictive=posterior_predictive,
         mass_matrix=mass_matrix,
+        target_accept=target_accept,
+        max_tree_depth=max_tree_depth,
         progress_bar=progress_bar,
         model_kwargs=model_kwargs,
     )
@@ -313,6 +328,8 @@ class _Posterior:
         seed,
         posterior_predictive,
         mass_matrix,
+        target_accept,
+        max_tree_depth,
         progress_bar,
         model_kwargs,
     ):
@@ -322,6 +339,8 @@ class _Posterior:
             "num_samples": num_samples,
             "seed": seed,
             "mass_matrix": mass_matrix,
+            "target_accept": target_accept,
+            "max_tree_depth": max_tree_depth,
         }
         sampler = check_params(sampler)
         seed = sampler.pop("seed")

@@ -48,10 +48,10 @@ from numpyro.infer.initialization import init_to_uniform
 from numpyro.infer.reparam import Reparam
 from numpyro.infer.util import constrain_fn, potential_energy
 
-from bayesreg.defaults import MASS_MATRIX
+from bayesreg.defaults import MASS_MATRIX, MAX_TREE_DEPTH, TARGET_ACCEPT
 from bayesreg.engine.arrays import split_static
 from bayesreg.engine.programs import program
-from bayesreg.params import check_param
+from bayesreg.params import check_params
 
 __all__ = [
     # the driver
@@ -186,17 +186,19 @@ def _kept(state):
     }
 
 
-def _nuts(model, args, kwargs, z, mass_matrix: str):
+def _nuts(model, args, kwargs, z, *, mass_matrix: str, target_accept: float, max_tree_depth: int):
     """numpyro's NUTS kernels on the potential of ``model``; the initial kernel sets up a dense mass
     matrix for ``mass_matrix="dense"``, or "auto" with at most `DENSE_UP_TO` entries in the position
-    ``z``, and a diagonal one otherwise."""
+    ``z``, and a diagonal one otherwise, the step size's target acceptance probability and the most
+    doublings of a trajectory."""
     size = sum(math.prod(jnp.shape(v)) for v in jax.tree.leaves(z))
     dense = mass_matrix == "dense" or (mass_matrix == "auto" and size <= DENSE_UP_TO)
     init_kernel, sample_kernel = hmc(lambda z: potential_energy(model, args, kwargs, z), algo="NUTS")
-    return functools.partial(init_kernel, dense_mass=dense), sample_kernel
+    settings = {"dense_mass": dense, "target_accept_prob": target_accept, "max_tree_depth": max_tree_depth}
+    return functools.partial(init_kernel, **settings), sample_kernel
 
 
-def _chain_start(model, key, args, kwargs, *, num_warmup: int, num_samples: int, mass_matrix: str):
+def _chain_start(model, key, args, kwargs, *, num_warmup: int, num_samples: int, **nuts):
     """A chain's first NUTS state, started uniformly in (-2, 2) on the unconstrained space (as
     numpyro's ``MCMC`` does), and the empty rows (``num_samples`` of them) its kept transitions fill."""
     key_init, key_run = jax.random.split(key)
@@ -207,20 +209,20 @@ def _chain_start(model, key, args, kwargs, *, num_warmup: int, num_samples: int,
         for name, site in trace.items()
         if site["type"] == "sample" and not site["is_observed"]
     }
-    init_kernel, _ = _nuts(model, args, kwargs, z0, mass_matrix)
+    init_kernel, _ = _nuts(model, args, kwargs, z0, **nuts)
     state = init_kernel(z0, num_warmup, rng_key=key_run)
     rows = jax.tree.map(lambda v: jnp.zeros((num_samples, *jnp.shape(v)), jnp.result_type(v)), _kept(state))
     return state, rows
 
 
-def _chain_advance(model, carry, args, kwargs, begin, end, *, num_warmup: int, thin: int, mass_matrix: str):
+def _chain_advance(model, carry, args, kwargs, begin, end, *, num_warmup: int, thin: int, **nuts):
     """Steps ``begin`` to ``end − 1`` of a chain's one loop over warmup and draws, from ``carry``
     (the state and rows of `_chain_start` or of the steps before).
 
     Step i writes row (i − num_warmup) // thin, so the last write to a row is its kept draw (warmup
     steps write row 0 until the first draw overwrites it).
     """
-    init_kernel, sample_kernel = _nuts(model, args, kwargs, carry[0].z, mass_matrix)
+    init_kernel, sample_kernel = _nuts(model, args, kwargs, carry[0].z, **nuts)
     # numpyro's hmc shares its settings between the two kernels through init_kernel: calling it sets
     # them up for sample_kernel (the values it computes are unused, and compiled away)
     init_kernel(carry[0].z, num_warmup, rng_key=carry[0].rng_key)
@@ -251,13 +253,17 @@ def run_chain(
     num_samples: int,
     thin: int = 1,
     mass_matrix: str = MASS_MATRIX,
+    target_accept: float = TARGET_ACCEPT,
+    max_tree_depth: int = MAX_TREE_DEPTH,
 ):
     """One NUTS chain on ``model(*args, **kwargs)`` with numpyro's functional API (pure: jit/vmap-able).
 
     Starts uniformly in (-2, 2) on the unconstrained space (as numpyro's ``MCMC`` does), adapts the
     step size and the mass matrix during ``num_warmup`` steps, then keeps every ``thin``-th of
     ``num_samples × thin`` steps. ``mass_matrix`` is "dense", "diagonal", or "auto": dense when the
-    model has at most `DENSE_UP_TO` unconstrained parameters.
+    model has at most `DENSE_UP_TO` unconstrained parameters. The step size adapts to a mean
+    acceptance probability ``target_accept``, and a trajectory doubles at most ``max_tree_depth``
+    times.
 
     Returns
     -------
@@ -283,7 +289,8 @@ def run_chain(
     >>> draws["coef"].shape, draws["intercept"].shape, stats["diverging"].shape
     ((4, 50, 2), (4, 50), (4, 50))
     """
-    settings = {"num_warmup": num_warmup, "mass_matrix": check_param("mass_matrix", mass_matrix)}
+    nuts = {"mass_matrix": mass_matrix, "target_accept": target_accept, "max_tree_depth": max_tree_depth}
+    settings = {"num_warmup": num_warmup, **check_params(nuts)}
     carry = _chain_start(model, key, args, kwargs, num_samples=num_samples, **settings)
     total = num_warmup + num_samples * thin
     _, rows = _chain_advance(model, carry, args, kwargs, 0, total, thin=thin, **settings)
@@ -410,7 +417,16 @@ def _one_model_call(fn):
     return one
 
 
-_CHAIN_SETTINGS = ("model", "static", "num_warmup", "mass_matrix", "devices", "laplace_mixture")
+_CHAIN_SETTINGS = (
+    "model",
+    "static",
+    "num_warmup",
+    "mass_matrix",
+    "target_accept",
+    "max_tree_depth",
+    "devices",
+    "laplace_mixture",
+)
 
 
 @program("nuts-start", static_argnames=(*_CHAIN_SETTINGS, "num_samples", "num_chains"), fast_compile=True)
@@ -428,6 +444,8 @@ def start_chains(
     mass_matrix: str,
     devices: int,
     laplace_mixture: bool = False,
+    target_accept: float = TARGET_ACCEPT,
+    max_tree_depth: int = MAX_TREE_DEPTH,
 ):
     """The first NUTS state of every chain, and the empty rows its kept transitions fill.
 
@@ -452,6 +470,10 @@ def start_chains(
     mass_matrix : {"auto", "dense", "diagonal"}
     devices : int
         Devices the chains are split across (`devices_for`).
+    target_accept : float in (0, 1)
+        The mean acceptance probability the step size adapts to.
+    max_tree_depth : int
+        The most doublings of a trajectory.
     laplace_mixture : bool
         Sample a Laplace prior on ``coef`` as `LaplaceScaleMixture`.
 
@@ -497,6 +519,8 @@ def start_chains(
         num_warmup=num_warmup,
         num_samples=num_samples,
         mass_matrix=mass_matrix,
+        target_accept=target_accept,
+        max_tree_depth=max_tree_depth,
     )
     return map_chains(_one_model_call(start), devices, (0, 0, None, None))(per_chain, keys, args, kwargs)
 
@@ -517,6 +541,8 @@ def advance_chains(
     devices: int,
     thin: int = 1,
     laplace_mixture: bool = False,
+    target_accept: float = TARGET_ACCEPT,
+    max_tree_depth: int = MAX_TREE_DEPTH,
 ):
     """Steps ``begin`` to ``end − 1`` (int32 arrays) of every chain's loop over warmup and draws, from
     ``carry`` (of `start_chains` or the steps before); step i writes row ``(i − num_warmup) // thin``,
@@ -556,6 +582,8 @@ def advance_chains(
         num_warmup=num_warmup,
         thin=thin,
         mass_matrix=mass_matrix,
+        target_accept=target_accept,
+        max_tree_depth=max_tree_depth,
     )
 
     def one(mine, carry, begin, end, args, kwargs):
@@ -658,6 +686,8 @@ def sample_chains(
     num_samples: int,
     thin: int = 1,
     mass_matrix: str = MASS_MATRIX,
+    target_accept: float = TARGET_ACCEPT,
+    max_tree_depth: int = MAX_TREE_DEPTH,
     laplace_mixture: bool = False,
     progress_bar: bool = False,
 ) -> Chains:
@@ -687,6 +717,12 @@ def sample_chains(
     mass_matrix : {"auto", "dense", "diagonal"}
         The mass matrix adapted during warmup: "auto" is dense for at most `DENSE_UP_TO`
         unconstrained parameters, diagonal above.
+    target_accept : float in (0, 1)
+        The mean acceptance probability the step size adapts to during warmup (numpyro's
+        ``target_accept_prob``): higher takes smaller steps, which removes divergences where the
+        posterior's curvature varies strongly, at more gradient evaluations per draw.
+    max_tree_depth : int in [1, 15]
+        The most doublings of a trajectory: at most ``2**max_tree_depth`` leapfrog steps per draw.
     laplace_mixture : bool
         Sample a Laplace prior on ``coef`` as `LaplaceScaleMixture`.
     progress_bar : bool
@@ -730,9 +766,10 @@ def sample_chains(
         shared = NamedSharding(mesh, P())
         seed, args, dynamic = jax.device_put((seed, args, dynamic), shared)
         per_chain = jax.device_put(per_chain, NamedSharding(mesh, P("chain")))
+    nuts = {"mass_matrix": mass_matrix, "target_accept": target_accept, "max_tree_depth": max_tree_depth}
     settings = {
         "num_warmup": num_warmup,
-        "mass_matrix": check_param("mass_matrix", mass_matrix),
+        **check_params(nuts),
         "devices": devices,
         "laplace_mixture": bool(laplace_mixture),
     }
