@@ -35,6 +35,7 @@ EXAMPLES_REQUIRED = (
     "bayesreg.engine.programs",
     "bayesreg.engine.proximal",
     "bayesreg.estimators",
+    "bayesreg.loo",
     "bayesreg.model_folder",
     "bayesreg.params",
     "bayesreg.path",
