@@ -59,6 +59,7 @@ smoothed, so the transient memory is about five blocks (160 MiB), whatever the n
 LOO_GROUP = "loo"
 """The InferenceData group of the pointwise LOO values (`add_loo`, read by `loo`)."""
 
+_SAVED = ("elpd_loo", "p_loo", "pareto_k", "ess")  # the per-observation fields of PointwiseLOO
 _SCALES = {"log": 1.0, "negative_log": -1.0, "deviance": -2.0}  # ArviZ's ``scale`` options
 
 
@@ -140,7 +141,8 @@ class PointwiseLOO(NamedTuple):
             raise ValueError(f"scale must be one of {sorted(_SCALES)}, got {scale!r}")
         n = len(self.elpd_loo)
         coords = {"obs": np.arange(n) if obs is None else np.asarray(obs)}
-        loo_i = xr.DataArray(_SCALES[scale] * np.asarray(self.elpd_loo), dims=["obs"], coords=coords, name="loo_i")
+        loo_i = _SCALES[scale] * np.asarray(self.elpd_loo)
+        loo_i = xr.DataArray(loo_i, dims=["obs"], coords=coords, name="loo_i")
         pareto_k = xr.DataArray(np.asarray(self.pareto_k), dims=["obs"], coords=coords, name="pareto_shape")
         good_k = min(1 - 1 / np.log10(self.n_samples), 0.7)
         warn = bool(np.any(self.pareto_k > good_k))
@@ -326,7 +328,8 @@ def _relative_efficiency(draws: dict) -> float:
     if num_chains == 1:
         return 1.0
     ess = az.ess(az.convert_to_dataset(draws), method="mean")
-    return float(np.hstack([ess[name].values.ravel() for name in ess.data_vars]).mean() / (num_chains * num_draws))
+    mean_ess = np.hstack([ess[name].values.ravel() for name in ess.data_vars]).mean()
+    return float(mean_ess / (num_chains * num_draws))
 
 
 def _elpd_data(**values) -> az.ELPDData:
@@ -372,7 +375,7 @@ def add_loo(idata: az.InferenceData, result: PointwiseLOO) -> az.InferenceData:
     observed = getattr(idata, "observed_data", None)
     has_obs = observed is not None and "obs" in observed.coords and observed.sizes["obs"] == n
     obs = observed["obs"].values if has_obs else np.arange(n)
-    values = {name: ("obs", np.asarray(getattr(result, name))) for name in ("elpd_loo", "p_loo", "pareto_k", "ess")}
+    values = {name: ("obs", np.asarray(getattr(result, name))) for name in _SAVED}
     group = xr.Dataset(
         values,
         coords={"obs": obs},
@@ -444,7 +447,7 @@ def loo(idata: az.InferenceData, *, scale: str = "log", var_name: str | None = N
         )
     group = idata[LOO_GROUP]
     result = PointwiseLOO(
-        *(group[name].values for name in ("elpd_loo", "p_loo", "pareto_k", "ess")),
+        *(group[name].values for name in _SAVED),
         n_samples=int(group.attrs["n_samples"]),
         reff=float(group.attrs["reff"]),
     )

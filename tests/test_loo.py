@@ -1,0 +1,260 @@
+"""PSIS-LOO in blocks of rows against ArviZ's `az.loo` on the full log-likelihood matrix.
+
+* Real data, 4 chains: the diabetes linear model (σ sampled, Laplace prior) and a logistic model on
+  the breast-cancer data. Every field of `PointwiseLOO.elpd_data` equals
+  ``az.loo(idata, pointwise=True)`` to 1e-10, for blocks that divide n, that do not (the last block
+  padded), of one row, and of more rows than n; so do the effective sample sizes of the LOO weights
+  computed here from the full matrix with `az.psislw`.
+* The memory bound: every block the compiled program returns is (rows, draws) with
+  rows × draws × 8 ≤ the budget, and the rows of two data sets of different n go through one
+  compiled program.
+* The InferenceData group: `add_loo`, ``to_netcdf`` / ``from_netcdf``, then `loo` and `az.compare`
+  give what ArviZ gives on the full log-likelihood.
+* A conjugate model, where the exact leave-one-out predictive density is known in closed form.
+"""
+
+import warnings
+
+import arviz as az
+import numpy as np
+import numpyro.distributions as dist
+import pytest
+from scipy.special import logsumexp
+from scipy.stats import norm
+
+import bayesreg.loo as loo_module
+from bayesreg.loo import LOO_GROUP, PointwiseLOO, add_loo, chunk_rows, loo, pointwise_loo
+from bayesreg.models import linear_regression, logistic_regression
+from bayesreg.priors import prior_from_penalty
+from bayesreg.sampling import sample_posterior
+
+NUM_WARMUP, NUM_SAMPLES, NUM_CHAINS = 300, 250, 4
+DRAWS = NUM_CHAINS * NUM_SAMPLES
+TOLERANCE = 1e-10
+
+
+def _fit(model, X, y, **model_kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        return sample_posterior(
+            model,
+            X,
+            y,
+            num_warmup=NUM_WARMUP,
+            num_samples=NUM_SAMPLES,
+            num_chains=NUM_CHAINS,
+            seed=1,
+            progress_bar=False,
+            **model_kwargs,
+        )
+
+
+def _linear_kwargs(X, y):
+    return {
+        "prior": prior_from_penalty("laplace", 0.1, n_samples=X.shape[0]),
+        "sigma": dist.Exponential(1.0 / np.std(y)),
+    }
+
+
+def _logistic_kwargs(X, y):
+    return {"prior": prior_from_penalty("gaussian", 1.0, family="bernoulli")}
+
+
+CASES = {
+    "diabetes": (linear_regression, "diabetes", _linear_kwargs),
+    "breast_cancer": (logistic_regression, "breast_cancer", _logistic_kwargs),
+}
+
+
+@pytest.fixture(scope="module", params=sorted(CASES))
+def case(request):
+    """One 4-chain fit per data set with its full log-likelihood, and az.loo of it."""
+    model, data, kwargs = CASES[request.param]
+    X, y = request.getfixturevalue(data)
+    kwargs = kwargs(X, y)
+    idata = _fit(model, X, y, **kwargs)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # a k̂ warning of az.loo, if any
+        reference = az.loo(idata, pointwise=True)
+    return model, X, y, kwargs, idata, reference
+
+
+def _draws(idata):
+    return {name: idata.posterior[name].values for name in idata.posterior.data_vars}
+
+
+def _assert_elpd_equal(elpd, reference):
+    assert list(elpd.index) == list(reference.index)
+    for field in ("elpd_loo", "se", "p_loo", "good_k"):
+        assert abs(elpd[field] - reference[field]) <= TOLERANCE, field
+    for field in ("n_samples", "n_data_points", "warning", "scale"):
+        assert elpd[field] == reference[field], field
+    for field in ("loo_i", "pareto_k"):
+        assert elpd[field].dims == reference[field].dims == ("obs",)
+        np.testing.assert_array_equal(elpd[field]["obs"].values, reference[field]["obs"].values)
+        np.testing.assert_allclose(elpd[field].values, reference[field].values, rtol=0, atol=TOLERANCE)
+
+
+def _full_ess(idata, reff):
+    """ESS of each observation's smoothed LOO weights from the full (n, draws) matrix."""
+    loglik = idata.log_likelihood["y"].stack(__sample__=("chain", "draw")).values
+    log_weights, _ = az.psislw(-loglik, reff)
+    weights = np.exp(log_weights - logsumexp(log_weights, axis=-1, keepdims=True))
+    return reff / np.sum(weights**2, axis=-1)
+
+
+@pytest.mark.parametrize("rows", [100, 1, 441, 10_000])
+def test_blocks_equal_az_loo(case, rows, x64):
+    """442 and 569 rows in blocks of 100 (the last padded), 1, 441 (a block of one row last) and
+    more than n: the same ELPDData as az.loo on the whole matrix, and the weights' ESS."""
+    model, X, y, kwargs, idata, reference = case
+    result = pointwise_loo(model, _draws(idata), X, y, chunk_bytes=rows * DRAWS * 8, **kwargs)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        _assert_elpd_equal(result.elpd_data(), reference)
+    np.testing.assert_allclose(result.ess, _full_ess(idata, result.reff), rtol=1e-10)
+    assert np.all((result.ess > 0) & (result.ess <= result.reff * DRAWS * (1 + 1e-12)))
+
+
+def test_scales(case, x64):
+    model, X, y, kwargs, idata, _ = case
+    result = pointwise_loo(model, _draws(idata), X, y, chunk_bytes=128 * DRAWS * 8, **kwargs)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        for scale in ("deviance", "negative_log"):
+            _assert_elpd_equal(result.elpd_data(scale=scale), az.loo(idata, pointwise=True, scale=scale))
+
+
+def test_block_shape_is_the_memory_bound(diabetes, monkeypatch, x64):
+    """Every block the program returns is (rows, draws) with rows × draws × 8 ≤ the budget; two data
+    sets of different n (442 and 300 rows) share one compiled program."""
+    X, y = diabetes
+    rng = np.random.default_rng(0)
+    draws = {
+        "coef": rng.normal(size=(NUM_CHAINS, NUM_SAMPLES, X.shape[1])),
+        "intercept": 150 + rng.normal(size=(NUM_CHAINS, NUM_SAMPLES)),
+    }
+    budget = 1_000_000
+    rows = chunk_rows(DRAWS, budget)
+    assert rows == 125 and rows * DRAWS * 8 <= budget < (rows + 1) * DRAWS * 8
+    program = loo_module._block_log_likelihood
+    shapes = []
+
+    def recording(*args, **kwargs):
+        out = program(*args, **kwargs)
+        shapes.append(out.shape)
+        return out
+
+    monkeypatch.setattr(loo_module, "_block_log_likelihood", recording)
+    compiled = program.cache_size()
+    for n in (442, 300):
+        shapes.clear()
+        result = pointwise_loo(
+            linear_regression, draws, X[:n], y[:n], chunk_bytes=budget, prior=None, sigma=50.0
+        )
+        assert result.elpd_loo.shape == (n,) and np.all(np.isfinite(result.elpd_loo))
+        assert shapes == [(rows, DRAWS)] * -(-n // rows)
+    assert program.cache_size() == compiled + 1
+
+
+def test_conjugate_exact_loo(x64):
+    """Known σ, Normal prior, exact posterior draws: elpd_loo_i within Monte Carlo error of the exact
+    leave-one-out predictive density (closed form), and the ESS near the number of draws."""
+    rng = np.random.default_rng(3)
+    n, p = 50, 2
+    X = rng.normal(size=(n, p))
+    y = X @ np.array([0.5, -1.0]) + rng.normal(size=n)
+    precision = np.eye(p) + X.T @ X
+    mean = np.linalg.solve(precision, X.T @ y)
+    chol = np.linalg.cholesky(np.linalg.inv(precision))
+    coef = mean + rng.normal(size=(4, 2000, p)) @ chol.T
+    prior = prior_from_penalty("gaussian", 1.0, convention="book")
+    result = pointwise_loo(
+        linear_regression, {"coef": coef}, X, y, prior=prior, sigma=1.0, fit_intercept=False
+    )
+    exact = np.empty(n)
+    for i in range(n):
+        keep = np.arange(n) != i
+        precision_i = np.eye(p) + X[keep].T @ X[keep]
+        mean_i = np.linalg.solve(precision_i, X[keep].T @ y[keep])
+        var_i = 1.0 + X[i] @ np.linalg.solve(precision_i, X[i])
+        exact[i] = norm.logpdf(y[i], X[i] @ mean_i, np.sqrt(var_i))
+    # Monte Carlo error of log mean(r), r = 1 / p(y_i | θ) (delta method): sd(r / mean r) / √ESS
+    loglik = norm.logpdf(y[:, None], (coef.reshape(-1, p) @ X.T).T, 1.0)
+    ratios = np.exp(-loglik) / np.mean(np.exp(-loglik), axis=1, keepdims=True)
+    mcse = np.std(ratios, axis=1) / np.sqrt(result.ess)
+    assert np.all(np.abs(result.elpd_loo - exact) <= 4 * mcse + 1e-12)
+    assert np.all(result.pareto_k < 0.5)
+    assert np.all(result.ess > 0.5 * result.n_samples)
+
+
+def test_saved_group_round_trip(case, tmp_path, x64):
+    """add_loo → netCDF (without the log_likelihood group) → loo(): az.loo's ELPDData; loo() with the
+    log-likelihood present is az.loo itself."""
+    model, X, y, kwargs, idata, reference = case
+    result = pointwise_loo(model, _draws(idata), X, y, **kwargs)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        _assert_elpd_equal(loo(idata), reference)
+    light = idata.copy()
+    del light["log_likelihood"]
+    add_loo(light, result)
+    path = tmp_path / "posterior.nc"
+    light.to_netcdf(str(path))
+    saved = az.from_netcdf(str(path))
+    assert "log_likelihood" not in saved.groups() and LOO_GROUP in saved.groups()
+    assert saved[LOO_GROUP].sizes == {"obs": X.shape[0]}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        _assert_elpd_equal(loo(saved), reference)
+    np.testing.assert_array_equal(saved[LOO_GROUP]["ess"].values, result.ess)
+
+
+def test_compare_from_saved(diabetes, tmp_path, x64):
+    """az.compare of two models from their saved pointwise values equals az.compare on the full
+    log-likelihoods."""
+    X, y = diabetes
+    kwargs = _linear_kwargs(X, y)
+    fits = {name: (columns, _fit(linear_regression, columns, y, **kwargs)) for name, columns in
+            (("all", X), ("three", X[:, :3]))}  # fmt: skip
+    saved = {}
+    for name, (columns, idata) in fits.items():
+        result = pointwise_loo(linear_regression, _draws(idata), columns, y, **kwargs)
+        light = idata.copy()
+        del light["log_likelihood"]
+        path = tmp_path / f"{name}.nc"
+        add_loo(light, result).to_netcdf(str(path))
+        saved[name] = loo(az.from_netcdf(str(path)))
+    reference = az.compare({name: idata for name, (_, idata) in fits.items()})
+    table = az.compare(saved)
+    assert list(table.index) == list(reference.index) == ["all", "three"]
+    for column in ("elpd_loo", "p_loo", "elpd_diff", "se", "dse", "weight"):
+        expected = reference[column].values.astype(float)
+        np.testing.assert_allclose(table[column].values.astype(float), expected, atol=1e-8)
+
+
+def test_warning_matches_arviz():
+    """Some k̂ above good_k: warning True and a UserWarning naming how many, as az.loo warns."""
+    result = PointwiseLOO(np.array([-1.0, -2.0]), np.array([0.1, 0.2]), np.array([0.3, 0.8]),
+                          np.array([900.0, 15.0]), n_samples=1000, reff=1.0)  # fmt: skip
+    with pytest.warns(UserWarning, match="greater than 0.67 for 1 of 2 observations"):
+        elpd = result.elpd_data()
+    assert elpd["warning"] and elpd["good_k"] == pytest.approx(1 - 1 / 3)
+
+
+def test_bad_input(diabetes, x64):
+    X, y = diabetes
+    draws = {"coef": np.zeros((2, 10, X.shape[1])), "intercept": np.zeros((2, 10))}
+    with pytest.raises(ValueError, match=r"same \(chain, draw\)"):
+        pointwise_loo(linear_regression, {**draws, "intercept": np.zeros((2, 9))}, X, y, prior=None)
+    with pytest.raises(ValueError, match=r"shaped \(chain, draw, \.\.\.\)"):
+        pointwise_loo(linear_regression, {"intercept": np.zeros(10)}, X, y, prior=None)
+    with pytest.raises(ValueError, match="X must be"):
+        pointwise_loo(linear_regression, draws, X, y[:-1], prior=None)
+    with pytest.raises(ValueError, match="positive"):
+        chunk_rows(0)
+    with pytest.raises(ValueError, match="scale must be one of"):
+        PointwiseLOO(np.zeros(2), np.zeros(2), np.zeros(2), np.ones(2), 100, 1.0).elpd_data(scale="bits")
+    idata = az.from_dict(posterior={"coef": np.zeros((2, 10))})
+    with pytest.raises(ValueError, match="neither a 'log_likelihood' group nor a 'loo' group"):
+        loo(idata)
