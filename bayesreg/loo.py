@@ -4,7 +4,8 @@ ArviZ's `arviz.loo` needs the per-observation log-likelihood of every draw, n ×
 (611 MB for 20,000 rows and 4,000 draws, 6.1 GB for 200,000). Pareto-smoothed importance sampling
 works on one observation at a time, so `pointwise_loo` computes that matrix a block of rows at a
 time (one compiled program of a fixed block shape, the last block padded), smooths each block's
-importance weights with ArviZ's own `arviz.psislw`, and keeps per observation only the pointwise
+importance weights as ArviZ's `arviz.psislw` does (`psis`, vectorised over a block's rows; ArviZ's
+own function for the rows it does not cover), and keeps per observation only the pointwise
 elpd, the effective number of parameters, the Pareto k̂ and the effective sample size of the LOO
 weights (`PointwiseLOO`). The block holds at most `CHUNK_BYTES` of log-likelihood values, so the
 peak memory depends on the number of draws, not on n × draws.
@@ -32,7 +33,6 @@ from typing import TYPE_CHECKING, NamedTuple
 import jax
 import numpy as np
 from numpyro.infer import log_likelihood
-from scipy.special import logsumexp
 
 from bayesreg.engine.arrays import as_arrays, split_static
 from bayesreg.engine.programs import program
@@ -48,13 +48,16 @@ __all__ = [
     "chunk_rows",
     "loo",
     "pointwise_loo",
+    "psis",
 ]
 
-CHUNK_BYTES = 32 * 2**20
-"""Bytes of log-likelihood values (rows × draws × 8) one block of `pointwise_loo` holds: 32 MiB.
+CHUNK_BYTES = 8 * 2**20
+"""Bytes of log-likelihood values (rows × draws × 8) one block of `pointwise_loo` holds: 8 MiB.
 
-ArviZ's smoothing copies its input twice, and the next block is computed while the present one is
-smoothed, so the transient memory is about five blocks (160 MiB), whatever the number of rows."""
+The smoothing makes a few temporary copies of a block, and the next block is computed while the
+present one is smoothed: `pointwise_loo` on 4 × 1,000 draws raised the peak resident memory of a
+process by about 160 MB with this budget, for 20,000 rows and for 200,000 alike (with 32 MiB,
+by about 550 MB: the allocator keeps blocks of that size)."""
 
 LOO_GROUP = "loo"
 """The InferenceData group of the pointwise LOO values (`add_loo`, read by `loo`)."""
@@ -185,11 +188,11 @@ def chunk_rows(num_draws: int, chunk_bytes: int = CHUNK_BYTES) -> int:
 
     Examples
     --------
-    4 chains of 1,000 draws: 1,048 rows a block within 32 MiB, 2,097 within 64 MiB:
+    4 chains of 1,000 draws: 262 rows a block within 8 MiB, 2,097 within 64 MiB:
 
     >>> from bayesreg.loo import chunk_rows
     >>> chunk_rows(4000), chunk_rows(4000, 64 * 2**20)
-    (1048, 2097)
+    (262, 2097)
     """
     if num_draws < 1 or chunk_bytes < 1:
         raise ValueError(f"num_draws and chunk_bytes must be positive, got {num_draws} and {chunk_bytes}")
@@ -220,9 +223,10 @@ def pointwise_loo(
 
     The rows go through the model in blocks of `chunk_rows` rows (the last block padded with copies
     of the first row, whose values are dropped), all blocks through one compiled program; the next
-    block is computed while ArviZ smooths the present one (`arviz.psislw`, the function
-    `arviz.loo` uses). Only the four values of `PointwiseLOO` per row are kept, so memory grows
-    with n, not with n × draws (about five blocks of ``chunk_bytes`` at a time).
+    block is computed while the present one is smoothed (`psis`: `arviz.psislw`, the function
+    `arviz.loo` uses, vectorised over the rows). Only the four values of `PointwiseLOO` per row
+    are kept, so memory grows with n, not with n × draws (a few blocks of ``chunk_bytes`` at a
+    time, see `CHUNK_BYTES`).
 
     Parameters
     ----------
@@ -311,13 +315,125 @@ def pointwise_loo(
 
 def _smooth(loglik: np.ndarray, reff: float) -> tuple:
     """PSIS-LOO of a block of rows (``loglik`` shaped (rows, draws)) as `arviz.loo` computes it."""
+    log_weights, pareto_k = psis(-loglik, reff)  # normalised: logsumexp over draws is 0
+    ess = reff / np.exp(_logsumexp(2 * log_weights, axis=-1))
+    log_weights += loglik
+    elpd_loo = _logsumexp(log_weights, axis=-1)
+    lppd = _logsumexp(loglik, axis=-1) - np.log(loglik.shape[-1])
+    return elpd_loo, lppd - elpd_loo, pareto_k, ess
+
+
+def psis(log_ratios: np.ndarray, reff: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """Pareto-smoothed importance sampling of each row: `arviz.psislw`, vectorised over the rows.
+
+    The same computation as ``arviz.psislw(log_ratios, reff)`` (its tail length, the empirical
+    Bayes fit of the generalised Pareto distribution, the smoothed tail, the truncation at the
+    largest raw weight and the normalisation), written for a whole block of rows at once, where
+    ArviZ loops over the rows in Python: `pointwise_loo` on 20,000 rows × 4,000 draws took 3.2 s
+    with it and 5.0–7.4 s with `arviz.psislw` (same blocks, a shared 2-core machine). A row whose
+    tail is not the regular one (tied values among the largest, a cutoff below the smallest
+    positive float), and every row when there are too few draws for a tail fit, goes through
+    `arviz.psislw` itself.
+
+    Parameters
+    ----------
+    log_ratios : array, shape (rows, draws)
+        Log importance ratios (for LOO, minus the log-likelihood).
+    reff : float
+        Relative efficiency of the draws.
+
+    Returns
+    -------
+    log_weights : ndarray, shape (rows, draws)
+        Smoothed, truncated and normalised log weights (logsumexp 0 in each row).
+    pareto_k : ndarray, shape (rows,)
+        The estimated Pareto shape k̂ of each row.
+
+    Examples
+    --------
+    Ratios with a heavy tail (Student t with 2 degrees of freedom: k̂ near 1/2), and ArviZ's
+    answer:
+
+    >>> import warnings
+    >>> import numpy as np
+    >>> import arviz as az
+    >>> from bayesreg.loo import psis
+    >>> rng = np.random.default_rng(0)
+    >>> log_ratios = np.log(np.abs(rng.standard_t(2, size=(3, 1000))))
+    >>> log_weights, k = psis(log_ratios, reff=0.9)
+    >>> reference_weights, reference_k = az.psislw(log_ratios, reff=0.9)
+    >>> bool(np.allclose(log_weights, reference_weights, atol=1e-12)), bool(np.allclose(k, reference_k))
+    (True, True)
+    >>> np.round(k, 1)
+    array([0.5, 0.5, 0.6])
+    """
     import arviz as az
 
-    log_weights, pareto_k = az.psislw(-loglik, reff)  # normalised: logsumexp over draws is 0
-    ess = reff / np.exp(logsumexp(2 * log_weights, axis=-1))
-    elpd_loo = logsumexp(log_weights + loglik, axis=-1)
-    lppd = logsumexp(loglik, axis=-1) - np.log(loglik.shape[-1])
-    return elpd_loo, lppd - elpd_loo, np.asarray(pareto_k), ess
+    log_ratios = np.asarray(log_ratios, dtype=np.float64)
+    draws = log_ratios.shape[-1]
+    tail = int(np.ceil(min(draws / 5.0, 3 * (draws / reff) ** 0.5)))
+    if tail <= 4:  # ArviZ leaves such rows unsmoothed, with k̂ = inf
+        return tuple(np.asarray(value) for value in az.psislw(log_ratios, reff))
+    x = log_ratios - log_ratios.max(axis=-1, keepdims=True)
+    # the tail + 1 largest values of each row, ascending, and where they are
+    largest = np.argpartition(x, draws - tail - 1, axis=-1)[:, draws - tail - 1 :].copy()
+    order = np.argsort(np.take_along_axis(x, largest, axis=-1), axis=-1)
+    largest = np.take_along_axis(largest, order, axis=-1)
+    values = np.take_along_axis(x, largest, axis=-1)
+    cutoff = values[:, :1]
+    regular = np.all(np.diff(values, axis=-1) > 0, axis=-1) & (cutoff[:, 0] > np.log(np.finfo(float).tiny))
+    exp_cutoff = np.exp(cutoff)
+    quantiles = np.arange(0.5, tail) / tail
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # on rows left to ArviZ
+        k, sigma = _gpdfit(np.exp(values[:, 1:]) - exp_cutoff)
+        smoothed = np.log(sigma[:, None] * _gpinv_unit(quantiles, k) + exp_cutoff)
+    smoothed[sigma <= 0] = np.nan  # ArviZ's inverse CDF for a non-positive scale
+    smoothed = np.where(np.isfinite(k)[:, None], smoothed, values[:, 1:])  # no fit: no smoothing
+    np.put_along_axis(x, largest[:, 1:], smoothed, axis=-1)
+    x[x > 0] = 0  # truncated at the largest raw weight
+    x -= _logsumexp(x, axis=-1, keepdims=True)
+    if not regular.all():
+        x[~regular], k[~regular] = az.psislw(log_ratios[~regular], reff)
+    return x, k
+
+
+def _gpdfit(tails: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """ArviZ's empirical Bayes fit of the generalised Pareto distribution (Zhang & Stephens 2009,
+    with its weak prior on k), to each row of ``tails`` (rows, n), each row ascending."""
+    prior_bs, prior_k = 3, 10
+    n = tails.shape[1]
+    m_est = 30 + int(n**0.5)
+    b = 1 - np.sqrt(m_est / (np.arange(1, m_est + 1, dtype=float) - 0.5))
+    b = b / (prior_bs * tails[:, int(n / 4 + 0.5) - 1 : int(n / 4 + 0.5)]) + 1 / tails[:, -1:]  # (rows, m)
+    k = np.stack([np.log1p(-b[:, j : j + 1] * tails).mean(axis=-1) for j in range(m_est)], axis=-1)
+    len_scale = n * (np.log(-(b / k)) - k - 1)
+    weights = 1 / np.exp(len_scale[:, None, :] - len_scale[:, :, None]).sum(axis=-1)
+    weights = np.where(weights >= 10 * np.finfo(float).eps, weights, 0.0)  # negligible weights out
+    weights /= weights.sum(axis=-1, keepdims=True)
+    b_post = np.sum(b * weights, axis=-1)
+    k_post = np.log1p(-b_post[:, None] * tails).mean(axis=-1)
+    sigma = -k_post / b_post
+    return (n * k_post + prior_k * 0.5) / (n + prior_k), sigma
+
+
+def _gpinv_unit(quantiles: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """The generalised Pareto distribution's inverse CDF at ``quantiles`` (all in (0, 1)) with
+    scale 1, shape ``k`` per row: (rows, len(quantiles))."""
+    k = k[:, None]
+    near_zero = np.abs(k) < np.finfo(float).eps
+    shape = np.where(near_zero, 1.0, k)
+    return np.where(near_zero, -np.log1p(-quantiles), np.expm1(-shape * np.log1p(-quantiles)) / shape)
+
+
+def _logsumexp(values: np.ndarray, axis: int = -1, keepdims: bool = False) -> np.ndarray:
+    """``log Σ exp(values)`` along ``axis``, shifted by the maximum (a non-finite maximum by 0), with
+    one temporary array: scipy's `~scipy.special.logsumexp` took six times as long on a block."""
+    shift = np.max(values, axis=axis, keepdims=True)
+    shift[~np.isfinite(shift)] = 0.0
+    terms = values - shift
+    np.exp(terms, out=terms)
+    total = np.log(np.sum(terms, axis=axis, keepdims=True)) + shift
+    return total if keepdims else np.squeeze(total, axis=axis)
 
 
 def _relative_efficiency(draws: dict) -> float:

@@ -10,6 +10,8 @@
   compiled program.
 * The InferenceData group: `add_loo`, ``to_netcdf`` / ``from_netcdf``, then `loo` and `az.compare`
   give what ArviZ gives on the full log-likelihood.
+* `psis` against `az.psislw` row by row, on rows that take its vectorised path and rows that
+  ArviZ handles (ties among the largest ratios, a constant row, a range beyond float64, few draws).
 * A conjugate model, where the exact leave-one-out predictive density is known in closed form.
 """
 
@@ -23,7 +25,7 @@ from scipy.special import logsumexp
 from scipy.stats import norm
 
 import bayesreg.loo as loo_module
-from bayesreg.loo import LOO_GROUP, PointwiseLOO, add_loo, chunk_rows, loo, pointwise_loo
+from bayesreg.loo import LOO_GROUP, PointwiseLOO, add_loo, chunk_rows, loo, pointwise_loo, psis
 from bayesreg.models import linear_regression, logistic_regression
 from bayesreg.priors import prior_from_penalty
 from bayesreg.sampling import sample_posterior
@@ -155,6 +157,37 @@ def test_block_shape_is_the_memory_bound(diabetes, monkeypatch, x64):
         assert result.elpd_loo.shape == (n,) and np.all(np.isfinite(result.elpd_loo))
         assert shapes == [(rows, DRAWS)] * -(-n // rows)
     assert program.cache_size() == compiled + 1
+
+
+def _psis_rows(draws, rng):
+    """Log ratios, one row per case: regular rows and rows that need ArviZ's own function."""
+    normal = rng.normal(size=draws)
+    heavy = np.log(np.abs(rng.standard_t(1, size=draws)))  # k̂ near 1
+    light = rng.uniform(size=draws)  # bounded ratios: k̂ < 0
+    tied = np.repeat(rng.normal(size=(draws + 1) // 2), 2)[:draws]  # repeated draws, as NUTS makes
+    constant = np.zeros(draws)
+    wide = np.linspace(-1e5, 0.0, draws)  # the cutoff below log(smallest positive float), -708
+    return np.stack([normal, heavy, light, 3 * normal, tied, constant, wide])
+
+
+@pytest.mark.parametrize(("draws", "reff"), [(4000, 0.9), (1000, 1.3), (333, 0.5), (20, 1.0)])
+def test_psis_equals_arviz(draws, reff, monkeypatch):
+    """Every row equals az.psislw's (log weights to 1e-12, k̂ to 1e-12, inf and nan alike); the first
+    four rows take the vectorised path, the others ArviZ's (all rows, for 20 draws: a tail of 4)."""
+    log_ratios = _psis_rows(draws, np.random.default_rng(draws))
+    reference_weights, reference_k = az.psislw(log_ratios, reff)
+    handed = []
+    arviz_psislw = az.psislw
+    monkeypatch.setattr(az, "psislw", lambda rows, r: handed.append(len(rows)) or arviz_psislw(rows, r))
+    log_weights, k = psis(log_ratios, reff)
+    assert handed == ([7] if draws == 20 else [3])
+    np.testing.assert_allclose(log_weights, reference_weights, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(k, np.asarray(reference_k), rtol=0, atol=1e-12, equal_nan=True)
+    assert np.allclose(_logsumexp_rows(log_weights), 0.0, atol=1e-12)
+
+
+def _logsumexp_rows(values):
+    return logsumexp(values, axis=-1)
 
 
 def test_conjugate_exact_loo(x64):
