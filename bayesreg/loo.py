@@ -255,6 +255,12 @@ def pointwise_loo(
         Arrays of shape (n_samples,) and the draw count and reff they come from;
         `PointwiseLOO.elpd_data` turns them into ArviZ's `arviz.ELPDData`.
 
+    Raises
+    ------
+    ValueError
+        If the draws are not arrays of one (chain, draw) shape, X and y do not match, or any of
+        them has NaN or infinite values.
+
     Examples
     --------
     A conjugate case (σ = 1 known, Normal(0, 1) prior on one weight, no intercept) with 2 chains
@@ -291,6 +297,9 @@ def pointwise_loo(
     X, y = np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.float64)
     if X.ndim != 2 or y.shape != (X.shape[0],):
         raise ValueError(f"X must be (n_samples, n_features) and y (n_samples,), got {X.shape} and {y.shape}")
+    for name, values in (("X", X), ("y", y), *draws.items()):
+        if not np.all(np.isfinite(values)):
+            raise ValueError(f"{name} has NaN or infinite values: PSIS-LOO needs finite data and draws")
     n, total = X.shape[0], num_chains * num_draws
     if reff is None:
         reff = _relative_efficiency(draws)

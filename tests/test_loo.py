@@ -284,6 +284,10 @@ def test_bad_input(diabetes, x64):
         pointwise_loo(linear_regression, {"intercept": np.zeros(10)}, X, y, prior=None)
     with pytest.raises(ValueError, match="X must be"):
         pointwise_loo(linear_regression, draws, X, y[:-1], prior=None)
+    with pytest.raises(ValueError, match="y has NaN or infinite values"):
+        pointwise_loo(linear_regression, draws, X, np.where(np.arange(len(y)) == 5, np.nan, y), prior=None)
+    with pytest.raises(ValueError, match="coef has NaN or infinite values"):
+        pointwise_loo(linear_regression, {**draws, "coef": draws["coef"] + np.inf}, X, y, prior=None)
     with pytest.raises(ValueError, match="positive"):
         chunk_rows(0)
     with pytest.raises(ValueError, match="scale must be one of"):
