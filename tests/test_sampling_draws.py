@@ -44,6 +44,7 @@ def _runs() -> dict[str, dict]:
             observed=(linear_regression, X, y),
             prior=lasso,
             sigma=sigma,
+            laplace_parametrisation="direct",
             **SETTINGS,
         ),
         "lasso_mixture": sample_posterior(
@@ -52,7 +53,7 @@ def _runs() -> dict[str, dict]:
             observed=(linear_regression, X, y),
             prior=lasso,
             sigma=sigma,
-            laplace_mixture=True,
+            laplace_parametrisation="mixture",
             **SETTINGS,
         ),
         "ridge_fixed_sigma": sample_posterior(linear_regression, X, y, prior=ridge, sigma=1.3, **SETTINGS),

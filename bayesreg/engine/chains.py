@@ -237,10 +237,21 @@ def _chain_advance(model, carry, args, kwargs, begin, end, *, num_warmup: int, t
     return jax.lax.fori_loop(begin, end, step, carry)
 
 
-def _chain_draws(model, rows, args, kwargs):
-    """The kept rows as draws (constrained values of the sample and deterministic sites) and stats."""
-    zs, stats = rows
-    return jax.vmap(lambda z: constrain_fn(model, args, kwargs, z, return_deterministic=True))(zs), stats
+def _chain_draws(model, carry, args, kwargs):
+    """The kept rows of ``carry`` (a chain's last state and rows) as draws and stats.
+
+    A draw is the constrained values of the sample and deterministic sites at a kept position, the
+    model run under a ``seed`` handler with a key of its own, split from the key the chain's last
+    state holds: a model that draws sites given the sampled ones (`numpyro.prng_key`, as
+    `~bayesreg.models.linear_regression_collapsed` draws the coefficients) gives the same draws for
+    the same seed, and the others ignore the key."""
+    state, (zs, stats) = carry
+    keys = jax.random.split(state.rng_key, jax.tree.leaves(zs)[0].shape[0])
+
+    def draw(z, key):
+        return constrain_fn(handlers.seed(model, key), args, kwargs, z, return_deterministic=True)
+
+    return jax.vmap(draw)(zs, keys), stats
 
 
 def run_chain(
@@ -293,8 +304,8 @@ def run_chain(
     settings = {"num_warmup": num_warmup, **check_params(nuts)}
     carry = _chain_start(model, key, args, kwargs, num_samples=num_samples, **settings)
     total = num_warmup + num_samples * thin
-    _, rows = _chain_advance(model, carry, args, kwargs, 0, total, thin=thin, **settings)
-    return _chain_draws(model, rows, args, kwargs)
+    carry = _chain_advance(model, carry, args, kwargs, 0, total, thin=thin, **settings)
+    return _chain_draws(model, carry, args, kwargs)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -594,9 +605,14 @@ def advance_chains(
 
 
 @program("nuts-draws", static_argnames=("model", "static", "devices", "laplace_mixture"))
-def chain_draws(model, static, rows, args, kwargs, per_chain, *, devices: int, laplace_mixture: bool = False):
+def chain_draws(
+    model, static, carry, args, kwargs, per_chain, *, devices: int, laplace_mixture: bool = False
+):
     """Every chain's kept rows as draws (constrained values of the sample and deterministic sites,
-    shaped (num_chains, num_samples, ...)) and sample statistics. Arguments as for `start_chains`.
+    shaped (num_chains, num_samples, ...)) and sample statistics, from the ``carry`` (last states
+    and rows) of `advance_chains`; each draw's model call is seeded with a key split from its
+    chain's last state (for sites a model draws given the sampled ones). Other arguments as for
+    `start_chains`.
 
     Examples
     --------
@@ -616,10 +632,10 @@ def chain_draws(model, static, rows, args, kwargs, per_chain, *, devices: int, l
     ...     carry = start_chains(linear_regression, (), np.asarray(0, dtype=np.int64), args, kwargs, {},
     ...                          num_samples=50, num_chains=2, num_warmup=50, mass_matrix=MASS_MATRIX,
     ...                          devices=1, laplace_mixture=False)
-    ...     _, rows = advance_chains(linear_regression, (), carry, args, kwargs, {}, jax.numpy.int32(0),
-    ...                              jax.numpy.int32(100), thin=1, num_warmup=50, mass_matrix=MASS_MATRIX,
-    ...                              devices=1, laplace_mixture=False)
-    ...     draws, stats = chain_draws(linear_regression, (), rows, args, kwargs, {}, devices=1,
+    ...     carry = advance_chains(linear_regression, (), carry, args, kwargs, {}, jax.numpy.int32(0),
+    ...                            jax.numpy.int32(100), thin=1, num_warmup=50, mass_matrix=MASS_MATRIX,
+    ...                            devices=1, laplace_mixture=False)
+    ...     draws, stats = chain_draws(linear_regression, (), carry, args, kwargs, {}, devices=1,
     ...                                laplace_mixture=False)
     ...     chains = sample_chains(linear_regression, 0, args, kwargs, num_chains=2, num_warmup=50,
     ...                            num_samples=50)
@@ -627,7 +643,7 @@ def chain_draws(model, static, rows, args, kwargs, per_chain, *, devices: int, l
     True
     """
     draws = functools.partial(_chain_draws, _sampler(model, static, laplace_mixture))
-    return map_chains(_one_model_call(draws), devices, (0, 0, None, None))(per_chain, rows, args, kwargs)
+    return map_chains(_one_model_call(draws), devices, (0, 0, None, None))(per_chain, carry, args, kwargs)
 
 
 class Chains(NamedTuple):
@@ -794,7 +810,7 @@ def sample_chains(
     draws, stats = chain_draws(
         model,
         static,
-        carry[1],
+        carry,
         args,
         dynamic,
         per_chain,
