@@ -19,14 +19,13 @@ import arviz as az
 import numpy as np
 import pytest
 from sklearn.datasets import load_diabetes
+from statsmodels.datasets import star98 as statsmodels_star98
 
 from bayesreg.cli import main
 from bayesreg.defaults import THRESHOLDS
 from bayesreg.models import SufficientStats, linear_regression, linear_regression_stats
 from bayesreg.priors import Prior, noise_prior
 from bayesreg.sampling import sample_posterior
-
-statsmodels_star98 = pytest.importorskip("statsmodels.datasets.star98")
 
 Z_MAX = 4.0  # tolerance in Monte Carlo standard errors
 QUANTILES = (0.1, 0.5, 0.9)
