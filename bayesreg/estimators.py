@@ -86,10 +86,13 @@ class _BayesianRegression(BaseEstimator):
         return X, target, classes
 
     def _features(self, X) -> np.ndarray:
+        """``X`` checked against the fit, as a C-ordered float64 array: a product with the weights
+        then sums in the same order whatever the layout of ``X`` (a DataFrame's columns reordered, a
+        Fortran-ordered array), so the same rows always predict bitwise the same numbers."""
         check_is_fitted(self)
         if isinstance(X, pd.DataFrame):
             check_numeric_columns(X)
-        X = validate_data(self, X, reset=False, dtype=np.float64, ensure_all_finite=False)
+        X = validate_data(self, X, reset=False, dtype=np.float64, ensure_all_finite=False, order="C")
         check_finite(X, getattr(self, "feature_names_in_", None))
         return X
 
