@@ -194,6 +194,17 @@ class CSVRows(NamedTuple):
         number in every row, the others are as pandas read them.
     notes : list of str
         What was changed while reading, as in `CSVTable`.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from bayesreg.data import read_rows
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = pathlib.Path(folder, "new.csv")
+    ...     _ = path.write_text(",dose,id\\n0,1.5,a\\n1,0.5,b\\n")
+    ...     X, notes = read_rows(path, ["dose"])
+    >>> list(X.columns), notes
+    (['dose', 'id'], ["dropped column 'Unnamed: 0' (a saved row index 0..n-1)"])
     """
 
     X: pd.DataFrame

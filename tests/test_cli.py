@@ -348,7 +348,12 @@ def test_nuts_writes_posterior_and_summary(nuts_run):
     az = pytest.importorskip("arviz")
     folder = nuts_run["folder"]
     assert nuts_run["code"] == 3, nuts_run["err"]  # the gate failed: every file written, and marked
-    assert sorted(os.listdir(folder)) == ["coefficients.csv", KEEP, "model.json", "posterior.nc"]  # no temporary files
+    assert sorted(os.listdir(folder)) == [
+        "coefficients.csv",
+        KEEP,
+        "model.json",
+        "posterior.nc",
+    ]  # no temporary files
     assert (folder / KEEP).read_text() == KEEP_TEXT
     idata = az.from_netcdf(folder / "posterior.nc")
     coef = idata.posterior["coef"]
