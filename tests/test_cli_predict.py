@@ -149,7 +149,7 @@ def test_predict_logistic_map_model(tmp_path):
     estimator gives them, with a note that a MAP fit has no uncertainty; exit 0."""
     X, y = load_breast_cancer(return_X_y=True, as_frame=True)
     X = X.iloc[:, :8]
-    X.assign(diagnosis=y).to_csv(tmp_path / "train.csv", index=False)
+    X.assign(diagnosis=np.where(y == 1, "benign", "malignant")).to_csv(tmp_path / "train.csv", index=False)
     X.iloc[:40, ::-1].to_csv(tmp_path / "new.csv")  # with pandas' saved index column
     argv = ["fit", str(tmp_path / "train.csv"), "--target", "diagnosis", "--family", "bernoulli"]
     code, out, err = _run([*argv, "--prior", "gaussian", "--alpha", "0.5", "--out", str(tmp_path / "m")])
@@ -162,7 +162,7 @@ def test_predict_logistic_map_model(tmp_path):
         "bayesreg predict: note: the model is a MAP fit (a point estimate, without uncertainty): the "
         "probability and label only, no sd or interval; refit with bayesreg fit --method nuts for those",
     ]
-    assert "probability of the class 1 (against 0) and the predicted label" in out
+    assert "probability of the class 'malignant' (against 'benign') and the predicted label" in out
     written = pd.read_csv(tmp_path / "predictions.csv")
     loaded = bayesreg.load(tmp_path / "m")
     assert list(written.columns) == ["probability", "predicted"]
