@@ -41,6 +41,7 @@ EXAMPLES_REQUIRED = (
     "bayesreg.priors",
     "bayesreg.report",
     "bayesreg.sampling",
+    "bayesreg.scaling",
     "bayesreg.models.linear",
     "bayesreg.models.logistic",
 )
