@@ -405,12 +405,17 @@ def map_estimate(
 
 
 def _fixed_noise(model, args, prior, model_kwargs, init, tol, max_steps) -> MAPResult:
+    return _result(*_weights(model, args, prior, model_kwargs, init, tol, max_steps), tol)
+
+
+def _weights(model, args, prior, model_kwargs, init, tol, max_steps):
+    """`solve` for the weights with the noise in ``model_kwargs`` fixed: its values, steps and
+    residual as device arrays (not yet waited for)."""
     kwargs, static = split_static({**model_kwargs, "prior": _smooth(prior)})
     has_l1 = prior is not None and prior.kind != "gaussian"
     l1 = prior.rates(model_kwargs.get("sigma", 1.0))[0] if has_l1 else 0.0
     l1 = jnp.asarray(l1, dtype=float)
-    values, k, residual = _run_solver(solve, model, static, args, kwargs, l1, init, tol, has_l1, max_steps)
-    return _result(values, k, residual, tol)
+    return _run_solver(solve, model, static, args, kwargs, l1, init, tol, has_l1, max_steps)
 
 
 def map_grid(
@@ -497,25 +502,28 @@ def _alternate(model, args, prior, sigma_prior, model_kwargs, init, tol, max_ste
     # Every weight site in the start from the first round on, so that each round starts from the
     # round before with the same init structure: one compiled program for all rounds. Warm-started,
     # a round whose weights do not move with σ (a noise-scaled prior: Lasso, Ridge, ElasticNet)
-    # takes one proximal Newton step that only confirms the optimum.
+    # takes one proximal Newton step that only confirms the optimum. The rounds' values stay on the
+    # device; each round waits for its results once, to decide whether σ has settled.
     start = {**_latent_zeros(model, args, {**model_kwargs, "prior": _smooth(prior), "sigma": sigma}), **init}
     total = 0
     for _ in range(100):
-        weights = _fixed_noise(model, args, prior, {**model_kwargs, "sigma": sigma}, start, tol, max_steps)
-        kwargs, static = split_static(
-            {**model_kwargs, "prior": prior, "sigma": sigma_prior, "given": weights.params}
+        values, k_weights, residual_weights = _weights(
+            model, args, prior, {**model_kwargs, "sigma": sigma}, start, tol, max_steps
         )
-        values, k, residual = _run_solver(
+        kwargs, static = split_static({**model_kwargs, "prior": prior, "sigma": sigma_prior, "given": values})
+        found, k, residual = _run_solver(
             solve_given, model, static, args, kwargs, jnp.zeros(()), {"sigma": sigma}, tol, False, max_steps
         )
-        total += weights.num_steps + int(k)
-        change = abs(float(values["sigma"]) - float(sigma))
-        sigma = np.asarray(values["sigma"])  # σ on the host, as in the first round
-        start = {name: weights.params[name] for name in start}
-        if change <= 1e-10 * float(sigma):
+        change = jnp.abs(found["sigma"] - sigma)
+        steps, change, new_sigma = jax.device_get((k_weights + k, change, found["sigma"]))
+        total += int(steps)
+        sigma = found["sigma"]
+        start = {name: values[name] for name in start}
+        if change <= 1e-10 * new_sigma:
             break
-    params = {**weights.params, "sigma": np.asarray(sigma)}
-    return _result(params, total, max(weights.residual, float(residual)), tol, weights.converged)
+    residual_weights, residual = (float(r) for r in jax.device_get((residual_weights, residual)))
+    converged = residual_weights <= tol  # the last round's weights (σ's round is judged by its residual)
+    return _result({**values, "sigma": sigma}, total, max(residual_weights, residual), tol, converged)
 
 
 def _latent_zeros(model, args, model_kwargs) -> dict:
