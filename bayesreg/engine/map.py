@@ -25,6 +25,7 @@ import numpy as np
 import numpyro.distributions as dist
 from jax import lax
 from numpyro import handlers
+from numpyro.distributions import constraints
 from numpyro.distributions.transforms import biject_to
 from numpyro.infer import SVI
 from numpyro.infer.autoguide import AutoDelta
@@ -528,14 +529,29 @@ def _alternate(model, args, prior, sigma_prior, model_kwargs, init, tol, max_ste
 
 def _latent_zeros(model, args, model_kwargs) -> dict:
     """The latent sample sites of ``model(*args, **model_kwargs)`` at the solver's default start
-    (the unconstrained origin), by name: one run of the model on the host, no compilation."""
-    start = handlers.substitute(handlers.seed(model, 0), substitute_fn=_init_to(values={}))
-    with handlers.block():
-        trace = handlers.trace(start).get_trace(*args, **model_kwargs)
+    (the unconstrained origin), by name, as NumPy arrays.
+
+    The model is traced abstractly (``jax.eval_shape``): run eagerly, each of its operations would
+    be compiled on its own in a new process. Sites with real support start at 0; others (rare
+    here: the weights of bayesreg's models are real) get their transform of 0 computed eagerly.
+    """
+    supports = {}
+
+    def sites():
+        start = handlers.substitute(handlers.seed(model, 0), substitute_fn=_init_to(values={}))
+        with handlers.block():
+            trace = handlers.trace(start).get_trace(*args, **model_kwargs)
+        latent = {n: s for n, s in trace.items() if s["type"] == "sample" and not s["is_observed"]}
+        supports.update((name, site["fn"].support) for name, site in latent.items())
+        return {name: site["value"] for name, site in latent.items()}
+
+    shapes = jax.eval_shape(sites)
+    zeros = {name: np.zeros(shape.shape, shape.dtype) for name, shape in shapes.items()}
     return {
-        name: np.asarray(site["value"])
-        for name, site in trace.items()
-        if site["type"] == "sample" and not site["is_observed"]
+        name: value
+        if supports[name] in (constraints.real, constraints.real_vector)
+        else np.asarray(biject_to(supports[name])(value))
+        for name, value in zeros.items()
     }
 
 

@@ -138,7 +138,8 @@ def _quadratic_l1(x, g, H, l1, *, max_sweeps, tol):
     before its values converge, so it is tried (a) after a sweep that left every sign unchanged,
     and (b) when a sweep moves nothing by more than the current tolerance ``t`` (1e-4 first, then
     100 times tighter after each such attempt that was not the minimiser, down to ``tol``); never
-    twice on the same signs, which would give the same answer. The loop ends at the first
+    twice on the same signs, which would give the same answer, except after the last sweep (at
+    ``tol``, or the last of ``max_sweeps``), which is always polished. The loop ends at the first
     polish that is the model's minimiser, after the attempt at ``tol``, or after ``max_sweeps``
     sweeps; without a minimiser the result is the polish of the last sweep's point (that point
     itself when the polish does not improve on it). On the 200-feature AR(1) lasso of
@@ -159,6 +160,9 @@ def _quadratic_l1(x, g, H, l1, *, max_sweeps, tol):
         signs = jnp.sign(z)
         converged = change <= t
         attempt = (converged | jnp.all(signs == before)) & jnp.any(signs != tried)
+        # the last sweep (at ``tol``, or the last one allowed) is always polished, so that without a
+        # minimiser the result is the polish of where coordinate descent ended
+        attempt |= (converged & (t <= tol)) | (k + 1 >= max_sweeps)
         polished, exact, tried = lax.cond(
             attempt,
             lambda: (*_polish(z, x, g, H, l1), signs),
@@ -171,9 +175,7 @@ def _quadratic_l1(x, g, H, l1, *, max_sweeps, tol):
     first = jnp.maximum(jnp.asarray(1e-4, x.dtype), tol)
     never = jnp.full_like(x, 2.0)  # no sign pattern tried yet (signs are -1, 0, 1)
     start = (x, g, x, first, jnp.asarray(False), never, jnp.asarray(0))
-    z, _, polished, _, exact, *_ = lax.while_loop(go_on, body, start)
-    # not the minimiser: the polish of where coordinate descent ended (or that point itself)
-    return lax.cond(exact, lambda: polished, lambda: _polish(z, x, g, H, l1)[0])
+    return lax.while_loop(go_on, body, start)[2]
 
 
 class ProximalNewton(_NumPyroOptim):
