@@ -103,8 +103,8 @@ class SufficientStats(NamedTuple):
     def from_data(cls, X, y, *, center: bool = True) -> SufficientStats:
         """Compute the statistics of ``X`` (n, p) and ``y`` (n,) with NumPy, without copying ``X``.
 
-        ``XᵀX`` is one BLAS ``syrk`` on ``X`` as it is (C or Fortran order), half the work of a
-        matrix product. Centring (``center=True``) happens inside the Gram matrix,
+        ``XᵀX`` is one BLAS ``syrk`` on ``X`` as it is (C or Fortran order): half the arithmetic
+        of a matrix product, no copy. Centring (``center=True``) happens inside the Gram matrix,
         ``Xcᵀ Xc = XᵀX − n x̄x̄ᵀ``, instead of in a centred copy of ``X``; that subtraction loses
         ``log10(1 + x̄ⱼ²/sⱼ²)`` digits in column ``j`` (``sⱼ`` its sd), so the rows and columns of
         the columns with ``1 + x̄ⱼ²/sⱼ² > CENTRING_LIMIT`` (100) come from a centred copy of those

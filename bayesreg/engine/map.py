@@ -515,12 +515,12 @@ def _alternate(model, args, prior, sigma_prior, model_kwargs, init, tol, max_ste
         found, k, residual = _run_solver(
             solve_given, model, static, args, kwargs, jnp.zeros(()), {"sigma": sigma}, tol, False, max_steps
         )
-        change = jnp.abs(found["sigma"] - sigma)
-        steps, change, new_sigma = jax.device_get((k_weights + k, change, found["sigma"]))
-        total += int(steps)
+        # on the host: an operation on device arrays here would be one more compilation in a new process
+        k_weights, k, new_sigma, old_sigma = jax.device_get((k_weights, k, found["sigma"], sigma))
+        total += int(k_weights) + int(k)
         sigma = found["sigma"]
         start = {name: values[name] for name in start}
-        if change <= 1e-10 * new_sigma:
+        if abs(float(new_sigma) - float(old_sigma)) <= 1e-10 * float(new_sigma):
             break
     residual_weights, residual = (float(r) for r in jax.device_get((residual_weights, residual)))
     converged = residual_weights <= tol  # the last round's weights (σ's round is judged by its residual)
