@@ -562,13 +562,14 @@ def test_map_grid_is_map_estimate_warm_started_along_the_grid(diabetes, wide):
 
 
 @pytest.mark.parametrize("order", ["C", "F"])
-def test_sufficient_stats_match_a_centred_copy_in_extended_precision(unscaled, order):
+def test_sufficient_stats_match_a_centred_copy_in_extended_precision(unscaled, order, monkeypatch):
     """`SufficientStats.from_data` centres inside the Gram matrix (no copy of X) except for columns
     whose mean is far from 0 against their sd: on the unscaled design (means ±500…±1000, sds
     1e-3…1e3) every statistic equals that of a centred copy computed in long double, to 1e-13 in
     correlation units, for C- and Fortran-ordered X alike."""
     X, y = unscaled
     X = np.asarray(X, order=order)
+    monkeypatch.setattr(SufficientStats, "COPY_FREE_SIZE", 0)  # the copy-free path at this size too
     stats = SufficientStats.from_data(X, y)
     Xl, yl = X.astype(np.longdouble), y.astype(np.longdouble)
     Xc, yc = Xl - Xl.mean(axis=0), yl - yl.mean()
