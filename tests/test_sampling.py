@@ -30,7 +30,7 @@ from bayesreg.engine.arrays import as_arrays, split_static
 from bayesreg.engine.chains import advance_chains, chain_draws, start_chains
 from bayesreg.models import SufficientStats, linear_regression, linear_regression_stats
 from bayesreg.priors import Prior, prior_from_penalty
-from bayesreg.sampling import sample_posterior
+from bayesreg.sampling import fit_posterior, sample_posterior
 
 # One NUTS configuration for every Gaussian-prior run of this module (and of test_diagnostics.py):
 # the same model, settings and data shapes reuse one compiled sampler.
@@ -106,7 +106,7 @@ def gaussian_data():
 @pytest.fixture(scope="module")
 def gaussian_fit(gaussian_data, gaussian_prior):
     X, y = gaussian_data
-    return _gaussian_fit(X, y, 1, gaussian_prior)
+    return _gaussian_fit(X, y, 1, gaussian_prior, log_likelihood=True)
 
 
 @pytest.fixture(scope="module", params=["auto", "diagonal"])
@@ -338,6 +338,22 @@ def test_loo_runs(gaussian_fit):
     assert loo.p_loo > 0
 
 
+def test_default_keeps_pointwise_loo_not_the_log_likelihood(gaussian_fit, gaussian_data, gaussian_prior):
+    """Without ``log_likelihood=True`` the same draws keep only PSIS-LOO per row (the ``loo`` group,
+    n numbers each instead of n × draws), and `bayesreg.loo.loo` gives what ``az.loo`` gives on the
+    full log-likelihood."""
+    from bayesreg.loo import LOO_GROUP, loo
+
+    default = _gaussian_fit(*gaussian_data, 1, gaussian_prior)
+    assert "log_likelihood" not in default.groups() and LOO_GROUP in default.groups()
+    assert default[LOO_GROUP]["elpd_loo"].shape == (N,)
+    np.testing.assert_array_equal(default.posterior["coef"], gaussian_fit.posterior["coef"])
+    saved, full = loo(default), az.loo(gaussian_fit, pointwise=True)
+    np.testing.assert_allclose(saved.loo_i, full.loo_i, rtol=1e-10)
+    np.testing.assert_allclose(saved.pareto_k, full.pareto_k, rtol=1e-10)
+    assert abs(saved.elpd_loo - full.elpd_loo) <= 1e-10 * abs(full.elpd_loo)
+
+
 def _draw_arrays(idata):
     return {
         (group, name): idata[group][name].to_numpy()
@@ -347,7 +363,7 @@ def _draw_arrays(idata):
 
 
 def test_same_seed_same_draws_bitwise(gaussian_fit, gaussian_data, gaussian_prior):
-    again = _gaussian_fit(*gaussian_data, 1, gaussian_prior)
+    again = _gaussian_fit(*gaussian_data, 1, gaussian_prior, log_likelihood=True)
     first, second = _draw_arrays(gaussian_fit), _draw_arrays(again)
     assert first.keys() == second.keys()
     for key in first:
@@ -407,7 +423,7 @@ def test_progress_bar_compiles_nothing_new_and_gives_the_same_draws(
     """With a progress bar the loop runs in 20 calls of the program the one-call run compiled (its
     bounds uncommitted, so no call meets a differently committed carry), with bitwise its draws."""
     before = _compiled_samplers()
-    shown = _gaussian_fit(*gaussian_data, 1, gaussian_prior, progress_bar=True)
+    shown = _gaussian_fit(*gaussian_data, 1, gaussian_prior, progress_bar=True, log_likelihood=True)
     assert _compiled_samplers() == before
     for key, value in _draw_arrays(gaussian_fit).items():
         np.testing.assert_array_equal(_draw_arrays(shown)[key], value, err_msg=str(key))
@@ -462,8 +478,8 @@ def test_nuts_estimator_keeps_map_and_posterior_mean(lasso_nuts, diabetes_frame)
 
 
 def test_nuts_estimator_draws_are_sample_posterior_s(lasso_nuts, diabetes_frame):
-    """The estimator starts the chains before it finds the MAP (the two overlap): its posterior is
-    bitwise `sample_posterior`'s on the same model, with the seed ``random_state`` draws."""
+    """The estimator adds nothing to the library's NUTS fit: its posterior is bitwise
+    `fit_posterior`'s on the same model, with the seed ``random_state`` draws."""
     import numpyro.distributions as dist
     from sklearn.utils import check_random_state
 
@@ -472,7 +488,7 @@ def test_nuts_estimator_draws_are_sample_posterior_s(lasso_nuts, diabetes_frame)
     assert "coef_std" not in lasso_nuts.idata_.posterior  # no divergence: the direct parametrisation
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", PosteriorWarning)
-        idata = sample_posterior(
+        idata = fit_posterior(
             linear_regression_stats,
             SufficientStats.from_data(Xa, ya),
             observed=(linear_regression, Xa, ya),
@@ -484,7 +500,7 @@ def test_nuts_estimator_draws_are_sample_posterior_s(lasso_nuts, diabetes_frame)
             prior=prior_from_penalty("laplace", 0.5, n_samples=len(ya)),
             sigma=dist.Exponential(1.0 / np.std(ya)),
             fit_intercept=True,
-        )
+        ).idata
     assert _draw_arrays(idata).keys() == _draw_arrays(lasso_nuts.idata_).keys()
     for key, value in _draw_arrays(lasso_nuts.idata_).items():
         np.testing.assert_array_equal(_draw_arrays(idata)[key], value, err_msg=str(key))

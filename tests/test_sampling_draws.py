@@ -66,6 +66,7 @@ def _runs() -> dict[str, dict]:
             observed=(linear_regression, X, y),
             prior=lasso,
             sigma=sigma,
+            laplace_parametrisation="collapsed",
             **SETTINGS,
         ),
         "ridge_fixed_sigma": sample_posterior(linear_regression, X, y, prior=ridge, sigma=1.3, **SETTINGS),
