@@ -22,6 +22,7 @@ Laplace fixture uses the settings of the CLI test and the demo (`bayesreg.demo.P
 the session compiles that sampler once.
 """
 
+import dataclasses
 import warnings
 
 import arviz as az
@@ -37,8 +38,10 @@ from references import (
     sklearn_linear_path,
     sklearn_logistic,
 )
+from sklearn.datasets import load_diabetes
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import enet_path
+from sklearn.preprocessing import StandardScaler
 
 from bayesreg.demo import PATH_SETTINGS
 from bayesreg.engine import homotopy
@@ -180,6 +183,30 @@ def test_lasso_path_without_intercept_on_centred_data(diabetes):
     references = sklearn_linear_path(Xc, yc, alphas, fit_intercept=False)
     assert_path_equal(path, references, "lasso, no intercept")
     assert np.all(path.intercepts == 0.0)
+
+
+@pytest.mark.parametrize("l1_ratio, fit_intercept", [(1.0, True), (0.5, True), (1.0, False)])
+def test_standardized_path_is_sklearns_on_standard_scaled_columns_mapped_back(l1_ratio, fit_intercept):
+    """``standardize=True`` on the unscaled diabetes columns (sds 0.5 to 35): the grid is that of the
+    columns scikit-learn's ``StandardScaler`` standardised, and the path is ``lasso_path`` /
+    ``enet_path`` on them (certified), mapped back by the formula written out: each coefficient to
+    1e-6 of its size, the same exact zeros."""
+    X, y = load_diabetes(return_X_y=True, scaled=False)
+    scaler = StandardScaler(with_mean=fit_intercept).fit(X)
+    Z = scaler.transform(X)
+    model = {"prior": "laplace" if l1_ratio == 1.0 else "elasticnet", "l1_ratio": l1_ratio}
+    model["fit_intercept"] = fit_intercept
+    alphas = grid(X, y, 30, standardize=True, **model)
+    np.testing.assert_allclose(alphas, grid(Z, y, 30, **model), rtol=1e-12)
+    path = map_path(X, y, alphas, standardize=True, **model)
+    mean = scaler.mean_ if fit_intercept else np.zeros(X.shape[1])
+    references = []
+    for ref in sklearn_linear_path(Z, y, alphas, l1_ratio, fit_intercept=fit_intercept):
+        coef = ref.coef / scaler.scale_
+        references.append(dataclasses.replace(ref, coef=coef, intercept=ref.intercept - mean @ coef))
+    assert_path_equal(path, references, f"standardize=True l1_ratio={l1_ratio} fit_intercept={fit_intercept}")
+    assert np.all(path.coefs[0] == 0.0) and 0 < np.sum(path.coefs == 0) < path.coefs.size
+    assert fit_intercept or np.all(path.intercepts == 0.0)
 
 
 @pytest.mark.parametrize("l1_ratio", [0.2, 0.8])
