@@ -580,8 +580,9 @@ def posterior_path(
     standardize : bool
         Sample the model of the standardised columns (the prior on their weights, as in
         `map_path`) and summarise the draws mapped to the original columns: each weight's draws
-        divided by its column's sd (positive, so medians and HDIs are divided by it too; the
-        R-hat and ESS of a weight are unchanged), the intercept's draws shifted draw by draw.
+        divided by its column's sd (positive, so medians and HDIs are divided by it too, and the
+        rank-based R-hat and ESS of a weight are unchanged but for round-off), the intercept's draws
+        shifted draw by draw.
     hdi_prob : float in (0, 1)
         Mass of the highest-density intervals (default `bayesreg.defaults.HDI_PROB`).
     num_warmup, num_samples, num_chains : int
