@@ -1174,3 +1174,21 @@ def test_path_posterior_standardize_is_posterior_path_standardized(unscaled_csv,
     for column in ("median", "hdi_low", "hdi_high", "r_hat"):
         np.testing.assert_array_equal(written[column].to_numpy(), getattr(expected, column).ravel() + 0.0)
     np.testing.assert_array_equal(written["map"].to_numpy(), expected.map.coefs.ravel() + 0.0)
+
+
+def test_fit_standardize_alpha_max_is_the_standardized_columns(unscaled_csv, out, capsys):
+    """The warning of an --alpha that swamps the data names the alpha_max of the columns the prior is
+    on: with --standardize, the standardised ones (StandardScaler's; the lasso is all zeros from there)."""
+    from bayesreg.path import alpha_max
+
+    X, y = _unscaled(unscaled_csv)
+    largest = alpha_max(X, y, standardize=True)
+    Z = StandardScaler().fit_transform(X)
+    exact = {"tol": 1e-12, "max_iter": 100_000}
+    assert (Lasso(alpha=largest * 0.99, **exact).fit(Z, y).coef_ != 0).sum() == 1
+    assert (Lasso(alpha=largest * 1.01, **exact).fit(Z, y).coef_ == 0).all()
+    argv = ["fit", str(unscaled_csv), "--target", "progression", "--standardize"]
+    assert main([*argv, "--alpha", f"{largest * 1.01!r}", "--out", str(out)]) == 0
+    assert f"alpha_max = {largest:.4g}, the smallest alpha" in capsys.readouterr().err
+    assert main([*argv, "--alpha", f"{largest * 0.99!r}"]) == 0
+    assert "alpha_max" not in capsys.readouterr().err
