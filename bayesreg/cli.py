@@ -100,6 +100,11 @@ penalty strength:
     --family bernoulli (both conventions agree): alpha = 1/C of scikit-learn's
         LogisticRegression(C=...); Laplace prior scale C, Gaussian prior sd sqrt(C).
   The intercept is never penalised.
+  --standardize: the prior is on the weights of the standardised columns (x - mean)/sd, so alpha
+    means the same for every column whatever its units; the MAP is then scikit-learn's
+    make_pipeline(StandardScaler(), Lasso(alpha)) (or Ridge, ...), and coefficients.csv, the printed
+    table and posterior.nc's coef and intercept are on the original columns (posterior.nc keeps the
+    standardised draws as coef_standardized and intercept_standardized).
 
 posterior (--method nuts):
   NUTS samples the same model's posterior (the MAP is computed as well). The diagnostics gate fails
@@ -329,7 +334,8 @@ def _nuts_options(parser, settings: NUTSSettings, note: str, *, seed: int | None
 
 
 def _model_options(parser, *, alpha_name: str, sigma_help: str) -> None:
-    """--prior, --l1-ratio, --convention, --family, --sigma: the model, as `fit` and `path` share it."""
+    """--prior, --l1-ratio, --convention, --family, --sigma, --standardize: the model, as `fit` and
+    `path` share it."""
 
     parser.add_argument(
         "--prior",
@@ -357,6 +363,13 @@ def _model_options(parser, *, alpha_name: str, sigma_help: str) -> None:
         help="likelihood: gaussian (linear regression) or bernoulli (logistic regression, two-class target)",
     )
     parser.add_argument("--sigma", type=cli_type("sigma"), default=None, metavar="S", help=sigma_help)
+    parser.add_argument(
+        "--standardize",
+        action="store_true",
+        help="fit on standardised columns ((x - mean) / sd; the prior, i.e. the penalty, on their "
+        "weights) and report the coefficients on the original columns: for columns in very different "
+        "units (default: the columns as given)",
+    )
 
 
 def _parser() -> _Parser:
@@ -788,6 +801,7 @@ def _alpha_max_warning(args, X, y) -> float | None:
         family=args.family,
         convention=args.convention,
         fit_intercept=args.fit_intercept,
+        standardize=args.standardize,
         **({} if args.sigma is None else {"sigma": args.sigma}),
     )
     if args.alpha >= largest:
@@ -821,7 +835,12 @@ def _netcdf(idata) -> Content:
 def _estimator(args, sampling: dict | None):
     from bayesreg.estimators import BayesianLinearRegression, BayesianLogisticRegression
 
-    settings = {"l1_ratio": args.l1_ratio, "method": args.method, "fit_intercept": args.fit_intercept}
+    settings = {
+        "l1_ratio": args.l1_ratio,
+        "method": args.method,
+        "fit_intercept": args.fit_intercept,
+        "standardize": args.standardize,
+    }
     if sampling is not None:
         settings.update(sampling)
         settings["random_state"] = settings.pop("seed")
@@ -851,11 +870,12 @@ def _prior_description(args, sigma: float, n_samples: int) -> str:
     else:
         penalty = f"alpha = {args.alpha:g} ({args.convention} convention)"
     ratio = f", l1_ratio = {args.l1_ratio:g}" if args.prior == "elasticnet" else ""
+    columns = " of the standardized columns" if args.standardize else ""
     noise = ""
     if args.family == "gaussian":
         source = "given" if args.sigma is not None else "MAP" if args.method == "map" else "posterior mean"
         noise = f"; noise sd sigma = {sigma:.6g} ({source})"
-    return f"{args.prior} prior, {penalty}{ratio}: weights ~ {prior.describe(sigma)}{noise}"
+    return f"{args.prior} prior, {penalty}{ratio}: weights{columns} ~ {prior.describe(sigma)}{noise}"
 
 
 def _coefficient_table(names, coef, intercept, summary=None, gate=None) -> tuple[str, bytes]:
@@ -958,7 +978,7 @@ def _fit(args) -> int:
             summary = posterior_summary(fit.idata)
             gate = gate_columns(summary, fit.diagnostics)
             passed = fit.diagnostics.ok
-            if not passed:
+            if not passed and not args.standardize:
                 _warn_scale(data.X, data.names)
             table = compare_map_posterior(fit.idata, coef)
         printed, files["coefficients.csv"] = _coefficient_table(X.columns, coef, intercept, summary, gate)
@@ -1166,6 +1186,7 @@ def _path(args) -> int:
         "family": args.family,
         "convention": args.convention,
         "fit_intercept": args.fit_intercept,
+        "standardize": args.standardize,
     }
     # the MAP takes a fixed sigma, or its own default (the sklearn MAP does not depend on sigma)
     fixed = {} if args.sigma is None else {"sigma": args.sigma}
@@ -1186,7 +1207,7 @@ def _path(args) -> int:
         if sampling is not None:
             posterior = posterior_path(X, y, alphas, sigma=args.sigma, **sampling, **model)
             ok = check_path_diagnostics(posterior).ok  # its warnings become lines on stderr
-            if not ok.all():
+            if not ok.all() and not args.standardize:
                 _warn_scale(X, data.names)
             penalised = posterior.map
         else:
@@ -1202,9 +1223,10 @@ def _path(args) -> int:
     kind = {"laplace": "L1 (Laplace prior)", "gaussian": "L2 (Gaussian prior)"}.get(
         args.prior, f"elastic net (l1_ratio = {args.l1_ratio:g})"
     )
+    columns = " (prior on the standardized columns; coefficients on the original ones)"
     print(
         f"{kind} path, {args.family} family, {args.convention} convention: {X.shape[0]} rows, "
-        f"{X.shape[1]} features, target {args.target!r}"
+        f"{X.shape[1]} features, target {args.target!r}{columns if args.standardize else ''}"
     )
     if modelled is not None:
         print(modelled)

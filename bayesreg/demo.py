@@ -6,6 +6,13 @@ prior next to scikit-learn's ``Lasso`` and ``Ridge`` with the same penalty; solv
 against its MAP, with a posterior predictive check and the coverage of held-out rows; and computes
 the MAP path and the posterior path of the same model. It returns a `DemoResult`, which
 `bayesreg.report.demo_report` renders and ``bayesreg demo`` writes.
+
+The demo has no ``standardize`` choice: the diabetes columns scikit-learn ships are already
+standardised in a sense (centred, every column's sum of squares 1, so every sd is ``1/√442``), so
+``standardize=True`` would only multiply every column by the same factor, which is a change of
+``α`` (for the Laplace prior, ``standardize=True`` with ``α`` is the raw columns' fit with
+``α/√442``) and nothing else. For columns in different units, see ``standardize`` in
+`bayesreg.BayesianLinearRegression` (and ``load_diabetes(scaled=False)`` for the unscaled data).
 """
 
 from __future__ import annotations

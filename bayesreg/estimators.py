@@ -10,6 +10,9 @@ With ``method="nuts"`` they also predict with uncertainty (`bayesreg.predictive`
 ``predict(X, return_std=True)``, and both models' ``predict_interval``, ``predictive`` (posterior
 predictive draws as ArviZ InferenceData) and ``prior_predictive``. ``save(folder)`` writes a fitted
 estimator to a folder that `bayesreg.load` reads back (`bayesreg.model_folder`).
+
+With ``standardize=True`` both fit on standardised columns (`bayesreg.scaling`), the prior on the
+standardised weights, and report every result on the original columns.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from bayesreg.predictive import (
 )
 from bayesreg.priors import noise_prior, prior_from_penalty
 from bayesreg.sampling import fit_posterior
+from bayesreg.scaling import Standardization
 
 __all__ = ["BayesianLinearRegression", "BayesianLogisticRegression"]
 
@@ -85,6 +89,17 @@ class _BayesianRegression(BaseEstimator):
         check_finite(X, getattr(self, "feature_names_in_", None))
         return X, target, classes
 
+    def _scaled(self, X, settings: dict) -> np.ndarray:
+        """The design matrix the model sees: ``X`` itself, or with ``standardize=True`` its
+        standardised columns (`~bayesreg.scaling.Standardization`, kept as ``scaling_``; centred
+        only with an intercept, as ``StandardScaler(with_mean=fit_intercept)``)."""
+        self.__dict__.pop("scaling_", None)
+        if not settings["standardize"]:
+            return X
+        names = getattr(self, "feature_names_in_", None)
+        self.scaling_ = Standardization.from_data(X, center=settings["fit_intercept"], names=names)
+        return self.scaling_.transform(X)
+
     def _features(self, X) -> np.ndarray:
         """``X`` checked against the fit, as a C-ordered float64 array: a product with the weights
         then sums in the same order whatever the layout of ``X`` (a DataFrame's columns reordered, a
@@ -101,7 +116,11 @@ class _BayesianRegression(BaseEstimator):
         whose means become ``coef_``. ``settings`` are the checked parameters (`_settings`).
 
         Every result of an earlier fit is dropped first, so a refit with ``method="map"`` after a
-        NUTS fit keeps no posterior from before.
+        NUTS fit keeps no posterior from before. With ``standardize=True`` (``scaling_`` set by
+        `_scaled`) the MAP's ``coef`` and ``intercept`` and the posterior are mapped back to the
+        original columns (`~bayesreg.scaling.Standardization.to_original`,
+        `~bayesreg.scaling.Standardization.posterior_to_original`), so ``map_``, ``idata_``,
+        ``posterior_fit_`` and ``coef_`` all describe the original columns.
         """
         for name in ("idata_", "diagnostics_", "posterior_fit_"):
             self.__dict__.pop(name, None)
@@ -126,6 +145,16 @@ class _BayesianRegression(BaseEstimator):
             result = fit.map
         else:
             result = map_estimate(model, *args, **model_kwargs)
+        scaling = getattr(self, "scaling_", None)
+        if scaling is not None:
+            params = dict(result.params)
+            coef, intercept = scaling.to_original(params["coef"], params.get("intercept", 0.0))
+            params["coef"] = coef
+            if "intercept" in params:
+                params["intercept"] = intercept
+            result = result._replace(params=params)
+            if nuts:
+                fit = fit._replace(idata=scaling.posterior_to_original(fit.idata), map=result)
         self.map_ = result
         self.prior_ = model_kwargs["prior"]
         if self._family == "gaussian":
@@ -226,6 +255,12 @@ class _BayesianRegression(BaseEstimator):
         ``fit_intercept=True`` pass ``intercept_prior``, a numpyro distribution, or a number to hold
         the intercept fixed at. See `bayesreg.predictive.prior_predictive`.
 
+        With ``standardize=True`` the prior is that of the weights of the standardised columns
+        (and ``intercept_prior`` that of their intercept, the mean response at the column means):
+        the draws are made on ``scaling_.transform(X)``, and the ``prior`` group holds them mapped to
+        the original columns with the standardised ones kept (``coef_standardized``, as in
+        ``idata_``); ``constant_data`` holds ``X`` as given.
+
         Parameters
         ----------
         X : array-like or DataFrame, shape (n_samples, n_features)
@@ -249,7 +284,16 @@ class _BayesianRegression(BaseEstimator):
             kwargs["sigma"] = self.sigma_ if self.sigma_prior_ is None else self.sigma_prior_
         model = linear_regression if self._family == "gaussian" else logistic_regression
         names = getattr(self, "feature_names_in_", None)
-        return prior_predictive(model, X, num_samples=num_samples, seed=seed, feature_names=names, **kwargs)
+        scaling = getattr(self, "scaling_", None)
+        rows = X if scaling is None else scaling.transform(X)
+        draws = prior_predictive(
+            model, rows, num_samples=num_samples, seed=seed, feature_names=names, **kwargs
+        )
+        if scaling is None:
+            return draws
+        draws = scaling.posterior_to_original(draws, groups=("prior",))
+        draws.constant_data["X"] = draws.constant_data["X"].copy(data=X)
+        return draws
 
     def save(self, folder) -> None:
         """Save the fitted estimator to ``folder`` (see `bayesreg.model_folder.save`); `bayesreg.load`
@@ -285,6 +329,17 @@ class BayesianLinearRegression(RegressorMixin, _BayesianRegression):
         How ``alpha`` maps to the prior (see `bayesreg.priors`).
     fit_intercept : bool, default=True
         Whether to fit an (unpenalised) intercept.
+    standardize : bool, default=False
+        Fit on standardised columns, ``(x − mean)/sd`` (`bayesreg.scaling`; not centred without an
+        intercept), so that the prior is on the weights of the standardised columns, then report
+        ``coef_``, ``intercept_``, ``map_`` and ``idata_`` on the original columns. Use it when the
+        columns are in very different units: the prior (the penalty) then treats every column
+        alike, and NUTS sees a posterior whose geometry does not depend on the units (the warning
+        of a failed NUTS run on columns whose sds differ by more than
+        `~bayesreg.defaults.SCALE_RATIO` suggests it). The MAP is then that of scikit-learn's
+        ``make_pipeline(StandardScaler(), Lasso(alpha))`` (or Ridge, ElasticNet) mapped back to the
+        original columns. Off by default: the penalty conventions above are about the columns as
+        given.
     sigma : float > 0 or None, default=None
         Noise sd; ``None`` estimates it, with an exponential prior of mean ``std(y)``
         (`~bayesreg.priors.noise_prior`).
@@ -328,13 +383,17 @@ class BayesianLinearRegression(RegressorMixin, _BayesianRegression):
         The MAP with its convergence record, whatever the method.
     idata_ : arviz.InferenceData
         The NUTS posterior (``method="nuts"`` only): posterior, sample_stats, log_likelihood,
-        observed_data; ``posterior.attrs["family"]`` names the likelihood.
+        observed_data; ``posterior.attrs["family"]`` names the likelihood. With
+        ``standardize=True`` ``coef`` and ``intercept`` are on the original columns and the draws
+        of the standardised ones are kept as ``coef_standardized`` and ``intercept_standardized``.
     diagnostics_ : DiagnosticsReport
         R-hat, ESS, divergences, E-BFMI of the NUTS run (``method="nuts"`` only).
     posterior_fit_ : PosteriorFit
         The NUTS fit as `~bayesreg.sampling.fit_posterior` returns it (``method="nuts"`` only):
         ``idata``, ``map``, ``diagnostics`` (the three attributes above), and how the chains ran
         (``parametrisation``: "direct" or "mixture"; ``mass_matrix``: "dense" or "diagonal").
+    scaling_ : Standardization
+        The column means and sds the model was fitted on (``standardize=True`` only).
     n_iter_ : int
         Proximal Newton steps taken.
     n_features_in_ : int
@@ -356,6 +415,20 @@ class BayesianLinearRegression(RegressorMixin, _BayesianRegression):
     >>> lasso = Lasso(alpha=0.1, tol=1e-12).fit(X, y)
     >>> est.coef_.round(6), bool(np.allclose(est.coef_, lasso.coef_, atol=1e-9)), round(est.sigma_, 2)
     (array([ 0.926659,  0.      , -1.902167]), True, 0.81)
+
+    With ``standardize=True`` and columns in very different units, the MAP is that of the
+    scikit-learn pipeline with ``StandardScaler``, mapped back to the original columns:
+
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> Xu = X * np.array([1e-3, 1.0, 1e4])
+    >>> est = BayesianLinearRegression(alpha=0.1, standardize=True).fit(Xu, y)
+    >>> pipe = make_pipeline(StandardScaler(), Lasso(alpha=0.1, tol=1e-12)).fit(Xu, y)
+    >>> scaler, lasso = pipe.named_steps["standardscaler"], pipe.named_steps["lasso"]
+    >>> bool(np.allclose(est.coef_, lasso.coef_ / scaler.scale_, rtol=1e-8, atol=0))
+    True
+    >>> bool(np.allclose(est.predict(Xu), pipe.predict(Xu), atol=1e-8))
+    True
     """
 
     _family = "gaussian"
@@ -367,6 +440,7 @@ class BayesianLinearRegression(RegressorMixin, _BayesianRegression):
         l1_ratio=L1_RATIO,
         convention="sklearn",
         fit_intercept=True,
+        standardize=False,
         sigma=None,
         method="map",
         num_warmup=NUTS.num_warmup,
@@ -383,6 +457,7 @@ class BayesianLinearRegression(RegressorMixin, _BayesianRegression):
         self.l1_ratio = l1_ratio
         self.convention = convention
         self.fit_intercept = fit_intercept
+        self.standardize = standardize
         self.sigma = sigma
         self.method = method
         self.num_warmup = num_warmup
@@ -417,6 +492,7 @@ class BayesianLinearRegression(RegressorMixin, _BayesianRegression):
             n_samples=X.shape[0],
         )
         noise = noise_prior(y) if settings["sigma"] is None else settings["sigma"]
+        X = self._scaled(X, settings)
         stats = SufficientStats.from_data(X, y, center=settings["fit_intercept"])
         self._infer(
             settings,
@@ -485,6 +561,10 @@ class BayesianLogisticRegression(ClassifierMixin, _BayesianRegression):
         Inverse penalty strength, as in scikit-learn.
     l1_ratio : float in (0, 1), default=0.5
     fit_intercept : bool, default=True
+    standardize : bool, default=False
+        Fit on standardised columns and report on the original ones, as for
+        `BayesianLinearRegression`: the MAP is then ``make_pipeline(StandardScaler(),
+        LogisticRegression(C=C))``'s mapped back to the original columns.
     method : {"map", "nuts"}, default="map"
     num_warmup, num_samples, num_chains : int, default from `bayesreg.defaults.NUTS`
     laplace_parametrisation : {"auto", "direct", "mixture"}, default="auto"
@@ -512,6 +592,8 @@ class BayesianLogisticRegression(ClassifierMixin, _BayesianRegression):
         Diagnostics of the NUTS run (``method="nuts"`` only).
     posterior_fit_ : PosteriorFit
         The NUTS fit (``method="nuts"`` only), as for `BayesianLinearRegression`.
+    scaling_ : Standardization
+        The column means and sds the model was fitted on (``standardize=True`` only).
     n_iter_ : int
     n_features_in_ : int
     feature_names_in_ : ndarray of str
@@ -543,6 +625,7 @@ class BayesianLogisticRegression(ClassifierMixin, _BayesianRegression):
         C=1.0,
         l1_ratio=L1_RATIO,
         fit_intercept=True,
+        standardize=False,
         method="map",
         num_warmup=NUTS.num_warmup,
         num_samples=NUTS.num_samples,
@@ -557,6 +640,7 @@ class BayesianLogisticRegression(ClassifierMixin, _BayesianRegression):
         self.C = C
         self.l1_ratio = l1_ratio
         self.fit_intercept = fit_intercept
+        self.standardize = standardize
         self.method = method
         self.num_warmup = num_warmup
         self.num_samples = num_samples
@@ -590,6 +674,7 @@ class BayesianLogisticRegression(ClassifierMixin, _BayesianRegression):
             settings["prior"], 1.0 / settings["C"], l1_ratio=self.l1_ratio, family="bernoulli"
         )
         self.classes_ = classes
+        X = self._scaled(X, settings)
         self._infer(
             settings, logistic_regression, (X, y), None, prior=prior, fit_intercept=settings["fit_intercept"]
         )

@@ -3,10 +3,11 @@
 `save` writes ``model.json`` (`MODEL_FILE`: the estimator's class name, ``get_params()``, and every
 fitted attribute — ``coef_``, ``intercept_``, ``sigma_``, ``classes_``, ``feature_names_in_``,
 ``n_features_in_``, the prior, the MAP with its convergence record, the diagnostics, how the
-chains ran) and, for a NUTS fit, ``posterior.nc`` (`POSTERIOR_FILE`: the InferenceData, ArviZ's
-netCDF). `load` reads them back into an estimator that predicts bitwise the same numbers: JSON
-floats are written with Python's ``repr``, which round-trips every float64 exactly, and netCDF keeps
-float64 arrays as they are. Nothing is pickled: loading a folder runs no code from it.
+chains ran, the column means and sds of a ``standardize=True`` fit) and, for a NUTS fit,
+``posterior.nc`` (`POSTERIOR_FILE`: the InferenceData, ArviZ's netCDF). `load` reads them back
+into an estimator that predicts bitwise the same numbers: JSON floats are written with Python's
+``repr``, which round-trips every float64 exactly, and netCDF keeps float64 arrays as they are.
+Nothing is pickled: loading a folder runs no code from it.
 
 ``model.json`` carries `FORMAT` and `FORMAT_VERSION`; `load` refuses a file without them, of another
 version, or missing a field, with a `ModelFolderError` naming the file. `save` refuses a folder that
@@ -32,6 +33,7 @@ from bayesreg.engine.map import MAPResult
 from bayesreg.estimators import BayesianLinearRegression, BayesianLogisticRegression
 from bayesreg.priors import Prior
 from bayesreg.sampling import PosteriorFit
+from bayesreg.scaling import Standardization
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "MODEL_FILE", "POSTERIOR_FILE", "ModelFolderError", "load", "save"]
 
@@ -64,6 +66,7 @@ _FITTED = {
     "diagnostics_",
     "idata_",
     "posterior_fit_",
+    "scaling_",
 }
 
 
@@ -290,6 +293,8 @@ def _fitted(estimator) -> dict:
         fitted["sigma_"] = float(estimator.sigma_)
         noise = estimator.sigma_prior_
         fitted["sigma_prior_"] = None if noise is None else {"Exponential": {"rate": float(noise.rate)}}
+    if hasattr(estimator, "scaling_"):
+        fitted["scaling_"] = {k: _floats(v) for k, v in estimator.scaling_._asdict().items()}
     if hasattr(estimator, "diagnostics_"):
         report = estimator.diagnostics_._asdict()
         report["problems"] = list(report["problems"])
@@ -382,6 +387,10 @@ def _restore(estimator, fitted: dict, idata) -> None:
         residual=float(record["residual"]),
         converged=bool(record["converged"]),
     )
+    if "scaling_" in fitted:
+        estimator.scaling_ = Standardization(
+            **{k: np.asarray(v, dtype=floats) for k, v in fitted["scaling_"].items()}
+        )
     if "sigma_" in fitted:
         estimator.sigma_ = float(fitted["sigma_"])
         noise = fitted["sigma_prior_"]

@@ -17,6 +17,10 @@ summarises it per ``α`` and coefficient (median, HDI, R-hat, bulk ESS) next to 
 whole grid is one run of the engine's chains driver (`bayesreg.engine.chains.sample_chains`), the
 chains of every ``α`` with that ``α``'s prior as their own argument: one compilation per model,
 settings and grid size, and a new grid of the same size (or new data of the same shape) reuses it.
+
+With ``standardize=True`` each of them works on the standardised columns (`bayesreg.scaling`: the
+prior on their weights, the α grid theirs) and reports the weights on the original columns: the MAP
+path is then scikit-learn's path on ``StandardScaler``-transformed columns, mapped back.
 """
 
 from __future__ import annotations
@@ -47,6 +51,7 @@ from bayesreg.engine.map import map_grid
 from bayesreg.models import SufficientStats, linear_regression_stats, logistic_regression
 from bayesreg.params import CONSTRAINTS, check_params
 from bayesreg.priors import Convention, Family, PriorKind, noise_prior, prior_from_penalty
+from bayesreg.scaling import Standardization
 
 __all__ = ["MAPPath", "PosteriorPath", "alpha_grid", "alpha_max", "map_path", "posterior_path"]
 
@@ -100,6 +105,16 @@ def _prepare(X, y, family):
     return checked.X, checked.y
 
 
+def _standardized(X, y, family, fit_intercept) -> tuple[np.ndarray, np.ndarray, Standardization]:
+    """``X`` checked and standardised (centred only with an intercept), ``y`` checked, and the
+    `~bayesreg.scaling.Standardization` that maps the weights back. Column names come from a
+    DataFrame ``X``, for the message about a constant column."""
+    names = [str(c) for c in X.columns] if hasattr(X, "columns") else None
+    X, y = _prepare(X, y, family)
+    scaling = Standardization.from_data(X, center=fit_intercept, names=names)
+    return scaling.transform(X), y, scaling
+
+
 def _l1_per_alpha(prior, l1_ratio, convention, family, n, sigma):
     """λ₁ (the Laplace rate in force, at noise sd ``sigma``) for ``α = 1``."""
     unit = prior_from_penalty(
@@ -119,6 +134,7 @@ def alpha_max(
     convention: Convention = "sklearn",
     fit_intercept: bool = True,
     sigma: float = 1.0,
+    standardize: bool = False,
 ) -> float:
     """The smallest ``α`` at which every weight of the L1 / elastic-net MAP is exactly 0.
 
@@ -131,8 +147,8 @@ def alpha_max(
     X : array_like, shape (n_samples, n_features)
     y : array_like, shape (n_samples,)
     prior : {"laplace", "elasticnet"}
-    l1_ratio, family, convention, fit_intercept, sigma
-        As in `map_path`.
+    l1_ratio, family, convention, fit_intercept, sigma, standardize
+        As in `map_path` (with ``standardize``, the ``α_max`` of the standardised columns).
 
     Returns
     -------
@@ -159,11 +175,16 @@ def alpha_max(
         "convention": convention,
         "fit_intercept": fit_intercept,
         "sigma": sigma,
+        "standardize": standardize,
     }
-    prior, family, convention, fit_intercept, sigma = check_params(settings, _FIXED_SIGMA).values()
+    checked = check_params(settings, _FIXED_SIGMA).values()
+    prior, family, convention, fit_intercept, sigma, standardize = checked
     if prior == "gaussian":
         raise ValueError("an L2 (gaussian) penalty never sets weights exactly to 0: there is no alpha_max")
-    X, y = _prepare(X, y, family)
+    if standardize:
+        X, y, _ = _standardized(X, y, family, fit_intercept)
+    else:
+        X, y = _prepare(X, y, family)
     if family == "gaussian":
         Xc, yc = (X - X.mean(axis=0), y - y.mean()) if fit_intercept else (X, y)
         grad = Xc.T @ yc / sigma**2
@@ -185,8 +206,12 @@ def alpha_grid(
     convention: Convention = "sklearn",
     fit_intercept: bool = True,
     sigma: float = 1.0,
+    standardize: bool = False,
 ) -> np.ndarray:
     """``n_alphas`` values from `alpha_max` down to ``eps · alpha_max``, log-spaced (as scikit-learn).
+
+    The settings are `alpha_max`'s (``standardize``: the grid of the standardised columns, as
+    scikit-learn's for ``StandardScaler``-transformed columns).
 
     Returns
     -------
@@ -219,6 +244,7 @@ def alpha_grid(
         convention=convention,
         fit_intercept=fit_intercept,
         sigma=sigma,
+        standardize=standardize,
     )
     return np.geomspace(top, top * eps, n_alphas)
 
@@ -264,6 +290,7 @@ def map_path(
     convention: Convention = "sklearn",
     fit_intercept: bool = True,
     sigma: float = 1.0,
+    standardize: bool = False,
     tol: float = 1e-10,
     max_steps: int = 200,
 ) -> MAPPath:
@@ -297,6 +324,12 @@ def map_path(
         Fit an unpenalised intercept.
     sigma : float
         Fixed noise sd of the linear model.
+    standardize : bool
+        Fit on the standardised columns, ``(x − mean)/sd`` (not centred without ``fit_intercept``;
+        `bayesreg.scaling`), so that the prior is on their weights, and return the weights and
+        intercepts on the original columns (exact zeros stay exactly 0): the path of
+        ``make_pipeline(StandardScaler(), Lasso(α))`` mapped back. Use `alpha_grid` with the same
+        ``standardize`` for the grid.
     tol, max_steps
         As for `bayesreg.map_estimate`, at each ``α``.
 
@@ -333,11 +366,18 @@ def map_path(
         "convention": convention,
         "fit_intercept": fit_intercept,
         "sigma": sigma,
+        "standardize": standardize,
         "tol": tol,
         "max_steps": max_steps,
     }
     checked = check_params(settings, _FIXED_SIGMA).values()
-    prior, family, convention, fit_intercept, sigma, tol, max_steps = checked
+    prior, family, convention, fit_intercept, sigma, standardize, tol, max_steps = checked
+    if standardize:
+        Z, y, scaling = _standardized(X, y, family, fit_intercept)
+        settings = {k: v for k, v in settings.items() if k != "standardize"}
+        path = map_path(Z, y, alphas, l1_ratio=l1_ratio, **settings)
+        coefs, intercepts = scaling.to_original(path.coefs, path.intercepts)
+        return path._replace(coefs=coefs, intercepts=intercepts)
     alphas, X, y, model, args, kwargs = _setup(
         X, y, alphas, prior=prior, family=family, convention=convention, fit_intercept=fit_intercept
     )
@@ -490,6 +530,7 @@ def posterior_path(
     convention: Convention = "sklearn",
     fit_intercept: bool = True,
     sigma: float | None = None,
+    standardize: bool = False,
     hdi_prob: float = HDI_PROB,
     num_warmup: int = PATH_NUTS.num_warmup,
     num_samples: int = PATH_NUTS.num_samples,
@@ -536,6 +577,12 @@ def posterior_path(
         at σ = 1, which is the penalised estimate under ``convention="sklearn"`` whatever σ is (the
         prior is conditional on σ). ``convention="book"`` with ``family="gaussian"`` needs a fixed
         ``sigma``. Ignored for ``family="bernoulli"``.
+    standardize : bool
+        Sample the model of the standardised columns (the prior on their weights, as in
+        `map_path`) and summarise the draws mapped to the original columns: each weight's draws
+        divided by its column's sd (positive, so medians and HDIs are divided by it too, and the
+        rank-based R-hat and ESS of a weight are unchanged but for round-off), the intercept's draws
+        shifted draw by draw.
     hdi_prob : float in (0, 1)
         Mass of the highest-density intervals (default `bayesreg.defaults.HDI_PROB`).
     num_warmup, num_samples, num_chains : int
@@ -598,11 +645,15 @@ def posterior_path(
         "convention": convention,
         "fit_intercept": fit_intercept,
         "sigma": sigma,
+        "standardize": standardize,
         "hdi_prob": hdi_prob,
         "laplace_parametrisation": laplace_parametrisation,
     }
     checked = check_params(model_settings).values()
-    prior, family, convention, fit_intercept, sigma, hdi_prob, laplace_parametrisation = checked
+    prior, family, convention, fit_intercept, sigma, standardize, hdi_prob, laplace_parametrisation = checked
+    scaling = None
+    if standardize:
+        X, y, scaling = _standardized(X, y, family, fit_intercept)
     sampler = {
         "num_warmup": num_warmup,
         "num_samples": num_samples,
@@ -665,6 +716,13 @@ def posterior_path(
     }
     divergences = np.asarray(sampled.stats["diverging"]).reshape(alphas.size, -1).sum(axis=1)
     mixture = sampled.mixture.reshape(alphas.size, num_chains)[:, 0]
+    if scaling is not None:
+        coefs, intercepts = scaling.to_original(penalised.coefs, penalised.intercepts)
+        penalised = penalised._replace(coefs=coefs, intercepts=intercepts)
+        coef, intercept = scaling.to_original(draws["coef"], draws.get("intercept", 0.0))
+        draws["coef"] = coef
+        if "intercept" in draws:
+            draws["intercept"] = intercept
     return _summarise(alphas, penalised, draws, divergences, mixture, hdi_prob)
 
 

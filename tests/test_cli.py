@@ -980,6 +980,7 @@ def test_every_flag_a_warning_names_exists(nuts_run, path_posterior_run, demo):
     assert set(re.findall(r"--[a-z][a-z-]*", rendered)) <= flags
     assert "raise --num-warmup" in rendered and "raise --num-chains" in rendered
     assert "--parametrisation" in rendered  # the flag of laplace_parametrisation
+    assert "--standardize" in rendered
 
 
 def test_parametrisation_option(diabetes_csv, tmp_path, cache_home, capsys):
@@ -1071,3 +1072,123 @@ def test_a_refusal_after_a_read_note_is_one_line(command, frame, args, match, tm
     line = _refused(capsys, [command, data, "--target", "y", *args, "--out", str(out)], match)
     assert "note:" not in line
     assert _untouched(out)
+
+
+# ---------------------------------------------------------------------------------------------------
+# --standardize
+
+
+@pytest.fixture(scope="module")
+def unscaled_csv(tmp_path_factory):
+    """Diabetes as users load it, unscaled (column sds 0.5 to 35), target ``progression``."""
+    X, y = load_diabetes(return_X_y=True, as_frame=True, scaled=False)
+    path = tmp_path_factory.mktemp("unscaled") / "diabetes_unscaled.csv"
+    X.assign(progression=y).to_csv(path, index=False)
+    return path
+
+
+def _unscaled(path) -> tuple[pd.DataFrame, np.ndarray]:
+    data = pd.read_csv(path)
+    return data.drop(columns="progression"), data.progression.to_numpy(float)
+
+
+def test_fit_standardize_writes_the_original_columns(unscaled_csv, out, capsys):
+    """``fit --standardize``: coefficients.csv and the table are the estimator's with
+    ``standardize=True`` (which tests/test_scaling.py checks against the StandardScaler pipeline), on
+    the original columns; the prior line names the standardised columns; model.json keeps the
+    scaling."""
+    import bayesreg
+    from bayesreg import BayesianLinearRegression
+
+    argv = ["fit", str(unscaled_csv), "--target", "progression", "--alpha", "0.5", "--standardize"]
+    code = main([*argv, "--out", str(out)])
+    captured = capsys.readouterr()
+    assert code == 0 and captured.err == "", captured.err
+    X, y = _unscaled(unscaled_csv)
+    est = BayesianLinearRegression(alpha=0.5, standardize=True).fit(X, y)
+    written = pd.read_csv(out / "coefficients.csv")
+    np.testing.assert_array_equal(written.coefficient.to_numpy(), np.append(est.coef_, est.intercept_) + 0.0)
+    assert (written.coefficient == 0).any()
+    assert "laplace prior, alpha = 0.5 (sklearn convention): weights of the standardized columns ~" in (
+        captured.out
+    )
+    assert bayesreg.load(out).scaling_.scale.tobytes() == est.scaling_.scale.tobytes()
+    # without the flag, the raw columns' Lasso: another answer
+    assert main([*argv[:-1], "--out", str(out)]) == 0
+    capsys.readouterr()
+    assert not np.allclose(pd.read_csv(out / "coefficients.csv").coefficient, written.coefficient)
+
+
+def test_fit_standardize_nuts_keeps_the_standardized_draws(unscaled_csv, tmp_path, cache_home):
+    az = pytest.importorskip("arviz")
+    argv = ["fit", str(unscaled_csv), "--target", "progression", "--alpha", "0.5", "--method", "nuts"]
+    code, stdout, stderr = _run([*argv, "--standardize", *NUTS, "--seed", "3", "--out", str(tmp_path)])
+    assert code == 3 and "Traceback" not in stderr, stderr  # 200 draws: ESS < 400, the gate fails
+    assert "--standardize" not in stderr  # it is on: no warning suggests it
+    assert "weights of the standardized columns ~" in stdout
+    idata = az.from_netcdf(tmp_path / "posterior.nc")
+    posterior = idata.posterior
+    scale = StandardScaler().fit(_unscaled(unscaled_csv)[0]).scale_
+    np.testing.assert_allclose(posterior["coef"], posterior["coef_standardized"] / scale, rtol=1e-12)
+    written = pd.read_csv(tmp_path / "coefficients.csv")
+    means = np.append(posterior["coef"].mean(("chain", "draw")), float(posterior["intercept"].mean()))
+    np.testing.assert_allclose(written["mean"], means, rtol=1e-12)
+    # the MAP column: the MAP fit's with --standardize
+    code, _, _ = _run([*argv[:-2], "--standardize", "--out", str(tmp_path / "map")])
+    assert code == 0
+    mode = pd.read_csv(tmp_path / "map" / "coefficients.csv").coefficient
+    np.testing.assert_allclose(written.coefficient, mode, rtol=1e-9, atol=1e-12)
+
+
+def test_path_standardize_is_map_path_standardized(unscaled_csv, out, capsys):
+    from bayesreg.path import alpha_grid, map_path
+
+    argv = ["path", str(unscaled_csv), "--target", "progression", "--n-alphas", "20", "--standardize"]
+    code = main([*argv, "--out", str(out)])
+    captured = capsys.readouterr()
+    assert code == 0 and captured.err == "", captured.err
+    X, y = _unscaled(unscaled_csv)
+    alphas = alpha_grid(X, y, n_alphas=20, standardize=True)
+    expected = map_path(X, y, alphas, standardize=True)
+    written = pd.read_csv(out / "path.csv")
+    np.testing.assert_array_equal(written.alpha.to_numpy(), np.repeat(alphas, 10))
+    np.testing.assert_array_equal(written["map"].to_numpy(), expected.coefs.ravel() + 0.0)
+    assert "(prior on the standardized columns; coefficients on the original ones)" in captured.out
+
+
+def test_path_posterior_standardize_is_posterior_path_standardized(unscaled_csv, tmp_path, cache_home):
+    """``path --posterior --standardize`` with the demo's path settings (the session's compiled
+    sampler): path.csv is `posterior_path(..., standardize=True)`'s, same seed."""
+    from bayesreg.demo import PATH_SETTINGS
+    from bayesreg.path import alpha_grid, posterior_path
+
+    settings = [f"--{k.replace('_', '-')}={v}" for k, v in PATH_SETTINGS.items()]
+    argv = ["path", str(unscaled_csv), "--target", "progression", "--posterior", "--standardize"]
+    code, _, stderr = _run([*argv, *settings, "--seed", "0", "--out", str(tmp_path)])
+    assert code == 3 and "Traceback" not in stderr, stderr  # short chains fail the gate somewhere
+    X, y = _unscaled(unscaled_csv)
+    alphas = alpha_grid(X, y, n_alphas=PATH_SETTINGS["n_alphas"], standardize=True)
+    nuts = {k: v for k, v in PATH_SETTINGS.items() if k != "n_alphas"}
+    expected = posterior_path(X, y, alphas, standardize=True, seed=0, progress_bar=False, **nuts)
+    written = pd.read_csv(tmp_path / "path.csv")
+    for column in ("median", "hdi_low", "hdi_high", "r_hat"):
+        np.testing.assert_array_equal(written[column].to_numpy(), getattr(expected, column).ravel() + 0.0)
+    np.testing.assert_array_equal(written["map"].to_numpy(), expected.map.coefs.ravel() + 0.0)
+
+
+def test_fit_standardize_alpha_max_is_the_standardized_columns(unscaled_csv, out, capsys):
+    """The warning of an --alpha that swamps the data names the alpha_max of the columns the prior is
+    on: with --standardize, the standardised ones (StandardScaler's; the lasso is all zeros from there)."""
+    from bayesreg.path import alpha_max
+
+    X, y = _unscaled(unscaled_csv)
+    largest = alpha_max(X, y, standardize=True)
+    Z = StandardScaler().fit_transform(X)
+    exact = {"tol": 1e-12, "max_iter": 100_000}
+    assert (Lasso(alpha=largest * 0.99, **exact).fit(Z, y).coef_ != 0).sum() == 1
+    assert (Lasso(alpha=largest * 1.01, **exact).fit(Z, y).coef_ == 0).all()
+    argv = ["fit", str(unscaled_csv), "--target", "progression", "--standardize"]
+    assert main([*argv, "--alpha", f"{largest * 1.01!r}", "--out", str(out)]) == 0
+    assert f"alpha_max = {largest:.4g}, the smallest alpha" in capsys.readouterr().err
+    assert main([*argv, "--alpha", f"{largest * 0.99!r}"]) == 0
+    assert "alpha_max" not in capsys.readouterr().err

@@ -110,12 +110,24 @@ def test_logistic_needs_binary_target():
         ({"method": "nuts", "max_tree_depth": 0}, "max_tree_depth must be at least 1, got 0"),
         ({"method": "nuts", "max_tree_depth": 16}, "max_tree_depth must be at most 15, got 16"),
         ({"method": "nuts", "max_tree_depth": 2.5}, "max_tree_depth must be an integer"),
+        ({"standardize": "yes"}, "standardize must be True or False, got 'yes'"),
     ],
 )
 def test_bad_hyperparameters_named(params, match):
     X, y = np.random.default_rng(0).normal(size=(10, 2)), np.arange(10.0)
     with pytest.raises(ValueError, match=match):
         BayesianLinearRegression(**params).fit(X, y)
+
+
+def test_standardize_refuses_a_constant_column_by_name():
+    X = pd.DataFrame({"dose": [1.0, 2.0, 3.0, 4.0], "batch": [7.0, 7.0, 7.0, 7.0]})
+    for est, y in (
+        (BayesianLinearRegression(), np.arange(4.0)),
+        (BayesianLogisticRegression(), [0, 1, 0, 1]),
+    ):
+        with pytest.raises(ValueError, match=r"cannot standardise constant column 'batch' \(sd 0\)"):
+            est.set_params(standardize=True).fit(X, y)
+        assert not hasattr(est.set_params(standardize=False).fit(X, y), "scaling_")  # as given: accepted
 
 
 def test_bad_C_named():

@@ -42,7 +42,8 @@ def cancer():
 
 @pytest.fixture(scope="module")
 def fitted(diabetes, cancer):
-    """Four fits: linear and logistic, MAP and NUTS (σ estimated, a fixed σ for one more)."""
+    """Linear and logistic fits, MAP and NUTS (σ estimated, a fixed σ for one more), and two on
+    standardised columns (``standardize=True``: ``scaling_`` is saved too)."""
     X, y = diabetes
     Xc, labels = cancer
     return {
@@ -57,6 +58,10 @@ def fitted(diabetes, cancer):
         "logistic-nuts": _fit(
             BayesianLogisticRegression(prior="gaussian", C=0.1, method="nuts", **SHORT), Xc, labels
         ),
+        "linear-nuts-standardized": _fit(
+            BayesianLinearRegression(alpha=0.5, standardize=True, method="nuts", **SHORT), X, y
+        ),
+        "logistic-map-standardized": _fit(BayesianLogisticRegression(C=0.1, standardize=True), Xc, labels),
     }
 
 
@@ -87,7 +92,16 @@ def _assert_bitwise(a: dict, b: dict) -> None:
 
 
 @pytest.mark.parametrize(
-    "name", ["linear-map", "linear-nuts", "linear-nuts-fixed-sigma", "logistic-map", "logistic-nuts"]
+    "name",
+    [
+        "linear-map",
+        "linear-nuts",
+        "linear-nuts-fixed-sigma",
+        "logistic-map",
+        "logistic-nuts",
+        "linear-nuts-standardized",
+        "logistic-map-standardized",
+    ],
 )
 def test_save_load_predicts_bitwise_the_same(fitted, diabetes, cancer, name, tmp_path):
     est = fitted[name]
@@ -105,6 +119,10 @@ def test_save_load_predicts_bitwise_the_same(fitted, diabetes, cancer, name, tmp
     assert loaded.map_.converged == est.map_.converged and loaded.map_.num_steps == est.map_.num_steps
     for key, value in est.map_.params.items():
         assert loaded.map_.params[key].tobytes() == value.tobytes()
+    assert hasattr(loaded, "scaling_") == ("standardized" in name) == hasattr(est, "scaling_")
+    if "standardized" in name:
+        for a, b in zip(loaded.scaling_, est.scaling_, strict=True):
+            assert a.dtype == b.dtype == np.float64 and a.tobytes() == b.tobytes()
     if hasattr(est, "classes_"):
         assert (
             loaded.classes_.tolist() == est.classes_.tolist() and loaded.classes_.dtype == est.classes_.dtype

@@ -1,12 +1,15 @@
 """`bayesreg.scaling`: the MAP on standardised columns, mapped back, is scikit-learn's
-``make_pipeline(StandardScaler(), model)`` mapped back; and the maps are each other's inverse.
+``make_pipeline(StandardScaler(), model)`` mapped back, whether the columns are standardised by hand
+or by the estimators' ``standardize=True``; and the maps are each other's inverse.
 
 The references are certified (`references.sklearn_linear` / `sklearn_logistic`) on the columns
 scikit-learn's own ``StandardScaler`` standardised, and mapped back here by the formula written out
-(``coef = coef_z / scale_``, ``intercept = intercept_z − mean_ @ coef``), independently of
+(``coef = coef_z / scale_``, ``intercept = intercept_z − coef @ mean_``), independently of
 `Standardization`. The data are unscaled, as users load them: ``load_diabetes(scaled=False)`` (means
 up to 189, sds from 0.5 to 35) and the raw breast-cancer columns.
 """
+
+import warnings
 
 import arviz as az
 import numpy as np
@@ -38,7 +41,7 @@ def _by_hand(scaler, coef_z, intercept_z):
     """scikit-learn's standardised coefficients on the original columns, the formula written out."""
     coef = coef_z / scaler.scale_
     mean = scaler.mean_ if scaler.with_mean else np.zeros_like(coef)
-    return coef, intercept_z - mean @ coef
+    return coef, intercept_z - coef @ mean
 
 
 LINEAR_CASES = [
@@ -67,6 +70,16 @@ def test_linear_map_on_standardized_columns_is_the_sklearn_pipeline(
     label = f"{kind} alpha={alpha} fit_intercept={fit_intercept}"
     assert_map_equal(coef, intercept, ref_coef, ref_intercept, label=label)
 
+    # the same, standardised by the estimator itself: coef_, intercept_ and map_ on the original columns
+    est = BayesianLinearRegression(
+        prior=kind, alpha=alpha, fit_intercept=fit_intercept, standardize=True, **settings
+    ).fit(X, y)
+    assert_map_equal(est.coef_, est.intercept_, ref_coef, ref_intercept, label=f"standardize=True {label}")
+    np.testing.assert_array_equal(est.map_.params["coef"], est.coef_)
+    assert ("intercept" in est.map_.params) == fit_intercept
+    np.testing.assert_allclose(est.scaling_.scale, scaler.scale_, rtol=1e-13)
+    np.testing.assert_allclose(est.predict(X), X @ ref_coef + ref_intercept, rtol=1e-6)
+
 
 @pytest.mark.parametrize("kind, C", [("laplace", 0.05), ("gaussian", 1.0)])
 def test_logistic_map_on_standardized_columns_is_the_sklearn_pipeline(breast_cancer_raw, kind, C):
@@ -80,6 +93,10 @@ def test_logistic_map_on_standardized_columns_is_the_sklearn_pipeline(breast_can
     est = BayesianLogisticRegression(prior=kind, C=C).fit(scaling.transform(X), y)
     coef, intercept = scaling.to_original(est.coef_, est.intercept_)
     assert_map_equal(coef, intercept, ref_coef, ref_intercept, label=f"logistic {kind} C={C}")
+
+    est = BayesianLogisticRegression(prior=kind, C=C, standardize=True).fit(X, y)
+    assert_map_equal(est.coef_, est.intercept_, ref_coef, ref_intercept, label=f"standardize=True {kind}")
+    np.testing.assert_array_equal(est.map_.params["coef"], est.coef_)
 
 
 @pytest.mark.parametrize("center", [True, False])
@@ -165,3 +182,39 @@ def test_constant_columns_are_refused_by_name():
         Standardization.from_data(X.to_numpy()[:, :2])
     with pytest.raises(DataError, match="standardisation is for 3 columns"):
         Standardization.from_data(np.eye(3)).transform(np.ones((2, 2)))
+
+
+def test_nuts_with_standardize_reports_the_original_columns(diabetes_unscaled):
+    """``standardize=True`` with NUTS: the chains are those of the model on the columns scikit-learn's
+    ``StandardScaler`` standardised (same seed: the same draws, kept as ``coef_standardized``), and
+    ``coef`` / ``intercept`` are those draws on the original columns, by the formula written out;
+    ``map_`` is the MAP fit's, and every prediction uses the original-scale draws."""
+    X, y = diabetes_unscaled
+    settings = {"prior": "laplace", "alpha": 0.5, "method": "nuts", "random_state": 3}
+    short = {"num_warmup": 150, "num_samples": 150, "num_chains": 2}
+    scaler = StandardScaler().fit(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # short runs: the ESS warning is not what this test is about
+        est = BayesianLinearRegression(standardize=True, **settings, **short).fit(X, y)
+        by_hand = BayesianLinearRegression(**settings, **short).fit(scaler.transform(X), y)
+    posterior, reference = est.idata_.posterior, by_hand.idata_.posterior
+    np.testing.assert_allclose(posterior["coef_standardized"], reference["coef"], rtol=1e-9, atol=1e-12)
+    coef, intercept = _by_hand(scaler, reference["coef"].values, reference["intercept"].values)
+    np.testing.assert_allclose(posterior["coef"].values, coef, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(posterior["intercept"].values, intercept, rtol=1e-9)
+    np.testing.assert_allclose(posterior["sigma"].values, reference["sigma"].values, rtol=1e-9)
+    assert est.posterior_fit_.idata is est.idata_ and est.posterior_fit_.map is est.map_
+    np.testing.assert_allclose(est.coef_, coef.mean(axis=(0, 1)), rtol=1e-9)
+
+    map_fit = BayesianLinearRegression(prior="laplace", alpha=0.5, standardize=True).fit(X, y)
+    np.testing.assert_allclose(est.map_.params["coef"], map_fit.coef_, rtol=1e-8, atol=1e-12)
+    assert np.array_equal(est.map_.params["coef"] == 0, map_fit.coef_ == 0)
+
+    rows = X[:5]
+    draws = rows @ posterior["coef"].values.reshape(-1, X.shape[1]).T + posterior["intercept"].values.ravel()
+    np.testing.assert_allclose(est.predict(rows), draws.mean(axis=1), rtol=1e-9)
+    _, sd = est.predict(rows, return_std=True)
+    sigma2 = np.mean(posterior["sigma"].values ** 2)
+    np.testing.assert_allclose(sd, np.sqrt(draws.var(axis=1) + sigma2), rtol=1e-9)
+    prior = est.prior_predictive(rows, num_samples=200, intercept_prior=0.0).prior
+    np.testing.assert_allclose(prior["coef"].values, prior["coef_standardized"].values / scaler.scale_)
