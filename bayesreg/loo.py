@@ -31,6 +31,7 @@ import warnings
 from typing import TYPE_CHECKING, NamedTuple
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 from numpyro.infer import log_likelihood
 
@@ -58,6 +59,8 @@ The smoothing makes a few temporary copies of a block, and the next block is com
 present one is smoothed: `pointwise_loo` on 4 × 1,000 draws raised the peak resident memory of a
 process by about 160 MB with this budget, for 20,000 rows and for 200,000 alike (with 32 MiB,
 by about 550 MB: the allocator keeps blocks of that size)."""
+
+_TAIL_WIDTH = 64  # columns of the tail program: a multiple of this
 
 LOO_GROUP = "loo"
 """The InferenceData group of the pointwise LOO values (`add_loo`, read by `loo`)."""
@@ -202,10 +205,97 @@ def chunk_rows(num_draws: int, chunk_bytes: int = CHUNK_BYTES) -> int:
 @program("loo-loglik", static_argnames=("model", "static", "var_name"))
 def _block_log_likelihood(model, static, draws, X, y, kwargs, *, var_name):
     """Log-likelihood of each row of a block at each draw (``draws`` shaped (chain, draw, ...),
-    taken chain after chain), shaped (rows, draws): one observation's draws contiguous."""
+    taken chain after chain), shaped (draws, rows) as numpyro's vectorised `log_likelihood` makes it
+    (transposing it here took longer than computing it), and five numbers per row, shaped (5, rows):
+    the smallest log-likelihood ``lo``, ``log Σ_s p(y_i | θ_s)``, ``Σ_s exp(lo − ll_s)``,
+    ``Σ_s exp(2 (lo − ll_s))`` (``lo − ll_s`` is ArviZ's shifted log ratio) and the largest
+    log-likelihood."""
     model = functools.partial(model, **dict(static))
     draws = {k: v.reshape((-1, *v.shape[2:])) for k, v in draws.items()}
-    return log_likelihood(model, draws, X, y, parallel=True, **kwargs)[var_name].T
+    loglik = log_likelihood(model, draws, X, y, parallel=True, **kwargs)[var_name]
+    low, high = loglik.min(axis=0), loglik.max(axis=0)
+    log_total = high + jnp.log(jnp.exp(loglik - high).sum(axis=0))
+    ratios = jnp.exp(low - loglik)
+    return loglik, jnp.stack([low, log_total, ratios.sum(axis=0), (ratios * ratios).sum(axis=0), high])
+
+
+@program("psis-tails", model_argname=None)
+def _smoothed_tails(values, excess, tail):
+    """ArviZ's generalised Pareto fit and smoothing of the tail of each row (`arviz.psislw`'s
+    ``_gpdfit`` and ``_gpinv``, Zhang & Stephens 2009 with ArviZ's weak prior on k), vectorised.
+
+    ``values`` (rows, width) holds, ascending, each row's cutoff and its ``tail`` largest shifted log
+    ratios (the largest 0), then padding (any values: ignored), so that rows with tails of nearby
+    lengths share one program; ``excess`` (rows, width − 1) the tail's ``exp(x) − exp(cutoff)``, zero
+    on the padding, computed by NumPy as ArviZ does: for a row of nearly equal ratios that difference
+    keeps few digits, and XLA's ``exp``, one ulp off NumPy's here and there, moved k̂ by 4e-11. Returns k̂ (rows,), the smoothed and truncated tail (rows, width − 1;
+    the raw tail where the fit failed, NaN for a non-positive scale, as ArviZ), and sums over the
+    tail, shaped (5, rows): ``Σ exp(s)``, ``Σ exp(2s)``, ``Σ exp(s − x)``, ``Σ exp(x)`` and
+    ``Σ exp(2x)`` of the smoothed values ``s`` and the raw ones ``x``."""
+    prior_bs, prior_k = 3, 10
+    width = values.shape[1] - 1
+    n = tail.astype(values.dtype)
+    in_tail = jnp.arange(width) < tail
+    cutoff = values[:, :1]
+    exp_cutoff = jnp.exp(cutoff)
+    raw = values[:, 1:]
+    tails = excess  # its zeros add log1p(0) = 0 below
+    m_est = 30 + jnp.floor(jnp.sqrt(n))
+    grid = jnp.arange(1, 31 + int(width**0.5), dtype=values.dtype)
+    in_grid = grid <= m_est
+    quartile = jnp.take(tails, jnp.floor(n / 4 + 0.5).astype(int) - 1, axis=1)[:, None]
+    b = (1 - jnp.sqrt(m_est / (grid - 0.5))) / (prior_bs * quartile) + 1 / jnp.take(tails, tail - 1, axis=1)[
+        :, None
+    ]
+    k = jnp.log1p(-b[:, :, None] * tails[:, None, :]).sum(axis=-1) / n
+    len_scale = n * (jnp.log(-(b / k)) - k - 1)
+    terms = jnp.where(in_grid[None, None, :], jnp.exp(len_scale[:, None, :] - len_scale[:, :, None]), 0.0)
+    weights = 1 / terms.sum(axis=-1)
+    weights = jnp.where(in_grid & (weights >= 10 * jnp.finfo(values.dtype).eps), weights, 0.0)
+    weights = weights / weights.sum(axis=-1, keepdims=True)
+    b_post = jnp.sum(jnp.where(weights > 0, b * weights, 0.0), axis=-1, keepdims=True)
+    k_post = jnp.log1p(-b_post * tails).sum(axis=-1, keepdims=True) / n
+    sigma = -k_post / b_post
+    k_post = (n * k_post + prior_k * 0.5) / (n + prior_k)
+    # ArviZ's inverse CDF of the fitted distribution at the tail's plotting positions
+    quantiles = jnp.where(in_tail, (jnp.arange(width) + 0.5) / n, 0.5)
+    near_zero = jnp.abs(k_post) < jnp.finfo(values.dtype).eps
+    shape = jnp.where(near_zero, 1.0, k_post)
+    unit = jnp.where(near_zero, -jnp.log1p(-quantiles), jnp.expm1(-shape * jnp.log1p(-quantiles)) / shape)
+    smoothed = jnp.where(sigma > 0, jnp.log(unit * sigma + exp_cutoff), jnp.nan)
+    smoothed = jnp.where(smoothed > 0, 0.0, smoothed)  # truncated at the largest raw weight
+    smoothed = jnp.where(jnp.isfinite(k_post), smoothed, raw)  # no fit: no smoothing
+    sums = [
+        jnp.where(in_tail, term, 0.0).sum(axis=-1)
+        for term in (
+            jnp.exp(smoothed),
+            jnp.exp(2 * smoothed),
+            jnp.exp(smoothed - raw),
+            jnp.exp(raw),
+            jnp.exp(2 * raw),
+        )
+    ]
+    return k_post[:, 0], smoothed, jnp.stack(sums)
+
+
+def _fit_tails(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`_smoothed_tails` of ``values`` (rows, tail + 1), padded to a multiple of `_TAIL_WIDTH`
+    columns (one program for the tail lengths of nearby relative efficiencies); the smoothed tail
+    trimmed to (rows, tail)."""
+    rows, width = values.shape
+    padded = np.zeros((rows, -(-width // _TAIL_WIDTH) * _TAIL_WIDTH))
+    padded[:, :width] = values
+    excess = np.zeros((rows, padded.shape[1] - 1))
+    with np.errstate(over="ignore", invalid="ignore"):  # rows left to ArviZ may hold anything
+        excess[:, : width - 1] = np.exp(values[:, 1:]) - np.exp(values[:, :1])
+    with jax.enable_x64(True):
+        k, smoothed, sums = _smoothed_tails(padded, excess, np.int64(width - 1))
+    return np.array(k), np.asarray(smoothed)[:, : width - 1], np.asarray(sums)
+
+
+def _tail_length(draws: int, reff: float) -> int:
+    """ArviZ's tail length: ``ceil(min(S / 5, 3 √(S / reff)))``."""
+    return int(np.ceil(min(draws / 5.0, 3 * (draws / reff) ** 0.5)))
 
 
 def pointwise_loo(
@@ -316,10 +406,61 @@ def pointwise_loo(
         parts = []
         pending = block(0)
         for start in range(0, n, rows):
-            present, pending = pending, (block(start + rows) if start + rows < n else None)
-            parts.append(_smooth(np.asarray(present)[: n - start], reff))
+            (loglik, stats), pending = pending, (block(start + rows) if start + rows < n else None)
+            values = _loo_block(np.asarray(loglik), np.asarray(stats), reff)
+            parts.append([value[: n - start] for value in values])
     elpd_loo, p_loo, pareto_k, ess = (np.concatenate(values) for values in zip(*parts, strict=True))
     return PointwiseLOO(elpd_loo, p_loo, pareto_k, ess, n_samples=int(total), reff=float(reff))
+
+
+def _loo_block(loglik: np.ndarray, stats: np.ndarray, reff: float) -> tuple:
+    """PSIS-LOO of a block's rows from the program's log-likelihood ``loglik`` (draws, rows) and
+    its per-row numbers ``stats`` (5, rows): the four `PointwiseLOO` arrays, each (rows,).
+
+    Only the tail of each row is worked on: its ``M + 1`` smallest log-likelihoods (the largest
+    log ratios, ``np.partition`` of the row), whose smoothing (`_smoothed_tails`) gives
+    ``Σ exp(s)``, ``Σ exp(2s)`` and ``Σ exp(s − x)`` over the tail; the body's weights are the raw
+    ratios, their sums ``Σ exp(x)``, ``Σ exp(2x)`` the program's totals less the raw tail's. With
+    ``lo`` the smallest log-likelihood (``x = lo − ll``), the normalised log weights are
+    ``lw = x̃ − log Σ exp(x̃)`` and, body and tail apart,
+
+    ``elpd_i = log Σ_s exp(lw_s + ll_s) = lo + log(S − M + Σ_tail exp(s − x)) − log Σ exp(x̃)``,
+    ``ess_i = reff / Σ_s exp(2 lw_s) = reff (Σ exp(x̃))² / Σ exp(2x̃)``.
+
+    Rows whose body sums lose more than two digits to that difference get them summed anew from the
+    partitioned row; rows with ties among the tail and cutoff, or a cutoff below log(smallest
+    float), and every row when the tail has 4 values or fewer, go through `psis` (ArviZ's own
+    function for them).
+    """
+    draws, rows = loglik.shape
+    low, log_total, ratio_sum, ratio_sum2 = stats[:4]
+    tail = _tail_length(draws, reff)
+    elpd_loo, pareto_k, ess = np.empty(rows), np.empty(rows), np.empty(rows)
+    by_row = np.array(loglik.T, order="C")  # (rows, draws), a copy partitioned in place below
+    if tail > 4:
+        by_row.partition(tail, axis=-1)  # the tail + 1 smallest log-likelihoods first
+        lowest = np.sort(by_row[:, : tail + 1], axis=-1)
+        values = low[:, None] - lowest[:, ::-1]  # ArviZ's shifted log ratios, ascending
+        regular = np.all(np.diff(lowest, axis=-1) > 0, axis=-1) & (
+            values[:, 0] > np.log(np.finfo(float).tiny)
+        )
+        values[~regular] = values[regular][0] if regular.any() else np.linspace(-1.0, 0.0, tail + 1)
+        pareto_k[:], _, (smooth, smooth2, ratio, raw, raw2) = _fit_tails(values)
+        body, body2 = ratio_sum - raw, ratio_sum2 - raw2
+        inexact = (body + smooth < 1e-2 * ratio_sum) | (body2 + smooth2 < 1e-2 * ratio_sum2)
+        for i in np.nonzero(inexact & regular)[0]:
+            terms = np.exp(low[i] - by_row[i, tail:])
+            body[i], body2[i] = terms.sum(), (terms * terms).sum()
+        total = body + smooth
+        elpd_loo[:] = low + np.log(draws - tail + ratio) - np.log(total)
+        ess[:] = reff * total**2 / (body2 + smooth2)
+    else:
+        regular = np.zeros(rows, dtype=bool)
+    if not regular.all():
+        irregular = ~regular
+        elpd_loo[irregular], _, pareto_k[irregular], ess[irregular] = _smooth(loglik[:, irregular].T, reff)
+    lppd = log_total - np.log(draws)
+    return elpd_loo, lppd - elpd_loo, pareto_k, ess
 
 
 def _smooth(loglik: np.ndarray, reff: float) -> tuple:
@@ -380,7 +521,7 @@ def psis(log_ratios: np.ndarray, reff: float = 1.0) -> tuple[np.ndarray, np.ndar
 
     log_ratios = np.asarray(log_ratios, dtype=np.float64)
     draws = log_ratios.shape[-1]
-    tail = int(np.ceil(min(draws / 5.0, 3 * (draws / reff) ** 0.5)))
+    tail = _tail_length(draws, reff)
     if tail <= 4:  # ArviZ leaves such rows unsmoothed, with k̂ = inf
         return tuple(np.asarray(value) for value in az.psislw(log_ratios, reff))
     x = log_ratios - log_ratios.max(axis=-1, keepdims=True)
@@ -392,51 +533,19 @@ def psis(log_ratios: np.ndarray, reff: float = 1.0) -> tuple[np.ndarray, np.ndar
     regular = np.all(np.diff(values, axis=-1) > 0, axis=-1) & (cutoff[:, 0] > np.log(np.finfo(float).tiny))
     # where the tail is in a regular row (exactly `tail` values above the cutoff), by ascending value;
     # the other rows get placeholder positions, their values come from ArviZ below
+    if not regular.any():
+        return tuple(np.asarray(value) for value in az.psislw(log_ratios, reff))
     in_tail = x > cutoff
     in_tail[~regular] = np.arange(draws) < tail
     where = np.nonzero(in_tail)[1].reshape(-1, tail)
     where = np.take_along_axis(where, np.argsort(np.take_along_axis(x, where, axis=-1), axis=-1), axis=-1)
-    exp_cutoff = np.exp(cutoff)
-    quantiles = np.arange(0.5, tail) / tail
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # on rows left to ArviZ
-        k, sigma = _gpdfit(np.exp(values[:, 1:]) - exp_cutoff)
-        smoothed = np.log(sigma[:, None] * _gpinv_unit(quantiles, k) + exp_cutoff)
-    smoothed[sigma <= 0] = np.nan  # ArviZ's inverse CDF for a non-positive scale
-    smoothed = np.where(np.isfinite(k)[:, None], smoothed, values[:, 1:])  # no fit: no smoothing
+    k, smoothed, _ = _fit_tails(values)
     np.put_along_axis(x, where, smoothed, axis=-1)
     x[x > 0] = 0  # truncated at the largest raw weight
     x -= _logsumexp(x, axis=-1, keepdims=True)
     if not regular.all():
         x[~regular], k[~regular] = az.psislw(log_ratios[~regular], reff)
     return x, k
-
-
-def _gpdfit(tails: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """ArviZ's empirical Bayes fit of the generalised Pareto distribution (Zhang & Stephens 2009,
-    with its weak prior on k), to each row of ``tails`` (rows, n), each row ascending."""
-    prior_bs, prior_k = 3, 10
-    n = tails.shape[1]
-    m_est = 30 + int(n**0.5)
-    b = 1 - np.sqrt(m_est / (np.arange(1, m_est + 1, dtype=float) - 0.5))
-    b = b / (prior_bs * tails[:, int(n / 4 + 0.5) - 1 : int(n / 4 + 0.5)]) + 1 / tails[:, -1:]  # (rows, m)
-    k = np.stack([np.log1p(-b[:, j : j + 1] * tails).mean(axis=-1) for j in range(m_est)], axis=-1)
-    len_scale = n * (np.log(-(b / k)) - k - 1)
-    weights = 1 / np.exp(len_scale[:, None, :] - len_scale[:, :, None]).sum(axis=-1)
-    weights = np.where(weights >= 10 * np.finfo(float).eps, weights, 0.0)  # negligible weights out
-    weights /= weights.sum(axis=-1, keepdims=True)
-    b_post = np.sum(b * weights, axis=-1)
-    k_post = np.log1p(-b_post[:, None] * tails).mean(axis=-1)
-    sigma = -k_post / b_post
-    return (n * k_post + prior_k * 0.5) / (n + prior_k), sigma
-
-
-def _gpinv_unit(quantiles: np.ndarray, k: np.ndarray) -> np.ndarray:
-    """The generalised Pareto distribution's inverse CDF at ``quantiles`` (all in (0, 1)) with
-    scale 1, shape ``k`` per row: (rows, len(quantiles))."""
-    k = k[:, None]
-    near_zero = np.abs(k) < np.finfo(float).eps
-    shape = np.where(near_zero, 1.0, k)
-    return np.where(near_zero, -np.log1p(-quantiles), np.expm1(-shape * np.log1p(-quantiles)) / shape)
 
 
 def _logsumexp(values: np.ndarray, axis: int = -1, keepdims: bool = False) -> np.ndarray:
