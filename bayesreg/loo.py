@@ -205,18 +205,19 @@ def chunk_rows(num_draws: int, chunk_bytes: int = CHUNK_BYTES) -> int:
 @program("loo-loglik", static_argnames=("model", "static", "var_name"))
 def _block_log_likelihood(model, static, draws, X, y, kwargs, *, var_name):
     """Log-likelihood of each row of a block at each draw (``draws`` shaped (chain, draw, ...),
-    taken chain after chain), shaped (draws, rows) as numpyro's vectorised `log_likelihood` makes it
-    (transposing it here took longer than computing it), and five numbers per row, shaped (5, rows):
-    the smallest log-likelihood ``lo``, ``log Σ_s p(y_i | θ_s)``, ``Σ_s exp(lo − ll_s)``,
-    ``Σ_s exp(2 (lo − ll_s))`` (``lo − ll_s`` is ArviZ's shifted log ratio) and the largest
-    log-likelihood."""
+    taken chain after chain), shaped (rows, draws): one observation's draws contiguous.
+
+    numpyro's `log_likelihood` vectorised over the draws, mapped over the rows (one-row data sets
+    of the per-observation model) so that XLA lays the values out row by row: the same values as
+    transposing its (draws, rows) result, where that transposition took as long again as the
+    log-likelihood itself."""
     model = functools.partial(model, **dict(static))
     draws = {k: v.reshape((-1, *v.shape[2:])) for k, v in draws.items()}
-    loglik = log_likelihood(model, draws, X, y, parallel=True, **kwargs)[var_name]
-    low, high = loglik.min(axis=0), loglik.max(axis=0)
-    log_total = high + jnp.log(jnp.exp(loglik - high).sum(axis=0))
-    ratios = jnp.exp(low - loglik)
-    return loglik, jnp.stack([low, log_total, ratios.sum(axis=0), (ratios * ratios).sum(axis=0), high])
+
+    def row(x, target):
+        return log_likelihood(model, draws, x[None], target[None], parallel=True, **kwargs)[var_name][:, 0]
+
+    return jax.vmap(row)(X, y)
 
 
 @program("psis-tails", model_argname=None)
@@ -228,10 +229,12 @@ def _smoothed_tails(values, excess, tail):
     ratios (the largest 0), then padding (any values: ignored), so that rows with tails of nearby
     lengths share one program; ``excess`` (rows, width − 1) the tail's ``exp(x) − exp(cutoff)``, zero
     on the padding, computed by NumPy as ArviZ does: for a row of nearly equal ratios that difference
-    keeps few digits, and XLA's ``exp``, one ulp off NumPy's here and there, moved k̂ by 4e-11. Returns k̂ (rows,), the smoothed and truncated tail (rows, width − 1;
-    the raw tail where the fit failed, NaN for a non-positive scale, as ArviZ), and sums over the
-    tail, shaped (5, rows): ``Σ exp(s)``, ``Σ exp(2s)``, ``Σ exp(s − x)``, ``Σ exp(x)`` and
-    ``Σ exp(2x)`` of the smoothed values ``s`` and the raw ones ``x``."""
+    keeps few digits, and XLA's ``exp``, one ulp off NumPy's here and there, moved k̂ by 4e-11.
+
+    Returns k̂ (rows,), the smoothed and truncated tail (rows, width − 1; the raw tail where the fit
+    failed, NaN for a non-positive scale, as ArviZ), and sums over the tail, shaped (3, rows):
+    ``Σ exp(s)``, ``Σ exp(2s)`` and ``Σ exp(s − x)`` of the smoothed values ``s`` and the raw
+    ones ``x``."""
     prior_bs, prior_k = 3, 10
     width = values.shape[1] - 1
     n = tail.astype(values.dtype)
@@ -265,16 +268,8 @@ def _smoothed_tails(values, excess, tail):
     smoothed = jnp.where(sigma > 0, jnp.log(unit * sigma + exp_cutoff), jnp.nan)
     smoothed = jnp.where(smoothed > 0, 0.0, smoothed)  # truncated at the largest raw weight
     smoothed = jnp.where(jnp.isfinite(k_post), smoothed, raw)  # no fit: no smoothing
-    sums = [
-        jnp.where(in_tail, term, 0.0).sum(axis=-1)
-        for term in (
-            jnp.exp(smoothed),
-            jnp.exp(2 * smoothed),
-            jnp.exp(smoothed - raw),
-            jnp.exp(raw),
-            jnp.exp(2 * raw),
-        )
-    ]
+    terms = (jnp.exp(smoothed), jnp.exp(2 * smoothed), jnp.exp(smoothed - raw))
+    sums = [jnp.where(in_tail, term, 0.0).sum(axis=-1) for term in terms]
     return k_post[:, 0], smoothed, jnp.stack(sums)
 
 
@@ -406,60 +401,56 @@ def pointwise_loo(
         parts = []
         pending = block(0)
         for start in range(0, n, rows):
-            (loglik, stats), pending = pending, (block(start + rows) if start + rows < n else None)
-            values = _loo_block(np.asarray(loglik), np.asarray(stats), reff)
+            present, pending = pending, (block(start + rows) if start + rows < n else None)
+            values = _loo_block(np.asarray(present), reff)
             parts.append([value[: n - start] for value in values])
     elpd_loo, p_loo, pareto_k, ess = (np.concatenate(values) for values in zip(*parts, strict=True))
     return PointwiseLOO(elpd_loo, p_loo, pareto_k, ess, n_samples=int(total), reff=float(reff))
 
 
-def _loo_block(loglik: np.ndarray, stats: np.ndarray, reff: float) -> tuple:
-    """PSIS-LOO of a block's rows from the program's log-likelihood ``loglik`` (draws, rows) and
-    its per-row numbers ``stats`` (5, rows): the four `PointwiseLOO` arrays, each (rows,).
+def _loo_block(loglik: np.ndarray, reff: float) -> tuple:
+    """PSIS-LOO of each row of ``loglik`` (rows, draws) as `arviz.loo` computes it: the four
+    `PointwiseLOO` arrays, each (rows,), from the tail of each row and a few sums over it.
 
-    Only the tail of each row is worked on: its ``M + 1`` smallest log-likelihoods (the largest
-    log ratios, ``np.partition`` of the row), whose smoothing (`_smoothed_tails`) gives
-    ``Σ exp(s)``, ``Σ exp(2s)`` and ``Σ exp(s − x)`` over the tail; the body's weights are the raw
-    ratios, their sums ``Σ exp(x)``, ``Σ exp(2x)`` the program's totals less the raw tail's. With
-    ``lo`` the smallest log-likelihood (``x = lo − ll``), the normalised log weights are
-    ``lw = x̃ − log Σ exp(x̃)`` and, body and tail apart,
+    ``np.partition`` puts the ``M + 1`` smallest log-likelihoods of each row first (ArviZ's tail of
+    the largest log ratios and its cutoff); `_smoothed_tails` fits and smooths the tails and sums
+    them; the body's weights are the raw ratios ``exp(x)``, ``x = lo − ll`` (``lo`` the smallest
+    log-likelihood), summed over the partitioned row. With the smoothed tail ``s`` and the
+    normalised log weights ``lw = x̃ − log Σ exp(x̃)``,
 
     ``elpd_i = log Σ_s exp(lw_s + ll_s) = lo + log(S − M + Σ_tail exp(s − x)) − log Σ exp(x̃)``,
-    ``ess_i = reff / Σ_s exp(2 lw_s) = reff (Σ exp(x̃))² / Σ exp(2x̃)``.
+    ``ess_i = reff / Σ_s exp(2 lw_s) = reff (Σ exp(x̃))² / Σ exp(2x̃)``,
+    ``lppd_i = lo + log Σ_s exp(−x_s) − log S``.
 
-    Rows whose body sums lose more than two digits to that difference get them summed anew from the
-    partitioned row; rows with ties among the tail and cutoff, or a cutoff below log(smallest
-    float), and every row when the tail has 4 values or fewer, go through `psis` (ArviZ's own
-    function for them).
+    Rows with ties among the tail and cutoff, or a cutoff below log(smallest float), and every row
+    when the tail has 4 values or fewer, go through `psis` (ArviZ's own function for them), and
+    rows whose log-likelihoods span more than float64's exponent range get ``lppd`` by `_logsumexp`.
     """
-    draws, rows = loglik.shape
-    low, log_total, ratio_sum, ratio_sum2 = stats[:4]
+    draws = loglik.shape[1]
     tail = _tail_length(draws, reff)
-    elpd_loo, pareto_k, ess = np.empty(rows), np.empty(rows), np.empty(rows)
-    by_row = np.array(loglik.T, order="C")  # (rows, draws), a copy partitioned in place below
-    if tail > 4:
-        by_row.partition(tail, axis=-1)  # the tail + 1 smallest log-likelihoods first
-        lowest = np.sort(by_row[:, : tail + 1], axis=-1)
-        values = low[:, None] - lowest[:, ::-1]  # ArviZ's shifted log ratios, ascending
-        regular = np.all(np.diff(lowest, axis=-1) > 0, axis=-1) & (
-            values[:, 0] > np.log(np.finfo(float).tiny)
-        )
-        values[~regular] = values[regular][0] if regular.any() else np.linspace(-1.0, 0.0, tail + 1)
-        pareto_k[:], _, (smooth, smooth2, ratio, raw, raw2) = _fit_tails(values)
-        body, body2 = ratio_sum - raw, ratio_sum2 - raw2
-        inexact = (body + smooth < 1e-2 * ratio_sum) | (body2 + smooth2 < 1e-2 * ratio_sum2)
-        for i in np.nonzero(inexact & regular)[0]:
-            terms = np.exp(low[i] - by_row[i, tail:])
-            body[i], body2[i] = terms.sum(), (terms * terms).sum()
-        total = body + smooth
-        elpd_loo[:] = low + np.log(draws - tail + ratio) - np.log(total)
-        ess[:] = reff * total**2 / (body2 + smooth2)
-    else:
-        regular = np.zeros(rows, dtype=bool)
+    if tail <= 4:
+        return _smooth(loglik, reff)
+    part = np.partition(loglik, tail, axis=-1)  # the tail + 1 smallest log-likelihoods first
+    lowest = np.sort(part[:, : tail + 1], axis=-1)
+    low = lowest[:, :1]
+    values = low - lowest[:, ::-1]  # ArviZ's shifted log ratios of the tail and cutoff, ascending
+    regular = np.all(np.diff(lowest, axis=-1) > 0, axis=-1) & (values[:, 0] > np.log(np.finfo(float).tiny))
+    values[~regular] = values[regular][0] if regular.any() else np.linspace(-1.0, 0.0, tail + 1)
+    pareto_k, _, (smooth, smooth2, ratio) = _fit_tails(values)
+    ratios = np.subtract(low, part, out=part)
+    np.exp(ratios, out=ratios)
+    body = ratios[:, tail:]
+    total = body.sum(axis=-1) + smooth
+    elpd_loo = low[:, 0] + np.log(draws - tail + ratio) - np.log(total)
+    ess = reff * total**2 / (np.einsum("ij,ij->i", body, body) + smooth2)
+    with np.errstate(over="ignore"):
+        lppd = low[:, 0] + np.log(np.reciprocal(ratios, out=ratios).sum(axis=-1)) - np.log(draws)
+    wide = ~np.isfinite(lppd)
+    if wide.any():
+        lppd[wide] = _logsumexp(loglik[wide], axis=-1) - np.log(draws)
     if not regular.all():
         irregular = ~regular
-        elpd_loo[irregular], _, pareto_k[irregular], ess[irregular] = _smooth(loglik[:, irregular].T, reff)
-    lppd = log_total - np.log(draws)
+        elpd_loo[irregular], _, pareto_k[irregular], ess[irregular] = _smooth(loglik[irregular], reff)
     return elpd_loo, lppd - elpd_loo, pareto_k, ess
 
 
