@@ -60,7 +60,8 @@ present one is smoothed: `pointwise_loo` on 4 × 1,000 draws raised the peak res
 process by about 160 MB with this budget, for 20,000 rows and for 200,000 alike (with 32 MiB,
 by about 550 MB: the allocator keeps blocks of that size)."""
 
-_TAIL_WIDTH = 64  # columns of the tail program: a multiple of this
+_TAIL_WIDTH = 32  # columns of the tail program: a multiple of this
+_GROUP = 8  # tail values per log1p in the generalised Pareto fit's grid
 
 LOO_GROUP = "loo"
 """The InferenceData group of the pointwise LOO values (`add_loo`, read by `loo`)."""
@@ -250,7 +251,18 @@ def _smoothed_tails(values, excess, tail):
     b = (1 - jnp.sqrt(m_est / (grid - 0.5))) / (prior_bs * quartile) + 1 / jnp.take(tails, tail - 1, axis=1)[
         :, None
     ]
-    k = jnp.log1p(-b[:, :, None] * tails[:, None, :]).sum(axis=-1) / n
+    # k(b) = mean log1p(−b x) on the grid, one logarithm per _GROUP values: their product P of
+    # factors 1 − b x (relative precision, as each factor's; its log where P is far from 1) and
+    # u = P − 1 by u ← u + a (1 + u), a = −b x of one sign for each b (relative precision while
+    # |u| < 1/2; its log1p there)
+    groups = jnp.pad(tails, ((0, 0), (0, -width % _GROUP))).reshape(tails.shape[0], 1, -1, _GROUP)
+    factors = -b[:, :, None, None] * groups
+    u, product = factors[..., 0], 1 + factors[..., 0]
+    for g in range(1, _GROUP):
+        u = u + factors[..., g] * (1 + u)
+        product = product * (1 + factors[..., g])
+    k = jnp.where(jnp.abs(u) < 0.5, jnp.log1p(u), jnp.log(product)).sum(axis=-1) / n
+    overflow = jnp.any(in_grid & ~(jnp.abs(u) < 1e300).all(axis=-1), axis=-1)
     len_scale = n * (jnp.log(-(b / k)) - k - 1)
     terms = jnp.where(in_grid[None, None, :], jnp.exp(len_scale[:, None, :] - len_scale[:, :, None]), 0.0)
     weights = 1 / terms.sum(axis=-1)
@@ -270,13 +282,13 @@ def _smoothed_tails(values, excess, tail):
     smoothed = jnp.where(jnp.isfinite(k_post), smoothed, raw)  # no fit: no smoothing
     terms = (jnp.exp(smoothed), jnp.exp(2 * smoothed), jnp.exp(smoothed - raw))
     sums = [jnp.where(in_tail, term, 0.0).sum(axis=-1) for term in terms]
-    return k_post[:, 0], smoothed, jnp.stack(sums)
+    return k_post[:, 0], smoothed, jnp.stack(sums), overflow
 
 
-def _fit_tails(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _fit_tails(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """`_smoothed_tails` of ``values`` (rows, tail + 1), padded to a multiple of `_TAIL_WIDTH`
     columns (one program for the tail lengths of nearby relative efficiencies); the smoothed tail
-    trimmed to (rows, tail)."""
+    trimmed to (rows, tail); the rows whose fit overflowed (leave them to `arviz.psislw`)."""
     rows, width = values.shape
     padded = np.zeros((rows, -(-width // _TAIL_WIDTH) * _TAIL_WIDTH))
     padded[:, :width] = values
@@ -284,8 +296,8 @@ def _fit_tails(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     with np.errstate(over="ignore", invalid="ignore"):  # rows left to ArviZ may hold anything
         excess[:, : width - 1] = np.exp(values[:, 1:]) - np.exp(values[:, :1])
     with jax.enable_x64(True):
-        k, smoothed, sums = _smoothed_tails(padded, excess, np.int64(width - 1))
-    return np.array(k), np.asarray(smoothed)[:, : width - 1], np.asarray(sums)
+        k, smoothed, sums, overflow = _smoothed_tails(padded, excess, np.int64(width - 1))
+    return np.array(k), np.asarray(smoothed)[:, : width - 1], np.asarray(sums), np.asarray(overflow)
 
 
 def _tail_length(draws: int, reff: float) -> int:
@@ -436,7 +448,8 @@ def _loo_block(loglik: np.ndarray, reff: float) -> tuple:
     values = low - lowest[:, ::-1]  # ArviZ's shifted log ratios of the tail and cutoff, ascending
     regular = np.all(np.diff(lowest, axis=-1) > 0, axis=-1) & (values[:, 0] > np.log(np.finfo(float).tiny))
     values[~regular] = values[regular][0] if regular.any() else np.linspace(-1.0, 0.0, tail + 1)
-    pareto_k, _, (smooth, smooth2, ratio) = _fit_tails(values)
+    pareto_k, _, (smooth, smooth2, ratio), overflow = _fit_tails(values)
+    regular &= ~overflow
     ratios = np.subtract(low, part, out=part)
     np.exp(ratios, out=ratios)
     body = ratios[:, tail:]
@@ -530,7 +543,8 @@ def psis(log_ratios: np.ndarray, reff: float = 1.0) -> tuple[np.ndarray, np.ndar
     in_tail[~regular] = np.arange(draws) < tail
     where = np.nonzero(in_tail)[1].reshape(-1, tail)
     where = np.take_along_axis(where, np.argsort(np.take_along_axis(x, where, axis=-1), axis=-1), axis=-1)
-    k, smoothed, _ = _fit_tails(values)
+    k, smoothed, _, overflow = _fit_tails(values)
+    regular &= ~overflow
     np.put_along_axis(x, where, smoothed, axis=-1)
     x[x > 0] = 0  # truncated at the largest raw weight
     x -= _logsumexp(x, axis=-1, keepdims=True)
