@@ -255,17 +255,20 @@ def _smoothed_tails(values, excess, tail):
     # factors 1 − b x (relative precision, as each factor's; its log where P is far from 1) and
     # u = P − 1 by u ← u + a (1 + u), a = −b x of one sign for each b (relative precision while
     # |u| < 1/2; its log1p there)
-    groups = jnp.pad(tails, ((0, 0), (0, -width % _GROUP))).reshape(tails.shape[0], 1, -1, _GROUP)
-    factors = -b[:, :, None, None] * groups
-    u, product = factors[..., 0], 1 + factors[..., 0]
-    for g in range(1, _GROUP):
-        u = u + factors[..., g] * (1 + u)
-        product = product * (1 + factors[..., g])
-    k = jnp.where(jnp.abs(u) < 0.5, jnp.log1p(u), jnp.log(product)).sum(axis=-1) / n
+    groups = jnp.pad(tails, ((0, 0), (0, -width % _GROUP))).reshape(tails.shape[0], _GROUP, -1)
+    u = product = None
+    for g in range(_GROUP):  # the values g, g + width / _GROUP, ... make a group
+        factor = -b[:, :, None] * groups[:, None, g, :]
+        u, product = (factor, 1 + factor) if g == 0 else (u + factor * (1 + u), product * (1 + factor))
+    near_one = jnp.abs(u) < 0.5
+    mantissa, exponent = jnp.frexp(product)  # log P = log1p(m − 1) + e log 2, m − 1 exact
+    logs = jnp.log1p(jnp.where(near_one, u, mantissa - 1)) + jnp.where(near_one, 0.0, exponent * np.log(2.0))
+    k = logs.sum(axis=-1) / n
     overflow = jnp.any(in_grid & ~(jnp.abs(u) < 1e300).all(axis=-1), axis=-1)
-    len_scale = n * (jnp.log(-(b / k)) - k - 1)
-    terms = jnp.where(in_grid[None, None, :], jnp.exp(len_scale[:, None, :] - len_scale[:, :, None]), 0.0)
-    weights = 1 / terms.sum(axis=-1)
+    len_scale = jnp.where(in_grid, n * (jnp.log(-(b / k)) - k - 1), -jnp.inf)
+    # ArviZ's 1 / Σ_j exp(L_j − L_i), as exp(L_i − max L) / Σ_j exp(L_j − max L)
+    scaled = jnp.exp(len_scale - len_scale.max(axis=-1, keepdims=True))
+    weights = scaled / scaled.sum(axis=-1, keepdims=True)
     weights = jnp.where(in_grid & (weights >= 10 * jnp.finfo(values.dtype).eps), weights, 0.0)
     weights = weights / weights.sum(axis=-1, keepdims=True)
     b_post = jnp.sum(jnp.where(weights > 0, b * weights, 0.0), axis=-1, keepdims=True)
