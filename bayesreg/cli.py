@@ -1,4 +1,4 @@
-"""The ``bayesreg`` command line: ``bayesreg fit``, ``bayesreg path`` and ``bayesreg demo``.
+"""The ``bayesreg`` command line: ``bayesreg fit``, ``predict``, ``path`` and ``demo``.
 
 A thin shell: it parses the options, calls the library and writes what the library returned. Every
 option is checked by `bayesreg.params` (the message the library gives for the same value), the
@@ -11,8 +11,10 @@ read). A NUTS run that fails the diagnostics gate (`bayesreg.diagnostics`: R-hat
 E-BFMI) writes every file, marks the failure in them (the ``ok`` column) and exits with status 3.
 Warnings name the options that address them, rendered from the library's settings
 (`bayesreg.diagnostics.Remedy`) as the flags this parser has (an option the parser lacks is not
-named). Outputs are written atomically (a temporary file in the output folder, then
-``os.replace``); other files in that folder are never touched.
+named). Outputs are written atomically: every file is written into a temporary folder inside the
+output folder (``bayesreg fit --out`` saves the fitted model there with `bayesreg.model_folder.save`),
+then each is moved into place with ``os.replace``; other files in that folder are never touched, and
+a failed write leaves none of the new files (nor an output folder it created).
 
 While a command runs, JAX's persistent compilation cache is switched on in a user cache folder
 (``$XDG_CACHE_HOME/bayesreg/jax``, else ``~/.cache/bayesreg/jax``), so a second run on data of the same
@@ -42,9 +44,11 @@ from bayesreg.defaults import (
     HDI_PROB,
     L1_RATIO,
     MASS_MATRIX,
+    MAX_TREE_DEPTH,
     N_ALPHAS,
     NUTS,
     PATH_NUTS,
+    TARGET_ACCEPT,
     THRESHOLDS,
     NUTSSettings,
 )
@@ -53,6 +57,12 @@ from bayesreg.params import CONSTRAINTS, check_param, cli_type
 __all__ = ["main", "run"]
 
 PROG = "bayesreg"
+
+PREDICTIONS_FILE = "predictions.csv"
+"""What ``bayesreg predict --out DIR`` writes."""
+
+PREDICT_SHOWN_ROWS = 10
+"""Rows of the predictions ``bayesreg predict`` prints."""
 
 POSTERIOR_N_ALPHAS = 20
 """Grid points of ``bayesreg path --posterior`` without ``--n-alphas``: every α is a NUTS run."""
@@ -99,7 +109,8 @@ posterior (--method nuts):
   naming the options to try. A failed gate: the files are written, their ok column is False, and
   the exit status is 3. --seed makes a run repeatable (without it a seed is drawn and printed).
   Compiled programs are cached in $XDG_CACHE_HOME/bayesreg/jax (else ~/.cache/bayesreg/jax), so a
-  second run on data of the same shape skips most of the compilation.
+  second run on data of the same shape skips most of the compilation. --target-accept (higher:
+  smaller steps, against divergences) and --max-tree-depth (longer trajectories) tune NUTS itself.
 
 outputs:
   DIR/coefficients.csv  columns feature,coefficient (the MAP = the penalised estimate); one row per
@@ -107,10 +118,14 @@ outputs:
                         hdi_low, hdi_high ({_HDI}) and the gate: r_hat (rank-normalised),
                         ess_bulk, ess_tail, divergences (of the run) and ok (this row within the
                         thresholds and the run passed).
-  DIR/posterior.nc      with --method nuts: the draws as ArviZ InferenceData (arviz.from_netcdf).
+  DIR/model.json        the fitted model (settings and fitted attributes, exact floats): DIR is a
+                        model folder that `bayesreg predict DIR NEW.csv` and bayesreg.load(DIR) read.
+  DIR/posterior.nc      with --method nuts: the draws as ArviZ InferenceData (arviz.from_netcdf), also
+                        the model folder's posterior.
   DIR/target.txt        with --family bernoulli: which class is modelled ("modelling P(y = 'yes')").
   Without --out (--method map only) the table is printed and nothing is written. Other files in
-  DIR are left alone; nothing is written when the input is refused.
+  DIR are left alone (a model.json that is not a bayesreg model is refused); nothing is written
+  when the input is refused or a write fails.
 
 {EXIT_STATUS}
 """
@@ -149,6 +164,35 @@ outputs:
   Other files in DIR are left alone; nothing is written when the input is refused.
 
 {EXIT_STATUS}
+"""
+
+
+PREDICT_EPILOG = f"""\
+input:
+  MODEL_DIR is a model folder: what `bayesreg fit --out DIR` writes (or est.save(DIR) in Python),
+  model.json and, for a model fitted with --method nuts, posterior.nc. NEW.csv is read as `bayesreg
+  fit` reads its data (the separator detected, or --sep; spaces around names stripped and a saved
+  row index dropped, each with a note). Its columns are matched to the model's features by name:
+  their order does not matter, other columns (the target, an identifier) are ignored and listed, a
+  missing one is refused by name, and a NaN, inf or text value in a feature column is refused with
+  its line in the file (the header is line 1).
+
+outputs:
+  DIR/predictions.csv  one row per data row of NEW.csv, in the same order, floats to 17 digits.
+    gaussian: mean (the posterior mean line; the MAP line for a MAP model) and, for a NUTS model,
+      sd (the posterior predictive sd of a new target, noise included) and lower, upper (its
+      central --prob interval: equal-tailed quantiles, not an HDI).
+    bernoulli: probability (of the modelled class, as `bayesreg fit` printed it: averaged over the
+      posterior for a NUTS model), for a NUTS model lower, upper (the central --prob interval of
+      that probability), and predicted (the more probable label).
+  A MAP model is a point estimate: mean (probability) and predicted only, with a note.
+  Without --out the first {PREDICT_SHOWN_ROWS} rows are printed and nothing is written. Other files in DIR
+  are left alone; nothing is written when the input is refused.
+
+exit status: 0 success; 1 predictions.csv could not be written; 2 bad input or options (not a model
+  folder, a damaged one, missing columns, bad values: one line on stderr, nothing written); 3 the
+  model's posterior failed its diagnostics gate when it was fitted: predictions.csv is written, but
+  the predictions are not to be trusted (refit as `bayesreg fit`'s warnings said).
 """
 
 
@@ -225,7 +269,8 @@ def _nuts_options(parser, settings: NUTSSettings, note: str, *, seed: int | None
 
     With ``seed=None`` (`fit` and `path`, which sample only when asked) every option defaults to None,
     so that giving one without sampling can be refused, the seed is drawn at random when not given,
-    and --mass-matrix is added; otherwise (the demo) they default to ``settings`` and ``seed``.
+    and --parametrisation, --mass-matrix, --target-accept and --max-tree-depth are added; otherwise
+    (the demo) they default to ``settings`` and ``seed``.
     """
     from bayesreg.engine import DENSE_UP_TO
 
@@ -264,6 +309,22 @@ def _nuts_options(parser, settings: NUTSSettings, note: str, *, seed: int | None
             help=f"the mass matrix NUTS adapts during warmup: auto (dense for at most {DENSE_UP_TO} "
             "unconstrained parameters, diagonal above), dense or diagonal "
             f"(default {MASS_MATRIX})",
+        )
+        group.add_argument(
+            "--target-accept",
+            type=cli_type("target_accept"),
+            default=None,
+            metavar="P",
+            help="the mean acceptance probability the step size adapts to, in (0, 1): higher (0.9, "
+            f"0.95, 0.99) takes smaller steps, against divergences (default {TARGET_ACCEPT:g})",
+        )
+        group.add_argument(
+            "--max-tree-depth",
+            type=cli_type("max_tree_depth"),
+            default=None,
+            metavar="D",
+            help="the most doublings of a trajectory, at most 2**D leapfrog steps per draw: raise it "
+            f"when draws hit the maximum tree depth (default {MAX_TREE_DEPTH})",
         )
 
 
@@ -305,7 +366,7 @@ def _parser() -> _Parser:
         prog=PROG,
         description="Bayesian regularised regression: a penalty is a prior.",
     )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{fit,path,demo}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{fit,predict,path,demo}")
 
     fit = commands.add_parser(
         "fit",
@@ -364,6 +425,43 @@ def _parser() -> _Parser:
         "printed and nothing is written)",
     )
     _nuts_options(fit, NUTS, "--method nuts only")
+
+    predict = commands.add_parser(
+        "predict",
+        help="predict with a saved model (bayesreg fit --out) for the rows of a CSV file",
+        description="Load the model folder MODEL_DIR that `bayesreg fit --out` wrote and predict for "
+        "every row of NEW.csv: the mean and, for a NUTS model, the predictive sd and a central "
+        "interval (linear); the probability of the modelled class, with its interval, and the "
+        "predicted label (logistic). Writes DIR/predictions.csv.",
+        epilog=PREDICT_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    predict.add_argument("model", metavar="MODEL_DIR", help="a model folder written by bayesreg fit --out")
+    predict.add_argument(
+        "data", metavar="NEW.csv", help="CSV file with a header row and the model's features"
+    )
+    predict.add_argument(
+        "--out",
+        default=None,
+        metavar="DIR",
+        help=f"output folder (created if needed) for {PREDICTIONS_FILE}; without it the first "
+        f"{PREDICT_SHOWN_ROWS} rows are printed and nothing is written",
+    )
+    predict.add_argument(
+        "--prob",
+        type=cli_type("prob", CONSTRAINTS["hdi_prob"]),
+        default=None,
+        metavar="P",
+        help=f"mass of the central intervals, in (0, 1), for a model fitted with --method nuts "
+        f"(default {HDI_PROB:g})",
+    )
+    predict.add_argument(
+        "--sep",
+        type=_separator,
+        default=None,
+        metavar="SEP",
+        help="the file's separator: ',' ';' or tab (default: detected from the first lines)",
+    )
 
     n_alphas = N_ALPHAS
     path = commands.add_parser(
@@ -444,7 +542,7 @@ def _parser() -> _Parser:
     )
     demo.add_argument("--out", required=True, metavar="DIR", help="output folder (created if needed)")
     _nuts_options(demo, DEMO_NUTS, "the Laplace posterior", seed=DEMO_SEED)
-    for command in (fit, path, demo):
+    for command in (fit, predict, path, demo):
         command.set_defaults(flags=command.flags)  # the same dict, filled as options were added
     return parser
 
@@ -466,6 +564,28 @@ def _check_out(out: str) -> Path:
     return path
 
 
+def _check_model_out(out: str) -> Path:
+    """`_check_out`, and refuse an --out whose model.json is not a bayesreg model folder's: `fit`
+    writes its model there, and must not overwrite someone else's file of that name."""
+    import json
+
+    from bayesreg.model_folder import FORMAT, MODEL_FILE
+
+    path = _check_out(out)
+    existing = path / MODEL_FILE
+    if existing.exists():
+        try:
+            ours = json.loads(existing.read_text(encoding="utf-8")).get("format") == FORMAT
+        except (OSError, ValueError, AttributeError):
+            ours = False
+        if not ours:
+            raise _UsageError(
+                f"--out {out!r} holds a {MODEL_FILE} that is not a bayesreg model; fit writes its model "
+                "there: choose another folder"
+            )
+    return path
+
+
 def _umask() -> int:
     mask = os.umask(0o022)
     os.umask(mask)
@@ -475,47 +595,55 @@ def _umask() -> int:
 Content = bytes | Callable[[Path], None]
 
 
-def _write_all(folder: Path, files: dict[str, Content]) -> list[Path]:
-    """Write ``files`` into ``folder`` atomically: all temporary files first, then ``os.replace``.
+def _write_all(folder: Path, files: dict[str, Content], model=None) -> list[Path]:
+    """Write ``files`` (and, with ``model``, the model folder `bayesreg.model_folder.save` writes for
+    that fitted estimator) into ``folder`` atomically: every file into a temporary folder inside
+    ``folder`` first, then each moved into place with ``os.replace``.
 
-    A file's content is bytes, or a function that writes the file at the path it is given.
+    A file's content is bytes, or a function that writes the file at the path it is given. When a
+    write fails nothing is moved, the temporary folder is removed, and so are the folders this call
+    created.
     """
     try:
-        return _stage_and_replace(folder, files)
-    except (OSError, ValueError) as error:  # ValueError: a writer (netCDF) refused
+        return _stage_and_replace(folder, files, model)
+    except (OSError, ValueError) as error:  # ValueError: a writer (netCDF, the model folder) refused
         raise _WriteError(f"cannot write the outputs to {str(folder)!r}: {_one_line(error)}") from None
 
 
-def _stage_and_replace(folder: Path, files: dict[str, Content]) -> list[Path]:
+def _stage_and_replace(folder: Path, files: dict[str, Content], model=None) -> list[Path]:
+    created = [parent for parent in (folder, *folder.parents) if not parent.exists()]
     folder.mkdir(parents=True, exist_ok=True)
-    staged: list[tuple[str, Path]] = []
+    moved = False
     try:
-        for name, content in files.items():
-            handle, temp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".tmp")
-            staged.append((name, Path(temp)))
-            os.chmod(temp, 0o666 & ~_umask())  # mkstemp makes it private; give it a normal file's mode
-            if callable(content):
-                os.close(handle)
-                content(Path(temp))
-                handle = os.open(temp, os.O_RDONLY)
+        with tempfile.TemporaryDirectory(dir=folder, prefix=".bayesreg-") as staging:
+            staged = Path(staging)
+            if model is not None:  # first: save refuses a folder that holds other files
+                model.save(staged)
+            for name, content in files.items():
+                if callable(content):
+                    content(staged / name)
+                else:
+                    (staged / name).write_bytes(content)
+            names = [*files, *sorted(set(os.listdir(staged)) - set(files))]
+            for name in names:
+                os.chmod(
+                    staged / name, 0o666 & ~_umask()
+                )  # temporary files are private; give it a normal file's mode
+                handle = os.open(staged / name, os.O_RDONLY)
                 try:
                     os.fsync(handle)
                 finally:
                     os.close(handle)
-                continue
-            with os.fdopen(handle, "wb") as stream:
-                stream.write(content)
-                stream.flush()
-                os.fsync(stream.fileno())
-        written = []
-        for name, temp in staged:
-            os.replace(temp, folder / name)
-            written.append(folder / name)
-        return written
-    finally:
-        for _, temp in staged:
-            if temp.exists():
-                temp.unlink()
+            moved = True
+            for name in names:
+                os.replace(staged / name, folder / name)
+            return [folder / name for name in names]
+    except BaseException:
+        if not moved:
+            for made in created:  # innermost first: each is empty once the one inside it is gone
+                with contextlib.suppress(OSError):
+                    made.rmdir()
+        raise
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -538,10 +666,18 @@ def _check_model_options(args) -> None:
 def _sampling(args, settings: NUTSSettings, flag: str, sampling: bool) -> dict | None:
     """The NUTS settings of a run: None without ``flag`` (whose NUTS options are then refused);
     with it ``num_warmup``, ``num_samples``, ``num_chains`` (given, else from ``settings``),
-    ``seed`` (given, else drawn at random), ``mass_matrix`` (given, else the library's) and
-    ``laplace_parametrisation`` (when given; else the library's default applies)."""
+    ``seed`` (given, else drawn at random), ``mass_matrix``, ``target_accept`` and
+    ``max_tree_depth`` (given, else the library's) and ``laplace_parametrisation`` (when given; else
+    the library's default applies)."""
 
-    options = [*settings._fields, "seed", "mass_matrix", "laplace_parametrisation"]
+    options = [
+        *settings._fields,
+        "seed",
+        "mass_matrix",
+        "target_accept",
+        "max_tree_depth",
+        "laplace_parametrisation",
+    ]
     if not sampling:
         for name in options:
             if getattr(args, name) is not None:
@@ -551,6 +687,8 @@ def _sampling(args, settings: NUTSSettings, flag: str, sampling: bool) -> dict |
         **settings._asdict(),
         "seed": secrets.randbelow(2**31 - 1),
         "mass_matrix": MASS_MATRIX,
+        "target_accept": TARGET_ACCEPT,
+        "max_tree_depth": MAX_TREE_DEPTH,
     }
     chosen = {
         name: defaults.get(name) if getattr(args, name) is None else getattr(args, name) for name in options
@@ -595,6 +733,9 @@ def _warnings_as_lines(command: str, flags: dict[str, str]):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
         warnings.simplefilter("always", PosteriorWarning)
+        # ArviZ's notice of its 1.x refactor, raised when it is first imported (in a thread while
+        # the chains run): about ArviZ's API, not about this run
+        warnings.filterwarnings("ignore", category=FutureWarning, module="arviz")
         try:
             yield
         finally:
@@ -791,7 +932,7 @@ def _fit(args) -> int:
     sampling = _sampling(args, NUTS, "--method nuts", args.method == "nuts")
     if args.out is None and sampling is not None:
         raise _UsageError("--method nuts needs --out DIR: the posterior is written to DIR/posterior.nc")
-    out = None if args.out is None else _check_out(args.out)
+    out = None if args.out is None else _check_model_out(args.out)
     X, y, notes = read_csv(
         args.data, args.target, args.family, sep=args.sep, drop_constant=args.drop_constant
     )
@@ -820,14 +961,13 @@ def _fit(args) -> int:
             if not passed:
                 _warn_scale(data.X, data.names)
             table = compare_map_posterior(fit.idata, coef)
-            files["posterior.nc"] = _netcdf(fit.idata)
         printed, files["coefficients.csv"] = _coefficient_table(X.columns, coef, intercept, summary, gate)
         modelled = None if args.family == "gaussian" else _target_text(args.target, estimator.classes_)
         if modelled is not None:
             files["target.txt"] = f"{modelled}\n".encode()
         sigma = estimator.sigma_ if args.family == "gaussian" else 1.0
         description = _prior_description(args, sigma, X.shape[0])
-        written = [] if out is None else _write_all(out, files)
+        written = [] if out is None else _write_all(out, files, model=estimator)  # + model.json, posterior.nc
 
     fit_line = f"MAP of {X.shape[0]} rows, {X.shape[1]} features, target {args.target!r}"
     state = "converged" if mode.converged else "NOT converged"
@@ -843,7 +983,8 @@ def _fit(args) -> int:
         )
         print(
             f"NUTS posterior: {sampling['num_chains']} chains x ({sampling['num_warmup']} warmup + "
-            f"{sampling['num_samples']} draws), seed {sampling['seed']}, {fit.mass_matrix} mass matrix{how}"
+            f"{sampling['num_samples']} draws), seed {sampling['seed']}, {fit.mass_matrix} mass matrix{how}, "
+            f"target_accept {sampling['target_accept']:g}, max tree depth {sampling['max_tree_depth']}"
         )
         verdict = "passed" if passed else "FAILED (results not to be trusted)"
         print(f"diagnostics: {_diagnostics_line(fit.diagnostics)}; gate {verdict}")
@@ -859,6 +1000,85 @@ def _fit(args) -> int:
     if written:
         print("wrote " + ", ".join(map(str, written)))
     return 0 if passed else _gate_failed("fit")
+
+
+# ---------------------------------------------------------------------------------------------------
+# predict
+
+
+def _predict_description(model, table, data: str) -> list[str]:
+    """What the columns of ``table`` (`bayesreg.prediction_table` of ``model``) hold, in lines."""
+    nuts = hasattr(model, "idata_")
+    kind = type(model).__name__
+    if nuts:
+        s = model.idata_.posterior.sizes
+        how = f"NUTS posterior, {s['chain']} chains x {s['draw']} draws"
+    else:
+        how = "MAP, a point estimate"
+    lines = [f"{kind} ({how}): {len(table)} rows of {data!r} predicted"]
+    interval = f"central {table.attrs['prob']:.0%} interval (lower, upper)"
+    if hasattr(model, "classes_"):
+        other, modelled = (c.item() if hasattr(c, "item") else c for c in model.classes_)
+        what = f"probability of the class {modelled!r} (against {other!r})"
+        lines.append(f"{what}{f', its {interval}' if nuts else ''} and the predicted label")
+    else:
+        lines.append("mean of a new target" + (f", its sd (noise included) and {interval}" if nuts else ""))
+    ignored = table.attrs["ignored_columns"]
+    if ignored:
+        lines.append("ignored columns (not features of the model): " + ", ".join(map(str, ignored)))
+    return lines
+
+
+def _predict(args) -> int:
+    import pandas as pd
+
+    from bayesreg.data import read_rows
+    from bayesreg.model_folder import load
+    from bayesreg.predictive import prediction_table
+
+    out = None if args.out is None else _check_out(args.out)
+    model = load(args.model)
+    names = getattr(model, "feature_names_in_", None)
+    rows = read_rows(args.data, None if names is None else list(names), sep=args.sep)
+    nuts = hasattr(model, "idata_")
+    if args.prob is not None and not nuts:
+        raise _UsageError(
+            f"--prob applies to a model fitted with --method nuts; {args.model!r} holds a MAP fit, "
+            "which has no intervals"
+        )
+    table = prediction_table(model, rows.X, prob=HDI_PROB if args.prob is None else args.prob)
+    _print_notes("predict", rows.notes)  # after every refusal: a refused run prints one line
+    if not nuts:
+        what = "probability and label" if hasattr(model, "classes_") else "mean"
+        _print_notes(
+            "predict",
+            [
+                f"the model is a MAP fit (a point estimate, without uncertainty): the {what} only, no sd "
+                "or interval; refit with bayesreg fit --method nuts for those"
+            ],
+        )
+    written = [] if out is None else _write_all(out, {PREDICTIONS_FILE: _csv(table)})
+    for line in _predict_description(model, table, args.data):
+        print(line)
+    print()
+    with pd.option_context("display.max_columns", None, "display.width", 200):
+        print(table.head(PREDICT_SHOWN_ROWS).to_string(float_format="{:.6g}".format))
+    if len(table) > PREDICT_SHOWN_ROWS:
+        print(f"... ({len(table) - PREDICT_SHOWN_ROWS} more rows)")
+    print()
+    if written:
+        print("wrote " + ", ".join(map(str, written)))
+    if not nuts or model.diagnostics_.ok:
+        return 0
+    d = model.diagnostics_
+    print(
+        f"{PROG} predict: diagnostics failed: the model's NUTS posterior failed its diagnostics gate when "
+        f"it was fitted (max R-hat {d.max_rhat:.3f}, min bulk ESS {d.min_ess_bulk:.0f}, {d.divergences} "
+        "divergences), so its predictions are not to be trusted; refit it as bayesreg fit's warnings "
+        "said (exit status 3)",
+        file=sys.stderr,
+    )
+    return 3
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -1167,7 +1387,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except SystemExit as done:  # --help
         return done.code if isinstance(done.code, int) else 0
-    command = {"fit": _fit, "path": _path, "demo": _demo}[args.command]
+    command = {"fit": _fit, "predict": _predict, "path": _path, "demo": _demo}[args.command]
     try:
         with _compilation_cache(), _quiet_arviz_log():
             return command(args)

@@ -3,7 +3,7 @@
 Per coefficient, `compare_map_posterior` sets the MAP next to the posterior mean, median, sd, HDI,
 ``P(coef > 0)`` and ``P(|coef| < ε)``; `sparsity_summary` counts the MAP's exact zeros against the
 intervals that contain 0; `predictive_coverage` measures how often posterior predictive intervals
-cover held-out targets. `predictive_draws` is `bayesreg.predictive`'s, also importable from here.
+cover held-out targets (with `bayesreg.predictive.predictive_draws`).
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ __all__ = [
     "compare_map_posterior",
     "posterior_summary",
     "predictive_coverage",
-    "predictive_draws",
     "sparsity_summary",
 ]
 

@@ -1,8 +1,9 @@
 """Input checks: every problem with the data is found here and named (the column, the row, the value).
 
-`read_csv` reads a table for the command line; `check_numeric_columns`, `check_finite` and
-`check_target` validate DataFrames and arrays for the estimators, around scikit-learn's
-``validate_data`` (which records ``n_features_in_`` and ``feature_names_in_``).
+`read_csv` reads a table for the command line and `read_rows` rows of new data for a fitted model;
+`check_numeric_columns`, `check_finite` and `check_target` validate DataFrames and arrays for the
+estimators, around scikit-learn's ``validate_data`` (which records ``n_features_in_`` and
+``feature_names_in_``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import pandas as pd
 from sklearn.utils.multiclass import type_of_target
 
 __all__ = [
+    "CSVRows",
     "CSVTable",
     "DataError",
     "check_finite",
@@ -25,6 +27,7 @@ __all__ = [
     "check_target",
     "check_xy",
     "read_csv",
+    "read_rows",
     "separator",
 ]
 
@@ -169,6 +172,117 @@ def read_csv(
     ...
     bayesreg.data.DataError: data file 'no-such-file.csv' does not exist
     """
+    frame, notes, sep = _read_frame(path, sep, keep=(target,))
+    if target not in frame.columns:
+        raise DataError(
+            f"target column {target!r} not found in {str(path)!r}; columns: "
+            f"{', '.join(map(str, frame.columns))}{_separator_hint(frame, sep)}"
+        )
+    for name, column in frame.items():
+        _check_cells(column, str(path), target if name == target else None, family, sep)
+    frame = _constant_columns(frame, target, drop_constant, notes)
+    return CSVTable(frame.drop(columns=[target]), frame[target], notes)
+
+
+class CSVRows(NamedTuple):
+    """A CSV file of feature rows (no target) as `read_rows` returns it.
+
+    Attributes
+    ----------
+    X : DataFrame, shape (n_samples, n_columns)
+        Every column of the file (a saved row index dropped); the columns asked for hold a finite
+        number in every row, the others are as pandas read them.
+    notes : list of str
+        What was changed while reading, as in `CSVTable`.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from bayesreg.data import read_rows
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = pathlib.Path(folder, "new.csv")
+    ...     _ = path.write_text(",dose,id\\n0,1.5,a\\n1,0.5,b\\n")
+    ...     X, notes = read_rows(path, ["dose"])
+    >>> list(X.columns), notes
+    (['dose', 'id'], ["dropped column 'Unnamed: 0' (a saved row index 0..n-1)"])
+    """
+
+    X: pd.DataFrame
+    notes: list
+
+
+def read_rows(path: str | Path, columns=None, *, sep: str | None = None) -> CSVRows:
+    """Read a CSV file of feature rows, e.g. new data for a fitted model, naming the file's line of
+    every bad value.
+
+    The file is read as `read_csv` reads it (the separator detected, spaces around names stripped,
+    a saved row index dropped, each with a note); then the ``columns`` (a model's features) must
+    all be there and hold a finite number in every row, a bad cell named by its line in the file
+    (the header is line 1) and its column. Other columns (a target, an identifier) are kept
+    unchecked: what uses the rows decides what to do with them.
+
+    Parameters
+    ----------
+    path : str or Path
+        A CSV file with a header row.
+    columns : sequence of str, optional
+        The columns that must be present and numeric; every column of the file by default.
+    sep : str, optional
+        The separator, as `separator` takes it; detected by default.
+
+    Returns
+    -------
+    CSVRows
+        ``X`` (every column of the file) and ``notes``.
+
+    Raises
+    ------
+    DataError
+        The file is missing, empty, not CSV or without rows; a column of ``columns`` is absent
+        (named, with the file's columns); a value in one of them is NaN, inf or text.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from bayesreg.data import read_rows
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = pathlib.Path(folder, "new.csv")
+    ...     _ = path.write_text("id;dose;age\\np1;1.5;30\\np2;0.5;41\\np3;;52\\n")
+    ...     rows = read_rows(path, ["age", "dose"])
+    Traceback (most recent call last):
+    ...
+    bayesreg.data.DataError: .../new.csv line 4, column 'dose': NaN (NaN and inf values are not allowed)
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = pathlib.Path(folder, "new.csv")
+    ...     _ = path.write_text("id;dose;age\\np1;1.5;30\\np2;0.5;41\\n")
+    ...     rows = read_rows(path, ["age", "dose"])
+    >>> list(rows.X.columns), rows.X["age"].tolist()
+    (['id', 'dose', 'age'], [30, 41])
+    """
+    keep = () if columns is None else tuple(str(name) for name in columns)
+    frame, notes, sep = _read_frame(path, sep, keep=keep)
+    names = [str(name) for name in frame.columns]
+    missing = [name for name in keep if name not in names]
+    if missing:
+        what = (
+            f"column {missing[0]!r} is"
+            if len(missing) == 1
+            else f"columns {', '.join(map(repr, missing))} are"
+        )
+        raise DataError(
+            f"the model's feature {what} missing from {str(path)!r}; its columns: "
+            f"{', '.join(names)}{_separator_hint(frame, sep)}"
+        )
+    for name, column in frame.items():
+        if not keep or str(name) in keep:
+            _check_cells(column, str(path), None, "gaussian", sep)
+    return CSVRows(frame, notes)
+
+
+def _read_frame(path: str | Path, sep: str | None, keep: tuple = ()) -> tuple[pd.DataFrame, list, str]:
+    """The file as a DataFrame with at least one row, spaces around its column names stripped and a
+    saved row index dropped (each with a note), the notes, and the separator it was read with
+    (``sep``, or detected). A first column named in ``keep`` is never taken for a saved index."""
     path = Path(path)
     if not path.is_file():
         raise DataError(f"data file {str(path)!r} does not exist")
@@ -182,21 +296,20 @@ def read_csv(
         raise DataError(f"cannot parse {str(path)!r} as CSV: {reason}") from None
     notes: list[str] = []
     frame = _strip_names(frame, str(path), notes)
-    if _is_saved_index(frame, target):
+    if _is_saved_index(frame, keep):
         notes.append(f"dropped column {str(frame.columns[0])!r} (a saved row index 0..n-1)")
         frame = frame.iloc[:, 1:]
-    if target not in frame.columns:
-        columns = ", ".join(map(str, frame.columns))
-        hint = ""
-        if frame.shape[1] == 1 and any(other in columns for other in SEPARATORS.values() if other != sep):
-            hint = f" (one column, read with separator {sep!r}: is the separator another? pass it with --sep)"
-        raise DataError(f"target column {target!r} not found in {str(path)!r}; columns: {columns}{hint}")
     if len(frame) == 0:
         raise DataError(f"data file {str(path)!r} has a header but no rows")
-    for name, column in frame.items():
-        _check_cells(column, str(path), target if name == target else None, family, sep)
-    frame = _constant_columns(frame, target, drop_constant, notes)
-    return CSVTable(frame.drop(columns=[target]), frame[target], notes)
+    return frame, notes, sep
+
+
+def _separator_hint(frame: pd.DataFrame, sep: str) -> str:
+    """A hint for a file read as one column whose name holds another separator: it was misread."""
+    name = ", ".join(map(str, frame.columns))
+    if frame.shape[1] == 1 and any(other in name for other in SEPARATORS.values() if other != sep):
+        return f" (one column, read with separator {sep!r}: is the separator another? pass it with --sep)"
+    return ""
 
 
 def _strip_names(frame: pd.DataFrame, where: str, notes: list) -> pd.DataFrame:
@@ -216,17 +329,18 @@ def _strip_names(frame: pd.DataFrame, where: str, notes: list) -> pd.DataFrame:
     return frame.set_axis(stripped, axis=1)
 
 
-def _is_saved_index(frame: pd.DataFrame, target: str) -> bool:
+def _is_saved_index(frame: pd.DataFrame, keep: tuple) -> bool:
     """Whether the first column of ``frame`` is a row index that pandas saved: unnamed (pandas reads
-    an empty header as ``Unnamed: 0``) and holding 0, 1, ..., n-1. Such a column is a row number,
-    not a measurement; another unnamed column may be one, so it stays."""
+    an empty header as ``Unnamed: 0``), not named in ``keep`` (the target, a model's feature) and
+    holding 0, 1, ..., n-1. Such a column is a row number, not a measurement; another unnamed
+    column may be one, so it stays."""
     if frame.shape[1] < 2 or len(frame) == 0:
         return False
     name, column = str(frame.columns[0]), frame.iloc[:, 0]
     unnamed = name.startswith("Unnamed: ") or not name.strip()
     return (
         unnamed
-        and name != target
+        and name not in keep
         and pd.api.types.is_integer_dtype(column)
         and np.array_equal(column.to_numpy(), np.arange(len(frame)))
     )

@@ -163,7 +163,7 @@ class PosteriorDemo(NamedTuple):
     coverage_se : float
         Binomial standard error of ``coverage`` for a calibrated model, ``√(p(1 − p)/n_test)``.
     skewness : SkewnessCheck
-        Of the replicated data sets at all rows (`bayesreg.compare.predictive_draws`, seed
+        Of the replicated data sets at all rows (`bayesreg.predictive.predictive_draws`, seed
         ``settings["seed"]``: the data sets `bayesreg.plots.plot_ppc` draws with that seed).
 
     Examples
@@ -469,12 +469,8 @@ def _posterior_demo(fitted, X: pd.DataFrame, y: pd.Series, settings: dict) -> Po
     from sklearn.base import clone
     from sklearn.model_selection import train_test_split
 
-    from bayesreg.compare import (
-        compare_map_posterior,
-        predictive_coverage,
-        predictive_draws,
-        sparsity_summary,
-    )
+    from bayesreg.compare import compare_map_posterior, predictive_coverage, sparsity_summary
+    from bayesreg.predictive import predictive_draws
     from bayesreg.priors import prior_from_penalty
 
     fit = fitted.posterior_fit_

@@ -22,14 +22,13 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
-from bayesreg.defaults import THRESHOLDS
+from bayesreg.defaults import SCALE_RATIO, THRESHOLDS
 
 if TYPE_CHECKING:  # arviz and pandas are imported where used: `import bayesreg` does not load arviz
     import arviz as az
     import pandas as pd
 
 __all__ = [
-    "SCALE_RATIO",
     "DiagnosticsReport",
     "PathDiagnostics",
     "PosteriorWarning",
@@ -37,15 +36,13 @@ __all__ = [
     "Remedy",
     "check_diagnostics",
     "check_path_diagnostics",
+    "column_scale_ratio",
     "gate_columns",
     "scale_problem",
 ]
 
 MIN_DRAWS = 4  # per chain: ArviZ's split R-hat and ESS need 4 (they are NaN below)
 MIN_CHAINS = 2  # ArviZ's R-hat compares chains: NaN with one
-
-SCALE_RATIO = 1e3
-"""Largest over smallest column sd above which `scale_problem` suggests ``standardize=True``."""
 
 
 class Remedy(NamedTuple):
@@ -391,6 +388,30 @@ def gate_columns(
     return columns
 
 
+def column_scale_ratio(X) -> float:
+    """The largest over the smallest sd of the non-constant columns of ``X`` (1 with fewer than two).
+
+    Parameters
+    ----------
+    X : array_like, shape (n_samples, n_features)
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from bayesreg.diagnostics import column_scale_ratio
+    >>> X = np.array([[0.0, 0.0, 5.0], [2.0, 200.0, 5.0]])  # sds 1, 100 and a constant column
+    >>> column_scale_ratio(X), column_scale_ratio(X[:, :1])
+    (100.0, 1.0)
+    """
+    sd = np.std(np.asarray(X, dtype=float), axis=0)
+    sd = sd[sd > 0]
+    return float(sd.max() / sd.min()) if sd.size >= 2 else 1.0
+
+
 def scale_problem(X, *, ratio: float = SCALE_RATIO, names=None) -> Problem | None:
     """A `Problem` suggesting ``standardize=True`` when the columns' sds differ by more than ``ratio``.
 
@@ -422,10 +443,10 @@ def scale_problem(X, *, ratio: float = SCALE_RATIO, names=None) -> Problem | Non
     >>> scale_problem(X[:, :1]) is None
     True
     """
+    if column_scale_ratio(X) <= ratio:
+        return None
     sd = np.std(np.asarray(X, dtype=float), axis=0)
     positive = sd > 0
-    if positive.sum() < 2 or sd[positive].max() <= ratio * sd[positive].min():
-        return None
     names = [f"x{j}" for j in range(sd.size)] if names is None else [str(n) for n in names]
     low = int(np.flatnonzero(positive)[np.argmin(sd[positive])])
     high = int(np.argmax(sd))

@@ -23,7 +23,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from bayesreg.data import DataError, check_finite, check_numeric_columns, check_target
-from bayesreg.defaults import HDI_PROB, L1_RATIO, MASS_MATRIX, NUTS
+from bayesreg.defaults import HDI_PROB, L1_RATIO, MASS_MATRIX, MAX_TREE_DEPTH, NUTS, TARGET_ACCEPT
 from bayesreg.engine.map import map_estimate
 from bayesreg.models import SufficientStats, linear_regression, linear_regression_stats, logistic_regression
 from bayesreg.params import CONSTRAINTS, check_params
@@ -86,10 +86,13 @@ class _BayesianRegression(BaseEstimator):
         return X, target, classes
 
     def _features(self, X) -> np.ndarray:
+        """``X`` checked against the fit, as a C-ordered float64 array: a product with the weights
+        then sums in the same order whatever the layout of ``X`` (a DataFrame's columns reordered, a
+        Fortran-ordered array), so the same rows always predict bitwise the same numbers."""
         check_is_fitted(self)
         if isinstance(X, pd.DataFrame):
             check_numeric_columns(X)
-        X = validate_data(self, X, reset=False, dtype=np.float64, ensure_all_finite=False)
+        X = validate_data(self, X, reset=False, dtype=np.float64, ensure_all_finite=False, order="C")
         check_finite(X, getattr(self, "feature_names_in_", None))
         return X
 
@@ -116,6 +119,8 @@ class _BayesianRegression(BaseEstimator):
                 seed=int(check_random_state(settings["random_state"]).randint(2**31 - 1)),
                 laplace_parametrisation=settings["laplace_parametrisation"],
                 mass_matrix=settings["mass_matrix"],
+                target_accept=settings["target_accept"],
+                max_tree_depth=settings["max_tree_depth"],
                 **model_kwargs,
             )
             result = fit.map
@@ -295,6 +300,12 @@ class BayesianLinearRegression(RegressorMixin, _BayesianRegression):
         The mass matrix NUTS adapts during warmup: ``"auto"`` is dense for at most 20
         unconstrained parameters (the features, intercept and σ; with the mixture, two per
         feature), diagonal above (see `~bayesreg.sample_posterior`).
+    target_accept : float in (0, 1), default `~bayesreg.defaults.TARGET_ACCEPT`
+        The mean acceptance probability NUTS's step size adapts to during warmup (``method="nuts"``):
+        a higher value (0.9, 0.95, 0.99) takes smaller steps, the remedy for divergent transitions.
+    max_tree_depth : int in [1, 15], default `~bayesreg.defaults.MAX_TREE_DEPTH`
+        The most doublings of a NUTS trajectory (at most ``2**max_tree_depth`` leapfrog steps per
+        draw): raise it when draws hit the maximum tree depth.
     random_state : int or None
         Seed for NUTS.
 
@@ -363,6 +374,8 @@ class BayesianLinearRegression(RegressorMixin, _BayesianRegression):
         num_chains=NUTS.num_chains,
         laplace_parametrisation="auto",
         mass_matrix=MASS_MATRIX,
+        target_accept=TARGET_ACCEPT,
+        max_tree_depth=MAX_TREE_DEPTH,
         random_state=None,
     ):
         self.prior = prior
@@ -377,6 +390,8 @@ class BayesianLinearRegression(RegressorMixin, _BayesianRegression):
         self.num_chains = num_chains
         self.laplace_parametrisation = laplace_parametrisation
         self.mass_matrix = mass_matrix
+        self.target_accept = target_accept
+        self.max_tree_depth = max_tree_depth
         self.random_state = random_state
 
     def fit(self, X, y):
@@ -474,6 +489,9 @@ class BayesianLogisticRegression(ClassifierMixin, _BayesianRegression):
     num_warmup, num_samples, num_chains : int, default from `bayesreg.defaults.NUTS`
     laplace_parametrisation : {"auto", "direct", "mixture"}, default="auto"
     mass_matrix : {"auto", "dense", "diagonal"}, default="auto"
+    target_accept : float in (0, 1), default `~bayesreg.defaults.TARGET_ACCEPT`
+    max_tree_depth : int in [1, 15], default `~bayesreg.defaults.MAX_TREE_DEPTH`
+        NUTS settings, as for `BayesianLinearRegression`.
     random_state : int or None
 
     Attributes
@@ -531,6 +549,8 @@ class BayesianLogisticRegression(ClassifierMixin, _BayesianRegression):
         num_chains=NUTS.num_chains,
         laplace_parametrisation="auto",
         mass_matrix=MASS_MATRIX,
+        target_accept=TARGET_ACCEPT,
+        max_tree_depth=MAX_TREE_DEPTH,
         random_state=None,
     ):
         self.prior = prior
@@ -543,6 +563,8 @@ class BayesianLogisticRegression(ClassifierMixin, _BayesianRegression):
         self.num_chains = num_chains
         self.laplace_parametrisation = laplace_parametrisation
         self.mass_matrix = mass_matrix
+        self.target_accept = target_accept
+        self.max_tree_depth = max_tree_depth
         self.random_state = random_state
 
     def __sklearn_tags__(self):

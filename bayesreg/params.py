@@ -103,10 +103,13 @@ CONVENTIONS = ("sklearn", "book")
 FAMILIES = ("gaussian", "bernoulli")
 METHODS = ("map", "nuts")
 """What the estimators compute: the posterior mode, or NUTS draws of the posterior."""
-PARAMETRISATIONS = ("auto", "direct", "mixture")
-"""How NUTS samples a Laplace prior: its density, the normal–exponential scale mixture
-(`~bayesreg.engine.LaplaceScaleMixture`), or "auto": directly, and again as the mixture where
-that diverged (`~bayesreg.engine.fall_back_to_mixture`)."""
+PARAMETRISATIONS = ("auto", "collapsed", "direct", "mixture")
+"""What NUTS samples: "collapsed", the noise sd and the prior variances with the coefficients
+integrated out (`~bayesreg.models.linear_regression_collapsed`; the Gaussian likelihood under a flat,
+Gaussian or Laplace prior); "direct", the model's density; "mixture", a Laplace prior as the
+normal–exponential scale mixture (`~bayesreg.engine.LaplaceScaleMixture`); "auto": collapsed where
+the model has that form, else directly, and (posterior fits and paths) again as the mixture where a
+Laplace density diverged (`~bayesreg.engine.fall_back_to_mixture`)."""
 MASS_MATRICES = ("auto", "dense", "diagonal")
 """The mass matrix NUTS adapts: "auto" is dense up to `~bayesreg.engine.DENSE_UP_TO` unconstrained
 parameters, diagonal above."""

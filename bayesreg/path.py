@@ -30,7 +30,16 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from bayesreg.data import check_xy
-from bayesreg.defaults import EPS, HDI_PROB, L1_RATIO, MASS_MATRIX, N_ALPHAS, PATH_NUTS
+from bayesreg.defaults import (
+    EPS,
+    HDI_PROB,
+    L1_RATIO,
+    MASS_MATRIX,
+    MAX_TREE_DEPTH,
+    N_ALPHAS,
+    PATH_NUTS,
+    TARGET_ACCEPT,
+)
 from bayesreg.engine import homotopy
 from bayesreg.engine.arrays import as_arrays
 from bayesreg.engine.chains import Chains, fall_back_to_mixture, sample_chains
@@ -441,6 +450,8 @@ def _sample_grid(
     num_warmup,
     num_samples,
     mass_matrix,
+    target_accept,
+    max_tree_depth,
     progress_bar,
     laplace_mixture,
 ) -> Chains:
@@ -461,6 +472,8 @@ def _sample_grid(
             num_warmup=num_warmup,
             num_samples=num_samples,
             mass_matrix=mass_matrix,
+            target_accept=target_accept,
+            max_tree_depth=max_tree_depth,
             laplace_mixture=laplace_mixture,
             progress_bar=progress_bar,
         )
@@ -484,6 +497,8 @@ def posterior_path(
     seed: int = 0,
     laplace_parametrisation: Literal["auto", "direct", "mixture"] = "auto",
     mass_matrix: Literal["auto", "dense", "diagonal"] = MASS_MATRIX,
+    target_accept: float = TARGET_ACCEPT,
+    max_tree_depth: int = MAX_TREE_DEPTH,
     progress_bar: bool | None = None,
     tol: float = 1e-10,
     max_steps: int = 200,
@@ -537,6 +552,12 @@ def posterior_path(
     mass_matrix : {"auto", "dense", "diagonal"}
         The mass matrix NUTS adapts during warmup, at every ``α``: ``"auto"`` is dense for at most
         20 unconstrained parameters, diagonal above (as in `~bayesreg.sample_posterior`).
+    target_accept : float in (0, 1)
+        The mean acceptance probability NUTS's step size adapts to, at every ``α`` (default
+        `bayesreg.defaults.TARGET_ACCEPT`; raise it against divergences).
+    max_tree_depth : int in [1, 15]
+        The most doublings of a NUTS trajectory, at every ``α`` (default
+        `bayesreg.defaults.MAX_TREE_DEPTH`).
     progress_bar : bool, optional
         Show the sampling progress on stderr (default: when stderr is a terminal).
     tol, max_steps
@@ -588,6 +609,8 @@ def posterior_path(
         "num_chains": num_chains,
         "seed": seed,
         "mass_matrix": mass_matrix,
+        "target_accept": target_accept,
+        "max_tree_depth": max_tree_depth,
     }
     sampler = check_params(sampler)
     alphas, X, y, model, args, kwargs = _setup(

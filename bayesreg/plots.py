@@ -801,7 +801,7 @@ def _predictive(idata, X, y, seed: int) -> tuple[np.ndarray, np.ndarray, str]:
     if X.ndim != 2 or X.shape[0] != observed.size:
         raise ValueError(f"X must have shape ({observed.size}, n_features), got {X.shape}")
     # the draws of bayesreg.compare.predictive_coverage: same seed, same numbers
-    from bayesreg.compare import predictive_draws
+    from bayesreg.predictive import predictive_draws
 
     predicted = predictive_draws(idata, X, seed=seed)
     return predicted, observed, "posterior predictive at X"

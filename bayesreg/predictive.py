@@ -677,7 +677,8 @@ def prediction_table(estimator, rows: pd.DataFrame, *, prob: float = HDI_PROB) -
         if uncertain:
             table[["lower", "upper"]] = estimator.predict_interval(X, prob=prob)
         table["predicted"] = estimator.classes_[(table["probability"].to_numpy() > 0.5).astype(int)]
-        table.attrs["modelled_class"] = estimator.classes_[1].item()
+        modelled = estimator.classes_[1]  # a NumPy scalar, or a str for text labels (object dtype)
+        table.attrs["modelled_class"] = modelled.item() if isinstance(modelled, np.generic) else modelled
     else:
         if uncertain:
             table["mean"], table["sd"] = estimator.predict(X, return_std=True)

@@ -1,20 +1,27 @@
-"""Issue 2's performance goal: lasso and ridge MAP against scikit-learn at equal accuracy.
+"""Issues 2 and 13: lasso and ridge MAP against scikit-learn at equal accuracy, as users call it.
 
 Problem: n = 20000 rows, p = 200 AR(1)-correlated features (corr(x_i, x_j) = ρ^|i−j|, ρ = 0.5),
-half of the true weights non-zero, unit noise. The bayesreg path timed, from NumPy arrays to
-coefficients, is::
+half of the true weights non-zero, unit noise. Two bayesreg paths are timed, from NumPy arrays to
+coefficients:
+
+* ``bayesreg fit``: ``BayesianLinearRegression(prior=kind, alpha=alpha).fit(X, y)``, what users
+  call (validation, statistics, σ estimated with its prior: the MAP of (w, b, σ));
+* ``bayesreg map_estimate``::
 
     stats = SufficientStats.from_data(X, y)
     res = map_estimate(linear_regression_stats, stats,
                        prior=prior_from_penalty(kind, alpha, n_samples=n), sigma=1.0)
 
-(``from_data`` is inside the timed region). It is timed
+(``from_data`` inside the timed region). With ``--logistic`` also
+``BayesianLogisticRegression(prior="gaussian", C).fit`` against ``LogisticRegression(C)`` on the
+labels ``y > median(y)``. Each is timed
 
 * warm: same process, after a first call, median of ``--repeats`` calls (≥ 7), interleaved round by
   round with the scikit-learn fits so that load from other processes hits every method alike;
-* first call in a fresh process (``--fresh`` child processes): compile time = first call − median
-  of the warm calls in that same child; the child also records JAX's own tracing, MLIR lowering and
-  XLA compilation durations (``jax.monitoring`` events) during the first call.
+* first call in a fresh process (``--fresh`` child processes), of the estimator's ``fit``: compile
+  time = first call − median of the warm calls in that same child; the child also records JAX's
+  own tracing, MLIR lowering and XLA compilation durations (``jax.monitoring`` events) during the
+  first call.
 
 scikit-learn: ``Lasso(alpha, tol)`` with the loosest ``tol`` of a half-decade grid whose coefficients
 (and those of every tighter tol) are within ``--accuracy`` (1e-6) of the reference, plus
@@ -134,11 +141,33 @@ def ridge_reference(X, y, alpha):
     }
 
 
+def logistic_reference(X, labels, C):
+    """L2 logistic regression by scikit-learn's newton-cholesky at tol=1e-14 (a Newton method)."""
+    from sklearn.linear_model import LogisticRegression
+
+    fit = LogisticRegression(C=C, solver="newton-cholesky", tol=1e-14, max_iter=1000).fit(X, labels)
+    p = 1.0 / (1.0 + np.exp(-(X @ fit.coef_[0] + fit.intercept_[0])))
+    grad = C * X.T @ (p - labels) + fit.coef_[0]
+    return {
+        "coef": fit.coef_[0],
+        "intercept": float(fit.intercept_[0]),
+        "kkt_residual": float(np.max(np.abs(grad))),
+        "how": "sklearn newton-cholesky tol=1e-14",
+    }
+
+
 # ----------------------------------------------------------------------------- the methods timed
 
 
+def estimator_fit(X, y, kind, alpha):
+    """What users call: the estimator's ``fit`` (σ estimated), from arrays to coefficients."""
+    from bayesreg import BayesianLinearRegression
+
+    return BayesianLinearRegression(prior=kind, alpha=alpha).fit(X, y)
+
+
 def bayesreg_fit(X, y, kind, alpha):
-    """The path of issue 2, from arrays to coefficients (what is timed)."""
+    """The path of issue 2, from arrays to coefficients: statistics and `map_estimate`, σ = 1."""
     from bayesreg import map_estimate, prior_from_penalty
     from bayesreg.models import SufficientStats, linear_regression_stats
 
@@ -156,12 +185,30 @@ def _bayesreg_method(X, y, kind, alpha):
     return run
 
 
+def _estimator_method(X, y, kind, alpha):
+    def run():
+        est = estimator_fit(X, y, kind, alpha)
+        return est.coef_, float(est.intercept_), est.map_
+
+    return run
+
+
+def _logistic_method(X, labels, C):
+    def run():
+        from bayesreg import BayesianLogisticRegression
+
+        est = BayesianLogisticRegression(prior="gaussian", C=C).fit(X, labels)
+        return est.coef_, float(est.intercept_), est.map_
+
+    return run
+
+
 def _sklearn_method(X, y, estimator):
     def run():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             fit = estimator.fit(X, y)
-        return fit.coef_, float(fit.intercept_), fit
+        return np.ravel(fit.coef_), float(np.ravel(fit.intercept_)[0]), fit
 
     return run
 
@@ -281,13 +328,13 @@ def child(args) -> None:
     alpha = args.lasso_alpha if args.child == "laplace" else args.ridge_alpha
     recording[0] = True
     t = time.perf_counter()
-    res = bayesreg_fit(X, y, args.child, alpha)
+    res = estimator_fit(X, y, args.child, alpha).map_
     first = time.perf_counter() - t
     recording[0] = False
     warm = []
     for _ in range(args.repeats):
         t = time.perf_counter()
-        bayesreg_fit(X, y, args.child, alpha)
+        estimator_fit(X, y, args.child, alpha)
         warm.append(time.perf_counter() - t)
     short = {
         "/jax/core/compile/jaxpr_trace_duration": "tracing_s",
@@ -356,8 +403,10 @@ def main(argv=None) -> int:
     parser.add_argument("--p", type=int, default=200)
     parser.add_argument("--rho", type=float, default=0.5)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--lasso-alpha", type=float, default=0.01)
+    parser.add_argument("--lasso-alpha", type=float, default=0.05)
     parser.add_argument("--ridge-alpha", type=float, default=1.0)
+    parser.add_argument("--logistic", action="store_true", help="also bayesreg vs LogisticRegression")
+    parser.add_argument("--logistic-c", type=float, default=1.0)
     parser.add_argument("--accuracy", type=float, default=1e-6)
     parser.add_argument(
         "--blas-threads",
@@ -425,7 +474,8 @@ def main(argv=None) -> int:
     a, r = args.lasso_alpha, args.ridge_alpha
     methods = {
         "laplace": {
-            "bayesreg": _bayesreg_method(X, y, "laplace", a),
+            "bayesreg": _estimator_method(X, y, "laplace", a),
+            "bayesreg map_estimate": _bayesreg_method(X, y, "laplace", a),
             f"sklearn Lasso tol={tol:.1e}": _sklearn_method(X, y, Lasso(alpha=a, tol=tol, max_iter=100_000)),
             "sklearn Lasso tol=1e-4 (default)": _sklearn_method(X, y, Lasso(alpha=a)),
             f"sklearn Lasso precompute=True tol={tol_pre:.1e}": _sklearn_method(
@@ -433,7 +483,8 @@ def main(argv=None) -> int:
             ),
         },
         "gaussian": {
-            "bayesreg": _bayesreg_method(X, y, "gaussian", r),
+            "bayesreg": _estimator_method(X, y, "gaussian", r),
+            "bayesreg map_estimate": _bayesreg_method(X, y, "gaussian", r),
             "sklearn Ridge (auto: cholesky)": _sklearn_method(X, y, Ridge(alpha=r)),
         },
     }
@@ -441,11 +492,31 @@ def main(argv=None) -> int:
         "laplace": f"sklearn Lasso tol={tol:.1e}",
         "gaussian": "sklearn Ridge (auto: cholesky)",
     }
+    default_tol = {
+        "laplace": "sklearn Lasso tol=1e-4 (default)",
+        "gaussian": "sklearn Ridge (auto: cholesky)",
+    }
+    if args.logistic:
+        from sklearn.linear_model import LogisticRegression
+
+        labels = (y > np.median(y)).astype(float)
+        ref["logistic"] = logistic_reference(X, labels, args.logistic_c)
+        methods["logistic"] = {
+            "bayesreg": _logistic_method(X, labels, args.logistic_c),
+            "sklearn LogisticRegression (lbfgs, default tol)": _sklearn_method(
+                X, labels, LogisticRegression(C=args.logistic_c, max_iter=10_000)
+            ),
+            "sklearn LogisticRegression newton-cholesky": _sklearn_method(
+                X, labels, LogisticRegression(C=args.logistic_c, solver="newton-cholesky")
+            ),
+        }
+        equal_accuracy["logistic"] = "sklearn LogisticRegression newton-cholesky"
+        default_tol["logistic"] = "sklearn LogisticRegression (lbfgs, default tol)"
 
     results = {"args": vars(args), "environment": env, "n_zero_true": int(np.sum(coef_true == 0))}
     for kind, kind_methods in methods.items():
         times = time_interleaved(kind_methods, args.repeats)
-        fresh = fresh_runs(args, kind)
+        fresh = fresh_runs(args, kind) if kind != "logistic" else []
         rows = {}
         for name, fn in kind_methods.items():
             coef, intercept, fitted = fn()
@@ -456,7 +527,7 @@ def main(argv=None) -> int:
                 "abs_diff_intercept": abs(intercept - ref[kind]["intercept"]),
                 "n_zero": int(np.sum(coef == 0)),
             }
-            if name == "bayesreg":
+            if name.startswith("bayesreg"):
                 row.update(num_steps=fitted.num_steps, residual=fitted.residual, converged=fitted.converged)
             rows[name] = row
         base = rows["bayesreg"]["median_s"]
@@ -464,14 +535,16 @@ def main(argv=None) -> int:
             row["ratio_bayesreg_over_this"] = base / row["median_s"]
             paired = [b / s for b, s in zip(times["bayesreg"], times[name], strict=True)]
             row["paired_ratio_median"] = statistics.median(paired)
-        compile_s = [f["compile_s"] for f in fresh]
+        compile_s = [f["compile_s"] for f in fresh] or [float("nan")]
         results[kind] = {
-            "alpha": a if kind == "laplace" else r,
+            "alpha": {"laplace": a, "gaussian": r}.get(kind, args.logistic_c),
             "reference": {k: v for k, v in ref[kind].items() if k != "coef"},
             "reference_n_zero": int(np.sum(ref[kind]["coef"] == 0)),
             "methods": rows,
             "equal_accuracy_sklearn": equal_accuracy[kind],
             "ratio_at_equal_accuracy": rows["bayesreg"]["median_s"] / rows[equal_accuracy[kind]]["median_s"],
+            "default_tol_sklearn": default_tol[kind],
+            "ratio_at_default_tol": rows["bayesreg"]["median_s"] / rows[default_tol[kind]]["median_s"],
             "fresh_process": fresh,
             "compile_s_median": statistics.median(compile_s),
         }
@@ -489,6 +562,12 @@ def main(argv=None) -> int:
     return 0
 
 
+def _spread(row) -> str:
+    """Interquartile range of the warm times, in ms."""
+    q1, _, q3 = statistics.quantiles(row["all_s"], n=4)
+    return f"{1e3 * q1:.1f}-{1e3 * q3:.1f}"
+
+
 def _default_json_path(args) -> Path:
     stamp = time.strftime("%Y%m%d-%H%M%S")
     tag = f"-blas{args.blas_threads}" if args.blas_threads is not None else ""
@@ -496,7 +575,9 @@ def _default_json_path(args) -> Path:
 
 
 def _print_table(results, args) -> None:
-    for kind, label in (("laplace", "LASSO"), ("gaussian", "RIDGE")):
+    for kind, label in (("laplace", "LASSO"), ("gaussian", "RIDGE"), ("logistic", "LOGISTIC (C)")):
+        if kind not in results:
+            continue
         res = results[kind]
         ref = res["reference"]
         print()
@@ -505,25 +586,26 @@ def _print_table(results, args) -> None:
             f"{res['reference_n_zero']} zeros of {args.p}"
         )
         header = (
-            f"  {'method':44s} {'median ms':>9s} {'min ms':>8s} {'max|Δcoef|':>10s} {'zeros':>5s} "
+            f"  {'method':50s} {'median ms':>9s} {'spread ms':>11s} {'max|Δcoef|':>10s} {'zeros':>5s} "
             f"{'bayesreg/this':>13s}"
         )
         print(header)
         print("  " + "-" * (len(header) - 2))
         for name, row in res["methods"].items():
             print(
-                f"  {name:44s} {1e3 * row['median_s']:9.1f} {1e3 * row['min_s']:8.1f} "
+                f"  {name:50s} {1e3 * row['median_s']:9.1f} {_spread(row):>11s} "
                 f"{row['max_abs_diff_coef']:10.1e} {row['n_zero']:5d} {row['ratio_bayesreg_over_this']:13.2f}"
             )
         b = res["methods"]["bayesreg"]
         print(
-            f"  bayesreg: {b['num_steps']} proximal Newton steps, converged={b['converged']}; "
+            f"  bayesreg fit: {b['num_steps']} proximal Newton steps, converged={b['converged']}; "
             f"first call in this process {b['first_call_in_process_s']:.2f} s"
         )
         print(
-            f"  ratio at equal accuracy (vs {res['equal_accuracy_sklearn']}): "
+            f"  fit ratio at equal accuracy (vs {res['equal_accuracy_sklearn']}): "
             f"{res['ratio_at_equal_accuracy']:.2f}  (goal <= 1.0)"
         )
+        print(f"  fit ratio vs {res['default_tol_sklearn']}: {res['ratio_at_default_tol']:.2f}")
         for i, f in enumerate(res["fresh_process"]):
             ev = f["jax_events"]
             print(

@@ -28,6 +28,12 @@ from launch to draws in hand, imports included, is the *end-to-end* time):
 4. **Logistic regression, n = 200, p = 10** (AR(1) features, ρ = 0.5, 3 non-zero weights, C = 1):
    raw numpyro against bayesreg (``sample_posterior`` with ``logistic_regression``), PyMC and
    nutpie for context. Goal: bayesreg ≥ raw numpyro.
+5. **star98, unscaled** (statsmodels' star98: 303 rows, 21 columns in their own units, from
+   percentages to products of them up to 7e4; targets PERMINTE and LOWINC):
+   ``BayesianLinearRegression(method="nuts")`` with every default (Laplace prior, α = 1, σ
+   sampled), and with ``laplace_parametrisation="direct"`` for comparison, each in a fresh process:
+   max R-hat, min bulk ESS (coef, intercept, σ), divergences, wall time of the fit (first call,
+   compilation included, and a second call with another seed). Needs statsmodels.
 
 The same model in every tool: ``intercept`` flat (improper uniform; ``pm.Flat``); for the Gaussian
 likelihood ``sigma ~ Exponential(rate = 1/std(y))`` and ``coef ~ Laplace(0, sigma²/(n α))``
@@ -107,7 +113,9 @@ TITLES = {
     2: "A second `bayesreg fit --method nuts` on the diabetes data",
     3: "Gaussian likelihood, n=5000, p=100, AR(1) rho=0.5, alpha=0.01, sigma unknown",
     4: "Logistic regression, n=200, p=10, AR(1) rho=0.5, C=1",
+    5: "star98 unscaled (n=303, p=21), BayesianLinearRegression(method='nuts'), default settings",
 }
+STAR98_TARGETS = ("PERMINTE", "LOWINC")
 
 
 # --------------------------------------------------------------------------------------------- data
@@ -848,6 +856,67 @@ def _summarise(label: str, rows: list[dict]) -> dict:
     return summary
 
 
+def star98_worker(target: str, parametrisation: str) -> dict:
+    """Scenario 5 in this process: two fits (seeds 0 and 1) of the estimator with default settings."""
+    import warnings
+
+    from statsmodels.datasets import star98
+
+    from bayesreg import BayesianLinearRegression
+
+    data = star98.load_pandas().data
+    X, y = data.drop(columns=[target]), data[target]
+    row: dict = {"target": target, "parametrisation": parametrisation}
+    for call, seed in (("first", 0), ("second", 1)):
+        start = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            est = BayesianLinearRegression(
+                method="nuts", laplace_parametrisation=parametrisation, random_state=seed
+            )
+            est.fit(X, y)
+        row[f"{call} s"] = time.perf_counter() - start
+        report = est.diagnostics_
+        row[f"{call} rhat"], row[f"{call} ess"] = report.max_rhat, report.min_ess_bulk
+        row[f"{call} div"] = report.divergences
+    return row
+
+
+def run_star98(args) -> list[dict]:
+    """Scenario 5: each target and parametrisation in a fresh process (`star98_worker`)."""
+    rows = []
+    for target in STAR98_TARGETS:
+        for parametrisation in ("auto", "direct"):
+            _wait_for_load(args)
+            code = (
+                "import json, sys; sys.path.insert(0, sys.argv[1]); import bench_nuts; "
+                "print('ROW', json.dumps(bench_nuts.star98_worker(sys.argv[2], sys.argv[3])))"
+            )
+            proc = subprocess.run(
+                [sys.executable, "-c", code, str(HERE), target, parametrisation],
+                capture_output=True,
+                text=True,
+                env=_clean_env(),
+                check=False,
+            )
+            lines = [line for line in proc.stdout.splitlines() if line.startswith("ROW ")]
+            if not lines:
+                print(f"   {target} {parametrisation}: failed\n{proc.stderr[-2000:]}", flush=True)
+                continue
+            row = json.loads(lines[-1][4:])
+            rows.append(row)
+            print(
+                f"   {target:9s} {parametrisation:7s}"
+                + "".join(
+                    f"  {call}: {row[f'{call} s']:6.1f} s, R-hat {row[f'{call} rhat']:.3f}, "
+                    f"ESS {row[f'{call} ess']:6.0f}, div {row[f'{call} div']}"
+                    for call in ("first", "second")
+                ),
+                flush=True,
+            )
+    return rows
+
+
 def run_scenario(scenario: int, settings: dict, workdir: Path, args) -> list[dict]:
     tools = [t for t in TOOLS[scenario] if t in args.tools]
     missing = [t for t in tools if not _available(t)]
@@ -965,7 +1034,7 @@ def reference_loop() -> float:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="300 warmup + 300 draws instead of 1000 + 1000")
-    parser.add_argument("--scenario", type=int, nargs="+", choices=(1, 2, 3, 4), default=[1, 2, 3, 4])
+    parser.add_argument("--scenario", type=int, nargs="+", choices=(1, 2, 3, 4, 5), default=[1, 2, 3, 4, 5])
     parser.add_argument("--repeats", type=int, default=1, help="fresh processes per tool (medians)")
     parser.add_argument("--tools", nargs="+", default=["numpyro", "bayesreg", "pymc", "nutpie"])
     parser.add_argument("--max-load", type=float, default=None, help="wait for a 1-min load below this")
@@ -1033,6 +1102,8 @@ def main(argv=None) -> int:
             report["reference_loop"].append([scenario, "start", speed])
             if scenario == 2:
                 report["scenarios"]["2"] = run_second_fit(settings, workdir, args)
+            elif scenario == 5:
+                report["scenarios"]["5"] = run_star98(args)
             else:
                 rows = run_scenario(scenario, settings, workdir, args)
                 report["scenarios"][str(scenario)] = rows

@@ -6,10 +6,20 @@ model with unknown noise, ``sigma``; observations sit in the plate ``"obs"`` so 
 available per observation.
 """
 
+from bayesreg.models.collapsed import (
+    COLLAPSIBLE_PRIORS,
+    CoefficientPosterior,
+    coefficient_posterior,
+    linear_regression_collapsed,
+)
 from bayesreg.models.linear import SufficientStats, linear_regression, linear_regression_stats
 from bayesreg.models.logistic import logistic_regression
 
 __all__ = [
+    "COLLAPSIBLE_PRIORS",
+    "CoefficientPosterior",
+    "coefficient_posterior",
+    "linear_regression_collapsed",
     "SufficientStats",
     "linear_regression",
     "linear_regression_stats",

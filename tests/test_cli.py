@@ -283,7 +283,7 @@ def test_fit_lasso_writes_coefficients(diabetes_csv, out, capsys):
     assert (written.coefficient == 0).any()  # the table shows exact zeros
     assert "0 (exact)" in captured.out and "intercept" in captured.out
     assert (out / KEEP).read_text() == KEEP_TEXT
-    assert sorted(os.listdir(out)) == ["coefficients.csv", KEEP]  # no temporary files left
+    assert sorted(os.listdir(out)) == ["coefficients.csv", KEEP, "model.json"]  # no temporary files left
 
 
 def test_fit_logistic_alpha_is_inverse_C(tmp_path, out, capsys):
@@ -348,7 +348,12 @@ def test_nuts_writes_posterior_and_summary(nuts_run):
     az = pytest.importorskip("arviz")
     folder = nuts_run["folder"]
     assert nuts_run["code"] == 3, nuts_run["err"]  # the gate failed: every file written, and marked
-    assert sorted(os.listdir(folder)) == ["coefficients.csv", KEEP, "posterior.nc"]  # no temporary files
+    assert sorted(os.listdir(folder)) == [
+        "coefficients.csv",
+        KEEP,
+        "model.json",
+        "posterior.nc",
+    ]  # no temporary files
     assert (folder / KEEP).read_text() == KEEP_TEXT
     idata = az.from_netcdf(folder / "posterior.nc")
     coef = idata.posterior["coef"]

@@ -286,7 +286,8 @@ def test_gate_columns_per_parameter(good):
 
 
 def test_scale_problem_suggests_standardize_above_the_ratio():
-    from bayesreg.diagnostics import SCALE_RATIO, scale_problem
+    from bayesreg.defaults import SCALE_RATIO
+    from bayesreg.diagnostics import scale_problem
 
     rng = np.random.default_rng(0)
     X = rng.normal(size=(200, 3))

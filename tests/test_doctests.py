@@ -44,6 +44,8 @@ EXAMPLES_REQUIRED = (
     "bayesreg.priors",
     "bayesreg.report",
     "bayesreg.sampling",
+    "bayesreg.scaling",
+    "bayesreg.models.collapsed",
     "bayesreg.models.linear",
     "bayesreg.models.logistic",
 )

@@ -106,6 +106,10 @@ def test_logistic_needs_binary_target():
         ({"num_chains": 0}, "num_chains must be at least 1, got 0"),
         ({"sigma": -1.0}, "sigma must be a positive"),
         ({"prior": "elasticnet", "l1_ratio": 1.5}, "l1_ratio must lie strictly between 0 and 1"),
+        ({"method": "nuts", "target_accept": 1.0}, "target_accept must lie strictly between 0 and 1, got 1"),
+        ({"method": "nuts", "max_tree_depth": 0}, "max_tree_depth must be at least 1, got 0"),
+        ({"method": "nuts", "max_tree_depth": 16}, "max_tree_depth must be at most 15, got 16"),
+        ({"method": "nuts", "max_tree_depth": 2.5}, "max_tree_depth must be an integer"),
     ],
 )
 def test_bad_hyperparameters_named(params, match):
@@ -148,3 +152,50 @@ def test_decision_function_is_the_linear_predictor():
     np.testing.assert_array_equal(scores, far @ est.coef_ + est.intercept_)
     assert np.isfinite(scores).all() and np.abs(scores).max() > 37
     np.testing.assert_allclose(scores, ref.decision_function(far), rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("cls", [BayesianLinearRegression, BayesianLogisticRegression])
+def test_nuts_settings_default_and_reach_fit_posterior(cls, monkeypatch):
+    """``target_accept`` and ``max_tree_depth`` default to bayesreg.defaults' values and go to
+    `fit_posterior` as given (the sampler is replaced by a recorder: only the arguments matter)."""
+    import bayesreg.estimators
+    from bayesreg.defaults import MAX_TREE_DEPTH, TARGET_ACCEPT
+
+    params = cls().get_params()
+    assert (params["target_accept"], params["max_tree_depth"]) == (TARGET_ACCEPT, MAX_TREE_DEPTH)
+    seen = {}
+
+    class Stop(Exception):
+        pass
+
+    def record(*args, **kwargs):
+        seen.update(kwargs)
+        raise Stop
+
+    monkeypatch.setattr(bayesreg.estimators, "fit_posterior", record)
+    X = np.random.default_rng(0).normal(size=(20, 2))
+    with pytest.raises(Stop):
+        cls(method="nuts", target_accept=0.93, max_tree_depth=7).fit(X, np.arange(20) % 2)
+    assert (seen["target_accept"], seen["max_tree_depth"]) == (0.93, 7)
+
+
+def test_nuts_settings_survive_save_and_load(tmp_path):
+    """model.json keeps get_params(), the new NUTS settings included."""
+    from bayesreg import load
+
+    X = np.random.default_rng(0).normal(size=(20, 2))
+    est = BayesianLinearRegression(target_accept=0.95, max_tree_depth=12).fit(X, X @ [1.0, -1.0])
+    est.save(tmp_path)
+    assert load(tmp_path).get_params() == est.get_params()
+    assert (load(tmp_path).target_accept, load(tmp_path).max_tree_depth) == (0.95, 12)
+
+
+def test_predictions_do_not_depend_on_the_layout_of_x(diabetes):
+    """The same rows predict bitwise the same numbers as a C- or Fortran-ordered array and as a
+    DataFrame whose columns come in another order (selected back by name)."""
+    X, y = diabetes
+    est = BayesianLinearRegression(alpha=0.1).fit(X, y)
+    reference = est.predict(X)
+    reordered = X[X.columns[::-1]]
+    assert est.predict(reordered[list(X.columns)]).tobytes() == reference.tobytes()
+    assert est.predict(np.asfortranarray(X.to_numpy())).tobytes() == est.predict(X.to_numpy()).tobytes()

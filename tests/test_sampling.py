@@ -269,8 +269,8 @@ def test_gibbs_sampler_is_the_conjugate_posterior_for_a_huge_scale(laplace_data)
         assert abs(draws[..., k].std() - np.sqrt(cov[k, k])) <= 0.05 * np.sqrt(cov[k, k])
 
 
-@pytest.mark.parametrize("mixture", [False, True], ids=["direct", "scale-mixture"])
-def test_laplace_posterior_matches_gibbs(laplace_data, gibbs_draws, mixture):
+@pytest.mark.parametrize("parametrisation", ["direct", "mixture", "collapsed"])
+def test_laplace_posterior_matches_gibbs(laplace_data, gibbs_draws, parametrisation):
     X, y = laplace_data
     idata = sample_posterior(
         linear_regression_stats,
@@ -280,7 +280,7 @@ def test_laplace_posterior_matches_gibbs(laplace_data, gibbs_draws, mixture):
         num_samples=NUM_SAMPLES,
         num_chains=NUM_CHAINS,
         seed=3,
-        laplace_mixture=mixture,
+        laplace_parametrisation=parametrisation,
         prior=Prior("laplace", 1.0 / LAPLACE_SCALE),
         sigma=1.0,
         fit_intercept=False,

@@ -110,8 +110,9 @@ def nig_exact(nig_data):
     return _normal_inverse_gamma(X, y, NIG_LAMBDA, NIG_A0, NIG_C0)
 
 
-@pytest.fixture(scope="module")
-def nig_fit(nig_data):
+@pytest.fixture(scope="module", params=["collapsed", "direct"])
+def nig_fit(request, nig_data):
+    """NUTS on σ with the coefficients integrated out (the default) and on the model's density."""
     X, y = nig_data
     X = X.to_numpy()
     idata = sample_posterior(
@@ -124,7 +125,9 @@ def nig_fit(nig_data):
         seed=11,
         prior=prior_from_penalty("gaussian", NIG_LAMBDA, n_samples=len(y)),
         sigma=_sigma_prior(NIG_A0, NIG_C0),
+        laplace_parametrisation=request.param,
     )
+    assert idata.sample_stats.attrs["parametrisation"] == request.param
     assert int(idata.sample_stats["diverging"].sum()) == 0
     return idata
 
@@ -296,8 +299,10 @@ def lasso_data():
     return _diabetes_unscaled(LASSO_COLUMNS)
 
 
-@pytest.fixture(scope="module")
-def lasso_nuts(lasso_data):
+@pytest.fixture(scope="module", params=["collapsed", "direct"])
+def lasso_nuts(request, lasso_data):
+    """The estimator's NUTS fit with the coefficients integrated out, and on the density itself (what
+    "auto" samples on these columns, whose sds differ by less than SCALE_RATIO)."""
     X, y = lasso_data
     est = BayesianLinearRegression(
         prior="laplace",
@@ -306,9 +311,12 @@ def lasso_nuts(lasso_data):
         num_warmup=NUM_WARMUP,
         num_samples=NUM_SAMPLES,
         num_chains=NUM_CHAINS,
+        laplace_parametrisation=request.param,
         random_state=0,
     )
-    return est.fit(X, y)
+    est.fit(X, y)
+    assert est.posterior_fit_.parametrisation == request.param
+    return est
 
 
 @pytest.fixture(scope="module")
@@ -439,6 +447,7 @@ def test_stats_form_nuts_draws_are_the_per_observation_draws(lasso_data):
         seed=5,
         prior=prior_from_penalty("laplace", LASSO_ALPHA, n_samples=n),
         sigma=dist.Exponential(1.0 / np.std(y)),
+        laplace_parametrisation="direct",
     )
     stats_form = sample_posterior(
         linear_regression_stats,

@@ -38,6 +38,7 @@ import jax.numpy as jnp
 import numpy as np
 import numpyro
 import numpyro.distributions as dist
+from jax.flatten_util import ravel_pytree
 from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 from numpyro import handlers
@@ -198,9 +199,39 @@ def _nuts(model, args, kwargs, z, *, mass_matrix: str, target_accept: float, max
     return functools.partial(init_kernel, **settings), sample_kernel
 
 
-def _chain_start(model, key, args, kwargs, *, num_warmup: int, num_samples: int, **nuts):
-    """A chain's first NUTS state, started uniformly in (-2, 2) on the unconstrained space (as
-    numpyro's ``MCMC`` does), and the empty rows (``num_samples`` of them) its kept transitions fill."""
+def _curvature_start(model, args, kwargs, mode, key, dense: bool):
+    """A start drawn from the Laplace approximation at ``mode`` (an unconstrained position, the MAP)
+    and that approximation's covariance as the inverse mass matrix (dense, or its diagonal).
+
+    The covariance is the inverse Hessian of the potential at ``mode``: a Laplace prior's kink adds
+    no curvature there (JAX differentiates ``|w|`` to a zero second derivative), so along a weight
+    at an exact zero the likelihood's curvature stands in. The Hessian is inverted scaled to a unit
+    diagonal (``H = S H̃ S``), whose eigenvalues do not depend on the parameters' units; those
+    below 1e-12 of the largest are raised to it. A Hessian with a non-finite entry or no positive
+    eigenvalue gives the identity, and the start is the mode itself."""
+    flat, unravel = ravel_pytree(mode)
+    hessian = jax.hessian(lambda x: potential_energy(model, args, kwargs, unravel(x)))(flat)
+    hessian = 0.5 * (hessian + hessian.T)
+    diagonal = jnp.diagonal(hessian)
+    scale = jnp.sqrt(jnp.where(diagonal > 0, diagonal, 1.0))
+    values, vectors = jnp.linalg.eigh(hessian / jnp.outer(scale, scale))
+    usable = jnp.all(jnp.isfinite(hessian)) & (values[-1] > 0)
+    values = jnp.where(usable, jnp.maximum(values, 1e-12 * values[-1]), 1.0)
+    scale = jnp.where(usable, scale, 1.0)
+    vectors = jnp.where(usable, vectors, jnp.eye(flat.size, dtype=flat.dtype))
+    root = vectors / jnp.sqrt(values) / scale[:, None]  # covariance = root @ root.T
+    noise = jax.random.normal(key, flat.shape, flat.dtype)
+    z0 = unravel(flat + jnp.where(usable, root @ noise, 0.0))
+    covariance = root @ root.T
+    return z0, covariance if dense else jnp.diagonal(covariance)
+
+
+def _chain_start(model, key, args, kwargs, mode=None, *, num_warmup: int, num_samples: int, **nuts):
+    """A chain's first NUTS state and the empty rows (``num_samples`` of them) its kept transitions
+    fill. Without ``mode`` the chain starts uniformly in (-2, 2) on the unconstrained space (as
+    numpyro's ``MCMC`` does) with an identity mass matrix; with ``mode`` (an unconstrained position:
+    the MAP) at a draw from the Laplace approximation there, whose covariance is the initial inverse
+    mass matrix (`_curvature_start`)."""
     key_init, key_run = jax.random.split(key)
     start = handlers.substitute(handlers.seed(model, key_init), substitute_fn=init_to_uniform)
     trace = handlers.trace(start).get_trace(*args, **kwargs)
@@ -210,7 +241,11 @@ def _chain_start(model, key, args, kwargs, *, num_warmup: int, num_samples: int,
         if site["type"] == "sample" and not site["is_observed"]
     }
     init_kernel, _ = _nuts(model, args, kwargs, z0, **nuts)
-    state = init_kernel(z0, num_warmup, rng_key=key_run)
+    inverse_mass_matrix = None
+    if mode is not None:
+        dense = init_kernel.keywords["dense_mass"]
+        z0, inverse_mass_matrix = _curvature_start(model, args, kwargs, mode, key_init, dense)
+    state = init_kernel(z0, num_warmup, inverse_mass_matrix=inverse_mass_matrix, rng_key=key_run)
     rows = jax.tree.map(lambda v: jnp.zeros((num_samples, *jnp.shape(v)), jnp.result_type(v)), _kept(state))
     return state, rows
 
@@ -237,10 +272,21 @@ def _chain_advance(model, carry, args, kwargs, begin, end, *, num_warmup: int, t
     return jax.lax.fori_loop(begin, end, step, carry)
 
 
-def _chain_draws(model, rows, args, kwargs):
-    """The kept rows as draws (constrained values of the sample and deterministic sites) and stats."""
-    zs, stats = rows
-    return jax.vmap(lambda z: constrain_fn(model, args, kwargs, z, return_deterministic=True))(zs), stats
+def _chain_draws(model, carry, args, kwargs):
+    """The kept rows of ``carry`` (a chain's last state and rows) as draws and stats.
+
+    A draw is the constrained values of the sample and deterministic sites at a kept position, the
+    model run under a ``seed`` handler with a key of its own, split from the key the chain's last
+    state holds: a model that draws sites given the sampled ones (`numpyro.prng_key`, as
+    `~bayesreg.models.linear_regression_collapsed` draws the coefficients) gives the same draws for
+    the same seed, and the others ignore the key."""
+    state, (zs, stats) = carry
+    keys = jax.random.split(state.rng_key, jax.tree.leaves(zs)[0].shape[0])
+
+    def draw(z, key):
+        return constrain_fn(handlers.seed(model, key), args, kwargs, z, return_deterministic=True)
+
+    return jax.vmap(draw)(zs, keys), stats
 
 
 def run_chain(
@@ -293,8 +339,8 @@ def run_chain(
     settings = {"num_warmup": num_warmup, **check_params(nuts)}
     carry = _chain_start(model, key, args, kwargs, num_samples=num_samples, **settings)
     total = num_warmup + num_samples * thin
-    _, rows = _chain_advance(model, carry, args, kwargs, 0, total, thin=thin, **settings)
-    return _chain_draws(model, rows, args, kwargs)
+    carry = _chain_advance(model, carry, args, kwargs, 0, total, thin=thin, **settings)
+    return _chain_draws(model, carry, args, kwargs)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -437,6 +483,7 @@ def start_chains(
     args,
     kwargs,
     per_chain,
+    modes=None,
     *,
     num_warmup: int,
     num_samples: int,
@@ -466,6 +513,11 @@ def start_chains(
         Its dynamic keywords shared by every chain.
     per_chain : dict
         Its keywords of each chain: leaves with a leading axis of length ``num_chains``.
+    modes : dict, optional
+        Each chain's mode (the MAP) on the unconstrained space, leaves with a leading axis of length
+        ``num_chains``: the chain starts at a draw from the Laplace approximation there, with its
+        covariance as the initial inverse mass matrix. Without it, uniformly in (-2, 2) with an
+        identity mass matrix.
     num_warmup, num_samples, num_chains : int
     mass_matrix : {"auto", "dense", "diagonal"}
     devices : int
@@ -522,7 +574,12 @@ def start_chains(
         target_accept=target_accept,
         max_tree_depth=max_tree_depth,
     )
-    return map_chains(_one_model_call(start), devices, (0, 0, None, None))(per_chain, keys, args, kwargs)
+
+    def one(mine, key, mode, args, kwargs):
+        return start(key, args, {**kwargs, **mine}, mode)
+
+    axes = (0, 0, None if modes is None else 0, None, None)
+    return map_chains(one, devices, axes)(per_chain, keys, modes, args, kwargs)
 
 
 @program("nuts-advance", static_argnames=(*_CHAIN_SETTINGS, "thin"))
@@ -594,9 +651,14 @@ def advance_chains(
 
 
 @program("nuts-draws", static_argnames=("model", "static", "devices", "laplace_mixture"))
-def chain_draws(model, static, rows, args, kwargs, per_chain, *, devices: int, laplace_mixture: bool = False):
+def chain_draws(
+    model, static, carry, args, kwargs, per_chain, *, devices: int, laplace_mixture: bool = False
+):
     """Every chain's kept rows as draws (constrained values of the sample and deterministic sites,
-    shaped (num_chains, num_samples, ...)) and sample statistics. Arguments as for `start_chains`.
+    shaped (num_chains, num_samples, ...)) and sample statistics, from the ``carry`` (last states
+    and rows) of `advance_chains`; each draw's model call is seeded with a key split from its
+    chain's last state (for sites a model draws given the sampled ones). Other arguments as for
+    `start_chains`.
 
     Examples
     --------
@@ -616,10 +678,10 @@ def chain_draws(model, static, rows, args, kwargs, per_chain, *, devices: int, l
     ...     carry = start_chains(linear_regression, (), np.asarray(0, dtype=np.int64), args, kwargs, {},
     ...                          num_samples=50, num_chains=2, num_warmup=50, mass_matrix=MASS_MATRIX,
     ...                          devices=1, laplace_mixture=False)
-    ...     _, rows = advance_chains(linear_regression, (), carry, args, kwargs, {}, jax.numpy.int32(0),
-    ...                              jax.numpy.int32(100), thin=1, num_warmup=50, mass_matrix=MASS_MATRIX,
-    ...                              devices=1, laplace_mixture=False)
-    ...     draws, stats = chain_draws(linear_regression, (), rows, args, kwargs, {}, devices=1,
+    ...     carry = advance_chains(linear_regression, (), carry, args, kwargs, {}, jax.numpy.int32(0),
+    ...                            jax.numpy.int32(100), thin=1, num_warmup=50, mass_matrix=MASS_MATRIX,
+    ...                            devices=1, laplace_mixture=False)
+    ...     draws, stats = chain_draws(linear_regression, (), carry, args, kwargs, {}, devices=1,
     ...                                laplace_mixture=False)
     ...     chains = sample_chains(linear_regression, 0, args, kwargs, num_chains=2, num_warmup=50,
     ...                            num_samples=50)
@@ -627,7 +689,7 @@ def chain_draws(model, static, rows, args, kwargs, per_chain, *, devices: int, l
     True
     """
     draws = functools.partial(_chain_draws, _sampler(model, static, laplace_mixture))
-    return map_chains(_one_model_call(draws), devices, (0, 0, None, None))(per_chain, rows, args, kwargs)
+    return map_chains(_one_model_call(draws), devices, (0, 0, None, None))(per_chain, carry, args, kwargs)
 
 
 class Chains(NamedTuple):
@@ -684,6 +746,7 @@ def sample_chains(
     num_chains: int,
     num_warmup: int,
     num_samples: int,
+    modes: dict | None = None,
     thin: int = 1,
     mass_matrix: str = MASS_MATRIX,
     target_accept: float = TARGET_ACCEPT,
@@ -712,6 +775,12 @@ def sample_chains(
         Keywords of each chain: pytrees whose leaves have a leading axis of length ``num_chains``
         (the priors of a grid, the simulated targets of a calibration batch).
     num_chains, num_warmup, num_samples : int
+    modes : dict, optional
+        Each chain's mode (the MAP) on the unconstrained space (leaves with a leading axis of
+        length ``num_chains``, as `numpyro.infer.util.unconstrain_fn` gives a position): start the
+        chain at a draw from the Laplace approximation there, with its covariance (the inverse
+        Hessian of the potential) as the initial inverse mass matrix, instead of uniformly in
+        (-2, 2) with an identity mass matrix.
     thin : int
         Keep every ``thin``-th step after warmup (``num_samples × thin`` steps are run).
     mass_matrix : {"auto", "dense", "diagonal"}
@@ -765,7 +834,7 @@ def sample_chains(
         mesh = _chain_mesh(devices)
         shared = NamedSharding(mesh, P())
         seed, args, dynamic = jax.device_put((seed, args, dynamic), shared)
-        per_chain = jax.device_put(per_chain, NamedSharding(mesh, P("chain")))
+        per_chain, modes = jax.device_put((per_chain, modes), NamedSharding(mesh, P("chain")))
     nuts = {"mass_matrix": mass_matrix, "target_accept": target_accept, "max_tree_depth": max_tree_depth}
     settings = {
         "num_warmup": num_warmup,
@@ -780,6 +849,7 @@ def sample_chains(
         args,
         dynamic,
         per_chain,
+        modes,
         num_samples=num_samples,
         num_chains=num_chains,
         **settings,
@@ -794,7 +864,7 @@ def sample_chains(
     draws, stats = chain_draws(
         model,
         static,
-        carry[1],
+        carry,
         args,
         dynamic,
         per_chain,
