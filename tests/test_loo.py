@@ -47,6 +47,7 @@ def _fit(model, X, y, **model_kwargs):
             num_chains=NUM_CHAINS,
             seed=1,
             progress_bar=False,
+            log_likelihood=True,  # the full matrix, for az.loo to compare with
             **model_kwargs,
         )
 
