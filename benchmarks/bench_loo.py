@@ -4,7 +4,7 @@ Issue 13, item 3: the n × draws log-likelihood must not be needed whole. A Gaus
 10 columns, σ sampled, 4 chains × 1000 draws; each measurement runs in a fresh Python process
 (launched by this script) so its peak resident memory (``ru_maxrss``, which counts JAX's CPU
 buffers too) is its own; its wall and CPU time (all threads: the CPU time is the figure to read
-when other jobs share the machine):
+when other jobs share the machine), in seconds and per row (compilation included):
 
 * ``chunked``: ``pointwise_loo(linear_regression, draws, X, y, ...)`` then ``.elpd_data()``, with
   the default budget `bayesreg.loo.CHUNK_BYTES`;
@@ -129,14 +129,25 @@ def main() -> None:
     if args.full_200k:
         runs.append(("full", 200_000))
     results = []
-    header = ("method", "rows", "wall s", "CPU s", "peak RSS MB", "(baseline)", "elpd_loo", "p_loo")
-    print("{:8} {:>8} {:>8} {:>8} {:>12} {:>11} {:>16} {:>8}".format(*header))
+    header = (
+        "method",
+        "rows",
+        "wall s",
+        "CPU s",
+        "µs/row",
+        "CPU µs/row",
+        "peak RSS MB",
+        "(baseline)",
+        "elpd_loo",
+    )
+    print("{:8} {:>8} {:>7} {:>7} {:>7} {:>10} {:>12} {:>11} {:>16}".format(*header))
     for mode, n in runs:
         r = _run(mode, n)
         results.append(r)
         print(
-            f"{mode:8} {n:8d} {r['seconds']:8.1f} {r['cpu_seconds']:8.1f} {r['peak_rss_mb']:12.0f} "
-            f"{r['baseline_rss_mb']:11.0f} {r['elpd_loo']:16.8f} {r['p_loo']:8.4f}"
+            f"{mode:8} {n:8d} {r['seconds']:7.1f} {r['cpu_seconds']:7.1f} {1e6 * r['seconds'] / n:7.1f} "
+            f"{1e6 * r['cpu_seconds'] / n:10.1f} {r['peak_rss_mb']:12.0f} {r['baseline_rss_mb']:11.0f} "
+            f"{r['elpd_loo']:16.8f}"
         )
     small = {r["mode"]: r for r in results if r["rows"] == 20_000}
     difference = abs(small["chunked"]["elpd_loo"] - small["full"]["elpd_loo"])

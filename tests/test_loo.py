@@ -47,6 +47,7 @@ def _fit(model, X, y, **model_kwargs):
             num_chains=NUM_CHAINS,
             seed=1,
             progress_bar=False,
+            log_likelihood=True,  # the full matrix, for az.loo to compare with
             **model_kwargs,
         )
 
@@ -188,6 +189,55 @@ def test_psis_equals_arviz(draws, reff, monkeypatch):
 
 def _logsumexp_rows(values):
     return logsumexp(values, axis=-1)
+
+
+def _loo_rows(draws, reff, rng):
+    """Log-likelihood rows (rows, draws) for the tail-only LOO: regular rows of several shapes, and
+    rows it must hand on (ties, a constant row, a range beyond float64's exponents, a tail whose
+    Pareto grid overflows its products)."""
+    regular = -0.5 * (1.5 + 0.2 * rng.normal(size=(3, draws))) ** 2  # small variance: x near 0
+    heavy = np.log(np.abs(rng.standard_t(1, size=draws)))  # ratios with k̂ near 1
+    light = -rng.uniform(size=draws)
+    span = np.linspace(-800.0, 0.0, draws)[rng.permutation(draws)]  # Σ exp(ll − lo) overflows
+    tied = np.repeat(rng.normal(size=(draws + 1) // 2), 2)[:draws]
+    constant = np.full(draws, -1.0)
+    wide = np.linspace(-1e5, 0.0, draws)  # the cutoff below log(smallest positive float)
+    # ratios x = lo − ll: a quarter of the tail a few ulps above a cutoff of −60, the rest up to 0:
+    # the grid's factors 1 − b x reach 1e38, a product of 16 of them overflows
+    tail = int(np.ceil(min(draws / 5, 3 * (draws / reff) ** 0.5)))  # ArviZ's tail length
+    x = np.linspace(-200.0, -61.0, draws)
+    x[-tail - 1] = -60.0
+    x[-tail:] = np.linspace(-20.0, 0.0, tail)
+    x[-tail : -tail + tail // 4 + 1] = np.nextafter(-60.0, 0.0) + np.arange(tail // 4 + 1) * 1e-14
+    overflow = -x
+    return np.vstack([regular, heavy, light, span, tied, constant, wide, overflow])
+
+
+def _loo_reference(loglik, reff):
+    """elpd_i, p_loo_i, k̂_i and the weights' ESS from az.psislw on each whole row."""
+    log_weights, k = az.psislw(-loglik, reff)
+    elpd = logsumexp(log_weights + loglik, axis=-1)
+    lppd = logsumexp(loglik, axis=-1) - np.log(loglik.shape[-1])
+    ess = reff / np.exp(logsumexp(2 * log_weights, axis=-1))
+    return elpd, lppd - elpd, np.asarray(k), ess
+
+
+@pytest.mark.parametrize(("draws", "reff"), [(4000, 0.8), (1000, 1.3), (20, 1.0)])
+def test_tail_only_loo_equals_arviz(draws, reff, monkeypatch):
+    """The block computation of pointwise_loo (tail partition, compiled Pareto fit, sums over the
+    row) equals az.psislw on whole rows to 1e-10 for every row; the tied, constant, wide and
+    overflowing rows (all rows, for 20 draws: a tail of 4) are the ones handed to az.psislw."""
+    loglik = _loo_rows(draws, reff, np.random.default_rng(draws))
+    reference = _loo_reference(loglik, reff)
+    handed = []
+    arviz_psislw = az.psislw
+    monkeypatch.setattr(az, "psislw", lambda rows, r: handed.append(len(rows)) or arviz_psislw(rows, r))
+    elpd, p_loo, k, ess = loo_module._loo_block(loglik, reff)
+    assert handed == ([len(loglik)] if draws == 20 else [4])
+    np.testing.assert_allclose(elpd, reference[0], rtol=0, atol=TOLERANCE)
+    np.testing.assert_allclose(p_loo, reference[1], rtol=0, atol=TOLERANCE)
+    np.testing.assert_allclose(k, reference[2], rtol=0, atol=TOLERANCE, equal_nan=True)
+    np.testing.assert_allclose(ess, reference[3], rtol=TOLERANCE)
 
 
 def test_conjugate_exact_loo(x64):
