@@ -393,6 +393,15 @@ def _parser() -> _Parser:
     fit.add_argument("data", metavar="DATA.csv", help="CSV file with a header row")
     fit.add_argument("--target", required=True, metavar="COL", help="name of the target column")
     fit.add_argument(
+        "--save-log-likelihood",
+        dest="log_likelihood",
+        action="store_const",
+        const=True,
+        default=None,
+        help="with --method nuts, keep the per-row log-likelihood of every draw in posterior.nc "
+        "(rows x draws numbers; default: PSIS-LOO per row only, in its group 'loo')",
+    )
+    fit.add_argument(
         "--sep",
         type=_separator,
         default=None,
@@ -690,6 +699,7 @@ def _sampling(args, settings: NUTSSettings, flag: str, sampling: bool) -> dict |
         "target_accept",
         "max_tree_depth",
         "laplace_parametrisation",
+        *(["log_likelihood"] if hasattr(args, "log_likelihood") else []),  # fit's
     ]
     if not sampling:
         for name in options:

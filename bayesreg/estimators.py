@@ -140,6 +140,7 @@ class _BayesianRegression(BaseEstimator):
                 mass_matrix=settings["mass_matrix"],
                 target_accept=settings["target_accept"],
                 max_tree_depth=settings["max_tree_depth"],
+                log_likelihood=settings["log_likelihood"],
                 **model_kwargs,
             )
             result = fit.map
@@ -347,10 +348,14 @@ class BayesianLinearRegression(RegressorMixin, _BayesianRegression):
         Posterior mode, or NUTS samples of the posterior.
     num_warmup, num_samples, num_chains : int, default from `bayesreg.defaults.NUTS`
         NUTS settings (``method="nuts"``): warmup steps and kept draws per chain, and chains.
-    laplace_parametrisation : {"auto", "direct", "mixture"}, default="auto"
-        How NUTS samples a Laplace prior: its density directly, or as a non-centred
-        normal–exponential scale mixture (no kink at 0). ``"auto"`` samples directly and, if any
-        transition diverges, again with the mixture, keeping the run with fewer divergences.
+    laplace_parametrisation : {"auto", "collapsed", "direct", "mixture"}, default="auto"
+        What NUTS samples (`~bayesreg.sampling.sample_posterior`): σ and the prior variances with
+        the coefficients integrated out and drawn exactly ("collapsed": the Gaussian likelihood
+        under a Gaussian or Laplace prior), the prior's density ("direct"), or a Laplace prior as a
+        non-centred normal–exponential scale mixture without the kink at 0 ("mixture"). ``"auto"``
+        is collapsed where that form exists and the columns' sds differ by more than
+        `~bayesreg.defaults.SCALE_RATIO`; otherwise direct, from the MAP, and a Laplace prior again
+        as the mixture if any transition diverged (the run with fewer divergences is kept).
     mass_matrix : {"auto", "dense", "diagonal"}, default="auto"
         The mass matrix NUTS adapts during warmup: ``"auto"`` is dense for at most 20
         unconstrained parameters (the features, intercept and σ; with the mixture, two per
@@ -361,6 +366,11 @@ class BayesianLinearRegression(RegressorMixin, _BayesianRegression):
     max_tree_depth : int in [1, 15], default `~bayesreg.defaults.MAX_TREE_DEPTH`
         The most doublings of a NUTS trajectory (at most ``2**max_tree_depth`` leapfrog steps per
         draw): raise it when draws hit the maximum tree depth.
+    log_likelihood : bool, default=False
+        Keep the per-observation log-likelihood of every draw in ``idata_`` (``method="nuts"``; n ×
+        draws numbers). Without it ``idata_`` holds PSIS-LOO per observation in its group ``loo``
+        (`bayesreg.loo`), from which `bayesreg.loo.loo` gives what ``az.loo`` would, for
+        ``az.compare``.
     random_state : int or None
         Seed for NUTS.
 
@@ -382,10 +392,11 @@ class BayesianLinearRegression(RegressorMixin, _BayesianRegression):
     map_ : MAPResult
         The MAP with its convergence record, whatever the method.
     idata_ : arviz.InferenceData
-        The NUTS posterior (``method="nuts"`` only): posterior, sample_stats, log_likelihood,
-        observed_data; ``posterior.attrs["family"]`` names the likelihood. With
-        ``standardize=True`` ``coef`` and ``intercept`` are on the original columns and the draws
-        of the standardised ones are kept as ``coef_standardized`` and ``intercept_standardized``.
+        The NUTS posterior (``method="nuts"`` only): posterior, sample_stats, loo (or, with
+        ``log_likelihood=True``, log_likelihood), observed_data; ``posterior.attrs["family"]``
+        names the likelihood. With ``standardize=True`` ``coef`` and ``intercept`` are on the
+        original columns and the draws of the standardised ones are kept as ``coef_standardized``
+        and ``intercept_standardized``.
     diagnostics_ : DiagnosticsReport
         R-hat, ESS, divergences, E-BFMI of the NUTS run (``method="nuts"`` only).
     posterior_fit_ : PosteriorFit
@@ -450,6 +461,7 @@ class BayesianLinearRegression(RegressorMixin, _BayesianRegression):
         mass_matrix=MASS_MATRIX,
         target_accept=TARGET_ACCEPT,
         max_tree_depth=MAX_TREE_DEPTH,
+        log_likelihood=False,
         random_state=None,
     ):
         self.prior = prior
@@ -467,6 +479,7 @@ class BayesianLinearRegression(RegressorMixin, _BayesianRegression):
         self.mass_matrix = mass_matrix
         self.target_accept = target_accept
         self.max_tree_depth = max_tree_depth
+        self.log_likelihood = log_likelihood
         self.random_state = random_state
 
     def fit(self, X, y):
@@ -571,7 +584,9 @@ class BayesianLogisticRegression(ClassifierMixin, _BayesianRegression):
     mass_matrix : {"auto", "dense", "diagonal"}, default="auto"
     target_accept : float in (0, 1), default `~bayesreg.defaults.TARGET_ACCEPT`
     max_tree_depth : int in [1, 15], default `~bayesreg.defaults.MAX_TREE_DEPTH`
-        NUTS settings, as for `BayesianLinearRegression`.
+    log_likelihood : bool, default=False
+        NUTS settings, as for `BayesianLinearRegression` (the logistic likelihood has no collapsed
+        form: "auto" samples its density).
     random_state : int or None
 
     Attributes
@@ -634,6 +649,7 @@ class BayesianLogisticRegression(ClassifierMixin, _BayesianRegression):
         mass_matrix=MASS_MATRIX,
         target_accept=TARGET_ACCEPT,
         max_tree_depth=MAX_TREE_DEPTH,
+        log_likelihood=False,
         random_state=None,
     ):
         self.prior = prior
@@ -649,6 +665,7 @@ class BayesianLogisticRegression(ClassifierMixin, _BayesianRegression):
         self.mass_matrix = mass_matrix
         self.target_accept = target_accept
         self.max_tree_depth = max_tree_depth
+        self.log_likelihood = log_likelihood
         self.random_state = random_state
 
     def __sklearn_tags__(self):

@@ -135,6 +135,7 @@ CONSTRAINTS: dict[str, Interval | Options] = {
     "max_tree_depth": Interval(integer=True, low=1, high=MAX_TREE_DEPTH_LIMIT, closed="both"),
     "fit_intercept": BOOLEAN,
     "standardize": BOOLEAN,
+    "log_likelihood": BOOLEAN,
     "alpha": POSITIVE,
     "C": POSITIVE,
     "sigma": POSITIVE._replace(none_ok=True),

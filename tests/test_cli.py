@@ -1192,3 +1192,28 @@ def test_fit_standardize_alpha_max_is_the_standardized_columns(unscaled_csv, out
     assert f"alpha_max = {largest:.4g}, the smallest alpha" in capsys.readouterr().err
     assert main([*argv, "--alpha", f"{largest * 0.99!r}"]) == 0
     assert "alpha_max" not in capsys.readouterr().err
+
+
+def test_save_log_likelihood_option(diabetes_csv, nuts_run, tmp_path, cache_home, capsys):
+    """By default posterior.nc holds PSIS-LOO per row (group 'loo', one number per row and field) and
+    no n x draws log-likelihood; --save-log-likelihood keeps that too, and az.loo on it is what
+    bayesreg.loo.loo reads from the default file (the same seed: the same draws). Without --method
+    nuts the option is refused in one line."""
+    az = pytest.importorskip("arviz")
+    from bayesreg.loo import LOO_GROUP, loo
+
+    default = az.from_netcdf(nuts_run["folder"] / "posterior.nc")
+    assert "log_likelihood" not in default.groups() and LOO_GROUP in default.groups()
+    argv = ["fit", str(diabetes_csv), "--target", "progression", "--alpha", "0.1"]
+    code, _, stderr = _run(
+        [*argv, "--method", "nuts", *NUTS, "--seed", "3", "--save-log-likelihood", "--out", str(tmp_path)]
+    )
+    assert code == nuts_run["code"], stderr
+    kept = az.from_netcdf(tmp_path / "posterior.nc")
+    assert kept.log_likelihood["y"].shape == (
+        *kept.posterior["coef"].shape[:2],
+        default[LOO_GROUP]["elpd_loo"].size,
+    )
+    np.testing.assert_array_equal(kept.posterior["coef"], default.posterior["coef"])
+    np.testing.assert_allclose(loo(default).loo_i, az.loo(kept, pointwise=True).loo_i, rtol=1e-10)
+    _refused(capsys, [*argv, "--save-log-likelihood"], "--save-log-likelihood applies to --method nuts only")
