@@ -61,10 +61,12 @@ def _files(folder):
 
 def _program(file_name):
     """The program a file holds: its name up to the model's ("nuts-advance", "loglik", ...)."""
-    return file_name.split("-bayesreg.")[0]
+    name = file_name.split("-bayesreg.")[0]
+    return name.rsplit("-", 1)[0] if name.endswith(".jaxexport") else name  # a program without a model
 
 
-SAMPLER = ["loo-loglik", "nuts-advance", "nuts-draws", "nuts-start"]  # every fit's, sorted as the files are
+# every fit's, sorted as the files are
+SAMPLER = ["loo-loglik", "nuts-advance", "nuts-draws", "nuts-start", "psis-tails"]
 PREDICTIVE = sorted(["loglik", *SAMPLER])  # with posterior predictive draws
 
 
