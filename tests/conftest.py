@@ -42,3 +42,13 @@ def breast_cancer():
     X, y = load_breast_cancer(return_X_y=True)
     X = StandardScaler().fit_transform(X[:, BREAST_CANCER_COLUMNS])
     return np.ascontiguousarray(X, dtype=float), np.asarray(y, dtype=float)
+
+
+@pytest.fixture(scope="module")
+def cache_home(tmp_path_factory):
+    """XDG_CACHE_HOME in a temporary folder for a module's tests (the CLI tests use it for all of
+    theirs): the command line's JAX cache lands there, not in ~/.cache."""
+    folder = tmp_path_factory.mktemp("xdg_cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_CACHE_HOME", str(folder))
+        yield folder

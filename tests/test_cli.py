@@ -6,9 +6,7 @@ run of ``fit --method nuts`` and the demo's use the same small settings (`NUTS`)
 compiled sampler. JAX's compilation cache goes to a temporary XDG_CACHE_HOME, never the user's.
 """
 
-import contextlib
 import datetime
-import io
 import os
 import re
 import shutil
@@ -19,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from cli_runs import run as _run
 from references import assert_map_equal, sklearn_linear, sklearn_linear_path, sklearn_logistic
 from sklearn.datasets import load_breast_cancer, load_diabetes
 from sklearn.linear_model import Lasso, LogisticRegression
@@ -46,22 +45,8 @@ KEEP_TEXT = "a file that was here before\n"
 # the diagnostics gate (200 draws fall short of ESS 400): exit status 3
 NUTS = ["--num-warmup", "100", "--num-samples", "100", "--num-chains", "2"]
 
-
-@pytest.fixture(scope="module", autouse=True)
-def cache_home(tmp_path_factory):
-    """XDG_CACHE_HOME in a temporary folder: the CLI's JAX cache lands there, not in ~/.cache."""
-    folder = tmp_path_factory.mktemp("xdg_cache")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("XDG_CACHE_HOME", str(folder))
-        yield folder
-
-
-def _run(argv) -> tuple[int, str, str]:
-    """``main(argv)`` with its stdout and stderr (for module-scoped fixtures, where capsys is not)."""
-    stdout, stderr = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
-        code = main(argv)
-    return code, stdout.getvalue(), stderr.getvalue()
+# every test with the command line's JAX cache in a temporary folder (conftest.py)
+pytestmark = pytest.mark.usefixtures("cache_home")
 
 
 @pytest.fixture(scope="module")

@@ -7,8 +7,6 @@ estimator's own methods (bitwise, through the CSV's 17 significant digits) and a
 estimator fitted in this process predicts.
 """
 
-import contextlib
-import io
 import json
 import os
 import shutil
@@ -17,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from cli_runs import run as _run
 from sklearn.datasets import load_breast_cancer, load_diabetes
 
 import bayesreg
@@ -27,21 +26,8 @@ KEEP = "keep.txt"
 KEEP_TEXT = "a file that was here before\n"
 NUTS = ["--num-warmup", "100", "--num-samples", "100", "--num-chains", "2", "--seed", "3"]
 
-
-@pytest.fixture(scope="module", autouse=True)
-def cache_home(tmp_path_factory):
-    """XDG_CACHE_HOME in a temporary folder: the CLI's JAX cache lands there, not in ~/.cache."""
-    folder = tmp_path_factory.mktemp("xdg_cache")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("XDG_CACHE_HOME", str(folder))
-        yield folder
-
-
-def _run(argv) -> tuple[int, str, str]:
-    stdout, stderr = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
-        code = main(argv)
-    return code, stdout.getvalue(), stderr.getvalue()
+# every test with the command line's JAX cache in a temporary folder (conftest.py)
+pytestmark = pytest.mark.usefixtures("cache_home")
 
 
 def _listing(folder: Path) -> list[str]:
