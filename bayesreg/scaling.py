@@ -187,8 +187,11 @@ class Standardization(NamedTuple):
         In each of ``groups`` that has a ``coef`` variable (dims ``(chain, draw, feature)``, the
         feature dimension last), ``coef`` and ``intercept`` become the original-scale draws
         (`to_original`, draw by draw) and the standardised ones are kept as ``coef_standardized``
-        and ``intercept_standardized``. Other variables (``sigma``) and groups are unchanged;
-        ``idata`` itself is not modified.
+        and ``intercept_standardized``. The Laplace prior's mixture variances ``coef_var`` (the
+        variance of each standardised coefficient, ``coef = coef_std·√coef_var``) become the
+        variances of the original-scale coefficients, ``coef_var / scale²``, the standardised ones
+        kept as ``coef_var_standardized``; ``coef_std`` is unitless and stays. Other variables
+        (``sigma``) and groups are unchanged; ``idata`` itself is not modified.
 
         Parameters
         ----------
@@ -224,6 +227,9 @@ class Standardization(NamedTuple):
             intercept_z = data["intercept"] if "intercept" in data else 0.0
             coef, intercept = self.to_original(coef_z.values, np.asarray(intercept_z))
             mapped = data.assign(coef_standardized=coef_z, coef=coef_z.copy(data=coef))
+            if "coef_var" in data:
+                variance_z = data["coef_var"]
+                mapped = mapped.assign(coef_var_standardized=variance_z, coef_var=variance_z / self.scale**2)
             if "intercept" in data:
                 mapped = mapped.assign(
                     intercept_standardized=data["intercept"], intercept=data["intercept"].copy(data=intercept)

@@ -151,13 +151,15 @@ def test_posterior_maps_back_draw_by_draw(diabetes_unscaled):
         "coef": rng.normal(size=(2, 30, X.shape[1])),
         "intercept": rng.normal(size=(2, 30)),
         "sigma": rng.uniform(1, 2, size=(2, 30)),
+        "coef_var": rng.exponential(size=(2, 30, X.shape[1])),
+        "coef_std": rng.normal(size=(2, 30, X.shape[1])),
     }
     names = [f"x{j}" for j in range(X.shape[1])]
     idata = az.from_dict(
         posterior=draws,
         observed_data={"y": np.zeros(3)},
         coords={"feature": names},
-        dims={"coef": ["feature"]},
+        dims={name: ["feature"] for name in ("coef", "coef_var", "coef_std")},
     )
     mapped = scaling.posterior_to_original(idata)
     coef, intercept = scaling.to_original(draws["coef"], draws["intercept"])
@@ -169,6 +171,10 @@ def test_posterior_maps_back_draw_by_draw(diabetes_unscaled):
     np.testing.assert_array_equal(posterior["coef_standardized"].values, draws["coef"])
     np.testing.assert_array_equal(posterior["intercept_standardized"].values, draws["intercept"])
     np.testing.assert_array_equal(posterior["sigma"].values, draws["sigma"])
+    # the mixture variance of each coefficient, on the original columns: Var(w_j) = Var(z_j)/scale_j²
+    np.testing.assert_allclose(posterior["coef_var"].values, draws["coef_var"] / scaling.scale**2, rtol=1e-15)
+    np.testing.assert_array_equal(posterior["coef_var_standardized"].values, draws["coef_var"])
+    np.testing.assert_array_equal(posterior["coef_std"].values, draws["coef_std"])
     assert "observed_data" in mapped.groups()
     assert "coef_standardized" not in idata.posterior  # the input is left as it was
     np.testing.assert_array_equal(idata.posterior["coef"].values, draws["coef"])
