@@ -538,8 +538,9 @@ def linear_map(
     until σ changes by less than ``1e-10`` relative, as in `map_estimate`.
 
     Elastic-net priors with σ estimated (their normaliser depends on σ through ``erfcx``), other
-    noise priors, a result whose optimality residual is above ``tol`` (a singular ``H``, say), and
-    traced inputs (a caller inside a jitted function) go to `map_estimate` instead.
+    noise priors, priors with a rate per weight, a result whose optimality residual is above ``tol``
+    (a singular ``H``, say), and traced inputs (a caller inside a jitted function) go to
+    `map_estimate` instead.
 
     Parameters
     ----------
@@ -588,6 +589,7 @@ def linear_map(
     estimated = isinstance(sigma, dist.Distribution)
     leaves = jax.tree.leaves((stats, prior, sigma))
     host = not any(isinstance(leaf, jax.core.Tracer) for leaf in leaves)
+    host &= prior is None or np.ndim(prior.l1) == np.ndim(prior.l2) == 0  # one rate for all weights
     if estimated:
         host &= type(sigma) is dist.Exponential and (prior is None or prior.kind != "elasticnet")
     result = _linear_map_host(stats, prior, sigma, fit_intercept, tol, max_steps) if host else None
@@ -635,9 +637,9 @@ def _linear_map_host(stats, prior, sigma, fit_intercept, tol, max_steps):
             if l1.any():
                 w, _ = minimise_quadratic_l1(gradient, Hs, l1, w)
             else:
-                try:
-                    w = w - scipy.linalg.solve(Hs, gradient, assume_a="pos")
-                except (np.linalg.LinAlgError, ValueError):
+                try:  # Cholesky, without scipy.linalg.solve's condition estimate and its warning
+                    w = w - scipy.linalg.cho_solve(scipy.linalg.cho_factor(Hs), gradient)
+                except np.linalg.LinAlgError:  # not positive definite: map_estimate decides
                     return None
             residual = float(kkt_residual(w, Hs @ w - c, l1, rtol=rtol) / scale)
             if residual <= tol:
