@@ -27,7 +27,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from bayesreg.data import DataError, check_finite, check_numeric_columns, check_target
 from bayesreg.defaults import HDI_PROB, L1_RATIO, MASS_MATRIX, MAX_TREE_DEPTH, NUTS, TARGET_ACCEPT
-from bayesreg.engine.map import map_estimate
+from bayesreg.engine.map import linear_map, map_estimate
 from bayesreg.models import SufficientStats, linear_regression, linear_regression_stats, logistic_regression
 from bayesreg.params import CONSTRAINTS, check_params
 from bayesreg.predictive import (
@@ -145,7 +145,7 @@ class _BayesianRegression(BaseEstimator):
             )
             result = fit.map
         else:
-            result = map_estimate(model, *args, **model_kwargs)
+            result = self._map(model, args, model_kwargs)
         scaling = getattr(self, "scaling_", None)
         if scaling is not None:
             params = dict(result.params)
@@ -174,6 +174,10 @@ class _BayesianRegression(BaseEstimator):
         self.coef_ = posterior["coef"].mean(("chain", "draw")).to_numpy()
         if "intercept" in posterior:
             self.intercept_ = float(posterior["intercept"].mean())
+
+    def _map(self, model, args, model_kwargs):
+        """The MAP of ``model(*args, **model_kwargs)`` (`~bayesreg.engine.map.map_estimate`)."""
+        return map_estimate(model, *args, **model_kwargs)
 
     def _posterior(self, what: str):
         """The posterior draws, or a ValueError saying that ``what`` needs ``method="nuts"``."""
@@ -522,6 +526,11 @@ class BayesianLinearRegression(RegressorMixin, _BayesianRegression):
             noise = float(np.mean(source))
         self.sigma_ = noise
         return self
+
+    def _map(self, model, args, model_kwargs):
+        """The MAP of the model from the sufficient statistics, on the host where that exists
+        (`~bayesreg.engine.map.linear_map`: no compilation, the same MAP)."""
+        return linear_map(*args, **model_kwargs)
 
     def predict(self, X, return_std: bool = False):
         """Predicted mean ``intercept_ + X @ coef_`` and, if asked, the predictive sd of a new target.

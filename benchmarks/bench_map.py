@@ -5,14 +5,15 @@ half of the true weights non-zero, unit noise. Two bayesreg paths are timed, fro
 coefficients:
 
 * ``bayesreg fit``: ``BayesianLinearRegression(prior=kind, alpha=alpha).fit(X, y)``, what users
-  call (validation, statistics, σ estimated with its prior: the MAP of (w, b, σ));
+  call (validation, statistics, σ estimated with its prior: the MAP of (w, b, σ), computed on the
+  host by `bayesreg.engine.map.linear_map`, nothing compiled);
 * ``bayesreg map_estimate``::
 
     stats = SufficientStats.from_data(X, y)
     res = map_estimate(linear_regression_stats, stats,
                        prior=prior_from_penalty(kind, alpha, n_samples=n), sigma=1.0)
 
-(``from_data`` inside the timed region). With ``--logistic`` also
+(``from_data`` inside the timed region): the engine's compiled MAP solver. With ``--logistic`` also
 ``BayesianLogisticRegression(prior="gaussian", C).fit`` against ``LogisticRegression(C)`` on the
 labels ``y > median(y)``. Each is timed
 

@@ -28,12 +28,13 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax import lax
 from jax.flatten_util import ravel_pytree
 from jax.tree_util import register_pytree_node
 from numpyro.optim import _NumPyroOptim
 
-__all__ = ["ProximalNewton", "kkt_residual", "soft_threshold"]
+__all__ = ["ProximalNewton", "kkt_residual", "minimise_quadratic_l1", "soft_threshold"]
 
 
 class _ProxState(NamedTuple):
@@ -63,8 +64,15 @@ def soft_threshold(x, threshold):
     >>> np.asarray(soft_threshold(np.array([-3.0, -0.5, 0.0, 0.5, 3.0]), 1.0))
     array([-2.,  0.,  0.,  0.,  2.])
     """
-    shrunk = jnp.abs(x) - threshold
-    return jnp.where(shrunk > 0, jnp.sign(x) * shrunk, 0.0)  # +0.0, never -0.0
+    xp = _array_module(x, threshold)
+    shrunk = xp.abs(x) - threshold
+    return xp.where(shrunk > 0, xp.sign(x) * shrunk, 0.0)  # +0.0, never -0.0
+
+
+def _array_module(*arrays):
+    """``jax.numpy`` if any argument is a JAX array or tracer, else NumPy: a host computation on
+    NumPy values stays on the host, with nothing to compile."""
+    return jnp if any(isinstance(a, jax.Array) for a in arrays) else np
 
 
 def kkt_residual(x, grad, l1, *, rtol=0.0):
@@ -86,11 +94,12 @@ def kkt_residual(x, grad, l1, *, rtol=0.0):
     >>> float(kkt_residual(np.array([0.0]), np.array([-3.0]), np.array([1.0])))
     2.0
     """
-    at_zero = jnp.maximum(jnp.abs(grad) - l1, 0.0)
-    off_zero = jnp.abs(grad + l1 * jnp.sign(x))
-    entries = jnp.where(x == 0, at_zero, off_zero)
-    entries = jnp.where(entries <= rtol * (jnp.abs(grad) + l1), 0.0, entries)
-    return jnp.max(entries, initial=0.0)
+    xp = _array_module(x, grad, l1)
+    at_zero = xp.maximum(xp.abs(grad) - l1, 0.0)
+    off_zero = xp.abs(grad + l1 * xp.sign(x))
+    entries = xp.where(x == 0, at_zero, off_zero)
+    entries = xp.where(entries <= rtol * (xp.abs(grad) + l1), 0.0, entries)
+    return xp.max(entries, initial=0.0)
 
 
 def _sweep(z, r, H, l1, diag, scale):
@@ -176,6 +185,111 @@ def _quadratic_l1(x, g, H, l1, *, max_sweeps, tol):
     never = jnp.full_like(x, 2.0)  # no sign pattern tried yet (signs are -1, 0, 1)
     start = (x, g, x, first, jnp.asarray(False), never, jnp.asarray(0))
     return lax.while_loop(go_on, body, start)[2]
+
+
+def minimise_quadratic_l1(g, H, l1, x=None, *, tol=1e-9, max_sweeps=500):
+    """Minimise ``q(z) = g'(z−x) + ½(z−x)'H(z−x) + Σ l1ᵢ|zᵢ|`` on the host (NumPy, nothing compiled).
+
+    The same algorithm as one sub-problem of `ProximalNewton`: cyclic coordinate descent from
+    ``x`` (soft thresholding, so zeros are exact), and the stationarity equations of ``q`` solved
+    on the support it has found (the polish) as soon as a sweep leaves the signs unchanged, or moves
+    nothing by more than the current tolerance on ``max_i |Δzᵢ|·√Hᵢᵢ`` (1e-4 first, 100 times
+    tighter after each polish that was not the minimiser, down to ``tol``); the last sweep is
+    always polished. For ``p`` in the hundreds a sweep is a fraction of a millisecond and the polish
+    one LAPACK solve, which for a Gaussian likelihood (``q`` exact) makes the MAP a host
+    computation: `bayesreg.engine.map.linear_map`.
+
+    Parameters
+    ----------
+    g : ndarray, shape (p,)
+        Gradient of the smooth part at ``x``.
+    H : ndarray, shape (p, p)
+        Its Hessian (symmetric positive semi-definite).
+    l1 : ndarray, shape (p,)
+        L1 weights (0: no L1 term on that coordinate).
+    x : ndarray, shape (p,), optional
+        Where ``g`` is taken and coordinate descent starts (zeros by default).
+    tol : float
+        Tightest coordinate-descent tolerance.
+    max_sweeps : int
+        Most sweeps.
+
+    Returns
+    -------
+    z : ndarray, shape (p,)
+        The polish of the first sweep that gave the minimiser; otherwise that of the last sweep
+        (or that sweep's point, if its polish was no better).
+    exact : bool
+        Whether ``z`` is the minimiser up to round-off: the signs of the support agree, and every
+        optimality condition holds to ``1e-10`` of the terms it is computed from.
+
+    Examples
+    --------
+    ``H = I`` makes ``q`` separable: its minimiser is ``soft_threshold(x − g, l1)``, exact zero
+    included:
+
+    >>> import numpy as np
+    >>> from bayesreg.engine.proximal import minimise_quadratic_l1
+    >>> z, exact = minimise_quadratic_l1(np.array([-3.0, 0.5, 2.0]), np.eye(3), np.ones(3))
+    >>> z, exact
+    (array([ 2.,  0., -1.]), True)
+    """
+    g, H, l1 = (np.asarray(a, dtype=float) for a in (g, H, l1))
+    x = np.zeros_like(g) if x is None else np.asarray(x, dtype=float)
+    diag = np.maximum(np.diag(H), np.finfo(float).tiny)
+    z, r = x.copy(), g.copy()  # r: the gradient of the smooth part of q at z
+    t = max(1e-4, tol)
+    polished, exact, tried = x, False, None
+    for k in range(max_sweeps):
+        before = np.sign(z)
+        change = _sweep_host(z, r, H, l1, diag)
+        signs = np.sign(z)
+        converged = change <= t
+        attempt = (converged or np.array_equal(signs, before)) and (
+            tried is None or not np.array_equal(signs, tried)
+        )
+        attempt |= (converged and t <= tol) or k + 1 >= max_sweeps
+        if attempt:
+            polished, exact = _polish_host(z, x, g, H, l1)
+            tried = signs
+        if exact or (converged and t <= tol):
+            break
+        if converged:
+            t = max(t / 100, tol)
+    return polished, exact
+
+
+def _sweep_host(z, r, H, l1, diag) -> float:
+    """`_sweep` on the host, updating ``z`` and ``r`` in place; returns the largest move
+    ``|Δzᵢ|·√Hᵢᵢ``. Python floats per coordinate, one NumPy row update per move."""
+    change = 0.0
+    for i, (d, lam) in enumerate(zip(diag.tolist(), l1.tolist(), strict=True)):
+        old = float(z[i])
+        u, threshold = old - float(r[i]) / d, lam / d
+        new = u - threshold if u > threshold else u + threshold if u < -threshold else 0.0
+        if new != old:
+            r += H[i] * (new - old)
+            z[i] = new
+            change = max(change, abs(new - old) * d**0.5)
+    return change
+
+
+def _polish_host(z, x, g, H, l1):
+    """`_polish` on the host: the stationarity equations of ``q`` on the support of ``z``."""
+    free = (z != 0) | (l1 == 0)
+    sign = np.sign(z)
+    z_new = np.zeros_like(z)
+    try:
+        z_new[free] = np.linalg.solve(H[np.ix_(free, free)], (H @ x - g - l1 * sign)[free])
+    except np.linalg.LinAlgError:
+        return z, False
+    r = g + H @ (z_new - x)
+    ok = bool(np.all(np.isfinite(z_new))) and bool(
+        np.all(np.sign(z_new)[free & (l1 > 0)] == sign[free & (l1 > 0)])
+    )
+    exact = ok and bool(kkt_residual(z_new, r, l1, rtol=1e-10) == 0)
+    ok = ok and bool(kkt_residual(z_new, r, l1) <= kkt_residual(z, g + H @ (z - x), l1))
+    return (z_new if ok else z), exact
 
 
 class ProximalNewton(_NumPyroOptim):
