@@ -27,7 +27,7 @@ from bayesreg.engine.chains import (
     scale_mixture,
 )
 from bayesreg.engine.homotopy import lasso_path
-from bayesreg.engine.map import DeltaELBO, MAPResult, map_estimate, map_grid
+from bayesreg.engine.map import DeltaELBO, MAPResult, linear_map, map_estimate, map_grid
 from bayesreg.engine.programs import (
     EXPORT_SUBFOLDER,
     FAST_COMPILE_CPU,
@@ -40,17 +40,19 @@ from bayesreg.engine.programs import (
     program,
     program_name,
 )
-from bayesreg.engine.proximal import ProximalNewton, kkt_residual, soft_threshold
+from bayesreg.engine.proximal import ProximalNewton, kkt_residual, minimise_quadratic_l1, soft_threshold
 
 __all__ = [
     # the MAP
     "DeltaELBO",
     "MAPResult",
+    "linear_map",
     "map_estimate",
     "map_grid",
     # the proximal Newton optimiser and its pieces
     "ProximalNewton",
     "kkt_residual",
+    "minimise_quadratic_l1",
     "soft_threshold",
     # the lasso path by homotopy
     "lasso_path",
