@@ -567,8 +567,8 @@ class _Posterior:
             self.collapsed_args = as_arrays(collapsed_args)
             self.direct_args, self.direct_kwargs = self.args, self.kwargs
             if self.preconditioning is not None:
-                pre = self.preconditioning
-                self.direct_args, self.direct_kwargs = as_arrays((pre.data(args), pre.model_kwargs(model_kwargs)))
+                direct = (self.preconditioning.data(args), self.preconditioning.model_kwargs(model_kwargs))
+                self.direct_args, self.direct_kwargs = as_arrays(direct)
             self.seed = np.asarray(seed, dtype=np.int64)  # the keys come from it inside the programs
         prior = model_kwargs.get("prior")
         self.laplace = prior is not None and prior.kind == "laplace"

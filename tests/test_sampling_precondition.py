@@ -146,7 +146,8 @@ def _assert_same_posterior(standard: dict, rescaled: dict):
         for q in QUANTILES:
             combined = np.hypot(_mcse(a, "quantile", q), _mcse(b, "quantile", q))
             error = np.quantile(a, q) - np.quantile(b, q)
-            assert abs(error) <= Z_MAX * combined, f"{name} {q:.0%} quantile off by {error / combined:.1f} MCSE"
+            message = f"{name} {q:.0%} quantile off by {error / combined:.1f} MCSE"
+            assert abs(error) <= Z_MAX * combined, message
 
 
 def _two_units(X, fit):
