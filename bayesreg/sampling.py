@@ -10,6 +10,9 @@ prior sampled again as a scale mixture where it diverged, and the diagnostics, i
 The chains run on the engine's chains driver (`bayesreg.engine.chains.sample_chains`: compiled once
 per model, settings and data shape, one after another on a CPU, vectorised elsewhere, split across
 devices where there are several); the log-likelihood of their draws is one more compiled program.
+The direct and mixture forms of the linear and logistic models sample the weights of unit-scale
+columns (`Preconditioning`, an exact change of variables whose draws are mapped back), so that the
+columns' units do not matter to the sampler.
 """
 
 from __future__ import annotations
@@ -404,7 +407,9 @@ def fit_posterior(
     sample: `~bayesreg.models.collapsed_form`) and the columns are badly scaled (`sample_posterior`);
     they start first (JAX runs them in the background) and the MAP
     (`~bayesreg.engine.map_estimate`) is found while they run. Elsewhere they sample the model's
-    density, from the MAP: each chain starts at a draw from the Laplace approximation there,
+    density on unit-scale columns (`Preconditioning`: on the breast-cancer columns multiplied by
+    1e-3 … 1e5 the logistic chains went from R-hat 2.22 and bulk ESS 5 in 329 s to 1.002 and 3,945
+    in 9 s, benchmarks/README.md), from the MAP: each chain starts at a draw from the Laplace approximation there,
     with its covariance (the inverse Hessian of the potential) as the initial inverse mass matrix
     (`~bayesreg.engine.chains.sample_chains`'s ``modes``; on star98 with a binary target and a dense
     mass matrix it raised the min bulk ESS from 192–262 to 1154–1941, benchmarks/README.md); and
