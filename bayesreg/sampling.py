@@ -409,10 +409,11 @@ def fit_posterior(
     (`~bayesreg.engine.map_estimate`) is found while they run. Elsewhere they sample the model's
     density on unit-scale columns (`Preconditioning`: on the breast-cancer columns multiplied by
     1e-3 … 1e5 the logistic chains went from R-hat 2.22 and bulk ESS 5 in 329 s to 1.002 and 3,945
-    in 9 s, benchmarks/README.md), from the MAP: each chain starts at a draw from the Laplace approximation there,
-    with its covariance (the inverse Hessian of the potential) as the initial inverse mass matrix
-    (`~bayesreg.engine.chains.sample_chains`'s ``modes``; on star98 with a binary target and a dense
-    mass matrix it raised the min bulk ESS from 192–262 to 1154–1941, benchmarks/README.md); and
+    in 9 s, benchmarks/README.md), from the MAP: each chain starts at a draw from the Laplace
+    approximation there, with its covariance (the inverse Hessian of the potential) as the initial
+    inverse mass matrix (`~bayesreg.engine.chains.sample_chains`'s ``modes``; on star98 with a
+    binary target and a dense mass matrix it raised the min bulk ESS from 192–262 to 1154–1941,
+    benchmarks/README.md); and
     with a Laplace prior on ``coef`` chains in which any transition diverged are sampled again with
     the scale mixture (from numpyro's uniform start), and the run with fewer divergences is kept
     (`~bayesreg.engine.chains.fall_back_to_mixture`). The diagnostics of the kept run are checked
