@@ -51,6 +51,7 @@ from bayesreg.engine.map import map_grid
 from bayesreg.models import SufficientStats, linear_regression_stats, logistic_regression
 from bayesreg.params import CONSTRAINTS, check_params
 from bayesreg.priors import Convention, Family, PriorKind, noise_prior, prior_from_penalty
+from bayesreg.sampling import Preconditioning
 from bayesreg.scaling import Standardization
 
 __all__ = ["MAPPath", "PosteriorPath", "alpha_grid", "alpha_max", "map_path", "posterior_path"]
@@ -497,17 +498,23 @@ def _sample_grid(
 ) -> Chains:
     """NUTS for every (α, chain) on the engine's chains driver: chain ``i·num_chains + c`` samples the
     model under the prior of α number ``i`` (``priors``: one `Prior` whose leaves have shape
-    (n_alphas,)); dispatched, not waited for."""
+    (n_alphas,)); dispatched, not waited for. The chains sample the weights of unit-scale columns
+    (`~bayesreg.sampling.Preconditioning`, an exact change of variables) and their draws are mapped
+    back to the original columns."""
     n_alphas = jax.tree.leaves(priors)[0].shape[0]
+    pre = Preconditioning.of(model, args, kwargs)
+    per_chain = jax.tree.map(lambda leaf: np.repeat(leaf, num_chains), priors)
+    if pre is not None:  # each chain's prior of z, leaves (chains, 1) broadcast against the scales
+        per_chain = pre.prior(jax.tree.map(lambda leaf: leaf[:, None], per_chain))
     with jax.enable_x64(True):
         keys = jax.random.split(jax.random.PRNGKey(seed), n_alphas * num_chains)
-        per_chain = as_arrays({"prior": jax.tree.map(lambda leaf: np.repeat(leaf, num_chains), priors)})
-        return sample_chains(
+        sampled_args = args if pre is None else as_arrays(pre.data(args))
+        chains = sample_chains(
             model,
             keys,
-            args,
+            sampled_args,
             as_arrays(kwargs),
-            per_chain,
+            as_arrays({"prior": per_chain}),
             num_chains=n_alphas * num_chains,
             num_warmup=num_warmup,
             num_samples=num_samples,
@@ -517,6 +524,7 @@ def _sample_grid(
             laplace_mixture=laplace_mixture,
             progress_bar=progress_bar,
         )
+        return chains if pre is None else chains._replace(draws=pre.to_original(chains.draws))
 
 
 def posterior_path(

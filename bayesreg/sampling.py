@@ -10,11 +10,15 @@ prior sampled again as a scale mixture where it diverged, and the diagnostics, i
 The chains run on the engine's chains driver (`bayesreg.engine.chains.sample_chains`: compiled once
 per model, settings and data shape, one after another on a CPU, vectorised elsewhere, split across
 devices where there are several); the log-likelihood of their draws is one more compiled program.
+The direct and mixture forms of the linear and logistic models sample the weights of unit-scale
+columns (`Preconditioning`, an exact change of variables whose draws are mapped back), so that the
+columns' units do not matter to the sampler.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import importlib
 import sys
@@ -34,13 +38,15 @@ from bayesreg.engine.chains import Chains, fall_back_to_mixture, sample_chains, 
 from bayesreg.engine.map import MAPResult, map_estimate
 from bayesreg.engine.programs import program
 from bayesreg.loo import add_loo, pointwise_loo
+from bayesreg.models import SufficientStats, linear_regression, logistic_regression
 from bayesreg.models.collapsed import collapsed_form
 from bayesreg.params import check_param, check_params
+from bayesreg.priors import Prior
 
 if TYPE_CHECKING:  # arviz is imported where it is used: `import bayesreg` does not load it
     import arviz as az
 
-__all__ = ["PosteriorFit", "fit_posterior", "sample_posterior"]
+__all__ = ["PosteriorFit", "Preconditioning", "fit_posterior", "sample_posterior"]
 
 
 class PosteriorFit(NamedTuple):
@@ -79,6 +85,156 @@ class PosteriorFit(NamedTuple):
     mass_matrix: Literal["dense", "diagonal"]
 
 
+class Preconditioning(NamedTuple):
+    """The exact linear change of variables under which the direct chains sample the weights.
+
+    NUTS samples ``z = scale ⊙ coef`` and ``intercept_z = intercept + mean · coef`` of the model
+    on the columns ``(X − mean) / scale``, under the prior on ``coef`` carried over exactly: a
+    Laplace rate ``l1 / scale_j``, a Gaussian precision ``l2 / scale_j²`` (both for the elastic
+    net), per feature. The posterior of ``(coef, intercept)`` is unchanged (the map is linear, so
+    its Jacobian is a constant); only the geometry the sampler sees changes: the columns have unit
+    scale whatever their units, so the weights' posterior sds no longer span the columns' range of
+    units. NUTS needs that because numpyro regularises its adapted mass matrix towards
+    ``1e-3·I``, which swamps posterior variances of 1e-10 as columns in units of 1e5 give them
+    (the logistic chains on columns in units 1e-3 … 1e5 did not converge: benchmarks/README.md).
+    The draws are mapped back (`to_original`), so ``coef`` and ``intercept`` are those of the
+    original columns, and the log-likelihood is that of the original model.
+
+    The columns are centred only where the intercept's prior is flat (then ``intercept_z`` is flat
+    too); ``scale`` is the columns' sd with an intercept and their root mean square without one
+    (for `~bayesreg.models.SufficientStats`, ``√(diag(XᵀX)/n)`` of the statistics as they are), 1
+    for a column that is 0.
+
+    Attributes
+    ----------
+    mean : ndarray of shape (n_features,)
+        Subtracted from the columns (zeros without a flat intercept).
+    scale : ndarray of shape (n_features,)
+        The columns are divided by it; positive.
+
+    Examples
+    --------
+    A logistic regression on columns in units 1e-3 and 1e4: the chains see unit-scale columns, and
+    the weights come back on the original columns (the linear predictor is the same):
+
+    >>> import numpy as np
+    >>> from bayesreg.models import logistic_regression
+    >>> from bayesreg.priors import Prior
+    >>> from bayesreg.sampling import Preconditioning
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(50, 2)) * [1e-3, 1e4] + [0.0, 5e4]
+    >>> y = (rng.random(50) < 0.5).astype(float)
+    >>> kwargs = {"prior": Prior("laplace", l1=2.0)}
+    >>> pre = Preconditioning.of(logistic_regression, (X, y), kwargs)
+    >>> (Xz, _), kwargs_z = pre.data((X, y)), pre.model_kwargs(kwargs)
+    >>> bool(np.allclose(Xz.std(axis=0), 1.0) and np.allclose(Xz.mean(axis=0), 0.0))
+    True
+    >>> bool(np.allclose(kwargs_z["prior"].l1, 2.0 / pre.scale))  # the Laplace rate of z = scale·coef
+    True
+    >>> params = {"coef": np.array([300.0, -2e-4]), "intercept": np.array(1.5)}
+    >>> sampled = pre.to_sampled(params)
+    >>> bool(np.allclose(Xz @ sampled["coef"] + sampled["intercept"], X @ params["coef"] + 1.5))
+    True
+    >>> back = pre.to_original(sampled)
+    >>> bool(np.allclose(back["coef"], params["coef"]) and np.isclose(back["intercept"], 1.5))
+    True
+    """
+
+    mean: np.ndarray
+    scale: np.ndarray
+
+    PRIOR_KINDS = ("gaussian", "laplace", "elasticnet")  # the priors whose transform is known here
+
+    @classmethod
+    def of(cls, model, args: tuple, kwargs: dict) -> Preconditioning | None:
+        """The preconditioning of ``model(*args, **kwargs)``, or None where it does not apply.
+
+        It applies to `~bayesreg.models.linear_regression` and
+        `~bayesreg.models.logistic_regression` (data ``(X, y)``) and
+        `~bayesreg.models.linear_regression_stats` (data ``(stats,)``) under no prior or a
+        `~bayesreg.priors.Prior`; other models and priors are sampled as they are.
+
+        Parameters
+        ----------
+        model : callable
+        args : tuple
+            The model's data arguments.
+        kwargs : dict
+            Its keywords (``prior``, ``fit_intercept``, ``intercept_prior`` ...).
+
+        Returns
+        -------
+        Preconditioning or None
+        """
+        prior = kwargs.get("prior")
+        if prior is not None and not (isinstance(prior, Prior) and prior.kind in cls.PRIOR_KINDS):
+            return None
+        fit_intercept = bool(kwargs.get("fit_intercept", True))
+        centre = fit_intercept and kwargs.get("intercept_prior") is None
+        if args and isinstance(args[0], SufficientStats):
+            stats = args[0]
+            scale = np.sqrt(np.diagonal(np.asarray(stats.xtx)) / float(stats.n))
+            mean = np.asarray(stats.x_mean, dtype=np.float64)
+        elif model in (linear_regression, logistic_regression) and args:
+            X = np.asarray(args[0], dtype=np.float64)
+            mean = X.mean(axis=0)
+            scale = X.std(axis=0) if fit_intercept else np.sqrt(np.mean(X * X, axis=0))
+        else:
+            return None
+        scale = np.where(np.isfinite(scale) & (scale > 0), scale, 1.0)
+        return cls(mean if centre else np.zeros_like(mean), scale)
+
+    def data(self, args: tuple) -> tuple:
+        """The model's data arguments on the preconditioned columns (NumPy float64 arrays):
+        ``X`` becomes ``(X − mean) / scale``; statistics those of these columns."""
+        first, *rest = args
+        if isinstance(first, SufficientStats):
+            stats = SufficientStats(*(np.asarray(v, dtype=np.float64) for v in first))
+            transformed = stats._replace(
+                x_mean=(stats.x_mean - self.mean) / self.scale,
+                xtx=stats.xtx / np.outer(self.scale, self.scale),
+                xty=stats.xty / self.scale,
+            )
+            return (transformed, *rest)
+        return ((np.asarray(first, dtype=np.float64) - self.mean) / self.scale, *rest)
+
+    def prior(self, prior: Prior | None) -> Prior | None:
+        """The prior of ``z = scale ⊙ coef`` for the prior ``prior`` of ``coef``: its rate ``l1``
+        divided by ``scale`` and its precision ``l2`` by ``scale²``, leaf by leaf (a leaf with a
+        leading chain axis must have shape (num_chains, 1))."""
+        if prior is None:
+            return None
+        return dataclasses.replace(prior, l1=prior.l1 / self.scale, l2=prior.l2 / self.scale**2)
+
+    def model_kwargs(self, kwargs: dict) -> dict:
+        """``kwargs`` with its ``prior`` carried over to ``z`` (`prior`), if it has one."""
+        return {**kwargs, "prior": self.prior(kwargs["prior"])} if "prior" in kwargs else dict(kwargs)
+
+    def to_sampled(self, params: dict) -> dict:
+        """Values of the model's sites (e.g. the MAP) as the preconditioned model's: ``coef`` as
+        ``z``, the intercept shifted; other sites unchanged."""
+        out = dict(params)
+        coef = params["coef"]
+        out["coef"] = coef * self.scale
+        if "intercept" in params:
+            out["intercept"] = params["intercept"] + coef @ self.mean
+        return out
+
+    def to_original(self, draws: dict) -> dict:
+        """Draws of the preconditioned model (leading chain and draw axes) as the original model's:
+        ``coef = z / scale``, the intercept shifted back, a scale mixture's ``coef_var`` divided by
+        ``scale²`` (``coef_std`` is the same); other sites unchanged. JAX arrays stay JAX arrays
+        (computed asynchronously)."""
+        out = dict(draws)
+        coef = draws["coef"] / self.scale
+        out["coef"] = coef
+        if "intercept" in draws:
+            out["intercept"] = draws["intercept"] - coef @ self.mean
+        if "coef_var" in draws:
+            out["coef_var"] = draws["coef_var"] / self.scale**2
+        return out
+
+
 @program("loglik", static_argnames=("model", "static", "predictive"))
 def _log_likelihood(model, static, seed, draws, X, y, kwargs, *, predictive):
     """Per-observation log-likelihood at every draw (``draws`` shaped (chain, draw, ...), taken
@@ -107,6 +263,7 @@ def sample_posterior(
     target_accept: float = TARGET_ACCEPT,
     max_tree_depth: int = MAX_TREE_DEPTH,
     progress_bar: bool | None = None,
+    precondition: bool = True,
     **model_kwargs,
 ) -> az.InferenceData:
     """NUTS samples of ``model(*args, **model_kwargs)``'s posterior, as ArviZ InferenceData.
@@ -164,6 +321,11 @@ def sample_posterior(
         draw (default `bayesreg.defaults.MAX_TREE_DEPTH`, 10): raise it when many draws reach it.
     progress_bar : bool, optional
         Show the sampling progress on stderr (default: when stderr is a terminal).
+    precondition : bool
+        Let the direct and mixture forms sample the weights of unit-scale columns (`Preconditioning`:
+        an exact change of variables, mapped back before the draws are returned), so that the
+        columns' units do not matter to the sampler (default). False samples ``coef`` as it is, for
+        comparison.
     **model_kwargs
         Passed to the model (``prior=``, ``sigma=``, ``fit_intercept=`` ...).
 
@@ -213,6 +375,7 @@ def sample_posterior(
         max_tree_depth=max_tree_depth,
         progress_bar=progress_bar,
         model_kwargs=model_kwargs,
+        precondition=precondition,
     )
     chains = run.chains(run.resolve(laplace_parametrisation))
     return run.inference_data(chains, run.observe(chains))
@@ -234,6 +397,7 @@ def fit_posterior(
     target_accept: float = TARGET_ACCEPT,
     max_tree_depth: int = MAX_TREE_DEPTH,
     progress_bar: bool | None = None,
+    precondition: bool = True,
     **model_kwargs,
 ) -> PosteriorFit:
     """The NUTS posterior and the MAP of ``model(*args, **model_kwargs)``, with its diagnostics.
@@ -243,10 +407,13 @@ def fit_posterior(
     sample: `~bayesreg.models.collapsed_form`) and the columns are badly scaled (`sample_posterior`);
     they start first (JAX runs them in the background) and the MAP
     (`~bayesreg.engine.map_estimate`) is found while they run. Elsewhere they sample the model's
-    density, from the MAP: each chain starts at a draw from the Laplace approximation there,
-    with its covariance (the inverse Hessian of the potential) as the initial inverse mass matrix
-    (`~bayesreg.engine.chains.sample_chains`'s ``modes``; on star98 with a binary target and a dense
-    mass matrix it raised the min bulk ESS from 192–262 to 1154–1941, benchmarks/README.md); and
+    density on unit-scale columns (`Preconditioning`: on the breast-cancer columns multiplied by
+    1e-3 … 1e5 the logistic chains went from R-hat 2.22 and bulk ESS 5 in 329 s to 1.002 and 3,945
+    in 9 s, benchmarks/README.md), from the MAP: each chain starts at a draw from the Laplace
+    approximation there, with its covariance (the inverse Hessian of the potential) as the initial
+    inverse mass matrix (`~bayesreg.engine.chains.sample_chains`'s ``modes``; on star98 with a
+    binary target and a dense mass matrix it raised the min bulk ESS from 192–262 to 1154–1941,
+    benchmarks/README.md); and
     with a Laplace prior on ``coef`` chains in which any transition diverged are sampled again with
     the scale mixture (from numpyro's uniform start), and the run with fewer divergences is kept
     (`~bayesreg.engine.chains.fall_back_to_mixture`). The diagnostics of the kept run are checked
@@ -259,7 +426,7 @@ def fit_posterior(
         As for `sample_posterior`.
     posterior_predictive, log_likelihood, mass_matrix, target_accept, max_tree_depth
         As for `sample_posterior`.
-    progress_bar, **model_kwargs
+    progress_bar, precondition, **model_kwargs
         As for `sample_posterior`.
     laplace_parametrisation : {"auto", "collapsed", "direct", "mixture"}
         As for `sample_posterior`, except that "auto" without a collapsed form samples a Laplace
@@ -320,6 +487,7 @@ def fit_posterior(
         max_tree_depth=max_tree_depth,
         progress_bar=progress_bar,
         model_kwargs=model_kwargs,
+        precondition=precondition,
     )
     parametrisation = run.resolve(laplace_parametrisation)
     if parametrisation == "direct":  # the chains start from the MAP and the curvature there
@@ -374,6 +542,7 @@ class _Posterior:
         max_tree_depth,
         progress_bar,
         model_kwargs,
+        precondition=True,
     ):
         sampler = {
             "num_chains": num_chains,
@@ -398,9 +567,14 @@ class _Posterior:
             self.collapsed, collapsed_args = collapsed_form(model, args, model_kwargs)
         except ValueError as reason:
             self.collapsed, collapsed_args, self.not_collapsible = None, (), str(reason)
+        self.preconditioning = Preconditioning.of(model, args, model_kwargs) if precondition else None
         with jax.enable_x64(True):
             self.args, self.kwargs, self.X, self.y = as_arrays((args, model_kwargs, X, y))
             self.collapsed_args = as_arrays(collapsed_args)
+            self.direct_args, self.direct_kwargs = self.args, self.kwargs
+            if self.preconditioning is not None:
+                direct = (self.preconditioning.data(args), self.preconditioning.model_kwargs(model_kwargs))
+                self.direct_args, self.direct_kwargs = as_arrays(direct)
             self.seed = np.asarray(seed, dtype=np.int64)  # the keys come from it inside the programs
         prior = model_kwargs.get("prior")
         self.laplace = prior is not None and prior.kind == "laplace"
@@ -427,23 +601,27 @@ class _Posterior:
         with ``mode`` (the MAP's values of the direct model's sites) they start from the Laplace
         approximation there (`~bayesreg.engine.chains.sample_chains`'s ``modes``)."""
         self.parametrisation = parametrisation
-        collapsed = parametrisation == "collapsed"
-        model, args = (self.collapsed, self.collapsed_args) if collapsed else (self.model, self.args)
+        if parametrisation == "collapsed":
+            model, args, kwargs, pre = self.collapsed, self.collapsed_args, self.kwargs, None
+        else:
+            model, args, kwargs, pre = self.model, self.direct_args, self.direct_kwargs, self.preconditioning
         with jax.enable_x64(True):
             modes = None
             if mode is not None:
-                z = unconstrain_fn(model, args, self.kwargs, as_arrays(dict(mode)))
+                mode = dict(mode) if pre is None else pre.to_sampled(dict(mode))
+                z = unconstrain_fn(model, args, kwargs, as_arrays(mode))
                 num_chains = self.settings["num_chains"]
                 modes = jax.tree.map(lambda v: np.repeat(np.asarray(v)[None], num_chains, axis=0), z)
-            return sample_chains(
+            chains = sample_chains(
                 model,
                 self.seed,
                 args,
-                self.kwargs,
+                kwargs,
                 modes=modes,
                 laplace_mixture=parametrisation == "mixture",
                 **self.settings,
             )
+            return chains if pre is None else chains._replace(draws=pre.to_original(chains.draws))
 
     def observe(self, chains: Chains) -> tuple | None:
         """Dispatch the per-observation log-likelihood of the chains' draws and posterior predictive
