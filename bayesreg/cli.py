@@ -988,8 +988,6 @@ def _fit(args) -> int:
             summary = posterior_summary(fit.idata)
             gate = gate_columns(summary, fit.diagnostics)
             passed = fit.diagnostics.ok
-            if not passed and not args.standardize:
-                _warn_scale(data.X, data.names)
             table = compare_map_posterior(fit.idata, coef)
         printed, files["coefficients.csv"] = _coefficient_table(X.columns, coef, intercept, summary, gate)
         modelled = None if args.family == "gaussian" else _target_text(args.target, estimator.classes_)

@@ -17,6 +17,8 @@ standardised weights, and report every result on the original columns.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import numpyro.distributions as dist
 import pandas as pd
@@ -26,6 +28,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from bayesreg.data import DataError, check_finite, check_numeric_columns, check_target
+from bayesreg.diagnostics import PosteriorWarning, scale_problem
 from bayesreg.defaults import HDI_PROB, L1_RATIO, MASS_MATRIX, MAX_TREE_DEPTH, NUTS, TARGET_ACCEPT
 from bayesreg.engine import linear_map, map_estimate
 from bayesreg.models import SufficientStats, linear_regression, linear_regression_stats, logistic_regression
@@ -178,6 +181,16 @@ class _BayesianRegression(BaseEstimator):
     def _map(self, model, args, model_kwargs):
         """The MAP of ``model(*args, **model_kwargs)`` (`~bayesreg.engine.map.map_estimate`)."""
         return map_estimate(model, *args, **model_kwargs)
+
+    def _warn_scale(self, X, settings: dict) -> None:
+        """After a NUTS fit that failed its diagnostics on columns that were not standardised:
+        `~bayesreg.diagnostics.scale_problem`'s warning (it suggests ``standardize=True``) when the
+        columns' sds differ by more than `~bayesreg.defaults.SCALE_RATIO`."""
+        if settings["method"] != "nuts" or settings["standardize"] or self.diagnostics_.ok:
+            return
+        problem = scale_problem(X, names=getattr(self, "feature_names_in_", None))
+        if problem is not None:
+            warnings.warn(PosteriorWarning(problem), stacklevel=3)
 
     def _posterior(self, what: str):
         """The posterior draws, or a ValueError saying that ``what`` needs ``method="nuts"``."""
@@ -520,6 +533,7 @@ class BayesianLinearRegression(RegressorMixin, _BayesianRegression):
             sigma=noise,
             fit_intercept=settings["fit_intercept"],
         )
+        self._warn_scale(X, settings)
         if isinstance(noise, dist.Distribution):
             nuts = settings["method"] == "nuts"
             source = self.idata_.posterior["sigma"] if nuts else self.map_.params["sigma"]
@@ -704,6 +718,7 @@ class BayesianLogisticRegression(ClassifierMixin, _BayesianRegression):
         self._infer(
             settings, logistic_regression, (X, y), None, prior=prior, fit_intercept=settings["fit_intercept"]
         )
+        self._warn_scale(X, settings)
         return self
 
     def decision_function(self, X):

@@ -1,6 +1,7 @@
 """The estimators follow scikit-learn's conventions: its own checks, clone, pickle, Pipeline, GridSearchCV."""
 
 import pickle
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -211,3 +212,26 @@ def test_predictions_do_not_depend_on_the_layout_of_x(diabetes):
     reordered = X[X.columns[::-1]]
     assert est.predict(reordered[list(X.columns)]).tobytes() == reference.tobytes()
     assert est.predict(np.asfortranarray(X.to_numpy())).tobytes() == est.predict(X.to_numpy()).tobytes()
+
+
+@pytest.mark.parametrize("cls", [BayesianLinearRegression, BayesianLogisticRegression])
+def test_failed_nuts_on_columns_far_apart_suggests_standardize(cls):
+    """A NUTS fit that fails its diagnostics (20 draws per chain cannot reach the ESS gate) on
+    columns whose sds differ by 1e5 warns, naming both columns, that ``standardize=True`` may help;
+    the same fit with ``standardize=True`` does not suggest it again."""
+    from bayesreg.diagnostics import PosteriorWarning
+
+    rng = np.random.default_rng(1)
+    X = pd.DataFrame(rng.normal(size=(60, 2)) * [1e-2, 1e3], columns=["tiny", "huge"])
+    y = (X["tiny"] * 50 + X["huge"] / 1e3 + rng.normal(size=60) > 0).astype(int)
+    short = {"method": "nuts", "num_warmup": 20, "num_samples": 20, "num_chains": 2, "random_state": 0}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        est = cls(**short).fit(X, y)
+    assert not est.diagnostics_.ok
+    suggestions = [str(w.message) for w in caught if issubclass(w.category, PosteriorWarning)]
+    assert any("(tiny)" in m and "(huge)" in m and "standardize" in m for m in suggestions), suggestions
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        cls(**short, standardize=True).fit(X, y)
+    assert not any("column sds range" in str(w.message) for w in caught)
