@@ -65,10 +65,11 @@ __all__ = [
 CHUNK_BYTES = 8 * 2**20
 """Bytes of log-likelihood values (rows × draws × 8) one block of `pointwise_loo` holds: 8 MiB.
 
-The smoothing makes a partitioned copy of a block, and the next block is computed while the
-present one is smoothed: `pointwise_loo` on 4 × 1,000 draws raised the peak resident memory of a
-process by about 180 MB with this budget, for 20,000 rows and for 200,000 alike (with 32 MiB,
-by about 550 MB: the allocator keeps blocks of that size)."""
+The smoothing makes a partitioned copy of a block, and each of `pointwise_loo`'s threads works
+on its own block: with one block computed while the present one was smoothed, `pointwise_loo`
+on 4 × 1,000 draws raised the peak resident memory of a process by about 180 MB with this
+budget, for 20,000 rows and for 200,000 alike (with 32 MiB, by about 550 MB: the allocator keeps
+blocks of that size)."""
 
 _TAIL_WIDTH = 32  # columns of the tail program: a multiple of this
 _GROUP = 16  # tail values per log1p in the generalised Pareto fit's grid
@@ -333,9 +334,10 @@ def pointwise_loo(
     """PSIS-LOO of each observation of ``model(X, y, **model_kwargs)`` at the posterior ``draws``.
 
     The rows go through the model in blocks of `chunk_rows` rows (the last block padded with copies
-    of the first row, whose values are dropped), all blocks through one compiled program; the next
-    block is computed while the present one is smoothed as `arviz.psislw` does, from each row's
-    tail and sums over the row (see the module's notes). Only the four values of `PointwiseLOO`
+    of the first row, whose values are dropped), all blocks through one compiled program, and each
+    block is smoothed as `arviz.psislw` does, from each row's tail and sums over the row (see the
+    module's notes); ``threads`` blocks are worked on at once, and the values are put together in
+    row order. Only the four values of `PointwiseLOO`
     per row are kept, so memory grows with n, not with n × draws (a few blocks of ``chunk_bytes`` at a
     time, see `CHUNK_BYTES`).
 

@@ -5,6 +5,7 @@
   ``az.loo(idata, pointwise=True)`` to 1e-10, for blocks that divide n, that do not (the last block
   padded), of one row, and of more rows than n; so do the effective sample sizes of the LOO weights
   computed here from the full matrix with `az.psislw`.
+* Threads: one thread and three give the same values, bit for bit.
 * The memory bound: every block the compiled program returns is (rows, draws) with
   rows × draws × 8 ≤ the budget, and the rows of two data sets of different n go through one
   compiled program.
@@ -117,6 +118,19 @@ def test_blocks_equal_az_loo(case, rows, x64):
         _assert_elpd_equal(result.elpd_data(), reference)
     np.testing.assert_allclose(result.ess, _full_ess(idata, result.reff), rtol=1e-10)
     assert np.all((result.ess > 0) & (result.ess <= result.reff * DRAWS * (1 + 1e-12)))
+
+
+def test_threads_give_the_same_values(case, x64):
+    """Blocks worked on by one thread and by three (9 and 12 blocks of 50 rows, more than the
+    threads and than the blocks submitted at once): the same values, bit for bit, in row order."""
+    model, X, y, kwargs, idata, _ = case
+    one, three = (
+        pointwise_loo(model, _draws(idata), X, y, chunk_bytes=50 * DRAWS * 8, threads=threads, **kwargs)
+        for threads in (1, 3)
+    )
+    for field in ("elpd_loo", "p_loo", "pareto_k", "ess"):
+        np.testing.assert_array_equal(getattr(three, field), getattr(one, field), err_msg=field)
+    assert (one.n_samples, one.reff) == (three.n_samples, three.reff)
 
 
 def test_scales(case, x64):
