@@ -37,6 +37,7 @@ from __future__ import annotations
 import concurrent.futures
 import functools
 import os
+import threading
 import warnings
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -70,6 +71,12 @@ on its own block: with one block computed while the present one was smoothed, `p
 on 4 × 1,000 draws raised the peak resident memory of a process by about 180 MB with this
 budget, for 20,000 rows and for 200,000 alike (with 32 MiB, by about 550 MB: the allocator keeps
 blocks of that size)."""
+
+_TRACING = threading.Lock()
+"""Held while a block's log-likelihood program is called: numpyro keeps its effect handlers in one
+stack for the whole process, so two threads tracing the model at once (the first call of a block
+shape, or its export) would see each other's sample sites. The call only dispatches the
+computation (JAX runs it asynchronously), so the blocks are still computed in parallel."""
 
 _TAIL_WIDTH = 32  # columns of the tail program: a multiple of this
 _GROUP = 16  # tail values per log1p in the generalised Pareto fit's grid
@@ -429,7 +436,7 @@ def pointwise_loo(
         def block(start: int) -> list[np.ndarray]:
             index = np.arange(start, start + rows)
             index[index >= n] = 0  # padding: row 0 again, its values dropped
-            with jax.enable_x64(True):  # the flag is per thread
+            with jax.enable_x64(True), _TRACING:  # the flag is per thread; the lock: see _TRACING
                 loglik = _block_log_likelihood(
                     model, static, draws, X[index], y[index], dynamic, var_name=var_name
                 )

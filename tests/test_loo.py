@@ -26,6 +26,7 @@ from scipy.special import logsumexp
 from scipy.stats import norm
 
 import bayesreg.loo as loo_module
+from bayesreg.engine.programs import exporting
 from bayesreg.loo import LOO_GROUP, PointwiseLOO, add_loo, chunk_rows, loo, pointwise_loo, psis
 from bayesreg.models import linear_regression, logistic_regression
 from bayesreg.priors import prior_from_penalty
@@ -131,6 +132,29 @@ def test_threads_give_the_same_values(case, x64):
     for field in ("elpd_loo", "p_loo", "pareto_k", "ess"):
         np.testing.assert_array_equal(getattr(three, field), getattr(one, field), err_msg=field)
     assert (one.n_samples, one.reff) == (three.n_samples, three.reff)
+
+
+def test_threads_trace_the_model_one_at_a_time(diabetes, tmp_path, x64):
+    """Four threads on block shapes not compiled before, with the export cache on as in the command
+    line (each thread may be the first to export the program): numpyro's handler stack is shared
+    by the process, so two traces at once would mix their sample sites ("all sites must have
+    unique names"); here every run gives the values of one thread."""
+    X, y = diabetes
+    rng = np.random.default_rng(1)
+    draws = {
+        "coef": rng.normal(size=(NUM_CHAINS, 50, X.shape[1])),
+        "intercept": 150 + rng.normal(size=(NUM_CHAINS, 50)),
+        "sigma": 50 + rng.uniform(size=(NUM_CHAINS, 50)),
+    }
+    kwargs = {"prior": None, "sigma": dist.Exponential(0.02)}
+    for rows in (23, 29, 31):  # block shapes of their own: each traced afresh
+        budget = rows * NUM_CHAINS * 50 * 8
+        with exporting(tmp_path):
+            four, one = (
+                pointwise_loo(linear_regression, draws, X, y, chunk_bytes=budget, threads=t, **kwargs)
+                for t in (4, 1)
+            )
+        np.testing.assert_array_equal(one.elpd_loo, four.elpd_loo)
 
 
 def test_scales(case, x64):
