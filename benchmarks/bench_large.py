@@ -15,11 +15,13 @@ the same fit on 20,000 rows; logistic, 200,000 rows: peak memory ≤ 1 GB.
 
     python benchmarks/bench_large.py                 # both families, 3 timed runs per size
     python benchmarks/bench_large.py --family gaussian --repeats 5
+    python benchmarks/bench_large.py --family gaussian --bayesreg OTHER/.venv/bin/bayesreg .venv/bin/bayesreg
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import shutil
 import statistics
@@ -56,10 +58,10 @@ def make_csv(folder: Path, n: int, family: str, seed: int = 0) -> Path:
     return path
 
 
-def run_fit(csv: Path, family: str, out: Path) -> dict:
-    """One ``bayesreg fit`` process: its wall time, peak memory, exit status and posterior.nc size."""
+def run_fit(csv: Path, family: str, out: Path, bayesreg: str) -> dict:
+    """One ``bayesreg fit`` process (the command ``bayesreg``): its wall time, CPU time (user +
+    system), peak memory, exit status and posterior.nc size."""
     shutil.rmtree(out, ignore_errors=True)
-    bayesreg = Path(sys.executable).with_name("bayesreg")
     command = [
         str(bayesreg),
         "fit",
@@ -82,8 +84,13 @@ def run_fit(csv: Path, family: str, out: Path) -> dict:
     peak_kb = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", report).group(1))
     exit_status = int(re.search(r"Exit status: (\d+)", report).group(1))
     netcdf = out / "posterior.nc"
+    cpu = sum(
+        float(re.search(rf"{kind} time \(seconds\): ([\d.]+)", report).group(1))
+        for kind in ("User", "System")
+    )
     return {
         "wall_s": 3600 * hours + 60 * minutes + seconds,
+        "cpu_s": cpu,
         "peak_mb": peak_kb / 1024,
         "netcdf_mb": netcdf.stat().st_size / 2**20 if netcdf.exists() else float("nan"),
         "exit": exit_status,
@@ -95,34 +102,60 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--family", choices=["gaussian", "bernoulli", "both"], default="both")
     parser.add_argument("--repeats", type=int, default=3, help="timed runs per size (after one warm-up)")
+    parser.add_argument(
+        "--bayesreg",
+        nargs="+",
+        default=[str(Path(sys.executable).with_name("bayesreg"))],
+        help="bayesreg commands to time, taking turns (e.g. another checkout's, for a before/after)",
+    )
     args = parser.parse_args()
     families = ["gaussian", "bernoulli"] if args.family == "both" else [args.family]
+    runs_of = [(command, n) for command in args.bayesreg for n in SIZES]
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         for family in families:
             csvs = {n: make_csv(folder, n, family) for n in SIZES}
-            runs = {n: [] for n in SIZES}
-            for n in SIZES:  # warm-up: fills the compilation cache
-                warm = run_fit(csvs[n], family, folder / "out")
-                print(f"{family} n={n} warm-up: exit {warm['exit']}, {warm['wall_s']:.1f} s", flush=True)
+            runs = {key: [] for key in runs_of}
+            for command, n in runs_of:  # warm-up: fills the compilation cache
+                warm = run_fit(csvs[n], family, folder / "out", command)
+                print(
+                    f"{family} {command} n={n} warm-up: exit {warm['exit']}, {warm['wall_s']:.1f} s",
+                    flush=True,
+                )
                 if warm["exit"] not in (0, 3):
                     print(warm["stderr_tail"])
             for _ in range(args.repeats):
-                for n in SIZES:
-                    runs[n].append(run_fit(csvs[n], family, folder / "out"))
+                for command, n in runs_of:
+                    runs[command, n].append(run_fit(csvs[n], family, folder / "out", command))
+            load = os.getloadavg()[0]
             settings = "4 chains x (default warmup + draws)"
-            print(f"\n{family}: {NUM_FEATURES} columns, {settings}, medians of {args.repeats}")
-            print(f"{'rows':>8} {'wall s':>8} {'peak MB':>8} {'nc MB':>7} exit  (min-max wall)")
-            for n in SIZES:
-                walls = [r["wall_s"] for r in runs[n]]
+            print(
+                f"\n{family}: {NUM_FEATURES} columns, {settings}, medians of {args.repeats}, load {load:.1f}"
+            )
+            for command in args.bayesreg:
+                print(command)
                 print(
-                    f"{n:>8} {statistics.median(walls):8.1f} "
-                    f"{statistics.median(r['peak_mb'] for r in runs[n]):8.0f} "
-                    f"{statistics.median(r['netcdf_mb'] for r in runs[n]):7.2f} "
-                    f"{','.join(str(r['exit']) for r in runs[n]):>4}  ({min(walls):.1f}-{max(walls):.1f})"
+                    f"{'rows':>8} {'wall s':>8} {'cpu s':>7} {'peak MB':>8} {'nc MB':>7} exit  (min-max wall)"
                 )
-            small, large = (statistics.median(r["wall_s"] for r in runs[n]) for n in SIZES)
-            print(f"wall ratio {SIZES[1]}/{SIZES[0]} rows: {large / small:.2f}")
+                for n in SIZES:
+                    done = runs[command, n]
+                    walls = [r["wall_s"] for r in done]
+                    print(
+                        f"{n:>8} {statistics.median(walls):8.1f} "
+                        f"{statistics.median(r['cpu_s'] for r in done):7.1f} "
+                        f"{statistics.median(r['peak_mb'] for r in done):8.0f} "
+                        f"{statistics.median(r['netcdf_mb'] for r in done):7.2f} "
+                        f"{','.join(str(r['exit']) for r in done):>4}  ({min(walls):.1f}-{max(walls):.1f})"
+                    )
+                small, large = (statistics.median(r["wall_s"] for r in runs[command, n]) for n in SIZES)
+                small_cpu, large_cpu = (
+                    statistics.median(r["cpu_s"] for r in runs[command, n]) for n in SIZES
+                )
+                print(
+                    f"wall ratio {SIZES[1]}/{SIZES[0]} rows: {large / small:.2f} "
+                    f"(CPU time ratio {large_cpu / small_cpu:.2f})",
+                    flush=True,
+                )
 
 
 if __name__ == "__main__":

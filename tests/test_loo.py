@@ -5,6 +5,7 @@
   ``az.loo(idata, pointwise=True)`` to 1e-10, for blocks that divide n, that do not (the last block
   padded), of one row, and of more rows than n; so do the effective sample sizes of the LOO weights
   computed here from the full matrix with `az.psislw`.
+* Threads: one thread and three give the same values, bit for bit.
 * The memory bound: every block the compiled program returns is (rows, draws) with
   rows × draws × 8 ≤ the budget, and the rows of two data sets of different n go through one
   compiled program.
@@ -25,6 +26,7 @@ from scipy.special import logsumexp
 from scipy.stats import norm
 
 import bayesreg.loo as loo_module
+from bayesreg.engine.programs import exporting
 from bayesreg.loo import LOO_GROUP, PointwiseLOO, add_loo, chunk_rows, loo, pointwise_loo, psis
 from bayesreg.models import linear_regression, logistic_regression
 from bayesreg.priors import prior_from_penalty
@@ -117,6 +119,42 @@ def test_blocks_equal_az_loo(case, rows, x64):
         _assert_elpd_equal(result.elpd_data(), reference)
     np.testing.assert_allclose(result.ess, _full_ess(idata, result.reff), rtol=1e-10)
     assert np.all((result.ess > 0) & (result.ess <= result.reff * DRAWS * (1 + 1e-12)))
+
+
+def test_threads_give_the_same_values(case, x64):
+    """Blocks worked on by one thread and by three (9 and 12 blocks of 50 rows, more than the
+    threads and than the blocks submitted at once): the same values, bit for bit, in row order."""
+    model, X, y, kwargs, idata, _ = case
+    one, three = (
+        pointwise_loo(model, _draws(idata), X, y, chunk_bytes=50 * DRAWS * 8, threads=threads, **kwargs)
+        for threads in (1, 3)
+    )
+    for field in ("elpd_loo", "p_loo", "pareto_k", "ess"):
+        np.testing.assert_array_equal(getattr(three, field), getattr(one, field), err_msg=field)
+    assert (one.n_samples, one.reff) == (three.n_samples, three.reff)
+
+
+def test_threads_trace_the_model_one_at_a_time(diabetes, tmp_path, x64):
+    """Four threads on block shapes not compiled before, with the export cache on as in the command
+    line (each thread may be the first to export the program): numpyro's handler stack is shared
+    by the process, so two traces at once would mix their sample sites ("all sites must have
+    unique names"); here every run gives the values of one thread."""
+    X, y = diabetes
+    rng = np.random.default_rng(1)
+    draws = {
+        "coef": rng.normal(size=(NUM_CHAINS, 50, X.shape[1])),
+        "intercept": 150 + rng.normal(size=(NUM_CHAINS, 50)),
+        "sigma": 50 + rng.uniform(size=(NUM_CHAINS, 50)),
+    }
+    kwargs = {"prior": None, "sigma": dist.Exponential(0.02)}
+    for rows in (23, 29, 31):  # block shapes of their own: each traced afresh
+        budget = rows * NUM_CHAINS * 50 * 8
+        with exporting(tmp_path):
+            four, one = (
+                pointwise_loo(linear_regression, draws, X, y, chunk_bytes=budget, threads=t, **kwargs)
+                for t in (4, 1)
+            )
+        np.testing.assert_array_equal(one.elpd_loo, four.elpd_loo)
 
 
 def test_scales(case, x64):
