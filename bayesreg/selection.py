@@ -211,10 +211,19 @@ class DSSSelection(NamedTuple):
 
 class _Reference:
     """The reference posterior's draws, flattened over chains, with the data: ``coef`` (S, p),
-    ``intercept`` (S,), ``sigma`` (S,) or None, ``eta`` (S, n) the linear predictor of each draw; the
-    draws at ``draws`` (per chain) of ``num_draws`` or all; the feature names; the family."""
+    ``intercept`` (S,), ``sigma`` (S,) or None (Bernoulli, or not asked for: ``noise=False``), ``eta``
+    (S, n) the linear predictor of each draw; the draws at ``draws`` (per chain) of ``num_draws`` or
+    all; the feature names; the family."""
 
-    def __init__(self, idata: az.InferenceData, X, family: str | None, num_draws: int | None = None):
+    def __init__(
+        self,
+        idata: az.InferenceData,
+        X,
+        family: str | None,
+        num_draws: int | None = None,
+        *,
+        noise: bool = True,
+    ):
         if "posterior" not in idata.groups() or "coef" not in idata.posterior:
             raise ValueError("idata has no posterior 'coef': selection needs posterior draws of the weights")
         posterior = idata.posterior
@@ -244,7 +253,7 @@ class _Reference:
         self.mean_coef = coef.reshape(-1, p).mean(axis=0)
         self.mean_intercept = float(_flat(posterior, "intercept", np.arange(draws), chains * draws).mean())
         self.sigma = None
-        if self.family == "gaussian":
+        if self.family == "gaussian" and noise:
             if "sigma" in posterior:
                 self.sigma = _flat(posterior, "sigma", self.draws, size)
             elif "sigma" in posterior.attrs:
@@ -288,7 +297,13 @@ def _family(posterior, family: str | None) -> str:
 def _flat(posterior, name: str, draws: np.ndarray, size: int) -> np.ndarray:
     if name not in posterior:
         return np.zeros(size)
-    return np.asarray(posterior[name].to_numpy(), dtype=np.float64)[:, draws].reshape(-1)
+    values = np.asarray(posterior[name].to_numpy(), dtype=np.float64)
+    if values.shape != posterior["coef"].shape[:2]:
+        raise ValueError(
+            f"the posterior's {name} has shape {values.shape}; one value per draw, shaped (chain, draw) "
+            f"= {posterior['coef'].shape[:2]} as coef, was expected"
+        )
+    return values[:, draws].reshape(-1)
 
 
 def _log_density(family: str, y: np.ndarray, eta: np.ndarray, sigma: np.ndarray | None) -> np.ndarray:
@@ -497,7 +512,7 @@ def search_order(
     >>> search_order(idata, X).tolist()
     [1, 2, 3, 0]
     """
-    ref = _Reference(idata, X, family, num_draws=1)
+    ref = _Reference(idata, X, family, num_draws=1, noise=False)
     return _search(ref.X, ref.mean_eta, ref.mean_coef, n_alphas, eps)
 
 

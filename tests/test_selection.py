@@ -170,8 +170,18 @@ def test_bernoulli_selection_runs_on_breast_cancer(logistic_draws):
 
 def test_search_order_is_the_lasso_entry_order_of_the_mean_fit(simulated):
     X, _, idata = simulated
-    order = search_order(idata, X)
+    # the same posterior on columns in units 1e-2 .. 1e2 apart: the same fitted values, the same order
+    units = 10.0 ** np.random.default_rng(5).uniform(-2, 2, size=P)
+    rescaled = az.from_dict(
+        posterior={
+            "coef": idata.posterior["coef"].to_numpy() / units,
+            "intercept": idata.posterior["intercept"].to_numpy(),
+        },
+    )
+    rescaled.posterior.attrs["family"] = "gaussian"
+    order = search_order(rescaled, X * units)
     assert sorted(order.tolist()) == list(range(P))
+    np.testing.assert_array_equal(order[:10], search_order(idata, X)[:10])
     # independently: scikit-learn's Lasso of the posterior-mean fit on standardised columns; a feature
     # entered before another is non-zero at the α where the later one first is
     mean_fit = _flat(idata, "intercept").mean() + X @ _flat(idata, "coef").mean(axis=0)
