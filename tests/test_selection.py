@@ -28,6 +28,13 @@ from bayesreg.selection import (
     suggest_size,
 )
 
+# The references have a few observations with Pareto k̂ above ArviZ's threshold (6 of 200 in the
+# simulated posterior of 2 × 250 draws): their warnings are expected here; one test checks that
+# projection_selection raises its own.
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:Pareto k̂ above:UserWarning", "ignore:Estimated shape parameter of Pareto:UserWarning"
+)
+
 N, P = 200, 30
 TRUE = np.array([3, 8, 14, 21, 27])  # the columns with real effects
 EFFECTS = np.array([1.5, -1.2, 1.0, -0.8, 0.7])
@@ -214,15 +221,15 @@ def test_suggest_size_is_the_one_se_rule():
 
 
 def test_unscaled_diabetes_gives_a_sensible_size():
-    X, y = load_diabetes(return_X_y=True, scaled=False)
+    X, y = load_diabetes(return_X_y=True, scaled=False)  # columns in their own units (age in years ...)
     idata = _nuts(X, y, seed=2, prior_sd=100.0)
     result = projection_selection(idata, X, y)
-    names = [f"x{j}" for j in range(10)]
-    # bmi (2) and s5 (8) are the diabetes data's strongest predictors in every analysis of it
-    assert {"x2", "x8"} <= set(result.order[:3])
-    assert 3 <= result.suggested_size <= 8, result.table
-    assert set(result.selected) <= set(names)
+    # bmi (x2), s5 (x8) and bp (x3) enter first, as in every analysis of these data; measured here:
+    # size 5 (bmi, s5, bp, s3, sex), elpd difference +0.8 ± 2.7 to the reference's −2397.7 ± 13.8
+    assert set(result.order[:3]) == {"x2", "x8", "x3"}
+    assert 4 <= result.suggested_size <= 7, result.table
     assert result.table.loc[0, "elpd_diff"] < -100  # the intercept alone is far worse
+    assert abs(result.table["elpd_diff"].iloc[-1]) < 1e-8
 
 
 # ---------------------------------------------------------------------------------------------------
