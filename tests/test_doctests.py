@@ -45,6 +45,7 @@ EXAMPLES_REQUIRED = (
     "bayesreg.report",
     "bayesreg.sampling",
     "bayesreg.scaling",
+    "bayesreg.selection",
     "bayesreg.models.collapsed",
     "bayesreg.models.linear",
     "bayesreg.models.logistic",
