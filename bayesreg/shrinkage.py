@@ -181,7 +181,7 @@ class Horseshoe(_ScaleMixture):
     'horseshoe, λ_j ~ C⁺(0, 1), τ ~ C⁺(0, 1), coef_j ~ N(0, (λ_j τ σ)²)'
     >>> import numpy as np
     >>> pen = prior.penalty([0.0, 0.1, 1.0, 10.0], num_features=3)  # −log p(coef_j), τ integrated out
-    >>> pen[0], bool(np.all(np.diff(pen) > 0))  # −∞ at 0 (no MAP), rising with |coef|
+    >>> float(pen[0]), bool(np.all(np.diff(pen) > 0))  # −∞ at 0 (no MAP), rising with |coef|
     (-inf, True)
     """
 
@@ -447,7 +447,7 @@ class RegularizedHorseshoe(_ScaleMixture):
         >>> import numpy as np
         >>> from bayesreg.shrinkage import RegularizedHorseshoe
         >>> pen = RegularizedHorseshoe(global_scale=0.1).penalty([0.0, 20.0, 40.0], num_features=8)
-        >>> pen[0], round(float((pen[2] - pen[1]) / ((40**2 - 20**2) / (2 * 2.0**2))), 2)
+        >>> float(pen[0]), round(float((pen[2] - pen[1]) / ((40**2 - 20**2) / (2 * 2.0**2))), 2)
         (-inf, 1.0)
         """
         width = float(self.slab_scale if slab is None else slab)

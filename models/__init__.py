@@ -14,7 +14,7 @@ from bayesreg.models.collapsed import (
 )
 from bayesreg.models.linear import SufficientStats, linear_regression, linear_regression_stats
 from bayesreg.models.logistic import logistic_regression
-from bayesreg.models.shrinkage import SHRINKAGE_TYPES, sample_shrinkage_coef
+from bayesreg.models.shrinkage import SHRINKAGE_TYPES, sample_shrinkage_coef, sample_shrinkage_variance
 
 __all__ = [
     "COLLAPSIBLE_PRIORS",
@@ -27,4 +27,5 @@ __all__ = [
     "logistic_regression",
     "SHRINKAGE_TYPES",
     "sample_shrinkage_coef",
+    "sample_shrinkage_variance",
 ]

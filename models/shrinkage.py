@@ -19,7 +19,7 @@ import numpyro.distributions as dist
 
 from bayesreg.shrinkage import LOGISTIC_PSEUDO_SIGMA, R2D2, Horseshoe, RegularizedHorseshoe
 
-__all__ = ["SHRINKAGE_TYPES", "sample_shrinkage_coef"]
+__all__ = ["SHRINKAGE_TYPES", "sample_shrinkage_coef", "sample_shrinkage_variance"]
 
 SHRINKAGE_TYPES = (Horseshoe, RegularizedHorseshoe, R2D2)
 """The prior types `sample_shrinkage_coef` samples."""
@@ -37,8 +37,7 @@ def _half_cauchy(name: str, scale, num_features: int | None = None):
 def _horseshoe(prior: Horseshoe, num_features: int, sigma):
     tau = _half_cauchy("tau", prior.global_scale)
     lam = _half_cauchy("lambda", jnp.ones(()), num_features)
-    z = _standard_normal(num_features)
-    return z * lam * tau * (1.0 if sigma is None else sigma)
+    return lam * tau * (1.0 if sigma is None else sigma)
 
 
 def _regularized_horseshoe(prior: RegularizedHorseshoe, num_features: int, sigma):
@@ -48,10 +47,9 @@ def _regularized_horseshoe(prior: RegularizedHorseshoe, num_features: int, sigma
     half_df = 0.5 * prior.slab_df
     slab_aux = numpyro.sample("slab_aux", dist.InverseGamma(half_df, half_df))
     slab = numpyro.deterministic("slab", prior.slab_scale * jnp.sqrt(slab_aux))
-    z = _standard_normal(num_features)
-    # τ·λ̃ = τ c λ/√(c² + τ²λ²), written so that neither a huge λ nor a tiny τ overflows
+    # τ·λ̃ = c·τλ/√(c² + (τλ)²)
     tau_lam = tau * lam
-    return z * slab * tau_lam / jnp.sqrt(slab**2 + tau_lam**2)
+    return slab * tau_lam / jnp.sqrt(slab**2 + tau_lam**2)
 
 
 def _r2d2(prior: R2D2, num_features: int, sigma):
@@ -63,13 +61,46 @@ def _r2d2(prior: R2D2, num_features: int, sigma):
     numpyro.deterministic("omega", total / glob)
     numpyro.deterministic("r2", total / (total + glob))
     numpyro.deterministic("phi", local / total)
-    z = _standard_normal(num_features)
     scale = LOGISTIC_PSEUDO_SIGMA if sigma is None else sigma
     # φ_j ω = g_j / h
-    return z * scale * jnp.sqrt(psi * local / (2.0 * glob))
+    return scale * jnp.sqrt(psi * local / (2.0 * glob))
 
 
 _SAMPLERS = {Horseshoe: _horseshoe, RegularizedHorseshoe: _regularized_horseshoe, R2D2: _r2d2}
+
+
+def _weight_sd(num_features: int, prior, sigma):
+    sampler = _SAMPLERS.get(type(prior))
+    if sampler is None:
+        raise TypeError(f"not a shrinkage prior: {type(prior).__name__}")
+    return sampler(prior, num_features, sigma)
+
+
+def sample_shrinkage_variance(num_features: int, prior, sigma=None):
+    """Sample the scale sites of ``prior`` and return each weight's prior variance, shape ``(p,)``.
+
+    Given the scales, the weights are independent ``N(0, v_j)``: what a sampler that integrates
+    the weights out of a Gaussian likelihood needs (`~bayesreg.models.coefficient_posterior` takes
+    ``v`` as its ``prior_variance``). The arguments are those of `sample_shrinkage_coef`.
+
+    Returns
+    -------
+    array, shape (num_features,)
+
+    Examples
+    --------
+    The regularised horseshoe's variances never exceed the slab's ``c²``:
+
+    >>> import numpy as np
+    >>> from numpyro import handlers
+    >>> from bayesreg.models.shrinkage import sample_shrinkage_variance
+    >>> from bayesreg.shrinkage import RegularizedHorseshoe
+    >>> with handlers.trace() as trace, handlers.seed(rng_seed=1):
+    ...     variance = sample_shrinkage_variance(5, RegularizedHorseshoe(global_scale=10.0), sigma=1.0)
+    >>> variance.shape, bool(np.all(variance < trace["slab"]["value"] ** 2))
+    ((5,), True)
+    """
+    return _weight_sd(num_features, prior, sigma) ** 2
 
 
 def sample_shrinkage_coef(num_features: int, prior, sigma=None):
@@ -103,7 +134,5 @@ def sample_shrinkage_coef(num_features: int, prior, sigma=None):
     >>> bool(np.allclose(v["coef"], v["coef_z"] * v["lambda"] * v["tau"] * 2.0))
     True
     """
-    sampler = _SAMPLERS.get(type(prior))
-    if sampler is None:
-        raise TypeError(f"not a shrinkage prior: {type(prior).__name__}")
-    return numpyro.deterministic("coef", sampler(prior, num_features, sigma))
+    sd = _weight_sd(num_features, prior, sigma)
+    return numpyro.deterministic("coef", _standard_normal(num_features) * sd)
