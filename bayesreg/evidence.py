@@ -21,15 +21,19 @@ precision λ itself (``NLL + (λ/2)‖w‖²``) or the Laplace rate ``l₁/σ²`
 
 from __future__ import annotations
 
+import functools
 import math
+import warnings
 from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 from numpy.typing import ArrayLike
+from sklearn.exceptions import ConvergenceWarning
 
 from bayesreg.data import check_xy
+from bayesreg.defaults import THRESHOLDS
 from bayesreg.engine.programs import program
 from bayesreg.params import Interval, check_params
 from bayesreg.priors import Convention, Prior, penalty_from_prior
@@ -57,6 +61,7 @@ _SETTINGS = {
     "num_em": _COUNT,
     "num_warmup": _COUNT,
     "num_samples": _COUNT,
+    "num_chains": _COUNT,
     "seed": _SEED,
     "sigma": _POSITIVE._replace(none_ok=True),
 }
@@ -122,7 +127,7 @@ def _centred(X, y, fit_intercept):
 
 def _gaussian_alpha(precision, sigma, convention):
     """The Ridge α (or book α) of a Normal(0, precision⁻¹) prior at noise sd ``sigma``."""
-    prior = Prior("gaussian", 0.0, float(precision) / sigma**2, noise_scaled=True)
+    prior = Prior("gaussian", 0.0, float(precision) * sigma**2, noise_scaled=True)  # at unit noise variance
     return penalty_from_prior(prior, convention=convention, sigma=sigma)["alpha"]
 
 
@@ -413,22 +418,28 @@ class LaplaceEvidenceResult(NamedTuple):
     ----------
     l1 : float
         The estimate of ``l₁``, the Laplace prior's rate at unit noise variance (``w_j | σ ~
-        Laplace(0, σ²/l₁)``): the mean of the EM iterates over the second half of the run.
+        Laplace(0, σ²/l₁)``): ``ū^(−1/2)`` with ``ū`` the mean of the EM iterates of
+        ``u = 1/l₁²`` over the second half of the run.
     alpha : float
         ``l₁`` as a penalty strength: ``Lasso``'s ``l₁/n`` (``convention="sklearn"``), or the book
         rate ``l₁/σ²`` at the fixed σ, or at the posterior mean of σ² when σ is sampled.
     mcse : float
-        Monte Carlo standard error of ``l1`` (ArviZ's ``mcse`` of the averaged iterates, a series
-        with autocorrelation); ``mcse·n/n`` for ``alpha`` under ``"sklearn"`` is ``mcse/n``.
-    trace : ndarray, shape (num_em,)
-        ``l₁`` after each EM iteration.
+        Monte Carlo standard error of ``l1``: ArviZ's ``mcse`` of ``ū`` (the iterates are an
+        autocorrelated series) times ``|dl₁/du| = l₁³/2``; under ``convention="sklearn"`` that of
+        ``alpha`` is ``mcse/n``.
+    trace : ndarray, shape (num_chains, num_em)
+        ``l₁`` after each EM iteration of each independent run.
+    r_hat : float
+        ArviZ's rank-normalised R-hat of the iterates of ``u`` over the second halves of the runs:
+        near 1 when the runs have settled around the same maximiser (above
+        `bayesreg.defaults.THRESHOLDS.rhat_max` they have not: raise ``num_em``).
     coef : ndarray, shape (n_features,)
         Posterior mean of the weights over the Gibbs draws of the second half of the run.
     intercept : float
         ``ȳ − x̄ᵀcoef`` (0.0 without ``fit_intercept``).
     sigma : float
         The fixed σ, or the square root of the posterior mean of σ² over the same draws.
-    expected_scale : ndarray, shape (num_em,)
+    expected_scale : ndarray, shape (num_chains, num_em)
         The E-step's Monte Carlo estimate of ``E[Σ_j s_j/σ²]`` at each iteration (the M-step sets
         ``l₁ = √(2p / that)``).
 
@@ -443,6 +454,7 @@ class LaplaceEvidenceResult(NamedTuple):
     alpha: float
     mcse: float
     trace: np.ndarray
+    r_hat: float
     coef: np.ndarray
     intercept: float
     sigma: float
@@ -465,11 +477,22 @@ def _inverse_gaussian(key, mean, shape):
     static_argnames=("num_em", "num_warmup", "num_samples", "fixed_sigma"),
     model_argname=None,
 )
-def _mcem(key, xtx, xty, yty, n_eff, l1, sigma2, *, num_em, num_warmup, num_samples, fixed_sigma):
-    """Monte Carlo EM for ``l₁`` with the Bayesian lasso's Gibbs sampler (see `evidence_laplace`).
+def _mcem(keys, xtx, xty, yty, n_eff, l1, sigma2, *, num_em, num_warmup, num_samples, fixed_sigma):
+    """Monte Carlo EM for ``l₁`` with the Bayesian lasso's Gibbs sampler (see `evidence_laplace`), one
+    independent run per key (vectorised).
 
-    Returns the ``l₁`` after each iteration, the E-step estimates, and the sums of the weights and of
-    σ² over the draws of each iteration."""
+    Returns, per run and iteration, the ``l₁`` after it, the E-step's estimate, and the sums of the
+    weights and of σ² over its draws."""
+    one = functools.partial(
+        _mcem_run, num_em=num_em, num_warmup=num_warmup, num_samples=num_samples, fixed_sigma=fixed_sigma
+    )
+    return jax.vmap(one, in_axes=(0, None, None, None, None, None, None))(
+        keys, xtx, xty, yty, n_eff, l1, sigma2
+    )
+
+
+def _mcem_run(key, xtx, xty, yty, n_eff, l1, sigma2, *, num_em, num_warmup, num_samples, fixed_sigma):
+    """One run of `_mcem`."""
     p = xty.shape[0]
 
     def sweep(state, key):
@@ -510,81 +533,90 @@ def evidence_laplace(
     num_em: int = 200,
     num_warmup: int = 500,
     num_samples: int = 500,
+    num_chains: int = 4,
     seed: int = 0,
     convention: Convention = "sklearn",
 ) -> LaplaceEvidenceResult:
     """Empirical Bayes for the Laplace prior: the rate ``l₁`` that maximises the marginal likelihood,
-    by Monte Carlo EM (Park & Casella 2008, §3.1).
+        by Monte Carlo EM (Park & Casella 2008, §3.1).
 
-    The model is bayesreg's lasso with the sklearn convention: ``y | w, b, σ ~ N(Xw + b, σ²I)``,
-    ``w_j | σ ~ Laplace(0, σ²/l₁)`` independently, ``b`` flat (integrated out by centring, which leaves
-    ``n_eff = n − 1`` rows' worth of likelihood), and σ either fixed or with Park & Casella's
-    improper prior ``p(σ²) ∝ 1/σ²``; at fixed σ its MAP is ``Lasso(alpha=l₁/n)``. The estimate
-    maximises the marginal likelihood
+        The model is bayesreg's lasso with the sklearn convention: ``y | w, b, σ ~ N(Xw + b, σ²I)``,
+        ``w_j | σ ~ Laplace(0, σ²/l₁)`` independently, ``b`` flat (integrated out by centring, which leaves
+        ``n_eff = n − 1`` rows' worth of likelihood), and σ either fixed or with Park & Casella's
+        improper prior ``p(σ²) ∝ 1/σ²``; at fixed σ its MAP is ``Lasso(alpha=l₁/n)``. The estimate
+        maximises the marginal likelihood
 
-    .. math::
+        .. math::
 
-        m(l_1) = \\int p(y \\mid w, \\sigma)\\, \\prod_j \\frac{l_1}{2\\sigma^2}
-            e^{-l_1 |w_j| / \\sigma^2}\\, p(\\sigma^2)\\; dw\\, d\\sigma^2 .
+            m(l_1) = \\int p(y \\mid w, \\sigma)\\, \\prod_j \\frac{l_1}{2\\sigma^2}
+                e^{-l_1 |w_j| / \\sigma^2}\\, p(\\sigma^2)\\; dw\\, d\\sigma^2 .
 
-    Written as a scale mixture, ``w_j | s_j, σ ~ N(0, σ²s_j)`` with ``s_j | σ ~ Exponential(rate
-    l₁²/(2σ²))``, the complete-data log-likelihood depends on ``l₁`` only through
-    ``Σ_j [2 log l₁ − l₁² s_j/(2σ²)]``, so the EM update is
+        Written as a scale mixture, ``w_j | s_j, σ ~ N(0, σ²s_j)`` with ``s_j | σ ~ Exponential(rate
+        l₁²/(2σ²))``, the complete-data log-likelihood depends on ``l₁`` only through
+        ``Σ_j [2 log l₁ − l₁² s_j/(2σ²)]``, so the EM update is
 
-    .. math::
+        .. math::
 
-        l_1 \\leftarrow \\sqrt{2p \\,/\\, E_{l_1}[\\textstyle\\sum_j s_j/\\sigma^2 \\mid y]},
+            l_1 \\leftarrow \\sqrt{2p \\,/\\, E_{l_1}[\\textstyle\\sum_j s_j/\\sigma^2 \\mid y]},
 
-    its fixed points are the stationary points of ``m`` (Fisher's identity), and the expectation is
-    the mean over ``num_samples`` sweeps of the Gibbs sampler at the current ``l₁``:
-    ``w | s, σ², y ~ N(A⁻¹Xcᵀyc, σ²A⁻¹)`` with ``A = XcᵀXc + diag(1/s)``;
-    ``σ² | w, s, y ~ InvGamma(n_eff/2 + 3p/2, (‖yc − Xcw‖² + Σw_j²/s_j + l₁²Σs_j)/2)``;
-    ``1/s_j | w, σ² ~ InverseGaussian(l₁/|w_j|, l₁²/σ²)``. The chain runs on from one EM iteration
-    to the next (``num_warmup`` sweeps before the first); the iterates settle into a random walk
-    around the maximiser whose spread is the Monte Carlo error, and the estimate is their mean over
-    the second half, with ArviZ's ``mcse`` of that mean. The whole run is one compiled program per
-    data shape and settings.
+        its fixed points are the stationary points of ``m`` (Fisher's identity), and the expectation is
+        the mean over ``num_samples`` sweeps of the Gibbs sampler at the current ``l₁``:
+        ``w | s, σ², y ~ N(A⁻¹Xcᵀyc, σ²A⁻¹)`` with ``A = XcᵀXc + diag(1/s)``;
+        ``σ² | w, s, y ~ InvGamma(n_eff/2 + 3p/2, (‖yc − Xcw‖² + Σw_j²/s_j + l₁²Σs_j)/2)``;
+        ``1/s_j | w, σ² ~ InverseGaussian(l₁/|w_j|, l₁²/σ²)``. The chain runs on from one EM iteration
+        to the next (``num_warmup`` sweeps before the first); the iterates settle into a random walk
+    around the maximiser whose spread is the Monte Carlo error. The estimate is their mean over the
+    second half, pooled over ``num_chains`` independent runs and taken in ``u = 1/l₁²``, which the
+    M-step sets linearly in the Monte Carlo mean (averaging ``l₁`` itself would carry the Jensen bias
+    of the square root); its error is ArviZ's ``mcse`` and the runs' agreement ArviZ's ``rhat``. The
+    whole run is one compiled program per data shape and settings.
 
-    Parameters
-    ----------
-    X : array_like, shape (n_samples, n_features)
-    y : array_like, shape (n_samples,)
-    sigma : float, optional
-        A fixed noise sd; None (default) samples σ² under ``p(σ²) ∝ 1/σ²``.
-    fit_intercept : bool
-        Centre ``X`` and ``y`` (a flat intercept).
-    num_em, num_warmup, num_samples : int
-        EM iterations, Gibbs sweeps before the first, Gibbs sweeps per iteration.
-    seed : int
-        Seed of the sampler (the same seed gives the same result).
-    convention : {"sklearn", "book"}
-        How ``alpha`` is reported: ``Lasso``'s ``l₁/n``, or the Laplace rate ``l₁/σ²``.
+        Parameters
+        ----------
+        X : array_like, shape (n_samples, n_features)
+        y : array_like, shape (n_samples,)
+        sigma : float, optional
+            A fixed noise sd; None (default) samples σ² under ``p(σ²) ∝ 1/σ²``.
+        fit_intercept : bool
+            Centre ``X`` and ``y`` (a flat intercept).
+        num_em, num_warmup, num_samples : int
+            EM iterations, Gibbs sweeps before the first, Gibbs sweeps per iteration.
+        num_chains : int
+            Independent runs (vectorised), pooled in the estimate; their agreement is ``r_hat``.
+        seed : int
+            Seed of the sampler (the same seed gives the same result).
+        convention : {"sklearn", "book"}
+            How ``alpha`` is reported: ``Lasso``'s ``l₁/n``, or the Laplace rate ``l₁/σ²``.
 
-    Returns
-    -------
-    LaplaceEvidenceResult
+        Returns
+        -------
+        LaplaceEvidenceResult
 
-    Examples
-    --------
-    Ten weights, three non-zero, σ sampled: the estimate and its Monte Carlo error, as ``Lasso``'s α:
+        Examples
+        --------
+        Ten weights, three non-zero, σ sampled: the estimate and its Monte Carlo error, as ``Lasso``'s α:
 
-    >>> import numpy as np
-    >>> from bayesreg.evidence import evidence_laplace
-    >>> rng = np.random.default_rng(0)
-    >>> X = rng.normal(size=(50, 10))
-    >>> y = X[:, :3] @ np.array([2.0, -1.0, 0.5]) + rng.normal(size=50)
-    >>> eb = evidence_laplace(X, y, num_em=100, num_samples=200)
-    >>> eb.trace.shape, bool(eb.mcse < 0.05 * eb.l1), bool(np.isclose(eb.alpha, eb.l1 / 50))
-    ((100,), True, True)
+        >>> import numpy as np
+        >>> from bayesreg.evidence import evidence_laplace
+        >>> rng = np.random.default_rng(0)
+        >>> X = rng.normal(size=(50, 10))
+        >>> y = X[:, :3] @ np.array([2.0, -1.0, 0.5]) + rng.normal(size=50)
+        >>> eb = evidence_laplace(X, y, num_em=100, num_samples=200)
+        >>> eb.trace.shape, bool(eb.mcse < 0.05 * eb.l1), bool(np.isclose(eb.alpha, eb.l1 / 50))
+        ((4, 100), True, True)
+        >>> bool(eb.r_hat < 1.05)  # the four runs settled around the same value
+        True
     """
     settings = {
         "sigma": sigma,
         "num_em": num_em,
         "num_warmup": num_warmup,
         "num_samples": num_samples,
+        "num_chains": num_chains,
         "seed": seed,
     }
-    sigma, num_em, num_warmup, num_samples, seed = check_params(settings, _SETTINGS).values()
+    checked = check_params(settings, _SETTINGS).values()
+    sigma, num_em, num_warmup, num_samples, num_chains, seed = checked
     if num_em < 4:
         raise ValueError(f"num_em must be at least 4 (the estimate averages the second half), got {num_em}")
     Xc, yc, x_mean, y_mean = _centred(X, y, fit_intercept)
@@ -598,7 +630,7 @@ def evidence_laplace(
     with jax.enable_x64(True):
         data = [jnp.asarray(a, dtype=jnp.float64) for a in (Xc.T @ Xc, Xc.T @ yc, yc @ yc, n_eff)]
         trace, expected, coef_sums, sigma2_sums = _mcem(
-            jax.random.PRNGKey(seed),
+            jax.random.split(jax.random.PRNGKey(seed), num_chains),
             *data,
             jnp.float64(start_l1),
             jnp.float64(start_sigma2),
@@ -610,12 +642,24 @@ def evidence_laplace(
     import arviz as az
 
     trace, expected = np.asarray(trace), np.asarray(expected)
-    half = trace[num_em // 2 :]
-    l1 = float(half.mean())
-    mcse = float(az.mcse(half[None, :], method="mean"))
-    draws = (num_em - num_em // 2) * num_samples
-    coef = np.asarray(coef_sums)[num_em // 2 :].sum(axis=0) / draws
-    sigma2 = float(np.asarray(sigma2_sums)[num_em // 2 :].sum() / draws) if sigma is None else sigma**2
+    # the average of u = 1/l₁² = E[Σs/σ²]/(2p), which the M-step sets linearly in the Monte Carlo
+    # mean (no Jensen bias from the square root inside the average), mapped to l₁ at the end
+    half = num_em // 2
+    u = expected[:, half:] / (2 * Xc.shape[1])
+    l1 = float(u.mean() ** -0.5)
+    mcse = float(0.5 * l1**3 * az.mcse(u, method="mean"))  # the delta method: dl₁/du = −l₁³/2
+    r_hat = float(az.rhat(u))
+    draws = num_chains * (num_em - half) * num_samples
+    coef = np.asarray(coef_sums)[:, half:].sum(axis=(0, 1)) / draws
+    sigma2 = float(np.asarray(sigma2_sums)[:, half:].sum() / draws) if sigma is None else sigma**2
+    if not r_hat <= THRESHOLDS.rhat_max:
+        warnings.warn(
+            f"the {num_chains} Monte Carlo EM runs have not settled around the same l1 (R-hat {r_hat:.3f} > "
+            f"{THRESHOLDS.rhat_max}); the estimate {l1:.6g} carries a Monte Carlo error of {mcse:.2g}: raise "
+            "num_em for a tighter one",
+            ConvergenceWarning,
+            stacklevel=2,
+        )
     prior = Prior("laplace", l1, 0.0, noise_scaled=True)
     if convention == "sklearn":
         alpha = penalty_from_prior(prior, n_samples=n)["alpha"]
@@ -626,6 +670,7 @@ def evidence_laplace(
         alpha=float(alpha),
         mcse=mcse,
         trace=trace,
+        r_hat=r_hat,
         coef=coef,
         intercept=float(y_mean - x_mean @ coef),
         sigma=math.sqrt(sigma2),
