@@ -246,7 +246,7 @@ def cv_alpha(
     >>> result.scores.shape, bool(np.isclose(result.alpha, reference.alpha_, rtol=1e-12))
     ((100, 5), True)
     >>> int((result.coef == 0).sum())  # weights the refit MAP sets exactly to 0
-    2
+    1
     """
     settings = {
         "prior": prior,

@@ -538,74 +538,80 @@ def evidence_laplace(
     convention: Convention = "sklearn",
 ) -> LaplaceEvidenceResult:
     """Empirical Bayes for the Laplace prior: the rate ``l₁`` that maximises the marginal likelihood,
-        by Monte Carlo EM (Park & Casella 2008, §3.1).
+    by Monte Carlo EM (Park & Casella 2008, §3.1).
 
-        The model is bayesreg's lasso with the sklearn convention: ``y | w, b, σ ~ N(Xw + b, σ²I)``,
-        ``w_j | σ ~ Laplace(0, σ²/l₁)`` independently, ``b`` flat (integrated out by centring, which leaves
-        ``n_eff = n − 1`` rows' worth of likelihood), and σ either fixed or with Park & Casella's
-        improper prior ``p(σ²) ∝ 1/σ²``; at fixed σ its MAP is ``Lasso(alpha=l₁/n)``. The estimate
-        maximises the marginal likelihood
+    The model is bayesreg's lasso with the sklearn convention: ``y | w, b, σ ~ N(Xw + b, σ²I)``,
+    ``w_j | σ ~ Laplace(0, σ²/l₁)`` independently, ``b`` flat (integrated out by centring, which leaves
+    ``n_eff = n − 1`` rows' worth of likelihood), and σ either fixed or with Park & Casella's
+    improper prior ``p(σ²) ∝ 1/σ²``; at fixed σ its MAP is ``Lasso(alpha=l₁/n)``. The estimate
+    maximises the marginal likelihood
 
-        .. math::
+    .. math::
 
-            m(l_1) = \\int p(y \\mid w, \\sigma)\\, \\prod_j \\frac{l_1}{2\\sigma^2}
-                e^{-l_1 |w_j| / \\sigma^2}\\, p(\\sigma^2)\\; dw\\, d\\sigma^2 .
+        m(l_1) = \\int p(y \\mid w, \\sigma)\\, \\prod_j \\frac{l_1}{2\\sigma^2}
+            e^{-l_1 |w_j| / \\sigma^2}\\, p(\\sigma^2)\\; dw\\, d\\sigma^2 .
 
-        Written as a scale mixture, ``w_j | s_j, σ ~ N(0, σ²s_j)`` with ``s_j | σ ~ Exponential(rate
-        l₁²/(2σ²))``, the complete-data log-likelihood depends on ``l₁`` only through
-        ``Σ_j [2 log l₁ − l₁² s_j/(2σ²)]``, so the EM update is
+    Written as a scale mixture, ``w_j | s_j, σ ~ N(0, σ²s_j)`` with ``s_j | σ ~ Exponential(rate
+    l₁²/(2σ²))``, the complete-data log-likelihood depends on ``l₁`` only through
+    ``Σ_j [2 log l₁ − l₁² s_j/(2σ²)]``, so the EM update is
 
-        .. math::
+    .. math::
 
-            l_1 \\leftarrow \\sqrt{2p \\,/\\, E_{l_1}[\\textstyle\\sum_j s_j/\\sigma^2 \\mid y]},
+        l_1 \\leftarrow \\sqrt{2p \\,/\\, E_{l_1}[\\textstyle\\sum_j s_j/\\sigma^2 \\mid y]},
 
-        its fixed points are the stationary points of ``m`` (Fisher's identity), and the expectation is
-        the mean over ``num_samples`` sweeps of the Gibbs sampler at the current ``l₁``:
-        ``w | s, σ², y ~ N(A⁻¹Xcᵀyc, σ²A⁻¹)`` with ``A = XcᵀXc + diag(1/s)``;
-        ``σ² | w, s, y ~ InvGamma(n_eff/2 + 3p/2, (‖yc − Xcw‖² + Σw_j²/s_j + l₁²Σs_j)/2)``;
-        ``1/s_j | w, σ² ~ InverseGaussian(l₁/|w_j|, l₁²/σ²)``. The chain runs on from one EM iteration
-        to the next (``num_warmup`` sweeps before the first); the iterates settle into a random walk
+    its fixed points are the stationary points of ``m`` (Fisher's identity), and the expectation is
+    the mean over ``num_samples`` sweeps of the Gibbs sampler at the current ``l₁``:
+    ``w | s, σ², y ~ N(A⁻¹Xcᵀyc, σ²A⁻¹)`` with ``A = XcᵀXc + diag(1/s)``;
+    ``σ² | w, s, y ~ InvGamma(n_eff/2 + 3p/2, (‖yc − Xcw‖² + Σw_j²/s_j + l₁²Σs_j)/2)``;
+    ``1/s_j | w, σ² ~ InverseGaussian(l₁/|w_j|, l₁²/σ²)``. The chain runs on from one EM iteration
+    to the next (``num_warmup`` sweeps before the first); the iterates settle into a random walk
     around the maximiser whose spread is the Monte Carlo error. The estimate is their mean over the
     second half, pooled over ``num_chains`` independent runs and taken in ``u = 1/l₁²``, which the
     M-step sets linearly in the Monte Carlo mean (averaging ``l₁`` itself would carry the Jensen bias
     of the square root); its error is ArviZ's ``mcse`` and the runs' agreement ArviZ's ``rhat``. The
     whole run is one compiled program per data shape and settings.
 
-        Parameters
-        ----------
-        X : array_like, shape (n_samples, n_features)
-        y : array_like, shape (n_samples,)
-        sigma : float, optional
-            A fixed noise sd; None (default) samples σ² under ``p(σ²) ∝ 1/σ²``.
-        fit_intercept : bool
-            Centre ``X`` and ``y`` (a flat intercept).
-        num_em, num_warmup, num_samples : int
-            EM iterations, Gibbs sweeps before the first, Gibbs sweeps per iteration.
-        num_chains : int
-            Independent runs (vectorised), pooled in the estimate; their agreement is ``r_hat``.
-        seed : int
-            Seed of the sampler (the same seed gives the same result).
-        convention : {"sklearn", "book"}
-            How ``alpha`` is reported: ``Lasso``'s ``l₁/n``, or the Laplace rate ``l₁/σ²``.
+    Parameters
+    ----------
+    X : array_like, shape (n_samples, n_features)
+    y : array_like, shape (n_samples,)
+    sigma : float, optional
+        A fixed noise sd; None (default) samples σ² under ``p(σ²) ∝ 1/σ²``.
+    fit_intercept : bool
+        Centre ``X`` and ``y`` (a flat intercept).
+    num_em, num_warmup, num_samples : int
+        EM iterations, Gibbs sweeps before the first, Gibbs sweeps per iteration.
+    num_chains : int
+        Independent runs (vectorised), pooled in the estimate; their agreement is ``r_hat``.
+    seed : int
+        Seed of the sampler (the same seed gives the same result).
+    convention : {"sklearn", "book"}
+        How ``alpha`` is reported: ``Lasso``'s ``l₁/n``, or the Laplace rate ``l₁/σ²``.
 
-        Returns
-        -------
-        LaplaceEvidenceResult
+    Returns
+    -------
+    LaplaceEvidenceResult
 
-        Examples
-        --------
-        Ten weights, three non-zero, σ sampled: the estimate and its Monte Carlo error, as ``Lasso``'s α:
+    Warns
+    -----
+    sklearn.exceptions.ConvergenceWarning
+        When ``r_hat`` exceeds `bayesreg.defaults.THRESHOLDS` ``.rhat_max``: the runs disagree beyond
+        their own spread, and ``mcse`` (which accounts for it) is the error to quote.
 
-        >>> import numpy as np
-        >>> from bayesreg.evidence import evidence_laplace
-        >>> rng = np.random.default_rng(0)
-        >>> X = rng.normal(size=(50, 10))
-        >>> y = X[:, :3] @ np.array([2.0, -1.0, 0.5]) + rng.normal(size=50)
-        >>> eb = evidence_laplace(X, y, num_em=100, num_samples=200)
-        >>> eb.trace.shape, bool(eb.mcse < 0.05 * eb.l1), bool(np.isclose(eb.alpha, eb.l1 / 50))
-        ((4, 100), True, True)
-        >>> bool(eb.r_hat < 1.05)  # the four runs settled around the same value
-        True
+    Examples
+    --------
+    Ten weights, three non-zero, σ sampled: the estimate and its Monte Carlo error, as ``Lasso``'s α:
+
+    >>> import numpy as np
+    >>> from bayesreg.evidence import evidence_laplace
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(50, 10))
+    >>> y = X[:, :3] @ np.array([2.0, -1.0, 0.5]) + rng.normal(size=50)
+    >>> eb = evidence_laplace(X, y, num_em=400, num_samples=200)
+    >>> eb.trace.shape, bool(eb.mcse < 0.05 * eb.l1), bool(np.isclose(eb.alpha, eb.l1 / 50))
+    ((4, 400), True, True)
+    >>> bool(eb.r_hat < 1.05)  # the runs agree (above THRESHOLDS.rhat_max = 1.01 it warns)
+    True
     """
     settings = {
         "sigma": sigma,
