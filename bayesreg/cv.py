@@ -34,21 +34,14 @@ from sklearn.metrics import accuracy_score, log_loss, mean_squared_error, r2_sco
 from sklearn.model_selection import check_cv
 
 from bayesreg.data import check_xy
-from bayesreg.defaults import EPS, L1_RATIO, N_ALPHAS
-from bayesreg.params import check_params
+from bayesreg.defaults import CV_FOLDS, EPS, L1_RATIO, N_ALPHAS, N_CS, RIDGE_ALPHAS
+from bayesreg.params import check_param, check_params
 from bayesreg.path import MAPPath, alpha_grid, map_path
 from bayesreg.priors import Family, Prior, PriorKind, prior_from_penalty
 
 __all__ = ["CVResult", "cv_alpha"]
 
 Scoring = Literal["mse", "r2", "accuracy", "log_loss"]
-
-CV_FOLDS = 5
-"""Folds of the split (scikit-learn's ``cv=None`` default: 5, unshuffled)."""
-RIDGE_ALPHAS = (0.1, 1.0, 10.0)
-"""The ridge grid without an ``alpha_max`` (``RidgeCV``'s default ``alphas``)."""
-N_CS = 10
-"""Points of the logistic grid, ``C`` in ``logspace(-4, 4, N_CS)`` (``LogisticRegressionCV``'s ``Cs``)."""
 
 # each score: the function of scikit-learn that computes it from (y_true, prediction), and whether
 # larger is better
@@ -197,11 +190,12 @@ def cv_alpha(
         Linear or logistic regression.
     alphas : array_like, shape (n_alphas,), optional
         The grid (> 0; for the logistic model ``α = 1/C``). Default: `bayesreg.path.alpha_grid`
-        (``n_alphas`` points down to ``eps·alpha_max``) for L1 and elastic net, `RIDGE_ALPHAS` for
+        (``n_alphas`` points down to ``eps·alpha_max``) for L1 and elastic net,
+        `~bayesreg.defaults.RIDGE_ALPHAS` for
         the linear model's L2 penalty, ``1/Cs`` for the logistic model.
     Cs : int or array_like, optional
         The logistic model's grid as ``C`` values, or their number in ``logspace(-4, 4, Cs)``
-        (default `N_CS`), as ``LogisticRegressionCV(Cs=...)``.
+        (default `~bayesreg.defaults.N_CS`), as ``LogisticRegressionCV(Cs=...)``.
     n_alphas, eps
         The default L1 / elastic-net grid (`bayesreg.path.alpha_grid`).
     cv : int, cross-validation splitter or iterable of (train, test)
@@ -258,11 +252,9 @@ def cv_alpha(
         "max_steps": max_steps,
     }
     prior, family, fit_intercept, n_alphas, eps, tol, max_steps = check_params(settings).values()
-    scoring = (
-        {"gaussian": "r2" if prior == "gaussian" else "mse", "bernoulli": "accuracy"}[family]
-        if (scoring is None)
-        else scoring
-    )
+    if scoring is None:
+        scoring = {"gaussian": "r2" if prior == "gaussian" else "mse", "bernoulli": "accuracy"}[family]
+    scoring = check_param("scoring", scoring)
     if scoring not in _FAMILY_SCORES[family]:
         expected = ", ".join(_FAMILY_SCORES[family])
         raise ValueError(f"unknown scoring {scoring!r} for family={family!r}; expected one of {expected}")

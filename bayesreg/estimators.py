@@ -28,8 +28,8 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from bayesreg.data import DataError, check_finite, check_numeric_columns, check_target
-from bayesreg.diagnostics import PosteriorWarning, scale_problem
 from bayesreg.defaults import HDI_PROB, L1_RATIO, MASS_MATRIX, MAX_TREE_DEPTH, NUTS, TARGET_ACCEPT
+from bayesreg.diagnostics import PosteriorWarning, scale_problem
 from bayesreg.engine import linear_map, map_estimate
 from bayesreg.models import SufficientStats, linear_regression, linear_regression_stats, logistic_regression
 from bayesreg.params import CONSTRAINTS, check_params

@@ -33,9 +33,9 @@ from numpy.typing import ArrayLike
 from sklearn.exceptions import ConvergenceWarning
 
 from bayesreg.data import check_xy
-from bayesreg.defaults import THRESHOLDS
+from bayesreg.defaults import EM_NUTS, EVIDENCE, NUM_EM, THRESHOLDS
 from bayesreg.engine.programs import program
-from bayesreg.params import Interval, check_params
+from bayesreg.params import CONSTRAINTS, NONNEGATIVE, check_params
 from bayesreg.priors import Convention, Prior, penalty_from_prior
 
 __all__ = [
@@ -46,25 +46,8 @@ __all__ = [
     "evidence_laplace",
 ]
 
-_COUNT = Interval(integer=True, low=1, high=None, closed="left")
-_SEED = Interval(integer=True, low=0, high=None, closed="left")
-_NONNEGATIVE = Interval(integer=False, low=0.0, high=None, closed="left")
-_POSITIVE = Interval(integer=False, low=0.0, high=None)
-_SETTINGS = {
-    "max_iter": _COUNT,
-    "tol": _NONNEGATIVE,
-    "alpha_1": _NONNEGATIVE,
-    "alpha_2": _NONNEGATIVE,
-    "lambda_1": _NONNEGATIVE,
-    "lambda_2": _NONNEGATIVE,
-    "threshold_lambda": _POSITIVE,
-    "num_em": _COUNT,
-    "num_warmup": _COUNT,
-    "num_samples": _COUNT,
-    "num_chains": _COUNT,
-    "seed": _SEED,
-    "sigma": _POSITIVE._replace(none_ok=True),
-}
+# BayesianRidge's and ARDRegression's tol may be 0 (iterate to max_iter), unlike the MAP solvers'
+_SETTINGS = {**CONSTRAINTS, "tol": NONNEGATIVE}
 
 
 class EvidenceResult(NamedTuple):
@@ -136,12 +119,12 @@ def evidence_gaussian(
     y: ArrayLike,
     *,
     fit_intercept: bool = True,
-    max_iter: int = 300,
-    tol: float = 1e-3,
-    alpha_1: float = 1e-6,
-    alpha_2: float = 1e-6,
-    lambda_1: float = 1e-6,
-    lambda_2: float = 1e-6,
+    max_iter: int = EVIDENCE.max_iter,
+    tol: float = EVIDENCE.tol,
+    alpha_1: float = EVIDENCE.alpha_1,
+    alpha_2: float = EVIDENCE.alpha_2,
+    lambda_1: float = EVIDENCE.lambda_1,
+    lambda_2: float = EVIDENCE.lambda_2,
     convention: Convention = "sklearn",
 ) -> EvidenceResult:
     """Empirical Bayes for the Gaussian prior: the noise and weight precisions of ``BayesianRidge``.
@@ -291,13 +274,13 @@ def evidence_ard(
     y: ArrayLike,
     *,
     fit_intercept: bool = True,
-    max_iter: int = 300,
-    tol: float = 1e-3,
-    alpha_1: float = 1e-6,
-    alpha_2: float = 1e-6,
-    lambda_1: float = 1e-6,
-    lambda_2: float = 1e-6,
-    threshold_lambda: float = 1e4,
+    max_iter: int = EVIDENCE.max_iter,
+    tol: float = EVIDENCE.tol,
+    alpha_1: float = EVIDENCE.alpha_1,
+    alpha_2: float = EVIDENCE.alpha_2,
+    lambda_1: float = EVIDENCE.lambda_1,
+    lambda_2: float = EVIDENCE.lambda_2,
+    threshold_lambda: float = EVIDENCE.threshold_lambda,
     convention: Convention = "sklearn",
 ) -> EvidenceResult:
     """Automatic relevance determination: one prior precision per weight, ``ARDRegression``.
@@ -530,10 +513,10 @@ def evidence_laplace(
     *,
     sigma: float | None = None,
     fit_intercept: bool = True,
-    num_em: int = 200,
-    num_warmup: int = 500,
-    num_samples: int = 500,
-    num_chains: int = 4,
+    num_em: int = NUM_EM,
+    num_warmup: int = EM_NUTS.num_warmup,
+    num_samples: int = EM_NUTS.num_samples,
+    num_chains: int = EM_NUTS.num_chains,
     seed: int = 0,
     convention: Convention = "sklearn",
 ) -> LaplaceEvidenceResult:
