@@ -8,6 +8,7 @@ functions that need it (``jax.enable_x64``).
 Modules: `bayesreg.priors` (penalty ↔ prior), `bayesreg.models` (the NumPyro programs),
 `bayesreg.engine` (the compiled machinery: MAP, proximal Newton, homotopy, the program cache),
 `bayesreg.sampling` (the posterior by NUTS), `bayesreg.path` (MAP and posterior over a grid of α),
+`bayesreg.cv` (α by cross-validation), `bayesreg.evidence` (α by empirical Bayes),
 `bayesreg.diagnostics`, `bayesreg.compare`, `bayesreg.predictive` (predictions with
 uncertainty, posterior and prior predictive draws), `bayesreg.model_folder` (`save` / `load` of a
 fitted estimator), `bayesreg.calibration` (SBC), `bayesreg.closed_forms`
@@ -16,10 +17,18 @@ fitted estimator), `bayesreg.calibration` (SBC), `bayesreg.closed_forms`
 """
 
 from bayesreg.compare import compare_map_posterior, predictive_coverage, sparsity_summary
+from bayesreg.cv import CVResult, cv_alpha
 from bayesreg.data import DataError
 from bayesreg.diagnostics import DiagnosticsReport, PosteriorWarning, check_diagnostics
 from bayesreg.engine import DeltaELBO, LaplaceScaleMixture, MAPResult, ProximalNewton, map_estimate
 from bayesreg.estimators import BayesianLinearRegression, BayesianLogisticRegression
+from bayesreg.evidence import (
+    EvidenceResult,
+    LaplaceEvidenceResult,
+    evidence_ard,
+    evidence_gaussian,
+    evidence_laplace,
+)
 from bayesreg.model_folder import ModelFolderError, load
 from bayesreg.path import MAPPath, PosteriorPath, alpha_grid, alpha_max, map_path, posterior_path
 from bayesreg.predictive import (
@@ -56,6 +65,14 @@ __all__ = [
     "alpha_max",
     "map_estimate",
     "map_path",
+    # alpha learned from the data: cross-validation, empirical Bayes
+    "CVResult",
+    "EvidenceResult",
+    "LaplaceEvidenceResult",
+    "cv_alpha",
+    "evidence_ard",
+    "evidence_gaussian",
+    "evidence_laplace",
     # the posterior
     "DiagnosticsReport",
     "LaplaceScaleMixture",

@@ -52,7 +52,7 @@ from bayesreg.defaults import (
     THRESHOLDS,
     NUTSSettings,
 )
-from bayesreg.params import CONSTRAINTS, check_param, cli_type
+from bayesreg.params import CONSTRAINTS, ESTIMATOR_CONSTRAINTS, check_param, cli_type
 
 __all__ = ["main", "run"]
 
@@ -100,6 +100,14 @@ penalty strength:
     --family bernoulli (both conventions agree): alpha = 1/C of scikit-learn's
         LogisticRegression(C=...); Laplace prior scale C, Gaussian prior sd sqrt(C).
   The intercept is never penalised.
+  --alpha cv: the alpha that 5-fold cross-validation picks, exactly as scikit-learn's LassoCV(),
+    ElasticNetCV(), RidgeCV(cv=KFold(5)) or (--family bernoulli) LogisticRegressionCV() do on
+    the same folds and grid (--convention sklearn).
+  --alpha eb (--family gaussian, --prior gaussian or laplace): empirical Bayes, the alpha that
+    maximises the marginal likelihood: BayesianRidge's for --prior gaussian (sigma estimated with
+    it), Monte Carlo EM for --prior laplace (--seed seeds it; its Monte Carlo error is printed).
+  Either way the chosen alpha and where it came from are printed, written to DIR/alpha.csv and
+    kept in DIR/model.json; the MAP (or with --method nuts the posterior) is that at this alpha.
   --standardize: the prior is on the weights of the standardised columns (x - mean)/sd, so alpha
     means the same for every column whatever its units; the MAP is then scikit-learn's
     make_pipeline(StandardScaler(), Lasso(alpha)) (or Ridge, ...), and coefficients.csv, the printed
@@ -128,6 +136,11 @@ outputs:
   DIR/posterior.nc      with --method nuts: the draws as ArviZ InferenceData (arviz.from_netcdf), also
                         the model folder's posterior.
   DIR/target.txt        with --family bernoulli: which class is modelled ("modelling P(y = 'yes')").
+  DIR/alpha.csv         with --alpha cv: one row per alpha of the grid: alpha (C with --family
+                        bernoulli), the mean and sd of the held-out score over the folds, each
+                        fold's score (fold_1, ...) and chosen (True at the chosen alpha). With
+                        --alpha eb one row: alpha, its Monte Carlo standard error mcse (0 for
+                        --prior gaussian) and method.
   Without --out (--method map only) the table is printed and nothing is written. Other files in
   DIR are left alone (a model.json that is not a bayesreg model is refused); nothing is written
   when the input is refused or a write fails.
@@ -415,10 +428,11 @@ def _parser() -> _Parser:
     )
     fit.add_argument(
         "--alpha",
-        type=cli_type("alpha"),
+        type=cli_type("alpha", ESTIMATOR_CONSTRAINTS["alpha"]),
         default=1.0,
         metavar="A",
-        help="penalty strength > 0 (default 1.0); for --family bernoulli alpha = 1/C (see below)",
+        help="penalty strength > 0 (default 1.0), or learned from the data: cv (cross-validation) or "
+        "eb (empirical Bayes); for --family bernoulli alpha = 1/C (see below)",
     )
     _model_options(
         fit,
@@ -855,35 +869,38 @@ def _estimator(args, sampling: dict | None):
         settings.update(sampling)
         settings["random_state"] = settings.pop("seed")
     if args.family == "bernoulli":
-        return BayesianLogisticRegression(prior=args.prior, C=1.0 / args.alpha, **settings)
+        C = args.alpha if isinstance(args.alpha, str) else 1.0 / args.alpha
+        return BayesianLogisticRegression(prior=args.prior, C=C, **settings)
     return BayesianLinearRegression(
         prior=args.prior, alpha=args.alpha, convention=args.convention, sigma=args.sigma, **settings
     )
 
 
-def _prior_description(args, sigma: float, n_samples: int) -> str:
-    """One line stating the penalty and the prior it is (`Prior.describe`), with the numbers in force
-    at the noise sd ``sigma`` of the fitted linear model (1 for logistic regression, whose prior does
-    not depend on it)."""
+def _prior_description(args, alpha: float, sigma: float, n_samples: int) -> str:
+    """One line stating the penalty ``alpha`` of the fit (given or learned) and the prior it is
+    (`Prior.describe`), with the numbers in force at the noise sd ``sigma`` of the fitted linear model
+    (1 for logistic regression, whose prior does not depend on it)."""
     from bayesreg.priors import prior_from_penalty
 
     prior = prior_from_penalty(
         args.prior,
-        args.alpha,
+        alpha,
         l1_ratio=args.l1_ratio,
         convention=args.convention,
         family=args.family,
         n_samples=n_samples,
     )
     if args.family == "bernoulli":
-        penalty = f"alpha = {args.alpha:g} (C = {1.0 / args.alpha:.6g})"
+        penalty = f"alpha = {alpha:.6g} (C = {1.0 / alpha:.6g})"
     else:
-        penalty = f"alpha = {args.alpha:g} ({args.convention} convention)"
+        penalty = f"alpha = {alpha:.6g} ({args.convention} convention)"
     ratio = f", l1_ratio = {args.l1_ratio:g}" if args.prior == "elasticnet" else ""
     columns = " of the standardized columns" if args.standardize else ""
     noise = ""
     if args.family == "gaussian":
         source = "given" if args.sigma is not None else "MAP" if args.method == "map" else "posterior mean"
+        if args.sigma is None and args.method == "map" and args.alpha == "eb" and args.prior == "gaussian":
+            source = "empirical Bayes"
         noise = f"; noise sd sigma = {sigma:.6g} ({source})"
     return f"{args.prior} prior, {penalty}{ratio}: weights{columns} ~ {prior.describe(sigma)}{noise}"
 
@@ -953,12 +970,75 @@ def _sparsity_line(counts: dict, hdi_prob: float) -> str:
     )
 
 
+def _check_learned_alpha(args) -> None:
+    """Refuse a learned --alpha (cv, eb) with options it does not apply to, before anything runs."""
+    if not isinstance(args.alpha, str):
+        return
+    if args.family == "gaussian" and args.convention != "sklearn":
+        raise _UsageError(
+            f"--alpha {args.alpha} learns scikit-learn's alpha: use --convention sklearn (at a book alpha "
+            "the MAP depends on sigma)"
+        )
+    if args.alpha != "eb":
+        return
+    if args.family != "gaussian":
+        raise _UsageError("--alpha eb (empirical Bayes) needs --family gaussian; use --alpha cv")
+    if args.prior == "elasticnet":
+        raise _UsageError("--alpha eb needs --prior gaussian or laplace; use --alpha cv for the elastic net")
+    if args.prior == "gaussian" and args.sigma is not None:
+        raise _UsageError("--alpha eb with --prior gaussian estimates sigma with alpha: drop --sigma")
+
+
+_CV_COUNTERPARTS = {"laplace": "LassoCV", "elasticnet": "ElasticNetCV", "gaussian": "RidgeCV(cv=KFold(5))"}
+
+
+def _learned_alpha(args, estimator) -> tuple[str, bytes] | None:
+    """Where a learned --alpha came from, as one printed line, and alpha.csv's content; None for a
+    given --alpha."""
+    import pandas as pd
+
+    alpha = estimator.alpha_
+    if args.alpha == "eb":
+        mcse = estimator.alpha_mcse_
+        method = "BayesianRidge's evidence" if args.prior == "gaussian" else "Monte Carlo EM"
+        line = f"alpha from empirical Bayes ({method}): alpha = {alpha:.6g} +- {mcse:.2g} (Monte Carlo se)"
+        frame = pd.DataFrame({"alpha": [alpha], "mcse": [mcse], "method": [method]})
+        return line, _csv(frame)
+    if args.alpha != "cv":
+        return None
+    results = estimator.cv_results_
+    scores, best = results["scores"], results["best_index"]
+    n_alphas, n_folds = scores.shape
+    scoring = results["scoring"]
+    if args.family == "bernoulli":
+        where = f"LogisticRegressionCV's grid: C = {estimator.C_:.6g}, alpha = 1/C = {alpha:.6g}"
+        grid = {"C": 1.0 / results["alphas"]}
+    else:
+        where = f"{_CV_COUNTERPARTS[args.prior]}'s grid: alpha = {alpha:.6g}"
+        grid = {"alpha": results["alphas"]}
+    line = (
+        f"alpha from {n_folds}-fold CV, {where} (index {best} of {n_alphas}, mean held-out {scoring} "
+        f"{results['mean_score'][best]:.6g})"
+    )
+    frame = pd.DataFrame(
+        {
+            **grid,
+            f"mean_{scoring}": results["mean_score"],
+            f"sd_{scoring}": results["sd_score"],
+            **{f"fold_{k + 1}": scores[:, k] for k in range(n_folds)},
+            "chosen": np.arange(n_alphas) == best,
+        }
+    )
+    return line, _csv(frame)
+
+
 def _fit(args) -> int:
     from bayesreg.compare import compare_map_posterior, posterior_summary, sparsity_summary
     from bayesreg.data import check_xy, read_csv
     from bayesreg.diagnostics import gate_columns
 
     _check_model_options(args)
+    _check_learned_alpha(args)
     sampling = _sampling(args, NUTS, "--method nuts", args.method == "nuts")
     if args.out is None and sampling is not None:
         raise _UsageError("--method nuts needs --out DIR: the posterior is written to DIR/posterior.nc")
@@ -975,8 +1055,9 @@ def _fit(args) -> int:
     _print_notes("fit", notes)
     estimator = _estimator(args, sampling)
     with _warnings_as_lines("fit", args.flags):
-        swamped = _alpha_max_warning(args, data.X, data.y)
+        swamped = None if isinstance(args.alpha, str) else _alpha_max_warning(args, data.X, data.y)
         estimator.fit(X, y)
+        learned = _learned_alpha(args, estimator)
         mode = estimator.map_  # the MAP (the penalised estimate), also when coef_ holds posterior means
         coef = np.asarray(mode.params["coef"], dtype=float)
         intercept = float(mode.params["intercept"]) if args.fit_intercept else None
@@ -994,11 +1075,15 @@ def _fit(args) -> int:
         if modelled is not None:
             files["target.txt"] = f"{modelled}\n".encode()
         sigma = estimator.sigma_ if args.family == "gaussian" else 1.0
-        description = _prior_description(args, sigma, X.shape[0])
+        if learned is not None:
+            files["alpha.csv"] = learned[1]
+        description = _prior_description(args, estimator.alpha_, sigma, X.shape[0])
         written = [] if out is None else _write_all(out, files, model=estimator)  # + model.json, posterior.nc
 
     fit_line = f"MAP of {X.shape[0]} rows, {X.shape[1]} features, target {args.target!r}"
     state = "converged" if mode.converged else "NOT converged"
+    if learned is not None:
+        print(learned[0])
     print(description)
     if modelled is not None:
         print(modelled)

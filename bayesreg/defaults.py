@@ -9,19 +9,26 @@ from __future__ import annotations
 from typing import NamedTuple
 
 __all__ = [
+    "CV_FOLDS",
     "DEMO_NUTS",
+    "EM_NUTS",
     "EPS",
+    "EVIDENCE",
     "HDI_PROB",
     "L1_RATIO",
     "MASS_MATRIX",
     "MAX_TREE_DEPTH",
     "NUTS",
     "N_ALPHAS",
+    "NUM_EM",
+    "N_CS",
+    "RIDGE_ALPHAS",
     "PATH_NUTS",
     "SCALE_RATIO",
     "TARGET_ACCEPT",
     "THRESHOLDS",
     "NUTSSettings",
+    "EvidenceSettings",
     "Thresholds",
 ]
 
@@ -76,6 +83,47 @@ N_ALPHAS = 100
 
 EPS = 1e-3
 """Where a path's grid ends, as a fraction of ``alpha_max`` (scikit-learn's ``lasso_path`` default)."""
+
+CV_FOLDS = 5
+"""Folds of `~bayesreg.cv.cv_alpha`'s split (scikit-learn's ``cv=None`` default: 5, unshuffled)."""
+
+RIDGE_ALPHAS = (0.1, 1.0, 10.0)
+"""The linear L2 grid of `~bayesreg.cv.cv_alpha` without an ``alpha_max`` (``RidgeCV``'s ``alphas``)."""
+
+N_CS = 10
+"""Points of `~bayesreg.cv.cv_alpha`'s logistic grid, ``C`` in ``logspace(-4, 4, N_CS)``
+(``LogisticRegressionCV``'s ``Cs``)."""
+
+
+class EvidenceSettings(NamedTuple):
+    """The fixed-point iteration and Gamma hyperpriors of `~bayesreg.evidence.evidence_gaussian` and
+    `~bayesreg.evidence.evidence_ard` (scikit-learn's ``BayesianRidge`` / ``ARDRegression`` defaults).
+
+    Examples
+    --------
+    >>> from bayesreg.defaults import EVIDENCE
+    >>> EVIDENCE.max_iter, EVIDENCE.tol, EVIDENCE.threshold_lambda
+    (300, 0.001, 10000.0)
+    """
+
+    max_iter: int = 300
+    tol: float = 1e-3
+    alpha_1: float = 1e-6
+    alpha_2: float = 1e-6
+    lambda_1: float = 1e-6
+    lambda_2: float = 1e-6
+    threshold_lambda: float = 1e4
+
+
+EVIDENCE = EvidenceSettings()
+"""`~bayesreg.evidence.evidence_gaussian` / `~bayesreg.evidence.evidence_ard` defaults."""
+
+NUM_EM = 200
+"""EM iterations of `~bayesreg.evidence.evidence_laplace` (the estimate averages the second half)."""
+
+EM_NUTS = NUTSSettings(num_warmup=500, num_samples=500, num_chains=4)
+"""`~bayesreg.evidence.evidence_laplace`'s Gibbs sampler: sweeps before the first EM iteration
+(``num_warmup``), sweeps per iteration (``num_samples``) and independent runs (``num_chains``)."""
 
 HDI_PROB = 0.94
 """Mass of the highest-density intervals in tables, paths and plots (ArviZ's default)."""

@@ -27,12 +27,14 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from bayesreg.cv import cv_alpha
 from bayesreg.data import DataError, check_finite, check_numeric_columns, check_target
 from bayesreg.defaults import HDI_PROB, L1_RATIO, MASS_MATRIX, MAX_TREE_DEPTH, NUTS, TARGET_ACCEPT
 from bayesreg.diagnostics import PosteriorWarning, scale_problem
 from bayesreg.engine import linear_map, map_estimate
+from bayesreg.evidence import evidence_gaussian, evidence_laplace
 from bayesreg.models import SufficientStats, linear_regression, linear_regression_stats, logistic_regression
-from bayesreg.params import CONSTRAINTS, check_params
+from bayesreg.params import ESTIMATOR_CONSTRAINTS, check_params
 from bayesreg.predictive import (
     PRIOR_PREDICTIVE_DRAWS,
     posterior_predictive,
@@ -62,8 +64,9 @@ class _BayesianRegression(BaseEstimator):
     @property
     def _parameter_constraints(self) -> dict:
         """The constraint of every ``__init__`` parameter (scikit-learn's name for this table), each
-        from `bayesreg.params.CONSTRAINTS`: derived from the parameters, so no list repeats them."""
-        return {name: CONSTRAINTS[name] for name in self.get_params(deep=False)}
+        from `bayesreg.params.ESTIMATOR_CONSTRAINTS`: derived from the parameters, so no list repeats
+        them."""
+        return {name: ESTIMATOR_CONSTRAINTS[name] for name in self.get_params(deep=False)}
 
     def _settings(self) -> dict:
         """The parameters checked against `_parameter_constraints`, as plain Python values.
@@ -102,6 +105,43 @@ class _BayesianRegression(BaseEstimator):
         names = getattr(self, "feature_names_in_", None)
         self.scaling_ = Standardization.from_data(X, center=settings["fit_intercept"], names=names)
         return self.scaling_.transform(X)
+
+    def _penalty(self, X, y, settings: dict, name: str) -> float:
+        """The penalty strength of the fit in scikit-learn's convention (``1/C`` for the logistic
+        model), kept as ``alpha_`` (and ``C_``): the number given, or with ``"cv"`` the one
+        `~bayesreg.cv.cv_alpha` picks on the columns the model sees (standardised with
+        ``standardize=True``, as a pipeline of ``StandardScaler`` and ``LassoCV`` would), its scores
+        kept as ``cv_results_``; ``"eb"`` is `_evidence`'s. Results of an earlier fit's learning
+        are dropped first."""
+        for attribute in ("alpha_", "C_", "cv_results_", "alpha_mcse_"):
+            self.__dict__.pop(attribute, None)
+        value = settings[name]
+        if isinstance(value, str) and settings.get("convention", "sklearn") != "sklearn":
+            raise ValueError(
+                f"{name}={value!r} learns scikit-learn's alpha: use convention='sklearn' (the MAP at a "
+                "book-convention alpha depends on sigma, so its cross-validation and evidence differ)"
+            )
+        if value == "cv":
+            result = cv_alpha(
+                X,
+                y,
+                prior=settings["prior"],
+                l1_ratio=self.l1_ratio,
+                family=self._family,
+                fit_intercept=settings["fit_intercept"],
+            )
+            fields = ("alphas", "scores", "mean_score", "sd_score", "scoring", "best_index")
+            self.cv_results_ = {field: getattr(result, field) for field in fields}
+            alpha = result.alpha
+        elif value == "eb":
+            alpha = self._evidence(X, y, settings)
+        else:
+            alpha = value if name == "alpha" else 1.0 / value
+        self.alpha_ = float(alpha)
+        return self.alpha_
+
+    def _evidence(self, X, y, settings: dict) -> float:
+        raise NotImplementedError  # the linear model's; the constraint keeps "eb" from the others
 
     def _features(self, X) -> np.ndarray:
         """``X`` checked against the fit, as a C-ordered float64 array: a product with the weights
@@ -339,8 +379,21 @@ class BayesianLinearRegression(RegressorMixin, _BayesianRegression):
     ----------
     prior : {"laplace", "gaussian", "elasticnet"}, default="laplace"
         Prior on each weight (L1, L2, or mixed penalty).
-    alpha : float > 0, default=1.0
-        Penalty strength.
+    alpha : float > 0 or {"cv", "eb"}, default=1.0
+        Penalty strength, or how to learn it from the data (``convention="sklearn"``; the chosen
+        value is ``alpha_``):
+
+        - ``"cv"``: the α that 5-fold cross-validation picks, exactly as ``LassoCV()`` /
+          ``ElasticNetCV(l1_ratio=...)`` / ``RidgeCV(cv=KFold(5))`` do on the same folds and grid
+          (`bayesreg.cv.cv_alpha`); the scores are kept in ``cv_results_``;
+        - ``"eb"``: empirical Bayes, the α that maximises the marginal likelihood: for the Gaussian
+          prior ``BayesianRidge``'s (`bayesreg.evidence.evidence_gaussian`: ``alpha_`` is its
+          ``lambda_/alpha_``, ``sigma_`` its ``alpha_ ** -0.5``), for the Laplace prior by Monte
+          Carlo EM (`bayesreg.evidence.evidence_laplace`, seeded by ``random_state``), with its
+          Monte Carlo standard error in ``alpha_mcse_``. Not for the elastic net.
+
+        The MAP (``method="map"``) or the posterior (``"nuts"``, σ sampled as for a fixed α) is
+        then that at ``alpha_``; with ``standardize=True`` α is learned on the standardised columns.
     l1_ratio : float in (0, 1), default=0.5
         Share ρ of the L1 penalty for ``prior="elasticnet"``.
     convention : {"sklearn", "book"}, default="sklearn"
@@ -398,8 +451,20 @@ class BayesianLinearRegression(RegressorMixin, _BayesianRegression):
         `predict` gives the posterior mean prediction).
     intercept_ : float
         MAP or posterior mean, as ``coef_``.
+    alpha_ : float
+        The penalty strength of the fit: ``alpha`` as given, or the learned one (``"cv"``, ``"eb"``).
+    cv_results_ : dict
+        ``alpha="cv"`` only: ``alphas`` (the grid, decreasing, shape (n_alphas,)), ``scores`` (each
+        α's score on each held-out fold, shape (n_alphas, n_folds); ``LassoCV.mse_path_``),
+        ``mean_score``, ``sd_score`` (over the folds), ``scoring`` ("mse" or "r2") and
+        ``best_index`` (``alphas[best_index] == alpha_``).
+    alpha_mcse_ : float
+        ``alpha="eb"`` only: the Monte Carlo standard error of ``alpha_`` (0.0 for the Gaussian
+        prior, whose fixed-point iteration is deterministic).
     sigma_ : float
-        Noise sd: the given ``sigma``, or its MAP (``method="map"``) or posterior mean (``"nuts"``).
+        Noise sd: the given ``sigma``, or its MAP (``method="map"``) or posterior mean (``"nuts"``);
+        with ``alpha="eb"`` and the Gaussian prior and ``method="map"``, the σ that maximises the
+        marginal likelihood (``BayesianRidge``'s).
     prior_ : Prior
         The prior on each weight the model was given (from ``prior``, ``alpha``, ``convention`` and,
         for the scikit-learn Lasso and ElasticNet conventions, the number of rows).
@@ -513,16 +578,17 @@ class BayesianLinearRegression(RegressorMixin, _BayesianRegression):
         """
         settings = self._settings()
         X, y, _ = self._validate(X, y)
+        X = self._scaled(X, settings)
+        self.__dict__.pop("_evidence_sigma", None)
         prior = prior_from_penalty(
             settings["prior"],
-            settings["alpha"],
+            self._penalty(X, y, settings, "alpha"),
             l1_ratio=self.l1_ratio,
             convention=settings["convention"],
             family="gaussian",
             n_samples=X.shape[0],
         )
         noise = noise_prior(y) if settings["sigma"] is None else settings["sigma"]
-        X = self._scaled(X, settings)
         stats = SufficientStats.from_data(X, y, center=settings["fit_intercept"])
         self._infer(
             settings,
@@ -538,8 +604,36 @@ class BayesianLinearRegression(RegressorMixin, _BayesianRegression):
             nuts = settings["method"] == "nuts"
             source = self.idata_.posterior["sigma"] if nuts else self.map_.params["sigma"]
             noise = float(np.mean(source))
+            if not nuts and settings["alpha"] == "eb" and settings["prior"] == "gaussian":
+                noise = self._evidence_sigma
         self.sigma_ = noise
+        self.__dict__.pop("_evidence_sigma", None)
         return self
+
+    def _evidence(self, X, y, settings: dict) -> float:
+        """Empirical Bayes (``alpha="eb"``): ``BayesianRidge``'s α for the Gaussian prior (its σ
+        kept for ``sigma_``), the Monte Carlo EM estimate for the Laplace prior (its error kept
+        as ``alpha_mcse_``), both in scikit-learn's convention."""
+        kind, fit_intercept = settings["prior"], settings["fit_intercept"]
+        if kind == "gaussian":
+            if settings["sigma"] is not None:
+                raise ValueError(
+                    "alpha='eb' with prior='gaussian' estimates sigma with alpha (BayesianRidge): "
+                    "leave sigma=None"
+                )
+            result = evidence_gaussian(X, y, fit_intercept=fit_intercept)
+            self._evidence_sigma = result.sigma
+            self.alpha_mcse_ = 0.0
+            return result.alpha
+        if kind == "laplace":
+            seed = int(check_random_state(settings["random_state"]).randint(2**31 - 1))
+            result = evidence_laplace(X, y, sigma=settings["sigma"], fit_intercept=fit_intercept, seed=seed)
+            self.alpha_mcse_ = result.mcse / X.shape[0]  # the error of l1, as Lasso's alpha = l1/n
+            return result.alpha
+        raise ValueError(
+            "alpha='eb' needs prior='gaussian' (BayesianRidge's evidence) or prior='laplace' (Monte "
+            f"Carlo EM), not prior={kind!r}: use alpha='cv' for the elastic net"
+        )
 
     def _map(self, model, args, model_kwargs):
         """The MAP of the model from the sufficient statistics, on the host where that exists
@@ -593,8 +687,12 @@ class BayesianLogisticRegression(ClassifierMixin, _BayesianRegression):
     Parameters
     ----------
     prior : {"laplace", "gaussian", "elasticnet"}, default="laplace"
-    C : float > 0, default=1.0
-        Inverse penalty strength, as in scikit-learn.
+    C : float > 0 or "cv", default=1.0
+        Inverse penalty strength, as in scikit-learn, or ``"cv"``: the ``C`` that 5-fold stratified
+        cross-validation picks by accuracy over ``logspace(-4, 4, 10)``, exactly as
+        ``LogisticRegressionCV()`` (with the same penalty) does (`bayesreg.cv.cv_alpha`); the
+        chosen value is ``C_``, the scores are in ``cv_results_``. (Empirical Bayes, ``"eb"``,
+        needs the Gaussian likelihood: `BayesianLinearRegression` only.)
     l1_ratio : float in (0, 1), default=0.5
     fit_intercept : bool, default=True
     standardize : bool, default=False
@@ -620,6 +718,13 @@ class BayesianLogisticRegression(ClassifierMixin, _BayesianRegression):
         MAP weights, or posterior means with ``method="nuts"`` (`predict_proba` then averages the
         probability over the posterior draws instead of using ``coef_``).
     intercept_ : float
+    C_ : float
+        The ``C`` of the fit: as given, or the one cross-validation picked (``C="cv"``).
+    alpha_ : float
+        ``1 / C_``, the penalty strength.
+    cv_results_ : dict
+        ``C="cv"`` only: as for `BayesianLinearRegression`, over ``alphas = 1/Cs`` (decreasing),
+        ``scoring`` "accuracy".
     prior_ : Prior
         The prior on each weight the model was given.
     map_ : MAPResult
@@ -708,13 +813,18 @@ class BayesianLogisticRegression(ClassifierMixin, _BayesianRegression):
         -------
         self
         """
+        if isinstance(self.C, str) and self.C == "eb":
+            raise ValueError(
+                "C='eb' (empirical Bayes) needs the Gaussian likelihood: use C='cv', or "
+                "BayesianLinearRegression(alpha='eb')"
+            )
         settings = self._settings()
         X, y, classes = self._validate(X, y)
-        prior = prior_from_penalty(
-            settings["prior"], 1.0 / settings["C"], l1_ratio=self.l1_ratio, family="bernoulli"
-        )
         self.classes_ = classes
         X = self._scaled(X, settings)
+        alpha = self._penalty(X, y, settings, "C")
+        self.C_ = 1.0 / alpha if settings["C"] == "cv" else settings["C"]
+        prior = prior_from_penalty(settings["prior"], alpha, l1_ratio=self.l1_ratio, family="bernoulli")
         self._infer(
             settings, logistic_regression, (X, y), None, prior=prior, fit_intercept=settings["fit_intercept"]
         )

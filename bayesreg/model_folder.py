@@ -2,7 +2,8 @@
 
 `save` writes ``model.json`` (`MODEL_FILE`: the estimator's class name, ``get_params()``, and every
 fitted attribute — ``coef_``, ``intercept_``, ``sigma_``, ``classes_``, ``feature_names_in_``,
-``n_features_in_``, the prior, the MAP with its convergence record, the diagnostics, how the
+``n_features_in_``, the penalty strength of the fit (``alpha_``, ``C_``, and for a learned α
+``cv_results_`` or ``alpha_mcse_``), the prior, the MAP with its convergence record, the diagnostics, how the
 chains ran, the column means and sds of a ``standardize=True`` fit) and, for a NUTS fit,
 ``posterior.nc`` (`POSTERIOR_FILE`: the InferenceData, ArviZ's netCDF). `load` reads them back
 into an estimator that predicts bitwise the same numbers: JSON floats are written with Python's
@@ -59,6 +60,10 @@ _FITTED = {
     "coef_",
     "intercept_",
     "sigma_",
+    "alpha_",
+    "C_",
+    "cv_results_",
+    "alpha_mcse_",
     "n_iter_",
     "prior_",
     "sigma_prior_",
@@ -285,6 +290,14 @@ def _fitted(estimator) -> dict:
             "converged": bool(estimator.map_.converged),
         },
     }
+    for name in ("alpha_", "C_", "alpha_mcse_"):
+        if hasattr(estimator, name):
+            fitted[name] = float(getattr(estimator, name))
+    if hasattr(estimator, "cv_results_"):
+        fitted["cv_results_"] = {
+            k: v if isinstance(v, str) else _floats(v) if isinstance(v, np.ndarray) else int(v)
+            for k, v in estimator.cv_results_.items()
+        }
     if hasattr(estimator, "feature_names_in_"):
         fitted["feature_names_in_"] = [str(name) for name in estimator.feature_names_in_]
     if hasattr(estimator, "classes_"):
@@ -379,6 +392,14 @@ def _restore(estimator, fitted: dict, idata) -> None:
     estimator.coef_ = np.asarray(fitted["coef_"], dtype=floats)
     estimator.intercept_ = float(fitted["intercept_"])
     estimator.n_iter_ = int(fitted["n_iter_"])
+    for name in ("alpha_", "C_", "alpha_mcse_"):
+        if name in fitted:
+            setattr(estimator, name, float(fitted[name]))
+    if "cv_results_" in fitted:
+        estimator.cv_results_ = {
+            k: v if isinstance(v, str) else np.asarray(v, dtype=floats) if isinstance(v, list) else int(v)
+            for k, v in fitted["cv_results_"].items()
+        }
     estimator.prior_ = Prior(**fitted["prior_"])
     record = fitted["map_"]
     estimator.map_ = MAPResult(

@@ -26,12 +26,16 @@ from typing import Any, NamedTuple
 __all__ = [
     "CONSTRAINTS",
     "CONVENTIONS",
+    "ESTIMATOR_CONSTRAINTS",
     "FAMILIES",
+    "LEARNED",
     "MASS_MATRICES",
     "MAX_TREE_DEPTH_LIMIT",
     "METHODS",
+    "NONNEGATIVE",
     "PARAMETRISATIONS",
     "PRIOR_KINDS",
+    "SCORINGS",
     "Interval",
     "Options",
     "check_param",
@@ -55,12 +59,14 @@ class Interval(NamedTuple):
         Appended to the message in parentheses (what to use instead), or "".
     none_ok : bool
         Whether ``None`` (the documented "choose for me") is allowed too.
+    also : tuple of str
+        Words allowed besides the numbers (``alpha="cv"``); the message then lists them.
 
     Examples
     --------
     >>> from bayesreg.params import CONSTRAINTS, Interval, check_param
     >>> CONSTRAINTS["num_chains"]
-    Interval(integer=True, low=1, high=None, closed='left', hint='', none_ok=False)
+    Interval(integer=True, low=1, high=None, closed='left', hint='', none_ok=False, also=())
     >>> check_param("learning_rate", 2.0, Interval(integer=False, low=0.0, high=1.0))
     Traceback (most recent call last):
     ...
@@ -73,6 +79,7 @@ class Interval(NamedTuple):
     closed: str = "neither"
     hint: str = ""
     none_ok: bool = False
+    also: tuple = ()
 
 
 class Options(NamedTuple):
@@ -114,6 +121,13 @@ MASS_MATRICES = ("auto", "dense", "diagonal")
 """The mass matrix NUTS adapts: "auto" is dense up to `~bayesreg.engine.DENSE_UP_TO` unconstrained
 parameters, diagonal above."""
 
+LEARNED = ("cv", "eb")
+"""How the estimators learn the penalty strength from the data instead of taking a number:
+``"cv"``, the α that k-fold cross-validation picks (`~bayesreg.cv.cv_alpha`); ``"eb"``, empirical
+Bayes, the α that maximises the marginal likelihood (`bayesreg.evidence`)."""
+SCORINGS = ("mse", "r2", "accuracy", "log_loss")
+"""What `~bayesreg.cv.cv_alpha` scores on the held-out rows."""
+
 MAX_TREE_DEPTH_LIMIT = 15
 """The largest ``max_tree_depth`` NUTS takes: ``2**15 = 32768`` leapfrog steps per draw, beyond which
 a run is better served by a better mass matrix or parametrisation than by a longer trajectory."""
@@ -122,12 +136,15 @@ POSITIVE = Interval(integer=False, low=0.0, high=None)
 UNIT = Interval(integer=False, low=0.0, high=1.0)
 COUNT = Interval(integer=True, low=1, high=None, closed="left")
 SEED = Interval(integer=True, low=0, high=None, closed="left")
+NONNEGATIVE = Interval(integer=False, low=0.0, high=None, closed="left")
+"""A finite number ≥ 0 (the Gamma hyperpriors' shapes and rates, the evidence iteration's ``tol``)."""
 BOOLEAN = Options((True, False))
 
 CONSTRAINTS: dict[str, Interval | Options] = {
     "prior": Options(PRIOR_KINDS),
     "convention": Options(CONVENTIONS),
     "family": Options(FAMILIES),
+    "scoring": Options(SCORINGS),
     "method": Options(METHODS),
     "laplace_parametrisation": Options(PARAMETRISATIONS),
     "mass_matrix": Options(MASS_MATRICES),
@@ -147,6 +164,13 @@ CONSTRAINTS: dict[str, Interval | Options] = {
     "num_samples": COUNT,
     "num_chains": COUNT,
     "max_steps": COUNT,
+    "max_iter": COUNT,
+    "num_em": COUNT,
+    "alpha_1": NONNEGATIVE,
+    "alpha_2": NONNEGATIVE,
+    "lambda_1": NONNEGATIVE,
+    "lambda_2": NONNEGATIVE,
+    "threshold_lambda": POSITIVE,
     "n_alphas": COUNT,
     "thin": COUNT,
     "num_replicates": COUNT,
@@ -158,12 +182,20 @@ CONSTRAINTS: dict[str, Interval | Options] = {
 """The constraint of each setting by its Python name (the command line's ``--num-chains`` is
 ``num_chains``)."""
 
+ESTIMATOR_CONSTRAINTS: dict[str, Interval | Options] = {
+    **CONSTRAINTS,
+    "alpha": POSITIVE._replace(also=LEARNED),
+    "C": POSITIVE._replace(also=("cv",)),
+}
+"""`CONSTRAINTS` as the estimators check their ``__init__`` parameters: ``alpha`` (``C``) is a
+number or a way to learn it from the data (`LEARNED`; the logistic model learns ``C`` by CV only)."""
+
 
 def _describe(c: Interval) -> str:
     """What an interval asks for, e.g. "a positive finite number", "an integer", "a number in (0, 1)"."""
     if c.integer:
         return "an integer"
-    if (c.low, c.high) == (0.0, None):
+    if (c.low, c.high, c.closed) == (0.0, None, "neither"):
         return "a positive number"
     if (c.low, c.high) == (0.0, 1.0):
         return "a number in (0, 1)"
@@ -180,7 +212,7 @@ def _outside(c: Interval, value) -> str | None:
         if not low_ok:
             return f"must be at least {c.low}" if c.closed in ("left", "both") else f"must exceed {c.low}"
         return f"must be at most {c.high}" if c.closed in ("right", "both") else f"must be below {c.high}"
-    if (c.low, c.high) == (0.0, None):
+    if (c.low, c.high, c.closed) == (0.0, None, "neither"):
         return "must be a positive finite number"
     if c.low is not None and c.high is not None and c.closed == "neither":
         return f"must lie strictly between {c.low:g} and {c.high:g}"
@@ -191,7 +223,9 @@ def _outside(c: Interval, value) -> str | None:
     return f"must be a finite number in {left}{low}, {high}{right}"
 
 
-def _message(name: str, value, problem: str, hint: str = "") -> str:
+def _message(name: str, value, problem: str, hint: str = "", also: tuple = ()) -> str:
+    if also:
+        problem += " or one of " + ", ".join(repr(word) for word in also)
     return f"{name} {problem}, got {value!r}" + (f" ({hint})" if hint else "")
 
 
@@ -240,6 +274,8 @@ def check_param(name: str, value: Any, constraint: Interval | Options | None = N
         raise ValueError(f"unknown {name} {shown!r}; expected one of {expected}")
     if value is None and constraint.none_ok:
         return None
+    if isinstance(value, str) and value in constraint.also:
+        return value
     kind = numbers.Integral if constraint.integer else numbers.Real
     if isinstance(value, bool) or not isinstance(value, kind):
         number = None
@@ -249,12 +285,13 @@ def check_param(name: str, value: Any, constraint: Interval | Options | None = N
             except (TypeError, ValueError):
                 number = None
         if number is None:
-            raise ValueError(_message(name, shown, f"must be {_describe(constraint)}", constraint.hint))
+            problem = f"must be {_describe(constraint)}"
+            raise ValueError(_message(name, shown, problem, constraint.hint, constraint.also))
         value = number
     value = int(value) if constraint.integer else float(value)
     problem = _outside(constraint, value)
     if problem is not None:
-        raise ValueError(_message(name, shown, problem, constraint.hint))
+        raise ValueError(_message(name, shown, problem, constraint.hint, constraint.also))
     return value
 
 

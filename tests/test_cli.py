@@ -23,6 +23,7 @@ from sklearn.datasets import load_breast_cancer, load_diabetes
 from sklearn.linear_model import Lasso, LogisticRegression
 from sklearn.preprocessing import StandardScaler
 
+import bayesreg
 from bayesreg.cli import _with_small_loop_kernels, main
 
 POSTERIOR_PATH_COLUMNS = [
@@ -155,11 +156,48 @@ BAD_INPUTS = {
         ["--family", "bernoulli"],
         "found 3 classes: 0, 1, 2",
     ),
-    "alpha zero": (GOOD, ["--alpha", "0"], "alpha must be a positive finite number, got '0'"),
-    "alpha negative": (GOOD, ["--alpha", "-1"], "alpha must be a positive finite number, got '-1'"),
-    "alpha nan": (GOOD, ["--alpha", "nan"], "alpha must be a positive finite number, got 'nan'"),
-    "alpha inf": (GOOD, ["--alpha=inf"], "alpha must be a positive finite number, got 'inf'"),
-    "alpha text": (GOOD, ["--alpha", "abc"], "alpha must be a positive number, got 'abc'"),
+    "alpha zero": (
+        GOOD,
+        ["--alpha", "0"],
+        "alpha must be a positive finite number or one of 'cv', 'eb', got '0'",
+    ),
+    "alpha negative": (
+        GOOD,
+        ["--alpha", "-1"],
+        "alpha must be a positive finite number or one of 'cv', 'eb', got '-1'",
+    ),
+    "alpha nan": (
+        GOOD,
+        ["--alpha", "nan"],
+        "alpha must be a positive finite number or one of 'cv', 'eb', got 'nan'",
+    ),
+    "alpha word": (
+        GOOD,
+        ["--alpha", "cvv"],
+        "alpha must be a positive number or one of 'cv', 'eb', got 'cvv'",
+    ),
+    "eb logistic": (
+        _csv(frame=_good_frame(8).assign(y=[0, 1] * 4)),
+        ["--alpha", "eb", "--family", "bernoulli"],
+        "--alpha eb (empirical Bayes) needs --family gaussian; use --alpha cv",
+    ),
+    "eb elastic net": (
+        GOOD,
+        ["--alpha", "eb", "--prior", "elasticnet"],
+        "--alpha eb needs --prior gaussian or laplace",
+    ),
+    "eb ridge sigma": (GOOD, ["--alpha", "eb", "--prior", "gaussian", "--sigma", "1"], "drop --sigma"),
+    "cv book": (GOOD, ["--alpha", "cv", "--convention", "book"], "use --convention sklearn"),
+    "alpha inf": (
+        GOOD,
+        ["--alpha=inf"],
+        "alpha must be a positive finite number or one of 'cv', 'eb', got 'inf'",
+    ),
+    "alpha text": (
+        GOOD,
+        ["--alpha", "abc"],
+        "alpha must be a positive number or one of 'cv', 'eb', got 'abc'",
+    ),
     "unknown prior": (
         GOOD,
         ["--prior", "cauchy"],
@@ -1202,3 +1240,67 @@ def test_save_log_likelihood_option(diabetes_csv, nuts_run, tmp_path, cache_home
     np.testing.assert_array_equal(kept.posterior["coef"], default.posterior["coef"])
     np.testing.assert_allclose(loo(default).loo_i, az.loo(kept, pointwise=True).loo_i, rtol=1e-10)
     _refused(capsys, [*argv, "--save-log-likelihood"], "--save-log-likelihood applies to --method nuts only")
+
+
+# ---------------------------------------------------------------------------------------------------
+# --alpha cv | eb
+
+
+def test_fit_alpha_cv_is_lassocv(diabetes_csv, out, capsys, tmp_path):
+    """``--alpha cv`` prints LassoCV's choice and where it came from, writes every grid point's fold
+    scores to alpha.csv, the MAP at that alpha to coefficients.csv, and a model folder that
+    ``bayesreg predict`` reads."""
+    from sklearn.linear_model import LassoCV
+
+    code = main(["fit", str(diabetes_csv), "--target", "progression", "--alpha", "cv", "--out", str(out)])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    X, y = load_diabetes(return_X_y=True, as_frame=True)
+    reference = LassoCV(tol=1e-12, max_iter=10**6).fit(X, y)
+    table = pd.read_csv(out / "alpha.csv")
+    assert list(table.columns) == [
+        "alpha",
+        "mean_mse",
+        "sd_mse",
+        *[f"fold_{k}" for k in range(1, 6)],
+        "chosen",
+    ]
+    np.testing.assert_allclose(table.alpha, reference.alphas_, rtol=1e-12)
+    np.testing.assert_allclose(table.iloc[:, 3:8], reference.mse_path_, rtol=1e-7)
+    (best,) = np.flatnonzero(table.chosen)
+    np.testing.assert_allclose(table.alpha[best], reference.alpha_, rtol=1e-12)
+    line = f"alpha from 5-fold CV, LassoCV's grid: alpha = {table.alpha[best]:.6g} (index {best} of 100"
+    assert line in captured.out
+    written = pd.read_csv(out / "coefficients.csv").coefficient.to_numpy()
+    certified = sklearn_linear("laplace", X.to_numpy(float), y.to_numpy(float), table.alpha[best])
+    assert_map_equal(written[:-1], written[-1], certified.coef, certified.intercept, label="fit --alpha cv")
+    loaded = bayesreg.load(out)
+    assert loaded.alpha == "cv" and loaded.alpha_ == table.alpha[best]
+    new = tmp_path / "new.csv"
+    X.iloc[:7].to_csv(new, index=False)
+    predictions = tmp_path / "predictions"
+    code, _, err = _run(["predict", str(out), str(new), "--out", str(predictions)])
+    assert code == 0, err
+    predicted = pd.read_csv(predictions / "predictions.csv")
+    np.testing.assert_allclose(predicted["mean"], X.iloc[:7] @ written[:-1] + written[-1], rtol=1e-12)
+
+
+def test_fit_alpha_eb_is_bayesian_ridge(diabetes_csv, out, capsys):
+    from sklearn.linear_model import BayesianRidge
+
+    argv = ["fit", str(diabetes_csv), "--target", "progression", "--alpha", "eb", "--prior", "gaussian"]
+    code = main([*argv, "--out", str(out)])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    X, y = load_diabetes(return_X_y=True, as_frame=True)
+    reference = BayesianRidge().fit(X, y)
+    table = pd.read_csv(out / "alpha.csv")
+    assert list(table.columns) == ["alpha", "mcse", "method"] and len(table) == 1
+    np.testing.assert_allclose(table.alpha[0], reference.lambda_ / reference.alpha_, rtol=1e-9)
+    assert table.mcse[0] == 0.0
+    assert (
+        f"alpha from empirical Bayes (BayesianRidge's evidence): alpha = {table.alpha[0]:.6g}" in captured.out
+    )
+    assert f"noise sd sigma = {reference.alpha_**-0.5:.6g} (empirical Bayes)" in captured.out
+    written = pd.read_csv(out / "coefficients.csv").coefficient.to_numpy()
+    assert_map_equal(written[:-1], written[-1], reference.coef_, reference.intercept_, label="fit --alpha eb")

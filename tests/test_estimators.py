@@ -4,18 +4,27 @@ import pickle
 import warnings
 
 import numpy as np
+import numpyro.distributions as dist
 import pandas as pd
 import pytest
 from references import assert_map_equal, sklearn_linear, sklearn_logistic
 from sklearn.base import clone
 from sklearn.datasets import load_breast_cancer, load_diabetes
-from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import GridSearchCV
+from sklearn.linear_model import (
+    BayesianRidge,
+    ElasticNetCV,
+    LassoCV,
+    LogisticRegression,
+    LogisticRegressionCV,
+    RidgeCV,
+)
+from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from bayesreg import BayesianLinearRegression, BayesianLogisticRegression
+from bayesreg import BayesianLinearRegression, BayesianLogisticRegression, prior_from_penalty
+from bayesreg.defaults import L1_RATIO
 
 
 # Every check of scikit-learn's suite applies; none is listed as expected to fail.
@@ -99,7 +108,7 @@ def test_logistic_needs_binary_target():
         ({"alpha": 0.0}, "alpha must be a positive"),
         ({"alpha": -1.0}, "alpha must be a positive"),
         ({"alpha": float("nan")}, "alpha must be a positive"),
-        ({"alpha": "abc"}, "alpha must be a positive number, got 'abc'"),
+        ({"alpha": "abc"}, "alpha must be a positive number or one of 'cv', 'eb', got 'abc'"),
         ({"prior": "cauchy"}, "unknown prior 'cauchy'"),
         ({"convention": "glmnet"}, "unknown convention 'glmnet'"),
         ({"method": "vi"}, "unknown method 'vi'"),
@@ -133,7 +142,7 @@ def test_standardize_refuses_a_constant_column_by_name():
 
 def test_bad_C_named():
     X, y = np.random.default_rng(0).normal(size=(10, 2)), np.arange(10) % 2
-    with pytest.raises(ValueError, match="C must be a positive finite number, got 0"):
+    with pytest.raises(ValueError, match="C must be a positive finite number or one of 'cv', got 0"):
         BayesianLogisticRegression(C=0).fit(X, y)
 
 
@@ -235,3 +244,179 @@ def test_failed_nuts_on_columns_far_apart_suggests_standardize(cls):
         warnings.simplefilter("always")
         cls(**short, standardize=True).fit(X, y)
     assert not any("column sds range" in str(w.message) for w in caught)
+
+
+# --------------------------------------------------------------------------------------------------
+# alpha learned from the data: alpha="cv" (C="cv") and alpha="eb"
+# --------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def diabetes_unscaled():
+    return load_diabetes(return_X_y=True, scaled=False)
+
+
+@pytest.mark.parametrize("prior", ["laplace", "elasticnet", "gaussian"])
+def test_alpha_cv_is_scikit_learns_cv_estimator(diabetes_unscaled, prior):
+    """``alpha="cv"`` on the unscaled diabetes data picks ``LassoCV()`` / ``ElasticNetCV()`` /
+    ``RidgeCV(cv=KFold(5))``'s α, with the same fold scores, and its MAP is the certified penalised
+    fit at that α (each coefficient to 1e-6, the same exact zeros)."""
+    X, y = diabetes_unscaled
+    est = BayesianLinearRegression(prior=prior, alpha="cv").fit(X, y)
+    strict = {"tol": 1e-12, "max_iter": 10**6}
+    reference = {
+        "laplace": LassoCV(**strict),
+        "elasticnet": ElasticNetCV(l1_ratio=L1_RATIO, **strict),
+        "gaussian": RidgeCV(cv=KFold(5)),
+    }[prior].fit(X, y)
+    np.testing.assert_allclose(est.alpha_, reference.alpha_, rtol=1e-12)
+    results = est.cv_results_
+    assert results["alphas"][results["best_index"]] == est.alpha_
+    if prior != "gaussian":
+        np.testing.assert_allclose(results["scores"], reference.mse_path_, rtol=1e-7)
+        assert results["scoring"] == "mse" and results["scores"].shape == (100, 5)
+    else:
+        assert results["scoring"] == "r2" and results["scores"].shape == (3, 5)
+        np.testing.assert_allclose(results["mean_score"].max(), reference.best_score_, rtol=1e-10)
+    certified = sklearn_linear(prior, X, y, est.alpha_, L1_RATIO if prior == "elasticnet" else None)
+    assert_map_equal(est.coef_, est.intercept_, certified.coef, certified.intercept, label=f"{prior} cv")
+    assert est.prior_ == prior_from_penalty(prior, est.alpha_, family="gaussian", n_samples=X.shape[0])
+
+
+def test_alpha_cv_with_standardize_is_the_pipeline(diabetes_unscaled):
+    """With ``standardize=True`` α is learned on the standardised columns: the choice of
+    ``make_pipeline(StandardScaler(), LassoCV())``, its coefficients mapped back."""
+    X, y = diabetes_unscaled
+    est = BayesianLinearRegression(alpha="cv", standardize=True).fit(X, y)
+    pipe = make_pipeline(StandardScaler(), LassoCV(tol=1e-12, max_iter=10**6)).fit(X, y)
+    scaler, lasso = pipe.named_steps["standardscaler"], pipe.named_steps["lassocv"]
+    np.testing.assert_allclose(est.alpha_, lasso.alpha_, rtol=1e-12)
+    certified = sklearn_linear("laplace", scaler.transform(X), y, est.alpha_)
+    coef = certified.coef / scaler.scale_
+    intercept = certified.intercept - scaler.mean_ @ coef
+    assert_map_equal(est.coef_, est.intercept_, coef, intercept, label="standardised lasso cv")
+
+
+def test_logistic_C_cv_is_logistic_regression_cv():
+    """``C="cv"`` on breast cancer (standardised, where scikit-learn's lbfgs converges: on the raw
+    columns it needs minutes and stops short) is ``LogisticRegressionCV()``'s L2 choice on the same
+    stratified folds: identical accuracy per fold and C, an interior choice with a clear margin, and
+    the certified MAP at that C."""
+    X, y = load_breast_cancer(return_X_y=True)
+    est = BayesianLogisticRegression(prior="gaussian", C="cv", standardize=True).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        reference = LogisticRegressionCV(l1_ratios=(0,), tol=1e-10, max_iter=10**4)
+        pipe = make_pipeline(StandardScaler(), reference).fit(X, y)
+    scaler = pipe.named_steps["standardscaler"]
+    results = est.cv_results_
+    np.testing.assert_array_equal(results["scores"], reference.scores_[1][:, :, 0].T)
+    best = results["best_index"]
+    assert 0 < best < 9 and results["mean_score"][best] - np.delete(results["mean_score"], best).max() > 1e-3
+    np.testing.assert_allclose(est.C_, reference.C_[0], rtol=1e-12)
+    assert est.alpha_ == 1.0 / est.C_ and results["scoring"] == "accuracy"
+    certified = sklearn_logistic(scaler.transform(X), y, est.C_, 0.0)
+    coef = certified.coef / scaler.scale_
+    assert_map_equal(est.coef_, est.intercept_, coef, certified.intercept - scaler.mean_ @ coef, label="C cv")
+
+
+def test_alpha_eb_gaussian_is_bayesian_ridge(diabetes_unscaled):
+    """``alpha="eb"`` with the Gaussian prior is ``BayesianRidge()``: the same weights, α = its
+    ``lambda_/alpha_`` (Ridge's α) and σ = its ``alpha_ ** -0.5``."""
+    X, y = diabetes_unscaled
+    est = BayesianLinearRegression(prior="gaussian", alpha="eb").fit(X, y)
+    reference = BayesianRidge().fit(X, y)
+    np.testing.assert_allclose(est.alpha_, reference.lambda_ / reference.alpha_, rtol=1e-9)
+    np.testing.assert_allclose(est.sigma_, reference.alpha_**-0.5, rtol=1e-9)
+    assert_map_equal(est.coef_, est.intercept_, reference.coef_, reference.intercept_, label="BayesianRidge")
+    assert est.alpha_mcse_ == 0.0
+
+
+def test_alpha_eb_laplace_is_the_monte_carlo_em_estimate():
+    """``alpha="eb"`` with the Laplace prior: `evidence_laplace`'s α with the estimator's seed, its
+    error as Lasso's α (mcse/n), and the MAP at that α (the certified Lasso)."""
+    from sklearn.utils import check_random_state
+
+    from bayesreg.evidence import evidence_laplace
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(50, 10))
+    y = X[:, :3] @ np.array([2.0, -1.0, 0.5]) + rng.normal(size=50)
+    est = BayesianLinearRegression(alpha="eb", random_state=3).fit(X, y)
+    seed = int(check_random_state(3).randint(2**31 - 1))
+    eb = evidence_laplace(X, y, seed=seed)
+    assert est.alpha_ == eb.alpha and est.alpha_mcse_ == eb.mcse / 50
+    assert 0 < est.alpha_mcse_ < 0.05 * est.alpha_
+    certified = sklearn_linear("laplace", X, y, est.alpha_)
+    assert_map_equal(est.coef_, est.intercept_, certified.coef, certified.intercept, label="eb lasso")
+
+
+def test_learned_alpha_reaches_nuts(monkeypatch, diabetes_unscaled):
+    """With ``method="nuts"`` the posterior is sampled at the learned α (the sampler is replaced by
+    a recorder: only its prior matters)."""
+    import bayesreg.estimators
+
+    seen = {}
+
+    class Stop(Exception):
+        pass
+
+    def record(*args, **kwargs):
+        seen.update(kwargs)
+        raise Stop
+
+    monkeypatch.setattr(bayesreg.estimators, "fit_posterior", record)
+    X, y = diabetes_unscaled
+    with pytest.raises(Stop):
+        BayesianLinearRegression(prior="gaussian", alpha="eb", method="nuts").fit(X, y)
+    alpha = BayesianRidge().fit(X, y).lambda_ / BayesianRidge().fit(X, y).alpha_
+    expected = prior_from_penalty("gaussian", alpha, family="gaussian", n_samples=X.shape[0])
+    np.testing.assert_allclose(seen["prior"].l2, expected.l2, rtol=1e-9)
+    assert seen["prior"].noise_scaled and isinstance(seen["sigma"], dist.Distribution)
+
+
+def test_learned_alpha_clone_pickle_gridsearch_and_refit(diabetes):
+    X, y = diabetes
+    search = GridSearchCV(BayesianLinearRegression(alpha="cv"), {"prior": ["laplace", "gaussian"]}, cv=3)
+    best = search.fit(X, y).best_estimator_
+    assert best.alpha == "cv" and isinstance(best.alpha_, float)
+    restored = pickle.loads(pickle.dumps(best))
+    np.testing.assert_array_equal(restored.predict(X), best.predict(X))
+    assert restored.cv_results_["best_index"] == best.cv_results_["best_index"]
+    assert clone(best).get_params() == best.get_params() and not hasattr(clone(best), "alpha_")
+    best.set_params(alpha=0.5).fit(X, y)  # a fixed α again: alpha_ is it, no CV results kept
+    assert best.alpha_ == 0.5 and not hasattr(best, "cv_results_")
+
+
+@pytest.mark.parametrize(
+    ("cls", "params", "message"),
+    [
+        (
+            BayesianLinearRegression,
+            {"alpha": "cvv"},
+            "alpha must be a positive number or one of 'cv', 'eb', got 'cvv'",
+        ),
+        (
+            BayesianLinearRegression,
+            {"alpha": -1},
+            "alpha must be a positive finite number or one of 'cv', 'eb', got -1",
+        ),
+        (
+            BayesianLinearRegression,
+            {"alpha": "eb", "prior": "elasticnet"},
+            "alpha='eb' needs prior='gaussian'",
+        ),
+        (BayesianLinearRegression, {"alpha": "cv", "convention": "book"}, "use convention='sklearn'"),
+        (BayesianLinearRegression, {"alpha": "eb", "prior": "gaussian", "sigma": 1.0}, "leave sigma=None"),
+        (
+            BayesianLogisticRegression,
+            {"C": "eb"},
+            r"C='eb' \(empirical Bayes\) needs the Gaussian likelihood",
+        ),
+        (BayesianLogisticRegression, {"C": "cvv"}, "C must be a positive number or one of 'cv', got 'cvv'"),
+    ],
+)
+def test_bad_learned_alpha_named(cls, params, message):
+    X = np.random.default_rng(0).normal(size=(20, 2))
+    with pytest.raises(ValueError, match=message):
+        cls(**params).fit(X, np.arange(20) % 2)

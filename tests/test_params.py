@@ -17,7 +17,14 @@ from bayesreg import (
 )
 from bayesreg.calibration import sbc_ranks
 from bayesreg.models import linear_regression
-from bayesreg.params import CONSTRAINTS, Interval, check_param, check_params, cli_type
+from bayesreg.params import (
+    CONSTRAINTS,
+    ESTIMATOR_CONSTRAINTS,
+    Interval,
+    check_param,
+    check_params,
+    cli_type,
+)
 
 BAD = [
     ("alpha", 0, "alpha must be a positive finite number, got 0"),
@@ -39,6 +46,12 @@ BAD = [
     ("thin", 0, "thin must be at least 1, got 0"),
     ("batch_size", 0, "batch_size must be at least 1, got 0"),
     ("random_state", -1, "random_state must be at least 0, got -1"),
+    ("scoring", "auc", "unknown scoring 'auc'; expected one of mse, r2, accuracy, log_loss"),
+    ("alpha_1", -1e-6, "alpha_1 must be a finite number in [0, inf), got -1e-06"),
+    ("lambda_2", "x", "lambda_2 must be a number, got 'x'"),
+    ("threshold_lambda", 0, "threshold_lambda must be a positive finite number, got 0"),
+    ("num_em", 0, "num_em must be at least 1, got 0"),
+    ("max_iter", 2.5, "max_iter must be an integer, got 2.5"),
 ]
 
 
@@ -138,3 +151,21 @@ def test_every_entry_point_says_the_same(name, value, message):
         with pytest.raises(ValueError) as error:
             call()
         assert str(error.value) == message, entry
+
+
+def test_learned_alpha_words_and_nonnegative_bounds():
+    """The estimators' ``alpha`` (``C``) is a positive number or a word of `LEARNED` (``C``: "cv");
+    a number in [0, inf) accepts 0 and says so when refused."""
+    alpha, C = ESTIMATOR_CONSTRAINTS["alpha"], ESTIMATOR_CONSTRAINTS["C"]
+    assert [check_param("alpha", v, alpha) for v in ("cv", "eb", 2)] == ["cv", "eb", 2.0]
+    assert check_param("C", "cv", C) == "cv"
+    for name, value, constraint, message in [
+        ("alpha", "cvv", alpha, "alpha must be a positive number or one of 'cv', 'eb', got 'cvv'"),
+        ("alpha", -1, alpha, "alpha must be a positive finite number or one of 'cv', 'eb', got -1"),
+        ("C", "eb", C, "C must be a positive number or one of 'cv', got 'eb'"),
+        ("alpha", "cv", CONSTRAINTS["alpha"], "alpha must be a positive number, got 'cv'"),
+    ]:
+        with pytest.raises(ValueError) as error:
+            check_param(name, value, constraint)
+        assert str(error.value) == message
+    assert check_param("alpha_1", 0) == 0.0

@@ -249,3 +249,31 @@ def test_unknown_fitted_attributes_are_refused(diabetes, tmp_path):
         est.save(tmp_path)
     with pytest.raises(Exception, match=r"not fitted"):
         BayesianLinearRegression().save(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("cls", "params", "learned"),
+    [
+        (BayesianLinearRegression, {"alpha": "cv"}, ("alpha_", "cv_results_")),
+        (BayesianLinearRegression, {"alpha": "eb", "prior": "gaussian"}, ("alpha_", "alpha_mcse_")),
+        (BayesianLinearRegression, {"alpha": 0.5}, ("alpha_",)),
+        (BayesianLogisticRegression, {"C": "cv", "prior": "gaussian"}, ("alpha_", "C_", "cv_results_")),
+    ],
+)
+def test_learned_alpha_round_trips(cls, params, learned, diabetes, cancer, tmp_path):
+    """The penalty strength of the fit (learned or given) and the CV scores come back exactly."""
+    X, y = diabetes if cls is BayesianLinearRegression else cancer
+    est = _fit(cls(**params), X, y)
+    est.save(tmp_path)
+    loaded = bayesreg.load(tmp_path)
+    assert loaded.get_params() == est.get_params()
+    for name in learned:
+        value, back = getattr(est, name), getattr(loaded, name)
+        if name != "cv_results_":
+            assert back == value, name
+            continue
+        assert back.keys() == value.keys()
+        for key, item in value.items():
+            np.testing.assert_array_equal(back[key], item)
+            assert type(back[key]) is type(item) or isinstance(item, np.ndarray)
+    assert np.array_equal(loaded.predict(X), est.predict(X))
