@@ -377,3 +377,38 @@ def sklearn_linear_path(X, y, alphas, l1_ratio=1.0, *, fit_intercept=True) -> li
         _assert_sklearn_near(label, coef, intercept, certified)
         out.append(certified)
     return out
+
+
+Z_MAX = 4.0
+"""How many Monte Carlo standard errors a posterior estimate may miss its reference by."""
+QUANTILES = (0.1, 0.5, 0.9)
+"""The quantiles `assert_same_posterior` compares."""
+
+
+def scalar_mcse(draws, method="mean", prob=None) -> float:
+    """ArviZ's Monte Carlo standard error of one scalar quantity, draws shaped (chain, draw); for the
+    sd the delta method on the mean squared deviation (ArviZ's own formula)."""
+    import arviz as az
+
+    draws = np.asarray(draws)
+    if method == "sd":
+        return scalar_mcse((draws - draws.mean()) ** 2) / (2.0 * draws.std())
+    return float(np.squeeze(az.mcse(draws, method=method, prob=prob)))
+
+
+def assert_same_posterior(standard: dict, other: dict) -> None:
+    """Each scalar of ``other`` (name -> draws shaped (chain, draw)) has the mean, sd and `QUANTILES`
+    of the same name in ``standard`` within `Z_MAX` combined MCSE."""
+    for name, a in other.items():
+        b = standard[name]
+        combined = np.hypot(scalar_mcse(a), scalar_mcse(b))
+        error = a.mean() - b.mean()
+        assert abs(error) <= Z_MAX * combined, f"{name} mean off by {error / combined:.1f} MCSE"
+        combined = np.hypot(scalar_mcse(a, "sd"), scalar_mcse(b, "sd"))
+        error = a.std() - b.std()
+        assert abs(error) <= Z_MAX * combined, f"{name} sd off by {error / combined:.1f} MCSE"
+        for q in QUANTILES:
+            combined = np.hypot(scalar_mcse(a, "quantile", q), scalar_mcse(b, "quantile", q))
+            error = np.quantile(a, q) - np.quantile(b, q)
+            message = f"{name} {q:.0%} quantile off by {error / combined:.1f} MCSE"
+            assert abs(error) <= Z_MAX * combined, message

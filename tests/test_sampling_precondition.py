@@ -20,6 +20,7 @@ import jax
 import numpy as np
 import pytest
 from numpyro.infer.util import log_density
+from references import assert_same_posterior
 from sklearn.datasets import load_breast_cancer
 
 from bayesreg.defaults import THRESHOLDS
@@ -28,8 +29,6 @@ from bayesreg.models import SufficientStats, linear_regression, linear_regressio
 from bayesreg.priors import Prior, noise_prior
 from bayesreg.sampling import Preconditioning, fit_posterior
 
-Z_MAX = 4.0  # tolerance in Monte Carlo standard errors
-QUANTILES = (0.1, 0.5, 0.9)
 UNITS = (1e-3, 1e5)  # column j multiplied by a factor between these (log-spaced)
 
 
@@ -105,15 +104,6 @@ def test_other_models_and_priors_are_not_preconditioned():
 # --- units do not matter, default settings ---------------------------------------------------------
 
 
-def _mcse(draws, method="mean", prob=None) -> float:
-    """ArviZ's Monte Carlo standard error of one scalar quantity, draws shaped (chain, draw); for the
-    sd the delta method on the mean squared deviation (ArviZ's own formula)."""
-    draws = np.asarray(draws)
-    if method == "sd":
-        return _mcse((draws - draws.mean()) ** 2) / (2.0 * draws.std())
-    return float(np.squeeze(az.mcse(draws, method=method, prob=prob)))
-
-
 def _scalars(fit, factors):
     """``coef_j·factor_j`` (the weight of standardised column j), the intercept and σ if sampled."""
     post = fit.idata.posterior
@@ -132,22 +122,6 @@ def _assert_converged(fit):
     assert max(float(rhat[k].max()) for k in names) <= THRESHOLDS.rhat_max
     assert min(float(ess[k].min()) for k in names) >= THRESHOLDS.ess_min
     assert int(idata.sample_stats["diverging"].sum()) == 0
-
-
-def _assert_same_posterior(standard: dict, rescaled: dict):
-    for name, a in rescaled.items():
-        b = standard[name]
-        combined = np.hypot(_mcse(a), _mcse(b))
-        error = a.mean() - b.mean()
-        assert abs(error) <= Z_MAX * combined, f"{name} mean off by {error / combined:.1f} MCSE"
-        combined = np.hypot(_mcse(a, "sd"), _mcse(b, "sd"))
-        error = a.std() - b.std()
-        assert abs(error) <= Z_MAX * combined, f"{name} sd off by {error / combined:.1f} MCSE"
-        for q in QUANTILES:
-            combined = np.hypot(_mcse(a, "quantile", q), _mcse(b, "quantile", q))
-            error = np.quantile(a, q) - np.quantile(b, q)
-            message = f"{name} {q:.0%} quantile off by {error / combined:.1f} MCSE"
-            assert abs(error) <= Z_MAX * combined, message
 
 
 def _two_units(X, fit):
@@ -171,7 +145,7 @@ def test_logistic_rescaled_columns_give_the_same_posterior():
         prior = Prior("gaussian", l2=factors**2)  # Normal(0, 1) on coef_j·factor_j
         return fit_posterior(logistic_regression, design, y, prior=prior, seed=seed, progress_bar=False)
 
-    _assert_same_posterior(*_two_units(X, fit))
+    assert_same_posterior(*_two_units(X, fit))
 
 
 def test_linear_direct_elasticnet_rescaled_columns_give_the_same_posterior(diabetes):
@@ -194,4 +168,4 @@ def test_linear_direct_elasticnet_rescaled_columns_give_the_same_posterior(diabe
             progress_bar=False,
         )
 
-    _assert_same_posterior(*_two_units(X, fit))
+    assert_same_posterior(*_two_units(X, fit))

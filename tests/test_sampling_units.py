@@ -18,6 +18,7 @@
 import arviz as az
 import numpy as np
 import pytest
+from references import assert_same_posterior
 from sklearn.datasets import load_diabetes
 from statsmodels.datasets import star98 as statsmodels_star98
 
@@ -26,19 +27,6 @@ from bayesreg.defaults import THRESHOLDS
 from bayesreg.models import SufficientStats, linear_regression, linear_regression_stats
 from bayesreg.priors import Prior, noise_prior
 from bayesreg.sampling import sample_posterior
-
-Z_MAX = 4.0  # tolerance in Monte Carlo standard errors
-QUANTILES = (0.1, 0.5, 0.9)
-
-
-def _mcse(draws, method="mean", prob=None) -> float:
-    """ArviZ's Monte Carlo standard error of one scalar quantity, draws shaped (chain, draw); for the
-    sd the delta method on the mean squared deviation (ArviZ's own formula)."""
-    draws = np.asarray(draws)
-    if method == "sd":
-        return _mcse((draws - draws.mean()) ** 2) / (2.0 * draws.std())
-    return float(np.squeeze(az.mcse(draws, method=method, prob=prob)))
-
 
 # --- star98 through the command line, default settings --------------------------------------------
 
@@ -135,20 +123,7 @@ def two_units(request, diabetes):
 
 def test_rescaled_columns_give_the_same_posterior(two_units):
     standard, rescaled = two_units
-    for name, a in rescaled.items():
-        b = standard[name]
-        combined = np.hypot(_mcse(a), _mcse(b))
-        error = a.mean() - b.mean()
-        assert abs(error) <= Z_MAX * combined, f"{name} mean off by {error / combined:.1f} MCSE"
-        combined = np.hypot(_mcse(a, "sd"), _mcse(b, "sd"))
-        error = a.std() - b.std()
-        assert abs(error) <= Z_MAX * combined, f"{name} sd off by {error / combined:.1f} MCSE"
-        for q in QUANTILES:
-            combined = np.hypot(_mcse(a, "quantile", q), _mcse(b, "quantile", q))
-            error = np.quantile(a, q) - np.quantile(b, q)
-            assert abs(error) <= Z_MAX * combined, (
-                f"{name} {q:.0%} quantile off by {error / combined:.1f} MCSE"
-            )
+    assert_same_posterior(standard, rescaled)
 
 
 def test_rescaled_columns_mix_as_well(two_units):
