@@ -48,9 +48,11 @@ EXAMPLES_REQUIRED = (
     "bayesreg.sampling",
     "bayesreg.scaling",
     "bayesreg.selection",
+    "bayesreg.shrinkage",
     "bayesreg.models.collapsed",
     "bayesreg.models.linear",
     "bayesreg.models.logistic",
+    "bayesreg.models.shrinkage",
 )
 """Modules whose public functions and classes must each carry an Examples section."""
 
