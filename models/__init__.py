@@ -14,6 +14,7 @@ from bayesreg.models.collapsed import (
 )
 from bayesreg.models.linear import SufficientStats, linear_regression, linear_regression_stats
 from bayesreg.models.logistic import logistic_regression
+from bayesreg.models.shrinkage import SHRINKAGE_TYPES, sample_shrinkage_coef, sample_shrinkage_variance
 
 __all__ = [
     "COLLAPSIBLE_PRIORS",
@@ -24,4 +25,7 @@ __all__ = [
     "linear_regression",
     "linear_regression_stats",
     "logistic_regression",
+    "SHRINKAGE_TYPES",
+    "sample_shrinkage_coef",
+    "sample_shrinkage_variance",
 ]

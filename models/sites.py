@@ -7,29 +7,38 @@ import numpyro
 import numpyro.distributions as dist
 from numpyro.distributions import constraints
 
+from bayesreg.models.shrinkage import SHRINKAGE_TYPES, sample_shrinkage_coef
 from bayesreg.priors import Prior
+from bayesreg.shrinkage import R2D2, Horseshoe, RegularizedHorseshoe
 
 __all__ = ["sample_sigma", "sample_weights"]
 
 
 def sample_weights(
     num_features: int,
-    prior: Prior | None,
+    prior: Prior | Horseshoe | RegularizedHorseshoe | R2D2 | None,
     *,
-    sigma=1.0,
+    sigma=None,
     intercept_prior=None,
     fit_intercept: bool = True,
 ):
     """Sample ``coef`` from the weight prior (flat when ``prior`` is None) and ``intercept``.
 
-    The intercept gets ``intercept_prior`` or, when that is None, an improper flat prior: it is
-    never penalised.
+    A `~bayesreg.priors.Prior` is the distribution of the site ``coef``; a sparsity prior of
+    `bayesreg.shrinkage` samples its scales and ``coef`` is a deterministic site
+    (`~bayesreg.models.shrinkage.sample_shrinkage_coef`). ``sigma`` is the noise sd of the linear
+    model, None where there is none (logistic regression: a noise-scaled `Prior` then uses 1). The
+    intercept gets ``intercept_prior`` or, when that is None, an improper flat prior: it is never
+    penalised.
     """
-    if prior is None:
-        coef_dist = dist.ImproperUniform(constraints.real, (), event_shape=(num_features,))
+    if isinstance(prior, SHRINKAGE_TYPES):
+        coef = sample_shrinkage_coef(num_features, prior, sigma)
     else:
-        coef_dist = prior.distribution(num_features, sigma)
-    coef = numpyro.sample("coef", coef_dist)
+        if prior is None:
+            coef_dist = dist.ImproperUniform(constraints.real, (), event_shape=(num_features,))
+        else:
+            coef_dist = prior.distribution(num_features, 1.0 if sigma is None else sigma)
+        coef = numpyro.sample("coef", coef_dist)
     if not fit_intercept:
         return coef, jnp.zeros(())
     if intercept_prior is None:

@@ -45,9 +45,11 @@ EXAMPLES_REQUIRED = (
     "bayesreg.report",
     "bayesreg.sampling",
     "bayesreg.scaling",
+    "bayesreg.shrinkage",
     "bayesreg.models.collapsed",
     "bayesreg.models.linear",
     "bayesreg.models.logistic",
+    "bayesreg.models.shrinkage",
 )
 """Modules whose public functions and classes must each carry an Examples section."""
 

@@ -1,0 +1,138 @@
+"""NumPyro sites of the sparsity priors of `bayesreg.shrinkage`, non-centred.
+
+Each prior writes ``coef = z · s`` with ``z ~ N(0, 1)`` (site ``coef_z``) and the weight's sd ``s``
+built from the prior's scale sites, so NUTS moves on ``z`` and the logs of the scales and never
+meets the funnel of a centred ``coef`` given a small scale; ``coef`` itself is a deterministic site
+of shape ``(p,)``, which every model and the posterior's ``coef`` variable keep. The hierarchies are
+written out in `bayesreg.shrinkage`.
+
+``sigma`` is the linear model's noise sd (a number or a sampled value); ``None`` means there is none
+(logistic regression): the horseshoe then uses 1, the regularised horseshoe and R2D2 the pseudo-σ
+`~bayesreg.shrinkage.LOGISTIC_PSEUDO_SIGMA`.
+"""
+
+from __future__ import annotations
+
+import jax.numpy as jnp
+import numpyro
+import numpyro.distributions as dist
+
+from bayesreg.shrinkage import LOGISTIC_PSEUDO_SIGMA, R2D2, Horseshoe, RegularizedHorseshoe
+
+__all__ = ["SHRINKAGE_TYPES", "sample_shrinkage_coef", "sample_shrinkage_variance"]
+
+SHRINKAGE_TYPES = (Horseshoe, RegularizedHorseshoe, R2D2)
+"""The prior types `sample_shrinkage_coef` samples."""
+
+
+def _standard_normal(num_features: int):
+    return numpyro.sample("coef_z", dist.Normal(0.0, 1.0).expand((num_features,)).to_event(1))
+
+
+def _half_cauchy(name: str, scale, num_features: int | None = None):
+    d = dist.HalfCauchy(scale)
+    return numpyro.sample(name, d if num_features is None else d.expand((num_features,)).to_event(1))
+
+
+def _horseshoe(prior: Horseshoe, num_features: int, sigma):
+    tau = _half_cauchy("tau", prior.global_scale)
+    lam = _half_cauchy("lambda", jnp.ones(()), num_features)
+    return lam * tau * (1.0 if sigma is None else sigma)
+
+
+def _regularized_horseshoe(prior: RegularizedHorseshoe, num_features: int, sigma):
+    tau0 = prior.tau0(num_features, LOGISTIC_PSEUDO_SIGMA if sigma is None else sigma)
+    tau = _half_cauchy("tau", tau0)
+    lam = _half_cauchy("lambda", jnp.ones(()), num_features)
+    half_df = 0.5 * prior.slab_df
+    slab_aux = numpyro.sample("slab_aux", dist.InverseGamma(half_df, half_df))
+    slab = numpyro.deterministic("slab", prior.slab_scale * jnp.sqrt(slab_aux))
+    # τ·λ̃ = c·τλ/√(c² + (τλ)²)
+    tau_lam = tau * lam
+    return slab * tau_lam / jnp.sqrt(slab**2 + tau_lam**2)
+
+
+def _r2d2(prior: R2D2, num_features: int, sigma):
+    a, b = prior.beta_parameters()
+    local = numpyro.sample("local", dist.Gamma(a / num_features, 1.0).expand((num_features,)).to_event(1))
+    glob = numpyro.sample("global", dist.Gamma(b, 1.0))
+    psi = numpyro.sample("psi", dist.Exponential(0.5).expand((num_features,)).to_event(1))
+    total = local.sum()
+    numpyro.deterministic("omega", total / glob)
+    numpyro.deterministic("r2", total / (total + glob))
+    numpyro.deterministic("phi", local / total)
+    scale = LOGISTIC_PSEUDO_SIGMA if sigma is None else sigma
+    # φ_j ω = g_j / h
+    return scale * jnp.sqrt(psi * local / (2.0 * glob))
+
+
+_SAMPLERS = {Horseshoe: _horseshoe, RegularizedHorseshoe: _regularized_horseshoe, R2D2: _r2d2}
+
+
+def _weight_sd(num_features: int, prior, sigma):
+    sampler = _SAMPLERS.get(type(prior))
+    if sampler is None:
+        raise TypeError(f"not a shrinkage prior: {type(prior).__name__}")
+    return sampler(prior, num_features, sigma)
+
+
+def sample_shrinkage_variance(num_features: int, prior, sigma=None):
+    """Sample the scale sites of ``prior`` and return each weight's prior variance, shape ``(p,)``.
+
+    Given the scales, the weights are independent ``N(0, v_j)``: what a sampler that integrates
+    the weights out of a Gaussian likelihood needs (`~bayesreg.models.coefficient_posterior` takes
+    ``v`` as its ``prior_variance``). The arguments are those of `sample_shrinkage_coef`.
+
+    Returns
+    -------
+    array, shape (num_features,)
+
+    Examples
+    --------
+    The regularised horseshoe's variances never exceed the slab's ``c²``:
+
+    >>> import numpy as np
+    >>> from numpyro import handlers
+    >>> from bayesreg.models.shrinkage import sample_shrinkage_variance
+    >>> from bayesreg.shrinkage import RegularizedHorseshoe
+    >>> with handlers.trace() as trace, handlers.seed(rng_seed=1):
+    ...     variance = sample_shrinkage_variance(5, RegularizedHorseshoe(global_scale=10.0), sigma=1.0)
+    >>> variance.shape, bool(np.all(variance < trace["slab"]["value"] ** 2))
+    ((5,), True)
+    """
+    return _weight_sd(num_features, prior, sigma) ** 2
+
+
+def sample_shrinkage_coef(num_features: int, prior, sigma=None):
+    """Sample the scale sites of ``prior`` and return the deterministic site ``coef``, shape ``(p,)``.
+
+    Parameters
+    ----------
+    num_features : int
+        p.
+    prior : Horseshoe, RegularizedHorseshoe or R2D2
+        The prior (`bayesreg.shrinkage`).
+    sigma : float, array or None
+        The noise sd the weights' scale is relative to; None for a model without one (logistic).
+
+    Returns
+    -------
+    array, shape (num_features,)
+
+    Examples
+    --------
+    The horseshoe's sites, and ``coef = z · λ · τ · σ``:
+
+    >>> import numpy as np
+    >>> from numpyro import handlers
+    >>> from bayesreg.models.shrinkage import sample_shrinkage_coef
+    >>> from bayesreg.shrinkage import Horseshoe
+    >>> trace = handlers.trace(handlers.seed(sample_shrinkage_coef, 0)).get_trace(3, Horseshoe(), sigma=2.0)
+    >>> {name: site["type"] for name, site in trace.items()}
+    {'tau': 'sample', 'lambda': 'sample', 'coef_z': 'sample', 'coef': 'deterministic'}
+    >>> v = {name: np.asarray(site["value"]) for name, site in trace.items()}
+    >>> bool(np.allclose(v["coef"], v["coef_z"] * v["lambda"] * v["tau"] * 2.0))
+    True
+    """
+    sd = _weight_sd(num_features, prior, sigma)
+    return numpyro.deterministic("coef", _standard_normal(num_features) * sd)
