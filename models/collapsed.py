@@ -329,7 +329,8 @@ def rows_posterior(rows: CentredRows, sigma, prior_variance, *, fit_intercept: b
     n = rows.y.shape[0]
     design = rows.x / sigma
     target = rows.y / sigma
-    matrix = jnp.eye(n, dtype=design.dtype) + (design * prior_variance) @ design.T
+    # σ scales the n × n product, not the n × p design: its gradient then costs no O(n²p) pass
+    matrix = jnp.eye(n, dtype=design.dtype) + (rows.x * prior_variance) @ rows.x.T / (sigma * sigma)
     cholesky = jnp.linalg.cholesky(matrix)
     whitened = jax.scipy.linalg.solve_triangular(cholesky, target, lower=True)
     k = 1.0 if fit_intercept else 0.0
