@@ -49,7 +49,7 @@ from bayesreg.models.linear import SufficientStats, linear_regression, linear_re
 from bayesreg.models.shrinkage import SHRINKAGE_TYPES, sample_shrinkage_variance
 from bayesreg.models.sites import sample_sigma
 from bayesreg.priors import Prior
-from bayesreg.shrinkage import SHRINKAGE_PRIORS, R2D2, Horseshoe, RegularizedHorseshoe
+from bayesreg.shrinkage import R2D2, SHRINKAGE_PRIORS, Horseshoe, RegularizedHorseshoe
 
 __all__ = [
     "COLLAPSIBLE_PRIORS",
