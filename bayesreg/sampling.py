@@ -327,7 +327,8 @@ def sample_posterior(
         What NUTS samples (`bayesreg.params.PARAMETRISATIONS`): "collapsed", the noise sd and the
         prior variances with the coefficients integrated out, which are then drawn exactly at
         each draw (`~bayesreg.models.linear_regression_collapsed`: the Gaussian likelihood under
-        a flat, Gaussian or Laplace prior, with σ or the Laplace variances left to sample; the
+        a flat, Gaussian or Laplace prior, with σ or the Laplace variances left to sample, or
+        under a sparsity prior of `bayesreg.shrinkage`, with its scales left to sample; the
         sampler's geometry then does not depend on the columns' units or their correlation);
         "direct", the model's density; "mixture", a Laplace prior on ``coef`` as
         `~bayesreg.engine.LaplaceScaleMixture`; "auto", collapsed where the model has that form
@@ -438,8 +439,9 @@ def fit_posterior(
     """The NUTS posterior and the MAP of ``model(*args, **model_kwargs)``, with its diagnostics.
 
     With ``laplace_parametrisation="auto"`` the chains sample the collapsed form where the model
-    has one (the Gaussian likelihood under a flat, Gaussian or Laplace prior with something left to
-    sample: `~bayesreg.models.collapsed_form`) and the columns are badly scaled (`sample_posterior`);
+    has one (the Gaussian likelihood under a flat, Gaussian, Laplace or sparsity prior with something
+    left to sample: `~bayesreg.models.collapsed_form`) and the columns are badly scaled or the prior
+    is a sparsity prior (`sample_posterior`);
     they start first (JAX runs them in the background) and the MAP
     (`~bayesreg.engine.map_estimate`) is found while they run. Elsewhere they sample the model's
     density on unit-scale columns (`Preconditioning`: on the breast-cancer columns multiplied by
