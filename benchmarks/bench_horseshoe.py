@@ -77,10 +77,12 @@ def summarise(name: str, idata, coef_var: str, seconds: float) -> dict:
         "ess_tau": tau_ess,
         "divergences": int(idata.sample_stats["diverging"].sum()),
         "ess_per_s": min(coef_ess, tau_ess) / seconds,
+        "steps": float(idata.sample_stats["n_steps"].mean()),
     }
     print(
         f"{name:9s} {seconds:8.1f} s  min bulk ESS coef {coef_ess:8.1f}  tau {tau_ess:8.1f}  "
-        f"divergences {row['divergences']:5d}  min ESS/s {row['ess_per_s']:8.3f}",
+        f"divergences {row['divergences']:5d}  min ESS/s {row['ess_per_s']:8.3f}  "
+        f"leapfrog steps per draw {row['steps']:6.1f}",
         flush=True,
     )
     return row
