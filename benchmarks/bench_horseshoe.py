@@ -100,7 +100,7 @@ def run_numpyro(X, y, args) -> dict:
     )
     start = time.perf_counter()
     with jax.enable_x64(True):
-        mcmc.run(jax.random.PRNGKey(args.seed), jnp.asarray(X), jnp.asarray(y))
+        mcmc.run(jax.random.PRNGKey(args.seed), jnp.asarray(X), jnp.asarray(y), extra_fields=("num_steps",))
         jax.block_until_ready(mcmc.get_samples())
     seconds = time.perf_counter() - start
     idata = az.from_numpyro(mcmc)
