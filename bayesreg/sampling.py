@@ -71,7 +71,8 @@ def default_target_accept(prior) -> float:
     >>> from bayesreg.sampling import default_target_accept
     >>> from bayesreg.priors import prior_from_penalty
     >>> from bayesreg.shrinkage import Horseshoe
-    >>> default_target_accept(Horseshoe()), default_target_accept(prior_from_penalty("laplace", 1.0, convention="book"))
+    >>> lasso = prior_from_penalty("laplace", 1.0, convention="book")
+    >>> default_target_accept(Horseshoe()), default_target_accept(lasso)
     (0.99, 0.8)
     """
     return float(getattr(prior, "target_accept", TARGET_ACCEPT))
