@@ -33,6 +33,7 @@ from bayesreg.engine.arrays import split_static
 from bayesreg.engine.chains import sample_chains
 from bayesreg.engine.programs import program
 from bayesreg.params import check_params
+from bayesreg.sampling import default_target_accept
 
 __all__ = [
     # running SBC
@@ -116,6 +117,7 @@ def sbc_ranks(
     model_kwargs: dict | None = None,
     simulate_kwargs: dict | None = None,
     batch_size: int | None = None,
+    target_accept: float | None = None,
 ) -> SBCResult:
     """Simulation-based calibration ranks of NUTS on ``model(X, y, **model_kwargs)``.
 
@@ -151,6 +153,10 @@ def sbc_ranks(
     batch_size : int, optional
         Replicates per vectorised call (default: all at once). Calls share one compiled function;
         the last batch is padded.
+    target_accept : float in (0, 1), optional
+        NUTS's acceptance target (default: the fitted prior's,
+        `~bayesreg.sampling.default_target_accept`: 0.99 for the sparsity priors of
+        `bayesreg.shrinkage`, else `~bayesreg.defaults.TARGET_ACCEPT`).
 
     Returns
     -------
@@ -181,8 +187,12 @@ def sbc_ranks(
         "thin": thin,
         "seed": seed,
         "batch_size": batch_size,
+        "target_accept": default_target_accept((model_kwargs or {}).get("prior"))
+        if target_accept is None
+        else target_accept,
     }
-    num_replicates, num_warmup, num_draws, thin, seed, batch_size = check_params(settings).values()
+    checked = check_params(settings)
+    num_replicates, num_warmup, num_draws, thin, seed, batch_size, target_accept = checked.values()
     batch_size = num_replicates if batch_size is None else batch_size
     model_kwargs = dict(model_kwargs or {})
     simulate_kwargs = model_kwargs if simulate_kwargs is None else {**model_kwargs, **simulate_kwargs}
@@ -215,6 +225,7 @@ def sbc_ranks(
             num_warmup=num_warmup,
             num_samples=num_draws,
             thin=thin,
+            target_accept=target_accept,
         )
         draws.append(_scalar_columns(chains.draws, names, 2))
         divergences.append(np.asarray(chains.stats["diverging"]).sum(axis=1))

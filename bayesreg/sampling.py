@@ -40,13 +40,42 @@ from bayesreg.engine.programs import program
 from bayesreg.loo import add_loo, pointwise_loo
 from bayesreg.models import SufficientStats, linear_regression, logistic_regression
 from bayesreg.models.collapsed import collapsed_form
+from bayesreg.models.shrinkage import SHRINKAGE_TYPES
 from bayesreg.params import check_param, check_params
 from bayesreg.priors import Prior
 
 if TYPE_CHECKING:  # arviz is imported where it is used: `import bayesreg` does not load it
     import arviz as az
 
-__all__ = ["PosteriorFit", "Preconditioning", "fit_posterior", "sample_posterior"]
+__all__ = [
+    "FEATURE_SITES",
+    "PosteriorFit",
+    "Preconditioning",
+    "default_target_accept",
+    "fit_posterior",
+    "sample_posterior",
+]
+
+FEATURE_SITES = ("coef", "coef_var", "coef_std", "coef_z", "lambda", "psi", "local", "phi")
+"""The posterior variables with one value per feature (dimension ``feature`` in the InferenceData):
+the weights, a Laplace prior's mixture variances and sds, and a sparsity prior's non-centred
+weights, local scales (horseshoes) and R2D2's per-weight sites."""
+
+
+def default_target_accept(prior) -> float:
+    """The NUTS acceptance target a prior needs: its ``target_accept`` attribute where it has one
+    (the sparsity priors of `bayesreg.shrinkage`: 0.99), else `~bayesreg.defaults.TARGET_ACCEPT`.
+
+    Examples
+    --------
+    >>> from bayesreg.sampling import default_target_accept
+    >>> from bayesreg.priors import prior_from_penalty
+    >>> from bayesreg.shrinkage import Horseshoe
+    >>> lasso = prior_from_penalty("laplace", 1.0, convention="book")
+    >>> default_target_accept(Horseshoe()), default_target_accept(lasso)
+    (0.99, 0.8)
+    """
+    return float(getattr(prior, "target_accept", TARGET_ACCEPT))
 
 
 class PosteriorFit(NamedTuple):
@@ -57,8 +86,10 @@ class PosteriorFit(NamedTuple):
     idata : arviz.InferenceData
         The posterior, as `sample_posterior` returns it (with ``coef_std`` and ``coef_var`` when
         the Laplace prior was sampled as a scale mixture).
-    map : MAPResult
-        The MAP of the same model (the penalised estimate, exact zeros included).
+    map : MAPResult or None
+        The MAP of the same model (the penalised estimate, exact zeros included); None for the
+        sparsity priors of `bayesreg.shrinkage`, whose densities are unbounded at 0 so that no MAP
+        exists.
     diagnostics : DiagnosticsReport
         R-hat, ESS, divergences, E-BFMI and tree depth of the chains
         (`~bayesreg.diagnostics.check_diagnostics`, whose warnings have been raised).
@@ -79,7 +110,7 @@ class PosteriorFit(NamedTuple):
     """
 
     idata: az.InferenceData
-    map: MAPResult
+    map: MAPResult | None
     diagnostics: DiagnosticsReport
     parametrisation: Literal["collapsed", "direct", "mixture"]
     mass_matrix: Literal["dense", "diagonal"]
@@ -260,7 +291,7 @@ def sample_posterior(
     log_likelihood: bool = False,
     laplace_parametrisation: Literal["auto", "collapsed", "direct", "mixture"] = "auto",
     mass_matrix: str = MASS_MATRIX,
-    target_accept: float = TARGET_ACCEPT,
+    target_accept: float | None = None,
     max_tree_depth: int = MAX_TREE_DEPTH,
     progress_bar: bool | None = None,
     precondition: bool = True,
@@ -297,14 +328,19 @@ def sample_posterior(
         What NUTS samples (`bayesreg.params.PARAMETRISATIONS`): "collapsed", the noise sd and the
         prior variances with the coefficients integrated out, which are then drawn exactly at
         each draw (`~bayesreg.models.linear_regression_collapsed`: the Gaussian likelihood under
-        a flat, Gaussian or Laplace prior, with σ or the Laplace variances left to sample; the
+        a flat, Gaussian or Laplace prior, with σ or the Laplace variances left to sample, or
+        under a sparsity prior of `bayesreg.shrinkage`, with its scales left to sample; the
         sampler's geometry then does not depend on the columns' units or their correlation);
         "direct", the model's density; "mixture", a Laplace prior on ``coef`` as
         `~bayesreg.engine.LaplaceScaleMixture`; "auto", collapsed where the model has that form
         and the columns' sds differ by more than `~bayesreg.defaults.SCALE_RATIO` (1e3), else
         direct: each collapsed gradient solves a p × p Cholesky system, which made the diabetes
         lasso's bulk ESS per second 3.8 times lower than direct sampling, where direct sampling
-        converges (benchmarks/README.md). The collapsed and mixture forms add the site
+        converges (benchmarks/README.md). Under a sparsity prior of `bayesreg.shrinkage` "auto" is
+        collapsed wherever the model has that form (the Gaussian likelihood), whatever the columns'
+        units: sampled directly, their scales meet the weights in a funnel, and the horseshoe's
+        chains diverged (22 of 8,000 transitions on a 60 × 8 problem at target_accept 0.99) where
+        the collapsed chains did not. The collapsed and mixture forms add the site
         ``coef_var`` (the mixture variances; the mixture also ``coef_std``); ``coef`` keeps its name
         and its posterior.
     mass_matrix : {"auto", "dense", "diagonal"}
@@ -312,8 +348,9 @@ def sample_posterior(
         `~bayesreg.engine.DENSE_UP_TO` (20) unconstrained parameters (a dense matrix adapts to
         correlated coefficients, as collinear features make them, and costs little next to the
         gradient there), diagonal otherwise. Kept in ``sample_stats.attrs["mass_matrix"]``.
-    target_accept : float in (0, 1)
-        The mean acceptance probability NUTS's step size adapts to during warmup (default
+    target_accept : float in (0, 1), optional
+        The mean acceptance probability NUTS's step size adapts to during warmup (default: the
+        prior's own, `default_target_accept`: 0.99 for the sparsity priors, else
         `bayesreg.defaults.TARGET_ACCEPT`, numpyro's 0.8): raise it (0.9, 0.95, 0.99) when
         transitions diverge; the steps get smaller and each draw costs more gradients.
     max_tree_depth : int in [1, 15]
@@ -394,7 +431,7 @@ def fit_posterior(
     log_likelihood: bool = False,
     laplace_parametrisation: Literal["auto", "collapsed", "direct", "mixture"] = "auto",
     mass_matrix: str = MASS_MATRIX,
-    target_accept: float = TARGET_ACCEPT,
+    target_accept: float | None = None,
     max_tree_depth: int = MAX_TREE_DEPTH,
     progress_bar: bool | None = None,
     precondition: bool = True,
@@ -403,8 +440,9 @@ def fit_posterior(
     """The NUTS posterior and the MAP of ``model(*args, **model_kwargs)``, with its diagnostics.
 
     With ``laplace_parametrisation="auto"`` the chains sample the collapsed form where the model
-    has one (the Gaussian likelihood under a flat, Gaussian or Laplace prior with something left to
-    sample: `~bayesreg.models.collapsed_form`) and the columns are badly scaled (`sample_posterior`);
+    has one (the Gaussian likelihood under a flat, Gaussian, Laplace or sparsity prior with something
+    left to sample: `~bayesreg.models.collapsed_form`) and the columns are badly scaled or the prior
+    is a sparsity prior (`sample_posterior`);
     they start first (JAX runs them in the background) and the MAP
     (`~bayesreg.engine.map_estimate`) is found while they run. Elsewhere they sample the model's
     density on unit-scale columns (`Preconditioning`: on the breast-cancer columns multiplied by
@@ -419,6 +457,11 @@ def fit_posterior(
     (`~bayesreg.engine.chains.fall_back_to_mixture`). The diagnostics of the kept run are checked
     last (`~bayesreg.diagnostics.check_diagnostics`: a `~bayesreg.diagnostics.PosteriorWarning`
     for each threshold crossed).
+
+    The sparsity priors of `bayesreg.shrinkage` have no MAP (their densities are unbounded at 0):
+    none is sought, ``map`` is None, and the chains start as `sample_posterior`'s do; under the
+    Gaussian likelihood they sample the collapsed form, and ``target_accept`` defaults to the
+    prior's 0.99.
 
     Parameters
     ----------
@@ -471,6 +514,7 @@ def fit_posterior(
     """
     prior = model_kwargs.get("prior")
     laplace = prior is not None and prior.kind == "laplace"
+    has_map = not isinstance(prior, SHRINKAGE_TYPES)  # a sparsity prior's density is unbounded at 0
     run = _Posterior(
         model,
         args,
@@ -490,14 +534,14 @@ def fit_posterior(
         precondition=precondition,
     )
     parametrisation = run.resolve(laplace_parametrisation)
-    if parametrisation == "direct":  # the chains start from the MAP and the curvature there
+    if parametrisation == "direct" and has_map:  # the chains start from the MAP and the curvature there
         mode = map_estimate(model, *args, **model_kwargs)
         chains = run.chains(parametrisation, mode=mode.params)
         observations = run.observe(chains)
     else:
         chains = run.chains(parametrisation)
         observations = run.observe(chains)
-        mode = map_estimate(model, *args, **model_kwargs)  # while the chains run
+        mode = map_estimate(model, *args, **model_kwargs) if has_map else None  # while the chains run
     if laplace and laplace_parametrisation == "auto" and parametrisation == "direct":
         group = run.settings["num_chains"]
         kept = fall_back_to_mixture(chains, lambda: run.chains("mixture"), group_size=group)
@@ -544,6 +588,8 @@ class _Posterior:
         model_kwargs,
         precondition=True,
     ):
+        if target_accept is None:
+            target_accept = default_target_accept(model_kwargs.get("prior"))
         sampler = {
             "num_chains": num_chains,
             "num_warmup": num_warmup,
@@ -583,15 +629,16 @@ class _Posterior:
     def resolve(self, requested: str) -> Literal["collapsed", "direct", "mixture"]:
         """What the chains sample for the setting ``requested`` (checked here): "auto" is collapsed
         where the model has that form and the columns' sds differ by more than
-        `~bayesreg.defaults.SCALE_RATIO`, else direct; "mixture" applies to a Laplace prior only (the
-        others are sampled directly); "collapsed" where there is no collapsed form is an error
-        saying why."""
+        `~bayesreg.defaults.SCALE_RATIO`, else direct (a sparsity prior: collapsed wherever the
+        model has that form); "mixture" applies to a Laplace prior only (the others are sampled
+        directly); "collapsed" where there is no collapsed form is an error saying why."""
         requested = check_param("laplace_parametrisation", requested)
         if requested == "collapsed" and self.collapsed is None:
             raise ValueError(f"laplace_parametrisation='collapsed' is not available: {self.not_collapsible}")
         if requested == "auto":
-            badly_scaled = column_scale_ratio(self.X) > SCALE_RATIO
-            return "collapsed" if self.collapsed is not None and badly_scaled else "direct"
+            shrinkage = isinstance(self.model_kwargs.get("prior"), SHRINKAGE_TYPES)
+            prefer = shrinkage or column_scale_ratio(self.X) > SCALE_RATIO
+            return "collapsed" if self.collapsed is not None and prefer else "direct"
         if requested == "mixture" and not self.laplace:
             return "direct"
         return requested
@@ -656,7 +703,7 @@ class _Posterior:
         idata = az.from_dict(
             **groups,
             coords={"feature": [str(name) for name in names], "obs": np.arange(n)},
-            dims={"coef": ["feature"], "coef_var": ["feature"], "coef_std": ["feature"], "y": ["obs"]},
+            dims={**{name: ["feature"] for name in FEATURE_SITES}, "y": ["obs"]},
         )
         if not self.keep_log_likelihood:
             add_loo(idata, pointwise_loo(self.obs_model, chains.draws, self.X, self.y, **self.model_kwargs))

@@ -18,8 +18,10 @@ import pytest
 from scipy import stats
 
 from bayesreg.calibration import SBCResult, rank_uniformity_pvalue, rank_uniformity_pvalues, sbc_ranks
+from bayesreg.engine.chains import sample_chains
 from bayesreg.models import linear_regression, logistic_regression
 from bayesreg.priors import Prior
+from bayesreg.shrinkage import Horseshoe
 
 REPLICATES = 200
 NUM_WARMUP, NUM_DRAWS, THIN, NUM_BINS = 200, 99, 4, 10
@@ -134,3 +136,33 @@ def test_pvalue_input_checks(ranks, num_draws, num_bins, match):
 def test_sbc_input_checks(bad, X_linear):
     with pytest.raises(ValueError, match=next(iter(bad))):
         sbc_ranks(linear_regression, X_linear, model_kwargs=LINEAR_GAUSSIAN, **bad)
+
+
+@pytest.mark.parametrize(
+    ("prior", "target_accept", "expected"),
+    [
+        (Prior("gaussian", 0.0, 1.0), None, 0.8),  # numpyro's default
+        (Horseshoe(), None, 0.99),  # the sparsity prior's own
+        (Horseshoe(), 0.9, 0.9),  # given
+    ],
+)
+def test_target_accept_reaches_the_chains(monkeypatch, X_linear, prior, target_accept, expected):
+    import bayesreg.calibration as calibration
+
+    seen = {}
+
+    def recording(*args, **kwargs):
+        seen.update(kwargs)
+        return sample_chains(*args, **kwargs)
+
+    monkeypatch.setattr(calibration, "sample_chains", recording)
+    kwargs = {"prior": prior, "sigma": 1.0, "intercept_prior": INTERCEPT}
+    settings = {
+        "num_replicates": 2,
+        "num_warmup": 5,
+        "num_draws": 4,
+        "thin": 1,
+        "target_accept": target_accept,
+    }
+    sbc_ranks(linear_regression, X_linear, seed=0, model_kwargs=kwargs, **settings)
+    assert seen["target_accept"] == expected

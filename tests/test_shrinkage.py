@@ -5,11 +5,14 @@ References, each independent of the code under test:
 - the horseshoe's marginal density in closed form, ``(2π³)^{-1/2} exp(θ²/2) E₁(θ²/2)``, and the bounds
   of Carvalho, Polson & Scott (2010, Theorem 1); the other penalties integrate to 1 and meet the
   horseshoe's in their limits;
-- the horseshoe posterior (σ fixed) from a Gibbs sampler written here, Makalic & Schmidt (2016)'s
-  auxiliary inverse-gamma form: means, sds and quantiles within 4 combined Monte Carlo standard errors
-  (ArviZ's ``mcse``);
+- the horseshoe posterior from a Gibbs sampler written here, Makalic & Schmidt (2016)'s auxiliary
+  inverse-gamma form (σ fixed, or σ² with an inverse-gamma prior): means, sds and quantiles within 4
+  combined Monte Carlo standard errors (ArviZ's ``mcse``), for the direct (non-centred) form and the
+  collapsed one (weights integrated out; from the statistics, and from the rows when p > n);
 - simulation-based calibration of each prior, linear and logistic (`bayesreg.calibration`).
 """
+
+import warnings
 
 import arviz as az
 import jax
@@ -17,11 +20,13 @@ import numpy as np
 import numpyro.distributions as dist
 import pytest
 from numpyro import handlers
+from numpyro.distributions.transforms import PowerTransform
 from scipy.special import exp1
 
 from bayesreg.calibration import rank_uniformity_pvalue, sbc_ranks
+from bayesreg.diagnostics import PosteriorWarning
 from bayesreg.models import linear_regression, logistic_regression
-from bayesreg.sampling import sample_posterior
+from bayesreg.sampling import fit_posterior, sample_posterior
 from bayesreg.shrinkage import (
     LOGISTIC_PSEUDO_SIGMA,
     R2D2,
@@ -126,6 +131,12 @@ def test_priors_are_pytrees_so_programs_take_new_values():
 
 N_ROWS, N_FEATURES, SIGMA = 60, 8, 1.0
 NUM_CHAINS, GIBBS_DRAWS = 4, 10_000
+SIGMA2_PRIOR = (2.0, 2.0)  # σ² ~ Inv-Gamma(2, 2) where σ is sampled
+
+
+def sigma_prior():
+    """σ with σ² ~ Inv-Gamma(`SIGMA2_PRIOR`): the prior the Gibbs sampler updates conjugately."""
+    return dist.TransformedDistribution(dist.InverseGamma(*SIGMA2_PRIOR), PowerTransform(0.5))
 
 
 @pytest.fixture(scope="module")
@@ -136,6 +147,16 @@ def regression():
     return X, 0.5 + X @ coef + SIGMA * rng.standard_normal(N_ROWS)
 
 
+@pytest.fixture(scope="module")
+def wide_regression():
+    """More columns than rows (15 × 24), so that the collapsed sampler takes the rows' form."""
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((15, 24))
+    coef = np.zeros(24)
+    coef[:2] = [3.0, -2.0]
+    return X, 0.5 + X @ coef + SIGMA * rng.standard_normal(15)
+
+
 def _inverse_gamma(rng, shape, rate):
     return rate / rng.gamma(shape, size=np.shape(rate))
 
@@ -143,7 +164,10 @@ def _inverse_gamma(rng, shape, rate):
 def horseshoe_gibbs(X, y, sigma, *, num_chains, num_draws, num_burn=1000, seed=0):
     """Makalic & Schmidt (2016): coef ~ N(0, λ²τ²σ²), λ_j² | ν_j ~ IG(1/2, 1/ν_j), ν_j ~ IG(1/2, 1),
     τ² | ξ ~ IG(1/2, 1/ξ), ξ ~ IG(1/2, 1); all full conditionals are (inverse) gamma or Gaussian. The
-    flat intercept is integrated out by centring, then drawn given coef. Chains run side by side."""
+    flat intercept is integrated out by centring (every update conditions on the centred data only),
+    then drawn given coef. ``sigma`` None samples σ² ~ IG(`SIGMA2_PRIOR`), whose full conditional
+    given coef is IG(a + (n − 1)/2 + p/2, b + (‖yc − Xc·coef‖² + Σ coef²/(λ²τ²))/2). Chains run side
+    by side."""
     rng = np.random.default_rng(seed)
     n, p = X.shape
     x_mean, y_mean = X.mean(0), y.mean()
@@ -151,35 +175,71 @@ def horseshoe_gibbs(X, y, sigma, *, num_chains, num_draws, num_burn=1000, seed=0
     xtx, xty = Xc.T @ Xc, Xc.T @ yc
     lam2, tau2 = np.ones((num_chains, p)), np.ones(num_chains)
     nu, xi = np.ones((num_chains, p)), np.ones(num_chains)
-    out = {k: [] for k in ("coef", "intercept", "lambda", "tau")}
+    sigma2 = np.full(num_chains, 1.0 if sigma is None else sigma**2)
+    out = {k: [] for k in ("coef", "intercept", "lambda", "tau", "sigma")}
     for step in range(num_burn + num_draws):
-        precision = xtx / sigma**2 + np.eye(p) / (tau2[:, None, None] * lam2[:, None, :] * sigma**2)
+        s2 = sigma2[:, None, None]
+        precision = xtx / s2 + np.eye(p) / (tau2[:, None, None] * lam2[:, None, :] * s2)
         chol = np.linalg.cholesky(precision)
-        mean = np.linalg.solve(precision, xty / sigma**2)
+        mean = np.linalg.solve(precision, (xty / s2[..., 0])[..., None])[..., 0]
         noise = np.linalg.solve(np.swapaxes(chol, 1, 2), rng.standard_normal((num_chains, p, 1)))[..., 0]
         coef = mean + noise
-        intercept = y_mean - coef @ x_mean + sigma / np.sqrt(n) * rng.standard_normal(num_chains)
-        lam2 = _inverse_gamma(rng, 1.0, 1.0 / nu + coef**2 / (2 * tau2[:, None] * sigma**2))
-        tau2 = _inverse_gamma(rng, (p + 1) / 2, 1.0 / xi + (coef**2 / lam2).sum(1) / (2 * sigma**2))
+        if sigma is None:
+            rss = ((yc - coef @ Xc.T) ** 2).sum(1)
+            a, b = SIGMA2_PRIOR
+            shape = a + (n - 1) / 2 + p / 2
+            sigma2 = _inverse_gamma(rng, shape, b + (rss + (coef**2 / lam2).sum(1) / tau2) / 2)
+        intercept = y_mean - coef @ x_mean + np.sqrt(sigma2 / n) * rng.standard_normal(num_chains)
+        lam2 = _inverse_gamma(rng, 1.0, 1.0 / nu + coef**2 / (2 * tau2[:, None] * sigma2[:, None]))
+        tau2 = _inverse_gamma(rng, (p + 1) / 2, 1.0 / xi + (coef**2 / lam2).sum(1) / (2 * sigma2))
         nu = _inverse_gamma(rng, 1.0, 1.0 + 1.0 / lam2)
         xi = _inverse_gamma(rng, 1.0, 1.0 + 1.0 / tau2)
         if step >= num_burn:
-            for name, value in zip(out, (coef, intercept, np.sqrt(lam2), np.sqrt(tau2)), strict=True):
+            values = (coef, intercept, np.sqrt(lam2), np.sqrt(tau2), np.sqrt(sigma2))
+            for name, value in zip(out, values, strict=True):
                 out[name].append(value)
     draws = {k: np.stack(v, axis=1) for k, v in out.items()}  # (chain, draw, ...)
     return az.from_dict(posterior=draws, dims={"coef": ["feature"], "lambda": ["feature"]})
 
 
+# the horseshoe's NUTS runs compared with the Gibbs sampler: (form, σ sampled?, data)
+HORSESHOE_CASES = {
+    "direct": ("direct", False, "regression"),
+    "collapsed": ("collapsed", False, "regression"),
+    "collapsed_sigma": ("collapsed", True, "regression"),
+    "collapsed_rows": ("collapsed", False, "wide_regression"),  # p > n: the n × n form
+}
+
+
 @pytest.fixture(scope="module")
-def horseshoe_fits(regression):
-    X, y = regression
-    prior = Horseshoe()
-    nuts = sample_posterior(
-        linear_regression, X, y, prior=prior, sigma=SIGMA, target_accept=prior.target_accept,
-        num_warmup=1000, num_samples=2000, num_chains=NUM_CHAINS, seed=0, progress_bar=False,
-    )  # fmt: skip
-    gibbs = horseshoe_gibbs(X, y, SIGMA, num_chains=NUM_CHAINS, num_draws=GIBBS_DRAWS)
-    return nuts, gibbs
+def horseshoe_runs(request):
+    """``runs(case)``: (NUTS fit, Gibbs reference) of a case of `HORSESHOE_CASES`, made once. The
+    collapsed fits are `fit_posterior`'s with its defaults; the direct one is asked for."""
+    cache = {}
+
+    def runs(case):
+        if case not in cache:
+            form, sampled, data = HORSESHOE_CASES[case]
+            X, y = request.getfixturevalue(data)
+            sigma = sigma_prior() if sampled else SIGMA
+            if form == "direct":
+                nuts = sample_posterior(
+                    linear_regression, X, y, prior=Horseshoe(), sigma=sigma, laplace_parametrisation="direct",
+                    num_warmup=1000, num_samples=2000, num_chains=NUM_CHAINS, seed=0, progress_bar=False,
+                )  # fmt: skip
+            else:
+                fit = fit_posterior(
+                    linear_regression, X, y, prior=Horseshoe(), sigma=sigma, seed=0, progress_bar=False
+                )
+                assert fit.parametrisation == "collapsed" and fit.map is None
+                nuts = fit.idata
+            gibbs = horseshoe_gibbs(
+                X, y, None if sampled else SIGMA, num_chains=NUM_CHAINS, num_draws=GIBBS_DRAWS
+            )  # fmt: skip
+            cache[case] = nuts, gibbs
+        return cache[case]
+
+    return runs
 
 
 def _stat_and_mcse(idata, var, stat):
@@ -193,6 +253,14 @@ def _stat_and_mcse(idata, var, stat):
     return value, az.mcse(idata, var_names=[var], method="quantile", prob=q)[var].values
 
 
+def _assert_matches(nuts, gibbs, var, stat):
+    value, mcse = _stat_and_mcse(nuts, var, stat)
+    reference, reference_mcse = _stat_and_mcse(gibbs, var, stat)
+    bound = 4.0 * np.hypot(mcse, reference_mcse)
+    assert np.all(np.abs(value - reference) <= bound), (value, reference, bound)
+
+
+@pytest.mark.parametrize("case", list(HORSESHOE_CASES))
 @pytest.mark.parametrize(
     ("var", "stat"),
     [("coef", s) for s in ("mean", "sd", "0.05", "0.5", "0.95")]
@@ -200,20 +268,27 @@ def _stat_and_mcse(idata, var, stat):
     + [("tau", s) for s in ("0.05", "0.5", "0.95")]  # τ and λ have no finite means a posteriori here
     + [("lambda", s) for s in ("0.25", "0.5", "0.75")],
 )
-def test_horseshoe_nuts_matches_gibbs(horseshoe_fits, var, stat):
-    nuts, gibbs = horseshoe_fits
-    value, mcse = _stat_and_mcse(nuts, var, stat)
-    reference, reference_mcse = _stat_and_mcse(gibbs, var, stat)
-    bound = 4.0 * np.hypot(mcse, reference_mcse)
-    assert np.all(np.abs(value - reference) <= bound), (value, reference, bound)
+def test_horseshoe_nuts_matches_gibbs(horseshoe_runs, case, var, stat):
+    _assert_matches(*horseshoe_runs(case), var, stat)
 
 
-def test_horseshoe_sites(horseshoe_fits):
-    nuts, _ = horseshoe_fits
-    post = nuts.posterior
-    assert post["coef"].dims == ("chain", "draw", "feature")
-    expected = post["coef_z"].values * post["lambda"].values * post["tau"].values[..., None] * SIGMA
-    np.testing.assert_allclose(post["coef"].values, expected, rtol=1e-12)
+@pytest.mark.parametrize("stat", ["mean", "sd", "0.05", "0.5", "0.95"])
+def test_horseshoe_sigma_matches_gibbs(horseshoe_runs, stat):
+    _assert_matches(*horseshoe_runs("collapsed_sigma"), "sigma", stat)
+
+
+@pytest.mark.parametrize("case", list(HORSESHOE_CASES))
+def test_horseshoe_sites(horseshoe_runs, case):
+    post = horseshoe_runs(case)[0].posterior
+    assert post["coef"].dims == post["coef_z"].dims == post["lambda"].dims == ("chain", "draw", "feature")
+    sigma = post["sigma"].values[..., None] if "sigma" in post else SIGMA
+    expected = post["coef_z"].values * post["lambda"].values * post["tau"].values[..., None] * sigma
+    np.testing.assert_allclose(post["coef"].values, expected, rtol=1e-10)
+
+
+@pytest.mark.parametrize("case", [c for c in HORSESHOE_CASES if c != "direct"])
+def test_collapsed_horseshoe_does_not_diverge(horseshoe_runs, case):
+    assert int(horseshoe_runs(case)[0].sample_stats["diverging"].sum()) == 0
 
 
 # --- divergences ---------------------------------------------------------------------------------------
@@ -221,25 +296,34 @@ def test_horseshoe_sites(horseshoe_fits):
 
 @pytest.fixture(scope="module", params=["regularized_horseshoe", "r2d2"])
 def other_fit(request, regression):
+    """`fit_posterior` with its defaults (the prior's target_accept, the collapsed form), and the
+    warnings it raised."""
     X, y = regression
     prior = shrinkage_prior(request.param, **({"n_samples": N_ROWS} if "horseshoe" in request.param else {}))
-    idata = sample_posterior(
-        linear_regression, X, y, prior=prior, sigma=SIGMA, target_accept=prior.target_accept,
-        num_chains=NUM_CHAINS, seed=0, progress_bar=False,
-    )  # fmt: skip
-    return request.param, idata
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fit = fit_posterior(linear_regression, X, y, prior=prior, sigma=SIGMA, seed=0, progress_bar=False)
+    return request.param, fit, [w for w in caught if issubclass(w.category, PosteriorWarning)]
 
 
 def test_sparsity_priors_shrink_the_null_weights(other_fit):
-    name, idata = other_fit
-    post = idata.posterior["coef"]
+    name, fit, _ = other_fit
+    post = fit.idata.posterior["coef"]
     mean, sd = post.mean(("chain", "draw")).values, post.std(("chain", "draw")).values
     # the three effects (3, −2, 1) stand out; the five null weights are pulled towards 0, closer
     # than least squares leaves them
     assert np.all(np.abs(mean[:3] - [3.0, -2.0, 1.0]) < 4 * sd[:3] + 0.2), (name, mean)
     assert np.all(np.abs(mean[3:]) < 0.2), (name, mean)
-    if name == "regularized_horseshoe":  # no divergences at the prior's target_accept
-        assert int(idata.sample_stats["diverging"].sum()) == 0
+
+
+def test_fit_posterior_has_no_map_and_passes_its_diagnostics(other_fit):
+    name, fit, posterior_warnings = other_fit
+    assert fit.map is None and fit.parametrisation == "collapsed"
+    assert fit.diagnostics.divergences == int(fit.idata.sample_stats["diverging"].sum()) == 0
+    assert fit.diagnostics.ok and not posterior_warnings, (name, fit.diagnostics)
+    # the prior's target_accept (0.99) is the one the step size adapted to, not numpyro's 0.8
+    assert float(fit.idata.sample_stats["acceptance_rate"].mean()) > 0.95
+    assert fit.idata.posterior["lambda" if "horseshoe" in name else "phi"].dims[-1] == "feature"
 
 
 # --- simulation-based calibration ------------------------------------------------------------------
@@ -258,5 +342,7 @@ def test_sbc_ranks_are_uniform(name, family):
     model = linear_regression if family == "linear" else logistic_regression
     if family == "linear":
         kwargs["sigma"] = 1.0
-    result = sbc_ranks(model, X, seed=0, model_kwargs=kwargs, **SBC)
+    result = sbc_ranks(
+        model, X, seed=0, model_kwargs=kwargs, target_accept=kwargs["prior"].target_accept, **SBC
+    )
     assert rank_uniformity_pvalue(result.ranks, SBC["num_draws"]) > SBC_LEVEL
