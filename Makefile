@@ -19,12 +19,8 @@ lint: $(STAMP)
 	$(BIN)/ruff check bayesreg models tests benchmarks
 	$(BIN)/ruff format --check bayesreg models tests benchmarks
 
-# Two pytest processes: on a fresh clone (no compilation cache) one process holding every compiled
-# program of the suite died in XLA's compiler at 91-93% (a different test each time; each module
-# passes alone), so no process is left to accumulate all of them.
 test: $(STAMP) lint
-	$(BIN)/python -m pytest -q tests/engine $(wildcard tests/test_[a-m]*.py)
-	$(BIN)/python -m pytest -q $(wildcard tests/test_[n-z]*.py)
+	$(BIN)/python -m pytest -q tests
 
 clean:
 	rm -rf $(VENV) out
