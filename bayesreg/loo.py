@@ -15,8 +15,11 @@ weights: ``np.partition`` finds the tail, one compiled program fits the generali
 distribution to the tails of a whole block (ArviZ's empirical Bayes fit, vectorised) and sums
 the smoothed tails, and NumPy passes over the row sum its body (the raw ratios). Rows ArviZ
 treats apart (ties in the tail, a cutoff below the smallest positive float, too few draws) go
-through `arviz.psislw` itself. On 200,000 rows × 4,000 draws of a 10-column linear model this
-took 11 s of CPU, where smoothing whole rows with `psis` took 33 s.
+through `arviz.psislw` itself. The log-likelihood block of `~bayesreg.models.linear_regression`
+is written out in one compiled program (one matrix product, log σ once per draw); other models'
+blocks come from numpyro's ``log_likelihood`` of the model. On 4,000 draws of a 10-column linear
+model, a row costs about 35 µs of CPU: 4 µs its log-likelihood, 6 the partition, 13 the Pareto
+fit, 12 the passes over the row.
 
 What is kept is enough for ArviZ: `PointwiseLOO.elpd_data` is the `arviz.ELPDData` that
 ``arviz.loo(idata, pointwise=True)`` returns on the full matrix (the same numbers to rounding), and
