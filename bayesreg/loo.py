@@ -15,8 +15,11 @@ weights: ``np.partition`` finds the tail, one compiled program fits the generali
 distribution to the tails of a whole block (ArviZ's empirical Bayes fit, vectorised) and sums
 the smoothed tails, and NumPy passes over the row sum its body (the raw ratios). Rows ArviZ
 treats apart (ties in the tail, a cutoff below the smallest positive float, too few draws) go
-through `arviz.psislw` itself. On 200,000 rows × 4,000 draws of a 10-column linear model this
-took 11 s of CPU, where smoothing whole rows with `psis` took 33 s.
+through `arviz.psislw` itself. The log-likelihood block of `~bayesreg.models.linear_regression`
+is written out in one compiled program (one matrix product, log σ once per draw); other models'
+blocks come from numpyro's ``log_likelihood`` of the model. On 4,000 draws of a 10-column linear
+model, a row costs about 35 µs of CPU: 4 µs its log-likelihood, 6 the partition, 13 the Pareto
+fit, 12 the passes over the row.
 
 What is kept is enough for ArviZ: `PointwiseLOO.elpd_data` is the `arviz.ELPDData` that
 ``arviz.loo(idata, pointwise=True)`` returns on the full matrix (the same numbers to rounding), and
@@ -44,10 +47,12 @@ from typing import TYPE_CHECKING, NamedTuple
 import jax
 import jax.numpy as jnp
 import numpy as np
+import numpyro.distributions as dist
 from numpyro.infer import log_likelihood
 
 from bayesreg.engine.arrays import as_arrays, split_static
 from bayesreg.engine.programs import program
+from bayesreg.models import linear_regression
 
 if TYPE_CHECKING:  # arviz is imported where it is used: `import bayesreg` does not load it
     import arviz as az
@@ -237,6 +242,45 @@ def _block_log_likelihood(model, static, draws, X, y, kwargs, *, var_name):
         return log_likelihood(model, draws, x[None], target[None], parallel=True, **kwargs)[var_name][:, 0]
 
     return jax.vmap(row)(X, y)
+
+
+@program("loo-gaussian", model_argname=None)
+def _gaussian_block(X, y, coef, intercept, sigma):
+    """`linear_regression`'s log-likelihood of each row of a block at each draw, shaped (rows,
+    draws), written out: ``log N(y_i | intercept_s + x_i·coef_s, sigma_s)`` by numpyro's
+    `~numpyro.distributions.Normal` formula (``−z²/2 − log(√(2π) σ)``, ``z = (y − mean) / σ``),
+    with ``coef`` (draws, features) and ``intercept``, ``sigma`` (draws,).
+
+    numpyro's ``log_likelihood`` of the model takes the logarithm of σ once per value (the
+    distribution's scale is broadcast to the batch) and evaluates the mean as one row's matrix
+    product at a time: 20 µs of CPU a row at 4,000 draws, against 3.8 µs for this program's one
+    matrix product and one logarithm per draw."""
+    z = (y[:, None] - (X @ coef.T + intercept)) / sigma
+    return -0.5 * z * z - jnp.log(jnp.sqrt(2 * jnp.pi) * sigma)
+
+
+def _gaussian_draws(model, draws: dict, model_kwargs: dict) -> tuple | None:
+    """``(coef, intercept, sigma)`` of `_gaussian_block`, each over all draws (chain after chain),
+    when ``model`` is `linear_regression` and ``draws`` hold its sites; None otherwise (the block
+    then goes through numpyro's ``log_likelihood`` of the model)."""
+    if model is not linear_regression or "coef" not in draws:
+        return None
+    coef = draws["coef"]
+    total = coef.shape[0] * coef.shape[1]
+    if model_kwargs.get("fit_intercept", True):
+        if "intercept" not in draws:
+            return None
+        intercept = draws["intercept"].reshape(total)
+    else:
+        intercept = np.zeros(total)
+    sigma = model_kwargs.get("sigma", 1.0)
+    if isinstance(sigma, dist.Distribution):
+        if "sigma" not in draws:
+            return None
+        sigma = draws["sigma"].reshape(total)
+    else:
+        sigma = np.full(total, float(sigma))
+    return coef.reshape(total, -1), intercept, sigma
 
 
 @program("psis-tails", model_argname=None)
@@ -430,16 +474,21 @@ def pointwise_loo(
     rows = min(n, chunk_rows(total, chunk_bytes))
     dynamic, static = split_static(model_kwargs)
     workers = max(1, min(_threads() if threads is None else int(threads), -(-n // rows)))
+    gaussian = _gaussian_draws(model, draws, model_kwargs) if var_name == "y" else None
     with jax.enable_x64(True):
-        draws, dynamic = as_arrays((draws, dynamic))
+        draws, dynamic, gaussian = as_arrays((draws, dynamic, gaussian))
 
         def block(start: int) -> list[np.ndarray]:
             index = np.arange(start, start + rows)
             index[index >= n] = 0  # padding: row 0 again, its values dropped
-            with jax.enable_x64(True), _TRACING:  # the flag is per thread; the lock: see _TRACING
-                loglik = _block_log_likelihood(
-                    model, static, draws, X[index], y[index], dynamic, var_name=var_name
-                )
+            with jax.enable_x64(True):  # the flag is per thread
+                if gaussian is not None:
+                    loglik = _gaussian_block(X[index], y[index], *gaussian)
+                else:
+                    with _TRACING:  # see _TRACING
+                        loglik = _block_log_likelihood(
+                            model, static, draws, X[index], y[index], dynamic, var_name=var_name
+                        )
                 return [value[: n - start] for value in _loo_block(np.asarray(loglik), reff)]
 
         with concurrent.futures.ThreadPoolExecutor(workers) as pool:

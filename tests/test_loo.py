@@ -26,6 +26,7 @@ from scipy.special import logsumexp
 from scipy.stats import norm
 
 import bayesreg.loo as loo_module
+from bayesreg.engine.arrays import split_static
 from bayesreg.engine.programs import exporting
 from bayesreg.loo import LOO_GROUP, PointwiseLOO, add_loo, chunk_rows, loo, pointwise_loo, psis
 from bayesreg.models import linear_regression, logistic_regression
@@ -140,18 +141,17 @@ def test_threads_trace_the_model_one_at_a_time(diabetes, tmp_path, x64):
     by the process, so two traces at once would mix their sample sites ("all sites must have
     unique names"); here every run gives the values of one thread."""
     X, y = diabetes
+    y = (y > np.median(y)).astype(float)  # a logistic model: numpyro's log-likelihood of the model
     rng = np.random.default_rng(1)
     draws = {
         "coef": rng.normal(size=(NUM_CHAINS, 50, X.shape[1])),
-        "intercept": 150 + rng.normal(size=(NUM_CHAINS, 50)),
-        "sigma": 50 + rng.uniform(size=(NUM_CHAINS, 50)),
+        "intercept": rng.normal(size=(NUM_CHAINS, 50)),
     }
-    kwargs = {"prior": None, "sigma": dist.Exponential(0.02)}
     for rows in (23, 29, 31):  # block shapes of their own: each traced afresh
         budget = rows * NUM_CHAINS * 50 * 8
         with exporting(tmp_path):
             four, one = (
-                pointwise_loo(linear_regression, draws, X, y, chunk_bytes=budget, threads=t, **kwargs)
+                pointwise_loo(logistic_regression, draws, X, y, chunk_bytes=budget, threads=t, prior=None)
                 for t in (4, 1)
             )
         np.testing.assert_array_equal(one.elpd_loo, four.elpd_loo)
@@ -166,19 +166,27 @@ def test_scales(case, x64):
             _assert_elpd_equal(result.elpd_data(scale=scale), az.loo(idata, pointwise=True, scale=scale))
 
 
-def test_block_shape_is_the_memory_bound(diabetes, monkeypatch, x64):
+@pytest.mark.parametrize(
+    ("model", "program_name"),
+    [(linear_regression, "_gaussian_block"), (logistic_regression, "_block_log_likelihood")],
+)
+def test_block_shape_is_the_memory_bound(diabetes, model, program_name, monkeypatch, x64):
     """Every block the program returns is (rows, draws) with rows × draws × 8 ≤ the budget; two data
-    sets of different n (442 and 300 rows) share one compiled program."""
+    sets of different n (442 and 300 rows) share one compiled program: the Gaussian one written
+    out, and numpyro's log-likelihood of another model."""
     X, y = diabetes
+    if model is logistic_regression:
+        y = (y > np.median(y)).astype(float)
     rng = np.random.default_rng(0)
     draws = {
         "coef": rng.normal(size=(NUM_CHAINS, NUM_SAMPLES, X.shape[1])),
         "intercept": 150 + rng.normal(size=(NUM_CHAINS, NUM_SAMPLES)),
     }
+    kwargs = {"sigma": 50.0} if model is linear_regression else {}
     budget = 1_000_000
     rows = chunk_rows(DRAWS, budget)
     assert rows == 125 and rows * DRAWS * 8 <= budget < (rows + 1) * DRAWS * 8
-    program = loo_module._block_log_likelihood
+    program = getattr(loo_module, program_name)
     shapes = []
 
     def recording(*args, **kwargs):
@@ -186,16 +194,49 @@ def test_block_shape_is_the_memory_bound(diabetes, monkeypatch, x64):
         shapes.append(out.shape)
         return out
 
-    monkeypatch.setattr(loo_module, "_block_log_likelihood", recording)
+    monkeypatch.setattr(loo_module, program_name, recording)
     compiled = program.cache_size()
     for n in (442, 300):
         shapes.clear()
-        result = pointwise_loo(
-            linear_regression, draws, X[:n], y[:n], chunk_bytes=budget, prior=None, sigma=50.0
-        )
+        result = pointwise_loo(model, draws, X[:n], y[:n], chunk_bytes=budget, prior=None, **kwargs)
         assert result.elpd_loo.shape == (n,) and np.all(np.isfinite(result.elpd_loo))
         assert shapes == [(rows, DRAWS)] * -(-n // rows)
     assert program.cache_size() == compiled + 1
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"sigma": dist.Exponential(0.02)},
+        {"sigma": 55.0},
+        {"sigma": dist.HalfNormal(60.0), "fit_intercept": False},
+    ],
+    ids=["sigma-sampled", "sigma-fixed", "no-intercept"],
+)
+def test_gaussian_block_equals_numpyro(diabetes, kwargs, x64):
+    """linear_regression's log-likelihood written out (the program pointwise_loo uses for it) equals
+    numpyro's log_likelihood of the model on the unscaled diabetes data, to 1e-12 relative."""
+    X, y = diabetes
+    rng = np.random.default_rng(4)
+    draws = {
+        "coef": rng.normal(scale=300.0, size=(2, 30, X.shape[1])),
+        "intercept": 150 + rng.normal(size=(2, 30)),
+        "sigma": 50 + 10 * rng.uniform(size=(2, 30)),
+    }
+    if not isinstance(kwargs["sigma"], dist.Distribution):
+        del draws["sigma"]
+    kwargs = {"prior": None, **kwargs}
+    dynamic, static = split_static(kwargs)
+    gaussian = loo_module._gaussian_draws(linear_regression, draws, kwargs)
+    written = loo_module._gaussian_block(X, y, *gaussian)
+    program = loo_module._block_log_likelihood
+    reference = program(linear_regression, static, draws, X, y, dynamic, var_name="y")
+    assert written.shape == reference.shape == (X.shape[0], 60)
+    np.testing.assert_allclose(written, reference, rtol=1e-12, atol=0)
+    assert loo_module._gaussian_draws(logistic_regression, draws, kwargs) is None
+    without_sigma = {name: value for name, value in draws.items() if name != "sigma"}
+    sampled = isinstance(kwargs["sigma"], dist.Distribution)  # then its draws are needed
+    assert (loo_module._gaussian_draws(linear_regression, without_sigma, kwargs) is None) == sampled
 
 
 def _psis_rows(draws, rng):
