@@ -65,8 +65,8 @@ def _program(file_name):
     return name.rsplit("-", 1)[0] if name.endswith(".jaxexport") else name  # a program without a model
 
 
-# every fit's, sorted as the files are
-SAMPLER = ["loo-loglik", "nuts-advance", "nuts-draws", "nuts-start", "psis-tails"]
+# every fit's of the linear model (its LOO block written out: "loo-gaussian"), sorted as the files are
+SAMPLER = ["loo-gaussian", "nuts-advance", "nuts-draws", "nuts-start", "psis-tails"]
 PREDICTIVE = sorted(["loglik", *SAMPLER])  # with posterior predictive draws
 
 
