@@ -370,21 +370,21 @@ def compare_priors(
 
     Examples
     --------
-    A Gaussian prior against a Laplace prior so strong that it removes every weight, on 40 rows
-    with two real effects (two short chains, whose diagnostics warnings are silenced here):
+    A Gaussian prior against a Laplace prior so strong that it removes every weight, on 100 rows
+    with two real effects (two short chains, whose diagnostics warnings are silenced here); the
+    Gaussian prior predicts better by many standard errors of the difference:
 
     >>> import warnings
     >>> import numpy as np
+    >>> from bayesreg.estimators import BayesianLinearRegression
     >>> from bayesreg.prior_comparison import compare_priors
     >>> rng = np.random.default_rng(0)
-    >>> X = rng.normal(size=(40, 3))
-    >>> y = X @ np.array([1.0, -1.0, 0.0]) + 0.5 * rng.normal(size=40)
-    >>> from bayesreg.estimators import BayesianLinearRegression
+    >>> X = rng.normal(size=(100, 3))
+    >>> y = X @ np.array([1.0, -1.0, 0.0]) + 0.5 * rng.normal(size=100)
+    >>> priors = {"gaussian": "gaussian", "laplace, alpha=100": BayesianLinearRegression(alpha=100.0)}
     >>> with warnings.catch_warnings():
     ...     warnings.simplefilter("ignore")
-    ...     result = compare_priors(
-    ...         X, y, {"gaussian": "gaussian", "laplace, alpha=100": BayesianLinearRegression(alpha=100.0)},
-    ...         num_warmup=200, num_samples=200, num_chains=2, seed=0)
+    ...     result = compare_priors(X, y, priors, num_warmup=200, num_samples=200, num_chains=2)
     >>> result.table.index.tolist(), result.table["elpd_method"].tolist()
     (['gaussian', 'laplace, alpha=100'], ['psis-loo', 'psis-loo'])
     >>> bool(result.table["elpd_diff"].iloc[1] > 4 * result.table["dse"].iloc[1])

@@ -14,6 +14,7 @@
 * `plot_compare` draws ArviZ's comparison plot and labels the K-fold and failed rows.
 """
 
+import html
 import warnings
 
 import arviz as az
@@ -247,3 +248,68 @@ def test_plot_compare_labels_kfold_and_failed_rows(diabetes_comparison, outlier_
     table.loc["gaussian", "diagnostics_ok"] = True
     ax = plot_compare(table, ax=Figure().subplots())
     assert [label.get_text() for label in ax.get_yticklabels()] == ["gaussian (K-fold)"]
+
+
+# --- the demo's sections ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def learned_demo():
+    from bayesreg.demo import run_demo
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return run_demo(posterior=False, path=False, learned=True)
+
+
+def test_demo_sets_the_fixed_alpha_beside_the_learned_ones(learned_demo):
+    """The α of ``alpha="cv"`` and ``alpha="eb"`` against scikit-learn's own choices, computed here."""
+    from sklearn.linear_model import BayesianRidge, Lasso, LassoCV, RidgeCV
+
+    X, y = load_diabetes(return_X_y=True)
+    table = learned_demo.learned.table
+    assert table.index.tolist() == ["fixed", "cv", "eb"]
+    assert table.loc["fixed", "laplace"] == learned_demo.lasso_alpha
+    assert table.loc["fixed", "gaussian"] == learned_demo.ridge_alpha
+    np.testing.assert_allclose(table.loc["cv", "laplace"], LassoCV().fit(X, y).alpha_, rtol=1e-9)
+    ridge_cv = RidgeCV(alphas=(0.1, 1.0, 10.0), cv=KFold(5)).fit(X, y)
+    np.testing.assert_allclose(table.loc["cv", "gaussian"], ridge_cv.alpha_, rtol=1e-12)
+    evidence = BayesianRidge().fit(X, y)
+    np.testing.assert_allclose(table.loc["eb", "gaussian"], evidence.lambda_ / evidence.alpha_, rtol=1e-6)
+    assert table.loc["eb", "laplace_mcse"] > 0 and np.isnan(table.loc["eb", "laplace_reference"])
+    for how in table.index:  # the Lasso's support at each α
+        lasso = Lasso(alpha=table.loc[how, "laplace"], tol=1e-12, max_iter=100_000).fit(X, y)
+        assert table.loc[how, "laplace_nonzero"] == np.count_nonzero(lasso.coef_), how
+
+
+def test_demo_report_has_the_learned_alpha_and_the_comparison(learned_demo, diabetes_comparison):
+    from bayesreg.demo import ComparisonDemo
+    from bayesreg.report import demo_report, demo_sections
+
+    settings = {
+        "num_warmup": NUTS["num_warmup"],
+        "num_samples": NUTS["num_samples"],
+        "num_chains": 2,
+        "seed": 1,
+    }
+    result = learned_demo._replace(comparison=ComparisonDemo(diabetes_comparison, settings))
+    sections = {section.title: section.html for section in demo_sections(result)}
+    learned = sections["α learned from the data"]
+    table = learned_demo.learned.table
+    assert f"α = <b>{table.loc['cv', 'laplace']:.4g}</b>" in learned
+    assert learned.count('<span class="ok">yes</span>') == 2  # LassoCV's and BayesianRidge's α
+    compared = sections["Which prior predicts best"]
+    best = diabetes_comparison.table.index[0]
+    assert f"<b>{best}</b>\npredicts best" in compared or f"<b>{best}</b> predicts best" in compared
+    assert "data:image/png;base64," in compared
+    for name, ok in diabetes_comparison.table["diagnostics_ok"].items():
+        assert f"<td>{name}</td>" in compared
+        assert (name in compared.split("failed the diagnostics gate")[-1]) != ok
+    # a fit of the comparison that failed its diagnostics puts its problems in the banner at the top
+    page = demo_report(result)
+    failed = [fit for fit in diabetes_comparison.fits.values() if not fit.diagnostics_.ok]
+    assert failed, "the short chains of these fits fail the gate"
+    banner = page[page.index('<div class="gate"') : page.index("</div>")]
+    for fit in failed:
+        for problem in fit.diagnostics_.problems:
+            assert html.escape(str(problem)) in banner
