@@ -261,8 +261,9 @@ def _kfold(entry: _Entry, X, y, names, family: str, settings: dict, full: az.ELP
 
     pointwise = np.empty(len(y))
     ok = True
+    refit = {**settings, "log_likelihood": False}  # the held-out rows' densities are computed here
     for train, test in _folds(settings["n_splits"], family, settings["seed"]).split(X, y):
-        _, idata, diagnostics = entry.fit(X[train], y[train], names, family, settings)
+        _, idata, diagnostics = entry.fit(X[train], y[train], names, family, refit)
         pointwise[test] = _held_out_elpd(idata, X[test], y[test], family)
         ok = ok and bool(diagnostics.ok)
     loo_i = full["loo_i"].copy(data=pointwise)

@@ -782,6 +782,10 @@ posterior still spreads over both signs. NUTS at every α, all in one call:
     return Section("The regularisation path: where the MAP is 0 and the posterior is not", body)
 
 
+def _fixed(digits: int):
+    return lambda value: (f"{value:.{digits}f}", "")
+
+
 def _passed(ok):
     return ("yes", "") if ok else ("no", "bad")
 
@@ -866,6 +870,10 @@ def _comparison_section(d: ComparisonDemo) -> Section:
         ]
     ].copy()
     shown.index.name = "prior"
+    formats = {
+        column: _fixed(2) for column in ("elpd_loo", "se", "elpd_diff", "dse", "p_loo", "pareto_k_max")
+    }
+    formats.update(weight=_fixed(3), diagnostics_ok=_passed)
     fig = _figure(8.0, 0.5 + 0.55 * len(t))
     plot_compare(t, ax=fig.subplots())
     s = d.settings
@@ -873,9 +881,11 @@ def _comparison_section(d: ComparisonDemo) -> Section:
 <p>Each prior is fitted with NUTS ({s["num_chains"]} chains × ({s["num_warmup"]} warmup +
 {s["num_samples"]} draws), seed {s["seed"]}) and scored by its expected log predictive density
 for a new row (elpd, by Pareto-smoothed importance sampling leave-one-out), ranked by ArviZ's
-<code>compare</code> (<code>bayesreg.prior_comparison.compare_priors</code>). <b>{html.escape(str(best))}</b>
+<code>compare</code> (<code>bayesreg.prior_comparison.compare_priors</code>; the sparsity priors
+on standardised columns, which their default scales assume, the others on the columns as above).
+<b>{html.escape(str(best))}</b>
 predicts best; {html.escape(ties)} {html.escape(how)} {gate}</p>
-{table_html(shown, {"diagnostics_ok": _passed})}
+{table_html(shown, formats)}
 {figure_html(fig, "elpd of each prior with its standard error, and its difference to the best")}
 <p class="note">elpd_diff and dse: the difference to the best prior and its standard error; weight:
 stacking weights; p_loo: effective number of parameters; pareto_k_high: observations whose k̂
