@@ -3,9 +3,11 @@
 `run_demo` works on scikit-learn's diabetes data. It fits the MAP under a Laplace and a Gaussian
 prior next to scikit-learn's ``Lasso`` and ``Ridge`` with the same penalty; solves the seeds'
 2-feature problem of the L1/L2 geometry figures; samples the Laplace posterior with NUTS and sets it
-against its MAP, with a posterior predictive check and the coverage of held-out rows; and computes
-the MAP path and the posterior path of the same model. It returns a `DemoResult`, which
-`bayesreg.report.demo_report` renders and ``bayesreg demo`` writes.
+against its MAP, with a posterior predictive check and the coverage of held-out rows; computes
+the MAP path and the posterior path of the same model; sets the fixed α beside the α that
+cross-validation and empirical Bayes learn from the data; and compares priors (`COMPARED_PRIORS`)
+by their expected log predictive density (`bayesreg.prior_comparison.compare_priors`). It returns a
+`DemoResult`, which `bayesreg.report.demo_report` renders and ``bayesreg demo`` writes.
 
 The demo has no ``standardize`` choice: the diabetes columns scikit-learn ships are already
 standardised in a sense (centred, every column's sum of squares 1, so every sd is ``1/√442``), so
@@ -25,6 +27,7 @@ import pandas as pd
 from bayesreg.defaults import DEMO_NUTS, NUTSSettings
 
 __all__ = [
+    "COMPARED_PRIORS",
     "COVERAGE_PROB",
     "DEMO_SEED",
     "LASSO_OPTIONS",
@@ -34,10 +37,13 @@ __all__ = [
     "RIDGE_OPTIONS",
     "SPLIT_OPTIONS",
     "DemoResult",
+    "ComparisonDemo",
     "GeometryDemo",
+    "LearnedAlphaDemo",
     "PathDemo",
     "PosteriorDemo",
     "SkewnessCheck",
+    "compared_priors",
     "geometry_example",
     "run_demo",
 ]
@@ -62,6 +68,21 @@ SPLIT_OPTIONS = {"test_size": 0.2, "random_state": 0}
 PATH_SETTINGS = {"n_alphas": 12, "num_warmup": 200, "num_samples": 200, "num_chains": 4}
 """The demo's posterior path: a coarse grid and short chains (every α is a NUTS run, all in one
 call), shorter than `bayesreg.defaults.PATH_NUTS` so that the demo takes minutes, not tens."""
+
+COMPARED_PRIORS = (
+    ("laplace", "fixed"),
+    ("gaussian", "fixed"),
+    ("laplace", "cv"),
+    ("horseshoe", None),
+    ("regularized_horseshoe", None),
+    ("r2d2", None),
+)
+"""The priors the demo compares by predictive performance, as ``(prior, alpha)`` pairs: ``"fixed"``
+is the demo's own α of that prior (``lasso_alpha`` for the Laplace prior, ``ridge_alpha`` for the
+Gaussian one), ``"cv"`` or ``"eb"`` the α learned from the data, None a prior without a penalty
+strength (the sparsity priors, with their default options, on standardised columns: their default
+scales are meant for columns of unit sd, and the diabetes columns have sd 1/√442). Adding a pair
+adds a row to the comparison and its plot; nothing else needs to change."""
 
 
 class GeometryDemo(NamedTuple):
@@ -231,6 +252,59 @@ class PathDemo(NamedTuple):
     settings: dict
 
 
+class LearnedAlphaDemo(NamedTuple):
+    """The demo's fixed α beside the α learned from the data (scikit-learn's convention).
+
+    Attributes
+    ----------
+    table : DataFrame, shape (3, 6)
+        Index ``fixed``, ``cv``, ``eb``. Columns ``laplace`` and ``gaussian``: the α of
+        ``BayesianLinearRegression(prior=..., alpha=...)`` (the demo's number, ``alpha="cv"``,
+        ``alpha="eb"``); ``laplace_reference`` and ``gaussian_reference``: scikit-learn's own
+        choice where it has one (the fixed number itself, ``LassoCV().alpha_``,
+        ``RidgeCV(cv=KFold(5)).alpha_``, and ``BayesianRidge``'s ``lambda_ / alpha_`` for the
+        Gaussian evidence; NaN for the Laplace evidence, which scikit-learn does not compute);
+        ``laplace_mcse``: the Monte Carlo standard error of the Laplace evidence's α (0 elsewhere);
+        ``laplace_nonzero``: non-zero weights of the Laplace MAP at that α.
+    n_features : int
+        Weights of the model.
+    seed : int
+        Seed of the Laplace evidence's Monte Carlo EM.
+
+    Examples
+    --------
+    >>> from bayesreg.demo import LearnedAlphaDemo
+    >>> LearnedAlphaDemo._fields
+    ('table', 'n_features', 'seed')
+    """
+
+    table: pd.DataFrame
+    n_features: int
+    seed: int
+
+
+class ComparisonDemo(NamedTuple):
+    """The priors of `COMPARED_PRIORS` compared by predictive performance on the diabetes data.
+
+    Attributes
+    ----------
+    comparison : bayesreg.prior_comparison.PriorComparison
+        `~bayesreg.prior_comparison.compare_priors`'s result (its ``table`` is ArviZ's ``compare``
+        table with the K-fold and diagnostics columns).
+    settings : dict
+        ``num_warmup``, ``num_samples``, ``num_chains``, ``seed`` of every fit.
+
+    Examples
+    --------
+    >>> from bayesreg.demo import ComparisonDemo
+    >>> ComparisonDemo._fields
+    ('comparison', 'settings')
+    """
+
+    comparison: object
+    settings: dict
+
+
 class DemoResult(NamedTuple):
     """What ``bayesreg demo`` computed.
 
@@ -264,6 +338,11 @@ class DemoResult(NamedTuple):
         The NUTS posterior under the Laplace prior (None when not sampled).
     path : PathDemo or None
         The MAP path and the posterior path of the Laplace model (None when not computed).
+    learned : LearnedAlphaDemo or None
+        The fixed α beside the α that cross-validation and empirical Bayes pick (None when not
+        computed).
+    comparison : ComparisonDemo or None
+        The priors of `COMPARED_PRIORS` compared by PSIS-LOO / K-fold (None when not computed).
 
     Examples
     --------
@@ -293,6 +372,8 @@ class DemoResult(NamedTuple):
     geometry: GeometryDemo
     posterior: PosteriorDemo | None = None
     path: PathDemo | None = None
+    learned: LearnedAlphaDemo | None = None
+    comparison: ComparisonDemo | None = None
 
 
 def run_demo(
@@ -301,6 +382,8 @@ def run_demo(
     ridge_alpha: float = 0.1,
     posterior: bool = True,
     path: bool = True,
+    learned: bool | None = None,
+    comparison: bool | None = None,
     nuts: NUTSSettings = DEMO_NUTS,
     seed: int = DEMO_SEED,
 ) -> DemoResult:
@@ -323,6 +406,14 @@ def run_demo(
     path : bool
         Compute the Laplace model's MAP path (scikit-learn's default grid) and posterior path
         (`PATH_SETTINGS`, seed ``seed``).
+    learned : bool, optional
+        Set the fixed α beside the α of ``alpha="cv"`` and ``alpha="eb"`` for the Laplace and the
+        Gaussian prior (`LearnedAlphaDemo`; the Laplace evidence runs Monte Carlo EM, about 20 s).
+        Default: as ``posterior``.
+    comparison : bool, optional
+        Compare the priors of `COMPARED_PRIORS` by predictive performance (`ComparisonDemo`: one
+        NUTS fit of each with the settings ``nuts``, ten more for a prior whose Pareto k̂ is high).
+        Default: as ``posterior``.
     nuts : NUTSSettings
         NUTS settings of the Laplace posterior (the posterior path has its own, `PATH_SETTINGS`).
     seed : int
@@ -404,7 +495,17 @@ def run_demo(
         geometry=_geometry_demo(),
         posterior=_posterior_demo(l1, X, y, {**nuts._asdict(), "seed": seed}) if posterior else None,
         path=_path_demo(X, y, seed) if path else None,
+        learned=_learned_demo(X, y, lasso_alpha, ridge_alpha, seed) if _either(learned, posterior) else None,
+        comparison=(
+            _comparison_demo(X, y, lasso_alpha, ridge_alpha, nuts, seed)
+            if _either(comparison, posterior)
+            else None
+        ),
     )
+
+
+def _either(choice: bool | None, default: bool) -> bool:
+    return default if choice is None else bool(choice)
 
 
 def geometry_example() -> tuple[np.ndarray, np.ndarray, float]:
@@ -526,3 +627,76 @@ def _posterior_demo(fitted, X: pd.DataFrame, y: pd.Series, settings: dict) -> Po
             p_value=float(np.mean(replicated >= observed)),
         ),
     )
+
+
+def compared_priors(lasso_alpha: float, ridge_alpha: float) -> dict:
+    """The priors of `COMPARED_PRIORS` as `~bayesreg.prior_comparison.compare_priors` takes them, by
+    their names in the table: an estimator for each prior with an α, the name for the others.
+
+    Examples
+    --------
+    >>> from bayesreg.demo import compared_priors
+    >>> list(compared_priors(0.1, 0.1))
+    ['laplace (alpha=0.1)', 'gaussian (alpha=0.1)', 'laplace (alpha=cv)', 'horseshoe', \
+'regularized_horseshoe', 'r2d2']
+    """
+    from bayesreg.estimators import BayesianLinearRegression
+
+    fixed = {"laplace": lasso_alpha, "gaussian": ridge_alpha}
+    priors = {}
+    for prior, alpha in COMPARED_PRIORS:
+        if alpha is None:
+            priors[prior] = prior
+            continue
+        value = fixed.get(prior, lasso_alpha) if alpha == "fixed" else alpha
+        priors[f"{prior} (alpha={value:g})" if alpha == "fixed" else f"{prior} (alpha={alpha})"] = (
+            BayesianLinearRegression(prior=prior, alpha=value)
+        )
+    return priors
+
+
+def _comparison_demo(X, y, lasso_alpha, ridge_alpha, nuts: NUTSSettings, seed: int) -> ComparisonDemo:
+    from bayesreg.prior_comparison import compare_priors
+
+    priors = compared_priors(lasso_alpha, ridge_alpha)
+    result = compare_priors(X, y, priors, standardize=True, **nuts._asdict(), seed=seed)
+    return ComparisonDemo(comparison=result, settings={**nuts._asdict(), "seed": seed})
+
+
+def _learned_demo(X, y, lasso_alpha: float, ridge_alpha: float, seed: int) -> LearnedAlphaDemo:
+    """α three ways for the Laplace and the Gaussian prior, with scikit-learn's choices beside them."""
+    from sklearn.linear_model import BayesianRidge, LassoCV, RidgeCV
+    from sklearn.model_selection import KFold
+
+    from bayesreg.defaults import CV_FOLDS, RIDGE_ALPHAS
+    from bayesreg.estimators import BayesianLinearRegression
+
+    rows = {}
+    bayesian_ridge = BayesianRidge().fit(X, y)
+    references = {
+        "fixed": (lasso_alpha, ridge_alpha),
+        "cv": (
+            LassoCV().fit(X, y).alpha_,
+            RidgeCV(alphas=RIDGE_ALPHAS, cv=KFold(CV_FOLDS)).fit(X, y).alpha_,
+        ),
+        "eb": (np.nan, bayesian_ridge.lambda_ / bayesian_ridge.alpha_),
+    }
+    for how, (lasso_reference, ridge_reference) in references.items():
+        alphas = {"laplace": lasso_alpha, "gaussian": ridge_alpha} if how == "fixed" else None
+        fitted = {
+            prior: BayesianLinearRegression(
+                prior=prior, alpha=alphas[prior] if alphas else how, random_state=seed
+            ).fit(X, y)
+            for prior in ("laplace", "gaussian")
+        }
+        laplace = fitted["laplace"]
+        rows[how] = {
+            "laplace": laplace.alpha_,
+            "laplace_reference": float(lasso_reference),
+            "laplace_mcse": float(getattr(laplace, "alpha_mcse_", 0.0)),
+            "laplace_nonzero": int(np.count_nonzero(laplace.coef_)),
+            "gaussian": fitted["gaussian"].alpha_,
+            "gaussian_reference": float(ridge_reference),
+        }
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    return LearnedAlphaDemo(table=table, n_features=int(X.shape[1]), seed=seed)

@@ -6,7 +6,9 @@ computed (a `~bayesreg.demo.DemoResult`): the MAP under a Laplace / Gaussian pri
 scikit-learn's Lasso / Ridge on the diabetes data, which coefficients are exactly zero, and the
 seeds' L1/L2 geometry; then the NUTS posterior under the same Laplace prior against its MAP
 (diagnostics, the comparison table, exact zeros against intervals, prior against posterior,
-predictive coverage on held-out rows) and along a grid of penalty strengths. Every number in its
+predictive coverage on held-out rows) and along a grid of penalty strengths; the fixed α beside
+the α that cross-validation and empirical Bayes learn; and which prior predicts best (ArviZ's
+``compare`` table and plot). Every number in its
 tables and sentences is a field of that result; this module draws and writes, it does not fit.
 
 Figures are drawn on ``matplotlib.figure.Figure`` objects (never through pyplot), so building a
@@ -31,8 +33,10 @@ from bayesreg.demo import (
     MAP_RTOL,
     RIDGE_OPTIONS,
     SPLIT_OPTIONS,
+    ComparisonDemo,
     DemoResult,
     GeometryDemo,
+    LearnedAlphaDemo,
     PathDemo,
     PosteriorDemo,
 )
@@ -319,6 +323,10 @@ def demo_sections(result: DemoResult) -> list[Section]:
         ]
     if result.path is not None:
         sections.append(_path_section(result.path))
+    if result.learned is not None:
+        sections.append(_learned_section(result.learned))
+    if result.comparison is not None:
+        sections.append(_comparison_section(result.comparison))
     sections.append(_provenance_section(result))
     return sections
 
@@ -774,6 +782,118 @@ posterior still spreads over both signs. NUTS at every α, all in one call:
     return Section("The regularisation path: where the MAP is 0 and the posterior is not", body)
 
 
+def _fixed(digits: int):
+    return lambda value: (f"{value:.{digits}f}", "")
+
+
+def _passed(ok):
+    return ("yes", "") if ok else ("no", "bad")
+
+
+def _alpha(value):
+    return ("—", "") if not np.isfinite(value) else (f"{value:.4g}", "")
+
+
+def _learned_section(d: LearnedAlphaDemo) -> Section:
+    t = d.table
+    shown = pd.DataFrame(
+        {
+            "Laplace α (bayesreg)": t["laplace"],
+            "Lasso's (scikit-learn)": t["laplace_reference"],
+            "Monte Carlo s.e.": t["laplace_mcse"],
+            "non-zero weights (MAP)": t["laplace_nonzero"],
+            "Gaussian α (bayesreg)": t["gaussian"],
+            "Ridge's (scikit-learn)": t["gaussian_reference"],
+        }
+    )
+    shown.index = pd.Index(
+        ["fixed (the demo's)", 'alpha="cv" (LassoCV, RidgeCV)', 'alpha="eb" (evidence)'], name="α"
+    )
+    cv_same = bool(np.isclose(t.loc["cv", "laplace"], t.loc["cv", "laplace_reference"], rtol=1e-9, atol=0))
+    eb_same = bool(np.isclose(t.loc["eb", "gaussian"], t.loc["eb", "gaussian_reference"], rtol=1e-6, atol=0))
+    fixed, cv, eb = (t.loc[how, "laplace"] for how in ("fixed", "cv", "eb"))
+    mcse = t.loc["eb", "laplace_mcse"]
+    body = f"""
+<p>The demo's α is a number chosen by hand. <code>alpha="cv"</code> picks it by 5-fold
+cross-validation on scikit-learn's folds and grid: for the Laplace prior α = <b>{cv:.4g}</b>
+({t.loc["cv", "laplace_nonzero"]} of {d.n_features} weights non-zero),
+{fixed / cv:.3g} times below the fixed {fixed:g}; the same as <code>LassoCV().alpha_</code>:
+{_verdict(cv_same)}. <code>alpha="eb"</code> maximises the marginal likelihood (empirical Bayes):
+for the Laplace prior by Monte Carlo EM (seed {d.seed}), α = <b>{eb:.4g}</b> ± {mcse:.1g};
+for the Gaussian prior by <code>BayesianRidge</code>'s evidence iteration, α = λ/α<sub>noise</sub> =
+<b>{t.loc["eb", "gaussian"]:.4g}</b> (the same as scikit-learn's: {_verdict(eb_same)}). Cross-validation
+judges the MAP's predictions, the evidence the prior's fit to the data as a whole, so the two need
+not agree.</p>
+{table_html(shown, {c: _alpha for c in shown.columns if c != "non-zero weights (MAP)"})}
+"""
+    return Section("α learned from the data", body)
+
+
+def _comparison_section(d: ComparisonDemo) -> Section:
+    from bayesreg.prior_comparison import plot_compare
+
+    t = d.comparison.table
+    best = t.index[0]
+    close = [name for name, row in t.iloc[1:].iterrows() if row["elpd_diff"] <= 2 * row["dse"]]
+    kfold = t.index[t["elpd_method"] != "psis-loo"].tolist()
+    failed = t.index[~t["diagnostics_ok"].astype(bool)].tolist()
+    ties = (
+        f"within 2 standard errors of it (not distinguishable by these data): {', '.join(close)}."
+        if close
+        else "every other prior is more than 2 standard errors of the difference behind it."
+    )
+    how = (
+        f"K-fold cross-validation replaced PSIS-LOO for {', '.join(kfold)}, whose Pareto k̂ exceeded "
+        "ArviZ's threshold (one refit per fold)."
+        if kfold
+        else "Every Pareto k̂ stayed below ArviZ's threshold: PSIS-LOO is reliable for every row."
+    )
+    gate = (
+        f'<span class="bad">These fits failed the diagnostics gate</span>: {", ".join(failed)}; '
+        "their rows are marked, and their numbers are not to be trusted."
+        if failed
+        else '<span class="ok">Every fit passed the diagnostics gate.</span>'
+    )
+    shown = t[
+        [
+            "rank",
+            "elpd_loo",
+            "se",
+            "elpd_diff",
+            "dse",
+            "p_loo",
+            "weight",
+            "elpd_method",
+            "pareto_k_high",
+            "pareto_k_max",
+            "diagnostics_ok",
+        ]
+    ].copy()
+    shown.index.name = "prior"
+    formats = {
+        column: _fixed(2) for column in ("elpd_loo", "se", "elpd_diff", "dse", "p_loo", "pareto_k_max")
+    }
+    formats.update(weight=_fixed(3), diagnostics_ok=_passed)
+    fig = _figure(8.0, 0.5 + 0.55 * len(t))
+    plot_compare(t, ax=fig.subplots())
+    s = d.settings
+    body = f"""
+<p>Each prior is fitted with NUTS ({s["num_chains"]} chains × ({s["num_warmup"]} warmup +
+{s["num_samples"]} draws), seed {s["seed"]}) and scored by its expected log predictive density
+for a new row (elpd, by Pareto-smoothed importance sampling leave-one-out), ranked by ArviZ's
+<code>compare</code> (<code>bayesreg.prior_comparison.compare_priors</code>; the sparsity priors
+on standardised columns, which their default scales assume, the others on the columns as above).
+<b>{html.escape(str(best))}</b>
+predicts best; {html.escape(ties)} {html.escape(how)} {gate}</p>
+{table_html(shown, formats)}
+{figure_html(fig, "elpd of each prior with its standard error, and its difference to the best")}
+<p class="note">elpd_diff and dse: the difference to the best prior and its standard error; weight:
+stacking weights; p_loo: effective number of parameters; pareto_k_high: observations whose k̂
+exceeds the threshold.</p>
+"""
+    return Section("Which prior predicts best", body)
+
+
 def _call(options: dict) -> str:
     """Keyword arguments as written in a call, escaped for HTML: ``tol=1e-12, max_iter=100000``."""
     return html.escape(", ".join(f"{name}={value!r}" for name, value in options.items()), quote=False)
@@ -824,6 +944,10 @@ def _failed_problems(result: DemoResult) -> list[str]:
         found = check_path_diagnostics(result.path.posterior, warn=False)
         if not found.ok.all():
             problems += found.problems
+    if result.comparison is not None:
+        for fitted in result.comparison.comparison.fits.values():
+            report = getattr(fitted, "diagnostics_", None) or getattr(fitted, "diagnostics", None)
+            problems += report.problems
     return problems
 
 

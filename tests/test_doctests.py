@@ -43,6 +43,7 @@ EXAMPLES_REQUIRED = (
     "bayesreg.path",
     "bayesreg.plots",
     "bayesreg.predictive",
+    "bayesreg.prior_comparison",
     "bayesreg.priors",
     "bayesreg.report",
     "bayesreg.sampling",
