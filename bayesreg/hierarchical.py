@@ -62,9 +62,12 @@ RIDGE_GLOBAL_SCALE = 1.0
 
 HIERARCHICAL_TARGET_ACCEPT = 0.95
 """The NUTS acceptance target of the hierarchical priors (the priors' ``target_accept``). A weight
-pinned by the data and a small global scale meet on a curved ridge of ``z·scale``; on the tests'
-problems (diabetes, unscaled and standardised; logistic) the collapsed and direct chains had 0
-divergences at this target."""
+pinned by the data and a small global scale meet on a curved ridge of ``z·scale``. At 0.95 the
+collapsed chains on the diabetes data (unscaled and standardised) and the direct chains of the
+logistic model on 8 breast-cancer columns (4 × (1000 + 1000)) had 0 divergences. Short chains on
+tiny problems do diverge now and then: calibration runs (150 warmup steps, 20–40 rows, 3 columns,
+200 replicates) diverged in 9–41 replicates at 0.95 and in 2–10 at 0.99, with uniform ranks in
+both."""
 
 ALPHA_INTERVAL = 0.9
 """Probability of the central interval `alpha_posterior` reports."""
