@@ -6,8 +6,9 @@ References, each independent of the code under test:
   conditionals (β Gaussian, 1/τ_j² inverse-Gaussian, σ² inverse-gamma, λ² Gamma(p + r, Σ τ_j²/2 + δ)),
   and the hierarchical ridge from a Gibbs sampler on Makalic & Schmidt (2016)'s auxiliary
   inverse-gamma form of its half-Cauchy prior, on the diabetes data as scikit-learn loads them
-  (unscaled target) and standardised: means, sds and 10/50/90% quantiles of every coefficient, σ and
-  the hyperparameter within 4 combined Monte Carlo standard errors (`references.assert_same_posterior`);
+  (unscaled target) and standardised, and a 15 × 24 problem (p > n): means, sds and 10/50/90%
+  quantiles of every coefficient, σ and the hyperparameter within 4 combined Monte Carlo standard
+  errors (`references.assert_same_posterior`);
 - simulation-based calibration of each prior, linear and logistic (`bayesreg.calibration`);
 - α's draws against `bayesreg.priors.penalty_from_prior` applied to each draw's prior.
 """
@@ -114,7 +115,17 @@ CASES = {
     "laplace_standardised": (HierarchicalLaplace(), "standardised"),
     "gaussian_unscaled": (HierarchicalGaussian(global_scale=10.0), "unscaled"),
     "gaussian_standardised": (HierarchicalGaussian(), "standardised"),
+    "laplace_wide": (HierarchicalLaplace(), "wide"),  # p > n: the collapsed form from the rows
 }
+
+
+def wide_regression():
+    """More columns than rows (15 × 24), two effects: the collapsed sampler takes the n × n form."""
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((15, 24))
+    coef = np.zeros(24)
+    coef[:2] = [3.0, -2.0]
+    return X, 0.5 + X @ coef + rng.standard_normal(15)
 
 
 @pytest.fixture(scope="module")
@@ -125,7 +136,7 @@ def runs(diabetes):
     def get(case):
         if case not in cache:
             prior, columns = CASES[case]
-            X, y = diabetes
+            X, y = wide_regression() if columns == "wide" else diabetes
             X = standardised(X) if columns == "standardised" else X
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
