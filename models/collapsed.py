@@ -6,7 +6,8 @@ form. Left to sample are σ (when it is not fixed) and, for a Laplace prior writ
 normal–exponential scale mixture, the variances ``v_j ~ Exponential(rate = λ₁(σ)²/2)`` (site
 ``coef_var``): a posterior on positive scales whose shape does not depend on the columns' units or
 their correlation. The sparsity priors of `bayesreg.shrinkage` (horseshoe, regularised horseshoe,
-R2D2) are Gaussian scale mixtures too: their scale sites (``tau``, ``lambda``, ...) are sampled and
+R2D2) and the hierarchical priors of `bayesreg.hierarchical` are Gaussian scale mixtures too: their
+scale sites (``tau``, ``lambda``, ``lambda_sq``, ``psi``, ...) are sampled and
 each weight's prior variance follows from them
 (`~bayesreg.models.shrinkage.sample_shrinkage_variance`); sampled directly, their posteriors
 diverge where a weight pinned by the data meets a small scale, and with the weights integrated out
@@ -45,11 +46,12 @@ import jax.numpy as jnp
 import numpyro
 import numpyro.distributions as dist
 
+from bayesreg.hierarchical import HIERARCHICAL_PRIORS
 from bayesreg.models.linear import SufficientStats, linear_regression, linear_regression_stats
-from bayesreg.models.shrinkage import SHRINKAGE_TYPES, sample_shrinkage_variance
+from bayesreg.models.shrinkage import SHRINKAGE_TYPES, ShrinkagePrior, sample_shrinkage_variance
 from bayesreg.models.sites import sample_sigma
 from bayesreg.priors import Prior
-from bayesreg.shrinkage import R2D2, SHRINKAGE_PRIORS, Horseshoe, RegularizedHorseshoe
+from bayesreg.shrinkage import SHRINKAGE_PRIORS
 
 __all__ = [
     "COLLAPSIBLE_PRIORS",
@@ -62,10 +64,17 @@ __all__ = [
     "rows_posterior",
 ]
 
-COLLAPSIBLE_PRIORS = (None, "gaussian", "laplace", *SHRINKAGE_PRIORS)
+COLLAPSIBLE_PRIORS = (
+    None,
+    "gaussian",
+    "laplace",
+    *SHRINKAGE_PRIORS,
+    *(cls.kind for cls in HIERARCHICAL_PRIORS.values()),
+)
 """The priors on ``coef`` under which `linear_regression_collapsed` integrates the coefficients out:
-flat (None), Gaussian, Laplace (as the normal–exponential scale mixture) and the sparsity priors of
-`bayesreg.shrinkage` ("horseshoe", "regularized_horseshoe", "r2d2"). The elastic-net prior is no
+flat (None), Gaussian, Laplace (as the normal–exponential scale mixture), the sparsity priors of
+`bayesreg.shrinkage` ("horseshoe", "regularized_horseshoe", "r2d2") and the hierarchical priors of
+`bayesreg.hierarchical` ("hierarchical_laplace", "hierarchical_gaussian"). The elastic-net prior is no
 Gaussian scale mixture with a closed-form mixing density, so it is sampled directly."""
 
 
@@ -346,7 +355,7 @@ def rows_posterior(rows: CentredRows, sigma, prior_variance, *, fit_intercept: b
 def linear_regression_collapsed(
     stats: SufficientStats | CentredRows,
     *,
-    prior: Prior | Horseshoe | RegularizedHorseshoe | R2D2 | None,
+    prior: Prior | ShrinkagePrior | None,
     sigma=1.0,
     intercept_prior=None,
     fit_intercept: bool = True,
@@ -358,7 +367,8 @@ def linear_regression_collapsed(
     ``coef_var`` (shape (p,)): the scale-mixture variances; for a sparsity prior of
     `bayesreg.shrinkage`, its scale sites (`~bayesreg.models.shrinkage.sample_shrinkage_variance`:
     ``tau`` and ``lambda``; also ``slab_aux`` for the regularised horseshoe; ``local``, ``global``
-    and ``psi`` for R2D2). Deterministic sites, under a ``seed`` handler only (as
+    and ``psi`` for R2D2; ``lambda_sq`` and ``psi`` for the hierarchical Laplace prior, ``tau`` for
+    the hierarchical Gaussian one). Deterministic sites, under a ``seed`` handler only (as
     `~bayesreg.engine.chains.sample_chains` gives the draws): ``coef`` and ``intercept``, one exact
     draw from their conditional posterior, and for a sparsity prior ``coef_z``, ``coef`` divided by
     its prior sd (the direct form's non-centred weights). The factor ``y`` is ``log p(y | σ, v)``.
@@ -371,8 +381,9 @@ def linear_regression_collapsed(
         Of the data, centred when ``fit_intercept``: the statistics (each density evaluation one
         p × p Cholesky factor) or, for more weights than rows, the rows (`rows_posterior`: one
         n × n factor; a proper prior only).
-    prior : Prior, Horseshoe, RegularizedHorseshoe, R2D2 or None
-        Gaussian, Laplace, a sparsity prior or None (flat): see `COLLAPSIBLE_PRIORS`.
+    prior : Prior, a sparsity prior, a hierarchical prior or None
+        Gaussian, Laplace, a sparsity prior of `bayesreg.shrinkage`, a hierarchical prior of
+        `bayesreg.hierarchical` or None (flat): see `COLLAPSIBLE_PRIORS`.
     sigma : float or numpyro Distribution
         A fixed noise sd, or the prior of the site ``sigma``.
     intercept_prior : None
@@ -488,7 +499,8 @@ def collapsed_form(model, args: tuple, kwargs: dict) -> tuple:
         raise ValueError(f"the coefficients integrate out of the Gaussian linear model only, not of {name}")
     if kind not in COLLAPSIBLE_PRIORS:
         raise ValueError(
-            f"the coefficients integrate out under a flat, Gaussian, Laplace or sparsity prior, not {kind}"
+            "the coefficients integrate out under a flat, Gaussian, Laplace, sparsity or hierarchical "
+            f"prior, not {kind}"
         )
     if kwargs.get("intercept_prior") is not None:
         raise ValueError("the coefficients integrate out with a flat intercept, not with an intercept_prior")

@@ -9,6 +9,11 @@ written out in `bayesreg.shrinkage`.
 ``sigma`` is the linear model's noise sd (a number or a sampled value); ``None`` means there is none
 (logistic regression): the horseshoe then uses 1, the regularised horseshoe and R2D2 the pseudo-σ
 `~bayesreg.shrinkage.LOGISTIC_PSEUDO_SIGMA`.
+
+The hierarchical priors of `bayesreg.hierarchical` (a hyperprior on the penalty's global scale) are
+sampled the same way: the Bayesian lasso as ``coef = z · σ · √ψ / λ`` with ``ψ_j ~ Exponential(1/2)``
+(site ``psi``) and ``λ² ~ Gamma(r, δ)`` (site ``lambda_sq``), ridge as ``coef = z · τ · σ`` with
+``τ ~ C⁺(0, s)`` (site ``tau``); for logistic regression σ = 1.
 """
 
 from __future__ import annotations
@@ -17,12 +22,18 @@ import jax.numpy as jnp
 import numpyro
 import numpyro.distributions as dist
 
+from bayesreg.hierarchical import HierarchicalGaussian, HierarchicalLaplace
 from bayesreg.shrinkage import LOGISTIC_PSEUDO_SIGMA, R2D2, Horseshoe, RegularizedHorseshoe
 
-__all__ = ["SHRINKAGE_TYPES", "sample_shrinkage_coef", "sample_shrinkage_variance"]
+__all__ = ["SHRINKAGE_TYPES", "ShrinkagePrior", "sample_shrinkage_coef", "sample_shrinkage_variance"]
 
-SHRINKAGE_TYPES = (Horseshoe, RegularizedHorseshoe, R2D2)
-"""The prior types `sample_shrinkage_coef` samples."""
+SHRINKAGE_TYPES = (Horseshoe, RegularizedHorseshoe, R2D2, HierarchicalLaplace, HierarchicalGaussian)
+"""The prior types `sample_shrinkage_coef` samples: the sparsity priors of `bayesreg.shrinkage` and
+the hierarchical priors of `bayesreg.hierarchical`. None has a MAP (each density is unbounded where
+every weight and the global scale go to 0 together)."""
+
+ShrinkagePrior = Horseshoe | RegularizedHorseshoe | R2D2 | HierarchicalLaplace | HierarchicalGaussian
+"""The type of a prior of `SHRINKAGE_TYPES` (for annotations)."""
 
 
 def _standard_normal(num_features: int):
@@ -66,7 +77,25 @@ def _r2d2(prior: R2D2, num_features: int, sigma):
     return scale * jnp.sqrt(psi * local / (2.0 * glob))
 
 
-_SAMPLERS = {Horseshoe: _horseshoe, RegularizedHorseshoe: _regularized_horseshoe, R2D2: _r2d2}
+def _hierarchical_laplace(prior: HierarchicalLaplace, num_features: int, sigma):
+    lambda_sq = numpyro.sample("lambda_sq", dist.Gamma(prior.shape, prior.rate))
+    psi = numpyro.sample("psi", dist.Exponential(0.5).expand((num_features,)).to_event(1))
+    # τ_j² = ψ_j/λ² ~ Exponential(λ²/2), and the weight's sd is στ_j
+    return (1.0 if sigma is None else sigma) * jnp.sqrt(psi / lambda_sq)
+
+
+def _hierarchical_gaussian(prior: HierarchicalGaussian, num_features: int, sigma):
+    tau = _half_cauchy("tau", prior.global_scale)
+    return jnp.broadcast_to(tau * (1.0 if sigma is None else sigma), (num_features,))
+
+
+_SAMPLERS = {
+    Horseshoe: _horseshoe,
+    RegularizedHorseshoe: _regularized_horseshoe,
+    R2D2: _r2d2,
+    HierarchicalLaplace: _hierarchical_laplace,
+    HierarchicalGaussian: _hierarchical_gaussian,
+}
 
 
 def _weight_sd(num_features: int, prior, sigma):
@@ -110,8 +139,8 @@ def sample_shrinkage_coef(num_features: int, prior, sigma=None):
     ----------
     num_features : int
         p.
-    prior : Horseshoe, RegularizedHorseshoe or R2D2
-        The prior (`bayesreg.shrinkage`).
+    prior : Horseshoe, RegularizedHorseshoe, R2D2, HierarchicalLaplace or HierarchicalGaussian
+        The prior (`bayesreg.shrinkage`, `bayesreg.hierarchical`).
     sigma : float, array or None
         The noise sd the weights' scale is relative to; None for a model without one (logistic).
 

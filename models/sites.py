@@ -7,16 +7,15 @@ import numpyro
 import numpyro.distributions as dist
 from numpyro.distributions import constraints
 
-from bayesreg.models.shrinkage import SHRINKAGE_TYPES, sample_shrinkage_coef
+from bayesreg.models.shrinkage import SHRINKAGE_TYPES, ShrinkagePrior, sample_shrinkage_coef
 from bayesreg.priors import Prior
-from bayesreg.shrinkage import R2D2, Horseshoe, RegularizedHorseshoe
 
 __all__ = ["sample_sigma", "sample_weights"]
 
 
 def sample_weights(
     num_features: int,
-    prior: Prior | Horseshoe | RegularizedHorseshoe | R2D2 | None,
+    prior: Prior | ShrinkagePrior | None,
     *,
     sigma=None,
     intercept_prior=None,
@@ -25,7 +24,8 @@ def sample_weights(
     """Sample ``coef`` from the weight prior (flat when ``prior`` is None) and ``intercept``.
 
     A `~bayesreg.priors.Prior` is the distribution of the site ``coef``; a sparsity prior of
-    `bayesreg.shrinkage` samples its scales and ``coef`` is a deterministic site
+    `bayesreg.shrinkage` or a hierarchical prior of `bayesreg.hierarchical` samples its scales and
+    ``coef`` is a deterministic site
     (`~bayesreg.models.shrinkage.sample_shrinkage_coef`). ``sigma`` is the noise sd of the linear
     model, None where there is none (logistic regression: a noise-scaled `Prior` then uses 1). The
     intercept gets ``intercept_prior`` or, when that is None, an improper flat prior: it is never
