@@ -64,8 +64,10 @@ __all__ = [
     "fall_back_to_mixture",
     "scale_mixture",
     # settings
+    "DENSE_DATA_FRACTION",
     "DENSE_UP_TO",
     "SMALL_LOOPS_XLA_FLAG",
+    "dense_mass",
     # how chains are mapped and keyed
     "chains_in_sequence",
     "devices_for",
@@ -138,10 +140,63 @@ def scale_mixture(model: Callable) -> Callable:
 
 DENSE_UP_TO = 20
 """With ``mass_matrix="auto"``, the chains adapt a dense mass matrix when the model has at most this
-many unconstrained parameters, and a diagonal one otherwise. A dense matrix gave 1.65–2.6 times the
+many unconstrained parameters, whatever its data (`dense_mass`). A dense matrix gave 1.65–2.6 times the
 bulk ESS per second of a diagonal one on the diabetes lasso and a 10-feature logistic regression; on
 the linear model from its sufficient statistics, whose gradient costs O(p²) as the dense matrix does,
 0.83 times at 25 features down to 0.3 at 100 (benchmarks/README.md)."""
+
+
+DENSE_DATA_FRACTION = 0.25
+"""With ``mass_matrix="auto"``, the chains also adapt a dense mass matrix when the square of the
+number ``d`` of unconstrained parameters is at most this fraction of the number of data elements the
+model reads (`dense_mass`).
+
+A leapfrog step multiplies the momentum by the inverse mass matrix (d² multiply-adds for a dense
+one, d for a diagonal one) and evaluates the gradient of the potential, which reads every data
+element at least twice (the forward and the reverse pass): for a model evaluated per row (logistic
+regression, the linear model from its rows) that is n·p elements, so a dense matrix adds at most
+about d²/(2np) ≈ p/(2n) to a step, and it follows correlated posteriors a diagonal one cannot
+(star98 with a binary target, 22 parameters: diagonal step sizes collapsed to ~1e-4, a dense matrix
+sampled it). For the linear model from its sufficient statistics (p² + 3p + 3 elements, d = p + 2)
+or its collapsed form the ratio is about 1, and the size rule `DENSE_UP_TO` alone decides.
+The fraction is measured in benchmarks/README.md ("Dense or diagonal by cost")."""
+
+
+def dense_mass(mass_matrix: str, num_parameters: int, data_size: int) -> bool:
+    """Whether the chains adapt a dense mass matrix for the setting ``mass_matrix``.
+
+    "dense" and "diagonal" say so; "auto" is dense when ``num_parameters`` (the unconstrained
+    parameters, d) is at most `DENSE_UP_TO`, or when d² is at most `DENSE_DATA_FRACTION` times
+    ``data_size`` (the number of elements of the arrays the model reads: its arguments and
+    keywords), where a dense matrix costs little next to the gradient.
+
+    Parameters
+    ----------
+    mass_matrix : {"auto", "dense", "diagonal"}
+    num_parameters : int
+        Unconstrained parameters of the model.
+    data_size : int
+        Elements of the model's array arguments and keywords (data, sufficient statistics, prior
+        parameters).
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    A logistic regression on 569 rows and 30 columns (32 parameters with the intercept) against the
+    linear model from the sufficient statistics of 30 columns (d = 32; p² + 3p + 3 elements):
+
+    >>> from bayesreg.engine.chains import dense_mass
+    >>> dense_mass("auto", 32, 569 * 30 + 569), dense_mass("auto", 32, 30 * 30 + 3 * 30 + 3)
+    (True, False)
+    >>> dense_mass("auto", 20, 0), dense_mass("diagonal", 3, 10**6), dense_mass("dense", 500, 1)
+    (True, False, True)
+    """
+    if mass_matrix != "auto":
+        return mass_matrix == "dense"
+    return num_parameters <= DENSE_UP_TO or num_parameters**2 <= DENSE_DATA_FRACTION * data_size
 
 
 SMALL_LOOPS_XLA_FLAG = "--xla_backend_extra_options=xla_cpu_small_while_loop_byte_threshold=1048576"
@@ -189,11 +244,13 @@ def _kept(state):
 
 def _nuts(model, args, kwargs, z, *, mass_matrix: str, target_accept: float, max_tree_depth: int):
     """numpyro's NUTS kernels on the potential of ``model``; the initial kernel sets up a dense mass
-    matrix for ``mass_matrix="dense"``, or "auto" with at most `DENSE_UP_TO` entries in the position
-    ``z``, and a diagonal one otherwise, the step size's target acceptance probability and the most
-    doublings of a trajectory."""
+    matrix where `dense_mass` says so for ``mass_matrix``, the size of the position ``z`` and of
+    the arrays in ``args`` and ``kwargs`` (their shapes are known while tracing), and a diagonal one
+    otherwise, the step size's target acceptance probability and the most doublings of a
+    trajectory."""
     size = sum(math.prod(jnp.shape(v)) for v in jax.tree.leaves(z))
-    dense = mass_matrix == "dense" or (mass_matrix == "auto" and size <= DENSE_UP_TO)
+    data = sum(math.prod(jnp.shape(v)) for v in jax.tree.leaves((args, kwargs)))
+    dense = dense_mass(mass_matrix, size, data)
     init_kernel, sample_kernel = hmc(lambda z: potential_energy(model, args, kwargs, z), algo="NUTS")
     settings = {"dense_mass": dense, "target_accept_prob": target_accept, "max_tree_depth": max_tree_depth}
     return functools.partial(init_kernel, **settings), sample_kernel
@@ -306,8 +363,8 @@ def run_chain(
 
     Starts uniformly in (-2, 2) on the unconstrained space (as numpyro's ``MCMC`` does), adapts the
     step size and the mass matrix during ``num_warmup`` steps, then keeps every ``thin``-th of
-    ``num_samples × thin`` steps. ``mass_matrix`` is "dense", "diagonal", or "auto": dense when the
-    model has at most `DENSE_UP_TO` unconstrained parameters. The step size adapts to a mean
+    ``num_samples × thin`` steps. ``mass_matrix`` is "dense", "diagonal", or "auto": dense where
+    `dense_mass` says so (few parameters, or a dense matrix cheap next to the gradient). The step size adapts to a mean
     acceptance probability ``target_accept``, and a trajectory doubles at most ``max_tree_depth``
     times.
 
@@ -785,7 +842,9 @@ def sample_chains(
         Keep every ``thin``-th step after warmup (``num_samples × thin`` steps are run).
     mass_matrix : {"auto", "dense", "diagonal"}
         The mass matrix adapted during warmup: "auto" is dense for at most `DENSE_UP_TO`
-        unconstrained parameters, diagonal above.
+        unconstrained parameters, or where their number squared is at most `DENSE_DATA_FRACTION`
+        of the elements of ``args`` and ``kwargs`` (a model evaluated per row, whose gradient
+        costs far more than a dense matrix), diagonal otherwise (`dense_mass`).
     target_accept : float in (0, 1)
         The mean acceptance probability the step size adapts to during warmup (numpyro's
         ``target_accept_prob``): higher takes smaller steps, which removes divergences where the
