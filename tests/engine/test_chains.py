@@ -74,7 +74,7 @@ def _logistic(n, p):
 
 def test_auto_is_dense_for_a_per_row_model_far_above_the_size_cut():
     p = 3 * DENSE_UP_TO  # 61 parameters with the intercept
-    adapted, data, size = _adapted(logistic_regression, *_logistic(500, p))
+    adapted, data, size = _adapted(logistic_regression, *_logistic(1000, p))
     assert size == p + 1 and size**2 <= DENSE_DATA_FRACTION * data
     assert adapted == "dense"
 
