@@ -64,8 +64,11 @@ __all__ = [
     "fall_back_to_mixture",
     "scale_mixture",
     # settings
+    "CURVATURE_CONDITION_MAX",
+    "DENSE_DATA_FRACTION",
     "DENSE_UP_TO",
     "SMALL_LOOPS_XLA_FLAG",
+    "dense_mass",
     # how chains are mapped and keyed
     "chains_in_sequence",
     "devices_for",
@@ -138,10 +141,78 @@ def scale_mixture(model: Callable) -> Callable:
 
 DENSE_UP_TO = 20
 """With ``mass_matrix="auto"``, the chains adapt a dense mass matrix when the model has at most this
-many unconstrained parameters, and a diagonal one otherwise. A dense matrix gave 1.65–2.6 times the
+many unconstrained parameters, whatever its data (`dense_mass`). A dense matrix gave 1.65–2.6 times the
 bulk ESS per second of a diagonal one on the diabetes lasso and a 10-feature logistic regression; on
 the linear model from its sufficient statistics, whose gradient costs O(p²) as the dense matrix does,
 0.83 times at 25 features down to 0.3 at 100 (benchmarks/README.md)."""
+
+
+DENSE_DATA_FRACTION = 0.1
+"""With ``mass_matrix="auto"``, the chains also adapt a dense mass matrix when the square of the
+number ``d`` of unconstrained parameters is at most this fraction of the number of data elements the
+model reads (`dense_mass`).
+
+For a model evaluated per row (logistic regression, the linear model from its rows) the gradient
+reads n·p elements, so the rule is dense for up to about n/10 parameters; for the linear model from
+its sufficient statistics (p² + 3p + 3 elements, d = p + 2) or its collapsed form d² exceeds the
+elements, and the size rule `DENSE_UP_TO` alone decides. Measured on a logistic regression with
+AR(1) columns (ρ = 0.5, n = 1000; benchmarks/README.md, "Dense or diagonal by cost"): a dense matrix
+gave 2.7 times the bulk ESS per second of a diagonal one at p = 20 (d²/elements = 0.021), 0.86 times
+at p = 50 (0.051), 0.58 at p = 100 (0.101), 0.28 at p = 200 (0.201): each dense leapfrog step cost
+1.8, 4.5 and 6.8 times a diagonal one there, far more than its d² multiply-adds. On columns that
+are nearly collinear a diagonal matrix fails outright: star98 with a binary target (d = 22, 0.073)
+ended at R-hat 2.5–2.9 and bulk ESS 5–6, and sampled with a dense one (R-hat ≤ 1.01, ESS > 1,000);
+the raw breast-cancer columns (d = 31, 0.054) sampled 4.5 times faster with it. The cut at 0.1 takes
+those, and costs at most about half the ESS per second on mildly correlated columns."""
+
+
+def dense_mass(mass_matrix: str, num_parameters: int, data_size: int) -> bool:
+    """Whether the chains adapt a dense mass matrix for the setting ``mass_matrix``.
+
+    "dense" and "diagonal" say so; "auto" is dense when ``num_parameters`` (the unconstrained
+    parameters, d) is at most `DENSE_UP_TO`, or when d² is at most `DENSE_DATA_FRACTION` times
+    ``data_size`` (the number of elements of the arrays the model reads: its arguments and
+    keywords), where a dense matrix costs little next to the gradient: a model evaluated per row
+    with at most about n/10 parameters.
+
+    Parameters
+    ----------
+    mass_matrix : {"auto", "dense", "diagonal"}
+    num_parameters : int
+        Unconstrained parameters of the model.
+    data_size : int
+        Elements of the model's array arguments and keywords (data, sufficient statistics, prior
+        parameters).
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    A logistic regression on 569 rows and 30 columns (31 parameters with the intercept; X and y have
+    569 · 31 elements) against the linear model from the sufficient statistics of 30 columns (32
+    parameters with the intercept and σ; p² + 3p + 3 elements):
+
+    >>> from bayesreg.engine.chains import dense_mass
+    >>> dense_mass("auto", 31, 569 * 31), dense_mass("auto", 32, 30 * 30 + 3 * 30 + 3)
+    (True, False)
+    >>> dense_mass("auto", 20, 0), dense_mass("diagonal", 3, 10**6), dense_mass("dense", 500, 1)
+    (True, False, True)
+    """
+    if mass_matrix != "auto":
+        return mass_matrix == "dense"
+    return num_parameters <= DENSE_UP_TO or num_parameters**2 <= DENSE_DATA_FRACTION * data_size
+
+
+CURVATURE_CONDITION_MAX = 1e8
+"""Chains started from a mode use the Laplace approximation there (start and initial inverse mass
+matrix) only when the Hessian of the potential, scaled to a unit diagonal, has eigenvalues within
+this ratio (standard deviations within 1e4 of each other along its eigenvectors); otherwise they
+start as without a mode. On statsmodels' star98 with a binary target (logistic, Laplace prior, C =
+1; 303 rows, columns that are products of others, a nearly separable MAP) the ratio was 5e10: chains
+drawn from that approximation ended at R-hat 3.87 with 99.9 % of draws at the maximum tree depth,
+and from numpyro's uniform start at R-hat 1.008, bulk ESS 1,094 (benchmarks/README.md)."""
 
 
 SMALL_LOOPS_XLA_FLAG = "--xla_backend_extra_options=xla_cpu_small_while_loop_byte_threshold=1048576"
@@ -189,39 +260,44 @@ def _kept(state):
 
 def _nuts(model, args, kwargs, z, *, mass_matrix: str, target_accept: float, max_tree_depth: int):
     """numpyro's NUTS kernels on the potential of ``model``; the initial kernel sets up a dense mass
-    matrix for ``mass_matrix="dense"``, or "auto" with at most `DENSE_UP_TO` entries in the position
-    ``z``, and a diagonal one otherwise, the step size's target acceptance probability and the most
-    doublings of a trajectory."""
+    matrix where `dense_mass` says so for ``mass_matrix``, the size of the position ``z`` and of
+    the arrays in ``args`` and ``kwargs`` (their shapes are known while tracing), and a diagonal one
+    otherwise, the step size's target acceptance probability and the most doublings of a
+    trajectory."""
     size = sum(math.prod(jnp.shape(v)) for v in jax.tree.leaves(z))
-    dense = mass_matrix == "dense" or (mass_matrix == "auto" and size <= DENSE_UP_TO)
+    data = sum(math.prod(jnp.shape(v)) for v in jax.tree.leaves((args, kwargs)))
+    dense = dense_mass(mass_matrix, size, data)
     init_kernel, sample_kernel = hmc(lambda z: potential_energy(model, args, kwargs, z), algo="NUTS")
     settings = {"dense_mass": dense, "target_accept_prob": target_accept, "max_tree_depth": max_tree_depth}
     return functools.partial(init_kernel, **settings), sample_kernel
 
 
-def _curvature_start(model, args, kwargs, mode, key, dense: bool):
+def _curvature_start(model, args, kwargs, mode, key, dense: bool, fallback):
     """A start drawn from the Laplace approximation at ``mode`` (an unconstrained position, the MAP)
     and that approximation's covariance as the inverse mass matrix (dense, or its diagonal).
 
     The covariance is the inverse Hessian of the potential at ``mode``: a Laplace prior's kink adds
     no curvature there (JAX differentiates ``|w|`` to a zero second derivative), so along a weight
     at an exact zero the likelihood's curvature stands in. The Hessian is inverted scaled to a unit
-    diagonal (``H = S H̃ S``), whose eigenvalues do not depend on the parameters' units; those
-    below 1e-12 of the largest are raised to it. A Hessian with a non-finite entry or no positive
-    eigenvalue gives the identity, and the start is the mode itself."""
+    diagonal (``H = S H̃ S``), whose eigenvalues do not depend on the parameters' units. Where that
+    approximation says little (a Hessian with a non-finite entry, or eigenvalues of ``H̃`` spanning
+    more than `CURVATURE_CONDITION_MAX`: a direction the data barely constrain, along which the
+    draw would land far out) the start is ``fallback`` (numpyro's uniform start) with an identity
+    matrix."""
     flat, unravel = ravel_pytree(mode)
     hessian = jax.hessian(lambda x: potential_energy(model, args, kwargs, unravel(x)))(flat)
     hessian = 0.5 * (hessian + hessian.T)
     diagonal = jnp.diagonal(hessian)
     scale = jnp.sqrt(jnp.where(diagonal > 0, diagonal, 1.0))
     values, vectors = jnp.linalg.eigh(hessian / jnp.outer(scale, scale))
-    usable = jnp.all(jnp.isfinite(hessian)) & (values[-1] > 0)
-    values = jnp.where(usable, jnp.maximum(values, 1e-12 * values[-1]), 1.0)
+    usable = jnp.all(jnp.isfinite(hessian)) & (values[0] * CURVATURE_CONDITION_MAX > values[-1])
+    values = jnp.where(usable, values, 1.0)
     scale = jnp.where(usable, scale, 1.0)
     vectors = jnp.where(usable, vectors, jnp.eye(flat.size, dtype=flat.dtype))
     root = vectors / jnp.sqrt(values) / scale[:, None]  # covariance = root @ root.T
     noise = jax.random.normal(key, flat.shape, flat.dtype)
-    z0 = unravel(flat + jnp.where(usable, root @ noise, 0.0))
+    drawn = unravel(flat + root @ noise)
+    z0 = jax.tree.map(lambda a, b: jnp.where(usable, a, b), drawn, fallback)
     covariance = root @ root.T
     return z0, covariance if dense else jnp.diagonal(covariance)
 
@@ -231,7 +307,7 @@ def _chain_start(model, key, args, kwargs, mode=None, *, num_warmup: int, num_sa
     fill. Without ``mode`` the chain starts uniformly in (-2, 2) on the unconstrained space (as
     numpyro's ``MCMC`` does) with an identity mass matrix; with ``mode`` (an unconstrained position:
     the MAP) at a draw from the Laplace approximation there, whose covariance is the initial inverse
-    mass matrix (`_curvature_start`)."""
+    mass matrix, where that approximation is well-conditioned (`_curvature_start`)."""
     key_init, key_run = jax.random.split(key)
     start = handlers.substitute(handlers.seed(model, key_init), substitute_fn=init_to_uniform)
     trace = handlers.trace(start).get_trace(*args, **kwargs)
@@ -244,7 +320,7 @@ def _chain_start(model, key, args, kwargs, mode=None, *, num_warmup: int, num_sa
     inverse_mass_matrix = None
     if mode is not None:
         dense = init_kernel.keywords["dense_mass"]
-        z0, inverse_mass_matrix = _curvature_start(model, args, kwargs, mode, key_init, dense)
+        z0, inverse_mass_matrix = _curvature_start(model, args, kwargs, mode, key_init, dense, z0)
     state = init_kernel(z0, num_warmup, inverse_mass_matrix=inverse_mass_matrix, rng_key=key_run)
     rows = jax.tree.map(lambda v: jnp.zeros((num_samples, *jnp.shape(v)), jnp.result_type(v)), _kept(state))
     return state, rows
@@ -306,10 +382,10 @@ def run_chain(
 
     Starts uniformly in (-2, 2) on the unconstrained space (as numpyro's ``MCMC`` does), adapts the
     step size and the mass matrix during ``num_warmup`` steps, then keeps every ``thin``-th of
-    ``num_samples × thin`` steps. ``mass_matrix`` is "dense", "diagonal", or "auto": dense when the
-    model has at most `DENSE_UP_TO` unconstrained parameters. The step size adapts to a mean
-    acceptance probability ``target_accept``, and a trajectory doubles at most ``max_tree_depth``
-    times.
+    ``num_samples × thin`` steps. ``mass_matrix`` is "dense", "diagonal", or "auto": dense where
+    `dense_mass` says so (few parameters, or a dense matrix cheap next to the gradient). The step
+    size adapts to a mean acceptance probability ``target_accept``, and a trajectory doubles at most
+    ``max_tree_depth`` times.
 
     Returns
     -------
@@ -785,7 +861,9 @@ def sample_chains(
         Keep every ``thin``-th step after warmup (``num_samples × thin`` steps are run).
     mass_matrix : {"auto", "dense", "diagonal"}
         The mass matrix adapted during warmup: "auto" is dense for at most `DENSE_UP_TO`
-        unconstrained parameters, diagonal above.
+        unconstrained parameters, or where their number squared is at most `DENSE_DATA_FRACTION`
+        of the elements of ``args`` and ``kwargs`` (a model evaluated per row, whose gradient
+        costs far more than a dense matrix), diagonal otherwise (`dense_mass`).
     target_accept : float in (0, 1)
         The mean acceptance probability the step size adapts to during warmup (numpyro's
         ``target_accept_prob``): higher takes smaller steps, which removes divergences where the
