@@ -428,7 +428,8 @@ class BayesianLinearRegression(RegressorMixin, _BayesianRegression):
 
     Parameters
     ----------
-    prior : {"laplace", "gaussian", "elasticnet", "horseshoe", "regularized_horseshoe", "r2d2"}, default="laplace"
+    prior : {"laplace", "gaussian", "elasticnet", "horseshoe", "regularized_horseshoe", "r2d2"}, \
+default="laplace"
         Prior on each weight: a penalty (L1, L2, or mixed), or a sparsity prior of
         `bayesreg.shrinkage` (`~bayesreg.shrinkage.Horseshoe`, `~bayesreg.shrinkage.RegularizedHorseshoe`,
         `~bayesreg.shrinkage.R2D2`) whose scales are learned with the weights. The sparsity priors
@@ -605,7 +606,8 @@ class BayesianLinearRegression(RegressorMixin, _BayesianRegression):
     >>> BayesianLinearRegression(prior="horseshoe").fit(X, y)
     Traceback (most recent call last):
     ...
-    ValueError: prior='horseshoe' has no MAP: its density is unbounded at 0 (the penalty −log p(coef) falls to −∞ there), so there is no posterior mode to find; use method='nuts' (coef_ is then the posterior mean)
+    ValueError: prior='horseshoe' has no MAP: its density is unbounded at 0 ... use method='nuts' (coef_ is
+    then the posterior mean)
     """
 
     _family = "gaussian"
@@ -784,7 +786,8 @@ class BayesianLogisticRegression(ClassifierMixin, _BayesianRegression):
 
     Parameters
     ----------
-    prior : {"laplace", "gaussian", "elasticnet", "horseshoe", "regularized_horseshoe", "r2d2"}, default="laplace"
+    prior : {"laplace", "gaussian", "elasticnet", "horseshoe", "regularized_horseshoe", "r2d2"}, \
+default="laplace"
         As for `BayesianLinearRegression`: a sparsity prior needs ``method="nuts"``, takes no
         ``C`` (leave it at its default) and is scaled by the pseudo-σ 2 of Piironen & Vehtari
         (the regularised horseshoe and R2D2; `~bayesreg.shrinkage.LOGISTIC_PSEUDO_SIGMA`) or by 1

@@ -4,8 +4,8 @@
 fitted attribute — ``coef_``, ``intercept_``, ``sigma_``, ``classes_``, ``feature_names_in_``,
 ``n_features_in_``, the penalty strength of the fit (``alpha_``, ``C_``, and for a learned α
 ``cv_results_`` or ``alpha_mcse_``), the prior (a sparsity prior of `bayesreg.shrinkage` with every
-option), the MAP with its convergence record (null for a sparsity prior, which has none), the diagnostics, how the
-chains ran, the column means and sds of a ``standardize=True`` fit) and, for a NUTS fit,
+option), the MAP with its convergence record (null for a sparsity prior, which has none), the
+diagnostics, how the chains ran, the column means and sds of a ``standardize=True`` fit) and, for a NUTS fit,
 ``posterior.nc`` (`POSTERIOR_FILE`: the InferenceData, ArviZ's netCDF). `load` reads them back
 into an estimator that predicts bitwise the same numbers: JSON floats are written with Python's
 ``repr``, which round-trips every float64 exactly, and netCDF keeps float64 arrays as they are.
