@@ -122,9 +122,19 @@ penalty strength:
     table and posterior.nc's coef and intercept are on the original columns (posterior.nc keeps the
     standardised draws as coef_standardized and intercept_standardized).
 
+sparsity priors (--method nuts only):
+  --prior horseshoe: coef_j ~ N(0, (lambda_j tau sigma)^2), lambda_j ~ C+(0, 1),
+    tau ~ C+(0, --global-scale).
+  --prior regularized_horseshoe: the horseshoe with tau ~ C+(0, tau0), tau0 = p0/(p - p0) sigma/sqrt(n)
+    (p0 = --expected-nonzero), and a slab of scale --slab-scale and --slab-df degrees of freedom.
+  --prior r2d2: R^2 ~ Beta with mean --r2-mean and precision --r2-precision, shared among the
+    weights by a Dirichlet.
+  They take no --alpha (their scales are learned) and have no MAP (their densities are unbounded at 0):
+  the coefficient column of coefficients.csv is the posterior mean, and --target-accept defaults to
+  {SHRINKAGE_TARGET_ACCEPT:g}. bayesreg path does not take them (no penalty path).
 posterior (--method nuts):
-  NUTS samples the same model's posterior (the MAP is computed as well). The diagnostics gate fails
-  when {_RHAT}, bulk or tail {_ESS}, any divergence or {_EBFMI}, and when R-hat cannot be
+  NUTS samples the same model's posterior (the MAP is computed as well, for the penalty priors).
+  The diagnostics gate fails when {_RHAT}, bulk or tail {_ESS}, any divergence or {_EBFMI}, and when R-hat cannot be
   computed (--num-chains 1: R-hat compares chains and needs at least 2); every problem (also draws
   at the maximum tree depth, which alone does not fail the gate) is a "warning:" line on stderr
   naming the options to try. A failed gate: the files are written, their ok column is False, and
@@ -463,7 +473,8 @@ def _parser() -> _Parser:
         "fit",
         help="fit a penalised (MAP) regression to a CSV file",
         description="Fit a linear (gaussian) or logistic (bernoulli) regression with a Laplace (L1), "
-        "Gaussian (L2) or elastic-net prior on the weights, print its coefficients and write them "
+        "Gaussian (L2) or elastic-net prior on the weights (or, with --method nuts, a horseshoe, "
+        "regularised horseshoe or R2D2 sparsity prior), print its coefficients and write them "
         "to DIR/coefficients.csv.",
         epilog=FIT_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -1094,6 +1105,8 @@ def _learned_alpha(args, estimator) -> tuple[str, bytes] | None:
     given --alpha."""
     import pandas as pd
 
+    if not isinstance(args.alpha, str):
+        return None
     alpha = estimator.alpha_
     if args.alpha == "eb":
         mcse = estimator.alpha_mcse_
