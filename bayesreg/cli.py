@@ -134,11 +134,11 @@ sparsity priors (--method nuts only):
   {SHRINKAGE_TARGET_ACCEPT:g}. bayesreg path does not take them (no penalty path).
 posterior (--method nuts):
   NUTS samples the same model's posterior (the MAP is computed as well, for the penalty priors).
-  The diagnostics gate fails when {_RHAT}, bulk or tail {_ESS}, any divergence or {_EBFMI}, and when R-hat cannot be
-  computed (--num-chains 1: R-hat compares chains and needs at least 2); every problem (also draws
-  at the maximum tree depth, which alone does not fail the gate) is a "warning:" line on stderr
-  naming the options to try. A failed gate: the files are written, their ok column is False, and
-  the exit status is 3. --seed makes a run repeatable (without it a seed is drawn and printed).
+  The diagnostics gate fails when {_RHAT}, bulk or tail {_ESS}, any divergence or {_EBFMI}, and
+  when R-hat cannot be computed (--num-chains 1: R-hat compares chains and needs at least 2); every
+  problem (also draws at the maximum tree depth, which alone does not fail the gate) is a "warning:"
+  line on stderr naming the options to try. A failed gate: the files are written, their ok column
+  is False, and the exit status is 3. --seed makes a run repeatable (without it a seed is drawn and printed).
   Compiled programs are cached in $XDG_CACHE_HOME/bayesreg/jax (else ~/.cache/bayesreg/jax), so a
   second run on data of the same shape skips most of the compilation. --target-accept (higher:
   smaller steps, against divergences) and --max-tree-depth (longer trajectories) tune NUTS itself.
