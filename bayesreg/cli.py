@@ -1173,13 +1173,11 @@ def _fit(args) -> int:
         estimator.fit(X, y)
         learned = _learned_alpha(args, estimator)
         mode = estimator.map_  # the MAP (the penalised estimate), also when coef_ holds posterior means
-        if mode is None:  # a sparsity prior: no MAP, the posterior means stand in its place
-            coef, intercept = np.asarray(estimator.coef_, dtype=float), estimator.intercept_
-        else:
-            coef, intercept = np.asarray(mode.params["coef"], dtype=float), float(mode.params["intercept"])
-        intercept = intercept if args.fit_intercept else None
+        point = {"coef": estimator.coef_, "intercept": estimator.intercept_} if mode is None else mode.params
+        coef = np.asarray(point["coef"], dtype=float)  # a sparsity prior: the posterior means, no MAP
+        intercept = float(point["intercept"]) if args.fit_intercept else None
         files: dict[str, Content] = {}
-        summary = gate = None
+        summary = gate = table = None
         passed = True
         if sampling is not None:
             fit = estimator.posterior_fit_
