@@ -343,8 +343,8 @@ def plot_prior_penalties(
     Returns
     -------
     matplotlib Axes
-        One line per prior (``gid`` ``"penalty"``, its label in the legend) and the references
-        (``gid`` ``"l1"`` and ``"l2"``).
+        One line per prior (``gid`` ``"penalty"``, its label in the legend), the references
+        (``gid`` ``"l1"`` and ``"l2"``) and the vertical line at 0 (``gid`` ``"zero"``).
 
     Examples
     --------
@@ -357,8 +357,8 @@ def plot_prior_penalties(
     >>> priors = {"horseshoe": Horseshoe(), "regularized horseshoe": RegularizedHorseshoe(n_samples=100),
     ...           "R2D2": R2D2()}
     >>> ax = plot_prior_penalties(priors, num_features=10, ax=ax)
-    >>> [line.get_gid() for line in ax.get_lines()]
-    ['l1', 'l2', 'penalty', 'penalty', 'penalty']
+    >>> [line.get_label() for line in ax.get_lines() if line.get_gid() == "penalty"]
+    ['horseshoe', 'regularized horseshoe', 'R2D2']
     >>> plt.close(fig)
     """
     labelled = list(priors.items()) if isinstance(priors, Mapping) else [(None, p) for p in priors]
@@ -379,7 +379,7 @@ def plot_prior_penalties(
     values = np.concatenate([line.get_ydata() for line in ax.get_lines()])
     finite = values[np.isfinite(values)]
     ax.set_ylim(max(float(finite.min()), -4.0) - 0.5, min(float(finite.max()), 8.0) + 0.5)
-    ax.axvline(0.0, color="black", linewidth=0.6)
+    ax.axvline(0.0, color="black", linewidth=0.6, gid="zero")
     ax.set_xlabel("coefficient θ")
     ax.set_ylabel("−log p(θ) + log p(1)")
     ax.set_title(f"the penalty each prior implies (p = {num_features}, σ = {sigma:g})")
