@@ -5,7 +5,8 @@ The MAP of a NumPyro model with a Laplace (Gaussian, elastic-net) prior on the w
 leaves out. Importing bayesreg changes no global JAX setting: float64 is switched on inside the
 functions that need it (``jax.enable_x64``).
 
-Modules: `bayesreg.priors` (penalty ↔ prior), `bayesreg.models` (the NumPyro programs),
+Modules: `bayesreg.priors` (penalty ↔ prior), `bayesreg.shrinkage` (the sparsity priors: horseshoe,
+regularised horseshoe, R2D2), `bayesreg.models` (the NumPyro programs),
 `bayesreg.engine` (the compiled machinery: MAP, proximal Newton, homotopy, the program cache),
 `bayesreg.sampling` (the posterior by NUTS), `bayesreg.path` (MAP and posterior over a grid of α),
 `bayesreg.cv` (α by cross-validation), `bayesreg.evidence` (α by empirical Bayes),
@@ -42,6 +43,7 @@ from bayesreg.predictive import (
 )
 from bayesreg.priors import ElasticNet, Prior, penalty_from_prior, prior_from_penalty
 from bayesreg.sampling import PosteriorFit, fit_posterior, sample_posterior
+from bayesreg.shrinkage import R2D2, Horseshoe, RegularizedHorseshoe, shrinkage_prior
 
 __all__ = [
     # estimators
@@ -56,6 +58,11 @@ __all__ = [
     "Prior",
     "penalty_from_prior",
     "prior_from_penalty",
+    # sparsity priors (no MAP: fitted by NUTS)
+    "Horseshoe",
+    "R2D2",
+    "RegularizedHorseshoe",
+    "shrinkage_prior",
     # the MAP (the penalised estimate)
     "DeltaELBO",
     "MAPPath",

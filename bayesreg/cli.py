@@ -48,11 +48,19 @@ from bayesreg.defaults import (
     N_ALPHAS,
     NUTS,
     PATH_NUTS,
+    SHRINKAGE_TARGET_ACCEPT,
     TARGET_ACCEPT,
     THRESHOLDS,
     NUTSSettings,
 )
-from bayesreg.params import CONSTRAINTS, ESTIMATOR_CONSTRAINTS, check_param, cli_type
+from bayesreg.params import (
+    CONSTRAINTS,
+    ESTIMATOR_CONSTRAINTS,
+    SPARSITY_KINDS,
+    SPARSITY_OPTIONS,
+    check_param,
+    cli_type,
+)
 
 __all__ = ["main", "run"]
 
@@ -114,13 +122,23 @@ penalty strength:
     table and posterior.nc's coef and intercept are on the original columns (posterior.nc keeps the
     standardised draws as coef_standardized and intercept_standardized).
 
+sparsity priors (--method nuts only):
+  --prior horseshoe: coef_j ~ N(0, (lambda_j tau sigma)^2), lambda_j ~ C+(0, 1),
+    tau ~ C+(0, --global-scale).
+  --prior regularized_horseshoe: the horseshoe with tau ~ C+(0, tau0), tau0 = p0/(p - p0) sigma/sqrt(n)
+    (p0 = --expected-nonzero), and a slab of scale --slab-scale and --slab-df degrees of freedom.
+  --prior r2d2: R^2 ~ Beta with mean --r2-mean and precision --r2-precision, shared among the
+    weights by a Dirichlet.
+  They take no --alpha (their scales are learned) and have no MAP (their densities are unbounded at 0):
+  the coefficient column of coefficients.csv is the posterior mean, and --target-accept defaults to
+  {SHRINKAGE_TARGET_ACCEPT:g}. bayesreg path does not take them (no penalty path).
 posterior (--method nuts):
-  NUTS samples the same model's posterior (the MAP is computed as well). The diagnostics gate fails
-  when {_RHAT}, bulk or tail {_ESS}, any divergence or {_EBFMI}, and when R-hat cannot be
-  computed (--num-chains 1: R-hat compares chains and needs at least 2); every problem (also draws
-  at the maximum tree depth, which alone does not fail the gate) is a "warning:" line on stderr
-  naming the options to try. A failed gate: the files are written, their ok column is False, and
-  the exit status is 3. --seed makes a run repeatable (without it a seed is drawn and printed).
+  NUTS samples the same model's posterior (the MAP is computed as well, for the penalty priors).
+  The diagnostics gate fails when {_RHAT}, bulk or tail {_ESS}, any divergence or {_EBFMI}, and
+  when R-hat cannot be computed (--num-chains 1: R-hat compares chains and needs at least 2); every
+  problem (also draws at the maximum tree depth, which alone does not fail the gate) is a "warning:"
+  line on stderr naming the options to try. A failed gate: the files are written, their ok column
+  is False, and the exit status is 3. --seed makes a run repeatable (without it a seed is drawn and printed).
   Compiled programs are cached in $XDG_CACHE_HOME/bayesreg/jax (else ~/.cache/bayesreg/jax), so a
   second run on data of the same shape skips most of the compilation. --target-accept (higher:
   smaller steps, against divergences) and --max-tree-depth (longer trajectories) tune NUTS itself.
@@ -249,10 +267,12 @@ class _Parser(argparse.ArgumentParser):
         return action
 
 
-def _choice(name: str) -> dict:
-    """``type`` and ``metavar`` of an option with a fixed set of values (`bayesreg.params.CONSTRAINTS`):
-    a bad value gets the library's message (``unknown prior 'cauchy'; expected one of ...``)."""
-    return {"type": cli_type(name), "metavar": "{" + ",".join(CONSTRAINTS[name].values) + "}"}
+def _choice(name: str, constraints=CONSTRAINTS) -> dict:
+    """``type`` and ``metavar`` of an option with a fixed set of values (``constraints[name]``, from
+    `bayesreg.params`): a bad value gets the library's message (``unknown prior 'cauchy'; expected
+    one of ...``)."""
+    constraint = constraints[name]
+    return {"type": cli_type(name, constraint), "metavar": "{" + ",".join(constraint.values) + "}"}
 
 
 def _alphas(text: str) -> list[float]:
@@ -334,7 +354,8 @@ def _nuts_options(parser, settings: NUTSSettings, note: str, *, seed: int | None
             default=None,
             metavar="P",
             help="the mean acceptance probability the step size adapts to, in (0, 1): higher (0.9, "
-            f"0.95, 0.99) takes smaller steps, against divergences (default {TARGET_ACCEPT:g})",
+            f"0.95, 0.99) takes smaller steps, against divergences (default {TARGET_ACCEPT:g}; "
+            f"{SHRINKAGE_TARGET_ACCEPT:g} for the sparsity priors)",
         )
         group.add_argument(
             "--max-tree-depth",
@@ -346,15 +367,69 @@ def _nuts_options(parser, settings: NUTSSettings, note: str, *, seed: int | None
         )
 
 
+_SPARSITY_HELP = {
+    "global_scale": "horseshoe: scale of the global scale tau's half-Cauchy prior (default "
+    "{global_scale:g}); regularized_horseshoe: tau0 itself, instead of the one --expected-nonzero sets",
+    "expected_nonzero": "regularized_horseshoe: expected number of non-zero weights p0 in (0, p), which "
+    "sets tau0 = p0/(p - p0) sigma/sqrt(n) (default p/{weights_per_nonzero:g}, at least 1, at most p/2)",
+    "slab_scale": "regularized_horseshoe: scale of the slab the large weights meet (default {slab_scale:g})",
+    "slab_df": "regularized_horseshoe: degrees of freedom of the slab (default {slab_df:g})",
+    "r2_mean": "r2d2: prior mean of R^2, in (0, 1) (default {r2_mean:g})",
+    "r2_precision": "r2d2: precision a + b of R^2's Beta prior (default {r2_precision:g})",
+}
+
+
+def _sparsity_options(parser) -> None:
+    """--global-scale, --expected-nonzero, --slab-scale, --slab-df, --r2-mean, --r2-precision: the
+    sparsity priors' options (`bayesreg.params.SPARSITY_OPTIONS`), None unless given, with the
+    defaults of `bayesreg.defaults.SHRINKAGE` in their help."""
+    from bayesreg.defaults import SHRINKAGE
+
+    group = parser.add_argument_group(
+        "sparsity priors (--prior horseshoe, regularized_horseshoe, r2d2; --method nuts only)"
+    )
+    for name, meaning in _SPARSITY_HELP.items():
+        group.add_argument(
+            f"--{name.replace('_', '-')}",
+            type=cli_type(name),
+            default=None,
+            metavar="X",
+            help=meaning.format(**SHRINKAGE._asdict()),
+        )
+
+
+def _check_sparsity_options(args) -> None:
+    """Refuse a sparsity prior's option for another prior, and with a sparsity prior the settings it
+    does not take: --method map (no MAP exists), --alpha, --convention."""
+    for name in _SPARSITY_HELP:
+        if getattr(args, name) is not None and name not in SPARSITY_OPTIONS.get(args.prior, ()):
+            takers = " or ".join(f"--prior {k}" for k, options in SPARSITY_OPTIONS.items() if name in options)
+            raise _UsageError(f"{args.flags[name]} applies to {takers} only, not to --prior {args.prior}")
+    if args.prior not in SPARSITY_KINDS:
+        return
+    if args.method != "nuts":
+        raise _UsageError(
+            f"--prior {args.prior} has no MAP (its density is unbounded at 0, so the penalty has no "
+            "minimum): use --method nuts (the coefficients are then posterior means)"
+        )
+    for name in ("alpha", "convention"):
+        if getattr(args, name) is not None:
+            raise _UsageError(
+                f"{args.flags[name]} applies to the penalty priors (laplace, gaussian, elasticnet) only: "
+                f"--prior {args.prior} learns its scales from the data"
+            )
+
+
 def _model_options(parser, *, alpha_name: str, sigma_help: str) -> None:
     """--prior, --l1-ratio, --convention, --family, --sigma, --standardize: the model, as `fit` and
     `path` share it."""
 
     parser.add_argument(
         "--prior",
-        **_choice("prior"),
+        **_choice("prior", ESTIMATOR_CONSTRAINTS),
         default="laplace",
-        help="prior on the weights: laplace (L1), gaussian (L2), elasticnet (default: laplace)",
+        help="prior on the weights: laplace (L1), gaussian (L2), elasticnet, or (fit --method nuts "
+        "only) a sparsity prior: horseshoe, regularized_horseshoe, r2d2 (default: laplace)",
     )
     parser.add_argument(
         "--l1-ratio",
@@ -366,7 +441,7 @@ def _model_options(parser, *, alpha_name: str, sigma_help: str) -> None:
     parser.add_argument(
         "--convention",
         **_choice("convention"),
-        default="sklearn",
+        default=None,
         help=f"how {alpha_name} maps to the prior (default: sklearn; see below)",
     )
     parser.add_argument(
@@ -398,7 +473,8 @@ def _parser() -> _Parser:
         "fit",
         help="fit a penalised (MAP) regression to a CSV file",
         description="Fit a linear (gaussian) or logistic (bernoulli) regression with a Laplace (L1), "
-        "Gaussian (L2) or elastic-net prior on the weights, print its coefficients and write them "
+        "Gaussian (L2) or elastic-net prior on the weights (or, with --method nuts, a horseshoe, "
+        "regularised horseshoe or R2D2 sparsity prior), print its coefficients and write them "
         "to DIR/coefficients.csv.",
         epilog=FIT_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -429,7 +505,7 @@ def _parser() -> _Parser:
     fit.add_argument(
         "--alpha",
         type=cli_type("alpha", ESTIMATOR_CONSTRAINTS["alpha"]),
-        default=1.0,
+        default=None,
         metavar="A",
         help="penalty strength > 0 (default 1.0), or learned from the data: cv (cross-validation) or "
         "eb (empirical Bayes); for --family bernoulli alpha = 1/C (see below)",
@@ -460,6 +536,7 @@ def _parser() -> _Parser:
         help="output folder (created if needed); optional with --method map (without it the table is "
         "printed and nothing is written)",
     )
+    _sparsity_options(fit)
     _nuts_options(fit, NUTS, "--method nuts only")
 
     predict = commands.add_parser(
@@ -697,6 +774,8 @@ def _check_model_options(args) -> None:
         )
     if args.l1_ratio is None:
         args.l1_ratio = L1_RATIO
+    if args.convention is None and args.prior not in SPARSITY_KINDS:
+        args.convention = "sklearn"
 
 
 def _sampling(args, settings: NUTSSettings, flag: str, sampling: bool) -> dict | None:
@@ -724,7 +803,7 @@ def _sampling(args, settings: NUTSSettings, flag: str, sampling: bool) -> dict |
         **settings._asdict(),
         "seed": secrets.randbelow(2**31 - 1),
         "mass_matrix": MASS_MATRIX,
-        "target_accept": TARGET_ACCEPT,
+        "target_accept": SHRINKAGE_TARGET_ACCEPT if args.prior in SPARSITY_KINDS else TARGET_ACCEPT,
         "max_tree_depth": MAX_TREE_DEPTH,
     }
     chosen = {
@@ -868,12 +947,29 @@ def _estimator(args, sampling: dict | None):
     if sampling is not None:
         settings.update(sampling)
         settings["random_state"] = settings.pop("seed")
+    if args.prior in SPARSITY_KINDS:
+        settings.update({name: getattr(args, name) for name in SPARSITY_OPTIONS[args.prior]})
+        if args.family == "bernoulli":
+            return BayesianLogisticRegression(prior=args.prior, **settings)
+        return BayesianLinearRegression(prior=args.prior, sigma=args.sigma, **settings)
     if args.family == "bernoulli":
         C = args.alpha if isinstance(args.alpha, str) else 1.0 / args.alpha
         return BayesianLogisticRegression(prior=args.prior, C=C, **settings)
     return BayesianLinearRegression(
         prior=args.prior, alpha=args.alpha, convention=args.convention, sigma=args.sigma, **settings
     )
+
+
+def _sparsity_description(args, prior, sigma: float, shape: tuple) -> str:
+    """One line naming a sparsity prior's hierarchy with the numbers in force (its ``describe`` for
+    the data's ``shape``, rows × features) and the noise sd of the fitted linear model."""
+    columns = " of the standardized columns" if args.standardize else ""
+    noise = ""
+    if args.family == "gaussian":
+        source = "given" if args.sigma is not None else "posterior mean"
+        noise = f"; noise sd sigma = {sigma:.6g} ({source})"
+    hierarchy = prior.describe(num_features=shape[1], n_samples=shape[0])
+    return f"{args.prior} prior (no MAP: the density is unbounded at 0): weights{columns}: {hierarchy}{noise}"
 
 
 def _prior_description(args, alpha: float, sigma: float, n_samples: int) -> str:
@@ -905,10 +1001,14 @@ def _prior_description(args, alpha: float, sigma: float, n_samples: int) -> str:
     return f"{args.prior} prior, {penalty}{ratio}: weights{columns} ~ {prior.describe(sigma)}{noise}"
 
 
-def _coefficient_table(names, coef, intercept, summary=None, gate=None) -> tuple[str, bytes]:
+def _coefficient_table(
+    names, coef, intercept, summary=None, gate=None, *, has_map: bool = True
+) -> tuple[str, bytes]:
     """The printed table and the CSV content, one row per feature and one for the intercept (none when
     ``intercept`` is None: no intercept was fitted); ``summary`` (`compare.posterior_summary`) adds the
-    `POSTERIOR_COLUMNS` and ``gate`` (`diagnostics.gate_columns`) the `GATE_COLUMNS`."""
+    `POSTERIOR_COLUMNS` and ``gate`` (`diagnostics.gate_columns`) the `GATE_COLUMNS`. Without a MAP
+    (``has_map=False``: a sparsity prior) ``coef`` and ``intercept`` are the posterior means, the
+    CSV's coefficient column, and the printed table shows them once, as its mean column."""
     import pandas as pd
 
     labels = [*map(str, names), *([] if intercept is None else ["intercept"])]
@@ -930,7 +1030,7 @@ def _coefficient_table(names, coef, intercept, summary=None, gate=None) -> tuple
     rows = [
         [
             label,
-            text,
+            *([text] if has_map else []),
             f"{s.mean:.4g}",
             f"{s.sd:.3g}",
             f"[{s.hdi_low:.4g}, {s.hdi_high:.4g}]",
@@ -942,7 +1042,7 @@ def _coefficient_table(names, coef, intercept, summary=None, gate=None) -> tuple
     ]
     header = [
         "feature",
-        "MAP",
+        *(["MAP"] if has_map else []),
         "mean",
         "sd",
         f"{summary.attrs['hdi_prob']:.0%} HDI",
@@ -968,6 +1068,14 @@ def _sparsity_line(counts: dict, hdi_prob: float) -> str:
         f"{counts['posterior_mean_zeros']} exactly 0; {counts['hdi_contains_zero']} of {p} "
         f"{hdi_prob:.0%} HDIs contain 0"
     )
+
+
+def _hdi_zero_line(summary, names) -> str:
+    """How many of the weights' HDIs (`compare.posterior_summary`) contain 0: the sparsity priors'
+    line, which has no MAP to count exact zeros of."""
+    rows = summary.loc[[str(name) for name in names]]
+    inside = int(((rows["hdi_low"] <= 0) & (rows["hdi_high"] >= 0)).sum())
+    return f"posterior: {inside} of {len(rows)} {summary.attrs['hdi_prob']:.0%} HDIs contain 0 (no MAP)"
 
 
 def _check_learned_alpha(args) -> None:
@@ -997,6 +1105,8 @@ def _learned_alpha(args, estimator) -> tuple[str, bytes] | None:
     given --alpha."""
     import pandas as pd
 
+    if not isinstance(args.alpha, str):
+        return None
     alpha = estimator.alpha_
     if args.alpha == "eb":
         mcse = estimator.alpha_mcse_
@@ -1038,6 +1148,9 @@ def _fit(args) -> int:
     from bayesreg.diagnostics import gate_columns
 
     _check_model_options(args)
+    _check_sparsity_options(args)
+    if args.alpha is None and args.prior not in SPARSITY_KINDS:
+        args.alpha = 1.0
     _check_learned_alpha(args)
     sampling = _sampling(args, NUTS, "--method nuts", args.method == "nuts")
     if args.out is None and sampling is not None:
@@ -1055,47 +1168,60 @@ def _fit(args) -> int:
     _print_notes("fit", notes)
     estimator = _estimator(args, sampling)
     with _warnings_as_lines("fit", args.flags):
-        swamped = None if isinstance(args.alpha, str) else _alpha_max_warning(args, data.X, data.y)
+        numeric = args.alpha is not None and not isinstance(args.alpha, str)
+        swamped = _alpha_max_warning(args, data.X, data.y) if numeric else None
         estimator.fit(X, y)
         learned = _learned_alpha(args, estimator)
         mode = estimator.map_  # the MAP (the penalised estimate), also when coef_ holds posterior means
-        coef = np.asarray(mode.params["coef"], dtype=float)
-        intercept = float(mode.params["intercept"]) if args.fit_intercept else None
+        point = {"coef": estimator.coef_, "intercept": estimator.intercept_} if mode is None else mode.params
+        coef = np.asarray(point["coef"], dtype=float)  # a sparsity prior: the posterior means, no MAP
+        intercept = float(point["intercept"]) if args.fit_intercept else None
         files: dict[str, Content] = {}
-        summary = gate = None
+        summary = gate = table = None
         passed = True
         if sampling is not None:
             fit = estimator.posterior_fit_
             summary = posterior_summary(fit.idata)
             gate = gate_columns(summary, fit.diagnostics)
             passed = fit.diagnostics.ok
-            table = compare_map_posterior(fit.idata, coef)
-        printed, files["coefficients.csv"] = _coefficient_table(X.columns, coef, intercept, summary, gate)
+            table = None if mode is None else compare_map_posterior(fit.idata, coef)
+        printed, files["coefficients.csv"] = _coefficient_table(
+            X.columns, coef, intercept, summary, gate, has_map=mode is not None
+        )
         modelled = None if args.family == "gaussian" else _target_text(args.target, estimator.classes_)
         if modelled is not None:
             files["target.txt"] = f"{modelled}\n".encode()
         sigma = estimator.sigma_ if args.family == "gaussian" else 1.0
         if learned is not None:
             files["alpha.csv"] = learned[1]
-        description = _prior_description(args, estimator.alpha_, sigma, X.shape[0])
+        if mode is None:
+            description = _sparsity_description(args, estimator.prior_, sigma, X.shape)
+        else:
+            description = _prior_description(args, estimator.alpha_, sigma, X.shape[0])
         written = [] if out is None else _write_all(out, files, model=estimator)  # + model.json, posterior.nc
 
     fit_line = f"MAP of {X.shape[0]} rows, {X.shape[1]} features, target {args.target!r}"
-    state = "converged" if mode.converged else "NOT converged"
     if learned is not None:
         print(learned[0])
     print(description)
     if modelled is not None:
         print(modelled)
-    print(f"{fit_line}; {state} in {mode.num_steps} proximal Newton steps")
+    if mode is not None:
+        state = "converged" if mode.converged else "NOT converged"
+        print(f"{fit_line}; {state} in {mode.num_steps} proximal Newton steps")
     if sampling is not None:
         how = (
             " (Laplace prior as a normal-exponential scale mixture)"
             if fit.parametrisation == "mixture"
             else ""
         )
+        rows = (
+            ""
+            if mode is not None
+            else f" of {X.shape[0]} rows, {X.shape[1]} features, target {args.target!r}"
+        )
         print(
-            f"NUTS posterior: {sampling['num_chains']} chains x ({sampling['num_warmup']} warmup + "
+            f"NUTS posterior{rows}: {sampling['num_chains']} chains x ({sampling['num_warmup']} warmup + "
             f"{sampling['num_samples']} draws), seed {sampling['seed']}, {fit.mass_matrix} mass matrix{how}, "
             f"target_accept {sampling['target_accept']:g}, max tree depth {sampling['max_tree_depth']}"
         )
@@ -1104,8 +1230,10 @@ def _fit(args) -> int:
     print()
     print(printed)
     print()
-    if sampling is not None:
+    if table is not None:
         print(_sparsity_line(sparsity_summary(table), table.attrs["hdi_prob"]))
+    elif sampling is not None:
+        print(_hdi_zero_line(summary, X.columns))
     else:
         print(f"{int((coef == 0).sum())} of {X.shape[1]} coefficients are exactly 0")
     if swamped is not None:
@@ -1199,6 +1327,11 @@ def _predict(args) -> int:
 
 
 def _check_path_options(args) -> None:
+    if args.prior in SPARSITY_KINDS:
+        raise _UsageError(
+            f"--prior {args.prior} has no penalty path: a sparsity prior has no alpha (it learns its "
+            f"scales) and no MAP; fit it with bayesreg fit --prior {args.prior} --method nuts"
+        )
     _check_model_options(args)
     if args.alphas is not None:
         for option in ("n_alphas", "eps"):

@@ -17,6 +17,7 @@ standardised weights, and report every result on the original columns.
 
 from __future__ import annotations
 
+import inspect
 import warnings
 
 import numpy as np
@@ -29,12 +30,12 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from bayesreg.cv import cv_alpha
 from bayesreg.data import DataError, check_finite, check_numeric_columns, check_target
-from bayesreg.defaults import HDI_PROB, L1_RATIO, MASS_MATRIX, MAX_TREE_DEPTH, NUTS, TARGET_ACCEPT
+from bayesreg.defaults import HDI_PROB, L1_RATIO, MASS_MATRIX, MAX_TREE_DEPTH, NUTS
 from bayesreg.diagnostics import PosteriorWarning, scale_problem
 from bayesreg.engine import linear_map, map_estimate
 from bayesreg.evidence import evidence_gaussian, evidence_laplace
 from bayesreg.models import SufficientStats, linear_regression, linear_regression_stats, logistic_regression
-from bayesreg.params import ESTIMATOR_CONSTRAINTS, check_params
+from bayesreg.params import ESTIMATOR_CONSTRAINTS, SPARSITY_KINDS, SPARSITY_OPTIONS, check_params
 from bayesreg.predictive import (
     PRIOR_PREDICTIVE_DRAWS,
     posterior_predictive,
@@ -46,8 +47,18 @@ from bayesreg.predictive import (
 from bayesreg.priors import noise_prior, prior_from_penalty
 from bayesreg.sampling import fit_posterior
 from bayesreg.scaling import Standardization
+from bayesreg.shrinkage import shrinkage_prior
 
 __all__ = ["BayesianLinearRegression", "BayesianLogisticRegression"]
+
+_SPARSITY_PARAMETERS = (
+    "global_scale",
+    "expected_nonzero",
+    "slab_scale",
+    "slab_df",
+    "r2_mean",
+    "r2_precision",
+)
 
 
 class _BayesianRegression(BaseEstimator):
@@ -143,6 +154,47 @@ class _BayesianRegression(BaseEstimator):
     def _evidence(self, X, y, settings: dict) -> float:
         raise NotImplementedError  # the linear model's; the constraint keeps "eb" from the others
 
+    def _sparsity_prior(self, X, settings: dict, name: str):
+        """The sparsity prior of `bayesreg.shrinkage` that ``prior`` names with its options, or None
+        for a penalty prior (Gaussian, Laplace, elastic net).
+
+        Each option of `bayesreg.params.SPARSITY_OPTIONS` is refused for a prior it does not apply
+        to, and a sparsity prior is refused with ``method="map"`` (its density is unbounded at 0: no
+        MAP exists) and with a penalty strength ``name`` (``alpha`` or ``C``) other than the default
+        (the prior learns its scales; a number there would be ignored). The regularised horseshoe
+        gets the number of rows for its global scale, and its ``expected_nonzero`` is checked
+        against the number of weights here, before any sampling.
+        """
+        kind = settings["prior"]
+        given = {key: settings[key] for key in _SPARSITY_PARAMETERS if settings[key] is not None}
+        for key in given:
+            if key not in SPARSITY_OPTIONS.get(kind, ()):
+                takers = " or ".join(repr(k) for k, options in SPARSITY_OPTIONS.items() if key in options)
+                raise ValueError(f"{key} applies to prior={takers}, not prior={kind!r}: leave it None")
+        if kind not in SPARSITY_KINDS:
+            return None
+        if settings["method"] != "nuts":
+            raise ValueError(
+                f"prior={kind!r} has no MAP: its density is unbounded at 0 (the penalty −log p(coef) "
+                "falls to −∞ there), so there is no posterior mode to find; use method='nuts' "
+                "(coef_ is then the posterior mean)"
+            )
+        default = inspect.signature(type(self).__init__).parameters[name].default
+        if settings[name] != default:
+            raise ValueError(
+                f"{name}={settings[name]!r} does not apply to prior={kind!r}, which learns its scales "
+                f"from the data (set them with {', '.join(SPARSITY_OPTIONS[kind])}): leave {name} at "
+                f"its default {default!r}"
+            )
+        for attribute in ("alpha_", "C_", "cv_results_", "alpha_mcse_"):
+            self.__dict__.pop(attribute, None)
+        if kind == "regularized_horseshoe":
+            given["n_samples"] = X.shape[0]
+        prior = shrinkage_prior(kind, **given)
+        if kind == "regularized_horseshoe" and prior.global_scale is None:
+            prior.expected_nonzero_for(X.shape[1])  # p₀ in (0, p), checked before the chains start
+        return prior
+
     def _features(self, X) -> np.ndarray:
         """``X`` checked against the fit, as a C-ordered float64 array: a product with the weights
         then sums in the same order whatever the layout of ``X`` (a DataFrame's columns reordered, a
@@ -190,24 +242,24 @@ class _BayesianRegression(BaseEstimator):
         else:
             result = self._map(model, args, model_kwargs)
         scaling = getattr(self, "scaling_", None)
-        if scaling is not None:
+        if scaling is not None and result is not None:
             params = dict(result.params)
             coef, intercept = scaling.to_original(params["coef"], params.get("intercept", 0.0))
             params["coef"] = coef
             if "intercept" in params:
                 params["intercept"] = intercept
             result = result._replace(params=params)
-            if nuts:
-                fit = fit._replace(idata=scaling.posterior_to_original(fit.idata), map=result)
+        if scaling is not None and nuts:
+            fit = fit._replace(idata=scaling.posterior_to_original(fit.idata), map=result)
         self.map_ = result
         self.prior_ = model_kwargs["prior"]
         if self._family == "gaussian":
             noise = model_kwargs["sigma"]
             self.sigma_prior_ = noise if isinstance(noise, dist.Distribution) else None
-        self.coef_ = result.params["coef"]
-        self.intercept_ = float(result.params.get("intercept", 0.0))
-        self.n_iter_ = result.num_steps
+        self.n_iter_ = None if result is None else result.num_steps
         if not nuts:
+            self.coef_ = result.params["coef"]
+            self.intercept_ = float(result.params.get("intercept", 0.0))
             return
         self.posterior_fit_ = fit
         self.idata_ = fit.idata
@@ -215,8 +267,7 @@ class _BayesianRegression(BaseEstimator):
         self.diagnostics_ = fit.diagnostics
         posterior = self.idata_.posterior
         self.coef_ = posterior["coef"].mean(("chain", "draw")).to_numpy()
-        if "intercept" in posterior:
-            self.intercept_ = float(posterior["intercept"].mean())
+        self.intercept_ = float(posterior["intercept"].mean()) if "intercept" in posterior else 0.0
 
     def _map(self, model, args, model_kwargs):
         """The MAP of ``model(*args, **model_kwargs)`` (`~bayesreg.engine.map.map_estimate`)."""
@@ -377,8 +428,14 @@ class BayesianLinearRegression(RegressorMixin, _BayesianRegression):
 
     Parameters
     ----------
-    prior : {"laplace", "gaussian", "elasticnet"}, default="laplace"
-        Prior on each weight (L1, L2, or mixed penalty).
+    prior : {"laplace", "gaussian", "elasticnet", "horseshoe", "regularized_horseshoe", "r2d2"}, \
+default="laplace"
+        Prior on each weight: a penalty (L1, L2, or mixed), or a sparsity prior of
+        `bayesreg.shrinkage` (`~bayesreg.shrinkage.Horseshoe`, `~bayesreg.shrinkage.RegularizedHorseshoe`,
+        `~bayesreg.shrinkage.R2D2`) whose scales are learned with the weights. The sparsity priors
+        have no MAP (their densities are unbounded at 0) and need ``method="nuts"``; they take no
+        ``alpha`` (leave it at its default), ignore ``convention`` and ``l1_ratio``, and are scaled
+        by σ (the horseshoe's weights are ``N(0, λ_j²τ²σ²)``).
     alpha : float > 0 or {"cv", "eb"}, default=1.0
         Penalty strength, or how to learn it from the data (``convention="sklearn"``; the chosen
         value is ``alpha_``):
@@ -396,6 +453,21 @@ class BayesianLinearRegression(RegressorMixin, _BayesianRegression):
         then that at ``alpha_``; with ``standardize=True`` α is learned on the standardised columns.
     l1_ratio : float in (0, 1), default=0.5
         Share ρ of the L1 penalty for ``prior="elasticnet"``.
+    global_scale : float > 0, optional
+        ``prior="horseshoe"``: the scale of τ's half-Cauchy prior (default
+        `~bayesreg.defaults.SHRINKAGE` ``.global_scale``, 1); ``prior="regularized_horseshoe"``: τ₀
+        itself, instead of the one set by ``expected_nonzero``.
+    expected_nonzero : float in (0, n_features), optional
+        ``prior="regularized_horseshoe"``: the expected number of non-zero weights p₀, which sets
+        ``τ₀ = p₀/(p − p₀)·σ/√n`` (default ``p/10``, at least 1 and at most ``p/2``).
+    slab_scale, slab_df : float > 0, optional
+        ``prior="regularized_horseshoe"``: the slab's scale and degrees of freedom (defaults 2 and 4).
+    r2_mean : float in (0, 1), optional
+    r2_precision : float > 0, optional
+        ``prior="r2d2"``: the mean and precision of R²'s Beta prior (defaults 0.5 and 2: R² uniform).
+
+        Each of these six is None by default (the prior's default, from `~bayesreg.defaults.SHRINKAGE`)
+        and refused for a prior it does not apply to.
     convention : {"sklearn", "book"}, default="sklearn"
         How ``alpha`` maps to the prior (see `bayesreg.priors`).
     fit_intercept : bool, default=True
@@ -430,9 +502,12 @@ class BayesianLinearRegression(RegressorMixin, _BayesianRegression):
         The mass matrix NUTS adapts during warmup: ``"auto"`` is dense for at most 20
         unconstrained parameters (the features, intercept and σ; with the mixture, two per
         feature), diagonal above (see `~bayesreg.sample_posterior`).
-    target_accept : float in (0, 1), default `~bayesreg.defaults.TARGET_ACCEPT`
+    target_accept : float in (0, 1) or None, default=None
         The mean acceptance probability NUTS's step size adapts to during warmup (``method="nuts"``):
         a higher value (0.9, 0.95, 0.99) takes smaller steps, the remedy for divergent transitions.
+        None is the prior's own (`~bayesreg.sampling.default_target_accept`): 0.99 for the sparsity
+        priors (`~bayesreg.defaults.SHRINKAGE_TARGET_ACCEPT`), `~bayesreg.defaults.TARGET_ACCEPT`
+        (0.8) for the others.
     max_tree_depth : int in [1, 15], default `~bayesreg.defaults.MAX_TREE_DEPTH`
         The most doublings of a NUTS trajectory (at most ``2**max_tree_depth`` leapfrog steps per
         draw): raise it when draws hit the maximum tree depth.
@@ -452,7 +527,8 @@ class BayesianLinearRegression(RegressorMixin, _BayesianRegression):
     intercept_ : float
         MAP or posterior mean, as ``coef_``.
     alpha_ : float
-        The penalty strength of the fit: ``alpha`` as given, or the learned one (``"cv"``, ``"eb"``).
+        The penalty strength of the fit: ``alpha`` as given, or the learned one (``"cv"``, ``"eb"``);
+        not set for the sparsity priors, which have none.
     cv_results_ : dict
         ``alpha="cv"`` only: ``alphas`` (the grid, decreasing, shape (n_alphas,)), ``scores`` (each
         α's score on each held-out fold, shape (n_alphas, n_folds); ``LassoCV.mse_path_``),
@@ -471,8 +547,9 @@ class BayesianLinearRegression(RegressorMixin, _BayesianRegression):
     sigma_prior_ : numpyro Exponential or None
         The prior of σ when it was estimated (`~bayesreg.priors.noise_prior` of the training
         target), None when ``sigma`` was given.
-    map_ : MAPResult
-        The MAP with its convergence record, whatever the method.
+    map_ : MAPResult or None
+        The MAP with its convergence record, whatever the method; None for the sparsity priors,
+        which have no MAP.
     idata_ : arviz.InferenceData
         The NUTS posterior (``method="nuts"`` only): posterior, sample_stats, loo (or, with
         ``log_likelihood=True``, log_likelihood), observed_data; ``posterior.attrs["family"]``
@@ -487,8 +564,8 @@ class BayesianLinearRegression(RegressorMixin, _BayesianRegression):
         (``parametrisation``: "direct" or "mixture"; ``mass_matrix``: "dense" or "diagonal").
     scaling_ : Standardization
         The column means and sds the model was fitted on (``standardize=True`` only).
-    n_iter_ : int
-        Proximal Newton steps taken.
+    n_iter_ : int or None
+        Proximal Newton steps taken (None without a MAP: the sparsity priors).
     n_features_in_ : int
     feature_names_in_ : ndarray of str
         Column names, when ``X`` was a DataFrame with string column names.
@@ -522,6 +599,15 @@ class BayesianLinearRegression(RegressorMixin, _BayesianRegression):
     True
     >>> bool(np.allclose(est.predict(Xu), pipe.predict(Xu), atol=1e-8))
     True
+
+    The sparsity priors have no MAP: they are fitted by NUTS (``method="nuts"``), and ``coef_`` is
+    the posterior mean:
+
+    >>> BayesianLinearRegression(prior="horseshoe").fit(X, y)
+    Traceback (most recent call last):
+    ...
+    ValueError: prior='horseshoe' has no MAP: its density is unbounded at 0 ... use method='nuts' (coef_ is
+    then the posterior mean)
     """
 
     _family = "gaussian"
@@ -531,6 +617,12 @@ class BayesianLinearRegression(RegressorMixin, _BayesianRegression):
         prior="laplace",
         alpha=1.0,
         l1_ratio=L1_RATIO,
+        global_scale=None,
+        expected_nonzero=None,
+        slab_scale=None,
+        slab_df=None,
+        r2_mean=None,
+        r2_precision=None,
         convention="sklearn",
         fit_intercept=True,
         standardize=False,
@@ -541,7 +633,7 @@ class BayesianLinearRegression(RegressorMixin, _BayesianRegression):
         num_chains=NUTS.num_chains,
         laplace_parametrisation="auto",
         mass_matrix=MASS_MATRIX,
-        target_accept=TARGET_ACCEPT,
+        target_accept=None,
         max_tree_depth=MAX_TREE_DEPTH,
         log_likelihood=False,
         random_state=None,
@@ -549,6 +641,12 @@ class BayesianLinearRegression(RegressorMixin, _BayesianRegression):
         self.prior = prior
         self.alpha = alpha
         self.l1_ratio = l1_ratio
+        self.global_scale = global_scale
+        self.expected_nonzero = expected_nonzero
+        self.slab_scale = slab_scale
+        self.slab_df = slab_df
+        self.r2_mean = r2_mean
+        self.r2_precision = r2_precision
         self.convention = convention
         self.fit_intercept = fit_intercept
         self.standardize = standardize
@@ -580,14 +678,16 @@ class BayesianLinearRegression(RegressorMixin, _BayesianRegression):
         X, y, _ = self._validate(X, y)
         X = self._scaled(X, settings)
         self.__dict__.pop("_evidence_sigma", None)
-        prior = prior_from_penalty(
-            settings["prior"],
-            self._penalty(X, y, settings, "alpha"),
-            l1_ratio=self.l1_ratio,
-            convention=settings["convention"],
-            family="gaussian",
-            n_samples=X.shape[0],
-        )
+        prior = self._sparsity_prior(X, settings, "alpha")
+        if prior is None:
+            prior = prior_from_penalty(
+                settings["prior"],
+                self._penalty(X, y, settings, "alpha"),
+                l1_ratio=self.l1_ratio,
+                convention=settings["convention"],
+                family="gaussian",
+                n_samples=X.shape[0],
+            )
         noise = noise_prior(y) if settings["sigma"] is None else settings["sigma"]
         stats = SufficientStats.from_data(X, y, center=settings["fit_intercept"])
         self._infer(
@@ -686,7 +786,12 @@ class BayesianLogisticRegression(ClassifierMixin, _BayesianRegression):
 
     Parameters
     ----------
-    prior : {"laplace", "gaussian", "elasticnet"}, default="laplace"
+    prior : {"laplace", "gaussian", "elasticnet", "horseshoe", "regularized_horseshoe", "r2d2"}, \
+default="laplace"
+        As for `BayesianLinearRegression`: a sparsity prior needs ``method="nuts"``, takes no
+        ``C`` (leave it at its default) and is scaled by the pseudo-σ 2 of Piironen & Vehtari
+        (the regularised horseshoe and R2D2; `~bayesreg.shrinkage.LOGISTIC_PSEUDO_SIGMA`) or by 1
+        (the horseshoe).
     C : float > 0 or "cv", default=1.0
         Inverse penalty strength, as in scikit-learn, or ``"cv"``: the ``C`` that 5-fold stratified
         cross-validation picks by accuracy over ``logspace(-4, 4, 10)``, exactly as
@@ -694,6 +799,9 @@ class BayesianLogisticRegression(ClassifierMixin, _BayesianRegression):
         chosen value is ``C_``, the scores are in ``cv_results_``. (Empirical Bayes, ``"eb"``,
         needs the Gaussian likelihood: `BayesianLinearRegression` only.)
     l1_ratio : float in (0, 1), default=0.5
+    global_scale, expected_nonzero, slab_scale, slab_df, r2_mean, r2_precision : float or None
+        The sparsity priors' options, as for `BayesianLinearRegression` (p₀ sets τ₀ with the
+        pseudo-σ 2).
     fit_intercept : bool, default=True
     standardize : bool, default=False
         Fit on standardised columns and report on the original ones, as for
@@ -703,7 +811,7 @@ class BayesianLogisticRegression(ClassifierMixin, _BayesianRegression):
     num_warmup, num_samples, num_chains : int, default from `bayesreg.defaults.NUTS`
     laplace_parametrisation : {"auto", "direct", "mixture"}, default="auto"
     mass_matrix : {"auto", "dense", "diagonal"}, default="auto"
-    target_accept : float in (0, 1), default `~bayesreg.defaults.TARGET_ACCEPT`
+    target_accept : float in (0, 1) or None, default=None
     max_tree_depth : int in [1, 15], default `~bayesreg.defaults.MAX_TREE_DEPTH`
     log_likelihood : bool, default=False
         NUTS settings, as for `BayesianLinearRegression` (the logistic likelihood has no collapsed
@@ -719,7 +827,8 @@ class BayesianLogisticRegression(ClassifierMixin, _BayesianRegression):
         probability over the posterior draws instead of using ``coef_``).
     intercept_ : float
     C_ : float
-        The ``C`` of the fit: as given, or the one cross-validation picked (``C="cv"``).
+        The ``C`` of the fit: as given, or the one cross-validation picked (``C="cv"``); not set
+        for the sparsity priors.
     alpha_ : float
         ``1 / C_``, the penalty strength.
     cv_results_ : dict
@@ -727,8 +836,8 @@ class BayesianLogisticRegression(ClassifierMixin, _BayesianRegression):
         ``scoring`` "accuracy".
     prior_ : Prior
         The prior on each weight the model was given.
-    map_ : MAPResult
-        The MAP, whatever the method.
+    map_ : MAPResult or None
+        The MAP, whatever the method; None for the sparsity priors.
     idata_ : arviz.InferenceData
         The NUTS posterior (``method="nuts"`` only).
     diagnostics_ : DiagnosticsReport
@@ -767,6 +876,12 @@ class BayesianLogisticRegression(ClassifierMixin, _BayesianRegression):
         prior="laplace",
         C=1.0,
         l1_ratio=L1_RATIO,
+        global_scale=None,
+        expected_nonzero=None,
+        slab_scale=None,
+        slab_df=None,
+        r2_mean=None,
+        r2_precision=None,
         fit_intercept=True,
         standardize=False,
         method="map",
@@ -775,7 +890,7 @@ class BayesianLogisticRegression(ClassifierMixin, _BayesianRegression):
         num_chains=NUTS.num_chains,
         laplace_parametrisation="auto",
         mass_matrix=MASS_MATRIX,
-        target_accept=TARGET_ACCEPT,
+        target_accept=None,
         max_tree_depth=MAX_TREE_DEPTH,
         log_likelihood=False,
         random_state=None,
@@ -783,6 +898,12 @@ class BayesianLogisticRegression(ClassifierMixin, _BayesianRegression):
         self.prior = prior
         self.C = C
         self.l1_ratio = l1_ratio
+        self.global_scale = global_scale
+        self.expected_nonzero = expected_nonzero
+        self.slab_scale = slab_scale
+        self.slab_df = slab_df
+        self.r2_mean = r2_mean
+        self.r2_precision = r2_precision
         self.fit_intercept = fit_intercept
         self.standardize = standardize
         self.method = method
@@ -822,9 +943,11 @@ class BayesianLogisticRegression(ClassifierMixin, _BayesianRegression):
         X, y, classes = self._validate(X, y)
         self.classes_ = classes
         X = self._scaled(X, settings)
-        alpha = self._penalty(X, y, settings, "C")
-        self.C_ = 1.0 / alpha if settings["C"] == "cv" else settings["C"]
-        prior = prior_from_penalty(settings["prior"], alpha, l1_ratio=self.l1_ratio, family="bernoulli")
+        prior = self._sparsity_prior(X, settings, "C")
+        if prior is None:
+            alpha = self._penalty(X, y, settings, "C")
+            self.C_ = 1.0 / alpha if settings["C"] == "cv" else settings["C"]
+            prior = prior_from_penalty(settings["prior"], alpha, l1_ratio=self.l1_ratio, family="bernoulli")
         self._infer(
             settings, logistic_regression, (X, y), None, prior=prior, fit_intercept=settings["fit_intercept"]
         )

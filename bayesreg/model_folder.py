@@ -3,8 +3,9 @@
 `save` writes ``model.json`` (`MODEL_FILE`: the estimator's class name, ``get_params()``, and every
 fitted attribute — ``coef_``, ``intercept_``, ``sigma_``, ``classes_``, ``feature_names_in_``,
 ``n_features_in_``, the penalty strength of the fit (``alpha_``, ``C_``, and for a learned α
-``cv_results_`` or ``alpha_mcse_``), the prior, the MAP with its convergence record, the diagnostics, how the
-chains ran, the column means and sds of a ``standardize=True`` fit) and, for a NUTS fit,
+``cv_results_`` or ``alpha_mcse_``), the prior (a sparsity prior of `bayesreg.shrinkage` with every
+option), the MAP with its convergence record (null for a sparsity prior, which has none), the
+diagnostics, how the chains ran, the column means and sds of a ``standardize=True`` fit) and, for a NUTS fit,
 ``posterior.nc`` (`POSTERIOR_FILE`: the InferenceData, ArviZ's netCDF). `load` reads them back
 into an estimator that predicts bitwise the same numbers: JSON floats are written with Python's
 ``repr``, which round-trips every float64 exactly, and netCDF keeps float64 arrays as they are.
@@ -20,6 +21,7 @@ silently lacks part of its state).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import importlib.metadata
 import json
 import os
@@ -35,6 +37,7 @@ from bayesreg.estimators import BayesianLinearRegression, BayesianLogisticRegres
 from bayesreg.priors import Prior
 from bayesreg.sampling import PosteriorFit
 from bayesreg.scaling import Standardization
+from bayesreg.shrinkage import SHRINKAGE_PRIORS, shrinkage_prior
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "MODEL_FILE", "POSTERIOR_FILE", "ModelFolderError", "load", "save"]
 
@@ -281,14 +284,9 @@ def _fitted(estimator) -> dict:
         "n_features_in_": int(estimator.n_features_in_),
         "coef_": _floats(estimator.coef_),
         "intercept_": float(estimator.intercept_),
-        "n_iter_": int(estimator.n_iter_),
+        "n_iter_": None if estimator.n_iter_ is None else int(estimator.n_iter_),
         "prior_": _prior(estimator.prior_),
-        "map_": {
-            "params": {k: _floats(v) for k, v in estimator.map_.params.items()},
-            "num_steps": int(estimator.map_.num_steps),
-            "residual": float(estimator.map_.residual),
-            "converged": bool(estimator.map_.converged),
-        },
+        "map_": None if estimator.map_ is None else _map_record(estimator.map_),
     }
     for name in ("alpha_", "C_", "alpha_mcse_"):
         if hasattr(estimator, name):
@@ -326,13 +324,32 @@ def _plain(value):
     return float(value)
 
 
-def _prior(prior: Prior) -> dict:
+def _map_record(result: MAPResult) -> dict:
+    return {
+        "params": {k: _floats(v) for k, v in result.params.items()},
+        "num_steps": int(result.num_steps),
+        "residual": float(result.residual),
+        "converged": bool(result.converged),
+    }
+
+
+def _prior(prior) -> dict:
+    """A penalty `~bayesreg.priors.Prior` by its kind and strengths; a sparsity prior of
+    `bayesreg.shrinkage` by its kind and every option (None, int and float as they are)."""
+    if prior.kind in SHRINKAGE_PRIORS:
+        return {"kind": prior.kind, "options": dataclasses.asdict(prior)}
     return {
         "kind": prior.kind,
         "l1": float(prior.l1),
         "l2": float(prior.l2),
         "noise_scaled": bool(prior.noise_scaled),
     }
+
+
+def _read_prior(record: dict):
+    if record["kind"] in SHRINKAGE_PRIORS:
+        return shrinkage_prior(record["kind"], **record["options"])
+    return Prior(**record)
 
 
 def _read(path: Path, folder: Path) -> dict:
@@ -391,7 +408,7 @@ def _restore(estimator, fitted: dict, idata) -> None:
         )
     estimator.coef_ = np.asarray(fitted["coef_"], dtype=floats)
     estimator.intercept_ = float(fitted["intercept_"])
-    estimator.n_iter_ = int(fitted["n_iter_"])
+    estimator.n_iter_ = None if fitted["n_iter_"] is None else int(fitted["n_iter_"])
     for name in ("alpha_", "C_", "alpha_mcse_"):
         if name in fitted:
             setattr(estimator, name, float(fitted[name]))
@@ -400,14 +417,16 @@ def _restore(estimator, fitted: dict, idata) -> None:
             k: v if isinstance(v, str) else np.asarray(v, dtype=floats) if isinstance(v, list) else int(v)
             for k, v in fitted["cv_results_"].items()
         }
-    estimator.prior_ = Prior(**fitted["prior_"])
+    estimator.prior_ = _read_prior(fitted["prior_"])
     record = fitted["map_"]
-    estimator.map_ = MAPResult(
-        params={k: np.asarray(v, dtype=floats) for k, v in record["params"].items()},
-        num_steps=int(record["num_steps"]),
-        residual=float(record["residual"]),
-        converged=bool(record["converged"]),
-    )
+    estimator.map_ = None
+    if record is not None:
+        estimator.map_ = MAPResult(
+            params={k: np.asarray(v, dtype=floats) for k, v in record["params"].items()},
+            num_steps=int(record["num_steps"]),
+            residual=float(record["residual"]),
+            converged=bool(record["converged"]),
+        )
     if "scaling_" in fitted:
         estimator.scaling_ = Standardization(
             **{k: np.asarray(v, dtype=floats) for k, v in fitted["scaling_"].items()}

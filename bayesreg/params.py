@@ -34,7 +34,10 @@ __all__ = [
     "METHODS",
     "NONNEGATIVE",
     "PARAMETRISATIONS",
+    "PENALTY_KINDS",
     "PRIOR_KINDS",
+    "SPARSITY_KINDS",
+    "SPARSITY_OPTIONS",
     "SCORINGS",
     "Interval",
     "Options",
@@ -105,7 +108,21 @@ class Options(NamedTuple):
     values: tuple
 
 
-PRIOR_KINDS = ("gaussian", "laplace", "elasticnet")
+PENALTY_KINDS = ("gaussian", "laplace", "elasticnet")
+"""The priors that are penalties: each has a MAP (the penalised estimate) and a penalty strength α, so
+the penalty paths, cross-validation and `~bayesreg.priors.prior_from_penalty` take these."""
+SPARSITY_KINDS = ("horseshoe", "regularized_horseshoe", "r2d2")
+"""The sparsity priors of `bayesreg.shrinkage`: no α (their scales are learned) and no MAP (their
+densities are unbounded at 0), so they are fitted by NUTS only."""
+PRIOR_KINDS = PENALTY_KINDS + SPARSITY_KINDS
+"""Every ``prior=`` the estimators and ``bayesreg fit`` take."""
+SPARSITY_OPTIONS = {
+    "horseshoe": ("global_scale",),
+    "regularized_horseshoe": ("expected_nonzero", "global_scale", "slab_scale", "slab_df"),
+    "r2d2": ("r2_mean", "r2_precision"),
+}
+"""The options of each sparsity prior, as the estimators and the command line name them (the
+fields of the `bayesreg.shrinkage` objects; the regularised horseshoe's ``n_samples`` is the data's)."""
 CONVENTIONS = ("sklearn", "book")
 FAMILIES = ("gaussian", "bernoulli")
 METHODS = ("map", "nuts")
@@ -141,7 +158,7 @@ NONNEGATIVE = Interval(integer=False, low=0.0, high=None, closed="left")
 BOOLEAN = Options((True, False))
 
 CONSTRAINTS: dict[str, Interval | Options] = {
-    "prior": Options(PRIOR_KINDS),
+    "prior": Options(PENALTY_KINDS),
     "convention": Options(CONVENTIONS),
     "family": Options(FAMILIES),
     "scoring": Options(SCORINGS),
@@ -149,6 +166,12 @@ CONSTRAINTS: dict[str, Interval | Options] = {
     "laplace_parametrisation": Options(PARAMETRISATIONS),
     "mass_matrix": Options(MASS_MATRICES),
     "target_accept": UNIT,
+    "global_scale": POSITIVE,
+    "slab_scale": POSITIVE,
+    "slab_df": POSITIVE,
+    "expected_nonzero": POSITIVE._replace(hint="the expected number of non-zero weights, below their number"),
+    "r2_mean": UNIT,
+    "r2_precision": POSITIVE,
     "max_tree_depth": Interval(integer=True, low=1, high=MAX_TREE_DEPTH_LIMIT, closed="both"),
     "fit_intercept": BOOLEAN,
     "standardize": BOOLEAN,
@@ -184,11 +207,19 @@ CONSTRAINTS: dict[str, Interval | Options] = {
 
 ESTIMATOR_CONSTRAINTS: dict[str, Interval | Options] = {
     **CONSTRAINTS,
+    "prior": Options(PRIOR_KINDS),
+    "target_accept": UNIT._replace(none_ok=True),
+    **{
+        name: CONSTRAINTS[name]._replace(none_ok=True)
+        for name in sorted({o for v in SPARSITY_OPTIONS.values() for o in v})
+    },
     "alpha": POSITIVE._replace(also=LEARNED),
     "C": POSITIVE._replace(also=("cv",)),
 }
-"""`CONSTRAINTS` as the estimators check their ``__init__`` parameters: ``alpha`` (``C``) is a
-number or a way to learn it from the data (`LEARNED`; the logistic model learns ``C`` by CV only)."""
+"""`CONSTRAINTS` as the estimators (and ``bayesreg fit``) check their parameters: ``prior`` is any of
+`PRIOR_KINDS`; ``alpha`` (``C``) is a number or a way to learn it from the data (`LEARNED`; the
+logistic model learns ``C`` by CV only); ``target_accept`` and the sparsity priors' options may be
+None, "the prior's default"."""
 
 
 def _describe(c: Interval) -> str:

@@ -23,6 +23,7 @@ __all__ = [
     "plot_coefficients",
     "plot_path",
     "plot_penalty_geometry",
+    "plot_prior_penalties",
     "plot_sparsity",
     # the posterior against the MAP
     "plot_forest_map",
@@ -303,6 +304,86 @@ def plot_penalty_geometry(X, y, alpha, *, kind: str = "laplace", sigma: float = 
     ax.set_ylabel("w₂")
     ax.set_title(title)
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=2, fontsize=8, frameon=False)
+    return ax
+
+
+def plot_prior_penalties(
+    priors,
+    *,
+    num_features: int = 10,
+    sigma: float = 1.0,
+    grid=None,
+    ax=None,
+):
+    """The "penalty" each sparsity prior implies, drawn beside the L1 and L2 penalties.
+
+    A prior's penalty is the marginal negative log-density of one weight, ``−log p(coef_j)``, with
+    every scale integrated out (the priors' ``penalty`` methods, `bayesreg.shrinkage`). Penalties
+    are defined up to a constant, so every curve is drawn relative to its value at ``|coef| = 1``:
+    ``pen(θ) − pen(1)``. The L1 penalty is ``|θ| − 1`` (a Laplace prior of scale 1) and the L2
+    penalty ``(θ² − 1)/2`` (a Normal prior of sd 1). The sparsity priors' curves fall to ``−∞`` at
+    0 (their densities are unbounded there: no MAP exists) and grow only logarithmically in the
+    tails (the horseshoe's, and R2D2's), or quadratically beyond the slab (the regularised
+    horseshoe's), where L1 grows linearly and L2 quadratically everywhere.
+
+    Parameters
+    ----------
+    priors : sequence of sparsity priors, or mapping of label to prior
+        `~bayesreg.shrinkage.Horseshoe`, `~bayesreg.shrinkage.RegularizedHorseshoe` (with
+        ``n_samples`` or ``global_scale``, which set τ₀), `~bayesreg.shrinkage.R2D2`; labelled by
+        their ``describe`` unless a mapping gives the labels.
+    num_features : int, default 10
+        p, which the regularised horseshoe's τ₀ and R2D2's Dirichlet concentration depend on.
+    sigma : float, default 1
+        The noise sd σ the priors' scales are relative to.
+    grid : array_like, optional
+        The weights to draw at, shape (n_points,); default 400 points in [−4, 4] (0 excluded).
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib Axes
+        One line per prior (``gid`` ``"penalty"``, its label in the legend), the references
+        (``gid`` ``"l1"`` and ``"l2"``) and the vertical line at 0 (``gid`` ``"zero"``).
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> from bayesreg.plots import plot_prior_penalties
+    >>> from bayesreg.shrinkage import R2D2, Horseshoe, RegularizedHorseshoe
+    >>> fig, ax = plt.subplots()
+    >>> priors = {"horseshoe": Horseshoe(), "regularized horseshoe": RegularizedHorseshoe(n_samples=100),
+    ...           "R2D2": R2D2()}
+    >>> ax = plot_prior_penalties(priors, num_features=10, ax=ax)
+    >>> [line.get_label() for line in ax.get_lines() if line.get_gid() == "penalty"]
+    ['horseshoe', 'regularized horseshoe', 'R2D2']
+    >>> plt.close(fig)
+    """
+    labelled = list(priors.items()) if isinstance(priors, Mapping) else [(None, p) for p in priors]
+    if not labelled:
+        raise ValueError("priors is empty: give at least one sparsity prior")
+    for _, prior in labelled:
+        if not callable(getattr(prior, "penalty", None)) or not hasattr(prior, "describe"):
+            kind = type(prior).__name__
+            raise TypeError(f"priors must be sparsity priors of bayesreg.shrinkage, got {kind}")
+    theta = np.linspace(-4.0, 4.0, 400) if grid is None else _vector("grid", grid)
+    ax = _axes(ax)
+    ax.plot(theta, np.abs(theta) - 1.0, color="0.45", linestyle="--", label="L1: |θ| (Laplace)", gid="l1")
+    ax.plot(theta, (theta**2 - 1.0) / 2.0, color="0.45", linestyle=":", label="L2: θ²/2 (Normal)", gid="l2")
+    for label, prior in labelled:
+        penalty = prior.penalty(np.append(theta, 1.0), num_features=num_features, sigma=sigma)
+        shown = label if label is not None else prior.describe(num_features=num_features)
+        ax.plot(theta, penalty[:-1] - penalty[-1], linewidth=1.6, label=shown, gid="penalty")
+    values = np.concatenate([line.get_ydata() for line in ax.get_lines()])
+    finite = values[np.isfinite(values)]
+    ax.set_ylim(max(float(finite.min()), -4.0) - 0.5, min(float(finite.max()), 8.0) + 0.5)
+    ax.axvline(0.0, color="black", linewidth=0.6, gid="zero")
+    ax.set_xlabel("coefficient θ")
+    ax.set_ylabel("−log p(θ) + log p(1)")
+    ax.set_title(f"the penalty each prior implies (p = {num_features}, σ = {sigma:g})")
+    ax.legend(fontsize=7, frameon=False)
     return ax
 
 

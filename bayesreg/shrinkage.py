@@ -31,6 +31,7 @@ import jax
 import numpy as np
 from scipy import special
 
+from bayesreg.defaults import SHRINKAGE, SHRINKAGE_TARGET_ACCEPT
 from bayesreg.params import Interval, check_param
 
 __all__ = [
@@ -50,11 +51,6 @@ LOGISTIC_PSEUDO_SIGMA = 2.0
 """The noise sd a Bernoulli likelihood stands in for when a prior's scale is set relative to σ
 (Piironen & Vehtari 2017, §3.2): ``1/√(p(1−p))`` at ``p = 1/2``."""
 
-SHRINKAGE_TARGET_ACCEPT = 0.99
-"""The NUTS acceptance target these priors need: their posteriors mix scales from ``1e-3`` to ``10``
-within one trajectory (a weight pinned by the data sits on a curved ridge of ``z·λ·τ``), and at
-numpyro's 0.8 the horseshoe's chains diverged on the tests' problems; at 0.99 they did not. The
-priors' ``target_accept`` attribute is this value."""
 
 _POSITIVE = Interval(integer=False, low=0.0, high=None)
 
@@ -185,7 +181,7 @@ class Horseshoe(_ScaleMixture):
     (-inf, True)
     """
 
-    global_scale: float = 1.0
+    global_scale: float = SHRINKAGE.global_scale
     kind: ClassVar[str] = "horseshoe"
 
     def __post_init__(self):
@@ -326,8 +322,8 @@ class RegularizedHorseshoe(_ScaleMixture):
     expected_nonzero: float | None = None
     n_samples: float | None = None
     global_scale: float | None = None
-    slab_scale: float = 2.0
-    slab_df: float = 4.0
+    slab_scale: float = SHRINKAGE.slab_scale
+    slab_df: float = SHRINKAGE.slab_df
     kind: ClassVar[str] = "regularized_horseshoe"
 
     def __post_init__(self):
@@ -345,7 +341,7 @@ class RegularizedHorseshoe(_ScaleMixture):
         >>> [RegularizedHorseshoe.default_expected_nonzero(p) for p in (1, 8, 100, 1000)]
         [0.5, 1.0, 10.0, 100.0]
         """
-        return min(max(num_features / 10.0, 1.0), num_features / 2.0)
+        return min(max(num_features / SHRINKAGE.weights_per_nonzero, 1.0), num_features / 2.0)
 
     def expected_nonzero_for(self, num_features: int) -> float:
         """``p₀`` in force for ``num_features`` weights (checked to lie in ``(0, p)``).
@@ -516,8 +512,8 @@ class R2D2(_ScaleMixture):
     'R2D2, R² ~ Beta(1, 1), φ ~ Dirichlet(0.25), coef_j ~ DE(σ√(φ_j ω/2))'
     """
 
-    r2_mean: float = 0.5
-    r2_precision: float = 2.0
+    r2_mean: float = SHRINKAGE.r2_mean
+    r2_precision: float = SHRINKAGE.r2_precision
     kind: ClassVar[str] = "r2d2"
     kernel: ClassVar[str] = "laplace"
 

@@ -201,7 +201,8 @@ BAD_INPUTS = {
     "unknown prior": (
         GOOD,
         ["--prior", "cauchy"],
-        "--prior: unknown prior 'cauchy'; expected one of gaussian, laplace, elasticnet",
+        "--prior: unknown prior 'cauchy'; expected one of gaussian, laplace, elasticnet, horseshoe, "
+        "regularized_horseshoe, r2d2",
     ),
     "unknown convention": (
         GOOD,
@@ -242,6 +243,57 @@ BAD_INPUTS = {
     ),
     "no chains": (GOOD, ["--method", "nuts", "--num-chains", "0"], "num-chains must be at least 1, got '0'"),
     "fractional draws": (GOOD, ["--method", "nuts", "--num-samples", "1.5"], "must be an integer, got '1.5'"),
+    # the sparsity priors: no MAP, no alpha, and each option for its own prior only
+    "sparsity prior with map": (GOOD, ["--prior", "horseshoe"], "--prior horseshoe has no MAP"),
+    "sparsity prior with alpha": (
+        GOOD,
+        ["--prior", "r2d2", "--method", "nuts", "--alpha", "0.5"],
+        "--alpha applies to the penalty priors (laplace, gaussian, elasticnet) only",
+    ),
+    "sparsity prior with convention": (
+        GOOD,
+        ["--prior", "horseshoe", "--method", "nuts", "--convention", "book"],
+        "--convention applies to the penalty priors",
+    ),
+    "global scale with laplace": (
+        GOOD,
+        ["--global-scale", "0.5"],
+        "--global-scale applies to --prior horseshoe or --prior regularized_horseshoe only, not to "
+        "--prior laplace",
+    ),
+    "slab df with r2d2": (
+        GOOD,
+        ["--prior", "r2d2", "--method", "nuts", "--slab-df", "3"],
+        "--slab-df applies to --prior regularized_horseshoe only, not to --prior r2d2",
+    ),
+    "r2 mean with horseshoe": (
+        GOOD,
+        ["--prior", "horseshoe", "--method", "nuts", "--r2-mean", "0.3"],
+        "--r2-mean applies to --prior r2d2 only, not to --prior horseshoe",
+    ),
+    "global scale zero": (
+        GOOD,
+        ["--prior", "horseshoe", "--method", "nuts", "--global-scale", "0"],
+        "global-scale must be a positive finite number, got '0'",
+    ),
+    "slab scale negative": (
+        GOOD,
+        ["--slab-scale=-2"],
+        "slab-scale must be a positive finite number, got '-2'",
+    ),
+    "slab df zero": (GOOD, ["--slab-df", "0"], "slab-df must be a positive finite number, got '0'"),
+    "expected nonzero zero": (
+        GOOD,
+        ["--expected-nonzero", "0"],
+        "expected-nonzero must be a positive finite number, got '0'",
+    ),
+    "expected nonzero above p": (
+        GOOD,
+        ["--prior", "regularized_horseshoe", "--method", "nuts", "--expected-nonzero", "2"],
+        "expected_nonzero must be below the number of weights (2), got 2",
+    ),
+    "r2 mean one": (GOOD, ["--r2-mean", "1"], "r2-mean must lie strictly between 0 and 1, got '1'"),
+    "r2 precision text": (GOOD, ["--r2-precision", "x"], "r2-precision must be a positive number, got 'x'"),
 }
 
 
@@ -650,6 +702,7 @@ PATH_BAD_INPUTS = {
         ["--mass-matrix", "diagonal"],
         "--mass-matrix applies to --posterior only",
     ),
+    "sparsity prior": (GOOD, ["--prior", "horseshoe"], "--prior horseshoe has no penalty path"),
     **{
         name: BAD_INPUTS[name]
         for name in (

@@ -178,13 +178,14 @@ def test_decision_function_is_the_linear_predictor():
 
 @pytest.mark.parametrize("cls", [BayesianLinearRegression, BayesianLogisticRegression])
 def test_nuts_settings_default_and_reach_fit_posterior(cls, monkeypatch):
-    """``target_accept`` and ``max_tree_depth`` default to bayesreg.defaults' values and go to
-    `fit_posterior` as given (the sampler is replaced by a recorder: only the arguments matter)."""
+    """``target_accept`` defaults to None (the prior's, `default_target_accept`) and
+    ``max_tree_depth`` to bayesreg.defaults' value, and both go to `fit_posterior` as given (the
+    sampler is replaced by a recorder: only the arguments matter)."""
     import bayesreg.estimators
-    from bayesreg.defaults import MAX_TREE_DEPTH, TARGET_ACCEPT
+    from bayesreg.defaults import MAX_TREE_DEPTH
 
     params = cls().get_params()
-    assert (params["target_accept"], params["max_tree_depth"]) == (TARGET_ACCEPT, MAX_TREE_DEPTH)
+    assert (params["target_accept"], params["max_tree_depth"]) == (None, MAX_TREE_DEPTH)
     seen = {}
 
     class Stop(Exception):

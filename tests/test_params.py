@@ -52,6 +52,12 @@ BAD = [
     ("threshold_lambda", 0, "threshold_lambda must be a positive finite number, got 0"),
     ("num_em", 0, "num_em must be at least 1, got 0"),
     ("max_iter", 2.5, "max_iter must be an integer, got 2.5"),
+    ("global_scale", 0.0, "global_scale must be a positive finite number, got 0.0"),
+    ("slab_scale", "wide", "slab_scale must be a positive number, got 'wide'"),
+    ("slab_df", -4, "slab_df must be a positive finite number, got -4"),
+    ("expected_nonzero", 0, "expected_nonzero must be a positive finite number, got 0 (the expected number"),
+    ("r2_mean", 1.0, "r2_mean must lie strictly between 0 and 1, got 1.0"),
+    ("r2_precision", float("inf"), "r2_precision must be a positive finite number, got inf"),
 ]
 
 
@@ -169,3 +175,25 @@ def test_learned_alpha_words_and_nonnegative_bounds():
             check_param(name, value, constraint)
         assert str(error.value) == message
     assert check_param("alpha_1", 0) == 0.0
+
+
+def test_sparsity_priors_are_estimator_priors_only():
+    """The estimators (and ``bayesreg fit``) take every prior; the penalty functions (paths, CV,
+    `prior_from_penalty`) only the penalties, and say which; a sparsity prior's option may be None
+    for the estimators (the prior's default)."""
+    from bayesreg import prior_from_penalty
+    from bayesreg.params import PENALTY_KINDS, PRIOR_KINDS, SPARSITY_KINDS, SPARSITY_OPTIONS
+
+    assert PRIOR_KINDS == PENALTY_KINDS + SPARSITY_KINDS
+    assert SPARSITY_KINDS == ("horseshoe", "regularized_horseshoe", "r2d2")
+    for kind in SPARSITY_KINDS:
+        assert check_param("prior", kind, ESTIMATOR_CONSTRAINTS["prior"]) == kind
+        with pytest.raises(
+            ValueError, match=f"unknown prior '{kind}'; expected one of gaussian, laplace, elasticnet$"
+        ):
+            prior_from_penalty(kind, 1.0)
+    for option in {name for names in SPARSITY_OPTIONS.values() for name in names}:
+        assert check_param(option, None, ESTIMATOR_CONSTRAINTS[option]) is None
+        with pytest.raises(ValueError, match=f"^{option} must (be|lie)"):
+            check_param(option, -1.0, ESTIMATOR_CONSTRAINTS[option])
+    assert check_param("target_accept", None, ESTIMATOR_CONSTRAINTS["target_accept"]) is None

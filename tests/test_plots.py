@@ -21,10 +21,12 @@ from bayesreg.plots import (
     plot_penalty_geometry,
     plot_posterior_vs_map,
     plot_ppc,
+    plot_prior_penalties,
     plot_prior_vs_posterior,
     plot_sparsity,
 )
 from bayesreg.priors import prior_from_penalty
+from bayesreg.shrinkage import R2D2, Horseshoe, RegularizedHorseshoe
 
 COEF = np.array([0.0, -1.5, 2.0, 0.0, 0.3])
 REF = np.array([0.0, -1.5, 2.0, 0.0, 0.3000001])
@@ -385,3 +387,54 @@ def test_ppc_refuses_what_it_cannot_draw(posterior):
         plot_ppc(idata, X=X, ax=_axes())
     with pytest.raises(ValueError, match="unknown kind"):
         plot_ppc(idata, kind="violin", ax=_axes())
+
+
+def _horseshoe_density(theta: float, global_scale: float, sigma: float) -> float:
+    """The horseshoe's marginal density of one weight, from Carvalho, Polson & Scott (2010)'s closed
+    form given τ, ``p(θ | τ) = K exp(u) E₁(u) / (τσ)`` with ``u = θ²/(2τ²σ²)`` and ``K = (2π³)^{-1/2}``
+    (for u > 500, where exp(u) overflows, the asymptotic series ``(1 − 1/u + 2/u² − 6/u³)/u``,
+    accurate to 24/u⁵), integrated over ``τ ~ C⁺(0, global_scale)`` by scipy's adaptive quadrature
+    in ``log τ``."""
+    from scipy import integrate
+    from scipy.special import exp1
+
+    def integrand(log_tau):
+        tau = np.exp(log_tau)
+        u = theta**2 / (2.0 * (tau * sigma) ** 2)
+        scaled = np.exp(u) * exp1(u) if u < 500 else (1 - 1 / u + 2 / u**2 - 6 / u**3) / u
+        conditional = scaled / (np.sqrt(2.0 * np.pi**3) * tau * sigma)
+        return conditional * 2.0 / (np.pi * global_scale * (1.0 + (tau / global_scale) ** 2)) * tau
+
+    breaks = [np.log(abs(theta) / sigma), np.log(global_scale)]
+    return integrate.quad(integrand, -40.0, 40.0, points=breaks, limit=1000, epsabs=0.0, epsrel=1e-12)[0]
+
+
+def test_plot_prior_penalties_draws_each_priors_marginal_penalty():
+    """The horseshoe's curve is its marginal −log density (τ integrated by scipy's quadrature here),
+    relative to |θ| = 1; L1 and L2 are |θ| − 1 and (θ² − 1)/2."""
+    theta = np.array([-3.0, -0.2, 0.05, 0.5, 2.0])
+    priors = {"horseshoe": Horseshoe(0.5), "rhs": RegularizedHorseshoe(n_samples=50), "r2d2": R2D2()}
+    ax = plot_prior_penalties(priors, num_features=8, sigma=2.0, grid=theta, ax=_axes())
+    lines = {line.get_gid(): line for line in ax.lines if line.get_gid() in ("l1", "l2")}
+    np.testing.assert_array_equal(lines["l1"].get_ydata(), np.abs(theta) - 1.0)
+    np.testing.assert_array_equal(lines["l2"].get_ydata(), (theta**2 - 1.0) / 2.0)
+    curves = [line for line in ax.lines if line.get_gid() == "penalty"]
+    assert [line.get_label() for line in curves] == list(priors)
+    reference = np.array([-np.log(_horseshoe_density(t, 0.5, 2.0)) for t in [*theta, 1.0]])
+    np.testing.assert_allclose(curves[0].get_ydata(), reference[:-1] - reference[-1], rtol=1e-9, atol=1e-9)
+    # every sparsity penalty falls towards 0 faster than L1 (the spike: no MAP) and rises more slowly
+    # far out (the heavy tails), relative to |θ| = 1
+    for line in curves:
+        y = line.get_ydata()
+        assert y[2] < np.abs(theta[2]) - 1.0 and y[0] < (theta[0] ** 2 - 1.0) / 2.0
+    # labels from describe() without a mapping
+    ax = plot_prior_penalties([R2D2()], num_features=4, grid=theta, ax=_axes())
+    labels = [line.get_label() for line in ax.lines if line.get_gid() == "penalty"]
+    assert labels == [R2D2().describe(num_features=4)]
+
+
+def test_plot_prior_penalties_refuses_what_is_not_a_sparsity_prior():
+    with pytest.raises(TypeError, match=r"sparsity priors of bayesreg\.shrinkage, got Prior"):
+        plot_prior_penalties([prior_from_penalty("laplace", 1.0, convention="book")], ax=_axes())
+    with pytest.raises(ValueError, match="priors is empty"):
+        plot_prior_penalties([], ax=_axes())
