@@ -1,0 +1,184 @@
+"""Simulation study of the sparsity priors (issue 14): support recovery, coefficient RMSE and 90%
+interval coverage of the horseshoe, the regularised horseshoe, R2D2 and LassoCV, over many seeds.
+
+Settings (``--settings``): ``wide`` is n = 100 rows and p = 1,000 columns, ``tall`` n = 1,000 and
+p = 100. In both, the columns are independent standard normal, 10 weights are non-zero (magnitudes
+0.5, 0.72, …, 2.5 with alternating signs, at columns drawn at random per seed), the noise sd is 1 and
+there is an intercept of 1 (every method fits one).
+
+Methods (``--methods``):
+
+- ``lasso_cv``: scikit-learn's ``LassoCV()`` with its defaults (5 unshuffled folds, 100 α): support =
+  the non-zero weights, estimate = the weights; it gives no intervals.
+- ``horseshoe``, ``regularized_horseshoe``, ``r2d2``: ``BayesianLinearRegression(prior=NAME,
+  method="nuts")`` with the prior's defaults, σ sampled; estimate = the posterior mean, interval = the
+  central 90% posterior interval, support = the weights whose interval excludes 0.
+
+Per fit: precision and recall of the support against the 10 true non-zero weights (precision is 1
+when nothing is selected), RMSE of the estimate over all p weights, coverage of the 90% intervals
+over all weights and over the non-zero ones, wall time, divergences and the largest R-hat. Rows are
+appended to ``--out`` (a CSV) as each fit finishes, and a seed/method pair already there is not run
+again, so a long study can be resumed. The summary (mean and its standard error over seeds) is
+printed as a Markdown table.
+
+    python benchmarks/bench_simulation.py --settings tall --seeds 20
+    python benchmarks/bench_simulation.py --settings wide --seeds 20 --methods lasso_cv,horseshoe
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+SETTINGS = {"wide": (100, 1000), "tall": (1000, 100)}
+NONZERO = 10
+MAGNITUDES = np.linspace(0.5, 2.5, NONZERO)
+NOISE_SD = 1.0
+INTERCEPT = 1.0
+INTERVAL = 0.9
+BAYES_METHODS = ("horseshoe", "regularized_horseshoe", "r2d2")
+METHODS = ("lasso_cv", *BAYES_METHODS)
+
+
+def make_data(setting: str, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``X`` (n, p), ``y`` (n,) and the true weights (p,) of one replicate."""
+    n, p = SETTINGS[setting]
+    rng = np.random.default_rng([seed, p])
+    X = rng.standard_normal((n, p))
+    coef = np.zeros(p)
+    coef[rng.choice(p, NONZERO, replace=False)] = MAGNITUDES * (-1.0) ** np.arange(NONZERO)
+    y = INTERCEPT + X @ coef + NOISE_SD * rng.standard_normal(n)
+    return X, y, coef
+
+
+def fit_lasso_cv(X, y, args) -> dict:
+    from sklearn.linear_model import LassoCV
+
+    coef = LassoCV().fit(X, y).coef_
+    return {"estimate": coef, "selected": coef != 0, "lower": None, "upper": None}
+
+
+def fit_bayes(X, y, args, prior: str) -> dict:
+    from bayesreg import BayesianLinearRegression
+
+    estimator = BayesianLinearRegression(
+        prior=prior,
+        method="nuts",
+        num_warmup=args.num_warmup,
+        num_samples=args.num_samples,
+        num_chains=args.num_chains,
+        seed=args.seed_offset,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the diagnostics are recorded in the row instead
+        estimator.fit(X, y)
+    posterior = estimator.idata_.posterior
+    draws = posterior["coef"].to_numpy().reshape(-1, X.shape[1])
+    tail = (1.0 - INTERVAL) / 2.0
+    lower, upper = np.quantile(draws, [tail, 1.0 - tail], axis=0)
+    stats = estimator.idata_.sample_stats
+    import arviz as az
+
+    rhat = az.rhat(estimator.idata_, var_names=["coef"])["coef"].to_numpy()
+    return {
+        "estimate": draws.mean(axis=0),
+        "selected": (lower > 0) | (upper < 0),
+        "lower": lower,
+        "upper": upper,
+        "divergences": int(stats["diverging"].sum()),
+        "max_rhat": float(np.nanmax(rhat)),
+    }
+
+
+def score(result: dict, coef: np.ndarray) -> dict:
+    """Precision, recall, RMSE and coverage of one fit against the true weights."""
+    truth = coef != 0
+    selected = result["selected"]
+    hits = int(np.sum(selected & truth))
+    row = {
+        "selected": int(selected.sum()),
+        "precision": hits / selected.sum() if selected.any() else 1.0,
+        "recall": hits / truth.sum(),
+        "rmse": float(np.sqrt(np.mean((result["estimate"] - coef) ** 2))),
+        "coverage": np.nan,
+        "coverage_nonzero": np.nan,
+        "divergences": result.get("divergences", np.nan),
+        "max_rhat": result.get("max_rhat", np.nan),
+    }
+    if result["lower"] is not None:
+        inside = (result["lower"] <= coef) & (coef <= result["upper"])
+        row["coverage"] = float(inside.mean())
+        row["coverage_nonzero"] = float(inside[truth].mean())
+    return row
+
+
+def run_one(setting: str, seed: int, method: str, args) -> dict:
+    X, y, coef = make_data(setting, seed)
+    start = time.perf_counter()
+    result = fit_lasso_cv(X, y, args) if method == "lasso_cv" else fit_bayes(X, y, args, method)
+    seconds = time.perf_counter() - start
+    return {"setting": setting, "seed": seed, "method": method, "seconds": seconds, **score(result, coef)}
+
+
+def summary(table: pd.DataFrame) -> pd.DataFrame:
+    """Mean and standard error over seeds of each measure, per setting and method."""
+    measures = ["precision", "recall", "rmse", "coverage", "coverage_nonzero", "seconds", "divergences"]
+    groups = table.groupby(["setting", "method"])[measures]
+    mean, se, count = groups.mean(), groups.sem(), groups.size()
+    cells = mean.map(lambda v: f"{v:.3f}") + " ± " + se.map(lambda v: f"{v:.3f}")
+    cells = cells.where(mean.notna(), "–")
+    cells.insert(0, "seeds", count)
+    return cells
+
+
+def markdown(cells: pd.DataFrame) -> str:
+    """``cells`` as a Markdown table, its index levels as the first columns."""
+    flat = cells.reset_index()
+    lines = ["| " + " | ".join(flat.columns) + " |", "|" + "---|" * flat.shape[1]]
+    lines += ["| " + " | ".join(str(value) for value in row) + " |" for row in flat.itertuples(index=False)]
+    return "\n".join(lines)
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--settings", default="wide,tall")
+    parser.add_argument("--methods", default=",".join(METHODS))
+    parser.add_argument("--seeds", type=int, default=20)
+    parser.add_argument("--num-warmup", type=int, default=1000)
+    parser.add_argument("--num-samples", type=int, default=1000)
+    parser.add_argument("--num-chains", type=int, default=4)
+    parser.add_argument("--seed-offset", type=int, default=0, help="the samplers' seed")
+    parser.add_argument("--out", type=Path, default=Path("simulation.csv"))
+    args = parser.parse_args(argv)
+    settings = args.settings.split(",")
+    methods = args.methods.split(",")
+    unknown = sorted(set(settings) - set(SETTINGS)) + sorted(set(methods) - set(METHODS))
+    if unknown:
+        parser.error(f"unknown setting or method: {', '.join(unknown)}")
+    done = pd.read_csv(args.out) if args.out.exists() else pd.DataFrame(columns=["setting", "seed", "method"])
+    finished = set(zip(done["setting"], done["seed"], done["method"], strict=True))
+    for setting in settings:
+        for seed in range(args.seeds):
+            for method in methods:
+                if (setting, seed, method) in finished:
+                    continue
+                row = run_one(setting, seed, method, args)
+                pd.DataFrame([row]).to_csv(args.out, mode="a", header=not args.out.exists(), index=False)
+                print(
+                    f"{setting} seed {seed:2d} {method:22s} {row['seconds']:7.1f} s  precision "
+                    f"{row['precision']:.2f} recall {row['recall']:.2f} rmse {row['rmse']:.3f} "
+                    f"coverage {row['coverage']:.3f}",
+                    flush=True,
+                )
+    table = pd.read_csv(args.out)
+    table = table[table["setting"].isin(settings) & table["method"].isin(methods)]
+    print(markdown(summary(table)))
+
+
+if __name__ == "__main__":
+    main()
