@@ -10,6 +10,7 @@ regularised horseshoe, R2D2), `bayesreg.models` (the NumPyro programs),
 `bayesreg.engine` (the compiled machinery: MAP, proximal Newton, homotopy, the program cache),
 `bayesreg.sampling` (the posterior by NUTS), `bayesreg.path` (MAP and posterior over a grid of α),
 `bayesreg.cv` (α by cross-validation), `bayesreg.evidence` (α by empirical Bayes),
+`bayesreg.hierarchical` (α by full Bayes: a hyperprior on the prior's scale),
 `bayesreg.diagnostics`, `bayesreg.compare`, `bayesreg.predictive` (predictions with
 uncertainty, posterior and prior predictive draws), `bayesreg.model_folder` (`save` / `load` of a
 fitted estimator), `bayesreg.calibration` (SBC), `bayesreg.closed_forms`
@@ -30,6 +31,7 @@ from bayesreg.evidence import (
     evidence_gaussian,
     evidence_laplace,
 )
+from bayesreg.hierarchical import AlphaPosterior, HierarchicalGaussian, HierarchicalLaplace, alpha_posterior
 from bayesreg.model_folder import ModelFolderError, load
 from bayesreg.path import MAPPath, PosteriorPath, alpha_grid, alpha_max, map_path, posterior_path
 from bayesreg.predictive import (
@@ -72,10 +74,14 @@ __all__ = [
     "alpha_max",
     "map_estimate",
     "map_path",
-    # alpha learned from the data: cross-validation, empirical Bayes
+    # alpha learned from the data: cross-validation, empirical Bayes, full Bayes
+    "AlphaPosterior",
     "CVResult",
     "EvidenceResult",
+    "HierarchicalGaussian",
+    "HierarchicalLaplace",
     "LaplaceEvidenceResult",
+    "alpha_posterior",
     "cv_alpha",
     "evidence_ard",
     "evidence_gaussian",

@@ -39,15 +39,20 @@ from pathlib import Path
 import numpy as np
 
 from bayesreg.defaults import (
+    ALPHA_INTERVAL,
     DEMO_NUTS,
     EPS,
     HDI_PROB,
+    HIERARCHICAL_TARGET_ACCEPT,
     L1_RATIO,
+    LASSO_LAMBDA_SQ_RATE,
+    LASSO_LAMBDA_SQ_SHAPE,
     MASS_MATRIX,
     MAX_TREE_DEPTH,
     N_ALPHAS,
     NUTS,
     PATH_NUTS,
+    RIDGE_GLOBAL_SCALE,
     SHRINKAGE_TARGET_ACCEPT,
     TARGET_ACCEPT,
     THRESHOLDS,
@@ -116,6 +121,14 @@ penalty strength:
     it), Monte Carlo EM for --prior laplace (--seed seeds it; its Monte Carlo error is printed).
   Either way the chosen alpha and where it came from are printed, written to DIR/alpha.csv and
     kept in DIR/model.json; the MAP (or with --method nuts the posterior) is that at this alpha.
+  --alpha hierarchical (--method nuts, --prior laplace or gaussian): full Bayes, a hyperprior on
+    the prior's scale sampled with the weights (laplace: Park & Casella's
+    lambda^2 ~ Gamma({LASSO_LAMBDA_SQ_SHAPE:g}, {LASSO_LAMBDA_SQ_RATE:g}); gaussian: the weights' sd ~ \
+C+(0, {RIDGE_GLOBAL_SCALE:g}) in units of sigma);
+    --target-accept defaults to {HIERARCHICAL_TARGET_ACCEPT:g}. The posterior of alpha in --convention (for
+    --family bernoulli alpha = 1/C) is printed as "the data support alpha in [a, b]"
+    ({ALPHA_INTERVAL:.0%} interval; its median is model.json's alpha_) and written to DIR/alpha.csv;
+    the coefficient column of coefficients.csv is the posterior mean (no MAP).
   --standardize: the prior is on the weights of the standardised columns (x - mean)/sd, so alpha
     means the same for every column whatever its units; the MAP is then scikit-learn's
     make_pipeline(StandardScaler(), Lasso(alpha)) (or Ridge, ...), and coefficients.csv, the printed
@@ -158,7 +171,9 @@ outputs:
                         bernoulli), the mean and sd of the held-out score over the folds, each
                         fold's score (fold_1, ...) and chosen (True at the chosen alpha). With
                         --alpha eb one row: alpha, its Monte Carlo standard error mcse (0 for
-                        --prior gaussian) and method.
+                        --prior gaussian) and method. With --alpha hierarchical one row: alpha
+                        (the posterior median), mean, low and high (the interval's ends), prob
+                        (its probability) and method; with --family bernoulli also C, C_low, C_high.
   Without --out (--method map only) the table is printed and nothing is written. Other files in
   DIR are left alone (a model.json that is not a bayesreg model is refused); nothing is written
   when the input is refused or a write fails.
@@ -355,7 +370,8 @@ def _nuts_options(parser, settings: NUTSSettings, note: str, *, seed: int | None
             metavar="P",
             help="the mean acceptance probability the step size adapts to, in (0, 1): higher (0.9, "
             f"0.95, 0.99) takes smaller steps, against divergences (default {TARGET_ACCEPT:g}; "
-            f"{SHRINKAGE_TARGET_ACCEPT:g} for the sparsity priors)",
+            f"{SHRINKAGE_TARGET_ACCEPT:g} for the sparsity priors, {HIERARCHICAL_TARGET_ACCEPT:g} with "
+            "--alpha hierarchical)",
         )
         group.add_argument(
             "--max-tree-depth",
@@ -507,8 +523,9 @@ def _parser() -> _Parser:
         type=cli_type("alpha", ESTIMATOR_CONSTRAINTS["alpha"]),
         default=None,
         metavar="A",
-        help="penalty strength > 0 (default 1.0), or learned from the data: cv (cross-validation) or "
-        "eb (empirical Bayes); for --family bernoulli alpha = 1/C (see below)",
+        help="penalty strength > 0 (default 1.0), or learned from the data: cv (cross-validation), "
+        "eb (empirical Bayes) or hierarchical (full Bayes, --method nuts); for --family bernoulli "
+        "alpha = 1/C (see below)",
     )
     _model_options(
         fit,
@@ -778,6 +795,17 @@ def _check_model_options(args) -> None:
         args.convention = "sklearn"
 
 
+def _target_accept(args) -> float:
+    """NUTS's default acceptance target for the prior of ``args``: the sparsity priors' and the
+    hierarchical priors' own (`~bayesreg.defaults.SHRINKAGE_TARGET_ACCEPT`,
+    `~bayesreg.defaults.HIERARCHICAL_TARGET_ACCEPT`), else numpyro's."""
+    if args.prior in SPARSITY_KINDS:
+        return SHRINKAGE_TARGET_ACCEPT
+    if getattr(args, "alpha", None) == "hierarchical":
+        return HIERARCHICAL_TARGET_ACCEPT
+    return TARGET_ACCEPT
+
+
 def _sampling(args, settings: NUTSSettings, flag: str, sampling: bool) -> dict | None:
     """The NUTS settings of a run: None without ``flag`` (whose NUTS options are then refused);
     with it ``num_warmup``, ``num_samples``, ``num_chains`` (given, else from ``settings``),
@@ -803,7 +831,7 @@ def _sampling(args, settings: NUTSSettings, flag: str, sampling: bool) -> dict |
         **settings._asdict(),
         "seed": secrets.randbelow(2**31 - 1),
         "mass_matrix": MASS_MATRIX,
-        "target_accept": SHRINKAGE_TARGET_ACCEPT if args.prior in SPARSITY_KINDS else TARGET_ACCEPT,
+        "target_accept": _target_accept(args),
         "max_tree_depth": MAX_TREE_DEPTH,
     }
     chosen = {
@@ -1082,6 +1110,18 @@ def _check_learned_alpha(args) -> None:
     """Refuse a learned --alpha (cv, eb) with options it does not apply to, before anything runs."""
     if not isinstance(args.alpha, str):
         return
+    if args.alpha == "hierarchical":
+        if args.method != "nuts":
+            raise _UsageError(
+                "--alpha hierarchical samples alpha with the weights by NUTS (there is no MAP): add "
+                "--method nuts, or use --alpha cv or eb for a MAP at a learned alpha"
+            )
+        if args.prior == "elasticnet":
+            raise _UsageError(
+                "--alpha hierarchical needs --prior laplace or gaussian (the elastic net has no "
+                "hierarchical prior); use --alpha cv for the elastic net"
+            )
+        return
     if args.family == "gaussian" and args.convention != "sklearn":
         raise _UsageError(
             f"--alpha {args.alpha} learns scikit-learn's alpha: use --convention sklearn (at a book alpha "
@@ -1108,6 +1148,22 @@ def _learned_alpha(args, estimator) -> tuple[str, bytes] | None:
     if not isinstance(args.alpha, str):
         return None
     alpha = estimator.alpha_
+    if args.alpha == "hierarchical":
+        posterior = estimator.alpha_posterior_
+        low, high = posterior.interval
+        method = estimator.prior_.describe()
+        row = {
+            "alpha": [alpha],
+            "mean": [posterior.mean],
+            "low": [low],
+            "high": [high],
+            "prob": [posterior.prob],
+            "method": [method],
+        }
+        if args.family == "bernoulli":
+            row.update(C=[estimator.C_], C_low=[estimator.C_interval_[0]], C_high=[estimator.C_interval_[1]])
+        line = f"alpha from full Bayes ({method}): {posterior.describe()}"
+        return line, _csv(pd.DataFrame(row))
     if args.alpha == "eb":
         mcse = estimator.alpha_mcse_
         method = "BayesianRidge's evidence" if args.prior == "gaussian" else "Monte Carlo EM"

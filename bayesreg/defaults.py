@@ -9,12 +9,16 @@ from __future__ import annotations
 from typing import NamedTuple
 
 __all__ = [
+    "ALPHA_INTERVAL",
     "CV_FOLDS",
     "DEMO_NUTS",
     "EM_NUTS",
     "EPS",
     "EVIDENCE",
     "HDI_PROB",
+    "HIERARCHICAL_TARGET_ACCEPT",
+    "LASSO_LAMBDA_SQ_RATE",
+    "LASSO_LAMBDA_SQ_SHAPE",
     "L1_RATIO",
     "MASS_MATRIX",
     "MAX_TREE_DEPTH",
@@ -23,6 +27,7 @@ __all__ = [
     "NUM_EM",
     "N_CS",
     "RIDGE_ALPHAS",
+    "RIDGE_GLOBAL_SCALE",
     "PATH_NUTS",
     "SCALE_RATIO",
     "SHRINKAGE",
@@ -170,6 +175,27 @@ NUM_EM = 200
 EM_NUTS = NUTSSettings(num_warmup=500, num_samples=500, num_chains=4)
 """`~bayesreg.evidence.evidence_laplace`'s Gibbs sampler: sweeps before the first EM iteration
 (``num_warmup``), sweeps per iteration (``num_samples``) and independent runs (``num_chains``)."""
+
+LASSO_LAMBDA_SQ_SHAPE = 1.0
+"""Shape r of the Bayesian lasso's ``λ² ~ Gamma(r, δ)`` (Park & Casella 2008, §5: r = 1)."""
+
+LASSO_LAMBDA_SQ_RATE = 1.78
+"""Rate δ of the Bayesian lasso's ``λ² ~ Gamma(r, δ)`` (Park & Casella 2008, §5: δ = 1.78)."""
+
+RIDGE_GLOBAL_SCALE = 1.0
+"""Scale of the half-Cauchy prior ``τ ~ C⁺(0, s)`` on the hierarchical ridge's sd (in units of σ)."""
+
+HIERARCHICAL_TARGET_ACCEPT = 0.95
+"""The NUTS acceptance target of the hierarchical priors (the priors' ``target_accept``). A weight
+pinned by the data and a small global scale meet on a curved ridge of ``z·scale``. At 0.95 the
+collapsed chains on the diabetes data (unscaled and standardised) and the direct chains of the
+logistic model on 8 breast-cancer columns (4 × (1000 + 1000)) had 0 divergences. Short chains on
+tiny problems do diverge now and then: calibration runs (150 warmup steps, 20–40 rows, 3 columns,
+200 replicates) diverged in 9–41 replicates at 0.95 and in 2–10 at 0.99, with uniform ranks in
+both."""
+
+ALPHA_INTERVAL = 0.9
+"""Probability of the central interval `~bayesreg.hierarchical.alpha_posterior` reports."""
 
 HDI_PROB = 0.94
 """Mass of the highest-density intervals in tables, paths and plots (ArviZ's default)."""
