@@ -325,7 +325,7 @@ def _nuts_options(parser, settings: NUTSSettings, note: str, *, seed: int | None
     and --parametrisation, --mass-matrix, --target-accept and --max-tree-depth are added; otherwise
     (the demo) they default to ``settings`` and ``seed``.
     """
-    from bayesreg.engine import DENSE_UP_TO
+    from bayesreg.engine import DENSE_DATA_FRACTION, DENSE_UP_TO
 
     group = parser.add_argument_group(f"NUTS settings ({note})")
     for name, meaning in _NUTS_MEANINGS.items():
@@ -360,8 +360,9 @@ def _nuts_options(parser, settings: NUTSSettings, note: str, *, seed: int | None
             **_choice("mass_matrix"),
             default=None,
             help=f"the mass matrix NUTS adapts during warmup: auto (dense for at most {DENSE_UP_TO} "
-            "unconstrained parameters, diagonal above), dense or diagonal "
-            f"(default {MASS_MATRIX})",
+            f"unconstrained parameters, and for more where their square is at most {DENSE_DATA_FRACTION:g} "
+            "times the data's elements, as for logistic regression with up to about rows/10 "
+            f"parameters; diagonal otherwise), dense or diagonal (default {MASS_MATRIX})",
         )
         group.add_argument(
             "--target-accept",

@@ -552,7 +552,9 @@ default="laplace"
     mass_matrix : {"auto", "dense", "diagonal"}, default="auto"
         The mass matrix NUTS adapts during warmup: ``"auto"`` is dense for at most 20
         unconstrained parameters (the features, intercept and σ; with the mixture, two per
-        feature), diagonal above (see `~bayesreg.sample_posterior`).
+        feature), and for more where a dense matrix costs little next to a gradient that reads
+        every row (`~bayesreg.engine.dense_mass`: the logistic model with up to about n/10
+        parameters), diagonal otherwise (see `~bayesreg.sample_posterior`).
     target_accept : float in (0, 1) or None, default=None
         The mean acceptance probability NUTS's step size adapts to during warmup (``method="nuts"``):
         a higher value (0.9, 0.95, 0.99) takes smaller steps, the remedy for divergent transitions.

@@ -137,7 +137,8 @@ the model has that form, else directly, and (posterior fits and paths) again as 
 Laplace density diverged (`~bayesreg.engine.fall_back_to_mixture`)."""
 MASS_MATRICES = ("auto", "dense", "diagonal")
 """The mass matrix NUTS adapts: "auto" is dense up to `~bayesreg.engine.DENSE_UP_TO` unconstrained
-parameters, diagonal above."""
+parameters, and above where a dense matrix costs little next to a gradient that reads every row
+(`~bayesreg.engine.dense_mass`), diagonal otherwise."""
 
 LEARNED = ("cv", "eb", "hierarchical")
 """How the estimators learn the penalty strength from the data instead of taking a number:
