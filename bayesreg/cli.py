@@ -1,4 +1,4 @@
-"""The ``bayesreg`` command line: ``bayesreg fit``, ``predict``, ``path`` and ``demo``.
+"""The ``bayesreg`` command line: ``bayesreg fit``, ``predict``, ``path``, ``demo`` and ``compare``.
 
 A thin shell: it parses the options, calls the library and writes what the library returned. Every
 option is checked by `bayesreg.params` (the message the library gives for the same value), the
@@ -44,6 +44,7 @@ from bayesreg.defaults import (
     EPS,
     HDI_PROB,
     HIERARCHICAL_TARGET_ACCEPT,
+    KFOLD_SPLITS,
     L1_RATIO,
     LASSO_LAMBDA_SQ_RATE,
     LASSO_LAMBDA_SQ_SHAPE,
@@ -61,6 +62,7 @@ from bayesreg.defaults import (
 from bayesreg.params import (
     CONSTRAINTS,
     ESTIMATOR_CONSTRAINTS,
+    PRIOR_KINDS,
     SPARSITY_KINDS,
     SPARSITY_OPTIONS,
     check_param,
@@ -484,7 +486,7 @@ def _parser() -> _Parser:
         prog=PROG,
         description="Bayesian regularised regression: a penalty is a prior.",
     )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{fit,predict,path,demo}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{fit,predict,path,demo,compare}")
 
     fit = commands.add_parser(
         "fit",
@@ -673,7 +675,76 @@ def _parser() -> _Parser:
     )
     demo.add_argument("--out", required=True, metavar="DIR", help="output folder (created if needed)")
     _nuts_options(demo, DEMO_NUTS, "the Laplace posterior", seed=DEMO_SEED)
-    for command in (fit, predict, path, demo):
+    compare = commands.add_parser(
+        "compare",
+        help="fit several priors with NUTS and compare how well they predict (PSIS-LOO, K-fold)",
+        description="Fit a linear (gaussian) or logistic (bernoulli) regression under each prior of "
+        "--priors with NUTS, estimate each fit's expected log predictive density by PSIS-LOO (by "
+        "K-fold cross-validation where a Pareto k exceeds ArviZ's threshold) and rank them with "
+        "ArviZ's compare. Writes DIR/compare.csv (ArviZ's table: elpd_loo, p_loo, elpd_diff, "
+        "weight, se, dse, warning; and elpd_method, pareto_k_high, pareto_k_max, diagnostics_ok) "
+        "and DIR/compare.png.",
+    )
+    compare.add_argument("data", metavar="DATA.csv", help="CSV file with a header row")
+    compare.add_argument("--target", required=True, metavar="COL", help="name of the target column")
+    compare.add_argument(
+        "--priors",
+        type=_prior_names,
+        required=True,
+        metavar="P,Q,...",
+        help=f"comma-separated priors to compare, among {', '.join(PRIOR_KINDS)}",
+    )
+    compare.add_argument(
+        "--alpha",
+        type=cli_type("alpha", ESTIMATOR_CONSTRAINTS["alpha"]),
+        default=1.0,
+        metavar="A",
+        help="penalty strength of laplace, gaussian and elasticnet (default 1.0), or learned from the "
+        "data: cv, eb (gaussian family) or hierarchical; for --family bernoulli alpha = 1/C",
+    )
+    compare.add_argument(
+        "--family",
+        **_choice("family"),
+        default="gaussian",
+        help="likelihood: gaussian (linear regression) or bernoulli (logistic regression, two-class target)",
+    )
+    compare.add_argument(
+        "--standardize",
+        action="store_true",
+        help="fit every prior on standardised columns (the sparsity priors' default scales are "
+        "meant for columns of unit sd); default: the columns as given",
+    )
+    compare.add_argument(
+        "--no-intercept", dest="fit_intercept", action="store_false", help="fit no intercept"
+    )
+    compare.add_argument(
+        "--kfold",
+        **_choice("kfold"),
+        default="auto",
+        help="which priors get the K-fold elpd: those with a high Pareto k (auto, default), all, or none",
+    )
+    compare.add_argument(
+        "--n-splits",
+        type=cli_type("n_splits"),
+        default=KFOLD_SPLITS,
+        metavar="K",
+        help=f"folds of the K-fold elpd, at least 2 (default {KFOLD_SPLITS})",
+    )
+    compare.add_argument(
+        "--sep",
+        type=_separator,
+        default=None,
+        metavar="SEP",
+        help="the file's separator: ',' ';' or tab (default: detected from the first lines)",
+    )
+    compare.add_argument(
+        "--drop-constant",
+        action="store_true",
+        help="drop feature columns with one value in every row (a note names them); refused otherwise",
+    )
+    compare.add_argument("--out", required=True, metavar="DIR", help="output folder (created if needed)")
+    _nuts_options(compare, NUTS, "every prior's fit, K-fold refits included", seed=0)
+    for command in (fit, predict, path, demo, compare):
         command.set_defaults(flags=command.flags)  # the same dict, filled as options were added
     return parser
 
@@ -1531,6 +1602,86 @@ def _path(args) -> int:
 
 
 # ---------------------------------------------------------------------------------------------------
+# compare
+
+
+def _prior_names(text: str) -> list[str]:
+    """--priors: comma-separated names of `bayesreg.params.PRIOR_KINDS` (the names
+    `~bayesreg.prior_comparison.compare_priors` takes)."""
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    unknown = [name for name in names if name not in PRIOR_KINDS]
+    if not names or unknown:
+        shown = repr(unknown[0]) if unknown else "none"
+        raise argparse.ArgumentTypeError(f"unknown prior {shown}; expected some of {', '.join(PRIOR_KINDS)}")
+    return names
+
+
+def _compare(args) -> int:
+    from matplotlib.figure import Figure
+
+    from bayesreg.data import check_xy, read_csv
+    from bayesreg.prior_comparison import compare_priors, plot_compare
+
+    if args.family == "bernoulli" and args.alpha == "eb":
+        raise _UsageError("--alpha eb (empirical Bayes) needs --family gaussian: use --alpha cv")
+    out = _check_out(args.out)
+    table = read_csv(args.data, args.target, args.family, sep=args.sep, drop_constant=args.drop_constant)
+    check_xy(table.X, table.y, family=args.family)
+    _print_notes("compare", table.notes)
+    strength = args.alpha if isinstance(args.alpha, str) else 1.0 / args.alpha  # C = 1/alpha
+    with _warnings_as_lines("compare", args.flags):
+        result = compare_priors(
+            table.X,
+            table.y,
+            args.priors,
+            family=args.family,
+            alpha=args.alpha,
+            C=strength,
+            fit_intercept=args.fit_intercept,
+            standardize=args.standardize,
+            num_warmup=args.num_warmup,
+            num_samples=args.num_samples,
+            num_chains=args.num_chains,
+            seed=args.seed,
+            kfold=args.kfold,
+            n_splits=args.n_splits,
+        )
+        fig = Figure(figsize=(8.0, 0.5 + 0.55 * len(result.table)), layout="constrained")
+        plot_compare(result.table, ax=fig.subplots())
+        written = _write_all(
+            out,
+            {
+                "compare.csv": _csv(result.table.rename_axis("prior").reset_index()),
+                "compare.png": lambda path: fig.savefig(path, format="png", dpi=110),
+            },
+        )
+    t = result.table
+    rows = [
+        [
+            str(name),
+            f"{row['elpd_loo']:.2f}",
+            f"{row['se']:.2f}",
+            f"{row['elpd_diff']:.2f}",
+            f"{row['dse']:.2f}",
+            f"{row['weight']:.3f}",
+            str(row["elpd_method"]),
+            str(row["pareto_k_high"]),
+            "yes" if row["diagnostics_ok"] else "NO",
+        ]
+        for name, row in t.iterrows()
+    ]
+    header = ["prior", "elpd", "se", "elpd_diff", "dse", "weight", "method", "k_high", "diagnostics ok"]
+    print(
+        f"{len(table.y)} rows, {table.X.shape[1]} features, target {args.target!r}: NUTS {args.num_chains} "
+        f"chains x ({args.num_warmup} warmup + {args.num_samples} draws) per prior, seed {args.seed}"
+    )
+    print(_text_table(header, rows))
+    print(f"best: {t.index[0]} (elpd_diff and dse: the difference to it and its standard error)")
+    print("wrote " + ", ".join(map(str, written)))
+    return 0 if bool(t["diagnostics_ok"].all()) else _gate_failed("compare")
+
+
+# ---------------------------------------------------------------------------------------------------
 # demo
 
 
@@ -1692,7 +1843,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except SystemExit as done:  # --help
         return done.code if isinstance(done.code, int) else 0
-    command = {"fit": _fit, "predict": _predict, "path": _path, "demo": _demo}[args.command]
+    command = {"fit": _fit, "predict": _predict, "path": _path, "demo": _demo, "compare": _compare}[
+        args.command
+    ]
     try:
         with _compilation_cache(), _quiet_arviz_log():
             return command(args)

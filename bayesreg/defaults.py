@@ -16,6 +16,7 @@ __all__ = [
     "EPS",
     "EVIDENCE",
     "HDI_PROB",
+    "KFOLD_SPLITS",
     "HIERARCHICAL_TARGET_ACCEPT",
     "LASSO_LAMBDA_SQ_RATE",
     "LASSO_LAMBDA_SQ_SHAPE",
@@ -203,6 +204,10 @@ both."""
 
 ALPHA_INTERVAL = 0.9
 """Probability of the central interval `~bayesreg.hierarchical.alpha_posterior` reports."""
+
+KFOLD_SPLITS = 10
+"""Folds of `~bayesreg.prior_comparison.compare_priors`'s K-fold fallback (Vehtari, Gelman & Gabry
+2017 use 10): ten refits of a flagged prior."""
 
 HDI_PROB = 0.94
 """Mass of the highest-density intervals in tables, paths and plots (ArviZ's default)."""

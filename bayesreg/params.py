@@ -28,6 +28,7 @@ __all__ = [
     "CONVENTIONS",
     "ESTIMATOR_CONSTRAINTS",
     "FAMILIES",
+    "KFOLD_CHOICES",
     "LEARNED",
     "LEARNED_C",
     "MASS_MATRICES",
@@ -149,6 +150,9 @@ Bayes, a hyperprior on the prior's scale sampled with the weights by NUTS
 LEARNED_C = ("cv", "hierarchical")
 """The ways of `LEARNED` the logistic model learns ``C`` by (empirical Bayes needs the Gaussian
 likelihood)."""
+KFOLD_CHOICES = ("auto", "all", "none")
+"""Which priors `~bayesreg.prior_comparison.compare_priors` gives the K-fold elpd: those with a high
+Pareto k̂, every one, or none."""
 SCORINGS = ("mse", "r2", "accuracy", "log_loss")
 """What `~bayesreg.cv.cv_alpha` scores on the held-out rows."""
 
@@ -196,6 +200,8 @@ CONSTRAINTS: dict[str, Interval | Options] = {
     "max_steps": COUNT,
     "max_iter": COUNT,
     "num_em": COUNT,
+    "kfold": Options(KFOLD_CHOICES),
+    "n_splits": Interval(integer=True, low=2, high=None, closed="left"),
     "alpha_1": NONNEGATIVE,
     "alpha_2": NONNEGATIVE,
     "lambda_1": NONNEGATIVE,

@@ -1034,6 +1034,7 @@ def _cli_flags() -> set[str]:
     parser = _parser()
     commands = [["fit", "d.csv", "--target", "y"], ["path", "d.csv", "--target", "y", "--out", "o"]]
     commands.append(["demo", "--out", "o"])
+    commands.append(["compare", "d.csv", "--target", "y", "--priors", "laplace", "--out", "o"])
     return set().union(*(parser.parse_args(argv).flags.values() for argv in commands))
 
 
