@@ -11,6 +11,7 @@ from typing import NamedTuple
 __all__ = [
     "ALPHA_INTERVAL",
     "CV_FOLDS",
+    "DSS_PROB",
     "DEMO_NUTS",
     "EM_NUTS",
     "EPS",
@@ -30,7 +31,10 @@ __all__ = [
     "RIDGE_ALPHAS",
     "RIDGE_GLOBAL_SCALE",
     "PATH_NUTS",
+    "PROJECTION_DRAWS",
     "SCALE_RATIO",
+    "SEARCH_ALPHAS",
+    "SEARCH_EPS",
     "SHRINKAGE",
     "SHRINKAGE_TARGET_ACCEPT",
     "TARGET_ACCEPT",
@@ -208,6 +212,22 @@ ALPHA_INTERVAL = 0.9
 KFOLD_SPLITS = 10
 """Folds of `~bayesreg.prior_comparison.compare_priors`'s K-fold fallback (Vehtari, Gelman & Gabry
 2017 use 10): ten refits of a flagged prior."""
+
+# projection predictive and decoupled selection (`bayesreg.selection`)
+
+PROJECTION_DRAWS = 400
+"""Posterior draws projected for the evaluation of each submodel size (projpred's ``ndraws_pred``),
+thinned evenly within each chain; all draws when there are fewer."""
+
+SEARCH_ALPHAS = 150
+"""Points of the L1 search path's grid (projpred's ``nlambda``)."""
+
+SEARCH_EPS = 1e-5
+"""Where the L1 search path's grid ends, as a fraction of α_max (projpred's ``lambda_min_ratio``)."""
+
+DSS_PROB = 0.9
+"""Mass of the central posterior interval of the excess error by which
+`~bayesreg.selection.dss_selection` picks its penalty."""
 
 HDI_PROB = 0.94
 """Mass of the highest-density intervals in tables, paths and plots (ArviZ's default)."""
