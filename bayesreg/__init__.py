@@ -10,7 +10,9 @@ regularised horseshoe, R2D2), `bayesreg.models` (the NumPyro programs),
 `bayesreg.engine` (the compiled machinery: MAP, proximal Newton, homotopy, the program cache),
 `bayesreg.sampling` (the posterior by NUTS), `bayesreg.path` (MAP and posterior over a grid of α),
 `bayesreg.cv` (α by cross-validation), `bayesreg.evidence` (α by empirical Bayes),
-`bayesreg.diagnostics`, `bayesreg.compare`, `bayesreg.predictive` (predictions with
+`bayesreg.hierarchical` (α by full Bayes: a hyperprior on the prior's scale),
+`bayesreg.diagnostics`, `bayesreg.compare`, `bayesreg.prior_comparison` (priors compared by
+PSIS-LOO and K-fold), `bayesreg.predictive` (predictions with
 uncertainty, posterior and prior predictive draws), `bayesreg.model_folder` (`save` / `load` of a
 fitted estimator), `bayesreg.calibration` (SBC), `bayesreg.closed_forms`
 (the seeds' formulas), `bayesreg.plots` (matplotlib, imported on use), `bayesreg.demo` (what
@@ -30,6 +32,7 @@ from bayesreg.evidence import (
     evidence_gaussian,
     evidence_laplace,
 )
+from bayesreg.hierarchical import AlphaPosterior, HierarchicalGaussian, HierarchicalLaplace, alpha_posterior
 from bayesreg.model_folder import ModelFolderError, load
 from bayesreg.path import MAPPath, PosteriorPath, alpha_grid, alpha_max, map_path, posterior_path
 from bayesreg.predictive import (
@@ -41,6 +44,7 @@ from bayesreg.predictive import (
     predictive_sd,
     prior_predictive,
 )
+from bayesreg.prior_comparison import PriorComparison, compare_priors, plot_compare
 from bayesreg.priors import ElasticNet, Prior, penalty_from_prior, prior_from_penalty
 from bayesreg.sampling import PosteriorFit, fit_posterior, sample_posterior
 from bayesreg.shrinkage import R2D2, Horseshoe, RegularizedHorseshoe, shrinkage_prior
@@ -72,10 +76,14 @@ __all__ = [
     "alpha_max",
     "map_estimate",
     "map_path",
-    # alpha learned from the data: cross-validation, empirical Bayes
+    # alpha learned from the data: cross-validation, empirical Bayes, full Bayes
+    "AlphaPosterior",
     "CVResult",
     "EvidenceResult",
+    "HierarchicalGaussian",
+    "HierarchicalLaplace",
     "LaplaceEvidenceResult",
+    "alpha_posterior",
     "cv_alpha",
     "evidence_ard",
     "evidence_gaussian",
@@ -94,6 +102,10 @@ __all__ = [
     "predictive_draws",
     "sample_posterior",
     "sparsity_summary",
+    # priors compared by how well they predict (PSIS-LOO, K-fold)
+    "PriorComparison",
+    "compare_priors",
+    "plot_compare",
     # predictions with uncertainty
     "posterior_predictive",
     "prediction_table",

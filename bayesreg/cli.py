@@ -1,4 +1,4 @@
-"""The ``bayesreg`` command line: ``bayesreg fit``, ``predict``, ``path`` and ``demo``.
+"""The ``bayesreg`` command line: ``bayesreg fit``, ``predict``, ``path``, ``demo`` and ``compare``.
 
 A thin shell: it parses the options, calls the library and writes what the library returned. Every
 option is checked by `bayesreg.params` (the message the library gives for the same value), the
@@ -39,15 +39,21 @@ from pathlib import Path
 import numpy as np
 
 from bayesreg.defaults import (
+    ALPHA_INTERVAL,
     DEMO_NUTS,
     EPS,
     HDI_PROB,
+    HIERARCHICAL_TARGET_ACCEPT,
+    KFOLD_SPLITS,
     L1_RATIO,
+    LASSO_LAMBDA_SQ_RATE,
+    LASSO_LAMBDA_SQ_SHAPE,
     MASS_MATRIX,
     MAX_TREE_DEPTH,
     N_ALPHAS,
     NUTS,
     PATH_NUTS,
+    RIDGE_GLOBAL_SCALE,
     SHRINKAGE_TARGET_ACCEPT,
     TARGET_ACCEPT,
     THRESHOLDS,
@@ -56,6 +62,7 @@ from bayesreg.defaults import (
 from bayesreg.params import (
     CONSTRAINTS,
     ESTIMATOR_CONSTRAINTS,
+    PRIOR_KINDS,
     SPARSITY_KINDS,
     SPARSITY_OPTIONS,
     check_param,
@@ -116,6 +123,14 @@ penalty strength:
     it), Monte Carlo EM for --prior laplace (--seed seeds it; its Monte Carlo error is printed).
   Either way the chosen alpha and where it came from are printed, written to DIR/alpha.csv and
     kept in DIR/model.json; the MAP (or with --method nuts the posterior) is that at this alpha.
+  --alpha hierarchical (--method nuts, --prior laplace or gaussian): full Bayes, a hyperprior on
+    the prior's scale sampled with the weights (laplace: Park & Casella's
+    lambda^2 ~ Gamma({LASSO_LAMBDA_SQ_SHAPE:g}, {LASSO_LAMBDA_SQ_RATE:g}); gaussian: the weights' sd ~ \
+C+(0, {RIDGE_GLOBAL_SCALE:g}) in units of sigma);
+    --target-accept defaults to {HIERARCHICAL_TARGET_ACCEPT:g}. The posterior of alpha in --convention (for
+    --family bernoulli alpha = 1/C) is printed as "the data support alpha in [a, b]"
+    ({ALPHA_INTERVAL:.0%} interval; its median is model.json's alpha_) and written to DIR/alpha.csv;
+    the coefficient column of coefficients.csv is the posterior mean (no MAP).
   --standardize: the prior is on the weights of the standardised columns (x - mean)/sd, so alpha
     means the same for every column whatever its units; the MAP is then scikit-learn's
     make_pipeline(StandardScaler(), Lasso(alpha)) (or Ridge, ...), and coefficients.csv, the printed
@@ -158,7 +173,9 @@ outputs:
                         bernoulli), the mean and sd of the held-out score over the folds, each
                         fold's score (fold_1, ...) and chosen (True at the chosen alpha). With
                         --alpha eb one row: alpha, its Monte Carlo standard error mcse (0 for
-                        --prior gaussian) and method.
+                        --prior gaussian) and method. With --alpha hierarchical one row: alpha
+                        (the posterior median), mean, low and high (the interval's ends), prob
+                        (its probability) and method; with --family bernoulli also C, C_low, C_high.
   Without --out (--method map only) the table is printed and nothing is written. Other files in
   DIR are left alone (a model.json that is not a bayesreg model is refused); nothing is written
   when the input is refused or a write fails.
@@ -310,7 +327,7 @@ def _nuts_options(parser, settings: NUTSSettings, note: str, *, seed: int | None
     and --parametrisation, --mass-matrix, --target-accept and --max-tree-depth are added; otherwise
     (the demo) they default to ``settings`` and ``seed``.
     """
-    from bayesreg.engine import DENSE_UP_TO
+    from bayesreg.engine import DENSE_DATA_FRACTION, DENSE_UP_TO
 
     group = parser.add_argument_group(f"NUTS settings ({note})")
     for name, meaning in _NUTS_MEANINGS.items():
@@ -345,8 +362,9 @@ def _nuts_options(parser, settings: NUTSSettings, note: str, *, seed: int | None
             **_choice("mass_matrix"),
             default=None,
             help=f"the mass matrix NUTS adapts during warmup: auto (dense for at most {DENSE_UP_TO} "
-            "unconstrained parameters, diagonal above), dense or diagonal "
-            f"(default {MASS_MATRIX})",
+            f"unconstrained parameters, and for more where their square is at most {DENSE_DATA_FRACTION:g} "
+            "times the data's elements, as for logistic regression with up to about rows/10 "
+            f"parameters; diagonal otherwise), dense or diagonal (default {MASS_MATRIX})",
         )
         group.add_argument(
             "--target-accept",
@@ -355,7 +373,8 @@ def _nuts_options(parser, settings: NUTSSettings, note: str, *, seed: int | None
             metavar="P",
             help="the mean acceptance probability the step size adapts to, in (0, 1): higher (0.9, "
             f"0.95, 0.99) takes smaller steps, against divergences (default {TARGET_ACCEPT:g}; "
-            f"{SHRINKAGE_TARGET_ACCEPT:g} for the sparsity priors)",
+            f"{SHRINKAGE_TARGET_ACCEPT:g} for the sparsity priors, {HIERARCHICAL_TARGET_ACCEPT:g} with "
+            "--alpha hierarchical)",
         )
         group.add_argument(
             "--max-tree-depth",
@@ -467,7 +486,7 @@ def _parser() -> _Parser:
         prog=PROG,
         description="Bayesian regularised regression: a penalty is a prior.",
     )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{fit,predict,path,demo}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{fit,predict,path,demo,compare}")
 
     fit = commands.add_parser(
         "fit",
@@ -507,8 +526,9 @@ def _parser() -> _Parser:
         type=cli_type("alpha", ESTIMATOR_CONSTRAINTS["alpha"]),
         default=None,
         metavar="A",
-        help="penalty strength > 0 (default 1.0), or learned from the data: cv (cross-validation) or "
-        "eb (empirical Bayes); for --family bernoulli alpha = 1/C (see below)",
+        help="penalty strength > 0 (default 1.0), or learned from the data: cv (cross-validation), "
+        "eb (empirical Bayes) or hierarchical (full Bayes, --method nuts); for --family bernoulli "
+        "alpha = 1/C (see below)",
     )
     _model_options(
         fit,
@@ -655,7 +675,76 @@ def _parser() -> _Parser:
     )
     demo.add_argument("--out", required=True, metavar="DIR", help="output folder (created if needed)")
     _nuts_options(demo, DEMO_NUTS, "the Laplace posterior", seed=DEMO_SEED)
-    for command in (fit, predict, path, demo):
+    compare = commands.add_parser(
+        "compare",
+        help="fit several priors with NUTS and compare how well they predict (PSIS-LOO, K-fold)",
+        description="Fit a linear (gaussian) or logistic (bernoulli) regression under each prior of "
+        "--priors with NUTS, estimate each fit's expected log predictive density by PSIS-LOO (by "
+        "K-fold cross-validation where a Pareto k exceeds ArviZ's threshold) and rank them with "
+        "ArviZ's compare. Writes DIR/compare.csv (ArviZ's table: elpd_loo, p_loo, elpd_diff, "
+        "weight, se, dse, warning; and elpd_method, pareto_k_high, pareto_k_max, diagnostics_ok) "
+        "and DIR/compare.png.",
+    )
+    compare.add_argument("data", metavar="DATA.csv", help="CSV file with a header row")
+    compare.add_argument("--target", required=True, metavar="COL", help="name of the target column")
+    compare.add_argument(
+        "--priors",
+        type=_prior_names,
+        required=True,
+        metavar="P,Q,...",
+        help=f"comma-separated priors to compare, among {', '.join(PRIOR_KINDS)}",
+    )
+    compare.add_argument(
+        "--alpha",
+        type=cli_type("alpha", ESTIMATOR_CONSTRAINTS["alpha"]),
+        default=1.0,
+        metavar="A",
+        help="penalty strength of laplace, gaussian and elasticnet (default 1.0), or learned from the "
+        "data: cv, eb (gaussian family) or hierarchical; for --family bernoulli alpha = 1/C",
+    )
+    compare.add_argument(
+        "--family",
+        **_choice("family"),
+        default="gaussian",
+        help="likelihood: gaussian (linear regression) or bernoulli (logistic regression, two-class target)",
+    )
+    compare.add_argument(
+        "--standardize",
+        action="store_true",
+        help="fit every prior on standardised columns (the sparsity priors' default scales are "
+        "meant for columns of unit sd); default: the columns as given",
+    )
+    compare.add_argument(
+        "--no-intercept", dest="fit_intercept", action="store_false", help="fit no intercept"
+    )
+    compare.add_argument(
+        "--kfold",
+        **_choice("kfold"),
+        default="auto",
+        help="which priors get the K-fold elpd: those with a high Pareto k (auto, default), all, or none",
+    )
+    compare.add_argument(
+        "--n-splits",
+        type=cli_type("n_splits"),
+        default=KFOLD_SPLITS,
+        metavar="K",
+        help=f"folds of the K-fold elpd, at least 2 (default {KFOLD_SPLITS})",
+    )
+    compare.add_argument(
+        "--sep",
+        type=_separator,
+        default=None,
+        metavar="SEP",
+        help="the file's separator: ',' ';' or tab (default: detected from the first lines)",
+    )
+    compare.add_argument(
+        "--drop-constant",
+        action="store_true",
+        help="drop feature columns with one value in every row (a note names them); refused otherwise",
+    )
+    compare.add_argument("--out", required=True, metavar="DIR", help="output folder (created if needed)")
+    _nuts_options(compare, NUTS, "every prior's fit, K-fold refits included", seed=0)
+    for command in (fit, predict, path, demo, compare):
         command.set_defaults(flags=command.flags)  # the same dict, filled as options were added
     return parser
 
@@ -778,6 +867,17 @@ def _check_model_options(args) -> None:
         args.convention = "sklearn"
 
 
+def _target_accept(args) -> float:
+    """NUTS's default acceptance target for the prior of ``args``: the sparsity priors' and the
+    hierarchical priors' own (`~bayesreg.defaults.SHRINKAGE_TARGET_ACCEPT`,
+    `~bayesreg.defaults.HIERARCHICAL_TARGET_ACCEPT`), else numpyro's."""
+    if args.prior in SPARSITY_KINDS:
+        return SHRINKAGE_TARGET_ACCEPT
+    if getattr(args, "alpha", None) == "hierarchical":
+        return HIERARCHICAL_TARGET_ACCEPT
+    return TARGET_ACCEPT
+
+
 def _sampling(args, settings: NUTSSettings, flag: str, sampling: bool) -> dict | None:
     """The NUTS settings of a run: None without ``flag`` (whose NUTS options are then refused);
     with it ``num_warmup``, ``num_samples``, ``num_chains`` (given, else from ``settings``),
@@ -803,7 +903,7 @@ def _sampling(args, settings: NUTSSettings, flag: str, sampling: bool) -> dict |
         **settings._asdict(),
         "seed": secrets.randbelow(2**31 - 1),
         "mass_matrix": MASS_MATRIX,
-        "target_accept": SHRINKAGE_TARGET_ACCEPT if args.prior in SPARSITY_KINDS else TARGET_ACCEPT,
+        "target_accept": _target_accept(args),
         "max_tree_depth": MAX_TREE_DEPTH,
     }
     chosen = {
@@ -1082,6 +1182,18 @@ def _check_learned_alpha(args) -> None:
     """Refuse a learned --alpha (cv, eb) with options it does not apply to, before anything runs."""
     if not isinstance(args.alpha, str):
         return
+    if args.alpha == "hierarchical":
+        if args.method != "nuts":
+            raise _UsageError(
+                "--alpha hierarchical samples alpha with the weights by NUTS (there is no MAP): add "
+                "--method nuts, or use --alpha cv or eb for a MAP at a learned alpha"
+            )
+        if args.prior == "elasticnet":
+            raise _UsageError(
+                "--alpha hierarchical needs --prior laplace or gaussian (the elastic net has no "
+                "hierarchical prior); use --alpha cv for the elastic net"
+            )
+        return
     if args.family == "gaussian" and args.convention != "sklearn":
         raise _UsageError(
             f"--alpha {args.alpha} learns scikit-learn's alpha: use --convention sklearn (at a book alpha "
@@ -1108,6 +1220,22 @@ def _learned_alpha(args, estimator) -> tuple[str, bytes] | None:
     if not isinstance(args.alpha, str):
         return None
     alpha = estimator.alpha_
+    if args.alpha == "hierarchical":
+        posterior = estimator.alpha_posterior_
+        low, high = posterior.interval
+        method = estimator.prior_.describe()
+        row = {
+            "alpha": [alpha],
+            "mean": [posterior.mean],
+            "low": [low],
+            "high": [high],
+            "prob": [posterior.prob],
+            "method": [method],
+        }
+        if args.family == "bernoulli":
+            row.update(C=[estimator.C_], C_low=[estimator.C_interval_[0]], C_high=[estimator.C_interval_[1]])
+        line = f"alpha from full Bayes ({method}): {posterior.describe()}"
+        return line, _csv(pd.DataFrame(row))
     if args.alpha == "eb":
         mcse = estimator.alpha_mcse_
         method = "BayesianRidge's evidence" if args.prior == "gaussian" else "Monte Carlo EM"
@@ -1474,6 +1602,86 @@ def _path(args) -> int:
 
 
 # ---------------------------------------------------------------------------------------------------
+# compare
+
+
+def _prior_names(text: str) -> list[str]:
+    """--priors: comma-separated names of `bayesreg.params.PRIOR_KINDS` (the names
+    `~bayesreg.prior_comparison.compare_priors` takes)."""
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    unknown = [name for name in names if name not in PRIOR_KINDS]
+    if not names or unknown:
+        shown = repr(unknown[0]) if unknown else "none"
+        raise argparse.ArgumentTypeError(f"unknown prior {shown}; expected some of {', '.join(PRIOR_KINDS)}")
+    return names
+
+
+def _compare(args) -> int:
+    from matplotlib.figure import Figure
+
+    from bayesreg.data import check_xy, read_csv
+    from bayesreg.prior_comparison import compare_priors, plot_compare
+
+    if args.family == "bernoulli" and args.alpha == "eb":
+        raise _UsageError("--alpha eb (empirical Bayes) needs --family gaussian: use --alpha cv")
+    out = _check_out(args.out)
+    table = read_csv(args.data, args.target, args.family, sep=args.sep, drop_constant=args.drop_constant)
+    check_xy(table.X, table.y, family=args.family)
+    _print_notes("compare", table.notes)
+    strength = args.alpha if isinstance(args.alpha, str) else 1.0 / args.alpha  # C = 1/alpha
+    with _warnings_as_lines("compare", args.flags):
+        result = compare_priors(
+            table.X,
+            table.y,
+            args.priors,
+            family=args.family,
+            alpha=args.alpha,
+            C=strength,
+            fit_intercept=args.fit_intercept,
+            standardize=args.standardize,
+            num_warmup=args.num_warmup,
+            num_samples=args.num_samples,
+            num_chains=args.num_chains,
+            seed=args.seed,
+            kfold=args.kfold,
+            n_splits=args.n_splits,
+        )
+        fig = Figure(figsize=(8.0, 0.5 + 0.55 * len(result.table)), layout="constrained")
+        plot_compare(result.table, ax=fig.subplots())
+        written = _write_all(
+            out,
+            {
+                "compare.csv": _csv(result.table.rename_axis("prior").reset_index()),
+                "compare.png": lambda path: fig.savefig(path, format="png", dpi=110),
+            },
+        )
+    t = result.table
+    rows = [
+        [
+            str(name),
+            f"{row['elpd_loo']:.2f}",
+            f"{row['se']:.2f}",
+            f"{row['elpd_diff']:.2f}",
+            f"{row['dse']:.2f}",
+            f"{row['weight']:.3f}",
+            str(row["elpd_method"]),
+            str(row["pareto_k_high"]),
+            "yes" if row["diagnostics_ok"] else "NO",
+        ]
+        for name, row in t.iterrows()
+    ]
+    header = ["prior", "elpd", "se", "elpd_diff", "dse", "weight", "method", "k_high", "diagnostics ok"]
+    print(
+        f"{len(table.y)} rows, {table.X.shape[1]} features, target {args.target!r}: NUTS {args.num_chains} "
+        f"chains x ({args.num_warmup} warmup + {args.num_samples} draws) per prior, seed {args.seed}"
+    )
+    print(_text_table(header, rows))
+    print(f"best: {t.index[0]} (elpd_diff and dse: the difference to it and its standard error)")
+    print("wrote " + ", ".join(map(str, written)))
+    return 0 if bool(t["diagnostics_ok"].all()) else _gate_failed("compare")
+
+
+# ---------------------------------------------------------------------------------------------------
 # demo
 
 
@@ -1635,7 +1843,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except SystemExit as done:  # --help
         return done.code if isinstance(done.code, int) else 0
-    command = {"fit": _fit, "predict": _predict, "path": _path, "demo": _demo}[args.command]
+    command = {"fit": _fit, "predict": _predict, "path": _path, "demo": _demo, "compare": _compare}[
+        args.command
+    ]
     try:
         with _compilation_cache(), _quiet_arviz_log():
             return command(args)

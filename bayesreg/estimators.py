@@ -34,6 +34,7 @@ from bayesreg.defaults import HDI_PROB, L1_RATIO, MASS_MATRIX, MAX_TREE_DEPTH, N
 from bayesreg.diagnostics import PosteriorWarning, scale_problem
 from bayesreg.engine import linear_map, map_estimate
 from bayesreg.evidence import evidence_gaussian, evidence_laplace
+from bayesreg.hierarchical import alpha_posterior, hierarchical_prior
 from bayesreg.models import SufficientStats, linear_regression, linear_regression_stats, logistic_regression
 from bayesreg.params import ESTIMATOR_CONSTRAINTS, SPARSITY_KINDS, SPARSITY_OPTIONS, check_params
 from bayesreg.predictive import (
@@ -50,6 +51,17 @@ from bayesreg.scaling import Standardization
 from bayesreg.shrinkage import shrinkage_prior
 
 __all__ = ["BayesianLinearRegression", "BayesianLogisticRegression"]
+
+_LEARNED_ATTRIBUTES = (
+    "alpha_",
+    "C_",
+    "cv_results_",
+    "alpha_mcse_",
+    "alpha_posterior_",
+    "alpha_interval_",
+    "C_interval_",
+)
+"""What a fit learns about the penalty strength: dropped before each fit, set by the one that applies."""
 
 _SPARSITY_PARAMETERS = (
     "global_scale",
@@ -124,8 +136,7 @@ class _BayesianRegression(BaseEstimator):
         ``standardize=True``, as a pipeline of ``StandardScaler`` and ``LassoCV`` would), its scores
         kept as ``cv_results_``; ``"eb"`` is `_evidence`'s. Results of an earlier fit's learning
         are dropped first."""
-        for attribute in ("alpha_", "C_", "cv_results_", "alpha_mcse_"):
-            self.__dict__.pop(attribute, None)
+        self._forget_learned()
         value = settings[name]
         if isinstance(value, str) and settings.get("convention", "sklearn") != "sklearn":
             raise ValueError(
@@ -150,6 +161,40 @@ class _BayesianRegression(BaseEstimator):
             alpha = value if name == "alpha" else 1.0 / value
         self.alpha_ = float(alpha)
         return self.alpha_
+
+    def _forget_learned(self) -> None:
+        for attribute in _LEARNED_ATTRIBUTES:
+            self.__dict__.pop(attribute, None)
+
+    def _hierarchical_prior(self, settings: dict, name: str):
+        """With ``name="hierarchical"`` (``alpha`` or ``C``): the hierarchical prior of
+        `bayesreg.hierarchical` for the penalty ``prior`` names (`~bayesreg.hierarchical.hierarchical_prior`:
+        the elastic net has none and is refused there), whose scale NUTS samples with the weights;
+        else None. It has no MAP, so ``method="map"`` is refused."""
+        if settings[name] != "hierarchical":
+            return None
+        self._forget_learned()
+        if settings["method"] != "nuts":
+            raise ValueError(
+                f"{name}='hierarchical' samples the penalty strength with the weights by NUTS and has "
+                "no MAP (the density is unbounded where the weights and the prior's scale go to 0 "
+                "together): use method='nuts', or alpha='cv' / 'eb' for a MAP at a learned alpha"
+            )
+        return hierarchical_prior(settings["prior"])
+
+    def _learned_posterior(self, prior, settings: dict) -> None:
+        """After a hierarchical fit: the posterior of α (`~bayesreg.hierarchical.alpha_posterior`, in
+        ``convention``), kept as ``alpha_posterior_``, its median as ``alpha_`` and its central
+        interval as ``alpha_interval_``; the logistic model's ``C = 1/α`` as ``C_`` (the median)
+        and ``C_interval_``."""
+        posterior = alpha_posterior(self.idata_, prior, convention=settings.get("convention", "sklearn"))
+        self.alpha_posterior_ = posterior
+        self.alpha_ = posterior.median
+        self.alpha_interval_ = posterior.interval
+        if self._family == "bernoulli":
+            low, high = posterior.interval
+            self.C_ = 1.0 / posterior.median
+            self.C_interval_ = (1.0 / high, 1.0 / low)
 
     def _evidence(self, X, y, settings: dict) -> float:
         raise NotImplementedError  # the linear model's; the constraint keeps "eb" from the others
@@ -186,8 +231,7 @@ class _BayesianRegression(BaseEstimator):
                 f"from the data (set them with {', '.join(SPARSITY_OPTIONS[kind])}): leave {name} at "
                 f"its default {default!r}"
             )
-        for attribute in ("alpha_", "C_", "cv_results_", "alpha_mcse_"):
-            self.__dict__.pop(attribute, None)
+        self._forget_learned()
         if kind == "regularized_horseshoe":
             given["n_samples"] = X.shape[0]
         prior = shrinkage_prior(kind, **given)
@@ -436,9 +480,9 @@ default="laplace"
         have no MAP (their densities are unbounded at 0) and need ``method="nuts"``; they take no
         ``alpha`` (leave it at its default), ignore ``convention`` and ``l1_ratio``, and are scaled
         by σ (the horseshoe's weights are ``N(0, λ_j²τ²σ²)``).
-    alpha : float > 0 or {"cv", "eb"}, default=1.0
-        Penalty strength, or how to learn it from the data (``convention="sklearn"``; the chosen
-        value is ``alpha_``):
+    alpha : float > 0 or {"cv", "eb", "hierarchical"}, default=1.0
+        Penalty strength, or how to learn it from the data (``"cv"`` and ``"eb"`` with
+        ``convention="sklearn"``; the chosen value is ``alpha_``):
 
         - ``"cv"``: the α that 5-fold cross-validation picks, exactly as ``LassoCV()`` /
           ``ElasticNetCV(l1_ratio=...)`` / ``RidgeCV(cv=KFold(5))`` do on the same folds and grid
@@ -448,9 +492,16 @@ default="laplace"
           ``lambda_/alpha_``, ``sigma_`` its ``alpha_ ** -0.5``), for the Laplace prior by Monte
           Carlo EM (`bayesreg.evidence.evidence_laplace`, seeded by ``random_state``), with its
           Monte Carlo standard error in ``alpha_mcse_``. Not for the elastic net.
+        - ``"hierarchical"``: full Bayes (``method="nuts"`` only: there is no MAP), a hyperprior on
+          the prior's scale sampled with the weights (`bayesreg.hierarchical`: Park & Casella's
+          Gamma prior on λ² for the Laplace prior, a half-Cauchy prior on the sd for the Gaussian);
+          the posterior of α in ``convention`` is ``alpha_posterior_``
+          (`~bayesreg.hierarchical.alpha_posterior`), its median ``alpha_`` and its 90% interval
+          ``alpha_interval_``; ``coef_`` is the posterior mean. Not for the elastic net.
 
-        The MAP (``method="map"``) or the posterior (``"nuts"``, σ sampled as for a fixed α) is
-        then that at ``alpha_``; with ``standardize=True`` α is learned on the standardised columns.
+        With ``"cv"`` and ``"eb"`` the MAP (``method="map"``) or the posterior (``"nuts"``, σ
+        sampled as for a fixed α) is then that at ``alpha_``; with ``standardize=True`` α is
+        learned on the standardised columns.
     l1_ratio : float in (0, 1), default=0.5
         Share ρ of the L1 penalty for ``prior="elasticnet"``.
     global_scale : float > 0, optional
@@ -501,7 +552,9 @@ default="laplace"
     mass_matrix : {"auto", "dense", "diagonal"}, default="auto"
         The mass matrix NUTS adapts during warmup: ``"auto"`` is dense for at most 20
         unconstrained parameters (the features, intercept and σ; with the mixture, two per
-        feature), diagonal above (see `~bayesreg.sample_posterior`).
+        feature), and for more where a dense matrix costs little next to a gradient that reads
+        every row (`~bayesreg.engine.dense_mass`: the logistic model with up to about n/10
+        parameters), diagonal otherwise (see `~bayesreg.sample_posterior`).
     target_accept : float in (0, 1) or None, default=None
         The mean acceptance probability NUTS's step size adapts to during warmup (``method="nuts"``):
         a higher value (0.9, 0.95, 0.99) takes smaller steps, the remedy for divergent transitions.
@@ -527,8 +580,14 @@ default="laplace"
     intercept_ : float
         MAP or posterior mean, as ``coef_``.
     alpha_ : float
-        The penalty strength of the fit: ``alpha`` as given, or the learned one (``"cv"``, ``"eb"``);
-        not set for the sparsity priors, which have none.
+        The penalty strength of the fit: ``alpha`` as given, or the learned one (``"cv"``, ``"eb"``;
+        with ``"hierarchical"`` the posterior median); not set for the sparsity priors, which have none.
+    alpha_posterior_ : AlphaPosterior
+        ``alpha="hierarchical"`` only: the draws of α and their summary
+        (`~bayesreg.hierarchical.AlphaPosterior`; ``alpha_posterior_.describe()`` in one sentence).
+    alpha_interval_ : tuple of float
+        ``alpha="hierarchical"`` only: the central 90% interval of α
+        (`~bayesreg.defaults.ALPHA_INTERVAL`).
     cv_results_ : dict
         ``alpha="cv"`` only: ``alphas`` (the grid, decreasing, shape (n_alphas,)), ``scores`` (each
         α's score on each held-out fold, shape (n_alphas, n_folds); ``LassoCV.mse_path_``),
@@ -679,7 +738,10 @@ default="laplace"
         X = self._scaled(X, settings)
         self.__dict__.pop("_evidence_sigma", None)
         prior = self._sparsity_prior(X, settings, "alpha")
-        if prior is None:
+        hierarchical = prior is None and settings["alpha"] == "hierarchical"
+        if hierarchical:
+            prior = self._hierarchical_prior(settings, "alpha")
+        elif prior is None:
             prior = prior_from_penalty(
                 settings["prior"],
                 self._penalty(X, y, settings, "alpha"),
@@ -700,6 +762,8 @@ default="laplace"
             fit_intercept=settings["fit_intercept"],
         )
         self._warn_scale(X, settings)
+        if hierarchical:
+            self._learned_posterior(prior, settings)
         if isinstance(noise, dist.Distribution):
             nuts = settings["method"] == "nuts"
             source = self.idata_.posterior["sigma"] if nuts else self.map_.params["sigma"]
@@ -792,12 +856,15 @@ default="laplace"
         ``C`` (leave it at its default) and is scaled by the pseudo-σ 2 of Piironen & Vehtari
         (the regularised horseshoe and R2D2; `~bayesreg.shrinkage.LOGISTIC_PSEUDO_SIGMA`) or by 1
         (the horseshoe).
-    C : float > 0 or "cv", default=1.0
+    C : float > 0 or {"cv", "hierarchical"}, default=1.0
         Inverse penalty strength, as in scikit-learn, or ``"cv"``: the ``C`` that 5-fold stratified
         cross-validation picks by accuracy over ``logspace(-4, 4, 10)``, exactly as
         ``LogisticRegressionCV()`` (with the same penalty) does (`bayesreg.cv.cv_alpha`); the
-        chosen value is ``C_``, the scores are in ``cv_results_``. (Empirical Bayes, ``"eb"``,
-        needs the Gaussian likelihood: `BayesianLinearRegression` only.)
+        chosen value is ``C_``, the scores are in ``cv_results_``. Or ``"hierarchical"``: full
+        Bayes with ``method="nuts"``, as ``alpha="hierarchical"`` of `BayesianLinearRegression`
+        (σ = 1): ``C_`` is ``1/`` the posterior median of α, ``C_interval_`` the 90% interval of
+        ``C``. (Empirical Bayes, ``"eb"``, needs the Gaussian likelihood:
+        `BayesianLinearRegression` only.)
     l1_ratio : float in (0, 1), default=0.5
     global_scale, expected_nonzero, slab_scale, slab_df, r2_mean, r2_precision : float or None
         The sparsity priors' options, as for `BayesianLinearRegression` (p₀ sets τ₀ with the
@@ -827,10 +894,14 @@ default="laplace"
         probability over the posterior draws instead of using ``coef_``).
     intercept_ : float
     C_ : float
-        The ``C`` of the fit: as given, or the one cross-validation picked (``C="cv"``); not set
-        for the sparsity priors.
+        The ``C`` of the fit: as given, or the one cross-validation picked (``C="cv"``), or
+        ``1 / alpha_`` (``C="hierarchical"``); not set for the sparsity priors.
     alpha_ : float
-        ``1 / C_``, the penalty strength.
+        ``1 / C_``, the penalty strength (``C="hierarchical"``: the posterior median of α = 1/C).
+    alpha_posterior_ : AlphaPosterior
+        ``C="hierarchical"`` only: the draws of α = 1/C (`~bayesreg.hierarchical.AlphaPosterior`).
+    alpha_interval_, C_interval_ : tuple of float
+        ``C="hierarchical"`` only: the central 90% intervals of α and of ``C = 1/α``.
     cv_results_ : dict
         ``C="cv"`` only: as for `BayesianLinearRegression`, over ``alphas = 1/Cs`` (decreasing),
         ``scoring`` "accuracy".
@@ -944,7 +1015,10 @@ default="laplace"
         self.classes_ = classes
         X = self._scaled(X, settings)
         prior = self._sparsity_prior(X, settings, "C")
-        if prior is None:
+        hierarchical = prior is None and settings["C"] == "hierarchical"
+        if hierarchical:
+            prior = self._hierarchical_prior(settings, "C")
+        elif prior is None:
             alpha = self._penalty(X, y, settings, "C")
             self.C_ = 1.0 / alpha if settings["C"] == "cv" else settings["C"]
             prior = prior_from_penalty(settings["prior"], alpha, l1_ratio=self.l1_ratio, family="bernoulli")
@@ -952,6 +1026,8 @@ default="laplace"
             settings, logistic_regression, (X, y), None, prior=prior, fit_intercept=settings["fit_intercept"]
         )
         self._warn_scale(X, settings)
+        if hierarchical:
+            self._learned_posterior(prior, settings)
         return self
 
     def decision_function(self, X):

@@ -32,6 +32,13 @@ from typing import ClassVar, NamedTuple
 import jax
 import numpy as np
 
+from bayesreg.defaults import (
+    ALPHA_INTERVAL,
+    HIERARCHICAL_TARGET_ACCEPT,
+    LASSO_LAMBDA_SQ_RATE,
+    LASSO_LAMBDA_SQ_SHAPE,
+    RIDGE_GLOBAL_SCALE,
+)
 from bayesreg.params import Interval, check_param
 
 __all__ = [
@@ -43,34 +50,7 @@ __all__ = [
     # the posterior of α
     "AlphaPosterior",
     "alpha_posterior",
-    # their defaults
-    "ALPHA_INTERVAL",
-    "HIERARCHICAL_TARGET_ACCEPT",
-    "LASSO_LAMBDA_SQ_RATE",
-    "LASSO_LAMBDA_SQ_SHAPE",
-    "RIDGE_GLOBAL_SCALE",
 ]
-
-LASSO_LAMBDA_SQ_SHAPE = 1.0
-"""Shape r of the Bayesian lasso's ``λ² ~ Gamma(r, δ)`` (Park & Casella 2008, §5: r = 1)."""
-
-LASSO_LAMBDA_SQ_RATE = 1.78
-"""Rate δ of the Bayesian lasso's ``λ² ~ Gamma(r, δ)`` (Park & Casella 2008, §5: δ = 1.78)."""
-
-RIDGE_GLOBAL_SCALE = 1.0
-"""Scale of the half-Cauchy prior ``τ ~ C⁺(0, s)`` on the hierarchical ridge's sd (in units of σ)."""
-
-HIERARCHICAL_TARGET_ACCEPT = 0.95
-"""The NUTS acceptance target of the hierarchical priors (the priors' ``target_accept``). A weight
-pinned by the data and a small global scale meet on a curved ridge of ``z·scale``. At 0.95 the
-collapsed chains on the diabetes data (unscaled and standardised) and the direct chains of the
-logistic model on 8 breast-cancer columns (4 × (1000 + 1000)) had 0 divergences. Short chains on
-tiny problems do diverge now and then: calibration runs (150 warmup steps, 20–40 rows, 3 columns,
-200 replicates) diverged in 9–41 replicates at 0.95 and in 2–10 at 0.99, with uniform ranks in
-both."""
-
-ALPHA_INTERVAL = 0.9
-"""Probability of the central interval `alpha_posterior` reports."""
 
 _POSITIVE = Interval(integer=False, low=0.0, high=None)
 

@@ -3,12 +3,15 @@
 `save` writes ``model.json`` (`MODEL_FILE`: the estimator's class name, ``get_params()``, and every
 fitted attribute — ``coef_``, ``intercept_``, ``sigma_``, ``classes_``, ``feature_names_in_``,
 ``n_features_in_``, the penalty strength of the fit (``alpha_``, ``C_``, and for a learned α
-``cv_results_`` or ``alpha_mcse_``), the prior (a sparsity prior of `bayesreg.shrinkage` with every
-option), the MAP with its convergence record (null for a sparsity prior, which has none), the
-diagnostics, how the chains ran, the column means and sds of a ``standardize=True`` fit) and, for a NUTS fit,
-``posterior.nc`` (`POSTERIOR_FILE`: the InferenceData, ArviZ's netCDF). `load` reads them back
-into an estimator that predicts bitwise the same numbers: JSON floats are written with Python's
-``repr``, which round-trips every float64 exactly, and netCDF keeps float64 arrays as they are.
+``cv_results_``, ``alpha_mcse_`` or ``alpha_interval_`` and ``C_interval_``), the prior (a
+sparsity prior of `bayesreg.shrinkage` or a hierarchical prior of `bayesreg.hierarchical` with
+every option), the MAP with its convergence record (null for a prior without one), the
+diagnostics, how the chains ran, the column means and sds of a ``standardize=True`` fit) and, for
+a NUTS fit, ``posterior.nc`` (`POSTERIOR_FILE`: the InferenceData, ArviZ's netCDF). `load` reads
+them back into an estimator that predicts bitwise the same numbers (a hierarchical fit's
+``alpha_posterior_`` is computed again from the posterior's draws of the hyperparameter): JSON
+floats are written with Python's ``repr``, which round-trips every float64 exactly, and netCDF
+keeps float64 arrays as they are.
 Nothing is pickled: loading a folder runs no code from it.
 
 ``model.json`` carries `FORMAT` and `FORMAT_VERSION`; `load` refuses a file without them, of another
@@ -34,6 +37,7 @@ import numpyro.distributions as dist
 from bayesreg.diagnostics import DiagnosticsReport
 from bayesreg.engine.map import MAPResult
 from bayesreg.estimators import BayesianLinearRegression, BayesianLogisticRegression
+from bayesreg.hierarchical import HIERARCHICAL_PRIORS, alpha_posterior
 from bayesreg.priors import Prior
 from bayesreg.sampling import PosteriorFit
 from bayesreg.scaling import Standardization
@@ -53,6 +57,9 @@ MODEL_FILE = "model.json"
 POSTERIOR_FILE = "posterior.nc"
 """The NUTS posterior (InferenceData as netCDF); absent for a MAP fit."""
 
+_HIERARCHICAL = {cls.kind: cls for cls in HIERARCHICAL_PRIORS.values()}
+"""The hierarchical priors of `bayesreg.hierarchical` by their ``kind``."""
+
 _ESTIMATORS = {cls.__name__: cls for cls in (BayesianLinearRegression, BayesianLogisticRegression)}
 
 # every fitted attribute `save` writes (`idata_` and `posterior_fit_` partly through POSTERIOR_FILE)
@@ -67,6 +74,9 @@ _FITTED = {
     "C_",
     "cv_results_",
     "alpha_mcse_",
+    "alpha_posterior_",
+    "alpha_interval_",
+    "C_interval_",
     "n_iter_",
     "prior_",
     "sigma_prior_",
@@ -291,6 +301,9 @@ def _fitted(estimator) -> dict:
     for name in ("alpha_", "C_", "alpha_mcse_"):
         if hasattr(estimator, name):
             fitted[name] = float(getattr(estimator, name))
+    for name in ("alpha_interval_", "C_interval_"):
+        if hasattr(estimator, name):
+            fitted[name] = _floats(getattr(estimator, name))
     if hasattr(estimator, "cv_results_"):
         fitted["cv_results_"] = {
             k: v if isinstance(v, str) else _floats(v) if isinstance(v, np.ndarray) else int(v)
@@ -336,7 +349,7 @@ def _map_record(result: MAPResult) -> dict:
 def _prior(prior) -> dict:
     """A penalty `~bayesreg.priors.Prior` by its kind and strengths; a sparsity prior of
     `bayesreg.shrinkage` by its kind and every option (None, int and float as they are)."""
-    if prior.kind in SHRINKAGE_PRIORS:
+    if prior.kind in SHRINKAGE_PRIORS or prior.kind in _HIERARCHICAL:
         return {"kind": prior.kind, "options": dataclasses.asdict(prior)}
     return {
         "kind": prior.kind,
@@ -349,6 +362,8 @@ def _prior(prior) -> dict:
 def _read_prior(record: dict):
     if record["kind"] in SHRINKAGE_PRIORS:
         return shrinkage_prior(record["kind"], **record["options"])
+    if record["kind"] in _HIERARCHICAL:
+        return _HIERARCHICAL[record["kind"]](**record["options"])
     return Prior(**record)
 
 
@@ -412,6 +427,9 @@ def _restore(estimator, fitted: dict, idata) -> None:
     for name in ("alpha_", "C_", "alpha_mcse_"):
         if name in fitted:
             setattr(estimator, name, float(fitted[name]))
+    for name in ("alpha_interval_", "C_interval_"):
+        if name in fitted:
+            setattr(estimator, name, tuple(float(v) for v in fitted[name]))
     if "cv_results_" in fitted:
         estimator.cv_results_ = {
             k: v if isinstance(v, str) else np.asarray(v, dtype=floats) if isinstance(v, list) else int(v)
@@ -444,3 +462,6 @@ def _restore(estimator, fitted: dict, idata) -> None:
     estimator.posterior_fit_ = PosteriorFit(
         idata=idata, map=estimator.map_, diagnostics=estimator.diagnostics_, **fitted["posterior_fit_"]
     )
+    if estimator.prior_.kind in _HIERARCHICAL:  # the draws of α are those of the posterior's hyperparameter
+        convention = estimator.get_params().get("convention", "sklearn")
+        estimator.alpha_posterior_ = alpha_posterior(idata, estimator.prior_, convention=convention)

@@ -28,7 +28,9 @@ __all__ = [
     "CONVENTIONS",
     "ESTIMATOR_CONSTRAINTS",
     "FAMILIES",
+    "KFOLD_CHOICES",
     "LEARNED",
+    "LEARNED_C",
     "MASS_MATRICES",
     "MAX_TREE_DEPTH_LIMIT",
     "METHODS",
@@ -136,12 +138,21 @@ the model has that form, else directly, and (posterior fits and paths) again as 
 Laplace density diverged (`~bayesreg.engine.fall_back_to_mixture`)."""
 MASS_MATRICES = ("auto", "dense", "diagonal")
 """The mass matrix NUTS adapts: "auto" is dense up to `~bayesreg.engine.DENSE_UP_TO` unconstrained
-parameters, diagonal above."""
+parameters, and above where a dense matrix costs little next to a gradient that reads every row
+(`~bayesreg.engine.dense_mass`), diagonal otherwise."""
 
-LEARNED = ("cv", "eb")
+LEARNED = ("cv", "eb", "hierarchical")
 """How the estimators learn the penalty strength from the data instead of taking a number:
 ``"cv"``, the α that k-fold cross-validation picks (`~bayesreg.cv.cv_alpha`); ``"eb"``, empirical
-Bayes, the α that maximises the marginal likelihood (`bayesreg.evidence`)."""
+Bayes, the α that maximises the marginal likelihood (`bayesreg.evidence`); ``"hierarchical"``, full
+Bayes, a hyperprior on the prior's scale sampled with the weights by NUTS
+(`bayesreg.hierarchical`: the posterior of α, not one value)."""
+LEARNED_C = ("cv", "hierarchical")
+"""The ways of `LEARNED` the logistic model learns ``C`` by (empirical Bayes needs the Gaussian
+likelihood)."""
+KFOLD_CHOICES = ("auto", "all", "none")
+"""Which priors `~bayesreg.prior_comparison.compare_priors` gives the K-fold elpd: those with a high
+Pareto k̂, every one, or none."""
 SCORINGS = ("mse", "r2", "accuracy", "log_loss")
 """What `~bayesreg.cv.cv_alpha` scores on the held-out rows."""
 
@@ -189,6 +200,8 @@ CONSTRAINTS: dict[str, Interval | Options] = {
     "max_steps": COUNT,
     "max_iter": COUNT,
     "num_em": COUNT,
+    "kfold": Options(KFOLD_CHOICES),
+    "n_splits": Interval(integer=True, low=2, high=None, closed="left"),
     "alpha_1": NONNEGATIVE,
     "alpha_2": NONNEGATIVE,
     "lambda_1": NONNEGATIVE,
@@ -214,11 +227,11 @@ ESTIMATOR_CONSTRAINTS: dict[str, Interval | Options] = {
         for name in sorted({o for v in SPARSITY_OPTIONS.values() for o in v})
     },
     "alpha": POSITIVE._replace(also=LEARNED),
-    "C": POSITIVE._replace(also=("cv",)),
+    "C": POSITIVE._replace(also=LEARNED_C),
 }
 """`CONSTRAINTS` as the estimators (and ``bayesreg fit``) check their parameters: ``prior`` is any of
 `PRIOR_KINDS`; ``alpha`` (``C``) is a number or a way to learn it from the data (`LEARNED`; the
-logistic model learns ``C`` by CV only); ``target_accept`` and the sparsity priors' options may be
+logistic model learns ``C`` by `LEARNED_C`); ``target_accept`` and the sparsity priors' options may be
 None, "the prior's default"."""
 
 

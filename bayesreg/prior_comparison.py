@@ -33,26 +33,21 @@ import pandas as pd
 from scipy.special import log_expit, logsumexp
 
 from bayesreg.data import check_xy
-from bayesreg.defaults import NUTS
+from bayesreg.defaults import KFOLD_SPLITS, NUTS
 from bayesreg.loo import loo
-from bayesreg.params import CONSTRAINTS, PRIOR_KINDS, Interval, Options, check_params
+from bayesreg.params import CONSTRAINTS, PRIOR_KINDS, check_params
 from bayesreg.priors import Prior
 from bayesreg.scaling import Standardization
-from bayesreg.shrinkage import SHRINKAGE_PRIORS, RegularizedHorseshoe, shrinkage_prior
+from bayesreg.shrinkage import SHRINKAGE_PRIORS, RegularizedHorseshoe
 
 if TYPE_CHECKING:  # arviz is imported where it is used: `import bayesreg` does not load it
     import arviz as az
 
-__all__ = ["KFOLD_SPLITS", "PRIOR_NAMES", "PriorComparison", "compare_priors", "plot_compare"]
+__all__ = ["PRIOR_NAMES", "PriorComparison", "compare_priors", "plot_compare"]
 
-KFOLD_SPLITS = 10
-"""Folds of the K-fold fallback (Vehtari, Gelman & Gabry 2017 use 10): ten refits of a flagged prior."""
-
-PRIOR_NAMES = tuple(dict.fromkeys((*PRIOR_KINDS, *SHRINKAGE_PRIORS)))
-"""The priors `compare_priors` takes by name: the estimators' (`~bayesreg.params.PRIOR_KINDS`) and the
-sparsity priors (`~bayesreg.shrinkage.SHRINKAGE_PRIORS`)."""
-
-KFOLD_CHOICES = ("auto", "all", "none")
+PRIOR_NAMES = PRIOR_KINDS
+"""The priors `compare_priors` takes by name: the estimators' (`~bayesreg.params.PRIOR_KINDS`, the
+sparsity priors included), each fitted by its estimator."""
 
 _SETTINGS = {
     "family": CONSTRAINTS["family"],
@@ -63,8 +58,8 @@ _SETTINGS = {
     "num_chains": CONSTRAINTS["num_chains"],
     "seed": CONSTRAINTS["seed"],
     "log_likelihood": CONSTRAINTS["log_likelihood"],
-    "kfold": Options(KFOLD_CHOICES),
-    "n_splits": Interval(integer=True, low=2, high=None, closed="left"),
+    "kfold": CONSTRAINTS["kfold"],
+    "n_splits": CONSTRAINTS["n_splits"],
 }
 
 
@@ -175,12 +170,10 @@ def _estimator_type(family: str):
 
 
 def _by_name(name: str, family: str, alpha, C, standardize: bool):
-    """The estimator of a prior name (the sparsity priors' as objects where the estimators do not
-    take them by name), at ``alpha`` (``C`` for the logistic model) where the prior has one."""
+    """The estimator of a prior name, at ``alpha`` (``C`` for the logistic model) where the prior has
+    one."""
     if name not in PRIOR_NAMES:
         raise ValueError(f"unknown prior {name!r}; expected one of {', '.join(PRIOR_NAMES)}")
-    if name in SHRINKAGE_PRIORS and name not in PRIOR_KINDS:
-        return shrinkage_prior(name)
     if name in SHRINKAGE_PRIORS:  # no penalty strength: the prior has its own scales
         return _estimator_type(family)(prior=name, standardize=standardize)
     penalty = {"alpha": alpha} if family == "gaussian" else {"C": C}

@@ -344,10 +344,14 @@ def sample_posterior(
         ``coef_var`` (the mixture variances; the mixture also ``coef_std``); ``coef`` keeps its name
         and its posterior.
     mass_matrix : {"auto", "dense", "diagonal"}
-        The mass matrix NUTS adapts during warmup. ``"auto"``: dense when the model has at most
-        `~bayesreg.engine.DENSE_UP_TO` (20) unconstrained parameters (a dense matrix adapts to
-        correlated coefficients, as collinear features make them, and costs little next to the
-        gradient there), diagonal otherwise. Kept in ``sample_stats.attrs["mass_matrix"]``.
+        The mass matrix NUTS adapts during warmup. ``"auto"`` (`~bayesreg.engine.dense_mass`):
+        dense when the model has at most `~bayesreg.engine.DENSE_UP_TO` (20) unconstrained
+        parameters, or when their square is at most `~bayesreg.engine.DENSE_DATA_FRACTION` (0.1)
+        of the elements of the data the model reads (a model evaluated per row, as logistic
+        regression, with up to about n/10 parameters): a dense matrix adapts to correlated
+        coefficients, as collinear features make them, and costs little next to the gradient
+        there; diagonal otherwise (the linear model from its sufficient statistics or collapsed
+        above 20). Kept in ``sample_stats.attrs["mass_matrix"]``.
     target_accept : float in (0, 1), optional
         The mean acceptance probability NUTS's step size adapts to during warmup (default: the
         prior's own, `default_target_accept`: 0.99 for the sparsity priors, else
@@ -449,9 +453,12 @@ def fit_posterior(
     1e-3 … 1e5 the logistic chains went from R-hat 2.22 and bulk ESS 5 in 329 s to 1.002 and 3,945
     in 9 s, benchmarks/README.md), from the MAP: each chain starts at a draw from the Laplace
     approximation there, with its covariance (the inverse Hessian of the potential) as the initial
-    inverse mass matrix (`~bayesreg.engine.chains.sample_chains`'s ``modes``; on star98 with a
-    binary target and a dense mass matrix it raised the min bulk ESS from 192–262 to 1154–1941,
-    benchmarks/README.md); and
+    inverse mass matrix (`~bayesreg.engine.chains.sample_chains`'s ``modes``), unless that
+    approximation is too ill-conditioned to trust (eigenvalue ratio of the scaled Hessian above
+    `~bayesreg.engine.CURVATURE_CONDITION_MAX`): then the chains start uniformly, as without a mode
+    (on star98 with a binary target, a nearly separable MAP, the ratio was 5e10, and chains drawn
+    from the approximation ended at R-hat 3.87, from the uniform start at 1.008, benchmarks/README.md);
+    and
     with a Laplace prior on ``coef`` chains in which any transition diverged are sampled again with
     the scale mixture (from numpyro's uniform start), and the run with fewer divergences is kept
     (`~bayesreg.engine.chains.fall_back_to_mixture`). The diagnostics of the kept run are checked

@@ -54,7 +54,7 @@ from scipy.linalg import solve_triangular
 from scipy.special import expit, log_expit, logsumexp
 
 from bayesreg.data import check_xy
-from bayesreg.defaults import EPS, HDI_PROB, N_ALPHAS
+from bayesreg.defaults import DSS_PROB, EPS, HDI_PROB, N_ALPHAS, PROJECTION_DRAWS, SEARCH_ALPHAS, SEARCH_EPS
 from bayesreg.loo import psis
 from bayesreg.params import Interval, Options, check_param
 from bayesreg.path import alpha_grid, map_path
@@ -63,10 +63,6 @@ if TYPE_CHECKING:  # arviz is imported where it is used: `import bayesreg` does 
     import arviz as az
 
 __all__ = [
-    "DSS_PROB",
-    "PROJECTION_DRAWS",
-    "SEARCH_ALPHAS",
-    "SEARCH_EPS",
     "DSSSelection",
     "Projection",
     "ProjectionSelection",
@@ -78,19 +74,6 @@ __all__ = [
     "selection_table",
     "suggest_size",
 ]
-
-PROJECTION_DRAWS = 400
-"""Posterior draws projected for the evaluation of each submodel size (projpred's ``ndraws_pred``),
-thinned evenly within each chain; all draws when there are fewer."""
-
-SEARCH_ALPHAS = 150
-"""Points of the L1 search path's grid (projpred's ``nlambda``)."""
-
-SEARCH_EPS = 1e-5
-"""Where the L1 search path's grid ends, as a fraction of α_max (projpred's ``lambda_min_ratio``)."""
-
-DSS_PROB = 0.9
-"""Mass of the central posterior interval of the excess error by which `dss_selection` picks its penalty."""
 
 _NEWTON_STEPS = 100  # most Newton steps of the Bernoulli projection
 _HALVINGS = 40  # most step halvings of one Newton step

@@ -159,22 +159,22 @@ BAD_INPUTS = {
     "alpha zero": (
         GOOD,
         ["--alpha", "0"],
-        "alpha must be a positive finite number or one of 'cv', 'eb', got '0'",
+        "alpha must be a positive finite number or one of 'cv', 'eb', 'hierarchical', got '0'",
     ),
     "alpha negative": (
         GOOD,
         ["--alpha", "-1"],
-        "alpha must be a positive finite number or one of 'cv', 'eb', got '-1'",
+        "alpha must be a positive finite number or one of 'cv', 'eb', 'hierarchical', got '-1'",
     ),
     "alpha nan": (
         GOOD,
         ["--alpha", "nan"],
-        "alpha must be a positive finite number or one of 'cv', 'eb', got 'nan'",
+        "alpha must be a positive finite number or one of 'cv', 'eb', 'hierarchical', got 'nan'",
     ),
     "alpha word": (
         GOOD,
         ["--alpha", "cvv"],
-        "alpha must be a positive number or one of 'cv', 'eb', got 'cvv'",
+        "alpha must be a positive number or one of 'cv', 'eb', 'hierarchical', got 'cvv'",
     ),
     "eb logistic": (
         _csv(frame=_good_frame(8).assign(y=[0, 1] * 4)),
@@ -191,12 +191,12 @@ BAD_INPUTS = {
     "alpha inf": (
         GOOD,
         ["--alpha=inf"],
-        "alpha must be a positive finite number or one of 'cv', 'eb', got 'inf'",
+        "alpha must be a positive finite number or one of 'cv', 'eb', 'hierarchical', got 'inf'",
     ),
     "alpha text": (
         GOOD,
         ["--alpha", "abc"],
-        "alpha must be a positive number or one of 'cv', 'eb', got 'abc'",
+        "alpha must be a positive number or one of 'cv', 'eb', 'hierarchical', got 'abc'",
     ),
     "unknown prior": (
         GOOD,
@@ -1034,6 +1034,7 @@ def _cli_flags() -> set[str]:
     parser = _parser()
     commands = [["fit", "d.csv", "--target", "y"], ["path", "d.csv", "--target", "y", "--out", "o"]]
     commands.append(["demo", "--out", "o"])
+    commands.append(["compare", "d.csv", "--target", "y", "--priors", "laplace", "--out", "o"])
     return set().union(*(parser.parse_args(argv).flags.values() for argv in commands))
 
 

@@ -108,7 +108,7 @@ def test_logistic_needs_binary_target():
         ({"alpha": 0.0}, "alpha must be a positive"),
         ({"alpha": -1.0}, "alpha must be a positive"),
         ({"alpha": float("nan")}, "alpha must be a positive"),
-        ({"alpha": "abc"}, "alpha must be a positive number or one of 'cv', 'eb', got 'abc'"),
+        ({"alpha": "abc"}, "alpha must be a positive number or one of 'cv', 'eb', 'hierarchical', got 'abc'"),
         ({"prior": "cauchy"}, "unknown prior 'cauchy'"),
         ({"convention": "glmnet"}, "unknown convention 'glmnet'"),
         ({"method": "vi"}, "unknown method 'vi'"),
@@ -142,7 +142,9 @@ def test_standardize_refuses_a_constant_column_by_name():
 
 def test_bad_C_named():
     X, y = np.random.default_rng(0).normal(size=(10, 2)), np.arange(10) % 2
-    with pytest.raises(ValueError, match="C must be a positive finite number or one of 'cv', got 0"):
+    with pytest.raises(
+        ValueError, match="C must be a positive finite number or one of 'cv', 'hierarchical', got 0"
+    ):
         BayesianLogisticRegression(C=0).fit(X, y)
 
 
@@ -395,12 +397,12 @@ def test_learned_alpha_clone_pickle_gridsearch_and_refit(diabetes):
         (
             BayesianLinearRegression,
             {"alpha": "cvv"},
-            "alpha must be a positive number or one of 'cv', 'eb', got 'cvv'",
+            "alpha must be a positive number or one of 'cv', 'eb', 'hierarchical', got 'cvv'",
         ),
         (
             BayesianLinearRegression,
             {"alpha": -1},
-            "alpha must be a positive finite number or one of 'cv', 'eb', got -1",
+            "alpha must be a positive finite number or one of 'cv', 'eb', 'hierarchical', got -1",
         ),
         (
             BayesianLinearRegression,
@@ -414,7 +416,11 @@ def test_learned_alpha_clone_pickle_gridsearch_and_refit(diabetes):
             {"C": "eb"},
             r"C='eb' \(empirical Bayes\) needs the Gaussian likelihood",
         ),
-        (BayesianLogisticRegression, {"C": "cvv"}, "C must be a positive number or one of 'cv', got 'cvv'"),
+        (
+            BayesianLogisticRegression,
+            {"C": "cvv"},
+            "C must be a positive number or one of 'cv', 'hierarchical', got 'cvv'",
+        ),
     ],
 )
 def test_bad_learned_alpha_named(cls, params, message):

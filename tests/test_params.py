@@ -160,15 +160,26 @@ def test_every_entry_point_says_the_same(name, value, message):
 
 
 def test_learned_alpha_words_and_nonnegative_bounds():
-    """The estimators' ``alpha`` (``C``) is a positive number or a word of `LEARNED` (``C``: "cv");
+    """The estimators' ``alpha`` (``C``) is a positive number or a word of `LEARNED` (``C``: `LEARNED_C`);
     a number in [0, inf) accepts 0 and says so when refused."""
     alpha, C = ESTIMATOR_CONSTRAINTS["alpha"], ESTIMATOR_CONSTRAINTS["C"]
-    assert [check_param("alpha", v, alpha) for v in ("cv", "eb", 2)] == ["cv", "eb", 2.0]
-    assert check_param("C", "cv", C) == "cv"
+    words = ["cv", "eb", "hierarchical"]
+    assert [check_param("alpha", v, alpha) for v in (*words, 2)] == [*words, 2.0]
+    assert [check_param("C", v, C) for v in ("cv", "hierarchical")] == ["cv", "hierarchical"]
     for name, value, constraint, message in [
-        ("alpha", "cvv", alpha, "alpha must be a positive number or one of 'cv', 'eb', got 'cvv'"),
-        ("alpha", -1, alpha, "alpha must be a positive finite number or one of 'cv', 'eb', got -1"),
-        ("C", "eb", C, "C must be a positive number or one of 'cv', got 'eb'"),
+        (
+            "alpha",
+            "cvv",
+            alpha,
+            "alpha must be a positive number or one of 'cv', 'eb', 'hierarchical', got 'cvv'",
+        ),
+        (
+            "alpha",
+            -1,
+            alpha,
+            "alpha must be a positive finite number or one of 'cv', 'eb', 'hierarchical', got -1",
+        ),
+        ("C", "eb", C, "C must be a positive number or one of 'cv', 'hierarchical', got 'eb'"),
         ("alpha", "cv", CONSTRAINTS["alpha"], "alpha must be a positive number, got 'cv'"),
     ]:
         with pytest.raises(ValueError) as error:

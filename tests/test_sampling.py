@@ -175,8 +175,9 @@ def test_gaussian_posterior_predictive_matches_exact(gaussian_fit, gaussian_data
 
 def test_mass_matrix_dense_up_to_20_parameters_by_default(conjugate_fit, gaussian_fit):
     """By default ("auto") the chains adapt a dense mass matrix for at most 20 unconstrained
-    parameters, else a diagonal one (the adapted inverse has shape (chain, d, d) or (chain, d));
-    the InferenceData says which."""
+    parameters, and above that only where the squared count is at most `DENSE_DATA_FRACTION` of the
+    data's elements (`dense_mass`; not so for 21 parameters on 30 rows here), else a diagonal one
+    (the adapted inverse has shape (chain, d, d) or (chain, d)); the InferenceData says which."""
     expected = "dense" if conjugate_fit is gaussian_fit else "diagonal"
     assert conjugate_fit.sample_stats.attrs["mass_matrix"] == expected
     rng = np.random.default_rng(0)

@@ -17,10 +17,13 @@ on them, which return InferenceData, are in `bayesreg.sampling`.
 
 from bayesreg.engine.arrays import as_arrays, split_static
 from bayesreg.engine.chains import (
+    CURVATURE_CONDITION_MAX,
+    DENSE_DATA_FRACTION,
     DENSE_UP_TO,
     SMALL_LOOPS_XLA_FLAG,
     Chains,
     LaplaceScaleMixture,
+    dense_mass,
     fall_back_to_mixture,
     run_chain,
     sample_chains,
@@ -64,8 +67,11 @@ __all__ = [
     "LaplaceScaleMixture",
     "fall_back_to_mixture",
     "scale_mixture",
-    # NUTS settings
+    # NUTS settings: the mass matrix and the start from a mode
+    "CURVATURE_CONDITION_MAX",
+    "DENSE_DATA_FRACTION",
     "DENSE_UP_TO",
+    "dense_mass",
     "SMALL_LOOPS_XLA_FLAG",
     # compiled programs and the export cache
     "EXPORT_SUBFOLDER",

@@ -1,0 +1,285 @@
+"""``alpha="hierarchical"`` as users call it: the estimators, the model folder and the command line.
+
+The hierarchical posteriors themselves are checked in tests/test_hierarchical.py (a Park–Casella
+Gibbs sampler written there, SBC). Here the estimators must be exactly the library's fit
+(`fit_posterior` under the same hierarchical prior, data and seed: the same draws, bitwise), their
+``alpha_`` / ``alpha_interval_`` (``C_`` / ``C_interval_``) must be `alpha_posterior`'s, a saved
+model must come back with them, and the command line must save and print what the estimator
+fits. Real data as users load them: scikit-learn's diabetes data unscaled (the Bayesian lasso,
+sampled in its collapsed form) and 8 breast-cancer columns unscaled with ``standardize=True``
+(logistic ridge with a half-Cauchy prior on its sd).
+"""
+
+import json
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from cli_runs import run
+from conftest import BREAST_CANCER_COLUMNS
+from sklearn.datasets import load_breast_cancer, load_diabetes
+
+import bayesreg
+from bayesreg import BayesianLinearRegression, BayesianLogisticRegression
+from bayesreg.data import read_csv
+from bayesreg.defaults import ALPHA_INTERVAL, HIERARCHICAL_TARGET_ACCEPT
+from bayesreg.hierarchical import HierarchicalGaussian, HierarchicalLaplace, alpha_posterior
+from bayesreg.models import SufficientStats, linear_regression, linear_regression_stats, logistic_regression
+from bayesreg.priors import noise_prior
+from bayesreg.sampling import fit_posterior
+from bayesreg.scaling import Standardization
+
+LINEAR_NUTS = {"num_warmup": 300, "num_samples": 300, "num_chains": 2}
+LOGISTIC_NUTS = {"num_warmup": 200, "num_samples": 200, "num_chains": 2}
+SEED = 0
+
+
+def _quiet(fit):
+    """``fit()`` with the diagnostics' warnings silenced: short chains fall below the ESS threshold
+    (the tests read the diagnostics themselves)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return fit()
+
+
+def _seed(random_state: int) -> int:
+    """The sampler seed an estimator draws from ``random_state`` (scikit-learn's convention)."""
+    return int(np.random.RandomState(random_state).randint(2**31 - 1))
+
+
+@pytest.fixture(scope="module")
+def diabetes_csv(tmp_path_factory):
+    """scikit-learn's unscaled diabetes data as a CSV file (target ``progression``)."""
+    X, y = load_diabetes(return_X_y=True, as_frame=True, scaled=False)
+    path = tmp_path_factory.mktemp("hierarchical_data") / "diabetes.csv"
+    X.assign(progression=y).to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture(scope="module")
+def diabetes_frame(diabetes_csv):
+    """The diabetes data as the command line reads them, so the estimator and ``bayesreg fit`` see
+    the same numbers."""
+    X, y, _ = read_csv(str(diabetes_csv), "progression", "gaussian")
+    return X, y
+
+
+@pytest.fixture(scope="module")
+def lasso_fit(diabetes_frame):
+    X, y = diabetes_frame
+    est = BayesianLinearRegression(alpha="hierarchical", method="nuts", random_state=SEED, **LINEAR_NUTS)
+    return _quiet(lambda: est.fit(X, y))
+
+
+@pytest.fixture(scope="module")
+def breast_cancer_frame():
+    X, y = load_breast_cancer(return_X_y=True, as_frame=True)
+    return X.iloc[:, BREAST_CANCER_COLUMNS], y
+
+
+@pytest.fixture(scope="module")
+def logistic_fit(breast_cancer_frame):
+    X, y = breast_cancer_frame
+    est = BayesianLogisticRegression(
+        prior="gaussian",
+        C="hierarchical",
+        standardize=True,
+        method="nuts",
+        random_state=SEED,
+        **LOGISTIC_NUTS,
+    )
+    return _quiet(lambda: est.fit(X, y))
+
+
+# --- the estimators are the library's fit --------------------------------------------------------
+
+
+def test_linear_hierarchical_lasso_is_fit_posterior_bitwise(lasso_fit, diabetes_frame):
+    X, y = diabetes_frame
+    Xa, ya = X.to_numpy(float), y.to_numpy(float)
+    prior = HierarchicalLaplace()
+    fit = _quiet(
+        lambda: fit_posterior(
+            linear_regression_stats,
+            SufficientStats.from_data(Xa, ya, center=True),
+            observed=(linear_regression, Xa, ya),
+            feature_names=list(X.columns),
+            seed=_seed(SEED),
+            prior=prior,
+            sigma=noise_prior(ya),
+            fit_intercept=True,
+            **LINEAR_NUTS,
+        )
+    )
+    est = lasso_fit
+    posterior = fit.idata.posterior
+    np.testing.assert_array_equal(est.idata_.posterior["lambda_sq"], posterior["lambda_sq"])
+    np.testing.assert_array_equal(est.coef_, posterior["coef"].mean(("chain", "draw")).to_numpy())
+    assert est.intercept_ == float(posterior["intercept"].mean())
+    assert est.sigma_ == float(posterior["sigma"].mean())
+    # alpha_ is alpha_posterior's median in scikit-learn's Lasso convention, with its interval
+    expected = alpha_posterior(fit.idata, prior, convention="sklearn")
+    np.testing.assert_array_equal(est.alpha_posterior_.draws, expected.draws)
+    assert est.alpha_ == expected.median and est.alpha_interval_ == expected.interval
+    assert expected.prob == ALPHA_INTERVAL and expected.interval[0] < est.alpha_ < expected.interval[1]
+    # no MAP, the prior's target_accept, the collapsed form, and no divergence
+    assert est.prior_ == prior and est.map_ is None and est.n_iter_ is None and fit.map is None
+    assert est.posterior_fit_.parametrisation == "collapsed"
+    assert est.diagnostics_.divergences == 0
+    assert est.diagnostics_.max_rhat < 1.02
+    assert not hasattr(est, "cv_results_") and not hasattr(est, "C_")
+
+
+def test_book_convention_is_the_same_posterior_in_other_units(lasso_fit, diabetes_frame):
+    """The convention changes only how α is reported: book α = λ/σ per draw, Lasso α = λσ/n."""
+    X, y = diabetes_frame
+    est = BayesianLinearRegression(
+        alpha="hierarchical", convention="book", method="nuts", random_state=SEED, **LINEAR_NUTS
+    )
+    est = _quiet(lambda: est.fit(X, y))
+    np.testing.assert_array_equal(est.coef_, lasso_fit.coef_)
+    posterior = est.idata_.posterior
+    lam, sigma = np.sqrt(posterior["lambda_sq"].to_numpy()), posterior["sigma"].to_numpy()
+    np.testing.assert_allclose(est.alpha_posterior_.draws, lam / sigma, rtol=1e-12)
+    np.testing.assert_allclose(lasso_fit.alpha_posterior_.draws, lam * sigma / X.shape[0], rtol=1e-12)
+    assert est.alpha_ == pytest.approx(float(np.median(lam / sigma)), rel=1e-12)  # λ/σ computed as 1/(σ/λ)
+
+
+def test_logistic_hierarchical_ridge_c_is_one_over_alpha(logistic_fit, breast_cancer_frame):
+    X, y = breast_cancer_frame
+    Xa, ya = X.to_numpy(float), y.to_numpy(float)
+    scaling = Standardization.from_data(Xa, center=True)
+    prior = HierarchicalGaussian()
+    fit = _quiet(
+        lambda: fit_posterior(
+            logistic_regression,
+            scaling.transform(Xa),
+            ya,
+            feature_names=list(X.columns),
+            seed=_seed(SEED),
+            prior=prior,
+            fit_intercept=True,
+            **LOGISTIC_NUTS,
+        )
+    )
+    est = logistic_fit
+    posterior = est.idata_.posterior
+    np.testing.assert_array_equal(posterior["coef_standardized"], fit.idata.posterior["coef"])
+    np.testing.assert_array_equal(posterior["tau"], fit.idata.posterior["tau"])
+    expected = alpha_posterior(fit.idata, prior)
+    low, high = expected.interval
+    assert est.alpha_ == expected.median and est.alpha_interval_ == expected.interval
+    assert est.C_ == 1.0 / expected.median and est.C_interval_ == (1.0 / high, 1.0 / low)
+    # C = 1/α = τ² per draw (σ = 1; scikit-learn's C is the prior variance of each weight)
+    tau = fit.idata.posterior["tau"].to_numpy()
+    np.testing.assert_allclose(1.0 / est.alpha_posterior_.draws, tau**2, rtol=1e-12)
+    assert est.prior_ == prior and est.map_ is None
+    assert est.diagnostics_.divergences == 0
+    assert (est.predict(X) == y).mean() > 0.9
+
+
+@pytest.mark.parametrize(
+    ("cls", "params", "message"),
+    [
+        (BayesianLinearRegression, {"alpha": "hierarchical"}, "alpha='hierarchical' samples the penalty"),
+        (BayesianLogisticRegression, {"C": "hierarchical"}, "C='hierarchical' samples the penalty"),
+        (
+            BayesianLinearRegression,
+            {"alpha": "hierarchical", "prior": "elasticnet", "method": "nuts"},
+            "no hierarchical prior for the elasticnet penalty; expected one of laplace, gaussian",
+        ),
+        (
+            BayesianLinearRegression,
+            {"alpha": "hierarchical", "prior": "horseshoe", "method": "nuts"},
+            "alpha='hierarchical' does not apply to prior='horseshoe'",
+        ),
+        (BayesianLogisticRegression, {"C": "eb"}, "C='eb' (empirical Bayes) needs the Gaussian likelihood"),
+    ],
+)
+def test_bad_settings_named(cls, params, message, diabetes_frame):
+    X, y = diabetes_frame
+    if cls is BayesianLogisticRegression:
+        y = (y > y.median()).astype(int)
+    with pytest.raises(ValueError) as error:
+        cls(**params).fit(X, y)
+    assert message in str(error.value), str(error.value)
+
+
+def test_a_refit_with_a_number_forgets_the_learned_posterior(diabetes_frame):
+    X, y = diabetes_frame
+    est = BayesianLinearRegression(alpha="hierarchical", method="nuts", random_state=SEED, **LINEAR_NUTS)
+    _quiet(lambda: est.fit(X.iloc[:100], y.iloc[:100]))
+    est.set_params(alpha=0.5, method="map").fit(X, y)
+    assert est.alpha_ == 0.5
+    assert not hasattr(est, "alpha_posterior_") and not hasattr(est, "alpha_interval_")
+
+
+# --- the model folder ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("which", ["lasso_fit", "logistic_fit"])
+def test_save_load_keeps_alpha_and_its_posterior(which, request, tmp_path):
+    est = request.getfixturevalue(which)
+    data = request.getfixturevalue("diabetes_frame" if which == "lasso_fit" else "breast_cancer_frame")
+    est.save(tmp_path)
+    loaded = bayesreg.load(tmp_path)
+    assert loaded.prior_ == est.prior_ and type(loaded.prior_) is type(est.prior_)
+    assert loaded.alpha_ == est.alpha_ and loaded.alpha_interval_ == est.alpha_interval_
+    np.testing.assert_array_equal(loaded.alpha_posterior_.draws, est.alpha_posterior_.draws)
+    assert loaded.alpha_posterior_.describe() == est.alpha_posterior_.describe()
+    if which == "logistic_fit":
+        assert loaded.C_ == est.C_ and loaded.C_interval_ == est.C_interval_
+        np.testing.assert_array_equal(loaded.predict_proba(data[0]), est.predict_proba(data[0]))
+    else:
+        np.testing.assert_array_equal(loaded.predict(data[0]), est.predict(data[0]))
+    record = json.loads((tmp_path / "model.json").read_text())["fitted"]
+    assert record["prior_"]["kind"] == est.prior_.kind and record["map_"] is None
+
+
+# --- the command line ----------------------------------------------------------------------------
+
+
+def _fit_argv(diabetes_csv, *extra):
+    return ["fit", str(diabetes_csv), "--target", "progression", *extra]
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--alpha", "hierarchical"], "--alpha hierarchical samples alpha with the weights by NUTS"),
+        (
+            ["--alpha", "hierarchical", "--prior", "elasticnet", "--method", "nuts", "--out", "X"],
+            "--alpha hierarchical needs --prior laplace or gaussian",
+        ),
+    ],
+)
+def test_cli_refusals_are_one_line(extra, message, diabetes_csv, tmp_path):
+    code, stdout, stderr = run(_fit_argv(diabetes_csv, *extra))
+    assert code == 2 and stdout == ""
+    assert stderr.count("\n") == 1 and stderr.startswith("bayesreg fit: error: ") and message in stderr
+
+
+def test_cli_fit_saves_and_prints_the_estimators_alpha(diabetes_csv, lasso_fit, tmp_path, cache_home):
+    out = tmp_path / "model"
+    settings = [f"--{k.replace('_', '-')}={v}" for k, v in LINEAR_NUTS.items()]
+    argv = _fit_argv(diabetes_csv, "--alpha", "hierarchical", "--method", "nuts", *settings)
+    code, stdout, stderr = run([*argv, "--seed", str(SEED), "--out", str(out)])
+    assert code in (0, 3), stderr  # 3: the short chains' ESS is below the gate's threshold
+    assert "Traceback" not in stderr
+    assert lasso_fit.alpha_posterior_.describe() in stdout
+    assert f"target_accept {HIERARCHICAL_TARGET_ACCEPT:g}" in stdout
+    loaded = bayesreg.load(out)  # the CLI's seed 0 is the estimator's random_state 0: the same fit
+    np.testing.assert_array_equal(loaded.coef_, lasso_fit.coef_)
+    assert loaded.alpha_ == lasso_fit.alpha_
+    table = pd.read_csv(out / "alpha.csv")
+    ap = lasso_fit.alpha_posterior_
+    assert table.shape[0] == 1
+    row = table.iloc[0]
+    assert (row["alpha"], row["mean"], row["low"], row["high"], row["prob"]) == (
+        ap.median,
+        ap.mean,
+        *ap.interval,
+        ap.prob,
+    )
+    assert row["method"] == lasso_fit.prior_.describe()
