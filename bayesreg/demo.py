@@ -51,6 +51,7 @@ __all__ = [
     "compared_priors",
     "geometry_example",
     "run_demo",
+    "sparsity_priors",
 ]
 
 DEMO_SEED = 0
@@ -262,8 +263,9 @@ class LearnedAlphaDemo(NamedTuple):
 
     Attributes
     ----------
-    table : DataFrame, shape (4, 10)
-        Index ``fixed``, ``cv``, ``eb``, ``hierarchical``. Columns ``laplace`` and ``gaussian``: the
+    table : DataFrame, shape (3, 6) or (4, 10)
+        Index ``fixed``, ``cv``, ``eb``, and ``hierarchical`` when the hierarchical priors were
+        fitted (with the interval columns). Columns ``laplace`` and ``gaussian``: the
         α of ``BayesianLinearRegression(prior=..., alpha=...)`` (the demo's number, ``alpha="cv"``,
         ``alpha="eb"``) and, for ``hierarchical``, the posterior median of α (``posteriors``);
         ``laplace_low``, ``laplace_high``, ``gaussian_low``, ``gaussian_high``: the central
@@ -279,17 +281,18 @@ class LearnedAlphaDemo(NamedTuple):
         Weights of the model.
     seed : int
         Seed of the Laplace evidence's Monte Carlo EM and of the hierarchical fits' chains.
-    posteriors : dict
+    posteriors : dict or None
         ``{"laplace": AlphaPosterior, "gaussian": AlphaPosterior}``: `~bayesreg.hierarchical.alpha_posterior`
-        of the hierarchical fits, in scikit-learn's convention.
-    fits : dict
+        of the hierarchical fits, in scikit-learn's convention (None, as the next three, when the
+        hierarchical priors were not fitted).
+    fits : dict or None
         ``{"laplace": PosteriorFit, "gaussian": PosteriorFit}``: `~bayesreg.sampling.fit_posterior`
         under `~bayesreg.hierarchical.HierarchicalLaplace` and
         `~bayesreg.hierarchical.HierarchicalGaussian` with the estimators' σ prior
         (`~bayesreg.priors.noise_prior`) and a flat intercept.
-    priors : dict
+    priors : dict or None
         The two hierarchical priors, with their default hyperpriors.
-    settings : dict
+    settings : dict or None
         ``num_warmup``, ``num_samples``, ``num_chains``, ``seed`` of the hierarchical fits.
 
     Examples
@@ -302,10 +305,10 @@ class LearnedAlphaDemo(NamedTuple):
     table: pd.DataFrame
     n_features: int
     seed: int
-    posteriors: dict
-    fits: dict
-    priors: dict
-    settings: dict
+    posteriors: dict | None = None
+    fits: dict | None = None
+    priors: dict | None = None
+    settings: dict | None = None
 
 
 class SelectionDemo(NamedTuple):
@@ -344,11 +347,10 @@ class ComparisonDemo(NamedTuple):
         table with the K-fold and diagnostics columns).
     settings : dict
         ``num_warmup``, ``num_samples``, ``num_chains``, ``seed`` of every fit.
-    sparsity_priors : dict
-        The sparsity priors of `COMPARED_PRIORS` by name, as `~bayesreg.shrinkage.shrinkage_prior`
-        builds them with their default options (the regularised horseshoe with the data's rows),
-        for `bayesreg.plots.plot_prior_penalties`.
-    n_features : int
+    sparsity_priors : dict, optional
+        `sparsity_priors` of the data's rows, for `bayesreg.plots.plot_prior_penalties` (the report
+        draws their penalties when given).
+    n_features : int, optional
         p, which the regularised horseshoe's and R2D2's penalties depend on.
 
     Examples
@@ -360,8 +362,8 @@ class ComparisonDemo(NamedTuple):
 
     comparison: object
     settings: dict
-    sparsity_priors: dict
-    n_features: int
+    sparsity_priors: dict | None = None
+    n_features: int | None = None
 
 
 class DemoResult(NamedTuple):
@@ -445,6 +447,7 @@ def run_demo(
     posterior: bool = True,
     path: bool = True,
     learned: bool | None = None,
+    hierarchical: bool | None = None,
     comparison: bool | None = None,
     selection: bool | None = None,
     nuts: NUTSSettings = DEMO_NUTS,
@@ -473,7 +476,10 @@ def run_demo(
         Set the fixed α beside the α of ``alpha="cv"`` and ``alpha="eb"`` and the posterior of α
         under the hierarchical priors, for the Laplace and the Gaussian prior (`LearnedAlphaDemo`;
         the Laplace evidence runs Monte Carlo EM, about 20 s, and each hierarchical prior is one
-        NUTS fit with the settings ``nuts``). Default: as ``posterior``.
+        NUTS fit with the settings ``nuts``, when ``hierarchical``). Default: as ``posterior``.
+    hierarchical : bool, optional
+        With ``learned``, also fit the hierarchical priors (full Bayes: the posterior of α).
+        Default: as ``posterior``.
     comparison : bool, optional
         Compare the priors of `COMPARED_PRIORS` by predictive performance (`ComparisonDemo`: one
         NUTS fit of each with the settings ``nuts``, ten more for a prior whose Pareto k̂ is high).
@@ -568,7 +574,11 @@ def run_demo(
         posterior=fitted_posterior,
         path=_path_demo(X, y, seed) if path else None,
         learned=(
-            _learned_demo(X, y, lasso_alpha, ridge_alpha, nuts, seed) if _either(learned, posterior) else None
+            _learned_demo(
+                X, y, lasso_alpha, ridge_alpha, nuts if _either(hierarchical, posterior) else None, seed
+            )
+            if _either(learned, posterior)
+            else None
         ),
         comparison=(
             _comparison_demo(X, y, lasso_alpha, ridge_alpha, nuts, seed)
@@ -732,22 +742,37 @@ def compared_priors(lasso_alpha: float, ridge_alpha: float) -> dict:
 
 def _comparison_demo(X, y, lasso_alpha, ridge_alpha, nuts: NUTSSettings, seed: int) -> ComparisonDemo:
     from bayesreg.prior_comparison import compare_priors
-    from bayesreg.shrinkage import shrinkage_prior
 
     priors = compared_priors(lasso_alpha, ridge_alpha)
     result = compare_priors(X, y, priors, standardize=True, **nuts._asdict(), seed=seed)
-    rows = {"n_samples": X.shape[0]}
-    sparsity = {
+    return ComparisonDemo(
+        comparison=result,
+        settings={**nuts._asdict(), "seed": seed},
+        sparsity_priors=sparsity_priors(X.shape[0]),
+        n_features=int(X.shape[1]),
+    )
+
+
+def sparsity_priors(n_samples: int) -> dict:
+    """The sparsity priors of `COMPARED_PRIORS` (those without an α) by name, with their default
+    options, as `~bayesreg.shrinkage.shrinkage_prior` builds them; the regularised horseshoe's
+    global scale τ₀ needs the rows, ``n_samples``.
+
+    Examples
+    --------
+    >>> from bayesreg.demo import sparsity_priors
+    >>> priors = sparsity_priors(442)
+    >>> list(priors), priors["regularized_horseshoe"].n_samples
+    (['horseshoe', 'regularized_horseshoe', 'r2d2'], 442)
+    """
+    from bayesreg.shrinkage import shrinkage_prior
+
+    rows = {"n_samples": int(n_samples)}
+    return {
         prior: shrinkage_prior(prior, **(rows if prior == "regularized_horseshoe" else {}))
         for prior, alpha in COMPARED_PRIORS
         if alpha is None
     }
-    return ComparisonDemo(
-        comparison=result,
-        settings={**nuts._asdict(), "seed": seed},
-        sparsity_priors=sparsity,
-        n_features=int(X.shape[1]),
-    )
 
 
 def _learned_demo(
@@ -787,12 +812,15 @@ def _learned_demo(
             "gaussian": fitted["gaussian"].alpha_,
             "gaussian_reference": float(ridge_reference),
         }
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    if nuts is None:
+        return LearnedAlphaDemo(table=table, n_features=int(X.shape[1]), seed=seed)
     import arviz as az
 
     priors, fits, posteriors = _hierarchical_fits(X, y, nuts, seed)
     laplace = posteriors["laplace"]
     at_median = BayesianLinearRegression(prior="laplace", alpha=laplace.median).fit(X, y)
-    rows["hierarchical"] = {
+    table.loc["hierarchical"] = {
         "laplace": laplace.median,
         "laplace_reference": np.nan,
         "laplace_mcse": float(az.mcse(laplace.draws, method="median")),
@@ -800,7 +828,6 @@ def _learned_demo(
         "gaussian": posteriors["gaussian"].median,
         "gaussian_reference": np.nan,
     }
-    table = pd.DataFrame.from_dict(rows, orient="index")
     for kind, post in posteriors.items():
         table[f"{kind}_low"] = table[f"{kind}_high"] = np.nan
         table.loc["hierarchical", [f"{kind}_low", f"{kind}_high"]] = post.interval

@@ -806,6 +806,8 @@ def _learned_section(d: LearnedAlphaDemo) -> Section:
     t = d.table
 
     def with_interval(kind):
+        if f"{kind}_low" not in t:
+            return t[kind]
         return [
             _alpha_text(value, low, high)
             for value, low, high in zip(t[kind], t[f"{kind}_low"], t[f"{kind}_high"], strict=True)
@@ -819,18 +821,19 @@ def _learned_section(d: LearnedAlphaDemo) -> Section:
             "non-zero weights (MAP)": t["laplace_nonzero"],
             "Gaussian α (bayesreg)": with_interval("gaussian"),
             "Ridge's (scikit-learn)": t["gaussian_reference"],
-        }
+        },
+        index=t.index,
     )
-    prob = d.posteriors["laplace"].prob
-    shown.index = pd.Index(
-        [
-            "fixed (the demo's)",
-            'alpha="cv" (LassoCV, RidgeCV)',
-            'alpha="eb" (evidence)',
-            f"full Bayes (posterior median [{prob:.0%} interval])",
-        ],
-        name="α",
-    )
+    labels = {
+        "fixed": "fixed (the demo's)",
+        "cv": 'alpha="cv" (LassoCV, RidgeCV)',
+        "eb": 'alpha="eb" (evidence)',
+    }
+    if d.posteriors is not None:
+        labels["hierarchical"] = (
+            f"full Bayes (posterior median [{d.posteriors['laplace'].prob:.0%} interval])"
+        )
+    shown.index = pd.Index([labels[how] for how in t.index], name="α")
     cv_same = bool(np.isclose(t.loc["cv", "laplace"], t.loc["cv", "laplace_reference"], rtol=1e-9, atol=0))
     eb_same = bool(np.isclose(t.loc["eb", "gaussian"], t.loc["eb", "gaussian_reference"], rtol=1e-6, atol=0))
     fixed, cv, eb = (t.loc[how, "laplace"] for how in ("fixed", "cv", "eb"))
@@ -846,13 +849,13 @@ for the Gaussian prior by <code>BayesianRidge</code>'s evidence iteration, α = 
 <b>{t.loc["eb", "gaussian"]:.4g}</b> (the same as scikit-learn's: {_verdict(eb_same)}). Cross-validation
 judges the MAP's predictions, the evidence the prior's fit to the data as a whole, so the two need
 not agree.</p>
-{_full_bayes_text(d)}
+{_full_bayes_text(d) if d.posteriors is not None else ""}
 {table_html(shown, {c: _alpha for c in shown.columns if c != "non-zero weights (MAP)"})}
 """
     return Section("α learned from the data", body)
 
 
-def _alpha_text(value, low, high) -> str:
+def _alpha_text(value: float, low: float, high: float) -> float | str:
     """An α, with its interval when it has one: ``0.0123 [0.005, 0.03]``."""
     if not np.isfinite(low):
         return float(value)
@@ -934,7 +937,7 @@ def _comparison_section(d: ComparisonDemo) -> Section:
     plot_compare(t, ax=fig.subplots())
     s = d.settings
     penalties = ""
-    if d.sparsity_priors:
+    if d.sparsity_priors is not None:
         from bayesreg.plots import plot_prior_penalties
 
         penalty_fig = _figure(7.5, 4.6)
@@ -1097,7 +1100,7 @@ def _failed_problems(result: DemoResult) -> list[str]:
         for fitted in result.comparison.comparison.fits.values():
             report = getattr(fitted, "diagnostics_", None) or getattr(fitted, "diagnostics", None)
             problems += report.problems
-    if result.learned is not None:
+    if result.learned is not None and result.learned.fits is not None:
         for fit in result.learned.fits.values():
             problems += fit.diagnostics.problems
     return problems
