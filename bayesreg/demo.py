@@ -5,9 +5,13 @@ prior next to scikit-learn's ``Lasso`` and ``Ridge`` with the same penalty; solv
 2-feature problem of the L1/L2 geometry figures; samples the Laplace posterior with NUTS and sets it
 against its MAP, with a posterior predictive check and the coverage of held-out rows; computes
 the MAP path and the posterior path of the same model; sets the fixed α beside the α that
-cross-validation and empirical Bayes learn from the data; and compares priors (`COMPARED_PRIORS`)
-by their expected log predictive density (`bayesreg.prior_comparison.compare_priors`). It returns a
-`DemoResult`, which `bayesreg.report.demo_report` renders and ``bayesreg demo`` writes.
+cross-validation and empirical Bayes learn from the data and beside the posterior of α under a
+hyperprior (full Bayes, `bayesreg.hierarchical`); compares priors (`COMPARED_PRIORS`) by their
+expected log predictive density (`bayesreg.prior_comparison.compare_priors`), with the penalty
+each sparsity prior implies; and turns the Laplace posterior into a sparse answer
+(`bayesreg.selection.selection_table`: projection predictive selection, interval exclusion, DSS and
+LassoCV's support). It returns a `DemoResult`, which `bayesreg.report.demo_report` renders and
+``bayesreg demo`` writes.
 
 The demo has no ``standardize`` choice: the diabetes columns scikit-learn ships are already
 standardised in a sense (centred, every column's sum of squares 1, so every sd is ``1/√442``), so
@@ -42,10 +46,12 @@ __all__ = [
     "LearnedAlphaDemo",
     "PathDemo",
     "PosteriorDemo",
+    "SelectionDemo",
     "SkewnessCheck",
     "compared_priors",
     "geometry_example",
     "run_demo",
+    "sparsity_priors",
 ]
 
 DEMO_SEED = 0
@@ -257,30 +263,78 @@ class LearnedAlphaDemo(NamedTuple):
 
     Attributes
     ----------
-    table : DataFrame, shape (3, 6)
-        Index ``fixed``, ``cv``, ``eb``. Columns ``laplace`` and ``gaussian``: the α of
-        ``BayesianLinearRegression(prior=..., alpha=...)`` (the demo's number, ``alpha="cv"``,
-        ``alpha="eb"``); ``laplace_reference`` and ``gaussian_reference``: scikit-learn's own
-        choice where it has one (the fixed number itself, ``LassoCV().alpha_``,
-        ``RidgeCV(cv=KFold(5)).alpha_``, and ``BayesianRidge``'s ``lambda_ / alpha_`` for the
-        Gaussian evidence; NaN for the Laplace evidence, which scikit-learn does not compute);
-        ``laplace_mcse``: the Monte Carlo standard error of the Laplace evidence's α (0 elsewhere);
-        ``laplace_nonzero``: non-zero weights of the Laplace MAP at that α.
+    table : DataFrame, shape (3, 6) or (4, 10)
+        Index ``fixed``, ``cv``, ``eb``, and ``hierarchical`` when the hierarchical priors were
+        fitted (with the interval columns). Columns ``laplace`` and ``gaussian``: the
+        α of ``BayesianLinearRegression(prior=..., alpha=...)`` (the demo's number, ``alpha="cv"``,
+        ``alpha="eb"``) and, for ``hierarchical``, the posterior median of α (``posteriors``);
+        ``laplace_low``, ``laplace_high``, ``gaussian_low``, ``gaussian_high``: the central
+        `~bayesreg.hierarchical.ALPHA_INTERVAL` interval of that posterior (NaN for the point
+        choices); ``laplace_reference`` and ``gaussian_reference``: scikit-learn's own choice where
+        it has one (the fixed number itself, ``LassoCV().alpha_``, ``RidgeCV(cv=KFold(5)).alpha_``,
+        and ``BayesianRidge``'s ``lambda_ / alpha_`` for the Gaussian evidence; NaN for the Laplace
+        evidence and for full Bayes, which scikit-learn does not compute); ``laplace_mcse``: the
+        Monte Carlo standard error of the Laplace evidence's α and of the posterior median of α
+        (ArviZ's ``mcse(method="median")``; 0 elsewhere); ``laplace_nonzero``: non-zero weights of
+        the Laplace MAP at that α (for ``hierarchical``, at the posterior median).
     n_features : int
         Weights of the model.
     seed : int
-        Seed of the Laplace evidence's Monte Carlo EM.
+        Seed of the Laplace evidence's Monte Carlo EM and of the hierarchical fits' chains.
+    posteriors : dict or None
+        ``{"laplace": AlphaPosterior, "gaussian": AlphaPosterior}``: `~bayesreg.hierarchical.alpha_posterior`
+        of the hierarchical fits, in scikit-learn's convention (None, as the next three, when the
+        hierarchical priors were not fitted).
+    fits : dict or None
+        ``{"laplace": PosteriorFit, "gaussian": PosteriorFit}``: `~bayesreg.sampling.fit_posterior`
+        under `~bayesreg.hierarchical.HierarchicalLaplace` and
+        `~bayesreg.hierarchical.HierarchicalGaussian` with the estimators' σ prior
+        (`~bayesreg.priors.noise_prior`) and a flat intercept.
+    priors : dict or None
+        The two hierarchical priors, with their default hyperpriors.
+    settings : dict or None
+        ``num_warmup``, ``num_samples``, ``num_chains``, ``seed`` of the hierarchical fits.
 
     Examples
     --------
     >>> from bayesreg.demo import LearnedAlphaDemo
     >>> LearnedAlphaDemo._fields
-    ('table', 'n_features', 'seed')
+    ('table', 'n_features', 'seed', 'posteriors', 'fits', 'priors', 'settings')
     """
 
     table: pd.DataFrame
     n_features: int
     seed: int
+    posteriors: dict | None = None
+    fits: dict | None = None
+    priors: dict | None = None
+    settings: dict | None = None
+
+
+class SelectionDemo(NamedTuple):
+    """A sparse answer from the demo's Laplace posterior (`bayesreg.selection`).
+
+    Attributes
+    ----------
+    projection : bayesreg.selection.ProjectionSelection
+        `~bayesreg.selection.projection_selection` of the posterior on all rows: the search order,
+        the elpd of each submodel size against the reference's, and the suggested size.
+    table : DataFrame, shape (n_features, 6)
+        `~bayesreg.selection.selection_table` of the same posterior, given ``projection``: the
+        features that projection, HDI exclusion, DSS and ``LassoCV`` (standardised columns) pick.
+    hdi_prob : float
+        The level of the HDIs of the interval rule (`~bayesreg.defaults.HDI_PROB`).
+
+    Examples
+    --------
+    >>> from bayesreg.demo import SelectionDemo
+    >>> SelectionDemo._fields
+    ('projection', 'table', 'hdi_prob')
+    """
+
+    projection: object
+    table: pd.DataFrame
+    hdi_prob: float
 
 
 class ComparisonDemo(NamedTuple):
@@ -293,16 +347,23 @@ class ComparisonDemo(NamedTuple):
         table with the K-fold and diagnostics columns).
     settings : dict
         ``num_warmup``, ``num_samples``, ``num_chains``, ``seed`` of every fit.
+    sparsity_priors : dict, optional
+        `sparsity_priors` of the data's rows, for `bayesreg.plots.plot_prior_penalties` (the report
+        draws their penalties when given).
+    n_features : int, optional
+        p, which the regularised horseshoe's and R2D2's penalties depend on.
 
     Examples
     --------
     >>> from bayesreg.demo import ComparisonDemo
     >>> ComparisonDemo._fields
-    ('comparison', 'settings')
+    ('comparison', 'settings', 'sparsity_priors', 'n_features')
     """
 
     comparison: object
     settings: dict
+    sparsity_priors: dict | None = None
+    n_features: int | None = None
 
 
 class DemoResult(NamedTuple):
@@ -339,10 +400,12 @@ class DemoResult(NamedTuple):
     path : PathDemo or None
         The MAP path and the posterior path of the Laplace model (None when not computed).
     learned : LearnedAlphaDemo or None
-        The fixed α beside the α that cross-validation and empirical Bayes pick (None when not
-        computed).
+        The fixed α beside the α that cross-validation and empirical Bayes pick and the posterior of
+        α under a hyperprior (None when not computed).
     comparison : ComparisonDemo or None
         The priors of `COMPARED_PRIORS` compared by PSIS-LOO / K-fold (None when not computed).
+    selection : SelectionDemo or None
+        The sparse answers from the Laplace posterior (None when not computed).
 
     Examples
     --------
@@ -374,6 +437,7 @@ class DemoResult(NamedTuple):
     path: PathDemo | None = None
     learned: LearnedAlphaDemo | None = None
     comparison: ComparisonDemo | None = None
+    selection: SelectionDemo | None = None
 
 
 def run_demo(
@@ -383,7 +447,9 @@ def run_demo(
     posterior: bool = True,
     path: bool = True,
     learned: bool | None = None,
+    hierarchical: bool | None = None,
     comparison: bool | None = None,
+    selection: bool | None = None,
     nuts: NUTSSettings = DEMO_NUTS,
     seed: int = DEMO_SEED,
 ) -> DemoResult:
@@ -407,13 +473,20 @@ def run_demo(
         Compute the Laplace model's MAP path (scikit-learn's default grid) and posterior path
         (`PATH_SETTINGS`, seed ``seed``).
     learned : bool, optional
-        Set the fixed α beside the α of ``alpha="cv"`` and ``alpha="eb"`` for the Laplace and the
-        Gaussian prior (`LearnedAlphaDemo`; the Laplace evidence runs Monte Carlo EM, about 20 s).
+        Set the fixed α beside the α of ``alpha="cv"`` and ``alpha="eb"`` and the posterior of α
+        under the hierarchical priors, for the Laplace and the Gaussian prior (`LearnedAlphaDemo`;
+        the Laplace evidence runs Monte Carlo EM, about 20 s, and each hierarchical prior is one
+        NUTS fit with the settings ``nuts``, when ``hierarchical``). Default: as ``posterior``.
+    hierarchical : bool, optional
+        With ``learned``, also fit the hierarchical priors (full Bayes: the posterior of α).
         Default: as ``posterior``.
     comparison : bool, optional
         Compare the priors of `COMPARED_PRIORS` by predictive performance (`ComparisonDemo`: one
         NUTS fit of each with the settings ``nuts``, ten more for a prior whose Pareto k̂ is high).
         Default: as ``posterior``.
+    selection : bool
+        Turn the Laplace posterior into sparse answers (`SelectionDemo`; needs ``posterior``; no
+        sampling). Default: as ``posterior``.
     nuts : NUTSSettings
         NUTS settings of the Laplace posterior (the posterior path has its own, `PATH_SETTINGS`).
     seed : int
@@ -439,6 +512,10 @@ def run_demo(
     from bayesreg.estimators import BayesianLinearRegression
     from bayesreg.priors import prior_from_penalty
 
+    if selection and not posterior:
+        raise ValueError(
+            "selection=True needs posterior=True: the sparse answers come from the Laplace posterior"
+        )
     X, y = load_diabetes(return_X_y=True, as_frame=True)
     n = X.shape[0]
     sampling = {"method": "nuts", **nuts._asdict(), "random_state": seed} if posterior else {}
@@ -476,6 +553,7 @@ def run_demo(
 
     laplace_rate = prior_from_penalty("laplace", lasso_alpha, n_samples=n).rates(float(l1.sigma_))[0]
     gaussian_precision = prior_from_penalty("gaussian", ridge_alpha, n_samples=n).rates(float(l2.sigma_))[1]
+    fitted_posterior = _posterior_demo(l1, X, y, {**nuts._asdict(), "seed": seed}) if posterior else None
     return DemoResult(
         coefficients=table,
         lasso_alpha=float(lasso_alpha),
@@ -493,14 +571,21 @@ def run_demo(
         same_zeros_l2=same_zeros("bayesreg_l2", "sklearn_ridge"),
         converged=bool(l1.map_.converged and l2.map_.converged),
         geometry=_geometry_demo(),
-        posterior=_posterior_demo(l1, X, y, {**nuts._asdict(), "seed": seed}) if posterior else None,
+        posterior=fitted_posterior,
         path=_path_demo(X, y, seed) if path else None,
-        learned=_learned_demo(X, y, lasso_alpha, ridge_alpha, seed) if _either(learned, posterior) else None,
+        learned=(
+            _learned_demo(
+                X, y, lasso_alpha, ridge_alpha, nuts if _either(hierarchical, posterior) else None, seed
+            )
+            if _either(learned, posterior)
+            else None
+        ),
         comparison=(
             _comparison_demo(X, y, lasso_alpha, ridge_alpha, nuts, seed)
             if _either(comparison, posterior)
             else None
         ),
+        selection=_selection_demo(fitted_posterior) if _either(selection, posterior) else None,
     )
 
 
@@ -660,10 +745,39 @@ def _comparison_demo(X, y, lasso_alpha, ridge_alpha, nuts: NUTSSettings, seed: i
 
     priors = compared_priors(lasso_alpha, ridge_alpha)
     result = compare_priors(X, y, priors, standardize=True, **nuts._asdict(), seed=seed)
-    return ComparisonDemo(comparison=result, settings={**nuts._asdict(), "seed": seed})
+    return ComparisonDemo(
+        comparison=result,
+        settings={**nuts._asdict(), "seed": seed},
+        sparsity_priors=sparsity_priors(X.shape[0]),
+        n_features=int(X.shape[1]),
+    )
 
 
-def _learned_demo(X, y, lasso_alpha: float, ridge_alpha: float, seed: int) -> LearnedAlphaDemo:
+def sparsity_priors(n_samples: int) -> dict:
+    """The sparsity priors of `COMPARED_PRIORS` (those without an α) by name, with their default
+    options, as `~bayesreg.shrinkage.shrinkage_prior` builds them; the regularised horseshoe's
+    global scale τ₀ needs the rows, ``n_samples``.
+
+    Examples
+    --------
+    >>> from bayesreg.demo import sparsity_priors
+    >>> priors = sparsity_priors(442)
+    >>> list(priors), priors["regularized_horseshoe"].n_samples
+    (['horseshoe', 'regularized_horseshoe', 'r2d2'], 442)
+    """
+    from bayesreg.shrinkage import shrinkage_prior
+
+    rows = {"n_samples": int(n_samples)}
+    return {
+        prior: shrinkage_prior(prior, **(rows if prior == "regularized_horseshoe" else {}))
+        for prior, alpha in COMPARED_PRIORS
+        if alpha is None
+    }
+
+
+def _learned_demo(
+    X, y, lasso_alpha: float, ridge_alpha: float, nuts: NUTSSettings, seed: int
+) -> LearnedAlphaDemo:
     """α three ways for the Laplace and the Gaussian prior, with scikit-learn's choices beside them."""
     from sklearn.linear_model import BayesianRidge, LassoCV, RidgeCV
     from sklearn.model_selection import KFold
@@ -699,4 +813,72 @@ def _learned_demo(X, y, lasso_alpha: float, ridge_alpha: float, seed: int) -> Le
             "gaussian_reference": float(ridge_reference),
         }
     table = pd.DataFrame.from_dict(rows, orient="index")
-    return LearnedAlphaDemo(table=table, n_features=int(X.shape[1]), seed=seed)
+    if nuts is None:
+        return LearnedAlphaDemo(table=table, n_features=int(X.shape[1]), seed=seed)
+    import arviz as az
+
+    priors, fits, posteriors = _hierarchical_fits(X, y, nuts, seed)
+    laplace = posteriors["laplace"]
+    at_median = BayesianLinearRegression(prior="laplace", alpha=laplace.median).fit(X, y)
+    table.loc["hierarchical"] = {
+        "laplace": laplace.median,
+        "laplace_reference": np.nan,
+        "laplace_mcse": float(az.mcse(laplace.draws, method="median")),
+        "laplace_nonzero": int(np.count_nonzero(at_median.coef_)),
+        "gaussian": posteriors["gaussian"].median,
+        "gaussian_reference": np.nan,
+    }
+    for kind, post in posteriors.items():
+        table[f"{kind}_low"] = table[f"{kind}_high"] = np.nan
+        table.loc["hierarchical", [f"{kind}_low", f"{kind}_high"]] = post.interval
+    return LearnedAlphaDemo(
+        table=table,
+        n_features=int(X.shape[1]),
+        seed=seed,
+        posteriors=posteriors,
+        fits=fits,
+        priors=priors,
+        settings={**nuts._asdict(), "seed": seed},
+    )
+
+
+def _hierarchical_fits(X, y, nuts: NUTSSettings, seed: int) -> tuple[dict, dict, dict]:
+    """The hierarchical Laplace and Gaussian posteriors (the estimators' σ prior, flat intercept) and
+    the posterior of α of each in scikit-learn's convention: priors, fits and `AlphaPosterior`s."""
+    from bayesreg.hierarchical import HierarchicalGaussian, HierarchicalLaplace, alpha_posterior
+    from bayesreg.models import linear_regression
+    from bayesreg.priors import noise_prior
+    from bayesreg.sampling import fit_posterior
+
+    names = [str(c) for c in X.columns]
+    X, y = X.to_numpy(float), y.to_numpy(float)
+    priors = {"laplace": HierarchicalLaplace(), "gaussian": HierarchicalGaussian()}
+    fits = {
+        kind: fit_posterior(
+            linear_regression,
+            X,
+            y,
+            prior=prior,
+            sigma=noise_prior(y),
+            feature_names=names,
+            seed=seed,
+            progress_bar=False,
+            **nuts._asdict(),
+        )
+        for kind, prior in priors.items()
+    }
+    posteriors = {
+        kind: alpha_posterior(fits[kind].idata, prior, convention="sklearn", n_samples=len(y))
+        for kind, prior in priors.items()
+    }
+    return priors, fits, posteriors
+
+
+def _selection_demo(posterior: PosteriorDemo) -> SelectionDemo:
+    """Projection predictive selection and the table of sparse answers, from the Laplace posterior."""
+    from bayesreg.defaults import HDI_PROB
+    from bayesreg.selection import projection_selection, selection_table
+
+    projection = projection_selection(posterior.idata, posterior.X, posterior.y)
+    table = selection_table(posterior.idata, posterior.X, posterior.y, projection=projection, prob=HDI_PROB)
+    return SelectionDemo(projection=projection, table=table, hdi_prob=HDI_PROB)

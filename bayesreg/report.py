@@ -7,8 +7,10 @@ scikit-learn's Lasso / Ridge on the diabetes data, which coefficients are exactl
 seeds' L1/L2 geometry; then the NUTS posterior under the same Laplace prior against its MAP
 (diagnostics, the comparison table, exact zeros against intervals, prior against posterior,
 predictive coverage on held-out rows) and along a grid of penalty strengths; the fixed α beside
-the α that cross-validation and empirical Bayes learn; and which prior predicts best (ArviZ's
-``compare`` table and plot). Every number in its
+the α that cross-validation and empirical Bayes learn and the posterior of α under a hyperprior;
+which prior predicts best (ArviZ's ``compare`` table and plot, beside the penalty each sparsity
+prior implies); and a sparse answer from the posterior (projection predictive selection, interval
+exclusion, DSS and LassoCV's support). Every number in its
 tables and sentences is a field of that result; this module draws and writes, it does not fit.
 
 Figures are drawn on ``matplotlib.figure.Figure`` objects (never through pyplot), so building a
@@ -39,6 +41,7 @@ from bayesreg.demo import (
     LearnedAlphaDemo,
     PathDemo,
     PosteriorDemo,
+    SelectionDemo,
 )
 
 __all__ = [
@@ -293,7 +296,8 @@ def demo_sections(result: DemoResult) -> list[Section]:
 
     Idea, coefficients, sparsity, geometry; with a posterior also its diagnostics, the MAP against
     the posterior, prior against posterior and predictive coverage; with a path the MAP path and the
-    posterior path; then how it was made.
+    posterior path; then the learned α, the comparison of priors and the sparse answers where
+    computed; then how it was made.
 
     Examples
     --------
@@ -327,6 +331,8 @@ def demo_sections(result: DemoResult) -> list[Section]:
         sections.append(_learned_section(result.learned))
     if result.comparison is not None:
         sections.append(_comparison_section(result.comparison))
+    if result.selection is not None:
+        sections.append(_selection_section(result.selection))
     sections.append(_provenance_section(result))
     return sections
 
@@ -791,24 +797,43 @@ def _passed(ok):
 
 
 def _alpha(value):
+    if isinstance(value, str):
+        return value, ""
     return ("—", "") if not np.isfinite(value) else (f"{value:.4g}", "")
 
 
 def _learned_section(d: LearnedAlphaDemo) -> Section:
     t = d.table
+
+    def with_interval(kind):
+        if f"{kind}_low" not in t:
+            return t[kind]
+        return [
+            _alpha_text(value, low, high)
+            for value, low, high in zip(t[kind], t[f"{kind}_low"], t[f"{kind}_high"], strict=True)
+        ]
+
     shown = pd.DataFrame(
         {
-            "Laplace α (bayesreg)": t["laplace"],
+            "Laplace α (bayesreg)": with_interval("laplace"),
             "Lasso's (scikit-learn)": t["laplace_reference"],
             "Monte Carlo s.e.": t["laplace_mcse"],
             "non-zero weights (MAP)": t["laplace_nonzero"],
-            "Gaussian α (bayesreg)": t["gaussian"],
+            "Gaussian α (bayesreg)": with_interval("gaussian"),
             "Ridge's (scikit-learn)": t["gaussian_reference"],
-        }
+        },
+        index=t.index,
     )
-    shown.index = pd.Index(
-        ["fixed (the demo's)", 'alpha="cv" (LassoCV, RidgeCV)', 'alpha="eb" (evidence)'], name="α"
-    )
+    labels = {
+        "fixed": "fixed (the demo's)",
+        "cv": 'alpha="cv" (LassoCV, RidgeCV)',
+        "eb": 'alpha="eb" (evidence)',
+    }
+    if d.posteriors is not None:
+        labels["hierarchical"] = (
+            f"full Bayes (posterior median [{d.posteriors['laplace'].prob:.0%} interval])"
+        )
+    shown.index = pd.Index([labels[how] for how in t.index], name="α")
     cv_same = bool(np.isclose(t.loc["cv", "laplace"], t.loc["cv", "laplace_reference"], rtol=1e-9, atol=0))
     eb_same = bool(np.isclose(t.loc["eb", "gaussian"], t.loc["eb", "gaussian_reference"], rtol=1e-6, atol=0))
     fixed, cv, eb = (t.loc[how, "laplace"] for how in ("fixed", "cv", "eb"))
@@ -824,9 +849,43 @@ for the Gaussian prior by <code>BayesianRidge</code>'s evidence iteration, α = 
 <b>{t.loc["eb", "gaussian"]:.4g}</b> (the same as scikit-learn's: {_verdict(eb_same)}). Cross-validation
 judges the MAP's predictions, the evidence the prior's fit to the data as a whole, so the two need
 not agree.</p>
+{_full_bayes_text(d) if d.posteriors is not None else ""}
 {table_html(shown, {c: _alpha for c in shown.columns if c != "non-zero weights (MAP)"})}
 """
     return Section("α learned from the data", body)
+
+
+def _alpha_text(value: float, low: float, high: float) -> float | str:
+    """An α, with its interval when it has one: ``0.0123 [0.005, 0.03]``."""
+    if not np.isfinite(low):
+        return float(value)
+    return f"{value:.4g} [{low:.4g}, {high:.4g}]"
+
+
+def _full_bayes_text(d: LearnedAlphaDemo) -> str:
+    """The paragraph on the hierarchical fits: the α interval of each next to LassoCV's / RidgeCV's."""
+    t, s = d.table, d.settings
+    laplace, gaussian = d.posteriors["laplace"], d.posteriors["gaussian"]
+    failed = [kind.capitalize() for kind, fit in d.fits.items() if not fit.diagnostics.ok]
+    gate = (
+        f'<span class="bad">The hierarchical {" and ".join(failed)} '
+        f"{'fits' if len(failed) > 1 else 'fit'} failed the diagnostics gate</span>: read "
+        f"{'their intervals' if len(failed) > 1 else 'its interval'} as indicative only."
+        if failed
+        else '<span class="ok">Both fits passed the diagnostics gate.</span>'
+    )
+    return f"""
+<p><b>Full Bayes</b> puts a prior on the penalty's scale and samples it with the weights
+(<code>bayesreg.hierarchical</code>, σ with the estimators' prior <code>noise_prior(y)</code>, a flat
+intercept; NUTS, {s["num_chains"]} chains × ({s["num_warmup"]} warmup + {s["num_samples"]} draws),
+seed {s["seed"]}). Under the Bayesian lasso ({html.escape(d.priors["laplace"].describe())}),
+<b>{html.escape(laplace.describe())}; LassoCV picked {t.loc["cv", "laplace_reference"]:.4g}</b>.
+Under the hierarchical ridge ({html.escape(d.priors["gaussian"].describe())}),
+<b>{html.escape(gaussian.describe())}; RidgeCV picked {t.loc["cv", "gaussian_reference"]:.4g}</b>.
+Each draw of λ² (or τ) and σ is one α in scikit-learn's convention
+(<code>alpha_posterior</code>); the Laplace MAP at the posterior median has
+{t.loc["hierarchical", "laplace_nonzero"]} of {d.n_features} weights non-zero. {gate}</p>
+"""
 
 
 def _comparison_section(d: ComparisonDemo) -> Section:
@@ -877,6 +936,23 @@ def _comparison_section(d: ComparisonDemo) -> Section:
     fig = _figure(8.0, 0.5 + 0.55 * len(t))
     plot_compare(t, ax=fig.subplots())
     s = d.settings
+    penalties = ""
+    if d.sparsity_priors is not None:
+        from bayesreg.plots import plot_prior_penalties
+
+        penalty_fig = _figure(7.5, 4.6)
+        plot_prior_penalties(d.sparsity_priors, num_features=d.n_features, ax=penalty_fig.subplots())
+        listed = ", ".join(html.escape(name) for name in d.sparsity_priors)
+        penalties = f"""
+<p><b>The penalty a sparsity prior implies.</b> Below, the marginal −log prior of one weight
+(every scale integrated out; p = {d.n_features}, in units of σ) of {listed}, beside the L1 and L2
+penalties, each relative to its value at |θ| = 1 (<code>bayesreg.plots.plot_prior_penalties</code>).
+Their curves fall to −∞ at 0: the densities are unbounded there, so these priors have no MAP and
+no penalised estimate to compare with scikit-learn (the fits are NUTS only). Away from 0 they grow
+only logarithmically (the regularised horseshoe quadratically beyond its slab), where L1 grows
+linearly: small weights are pulled hard to 0, large ones are left nearly alone.</p>
+{figure_html(penalty_fig, "the penalty of each sparsity prior beside the L1 and L2 penalties")}
+"""
     body = f"""
 <p>Each prior is fitted with NUTS ({s["num_chains"]} chains × ({s["num_warmup"]} warmup +
 {s["num_samples"]} draws), seed {s["seed"]}) and scored by its expected log predictive density
@@ -890,8 +966,84 @@ predicts best; {html.escape(ties)} {html.escape(how)} {gate}</p>
 <p class="note">elpd_diff and dse: the difference to the best prior and its standard error; weight:
 stacking weights; p_loo: effective number of parameters; pareto_k_high: observations whose k̂
 exceeds the threshold.</p>
-"""
+{penalties}"""
     return Section("Which prior predicts best", body)
+
+
+def _selection_figure(projection):
+    """The projection's elpd difference to the reference by submodel size, ± one standard error,
+    with the suggested size marked and each size labelled by the feature it adds."""
+    t = projection.table
+    fig = _figure(8.0, 4.2)
+    ax = fig.subplots()
+    ax.axhline(0.0, color="0.3", linewidth=0.8, linestyle="--", label="reference model")
+    ax.errorbar(t.index, t["elpd_diff"], yerr=t["diff_se"], fmt="o-", capsize=3, label="submodel ± 1 se")
+    if projection.suggested_size is not None:
+        k = projection.suggested_size
+        ax.plot(
+            [k],
+            [t.loc[k, "elpd_diff"]],
+            "s",
+            color="C3",
+            markersize=10,
+            fillstyle="none",
+            label=f"suggested size {k}",
+        )
+    ax.set_xticks(
+        t.index,
+        [f"{k}\n{name or '(intercept)'}" for k, name in zip(t.index, t["feature"], strict=True)],
+        fontsize=7,
+    )
+    ax.set_xlabel("submodel size (the feature it adds)")
+    ax.set_ylabel("elpd difference to the reference (LOO)")
+    ax.set_title("projection predictive selection: elpd by submodel size", fontsize=9)
+    ax.legend(fontsize=8, frameon=False)
+    return fig
+
+
+def _selection_section(d: SelectionDemo) -> Section:
+    proj, t = d.projection, d.table
+    methods = {
+        "projection": "projection (suggested size)",
+        "interval": "HDI excludes 0",
+        "dss": "DSS",
+        "lasso_cv": "LassoCV ≠ 0",
+    }
+    shown = t[["posterior_mean", "search_rank", *methods]].rename(
+        columns={**methods, "posterior_mean": "posterior mean", "search_rank": "search rank"}
+    )
+    formats = {label: _flag for label in methods.values()}
+    formats["posterior mean"] = _fixed(2)
+    counts = {label: int(t[column].sum()) for column, label in methods.items()}
+    size = proj.suggested_size
+    suggested = (
+        f"suggests size <b>{size}</b> ({html.escape(', '.join(proj.selected)) or 'intercept only'})"
+        if size is not None
+        else '<span class="bad">suggests no size</span> (no submodel comes within one standard error '
+        "of the reference)"
+    )
+    agree = [str(name) for name in t.index[t[list(methods)].all(axis=1)]]
+    picked = "; ".join(f"{html.escape(label)}: {n}" for label, n in counts.items())
+    body = f"""
+<p>The posterior keeps every feature; a short list has to be chosen from it. The Laplace posterior
+above is the reference model, and <code>bayesreg.selection.selection_table</code> sets four answers
+side by side. <b>Projection predictive selection</b> (Piironen, Paasiniemi &amp; Vehtari 2020, as
+projpred): the L1 path on the posterior-mean fit orders the features
+({html.escape(", ".join(proj.order))}); each submodel of the first k is the projection of
+{proj.num_draws} posterior draws onto them, scored by PSIS-LOO with the reference's weights; the
+rule (the smallest k whose elpd is within one standard error of the reference's,
+{proj.reference_elpd:.1f} ± {proj.reference_se:.1f}) {suggested}. <b>Interval exclusion</b>: the
+features whose {d.hdi_prob:.0%} HDI excludes 0. <b>DSS</b> (decoupled shrinkage and selection, Hahn
+&amp; Carvalho 2015): the adaptive lasso of the posterior-mean fit. <b>LassoCV</b>: scikit-learn's
+cross-validated lasso on standardised columns, the answer without a posterior.</p>
+<p>Features picked: {picked}; by all four: {html.escape(", ".join(agree)) or "none"}.</p>
+{table_html(shown, formats)}
+{figure_html(_selection_figure(proj), "elpd difference to the reference by submodel size")}
+<p class="note">The search is not cross-validated, so the submodels' elpd is somewhat optimistic
+(projpred's <code>validate_search = FALSE</code>), most just below the suggested size; at the full
+size the projection is the reference itself.</p>
+"""
+    return Section("A sparse answer from the posterior", body)
 
 
 def _call(options: dict) -> str:
@@ -948,6 +1100,9 @@ def _failed_problems(result: DemoResult) -> list[str]:
         for fitted in result.comparison.comparison.fits.values():
             report = getattr(fitted, "diagnostics_", None) or getattr(fitted, "diagnostics", None)
             problems += report.problems
+    if result.learned is not None and result.learned.fits is not None:
+        for fit in result.learned.fits.values():
+            problems += fit.diagnostics.problems
     return problems
 
 
