@@ -72,7 +72,7 @@ def fit_bayes(X, y, args, prior: str) -> dict:
         num_warmup=args.num_warmup,
         num_samples=args.num_samples,
         num_chains=args.num_chains,
-        seed=args.seed_offset,
+        random_state=args.seed_offset,
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the diagnostics are recorded in the row instead
