@@ -69,9 +69,12 @@ __all__ = [
     "CoefConditional",
     "ScaleMarginal",
     "coef_conditional",
+    "local_precision_draw",
     "scale_marginal",
     "slice_step",
     # its settings
+    "GLOBAL_STEP",
+    "LOCAL_MAX_TRIES",
     "SLICE_MAX_STEPS",
     "SLICE_WIDTH",
 ]
@@ -82,6 +85,14 @@ GIBBS_PRIORS = (Horseshoe, RegularizedHorseshoe)
 SLICE_WIDTH = 2.0
 """The slice sampler's step on the log scale of a positive parameter (a factor e² ≈ 7.4): the
 posterior of a scale's log spans a few units, and stepping out finds wider slices in a few steps."""
+
+GLOBAL_STEP = 0.4
+"""The sd of the horseshoe's random-walk proposal on ``log τ``: 0.8 on ``log ξ = −2 log τ``, Johndrow,
+Orenstein & Bhattacharya (2020)'s choice."""
+
+LOCAL_MAX_TRIES = 200
+"""The most tries of `local_precision_draw`'s rejection sampler (each accepts with probability above
+0.3, so 200 tries leave an element unplaced with probability below 1e-30)."""
 
 SLICE_MAX_STEPS = 200
 """The most steps a slice is stepped out by on each side (400 units of log scale with `SLICE_WIDTH`:
@@ -347,7 +358,6 @@ def _rhs_log_normal(coef, lam, tau, slab2):
 class _State(NamedTuple):
     coef: jax.Array
     lam: jax.Array  # λ_j
-    nu: jax.Array  # horseshoe: ν_j
     tau: jax.Array
     slab_aux: jax.Array  # regularised horseshoe: a, c² = s²a
     sigma: jax.Array
@@ -359,37 +369,139 @@ def _intercept(key, data, coef, sigma):
     return mean + sigma / jnp.sqrt(data.n) * jax.random.normal(key, (), coef.dtype)
 
 
+def local_precision_draw(key, rate, max_tries: int = LOCAL_MAX_TRIES) -> jax.Array:
+    """Exact draws of ``η_j > 0`` from the densities ``∝ exp(−m_j η)/(1 + η)``, all j at once.
+
+    This is the horseshoe's conditional of a local precision ``η_j = 1/λ_j²`` given its weight
+    (Johndrow, Orenstein & Bhattacharya 2020): the prior ``λ_j ~ C⁺(0, 1)`` gives
+    ``p(η) ∝ η^{-1/2}/(1 + η)`` and ``N(coef_j; 0, σ²τ²/η)`` contributes ``η^{1/2}·exp(−m_j η)``
+    with ``m_j = coef_j²/(2σ²τ²)``. Rejection sampling from a two-piece envelope split at
+    ``a = 1/m``: on ``[0, a]`` the density ``∝ 1/(1 + η)`` (drawn as ``expm1(U·log1p(a))``,
+    accepted with probability ``exp(−mη)`` ≥ e⁻¹); beyond ``a``, ``a + Exp(m)`` (accepted with
+    probability ``(1 + a)/(1 + η)``); the pieces' weights are their masses, ``log1p(a)`` and
+    ``e⁻¹/(m + 1)``. Each try accepts with probability above 0.3 whatever ``m``, so every element is
+    placed within ``max_tries`` tries except with probability below ``p·0.7^max_tries``.
+
+    Parameters
+    ----------
+    key : jax PRNG key
+    rate : array, shape (p,)
+        ``m_j ≥ 0`` (clipped below at the smallest positive float: at 0 the density is improper).
+    max_tries : int
+        The most tries; an element still not accepted keeps NaN (`gibbs_posterior` then raises).
+
+    Returns
+    -------
+    array, shape (p,)
+
+    Examples
+    --------
+    The mean against quadrature of the density:
+
+    >>> import jax, numpy as np
+    >>> from scipy.integrate import quad
+    >>> from bayesreg.gibbs import local_precision_draw
+    >>> m = 0.5
+    >>> with jax.enable_x64(True):
+    ...     draws = np.asarray(local_precision_draw(jax.random.PRNGKey(0), np.full(200_000, m)))
+    >>> mass = quad(lambda e: np.exp(-m * e) / (1 + e), 0, np.inf)[0]
+    >>> mean = quad(lambda e: e * np.exp(-m * e) / (1 + e), 0, np.inf)[0] / mass
+    >>> bool(abs(draws.mean() - mean) < 4 * draws.std() / np.sqrt(draws.size))
+    True
+    """
+    rate = jnp.asarray(rate)
+    dtype = rate.dtype
+    rate = jnp.maximum(rate, jnp.finfo(dtype).tiny)
+    split = 1.0 / rate
+    head_mass = jnp.log1p(split)
+    head_share = head_mass / (head_mass + jnp.exp(-1.0) / (rate + 1.0))
+    tiny = jnp.finfo(dtype).tiny
+
+    def not_done(carry):
+        return jnp.any(jnp.isnan(carry[0])) & (carry[1] < max_tries)
+
+    def trial(carry):
+        eta, tries = carry
+        k_piece, k_head, k_tail, k_accept = jax.random.split(jax.random.fold_in(key, tries), 4)
+        head = jax.random.uniform(k_piece, rate.shape, dtype) < head_share
+        from_head = jnp.expm1(jax.random.uniform(k_head, rate.shape, dtype, minval=tiny) * head_mass)
+        from_tail = split + jax.random.exponential(k_tail, rate.shape, dtype) / rate
+        proposal = jnp.where(head, from_head, from_tail)
+        log_accept = jnp.where(head, -rate * proposal, jnp.log1p(split) - jnp.log1p(proposal))
+        accept = jnp.log(jax.random.uniform(k_accept, rate.shape, dtype)) < log_accept
+        return jnp.where(jnp.isnan(eta) & accept, proposal, eta), tries + 1
+
+    start = (jnp.full(rate.shape, jnp.nan, dtype), 0)
+    return jax.lax.while_loop(not_done, trial, start)[0]
+
+
 def _horseshoe_sweep(key, state: _State, data, prior: Horseshoe, sigma_prior, fit_intercept: bool):
-    keys = jax.random.split(key, 5)
-    p = state.lam.shape[0]
-    k = 1.0 if fit_intercept else 0.0
+    """Johndrow, Orenstein & Bhattacharya (2020)'s exact sweep: (τ, σ) | λ with the weights
+    integrated out, the weights | τ, σ, λ, then each ``η_j = 1/λ_j²`` | its weight."""
+    keys = jax.random.split(key, 8)
+    dof = data.n - (1.0 if fit_intercept else 0.0)
     lam2 = state.lam**2
-    marginal = scale_marginal(data, lam2)  # τ and σ given λ, the weights integrated out
-    sigma = state.sigma
+    marginal = scale_marginal(data, lam2)  # yc | τ, σ, λ ~ N(0, σ²M), M = I + τ²·Xc·diag(λ²)·Xc'
 
-    def log_tau_density(log_tau):
-        log_det, quadratic = marginal.evaluate(jnp.exp(2.0 * log_tau))
-        likelihood = -0.5 * log_det - quadratic / (2.0 * sigma**2)
-        return _log_half_cauchy(jnp.exp(log_tau), prior.global_scale) + log_tau + likelihood
+    def log_tau_prior(log_t):  # τ ~ C⁺(0, s), as log τ
+        return _log_half_cauchy(jnp.exp(log_t), prior.global_scale) + log_t
 
-    tau2 = jnp.exp(2.0 * slice_step(keys[0], jnp.log(state.tau), log_tau_density))
+    def walk(k, log_t):  # a random-walk proposal of log τ, and M's (log|M|, yc'M⁻¹yc) there
+        proposed = log_t + GLOBAL_STEP * jax.random.normal(k, (), log_t.dtype)
+        return proposed, marginal.evaluate(jnp.exp(2.0 * proposed))
+
+    def accepted(k, log_ratio):
+        return jnp.log(jax.random.uniform(k, (), log_ratio.dtype)) < log_ratio
+
+    log_tau, sigma = jnp.log(state.tau), state.sigma
+    now = marginal.evaluate(jnp.exp(2.0 * log_tau))
     if sigma_prior is not None:
-        quadratic = marginal.evaluate(tau2)[1]
+        # (τ, σ) jointly with σ integrated out: log τ by a random walk, σ² from its conditional
+        # under the reference prior p₀(σ²) ∝ 1/σ², IG(dof/2, yc'M⁻¹yc/2). The acceptance ratio is
+        # that of the τ-marginal under p₀, ∝ p(τ)|M|^{-1/2}(yc'M⁻¹yc)^{-dof/2}, times the ratio of
+        # σ's prior to p₀, which is the density of log σ under σ's prior: exact for any prior, and
+        # Johndrow et al.'s step when the prior is weak.
+        def log_marginal(log_t, log_det, quadratic):
+            return log_tau_prior(log_t) - 0.5 * log_det - 0.5 * dof * jnp.log(quadratic)
 
-        def log_sigma_density(log_sigma):
-            likelihood = -(data.n - k) * log_sigma - quadratic / (2.0 * jnp.exp(2.0 * log_sigma))
-            return _log_sigma_prior(sigma_prior, log_sigma) + likelihood
+        proposed, new = walk(keys[0], log_tau)
+        gamma = jax.random.gamma(keys[1], 0.5 * dof, dtype=log_tau.dtype)
+        candidate = jnp.sqrt(0.5 * new[1] / gamma)
+        log_ratio = (
+            log_marginal(proposed, *new)
+            - log_marginal(log_tau, *now)
+            + _log_sigma_prior(sigma_prior, jnp.log(candidate))
+            - _log_sigma_prior(sigma_prior, jnp.log(sigma))
+        )
+        accept = accepted(keys[2], log_ratio)
+        log_tau = jnp.where(accept, proposed, log_tau)
+        sigma = jnp.where(accept, candidate, sigma)
+        now = jax.tree.map(lambda a, b: jnp.where(accept, a, b), new, now)
 
-        sigma = jnp.exp(slice_step(keys[1], jnp.log(sigma), log_sigma_density))
-    coef = coef_conditional(data, lam2 * tau2).draw(keys[2], sigma)
-    # λ_j² | ν_j ~ IG(1/2, 1/ν_j), ν_j ~ IG(1/2, 1): conjugate; the two inverse gammas are
-    # rate / Gamma(1, 1), drawn in one call
-    gammas = jax.random.gamma(keys[3], jnp.ones(2 * p), dtype=coef.dtype)
-    lam2 = (1.0 / state.nu + coef**2 / (2.0 * tau2 * sigma**2)) / gammas[:p]
-    nu = (1.0 + 1.0 / lam2) / gammas[p:]
-    intercept = _intercept(keys[4], data, coef, sigma) if fit_intercept else state.intercept
+    # τ given σ, the weights integrated out (a prior on σ far from the data's noise level leaves
+    # the joint step's σ proposals unlikely; this one does not need them)
+    def log_target(log_t, log_det, quadratic):
+        return log_tau_prior(log_t) - 0.5 * log_det - quadratic / (2.0 * sigma**2)
+
+    proposed, new = walk(keys[3], log_tau)
+    accept = accepted(keys[4], log_target(proposed, *new) - log_target(log_tau, *now))
+    log_tau = jnp.where(accept, proposed, log_tau)
+    tau2 = jnp.exp(2.0 * log_tau)
+    if sigma_prior is not None:  # σ given τ by a slice step, the weights integrated out
+        quadratic = jnp.where(accept, new[1], now[1])
+
+        def log_sigma_density(log_s):
+            likelihood = -dof * log_s - quadratic / (2.0 * jnp.exp(2.0 * log_s))
+            return _log_sigma_prior(sigma_prior, log_s) + likelihood
+
+        sigma = jnp.exp(slice_step(keys[5], jnp.log(sigma), log_sigma_density))
+    coef = coef_conditional(data, lam2 * tau2).draw(keys[6], sigma)
+    eta = local_precision_draw(keys[7], coef**2 / (2.0 * tau2 * sigma**2))
+    intercept = (
+        _intercept(jax.random.fold_in(key, 1), data, coef, sigma) if fit_intercept else state.intercept
+    )
     return state._replace(
-        coef=coef, lam=jnp.sqrt(lam2), nu=nu, tau=jnp.sqrt(tau2), sigma=sigma, intercept=intercept
+        coef=coef, lam=1.0 / jnp.sqrt(eta), tau=jnp.sqrt(tau2), sigma=sigma, intercept=intercept
     )
 
 
@@ -498,11 +610,9 @@ def _start(key, num_chains: int, p: int, prior, sigma, y_scale: float) -> _State
         sd = y_scale * jnp.exp(0.5 * jax.random.normal(keys[2], (num_chains,)))
     else:
         sd = jnp.full((num_chains,), sigma)
-    ones = jnp.ones((num_chains, p))
     return _State(
         coef=jnp.zeros((num_chains, p)),
         lam=jitter,
-        nu=ones,
         tau=tau,
         slab_aux=jnp.exp(0.5 * jax.random.normal(keys[3], (num_chains,))),
         sigma=sd,
