@@ -229,6 +229,16 @@ class ScaleMarginal(NamedTuple):
             return log_det, whitened @ whitened
         return log_det, self.yty - t * (whitened @ whitened)
 
+    def sigma_integrated(self, t, dof) -> jax.Array:
+        """``log ∫ N(yc; 0, σ²M) dσ/σ`` at ``t = τ²`` up to a constant in t: σ integrated out under
+        the reference prior ``p(σ²) ∝ 1/σ²``, ``−log|M|/2 − (dof/2)·log(yc'M⁻¹yc)``, with ``dof`` the
+        dimension of ``yc`` (n, or n − 1 when centred)."""
+        return _sigma_integrated(*self.evaluate(t), dof)
+
+
+def _sigma_integrated(log_det, quadratic, dof):
+    return -0.5 * log_det - 0.5 * dof * jnp.log(quadratic)
+
 
 def scale_marginal(data: SufficientStats | CentredRows, local_variance) -> ScaleMarginal:
     """`ScaleMarginal` of the data given the local variances ``λ²`` (shape (p,)).
@@ -462,7 +472,7 @@ def _horseshoe_sweep(key, state: _State, data, prior: Horseshoe, sigma_prior, fi
         # σ's prior to p₀, which is the density of log σ under σ's prior: exact for any prior, and
         # Johndrow et al.'s step when the prior is weak.
         def log_marginal(log_t, log_det, quadratic):
-            return log_tau_prior(log_t) - 0.5 * log_det - 0.5 * dof * jnp.log(quadratic)
+            return log_tau_prior(log_t) + _sigma_integrated(log_det, quadratic, dof)
 
         proposed, new = walk(keys[0], log_tau)
         gamma = jax.random.gamma(keys[1], 0.5 * dof, dtype=log_tau.dtype)

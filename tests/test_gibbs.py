@@ -2,14 +2,17 @@
 
 - the weights' conditional (Cholesky from statistics, Bhattacharya et al.'s draw from rows) against
   the dense Gaussian formulas, exactly, and by the moments of its draws;
-- the marginal of τ and σ (the weights integrated out) against dense determinants and solves;
+- the marginal of τ and σ (the weights integrated out) against dense determinants and solves, and
+  with σ integrated out too against quadrature of the dense Gaussian density over σ;
+- the exact rejection sampler of the local precisions against quadrature moments of its density;
 - the slice step against a distribution with known moments;
 - the posterior against NUTS on the same model (`fit_posterior`: the collapsed form, bayesreg's
-  default for these priors), on the diabetes data as loaded (unscaled) and on a 50 × 200 problem
+  default for these priors), on the diabetes data as loaded (unscaled) and on a 25 × 60 problem
   (p > n, the rows' form), σ fixed and sampled: means, sds and quantiles within 4 combined Monte Carlo
   standard errors (`references.assert_same_posterior`).
 """
 
+import itertools
 import warnings
 
 import jax
@@ -17,10 +20,12 @@ import numpy as np
 import numpyro.distributions as dist
 import pytest
 from references import assert_same_posterior, scalar_mcse
+from scipy.integrate import quad
+from scipy.stats import multivariate_normal
 from sklearn.datasets import load_diabetes
 
 from bayesreg.data import DataError
-from bayesreg.gibbs import coef_conditional, gibbs_posterior, scale_marginal, slice_step
+from bayesreg.gibbs import coef_conditional, gibbs_posterior, local_precision_draw, scale_marginal, slice_step
 from bayesreg.models import SufficientStats, linear_regression
 from bayesreg.models.collapsed import CentredRows
 from bayesreg.sampling import fit_posterior
@@ -96,6 +101,55 @@ def test_scale_marginal_is_the_dense_gaussian(form, shape):
             log_det, quadratic = (float(v) for v in marginal.evaluate(t))
             assert log_det == pytest.approx(np.linalg.slogdet(M)[1], rel=1e-9, abs=1e-9)
             assert quadratic == pytest.approx(yc @ np.linalg.solve(M, yc), rel=1e-9)
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_sigma_integrated_marginal_is_the_quadrature_over_sigma(form):
+    """``log ∫ N(y; 0, σ²M) dσ/σ`` by quadrature of the dense density, differences between values
+    of τ² (the formula holds up to a constant in τ), uncentred data (``dof = n``)."""
+    X, y, lam2 = tiny_problem(7, 3) if form == "stats" else tiny_problem(3, 5)
+    n = len(y)
+
+    def by_quadrature(t):  # over u = log σ (dσ/σ = du), scaled by the integrand's peak
+        normal = multivariate_normal(np.zeros(n), np.eye(n) + t * (X * lam2) @ X.T)
+        log_density = lambda u: normal.logpdf(y * np.exp(-u)) - n * u  # noqa: E731
+        peak = max(log_density(u) for u in np.linspace(-10.0, 10.0, 2001))
+        integral = quad(
+            lambda u: np.exp(log_density(u) - peak), -40.0, 40.0, limit=500, epsabs=0, epsrel=1e-12
+        )
+        return peak + np.log(integral[0])
+
+    with jax.enable_x64(True):
+        marginal = scale_marginal(FORMS[form].from_data(X, y, center=False), lam2)
+        ours = [float(marginal.sigma_integrated(t, n)) for t in (1e-3, 0.3, 20.0)]
+    exact = [by_quadrature(t) for t in (1e-3, 0.3, 20.0)]
+    np.testing.assert_allclose(np.diff(ours), np.diff(exact), rtol=1e-7, atol=1e-8)
+
+
+@pytest.mark.parametrize("rate", [1e-4, 0.05, 1.0, 30.0])
+def test_local_precision_draws_have_their_densitys_moments(rate):
+    """η ∝ exp(−mη)/(1 + η): the mean, E log(1 + η) and P(η < 1/m) of 400,000 independent draws
+    against quadrature, within 4 standard errors."""
+    with jax.enable_x64(True):
+        draws = np.asarray(local_precision_draw(jax.random.PRNGKey(7), np.full(400_000, rate)))
+    assert np.all(np.isfinite(draws) & (draws > 0))
+    edges = [0.0, 1.0 / rate, 10.0 / rate, np.inf]  # the quadrature split where the density bends
+
+    def integral(f, upper=np.inf):
+        pieces = [(a, min(b, upper)) for a, b in itertools.pairwise(edges) if a < upper]
+        return sum(
+            quad(lambda e: f(e) * np.exp(-rate * e) / (1.0 + e), a, b, limit=500)[0] for a, b in pieces
+        )
+
+    mass = integral(np.ones_like)
+    checks = {
+        "mean": (draws, integral(lambda e: e) / mass),
+        "E log(1 + η)": (np.log1p(draws), integral(np.log1p) / mass),
+        "P(η < 1/m)": (draws < 1.0 / rate, integral(np.ones_like, 1.0 / rate) / mass),
+    }
+    for name, (values, expected) in checks.items():
+        error = values.mean() - expected
+        assert abs(error) <= 4.0 * values.std() / np.sqrt(values.size), f"{name} off by {error}"
 
 
 def test_slice_step_leaves_its_target_invariant():
