@@ -9,35 +9,48 @@ out), σ fixed or with any prior on σ (a numpyro distribution), and a flat inte
 by centring (or none): the same posterior as `~bayesreg.sampling.fit_posterior`'s, returned as an
 InferenceData with the same variables and dims.
 
-One sweep, with ``Xc``, ``yc`` the centred data (when there is an intercept), ``k`` = 1 with an
-intercept and 0 without, and the weights' prior variances ``V = σ²·w`` (horseshoe:
+One sweep, with ``Xc``, ``yc`` the centred data (when there is an intercept), ``dof`` = n − 1 with an
+intercept and n without, and the weights' prior variances ``V = σ²·w`` (horseshoe:
 ``w_j = λ_j²τ²``; regularised horseshoe: ``V_j = (1/(τλ_j)² + 1/c²)^{-1}``, ``w = V/σ²``):
 
-1. ``coef | σ, scales ~ N(A⁻¹Xc'yc, σ²A⁻¹)``, ``A = Xc'Xc + diag(1/w)``: by Rue's Cholesky
-   factor of the p × p matrix from the sufficient statistics when n ≥ p
-   (`~bayesreg.models.coefficient_posterior`), by Bhattacharya, Chakraborty & Mallick (2016)'s
-   O(n²p) draw through ``M = I + Xc·diag(w)·Xc'`` when p > n
-   (`~bayesreg.models.collapsed.rows_posterior`); see `coef_conditional`.
-2. Horseshoe: the local scales in Makalic & Schmidt (2016)'s auxiliary inverse-gamma form,
-   ``λ_j² | ν_j ~ IG(1/2, 1/ν_j)``, ``ν_j ~ IG(1/2, 1)``, whose conditionals are conjugate:
-   ``λ_j² | · ~ IG(1, 1/ν_j + coef_j²/(2τ²σ²))``, ``ν_j | · ~ IG(1, 1 + 1/λ_j²)``. τ and σ are
-   drawn before the weights with the weights integrated out (blocked as in Johndrow, Orenstein &
-   Bhattacharya 2020: given the weights, τ moves by steps of order ``1/√p`` and mixes slowly when
-   p ≫ n), each by a slice step on its log: ``yc | τ, σ, λ ~ N(0, σ²M)`` with
-   ``M = I + τ²·Xc·diag(λ²)·Xc'``, whose determinant and quadratic form cost one Cholesky factor of
-   a min(n, p)-square matrix per value of τ (`scale_marginal`); σ's prior is any distribution.
-3. Regularised horseshoe (Piironen & Vehtari 2017): the slab makes the scales' conditionals
-   non-conjugate (``p(λ_j | ·) ∝ C⁺(λ_j)·N(coef_j; 0, V_j)`` with ``V_j`` bounded by ``c²``), so
-   each of ``log λ_j`` (all p at once, independently given the rest), ``log τ``, ``log`` of the slab's
-   ``a`` (``c² = s²a``, ``a ~ IG(ν/2, ν/2)``) and ``log σ`` (given the weights; σ also sets τ₀)
-   takes a univariate slice step (Neal 2003: stepping out in steps of `SLICE_WIDTH`, then shrinking),
-   which leaves its exact conditional invariant.
+1. Horseshoe, Johndrow, Orenstein & Bhattacharya (2020)'s exact algorithm (no thresholding), in
+   ``τ`` and ``λ`` rather than their ``ξ = 1/τ²`` and ``η_j = 1/λ_j²``:
+
+   a. with σ sampled, ``(τ, σ) | λ`` by one Metropolis move with the weights and σ integrated out:
+      ``log τ`` proposed by a random walk (sd `GLOBAL_STEP`), σ² from its conditional under the
+      reference prior ``p₀(σ²) ∝ 1/σ²`` (an inverse gamma), accepted with the τ-marginal under
+      ``p₀``, ``p(τ)·|M|^{-1/2}·(yc'M⁻¹yc)^{-dof/2}`` (`ScaleMarginal.sigma_integrated`), times the
+      ratio of σ's own prior to ``p₀``. Their σ² prior is an inverse gamma, conjugate, so σ
+      integrates out in closed form; bayesreg's σ takes any prior, and this ratio keeps the move
+      exact for it;
+   b. ``τ | σ, λ`` by the same random walk, the weights integrated out:
+      ``yc | τ, σ, λ ~ N(0, σ²M)``, ``M = I + τ²·Xc·diag(λ²)·Xc'``, one Cholesky factor of a
+      min(n, p)-square matrix per value of τ (`scale_marginal`); then with σ sampled
+      ``σ | τ, λ`` by a slice step on ``log σ`` (a prior far from the data's noise level makes the
+      proposals of a. unlikely to be accepted; these two steps do not need them);
+   c. ``coef | τ, σ, λ ~ N(A⁻¹Xc'yc, σ²A⁻¹)``, ``A = Xc'Xc + diag(1/w)``: by Rue's Cholesky
+      factor of the p × p matrix from the sufficient statistics when n ≥ p
+      (`~bayesreg.models.coefficient_posterior`), by Bhattacharya, Chakraborty & Mallick (2016)'s
+      O(n²p) draw through ``M`` (formed once for b. and c.) when p > n; see `coef_conditional`;
+   d. each ``η_j = 1/λ_j² | coef_j, τ, σ``, density ``∝ exp(−m_j η)/(1 + η)`` with
+      ``m_j = coef_j²/(2τ²σ²)``, by an exact rejection sampler (`local_precision_draw`), all j at
+      once.
+
+2. Regularised horseshoe (Piironen & Vehtari 2017): the slab makes the local scales' conditionals
+   non-conjugate (``p(λ_j | ·) ∝ C⁺(λ_j)·N(coef_j; 0, V_j)``, ``V_j`` bounded by ``c²``), and
+   ``V`` is not ``τ²`` times a fixed vector, so each value of τ costs its own n × n × p product.
+   ``log σ`` takes a slice step given the weights (σ also sets τ₀); ``τ | λ, c, σ`` a Metropolis
+   step with the weights integrated out (one Gaussian posterior of the weights per value, whose log
+   marginal likelihood gives the acceptance and the accepted one the draw of the weights); then each
+   of ``log λ_j`` (all p at once) and ``log`` of the slab's ``a`` (``c² = s²a``,
+   ``a ~ IG(ν/2, ν/2)``) a univariate slice step (Neal 2003: stepping out in steps of
+   `SLICE_WIDTH`, then shrinking) given the weights.
 
 The intercept is drawn last in each sweep from its conditional, ``N(ȳ − x̄'coef, σ²/n)``, as the
 collapsed NUTS model draws it.
 
-Defaults held here: `SLICE_WIDTH`, `SLICE_MAX_STEPS`; the numbers of warmup sweeps, kept draws and
-chains are `bayesreg.defaults.NUTS`'s.
+Defaults held here: `GLOBAL_STEP`, `LOCAL_MAX_TRIES`, `SLICE_WIDTH`, `SLICE_MAX_STEPS`; the numbers of
+warmup sweeps, kept draws and chains are `bayesreg.defaults.NUTS`'s.
 """
 
 from __future__ import annotations
@@ -228,6 +241,32 @@ class ScaleMarginal(NamedTuple):
         if self.yty is None:
             return log_det, whitened @ whitened
         return log_det, self.yty - t * (whitened @ whitened)
+
+    def coef_conditional(self, data: SufficientStats | CentredRows, t, local_variance) -> CoefConditional:
+        """`coef_conditional` of ``data`` at ``w = t·λ²``, from rows through this ``K``: Bhattacharya
+        et al.'s ``M = I + Xc·diag(w)·Xc'`` is ``I + tK``, so the n × n × p product is not formed
+        twice. From statistics, `coef_conditional` itself.
+
+        Examples
+        --------
+        >>> import jax, numpy as np
+        >>> from bayesreg.gibbs import coef_conditional, scale_marginal
+        >>> from bayesreg.models.collapsed import CentredRows
+        >>> rng = np.random.default_rng(0)
+        >>> rows = CentredRows.from_data(rng.normal(size=(4, 6)), rng.normal(size=4))
+        >>> lam2 = rng.gamma(1.0, size=6)
+        >>> key = jax.random.PRNGKey(0)
+        >>> shared = scale_marginal(rows, lam2).coef_conditional(rows, 0.3, lam2).draw(key, 1.5)
+        >>> bool(np.allclose(shared, coef_conditional(rows, 0.3 * lam2).draw(key, 1.5)))
+        True
+        """
+        if not isinstance(data, CentredRows):
+            return coef_conditional(data, t * local_variance)
+        eye = jnp.eye(self.matrix.shape[0], dtype=self.matrix.dtype)
+        cholesky = jnp.linalg.cholesky(eye + t * self.matrix)
+        # the log marginal likelihood is not needed for a draw: NaN, so that no one reads it
+        log_marginal = jnp.full((), jnp.nan, dtype=self.matrix.dtype)
+        return CoefConditional(RowsPosterior(data.x, t * local_variance, cholesky, data.y, log_marginal))
 
     def sigma_integrated(self, t, dof) -> jax.Array:
         """``log ∫ N(yc; 0, σ²M) dσ/σ`` at ``t = τ²`` up to a constant in t: σ integrated out under
@@ -505,7 +544,7 @@ def _horseshoe_sweep(key, state: _State, data, prior: Horseshoe, sigma_prior, fi
             return _log_sigma_prior(sigma_prior, log_s) + likelihood
 
         sigma = jnp.exp(slice_step(keys[5], jnp.log(sigma), log_sigma_density))
-    coef = coef_conditional(data, lam2 * tau2).draw(keys[6], sigma)
+    coef = marginal.coef_conditional(data, tau2, lam2).draw(keys[6], sigma)
     eta = local_precision_draw(keys[7], coef**2 / (2.0 * tau2 * sigma**2))
     intercept = (
         _intercept(jax.random.fold_in(key, 1), data, coef, sigma) if fit_intercept else state.intercept
@@ -516,17 +555,15 @@ def _horseshoe_sweep(key, state: _State, data, prior: Horseshoe, sigma_prior, fi
 
 
 def _rhs_sweep(key, state: _State, data, prior: RegularizedHorseshoe, sigma_prior, fit_intercept: bool):
-    keys = jax.random.split(key, 6)
+    """σ given the weights; τ given the local scales, the slab and σ with the weights integrated out
+    (Metropolis on log τ), then the weights given all; then λ and the slab given the weights."""
+    keys = jax.random.split(key, 7)
     p = state.lam.shape[0]
     k = 1.0 if fit_intercept else 0.0
     scale2 = prior.slab_scale**2
     half_df = 0.5 * prior.slab_df
     slab2 = scale2 * state.slab_aux
-    tau_lam2 = (state.tau * state.lam) ** 2
-    variance = tau_lam2 * slab2 / (slab2 + tau_lam2)
-    sigma = state.sigma
-    coef = coef_conditional(data, variance / sigma**2).draw(keys[0], sigma)
-    tau = state.tau
+    sigma, coef = state.sigma, state.coef
     if sigma_prior is not None:  # given the weights; σ also sets τ's scale τ₀
         rss = _residual_sum(data, coef)
 
@@ -536,31 +573,42 @@ def _rhs_sweep(key, state: _State, data, prior: RegularizedHorseshoe, sigma_prio
             return (
                 _log_sigma_prior(sigma_prior, log_sigma)
                 + likelihood
-                + _log_half_cauchy(tau, prior.tau0(p, s))
+                + _log_half_cauchy(state.tau, prior.tau0(p, s))
             )
 
-        sigma = jnp.exp(slice_step(keys[1], jnp.log(sigma), log_sigma_density))
+        sigma = jnp.exp(slice_step(keys[0], jnp.log(sigma), log_sigma_density))
     tau0 = prior.tau0(p, sigma)
+    # τ with the weights integrated out: given the weights τ moves by steps of order 1/√p. Each
+    # value of τ costs one Gaussian posterior of the weights (its log marginal likelihood), and the
+    # accepted one gives the weights' draw
+    posterior = rows_posterior if isinstance(data, CentredRows) else coefficient_posterior
+
+    def given_tau(log_tau):
+        tau_lam2 = jnp.exp(2.0 * log_tau) * state.lam**2
+        post = posterior(data, sigma, tau_lam2 * slab2 / (slab2 + tau_lam2), fit_intercept=fit_intercept)
+        log_density = _log_half_cauchy(jnp.exp(log_tau), tau0) + log_tau + post.log_marginal
+        return log_density, post
+
+    log_tau = jnp.log(state.tau)
+    proposed = log_tau + GLOBAL_STEP * jax.random.normal(keys[1], (), log_tau.dtype)
+    (log_now, now), (log_new, new) = given_tau(log_tau), given_tau(proposed)
+    accept = jnp.log(jax.random.uniform(keys[2], (), log_tau.dtype)) < log_new - log_now
+    tau = jnp.exp(jnp.where(accept, proposed, log_tau))
+    coef = jax.tree.map(lambda a, b: jnp.where(accept, a, b), new, now).draw(keys[3])
 
     def log_lam_density(log_lam):  # element j: λ_j's conditional
         lam = jnp.exp(log_lam)
         return _log_half_cauchy(lam, 1.0) + log_lam + _rhs_log_normal(coef, lam, tau, slab2)
 
-    lam = jnp.exp(slice_step(keys[2], jnp.log(state.lam), log_lam_density))
-
-    def log_tau_density(log_tau):
-        t = jnp.exp(log_tau)
-        return _log_half_cauchy(t, tau0) + log_tau + jnp.sum(_rhs_log_normal(coef, lam, t, slab2))
-
-    tau = jnp.exp(slice_step(keys[3], jnp.log(tau), log_tau_density))
+    lam = jnp.exp(slice_step(keys[4], jnp.log(state.lam), log_lam_density))
 
     def log_aux_density(log_aux):  # a ~ IG(ν/2, ν/2), as log a
         aux = jnp.exp(log_aux)
         prior_term = -half_df * log_aux - half_df / aux
         return prior_term + jnp.sum(_rhs_log_normal(coef, lam, tau, scale2 * aux))
 
-    slab_aux = jnp.exp(slice_step(keys[4], jnp.log(state.slab_aux), log_aux_density))
-    intercept = _intercept(keys[5], data, coef, sigma) if fit_intercept else state.intercept
+    slab_aux = jnp.exp(slice_step(keys[5], jnp.log(state.slab_aux), log_aux_density))
+    intercept = _intercept(keys[6], data, coef, sigma) if fit_intercept else state.intercept
     return state._replace(coef=coef, lam=lam, tau=tau, slab_aux=slab_aux, sigma=sigma, intercept=intercept)
 
 

@@ -10,8 +10,9 @@ first 10 columns, unit noise, ``y`` centred (as numpyro's example centres it).
   ``~ Gamma(3, 1)``, no intercept), NUTS with numpyro's defaults (target_accept 0.8, diagonal mass
   matrix, tree depth 10);
 - gibbs: ``gibbs_posterior(X, y, Horseshoe(), sigma=σ-prior, fit_intercept=False)``
-  (`bayesreg.gibbs`: λ in the auxiliary inverse-gamma form, τ and σ by slice steps with the weights
-  integrated out, the weights by Bhattacharya et al.'s O(n²p) draw), its defaults otherwise;
+  (`bayesreg.gibbs`: Johndrow, Orenstein & Bhattacharya (2020)'s exact sweep: τ and σ by Metropolis
+  with the weights (and for the joint move σ) integrated out, the weights by Bhattacharya et al.'s
+  O(n²p) draw, each 1/λ_j² by an exact rejection sampler), its defaults otherwise;
 - bayesreg: ``fit_posterior(linear_regression, X, y, prior=Horseshoe(), sigma=σ-prior,
   fit_intercept=False)`` with its defaults: the collapsed form (τ, λ and σ sampled, the weights
   integrated out and drawn exactly at each draw; with p > n each gradient is one n × n Cholesky
