@@ -174,8 +174,9 @@ class DiagnosticsReport(NamedTuple):
     divergences : int
         Divergent transitions after warmup, all chains.
     min_ebfmi : float
-        Smallest energy Bayesian fraction of missing information over chains. This and the three
-        above are NaN with fewer than 4 draws per chain (`problems` then says so).
+        Smallest energy Bayesian fraction of missing information over chains; NaN, and not part of
+        the gate, for a sampler that records no ``energy`` (a Gibbs sampler has no momentum). This
+        and the three above are NaN with fewer than 4 draws per chain (`problems` then says so).
     tree_depth_saturation : float
         Share of draws whose trajectory stopped at the maximum tree depth.
     problems : tuple of Problem
@@ -225,7 +226,8 @@ def check_diagnostics(
     Parameters
     ----------
     idata : arviz.InferenceData
-        With ``posterior`` and ``sample_stats`` (``diverging``, ``energy``, ``tree_depth``).
+        With ``posterior`` and ``sample_stats`` (``diverging``, ``tree_depth``, and ``energy`` for
+        E-BFMI: without it E-BFMI is NaN and not checked).
     var_names : sequence of str
         Posterior variables to check (those absent are skipped).
     rhat_max, ess_min, ebfmi_min : float
@@ -264,6 +266,7 @@ def check_diagnostics(
     divergences = int(stats["diverging"].sum())
     saturation = float((stats["tree_depth"] >= max_tree_depth).mean())
     draws, chains = idata.posterior.sizes["draw"], idata.posterior.sizes["chain"]
+    has_energy = "energy" in stats
     problems = []
     if draws >= MIN_DRAWS:
         with warnings.catch_warnings():  # ArviZ's note on one chain: the problem below says it
@@ -271,7 +274,7 @@ def check_diagnostics(
             rhat = _extreme(az.rhat(idata, var_names=names), np.nanmax) if chains >= MIN_CHAINS else np.nan
         bulk = _extreme(az.ess(idata, var_names=names, method="bulk"), np.nanmin)
         tail = _extreme(az.ess(idata, var_names=names, method="tail"), np.nanmin)
-        ebfmi = float(np.min(az.bfmi(idata)))
+        ebfmi = float(np.min(az.bfmi(idata))) if has_energy else float("nan")
         if chains < MIN_CHAINS:
             problems.append(
                 Problem(
@@ -328,7 +331,8 @@ def check_diagnostics(
                 [Remedy("standardize", True), Remedy("max_tree_depth"), Remedy("mass_matrix", "dense")],
             )
         )
-    ok = bool(rhat <= rhat_max and min(bulk, tail) >= ess_min and divergences == 0 and ebfmi >= ebfmi_min)
+    ebfmi_ok = ebfmi >= ebfmi_min or not has_energy
+    ok = bool(rhat <= rhat_max and min(bulk, tail) >= ess_min and divergences == 0 and ebfmi_ok)
     if warn:
         _warn(problems)
     return DiagnosticsReport(

@@ -1,5 +1,6 @@
-"""The horseshoe on n = 100 rows and p = 1,000 columns: bayesreg's collapsed sampler against numpyro's
-own horseshoe example model (issue 14, item 5), in one run.
+"""The horseshoe on n = 100 rows and p = 1,000 columns: bayesreg's Gibbs sampler and its collapsed NUTS
+sampler against numpyro's own horseshoe example model (issue 14, item 5), in one run; and the wall time
+of a regularised-horseshoe fit at n = 100, p = 5,000.
 
 Data: ``X`` (n × p) standard normal, 10 non-zero weights (±1 … ±3, alternating signs) among the
 first 10 columns, unit noise, ``y`` centred (as numpyro's example centres it).
@@ -8,6 +9,10 @@ first 10 columns, unit noise, ``y`` centred (as numpyro's example centres it).
   below as it is there (non-centred: ``betas = τ·λ·z``, ``τ, λ_j ~ C⁺(0, 1)``, noise precision
   ``~ Gamma(3, 1)``, no intercept), NUTS with numpyro's defaults (target_accept 0.8, diagonal mass
   matrix, tree depth 10);
+- gibbs: ``gibbs_posterior(X, y, Horseshoe(), sigma=σ-prior, fit_intercept=False)``
+  (`bayesreg.gibbs`: Johndrow, Orenstein & Bhattacharya (2020)'s exact sweep: τ and σ by Metropolis
+  with the weights (and for the joint move σ) integrated out, the weights by Bhattacharya et al.'s
+  O(n²p) draw, each 1/λ_j² by an exact rejection sampler), its defaults otherwise;
 - bayesreg: ``fit_posterior(linear_regression, X, y, prior=Horseshoe(), sigma=σ-prior,
   fit_intercept=False)`` with its defaults: the collapsed form (τ, λ and σ sampled, the weights
   integrated out and drawn exactly at each draw; with p > n each gradient is one n × n Cholesky
@@ -20,8 +25,12 @@ timed end to end as a user calls it (compilation included; bayesreg's call also 
 the diagnostics). Reported: min bulk ESS (ArviZ) over the weights and over τ, divergences, wall
 time, and min bulk ESS per second over the weights and τ together.
 
+The regularised horseshoe (``--rhs``): ``gibbs_posterior`` with ``RegularizedHorseshoe(n_samples=n)``
+(p₀ = p/10) and the same σ prior on n = 100, p = 5,000 (same data recipe), timed end to end.
+
     python benchmarks/bench_horseshoe.py                      # 4 × (1000 + 1000), n = 100, p = 1,000
-    python benchmarks/bench_horseshoe.py --num-warmup 500 --num-samples 500 --skip numpyro
+    python benchmarks/bench_horseshoe.py --num-warmup 500 --num-samples 500 --skip numpyro bayesreg
+    python benchmarks/bench_horseshoe.py --rhs --p 5000 --skip numpyro bayesreg
 """
 
 from __future__ import annotations
@@ -40,9 +49,10 @@ import numpyro.distributions as dist
 from numpyro.distributions.transforms import PowerTransform
 from numpyro.infer import MCMC, NUTS
 
+from bayesreg.gibbs import gibbs_posterior
 from bayesreg.models import linear_regression
 from bayesreg.sampling import fit_posterior
-from bayesreg.shrinkage import Horseshoe
+from bayesreg.shrinkage import Horseshoe, RegularizedHorseshoe
 
 
 def model_normal_likelihood(X, Y):
@@ -78,11 +88,12 @@ def summarise(name: str, idata, coef_var: str, seconds: float) -> dict:
         "divergences": int(idata.sample_stats["diverging"].sum()),
         "ess_per_s": min(coef_ess, tau_ess) / seconds,
         "steps": float(idata.sample_stats["n_steps"].mean()),
+        "rhat": float(az.rhat(idata, var_names=[coef_var, "tau"]).to_array().max()),
     }
     print(
         f"{name:9s} {seconds:8.1f} s  min bulk ESS coef {coef_ess:8.1f}  tau {tau_ess:8.1f}  "
         f"divergences {row['divergences']:5d}  min ESS/s {row['ess_per_s']:8.3f}  "
-        f"leapfrog steps per draw {row['steps']:6.1f}",
+        f"steps per draw {row['steps']:6.1f}  max R-hat {row['rhat']:.3f}",
         flush=True,
     )
     return row
@@ -109,8 +120,31 @@ def run_numpyro(X, y, args) -> dict:
     return summarise("numpyro", idata, "betas", seconds)
 
 
+def sigma_prior():
+    """numpyro's example's noise: σ = precision^-1/2, precision ~ Gamma(3, 1)."""
+    return dist.TransformedDistribution(dist.Gamma(3.0, 1.0), PowerTransform(-0.5))
+
+
+def run_gibbs(X, y, args, prior=None, name="gibbs") -> dict:
+    prior = Horseshoe() if prior is None else prior
+    start = time.perf_counter()
+    idata = gibbs_posterior(
+        X,
+        y,
+        prior,
+        sigma=sigma_prior(),
+        fit_intercept=False,
+        num_warmup=args.num_warmup,
+        num_samples=args.num_samples,
+        num_chains=args.num_chains,
+        seed=args.seed,
+    )
+    seconds = time.perf_counter() - start
+    return summarise(name, idata, "coef", seconds)
+
+
 def run_bayesreg(X, y, args) -> dict:
-    sigma = dist.TransformedDistribution(dist.Gamma(3.0, 1.0), PowerTransform(-0.5))
+    sigma = sigma_prior()
     start = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -143,7 +177,8 @@ def main() -> None:
     parser.add_argument("--num-samples", type=int, default=1000)
     parser.add_argument("--num-chains", type=int, default=4)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--skip", choices=["numpyro", "bayesreg"], default=None)
+    parser.add_argument("--skip", choices=["gibbs", "numpyro", "bayesreg"], nargs="*", default=["bayesreg"])
+    parser.add_argument("--rhs", action="store_true", help="the regularised horseshoe by Gibbs only")
     parser.add_argument("--progress", action="store_true", help="progress bars on stderr")
     args = parser.parse_args()
     X, y, _ = make_data(args.n, args.p, args.nonzero, args.seed)
@@ -153,13 +188,16 @@ def main() -> None:
         flush=True,
     )
     rows = {}
-    if args.skip != "bayesreg":
-        rows["bayesreg"] = run_bayesreg(X, y, args)
-    if args.skip != "numpyro":
-        rows["numpyro"] = run_numpyro(X, y, args)
-    if len(rows) == 2:
-        ratio = rows["bayesreg"]["ess_per_s"] / rows["numpyro"]["ess_per_s"]
-        print(f"bayesreg / numpyro, min bulk ESS/s over coef and tau: {ratio:.2f}×")
+    if args.rhs:
+        run_gibbs(X, y, args, RegularizedHorseshoe(n_samples=args.n), name="gibbs-rhs")
+    else:
+        for name, run in (("gibbs", run_gibbs), ("bayesreg", run_bayesreg), ("numpyro", run_numpyro)):
+            if name not in args.skip:
+                rows[name] = run(X, y, args)
+    for name in ("gibbs", "bayesreg"):
+        if name in rows and "numpyro" in rows:
+            ratio = rows[name]["ess_per_s"] / rows["numpyro"]["ess_per_s"]
+            print(f"{name} / numpyro, min bulk ESS/s over coef and tau: {ratio:.2f}×")
     print(f"load at the end {os.getloadavg()[0]:.1f}")
 
 

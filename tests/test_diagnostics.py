@@ -145,6 +145,22 @@ def test_low_ebfmi_warns(good):
     assert len(_messages(record)) == 1
 
 
+def test_run_without_energy_has_no_ebfmi_and_no_warning(good):
+    """A sampler without momentum (Gibbs) records no energy: E-BFMI is NaN and never warns, and the
+    rest of the gate still decides (the good run passes; one divergence fails it)."""
+    no_energy = good.copy()
+    del no_energy.sample_stats["energy"]
+    report = _silent_check(no_energy)
+    assert np.isnan(report.min_ebfmi)
+    assert report.problems == () and report.ok
+    reference = check_diagnostics(good, warn=False)
+    assert (report.max_rhat, report.min_ess_bulk) == (reference.max_rhat, reference.min_ess_bulk)
+    no_energy.sample_stats["diverging"].values[0, 0] = True
+    report = check_diagnostics(no_energy, warn=False)
+    assert np.isnan(report.min_ebfmi) and not report.ok
+    assert [str(problem).split()[1:3] for problem in report.problems] == [["divergent", "transitions:"]]
+
+
 def test_tree_depth_saturation_warns(good):
     deep = good.copy()
     deep.sample_stats["tree_depth"].values[0, :400] = 10

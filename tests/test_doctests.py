@@ -30,6 +30,7 @@ EXAMPLES_REQUIRED = (
     "bayesreg.demo",
     "bayesreg.diagnostics",
     "bayesreg.evidence",
+    "bayesreg.gibbs",
     "bayesreg.hierarchical",
     "bayesreg.engine.arrays",
     "bayesreg.engine.chains",

@@ -1,0 +1,289 @@
+"""The Gibbs sampler of `bayesreg.gibbs` against independent references.
+
+- the weights' conditional (Cholesky from statistics, Bhattacharya et al.'s draw from rows) against
+  the dense Gaussian formulas, exactly, and by the moments of its draws;
+- the marginal of τ and σ (the weights integrated out) against dense determinants and solves, and
+  with σ integrated out too against quadrature of the dense Gaussian density over σ;
+- the exact rejection sampler of the local precisions against quadrature moments of its density;
+- the slice step against a distribution with known moments;
+- the posterior against NUTS on the same model (`fit_posterior`: the collapsed form, bayesreg's
+  default for these priors), on the diabetes data as loaded (unscaled) and on a 25 × 60 problem
+  (p > n, the rows' form), σ fixed and sampled: means, sds and quantiles within 4 combined Monte Carlo
+  standard errors (`references.assert_same_posterior`).
+"""
+
+import itertools
+import warnings
+
+import jax
+import numpy as np
+import numpyro.distributions as dist
+import pytest
+from references import assert_same_posterior, scalar_mcse
+from scipy.integrate import quad
+from scipy.stats import multivariate_normal
+from sklearn.datasets import load_diabetes
+
+from bayesreg.data import DataError
+from bayesreg.gibbs import coef_conditional, gibbs_posterior, local_precision_draw, scale_marginal, slice_step
+from bayesreg.models import SufficientStats, linear_regression
+from bayesreg.models.collapsed import CentredRows
+from bayesreg.sampling import fit_posterior
+from bayesreg.shrinkage import R2D2, Horseshoe, RegularizedHorseshoe
+
+# --- the pieces -------------------------------------------------------------------------------------
+
+
+def tiny_problem(n, p, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, p)) * np.geomspace(0.1, 10.0, p) + 3.0
+    return X, rng.normal(size=n), rng.gamma(1.0, size=p)
+
+
+def dense_conditional(X, y, w, sigma):
+    """The weights' Gaussian conditional by dense algebra: ``N(A⁻¹Xc'yc, σ²A⁻¹)``."""
+    Xc, yc = X - X.mean(0), y - y.mean()
+    A = Xc.T @ Xc + np.diag(1.0 / w)
+    return np.linalg.solve(A, Xc.T @ yc), sigma**2 * np.linalg.inv(A)
+
+
+FORMS = {"stats": SufficientStats, "rows": CentredRows}
+
+
+@pytest.mark.parametrize("form", FORMS)
+@pytest.mark.parametrize("shape", [(7, 3), (3, 5)])
+def test_coef_conditional_is_the_dense_gaussian(form, shape):
+    X, y, w = tiny_problem(*shape)
+    sigma = 1.7
+    mean, covariance = dense_conditional(X, y, w, sigma)
+    with jax.enable_x64(True):
+        cond = coef_conditional(FORMS[form].from_data(X, y), w)
+        np.testing.assert_allclose(cond.posterior.mean(), mean, rtol=1e-9, atol=1e-12)
+        # 200,000 draws at σ = 1.7 against the dense moments (σ scales the spread, not the mean)
+        keys = jax.random.split(jax.random.PRNGKey(1), 200_000)
+        draws = np.asarray(jax.vmap(lambda k: cond.draw(k, sigma))(keys))
+    num = draws.shape[0]
+    sd = np.sqrt(np.diag(covariance))
+    assert np.all(np.abs(draws.mean(0) - mean) <= 4.0 * sd / np.sqrt(num))
+    # the sampling sd of a covariance entry: √((Σ_ii Σ_jj + Σ_ij²)/N)
+    entry_sd = np.sqrt((np.outer(sd**2, sd**2) + covariance**2) / num)
+    assert np.all(np.abs(np.cov(draws.T) - covariance) <= 4.0 * entry_sd)
+
+
+@pytest.mark.parametrize("shape", [(7, 3), (3, 5)])
+def test_bcm_and_cholesky_draws_have_the_same_exact_covariance(shape):
+    """The two forms' draw maps are affine in their standard normals; their covariances in closed
+    form (Cholesky: ``σ²S⁻¹L⁻ᵀL⁻¹S⁻¹``; Bhattacharya et al.: ``σ²(W − WΦ'M⁻¹ΦW)``) equal ``σ²A⁻¹``."""
+    X, y, w = tiny_problem(*shape)
+    _, covariance = dense_conditional(X, y, w, 1.0)
+    with jax.enable_x64(True):
+        by_stats = coef_conditional(SufficientStats.from_data(X, y), w).posterior
+        by_rows = coef_conditional(CentredRows.from_data(X, y), w).posterior
+    inverse = np.linalg.inv(np.asarray(by_stats.cholesky))
+    scale = np.asarray(by_stats.scale)
+    cholesky_cov = (inverse.T @ inverse) / np.outer(scale, scale)
+    design, W = np.asarray(by_rows.design), np.diag(w)
+    M = np.asarray(by_rows.cholesky) @ np.asarray(by_rows.cholesky).T
+    bcm_cov = W - W @ design.T @ np.linalg.solve(M, design @ W)
+    np.testing.assert_allclose(cholesky_cov, covariance, rtol=1e-8, atol=1e-12)
+    np.testing.assert_allclose(bcm_cov, covariance, rtol=1e-8, atol=1e-12)
+
+
+@pytest.mark.parametrize("form", FORMS)
+@pytest.mark.parametrize("shape", [(7, 3), (3, 5)])
+def test_scale_marginal_is_the_dense_gaussian(form, shape):
+    X, y, lam2 = tiny_problem(*shape)
+    Xc, yc = X - X.mean(0), y - y.mean()
+    with jax.enable_x64(True):
+        marginal = scale_marginal(FORMS[form].from_data(X, y), lam2)
+        for t in (1e-4, 0.3, 50.0):
+            M = np.eye(len(y)) + t * (Xc * lam2) @ Xc.T
+            log_det, quadratic = (float(v) for v in marginal.evaluate(t))
+            assert log_det == pytest.approx(np.linalg.slogdet(M)[1], rel=1e-9, abs=1e-9)
+            assert quadratic == pytest.approx(yc @ np.linalg.solve(M, yc), rel=1e-9)
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_sigma_integrated_marginal_is_the_quadrature_over_sigma(form):
+    """``log ∫ N(y; 0, σ²M) dσ/σ`` by quadrature of the dense density, differences between values
+    of τ² (the formula holds up to a constant in τ), uncentred data (``dof = n``)."""
+    X, y, lam2 = tiny_problem(7, 3) if form == "stats" else tiny_problem(3, 5)
+    n = len(y)
+
+    def by_quadrature(t):  # over u = log σ (dσ/σ = du), scaled by the integrand's peak
+        normal = multivariate_normal(np.zeros(n), np.eye(n) + t * (X * lam2) @ X.T)
+        log_density = lambda u: normal.logpdf(y * np.exp(-u)) - n * u  # noqa: E731
+        peak = max(log_density(u) for u in np.linspace(-10.0, 10.0, 2001))
+        integral = quad(
+            lambda u: np.exp(log_density(u) - peak), -40.0, 40.0, limit=500, epsabs=0, epsrel=1e-12
+        )
+        return peak + np.log(integral[0])
+
+    with jax.enable_x64(True):
+        marginal = scale_marginal(FORMS[form].from_data(X, y, center=False), lam2)
+        ours = [float(marginal.sigma_integrated(t, n)) for t in (1e-3, 0.3, 20.0)]
+    exact = [by_quadrature(t) for t in (1e-3, 0.3, 20.0)]
+    np.testing.assert_allclose(np.diff(ours), np.diff(exact), rtol=1e-7, atol=1e-8)
+
+
+@pytest.mark.parametrize("rate", [1e-4, 0.05, 1.0, 30.0])
+def test_local_precision_draws_have_their_densitys_moments(rate):
+    """η ∝ exp(−mη)/(1 + η): the mean, E log(1 + η) and P(η < 1/m) of 400,000 independent draws
+    against quadrature, within 4 standard errors."""
+    with jax.enable_x64(True):
+        draws = np.asarray(local_precision_draw(jax.random.PRNGKey(7), np.full(400_000, rate)))
+    assert np.all(np.isfinite(draws) & (draws > 0))
+    edges = [0.0, 1.0 / rate, 10.0 / rate, np.inf]  # the quadrature split where the density bends
+
+    def integral(f, upper=np.inf):
+        pieces = [(a, min(b, upper)) for a, b in itertools.pairwise(edges) if a < upper]
+        return sum(
+            quad(lambda e: f(e) * np.exp(-rate * e) / (1.0 + e), a, b, limit=500)[0] for a, b in pieces
+        )
+
+    mass = integral(np.ones_like)
+    checks = {
+        "mean": (draws, integral(lambda e: e) / mass),
+        "E log(1 + η)": (np.log1p(draws), integral(np.log1p) / mass),
+        "P(η < 1/m)": (draws < 1.0 / rate, integral(np.ones_like, 1.0 / rate) / mass),
+    }
+    for name, (values, expected) in checks.items():
+        error = values.mean() - expected
+        assert abs(error) <= 4.0 * values.std() / np.sqrt(values.size), f"{name} off by {error}"
+
+
+def test_slice_step_leaves_its_target_invariant():
+    """log x for x ~ Gamma(3, 1): E x = 3, Var x = 3, by 4 chains of slice steps, within 4 MCSE."""
+
+    def sweep(u, key):
+        u = slice_step(key, u, lambda v: 3.0 * v - jax.numpy.exp(v))
+        return u, u
+
+    with jax.enable_x64(True):
+        keys = jax.random.split(jax.random.PRNGKey(3), 20_000)
+        draws = np.exp(np.asarray(jax.lax.scan(sweep, np.zeros(4), keys)[1]).T)  # (chain, draw)
+    assert abs(draws.mean() - 3.0) <= 4.0 * scalar_mcse(draws)
+    assert abs(draws.var() - 3.0) <= 4.0 * scalar_mcse((draws - 3.0) ** 2)
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "match"),
+    [
+        (
+            lambda X, y: gibbs_posterior(X, y, R2D2()),
+            TypeError,
+            "Horseshoe or RegularizedHorseshoe prior, not R2D2",
+        ),
+        (lambda X, y: gibbs_posterior(X, y, Horseshoe(), sigma=0.0), ValueError, "sigma must be a positive"),
+        (lambda X, y: gibbs_posterior(X, y[:-1], Horseshoe()), DataError, "X has 10 rows but y has 9"),
+        (lambda X, y: gibbs_posterior(X, y, Horseshoe(), num_chains=0), ValueError, "num_chains"),
+        (lambda X, y: gibbs_posterior(X, y, RegularizedHorseshoe()), ValueError, "needs n_samples"),
+    ],
+)
+def test_bad_input_is_named(call, error, match):
+    X, y, _ = tiny_problem(10, 3)
+    with pytest.raises(error, match=match):
+        call(X, y)
+
+
+# --- the posterior against NUTS ---------------------------------------------------------------------
+
+GIBBS = {"num_warmup": 1000, "num_samples": 5000, "num_chains": 4}
+
+
+def diabetes():
+    return load_diabetes(return_X_y=True, scaled=False)
+
+
+def wide():
+    """25 rows, 60 columns, 3 non-zero weights (p > n: the rows' form; small enough for NUTS at
+    target_accept 0.99)."""
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(25, 60))
+    coef = np.zeros(60)
+    coef[:3] = [3.0, -2.0, 1.5]
+    return X, 1.0 + X @ coef + rng.normal(size=25)
+
+
+# (data, prior, σ): σ fixed near the data's noise sd, or sampled under an exponential prior
+CASES = {
+    "diabetes_fixed": (diabetes, Horseshoe(), 54.0),
+    "diabetes_sampled": (diabetes, Horseshoe(), dist.Exponential(0.02)),
+    "wide_fixed": (wide, Horseshoe(), 1.0),
+    "wide_sampled": (wide, Horseshoe(), dist.Exponential(1.0)),
+    "wide_rhs_sampled": (wide, RegularizedHorseshoe(expected_nonzero=3, n_samples=25), dist.Exponential(1.0)),
+}
+NUTS_SEED = 3  # the reference NUTS runs' seed
+COMPARED_FEATURES = 10  # the first ten weights: all of diabetes', the signals and seven nulls of wide
+
+
+@pytest.fixture(scope="module")
+def runs():
+    cache = {}
+
+    def run(case):
+        if case not in cache:
+            data, prior, sigma = CASES[case]
+            X, y = data()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # the diagnostics are asserted below
+                nuts = fit_posterior(
+                    linear_regression, X, y, prior=prior, sigma=sigma, seed=NUTS_SEED, progress_bar=False
+                )
+            gibbs = gibbs_posterior(X, y, prior, sigma=sigma, seed=1, **GIBBS)
+            cache[case] = nuts, gibbs
+        return cache[case]
+
+    return run
+
+
+def scalars(idata) -> dict:
+    """The compared scalars, draws shaped (chain, draw): the weights, log τ (τ has no finite mean
+    a posteriori here), σ and the intercept."""
+    post = idata.posterior
+    out = {f"coef[{j}]": post["coef"].values[..., j] for j in range(COMPARED_FEATURES)}
+    out["log_tau"] = np.log(post["tau"].values)
+    out["log_lambda[0]"] = np.log(post["lambda"].values[..., 0])
+    out["log_lambda[9]"] = np.log(post["lambda"].values[..., 9])
+    out["intercept"] = post["intercept"].values
+    if "sigma" in post:
+        out["sigma"] = post["sigma"].values
+    if "slab" in post:
+        out["log_slab"] = np.log(post["slab"].values)
+    return out
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_gibbs_posterior_is_the_nuts_posterior(runs, case):
+    nuts, gibbs = runs(case)
+    assert nuts.parametrisation == "collapsed" and nuts.diagnostics.divergences == 0
+    assert_same_posterior(scalars(nuts.idata), scalars(gibbs))
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_gibbs_posterior_has_the_nuts_fits_variables(runs, case):
+    nuts, gibbs = runs(case)
+    assert set(gibbs.posterior.data_vars) == set(nuts.idata.posterior.data_vars)
+    for name in gibbs.posterior.data_vars:
+        assert gibbs.posterior[name].dims[2:] == nuts.idata.posterior[name].dims[2:], name
+    assert gibbs.posterior.attrs.get("sigma") == nuts.idata.posterior.attrs.get("sigma")
+    assert not gibbs.sample_stats["diverging"].any()
+    assert gibbs.sample_stats.attrs["parametrisation"] == "gibbs"
+    assert gibbs.loo.pareto_k.shape == nuts.idata.loo.pareto_k.shape
+    # coef = coef_z · (the prior sd): the non-centred weights are consistent with the scales
+    post = gibbs.posterior
+    sigma = post["sigma"].values[..., None] if "sigma" in post else post.attrs["sigma"]
+    if "slab" in post:
+        tau_lam = post["tau"].values[..., None] * post["lambda"].values
+        slab = post["slab"].values[..., None]
+        sd = slab * tau_lam / np.sqrt(slab**2 + tau_lam**2)
+    else:
+        sd = post["lambda"].values * post["tau"].values[..., None] * sigma
+    np.testing.assert_allclose(post["coef"].values, post["coef_z"].values * sd, rtol=1e-10)
+
+
+def test_same_seed_same_draws():
+    X, y = wide()
+    first = gibbs_posterior(X, y, Horseshoe(), sigma=1.0, num_warmup=20, num_samples=30, seed=4, loo=False)
+    again = gibbs_posterior(X, y, Horseshoe(), sigma=1.0, num_warmup=20, num_samples=30, seed=4, loo=False)
+    np.testing.assert_array_equal(first.posterior["coef"].values, again.posterior["coef"].values)
