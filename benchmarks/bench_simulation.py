@@ -13,6 +13,8 @@ Methods (``--methods``):
 - ``horseshoe``, ``regularized_horseshoe``, ``r2d2``: ``BayesianLinearRegression(prior=NAME,
   method="nuts")`` with the prior's defaults, σ sampled; estimate = the posterior mean, interval = the
   central 90% posterior interval, support = the weights whose interval excludes 0.
+- ``horseshoe_gibbs``: the same horseshoe model (σ's prior the estimator's, `noise_prior`) sampled by
+  `bayesreg.gibbs.gibbs_posterior` (Johndrow et al.'s exact Gibbs sweep), summarised the same way.
 
 Per fit: precision and recall of the support against the 10 true non-zero weights (precision is 1
 when nothing is selected), RMSE of the estimate over all p weights, coverage of the 90% intervals
@@ -41,7 +43,7 @@ MAGNITUDES = np.linspace(0.5, 2.5, NONZERO)
 NOISE_SD = 1.0
 INTERCEPT = 1.0
 INTERVAL = 0.9
-BAYES_METHODS = ("horseshoe", "regularized_horseshoe", "r2d2")
+BAYES_METHODS = ("horseshoe", "regularized_horseshoe", "r2d2", "horseshoe_gibbs")
 METHODS = ("lasso_cv", *BAYES_METHODS)
 
 
@@ -63,28 +65,34 @@ def fit_lasso_cv(X, y, args) -> dict:
     return {"estimate": coef, "selected": coef != 0, "lower": None, "upper": None}
 
 
-def fit_bayes(X, y, args, prior: str) -> dict:
-    from bayesreg import BayesianLinearRegression
-
-    estimator = BayesianLinearRegression(
-        prior=prior,
-        method="nuts",
-        num_warmup=args.num_warmup,
-        num_samples=args.num_samples,
-        num_chains=args.num_chains,
-        random_state=args.seed_offset,
-    )
+def posterior_of(X, y, args, prior: str):
+    """The InferenceData of one Bayesian method's fit."""
+    settings = {"num_warmup": args.num_warmup, "num_samples": args.num_samples, "num_chains": args.num_chains}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the diagnostics are recorded in the row instead
-        estimator.fit(X, y)
-    posterior = estimator.idata_.posterior
-    draws = posterior["coef"].to_numpy().reshape(-1, X.shape[1])
-    tail = (1.0 - INTERVAL) / 2.0
-    lower, upper = np.quantile(draws, [tail, 1.0 - tail], axis=0)
-    stats = estimator.idata_.sample_stats
+        if prior == "horseshoe_gibbs":
+            from bayesreg.gibbs import gibbs_posterior
+            from bayesreg.priors import noise_prior
+            from bayesreg.shrinkage import Horseshoe
+
+            return gibbs_posterior(X, y, Horseshoe(), sigma=noise_prior(y), seed=args.seed_offset, **settings)
+        from bayesreg import BayesianLinearRegression
+
+        estimator = BayesianLinearRegression(
+            prior=prior, method="nuts", random_state=args.seed_offset, **settings
+        )
+        return estimator.fit(X, y).idata_
+
+
+def fit_bayes(X, y, args, prior: str) -> dict:
     import arviz as az
 
-    rhat = az.rhat(estimator.idata_, var_names=["coef"])["coef"].to_numpy()
+    idata = posterior_of(X, y, args, prior)
+    draws = idata.posterior["coef"].to_numpy().reshape(-1, X.shape[1])
+    tail = (1.0 - INTERVAL) / 2.0
+    lower, upper = np.quantile(draws, [tail, 1.0 - tail], axis=0)
+    stats = idata.sample_stats
+    rhat = az.rhat(idata, var_names=["coef"])["coef"].to_numpy()
     return {
         "estimate": draws.mean(axis=0),
         "selected": (lower > 0) | (upper < 0),
