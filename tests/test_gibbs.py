@@ -214,6 +214,7 @@ CASES = {
     "wide_rhs_sampled": (wide, RegularizedHorseshoe(expected_nonzero=3, n_samples=25), dist.Exponential(1.0)),
 }
 NUTS_SEED = 3  # the reference NUTS runs' seed
+NUTS_REFERENCE = {"num_warmup": 1000, "num_samples": 1000, "num_chains": 4}  # a long warmup for a reference
 COMPARED_FEATURES = 10  # the first ten weights: all of diabetes', the signals and seven nulls of wide
 
 
@@ -228,7 +229,14 @@ def runs():
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # the diagnostics are asserted below
                 nuts = fit_posterior(
-                    linear_regression, X, y, prior=prior, sigma=sigma, seed=NUTS_SEED, progress_bar=False
+                    linear_regression,
+                    X,
+                    y,
+                    prior=prior,
+                    sigma=sigma,
+                    seed=NUTS_SEED,
+                    progress_bar=False,
+                    **NUTS_REFERENCE,
                 )
             gibbs = gibbs_posterior(X, y, prior, sigma=sigma, seed=1, **GIBBS)
             cache[case] = nuts, gibbs
