@@ -15,6 +15,7 @@ from sklearn.datasets import load_breast_cancer, load_diabetes
 from sklearn.preprocessing import StandardScaler
 
 from bayesreg.cli import _with_small_loop_kernels
+from bayesreg.data import read_csv
 
 os.environ["XLA_FLAGS"] = _with_small_loop_kernels(os.environ.get("XLA_FLAGS", ""))
 
@@ -68,3 +69,27 @@ def release_compiled_programs():
     yield
     jax.clear_caches()
     gc.collect()
+
+
+@pytest.fixture(scope="module")
+def raw_diabetes_csv(tmp_path_factory):
+    """scikit-learn's unscaled diabetes data as a CSV file (target ``progression``)."""
+    X, y = load_diabetes(return_X_y=True, as_frame=True, scaled=False)
+    path = tmp_path_factory.mktemp("raw_diabetes") / "diabetes.csv"
+    X.assign(progression=y).to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture(scope="module")
+def raw_diabetes_frame(raw_diabetes_csv):
+    """The unscaled diabetes data as the command line reads them (pandas' CSV parser may move a float
+    by an ulp), so that an estimator and ``bayesreg fit`` see the same numbers."""
+    X, y, _ = read_csv(str(raw_diabetes_csv), "progression", "gaussian")
+    return X, y
+
+
+@pytest.fixture(scope="module")
+def raw_breast_cancer_frame():
+    """8 unscaled breast-cancer columns as a DataFrame, and the 0/1 target."""
+    X, y = load_breast_cancer(return_X_y=True, as_frame=True)
+    return X.iloc[:, BREAST_CANCER_COLUMNS], y

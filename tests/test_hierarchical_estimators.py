@@ -11,18 +11,15 @@ sampled in its collapsed form) and 8 breast-cancer columns unscaled with ``stand
 """
 
 import json
-import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
 from cli_runs import run
-from conftest import BREAST_CANCER_COLUMNS
-from sklearn.datasets import load_breast_cancer, load_diabetes
+from short_fits import LINEAR_NUTS, LOGISTIC_NUTS, SEED, estimator_seed, quiet
 
 import bayesreg
 from bayesreg import BayesianLinearRegression, BayesianLogisticRegression
-from bayesreg.data import read_csv
 from bayesreg.defaults import ALPHA_INTERVAL, HIERARCHICAL_TARGET_ACCEPT
 from bayesreg.hierarchical import HierarchicalGaussian, HierarchicalLaplace, alpha_posterior
 from bayesreg.models import SufficientStats, linear_regression, linear_regression_stats, logistic_regression
@@ -30,57 +27,17 @@ from bayesreg.priors import noise_prior
 from bayesreg.sampling import fit_posterior
 from bayesreg.scaling import Standardization
 
-LINEAR_NUTS = {"num_warmup": 300, "num_samples": 300, "num_chains": 2}
-LOGISTIC_NUTS = {"num_warmup": 200, "num_samples": 200, "num_chains": 2}
-SEED = 0
-
-
-def _quiet(fit):
-    """``fit()`` with the diagnostics' warnings silenced: short chains fall below the ESS threshold
-    (the tests read the diagnostics themselves)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return fit()
-
-
-def _seed(random_state: int) -> int:
-    """The sampler seed an estimator draws from ``random_state`` (scikit-learn's convention)."""
-    return int(np.random.RandomState(random_state).randint(2**31 - 1))
-
 
 @pytest.fixture(scope="module")
-def diabetes_csv(tmp_path_factory):
-    """scikit-learn's unscaled diabetes data as a CSV file (target ``progression``)."""
-    X, y = load_diabetes(return_X_y=True, as_frame=True, scaled=False)
-    path = tmp_path_factory.mktemp("hierarchical_data") / "diabetes.csv"
-    X.assign(progression=y).to_csv(path, index=False)
-    return path
-
-
-@pytest.fixture(scope="module")
-def diabetes_frame(diabetes_csv):
-    """The diabetes data as the command line reads them, so the estimator and ``bayesreg fit`` see
-    the same numbers."""
-    X, y, _ = read_csv(str(diabetes_csv), "progression", "gaussian")
-    return X, y
-
-
-@pytest.fixture(scope="module")
-def lasso_fit(diabetes_frame):
-    X, y = diabetes_frame
+def lasso_fit(raw_diabetes_frame):
+    X, y = raw_diabetes_frame
     est = BayesianLinearRegression(alpha="hierarchical", method="nuts", random_state=SEED, **LINEAR_NUTS)
-    return _quiet(lambda: est.fit(X, y))
+    return quiet(lambda: est.fit(X, y))
 
 
 @pytest.fixture(scope="module")
-def breast_cancer_frame():
-    X, y = load_breast_cancer(return_X_y=True, as_frame=True)
-    return X.iloc[:, BREAST_CANCER_COLUMNS], y
-
-
-@pytest.fixture(scope="module")
-def logistic_fit(breast_cancer_frame):
-    X, y = breast_cancer_frame
+def logistic_fit(raw_breast_cancer_frame):
+    X, y = raw_breast_cancer_frame
     est = BayesianLogisticRegression(
         prior="gaussian",
         C="hierarchical",
@@ -89,23 +46,23 @@ def logistic_fit(breast_cancer_frame):
         random_state=SEED,
         **LOGISTIC_NUTS,
     )
-    return _quiet(lambda: est.fit(X, y))
+    return quiet(lambda: est.fit(X, y))
 
 
 # --- the estimators are the library's fit --------------------------------------------------------
 
 
-def test_linear_hierarchical_lasso_is_fit_posterior_bitwise(lasso_fit, diabetes_frame):
-    X, y = diabetes_frame
+def test_linear_hierarchical_lasso_is_fit_posterior_bitwise(lasso_fit, raw_diabetes_frame):
+    X, y = raw_diabetes_frame
     Xa, ya = X.to_numpy(float), y.to_numpy(float)
     prior = HierarchicalLaplace()
-    fit = _quiet(
+    fit = quiet(
         lambda: fit_posterior(
             linear_regression_stats,
             SufficientStats.from_data(Xa, ya, center=True),
             observed=(linear_regression, Xa, ya),
             feature_names=list(X.columns),
-            seed=_seed(SEED),
+            seed=estimator_seed(SEED),
             prior=prior,
             sigma=noise_prior(ya),
             fit_intercept=True,
@@ -131,13 +88,13 @@ def test_linear_hierarchical_lasso_is_fit_posterior_bitwise(lasso_fit, diabetes_
     assert not hasattr(est, "cv_results_") and not hasattr(est, "C_")
 
 
-def test_book_convention_is_the_same_posterior_in_other_units(lasso_fit, diabetes_frame):
+def test_book_convention_is_the_same_posterior_in_other_units(lasso_fit, raw_diabetes_frame):
     """The convention changes only how α is reported: book α = λ/σ per draw, Lasso α = λσ/n."""
-    X, y = diabetes_frame
+    X, y = raw_diabetes_frame
     est = BayesianLinearRegression(
         alpha="hierarchical", convention="book", method="nuts", random_state=SEED, **LINEAR_NUTS
     )
-    est = _quiet(lambda: est.fit(X, y))
+    est = quiet(lambda: est.fit(X, y))
     np.testing.assert_array_equal(est.coef_, lasso_fit.coef_)
     posterior = est.idata_.posterior
     lam, sigma = np.sqrt(posterior["lambda_sq"].to_numpy()), posterior["sigma"].to_numpy()
@@ -146,18 +103,18 @@ def test_book_convention_is_the_same_posterior_in_other_units(lasso_fit, diabete
     assert est.alpha_ == pytest.approx(float(np.median(lam / sigma)), rel=1e-12)  # λ/σ computed as 1/(σ/λ)
 
 
-def test_logistic_hierarchical_ridge_c_is_one_over_alpha(logistic_fit, breast_cancer_frame):
-    X, y = breast_cancer_frame
+def test_logistic_hierarchical_ridge_c_is_one_over_alpha(logistic_fit, raw_breast_cancer_frame):
+    X, y = raw_breast_cancer_frame
     Xa, ya = X.to_numpy(float), y.to_numpy(float)
     scaling = Standardization.from_data(Xa, center=True)
     prior = HierarchicalGaussian()
-    fit = _quiet(
+    fit = quiet(
         lambda: fit_posterior(
             logistic_regression,
             scaling.transform(Xa),
             ya,
             feature_names=list(X.columns),
-            seed=_seed(SEED),
+            seed=estimator_seed(SEED),
             prior=prior,
             fit_intercept=True,
             **LOGISTIC_NUTS,
@@ -197,8 +154,8 @@ def test_logistic_hierarchical_ridge_c_is_one_over_alpha(logistic_fit, breast_ca
         (BayesianLogisticRegression, {"C": "eb"}, "C='eb' (empirical Bayes) needs the Gaussian likelihood"),
     ],
 )
-def test_bad_settings_named(cls, params, message, diabetes_frame):
-    X, y = diabetes_frame
+def test_bad_settings_named(cls, params, message, raw_diabetes_frame):
+    X, y = raw_diabetes_frame
     if cls is BayesianLogisticRegression:
         y = (y > y.median()).astype(int)
     with pytest.raises(ValueError) as error:
@@ -206,10 +163,10 @@ def test_bad_settings_named(cls, params, message, diabetes_frame):
     assert message in str(error.value), str(error.value)
 
 
-def test_a_refit_with_a_number_forgets_the_learned_posterior(diabetes_frame):
-    X, y = diabetes_frame
+def test_a_refit_with_a_number_forgets_the_learned_posterior(raw_diabetes_frame):
+    X, y = raw_diabetes_frame
     est = BayesianLinearRegression(alpha="hierarchical", method="nuts", random_state=SEED, **LINEAR_NUTS)
-    _quiet(lambda: est.fit(X.iloc[:100], y.iloc[:100]))
+    quiet(lambda: est.fit(X.iloc[:100], y.iloc[:100]))
     est.set_params(alpha=0.5, method="map").fit(X, y)
     assert est.alpha_ == 0.5
     assert not hasattr(est, "alpha_posterior_") and not hasattr(est, "alpha_interval_")
@@ -221,7 +178,9 @@ def test_a_refit_with_a_number_forgets_the_learned_posterior(diabetes_frame):
 @pytest.mark.parametrize("which", ["lasso_fit", "logistic_fit"])
 def test_save_load_keeps_alpha_and_its_posterior(which, request, tmp_path):
     est = request.getfixturevalue(which)
-    data = request.getfixturevalue("diabetes_frame" if which == "lasso_fit" else "breast_cancer_frame")
+    data = request.getfixturevalue(
+        "raw_diabetes_frame" if which == "lasso_fit" else "raw_breast_cancer_frame"
+    )
     est.save(tmp_path)
     loaded = bayesreg.load(tmp_path)
     assert loaded.prior_ == est.prior_ and type(loaded.prior_) is type(est.prior_)
@@ -240,8 +199,8 @@ def test_save_load_keeps_alpha_and_its_posterior(which, request, tmp_path):
 # --- the command line ----------------------------------------------------------------------------
 
 
-def _fit_argv(diabetes_csv, *extra):
-    return ["fit", str(diabetes_csv), "--target", "progression", *extra]
+def _fit_argv(raw_diabetes_csv, *extra):
+    return ["fit", str(raw_diabetes_csv), "--target", "progression", *extra]
 
 
 @pytest.mark.parametrize(
@@ -254,16 +213,16 @@ def _fit_argv(diabetes_csv, *extra):
         ),
     ],
 )
-def test_cli_refusals_are_one_line(extra, message, diabetes_csv, tmp_path):
-    code, stdout, stderr = run(_fit_argv(diabetes_csv, *extra))
+def test_cli_refusals_are_one_line(extra, message, raw_diabetes_csv, tmp_path):
+    code, stdout, stderr = run(_fit_argv(raw_diabetes_csv, *extra))
     assert code == 2 and stdout == ""
     assert stderr.count("\n") == 1 and stderr.startswith("bayesreg fit: error: ") and message in stderr
 
 
-def test_cli_fit_saves_and_prints_the_estimators_alpha(diabetes_csv, lasso_fit, tmp_path, cache_home):
+def test_cli_fit_saves_and_prints_the_estimators_alpha(raw_diabetes_csv, lasso_fit, tmp_path, cache_home):
     out = tmp_path / "model"
     settings = [f"--{k.replace('_', '-')}={v}" for k, v in LINEAR_NUTS.items()]
-    argv = _fit_argv(diabetes_csv, "--alpha", "hierarchical", "--method", "nuts", *settings)
+    argv = _fit_argv(raw_diabetes_csv, "--alpha", "hierarchical", "--method", "nuts", *settings)
     code, stdout, stderr = run([*argv, "--seed", str(SEED), "--out", str(out)])
     assert code in (0, 3), stderr  # 3: the short chains' ESS is below the gate's threshold
     assert "Traceback" not in stderr

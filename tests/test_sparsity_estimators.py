@@ -11,20 +11,17 @@ R-hat 1.23 and bulk ESS 9 in 2 × 200 draws).
 """
 
 import json
-import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
 from cli_runs import run
-from conftest import BREAST_CANCER_COLUMNS
+from short_fits import LINEAR_NUTS, LOGISTIC_NUTS, SEED, estimator_seed, quiet
 from sklearn.base import clone
-from sklearn.datasets import load_breast_cancer, load_diabetes
 from sklearn.model_selection import GridSearchCV, KFold
 
 import bayesreg
 from bayesreg import BayesianLinearRegression, BayesianLogisticRegression
-from bayesreg.data import read_csv
 from bayesreg.defaults import SHRINKAGE, SHRINKAGE_TARGET_ACCEPT
 from bayesreg.models import SufficientStats, linear_regression, linear_regression_stats, logistic_regression
 from bayesreg.priors import noise_prior
@@ -32,57 +29,17 @@ from bayesreg.sampling import fit_posterior
 from bayesreg.scaling import Standardization
 from bayesreg.shrinkage import R2D2, Horseshoe, RegularizedHorseshoe
 
-LINEAR_NUTS = {"num_warmup": 300, "num_samples": 300, "num_chains": 2}
-LOGISTIC_NUTS = {"num_warmup": 200, "num_samples": 200, "num_chains": 2}
-SEED = 0
-
-
-def _quiet(fit):
-    """``fit()`` with the diagnostics' warnings silenced: short chains fall below the ESS threshold
-    (the tests read the diagnostics themselves)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return fit()
-
-
-def _seed(random_state: int) -> int:
-    """The sampler seed an estimator draws from ``random_state`` (scikit-learn's convention)."""
-    return int(np.random.RandomState(random_state).randint(2**31 - 1))
-
 
 @pytest.fixture(scope="module")
-def diabetes_csv(tmp_path_factory):
-    """scikit-learn's unscaled diabetes data as a CSV file (target ``progression``)."""
-    X, y = load_diabetes(return_X_y=True, as_frame=True, scaled=False)
-    path = tmp_path_factory.mktemp("sparsity_data") / "diabetes.csv"
-    X.assign(progression=y).to_csv(path, index=False)
-    return path
-
-
-@pytest.fixture(scope="module")
-def diabetes_frame(diabetes_csv):
-    """The diabetes data as the command line reads them (pandas' CSV parser may move a float by an
-    ulp), so that the estimator and ``bayesreg fit`` see the same numbers."""
-    X, y, _ = read_csv(str(diabetes_csv), "progression", "gaussian")
-    return X, y
-
-
-@pytest.fixture(scope="module")
-def horseshoe_fit(diabetes_frame):
-    X, y = diabetes_frame
+def horseshoe_fit(raw_diabetes_frame):
+    X, y = raw_diabetes_frame
     est = BayesianLinearRegression(prior="horseshoe", method="nuts", random_state=SEED, **LINEAR_NUTS)
-    return _quiet(lambda: est.fit(X, y))
+    return quiet(lambda: est.fit(X, y))
 
 
 @pytest.fixture(scope="module")
-def breast_cancer_frame():
-    X, y = load_breast_cancer(return_X_y=True, as_frame=True)
-    return X.iloc[:, BREAST_CANCER_COLUMNS], y
-
-
-@pytest.fixture(scope="module")
-def logistic_fit(breast_cancer_frame):
-    X, y = breast_cancer_frame
+def logistic_fit(raw_breast_cancer_frame):
+    X, y = raw_breast_cancer_frame
     est = BayesianLogisticRegression(
         prior="regularized_horseshoe",
         expected_nonzero=3,
@@ -91,22 +48,22 @@ def logistic_fit(breast_cancer_frame):
         random_state=SEED,
         **LOGISTIC_NUTS,
     )
-    return _quiet(lambda: est.fit(X, y))
+    return quiet(lambda: est.fit(X, y))
 
 
 # --- the estimators are the library's fit --------------------------------------------------------
 
 
-def test_linear_horseshoe_is_fit_posterior_bitwise(horseshoe_fit, diabetes_frame):
-    X, y = diabetes_frame
+def test_linear_horseshoe_is_fit_posterior_bitwise(horseshoe_fit, raw_diabetes_frame):
+    X, y = raw_diabetes_frame
     Xa, ya = X.to_numpy(float), y.to_numpy(float)
-    fit = _quiet(
+    fit = quiet(
         lambda: fit_posterior(
             linear_regression_stats,
             SufficientStats.from_data(Xa, ya, center=True),
             observed=(linear_regression, Xa, ya),
             feature_names=list(X.columns),
-            seed=_seed(SEED),
+            seed=estimator_seed(SEED),
             prior=Horseshoe(),
             sigma=noise_prior(ya),
             fit_intercept=True,
@@ -128,18 +85,18 @@ def test_linear_horseshoe_is_fit_posterior_bitwise(horseshoe_fit, diabetes_frame
     assert est.diagnostics_.max_rhat < 1.02
 
 
-def test_logistic_regularized_horseshoe_is_fit_posterior_bitwise(logistic_fit, breast_cancer_frame):
-    X, y = breast_cancer_frame
+def test_logistic_regularized_horseshoe_is_fit_posterior_bitwise(logistic_fit, raw_breast_cancer_frame):
+    X, y = raw_breast_cancer_frame
     Xa, ya = X.to_numpy(float), y.to_numpy(float)
     scaling = Standardization.from_data(Xa, center=True)
     prior = RegularizedHorseshoe(expected_nonzero=3, n_samples=Xa.shape[0])
-    fit = _quiet(
+    fit = quiet(
         lambda: fit_posterior(
             logistic_regression,
             scaling.transform(Xa),
             ya,
             feature_names=list(X.columns),
-            seed=_seed(SEED),
+            seed=estimator_seed(SEED),
             prior=prior,
             fit_intercept=True,
             **LOGISTIC_NUTS,
@@ -155,7 +112,7 @@ def test_logistic_regularized_horseshoe_is_fit_posterior_bitwise(logistic_fit, b
     assert (est.predict(X) == y).mean() > 0.9
 
 
-def test_target_accept_defaults_to_the_priors(monkeypatch, diabetes_frame):
+def test_target_accept_defaults_to_the_priors(monkeypatch, raw_diabetes_frame):
     """None reaches `fit_posterior`, which takes the prior's own (0.99 here); a number is passed on."""
     import bayesreg.estimators
 
@@ -169,7 +126,7 @@ def test_target_accept_defaults_to_the_priors(monkeypatch, diabetes_frame):
         raise Stop
 
     monkeypatch.setattr(bayesreg.estimators, "fit_posterior", record)
-    X, y = diabetes_frame
+    X, y = raw_diabetes_frame
     for target_accept in (None, 0.95):
         with pytest.raises(Stop):
             BayesianLinearRegression(prior="r2d2", method="nuts", target_accept=target_accept).fit(X, y)
@@ -200,7 +157,9 @@ def _predictions(est, X) -> list:
 @pytest.mark.parametrize("which", ["horseshoe_fit", "logistic_fit"])
 def test_save_load_predicts_bitwise(which, request, tmp_path):
     est = request.getfixturevalue(which)
-    data = request.getfixturevalue("diabetes_frame" if which == "horseshoe_fit" else "breast_cancer_frame")
+    data = request.getfixturevalue(
+        "raw_diabetes_frame" if which == "horseshoe_fit" else "raw_breast_cancer_frame"
+    )
     X = data[0]
     est.save(tmp_path)
     loaded = bayesreg.load(tmp_path)
@@ -220,8 +179,8 @@ def test_save_load_predicts_bitwise(which, request, tmp_path):
     np.testing.assert_array_equal(again.predictions["y"], first.predictions["y"])
 
 
-def test_clone_set_params_and_grid_search(diabetes_frame):
-    X, y = diabetes_frame
+def test_clone_set_params_and_grid_search(raw_diabetes_frame):
+    X, y = raw_diabetes_frame
     X, y = X.iloc[:200], y.iloc[:200]
     base = BayesianLinearRegression(
         prior="horseshoe", method="nuts", num_warmup=50, num_samples=50, num_chains=1, random_state=0
@@ -230,7 +189,7 @@ def test_clone_set_params_and_grid_search(diabetes_frame):
     assert (twin.prior, twin.r2_mean, twin.global_scale) == ("r2d2", 0.3, None)
     assert clone(twin).get_params() == twin.get_params()
     search = GridSearchCV(base, {"global_scale": [0.1, 1.0]}, cv=KFold(2))
-    search = _quiet(lambda: search.fit(X, y))
+    search = quiet(lambda: search.fit(X, y))
     assert set(search.cv_results_["param_global_scale"]) == {0.1, 1.0}
     assert np.isfinite(search.cv_results_["mean_test_score"]).all()
     best = search.best_estimator_
@@ -294,8 +253,8 @@ def test_clone_set_params_and_grid_search(diabetes_frame):
         ),
     ],
 )
-def test_bad_settings_named(cls, params, message, diabetes_frame):
-    X, y = diabetes_frame
+def test_bad_settings_named(cls, params, message, raw_diabetes_frame):
+    X, y = raw_diabetes_frame
     if cls is BayesianLogisticRegression:
         y = (y > y.median()).astype(int)
     with pytest.raises(ValueError) as error:
@@ -307,12 +266,21 @@ def test_bad_settings_named(cls, params, message, diabetes_frame):
 
 
 @pytest.fixture(scope="module")
-def cli_fit(diabetes_csv, tmp_path_factory, cache_home):
+def cli_fit(raw_diabetes_csv, tmp_path_factory, cache_home):
     """``bayesreg fit --prior horseshoe --method nuts`` on the diabetes CSV, with the fixture's
     settings: (exit code, stdout, stderr, model folder)."""
     out = tmp_path_factory.mktemp("sparsity_cli") / "model"
     settings = [f"--{k.replace('_', '-')}={v}" for k, v in LINEAR_NUTS.items()]
-    argv = ["fit", str(diabetes_csv), "--target", "progression", "--prior", "horseshoe", "--method", "nuts"]
+    argv = [
+        "fit",
+        str(raw_diabetes_csv),
+        "--target",
+        "progression",
+        "--prior",
+        "horseshoe",
+        "--method",
+        "nuts",
+    ]
     code, stdout, stderr = run([*argv, *settings, "--seed", str(SEED), "--out", str(out)])
     return code, stdout, stderr, out
 
@@ -332,13 +300,13 @@ def test_cli_fit_saves_the_estimators_fit(cli_fit, horseshoe_fit):
     assert table.loc["intercept", "coefficient"] == loaded.intercept_
 
 
-def test_cli_predict_round_trip(cli_fit, diabetes_csv, diabetes_frame, tmp_path):
+def test_cli_predict_round_trip(cli_fit, raw_diabetes_csv, raw_diabetes_frame, tmp_path):
     out = cli_fit[3]
     predicted = tmp_path / "predicted"
-    code, _, stderr = run(["predict", str(out), str(diabetes_csv), "--out", str(predicted)])
+    code, _, stderr = run(["predict", str(out), str(raw_diabetes_csv), "--out", str(predicted)])
     assert code in (0, 3) and "Traceback" not in stderr, stderr
     table = pd.read_csv(predicted / "predictions.csv")
     loaded = bayesreg.load(out)
-    mean, sd = loaded.predict(diabetes_frame[0], return_std=True)
+    mean, sd = loaded.predict(raw_diabetes_frame[0], return_std=True)
     np.testing.assert_array_equal(table["mean"].to_numpy(), mean)
     np.testing.assert_array_equal(table["sd"].to_numpy(), sd)
