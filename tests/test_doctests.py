@@ -51,6 +51,7 @@ EXAMPLES_REQUIRED = (
     "bayesreg.sampling",
     "bayesreg.scaling",
     "bayesreg.selection",
+    "bayesreg.sharded",
     "bayesreg.shrinkage",
     "bayesreg.models.collapsed",
     "bayesreg.models.linear",

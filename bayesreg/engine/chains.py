@@ -829,6 +829,7 @@ def sample_chains(
     max_tree_depth: int = MAX_TREE_DEPTH,
     laplace_mixture: bool = False,
     progress_bar: bool = False,
+    devices: int | None = None,
 ) -> Chains:
     """NUTS chains on ``model``: the first states, the loop over warmup and draws, the draws.
 
@@ -875,6 +876,9 @@ def sample_chains(
     progress_bar : bool
         Run the loop in 20 calls of its program and print the progress on stderr as each ends
         (the same draws, bitwise).
+    devices : int, optional
+        Local devices the chains are split across (default `devices_for`); 1 keeps every chain in
+        one program over the devices its arguments are sharded on (`bayesreg.sharded`).
 
     Returns
     -------
@@ -905,7 +909,7 @@ def sample_chains(
     """
     dynamic, static = split_static(kwargs)
     per_chain = {} if per_chain is None else per_chain
-    devices = devices_for(num_chains)
+    devices = devices_for(num_chains) if devices is None else devices
     seed = seed if isinstance(seed, jax.Array) else np.asarray(seed, dtype=np.int64)
     shared = None
     if devices > 1:  # committed to the mesh: an exported multi-device program needs that
