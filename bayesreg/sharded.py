@@ -48,7 +48,9 @@ from __future__ import annotations
 
 import functools
 import os
+import socket
 import sys
+import time
 from typing import TYPE_CHECKING, NamedTuple
 
 import jax
@@ -128,8 +130,8 @@ def connect(
     Raises
     ------
     ConnectionError
-        When the coordinator cannot be reached within ``timeout`` seconds; the message names its
-        address.
+        When the coordinator cannot be reached within ``timeout`` seconds (a process other than 0
+        first waits for its address to accept a connection); the message names its address.
 
     Examples
     --------
@@ -156,6 +158,8 @@ def connect(
         process_id = int(env["JAX_PROCESS_ID"])
     if num_processes is not None and process_id is not None and not 0 <= process_id < num_processes:
         raise ValueError(f"process_id must be in [0, {num_processes}), got {process_id}")
+    if address is not None and process_id != 0:  # process 0 serves the coordinator
+        _wait_for_coordinator(address, timeout, f"process {process_id} of {num_processes}")
     try:
         jax.distributed.initialize(address, num_processes, process_id, initialization_timeout=int(timeout))
     except (RuntimeError, jax.errors.JaxRuntimeError) as error:
@@ -164,6 +168,25 @@ def connect(
             f"within {timeout} s: is process 0 running, and is that address reachable from this host? "
             f"({str(error).splitlines()[0]})"
         ) from error
+
+
+def _wait_for_coordinator(address: str, timeout: float, who: str) -> None:
+    """Return once ``address`` (``"host:port"``) accepts a TCP connection; a `ConnectionError`
+    naming it after ``timeout`` seconds. JAX's own client, when it cannot register with the
+    coordinator, ends the process (a fatal log line) instead of raising."""
+    host, port = address.rsplit(":", 1)
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with socket.create_connection((host.strip("[]"), int(port)), timeout=1.0):
+                return
+        except OSError as error:
+            if time.monotonic() >= deadline:
+                raise ConnectionError(
+                    f"{who} could not reach the JAX coordinator at {address} within {timeout} s: is "
+                    f"process 0 running, and is that address reachable from this host? ({error})"
+                ) from error
+            time.sleep(0.2)
 
 
 def row_mesh() -> Mesh:
