@@ -49,7 +49,6 @@ from __future__ import annotations
 import functools
 import os
 import socket
-import sys
 import time
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -284,7 +283,9 @@ def shard_rows(X, y, mesh: Mesh | None = None) -> ShardedRows:
     if X.ndim != 2:
         raise ValueError(f"X must be a matrix (rows, columns); process {process} has shape {X.shape}")
     if y.shape != (X.shape[0],):
-        raise ValueError(f"y must have one value per row of X; process {process} has {y.shape} for X {X.shape}")
+        raise ValueError(
+            f"y must have one value per row of X; process {process} has {y.shape} for X {X.shape}"
+        )
     if not (np.isfinite(X).all() and np.isfinite(y).all()):
         raise ValueError(f"X and y must be finite; process {process} has a NaN or infinite value")
     mesh = row_mesh() if mesh is None else mesh
@@ -320,7 +321,9 @@ def _stats_program(mesh: Mesh, center: bool):
         y_mean = total(weight @ y) / n if center else jnp.zeros(())
         Xc, yc = X - x_mean, y - y_mean
         weighted = Xc * weight[:, None]
-        return SufficientStats(n, x_mean, y_mean, total(weighted.T @ Xc), total(weighted.T @ yc), total(weight @ yc**2))
+        return SufficientStats(
+            n, x_mean, y_mean, total(weighted.T @ Xc), total(weighted.T @ yc), total(weight @ yc**2)
+        )
 
     spec = P(ROW_AXIS)
     return jax.jit(jax.shard_map(local, mesh=mesh, in_specs=(spec, spec, spec), out_specs=P()))
@@ -444,7 +447,7 @@ def fit_sharded_posterior(
     mass_matrix: str = MASS_MATRIX,
     target_accept: float | None = None,
     max_tree_depth: int = MAX_TREE_DEPTH,
-    progress_bar: bool | None = None,
+    progress_bar: bool = False,
     precondition: bool = True,
     **model_kwargs,
 ) -> PosteriorFit | None:
@@ -483,8 +486,9 @@ def fit_sharded_posterior(
     mass_matrix, target_accept, max_tree_depth, precondition
         As for `~bayesreg.sampling.sample_posterior` (``mass_matrix="auto"`` counts the elements of
         the padded rows and their weights).
-    progress_bar : bool, optional
-        Show the progress on stderr (default: in process 0, when stderr is a terminal).
+    progress_bar : bool
+        Show the progress on stderr, each process its own. The same value in every process: it
+        runs the loop in 20 calls instead of one, and the processes' calls must match.
     **model_kwargs
         Passed to the model (``prior=``, ``sigma=``, ``fit_intercept=`` ...), the same in every
         process.
@@ -516,7 +520,7 @@ def fit_sharded_posterior(
     >>> fit_sharded_posterior(linear_regression_stats, None)
     Traceback (most recent call last):
     ...
-    ValueError: fit_sharded_posterior samples linear_regression or logistic_regression, not linear_regression_stats
+    ValueError: fit_sharded_posterior samples linear_regression or logistic_regression, not ...
     """
     if model not in SHARDED_MODELS:
         names = " or ".join(m.__name__ for m in SHARDED_MODELS)
@@ -542,7 +546,7 @@ def fit_sharded_posterior(
     )
     seed = np.asarray(settings.pop("seed"), dtype=np.int64)
     first = jax.process_index() == 0
-    settings["progress_bar"] = first and (sys.stderr.isatty() if progress_bar is None else bool(progress_bar))
+    settings["progress_bar"] = bool(progress_bar)
     prior = model_kwargs.get("prior")
     laplace = prior is not None and prior.kind == "laplace"
     fit_intercept = bool(model_kwargs.get("fit_intercept", True))

@@ -47,6 +47,17 @@ def _prior():
     return prior_from_penalty("gaussian", 1.0, family="bernoulli")  # LogisticRegression(C=1)'s penalty
 
 
+def _gaussian():
+    """The unscaled diabetes data and the keywords of a ridge posterior with σ sampled."""
+    from sklearn.datasets import load_diabetes
+
+    from bayesreg.priors import noise_prior, prior_from_penalty
+
+    X, y = load_diabetes(return_X_y=True, scaled=False)
+    kwargs = {"prior": prior_from_penalty("gaussian", 1.0, convention="sklearn"), "sigma": noise_prior(y)}
+    return X, y, kwargs | {"laplace_parametrisation": "direct"}
+
+
 def _worker(config: dict) -> None:
     """One process of a sharded run: join the others (if an address is given), take this
     process's block of rows, sample, and (process 0) save the draws and diagnostics to ``out``."""
@@ -54,7 +65,9 @@ def _worker(config: dict) -> None:
     from bayesreg.models import logistic_regression
 
     if config.get("address"):
-        sharded.connect(config["address"], config["num_processes"], config["process_id"], timeout=config["timeout"])
+        sharded.connect(
+            config["address"], config["num_processes"], config["process_id"], timeout=config["timeout"]
+        )
     import jax
 
     X, y = _data()
@@ -63,6 +76,9 @@ def _worker(config: dict) -> None:
     if config.get("drop_column") == jax.process_index():
         X = X[:, 1:]
     data = sharded.shard_rows(X, y)
+    stats = sharded.sufficient_stats(data)
+    if jax.process_index() == 0:
+        np.savez(Path(config["out"]) / "stats.npz", *stats)
     for run, settings in RUNS.items():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # short chains: the test reads the diagnostics itself
@@ -79,6 +95,20 @@ def _worker(config: dict) -> None:
                 shards=np.asarray(data.rows),
                 divergences=fit.diagnostics.divergences,
                 rhat=fit.diagnostics.max_rhat,
+            )
+    if config.get("gaussian"):  # the same short run of the linear model, on this process's rows
+        from bayesreg.models import linear_regression
+
+        X, y, kwargs = _gaussian()
+        rows = np.array_split(np.arange(len(y)), jax.process_count())[jax.process_index()]
+        data = sharded.shard_rows(X[rows], y[rows])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fit = sharded.fit_sharded_posterior(linear_regression, data, **kwargs, **SAME_DRAWS)
+        if fit is not None:
+            names = ("coef", "intercept", "sigma")
+            np.savez(
+                Path(config["out"]) / "gaussian.npz", **{k: fit.idata.posterior[k].values for k in names}
             )
 
 
@@ -114,6 +144,18 @@ def _launch(configs: list[dict], env: dict | None = None, timeout: float = TIMEO
 
 
 @pytest.fixture(scope="module")
+def gaussian_one_process():
+    """`sample_posterior` of the linear model on all the unscaled diabetes rows (the short run)."""
+    from bayesreg.models import linear_regression
+    from bayesreg.sampling import sample_posterior
+
+    X, y, kwargs = _gaussian()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return sample_posterior(linear_regression, X, y, **kwargs, **SAME_DRAWS)
+
+
+@pytest.fixture(scope="module")
 def one_process():
     """The reference: `sample_posterior` on all the rows in this process, for each run's settings."""
     from bayesreg.models import logistic_regression
@@ -145,10 +187,18 @@ def _check_same_chains(folder: Path, reference: dict) -> dict:
     assert int(long["divergences"]) == 0 and float(long["rhat"]) < 1.05
     for name in ("coef", "intercept"):
         got, ref = sharded.posterior[name], ref_long.posterior[name]
-        error = np.hypot(az.mcse(sharded, var_names=[name])[name].values, az.mcse(ref_long, var_names=[name])[name].values)
+        error = np.hypot(
+            az.mcse(sharded, var_names=[name])[name].values, az.mcse(ref_long, var_names=[name])[name].values
+        )
         difference = np.abs(got.mean(("chain", "draw")).values - ref.mean(("chain", "draw")).values)
         assert np.all(difference <= 4 * error), (name, difference, error)
     np.testing.assert_array_equal(short["y"], ref_short.observed_data["y"].values)
+    # the Gaussian statistics summed across the shards are those of all the rows
+    from bayesreg.models import SufficientStats
+
+    stats = np.load(folder / "stats.npz")
+    for got, expected in zip(stats.values(), SufficientStats.from_data(*_data()), strict=True):
+        np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12 * np.abs(expected).max())
     return short
 
 
@@ -165,12 +215,17 @@ def test_two_processes_on_loopback_give_the_one_process_chains(one_process, tmp_
     assert result["shards"].tolist() == [285, 284]  # uneven: process 1's block is padded by a row
 
 
-def test_two_forced_host_devices_give_the_one_process_chains(one_process, tmp_path):
+def test_two_forced_host_devices_give_the_one_process_chains(one_process, gaussian_one_process, tmp_path):
     flags = f"{os.environ.get('XLA_FLAGS', '')} --xla_force_host_platform_device_count=2"
-    ((code, _, err),) = _launch([{"out": str(tmp_path)}], env={"XLA_FLAGS": flags})
+    ((code, _, err),) = _launch([{"out": str(tmp_path), "gaussian": True}], env={"XLA_FLAGS": flags})
     assert code == 0, err[-3000:]
     result = _check_same_chains(tmp_path, one_process)
     assert int(result["processes"]) == 1 and int(result["devices"]) == 2
+    assert result["shards"].tolist() == [569]  # one process: its rows split across its 2 devices
+    gaussian = np.load(tmp_path / "gaussian.npz")
+    for name in ("coef", "intercept", "sigma"):
+        expected = gaussian_one_process.posterior[name].values
+        assert np.abs(gaussian[name] - expected).max() <= DRAWS_ATOL * max(1.0, np.abs(expected).max()), name
 
 
 def test_a_shard_with_other_columns_is_refused_naming_each_process(tmp_path):
