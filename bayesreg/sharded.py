@@ -508,6 +508,8 @@ def fit_sharded_posterior(
     ValueError
         For a model outside `SHARDED_MODELS`, ``laplace_parametrisation="collapsed"``, or a setting
         out of its range.
+    TypeError
+        When ``data`` is not a `ShardedRows`.
 
     Warns
     -----
@@ -529,6 +531,8 @@ def fit_sharded_posterior(
     if model not in SHARDED_MODELS:
         names = " or ".join(m.__name__ for m in SHARDED_MODELS)
         raise ValueError(f"fit_sharded_posterior samples {names}, not {getattr(model, '__name__', model)}")
+    if not isinstance(data, ShardedRows):
+        raise TypeError(f"data must be the ShardedRows that shard_rows returns, not {type(data).__name__}")
     requested = check_param("laplace_parametrisation", laplace_parametrisation)
     if requested == "collapsed":
         raise ValueError(

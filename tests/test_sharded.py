@@ -248,5 +248,29 @@ def test_an_unreachable_coordinator_names_its_address(tmp_path):
     assert f"could not reach the JAX coordinator at {address}" in err, err[-3000:]
 
 
+def test_bad_rows_and_settings_are_refused_in_one_process():
+    from bayesreg.models import linear_regression_stats, logistic_regression
+    from bayesreg.sharded import fit_sharded_posterior, shard_rows
+
+    X, y = _data()
+    with pytest.raises(ValueError, match=r"one value per row of X; process 0 has \(568,\) for X \(569, 4\)"):
+        shard_rows(X, y[:-1])
+    with pytest.raises(ValueError, match="X must be a matrix"):
+        shard_rows(X[:, 0], y)
+    bad = X.copy()
+    bad[7, 2] = np.nan
+    with pytest.raises(ValueError, match="process 0 has a NaN or infinite value"):
+        shard_rows(bad, y)
+    data = shard_rows(X, y)
+    with pytest.raises(ValueError, match="not linear_regression_stats"):
+        fit_sharded_posterior(linear_regression_stats, data, prior=_prior())
+    with pytest.raises(ValueError, match="'collapsed' is not available across shards"):
+        fit_sharded_posterior(logistic_regression, data, prior=_prior(), laplace_parametrisation="collapsed")
+    with pytest.raises(TypeError, match="ShardedRows that shard_rows returns, not tuple"):
+        fit_sharded_posterior(logistic_regression, (X, y), prior=_prior())
+    with pytest.raises(ValueError, match="num_chains"):
+        fit_sharded_posterior(logistic_regression, data, prior=_prior(), num_chains=0)
+
+
 if __name__ == "__main__":
     _worker(json.loads(sys.argv[1]))
