@@ -381,7 +381,8 @@ def sharded_model(model, mesh: Mesh):
     ``log_likelihood`` of its site ``y``), summed across the shards by ``jax.lax.psum`` inside
     ``jax.shard_map``. Its density is ``model``'s on all the rows; its sites, and the order they
     draw their random starts in, are ``model``'s, so the same key starts the same chains. Cached,
-    so that jitted programs of the same model and mesh are reused.
+    so that jitted programs of the same model and mesh are reused; never exported to disk
+    (`bayesreg.engine.programs`), whose keys do not tell one mesh from another of as many devices.
 
     Parameters
     ----------
@@ -435,7 +436,10 @@ def sharded_model(model, mesh: Mesh):
         numpyro.factor("y", total)
 
     sharded.__name__ = sharded.__qualname__ = f"sharded_{getattr(model, '__name__', 'model')}"
-    return sharded
+    # a partial, not a function: the export cache (`bayesreg.engine.programs`) keeps only programs
+    # of bayesreg's own functions, keyed by their name and the device count, which do not say
+    # which mesh (processes or local devices) the program's sums run over
+    return functools.partial(sharded)
 
 
 def fit_sharded_posterior(
