@@ -338,9 +338,9 @@ def sufficient_stats(data: ShardedRows, *, center: bool = True) -> SufficientSta
 
     Each shard's sums, then one ``psum`` across the mesh: the same statistics as
     `~bayesreg.models.SufficientStats.from_data` on all the rows in one process, up to the order
-    of the sums. With them, `~bayesreg.sampling.fit_posterior` on
-    `~bayesreg.models.linear_regression_stats` samples the Gaussian posterior at a cost that does
-    not depend on the rows; `fit_sharded_posterior` uses them for its preconditioning.
+    of the sums. With them the model `~bayesreg.models.linear_regression_stats` (its density, its
+    MAP by `~bayesreg.engine.map_estimate`) costs nothing in the rows, in any one process;
+    `fit_sharded_posterior` uses them for its preconditioning.
 
     Parameters
     ----------
@@ -362,6 +362,17 @@ def sufficient_stats(data: ShardedRows, *, center: bool = True) -> SufficientSta
     >>> X, y = rng.normal(size=(7, 2)), rng.normal(size=7)
     >>> stats, alone = sufficient_stats(shard_rows(X, y)), SufficientStats.from_data(X, y)
     >>> all(np.allclose(a, b, rtol=1e-12) for a, b in zip(stats, alone))
+    True
+
+    The ridge estimate from them (the MAP of a Gaussian prior, scikit-learn's convention):
+
+    >>> from sklearn.linear_model import Ridge
+    >>> from bayesreg.engine import map_estimate
+    >>> from bayesreg.models import linear_regression_stats
+    >>> from bayesreg.priors import prior_from_penalty
+    >>> prior = prior_from_penalty("gaussian", 1.0, convention="sklearn")
+    >>> mode = map_estimate(linear_regression_stats, stats, prior=prior, sigma=1.0)
+    >>> bool(np.allclose(mode.params["coef"], Ridge(alpha=1.0).fit(X, y).coef_, rtol=1e-10))
     True
     """
     with jax.enable_x64(True):
@@ -488,9 +499,8 @@ def fit_sharded_posterior(
     num_warmup, num_samples, num_chains, seed
         As for `~bayesreg.sampling.sample_posterior`.
     laplace_parametrisation : {"auto", "direct", "mixture"}
-        As for `~bayesreg.sampling.fit_posterior`, without the collapsed form (for the Gaussian
-        likelihood that form, and any posterior from the sufficient statistics, is `fit_posterior`
-        on `~bayesreg.models.linear_regression_stats` with `sufficient_stats`).
+        As for `~bayesreg.sampling.fit_posterior`, without the collapsed form (it is built from the
+        sufficient statistics: `sufficient_stats`).
     mass_matrix, target_accept, max_tree_depth, precondition
         As for `~bayesreg.sampling.sample_posterior` (``mass_matrix="auto"`` counts the elements of
         the padded rows and their weights).
@@ -541,7 +551,7 @@ def fit_sharded_posterior(
     if requested == "collapsed":
         raise ValueError(
             "laplace_parametrisation='collapsed' is not available across shards: for the Gaussian "
-            "likelihood, sample linear_regression_stats on sufficient_stats(data) with fit_posterior"
+            "likelihood, its sufficient statistics across the shards are sufficient_stats(data)"
         )
     if target_accept is None:
         target_accept = default_target_accept(model_kwargs.get("prior"))
