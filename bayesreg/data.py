@@ -9,6 +9,7 @@ estimators, around scikit-learn's ``validate_data`` (which records ``n_features_
 from __future__ import annotations
 
 import csv
+import glob
 import itertools
 import re
 from pathlib import Path
@@ -19,6 +20,7 @@ import pandas as pd
 from sklearn.utils.multiclass import type_of_target
 
 __all__ = [
+    "PARQUET_SUFFIXES",
     "CSVRows",
     "CSVTable",
     "DataError",
@@ -28,8 +30,11 @@ __all__ = [
     "check_target",
     "check_xy",
     "constant_columns",
+    "data_files",
+    "file_kind",
     "read_csv",
     "read_rows",
+    "read_table",
     "separator",
     "sniff_separator",
     "strip_names",
@@ -708,3 +713,131 @@ def check_xy(X, y, family: str = "gaussian") -> CheckedData:
     if y.shape[0] != X.shape[0]:
         raise DataError(f"X has {X.shape[0]} rows but y has {y.shape[0]}")
     return CheckedData(X, y, classes, names)
+
+
+PARQUET_SUFFIXES = (".parquet", ".parq", ".pq")
+"""File name endings read as Parquet; every other data file is read as CSV."""
+
+
+def file_kind(path: str | Path) -> str:
+    """``"parquet"`` for a file whose name ends in one of `PARQUET_SUFFIXES`, else ``"csv"``.
+
+    Examples
+    --------
+    >>> from bayesreg.data import file_kind
+    >>> file_kind("data/part-0.parquet"), file_kind("data/part-0.csv")
+    ('parquet', 'csv')
+    """
+    return "parquet" if Path(path).suffix.lower() in PARQUET_SUFFIXES else "csv"
+
+
+def data_files(data: str | Path | list) -> list[Path]:
+    """The files a data argument names: a file, a glob (``data/*.parquet``), or a list of either,
+    sorted within each glob.
+
+    Raises
+    ------
+    DataError
+        A name that is neither a file nor a glob matching one, or CSV and Parquet files mixed.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from bayesreg.data import data_files
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     for name in ("b.csv", "a.csv"):
+    ...         _ = pathlib.Path(folder, name).write_text("x,y\\n1,2\\n")
+    ...     [path.name for path in data_files(pathlib.Path(folder, "*.csv"))]
+    ['a.csv', 'b.csv']
+    >>> data_files("no-such-*.csv")
+    Traceback (most recent call last):
+    ...
+    bayesreg.data.DataError: no file matches 'no-such-*.csv'
+    """
+    names = [data] if isinstance(data, (str, Path)) else list(data)
+    files: list[Path] = []
+    for name in names:
+        if Path(name).is_file():
+            files.append(Path(name))
+            continue
+        if not glob.has_magic(str(name)):
+            raise DataError(f"data file {str(name)!r} does not exist")
+        matched = sorted(Path(match) for match in glob.glob(str(name)) if Path(match).is_file())
+        if not matched:
+            raise DataError(f"no file matches {str(name)!r}")
+        files.extend(matched)
+    if len({file_kind(path) for path in files}) > 1:
+        raise DataError("the data files mix CSV and Parquet: give files of one kind")
+    return files
+
+
+def read_table(
+    data,
+    target: str,
+    family: str = "gaussian",
+    *,
+    sep: str | None = None,
+    drop_constant: bool = False,
+) -> CSVTable:
+    """Read CSV or Parquet files (`data_files`: a file, a glob, a list) into features and a target, in
+    memory, naming the file and line (CSV) or row (Parquet, from 0) of every bad value.
+
+    One CSV file is `read_csv`'s; several files are each read and checked as `read_csv` reads one
+    (Parquet columns as stored, names stripped), must have the same columns, and are joined in order;
+    constant columns are judged on the joined rows.
+
+    Parameters
+    ----------
+    data : str, Path or list
+    target, family, sep, drop_constant
+        As for `read_csv`.
+
+    Returns
+    -------
+    CSVTable
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from bayesreg.data import read_table
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     _ = pathlib.Path(folder, "a.csv").write_text("dose,response\\n1.5,2.0\\n0.5,1.0\\n")
+    ...     _ = pathlib.Path(folder, "b.csv").write_text("dose,response\\n2.5,3.5\\n")
+    ...     table = read_table(pathlib.Path(folder, "*.csv"), "response")
+    >>> table.X["dose"].tolist(), table.y.tolist()
+    ([1.5, 0.5, 2.5], [2.0, 1.0, 3.5])
+    """
+    files = data_files(data)
+    if len(files) == 1 and file_kind(files[0]) == "csv":
+        return read_csv(files[0], target, family, sep=sep, drop_constant=drop_constant)
+    frames, notes = [], []
+    for path in files:
+        if file_kind(path) == "csv":
+            frame, found, used = _read_frame(path, sep, keep=(target,))
+        else:
+            try:
+                frame = pd.read_parquet(path)
+            except (OSError, ValueError) as error:
+                reason = " ".join(str(error).split()) or type(error).__name__
+                raise DataError(f"cannot read {str(path)!r} as Parquet: {reason}") from None
+            found, used = [], ","
+            frame = strip_names(frame, str(path), found)
+        notes.extend(note for note in found if note not in notes)
+        if target not in frame.columns:
+            raise DataError(
+                f"target column {target!r} not found in {str(path)!r}; columns: "
+                f"{', '.join(map(str, frame.columns))}"
+            )
+        if frames and list(frame.columns) != list(frames[0].columns):
+            raise DataError(
+                f"{str(path)!r} has columns {', '.join(map(str, frame.columns))}; {str(files[0])!r} "
+                f"has {', '.join(map(str, frames[0].columns))}"
+            )
+        for name, column in frame.items():
+            bad = bad_cell(column, is_target=name == target, family=family, sep=used)
+            if bad is not None:
+                where = f"line {bad[0] + 2}" if file_kind(path) == "csv" else f"row {bad[0]}"
+                raise DataError(f"{path} {where}, {bad[1]}")
+        frames.append(frame)
+    frame = _constant_columns(pd.concat(frames, ignore_index=True), target, drop_constant, notes)
+    return CSVTable(frame.drop(columns=[target]), frame[target], notes)

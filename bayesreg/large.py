@@ -27,25 +27,34 @@ cluster in the process. Dask is imported here only, when these functions run.
 from __future__ import annotations
 
 import contextlib
-import glob as globbing
+import logging
 import os
 import sys
-from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
-from bayesreg.data import DataError, bad_cell, constant_columns, separator, sniff_separator, strip_names
+from bayesreg.data import (
+    DataError,
+    bad_cell,
+    constant_columns,
+    data_files,
+    file_kind,
+    separator,
+    sniff_separator,
+    strip_names,
+)
 
 __all__ = [
     "CONNECT_TIMEOUT",
     "DaskMoments",
     "LOCAL_WORKERS",
+    "MomentsMAP",
     "SchedulerError",
     "Source",
     "dask_client",
-    "data_files",
+    "map_from_moments",
     "moments_from_dask",
     "read_moments",
     "sufficient_stats_from_dask",
@@ -56,9 +65,6 @@ LOCAL_WORKERS = 2
 
 CONNECT_TIMEOUT = 10.0
 """Seconds `dask_client` waits for a scheduler before it gives up (`SchedulerError`)."""
-
-PARQUET_SUFFIXES = (".parquet", ".parq", ".pq")
-"""File name endings read as Parquet; every other file is read as CSV."""
 
 
 class SchedulerError(ConnectionError):
@@ -510,47 +516,6 @@ def sufficient_stats_from_dask(
     return moments.sufficient_stats(center=center, standardize=standardize)
 
 
-def data_files(data: str | Path | list) -> list[Path]:
-    """The files a data argument names: a file, a glob (``data/*.parquet``), or a list of either, in
-    sorted order within each glob.
-
-    Raises
-    ------
-    DataError
-        A name that is neither a file nor a glob matching one, or CSV and Parquet files mixed.
-
-    Examples
-    --------
-    >>> import pathlib, tempfile
-    >>> from bayesreg.large import data_files
-    >>> with tempfile.TemporaryDirectory() as folder:
-    ...     for name in ("b.csv", "a.csv"):
-    ...         _ = pathlib.Path(folder, name).write_text("x,y\\n1,2\\n")
-    ...     [path.name for path in data_files(pathlib.Path(folder, "*.csv"))]
-    ['a.csv', 'b.csv']
-    """
-    names = [data] if isinstance(data, (str, Path)) else list(data)
-    files: list[Path] = []
-    for name in names:
-        if Path(name).is_file():
-            files.append(Path(name))
-            continue
-        matched = sorted(Path(match) for match in globbing.glob(str(name)) if Path(match).is_file())
-        if not matched:
-            what = "no file matches" if globbing.has_magic(str(name)) else "data file"
-            tail = "" if globbing.has_magic(str(name)) else " does not exist"
-            raise DataError(f"{what} {str(name)!r}{tail}")
-        files.extend(matched)
-    kinds = {_kind(path) for path in files}
-    if len(kinds) > 1:
-        raise DataError("the data files mix CSV and Parquet: give files of one kind")
-    return files
-
-
-def _kind(path: Path) -> str:
-    return "parquet" if path.suffix.lower() in PARQUET_SUFFIXES else "csv"
-
-
 def read_moments(
     data,
     target: str,
@@ -572,7 +537,7 @@ def read_moments(
     Parameters
     ----------
     data : str, Path or list
-        Files or globs (`data_files`).
+        Files or globs (`bayesreg.data.data_files`).
     target : str
         The target column.
     sep : str, optional
@@ -611,15 +576,26 @@ def read_moments(
     import dask.dataframe as dd
 
     files = data_files(data)
-    kind = _kind(files[0])
+    kind = file_kind(files[0])
     notes: list[str] = []
     frames, sources, raw = [], [], None
     if kind == "csv":
         sep = sniff_separator(files[0]) if sep is None else separator(sep)
     for path in files:
         try:
-            header = pd.read_csv(path, sep=sep, nrows=0) if kind == "csv" else pd.read_parquet(path).head(0)
-        except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError, OSError) as error:
+            if kind == "csv":
+                header = pd.read_csv(path, sep=sep, nrows=0)
+            else:
+                import pyarrow.parquet as pq
+
+                header = pd.DataFrame(columns=pq.read_schema(path).names)
+        except (
+            pd.errors.EmptyDataError,
+            pd.errors.ParserError,
+            UnicodeDecodeError,
+            OSError,
+            ValueError,
+        ) as error:
             reason = " ".join(str(error).split()) or type(error).__name__
             raise DataError(f"cannot read {str(path)!r}: {reason}") from None
         names = [str(name) for name in header.columns]
@@ -694,7 +670,11 @@ def dask_client(scheduler: str | None = None, *, n_workers: int = LOCAL_WORKERS)
     if address is None:
         with (
             LocalCluster(
-                n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=None
+                n_workers=n_workers,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                silence_logs=logging.ERROR,
             ) as cluster,
             Client(cluster) as client,
         ):
@@ -707,3 +687,106 @@ def dask_client(scheduler: str | None = None, *, n_workers: int = LOCAL_WORKERS)
         raise SchedulerError(f"cannot reach the Dask scheduler at {address}: {reason}") from None
     with client:
         yield client
+
+
+class MomentsMAP(NamedTuple):
+    """The MAP of the linear model from `DaskMoments`, as `map_from_moments` returns it.
+
+    Attributes
+    ----------
+    map : MAPResult
+        The MAP (`~bayesreg.engine.map.linear_map`), ``coef`` and ``intercept`` on the original
+        columns (also with ``standardize``).
+    prior : Prior
+        The prior on the weights (of the standardised columns with ``standardize``).
+    sigma : float
+        The noise sd: the one given, or its MAP.
+    scaling : Standardization or None
+        The columns' standardisation, with ``standardize``.
+
+    Examples
+    --------
+    >>> from bayesreg.large import MomentsMAP
+    >>> MomentsMAP._fields
+    ('map', 'prior', 'sigma', 'scaling')
+    """
+
+    map: object
+    prior: object
+    sigma: float
+    scaling: object
+
+
+def map_from_moments(
+    moments: DaskMoments,
+    *,
+    prior: str = "laplace",
+    alpha: float = 1.0,
+    l1_ratio: float = 0.5,
+    convention: str = "sklearn",
+    sigma: float | None = None,
+    fit_intercept: bool = True,
+    standardize: bool = False,
+) -> MomentsMAP:
+    """The MAP of the linear model from the statistics of one pass: what
+    ``BayesianLinearRegression(prior, alpha, ...).fit(X, y)`` finds from the rows in memory.
+
+    The prior is `~bayesreg.priors.prior_from_penalty`'s for ``alpha`` in ``convention`` with the
+    data's ``n``; without ``sigma`` the noise sd has the prior `~bayesreg.priors.noise_prior` of the
+    target (its sd from the same pass) and is estimated with the weights. With ``standardize`` the
+    prior is on the weights of the standardised columns and the MAP is mapped back to the original
+    columns (`~bayesreg.scaling.Standardization.to_original`).
+
+    Parameters
+    ----------
+    moments : DaskMoments
+    prior : {"laplace", "gaussian", "elasticnet"}, default="laplace"
+    alpha : float, default=1.0
+        Penalty strength in ``convention``.
+    l1_ratio : float, default=0.5
+        The elastic net's L1 share.
+    convention : {"sklearn", "book"}, default="sklearn"
+    sigma : float, optional
+        A fixed noise sd.
+    fit_intercept, standardize : bool
+
+    Returns
+    -------
+    MomentsMAP
+
+    Examples
+    --------
+    scikit-learn's ``Lasso(alpha=0.1)`` from the statistics of a Dask Array:
+
+    >>> import dask.array as da, numpy as np
+    >>> from sklearn.linear_model import Lasso
+    >>> from bayesreg.large import map_from_moments, moments_from_dask
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(200, 3))
+    >>> y = X @ np.array([1.0, 0.0, -2.0]) + 0.5 * rng.normal(size=200)
+    >>> moments = moments_from_dask(da.from_array(X, chunks=(50, 3)), da.from_array(y, chunks=50))
+    >>> result = map_from_moments(moments, prior="laplace", alpha=0.1)
+    >>> lasso = Lasso(alpha=0.1, tol=1e-12).fit(X, y)
+    >>> bool(np.allclose(result.map.params["coef"], lasso.coef_, atol=1e-8))
+    True
+    """
+    from bayesreg.engine.map import linear_map
+    from bayesreg.priors import noise_prior, prior_from_penalty
+
+    stats = moments.sufficient_stats(center=fit_intercept, standardize=standardize)
+    weights = prior_from_penalty(
+        prior, alpha, l1_ratio=l1_ratio, convention=convention, family="gaussian", n_samples=moments.n
+    )
+    # two values ±sd have population sd sd exactly: the prior noise_prior gives the target
+    sd = moments.target_sd
+    noise = noise_prior(np.array([-sd, sd])) if sigma is None else sigma
+    result = linear_map(stats, prior=weights, sigma=noise, fit_intercept=fit_intercept)
+    scaling = moments.standardization(center=fit_intercept) if standardize else None
+    if scaling is not None:
+        params = dict(result.params)
+        params["coef"], intercept = scaling.to_original(params["coef"], params.get("intercept", 0.0))
+        if "intercept" in params:
+            params["intercept"] = intercept
+        result = result._replace(params=params)
+    fitted = float(np.mean(result.params["sigma"])) if sigma is None else float(sigma)
+    return MomentsMAP(result, weights, fitted, scaling)
