@@ -101,13 +101,15 @@ class Source(NamedTuple):
 
 
 class _Summary(NamedTuple):
-    """A partition's rows, or a merged group of partitions: count, means, centred cross-products,
-    smallest and largest values of the columns ``[X, y]``; ``parts`` maps each partition to its row
+    """A partition's rows, or a merged group of partitions: count, means (as the unevaluated sum
+    ``mean + mean_low``, twice float64's precision), centred cross-products, smallest and largest
+    values of the columns ``[X, y]``; ``parts`` maps each partition to its row
     count and its first column's first value and whether that column counts up by one (a saved
     row index); ``error`` is the first bad cell, ``(partition, row, text)``, of the group."""
 
     n: float
     mean: np.ndarray | None
+    mean_low: np.ndarray | None
     m2: np.ndarray | None
     low: np.ndarray | None
     high: np.ndarray | None
@@ -119,7 +121,7 @@ def _summarise(
     frame: pd.DataFrame, partition: int, columns: list, target: str | None, family: str
 ) -> _Summary:
     """The `_Summary` of one partition: its cells checked (`~bayesreg.data.bad_cell`), its columns
-    reduced in float64 (means refined by a second pass over the centred values)."""
+    reduced in float64: the means, then the centred values' means as their low parts."""
     frame = frame[columns]
     count = len(frame)
     first = frame.iloc[:, 0]
@@ -137,15 +139,15 @@ def _summarise(
         for name in columns:
             bad = bad_cell(frame[name], is_target=name == target, family=family)
             if bad is not None:
-                return _Summary(count, None, None, None, None, parts, (partition, *bad))
+                return _Summary(count, None, None, None, None, None, parts, (partition, *bad))
     if count == 0:
-        return _Summary(0, None, None, None, None, parts, None)
+        return _Summary(0, None, None, None, None, None, parts, None)
     mean = values.mean(axis=0)
     centred = values - mean
-    shift = centred.mean(axis=0)
-    centred -= shift
-    mean += shift
-    return _Summary(count, mean, centred.T @ centred, values.min(axis=0), values.max(axis=0), parts, None)
+    low = centred.mean(axis=0)
+    centred -= low
+    low_high = (values.min(axis=0), values.max(axis=0))
+    return _Summary(count, mean, low, centred.T @ centred, *low_high, parts, None)
 
 
 def _merge(a: _Summary, b: _Summary) -> _Summary:
@@ -154,16 +156,22 @@ def _merge(a: _Summary, b: _Summary) -> _Summary:
     parts = {**a.parts, **b.parts}
     errors = [error for error in (a.error, b.error) if error is not None]
     if errors:
-        return _Summary(a.n + b.n, None, None, None, None, parts, min(errors, key=lambda e: e[0]))
+        return _Summary(a.n + b.n, None, None, None, None, None, parts, min(errors, key=lambda e: e[0]))
     if b.n == 0:
         return a._replace(parts=parts)
     if a.n == 0:
         return b._replace(parts=parts)
     n = a.n + b.n
-    delta = b.mean - a.mean
-    mean = a.mean + delta * (b.n / n)
+    # the means' difference from their high and low parts: a column of mean 1e9 and sd 1 keeps
+    # the digits of δ that float64 means (ulp 1.2e-7 there) would round away
+    delta = (b.mean - a.mean) + (b.mean_low - a.mean_low)
+    step = a.mean_low + delta * (b.n / n)
+    mean = a.mean + step
+    rounded = mean - a.mean  # TwoSum (Knuth): the part of a.mean + step that float64 rounded away
+    mean_low = (a.mean - (mean - rounded)) + (step - rounded)
     m2 = a.m2 + b.m2 + np.outer(delta, delta) * (a.n * b.n / n)
-    return _Summary(n, mean, m2, np.minimum(a.low, b.low), np.maximum(a.high, b.high), parts, None)
+    ranges = (np.minimum(a.low, b.low), np.maximum(a.high, b.high))
+    return _Summary(n, mean, mean_low, m2, *ranges, parts, None)
 
 
 def _frame_of_blocks(X, y) -> pd.DataFrame:
@@ -445,7 +453,7 @@ def moments_from_dask(
         [columns[j] for j in kept[:-1]],
         target,
         int(summary.n),
-        summary.mean[kept],
+        (summary.mean + summary.mean_low)[kept],
         summary.m2[np.ix_(kept, kept)],
         summary.low[kept],
         summary.high[kept],
