@@ -653,20 +653,31 @@ def read_moments(
 
 
 @contextlib.contextmanager
-def dask_client(scheduler: str | None = None, *, n_workers: int = LOCAL_WORKERS):
+def dask_client(
+    scheduler: str | None = None, *, n_workers: int = LOCAL_WORKERS, timeout: float = CONNECT_TIMEOUT
+):
     """A ``distributed.Client`` while the block runs: on the scheduler at ``scheduler`` (or
     ``DASK_SCHEDULER_ADDRESS``), or on a local cluster of ``n_workers`` worker processes (one thread
     each) started in the process and closed afterwards.
 
+    Parameters
+    ----------
+    scheduler : str, optional
+        The scheduler's address, ``tcp://HOST:PORT``.
+    n_workers : int, default `LOCAL_WORKERS`
+        Worker processes of a local cluster.
+    timeout : float, default `CONNECT_TIMEOUT`
+        Seconds to wait for the scheduler.
+
     Raises
     ------
     SchedulerError
-        The scheduler did not answer within `CONNECT_TIMEOUT` seconds.
+        The scheduler did not answer within ``timeout`` seconds.
 
     Examples
     --------
     >>> from bayesreg.large import dask_client
-    >>> with dask_client("tcp://127.0.0.1:9") as client:  # doctest: +SKIP
+    >>> with dask_client("tcp://127.0.0.1:9", timeout=0.5) as client:
     ...     pass
     Traceback (most recent call last):
     ...
@@ -689,7 +700,7 @@ def dask_client(scheduler: str | None = None, *, n_workers: int = LOCAL_WORKERS)
             yield client
         return
     try:
-        client = Client(address, timeout=CONNECT_TIMEOUT)
+        client = Client(address, timeout=timeout)
     except (OSError, TimeoutError) as error:
         reason = " ".join(str(error).split()) or type(error).__name__
         raise SchedulerError(f"cannot reach the Dask scheduler at {address}: {reason}") from None
