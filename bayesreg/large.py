@@ -474,13 +474,18 @@ def _compute(graph, client, progress: bool | None):
 
         with ProgressBar(out=sys.stderr):
             return dask.compute(graph)[0]
+    from distributed.scheduler import KilledWorker
+
     future = client.compute(graph)
     if show:
         from distributed import progress as progress_bar
 
         progress_bar(future)
         print(file=sys.stderr)
-    return future.result()
+    try:
+        return future.result()
+    except KilledWorker as error:  # Dask retried the task on other workers first
+        raise SchedulerError(f"Dask workers died while reducing the data: {error}") from None
 
 
 def sufficient_stats_from_dask(
