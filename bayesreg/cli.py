@@ -40,6 +40,7 @@ import numpy as np
 
 from bayesreg.defaults import (
     ALPHA_INTERVAL,
+    DASK_SIZE,
     DEMO_NUTS,
     EPS,
     HDI_PROB,
@@ -498,7 +499,12 @@ def _parser() -> _Parser:
         epilog=FIT_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    fit.add_argument("data", metavar="DATA.csv", help="CSV file with a header row")
+    fit.add_argument(
+        "data",
+        metavar="DATA",
+        help="CSV or Parquet file with a header row, several, or a glob (quoted: 'data/*.parquet')",
+        nargs="+",
+    )
     fit.add_argument("--target", required=True, metavar="COL", help="name of the target column")
     fit.add_argument(
         "--save-log-likelihood",
@@ -521,6 +527,7 @@ def _parser() -> _Parser:
         action="store_true",
         help="drop feature columns with one value in every row (a note names them); refused otherwise",
     )
+    _data_options(fit)
     fit.add_argument(
         "--alpha",
         type=cli_type("alpha", ESTIMATOR_CONSTRAINTS["alpha"]),
@@ -606,7 +613,12 @@ def _parser() -> _Parser:
         epilog=_path_epilog(n_alphas),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    path.add_argument("data", metavar="DATA.csv", help="CSV file with a header row")
+    path.add_argument(
+        "data",
+        metavar="DATA",
+        help="CSV or Parquet file with a header row, several, or a glob (quoted: 'data/*.parquet')",
+        nargs="+",
+    )
     path.add_argument("--target", required=True, metavar="COL", help="name of the target column")
     path.add_argument(
         "--sep",
@@ -620,6 +632,7 @@ def _parser() -> _Parser:
         action="store_true",
         help="drop feature columns with one value in every row (a note names them); refused otherwise",
     )
+    _data_options(path)
     _model_options(
         path,
         alpha_name="alpha",
@@ -685,7 +698,12 @@ def _parser() -> _Parser:
         "weight, se, dse, warning; and elpd_method, pareto_k_high, pareto_k_max, diagnostics_ok) "
         "and DIR/compare.png.",
     )
-    compare.add_argument("data", metavar="DATA.csv", help="CSV file with a header row")
+    compare.add_argument(
+        "data",
+        metavar="DATA",
+        help="CSV or Parquet file with a header row, several, or a glob (quoted: 'data/*.parquet')",
+        nargs="+",
+    )
     compare.add_argument("--target", required=True, metavar="COL", help="name of the target column")
     compare.add_argument(
         "--priors",
@@ -742,6 +760,7 @@ def _parser() -> _Parser:
         action="store_true",
         help="drop feature columns with one value in every row (a note names them); refused otherwise",
     )
+    _data_options(compare)
     compare.add_argument("--out", required=True, metavar="DIR", help="output folder (created if needed)")
     _nuts_options(compare, NUTS, "every prior's fit, K-fold refits included", seed=0)
     for command in (fit, predict, path, demo, compare):
@@ -1032,6 +1051,106 @@ def _netcdf(idata) -> Content:
 
 
 # ---------------------------------------------------------------------------------------------------
+# data: in memory, or through Dask beyond a size (bayesreg.large)
+
+ENGINES = ("auto", "memory", "dask")
+"""--engine: auto reads through Dask when the files exceed `~bayesreg.defaults.DASK_SIZE` bytes."""
+
+
+def _data_options(parser) -> None:
+    """--engine and --scheduler: how the data files are read."""
+    parser.add_argument(
+        "--engine",
+        choices=ENGINES,
+        default="auto",
+        help=f"memory: read the files with pandas; dask: read them through dask.dataframe in one pass "
+        f"to the gaussian likelihood's statistics (MAP only, for now); auto (default): dask above "
+        f"{DASK_SIZE / 2**30:g} GiB of files",
+    )
+    parser.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="with the dask engine, the scheduler of an existing cluster (tcp://HOST:PORT; default "
+        "DASK_SCHEDULER_ADDRESS, else a local cluster of 2 worker processes started here)",
+    )
+
+
+def _read_large(args, command: str):
+    """The data's `~bayesreg.large.DaskMoments` when they are read through Dask (--engine dask, or
+    auto above `DASK_SIZE` bytes), else None (read in memory). What the statistics cannot do is
+    refused here, before the pass: another family, and every command and option but a MAP at a
+    given alpha."""
+    from bayesreg.data import data_files
+    from bayesreg.large import dask_client, read_moments
+
+    files = data_files(args.data)
+    large = sum(path.stat().st_size for path in files) > DASK_SIZE
+    if args.engine == "memory" or (args.engine == "auto" and not large):
+        return None
+    reason = None
+    if args.family != "gaussian":
+        reason = f"--family {args.family} needs the rows (a pass per optimisation step)"
+    elif command != "fit":
+        reason = f"bayesreg {command} needs the rows (alpha grid and posteriors; PSIS-LOO per row)"
+    elif args.method != "map":
+        reason = "--method nuts from the statistics alone is not available yet"
+    elif args.prior in SPARSITY_KINDS or isinstance(args.alpha, str):
+        reason = "a learned alpha and the sparsity priors need the rows"
+    if reason is not None:
+        size = f"{sum(path.stat().st_size for path in files) / 2**30:.2f} GiB"
+        raise _UsageError(
+            f"the Dask engine reduces the data to the gaussian likelihood's "
+            f"statistics for a MAP at a given --alpha; {reason}: read them in memory "
+            f"(--engine memory; the files hold {size})"
+        )
+    with dask_client(args.scheduler) as client:
+        return read_moments(files, args.target, sep=args.sep, drop_constant=args.drop_constant, client=client)
+
+
+def _fit_large(args, moments, out: Path | None) -> int:
+    """`bayesreg fit` from the statistics of one pass (`~bayesreg.large.map_from_moments`): the MAP,
+    its table and coefficients.csv; no model folder (it holds a fitted estimator)."""
+    from bayesreg.large import map_from_moments
+
+    if args.fit_intercept and "intercept" in moments.names:
+        raise _UsageError(
+            "a feature column is named 'intercept', the name of the intercept's row in "
+            "coefficients.csv; rename it"
+        )
+    _print_notes("fit", moments.notes)
+    with _warnings_as_lines("fit", args.flags):
+        fitted = map_from_moments(
+            moments,
+            prior=args.prior,
+            alpha=args.alpha,
+            l1_ratio=args.l1_ratio,
+            convention=args.convention,
+            sigma=args.sigma,
+            fit_intercept=args.fit_intercept,
+            standardize=args.standardize,
+        )
+        mode = fitted.map
+        coef = np.asarray(mode.params["coef"], dtype=float)
+        intercept = float(mode.params["intercept"]) if args.fit_intercept else None
+        printed, table = _coefficient_table(moments.names, coef, intercept)
+        written = [] if out is None else _write_all(out, {"coefficients.csv": table})
+    print(_prior_description(args, args.alpha, fitted.sigma, moments.n))
+    state = "converged" if mode.converged else "NOT converged"
+    print(
+        f"MAP of {moments.n} rows, {len(moments.names)} features, target {args.target!r} (read through "
+        f"Dask, one pass); {state} in {mode.num_steps} proximal Newton steps"
+    )
+    print()
+    print(printed)
+    print()
+    print(f"{int((coef == 0).sum())} of {len(moments.names)} coefficients are exactly 0")
+    if written:
+        print("wrote " + ", ".join(map(str, written)) + " (no model folder: predict needs an in-memory fit)")
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------------
 # fit
 
 
@@ -1272,7 +1391,7 @@ def _learned_alpha(args, estimator) -> tuple[str, bytes] | None:
 
 def _fit(args) -> int:
     from bayesreg.compare import compare_map_posterior, posterior_summary, sparsity_summary
-    from bayesreg.data import check_xy, read_csv
+    from bayesreg.data import check_xy, read_table
     from bayesreg.diagnostics import gate_columns
 
     _check_model_options(args)
@@ -1284,7 +1403,10 @@ def _fit(args) -> int:
     if args.out is None and sampling is not None:
         raise _UsageError("--method nuts needs --out DIR: the posterior is written to DIR/posterior.nc")
     out = None if args.out is None else _check_model_out(args.out)
-    X, y, notes = read_csv(
+    moments = _read_large(args, "fit")
+    if moments is not None:
+        return _fit_large(args, moments, out)
+    X, y, notes = read_table(
         args.data, args.target, args.family, sep=args.sep, drop_constant=args.drop_constant
     )
     if args.fit_intercept and "intercept" in map(str, X.columns):
@@ -1524,14 +1646,15 @@ def _path_summary(penalised, posterior=None, ok=None, rows: int = 5) -> str:
 
 def _path(args) -> int:
     from bayesreg import report
-    from bayesreg.data import check_xy, read_csv
+    from bayesreg.data import check_xy, read_table
     from bayesreg.diagnostics import check_path_diagnostics
     from bayesreg.path import alpha_grid, map_path, posterior_path
 
     _check_path_options(args)
     sampling = _sampling(args, PATH_NUTS, "--posterior", args.posterior)
     out = _check_out(args.out)
-    table = read_csv(args.data, args.target, args.family, sep=args.sep, drop_constant=args.drop_constant)
+    _read_large(args, args.command)  # refuses the Dask engine, which has no rows
+    table = read_table(args.data, args.target, args.family, sep=args.sep, drop_constant=args.drop_constant)
     data = check_xy(table.X, table.y, family=args.family)
     X, y = data.X, data.y
     model = {
@@ -1619,13 +1742,14 @@ def _prior_names(text: str) -> list[str]:
 def _compare(args) -> int:
     from matplotlib.figure import Figure
 
-    from bayesreg.data import check_xy, read_csv
+    from bayesreg.data import check_xy, read_table
     from bayesreg.prior_comparison import compare_priors, plot_compare
 
     if args.family == "bernoulli" and args.alpha == "eb":
         raise _UsageError("--alpha eb (empirical Bayes) needs --family gaussian: use --alpha cv")
     out = _check_out(args.out)
-    table = read_csv(args.data, args.target, args.family, sep=args.sep, drop_constant=args.drop_constant)
+    _read_large(args, args.command)  # refuses the Dask engine, which has no rows
+    table = read_table(args.data, args.target, args.family, sep=args.sep, drop_constant=args.drop_constant)
     check_xy(table.X, table.y, family=args.family)
     _print_notes("compare", table.notes)
     strength = args.alpha if isinstance(args.alpha, str) else 1.0 / args.alpha  # C = 1/alpha

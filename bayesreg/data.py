@@ -9,6 +9,7 @@ estimators, around scikit-learn's ``validate_data`` (which records ``n_features_
 from __future__ import annotations
 
 import csv
+import glob
 import itertools
 import re
 from pathlib import Path
@@ -19,16 +20,24 @@ import pandas as pd
 from sklearn.utils.multiclass import type_of_target
 
 __all__ = [
+    "PARQUET_SUFFIXES",
     "CSVRows",
     "CSVTable",
     "DataError",
+    "bad_cell",
     "check_finite",
     "check_numeric_columns",
     "check_target",
     "check_xy",
+    "constant_columns",
+    "data_files",
+    "file_kind",
     "read_csv",
     "read_rows",
+    "read_table",
     "separator",
+    "sniff_separator",
+    "strip_names",
 ]
 
 
@@ -67,9 +76,21 @@ def separator(text: str) -> str:
     return SEPARATORS[text]
 
 
-def _sniff_separator(path: Path) -> str:
+def sniff_separator(path: str | Path) -> str:
     """The separator of the file's first lines by `csv.Sniffer` (a comma, a semicolon or a tab: the one
-    that splits every line into as many fields), a comma when it cannot tell (one column, not text)."""
+    that splits every line into as many fields), a comma when it cannot tell (one column, not text).
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from bayesreg.data import sniff_separator
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = pathlib.Path(folder, "doses.csv")
+    ...     _ = path.write_text("age;dose\\n30;1.5\\n41;0.5\\n")
+    ...     sniff_separator(path)
+    ';'
+    """
+    path = Path(path)
     try:
         with path.open(newline="", encoding="utf-8") as file:
             sample = "".join(itertools.islice(file, 20))
@@ -286,7 +307,7 @@ def _read_frame(path: str | Path, sep: str | None, keep: tuple = ()) -> tuple[pd
     path = Path(path)
     if not path.is_file():
         raise DataError(f"data file {str(path)!r} does not exist")
-    sep = _sniff_separator(path) if sep is None else separator(sep)
+    sep = sniff_separator(path) if sep is None else separator(sep)
     try:
         frame = pd.read_csv(path, sep=sep)
     except pd.errors.EmptyDataError:
@@ -295,7 +316,7 @@ def _read_frame(path: str | Path, sep: str | None, keep: tuple = ()) -> tuple[pd
         reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise DataError(f"cannot parse {str(path)!r} as CSV: {reason}") from None
     notes: list[str] = []
-    frame = _strip_names(frame, str(path), notes)
+    frame = strip_names(frame, str(path), notes)
     if _is_saved_index(frame, keep):
         notes.append(f"dropped column {str(frame.columns[0])!r} (a saved row index 0..n-1)")
         frame = frame.iloc[:, 1:]
@@ -312,9 +333,20 @@ def _separator_hint(frame: pd.DataFrame, sep: str) -> str:
     return ""
 
 
-def _strip_names(frame: pd.DataFrame, where: str, notes: list) -> pd.DataFrame:
+def strip_names(frame: pd.DataFrame, where: str, notes: list) -> pd.DataFrame:
     """``frame`` with spaces around its column names stripped (``" bmi"`` is ``"bmi"``: a space after
-    a comma in the header is formatting, not part of the name), the change added to ``notes``."""
+    a comma in the header is formatting, not part of the name), the change added to ``notes``.
+
+    Two names that become one are refused (`DataError`, naming ``where``).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from bayesreg.data import strip_names
+    >>> notes = []
+    >>> list(strip_names(pd.DataFrame(columns=["age", " dose"]), "doses.csv", notes).columns), notes
+    (['age', 'dose'], ["stripped spaces from column names: ' dose' -> 'dose'"])
+    """
     names = [str(name) for name in frame.columns]
     stripped = [name.strip() or name for name in names]  # a blank name stays: it marks an unnamed column
     changed = [f"{old!r} -> {new!r}" for old, new in zip(names, stripped, strict=True) if old != new]
@@ -347,44 +379,124 @@ def _is_saved_index(frame: pd.DataFrame, keep: tuple) -> bool:
 
 
 def _constant_columns(frame: pd.DataFrame, target: str, drop: bool, notes: list) -> pd.DataFrame:
-    """Refuse a constant target, and refuse (or with ``drop``, drop with a note) constant features.
+    """Refuse a constant target, and refuse (or with ``drop``, drop with a note) constant features
+    (`constant_columns`).
 
     With one row every column is constant; that case is left to `check_xy`'s row count."""
     if len(frame) < 2:
         return frame
-    if frame[target].nunique(dropna=False) == 1:
-        value = frame[target].iloc[0]
+    constant = {
+        str(name): column.iloc[0] for name, column in frame.items() if column.nunique(dropna=False) == 1
+    }
+    dropped = constant_columns(constant, target, drop=drop, notes=notes)
+    return frame.drop(columns=dropped) if dropped else frame
+
+
+def constant_columns(constant: dict, target: str, *, drop: bool, notes: list) -> list[str]:
+    """Refuse a constant target, and refuse (or with ``drop``, name with a note) constant features.
+
+    A column with one value carries no information about the target, and with an intercept it is
+    collinear with it; a target with one value leaves nothing to fit. The in-memory reader and the
+    Dask reader (`bayesreg.large`, which knows each column's smallest and largest value) share
+    these messages.
+
+    Parameters
+    ----------
+    constant : dict of str to value
+        Every column (target included) that holds one value in every row, with that value.
+    target : str
+        The target column's name.
+    drop : bool
+        Return the constant features to drop (a note added to ``notes``) instead of refusing them.
+    notes : list of str
+        Where the note goes.
+
+    Returns
+    -------
+    list of str
+        The feature columns to drop (empty when none is constant).
+
+    Raises
+    ------
+    DataError
+        The target is constant, or (without ``drop``) a feature is.
+
+    Examples
+    --------
+    >>> from bayesreg.data import constant_columns
+    >>> notes = []
+    >>> constant_columns({"batch": 3.0}, "response", drop=True, notes=notes), notes
+    (['batch'], ["dropped constant columns: 'batch' (one value in every row)"])
+    >>> constant_columns({"response": 2.0}, "response", drop=True, notes=notes)
+    Traceback (most recent call last):
+    ...
+    bayesreg.data.DataError: target 'response' is constant: every row holds 2 (a target with one value ...
+    """
+    if target in constant:
+        value = constant[target]
         shown = repr(value) if isinstance(value, str) else f"{value:g}"
         raise DataError(
             f"target {target!r} is constant: every row holds {shown} "
             "(a target with one value leaves nothing to fit)"
         )
-    constant = [
-        name for name, column in frame.items() if name != target and column.nunique(dropna=False) == 1
-    ]
-    if not constant:
-        return frame
-    names = ", ".join(repr(str(name)) for name in constant)
+    features = [name for name in constant if name != target]
+    if not features:
+        return []
+    names = ", ".join(repr(str(name)) for name in features)
     if not drop:
         raise DataError(
             f"constant columns: {names} (a column with one value carries no information; drop them "
             "or pass --drop-constant)"
         )
     notes.append(f"dropped constant columns: {names} (one value in every row)")
-    return frame.drop(columns=constant)
+    return features
 
 
 def _check_cells(column: pd.Series, where: str, target: str | None, family: str, sep: str = ",") -> None:
-    """Raise `DataError` naming the file's line of the first text, NaN or inf value of ``column``.
+    """Raise `DataError` naming the file's line of the first text, NaN or inf value of ``column``
+    (`bad_cell`; data row ``i`` is line ``i + 2``)."""
+    bad = bad_cell(column, is_target=target is not None, family=family, sep=sep)
+    if bad is not None:
+        raise DataError(f"{where} line {bad[0] + 2}, {bad[1]}")
 
-    ``target`` is the column's name when it is the target (text labels pass for ``"bernoulli"``).
+
+def bad_cell(
+    column: pd.Series, *, is_target: bool = False, family: str = "gaussian", sep: str = ","
+) -> tuple[int, str] | None:
+    """The first text, NaN or inf value of ``column``: its row (counted from 0) and what is wrong,
+    or None when every value is a finite number.
+
+    The readers put the place in front of the text: the file's line (`read_csv`, `read_rows`), or a
+    file and line from a partition's first line (`bayesreg.large`).
+
+    Parameters
+    ----------
+    column : Series
+        One column as read (numbers, or text for a column that has some).
+    is_target : bool, default=False
+        The column is the target: the text says so, and text labels pass for ``"bernoulli"``.
+    family : {"gaussian", "bernoulli"}, default="gaussian"
+    sep : str, default=","
+        The file's separator: with another than a comma, a number written with a decimal comma gets
+        a hint.
+
+    Returns
+    -------
+    (int, str) or None
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from bayesreg.data import bad_cell
+    >>> bad_cell(pd.Series([1.0, np.inf], name="dose"))
+    (1, "column 'dose': inf (NaN and inf values are not allowed)")
+    >>> bad_cell(pd.Series(["1.5", "2,5"], name="dose"), sep=";")
+    (1, "column 'dose': '2,5' is not a number (write decimals with a point)")
+    >>> bad_cell(pd.Series([0.5, 1.5], name="dose")) is None
+    True
     """
-    labels = target is not None and family == "bernoulli"
-    name = f"column {str(column.name)!r}" + (" (the target)" if target is not None else "")
-
-    def refuse(row: int, what: str) -> None:
-        raise DataError(f"{where} line {row + 2}, {name}: {what}")
-
+    labels = is_target and family == "bernoulli"
+    name = f"column {str(column.name)!r}" + (" (the target)" if is_target else "")
     numeric = pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column)
     if not numeric and not labels:
         text = column.notna() & pd.to_numeric(column, errors="coerce").isna()
@@ -392,10 +504,8 @@ def _check_cells(column: pd.Series, where: str, target: str | None, family: str,
             row = int(np.flatnonzero(text)[0])
             value = column.iloc[row]
             decimal_comma = sep != "," and isinstance(value, str) and re.fullmatch(r"[-+]?\d*,\d+", value)
-            refuse(
-                row,
-                f"{value!r} is not a number" + (" (write decimals with a point)" if decimal_comma else ""),
-            )
+            hint = " (write decimals with a point)" if decimal_comma else ""
+            return row, f"{name}: {value!r} is not a number{hint}"
         column = pd.to_numeric(column)
         numeric = True
     bad = column.isna().to_numpy().copy()
@@ -404,7 +514,8 @@ def _check_cells(column: pd.Series, where: str, target: str | None, family: str,
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
         what = "inf" if numeric and np.isinf(float(column.iloc[row])) else "NaN"
-        refuse(row, f"{what} (NaN and inf values are not allowed)")
+        return row, f"{name}: {what} (NaN and inf values are not allowed)"
+    return None
 
 
 def check_numeric_columns(frame: pd.DataFrame) -> None:
@@ -602,3 +713,131 @@ def check_xy(X, y, family: str = "gaussian") -> CheckedData:
     if y.shape[0] != X.shape[0]:
         raise DataError(f"X has {X.shape[0]} rows but y has {y.shape[0]}")
     return CheckedData(X, y, classes, names)
+
+
+PARQUET_SUFFIXES = (".parquet", ".parq", ".pq")
+"""File name endings read as Parquet; every other data file is read as CSV."""
+
+
+def file_kind(path: str | Path) -> str:
+    """``"parquet"`` for a file whose name ends in one of `PARQUET_SUFFIXES`, else ``"csv"``.
+
+    Examples
+    --------
+    >>> from bayesreg.data import file_kind
+    >>> file_kind("data/part-0.parquet"), file_kind("data/part-0.csv")
+    ('parquet', 'csv')
+    """
+    return "parquet" if Path(path).suffix.lower() in PARQUET_SUFFIXES else "csv"
+
+
+def data_files(data: str | Path | list) -> list[Path]:
+    """The files a data argument names: a file, a glob (``data/*.parquet``), or a list of either,
+    sorted within each glob.
+
+    Raises
+    ------
+    DataError
+        A name that is neither a file nor a glob matching one, or CSV and Parquet files mixed.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from bayesreg.data import data_files
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     for name in ("b.csv", "a.csv"):
+    ...         _ = pathlib.Path(folder, name).write_text("x,y\\n1,2\\n")
+    ...     [path.name for path in data_files(pathlib.Path(folder, "*.csv"))]
+    ['a.csv', 'b.csv']
+    >>> data_files("no-such-*.csv")
+    Traceback (most recent call last):
+    ...
+    bayesreg.data.DataError: no file matches 'no-such-*.csv'
+    """
+    names = [data] if isinstance(data, (str, Path)) else list(data)
+    files: list[Path] = []
+    for name in names:
+        if Path(name).is_file():
+            files.append(Path(name))
+            continue
+        if not glob.has_magic(str(name)):
+            raise DataError(f"data file {str(name)!r} does not exist")
+        matched = sorted(Path(match) for match in glob.glob(str(name)) if Path(match).is_file())
+        if not matched:
+            raise DataError(f"no file matches {str(name)!r}")
+        files.extend(matched)
+    if len({file_kind(path) for path in files}) > 1:
+        raise DataError("the data files mix CSV and Parquet: give files of one kind")
+    return files
+
+
+def read_table(
+    data,
+    target: str,
+    family: str = "gaussian",
+    *,
+    sep: str | None = None,
+    drop_constant: bool = False,
+) -> CSVTable:
+    """Read CSV or Parquet files (`data_files`: a file, a glob, a list) into features and a target, in
+    memory, naming the file and line (CSV) or row (Parquet, from 0) of every bad value.
+
+    One CSV file is `read_csv`'s; several files are each read and checked as `read_csv` reads one
+    (Parquet columns as stored, names stripped), must have the same columns, and are joined in order;
+    constant columns are judged on the joined rows.
+
+    Parameters
+    ----------
+    data : str, Path or list
+    target, family, sep, drop_constant
+        As for `read_csv`.
+
+    Returns
+    -------
+    CSVTable
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from bayesreg.data import read_table
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     _ = pathlib.Path(folder, "a.csv").write_text("dose,response\\n1.5,2.0\\n0.5,1.0\\n")
+    ...     _ = pathlib.Path(folder, "b.csv").write_text("dose,response\\n2.5,3.5\\n")
+    ...     table = read_table(pathlib.Path(folder, "*.csv"), "response")
+    >>> table.X["dose"].tolist(), table.y.tolist()
+    ([1.5, 0.5, 2.5], [2.0, 1.0, 3.5])
+    """
+    files = data_files(data)
+    if len(files) == 1 and file_kind(files[0]) == "csv":
+        return read_csv(files[0], target, family, sep=sep, drop_constant=drop_constant)
+    frames, notes = [], []
+    for path in files:
+        if file_kind(path) == "csv":
+            frame, found, used = _read_frame(path, sep, keep=(target,))
+        else:
+            try:
+                frame = pd.read_parquet(path)
+            except (OSError, ValueError) as error:
+                reason = " ".join(str(error).split()) or type(error).__name__
+                raise DataError(f"cannot read {str(path)!r} as Parquet: {reason}") from None
+            found, used = [], ","
+            frame = strip_names(frame, str(path), found)
+        notes.extend(note for note in found if note not in notes)
+        if target not in frame.columns:
+            raise DataError(
+                f"target column {target!r} not found in {str(path)!r}; columns: "
+                f"{', '.join(map(str, frame.columns))}"
+            )
+        if frames and list(frame.columns) != list(frames[0].columns):
+            raise DataError(
+                f"{str(path)!r} has columns {', '.join(map(str, frame.columns))}; {str(files[0])!r} "
+                f"has {', '.join(map(str, frames[0].columns))}"
+            )
+        for name, column in frame.items():
+            bad = bad_cell(column, is_target=name == target, family=family, sep=used)
+            if bad is not None:
+                where = f"line {bad[0] + 2}" if file_kind(path) == "csv" else f"row {bad[0]}"
+                raise DataError(f"{path} {where}, {bad[1]}")
+        frames.append(frame)
+    frame = _constant_columns(pd.concat(frames, ignore_index=True), target, drop_constant, notes)
+    return CSVTable(frame.drop(columns=[target]), frame[target], notes)

@@ -270,3 +270,8 @@ a Gaussian likelihood with the coefficients integrated out (``laplace_parametris
 (`~bayesreg.diagnostics.scale_problem`). NUTS adapts its mass matrix towards ``1e-3·I`` (numpyro's
 regularisation), which swamps posterior variances as small as badly scaled columns give; statsmodels'
 star98 (ratio 2.0e4) failed (R-hat 2.1, bulk ESS 5), the unscaled diabetes columns (ratio 69) did not."""
+
+DASK_SIZE = 2**30
+"""Bytes of data files above which ``bayesreg fit`` reads them through Dask (`bayesreg.large`: one
+pass, reduced to the Gaussian likelihood's statistics) rather than into memory; ``--engine`` overrides
+it. pandas holds a CSV file in a few times its size, so 1 GiB of files needs several GB in memory."""

@@ -164,6 +164,29 @@ class SufficientStats(NamedTuple):
             xty[far] = centred.T @ yc
         return cls(np.asarray(float(n)), x_mean, np.asarray(y_mean), xtx, xty, np.asarray(yc @ yc))
 
+    @classmethod
+    def from_dask(
+        cls, data, y=None, *, target: str | None = None, center: bool = True, client=None
+    ) -> SufficientStats:
+        """The statistics of a Dask DataFrame or Array in one pass over its rows, each partition
+        checked and reduced where it lies (`bayesreg.large.sufficient_stats_from_dask`, which takes
+        the same arguments; Dask is imported only then).
+
+        Examples
+        --------
+        >>> import dask.dataframe as dd, numpy as np, pandas as pd
+        >>> from bayesreg.models import SufficientStats
+        >>> frame = pd.DataFrame({"a": [1.0, 0.0, 1.0, 3.0], "b": [0.0, 1.0, 1.0, 2.0],
+        ...                       "y": [1.0, 2.0, 2.5, 4.0]})
+        >>> stats = SufficientStats.from_dask(dd.from_pandas(frame, npartitions=2), target="y")
+        >>> memory = SufficientStats.from_data(frame[["a", "b"]], frame["y"])
+        >>> all(np.allclose(a, b, rtol=1e-12) for a, b in zip(stats, memory))
+        True
+        """
+        from bayesreg.large import sufficient_stats_from_dask
+
+        return sufficient_stats_from_dask(data, y, target=target, center=center, client=client)
+
     def residual_sum_of_squares(self, coef, intercept):
         """``‖y − intercept − X coef‖²`` from the statistics."""
         offset = self.y_mean - intercept - self.x_mean @ coef

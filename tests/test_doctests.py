@@ -32,6 +32,7 @@ EXAMPLES_REQUIRED = (
     "bayesreg.evidence",
     "bayesreg.gibbs",
     "bayesreg.hierarchical",
+    "bayesreg.large",
     "bayesreg.engine.arrays",
     "bayesreg.engine.chains",
     "bayesreg.engine.homotopy",

@@ -1,0 +1,816 @@
+"""Data beyond memory: the Gaussian likelihood's statistics from Dask, in one pass over the rows.
+
+A Gaussian likelihood needs only ``n``, the column means and the centred cross-products of
+``[X, y]`` (`~bayesreg.models.SufficientStats`); they are sums over row blocks. `moments_from_dask`
+computes them from a Dask DataFrame or Array: each partition is checked (the messages of
+`bayesreg.data`: a NaN, inf or text value named by its column and, for files, by its file and
+line) and reduced to its count, means, centred cross-products, smallest and largest values in
+float64, and the partitions' summaries are merged pairwise along a binary tree with the
+parallel-variance update (Chan, Golub and LeVeque, 1979),
+
+.. math::
+
+    n = n_a + n_b, \\quad δ = \\bar v_b − \\bar v_a, \\quad \\bar v = \\bar v_a + δ\\,n_b/n,
+    \\quad C = C_a + C_b + δδ^\\top n_a n_b / n,
+
+so a column with a large mean loses nothing to cancellation and the rounding error grows with
+the tree's depth, ``log₂`` of the number of partitions. `DaskMoments` then gives the statistics
+with or without centring (an intercept or none), of standardised columns
+(`~bayesreg.scaling.Standardization` from the same pass), and every MAP, path and posterior of the
+Gaussian model costs nothing more in ``n``.
+
+`read_moments` reads CSV and Parquet files (a path, a glob such as ``data/*.parquet``, or a list)
+through ``dask.dataframe`` and `dask_client` connects to a Dask scheduler, or starts a local
+cluster in the process. Dask is imported here only, when these functions run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import sys
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+
+from bayesreg.data import (
+    DataError,
+    bad_cell,
+    constant_columns,
+    data_files,
+    file_kind,
+    separator,
+    sniff_separator,
+    strip_names,
+)
+
+__all__ = [
+    "CONNECT_TIMEOUT",
+    "DaskMoments",
+    "LOCAL_WORKERS",
+    "MomentsMAP",
+    "SchedulerError",
+    "Source",
+    "dask_client",
+    "map_from_moments",
+    "moments_from_dask",
+    "read_moments",
+    "sufficient_stats_from_dask",
+]
+
+LOCAL_WORKERS = 2
+"""Worker processes of the local cluster `dask_client` starts when no scheduler is given."""
+
+CONNECT_TIMEOUT = 10.0
+"""Seconds `dask_client` waits for a scheduler before it gives up (`SchedulerError`)."""
+
+
+class SchedulerError(ConnectionError):
+    """The Dask scheduler could not be reached; the message names its address.
+
+    Examples
+    --------
+    >>> from bayesreg.large import SchedulerError
+    >>> isinstance(SchedulerError("cannot reach the Dask scheduler at tcp://10.0.0.1:8786"), OSError)
+    True
+    """
+
+
+class Source(NamedTuple):
+    """Where a partition's rows come from, for the messages that name a bad value's place.
+
+    Attributes
+    ----------
+    path : str
+        The file.
+    kind : {"csv", "parquet"}
+        A CSV file's rows are named by their line (the header is line 1), a Parquet file's by their
+        row (counted from 0).
+
+    Examples
+    --------
+    >>> from bayesreg.large import Source
+    >>> Source("data/part-0.csv", "csv").kind
+    'csv'
+    """
+
+    path: str
+    kind: str
+
+
+class _Summary(NamedTuple):
+    """A partition's rows, or a merged group of partitions: count, means (as the unevaluated sum
+    ``mean + mean_low``, twice float64's precision), centred cross-products, smallest and largest
+    values of the columns ``[X, y]``; ``parts`` maps each partition to its row
+    count and its first column's first value and whether that column counts up by one (a saved
+    row index); ``error`` is the first bad cell, ``(partition, row, text)``, of the group."""
+
+    n: float
+    mean: np.ndarray | None
+    mean_low: np.ndarray | None
+    m2: np.ndarray | None
+    low: np.ndarray | None
+    high: np.ndarray | None
+    parts: dict
+    error: tuple | None
+
+
+def _summarise(
+    frame: pd.DataFrame, partition: int, columns: list, target: str | None, family: str
+) -> _Summary:
+    """The `_Summary` of one partition: its cells checked (`~bayesreg.data.bad_cell`), its columns
+    reduced in float64: the means, then the centred values' means as their low parts."""
+    frame = frame[columns]
+    count = len(frame)
+    first = frame.iloc[:, 0]
+    counting = False
+    if count and pd.api.types.is_numeric_dtype(first):
+        start = first.to_numpy(dtype=np.float64)
+        counting = bool(start[0] == np.round(start[0]) and np.all(np.diff(start) == 1))
+    parts = {partition: (count, float(first.iloc[0]) if counting else None)}
+    values = None
+    try:
+        values = frame.to_numpy(dtype=np.float64)
+    except (TypeError, ValueError):
+        pass
+    if values is None or not np.isfinite(values).all():
+        for name in columns:
+            bad = bad_cell(frame[name], is_target=name == target, family=family)
+            if bad is not None:
+                return _Summary(count, None, None, None, None, None, parts, (partition, *bad))
+    if count == 0:
+        return _Summary(0, None, None, None, None, None, parts, None)
+    mean = values.mean(axis=0)
+    centred = values - mean
+    low = centred.mean(axis=0)
+    centred -= low
+    low_high = (values.min(axis=0), values.max(axis=0))
+    return _Summary(count, mean, low, centred.T @ centred, *low_high, parts, None)
+
+
+def _merge(a: _Summary, b: _Summary) -> _Summary:
+    """Two groups' summaries as one: the parallel-variance update (Chan et al.) for the moments;
+    the first error (by partition) kept, with every partition's row count."""
+    parts = {**a.parts, **b.parts}
+    errors = [error for error in (a.error, b.error) if error is not None]
+    if errors:
+        return _Summary(a.n + b.n, None, None, None, None, None, parts, min(errors, key=lambda e: e[0]))
+    if b.n == 0:
+        return a._replace(parts=parts)
+    if a.n == 0:
+        return b._replace(parts=parts)
+    n = a.n + b.n
+    # the means' difference from their high and low parts: a column of mean 1e9 and sd 1 keeps
+    # the digits of δ that float64 means (ulp 1.2e-7 there) would round away
+    delta = (b.mean - a.mean) + (b.mean_low - a.mean_low)
+    step = a.mean_low + delta * (b.n / n)
+    mean = a.mean + step
+    rounded = mean - a.mean  # TwoSum (Knuth): the part of a.mean + step that float64 rounded away
+    mean_low = (a.mean - (mean - rounded)) + (step - rounded)
+    m2 = a.m2 + b.m2 + np.outer(delta, delta) * (a.n * b.n / n)
+    ranges = (np.minimum(a.low, b.low), np.maximum(a.high, b.high))
+    return _Summary(n, mean, mean_low, m2, *ranges, parts, None)
+
+
+def _frame_of_blocks(X, y) -> pd.DataFrame:
+    """A block of rows of a Dask Array ``X`` (and its ``y``) as a DataFrame with columns
+    ``x0, x1, ..., y``."""
+    X = np.asarray(X)
+    frame = pd.DataFrame(X, columns=[f"x{j}" for j in range(X.shape[1])])
+    return frame.assign(y=np.asarray(y))
+
+
+class DaskMoments(NamedTuple):
+    """Count, means and centred cross-products of the columns ``[X, y]``, from one pass over the rows.
+
+    Attributes
+    ----------
+    names : list of str
+        The feature columns.
+    target : str
+        The target column.
+    n : int
+        Rows.
+    mean : ndarray, shape (n_features + 1,)
+        Column means, the target's last.
+    m2 : ndarray, shape (n_features + 1, n_features + 1)
+        Centred cross-products ``Σᵢ (vᵢ − v̄)(vᵢ − v̄)ᵀ`` of the rows ``vᵢ = [xᵢ, yᵢ]``.
+    low, high : ndarray, shape (n_features + 1,)
+        Each column's smallest and largest value.
+    notes : list of str
+        What was changed while reading (as `bayesreg.data.CSVTable`'s notes).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from bayesreg.large import DaskMoments
+    >>> X, y = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]), np.array([1.0, 2.0, 2.5])
+    >>> rows = np.column_stack([X, y])
+    >>> centred = rows - rows.mean(axis=0)
+    >>> moments = DaskMoments(["a", "b"], "y", 3, rows.mean(axis=0), centred.T @ centred,
+    ...                       rows.min(axis=0), rows.max(axis=0), [])
+    >>> bool(moments.target_sd == np.std(y))
+    True
+    """
+
+    names: list
+    target: str
+    n: int
+    mean: np.ndarray
+    m2: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+    notes: list
+
+    @property
+    def target_sd(self) -> float:
+        """The target's population sd (``ddof=0``).
+
+        Examples
+        --------
+        See `DaskMoments`.
+        """
+        return float(np.sqrt(self.m2[-1, -1] / self.n))
+
+    def standardization(self, *, center: bool = True):
+        """The `~bayesreg.scaling.Standardization` of the feature columns: their means (with
+        ``center``) and population sds, as ``Standardization.from_data`` computes them from the rows.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from bayesreg.large import DaskMoments
+        >>> moments = DaskMoments(["a"], "y", 2, np.array([2.0, 0.0]), np.diag([2.0, 2.0]),
+        ...                       np.array([1.0, -1.0]), np.array([3.0, 1.0]), [])
+        >>> moments.standardization()
+        Standardization(mean=array([2.]), scale=array([1.]))
+        """
+        from bayesreg.scaling import Standardization
+
+        p = len(self.names)
+        scale = np.sqrt(np.diag(self.m2)[:p] / self.n)
+        return Standardization(self.mean[:p].copy() if center else np.zeros(p), scale)
+
+    def sufficient_stats(self, *, center: bool = True, standardize: bool = False):
+        """The `~bayesreg.models.SufficientStats` of the rows, as ``SufficientStats.from_data``
+        computes them from ``X`` (or, with ``standardize``, from ``standardization(center).transform(X)``)
+        and ``y``.
+
+        Parameters
+        ----------
+        center : bool, default=True
+            The statistics of the centred columns (a model with an intercept); otherwise the raw
+            products ``XᵀX = C + n x̄x̄ᵀ`` with zero means.
+        standardize : bool, default=False
+            Of the columns divided by their sds (and centred with ``center``).
+
+        Returns
+        -------
+        SufficientStats
+            NumPy float64 arrays.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from bayesreg.large import DaskMoments
+        >>> from bayesreg.models import SufficientStats
+        >>> X, y = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]), np.array([1.0, 2.0, 2.5])
+        >>> rows = np.column_stack([X, y])
+        >>> centred = rows - rows.mean(axis=0)
+        >>> moments = DaskMoments(["a", "b"], "y", 3, rows.mean(axis=0), centred.T @ centred,
+        ...                       rows.min(axis=0), rows.max(axis=0), [])
+        >>> memory = SufficientStats.from_data(X, y, center=False)
+        >>> all(np.allclose(a, b) for a, b in zip(moments.sufficient_stats(center=False), memory))
+        True
+        """
+        from bayesreg.models import SufficientStats
+
+        p = len(self.names)
+        n = float(self.n)
+        x_mean, y_mean = self.mean[:p], self.mean[p]
+        xtx, xty, yty = self.m2[:p, :p].copy(), self.m2[:p, p].copy(), float(self.m2[p, p])
+        if not center:
+            xtx += n * np.outer(x_mean, x_mean)
+            xty += n * x_mean * y_mean
+            yty += n * y_mean**2
+        if standardize:
+            scale = np.sqrt(np.diag(self.m2)[:p] / n)
+            xtx /= np.outer(scale, scale)
+            xty /= scale
+        means = (np.zeros(p) if standardize else x_mean.copy(), y_mean) if center else (np.zeros(p), 0.0)
+        return SufficientStats(
+            np.asarray(n), means[0], np.asarray(float(means[1])), xtx, xty, np.asarray(yty)
+        )
+
+
+def _place(error: tuple, parts: dict, sources: list | None) -> str:
+    """The message of a bad cell ``(partition, row, text)``: its file and line (CSV) or row
+    (Parquet) from the row counts of the partitions before it in the same file, or without files
+    its row among all rows and its partition."""
+    partition, row, text = error
+    if sources is None:
+        before = sum(parts[j][0] for j in parts if j < partition)
+        return f"row {before + row} (partition {partition}), {text}"
+    source = sources[partition]
+    before = sum(parts[j][0] for j in parts if j < partition and sources[j].path == source.path)
+    if source.kind == "csv":
+        return f"{source.path} line {before + row + 2}, {text}"
+    return f"{source.path} row {before + row}, {text}"
+
+
+def _saved_index(summary: _Summary, first: str, sources: list | None) -> bool:
+    """Whether the first column is a row index pandas saved in each file: unnamed, and counting
+    0, 1, ... from each file's first row (as `bayesreg.data.read_csv` detects in one file)."""
+    if sources is None or not (first.startswith("Unnamed: ") or not first.strip()):
+        return False
+    start: dict = {}
+    for partition in sorted(summary.parts):
+        count, value = summary.parts[partition]
+        path = sources[partition].path
+        if count and value != start.get(path, 0):
+            return False
+        start[path] = start.get(path, 0) + count
+    return True
+
+
+def moments_from_dask(
+    data,
+    y=None,
+    *,
+    target: str | None = None,
+    sources: list | None = None,
+    drop_constant: bool = False,
+    client=None,
+    progress: bool | None = None,
+) -> DaskMoments:
+    """Count, means and centred cross-products of ``[X, y]`` from a Dask DataFrame or Array, in one pass.
+
+    Each partition is checked and reduced where it lies (a worker); the summaries are merged
+    pairwise along a binary tree (`moments_from_dask`'s module notes give the update), and only
+    O(p²) numbers per partition travel.
+
+    Parameters
+    ----------
+    data : dask DataFrame or dask Array, shape (n_samples, n_features[ + 1])
+        A DataFrame holding the features and the ``target`` column (every other column is a
+        feature), or the features with ``y`` apart; or an Array of the features (columns ``x0``,
+        ``x1``, ...) with ``y``.
+    y : dask Series or Array, shape (n_samples,), optional
+        The target, partitioned as ``data``'s rows (named ``y``).
+    target : str, optional
+        The target column of a DataFrame ``data``.
+    sources : list of Source, optional
+        The file of each partition, in order, for messages that name a bad value's file and line;
+        without it a bad value is named by its row (counted from 0) and partition.
+    drop_constant : bool, default=False
+        Drop feature columns with one value in every row (with a note) instead of refusing them.
+    client : distributed.Client, optional
+        Compute on this client's cluster; by default Dask's current scheduler.
+    progress : bool, optional
+        Show a progress bar over the partitions (default: when stderr is a terminal).
+
+    Returns
+    -------
+    DaskMoments
+
+    Raises
+    ------
+    DataError
+        A text, NaN or inf value (named by column and place), a constant target, a constant feature
+        (without ``drop_constant``), fewer than two rows, no feature column.
+
+    Examples
+    --------
+    >>> import dask.dataframe as dd, numpy as np, pandas as pd
+    >>> from bayesreg.large import moments_from_dask
+    >>> frame = pd.DataFrame({"a": [1.0, 0.0, 1.0, 2.0], "y": [1.0, 2.0, 2.5, 4.0]})
+    >>> moments = moments_from_dask(dd.from_pandas(frame, npartitions=2), target="y")
+    >>> moments.n, moments.mean.tolist()
+    (4, [1.0, 2.375])
+    >>> bad = frame.assign(a=[1.0, 0.0, np.nan, 2.0])
+    >>> moments_from_dask(dd.from_pandas(bad, npartitions=2), target="y")
+    Traceback (most recent call last):
+    ...
+    bayesreg.data.DataError: row 2 (partition 1), column 'a': NaN (NaN and inf values are not allowed)
+    """
+    import dask
+    import dask.array as da
+
+    if isinstance(data, da.Array):
+        if y is None:
+            raise DataError("a Dask Array of features needs its target y")
+        if data.ndim != 2:
+            raise DataError(f"X must be 2-d (n_samples, n_features), got shape {data.shape}")
+        X = data.rechunk({1: -1})
+        y = da.asarray(y).rechunk((X.chunks[0],))
+        blocks = [
+            dask.delayed(_frame_of_blocks)(xb, yb)
+            for xb, yb in zip(X.to_delayed()[:, 0], y.to_delayed(), strict=True)
+        ]
+        columns, target = [f"x{j}" for j in range(data.shape[1])] + ["y"], "y"
+    else:
+        if y is not None:
+            data = data.assign(y=y)
+            target = "y"
+        if target is None or target not in data.columns:
+            shown = ", ".join(map(str, data.columns))
+            raise DataError(f"target column {target!r} not found; columns: {shown}")
+        columns = [str(c) for c in data.columns if str(c) != target] + [target]
+        blocks = data.to_delayed()
+    if len(columns) < 2:
+        raise DataError("no feature columns: X has 0 columns")
+    if sources is not None and len(sources) != len(blocks):
+        raise ValueError(f"{len(sources)} sources for {len(blocks)} partitions")
+    summaries = [
+        dask.delayed(_summarise)(block, i, columns, target, "gaussian") for i, block in enumerate(blocks)
+    ]
+    while len(summaries) > 1:
+        pairs = [dask.delayed(_merge)(*summaries[i : i + 2]) for i in range(0, len(summaries) - 1, 2)]
+        summaries = pairs + summaries[len(summaries) - len(summaries) % 2 :]
+    summary = _compute(summaries[0], client, progress)
+    if summary.error is not None:
+        raise DataError(_place(summary.error, summary.parts, sources))
+    notes: list[str] = []
+    keep = np.ones(len(columns), dtype=bool)
+    if _saved_index(summary, columns[0], sources):
+        notes.append(f"dropped column {columns[0]!r} (a saved row index 0..n-1)")
+        keep[0] = False
+    if summary.n < 2:
+        raise DataError(f"found {int(summary.n)} sample(s) while a minimum of 2 is required")
+    constant = {
+        name: summary.low[j]
+        for j, name in enumerate(columns)
+        if keep[j] and summary.low[j] == summary.high[j]
+    }
+    for name in constant_columns(constant, target, drop=drop_constant, notes=notes):
+        keep[columns.index(name)] = False
+    if keep.sum() < 2:
+        raise DataError("no feature columns: X has 0 columns")
+    kept = np.flatnonzero(keep)
+    return DaskMoments(
+        [columns[j] for j in kept[:-1]],
+        target,
+        int(summary.n),
+        (summary.mean + summary.mean_low)[kept],
+        summary.m2[np.ix_(kept, kept)],
+        summary.low[kept],
+        summary.high[kept],
+        notes,
+    )
+
+
+def _compute(graph, client, progress: bool | None):
+    """``graph`` computed on ``client`` (or Dask's current scheduler), with a progress bar on
+    stderr when asked or, by default, when stderr is a terminal."""
+    import dask
+
+    show = sys.stderr.isatty() if progress is None else progress
+    if client is None:
+        if not show:
+            return dask.compute(graph)[0]
+        from dask.diagnostics import ProgressBar
+
+        with ProgressBar(out=sys.stderr):
+            return dask.compute(graph)[0]
+    from distributed.scheduler import KilledWorker
+
+    future = client.compute(graph)
+    if show:
+        from distributed import progress as progress_bar
+
+        progress_bar(future)
+        print(file=sys.stderr)
+    try:
+        return future.result()
+    except KilledWorker as error:  # Dask retried the task on other workers first
+        raise SchedulerError(f"Dask workers died while reducing the data: {error}") from None
+
+
+def sufficient_stats_from_dask(
+    data,
+    y=None,
+    *,
+    target: str | None = None,
+    center: bool = True,
+    standardize: bool = False,
+    client=None,
+):
+    """`~bayesreg.models.SufficientStats` of a Dask DataFrame or Array, in one pass over its rows.
+
+    `moments_from_dask`, then `DaskMoments.sufficient_stats`: equal to ``SufficientStats.from_data``
+    on the rows in memory up to the order of summation.
+
+    Parameters
+    ----------
+    data, y, target, client
+        As for `moments_from_dask`.
+    center, standardize
+        As for `DaskMoments.sufficient_stats`.
+
+    Returns
+    -------
+    SufficientStats
+
+    Examples
+    --------
+    >>> import dask.array as da, numpy as np
+    >>> from bayesreg.large import sufficient_stats_from_dask
+    >>> from bayesreg.models import SufficientStats
+    >>> rng = np.random.default_rng(0)
+    >>> X, y = rng.normal(size=(100, 3)) + 1e6, rng.normal(size=100)
+    >>> stats = sufficient_stats_from_dask(da.from_array(X, chunks=(30, 3)), da.from_array(y, chunks=30))
+    >>> memory = SufficientStats.from_data(X, y)
+    >>> bool(np.allclose(stats.xtx, memory.xtx, rtol=1e-9)), bool(np.allclose(stats.xty, memory.xty))
+    (True, True)
+    """
+    moments = moments_from_dask(data, y, target=target, client=client)
+    return moments.sufficient_stats(center=center, standardize=standardize)
+
+
+def read_moments(
+    data,
+    target: str,
+    *,
+    sep: str | None = None,
+    drop_constant: bool = False,
+    blocksize: str | int = "64MB",
+    client=None,
+    progress: bool | None = None,
+) -> DaskMoments:
+    """Read CSV or Parquet files through ``dask.dataframe`` and reduce them to `DaskMoments`.
+
+    The files are read one partition at a time (CSV in blocks of ``blocksize`` bytes, Parquet by
+    row groups), so a worker holds one partition, not the data. CSV columns are read as float64
+    (the fast parser); a file with text in a numeric column is read again as text to name the
+    value's file and line. Spaces around column names are stripped and a saved row index dropped,
+    with notes, as `bayesreg.data.read_csv` does; every file must have the same columns.
+
+    Parameters
+    ----------
+    data : str, Path or list
+        Files or globs (`bayesreg.data.data_files`).
+    target : str
+        The target column.
+    sep : str, optional
+        CSV separator, as `bayesreg.data.separator` takes it; detected from the first file by default.
+    drop_constant : bool, default=False
+        As for `moments_from_dask`.
+    blocksize : str or int, default="64MB"
+        Bytes of CSV per partition.
+    client, progress
+        As for `moments_from_dask`.
+
+    Returns
+    -------
+    DaskMoments
+
+    Raises
+    ------
+    DataError
+        As `moments_from_dask`, and for files that are missing, unreadable or whose columns differ.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from bayesreg.large import read_moments
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     _ = pathlib.Path(folder, "a.csv").write_text("dose,response\\n1.5,2.0\\n0.5,1.0\\n")
+    ...     _ = pathlib.Path(folder, "b.csv").write_text("dose,response\\n2.5,3.5\\ninf,1.0\\n")
+    ...     moments = read_moments(pathlib.Path(folder, "a.csv"), "response")
+    ...     read_moments(pathlib.Path(folder, "*.csv"), "response")
+    Traceback (most recent call last):
+    ...
+    bayesreg.data.DataError: .../b.csv line 3, column 'dose': inf (NaN and inf values are not allowed)
+    >>> moments.n, moments.names
+    (2, ['dose'])
+    """
+    import dask.dataframe as dd
+
+    files = data_files(data)
+    kind = file_kind(files[0])
+    notes: list[str] = []
+    frames, sources, raw = [], [], None
+    if kind == "csv":
+        sep = sniff_separator(files[0]) if sep is None else separator(sep)
+    for path in files:
+        try:
+            if kind == "csv":
+                header = pd.read_csv(path, sep=sep, nrows=0)
+            else:
+                import pyarrow.parquet as pq
+
+                header = pd.DataFrame(columns=pq.read_schema(path).names)
+        except (
+            pd.errors.EmptyDataError,
+            pd.errors.ParserError,
+            UnicodeDecodeError,
+            OSError,
+            ValueError,
+        ) as error:
+            reason = " ".join(str(error).split()) or type(error).__name__
+            raise DataError(f"cannot read {str(path)!r}: {reason}") from None
+        names = [str(name) for name in header.columns]
+        if raw is None:
+            raw = names
+            stripped = list(strip_names(header, str(path), notes).columns)
+        elif names != raw:
+            raise DataError(
+                f"{str(path)!r} has columns {', '.join(names)}; {str(files[0])!r} has {', '.join(raw)}"
+            )
+        if kind == "csv":
+            frame = dd.read_csv(path, sep=sep, blocksize=blocksize, dtype=np.float64)
+        else:
+            frame = dd.read_parquet(path)
+        frames.append(frame)
+        sources.extend([Source(str(path), kind)] * frame.npartitions)
+    if target not in stripped:
+        raise DataError(
+            f"target column {target!r} not found in {str(files[0])!r}; columns: {', '.join(stripped)}"
+        )
+    renamed = dict(zip(raw, stripped, strict=True))
+
+    def whole(dtype=None):
+        parts = frames
+        if dtype is not None:
+            parts = [dd.read_csv(path, sep=sep, blocksize=blocksize, dtype=dtype) for path in files]
+        return (
+            dd.concat(parts).rename(columns=renamed) if len(parts) > 1 else parts[0].rename(columns=renamed)
+        )
+
+    settings = {"target": target, "sources": sources, "drop_constant": drop_constant}
+    settings.update(client=client, progress=progress)
+    if kind == "csv":
+        try:
+            moments = moments_from_dask(whole(), **settings)
+        except (ValueError, TypeError) as error:
+            if isinstance(error, DataError):
+                raise
+            # a text value in a numeric column: read as text to name it (its file, line and column)
+            moments_from_dask(whole(dtype=object), **settings)
+            raise DataError(
+                f"cannot read {', '.join(map(str, files))}: {' '.join(str(error).split())}"
+            ) from None
+    else:
+        moments = moments_from_dask(whole(), **settings)
+    return moments._replace(notes=notes + moments.notes)
+
+
+@contextlib.contextmanager
+def dask_client(
+    scheduler: str | None = None, *, n_workers: int = LOCAL_WORKERS, timeout: float = CONNECT_TIMEOUT
+):
+    """A ``distributed.Client`` while the block runs: on the scheduler at ``scheduler`` (or
+    ``DASK_SCHEDULER_ADDRESS``), or on a local cluster of ``n_workers`` worker processes (one thread
+    each) started in the process and closed afterwards.
+
+    Parameters
+    ----------
+    scheduler : str, optional
+        The scheduler's address, ``tcp://HOST:PORT``.
+    n_workers : int, default `LOCAL_WORKERS`
+        Worker processes of a local cluster.
+    timeout : float, default `CONNECT_TIMEOUT`
+        Seconds to wait for the scheduler.
+
+    Raises
+    ------
+    SchedulerError
+        The scheduler did not answer within ``timeout`` seconds.
+
+    Examples
+    --------
+    >>> from bayesreg.large import dask_client
+    >>> with dask_client("tcp://127.0.0.1:9", timeout=0.5) as client:
+    ...     pass
+    Traceback (most recent call last):
+    ...
+    bayesreg.large.SchedulerError: cannot reach the Dask scheduler at tcp://127.0.0.1:9: ...
+    """
+    from distributed import Client, LocalCluster
+
+    address = scheduler or os.environ.get("DASK_SCHEDULER_ADDRESS") or None
+    if address is None:
+        with (
+            LocalCluster(
+                n_workers=n_workers,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                silence_logs=logging.ERROR,
+            ) as cluster,
+            Client(cluster) as client,
+        ):
+            yield client
+        return
+    try:
+        client = Client(address, timeout=timeout)
+    except (OSError, TimeoutError) as error:
+        reason = " ".join(str(error).split()) or type(error).__name__
+        raise SchedulerError(f"cannot reach the Dask scheduler at {address}: {reason}") from None
+    with client:
+        yield client
+
+
+class MomentsMAP(NamedTuple):
+    """The MAP of the linear model from `DaskMoments`, as `map_from_moments` returns it.
+
+    Attributes
+    ----------
+    map : MAPResult
+        The MAP (`~bayesreg.engine.map.linear_map`), ``coef`` and ``intercept`` on the original
+        columns (also with ``standardize``).
+    prior : Prior
+        The prior on the weights (of the standardised columns with ``standardize``).
+    sigma : float
+        The noise sd: the one given, or its MAP.
+    scaling : Standardization or None
+        The columns' standardisation, with ``standardize``.
+
+    Examples
+    --------
+    >>> from bayesreg.large import MomentsMAP
+    >>> MomentsMAP._fields
+    ('map', 'prior', 'sigma', 'scaling')
+    """
+
+    map: object
+    prior: object
+    sigma: float
+    scaling: object
+
+
+def map_from_moments(
+    moments: DaskMoments,
+    *,
+    prior: str = "laplace",
+    alpha: float = 1.0,
+    l1_ratio: float = 0.5,
+    convention: str = "sklearn",
+    sigma: float | None = None,
+    fit_intercept: bool = True,
+    standardize: bool = False,
+) -> MomentsMAP:
+    """The MAP of the linear model from the statistics of one pass: what
+    ``BayesianLinearRegression(prior, alpha, ...).fit(X, y)`` finds from the rows in memory.
+
+    The prior is `~bayesreg.priors.prior_from_penalty`'s for ``alpha`` in ``convention`` with the
+    data's ``n``; without ``sigma`` the noise sd has the prior `~bayesreg.priors.noise_prior` of the
+    target (its sd from the same pass) and is estimated with the weights. With ``standardize`` the
+    prior is on the weights of the standardised columns and the MAP is mapped back to the original
+    columns (`~bayesreg.scaling.Standardization.to_original`).
+
+    Parameters
+    ----------
+    moments : DaskMoments
+    prior : {"laplace", "gaussian", "elasticnet"}, default="laplace"
+    alpha : float, default=1.0
+        Penalty strength in ``convention``.
+    l1_ratio : float, default=0.5
+        The elastic net's L1 share.
+    convention : {"sklearn", "book"}, default="sklearn"
+    sigma : float, optional
+        A fixed noise sd.
+    fit_intercept, standardize : bool
+
+    Returns
+    -------
+    MomentsMAP
+
+    Examples
+    --------
+    scikit-learn's ``Lasso(alpha=0.1)`` from the statistics of a Dask Array:
+
+    >>> import dask.array as da, numpy as np
+    >>> from sklearn.linear_model import Lasso
+    >>> from bayesreg.large import map_from_moments, moments_from_dask
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(200, 3))
+    >>> y = X @ np.array([1.0, 0.0, -2.0]) + 0.5 * rng.normal(size=200)
+    >>> moments = moments_from_dask(da.from_array(X, chunks=(50, 3)), da.from_array(y, chunks=50))
+    >>> result = map_from_moments(moments, prior="laplace", alpha=0.1)
+    >>> lasso = Lasso(alpha=0.1, tol=1e-12).fit(X, y)
+    >>> bool(np.allclose(result.map.params["coef"], lasso.coef_, atol=1e-8))
+    True
+    """
+    from bayesreg.engine.map import linear_map
+    from bayesreg.priors import noise_prior, prior_from_penalty
+
+    stats = moments.sufficient_stats(center=fit_intercept, standardize=standardize)
+    weights = prior_from_penalty(
+        prior, alpha, l1_ratio=l1_ratio, convention=convention, family="gaussian", n_samples=moments.n
+    )
+    # two values ±sd have population sd sd exactly: the prior noise_prior gives the target
+    sd = moments.target_sd
+    noise = noise_prior(np.array([-sd, sd])) if sigma is None else sigma
+    result = linear_map(stats, prior=weights, sigma=noise, fit_intercept=fit_intercept)
+    scaling = moments.standardization(center=fit_intercept) if standardize else None
+    if scaling is not None:
+        params = dict(result.params)
+        params["coef"], intercept = scaling.to_original(params["coef"], params.get("intercept", 0.0))
+        if "intercept" in params:
+            params["intercept"] = intercept
+        result = result._replace(params=params)
+    fitted = float(np.mean(result.params["sigma"])) if sigma is None else float(sigma)
+    return MomentsMAP(result, weights, fitted, scaling)

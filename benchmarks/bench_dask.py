@@ -1,0 +1,119 @@
+"""Issue 16: the Gaussian likelihood's statistics from one Dask pass, against merely reading the files.
+
+On the files of ``make_large_parquet.py`` (``--data``, a glob), on a local cluster of 2 worker
+processes (or ``--scheduler``):
+
+- read: ``dd.read_parquet(...)`` reduced by a trivial sum per partition (the time to read the files);
+- reduce: `bayesreg.large.read_moments` (read, check every cell, per-partition moments, tree merge);
+- MAP: `bayesreg.large.map_from_moments` (lasso, alpha 0.01, the columns standardised) from them;
+- end to end: ``bayesreg fit DATA --engine dask --alpha 0.01 --standardize`` as its own process,
+  under ``/usr/bin/time -v`` (wall time, peak memory of the command's process);
+
+with rows/s of both passes and each worker's peak memory (its resident set, sampled by the
+scheduler). The figures need a quiet machine: on a shared one, compare read and reduce in the same run.
+
+    python benchmarks/make_large_parquet.py --out /tmp/medium --rows 1000000
+    python benchmarks/bench_dask.py --data '/tmp/medium/*.parquet' --repeats 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+
+def _sum_rows(frame) -> float:
+    return float(frame.to_numpy().sum())
+
+
+def read_only(pattern: str, client) -> tuple[float, int]:
+    """Seconds to read every partition (and sum it: nothing kept), and the rows."""
+    import dask
+    import dask.dataframe as dd
+
+    frame = dd.read_parquet(pattern)
+    parts = [dask.delayed(_sum_rows)(part) for part in frame.to_delayed()]
+    counts = frame.map_partitions(len)
+    start = time.perf_counter()
+    client.compute(parts, sync=True)
+    elapsed = time.perf_counter() - start
+    return elapsed, int(counts.compute().sum())
+
+
+class PeakMemory:
+    """The largest resident memory of any worker while the block runs, sampled every 0.2 s."""
+
+    def __init__(self, client):
+        self.client, self.peak, self._stop = client, 0.0, threading.Event()
+
+    def __enter__(self):
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def _sample(self):
+        while not self._stop.is_set():
+            workers = self.client.scheduler_info()["workers"].values()
+            self.peak = max([self.peak, *(w["metrics"]["memory"] for w in workers)])
+            time.sleep(0.2)
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+
+def end_to_end(pattern: str, bayesreg: str, scheduler: str | None) -> tuple[float, float]:
+    """Wall seconds and peak memory (MB) of ``bayesreg fit`` through Dask, as its own process."""
+    with tempfile.TemporaryDirectory() as out:
+        argv = [bayesreg, "fit", pattern, "--target", "y", "--engine", "dask", "--alpha", "0.01"]
+        argv += ["--standardize", "--out", out] + (["--scheduler", scheduler] if scheduler else [])
+        done = subprocess.run(["/usr/bin/time", "-v", *argv], capture_output=True, text=True, check=True)
+    wall = re.search(r"Elapsed \(wall clock\) time .*: (?:(\d+):)?(\d+):([\d.]+)", done.stderr)
+    hours, minutes, seconds = (float(g) if g else 0.0 for g in wall.groups())
+    peak = float(re.search(r"Maximum resident set size \(kbytes\): (\d+)", done.stderr).group(1)) / 1024
+    return 3600 * hours + 60 * minutes + seconds, peak
+
+
+def main() -> None:
+    from bayesreg.large import dask_client, map_from_moments, read_moments
+
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--data", required=True, help="a glob of Parquet files (make_large_parquet.py)")
+    parser.add_argument("--scheduler", default=None)
+    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--bayesreg", default=str(Path(sys.executable).with_name("bayesreg")))
+    args = parser.parse_args()
+    reads, reduces, maps, peaks = [], [], [], []
+    with dask_client(args.scheduler) as client:
+        for _ in range(args.repeats):
+            seconds, rows = read_only(args.data, client)
+            reads.append(seconds)
+            with PeakMemory(client) as memory:
+                start = time.perf_counter()
+                moments = read_moments(args.data, "y", client=client, progress=False)
+                reduces.append(time.perf_counter() - start)
+            peaks.append(memory.peak / 2**20)
+            start = time.perf_counter()
+            map_from_moments(moments, prior="laplace", alpha=0.01, standardize=True)
+            maps.append(time.perf_counter() - start)
+    read, reduce = statistics.median(reads), statistics.median(reduces)
+    print(f"{rows} rows x {len(moments.names)} features, {args.repeats} repeats (medians)")
+    print(f"read only: {read:.1f} s ({rows / read:,.0f} rows/s)")
+    print(f"reduce:    {reduce:.1f} s ({rows / reduce:,.0f} rows/s, {read / reduce:.0%} of read speed)")
+    print(f"MAP from the statistics: {statistics.median(maps):.3f} s")
+    print(f"peak worker memory during the reduction: {max(peaks):.0f} MB")
+    wall, peak = end_to_end(args.data, args.bayesreg, args.scheduler)
+    print(f"bayesreg fit --engine dask end to end: {wall:.1f} s, peak memory of the command {peak:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()

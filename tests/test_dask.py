@@ -1,0 +1,266 @@
+"""Data beyond memory (`bayesreg.large`): the statistics of one Dask pass equal the in-memory ones, and
+so does the MAP through them; bad values are named by file and line; an unreachable scheduler is one
+line and exit status 2.
+
+One local cluster (2 worker processes) serves the whole module: the command line reaches it through
+DASK_SCHEDULER_ADDRESS, as a user's cluster would be reached.
+"""
+
+import os
+
+import dask.array as da
+import dask.dataframe as dd
+import numpy as np
+import pandas as pd
+import pytest
+from cli_runs import run
+from references import assert_map_equal, sklearn_linear
+
+from bayesreg.data import DataError, read_csv, read_table
+from bayesreg.large import dask_client, moments_from_dask, read_moments, sufficient_stats_from_dask
+from bayesreg.models import SufficientStats
+from bayesreg.scaling import Standardization
+
+pytestmark = pytest.mark.usefixtures("cache_home")
+
+TARGET = "progression"
+BLOCKSIZE = 3000  # bytes of CSV per partition: about 3 partitions in each of the 3 files
+STATS_RTOL = 1e-10
+MAP_RTOL = 1e-10
+
+
+@pytest.fixture(scope="module")
+def client():
+    """A local cluster of 2 worker processes for the module, its address in DASK_SCHEDULER_ADDRESS."""
+    with dask_client() as client, pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DASK_SCHEDULER_ADDRESS", client.scheduler.address)
+        yield client
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory, raw_diabetes_csv):
+    """The unscaled diabetes data (as read from raw_diabetes_csv) split into 3 CSV and 3 Parquet files."""
+    frame = pd.read_csv(raw_diabetes_csv)
+    folder = tmp_path_factory.mktemp("parts")
+    for i, rows in enumerate(np.array_split(np.arange(len(frame)), 3)):
+        frame.iloc[rows].to_csv(folder / f"part-{i}.csv", index=False)
+        frame.iloc[rows].to_parquet(folder / f"part-{i}.parquet", index=False)
+    return {"csv": str(folder / "part-*.csv"), "parquet": str(folder / "part-*.parquet")}
+
+
+def relative_error(a, b) -> float:
+    """max |a − b| over max |b|, at least 1: the error relative to the array's scale (the means of
+    standardised columns are 0 here and about 1e-17 in memory, on a scale of 1)."""
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    return float(np.max(np.abs(a - b)) / max(np.max(np.abs(b)), 1.0))
+
+
+@pytest.mark.parametrize("kind", ["csv", "parquet"])
+def test_statistics_of_one_pass_equal_the_in_memory_ones(client, files, raw_diabetes_frame, kind):
+    X, y = (np.asarray(v, dtype=float) for v in raw_diabetes_frame)
+    moments = read_moments(files[kind], TARGET, blocksize=BLOCKSIZE, client=client)
+    assert moments.n == len(y) and moments.names == list(raw_diabetes_frame[0].columns)
+    assert moments.notes == []
+    for center in (True, False):
+        for standardize in (False, True):
+            scaling = Standardization.from_data(X, center=center)
+            rows = scaling.transform(X) if standardize else X
+            memory = SufficientStats.from_data(rows, y, center=center)
+            stats = moments.sufficient_stats(center=center, standardize=standardize)
+            for field, value, expected in zip(memory._fields, stats, memory, strict=True):
+                error = relative_error(value, expected)
+                assert error <= STATS_RTOL, f"{kind} {field} center={center} standardize={standardize}"
+        got = moments.standardization(center=center)
+        assert relative_error(got.scale, scaling.scale) <= STATS_RTOL
+        assert relative_error(got.mean, scaling.mean) <= STATS_RTOL if center else not got.mean.any()
+
+
+def test_csv_files_are_split_into_several_partitions_each(files):
+    parts = [dd.read_csv(path, blocksize=BLOCKSIZE).npartitions for path in sorted(_glob(files["csv"]))]
+    assert len(parts) == 3 and min(parts) >= 2
+
+
+def _glob(pattern):
+    import glob
+
+    return glob.glob(pattern)
+
+
+def test_a_column_far_from_zero_loses_nothing_to_cancellation(client):
+    """A column of mean 1e9 and sd 1: raw sums of squares (1e18 + 1) would leave no digit of its
+    variance; the per-partition centring and the pairwise update keep them (against the centred
+    in-memory statistics)."""
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(4000, 3)) + np.array([1e9, 0.0, -5e6])
+    y = X[:, 0] - 1e9 + 0.5 * X[:, 1] + rng.normal(size=4000)
+    stats = sufficient_stats_from_dask(
+        da.from_array(X, chunks=(300, 3)), da.from_array(y, chunks=300), client=client
+    )
+    memory = SufficientStats.from_data(X, y)
+    for field, value, expected in zip(memory._fields, stats, memory, strict=True):
+        assert relative_error(value, expected) <= STATS_RTOL, field
+    assert relative_error(np.diag(stats.xtx) / 4000, X.var(axis=0)) <= 1e-9
+
+
+MAP_CASES = {
+    "lasso": ["--prior", "laplace", "--alpha", "0.5"],
+    "ridge-standardized": ["--prior", "gaussian", "--alpha", "2.0", "--standardize"],
+    "enet-no-intercept": ["--prior", "elasticnet", "--alpha", "0.3", "--l1-ratio", "0.6", "--no-intercept"],
+    "lasso-book-sigma": ["--prior", "laplace", "--alpha", "0.02", "--convention", "book", "--sigma", "50"],
+}
+
+
+@pytest.mark.parametrize("kind", ["csv", "parquet"])
+@pytest.mark.parametrize("case", list(MAP_CASES))
+def test_the_map_through_dask_equals_the_in_memory_map(client, files, raw_diabetes_csv, tmp_path, kind, case):
+    options = ["--target", TARGET, *MAP_CASES[case]]
+    tables = {}
+    for engine, data in (("dask", files[kind]), ("memory", str(raw_diabetes_csv))):
+        out = tmp_path / engine
+        code, stdout, stderr = run(["fit", data, "--engine", engine, "--out", str(out), *options])
+        assert code == 0, stderr
+        assert ("read through Dask" in stdout) == (engine == "dask")
+        tables[engine] = pd.read_csv(out / "coefficients.csv").set_index("feature")["coefficient"]
+    got, expected = tables["dask"], tables["memory"]
+    assert list(got.index) == list(expected.index)
+    assert_map_equal(  # the same exact zeros, and every coefficient to 1e-10 of its size
+        got.drop("intercept", errors="ignore").to_numpy(),
+        float(got.get("intercept", 0.0)),
+        expected.drop("intercept", errors="ignore").to_numpy(),
+        float(expected.get("intercept", 0.0)),
+        rtol=MAP_RTOL,
+        atol=1e-12,
+        label=f"{kind} {case}",
+    )
+
+
+def test_the_lasso_through_dask_is_scikit_learns(client, files, raw_diabetes_frame):
+    """Against scikit-learn's Lasso on the rows in memory (KKT-certified), from the Python API."""
+    from bayesreg.large import map_from_moments
+
+    X, y = (np.asarray(v, dtype=float) for v in raw_diabetes_frame)
+    moments = read_moments(files["parquet"], TARGET, client=client)
+    result = map_from_moments(moments, prior="laplace", alpha=0.5)
+    reference = sklearn_linear("laplace", X, y, 0.5)
+    params = result.map.params
+    assert_map_equal(params["coef"], float(params["intercept"]), reference.coef, reference.intercept)
+
+
+def _write_parts(folder, frame, kind):
+    for i, rows in enumerate(np.array_split(np.arange(len(frame)), 3)):
+        part = frame.iloc[rows]
+        if kind == "csv":
+            part.to_csv(folder / f"part-{i}.csv", index=False)
+        else:
+            part.to_parquet(folder / f"part-{i}.parquet", index=False)
+
+
+@pytest.mark.parametrize(
+    ("kind", "value", "message"),
+    [
+        ("csv", "abc", "part-1.csv line 100, column 's3': 'abc' is not a number"),
+        ("csv", "", "part-1.csv line 100, column 's3': NaN (NaN and inf values are not allowed)"),
+        ("csv", "-inf", "part-1.csv line 100, column 's3': inf (NaN and inf values are not allowed)"),
+        ("parquet", np.inf, "part-1.parquet row 98, column 's3': inf (NaN and inf values are not allowed)"),
+        ("parquet", np.nan, "part-1.parquet row 98, column 's3': NaN (NaN and inf values are not allowed)"),
+    ],
+)
+def test_a_bad_value_in_one_partition_is_named_by_file_and_line(
+    client, raw_diabetes_csv, tmp_path, kind, value, message
+):
+    """Row 98 of the second file (line 100 of its CSV: the header is line 1) lies in its third
+    partition; Dask names the same place as the in-memory reader, and nothing is written."""
+    frame = pd.read_csv(raw_diabetes_csv).astype({"s3": object})
+    second = np.array_split(np.arange(len(frame)), 3)[1]
+    frame.loc[second[98], "s3"] = value
+    if kind == "parquet":
+        frame = frame.astype({"s3": float})
+    _write_parts(tmp_path, frame, kind)
+    pattern = str(tmp_path / f"part-*.{kind}")
+    with pytest.raises(DataError) as memory:
+        read_table(pattern, TARGET)
+    assert str(memory.value).endswith(message)
+    out = tmp_path / "out"
+    code, stdout, stderr = run(["fit", pattern, "--target", TARGET, "--engine", "dask", "--out", str(out)])
+    assert code == 2 and stdout == ""
+    assert stderr.strip().splitlines() == [f"bayesreg fit: error: {tmp_path / message}"]
+    assert not out.exists()
+    if kind == "csv":
+        blocks = dd.read_csv(tmp_path / "part-1.csv", blocksize=BLOCKSIZE, dtype=object).map_partitions(len)
+        assert len(blocks.compute()) >= 2  # the bad line is not in the file's first partition
+        with pytest.raises(DataError, match=message.replace("(", r"\(").replace(")", r"\)")):
+            read_moments(pattern, TARGET, blocksize=BLOCKSIZE, client=client)
+
+
+def test_a_bad_value_in_a_dask_frame_is_named_by_its_row(client):
+    frame = pd.DataFrame({"a": np.arange(10.0), "b": np.ones(10), "y": np.arange(10.0) ** 2})
+    frame.loc[7, "b"] = np.inf
+    with pytest.raises(DataError, match=r"^row 7 \(partition 2\), column 'b': inf"):
+        moments_from_dask(dd.from_pandas(frame, npartitions=3), target="y", client=client)
+
+
+def test_notes_and_constant_columns_as_in_memory(client, tmp_path):
+    """A saved row index in each file is dropped, spaces around names stripped, and a constant column
+    refused (or dropped) with the in-memory reader's words."""
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({" dose": rng.normal(size=60), "batch": 1.0, "response": rng.normal(size=60)})
+    for i, rows in enumerate(np.array_split(np.arange(60), 2)):
+        frame.iloc[rows].reset_index(drop=True).to_csv(tmp_path / f"p{i}.csv")  # with its row index
+    pattern = str(tmp_path / "p*.csv")
+    with pytest.raises(DataError) as memory:
+        read_table(pattern, "response")
+    with pytest.raises(DataError) as large:
+        read_moments(pattern, "response", blocksize=500, client=client)
+    assert str(large.value) == str(memory.value)
+    assert "constant columns: 'batch'" in str(memory.value)
+    table = read_table(pattern, "response", drop_constant=True)
+    moments = read_moments(pattern, "response", blocksize=500, drop_constant=True, client=client)
+    assert moments.names == list(table.X.columns) == ["dose"]
+    assert sorted(moments.notes) == sorted(table.notes)
+    assert moments.n == 60
+
+
+def test_an_unreachable_scheduler_is_one_line_and_exit_2(files, tmp_path):
+    out = tmp_path / "out"
+    argv = ["fit", files["csv"], "--target", TARGET, "--engine", "dask", "--out", str(out)]
+    code, stdout, stderr = run([*argv, "--scheduler", "tcp://127.0.0.1:9"])
+    assert code == 2 and stdout == ""
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(
+        "bayesreg fit: error: cannot reach the Dask scheduler at tcp://127.0.0.1:9"
+    ), stderr
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("argv", "reason"),
+    [
+        (["fit", "--method", "nuts", "--out", "{out}"], "--method nuts from the statistics"),
+        (["fit", "--family", "bernoulli"], "--family bernoulli needs the rows"),
+        (["fit", "--alpha", "cv"], "a learned alpha"),
+        (["path", "--out", "{out}"], "bayesreg path needs the rows"),
+        (["compare", "--priors", "laplace,gaussian", "--out", "{out}"], "bayesreg compare needs the rows"),
+    ],
+)
+def test_what_the_statistics_cannot_do_is_refused_before_the_pass(files, tmp_path, argv, reason):
+    out = tmp_path / "out"
+    command, *options = (arg.format(out=out) for arg in argv)
+    code, stdout, stderr = run([command, files["csv"], "--target", TARGET, "--engine", "dask", *options])
+    assert code == 2 and stdout == ""
+    assert len(stderr.strip().splitlines()) == 1 and reason in stderr, stderr
+    assert "--engine memory" in stderr
+    assert not out.exists()
+
+
+def test_parquet_and_globs_read_in_memory(files, raw_diabetes_csv):
+    """Without Dask the files are read with pandas, the same rows as the one CSV file."""
+    expected = read_csv(raw_diabetes_csv, TARGET)
+    for kind in ("csv", "parquet"):
+        table = read_table(files[kind], TARGET)
+        pd.testing.assert_frame_equal(table.X, expected.X, check_dtype=False)
+        np.testing.assert_array_equal(table.y.to_numpy(), expected.y.to_numpy())
+
+
+def test_the_local_cluster_has_two_worker_processes(client):
+    pids = client.run(os.getpid)  # each worker's process id
+    assert len(pids) == 2 and len(set(pids.values()) - {os.getpid()}) == 2
