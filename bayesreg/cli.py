@@ -54,6 +54,7 @@ from bayesreg.defaults import (
     N_ALPHAS,
     NUTS,
     PATH_NUTS,
+    PENALTY_NUM_WARMUP,
     RIDGE_GLOBAL_SCALE,
     SHRINKAGE_TARGET_ACCEPT,
     TARGET_ACCEPT,
@@ -63,6 +64,7 @@ from bayesreg.defaults import (
 from bayesreg.params import (
     CONSTRAINTS,
     ESTIMATOR_CONSTRAINTS,
+    PENALTY_KINDS,
     PRIOR_KINDS,
     SPARSITY_KINDS,
     SPARSITY_OPTIONS,
@@ -320,25 +322,36 @@ _NUTS_MEANINGS = {
 }
 
 
-def _nuts_options(parser, settings: NUTSSettings, note: str, *, seed: int | None = None) -> None:
+_PRIOR_WARMUP = (
+    f"the prior's: {PENALTY_NUM_WARMUP} for {', '.join(PENALTY_KINDS)} at a fixed alpha, whose chains "
+    f"start at the MAP; {NUTS.num_warmup} for {', '.join(SPARSITY_KINDS)} and --alpha hierarchical"
+)
+"""--num-warmup's default where it depends on the prior (`~bayesreg.sampling.default_num_warmup`)."""
+
+
+def _nuts_options(
+    parser, settings: NUTSSettings, note: str, *, seed: int | None = None, prior_warmup: bool = False
+) -> None:
     """--num-warmup, --num-samples, --num-chains and --seed, showing the defaults of ``settings``.
 
     With ``seed=None`` (`fit` and `path`, which sample only when asked) every option defaults to None,
     so that giving one without sampling can be refused, the seed is drawn at random when not given,
     and --parametrisation, --mass-matrix, --target-accept and --max-tree-depth are added; otherwise
-    (the demo) they default to ``settings`` and ``seed``.
+    (the demo) they default to ``settings`` and ``seed``. With ``prior_warmup`` (`fit` and `compare`)
+    --num-warmup defaults to None, the prior's own warmup (`~bayesreg.sampling.default_num_warmup`).
     """
     from bayesreg.engine import DENSE_DATA_FRACTION, DENSE_UP_TO
 
     group = parser.add_argument_group(f"NUTS settings ({note})")
     for name, meaning in _NUTS_MEANINGS.items():
         value = getattr(settings, name)
+        per_prior = prior_warmup and name == "num_warmup"
         group.add_argument(
             f"--{name.replace('_', '-')}",
             type=cli_type(name),
-            default=None if seed is None else value,
+            default=None if seed is None or per_prior else value,
             metavar="N",
-            help=f"{meaning} (default {value})",
+            help=f"{meaning} (default {_PRIOR_WARMUP if per_prior else value})",
         )
     shown = ": drawn at random, and printed" if seed is None else f" {seed}"
     group.add_argument(
@@ -564,7 +577,7 @@ def _parser() -> _Parser:
         "printed and nothing is written)",
     )
     _sparsity_options(fit)
-    _nuts_options(fit, NUTS, "--method nuts only")
+    _nuts_options(fit, NUTS, "--method nuts only", prior_warmup=True)
 
     predict = commands.add_parser(
         "predict",
@@ -762,7 +775,7 @@ def _parser() -> _Parser:
     )
     _data_options(compare)
     compare.add_argument("--out", required=True, metavar="DIR", help="output folder (created if needed)")
-    _nuts_options(compare, NUTS, "every prior's fit, K-fold refits included", seed=0)
+    _nuts_options(compare, NUTS, "every prior's fit, K-fold refits included", seed=0, prior_warmup=True)
     for command in (fit, predict, path, demo, compare):
         command.set_defaults(flags=command.flags)  # the same dict, filled as options were added
     return parser
@@ -897,12 +910,15 @@ def _target_accept(args) -> float:
     return TARGET_ACCEPT
 
 
-def _sampling(args, settings: NUTSSettings, flag: str, sampling: bool) -> dict | None:
+def _sampling(
+    args, settings: NUTSSettings, flag: str, sampling: bool, *, prior_warmup: bool = False
+) -> dict | None:
     """The NUTS settings of a run: None without ``flag`` (whose NUTS options are then refused);
     with it ``num_warmup``, ``num_samples``, ``num_chains`` (given, else from ``settings``),
     ``seed`` (given, else drawn at random), ``mass_matrix``, ``target_accept`` and
     ``max_tree_depth`` (given, else the library's) and ``laplace_parametrisation`` (when given; else
-    the library's default applies)."""
+    the library's default applies). With ``prior_warmup`` ``num_warmup`` is left out unless given:
+    the library then takes the prior's own (`~bayesreg.sampling.default_num_warmup`)."""
 
     options = [
         *settings._fields,
@@ -925,6 +941,8 @@ def _sampling(args, settings: NUTSSettings, flag: str, sampling: bool) -> dict |
         "target_accept": _target_accept(args),
         "max_tree_depth": MAX_TREE_DEPTH,
     }
+    if prior_warmup:
+        defaults["num_warmup"] = None
     chosen = {
         name: defaults.get(name) if getattr(args, name) is None else getattr(args, name) for name in options
     }
@@ -1399,7 +1417,7 @@ def _fit(args) -> int:
     if args.alpha is None and args.prior not in SPARSITY_KINDS:
         args.alpha = 1.0
     _check_learned_alpha(args)
-    sampling = _sampling(args, NUTS, "--method nuts", args.method == "nuts")
+    sampling = _sampling(args, NUTS, "--method nuts", args.method == "nuts", prior_warmup=True)
     if args.out is None and sampling is not None:
         raise _UsageError("--method nuts needs --out DIR: the posterior is written to DIR/posterior.nc")
     out = None if args.out is None else _check_model_out(args.out)
@@ -1471,7 +1489,8 @@ def _fit(args) -> int:
             else f" of {X.shape[0]} rows, {X.shape[1]} features, target {args.target!r}"
         )
         print(
-            f"NUTS posterior{rows}: {sampling['num_chains']} chains x ({sampling['num_warmup']} warmup + "
+            f"NUTS posterior{rows}: {sampling['num_chains']} chains x "
+            f"({fit.idata.sample_stats.attrs['num_warmup']} warmup + "
             f"{sampling['num_samples']} draws), seed {sampling['seed']}, {fit.mass_matrix} mass matrix{how}, "
             f"target_accept {sampling['target_accept']:g}, max tree depth {sampling['max_tree_depth']}"
         )
@@ -1739,6 +1758,19 @@ def _prior_names(text: str) -> list[str]:
     return names
 
 
+def _warmups(fits: dict) -> str:
+    """The warmup steps the fits of `~bayesreg.prior_comparison.compare_priors` ran (each posterior's
+    ``sample_stats.attrs["num_warmup"]``): one number where they agree, else each with its priors,
+    e.g. ``"500 (laplace, gaussian) / 1000 (horseshoe)"``."""
+    by_warmup: dict[int, list[str]] = {}
+    for name, fitted in fits.items():
+        idata = fitted.idata_ if hasattr(fitted, "idata_") else fitted.idata
+        by_warmup.setdefault(int(idata.sample_stats.attrs["num_warmup"]), []).append(str(name))
+    if len(by_warmup) == 1:
+        return str(next(iter(by_warmup)))
+    return " / ".join(f"{warmup} ({', '.join(names)})" for warmup, names in sorted(by_warmup.items()))
+
+
 def _compare(args) -> int:
     from matplotlib.figure import Figure
 
@@ -1797,7 +1829,7 @@ def _compare(args) -> int:
     header = ["prior", "elpd", "se", "elpd_diff", "dse", "weight", "method", "k_high", "diagnostics ok"]
     print(
         f"{len(table.y)} rows, {table.X.shape[1]} features, target {args.target!r}: NUTS {args.num_chains} "
-        f"chains x ({args.num_warmup} warmup + {args.num_samples} draws) per prior, seed {args.seed}"
+        f"chains x ({_warmups(result.fits)} warmup + {args.num_samples} draws) per prior, seed {args.seed}"
     )
     print(_text_table(header, rows))
     print(f"best: {t.index[0]} (elpd_diff and dse: the difference to it and its standard error)")

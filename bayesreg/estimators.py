@@ -539,8 +539,14 @@ default="laplace"
         (`~bayesreg.priors.noise_prior`).
     method : {"map", "nuts"}, default="map"
         Posterior mode, or NUTS samples of the posterior.
-    num_warmup, num_samples, num_chains : int, default from `bayesreg.defaults.NUTS`
-        NUTS settings (``method="nuts"``): warmup steps and kept draws per chain, and chains.
+    num_warmup : int or None, default=None
+        NUTS warmup steps per chain (``method="nuts"``). None is the prior's own
+        (`~bayesreg.sampling.default_num_warmup`): 500 for the Gaussian, Laplace and elastic-net
+        priors at a fixed α, whose chains start at the MAP (500 steps reached the ESS of 1000 there:
+        `~bayesreg.defaults.PENALTY_NUM_WARMUP`), 1000 for the sparsity priors and
+        ``alpha="hierarchical"``; the value used is in ``idata_.sample_stats.attrs["num_warmup"]``.
+    num_samples, num_chains : int, default from `bayesreg.defaults.NUTS`
+        NUTS settings (``method="nuts"``): kept draws per chain, and chains.
     laplace_parametrisation : {"auto", "collapsed", "direct", "mixture"}, default="auto"
         What NUTS samples (`~bayesreg.sampling.sample_posterior`): σ and the prior variances with
         the coefficients integrated out and drawn exactly ("collapsed": the Gaussian likelihood
@@ -687,7 +693,7 @@ default="laplace"
         standardize=False,
         sigma=None,
         method="map",
-        num_warmup=NUTS.num_warmup,
+        num_warmup=None,
         num_samples=NUTS.num_samples,
         num_chains=NUTS.num_chains,
         laplace_parametrisation="auto",
@@ -875,7 +881,8 @@ default="laplace"
         `BayesianLinearRegression`: the MAP is then ``make_pipeline(StandardScaler(),
         LogisticRegression(C=C))``'s mapped back to the original columns.
     method : {"map", "nuts"}, default="map"
-    num_warmup, num_samples, num_chains : int, default from `bayesreg.defaults.NUTS`
+    num_warmup : int or None, default=None
+    num_samples, num_chains : int, default from `bayesreg.defaults.NUTS`
     laplace_parametrisation : {"auto", "direct", "mixture"}, default="auto"
     mass_matrix : {"auto", "dense", "diagonal"}, default="auto"
     target_accept : float in (0, 1) or None, default=None
@@ -956,7 +963,7 @@ default="laplace"
         fit_intercept=True,
         standardize=False,
         method="map",
-        num_warmup=NUTS.num_warmup,
+        num_warmup=None,
         num_samples=NUTS.num_samples,
         num_chains=NUTS.num_chains,
         laplace_parametrisation="auto",

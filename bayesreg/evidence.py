@@ -33,7 +33,7 @@ from numpy.typing import ArrayLike
 from sklearn.exceptions import ConvergenceWarning
 
 from bayesreg.data import check_xy
-from bayesreg.defaults import EM_NUTS, EVIDENCE, NUM_EM, THRESHOLDS
+from bayesreg.defaults import EM_NUTS, EVIDENCE, NUM_EM, THRESHOLDS, EvidenceSettings
 from bayesreg.engine.programs import program
 from bayesreg.params import CONSTRAINTS, NONNEGATIVE, check_params
 from bayesreg.priors import Convention, Prior, penalty_from_prior
@@ -106,6 +106,29 @@ def _centred(X, y, fit_intercept):
     x_mean = X.mean(axis=0) if fit_intercept else np.zeros(X.shape[1])
     y_mean = float(y.mean()) if fit_intercept else 0.0
     return X - x_mean, y - y_mean, x_mean, y_mean
+
+
+def _checked(settings: EvidenceSettings) -> EvidenceSettings:
+    """The settings of `evidence_gaussian` / `evidence_ard`, each checked (`bayesreg.params`)."""
+    return EvidenceSettings(**check_params(settings._asdict(), _SETTINGS))
+
+
+def _fixed_point(step, state, *, max_iter: int, tol: float):
+    """MacKay's fixed-point iteration as scikit-learn runs it: ``step(state)`` returns the weights'
+    posterior mean at ``state``, the updated state and whether to stop anyway (every weight
+    pruned); the iteration stops when the mean moved by less than ``tol`` (sum of absolute
+    changes) from the previous iteration's, or after ``max_iter`` iterations. Returns the last
+    state, the iterations run and whether it stopped before ``max_iter``."""
+    old, n_iter = None, 0
+    while n_iter < max_iter:
+        n_iter += 1
+        coef, state, done = step(state)
+        if old is not None and np.sum(np.abs(old - coef)) < tol:
+            return state, n_iter, True
+        old = coef.copy()
+        if done:
+            return state, n_iter, True
+    return state, n_iter, False
 
 
 def _gaussian_alpha(precision, sigma, convention):
@@ -185,15 +208,8 @@ def evidence_gaussian(
     >>> bool(np.allclose(Ridge(alpha=eb.alpha).fit(X, y).coef_, eb.coef))
     True
     """
-    settings = {
-        "max_iter": max_iter,
-        "tol": tol,
-        "alpha_1": alpha_1,
-        "alpha_2": alpha_2,
-        "lambda_1": lambda_1,
-        "lambda_2": lambda_2,
-    }
-    max_iter, tol, alpha_1, alpha_2, lambda_1, lambda_2 = check_params(settings, _SETTINGS).values()
+    settings = EvidenceSettings(max_iter, tol, alpha_1, alpha_2, lambda_1, lambda_2)
+    max_iter, tol, alpha_1, alpha_2, lambda_1, lambda_2, _ = _checked(settings)
     Xc, yc, x_mean, y_mean = _centred(X, y, fit_intercept)
     n, p = Xc.shape
     _, singular, vt = np.linalg.svd(Xc, full_matrices=False)
@@ -203,19 +219,17 @@ def evidence_gaussian(
     def posterior_mean(alpha, lam):
         return vt.T @ (xty / (s + lam / alpha))
 
-    alpha, lam = 1.0 / (np.var(yc) + np.finfo(float).eps), 1.0
-    old, converged, n_iter = None, False, 0
-    while n_iter < max_iter:
-        n_iter += 1
+    def step(state):
+        alpha, lam = state
         coef = posterior_mean(alpha, lam)
         sse = float(np.sum((yc - Xc @ coef) ** 2))
         gamma = float(np.sum(alpha * s / (lam + alpha * s)))
         lam = (gamma + 2 * lambda_1) / (float(coef @ coef) + 2 * lambda_2)
         alpha = (n - gamma + 2 * alpha_1) / (sse + 2 * alpha_2)
-        if old is not None and np.sum(np.abs(old - coef)) < tol:
-            converged = True
-            break
-        old = coef
+        return coef, (alpha, lam), False
+
+    start = (1.0 / (np.var(yc) + np.finfo(float).eps), 1.0)
+    (alpha, lam), n_iter, converged = _fixed_point(step, start, max_iter=max_iter, tol=tol)
     coef = posterior_mean(alpha, lam)
     sse = float(np.sum((yc - Xc @ coef) ** 2))
     # log marginal likelihood of (α, λ) plus the Gamma log-densities (up to their normalisers)
@@ -331,25 +345,14 @@ def evidence_ard(
     >>> bool(np.allclose(ard.coef, reference.coef_, rtol=1e-6)), int(ard.kept.sum())
     (True, 10)
     """
-    settings = {
-        "max_iter": max_iter,
-        "tol": tol,
-        "alpha_1": alpha_1,
-        "alpha_2": alpha_2,
-        "lambda_1": lambda_1,
-        "lambda_2": lambda_2,
-        "threshold_lambda": threshold_lambda,
-    }
-    checked = check_params(settings, _SETTINGS).values()
-    max_iter, tol, alpha_1, alpha_2, lambda_1, lambda_2, threshold_lambda = checked
+    settings = EvidenceSettings(max_iter, tol, alpha_1, alpha_2, lambda_1, lambda_2, threshold_lambda)
+    max_iter, tol, alpha_1, alpha_2, lambda_1, lambda_2, threshold_lambda = _checked(settings)
     Xc, yc, x_mean, y_mean = _centred(X, y, fit_intercept)
     n, p = Xc.shape
-    alpha, lam = 1.0 / (np.var(yc) + np.finfo(float).eps), np.ones(p)
-    kept, coef = np.ones(p, dtype=bool), np.zeros(p)
-    old, converged = None, False
-    log_evidence, n_iter = -math.inf, 0
-    while n_iter < max_iter:
-        n_iter += 1
+    lam, coef = np.ones(p), np.zeros(p)  # updated in place
+
+    def step(state):
+        alpha, kept, _ = state
         cov, coef[kept] = _ard_posterior(Xc, yc, alpha, lam, kept)
         sse = float(np.sum((yc - Xc @ coef) ** 2))
         gamma = 1.0 - lam[kept] * np.diag(cov)
@@ -364,13 +367,11 @@ def evidence_ard(
             + 0.5 * (np.linalg.slogdet(cov)[1] + n * math.log(alpha) + np.sum(np.log(lam)))
             - 0.5 * (alpha * sse + np.sum(lam * coef**2))
         )
-        if old is not None and np.sum(np.abs(old - coef)) < tol:
-            converged = True
-            break
-        old = coef.copy()
-        if not kept.any():
-            converged = True
-            break
+        return coef, (alpha, kept, log_evidence), not kept.any()
+
+    start = (1.0 / (np.var(yc) + np.finfo(float).eps), np.ones(p, dtype=bool), -math.inf)
+    state, n_iter, converged = _fixed_point(step, start, max_iter=max_iter, tol=tol)
+    alpha, kept, log_evidence = state
     if kept.any():
         cov, coef[kept] = _ard_posterior(Xc, yc, alpha, lam, kept)
     else:

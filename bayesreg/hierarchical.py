@@ -62,8 +62,43 @@ def _check_positive(name: str, value) -> None:
         check_param(name, value, _POSITIVE)
 
 
+class _Hierarchical:
+    """What the hierarchical priors share: their class attributes' meaning, the acceptance target,
+    the check of their options (each a positive number) and the one-line description."""
+
+    kind: ClassVar[str]
+    penalty_kind: ClassVar[str]
+    hyper_site: ClassVar[str]
+    target_accept: ClassVar[float] = HIERARCHICAL_TARGET_ACCEPT
+
+    def __post_init__(self):
+        for field in dataclasses.fields(self):
+            _check_positive(field.name, getattr(self, field.name))
+
+    def _hierarchy(self) -> str:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def describe(self, num_features: int | None = None, n_samples: int | None = None) -> str:
+        """The hierarchy in one line, with the numbers in force.
+
+        Parameters
+        ----------
+        num_features, n_samples : int, optional
+            Not needed (taken for the signature the sparsity priors share).
+
+        Examples
+        --------
+        >>> from bayesreg.hierarchical import HierarchicalGaussian, HierarchicalLaplace
+        >>> HierarchicalLaplace(2.0, 0.5).describe()
+        'hierarchical Laplace, λ² ~ Gamma(2, 0.5), τ_j² ~ Exp(λ²/2), coef_j ~ N(0, σ² τ_j²)'
+        >>> HierarchicalGaussian().describe()
+        'hierarchical Gaussian, τ ~ C⁺(0, 1), coef_j ~ N(0, τ² σ²)'
+        """
+        return self._hierarchy()
+
+
 @dataclasses.dataclass(frozen=True)
-class HierarchicalLaplace:
+class HierarchicalLaplace(_Hierarchical):
     """The Bayesian lasso with a Gamma hyperprior on λ² (Park & Casella 2008, §3.2).
 
     .. math::
@@ -132,26 +167,8 @@ class HierarchicalLaplace:
     kind: ClassVar[str] = "hierarchical_laplace"
     penalty_kind: ClassVar[str] = "laplace"
     hyper_site: ClassVar[str] = "lambda_sq"
-    target_accept: ClassVar[float] = HIERARCHICAL_TARGET_ACCEPT
 
-    def __post_init__(self):
-        _check_positive("shape", self.shape)
-        _check_positive("rate", self.rate)
-
-    def describe(self, num_features: int | None = None, n_samples: int | None = None) -> str:
-        """The hierarchy in one line, with the numbers in force.
-
-        Parameters
-        ----------
-        num_features, n_samples : int, optional
-            Not needed (taken for the signature the sparsity priors share).
-
-        Examples
-        --------
-        >>> from bayesreg.hierarchical import HierarchicalLaplace
-        >>> HierarchicalLaplace(2.0, 0.5).describe()
-        'hierarchical Laplace, λ² ~ Gamma(2, 0.5), τ_j² ~ Exp(λ²/2), coef_j ~ N(0, σ² τ_j²)'
-        """
+    def _hierarchy(self) -> str:
         return (
             f"hierarchical Laplace, λ² ~ Gamma({float(self.shape):g}, {float(self.rate):g}), "
             "τ_j² ~ Exp(λ²/2), coef_j ~ N(0, σ² τ_j²)"
@@ -170,7 +187,7 @@ class HierarchicalLaplace:
 
 
 @dataclasses.dataclass(frozen=True)
-class HierarchicalGaussian:
+class HierarchicalGaussian(_Hierarchical):
     """Ridge with a half-Cauchy prior on the weights' common sd (BayesReg's ridge).
 
     .. math::
@@ -225,25 +242,8 @@ class HierarchicalGaussian:
     kind: ClassVar[str] = "hierarchical_gaussian"
     penalty_kind: ClassVar[str] = "gaussian"
     hyper_site: ClassVar[str] = "tau"
-    target_accept: ClassVar[float] = HIERARCHICAL_TARGET_ACCEPT
 
-    def __post_init__(self):
-        _check_positive("global_scale", self.global_scale)
-
-    def describe(self, num_features: int | None = None, n_samples: int | None = None) -> str:
-        """The hierarchy in one line, with the numbers in force.
-
-        Parameters
-        ----------
-        num_features, n_samples : int, optional
-            Not needed (taken for the signature the sparsity priors share).
-
-        Examples
-        --------
-        >>> from bayesreg.hierarchical import HierarchicalGaussian
-        >>> HierarchicalGaussian().describe()
-        'hierarchical Gaussian, τ ~ C⁺(0, 1), coef_j ~ N(0, τ² σ²)'
-        """
+    def _hierarchy(self) -> str:
         return f"hierarchical Gaussian, τ ~ C⁺(0, {float(self.global_scale):g}), coef_j ~ N(0, τ² σ²)"
 
     def gaussian_sd(self, hyper, sigma=1.0):

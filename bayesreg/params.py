@@ -222,6 +222,7 @@ ESTIMATOR_CONSTRAINTS: dict[str, Interval | Options] = {
     **CONSTRAINTS,
     "prior": Options(PRIOR_KINDS),
     "target_accept": UNIT._replace(none_ok=True),
+    "num_warmup": COUNT._replace(none_ok=True),
     **{
         name: CONSTRAINTS[name]._replace(none_ok=True)
         for name in sorted({o for v in SPARSITY_OPTIONS.values() for o in v})
@@ -231,8 +232,8 @@ ESTIMATOR_CONSTRAINTS: dict[str, Interval | Options] = {
 }
 """`CONSTRAINTS` as the estimators (and ``bayesreg fit``) check their parameters: ``prior`` is any of
 `PRIOR_KINDS`; ``alpha`` (``C``) is a number or a way to learn it from the data (`LEARNED`; the
-logistic model learns ``C`` by `LEARNED_C`); ``target_accept`` and the sparsity priors' options may be
-None, "the prior's default"."""
+logistic model learns ``C`` by `LEARNED_C`); ``target_accept``, ``num_warmup`` and the sparsity
+priors' options may be None, "the prior's default"."""
 
 
 def _describe(c: Interval) -> str:

@@ -53,7 +53,7 @@ _SETTINGS = {
     "family": CONSTRAINTS["family"],
     "fit_intercept": CONSTRAINTS["fit_intercept"],
     "standardize": CONSTRAINTS["standardize"],
-    "num_warmup": CONSTRAINTS["num_warmup"],
+    "num_warmup": CONSTRAINTS["num_warmup"]._replace(none_ok=True),
     "num_samples": CONSTRAINTS["num_samples"],
     "num_chains": CONSTRAINTS["num_chains"],
     "seed": CONSTRAINTS["seed"],
@@ -287,7 +287,7 @@ def compare_priors(
     C=1.0,
     fit_intercept: bool = True,
     standardize: bool = False,
-    num_warmup: int = NUTS.num_warmup,
+    num_warmup: int | None = None,
     num_samples: int = NUTS.num_samples,
     num_chains: int = NUTS.num_chains,
     seed: int = 0,
@@ -332,7 +332,10 @@ def compare_priors(
     num_warmup, num_samples, num_chains, seed : int
         NUTS settings of every fit, estimators given configured included (their ``method``,
         ``random_state`` and ``log_likelihood`` are set too), so that the rows are comparable; the
-        K-fold refits use the same seed.
+        K-fold refits use the same seed. ``num_warmup=None`` (default) gives each fit its prior's
+        own warmup (`~bayesreg.sampling.default_num_warmup`: 500 for the penalty priors at a fixed
+        α, 1000 for the sparsity and hierarchical priors; each posterior keeps it in
+        ``sample_stats.attrs["num_warmup"]``).
     log_likelihood : bool
         Keep each fit's n × draws log-likelihood (``log_likelihood`` group: PSIS-LOO by
         `arviz.loo` itself) instead of its pointwise LOO values only.

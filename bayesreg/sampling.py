@@ -31,7 +31,14 @@ import numpyro.distributions as dist
 from numpyro.infer import Predictive, log_likelihood
 from numpyro.infer.util import unconstrain_fn
 
-from bayesreg.defaults import MASS_MATRIX, MAX_TREE_DEPTH, NUTS, SCALE_RATIO, TARGET_ACCEPT
+from bayesreg.defaults import (
+    MASS_MATRIX,
+    MAX_TREE_DEPTH,
+    NUTS,
+    PENALTY_NUM_WARMUP,
+    SCALE_RATIO,
+    TARGET_ACCEPT,
+)
 from bayesreg.diagnostics import DiagnosticsReport, check_diagnostics, column_scale_ratio
 from bayesreg.engine.arrays import as_arrays, split_static
 from bayesreg.engine.chains import Chains, fall_back_to_mixture, sample_chains, seed_keys
@@ -51,6 +58,7 @@ __all__ = [
     "FEATURE_SITES",
     "PosteriorFit",
     "Preconditioning",
+    "default_num_warmup",
     "default_target_accept",
     "fit_posterior",
     "sample_posterior",
@@ -76,6 +84,33 @@ def default_target_accept(prior) -> float:
     (0.99, 0.8)
     """
     return float(getattr(prior, "target_accept", TARGET_ACCEPT))
+
+
+def default_num_warmup(prior) -> int:
+    """The NUTS warmup steps per chain a prior needs: `~bayesreg.defaults.PENALTY_NUM_WARMUP` (500)
+    for a prior with a fixed scale (None, flat, or a `~bayesreg.priors.Prior`: Gaussian, Laplace,
+    elastic net at a fixed α), else ``bayesreg.defaults.NUTS.num_warmup`` (1000: the sparsity priors
+    of `bayesreg.shrinkage`, the hierarchical priors of `bayesreg.hierarchical`, anything else).
+
+    The fixed-scale priors' chains start at the exact MAP with the curvature there, and 500 steps
+    reached the bulk ESS of 1000 with no divergence on the diabetes, star98 and breast-cancer data
+    (`~bayesreg.defaults.PENALTY_NUM_WARMUP`); with 500 the horseshoe's chains on diabetes gave a
+    posterior sd more than 4 MCSE from an exact Gibbs sampler's and the hierarchical Laplace
+    logistic chains diverged, so the priors that learn their scales keep 1000.
+
+    Examples
+    --------
+    >>> from bayesreg.sampling import default_num_warmup
+    >>> from bayesreg.priors import prior_from_penalty
+    >>> from bayesreg.shrinkage import Horseshoe
+    >>> from bayesreg.hierarchical import HierarchicalLaplace
+    >>> lasso = prior_from_penalty("laplace", 1.0, convention="book")
+    >>> default_num_warmup(lasso), default_num_warmup(None)
+    (500, 500)
+    >>> default_num_warmup(Horseshoe()), default_num_warmup(HierarchicalLaplace())
+    (1000, 1000)
+    """
+    return PENALTY_NUM_WARMUP if prior is None or isinstance(prior, Prior) else NUTS.num_warmup
 
 
 class PosteriorFit(NamedTuple):
@@ -283,7 +318,7 @@ def sample_posterior(
     *args,
     observed: tuple | None = None,
     feature_names=None,
-    num_warmup: int = NUTS.num_warmup,
+    num_warmup: int | None = None,
     num_samples: int = NUTS.num_samples,
     num_chains: int = NUTS.num_chains,
     seed: int = 0,
@@ -311,9 +346,13 @@ def sample_posterior(
         be ``(X, y)``).
     feature_names : sequence of str, optional
         Coordinates of the ``feature`` dimension of ``coef``.
-    num_warmup, num_samples, num_chains : int
-        NUTS settings: warmup steps and kept draws per chain, and chains (defaults
-        `bayesreg.defaults.NUTS`).
+    num_warmup : int, optional
+        NUTS warmup (adaptation) steps per chain. None (default) is the prior's own
+        (`default_num_warmup`): 500 for a flat prior and the penalty priors at a fixed α, whose
+        chains start at the MAP; 1000 for the sparsity and hierarchical priors. Kept in
+        ``sample_stats.attrs["num_warmup"]``.
+    num_samples, num_chains : int
+        Kept draws per chain, and chains (defaults `bayesreg.defaults.NUTS`).
     seed : int
         Seed of the sampler: the same seed, settings and device count give the same draws.
     posterior_predictive : bool
@@ -427,7 +466,7 @@ def fit_posterior(
     *args,
     observed: tuple | None = None,
     feature_names=None,
-    num_warmup: int = NUTS.num_warmup,
+    num_warmup: int | None = None,
     num_samples: int = NUTS.num_samples,
     num_chains: int = NUTS.num_chains,
     seed: int = 0,
@@ -473,7 +512,7 @@ def fit_posterior(
     Parameters
     ----------
     model, *args, observed, feature_names, num_warmup, num_samples, num_chains, seed
-        As for `sample_posterior`.
+        As for `sample_posterior` (``num_warmup`` None: the prior's own, `default_num_warmup`).
     posterior_predictive, log_likelihood, mass_matrix, target_accept, max_tree_depth
         As for `sample_posterior`.
     progress_bar, precondition, **model_kwargs
@@ -597,6 +636,8 @@ class _Posterior:
     ):
         if target_accept is None:
             target_accept = default_target_accept(model_kwargs.get("prior"))
+        if num_warmup is None:
+            num_warmup = default_num_warmup(model_kwargs.get("prior"))
         sampler = {
             "num_chains": num_chains,
             "num_warmup": num_warmup,
@@ -715,6 +756,7 @@ class _Posterior:
         if not self.keep_log_likelihood:
             add_loo(idata, pointwise_loo(self.obs_model, chains.draws, self.X, self.y, **self.model_kwargs))
         idata.sample_stats.attrs["mass_matrix"] = str(chains.mass_matrix[0])
+        idata.sample_stats.attrs["num_warmup"] = self.settings["num_warmup"]
         mixture = chains.mixture.all() and self.parametrisation != "collapsed"
         idata.sample_stats.attrs["parametrisation"] = "mixture" if mixture else self.parametrisation
         sigma = self.model_kwargs.get("sigma")

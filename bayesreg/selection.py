@@ -196,7 +196,8 @@ class _Reference:
     """The reference posterior's draws, flattened over chains, with the data: ``coef`` (S, p),
     ``intercept`` (S,), ``sigma`` (S,) or None (Bernoulli, or not asked for: ``noise=False``), ``eta``
     (S, n) the linear predictor of each draw; the draws at ``draws`` (per chain) of ``num_draws`` or
-    all; the feature names; the family."""
+    all; the feature names; the family; and the targets ``y`` checked for that family
+    (`~bayesreg.data.check_xy`: two-class labels as 0/1 for Bernoulli), or None when not given."""
 
     def __init__(
         self,
@@ -206,6 +207,7 @@ class _Reference:
         num_draws: int | None = None,
         *,
         noise: bool = True,
+        y=None,
     ):
         if "posterior" not in idata.groups() or "coef" not in idata.posterior:
             raise ValueError("idata has no posterior 'coef': selection needs posterior draws of the weights")
@@ -247,6 +249,7 @@ class _Reference:
                     "noise sd of the linear model is needed for its predictive density"
                 )
         self.eta = self.intercept[:, None] + self.coef @ X.T
+        self.y = None if y is None else check_xy(X, y, self.family).y
 
     @property
     def mean_eta(self) -> np.ndarray:
@@ -623,8 +626,8 @@ def projection_selection(
     >>> bool(abs(result.table.loc[4, "elpd_diff"]) < 1e-10)  # all four features: the reference itself
     True
     """
-    ref = _Reference(idata, X, family, num_draws)
-    y = check_xy(ref.X, y, ref.family).y
+    ref = _Reference(idata, X, family, num_draws, y=y)
+    y = ref.y
     n, p = ref.X.shape
     order = _search(ref.X, ref.mean_eta, ref.mean_coef, SEARCH_ALPHAS, SEARCH_EPS) if order is None else order
     order = _features(order, p)
@@ -913,8 +916,7 @@ def selection_table(
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    ref = _Reference(idata, X, family, num_draws=1)
-    y_checked = check_xy(ref.X, y, ref.family).y
+    ref = _Reference(idata, X, family, num_draws=1, y=y)
     cv = check_param("cv", cv, _FOLDS)
     if projection is None:
         projection = projection_selection(idata, X, y, family=ref.family)
@@ -924,7 +926,7 @@ def selection_table(
         lasso = LogisticRegressionCV(
             Cs=10, cv=cv, l1_ratios=(1.0,), solver="saga", scoring="neg_log_loss", max_iter=10_000
         )
-    lasso_coef = np.ravel(make_pipeline(StandardScaler(), lasso).fit(ref.X, y_checked)[-1].coef_)
+    lasso_coef = np.ravel(make_pipeline(StandardScaler(), lasso).fit(ref.X, ref.y)[-1].coef_)
     chosen = set(projection.selected)
     rank = {name: i + 1 for i, name in enumerate(projection.order)}
     table = pd.DataFrame(

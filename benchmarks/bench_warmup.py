@@ -7,7 +7,8 @@ max R-hat over ``coef``, ``intercept`` and ``sigma`` (ArviZ), the divergences, t
 (the first call of a warmup length compiles: ``num_warmup`` is a static setting of the chains'
 programs) and the 1-minute load average.
 
-Data sets: scikit-learn's diabetes (as loaded, Lasso α = 0.1, σ sampled); statsmodels' star98
+Data sets: scikit-learn's diabetes (as loaded, Lasso α = 0.1, σ sampled; and ElasticNet α = 0.1,
+``l1_ratio`` 0.5, which has no collapsed form: direct, preconditioned); statsmodels' star98
 unscaled (target PERMINTE, the other 21 columns in their own units; Lasso α = 1, σ sampled: "auto"
 samples the collapsed form there, "direct" the preconditioned density); star98 with the binary target
 PERMINTE > median (logistic, Laplace prior, C = 1); scikit-learn's breast cancer, 30 raw columns
@@ -43,8 +44,8 @@ from bayesreg.priors import noise_prior, prior_from_penalty
 from bayesreg.sampling import fit_posterior
 
 
-def gaussian(X, y, alpha, parametrisation="auto"):
-    prior = prior_from_penalty("laplace", alpha, n_samples=len(y))
+def gaussian(X, y, alpha, parametrisation="auto", kind="laplace"):
+    prior = prior_from_penalty(kind, alpha, n_samples=len(y))
     stats = SufficientStats.from_data(X, y)
 
     def fit(**settings):
@@ -78,8 +79,10 @@ def cases() -> dict:
     X_cancer, y_cancer = load_breast_cancer(return_X_y=True)
     return {
         "diabetes lasso": gaussian(X_diabetes, y_diabetes, 0.1),
+        "diabetes elastic net": gaussian(X_diabetes, y_diabetes, 0.1, kind="elasticnet"),
         "star98 gaussian (auto)": gaussian(X_star, y_star, 1.0),
         "star98 gaussian (direct)": gaussian(X_star, y_star, 1.0, "direct"),
+        "star98 elastic net": gaussian(X_star, y_star, 1.0, kind="elasticnet"),
         "star98 binary": logistic(X_star, (y_star > np.median(y_star)).astype(float)),
         "breast cancer": logistic(X_cancer, y_cancer.astype(float)),
     }

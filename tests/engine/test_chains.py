@@ -18,47 +18,25 @@ import math
 import arviz as az
 import jax
 import numpy as np
+from chain_starts import first_state
 from statsmodels.datasets import star98
 
 from bayesreg.defaults import THRESHOLDS
-from bayesreg.engine.arrays import as_arrays, split_static
 from bayesreg.engine.chains import (
     CURVATURE_CONDITION_MAX,
     DENSE_DATA_FRACTION,
     DENSE_UP_TO,
     dense_mass,
-    start_chains,
 )
 from bayesreg.models import SufficientStats, linear_regression, linear_regression_stats, logistic_regression
 from bayesreg.priors import noise_prior, prior_from_penalty
 from bayesreg.sampling import fit_posterior
 
 
-def _first_state(model, args, kwargs, modes=None, num_chains=1):
-    dynamic, static = split_static(kwargs)
-    with jax.enable_x64(True):
-        args, dynamic, modes = as_arrays((args, dynamic, modes))
-        state, _ = start_chains(
-            model,
-            static,
-            np.int64(0),
-            args,
-            dynamic,
-            {},
-            modes,
-            num_warmup=10,
-            num_samples=5,
-            num_chains=num_chains,
-            mass_matrix="auto",
-            devices=1,
-        )
-    return state, args, dynamic
-
-
 def _adapted(model, args, kwargs):
     """The mass matrix `start_chains` sets up with "auto" ("dense" or "diagonal"), and the elements
     of the model's arrays and its number of unconstrained parameters as the rule counts them."""
-    state, args, dynamic = _first_state(model, args, kwargs)
+    state, args, dynamic = first_state(model, args, kwargs)
     data = sum(math.prod(np.shape(v)) for v in jax.tree.leaves((args, dynamic)))
     size = sum(math.prod(np.shape(v)[1:]) for v in jax.tree.leaves(state.z))
     adapted = "dense" if np.ndim(state.adapt_state.inverse_mass_matrix) == 3 else "diagonal"
@@ -128,7 +106,7 @@ def test_nearly_singular_mode_starts_as_without_one():
     assert values[-1] > CURVATURE_CONDITION_MAX * values[0]
     mode = np.linalg.lstsq(Z, y, rcond=None)[0]
     modes = {"coef": np.tile(mode[:3], (3, 1)), "intercept": np.full(3, mode[3])}
-    state, _, _ = _first_state(linear_regression, (X, y), {"prior": None, "sigma": 1.0}, modes, num_chains=3)
+    state, _, _ = first_state(linear_regression, (X, y), {"prior": None, "sigma": 1.0}, modes, num_chains=3)
     np.testing.assert_array_equal(
         np.asarray(state.adapt_state.inverse_mass_matrix), np.tile(np.eye(4), (3, 1, 1))
     )

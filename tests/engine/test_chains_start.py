@@ -7,11 +7,9 @@ approximation at the exact posterior mean is the posterior itself: the inverse m
 (to 1e-8), and the spread of the starts over many chains its square root.
 """
 
-import jax
 import numpy as np
+from chain_starts import first_state
 
-from bayesreg.engine.arrays import as_arrays, split_static
-from bayesreg.engine.chains import start_chains
 from bayesreg.models import linear_regression
 from bayesreg.priors import Prior
 
@@ -31,24 +29,11 @@ def _problem():
 
 def _start(num_chains, mass_matrix):
     X, y, mean, covariance = _problem()
-    dynamic, static = split_static({"prior": Prior("gaussian", l2=PRECISION), "sigma": SIGMA})
+    kwargs = {"prior": Prior("gaussian", l2=PRECISION), "sigma": SIGMA}
     modes = {"coef": np.tile(mean[:3], (num_chains, 1)), "intercept": np.full(num_chains, mean[3])}
-    with jax.enable_x64(True):
-        args, dynamic, modes = as_arrays(((X, y), dynamic, modes))
-        state, _ = start_chains(
-            linear_regression,
-            static,
-            np.int64(0),
-            args,
-            dynamic,
-            {},
-            modes,
-            num_warmup=10,
-            num_samples=5,
-            num_chains=num_chains,
-            mass_matrix=mass_matrix,
-            devices=1,
-        )
+    state, _, _ = first_state(
+        linear_regression, (X, y), kwargs, modes, num_chains=num_chains, mass_matrix=mass_matrix
+    )
     return state, mean, covariance
 
 
