@@ -137,7 +137,7 @@ def _two_units(X, fit):
 
 
 def test_logistic_rescaled_columns_give_the_same_posterior():
-    """All 30 columns, default settings (4 × (1000 + 1000), 31 parameters: a diagonal mass matrix);
+    """All 30 columns, default settings (4 × (500 + 1000), 31 parameters: a diagonal mass matrix);
     the prior is ``LogisticRegression(C=1)``'s penalty on the standardised columns' weights."""
     X, y = load_breast_cancer(return_X_y=True)
 
