@@ -58,6 +58,7 @@ __all__ = [
     "FEATURE_SITES",
     "PosteriorFit",
     "Preconditioning",
+    "arviz_sample_stats",
     "default_num_warmup",
     "default_target_accept",
     "fit_posterior",
@@ -739,7 +740,7 @@ class _Posterior:
         num_chains, num_samples = self.settings["num_chains"], self.settings["num_samples"]
         groups = {
             "posterior": {k: np.asarray(v) for k, v in chains.draws.items()},
-            "sample_stats": _sample_stats(chains.stats),
+            "sample_stats": arviz_sample_stats(chains.stats),
             "observed_data": {"y": np.asarray(self.y)},
         }
         if self.keep_log_likelihood:
@@ -783,7 +784,32 @@ def _import_in_background(name: str) -> None:
     threading.Thread(target=load, name=f"bayesreg-import-{name}", daemon=True).start()
 
 
-def _sample_stats(stats: dict) -> dict:
+def arviz_sample_stats(stats: dict) -> dict:
+    """The chains' NUTS statistics (numpyro's names) as ArviZ's ``sample_stats`` variables.
+
+    Parameters
+    ----------
+    stats : dict
+        ``diverging``, ``energy``, ``num_steps``, ``accept_prob``, ``potential_energy`` and
+        ``step_size``, each of shape (chains, draws) (`~bayesreg.engine.chains.Chains.stats`).
+
+    Returns
+    -------
+    dict
+        ``diverging``, ``energy``, ``n_steps``, ``tree_depth`` (1 + ⌊log₂ n_steps⌋), ``acceptance_rate``,
+        ``lp`` (minus the potential energy) and ``step_size``, NumPy arrays of shape (chains, draws).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from bayesreg.sampling import arviz_sample_stats
+    >>> ones = np.ones((2, 3))
+    >>> stats = {"diverging": ones == 0, "energy": ones, "num_steps": 7 * ones, "accept_prob": ones,
+    ...          "potential_energy": 2 * ones, "step_size": ones}
+    >>> out = arviz_sample_stats(stats)
+    >>> int(out["tree_depth"][0, 0]), float(out["lp"][0, 0])
+    (3, -2.0)
+    """
     num_steps = np.asarray(stats["num_steps"])
     return {
         "diverging": np.asarray(stats["diverging"]),

@@ -72,7 +72,14 @@ from bayesreg.engine.arrays import as_arrays, split_static
 from bayesreg.engine.chains import Chains, fall_back_to_mixture, sample_chains
 from bayesreg.models import SufficientStats, linear_regression, logistic_regression
 from bayesreg.params import check_param, check_params
-from bayesreg.sampling import FEATURE_SITES, PosteriorFit, Preconditioning, default_target_accept
+from bayesreg.sampling import (
+    FEATURE_SITES,
+    PosteriorFit,
+    Preconditioning,
+    arviz_sample_stats,
+    default_num_warmup,
+    default_target_accept,
+)
 
 if TYPE_CHECKING:
     import arviz as az
@@ -458,7 +465,7 @@ def fit_sharded_posterior(
     data: ShardedRows,
     *,
     feature_names=None,
-    num_warmup: int = NUTS.num_warmup,
+    num_warmup: int | None = None,
     num_samples: int = NUTS.num_samples,
     num_chains: int = NUTS.num_chains,
     seed: int = 0,
@@ -497,7 +504,8 @@ def fit_sharded_posterior(
     feature_names : sequence of str, optional
         Coordinates of the ``feature`` dimension of ``coef``.
     num_warmup, num_samples, num_chains, seed
-        As for `~bayesreg.sampling.sample_posterior`.
+        As for `~bayesreg.sampling.sample_posterior` (``num_warmup=None``: the prior's own,
+        `~bayesreg.sampling.default_num_warmup`).
     laplace_parametrisation : {"auto", "direct", "mixture"}
         As for `~bayesreg.sampling.fit_posterior`, without the collapsed form (it is built from the
         sufficient statistics: `sufficient_stats`).
@@ -555,6 +563,8 @@ def fit_sharded_posterior(
         )
     if target_accept is None:
         target_accept = default_target_accept(model_kwargs.get("prior"))
+    if num_warmup is None:
+        num_warmup = default_num_warmup(model_kwargs.get("prior"))
     settings = check_params(
         {
             "num_chains": num_chains,
@@ -626,20 +636,10 @@ def _inference_data(run: Chains, y, num_features: int, feature_names, parametris
     """The InferenceData of the chains: posterior, sample statistics (ArviZ's names), observed y."""
     import arviz as az
 
-    steps = run.stats["num_steps"]
-    sample_stats = {
-        "diverging": run.stats["diverging"],
-        "energy": run.stats["energy"],
-        "n_steps": steps,
-        "tree_depth": np.floor(np.log2(np.maximum(steps, 1))).astype(int) + 1,
-        "acceptance_rate": run.stats["accept_prob"],
-        "lp": -run.stats["potential_energy"],
-        "step_size": run.stats["step_size"],
-    }
     names = feature_names if feature_names is not None else [f"x{j}" for j in range(num_features)]
     idata = az.from_dict(
         posterior=run.draws,
-        sample_stats=sample_stats,
+        sample_stats=arviz_sample_stats(run.stats),
         observed_data={"y": y},
         coords={"feature": [str(name) for name in names], "obs": np.arange(len(y))},
         dims={**{name: ["feature"] for name in FEATURE_SITES}, "y": ["obs"]},

@@ -993,7 +993,7 @@ def test_demo_report_has_a_gate_banner_when_a_run_failed(demo):
 
 @pytest.fixture(scope="module")
 def passing_run(diabetes_csv, tmp_path_factory, cache_home):
-    """``fit --method nuts`` with the default NUTS settings (4 x (500 + 1000): the lasso prior's warmup): the gate passes."""
+    """``fit --method nuts`` with the default NUTS settings (4 x (500 + 1000)): the gate passes."""
     folder = tmp_path_factory.mktemp("passing")
     argv = ["fit", str(diabetes_csv), "--target", "progression", "--alpha", "0.1", "--method", "nuts"]
     code, stdout, stderr = _run([*argv, "--seed", "1", "--out", str(folder)])
