@@ -390,14 +390,6 @@ def _log_sigma_prior(sigma_prior, log_sigma):
     return sigma_prior.log_prob(jnp.exp(log_sigma)) + log_sigma
 
 
-def _residual_sum(data, coef):
-    """``‖yc − Xc·coef‖²``."""
-    if isinstance(data, CentredRows):
-        residual = data.y - data.x @ coef
-        return residual @ residual
-    return data.yty - 2.0 * coef @ data.xty + coef @ data.xtx @ coef
-
-
 def _rhs_log_normal(coef, lam, tau, slab2):
     """``log N(coef_j; 0, V_j)`` up to a constant, each j, with ``1/V_j = 1/(τλ_j)² + 1/c²``."""
     log_precision = jnp.logaddexp(-2.0 * jnp.log(tau * lam), -jnp.log(slab2))
@@ -555,60 +547,70 @@ def _horseshoe_sweep(key, state: _State, data, prior: Horseshoe, sigma_prior, fi
 
 
 def _rhs_sweep(key, state: _State, data, prior: RegularizedHorseshoe, sigma_prior, fit_intercept: bool):
-    """σ given the weights; τ given the local scales, the slab and σ with the weights integrated out
-    (Metropolis on log τ), then the weights given all; then λ and the slab given the weights."""
-    keys = jax.random.split(key, 7)
+    """The local scales and the slab given the weights; τ, then σ, given them with the weights
+    integrated out; then the weights given all (module docstring, 2.)."""
+    keys = jax.random.split(key, 8)
     p = state.lam.shape[0]
-    k = 1.0 if fit_intercept else 0.0
+    dof = data.n - (1.0 if fit_intercept else 0.0)
     scale2 = prior.slab_scale**2
     half_df = 0.5 * prior.slab_df
-    slab2 = scale2 * state.slab_aux
-    sigma, coef = state.sigma, state.coef
-    if sigma_prior is not None:  # given the weights; σ also sets τ's scale τ₀
-        rss = _residual_sum(data, coef)
+    coef, tau, sigma = state.coef, state.tau, state.sigma
 
-        def log_sigma_density(log_sigma):
-            s = jnp.exp(log_sigma)
-            likelihood = -(data.n - k) * log_sigma - rss / (2.0 * s * s)
-            return (
-                _log_sigma_prior(sigma_prior, log_sigma)
-                + likelihood
-                + _log_half_cauchy(state.tau, prior.tau0(p, s))
-            )
-
-        sigma = jnp.exp(slice_step(keys[0], jnp.log(sigma), log_sigma_density))
-    tau0 = prior.tau0(p, sigma)
-    # τ with the weights integrated out: given the weights τ moves by steps of order 1/√p. Each
-    # value of τ costs one Gaussian posterior of the weights (its log marginal likelihood), and the
-    # accepted one gives the weights' draw
-    posterior = rows_posterior if isinstance(data, CentredRows) else coefficient_posterior
-
-    def given_tau(log_tau):
-        tau_lam2 = jnp.exp(2.0 * log_tau) * state.lam**2
-        post = posterior(data, sigma, tau_lam2 * slab2 / (slab2 + tau_lam2), fit_intercept=fit_intercept)
-        log_density = _log_half_cauchy(jnp.exp(log_tau), tau0) + log_tau + post.log_marginal
-        return log_density, post
-
-    log_tau = jnp.log(state.tau)
-    proposed = log_tau + GLOBAL_STEP * jax.random.normal(keys[1], (), log_tau.dtype)
-    (log_now, now), (log_new, new) = given_tau(log_tau), given_tau(proposed)
-    accept = jnp.log(jax.random.uniform(keys[2], (), log_tau.dtype)) < log_new - log_now
-    tau = jnp.exp(jnp.where(accept, proposed, log_tau))
-    coef = jax.tree.map(lambda a, b: jnp.where(accept, a, b), new, now).draw(keys[3])
-
-    def log_lam_density(log_lam):  # element j: λ_j's conditional
-        lam = jnp.exp(log_lam)
-        return _log_half_cauchy(lam, 1.0) + log_lam + _rhs_log_normal(coef, lam, tau, slab2)
-
-    lam = jnp.exp(slice_step(keys[4], jnp.log(state.lam), log_lam_density))
+    # each η_j = 1/λ_j² given its weight: the horseshoe's exact draw (rate coef²/(2τ²)) proposed,
+    # accepted with the slab's factor √(1 + r/η) of the conditional, r = τ²/c²
+    ratio = tau**2 / (scale2 * state.slab_aux)
+    eta_now = 1.0 / state.lam**2
+    eta_new = local_precision_draw(keys[0], coef**2 / (2.0 * tau**2))
+    log_accept = 0.5 * (jnp.log1p(ratio / eta_new) - jnp.log1p(ratio / eta_now))
+    move = jnp.log(jax.random.uniform(keys[1], eta_now.shape, eta_now.dtype)) < log_accept
+    lam = jnp.where(move, 1.0 / jnp.sqrt(eta_new), state.lam)
 
     def log_aux_density(log_aux):  # a ~ IG(ν/2, ν/2), as log a
         aux = jnp.exp(log_aux)
         prior_term = -half_df * log_aux - half_df / aux
         return prior_term + jnp.sum(_rhs_log_normal(coef, lam, tau, scale2 * aux))
 
-    slab_aux = jnp.exp(slice_step(keys[5], jnp.log(state.slab_aux), log_aux_density))
-    intercept = _intercept(keys[6], data, coef, sigma) if fit_intercept else state.intercept
+    slab_aux = jnp.exp(slice_step(keys[2], jnp.log(state.slab_aux), log_aux_density))
+    slab2 = scale2 * slab_aux
+
+    # τ given λ, c and σ, the weights integrated out: yc ~ N(0, σ²I + Xc·diag(V)·Xc'), one
+    # ScaleMarginal (an n × n × p product from rows) per value of τ, evaluated at t = 1/σ²
+    def given_tau(log_t):
+        tau_lam2 = jnp.exp(2.0 * log_t) * lam**2
+        return scale_marginal(data, tau_lam2 * slab2 / (slab2 + tau_lam2))
+
+    def log_tau_target(log_t, s, log_det, quadratic):  # log τ's density, σ = s
+        return (
+            _log_half_cauchy(jnp.exp(log_t), prior.tau0(p, s))
+            + log_t
+            - 0.5 * log_det
+            - quadratic / (2.0 * s**2)
+        )
+
+    log_tau = jnp.log(tau)
+    proposed = log_tau + GLOBAL_STEP * jax.random.normal(keys[3], (), log_tau.dtype)
+    marginal_now, marginal_new = given_tau(log_tau), given_tau(proposed)
+    t = 1.0 / sigma**2
+    log_ratio = log_tau_target(proposed, sigma, *marginal_new.evaluate(t)) - log_tau_target(
+        log_tau, sigma, *marginal_now.evaluate(t)
+    )
+    accept = jnp.log(jax.random.uniform(keys[4], (), log_tau.dtype)) < log_ratio
+    log_tau = jnp.where(accept, proposed, log_tau)
+    marginal = jax.tree.map(lambda a, b: jnp.where(accept, a, b), marginal_new, marginal_now)
+    tau = jnp.exp(log_tau)
+    if sigma_prior is not None:  # σ given τ, λ, c with the weights integrated out (σ also sets τ₀)
+
+        def log_sigma_density(log_s):
+            s = jnp.exp(log_s)
+            log_det, quadratic = marginal.evaluate(1.0 / s**2)
+            likelihood = -dof * log_s - 0.5 * log_det - quadratic / (2.0 * s**2)
+            return _log_sigma_prior(sigma_prior, log_s) + likelihood + _log_half_cauchy(tau, prior.tau0(p, s))
+
+        sigma = jnp.exp(slice_step(keys[5], jnp.log(sigma), log_sigma_density))
+    tau_lam2 = tau**2 * lam**2
+    variance = tau_lam2 * slab2 / (slab2 + tau_lam2)
+    coef = marginal.coef_conditional(data, 1.0 / sigma**2, variance).draw(keys[6], sigma)
+    intercept = _intercept(keys[7], data, coef, sigma) if fit_intercept else state.intercept
     return state._replace(coef=coef, lam=lam, tau=tau, slab_aux=slab_aux, sigma=sigma, intercept=intercept)
 
 
