@@ -63,21 +63,28 @@ import numpy as np
 import numpyro.distributions as dist
 
 from bayesreg.data import check_xy
-from bayesreg.defaults import NUTS
+from bayesreg.defaults import MAX_TREE_DEPTH, NUTS
+from bayesreg.diagnostics import check_diagnostics
 from bayesreg.engine.arrays import as_arrays
 from bayesreg.engine.programs import program
-from bayesreg.models import SufficientStats, coefficient_posterior, linear_regression
+from bayesreg.models import SufficientStats, coefficient_posterior, linear_regression, linear_regression_stats
 from bayesreg.models.collapsed import CentredRows, RowsPosterior, rows_posterior
-from bayesreg.params import Interval, check_param, check_params
+from bayesreg.params import SAMPLERS, Interval, Options, check_param, check_params
 from bayesreg.shrinkage import Horseshoe, RegularizedHorseshoe
 
 if TYPE_CHECKING:
     import arviz as az
 
+    from bayesreg.sampling import PosteriorFit
+
 __all__ = [
     # the sampler
     "GIBBS_PRIORS",
     "gibbs_posterior",
+    # as fit_posterior's sampler
+    "choose_sampler",
+    "gibbs_fit",
+    "gibbs_unsupported",
     # its pieces
     "CoefConditional",
     "ScaleMarginal",
@@ -842,3 +849,176 @@ def _named_draws(draws: dict, prior, sigma, p: int, fit_intercept: bool) -> dict
     if fit_intercept:
         out["intercept"] = draws["intercept"]
     return out
+
+
+_GIBBS_MODEL_OPTIONS = frozenset({"prior", "sigma", "fit_intercept", "intercept_prior"})
+
+
+def _rows(model, args, observed):
+    """``(X, y)`` of the Gaussian linear model that ``model(*args)`` is (itself, or its statistics'
+    form with the rows as ``observed``), else None."""
+    obs_model, *rows = observed if observed is not None else (model, *args)
+    linear = obs_model is linear_regression and model in (linear_regression, linear_regression_stats)
+    if not linear or len(rows) != 2 or rows[1] is None:
+        return None
+    return rows
+
+
+def gibbs_unsupported(
+    model, args, *, observed=None, posterior_predictive=False, log_likelihood=False, **model_kwargs
+) -> str | None:
+    """Why `gibbs_posterior` cannot sample the posterior `~bayesreg.sampling.fit_posterior` is asked
+    for, or None when it can: the Gaussian linear model (`~bayesreg.models.linear_regression`, or
+    its statistics' form with the rows as ``observed``) with a prior of `GIBBS_PRIORS`, a flat
+    intercept or none, and neither posterior-predictive draws nor the per-draw log-likelihood kept.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from bayesreg.gibbs import gibbs_unsupported
+    >>> from bayesreg.models import linear_regression, logistic_regression
+    >>> from bayesreg.shrinkage import Horseshoe
+    >>> X, y = np.zeros((3, 5)), np.zeros(3)
+    >>> gibbs_unsupported(linear_regression, (X, y), prior=Horseshoe()) is None
+    True
+    >>> gibbs_unsupported(logistic_regression, (X, y), prior=Horseshoe())
+    'it samples the Gaussian linear model (linear_regression) only'
+    """
+    prior = model_kwargs.get("prior")
+    if _rows(model, args, observed) is None:
+        return "it samples the Gaussian linear model (linear_regression) only"
+    if not isinstance(prior, GIBBS_PRIORS):
+        return f"it takes a Horseshoe or RegularizedHorseshoe prior, not {type(prior).__name__}"
+    extra = sorted(set(model_kwargs) - _GIBBS_MODEL_OPTIONS)
+    if extra or model_kwargs.get("intercept_prior") is not None:
+        return f"its intercept is flat and it takes no {', '.join(extra) or 'intercept_prior'}"
+    if posterior_predictive or log_likelihood:
+        return "it keeps neither posterior-predictive draws nor the per-draw log-likelihood"
+    return None
+
+
+def choose_sampler(sampler: str, model, args, **options) -> str:
+    """``"nuts"`` or ``"gibbs"``: the sampler `~bayesreg.sampling.fit_posterior` runs for ``sampler``
+    (`bayesreg.params.SAMPLERS`).
+
+    ``"auto"`` is ``"gibbs"`` where `gibbs_unsupported` finds nothing against it and the model has
+    more weights than rows, ``"nuts"`` otherwise. Why there: with p > n each NUTS gradient of the
+    collapsed horseshoe costs about one Gibbs sweep (an n × n × p product and an n × n Cholesky
+    factor) and a NUTS draw takes tens to hundreds of them, while a Gibbs sweep draws the weights
+    exactly given the scales; at n = 100, p = 1,000 the Gibbs sampler's min bulk ESS per second
+    over the weights and τ was more than 10× numpyro's horseshoe example (benchmarks/README.md).
+    With n ≥ p the collapsed NUTS chains work from the p × p statistics and mix well, so they stay.
+
+    Parameters
+    ----------
+    sampler : {"auto", "nuts", "gibbs"}
+    model, args
+        As `~bayesreg.sampling.fit_posterior` takes them.
+    **options
+        ``observed``, ``posterior_predictive``, ``log_likelihood`` and the model's keyword
+        arguments, as `gibbs_unsupported` takes them.
+
+    Raises
+    ------
+    ValueError
+        For a ``sampler`` not in `~bayesreg.params.SAMPLERS`, or ``"gibbs"`` where the Gibbs sampler
+        does not apply (saying why).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from bayesreg.gibbs import choose_sampler
+    >>> from bayesreg.models import linear_regression
+    >>> from bayesreg.shrinkage import Horseshoe, R2D2
+    >>> wide, tall = (np.zeros((3, 5)), np.zeros(3)), (np.zeros((9, 5)), np.zeros(9))
+    >>> [choose_sampler("auto", linear_regression, data, prior=Horseshoe()) for data in (wide, tall)]
+    ['gibbs', 'nuts']
+    >>> choose_sampler("gibbs", linear_regression, wide, prior=R2D2())
+    Traceback (most recent call last):
+    ...
+    ValueError: sampler='gibbs' does not apply: it takes a Horseshoe or RegularizedHorseshoe prior, not R2D2
+    """
+    sampler = check_param("sampler", sampler, Options(SAMPLERS))
+    if sampler == "nuts":
+        return sampler
+    reason = gibbs_unsupported(model, args, **options)
+    if sampler == "gibbs" and reason is not None:
+        raise ValueError(f"sampler='gibbs' does not apply: {reason}")
+    if sampler == "gibbs":
+        return sampler
+    X = np.shape(_rows(model, args, options.get("observed"))[0]) if reason is None else (0, 0)
+    return "gibbs" if X[1] > X[0] else "nuts"
+
+
+def gibbs_fit(
+    model,
+    args,
+    *,
+    observed=None,
+    feature_names=None,
+    num_warmup: int = NUTS.num_warmup,
+    num_samples: int = NUTS.num_samples,
+    num_chains: int = NUTS.num_chains,
+    seed: int = 0,
+    max_tree_depth: int = MAX_TREE_DEPTH,
+    **model_kwargs,
+) -> PosteriorFit:
+    """`gibbs_posterior` as `~bayesreg.sampling.fit_posterior` returns a posterior: a
+    `~bayesreg.sampling.PosteriorFit` with the diagnostics checked
+    (`~bayesreg.diagnostics.check_diagnostics`: its warnings raised, ``diagnostics.ok`` false where
+    R-hat or ESS failed), ``map`` None (the horseshoe family has no MAP), ``parametrisation`` and
+    ``mass_matrix`` "gibbs".
+
+    Parameters
+    ----------
+    model, args, observed, feature_names, num_warmup, num_samples, num_chains, seed
+        As `~bayesreg.sampling.fit_posterior` takes them (`gibbs_unsupported` must find nothing
+        against them; the numbers count sweeps).
+    max_tree_depth : int
+        Passed to the diagnostics (a Gibbs sweep has no tree: its depth is 0).
+    **model_kwargs
+        ``prior``, ``sigma`` (default 1), ``fit_intercept`` (default True), ``intercept_prior``
+        (None).
+
+    Returns
+    -------
+    PosteriorFit
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from bayesreg.gibbs import gibbs_fit
+    >>> from bayesreg.models import linear_regression
+    >>> from bayesreg.shrinkage import Horseshoe
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(20, 30))
+    >>> y = 2.0 * X[:, 0] + rng.normal(size=20)
+    >>> fit = gibbs_fit(linear_regression, (X, y), prior=Horseshoe(), num_warmup=300, num_samples=500,
+    ...                 num_chains=2, seed=0)
+    >>> fit.parametrisation, fit.map, fit.diagnostics.divergences
+    ('gibbs', None, 0)
+    >>> round(float(fit.idata.posterior["coef"].sel(feature="x0").mean()), 1)
+    2.0
+    """
+    from bayesreg.sampling import PosteriorFit
+
+    reason = gibbs_unsupported(model, args, observed=observed, **model_kwargs)
+    if reason is not None:
+        raise ValueError(f"the Gibbs sampler does not apply here: {reason}")
+    X, y = _rows(model, args, observed)
+    idata = gibbs_posterior(
+        X,
+        y,
+        model_kwargs["prior"],
+        sigma=model_kwargs.get("sigma", 1.0),
+        fit_intercept=model_kwargs.get("fit_intercept", True),
+        num_warmup=num_warmup,
+        num_samples=num_samples,
+        num_chains=num_chains,
+        seed=seed,
+        feature_names=feature_names,
+    )
+    diagnostics = check_diagnostics(idata, max_tree_depth=max_tree_depth)
+    return PosteriorFit(
+        idata=idata, map=None, diagnostics=diagnostics, parametrisation="gibbs", mass_matrix="gibbs"
+    )
