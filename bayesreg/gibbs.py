@@ -36,15 +36,22 @@ intercept and n without, and the weights' prior variances ``V = σ²·w`` (horse
       ``m_j = coef_j²/(2τ²σ²)``, by an exact rejection sampler (`local_precision_draw`), all j at
       once.
 
-2. Regularised horseshoe (Piironen & Vehtari 2017): the slab makes the local scales' conditionals
-   non-conjugate (``p(λ_j | ·) ∝ C⁺(λ_j)·N(coef_j; 0, V_j)``, ``V_j`` bounded by ``c²``), and
-   ``V`` is not ``τ²`` times a fixed vector, so each value of τ costs its own n × n × p product.
-   ``log σ`` takes a slice step given the weights (σ also sets τ₀); ``τ | λ, c, σ`` a Metropolis
-   step with the weights integrated out (one Gaussian posterior of the weights per value, whose log
-   marginal likelihood gives the acceptance and the accepted one the draw of the weights); then each
-   of ``log λ_j`` (all p at once) and ``log`` of the slab's ``a`` (``c² = s²a``,
-   ``a ~ IG(ν/2, ν/2)``) a univariate slice step (Neal 2003: stepping out in steps of
-   `SLICE_WIDTH`, then shrinking) given the weights.
+2. Regularised horseshoe (Piironen & Vehtari 2017), ``V_j = (1/(τλ_j)² + 1/c²)^{-1}``, not scaled
+   by σ (σ enters through ``τ₀``):
+
+   a. each ``η_j = 1/λ_j² | coef_j, τ, c``, density ``∝ exp(−m_j η)/(1 + η) · √(1 + r/η)`` with
+      ``m_j = coef_j²/(2τ²)`` and ``r = τ²/c²`` (the slab's factor: ``N(coef_j; 0, V_j)``'s
+      normaliser ``V_j^{-1/2}`` against the horseshoe's): `local_precision_draw`'s exact draw of
+      the horseshoe part proposed independently, accepted with ``√(1 + r/η')/√(1 + r/η)``, all j at
+      once (weights far below ``c``, where ``r/η`` is small, accept almost always);
+   b. the slab's ``a`` (``c² = s²a``, ``a ~ IG(ν/2, ν/2)``) by a slice step on ``log a`` (Neal
+      2003: stepping out in steps of `SLICE_WIDTH`, then shrinking) given the weights;
+   c. ``τ | λ, c, σ`` by the random walk on ``log τ`` with the weights integrated out:
+      ``yc ~ N(0, σ²I + Xc·diag(V)·Xc')``; ``V`` is not ``τ²`` times a fixed vector, so each value
+      of τ costs its own `ScaleMarginal` (an n × n × p product from rows), two per sweep;
+   d. with σ sampled, ``σ | τ, λ, c`` by a slice step on ``log σ`` with the weights integrated
+      out through the accepted ``K`` (one n × n Cholesky factor per evaluation; σ also sets τ₀);
+   e. the weights ``| τ, λ, c, σ`` as in 1c, through the same ``K``.
 
 The intercept is drawn last in each sweep from its conditional, ``N(ȳ − x̄'coef, σ²/n)``, as the
 collapsed NUTS model draws it.
