@@ -490,6 +490,48 @@ def local_precision_draw(key, rate, max_tries: int = LOCAL_MAX_TRIES) -> jax.Arr
     return jax.lax.while_loop(not_done, trial, start)[0]
 
 
+def _coordinate_moves(key, coef, lam, variance, data, sigma):
+    """Each ``(coef_j, λ_j)`` in turn given the other weights, τ, σ (and the slab): ``λ_j' ~ C⁺(0, 1)``
+    (its prior) proposed with ``coef_j`` integrated out, accepted with the likelihood ratio
+    ``N(b_j; 0, s_j² + V(λ_j'))/N(b_j; 0, s_j² + V(λ_j))`` (``b_j = x_j'r_{-j}/‖x_j‖²``,
+    ``s_j² = σ²/‖x_j‖²``, ``r_{-j}`` the residual without weight j), then ``coef_j`` from its
+    Gaussian conditional. A weight can enter or leave the model in one move, which the blocked
+    sweep's alternation of weights and local scales does only through many small steps.
+
+    ``variance`` maps λ to the weight's prior variance. O(np) per sweep from rows (the residual kept
+    up to date), O(p²) from statistics (``Xc'Xc·coef`` kept up to date), one coordinate at a time.
+    """
+    dtype = coef.dtype
+    p = coef.shape[0]
+    rows = isinstance(data, CentredRows)
+    columns = data.x.T if rows else data.xtx  # row j: x_j, or row j of Xc'Xc
+    norms = jnp.sum(columns**2, axis=1) if rows else jnp.diagonal(data.xtx)
+    norms = jnp.maximum(norms, jnp.finfo(dtype).tiny)  # a constant column: the prior alone
+    kept = data.y - data.x @ coef if rows else data.xtx @ coef  # the residual, or Xc'Xc·coef
+    target = jnp.zeros(p, dtype) if rows else data.xty
+
+    def log_likelihood(b, s2, lam_j):
+        total = s2 + variance(lam_j)
+        return -0.5 * jnp.log(total) - 0.5 * b * b / total
+
+    def step(kept, moves):
+        column, norm, beta, lam_j, goal, index, key = moves
+        key_lam, key_accept, key_beta = jax.random.split(key, 3)
+        inner = column @ kept if rows else goal - kept[index]
+        c = inner + norm * beta  # x_j'r_{-j}
+        b, s2 = c / norm, sigma**2 / norm
+        proposed = jnp.tan(0.5 * jnp.pi * jax.random.uniform(key_lam, (), dtype))
+        log_ratio = log_likelihood(b, s2, proposed) - log_likelihood(b, s2, lam_j)
+        lam_j = jnp.where(jnp.log(jax.random.uniform(key_accept, (), dtype)) < log_ratio, proposed, lam_j)
+        precision = norm / sigma**2 + 1.0 / variance(lam_j)
+        new = c / sigma**2 / precision + jax.random.normal(key_beta, (), dtype) / jnp.sqrt(precision)
+        kept = kept - column * (new - beta) if rows else kept + column * (new - beta)
+        return kept, (new, lam_j)
+
+    moves = (columns, norms, coef, lam, target, jnp.arange(p), jax.random.split(key, p))
+    return jax.lax.scan(step, kept, moves)[1]
+
+
 def _horseshoe_sweep(key, state: _State, data, prior: Horseshoe, sigma_prior, fit_intercept: bool):
     """Johndrow, Orenstein & Bhattacharya (2020)'s exact sweep: (τ, σ) | λ with the weights
     integrated out, the weights | τ, σ, λ, then each ``η_j = 1/λ_j²`` | its weight."""
@@ -551,13 +593,15 @@ def _horseshoe_sweep(key, state: _State, data, prior: Horseshoe, sigma_prior, fi
 
         sigma = jnp.exp(slice_step(keys[5], jnp.log(sigma), log_sigma_density))
     coef = marginal.coef_conditional(data, tau2, lam2).draw(keys[6], sigma)
+    tau = jnp.sqrt(tau2)
+    coef, _ = _coordinate_moves(
+        jax.random.fold_in(key, 2), coef, state.lam, lambda lam: (lam * tau * sigma) ** 2, data, sigma
+    )
     eta = local_precision_draw(keys[7], coef**2 / (2.0 * tau2 * sigma**2))
     intercept = (
         _intercept(jax.random.fold_in(key, 1), data, coef, sigma) if fit_intercept else state.intercept
     )
-    return state._replace(
-        coef=coef, lam=1.0 / jnp.sqrt(eta), tau=jnp.sqrt(tau2), sigma=sigma, intercept=intercept
-    )
+    return state._replace(coef=coef, lam=1.0 / jnp.sqrt(eta), tau=tau, sigma=sigma, intercept=intercept)
 
 
 def _rhs_sweep(key, state: _State, data, prior: RegularizedHorseshoe, sigma_prior, fit_intercept: bool):
@@ -624,6 +668,12 @@ def _rhs_sweep(key, state: _State, data, prior: RegularizedHorseshoe, sigma_prio
     tau_lam2 = tau**2 * lam**2
     variance = tau_lam2 * slab2 / (slab2 + tau_lam2)
     coef = marginal.coef_conditional(data, 1.0 / sigma**2, variance).draw(keys[6], sigma)
+
+    def rhs_variance(lam_j):
+        tau_lam2 = (tau * lam_j) ** 2
+        return tau_lam2 * slab2 / (slab2 + tau_lam2)
+
+    coef, lam = _coordinate_moves(jax.random.fold_in(key, 2), coef, lam, rhs_variance, data, sigma)
     intercept = _intercept(keys[7], data, coef, sigma) if fit_intercept else state.intercept
     return state._replace(coef=coef, lam=lam, tau=tau, slab_aux=slab_aux, sigma=sigma, intercept=intercept)
 
