@@ -53,6 +53,10 @@ intercept and n without, and the weights' prior variances ``V = σ²·w`` (horse
       out through the accepted ``K`` (one n × n Cholesky factor per evaluation; σ also sets τ₀);
    e. the weights ``| τ, λ, c, σ`` as in 1c, through the same ``K``.
 
+Both sweeps then move each ``(coef_j, λ_j)`` in turn given the other weights (before 1d, after
+2e): ``λ_j'`` from its prior proposed with ``coef_j`` integrated out, ``coef_j`` from its Gaussian
+conditional (`_coordinate_moves`), so that a weight can enter or leave the model in one move.
+
 The intercept is drawn last in each sweep from its conditional, ``N(ȳ − x̄'coef, σ²/n)``, as the
 collapsed NUTS model draws it.
 
