@@ -65,6 +65,7 @@ from bayesreg.params import (
     CONSTRAINTS,
     ESTIMATOR_CONSTRAINTS,
     PENALTY_KINDS,
+    POSTERIOR_METHODS,
     PRIOR_KINDS,
     SPARSITY_KINDS,
     SPARSITY_OPTIONS,
@@ -440,7 +441,7 @@ def _check_sparsity_options(args) -> None:
             raise _UsageError(f"{args.flags[name]} applies to {takers} only, not to --prior {args.prior}")
     if args.prior not in SPARSITY_KINDS:
         return
-    if args.method != "nuts":
+    if args.method not in POSTERIOR_METHODS:
         raise _UsageError(
             f"--prior {args.prior} has no MAP (its density is unbounded at 0, so the penalty has no "
             "minimum): use --method nuts (the coefficients are then posterior means)"
@@ -567,7 +568,8 @@ def _parser() -> _Parser:
         **_choice("method"),
         default="map",
         help="map: posterior mode = penalised estimate (default); nuts: also posterior samples "
-        "(NUTS), summarised in coefficients.csv and saved to DIR/posterior.nc",
+        "(NUTS), summarised in coefficients.csv and saved to DIR/posterior.nc; gibbs: "
+        "the same by the Gibbs sampler (--prior horseshoe or regularized_horseshoe, gaussian family)",
     )
     fit.add_argument(
         "--out",
@@ -1417,9 +1419,11 @@ def _fit(args) -> int:
     if args.alpha is None and args.prior not in SPARSITY_KINDS:
         args.alpha = 1.0
     _check_learned_alpha(args)
-    sampling = _sampling(args, NUTS, "--method nuts", args.method == "nuts", prior_warmup=True)
+    sampling = _sampling(args, NUTS, "--method nuts", args.method in POSTERIOR_METHODS, prior_warmup=True)
     if args.out is None and sampling is not None:
-        raise _UsageError("--method nuts needs --out DIR: the posterior is written to DIR/posterior.nc")
+        raise _UsageError(
+            f"--method {args.method} needs --out DIR: the posterior is written to DIR/posterior.nc"
+        )
     out = None if args.out is None else _check_model_out(args.out)
     moments = _read_large(args, "fit")
     if moments is not None:
@@ -1488,12 +1492,15 @@ def _fit(args) -> int:
             if mode is not None
             else f" of {X.shape[0]} rows, {X.shape[1]} features, target {args.target!r}"
         )
-        print(
-            f"NUTS posterior{rows}: {sampling['num_chains']} chains x "
-            f"({fit.idata.sample_stats.attrs['num_warmup']} warmup + "
-            f"{sampling['num_samples']} draws), seed {sampling['seed']}, {fit.mass_matrix} mass matrix{how}, "
-            f"target_accept {sampling['target_accept']:g}, max tree depth {sampling['max_tree_depth']}"
-        )
+        warmup, draws = fit.idata.sample_stats.attrs["num_warmup"], sampling["num_samples"]
+        runs = f"{sampling['num_chains']} chains x ({warmup} warmup + {draws} draws)"
+        if fit.parametrisation == "gibbs":
+            print(f"Gibbs posterior{rows}: {runs}, one sweep each, seed {sampling['seed']}")
+        else:
+            print(
+                f"NUTS posterior{rows}: {runs}, seed {sampling['seed']}, {fit.mass_matrix} mass matrix{how}, "
+                f"target_accept {sampling['target_accept']:g}, max tree depth {sampling['max_tree_depth']}"
+            )
         verdict = "passed" if passed else "FAILED (results not to be trusted)"
         print(f"diagnostics: {_diagnostics_line(fit.diagnostics)}; gate {verdict}")
     print()

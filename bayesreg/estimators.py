@@ -36,7 +36,13 @@ from bayesreg.engine import linear_map, map_estimate
 from bayesreg.evidence import evidence_gaussian, evidence_laplace
 from bayesreg.hierarchical import alpha_posterior, hierarchical_prior
 from bayesreg.models import SufficientStats, linear_regression, linear_regression_stats, logistic_regression
-from bayesreg.params import ESTIMATOR_CONSTRAINTS, SPARSITY_KINDS, SPARSITY_OPTIONS, check_params
+from bayesreg.params import (
+    ESTIMATOR_CONSTRAINTS,
+    POSTERIOR_METHODS,
+    SPARSITY_KINDS,
+    SPARSITY_OPTIONS,
+    check_params,
+)
 from bayesreg.predictive import (
     PRIOR_PREDICTIVE_DRAWS,
     posterior_predictive,
@@ -218,7 +224,7 @@ class _BayesianRegression(BaseEstimator):
                 raise ValueError(f"{key} applies to prior={takers}, not prior={kind!r}: leave it None")
         if kind not in SPARSITY_KINDS:
             return None
-        if settings["method"] != "nuts":
+        if settings["method"] not in POSTERIOR_METHODS:
             raise ValueError(
                 f"prior={kind!r} has no MAP: its density is unbounded at 0 (the penalty −log p(coef) "
                 "falls to −∞ there), so there is no posterior mode to find; use method='nuts' "
@@ -263,7 +269,7 @@ class _BayesianRegression(BaseEstimator):
         """
         for name in ("idata_", "diagnostics_", "posterior_fit_"):
             self.__dict__.pop(name, None)
-        nuts = settings["method"] == "nuts"
+        nuts = settings["method"] in POSTERIOR_METHODS
         if nuts:
             names = getattr(self, "feature_names_in_", None)
             fit = fit_posterior(
@@ -280,6 +286,7 @@ class _BayesianRegression(BaseEstimator):
                 target_accept=settings["target_accept"],
                 max_tree_depth=settings["max_tree_depth"],
                 log_likelihood=settings["log_likelihood"],
+                sampler=settings["method"],
                 **model_kwargs,
             )
             result = fit.map
@@ -321,7 +328,7 @@ class _BayesianRegression(BaseEstimator):
         """After a NUTS fit that failed its diagnostics on columns that were not standardised:
         `~bayesreg.diagnostics.scale_problem`'s warning (it suggests ``standardize=True``) when the
         columns' sds differ by more than `~bayesreg.defaults.SCALE_RATIO`."""
-        if settings["method"] != "nuts" or settings["standardize"] or self.diagnostics_.ok:
+        if settings["method"] not in POSTERIOR_METHODS or settings["standardize"] or self.diagnostics_.ok:
             return
         problem = scale_problem(X, names=getattr(self, "feature_names_in_", None))
         if problem is not None:
@@ -537,8 +544,10 @@ default="laplace"
     sigma : float > 0 or None, default=None
         Noise sd; ``None`` estimates it, with an exponential prior of mean ``std(y)``
         (`~bayesreg.priors.noise_prior`).
-    method : {"map", "nuts"}, default="map"
-        Posterior mode, or NUTS samples of the posterior.
+    method : {"map", "nuts", "gibbs"}, default="map"
+        Posterior mode, or samples of the posterior: by NUTS, or (``"gibbs"``, a horseshoe-family
+        prior only) by the Gibbs sampler of `bayesreg.gibbs`, whose ``posterior_fit_.parametrisation``
+        is "gibbs".
     num_warmup : int or None, default=None
         NUTS warmup steps per chain (``method="nuts"``). None is the prior's own
         (`~bayesreg.sampling.default_num_warmup`): 500 for the Gaussian, Laplace and elastic-net
@@ -771,7 +780,7 @@ default="laplace"
         if hierarchical:
             self._learned_posterior(prior, settings)
         if isinstance(noise, dist.Distribution):
-            nuts = settings["method"] == "nuts"
+            nuts = settings["method"] in POSTERIOR_METHODS
             source = self.idata_.posterior["sigma"] if nuts else self.map_.params["sigma"]
             noise = float(np.mean(source))
             if not nuts and settings["alpha"] == "eb" and settings["prior"] == "gaussian":
@@ -880,7 +889,8 @@ default="laplace"
         Fit on standardised columns and report on the original ones, as for
         `BayesianLinearRegression`: the MAP is then ``make_pipeline(StandardScaler(),
         LogisticRegression(C=C))``'s mapped back to the original columns.
-    method : {"map", "nuts"}, default="map"
+    method : {"map", "nuts", "gibbs"}, default="map"
+        ``"gibbs"`` is refused: the Gibbs sampler needs the Gaussian likelihood.
     num_warmup : int or None, default=None
     num_samples, num_chains : int, default from `bayesreg.defaults.NUTS`
     laplace_parametrisation : {"auto", "direct", "mixture"}, default="auto"

@@ -36,15 +36,26 @@ intercept and n without, and the weights' prior variances ``V = σ²·w`` (horse
       ``m_j = coef_j²/(2τ²σ²)``, by an exact rejection sampler (`local_precision_draw`), all j at
       once.
 
-2. Regularised horseshoe (Piironen & Vehtari 2017): the slab makes the local scales' conditionals
-   non-conjugate (``p(λ_j | ·) ∝ C⁺(λ_j)·N(coef_j; 0, V_j)``, ``V_j`` bounded by ``c²``), and
-   ``V`` is not ``τ²`` times a fixed vector, so each value of τ costs its own n × n × p product.
-   ``log σ`` takes a slice step given the weights (σ also sets τ₀); ``τ | λ, c, σ`` a Metropolis
-   step with the weights integrated out (one Gaussian posterior of the weights per value, whose log
-   marginal likelihood gives the acceptance and the accepted one the draw of the weights); then each
-   of ``log λ_j`` (all p at once) and ``log`` of the slab's ``a`` (``c² = s²a``,
-   ``a ~ IG(ν/2, ν/2)``) a univariate slice step (Neal 2003: stepping out in steps of
-   `SLICE_WIDTH`, then shrinking) given the weights.
+2. Regularised horseshoe (Piironen & Vehtari 2017), ``V_j = (1/(τλ_j)² + 1/c²)^{-1}``, not scaled
+   by σ (σ enters through ``τ₀``):
+
+   a. each ``η_j = 1/λ_j² | coef_j, τ, c``, density ``∝ exp(−m_j η)/(1 + η) · √(1 + r/η)`` with
+      ``m_j = coef_j²/(2τ²)`` and ``r = τ²/c²`` (the slab's factor: ``N(coef_j; 0, V_j)``'s
+      normaliser ``V_j^{-1/2}`` against the horseshoe's): `local_precision_draw`'s exact draw of
+      the horseshoe part proposed independently, accepted with ``√(1 + r/η')/√(1 + r/η)``, all j at
+      once (weights far below ``c``, where ``r/η`` is small, accept almost always);
+   b. the slab's ``a`` (``c² = s²a``, ``a ~ IG(ν/2, ν/2)``) by a slice step on ``log a`` (Neal
+      2003: stepping out in steps of `SLICE_WIDTH`, then shrinking) given the weights;
+   c. ``τ | λ, c, σ`` by the random walk on ``log τ`` with the weights integrated out:
+      ``yc ~ N(0, σ²I + Xc·diag(V)·Xc')``; ``V`` is not ``τ²`` times a fixed vector, so each value
+      of τ costs its own `ScaleMarginal` (an n × n × p product from rows), two per sweep;
+   d. with σ sampled, ``σ | τ, λ, c`` by a slice step on ``log σ`` with the weights integrated
+      out through the accepted ``K`` (one n × n Cholesky factor per evaluation; σ also sets τ₀);
+   e. the weights ``| τ, λ, c, σ`` as in 1c, through the same ``K``.
+
+Both sweeps then move each ``(coef_j, λ_j)`` in turn given the other weights (before 1d, after
+2e): ``λ_j'`` from its prior proposed with ``coef_j`` integrated out, ``coef_j`` from its Gaussian
+conditional (`_coordinate_moves`), so that a weight can enter or leave the model in one move.
 
 The intercept is drawn last in each sweep from its conditional, ``N(ȳ − x̄'coef, σ²/n)``, as the
 collapsed NUTS model draws it.
@@ -63,21 +74,28 @@ import numpy as np
 import numpyro.distributions as dist
 
 from bayesreg.data import check_xy
-from bayesreg.defaults import NUTS
+from bayesreg.defaults import MAX_TREE_DEPTH, NUTS
+from bayesreg.diagnostics import check_diagnostics
 from bayesreg.engine.arrays import as_arrays
 from bayesreg.engine.programs import program
-from bayesreg.models import SufficientStats, coefficient_posterior, linear_regression
+from bayesreg.models import SufficientStats, coefficient_posterior, linear_regression, linear_regression_stats
 from bayesreg.models.collapsed import CentredRows, RowsPosterior, rows_posterior
-from bayesreg.params import Interval, check_param, check_params
+from bayesreg.params import SAMPLERS, Interval, Options, check_param, check_params
 from bayesreg.shrinkage import Horseshoe, RegularizedHorseshoe
 
 if TYPE_CHECKING:
     import arviz as az
 
+    from bayesreg.sampling import PosteriorFit
+
 __all__ = [
     # the sampler
     "GIBBS_PRIORS",
     "gibbs_posterior",
+    # as fit_posterior's sampler
+    "choose_sampler",
+    "gibbs_fit",
+    "gibbs_unsupported",
     # its pieces
     "CoefConditional",
     "ScaleMarginal",
@@ -390,14 +408,6 @@ def _log_sigma_prior(sigma_prior, log_sigma):
     return sigma_prior.log_prob(jnp.exp(log_sigma)) + log_sigma
 
 
-def _residual_sum(data, coef):
-    """``‖yc − Xc·coef‖²``."""
-    if isinstance(data, CentredRows):
-        residual = data.y - data.x @ coef
-        return residual @ residual
-    return data.yty - 2.0 * coef @ data.xty + coef @ data.xtx @ coef
-
-
 def _rhs_log_normal(coef, lam, tau, slab2):
     """``log N(coef_j; 0, V_j)`` up to a constant, each j, with ``1/V_j = 1/(τλ_j)² + 1/c²``."""
     log_precision = jnp.logaddexp(-2.0 * jnp.log(tau * lam), -jnp.log(slab2))
@@ -484,6 +494,48 @@ def local_precision_draw(key, rate, max_tries: int = LOCAL_MAX_TRIES) -> jax.Arr
     return jax.lax.while_loop(not_done, trial, start)[0]
 
 
+def _coordinate_moves(key, coef, lam, variance, data, sigma):
+    """Each ``(coef_j, λ_j)`` in turn given the other weights, τ, σ (and the slab): ``λ_j' ~ C⁺(0, 1)``
+    (its prior) proposed with ``coef_j`` integrated out, accepted with the likelihood ratio
+    ``N(b_j; 0, s_j² + V(λ_j'))/N(b_j; 0, s_j² + V(λ_j))`` (``b_j = x_j'r_{-j}/‖x_j‖²``,
+    ``s_j² = σ²/‖x_j‖²``, ``r_{-j}`` the residual without weight j), then ``coef_j`` from its
+    Gaussian conditional. A weight can enter or leave the model in one move, which the blocked
+    sweep's alternation of weights and local scales does only through many small steps.
+
+    ``variance`` maps λ to the weight's prior variance. O(np) per sweep from rows (the residual kept
+    up to date), O(p²) from statistics (``Xc'Xc·coef`` kept up to date), one coordinate at a time.
+    """
+    dtype = coef.dtype
+    p = coef.shape[0]
+    rows = isinstance(data, CentredRows)
+    columns = data.x.T if rows else data.xtx  # row j: x_j, or row j of Xc'Xc
+    norms = jnp.sum(columns**2, axis=1) if rows else jnp.diagonal(data.xtx)
+    norms = jnp.maximum(norms, jnp.finfo(dtype).tiny)  # a constant column: the prior alone
+    kept = data.y - data.x @ coef if rows else data.xtx @ coef  # the residual, or Xc'Xc·coef
+    target = jnp.zeros(p, dtype) if rows else data.xty
+
+    def log_likelihood(b, s2, lam_j):
+        total = s2 + variance(lam_j)
+        return -0.5 * jnp.log(total) - 0.5 * b * b / total
+
+    def step(kept, moves):
+        column, norm, beta, lam_j, goal, index, key = moves
+        key_lam, key_accept, key_beta = jax.random.split(key, 3)
+        inner = column @ kept if rows else goal - kept[index]
+        c = inner + norm * beta  # x_j'r_{-j}
+        b, s2 = c / norm, sigma**2 / norm
+        proposed = jnp.tan(0.5 * jnp.pi * jax.random.uniform(key_lam, (), dtype))
+        log_ratio = log_likelihood(b, s2, proposed) - log_likelihood(b, s2, lam_j)
+        lam_j = jnp.where(jnp.log(jax.random.uniform(key_accept, (), dtype)) < log_ratio, proposed, lam_j)
+        precision = norm / sigma**2 + 1.0 / variance(lam_j)
+        new = c / sigma**2 / precision + jax.random.normal(key_beta, (), dtype) / jnp.sqrt(precision)
+        kept = kept - column * (new - beta) if rows else kept + column * (new - beta)
+        return kept, (new, lam_j)
+
+    moves = (columns, norms, coef, lam, target, jnp.arange(p), jax.random.split(key, p))
+    return jax.lax.scan(step, kept, moves)[1]
+
+
 def _horseshoe_sweep(key, state: _State, data, prior: Horseshoe, sigma_prior, fit_intercept: bool):
     """Johndrow, Orenstein & Bhattacharya (2020)'s exact sweep: (τ, σ) | λ with the weights
     integrated out, the weights | τ, σ, λ, then each ``η_j = 1/λ_j²`` | its weight."""
@@ -545,70 +597,88 @@ def _horseshoe_sweep(key, state: _State, data, prior: Horseshoe, sigma_prior, fi
 
         sigma = jnp.exp(slice_step(keys[5], jnp.log(sigma), log_sigma_density))
     coef = marginal.coef_conditional(data, tau2, lam2).draw(keys[6], sigma)
+    tau = jnp.sqrt(tau2)
+    coef, _ = _coordinate_moves(
+        jax.random.fold_in(key, 2), coef, state.lam, lambda lam: (lam * tau * sigma) ** 2, data, sigma
+    )
     eta = local_precision_draw(keys[7], coef**2 / (2.0 * tau2 * sigma**2))
     intercept = (
         _intercept(jax.random.fold_in(key, 1), data, coef, sigma) if fit_intercept else state.intercept
     )
-    return state._replace(
-        coef=coef, lam=1.0 / jnp.sqrt(eta), tau=jnp.sqrt(tau2), sigma=sigma, intercept=intercept
-    )
+    return state._replace(coef=coef, lam=1.0 / jnp.sqrt(eta), tau=tau, sigma=sigma, intercept=intercept)
 
 
 def _rhs_sweep(key, state: _State, data, prior: RegularizedHorseshoe, sigma_prior, fit_intercept: bool):
-    """σ given the weights; τ given the local scales, the slab and σ with the weights integrated out
-    (Metropolis on log τ), then the weights given all; then λ and the slab given the weights."""
-    keys = jax.random.split(key, 7)
+    """The local scales and the slab given the weights; τ, then σ, given them with the weights
+    integrated out; then the weights given all (module docstring, 2.)."""
+    keys = jax.random.split(key, 8)
     p = state.lam.shape[0]
-    k = 1.0 if fit_intercept else 0.0
+    dof = data.n - (1.0 if fit_intercept else 0.0)
     scale2 = prior.slab_scale**2
     half_df = 0.5 * prior.slab_df
-    slab2 = scale2 * state.slab_aux
-    sigma, coef = state.sigma, state.coef
-    if sigma_prior is not None:  # given the weights; σ also sets τ's scale τ₀
-        rss = _residual_sum(data, coef)
+    coef, tau, sigma = state.coef, state.tau, state.sigma
 
-        def log_sigma_density(log_sigma):
-            s = jnp.exp(log_sigma)
-            likelihood = -(data.n - k) * log_sigma - rss / (2.0 * s * s)
-            return (
-                _log_sigma_prior(sigma_prior, log_sigma)
-                + likelihood
-                + _log_half_cauchy(state.tau, prior.tau0(p, s))
-            )
-
-        sigma = jnp.exp(slice_step(keys[0], jnp.log(sigma), log_sigma_density))
-    tau0 = prior.tau0(p, sigma)
-    # τ with the weights integrated out: given the weights τ moves by steps of order 1/√p. Each
-    # value of τ costs one Gaussian posterior of the weights (its log marginal likelihood), and the
-    # accepted one gives the weights' draw
-    posterior = rows_posterior if isinstance(data, CentredRows) else coefficient_posterior
-
-    def given_tau(log_tau):
-        tau_lam2 = jnp.exp(2.0 * log_tau) * state.lam**2
-        post = posterior(data, sigma, tau_lam2 * slab2 / (slab2 + tau_lam2), fit_intercept=fit_intercept)
-        log_density = _log_half_cauchy(jnp.exp(log_tau), tau0) + log_tau + post.log_marginal
-        return log_density, post
-
-    log_tau = jnp.log(state.tau)
-    proposed = log_tau + GLOBAL_STEP * jax.random.normal(keys[1], (), log_tau.dtype)
-    (log_now, now), (log_new, new) = given_tau(log_tau), given_tau(proposed)
-    accept = jnp.log(jax.random.uniform(keys[2], (), log_tau.dtype)) < log_new - log_now
-    tau = jnp.exp(jnp.where(accept, proposed, log_tau))
-    coef = jax.tree.map(lambda a, b: jnp.where(accept, a, b), new, now).draw(keys[3])
-
-    def log_lam_density(log_lam):  # element j: λ_j's conditional
-        lam = jnp.exp(log_lam)
-        return _log_half_cauchy(lam, 1.0) + log_lam + _rhs_log_normal(coef, lam, tau, slab2)
-
-    lam = jnp.exp(slice_step(keys[4], jnp.log(state.lam), log_lam_density))
+    # each η_j = 1/λ_j² given its weight: the horseshoe's exact draw (rate coef²/(2τ²)) proposed,
+    # accepted with the slab's factor √(1 + r/η) of the conditional, r = τ²/c²
+    ratio = tau**2 / (scale2 * state.slab_aux)
+    eta_now = 1.0 / state.lam**2
+    eta_new = local_precision_draw(keys[0], coef**2 / (2.0 * tau**2))
+    log_accept = 0.5 * (jnp.log1p(ratio / eta_new) - jnp.log1p(ratio / eta_now))
+    move = jnp.log(jax.random.uniform(keys[1], eta_now.shape, eta_now.dtype)) < log_accept
+    lam = jnp.where(move, 1.0 / jnp.sqrt(eta_new), state.lam)
 
     def log_aux_density(log_aux):  # a ~ IG(ν/2, ν/2), as log a
         aux = jnp.exp(log_aux)
         prior_term = -half_df * log_aux - half_df / aux
         return prior_term + jnp.sum(_rhs_log_normal(coef, lam, tau, scale2 * aux))
 
-    slab_aux = jnp.exp(slice_step(keys[5], jnp.log(state.slab_aux), log_aux_density))
-    intercept = _intercept(keys[6], data, coef, sigma) if fit_intercept else state.intercept
+    slab_aux = jnp.exp(slice_step(keys[2], jnp.log(state.slab_aux), log_aux_density))
+    slab2 = scale2 * slab_aux
+
+    # τ given λ, c and σ, the weights integrated out: yc ~ N(0, σ²I + Xc·diag(V)·Xc'), one
+    # ScaleMarginal (an n × n × p product from rows) per value of τ, evaluated at t = 1/σ²
+    def given_tau(log_t):
+        tau_lam2 = jnp.exp(2.0 * log_t) * lam**2
+        return scale_marginal(data, tau_lam2 * slab2 / (slab2 + tau_lam2))
+
+    def log_tau_target(log_t, s, log_det, quadratic):  # log τ's density, σ = s
+        return (
+            _log_half_cauchy(jnp.exp(log_t), prior.tau0(p, s))
+            + log_t
+            - 0.5 * log_det
+            - quadratic / (2.0 * s**2)
+        )
+
+    log_tau = jnp.log(tau)
+    proposed = log_tau + GLOBAL_STEP * jax.random.normal(keys[3], (), log_tau.dtype)
+    marginal_now, marginal_new = given_tau(log_tau), given_tau(proposed)
+    t = 1.0 / sigma**2
+    log_ratio = log_tau_target(proposed, sigma, *marginal_new.evaluate(t)) - log_tau_target(
+        log_tau, sigma, *marginal_now.evaluate(t)
+    )
+    accept = jnp.log(jax.random.uniform(keys[4], (), log_tau.dtype)) < log_ratio
+    log_tau = jnp.where(accept, proposed, log_tau)
+    marginal = jax.tree.map(lambda a, b: jnp.where(accept, a, b), marginal_new, marginal_now)
+    tau = jnp.exp(log_tau)
+    if sigma_prior is not None:  # σ given τ, λ, c with the weights integrated out (σ also sets τ₀)
+
+        def log_sigma_density(log_s):
+            s = jnp.exp(log_s)
+            log_det, quadratic = marginal.evaluate(1.0 / s**2)
+            likelihood = -dof * log_s - 0.5 * log_det - quadratic / (2.0 * s**2)
+            return _log_sigma_prior(sigma_prior, log_s) + likelihood + _log_half_cauchy(tau, prior.tau0(p, s))
+
+        sigma = jnp.exp(slice_step(keys[5], jnp.log(sigma), log_sigma_density))
+    tau_lam2 = tau**2 * lam**2
+    variance = tau_lam2 * slab2 / (slab2 + tau_lam2)
+    coef = marginal.coef_conditional(data, 1.0 / sigma**2, variance).draw(keys[6], sigma)
+
+    def rhs_variance(lam_j):
+        tau_lam2 = (tau * lam_j) ** 2
+        return tau_lam2 * slab2 / (slab2 + tau_lam2)
+
+    coef, lam = _coordinate_moves(jax.random.fold_in(key, 2), coef, lam, rhs_variance, data, sigma)
+    intercept = _intercept(keys[7], data, coef, sigma) if fit_intercept else state.intercept
     return state._replace(coef=coef, lam=lam, tau=tau, slab_aux=slab_aux, sigma=sigma, intercept=intercept)
 
 
@@ -840,3 +910,181 @@ def _named_draws(draws: dict, prior, sigma, p: int, fit_intercept: bool) -> dict
     if fit_intercept:
         out["intercept"] = draws["intercept"]
     return out
+
+
+_GIBBS_MODEL_OPTIONS = frozenset({"prior", "sigma", "fit_intercept", "intercept_prior"})
+
+
+def _rows(model, args, observed):
+    """``(X, y)`` of the Gaussian linear model that ``model(*args)`` is (itself, or its statistics'
+    form with the rows as ``observed``), else None."""
+    obs_model, *rows = observed if observed is not None else (model, *args)
+    linear = obs_model is linear_regression and model in (linear_regression, linear_regression_stats)
+    if not linear or len(rows) != 2 or rows[1] is None:
+        return None
+    return rows
+
+
+def gibbs_unsupported(
+    model, args, *, observed=None, posterior_predictive=False, log_likelihood=False, **model_kwargs
+) -> str | None:
+    """Why `gibbs_posterior` cannot sample the posterior `~bayesreg.sampling.fit_posterior` is asked
+    for, or None when it can: the Gaussian linear model (`~bayesreg.models.linear_regression`, or
+    its statistics' form with the rows as ``observed``) with a prior of `GIBBS_PRIORS`, a flat
+    intercept or none, and neither posterior-predictive draws nor the per-draw log-likelihood kept.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from bayesreg.gibbs import gibbs_unsupported
+    >>> from bayesreg.models import linear_regression, logistic_regression
+    >>> from bayesreg.shrinkage import Horseshoe
+    >>> X, y = np.zeros((3, 5)), np.zeros(3)
+    >>> gibbs_unsupported(linear_regression, (X, y), prior=Horseshoe()) is None
+    True
+    >>> gibbs_unsupported(logistic_regression, (X, y), prior=Horseshoe())
+    'it samples the Gaussian linear model (linear_regression) only'
+    """
+    prior = model_kwargs.get("prior")
+    if _rows(model, args, observed) is None:
+        return "it samples the Gaussian linear model (linear_regression) only"
+    if not isinstance(prior, GIBBS_PRIORS):
+        return f"it takes a Horseshoe or RegularizedHorseshoe prior, not {type(prior).__name__}"
+    extra = sorted(set(model_kwargs) - _GIBBS_MODEL_OPTIONS)
+    if extra or model_kwargs.get("intercept_prior") is not None:
+        return f"its intercept is flat and it takes no {', '.join(extra) or 'intercept_prior'}"
+    if posterior_predictive or log_likelihood:
+        return "it keeps neither posterior-predictive draws nor the per-draw log-likelihood"
+    return None
+
+
+def choose_sampler(sampler: str, model, args, **options) -> str:
+    """``"nuts"`` or ``"gibbs"``: the sampler `~bayesreg.sampling.fit_posterior` runs for ``sampler``
+    (`bayesreg.params.SAMPLERS`).
+
+    ``"auto"`` is ``"gibbs"`` where `gibbs_unsupported` finds nothing against it and the model has
+    more weights than rows, ``"nuts"`` otherwise. Why there: with p > n each NUTS gradient of the
+    collapsed horseshoe costs about one Gibbs sweep (an n × n × p product and an n × n Cholesky
+    factor) and a NUTS draw takes tens to hundreds of them, while a Gibbs sweep draws the weights
+    exactly given the scales; at n = 100, p = 1,000 the Gibbs sampler's min bulk ESS per second
+    over the weights and τ was more than 10× numpyro's horseshoe example (benchmarks/README.md).
+    With n ≥ p the collapsed NUTS chains work from the p × p statistics and mix well, so they stay.
+
+    Parameters
+    ----------
+    sampler : {"auto", "nuts", "gibbs"}
+    model, args
+        As `~bayesreg.sampling.fit_posterior` takes them.
+    **options
+        ``observed``, ``posterior_predictive``, ``log_likelihood`` and the model's keyword
+        arguments, as `gibbs_unsupported` takes them.
+
+    Raises
+    ------
+    ValueError
+        For a ``sampler`` not in `~bayesreg.params.SAMPLERS`, or ``"gibbs"`` where the Gibbs sampler
+        does not apply (saying why).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from bayesreg.gibbs import choose_sampler
+    >>> from bayesreg.models import linear_regression
+    >>> from bayesreg.shrinkage import Horseshoe, R2D2
+    >>> wide, tall = (np.zeros((3, 5)), np.zeros(3)), (np.zeros((9, 5)), np.zeros(9))
+    >>> [choose_sampler("auto", linear_regression, data, prior=Horseshoe()) for data in (wide, tall)]
+    ['gibbs', 'nuts']
+    >>> choose_sampler("gibbs", linear_regression, wide, prior=R2D2())
+    Traceback (most recent call last):
+    ...
+    ValueError: sampler='gibbs' does not apply: it takes a Horseshoe or RegularizedHorseshoe prior, not R2D2
+    """
+    sampler = check_param("sampler", sampler, Options(SAMPLERS))
+    if sampler == "nuts":
+        return sampler
+    reason = gibbs_unsupported(model, args, **options)
+    if sampler == "gibbs" and reason is not None:
+        raise ValueError(f"sampler='gibbs' does not apply: {reason}")
+    if sampler == "gibbs":
+        return sampler
+    X = np.shape(_rows(model, args, options.get("observed"))[0]) if reason is None else (0, 0)
+    return "gibbs" if X[1] > X[0] else "nuts"
+
+
+def gibbs_fit(
+    model,
+    args,
+    *,
+    observed=None,
+    feature_names=None,
+    num_warmup: int = NUTS.num_warmup,
+    num_samples: int = NUTS.num_samples,
+    num_chains: int = NUTS.num_chains,
+    seed: int = 0,
+    max_tree_depth: int = MAX_TREE_DEPTH,
+    **model_kwargs,
+) -> PosteriorFit:
+    """`gibbs_posterior` as `~bayesreg.sampling.fit_posterior` returns a posterior: a
+    `~bayesreg.sampling.PosteriorFit` with the diagnostics checked
+    (`~bayesreg.diagnostics.check_diagnostics`: its warnings raised, ``diagnostics.ok`` false where
+    R-hat or ESS failed), ``map`` None (the horseshoe family has no MAP), ``parametrisation`` and
+    ``mass_matrix`` "gibbs".
+
+    Parameters
+    ----------
+    model, args, observed, feature_names, num_warmup, num_samples, num_chains, seed
+        As `~bayesreg.sampling.fit_posterior` takes them (`gibbs_unsupported` must find nothing
+        against them; the numbers count sweeps).
+    max_tree_depth : int
+        Passed to the diagnostics (a Gibbs sweep has no tree: its depth is 0).
+    **model_kwargs
+        ``prior``, ``sigma`` (default 1), ``fit_intercept`` (default True), ``intercept_prior``
+        (None).
+
+    Returns
+    -------
+    PosteriorFit
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from bayesreg.gibbs import gibbs_fit
+    >>> from bayesreg.models import linear_regression
+    >>> from bayesreg.shrinkage import Horseshoe
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(20, 30))
+    >>> y = 2.0 * X[:, 0] + rng.normal(size=20)
+    >>> import warnings
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")  # 2 × 500 draws: the gate's ESS 400 may not be met
+    ...     fit = gibbs_fit(linear_regression, (X, y), prior=Horseshoe(), num_warmup=300,
+    ...                     num_samples=500, num_chains=2, seed=0)
+    >>> fit.parametrisation, fit.map, fit.diagnostics.divergences
+    ('gibbs', None, 0)
+    >>> mean = fit.idata.posterior["coef"].mean(("chain", "draw")).values
+    >>> int(np.argmax(np.abs(mean))), bool(1.0 < mean[0] < 3.0)  # the one signal stands out
+    (0, True)
+    """
+    from bayesreg.sampling import PosteriorFit
+
+    reason = gibbs_unsupported(model, args, observed=observed, **model_kwargs)
+    if reason is not None:
+        raise ValueError(f"the Gibbs sampler does not apply here: {reason}")
+    X, y = _rows(model, args, observed)
+    idata = gibbs_posterior(
+        X,
+        y,
+        model_kwargs["prior"],
+        sigma=model_kwargs.get("sigma", 1.0),
+        fit_intercept=model_kwargs.get("fit_intercept", True),
+        num_warmup=num_warmup,
+        num_samples=num_samples,
+        num_chains=num_chains,
+        seed=seed,
+        feature_names=feature_names,
+    )
+    idata.sample_stats.attrs["num_warmup"] = num_warmup  # as NUTS fits record theirs
+    diagnostics = check_diagnostics(idata, max_tree_depth=max_tree_depth)
+    return PosteriorFit(
+        idata=idata, map=None, diagnostics=diagnostics, parametrisation="gibbs", mass_matrix="gibbs"
+    )

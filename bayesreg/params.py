@@ -34,6 +34,8 @@ __all__ = [
     "MASS_MATRICES",
     "MAX_TREE_DEPTH_LIMIT",
     "METHODS",
+    "POSTERIOR_METHODS",
+    "SAMPLERS",
     "NONNEGATIVE",
     "PARAMETRISATIONS",
     "PENALTY_KINDS",
@@ -127,8 +129,17 @@ SPARSITY_OPTIONS = {
 fields of the `bayesreg.shrinkage` objects; the regularised horseshoe's ``n_samples`` is the data's)."""
 CONVENTIONS = ("sklearn", "book")
 FAMILIES = ("gaussian", "bernoulli")
-METHODS = ("map", "nuts")
-"""What the estimators compute: the posterior mode, or NUTS draws of the posterior."""
+METHODS = ("map", "nuts", "gibbs")
+"""What the estimators compute: the posterior mode, or draws of the posterior (`POSTERIOR_METHODS`)."""
+POSTERIOR_METHODS = ("nuts", "gibbs")
+"""The methods of `METHODS` that draw the posterior: "nuts" by `~bayesreg.sampling.fit_posterior`'s
+default choice of sampler (``sampler="auto"``: NUTS, or the Gibbs sampler of `bayesreg.gibbs` where
+that is faster), "gibbs" by the Gibbs sampler (the Gaussian likelihood with a horseshoe or
+regularised horseshoe prior only)."""
+SAMPLERS = ("auto", "nuts", "gibbs")
+"""How `~bayesreg.sampling.fit_posterior` draws: NUTS, the Gibbs sampler of `bayesreg.gibbs`, or
+"auto" (`~bayesreg.gibbs.choose_sampler`: Gibbs for the Gaussian likelihood with a horseshoe-family
+prior and more weights than rows, NUTS otherwise)."""
 PARAMETRISATIONS = ("auto", "collapsed", "direct", "mixture")
 """What NUTS samples: "collapsed", the noise sd and the prior variances with the coefficients
 integrated out (`~bayesreg.models.linear_regression_collapsed`; the Gaussian likelihood under a flat,

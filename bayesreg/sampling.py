@@ -129,12 +129,13 @@ class PosteriorFit(NamedTuple):
     diagnostics : DiagnosticsReport
         R-hat, ESS, divergences, E-BFMI and tree depth of the chains
         (`~bayesreg.diagnostics.check_diagnostics`, whose warnings have been raised).
-    parametrisation : {"collapsed", "direct", "mixture"}
+    parametrisation : {"collapsed", "direct", "mixture", "gibbs"}
         What the chains sampled: σ and the prior variances with the coefficients integrated out
         (`~bayesreg.models.linear_regression_collapsed`), the model's density, or (Laplace prior)
-        the normal–exponential scale mixture `~bayesreg.engine.LaplaceScaleMixture`.
-    mass_matrix : {"dense", "diagonal"}
-        The mass matrix the chains adapted.
+        the normal–exponential scale mixture `~bayesreg.engine.LaplaceScaleMixture`; "gibbs": the
+        Gibbs sampler of `bayesreg.gibbs` drew them (`~bayesreg.gibbs.gibbs_fit`).
+    mass_matrix : {"dense", "diagonal", "gibbs"}
+        The mass matrix the chains adapted ("gibbs": none, no NUTS ran).
 
     Examples
     --------
@@ -148,8 +149,8 @@ class PosteriorFit(NamedTuple):
     idata: az.InferenceData
     map: MAPResult | None
     diagnostics: DiagnosticsReport
-    parametrisation: Literal["collapsed", "direct", "mixture"]
-    mass_matrix: Literal["dense", "diagonal"]
+    parametrisation: Literal["collapsed", "direct", "mixture", "gibbs"]
+    mass_matrix: Literal["dense", "diagonal", "gibbs"]
 
 
 class Preconditioning(NamedTuple):
@@ -479,9 +480,18 @@ def fit_posterior(
     max_tree_depth: int = MAX_TREE_DEPTH,
     progress_bar: bool | None = None,
     precondition: bool = True,
+    sampler: Literal["auto", "nuts", "gibbs"] = "nuts",
     **model_kwargs,
 ) -> PosteriorFit:
     """The NUTS posterior and the MAP of ``model(*args, **model_kwargs)``, with its diagnostics.
+
+    ``sampler="gibbs"`` samples the Gaussian linear model under a horseshoe or regularised
+    horseshoe prior by the Gibbs sampler of `bayesreg.gibbs` instead of NUTS; ``"auto"`` takes it
+    where there are more weights than rows (`~bayesreg.gibbs.choose_sampler` says why: each of its
+    sweeps costs about one NUTS gradient there). Its fit has the same
+    InferenceData groups and diagnostics (``parametrisation`` "gibbs"; the NUTS-only settings
+    ``mass_matrix``, ``target_accept``, ``laplace_parametrisation``, ``precondition`` and
+    ``progress_bar`` do not apply to it).
 
     With ``laplace_parametrisation="auto"`` the chains sample the collapsed form where the model
     has one (the Gaussian likelihood under a flat, Gaussian, Laplace or sparsity prior with something
@@ -518,6 +528,9 @@ def fit_posterior(
         As for `sample_posterior`.
     progress_bar, precondition, **model_kwargs
         As for `sample_posterior`.
+    sampler : {"auto", "nuts", "gibbs"}
+        NUTS, the Gibbs sampler (`~bayesreg.gibbs.gibbs_fit`), or the choice of
+        `~bayesreg.gibbs.choose_sampler`.
     laplace_parametrisation : {"auto", "collapsed", "direct", "mixture"}
         As for `sample_posterior`, except that "auto" without a collapsed form samples a Laplace
         prior directly, and again as the mixture if any transition diverged.
@@ -559,6 +572,26 @@ def fit_posterior(
     >>> fit.diagnostics.divergences, fit.idata.posterior["coef"].shape
     (0, (2, 50, 2))
     """
+    from bayesreg.gibbs import choose_sampler, gibbs_fit  # it builds its PosteriorFit from here
+
+    options = {
+        "observed": observed,
+        "posterior_predictive": posterior_predictive,
+        "log_likelihood": log_likelihood,
+    }
+    if choose_sampler(sampler, model, args, **options, **model_kwargs) == "gibbs":
+        return gibbs_fit(
+            model,
+            args,
+            observed=observed,
+            feature_names=feature_names,
+            num_warmup=default_num_warmup(model_kwargs.get("prior")) if num_warmup is None else num_warmup,
+            num_samples=num_samples,
+            num_chains=num_chains,
+            seed=seed,
+            max_tree_depth=max_tree_depth,
+            **model_kwargs,
+        )
     prior = model_kwargs.get("prior")
     laplace = prior is not None and prior.kind == "laplace"
     has_map = not isinstance(prior, SHRINKAGE_TYPES)  # a sparsity prior's density is unbounded at 0

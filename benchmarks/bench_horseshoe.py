@@ -20,17 +20,21 @@ first 10 columns, unit noise, ``y`` centred (as numpyro's example centres it).
   Gamma(3, 1)); bayesreg's horseshoe scales the weights by σ (BayesReg's form, ``coef_j ~ N(0,
   λ_j²τ²σ²)``), numpyro's example does not: the two posteriors differ in that.
 
-Both run the same number of chains one after another (``chain_method="sequential"``), and each is
-timed end to end as a user calls it (compilation included; bayesreg's call also computes PSIS-LOO and
-the diagnostics). Reported: min bulk ESS (ArviZ) over the weights and over τ, divergences, wall
-time, and min bulk ESS per second over the weights and τ together.
+Both run the same number of chains (numpyro's one after another, ``chain_method="sequential"``;
+the Gibbs sampler's side by side in one program), and each is timed end to end as a user calls it
+(compilation and warmup included; the Gibbs and bayesreg calls also compute PSIS-LOO and bayesreg's
+the diagnostics). Each run length L (``--lengths``: L warmup + L kept per chain) is run
+``--repeats`` times with seeds ``seed``, ``seed + 1``, ... in one invocation; the Gibbs program is
+compiled once per length, so its second run at a length shows the time without compilation.
+Reported per run: min bulk ESS (ArviZ) over the weights and over τ, divergences, wall time, min
+bulk ESS per second over the weights and τ together, and the Gibbs / numpyro ratio of the last.
 
 The regularised horseshoe (``--rhs``): ``gibbs_posterior`` with ``RegularizedHorseshoe(n_samples=n)``
 (p₀ = p/10) and the same σ prior on n = 100, p = 5,000 (same data recipe), timed end to end.
 
-    python benchmarks/bench_horseshoe.py                      # 4 × (1000 + 1000), n = 100, p = 1,000
-    python benchmarks/bench_horseshoe.py --num-warmup 500 --num-samples 500 --skip numpyro bayesreg
-    python benchmarks/bench_horseshoe.py --rhs --p 5000 --skip numpyro bayesreg
+    python benchmarks/bench_horseshoe.py                      # 4 × (L + L), L = 500 and 1000, 2 runs each
+    python benchmarks/bench_horseshoe.py --lengths 500 --repeats 1 --skip numpyro bayesreg
+    python benchmarks/bench_horseshoe.py --rhs --p 5000 --lengths 500 --repeats 2 --skip numpyro bayesreg
 """
 
 from __future__ import annotations
@@ -111,7 +115,8 @@ def run_numpyro(X, y, args) -> dict:
     )
     start = time.perf_counter()
     with jax.enable_x64(True):
-        mcmc.run(jax.random.PRNGKey(args.seed), jnp.asarray(X), jnp.asarray(y), extra_fields=("num_steps",))
+        key = jax.random.PRNGKey(args.run_seed)
+        mcmc.run(key, jnp.asarray(X), jnp.asarray(y), extra_fields=("num_steps",))
         jax.block_until_ready(mcmc.get_samples())
     seconds = time.perf_counter() - start
     idata = az.from_numpyro(mcmc)
@@ -137,7 +142,7 @@ def run_gibbs(X, y, args, prior=None, name="gibbs") -> dict:
         num_warmup=args.num_warmup,
         num_samples=args.num_samples,
         num_chains=args.num_chains,
-        seed=args.seed,
+        seed=args.run_seed,
     )
     seconds = time.perf_counter() - start
     return summarise(name, idata, "coef", seconds)
@@ -158,7 +163,7 @@ def run_bayesreg(X, y, args) -> dict:
             num_warmup=args.num_warmup,
             num_samples=args.num_samples,
             num_chains=args.num_chains,
-            seed=args.seed,
+            seed=args.run_seed,
             progress_bar=args.progress,
         )
     seconds = time.perf_counter() - start
@@ -173,8 +178,16 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=100)
     parser.add_argument("--p", type=int, default=1000)
     parser.add_argument("--nonzero", type=int, default=10)
-    parser.add_argument("--num-warmup", type=int, default=1000)
-    parser.add_argument("--num-samples", type=int, default=1000)
+    parser.add_argument(
+        "--lengths",
+        type=int,
+        nargs="+",
+        default=[500, 1000],
+        help="run lengths L: L warmup + L kept per chain",
+    )
+    parser.add_argument(
+        "--repeats", type=int, default=2, help="runs of each length (seeds seed, seed + 1, ...)"
+    )
     parser.add_argument("--num-chains", type=int, default=4)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--skip", choices=["gibbs", "numpyro", "bayesreg"], nargs="*", default=["bayesreg"])
@@ -182,22 +195,36 @@ def main() -> None:
     parser.add_argument("--progress", action="store_true", help="progress bars on stderr")
     args = parser.parse_args()
     X, y, _ = make_data(args.n, args.p, args.nonzero, args.seed)
-    print(
-        f"n = {args.n}, p = {args.p}, {args.nonzero} non-zero; {args.num_chains} × "
-        f"({args.num_warmup} + {args.num_samples}); load {os.getloadavg()[0]:.1f}",
-        flush=True,
-    )
-    rows = {}
-    if args.rhs:
-        run_gibbs(X, y, args, RegularizedHorseshoe(n_samples=args.n), name="gibbs-rhs")
-    else:
-        for name, run in (("gibbs", run_gibbs), ("bayesreg", run_bayesreg), ("numpyro", run_numpyro)):
-            if name not in args.skip:
-                rows[name] = run(X, y, args)
-    for name in ("gibbs", "bayesreg"):
-        if name in rows and "numpyro" in rows:
-            ratio = rows[name]["ess_per_s"] / rows["numpyro"]["ess_per_s"]
-            print(f"{name} / numpyro, min bulk ESS/s over coef and tau: {ratio:.2f}×")
+    rows = []
+    for length in args.lengths:
+        for repeat in range(args.repeats):
+            args.num_warmup = args.num_samples = length
+            args.run_seed = args.seed + repeat
+            print(
+                f"n = {args.n}, p = {args.p}, {args.nonzero} non-zero; {args.num_chains} × "
+                f"({length} + {length}), seed {args.run_seed}; load {os.getloadavg()[0]:.1f}",
+                flush=True,
+            )
+            row = {"length": length, "seed": args.run_seed}
+            if args.rhs:
+                run_gibbs(X, y, args, RegularizedHorseshoe(n_samples=args.n), name="gibbs-rhs")
+                continue
+            for name, run in (("gibbs", run_gibbs), ("bayesreg", run_bayesreg), ("numpyro", run_numpyro)):
+                if name not in args.skip:
+                    row[name] = run(X, y, args)
+            for name in ("gibbs", "bayesreg"):
+                if name in row and "numpyro" in row:
+                    ratio = row[name]["ess_per_s"] / row["numpyro"]["ess_per_s"]
+                    row[f"{name}_ratio"] = ratio
+                    print(f"{name} / numpyro, min bulk ESS/s over coef and tau: {ratio:.2f}×", flush=True)
+            rows.append(row)
+    ratios = [row["gibbs_ratio"] for row in rows if "gibbs_ratio" in row]
+    if ratios:
+        print(
+            "gibbs / numpyro over all runs: "
+            + ", ".join(f"{r:.1f}×" for r in ratios)
+            + f"; min {min(ratios):.1f}×"
+        )
     print(f"load at the end {os.getloadavg()[0]:.1f}")
 
 

@@ -18,15 +18,26 @@ import warnings
 import jax
 import numpy as np
 import numpyro.distributions as dist
+import pandas as pd
 import pytest
+from cli_runs import run as cli_run
 from references import assert_same_posterior, scalar_mcse
 from scipy.integrate import quad
 from scipy.stats import multivariate_normal
 from sklearn.datasets import load_diabetes
 
 from bayesreg.data import DataError
-from bayesreg.gibbs import coef_conditional, gibbs_posterior, local_precision_draw, scale_marginal, slice_step
-from bayesreg.models import SufficientStats, linear_regression
+from bayesreg.diagnostics import PosteriorWarning
+from bayesreg.estimators import BayesianLinearRegression, BayesianLogisticRegression
+from bayesreg.gibbs import (
+    choose_sampler,
+    coef_conditional,
+    gibbs_posterior,
+    local_precision_draw,
+    scale_marginal,
+    slice_step,
+)
+from bayesreg.models import SufficientStats, linear_regression, linear_regression_stats, logistic_regression
 from bayesreg.models.collapsed import CentredRows
 from bayesreg.sampling import fit_posterior
 from bayesreg.shrinkage import R2D2, Horseshoe, RegularizedHorseshoe
@@ -236,6 +247,7 @@ def runs():
                     sigma=sigma,
                     seed=NUTS_SEED,
                     progress_bar=False,
+                    sampler="nuts",  # "auto" would take the Gibbs sampler where p > n
                     **NUTS_REFERENCE,
                 )
             gibbs = gibbs_posterior(X, y, prior, sigma=sigma, seed=1, **GIBBS)
@@ -295,3 +307,126 @@ def test_same_seed_same_draws():
     first = gibbs_posterior(X, y, Horseshoe(), sigma=1.0, num_warmup=20, num_samples=30, seed=4, loo=False)
     again = gibbs_posterior(X, y, Horseshoe(), sigma=1.0, num_warmup=20, num_samples=30, seed=4, loo=False)
     np.testing.assert_array_equal(first.posterior["coef"].values, again.posterior["coef"].values)
+
+
+# --- dispatch: fit_posterior, the estimators, the command line -------------------------------------
+
+SHORT = {"num_warmup": 100, "num_samples": 100, "num_chains": 2}  # the gate's ESS 400 is out of reach
+
+
+def test_auto_takes_gibbs_for_the_horseshoe_family_when_p_exceeds_n():
+    X, y = wide()
+    stats = SufficientStats.from_data(X, y)
+    tall = diabetes()
+    for prior in (Horseshoe(), RegularizedHorseshoe(n_samples=25)):
+        assert choose_sampler("auto", linear_regression, (X, y), prior=prior) == "gibbs"
+        # the estimators' call: the statistics' model with the rows as the observations
+        observed = (linear_regression, X, y)
+        assert (
+            choose_sampler("auto", linear_regression_stats, (stats,), observed=observed, prior=prior)
+            == "gibbs"
+        )
+        assert choose_sampler("auto", linear_regression, tall, prior=prior) == "nuts"
+        assert choose_sampler("nuts", linear_regression, (X, y), prior=prior) == "nuts"
+        assert choose_sampler("gibbs", linear_regression, tall, prior=prior) == "gibbs"
+    # what the Gibbs sampler does not do keeps "auto" on NUTS, and "gibbs" says why
+    refused = {
+        "R2D2": ((X, y), {"prior": R2D2()}, "not R2D2"),
+        "logistic": (
+            (X, (y > 0).astype(float)),
+            {"prior": Horseshoe(), "model": logistic_regression},
+            "Gaussian",
+        ),
+        "log_likelihood": ((X, y), {"prior": Horseshoe(), "log_likelihood": True}, "log-likelihood"),
+        "intercept prior": ((X, y), {"prior": Horseshoe(), "intercept_prior": dist.Normal()}, "flat"),
+    }
+    for data, options, match in refused.values():
+        model = options.pop("model", linear_regression)
+        assert choose_sampler("auto", model, data, **options) == "nuts"
+        with pytest.raises(ValueError, match=f"sampler='gibbs' does not apply: .*{match}"):
+            choose_sampler("gibbs", model, data, **options)
+    with pytest.raises(ValueError, match=r"unknown sampler .hmc.; expected one of auto, nuts, gibbs"):
+        choose_sampler("hmc", linear_regression, (X, y), prior=Horseshoe())
+
+
+@pytest.fixture(scope="module")
+def wide_gibbs():
+    """`fit_posterior` with ``sampler="auto"`` on the wide problem, the Gibbs sampler's draws with the
+    same seed, and the warnings of the fit (short chains: the gate fails)."""
+    X, y = wide()
+    sigma = dist.Exponential(1.0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fit = fit_posterior(
+            linear_regression, X, y, prior=Horseshoe(), sigma=sigma, seed=4, sampler="auto", **SHORT
+        )
+    direct = gibbs_posterior(X, y, Horseshoe(), sigma=sigma, seed=4, **SHORT)
+    return fit, direct, [w for w in caught if issubclass(w.category, PosteriorWarning)]
+
+
+def test_fit_posterior_auto_is_the_gibbs_sampler_with_its_diagnostics(wide_gibbs):
+    fit, direct, posterior_warnings = wide_gibbs
+    assert fit.parametrisation == "gibbs" and fit.mass_matrix == "gibbs" and fit.map is None
+    for name in ("coef", "tau", "sigma", "intercept"):
+        np.testing.assert_array_equal(fit.idata.posterior[name].values, direct.posterior[name].values)
+    # the same gate as NUTS's: 200 draws cannot reach bulk ESS 400, so the fit failed and said so
+    assert fit.diagnostics.divergences == 0
+    assert fit.diagnostics.min_ess_bulk < 400 and not fit.diagnostics.ok
+    assert posterior_warnings, "a failed gate must warn"
+
+
+def test_estimator_method_gibbs_takes_the_gibbs_sampler(wide_gibbs):
+    """``method="gibbs"`` gives the Gibbs sampler's draws of `fit_posterior`; ``coef_`` is their
+    mean, ``sigma_`` σ's; the signals stand out."""
+    X, y = wide()
+    est = BayesianLinearRegression(prior="horseshoe", method="gibbs", random_state=0, **SHORT)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PosteriorWarning)  # short chains; asserted above
+        gibbs = est.fit(X, y)
+    assert gibbs.posterior_fit_.parametrisation == "gibbs"
+    assert gibbs.idata_.sample_stats.attrs["num_warmup"] == SHORT["num_warmup"]
+    np.testing.assert_allclose(
+        gibbs.coef_, gibbs.idata_.posterior["coef"].mean(("chain", "draw")), rtol=1e-12
+    )
+    assert gibbs.sigma_ == pytest.approx(float(gibbs.idata_.posterior["sigma"].mean()), rel=1e-12)
+    assert np.all(np.abs(gibbs.coef_[:3] - [3.0, -2.0, 1.5]) < 0.5)
+    assert set(np.argsort(-np.abs(gibbs.coef_))[:3]) == {0, 1, 2}  # the signals are the largest
+    assert gibbs.predict_interval(X[:3]).shape == (3, 2)
+    with pytest.raises(ValueError, match="Gaussian linear model"):
+        BayesianLogisticRegression(prior="horseshoe", method="gibbs", **SHORT).fit(X, y > 1.0)
+
+
+def test_cli_fit_method_gibbs(tmp_path, raw_diabetes_csv, cache_home):
+    """``bayesreg fit --method gibbs``: the posterior written and the Gibbs line printed; exit status 3
+    when the gate fails (short chains on the wide problem), 0 when it passes (the diabetes data as
+    loaded, unscaled, 4 × (1000 + 1000) sweeps)."""
+    az = pytest.importorskip("arviz")
+    X, y = wide()
+    frame = pd.DataFrame(X, columns=[f"c{j}" for j in range(X.shape[1])]).assign(y=y)
+    frame.to_csv(tmp_path / "wide.csv", index=False)
+    argv = ["--prior", "horseshoe", "--method", "gibbs", "--seed", "2"]
+    short = ["--num-warmup", "100", "--num-samples", "100", "--num-chains", "2"]
+    out_dir = tmp_path / "short"
+    code, out, err = cli_run(
+        ["fit", str(tmp_path / "wide.csv"), "--target", "y", *argv, *short, "--out", str(out_dir)]
+    )
+    assert code == 3, err
+    line = (
+        "Gibbs posterior of 25 rows, 60 features, target 'y': 2 chains x (100 warmup + 100 draws), one sweep"
+    )
+    assert line in out and "gate FAILED" in out
+    idata = az.from_netcdf(out_dir / "posterior.nc")
+    assert idata.sample_stats.attrs["sampler"] == "gibbs" and idata.posterior.sizes["draw"] == 100
+    long = [
+        "--num-warmup",
+        "1000",
+        "--num-samples",
+        "1000",
+        "--num-chains",
+        "4",
+        "--out",
+        str(tmp_path / "long"),
+    ]
+    code, out, err = cli_run(["fit", str(raw_diabetes_csv), "--target", "progression", *argv, *long])
+    assert code == 0, err + out
+    assert "Gibbs posterior of 442 rows, 10 features" in out and "gate passed" in out
