@@ -53,8 +53,10 @@ EXAMPLES_REQUIRED = (
     "bayesreg.selection",
     "bayesreg.shrinkage",
     "bayesreg.models.collapsed",
+    "bayesreg.models.counts",
     "bayesreg.models.linear",
     "bayesreg.models.logistic",
+    "bayesreg.models.robust",
     "bayesreg.models.shrinkage",
 )
 """Modules whose public functions and classes must each carry an Examples section."""
