@@ -284,8 +284,9 @@ def _objective_scaling(kind: str, convention: str, family: str) -> tuple[bool, b
         return False, False
     if family == "student_t":
         raise ValueError(
-            f"convention {convention!r} has no Student-t objective (scikit-learn, glum and statsmodels "
-            "fit no penalised Student-t regression); use convention='book'"
+            f"family='student_t' with convention {convention!r}: the convention has no Student-t "
+            "objective (scikit-learn, glum and statsmodels fit no penalised Student-t regression); "
+            "use convention='book'"
         )
     if convention == "sklearn":
         if family == "bernoulli":  # LogisticRegression: C·Σ logloss + penalty, α = 1/C
@@ -296,11 +297,13 @@ def _objective_scaling(kind: str, convention: str, family: str) -> tuple[bool, b
             return True, False
         if family == "poisson":
             raise ValueError(
-                "scikit-learn's PoissonRegressor has an L2 penalty only; for an L1 or elastic-net "
-                "penalty use convention='glum' or 'statsmodels' (the same objective with the L1 term)"
+                f"prior {kind!r} with family='poisson' and convention='sklearn': scikit-learn's "
+                "PoissonRegressor has an L2 penalty only; for an L1 or elastic-net penalty use "
+                "convention='glum' or 'statsmodels' (the same objective with the L1 term)"
             )
         raise ValueError(
-            "scikit-learn has no negative binomial regression; use convention='glum', 'statsmodels' or 'book'"
+            "family='negative_binomial' with convention='sklearn': scikit-learn has no negative "
+            "binomial regression; use convention='glum', 'statsmodels' or 'book'"
         )
     return True, family == "gaussian"  # glum, statsmodels: the mean loss (half the mean deviance)
 
