@@ -28,6 +28,8 @@ __all__ = [
     "CONVENTIONS",
     "ESTIMATOR_CONSTRAINTS",
     "FAMILIES",
+    "FITTED_CONVENTIONS",
+    "FITTED_FAMILIES",
     "KFOLD_CHOICES",
     "LEARNED",
     "LEARNED_C",
@@ -127,14 +129,25 @@ SPARSITY_OPTIONS = {
 }
 """The options of each sparsity prior, as the estimators and the command line name them (the
 fields of the `bayesreg.shrinkage` objects; the regularised horseshoe's ``n_samples`` is the data's)."""
-CONVENTIONS = ("sklearn", "book")
-FAMILIES = ("gaussian", "bernoulli")
+CONVENTIONS = ("sklearn", "book", "glum", "statsmodels")
+"""How a library's penalty strength α maps to the prior (`~bayesreg.priors.prior_from_penalty` and
+`~bayesreg.priors.penalty_from_prior` take each): "book", the negative log-likelihood plus the
+penalty; "sklearn", scikit-learn's Lasso / Ridge / ElasticNet, LogisticRegression and
+PoissonRegressor; "glum", glum's ``GeneralizedLinearRegressor`` (half the mean deviance plus the
+penalty); "statsmodels", statsmodels' ``fit_regularized`` of ``GLM`` and ``OLS`` (the mean negative
+log-likelihood plus the penalty)."""
+FAMILIES = ("gaussian", "bernoulli", "poisson", "negative_binomial", "student_t")
+"""The likelihoods of `bayesreg.models` (the MAP and `~bayesreg.priors.prior_from_penalty` take each)."""
+FITTED_CONVENTIONS = CONVENTIONS[:2]
+FITTED_FAMILIES = FAMILIES[:2]
+"""The conventions and families the estimators, the penalty paths, cross-validation and the command
+line take (``CONSTRAINTS["convention"]``, ``CONSTRAINTS["family"]``); the count and Student-t
+families have their models and their exact MAP, not yet those entry points."""
 METHODS = ("map", "nuts", "gibbs")
 """What the estimators compute: the posterior mode, or draws of the posterior (`POSTERIOR_METHODS`)."""
 POSTERIOR_METHODS = ("nuts", "gibbs")
 """The methods of `METHODS` that draw the posterior: "nuts" by `~bayesreg.sampling.fit_posterior`'s
-default choice of sampler (``sampler="auto"``: NUTS, or the Gibbs sampler of `bayesreg.gibbs` where
-that is faster), "gibbs" by the Gibbs sampler (the Gaussian likelihood with a horseshoe or
+NUTS, "gibbs" by the Gibbs sampler (the Gaussian likelihood with a horseshoe or
 regularised horseshoe prior only)."""
 SAMPLERS = ("auto", "nuts", "gibbs")
 """How `~bayesreg.sampling.fit_posterior` draws: NUTS, the Gibbs sampler of `bayesreg.gibbs`, or
@@ -181,8 +194,8 @@ BOOLEAN = Options((True, False))
 
 CONSTRAINTS: dict[str, Interval | Options] = {
     "prior": Options(PENALTY_KINDS),
-    "convention": Options(CONVENTIONS),
-    "family": Options(FAMILIES),
+    "convention": Options(FITTED_CONVENTIONS),
+    "family": Options(FITTED_FAMILIES),
     "scoring": Options(SCORINGS),
     "method": Options(METHODS),
     "laplace_parametrisation": Options(PARAMETRISATIONS),

@@ -20,11 +20,22 @@ sklearn       Lasso  (1/2n)‖y−Xw‖² + α‖w‖₁                        
 sklearn       Ridge  ‖y−Xw‖² + α‖w‖²                                 0             α/σ²
 sklearn       ElasticNet (1/2n)‖r‖² + αρ‖w‖₁ + (α(1−ρ)/2)‖w‖²        nαρ/σ²        nα(1−ρ)/σ²
 sklearn       LogisticRegression C·Σ logloss + penalty (α = 1/C)     ρ/C           (1−ρ)/C
+sklearn       PoissonRegressor (1/2n)·deviance + (α/2)‖w‖²           0             nα
+glum          (1/2n)·deviance + αρ‖w‖₁ + (α(1−ρ)/2)‖w‖²              nαρ           nα(1−ρ)
+statsmodels   −loglike/n + αρ‖w‖₁ + (α(1−ρ)/2)‖w‖² (ρ = L1_wt)       nαρ           nα(1−ρ)
 ============  =====================================================  ============  ==============
 
 In the scikit-learn convention for a Gaussian likelihood the prior precisions scale with 1/σ²: the
 prior is conditional on the noise sd, so the MAP of the weights is the penalised solution whatever σ
-is (``Prior.noise_scaled``).
+is (``Prior.noise_scaled``). glum's and statsmodels' (``OLS.fit_regularized``) Gaussian objectives
+are scikit-learn's ElasticNet one, so there the rates are divided by σ² too (glum's L2 penalty then
+differs from ``Ridge``'s by the factor n).
+
+For the Bernoulli, Poisson and negative binomial (fixed dispersion α) likelihoods half the deviance
+is the negative log-likelihood minus a constant, so glum's ``GeneralizedLinearRegressor`` and
+statsmodels' ``GLM.fit_regularized`` share one convention there, and ``PoissonRegressor`` is its L2
+case. scikit-learn has no L1 Poisson and no negative binomial regression, and no library here fits
+a penalised Student-t regression: those combinations have the book convention only.
 """
 
 from __future__ import annotations
@@ -42,7 +53,7 @@ from numpyro.distributions import constraints
 from numpyro.distributions.util import promote_shapes, validate_sample
 
 from bayesreg.defaults import L1_RATIO
-from bayesreg.params import check_param
+from bayesreg.params import CONVENTIONS, FAMILIES, Options, check_param
 
 __all__ = [
     # priors on the weights, from penalties and back
@@ -56,8 +67,8 @@ __all__ = [
 
 
 PriorKind = Literal["gaussian", "laplace", "elasticnet"]
-Convention = Literal["sklearn", "book"]
-Family = Literal["gaussian", "bernoulli"]
+Convention = Literal["sklearn", "book", "glum", "statsmodels"]
+Family = Literal["gaussian", "bernoulli", "poisson", "negative_binomial", "student_t"]
 
 
 class ElasticNet(dist.Distribution):
@@ -264,6 +275,45 @@ class Prior:
 jax.tree_util.register_dataclass(Prior, data_fields=["l1", "l2"], meta_fields=["kind", "noise_scaled"])
 
 
+def _objective_scaling(kind: str, convention: str, family: str) -> tuple[bool, bool]:
+    """How ``convention``'s objective for ``family`` scales the penalty: ``(per_row, noise_scaled)``,
+    whether the rates are ``n`` times α's terms (the loss is a mean over the rows) and whether they
+    are per unit noise variance (the squared error is not divided by σ²). Raises for a combination
+    no library defines."""
+    if convention == "book":
+        return False, False
+    if family == "student_t":
+        raise ValueError(
+            f"family='student_t' with convention {convention!r}: the convention has no Student-t "
+            "objective (scikit-learn, glum and statsmodels fit no penalised Student-t regression); "
+            "use convention='book'"
+        )
+    if convention == "sklearn":
+        if family == "bernoulli":  # LogisticRegression: C·Σ logloss + penalty, α = 1/C
+            return False, False
+        if family == "gaussian":  # Ridge sums the squared error, Lasso / ElasticNet average it
+            return kind != "gaussian", True
+        if family == "poisson" and kind == "gaussian":  # PoissonRegressor
+            return True, False
+        if family == "poisson":
+            raise ValueError(
+                f"prior {kind!r} with family='poisson' and convention='sklearn': scikit-learn's "
+                "PoissonRegressor has an L2 penalty only; for an L1 or elastic-net penalty use "
+                "convention='glum' or 'statsmodels' (the same objective with the L1 term)"
+            )
+        raise ValueError(
+            "family='negative_binomial' with convention='sklearn': scikit-learn has no negative "
+            "binomial regression; use convention='glum', 'statsmodels' or 'book'"
+        )
+    return True, family == "gaussian"  # glum, statsmodels: the mean loss (half the mean deviance)
+
+
+def _check_convention(convention, family):
+    return check_param("convention", convention, Options(CONVENTIONS)), check_param(
+        "family", family, Options(FAMILIES)
+    )
+
+
 def prior_from_penalty(
     kind: PriorKind,
     alpha: float,
@@ -283,20 +333,32 @@ def prior_from_penalty(
         Penalty strength as the convention defines it (for scikit-learn's LogisticRegression pass
         ``alpha = 1/C``).
     l1_ratio : float in (0, 1)
-        Share ρ of the L1 term in the elastic net (ignored otherwise).
-    convention : {"sklearn", "book"}
+        Share ρ of the L1 term in the elastic net (ignored otherwise): glum's ``l1_ratio``,
+        statsmodels' ``L1_wt``.
+    convention : {"sklearn", "book", "glum", "statsmodels"}
         ``"book"``: the objective is NLL + α‖w‖₁, NLL + (α/2)‖w‖², or NLL + αρ‖w‖₁ + (α(1−ρ)/2)‖w‖².
         ``"sklearn"``: Lasso / Ridge / ElasticNet objectives for ``family="gaussian"`` (the prior is
-        then conditional on the noise sd), LogisticRegression's for ``family="bernoulli"``.
-    family : {"gaussian", "bernoulli"}
-        Likelihood the penalty is added to.
+        then conditional on the noise sd), LogisticRegression's for ``family="bernoulli"``,
+        PoissonRegressor's (L2 only) for ``family="poisson"``. ``"glum"``: glum's
+        ``GeneralizedLinearRegressor``, ``(1/2n)·deviance + αρ‖w‖₁ + (α(1−ρ)/2)‖w‖²``.
+        ``"statsmodels"``: ``fit_regularized`` of ``GLM`` (``−loglike/n`` plus the same penalty)
+        and, for the Gaussian family, of ``OLS`` (``RSS/(2n)`` plus it). The module docstring has
+        the table.
+    family : {"gaussian", "bernoulli", "poisson", "negative_binomial", "student_t"}
+        Likelihood the penalty is added to (the negative binomial's dispersion fixed).
     n_samples : int
-        Number of rows n; needed by the scikit-learn Lasso and ElasticNet objectives, which divide
-        the squared error by 2n.
+        Number of rows n; needed by the objectives that average the loss over the rows (scikit-learn's
+        Lasso, ElasticNet and PoissonRegressor, glum, statsmodels).
 
     Returns
     -------
     Prior
+
+    Raises
+    ------
+    ValueError
+        For a convention that defines no objective for ``family`` and ``kind`` (scikit-learn's
+        L1 Poisson or negative binomial, any library's Student-t), naming the ones that do.
 
     Examples
     --------
@@ -314,22 +376,36 @@ def prior_from_penalty(
     'Normal(0, 1)'
     >>> prior_from_penalty("gaussian", 1 / 4, family="bernoulli").describe()
     'Normal(0, 2)'
+
+    glum's ``GeneralizedLinearRegressor(family="poisson", alpha=0.01, l1_ratio=1)`` on 50 rows is a
+    Laplace prior of rate ``nα = 0.5``, statsmodels' ``GLM(...).fit_regularized(alpha=0.01,
+    L1_wt=1)`` the same, and ``PoissonRegressor(alpha=0.01)`` a Normal prior of precision ``nα``:
+
+    >>> prior_from_penalty("laplace", 0.01, convention="glum", family="poisson", n_samples=50).describe()
+    'Laplace(0, 2)'
+    >>> prior_from_penalty("laplace", 0.01, convention="statsmodels", family="poisson", n_samples=50)
+    Prior(kind='laplace', l1=0.5, l2=0.0, noise_scaled=False)
+    >>> prior_from_penalty("gaussian", 0.02, family="poisson", n_samples=50).describe()
+    'Normal(0, 1)'
     """
     kind = check_param("prior", kind)
-    convention = check_param("convention", convention)
-    family = check_param("family", family)
+    convention, family = _check_convention(convention, family)
     alpha = check_param("alpha", alpha)
     rho = {"laplace": 1.0, "gaussian": 0.0}.get(kind)
     if rho is None:
         rho = check_param("l1_ratio", l1_ratio)
-    if convention == "book" or family == "bernoulli":
-        return Prior(kind, alpha * rho, alpha * (1.0 - rho), noise_scaled=False)
-    if kind == "gaussian":  # Ridge: ‖y − Xw‖² + α‖w‖²  →  ‖r‖²/(2σ²) + (α/σ²)/2 ‖w‖²
-        return Prior(kind, 0.0, alpha, noise_scaled=True)
+    per_row, noise_scaled = _objective_scaling(kind, convention, family)
+    factor = _rows(n_samples, convention) if per_row else 1.0
+    return Prior(kind, factor * alpha * rho, factor * alpha * (1.0 - rho), noise_scaled=noise_scaled)
+
+
+def _rows(n_samples, convention) -> float:
     if n_samples is None or int(n_samples) < 1:
-        raise ValueError("n_samples is needed for the scikit-learn Lasso/ElasticNet convention")
-    n = int(n_samples)  # (1/2n)‖r‖² + ...  times n/σ²
-    return Prior(kind, n * alpha * rho, n * alpha * (1.0 - rho), noise_scaled=True)
+        raise ValueError(
+            f"n_samples is needed for the {convention} convention here: its objective averages the "
+            "loss over the rows"
+        )
+    return float(int(n_samples))
 
 
 def penalty_from_prior(
@@ -349,8 +425,10 @@ def penalty_from_prior(
     convention, family, n_samples
         As in `prior_from_penalty`.
     sigma : float
-        Noise sd of the Gaussian likelihood, used by the scikit-learn convention to turn a prior
-        that is not conditional on σ into a penalty.
+        Noise sd of the Gaussian (or scale of the Student-t) likelihood: the σ at which a
+        noise-scaled prior's rates are read, and with which the Gaussian conventions that are
+        conditional on σ turn a prior that is not into a penalty. Other families read a
+        noise-scaled prior at σ = 1, as their models do.
 
     Returns
     -------
@@ -372,21 +450,23 @@ def penalty_from_prior(
     >>> prior = prior_from_penalty("elasticnet", 0.5, l1_ratio=0.3, n_samples=20)
     >>> penalty_from_prior(prior, n_samples=20)
     {'kind': 'elasticnet', 'alpha': 0.5, 'l1_ratio': 0.3}
+
+    A Laplace(0, 2) prior in a Poisson model on 50 rows is glum's ``alpha=0.01, l1_ratio=1``:
+
+    >>> penalty_from_prior(dist.Laplace(0.0, 2.0), convention="glum", family="poisson", n_samples=50)
+    {'kind': 'laplace', 'alpha': 0.01, 'l1_ratio': 1.0}
     """
-    convention = check_param("convention", convention)
-    family = check_param("family", family)
+    convention, family = _check_convention(convention, family)
     if not isinstance(prior, Prior):
         prior = _prior_of_distribution(prior)
-    l1, l2 = prior.rates(sigma)
+    per_row, noise_scaled = _objective_scaling(prior.kind, convention, family)
+    l1, l2 = prior.rates(sigma if family in ("gaussian", "student_t") else 1.0)
     l1, l2 = float(l1), float(l2)
-    if convention == "sklearn" and family == "gaussian":
-        # undo the 1/σ² that makes these per-unit-noise-variance precisions
+    if noise_scaled:  # undo the 1/σ² that makes these per-unit-noise-variance precisions
         l1, l2 = l1 * sigma**2, l2 * sigma**2
-        if prior.kind == "gaussian":
-            return {"kind": "gaussian", "alpha": l2, "l1_ratio": 0.0}
-        if n_samples is None:
-            raise ValueError("n_samples is needed for the scikit-learn Lasso/ElasticNet convention")
-        l1, l2 = l1 / n_samples, l2 / n_samples
+    if per_row:
+        n = _rows(n_samples, convention)
+        l1, l2 = l1 / n, l2 / n
     alpha = l1 + l2
     return {"kind": prior.kind, "alpha": alpha, "l1_ratio": l1 / alpha}
 

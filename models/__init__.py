@@ -1,9 +1,13 @@
 """NumPyro programs for Bayesian regularised regression (installed as ``bayesreg.models``).
 
 Each model is a plain function ``model(X, y=None, *, prior, ...)`` with the sites ``coef`` (shape
-``(n_features,)``), ``intercept`` (unpenalised: a flat prior unless one is given) and, for the linear
-model with unknown noise, ``sigma``; observations sit in the plate ``"obs"`` so the log-likelihood is
-available per observation.
+``(n_features,)``), ``intercept`` (unpenalised: a flat prior unless one is given) and, where their
+priors are given, the likelihood's own parameters (``sigma`` of the linear and Student-t models,
+``df`` of the Student-t, ``dispersion`` of the negative binomial); observations sit in the plate
+``"obs"`` so the log-likelihood is available per observation. The likelihoods: Gaussian
+(`linear_regression`), Bernoulli (`logistic_regression`), Poisson and negative binomial with a log
+link and an optional offset (`poisson_regression`, `negative_binomial_regression`) and Student-t
+(`student_t_regression`).
 """
 
 from bayesreg.models.collapsed import (
@@ -12,8 +16,10 @@ from bayesreg.models.collapsed import (
     coefficient_posterior,
     linear_regression_collapsed,
 )
+from bayesreg.models.counts import negative_binomial_regression, poisson_regression
 from bayesreg.models.linear import SufficientStats, linear_regression, linear_regression_stats
 from bayesreg.models.logistic import logistic_regression
+from bayesreg.models.robust import student_t_regression
 from bayesreg.models.shrinkage import SHRINKAGE_TYPES, sample_shrinkage_coef, sample_shrinkage_variance
 
 __all__ = [
@@ -25,6 +31,9 @@ __all__ = [
     "linear_regression",
     "linear_regression_stats",
     "logistic_regression",
+    "negative_binomial_regression",
+    "poisson_regression",
+    "student_t_regression",
     "SHRINKAGE_TYPES",
     "sample_shrinkage_coef",
     "sample_shrinkage_variance",

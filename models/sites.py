@@ -10,7 +10,7 @@ from numpyro.distributions import constraints
 from bayesreg.models.shrinkage import SHRINKAGE_TYPES, ShrinkagePrior, sample_shrinkage_coef
 from bayesreg.priors import Prior
 
-__all__ = ["sample_sigma", "sample_weights"]
+__all__ = ["sample_scalar", "sample_sigma", "sample_weights"]
 
 
 def sample_weights(
@@ -46,8 +46,14 @@ def sample_weights(
     return coef, numpyro.sample("intercept", intercept_prior)
 
 
+def sample_scalar(name: str, value):
+    """A fixed value (a number) passes through; a distribution makes ``name`` a sample site (the
+    negative binomial's ``dispersion``, the Student-t's ``df``, the noise sd ``sigma``)."""
+    if isinstance(value, dist.Distribution):
+        return numpyro.sample(name, value)
+    return value
+
+
 def sample_sigma(sigma):
     """A fixed noise sd (a number) passes through; a distribution makes ``sigma`` a sample site."""
-    if isinstance(sigma, dist.Distribution):
-        return numpyro.sample("sigma", sigma)
-    return sigma
+    return sample_scalar("sigma", sigma)

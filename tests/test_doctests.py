@@ -55,8 +55,10 @@ EXAMPLES_REQUIRED = (
     "bayesreg.sharded",
     "bayesreg.shrinkage",
     "bayesreg.models.collapsed",
+    "bayesreg.models.counts",
     "bayesreg.models.linear",
     "bayesreg.models.logistic",
+    "bayesreg.models.robust",
     "bayesreg.models.shrinkage",
 )
 """Modules whose public functions and classes must each carry an Examples section."""
