@@ -699,8 +699,15 @@ def _kept(state: _State) -> dict:
     model_argname=None,
 )
 def _run_chains(seed, data, prior, sigma, y_scale, *, num_chains, num_warmup, num_samples, fit_intercept):
-    """The chains side by side (vmap), from `_start`: ``num_warmup`` sweeps dropped, ``num_samples``
-    kept."""
+    """The chains one after another (`jax.lax.map`), from `_start`: ``num_warmup`` sweeps dropped,
+    ``num_samples`` kept.
+
+    Not side by side (vmap): that batches each chain's Cholesky factors, and jaxlib's CPU LAPACK
+    kernels split a batch above a work threshold (at n = 100 rows) into tasks on the intra-op thread
+    pool and block a pool thread until they finish; the sweep's independent factors (τ's current and
+    proposed values) run concurrently, so with as many of them as pool threads every thread waits on
+    tasks that no thread is free to run, and the program never returns. Unbatched, each factor is
+    computed on the thread that calls it."""
     key_start, key_chains = jax.random.split(jax.random.PRNGKey(seed))
     p = data.x_mean.shape[0]
     start = _start(key_start, num_chains, p, prior, sigma, y_scale)
@@ -724,7 +731,7 @@ def _run_chains(seed, data, prior, sigma, y_scale, *, num_chains, num_warmup, nu
         steps = (jax.random.split(key, total), jnp.arange(total))
         return jax.lax.scan(step, (state, kept), steps)[0][1]
 
-    return jax.vmap(chain)(jax.random.split(key_chains, num_chains), start)
+    return jax.lax.map(lambda args: chain(*args), (jax.random.split(key_chains, num_chains), start))
 
 
 def _start(key, num_chains: int, p: int, prior, sigma, y_scale: float) -> _State:
