@@ -774,7 +774,7 @@ def gibbs_posterior(
     The model is `~bayesreg.models.linear_regression`'s with ``prior`` (its ``coef``, flat
     ``intercept`` and ``sigma``); the sweep is the module's. The statistics' form (a p × p Cholesky
     factor per sweep) is taken when n ≥ p, the rows' (O(n²p) per sweep) when p > n. All chains run
-    side by side in one compiled program per data shape, prior type and settings.
+    one after another in one compiled program per data shape, prior type and settings.
 
     Parameters
     ----------

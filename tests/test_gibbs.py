@@ -13,7 +13,12 @@
 """
 
 import itertools
+import json
+import subprocess
+import sys
+import textwrap
 import warnings
+from pathlib import Path
 
 import jax
 import numpy as np
@@ -307,6 +312,41 @@ def test_same_seed_same_draws():
     first = gibbs_posterior(X, y, Horseshoe(), sigma=1.0, num_warmup=20, num_samples=30, seed=4, loo=False)
     again = gibbs_posterior(X, y, Horseshoe(), sigma=1.0, num_warmup=20, num_samples=30, seed=4, loo=False)
     np.testing.assert_array_equal(first.posterior["coef"].values, again.posterior["coef"].values)
+
+
+WIDE_FIT = textwrap.dedent(
+    """
+    import json, time, jax, numpy as np
+    from bayesreg.gibbs import gibbs_posterior
+    from bayesreg.shrinkage import RegularizedHorseshoe
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((100, 300))
+    y = 1.0 + 3.0 * X[:, 0] - 2.0 * X[:, 1] + rng.standard_normal(100)
+    with jax.enable_x64(True):
+        for seed in (0, 1):  # the second fit reuses the compiled program: the sweeps' own time
+            start = time.perf_counter()
+            idata = gibbs_posterior(X, y, RegularizedHorseshoe(n_samples=100), sigma=1.0,
+                                    num_warmup=10, num_samples=10, num_chains=2, seed=seed, loo=False)
+            seconds = time.perf_counter() - start
+    coef = idata.posterior["coef"].values
+    print(json.dumps([coef.shape, bool(np.isfinite(coef).all()), seconds]))
+    """
+)
+
+
+def test_wide_regularised_horseshoe_fit_returns():
+    """At n = 100 rows the chains' batched Cholesky factors are large enough for jaxlib's CPU
+    kernels to split them into thread-pool tasks; run side by side (vmap) the fit deadlocked there,
+    every pool thread waiting on tasks no thread was free to run. A hang, so a subprocess with a
+    timeout: a compile of some 10 s (up to a minute under load), then 40 sweeps."""
+    root = Path(__file__).resolve().parents[1]
+    result = subprocess.run(
+        [sys.executable, "-c", WIDE_FIT], capture_output=True, text=True, timeout=300, cwd=root
+    )
+    assert result.returncode == 0, result.stderr
+    shape, finite, seconds = json.loads(result.stdout.splitlines()[-1])
+    assert (shape, finite) == ([2, 10, 300], True)
+    assert seconds < 30.0  # measured 0.2 s on 2 loaded cores: no sweep waits on anything
 
 
 # --- dispatch: fit_posterior, the estimators, the command line -------------------------------------
