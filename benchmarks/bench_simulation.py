@@ -43,7 +43,16 @@ MAGNITUDES = np.linspace(0.5, 2.5, NONZERO)
 NOISE_SD = 1.0
 INTERCEPT = 1.0
 INTERVAL = 0.9
-BAYES_METHODS = ("horseshoe", "regularized_horseshoe", "r2d2", "horseshoe_gibbs")
+ESTIMATOR_METHODS = {
+    "horseshoe": {"prior": "horseshoe"},
+    "regularized_horseshoe": {"prior": "regularized_horseshoe"},
+    "r2d2": {"prior": "r2d2"},
+    "hierarchical_lasso": {"prior": "laplace", "alpha": "hierarchical"},
+}
+"""The NUTS methods: the arguments of ``BayesianLinearRegression`` besides the NUTS settings."""
+GIBBS_METHODS = {"horseshoe_gibbs": "horseshoe", "regularized_horseshoe_gibbs": "regularized_horseshoe"}
+"""The Gibbs methods: the sparsity prior `bayesreg.gibbs.gibbs_posterior` samples."""
+BAYES_METHODS = (*ESTIMATOR_METHODS, *GIBBS_METHODS)
 METHODS = ("lasso_cv", *BAYES_METHODS)
 
 
@@ -65,21 +74,30 @@ def fit_lasso_cv(X, y, args) -> dict:
     return {"estimate": coef, "selected": coef != 0, "lower": None, "upper": None}
 
 
-def posterior_of(X, y, args, prior: str):
+def posterior_of(X, y, args, method: str):
     """The InferenceData of one Bayesian method's fit."""
     settings = {"num_warmup": args.num_warmup, "num_samples": args.num_samples, "num_chains": args.num_chains}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the diagnostics are recorded in the row instead
-        if prior == "horseshoe_gibbs":
+        if method in GIBBS_METHODS:
             from bayesreg.gibbs import gibbs_posterior
             from bayesreg.priors import noise_prior
-            from bayesreg.shrinkage import Horseshoe
+            from bayesreg.shrinkage import shrinkage_prior
 
-            return gibbs_posterior(X, y, Horseshoe(), sigma=noise_prior(y), seed=args.seed_offset, **settings)
+            kind = GIBBS_METHODS[method]
+            # the estimator's defaults: the regularised horseshoe's τ₀ from p₀ = p/10 and n
+            prior = shrinkage_prior(
+                kind, **({"n_samples": X.shape[0]} if kind == "regularized_horseshoe" else {})
+            )
+            return gibbs_posterior(X, y, prior, sigma=noise_prior(y), seed=args.seed_offset, **settings)
         from bayesreg import BayesianLinearRegression
 
         estimator = BayesianLinearRegression(
-            prior=prior, method="nuts", random_state=args.seed_offset, **settings
+            **ESTIMATOR_METHODS[method],
+            method="nuts",
+            random_state=args.seed_offset,
+            target_accept=args.target_accept,
+            **settings,
         )
         return estimator.fit(X, y).idata_
 
@@ -92,7 +110,10 @@ def fit_bayes(X, y, args, prior: str) -> dict:
     tail = (1.0 - INTERVAL) / 2.0
     lower, upper = np.quantile(draws, [tail, 1.0 - tail], axis=0)
     stats = idata.sample_stats
-    rhat = az.rhat(idata, var_names=["coef"])["coef"].to_numpy()
+    # the weights and every scalar parameter (τ, σ, the intercept, λ², ...); not the p local scales
+    names = [name for name, value in idata.posterior.items() if name == "coef" or value.ndim == 2]
+    rhat = np.concatenate([np.ravel(v) for v in az.rhat(idata, var_names=names).values()])
+    ess = np.concatenate([np.ravel(v) for v in az.ess(idata, var_names=names).values()])
     return {
         "estimate": draws.mean(axis=0),
         "selected": (lower > 0) | (upper < 0),
@@ -100,6 +121,8 @@ def fit_bayes(X, y, args, prior: str) -> dict:
         "upper": upper,
         "divergences": int(stats["diverging"].sum()),
         "max_rhat": float(np.nanmax(rhat)),
+        "min_ess": float(np.nanmin(ess)),
+        "sampler": stats.attrs.get("parametrisation", "?"),  # "gibbs", or what NUTS sampled
     }
 
 
@@ -117,6 +140,8 @@ def score(result: dict, coef: np.ndarray) -> dict:
         "coverage_nonzero": np.nan,
         "divergences": result.get("divergences", np.nan),
         "max_rhat": result.get("max_rhat", np.nan),
+        "min_ess": result.get("min_ess", np.nan),
+        "sampler": result.get("sampler", "–"),
     }
     if result["lower"] is not None:
         inside = (result["lower"] <= coef) & (coef <= result["upper"])
@@ -135,12 +160,24 @@ def run_one(setting: str, seed: int, method: str, args) -> dict:
 
 def summary(table: pd.DataFrame) -> pd.DataFrame:
     """Mean and standard error over seeds of each measure, per setting and method."""
-    measures = ["precision", "recall", "rmse", "coverage", "coverage_nonzero", "seconds", "divergences"]
+    measures = [
+        "precision",
+        "recall",
+        "rmse",
+        "coverage",
+        "coverage_nonzero",
+        "seconds",
+        "divergences",
+        "max_rhat",
+    ]
     groups = table.groupby(["setting", "method"])[measures]
     mean, se, count = groups.mean(), groups.sem(), groups.size()
     cells = mean.map(lambda v: f"{v:.3f}") + " ± " + se.map(lambda v: f"{v:.3f}")
     cells = cells.where(mean.notna(), "–")
     cells.insert(0, "seeds", count)
+    cells["worst_rhat"] = (
+        groups["max_rhat"].max().map(lambda v: f"{v:.3f}").where(mean["max_rhat"].notna(), "–")
+    )
     return cells
 
 
@@ -161,6 +198,9 @@ def main(argv=None) -> None:
     parser.add_argument("--num-samples", type=int, default=1000)
     parser.add_argument("--num-chains", type=int, default=4)
     parser.add_argument("--seed-offset", type=int, default=0, help="the samplers' seed")
+    parser.add_argument(
+        "--target-accept", type=float, default=None, help="NUTS's acceptance target (default: the prior's)"
+    )
     parser.add_argument("--out", type=Path, default=Path("simulation.csv"))
     args = parser.parse_args(argv)
     settings = args.settings.split(",")
@@ -180,7 +220,8 @@ def main(argv=None) -> None:
                 print(
                     f"{setting} seed {seed:2d} {method:22s} {row['seconds']:7.1f} s  precision "
                     f"{row['precision']:.2f} recall {row['recall']:.2f} rmse {row['rmse']:.3f} "
-                    f"coverage {row['coverage']:.3f}",
+                    f"coverage {row['coverage']:.3f} max R-hat {row['max_rhat']:.3f} "
+                    f"divergences {row['divergences']}",
                     flush=True,
                 )
     table = pd.read_csv(args.out)
