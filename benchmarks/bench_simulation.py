@@ -170,13 +170,17 @@ def summary(table: pd.DataFrame) -> pd.DataFrame:
         "divergences",
         "max_rhat",
     ]
-    groups = table.groupby(["setting", "method"])[measures]
+    by_method = table.groupby(["setting", "method"])
+    groups = by_method[measures]
     mean, se, count = groups.mean(), groups.sem(), groups.size()
     cells = mean.map(lambda v: f"{v:.3f}") + " ± " + se.map(lambda v: f"{v:.3f}")
     cells = cells.where(mean.notna(), "–")
     cells.insert(0, "seeds", count)
+    if "sampler" in table:  # rows from before the column existed have none
+        samplers = by_method["sampler"].agg(lambda s: "/".join(sorted(set(s.dropna().astype(str)))))
+        cells.insert(0, "sampler", samplers)
     cells["worst_rhat"] = (
-        groups["max_rhat"].max().map(lambda v: f"{v:.3f}").where(mean["max_rhat"].notna(), "–")
+        by_method["max_rhat"].max().map(lambda v: f"{v:.3f}").where(mean["max_rhat"].notna(), "–")
     )
     return cells
 
@@ -194,6 +198,9 @@ def main(argv=None) -> None:
     parser.add_argument("--settings", default="wide,tall")
     parser.add_argument("--methods", default=",".join(METHODS))
     parser.add_argument("--seeds", type=int, default=20)
+    parser.add_argument(
+        "--first-seed", type=int, default=0, help="run seeds first-seed, …, first-seed + seeds − 1"
+    )
     parser.add_argument("--num-warmup", type=int, default=1000)
     parser.add_argument("--num-samples", type=int, default=1000)
     parser.add_argument("--num-chains", type=int, default=4)
@@ -211,7 +218,7 @@ def main(argv=None) -> None:
     done = pd.read_csv(args.out) if args.out.exists() else pd.DataFrame(columns=["setting", "seed", "method"])
     finished = set(zip(done["setting"], done["seed"], done["method"], strict=True))
     for setting in settings:
-        for seed in range(args.seeds):
+        for seed in range(args.first_seed, args.first_seed + args.seeds):
             for method in methods:
                 if (setting, seed, method) in finished:
                     continue
