@@ -1,5 +1,6 @@
 """Simulation study of the sparsity priors (issue 14): support recovery, coefficient RMSE and 90%
-interval coverage of the horseshoe, the regularised horseshoe, R2D2 and LassoCV, over many seeds.
+interval coverage of the horseshoe, the regularised horseshoe, R2D2, the hierarchical (Bayesian)
+lasso and LassoCV, over many seeds.
 
 Settings (``--settings``): ``wide`` is n = 100 rows and p = 1,000 columns, ``tall`` n = 1,000 and
 p = 100. In both, the columns are independent standard normal, 10 weights are non-zero (magnitudes
@@ -13,18 +14,29 @@ Methods (``--methods``):
 - ``horseshoe``, ``regularized_horseshoe``, ``r2d2``: ``BayesianLinearRegression(prior=NAME,
   method="nuts")`` with the prior's defaults, σ sampled; estimate = the posterior mean, interval = the
   central 90% posterior interval, support = the weights whose interval excludes 0.
-- ``horseshoe_gibbs``: the same horseshoe model (σ's prior the estimator's, `noise_prior`) sampled by
-  `bayesreg.gibbs.gibbs_posterior` (Johndrow et al.'s exact Gibbs sweep), summarised the same way.
+- ``hierarchical_lasso``: ``BayesianLinearRegression(prior="laplace", alpha="hierarchical",
+  method="nuts")`` (Park & Casella's Gamma prior on λ², `bayesreg.hierarchical`), summarised the same
+  way.
+- ``horseshoe_gibbs``, ``regularized_horseshoe_gibbs``: the same horseshoe and regularised horseshoe
+  models (the estimator's defaults: σ's prior `noise_prior`, the regularised horseshoe's τ₀ from
+  p₀ = p/10) sampled by `bayesreg.gibbs.gibbs_posterior`, summarised the same way.
+
+``--target-accept`` sets NUTS's acceptance target (default: the prior's own,
+`bayesreg.sampling.default_target_accept`).
 
 Per fit: precision and recall of the support against the 10 true non-zero weights (precision is 1
 when nothing is selected), RMSE of the estimate over all p weights, coverage of the 90% intervals
-over all weights and over the non-zero ones, wall time, divergences and the largest R-hat. Rows are
-appended to ``--out`` (a CSV) as each fit finishes, and a seed/method pair already there is not run
-again, so a long study can be resumed. The summary (mean and its standard error over seeds) is
-printed as a Markdown table.
+over all weights and over the non-zero ones, wall time (the first fit of a shape in a process
+includes compilation), divergences, the largest R-hat and the smallest bulk ESS over the weights and
+the scalar parameters (τ, σ, the intercept, …; not the p local scales), and the sampler (the
+posterior's ``parametrisation``: "gibbs", or the form NUTS sampled). Rows are appended to ``--out``
+(a CSV) as each fit finishes, and a seed/method pair already there is not run again, so a long study
+can be resumed, or split over processes with ``--first-seed`` and one CSV each. The summary (mean and
+its standard error over seeds, and the worst max R-hat) is printed as a Markdown table; ``--seeds 0``
+prints it for ``--out`` without fitting.
 
     python benchmarks/bench_simulation.py --settings tall --seeds 20
-    python benchmarks/bench_simulation.py --settings wide --seeds 20 --methods lasso_cv,horseshoe
+    python benchmarks/bench_simulation.py --settings wide --seeds 20 --methods lasso_cv,horseshoe_gibbs
 """
 
 from __future__ import annotations
