@@ -37,7 +37,7 @@ from bayesreg.engine.arrays import as_arrays, split_static
 from bayesreg.engine.chains import Chains, fall_back_to_mixture, sample_chains, seed_keys
 from bayesreg.engine.map import MAPResult, map_estimate
 from bayesreg.engine.programs import program
-from bayesreg.loo import add_loo, pointwise_loo
+from bayesreg.loo import add_loo, pointwise_loo, start_pointwise_loo
 from bayesreg.models import SufficientStats, linear_regression, logistic_regression
 from bayesreg.models.collapsed import collapsed_form
 from bayesreg.models.shrinkage import SHRINKAGE_TYPES
@@ -548,6 +548,7 @@ def fit_posterior(
     else:
         chains = run.chains(parametrisation)
         observations = run.observe(chains)
+        run.start_loo(chains)  # these chains are kept: their PSIS-LOO overlaps the MAP
         mode = map_estimate(model, *args, **model_kwargs) if has_map else None  # while the chains run
     if laplace and laplace_parametrisation == "auto" and parametrisation == "direct":
         group = run.settings["num_chains"]
@@ -632,6 +633,7 @@ class _Posterior:
         prior = model_kwargs.get("prior")
         self.laplace = prior is not None and prior.kind == "laplace"
         self.parametrisation = "direct"
+        self.pending_loo = None
 
     def resolve(self, requested: str) -> Literal["collapsed", "direct", "mixture"]:
         """What the chains sample for the setting ``requested`` (checked here): "auto" is collapsed
@@ -689,6 +691,16 @@ class _Posterior:
                 self.obs_model, static, seed, draws, self.X, self.y, dynamic, predictive=self.predictive
             )
 
+    def start_loo(self, chains: Chains) -> None:
+        """Start the PSIS-LOO of the chains' draws in the background, where the log-likelihood is not
+        kept (`~bayesreg.loo.start_pointwise_loo`; it waits for the draws); `inference_data` of
+        these chains joins it. Only for chains that are kept: a run sampled again does not use it."""
+        if not self.keep_log_likelihood:
+            self.pending_loo = (
+                chains,
+                start_pointwise_loo(self.obs_model, chains.draws, self.X, self.y, **self.model_kwargs),
+            )
+
     def inference_data(self, chains: Chains, observations: tuple) -> az.InferenceData:
         """The InferenceData of the chains and their observations, once computed."""
         import arviz as az  # waits for `_import_in_background` to finish it
@@ -713,7 +725,13 @@ class _Posterior:
             dims={**{name: ["feature"] for name in FEATURE_SITES}, "y": ["obs"]},
         )
         if not self.keep_log_likelihood:
-            add_loo(idata, pointwise_loo(self.obs_model, chains.draws, self.X, self.y, **self.model_kwargs))
+            started, pending = self.pending_loo or (None, None)
+            if started is not None and started.draws is chains.draws:
+                add_loo(idata, pending.result())
+            else:
+                add_loo(
+                    idata, pointwise_loo(self.obs_model, chains.draws, self.X, self.y, **self.model_kwargs)
+                )
         idata.sample_stats.attrs["mass_matrix"] = str(chains.mass_matrix[0])
         mixture = chains.mixture.all() and self.parametrisation != "collapsed"
         idata.sample_stats.attrs["parametrisation"] = "mixture" if mixture else self.parametrisation
