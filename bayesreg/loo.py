@@ -21,6 +21,10 @@ blocks come from numpyro's ``log_likelihood`` of the model. On 4,000 draws of a 
 model, a row costs about 35 µs of CPU: 4 µs its log-likelihood, 6 the partition, 13 the Pareto
 fit, 12 the passes over the row.
 
+`start_pointwise_loo` runs `pointwise_loo` in a thread of its own, which waits for draws still
+being computed: `~bayesreg.sampling.fit_posterior` starts it as soon as collapsed chains are
+dispatched, so that their PSIS-LOO is computed while the MAP is found.
+
 What is kept is enough for ArviZ: `PointwiseLOO.elpd_data` is the `arviz.ELPDData` that
 ``arviz.loo(idata, pointwise=True)`` returns on the full matrix (the same numbers to rounding), and
 `arviz.compare` takes a dict of those. In an InferenceData the values live in the group

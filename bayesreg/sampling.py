@@ -37,7 +37,7 @@ from bayesreg.engine.arrays import as_arrays, split_static
 from bayesreg.engine.chains import Chains, fall_back_to_mixture, sample_chains, seed_keys
 from bayesreg.engine.map import MAPResult, map_estimate
 from bayesreg.engine.programs import program
-from bayesreg.loo import add_loo, pointwise_loo, start_pointwise_loo
+from bayesreg.loo import add_loo, start_pointwise_loo
 from bayesreg.models import SufficientStats, linear_regression, logistic_regression
 from bayesreg.models.collapsed import collapsed_form
 from bayesreg.models.shrinkage import SHRINKAGE_TYPES
@@ -696,10 +696,8 @@ class _Posterior:
         kept (`~bayesreg.loo.start_pointwise_loo`; it waits for the draws); `inference_data` of
         these chains joins it. Only for chains that are kept: a run sampled again does not use it."""
         if not self.keep_log_likelihood:
-            self.pending_loo = (
-                chains,
-                start_pointwise_loo(self.obs_model, chains.draws, self.X, self.y, **self.model_kwargs),
-            )
+            pending = start_pointwise_loo(self.obs_model, chains.draws, self.X, self.y, **self.model_kwargs)
+            self.pending_loo = chains.draws, pending
 
     def inference_data(self, chains: Chains, observations: tuple) -> az.InferenceData:
         """The InferenceData of the chains and their observations, once computed."""
@@ -725,13 +723,9 @@ class _Posterior:
             dims={**{name: ["feature"] for name in FEATURE_SITES}, "y": ["obs"]},
         )
         if not self.keep_log_likelihood:
-            started, pending = self.pending_loo or (None, None)
-            if started is not None and started.draws is chains.draws:
-                add_loo(idata, pending.result())
-            else:
-                add_loo(
-                    idata, pointwise_loo(self.obs_model, chains.draws, self.X, self.y, **self.model_kwargs)
-                )
+            if self.pending_loo is None or self.pending_loo[0] is not chains.draws:
+                self.start_loo(chains)  # not started for these chains
+            add_loo(idata, self.pending_loo[1].result())
         idata.sample_stats.attrs["mass_matrix"] = str(chains.mass_matrix[0])
         mixture = chains.mixture.all() and self.parametrisation != "collapsed"
         idata.sample_stats.attrs["parametrisation"] = "mixture" if mixture else self.parametrisation
