@@ -742,10 +742,10 @@ class _Posterior:
 def _map_from_stats(model_kwargs: dict, stats: SufficientStats) -> MAPResult:
     """The MAP of the Gaussian linear model with keywords ``model_kwargs`` from its statistics
     ``stats`` (those of its collapsed form): its negative log joint depends on the rows through them
-    only, so the cost does not grow with n, where `~bayesreg.engine.map_estimate` on the rows did
-    (200,000 rows × 10 columns: 6.4 s of 20 s wall, benchmarks/README.md). On the host by
-    `~bayesreg.engine.map.linear_map`, as the estimators' MAP (it runs `map_estimate` on the
-    statistics where its host solver does not apply)."""
+    only, so its cost does not grow with n, as that of `~bayesreg.engine.map_estimate` on the rows
+    does, and no program is compiled. On the host by `~bayesreg.engine.map.linear_map`, as the
+    estimators' MAP (it runs `map_estimate` on the statistics where its host solver does not
+    apply)."""
     options = {k: model_kwargs[k] for k in ("sigma", "fit_intercept") if k in model_kwargs}
     return linear_map(stats, prior=model_kwargs.get("prior"), **options)
 
