@@ -21,6 +21,10 @@ blocks come from numpyro's ``log_likelihood`` of the model. On 4,000 draws of a 
 model, a row costs about 35 µs of CPU: 4 µs its log-likelihood, 6 the partition, 13 the Pareto
 fit, 12 the passes over the row.
 
+`start_pointwise_loo` runs `pointwise_loo` in a thread of its own, which waits for draws still
+being computed: `~bayesreg.sampling.fit_posterior` starts it as soon as collapsed chains are
+dispatched, so that their PSIS-LOO is computed while the MAP is found.
+
 What is kept is enough for ArviZ: `PointwiseLOO.elpd_data` is the `arviz.ELPDData` that
 ``arviz.loo(idata, pointwise=True)`` returns on the full matrix (the same numbers to rounding), and
 `arviz.compare` takes a dict of those. In an InferenceData the values live in the group
@@ -60,12 +64,14 @@ if TYPE_CHECKING:  # arviz is imported where it is used: `import bayesreg` does 
 __all__ = [
     "CHUNK_BYTES",
     "LOO_GROUP",
+    "PendingLOO",
     "PointwiseLOO",
     "add_loo",
     "chunk_rows",
     "loo",
     "pointwise_loo",
     "psis",
+    "start_pointwise_loo",
 ]
 
 CHUNK_BYTES = 8 * 2**20
@@ -263,24 +269,26 @@ def _gaussian_draws(model, draws: dict, model_kwargs: dict) -> tuple | None:
     """``(coef, intercept, sigma)`` of `_gaussian_block`, each over all draws (chain after chain),
     when ``model`` is `linear_regression` and ``draws`` hold its sites; None otherwise (the block
     then goes through numpyro's ``log_likelihood`` of the model)."""
-    if model is not linear_regression or "coef" not in draws:
+    if not _writes_out(model, draws, model_kwargs):
         return None
     coef = draws["coef"]
     total = coef.shape[0] * coef.shape[1]
-    if model_kwargs.get("fit_intercept", True):
-        if "intercept" not in draws:
-            return None
-        intercept = draws["intercept"].reshape(total)
-    else:
-        intercept = np.zeros(total)
+    fit_intercept = model_kwargs.get("fit_intercept", True)
+    intercept = draws["intercept"].reshape(total) if fit_intercept else np.zeros(total)
     sigma = model_kwargs.get("sigma", 1.0)
-    if isinstance(sigma, dist.Distribution):
-        if "sigma" not in draws:
-            return None
-        sigma = draws["sigma"].reshape(total)
-    else:
-        sigma = np.full(total, float(sigma))
+    sampled = isinstance(sigma, dist.Distribution)
+    sigma = draws["sigma"].reshape(total) if sampled else np.full(total, float(sigma))
     return coef.reshape(total, -1), intercept, sigma
+
+
+def _writes_out(model, draws: dict, model_kwargs: dict) -> bool:
+    """Whether `pointwise_loo` computes the blocks of ``model`` by `_gaussian_block` (from the
+    draws' names and the model's keywords, without reading the draws' values)."""
+    if model is not linear_regression or "coef" not in draws:
+        return False
+    if model_kwargs.get("fit_intercept", True) and "intercept" not in draws:
+        return False
+    return not isinstance(model_kwargs.get("sigma", 1.0), dist.Distribution) or "sigma" in draws
 
 
 @program("psis-tails", model_argname=None)
@@ -495,6 +503,91 @@ def pointwise_loo(
             parts = _bounded_map(pool, block, range(0, n, rows), 2 * workers)
     elpd_loo, p_loo, pareto_k, ess = (np.concatenate(values) for values in zip(*parts, strict=True))
     return PointwiseLOO(elpd_loo, p_loo, pareto_k, ess, n_samples=int(total), reff=float(reff))
+
+
+class PendingLOO:
+    """`pointwise_loo` under way: `result` waits for it and returns its `PointwiseLOO`.
+
+    Made by `start_pointwise_loo`. Where the work runs in a thread (``running``), an error it
+    raised is raised by `result`; otherwise `result` does the work itself, in the caller's thread.
+
+    Examples
+    --------
+    >>> from bayesreg.loo import PendingLOO
+    >>> pending = PendingLOO(lambda: "the PointwiseLOO")
+    >>> pending.running, pending.result()
+    (False, 'the PointwiseLOO')
+    """
+
+    def __init__(self, compute, *, background: bool = False):
+        self._compute = compute
+        self._future: concurrent.futures.Future | None = None
+        if background:
+            self._future = concurrent.futures.Future()
+            threading.Thread(target=self._run, name="bayesreg-loo", daemon=True).start()
+
+    def _run(self) -> None:
+        try:
+            self._future.set_result(self._compute())
+        except BaseException as error:  # raised again by result(), in the caller's thread
+            self._future.set_exception(error)
+
+    @property
+    def running(self) -> bool:
+        """Whether the work was started in a thread of its own."""
+        return self._future is not None
+
+    def result(self) -> PointwiseLOO:
+        """The `PointwiseLOO`, once computed (waits for the thread, or computes it now)."""
+        return self._compute() if self._future is None else self._future.result()
+
+
+def start_pointwise_loo(model, draws: dict, X, y, **kwargs) -> PendingLOO:
+    """`pointwise_loo` started in a background thread, so that the caller's own work overlaps it.
+
+    ``draws`` may be JAX arrays still being computed (chains dispatched and not yet finished): the
+    thread waits for them, then computes the blocks in `pointwise_loo`'s threads. The caller joins
+    with `PendingLOO.result`. Only where the blocks come from a written-out compiled program (the
+    Gaussian `~bayesreg.models.linear_regression` with its ``coef`` drawn) does the work start at
+    once: other models' blocks trace the model with numpyro's effect handlers, one stack for the
+    whole process, which must not happen while the caller traces a model of its own (a MAP, say), so
+    for them `PendingLOO.result` does the work.
+
+    Parameters
+    ----------
+    model, draws, X, y, **kwargs
+        As for `pointwise_loo` (``reff``, ``chunk_bytes``, ``threads``, ``var_name`` and the
+        model's keywords).
+
+    Returns
+    -------
+    PendingLOO
+        Its ``result()`` is ``pointwise_loo(model, draws, X, y, **kwargs)``, the same values.
+
+    Examples
+    --------
+    The draws of `pointwise_loo`'s example, computed in the background:
+
+    >>> import numpy as np
+    >>> from bayesreg.loo import pointwise_loo, start_pointwise_loo
+    >>> from bayesreg.models import linear_regression
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(30, 1))
+    >>> y = 0.5 * X[:, 0] + rng.normal(size=30)
+    >>> draws = {"coef": 0.5 + 0.2 * rng.normal(size=(2, 500, 1))}
+    >>> pending = start_pointwise_loo(linear_regression, draws, X, y, sigma=1.0, fit_intercept=False)
+    >>> pending.running
+    True
+    >>> same = pointwise_loo(linear_regression, draws, X, y, sigma=1.0, fit_intercept=False)
+    >>> bool(np.array_equal(pending.result().elpd_loo, same.elpd_loo))
+    True
+    """
+    var_name = kwargs.get("var_name", "y")
+    model_kwargs = {
+        k: v for k, v in kwargs.items() if k not in ("reff", "chunk_bytes", "threads", "var_name")
+    }
+    written_out = var_name == "y" and _writes_out(model, draws, model_kwargs)
+    return PendingLOO(functools.partial(pointwise_loo, model, draws, X, y, **kwargs), background=written_out)
 
 
 def _threads() -> int:

@@ -42,9 +42,9 @@ from bayesreg.defaults import (
 from bayesreg.diagnostics import DiagnosticsReport, check_diagnostics, column_scale_ratio
 from bayesreg.engine.arrays import as_arrays, split_static
 from bayesreg.engine.chains import Chains, fall_back_to_mixture, sample_chains, seed_keys
-from bayesreg.engine.map import MAPResult, map_estimate
+from bayesreg.engine.map import MAPResult, linear_map, map_estimate
 from bayesreg.engine.programs import program
-from bayesreg.loo import add_loo, pointwise_loo
+from bayesreg.loo import add_loo, start_pointwise_loo
 from bayesreg.models import SufficientStats, linear_regression, logistic_regression
 from bayesreg.models.collapsed import collapsed_form
 from bayesreg.models.shrinkage import SHRINKAGE_TYPES
@@ -621,7 +621,12 @@ def fit_posterior(
     else:
         chains = run.chains(parametrisation)
         observations = run.observe(chains)
-        mode = map_estimate(model, *args, **model_kwargs) if has_map else None  # while the chains run
+        run.start_loo(chains)  # these chains are kept: their PSIS-LOO overlaps the MAP
+        mode = None
+        if has_map and parametrisation == "collapsed":  # while the chains run, from the statistics
+            mode = _map_from_stats(model_kwargs, *run.collapsed_args)
+        elif has_map:
+            mode = map_estimate(model, *args, **model_kwargs)
     if laplace and laplace_parametrisation == "auto" and parametrisation == "direct":
         group = run.settings["num_chains"]
         kept = fall_back_to_mixture(chains, lambda: run.chains("mixture"), group_size=group)
@@ -707,6 +712,7 @@ class _Posterior:
         prior = model_kwargs.get("prior")
         self.laplace = prior is not None and prior.kind == "laplace"
         self.parametrisation = "direct"
+        self.pending_loo = None
 
     def resolve(self, requested: str) -> Literal["collapsed", "direct", "mixture"]:
         """What the chains sample for the setting ``requested`` (checked here): "auto" is collapsed
@@ -764,6 +770,14 @@ class _Posterior:
                 self.obs_model, static, seed, draws, self.X, self.y, dynamic, predictive=self.predictive
             )
 
+    def start_loo(self, chains: Chains) -> None:
+        """Start the PSIS-LOO of the chains' draws in the background, where the log-likelihood is not
+        kept (`~bayesreg.loo.start_pointwise_loo`; it waits for the draws); `inference_data` of
+        these chains joins it. Only for chains that are kept: a run sampled again does not use it."""
+        if not self.keep_log_likelihood:
+            pending = start_pointwise_loo(self.obs_model, chains.draws, self.X, self.y, **self.model_kwargs)
+            self.pending_loo = chains.draws, pending
+
     def inference_data(self, chains: Chains, observations: tuple) -> az.InferenceData:
         """The InferenceData of the chains and their observations, once computed."""
         import arviz as az  # waits for `_import_in_background` to finish it
@@ -788,7 +802,9 @@ class _Posterior:
             dims={**{name: ["feature"] for name in FEATURE_SITES}, "y": ["obs"]},
         )
         if not self.keep_log_likelihood:
-            add_loo(idata, pointwise_loo(self.obs_model, chains.draws, self.X, self.y, **self.model_kwargs))
+            if self.pending_loo is None or self.pending_loo[0] is not chains.draws:
+                self.start_loo(chains)  # not started for these chains
+            add_loo(idata, self.pending_loo[1].result())
         idata.sample_stats.attrs["mass_matrix"] = str(chains.mass_matrix[0])
         idata.sample_stats.attrs["num_warmup"] = self.settings["num_warmup"]
         mixture = chains.mixture.all() and self.parametrisation != "collapsed"
@@ -797,6 +813,17 @@ class _Posterior:
         if sigma is not None and not isinstance(sigma, dist.Distribution):
             idata.posterior.attrs["sigma"] = float(sigma)  # a fixed noise sd is not a posterior variable
         return idata
+
+
+def _map_from_stats(model_kwargs: dict, stats: SufficientStats) -> MAPResult:
+    """The MAP of the Gaussian linear model with keywords ``model_kwargs`` from its statistics
+    ``stats`` (those of its collapsed form): its negative log joint depends on the rows through them
+    only, so its cost does not grow with n, as that of `~bayesreg.engine.map_estimate` on the rows
+    does, and no program is compiled. On the host by `~bayesreg.engine.map.linear_map`, as the
+    estimators' MAP (it runs `map_estimate` on the statistics where its host solver does not
+    apply)."""
+    options = {k: model_kwargs[k] for k in ("sigma", "fit_intercept") if k in model_kwargs}
+    return linear_map(stats, prior=model_kwargs.get("prior"), **options)
 
 
 def _import_in_background(name: str) -> None:

@@ -16,6 +16,7 @@ the same fit on 20,000 rows; logistic, 200,000 rows: peak memory ≤ 1 GB.
     python benchmarks/bench_large.py                 # both families, 3 timed runs per size
     python benchmarks/bench_large.py --family gaussian --repeats 5
     python benchmarks/bench_large.py --family gaussian --bayesreg OTHER/.venv/bin/bayesreg .venv/bin/bayesreg
+    python benchmarks/bench_large.py --family gaussian --num-warmup 500
 """
 
 from __future__ import annotations
@@ -58,9 +59,9 @@ def make_csv(folder: Path, n: int, family: str, seed: int = 0) -> Path:
     return path
 
 
-def run_fit(csv: Path, family: str, out: Path, bayesreg: str) -> dict:
-    """One ``bayesreg fit`` process (the command ``bayesreg``): its wall time, CPU time (user +
-    system), peak memory, exit status and posterior.nc size."""
+def run_fit(csv: Path, family: str, out: Path, bayesreg: str, num_warmup: int | None = None) -> dict:
+    """One ``bayesreg fit`` process (the command ``bayesreg``, with ``--num-warmup`` when given): its
+    wall time, CPU time (user + system), peak memory, exit status and posterior.nc size."""
     shutil.rmtree(out, ignore_errors=True)
     command = [
         str(bayesreg),
@@ -77,6 +78,8 @@ def run_fit(csv: Path, family: str, out: Path, bayesreg: str) -> dict:
     ]
     if family == "bernoulli":
         command += ["--family", "bernoulli"]
+    if num_warmup is not None:
+        command += ["--num-warmup", str(num_warmup)]
     done = subprocess.run(["/usr/bin/time", "-v", *command], capture_output=True, text=True)
     report = done.stderr
     wall = re.search(r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (?:(\d+):)?(\d+):([\d.]+)", report)
@@ -108,6 +111,9 @@ def main() -> None:
         default=[str(Path(sys.executable).with_name("bayesreg"))],
         help="bayesreg commands to time, taking turns (e.g. another checkout's, for a before/after)",
     )
+    parser.add_argument(
+        "--num-warmup", type=int, default=None, help="warmup steps per chain (default: the command's)"
+    )
     args = parser.parse_args()
     families = ["gaussian", "bernoulli"] if args.family == "both" else [args.family]
     runs_of = [(command, n) for command in args.bayesreg for n in SIZES]
@@ -117,7 +123,7 @@ def main() -> None:
             csvs = {n: make_csv(folder, n, family) for n in SIZES}
             runs = {key: [] for key in runs_of}
             for command, n in runs_of:  # warm-up: fills the compilation cache
-                warm = run_fit(csvs[n], family, folder / "out", command)
+                warm = run_fit(csvs[n], family, folder / "out", command, args.num_warmup)
                 print(
                     f"{family} {command} n={n} warm-up: exit {warm['exit']}, {warm['wall_s']:.1f} s",
                     flush=True,
@@ -126,9 +132,12 @@ def main() -> None:
                     print(warm["stderr_tail"])
             for _ in range(args.repeats):
                 for command, n in runs_of:
-                    runs[command, n].append(run_fit(csvs[n], family, folder / "out", command))
+                    runs[command, n].append(
+                        run_fit(csvs[n], family, folder / "out", command, args.num_warmup)
+                    )
             load = os.getloadavg()[0]
-            settings = "4 chains x (default warmup + draws)"
+            warmup = "default" if args.num_warmup is None else args.num_warmup
+            settings = f"4 chains x ({warmup} warmup + default draws)"
             print(
                 f"\n{family}: {NUM_FEATURES} columns, {settings}, medians of {args.repeats}, load {load:.1f}"
             )

@@ -14,6 +14,10 @@
 * `psis` against `az.psislw` row by row, on rows that take its vectorised path and rows that
   ArviZ handles (ties among the largest ratios, a constant row, a range beyond float64, few draws).
 * A conjugate model, where the exact leave-one-out predictive density is known in closed form.
+* In the background (`start_pointwise_loo`): the same values, bit for bit, as `pointwise_loo`; the
+  Gaussian model's blocks computed in a thread, the logistic model's (which trace the model) when
+  asked for; an error raised where the result is asked for; and `fit_posterior`'s collapsed chains
+  get their ``loo`` group this way, equal to `pointwise_loo` of their draws.
 """
 
 import warnings
@@ -28,10 +32,19 @@ from scipy.stats import norm
 import bayesreg.loo as loo_module
 from bayesreg.engine.arrays import split_static
 from bayesreg.engine.programs import exporting
-from bayesreg.loo import LOO_GROUP, PointwiseLOO, add_loo, chunk_rows, loo, pointwise_loo, psis
+from bayesreg.loo import (
+    LOO_GROUP,
+    PointwiseLOO,
+    add_loo,
+    chunk_rows,
+    loo,
+    pointwise_loo,
+    psis,
+    start_pointwise_loo,
+)
 from bayesreg.models import linear_regression, logistic_regression
 from bayesreg.priors import prior_from_penalty
-from bayesreg.sampling import sample_posterior
+from bayesreg.sampling import fit_posterior, sample_posterior
 
 NUM_WARMUP, NUM_SAMPLES, NUM_CHAINS = 300, 250, 4
 DRAWS = NUM_CHAINS * NUM_SAMPLES
@@ -155,6 +168,53 @@ def test_threads_trace_the_model_one_at_a_time(diabetes, tmp_path, x64):
                 for t in (4, 1)
             )
         np.testing.assert_array_equal(one.elpd_loo, four.elpd_loo)
+
+
+def test_background_equals_pointwise_loo(case, x64):
+    """start_pointwise_loo gives pointwise_loo's values bit for bit; the linear model's blocks (a
+    written-out program) in a thread of their own, the logistic model's in the caller's thread."""
+    model, X, y, kwargs, idata, _ = case
+    pending = start_pointwise_loo(model, _draws(idata), X, y, chunk_bytes=100 * DRAWS * 8, **kwargs)
+    assert pending.running == (model is linear_regression)
+    result = pending.result()
+    expected = pointwise_loo(model, _draws(idata), X, y, chunk_bytes=100 * DRAWS * 8, **kwargs)
+    for field in ("elpd_loo", "p_loo", "pareto_k", "ess"):
+        np.testing.assert_array_equal(getattr(result, field), getattr(expected, field), err_msg=field)
+    assert (result.n_samples, result.reff) == (expected.n_samples, expected.reff)
+    bad = {**_draws(idata), "coef": _draws(idata)["coef"] + np.inf}
+    pending = start_pointwise_loo(model, bad, X, y, **kwargs)
+    with pytest.raises(ValueError, match="coef has NaN or infinite values"):
+        pending.result()
+
+
+def test_collapsed_fit_overlaps_loo(diabetes, monkeypatch, x64):
+    """fit_posterior's collapsed chains (unscaled columns: a scale ratio above 1e3) start their
+    PSIS-LOO in the background before the MAP, and the saved group equals pointwise_loo of the
+    posterior draws, bit for bit."""
+    import bayesreg.sampling as sampling_module
+
+    X, y = diabetes
+    X = X * np.logspace(-3, 2, X.shape[1])
+    kwargs = _linear_kwargs(X, y)
+    started = []
+
+    def recording(*args, **kw):
+        started.append(start_pointwise_loo(*args, **kw))
+        return started[-1]
+
+    monkeypatch.setattr(sampling_module, "start_pointwise_loo", recording)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = fit_posterior(
+            linear_regression, X, y, num_warmup=150, num_samples=150, num_chains=2, seed=3,
+            progress_bar=False, **kwargs,
+        )  # fmt: skip
+    assert fit.parametrisation == "collapsed"
+    assert len(started) == 1 and started[0].running
+    draws = {name: fit.idata.posterior[name].values for name in fit.idata.posterior.data_vars}
+    expected = pointwise_loo(linear_regression, draws, X, y, **kwargs)
+    for field in ("elpd_loo", "p_loo", "pareto_k", "ess"):
+        np.testing.assert_array_equal(fit.idata[LOO_GROUP][field].values, getattr(expected, field))
 
 
 def test_scales(case, x64):
