@@ -1084,7 +1084,7 @@ def _data_options(parser) -> None:
         choices=ENGINES,
         default="auto",
         help=f"memory: read the files with pandas; dask: read them through dask.dataframe in one pass "
-        f"to the gaussian likelihood's statistics (MAP only, for now); auto (default): dask above "
+        f"to the gaussian likelihood's statistics (MAP or NUTS at a given alpha); auto (default): dask above "
         f"{DASK_SIZE / 2**30:g} GiB of files",
     )
     parser.add_argument(
@@ -1099,8 +1099,8 @@ def _data_options(parser) -> None:
 def _read_large(args, command: str):
     """The data's `~bayesreg.large.DaskMoments` when they are read through Dask (--engine dask, or
     auto above `DASK_SIZE` bytes), else None (read in memory). What the statistics cannot do is
-    refused here, before the pass: another family, and every command and option but a MAP at a
-    given alpha."""
+    refused here, before the pass: another family, and every command and option but a MAP or a
+    NUTS posterior at a given alpha without per-row log-likelihoods."""
     from bayesreg.data import data_files
     from bayesreg.large import dask_client, read_moments
 
@@ -1113,25 +1113,32 @@ def _read_large(args, command: str):
         reason = f"--family {args.family} needs the rows (a pass per optimisation step)"
     elif command != "fit":
         reason = f"bayesreg {command} needs the rows (alpha grid and posteriors; PSIS-LOO per row)"
-    elif args.method != "map":
-        reason = "--method nuts from the statistics alone is not available yet"
+    elif args.log_likelihood:
+        reason = f"{args.flags['log_likelihood']} needs the rows (a log-likelihood per row)"
     elif args.prior in SPARSITY_KINDS or isinstance(args.alpha, str):
         reason = "a learned alpha and the sparsity priors need the rows"
     if reason is not None:
         size = f"{sum(path.stat().st_size for path in files) / 2**30:.2f} GiB"
         raise _UsageError(
             f"the Dask engine reduces the data to the gaussian likelihood's "
-            f"statistics for a MAP at a given --alpha; {reason}: read them in memory "
+            f"statistics for a MAP or NUTS at a given --alpha; {reason}: read them in memory "
             f"(--engine memory; the files hold {size})"
         )
     with dask_client(args.scheduler) as client:
         return read_moments(files, args.target, sep=args.sep, drop_constant=args.drop_constant, client=client)
 
 
-def _fit_large(args, moments, out: Path | None) -> int:
-    """`bayesreg fit` from the statistics of one pass (`~bayesreg.large.map_from_moments`): the MAP,
-    its table and coefficients.csv; no model folder (it holds a fitted estimator)."""
-    from bayesreg.large import map_from_moments
+def _fit_large(args, moments, out: Path | None, sampling: dict | None) -> int:
+    """`bayesreg fit` from the statistics of one pass: the MAP (`~bayesreg.large.map_from_moments`)
+    or, with ``sampling``, the NUTS posterior too (`~bayesreg.large.posterior_from_moments`, the
+    diagnostics gate and exit status 3 as in memory), their table and coefficients.csv, and
+    posterior.nc; no model folder (it holds a fitted estimator). posterior.nc has no observed data
+    and no PSIS-LOO, which need the rows."""
+    from sklearn.utils import check_random_state
+
+    from bayesreg.compare import compare_map_posterior, posterior_summary, sparsity_summary
+    from bayesreg.diagnostics import gate_columns
+    from bayesreg.large import map_from_moments, posterior_from_moments
 
     if args.fit_intercept and "intercept" in moments.names:
         raise _UsageError(
@@ -1139,34 +1146,68 @@ def _fit_large(args, moments, out: Path | None) -> int:
             "coefficients.csv; rename it"
         )
     _print_notes("fit", moments.notes)
+    model = {
+        "prior": args.prior,
+        "alpha": args.alpha,
+        "l1_ratio": args.l1_ratio,
+        "convention": args.convention,
+        "sigma": args.sigma,
+        "fit_intercept": args.fit_intercept,
+        "standardize": args.standardize,
+    }
+    files: dict[str, Content] = {}
+    summary = gate = table = None
     with _warnings_as_lines("fit", args.flags):
-        fitted = map_from_moments(
-            moments,
-            prior=args.prior,
-            alpha=args.alpha,
-            l1_ratio=args.l1_ratio,
-            convention=args.convention,
-            sigma=args.sigma,
-            fit_intercept=args.fit_intercept,
-            standardize=args.standardize,
-        )
-        mode = fitted.map
+        if sampling is None:
+            fitted = map_from_moments(moments, **model)
+            mode = fitted.map
+        else:
+            nuts = {name: value for name, value in sampling.items() if name != "log_likelihood"}
+            # the chains' seed for --seed, as the estimators derive it from random_state in memory
+            nuts["seed"] = int(check_random_state(nuts["seed"]).randint(2**31 - 1))
+            fitted = posterior_from_moments(moments, **model, **nuts)
+            fit, mode = fitted.fit, fitted.fit.map
+            fit.idata.posterior.attrs["family"] = "gaussian"
+            summary = posterior_summary(fit.idata)
+            gate = gate_columns(summary, fit.diagnostics)
         coef = np.asarray(mode.params["coef"], dtype=float)
         intercept = float(mode.params["intercept"]) if args.fit_intercept else None
-        printed, table = _coefficient_table(moments.names, coef, intercept)
-        written = [] if out is None else _write_all(out, {"coefficients.csv": table})
+        printed, files["coefficients.csv"] = _coefficient_table(moments.names, coef, intercept, summary, gate)
+        if sampling is not None:
+            table = compare_map_posterior(fit.idata, coef)
+            files["posterior.nc"] = _netcdf(fit.idata)
+        written = [] if out is None else _write_all(out, files)
     print(_prior_description(args, args.alpha, fitted.sigma, moments.n))
     state = "converged" if mode.converged else "NOT converged"
     print(
         f"MAP of {moments.n} rows, {len(moments.names)} features, target {args.target!r} (read through "
         f"Dask, one pass); {state} in {mode.num_steps} proximal Newton steps"
     )
+    if sampling is not None:
+        print(
+            f"NUTS posterior from the statistics of the pass: {sampling['num_chains']} chains x "
+            f"({fit.idata.sample_stats.attrs['num_warmup']} warmup + {sampling['num_samples']} draws), "
+            f"seed {sampling['seed']}, {fit.mass_matrix} mass matrix, parametrisation {fit.parametrisation}"
+        )
+        verdict = "passed" if fit.diagnostics.ok else "FAILED (results not to be trusted)"
+        print(f"diagnostics: {_diagnostics_line(fit.diagnostics)}; gate {verdict}")
     print()
     print(printed)
     print()
-    print(f"{int((coef == 0).sum())} of {len(moments.names)} coefficients are exactly 0")
+    if table is not None:
+        print(_sparsity_line(sparsity_summary(table), table.attrs["hdi_prob"]))
+    else:
+        print(f"{int((coef == 0).sum())} of {len(moments.names)} coefficients are exactly 0")
     if written:
         print("wrote " + ", ".join(map(str, written)) + " (no model folder: predict needs an in-memory fit)")
+    if sampling is not None:
+        print(
+            f"{PROG} fit: note: posterior.nc has no observed_data and no PSIS-LOO (group 'loo'): they "
+            "need the rows, which the Dask pass reduced to their statistics",
+            file=sys.stderr,
+        )
+        if not fit.diagnostics.ok:
+            return _gate_failed("fit")
     return 0
 
 
@@ -1427,7 +1468,7 @@ def _fit(args) -> int:
     out = None if args.out is None else _check_model_out(args.out)
     moments = _read_large(args, "fit")
     if moments is not None:
-        return _fit_large(args, moments, out)
+        return _fit_large(args, moments, out, sampling)
     X, y, notes = read_table(
         args.data, args.target, args.family, sep=args.sep, drop_constant=args.drop_constant
     )

@@ -11,6 +11,7 @@ from typing import NamedTuple
 __all__ = [
     "ALPHA_INTERVAL",
     "CV_FOLDS",
+    "DASK_SIZE",
     "DSS_PROB",
     "DEMO_NUTS",
     "EM_NUTS",

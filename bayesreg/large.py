@@ -51,11 +51,14 @@ __all__ = [
     "DaskMoments",
     "LOCAL_WORKERS",
     "MomentsMAP",
+    "MomentsPosterior",
+    "NUTS_OPTIONS",
     "SchedulerError",
     "Source",
     "dask_client",
     "map_from_moments",
     "moments_from_dask",
+    "posterior_from_moments",
     "read_moments",
     "sufficient_stats_from_dask",
 ]
@@ -795,22 +798,176 @@ def map_from_moments(
     True
     """
     from bayesreg.engine.map import linear_map
+
+    stats, weights, noise, scaling = _linear_model(
+        moments, prior, alpha, l1_ratio, convention, sigma, fit_intercept, standardize
+    )
+    result = _params_to_original(
+        linear_map(stats, prior=weights, sigma=noise, fit_intercept=fit_intercept), scaling
+    )
+    fitted = float(np.mean(result.params["sigma"])) if sigma is None else float(sigma)
+    return MomentsMAP(result, weights, fitted, scaling)
+
+
+def _linear_model(moments, prior, alpha, l1_ratio, convention, sigma, fit_intercept, standardize) -> tuple:
+    """The statistics (of the standardised columns with ``standardize``), the weights' prior at
+    ``alpha`` for the data's ``n``, the noise (``sigma``, or `~bayesreg.priors.noise_prior` of the
+    target's sd from the same pass) and the standardisation (or None) of the linear model: what
+    ``BayesianLinearRegression.fit`` builds from the rows."""
     from bayesreg.priors import noise_prior, prior_from_penalty
 
     stats = moments.sufficient_stats(center=fit_intercept, standardize=standardize)
     weights = prior_from_penalty(
         prior, alpha, l1_ratio=l1_ratio, convention=convention, family="gaussian", n_samples=moments.n
     )
-    # two values ±sd have population sd sd exactly: the prior noise_prior gives the target
-    sd = moments.target_sd
-    noise = noise_prior(np.array([-sd, sd])) if sigma is None else sigma
-    result = linear_map(stats, prior=weights, sigma=noise, fit_intercept=fit_intercept)
+    noise = noise_prior(sd=moments.target_sd) if sigma is None else sigma
     scaling = moments.standardization(center=fit_intercept) if standardize else None
+    return stats, weights, noise, scaling
+
+
+def _params_to_original(result, scaling):
+    """The MAP ``result`` with ``coef`` and ``intercept`` on the original columns (unchanged
+    without a ``scaling``)."""
+    if scaling is None or result is None:
+        return result
+    params = dict(result.params)
+    params["coef"], intercept = scaling.to_original(params["coef"], params.get("intercept", 0.0))
+    if "intercept" in params:
+        params["intercept"] = intercept
+    return result._replace(params=params)
+
+
+NUTS_OPTIONS = (
+    "num_warmup",
+    "num_samples",
+    "num_chains",
+    "seed",
+    "laplace_parametrisation",
+    "mass_matrix",
+    "target_accept",
+    "max_tree_depth",
+    "progress_bar",
+)
+"""The NUTS settings `posterior_from_moments` passes on to `~bayesreg.sampling.fit_posterior`."""
+
+
+class MomentsPosterior(NamedTuple):
+    """The NUTS posterior of the linear model from `DaskMoments`, as `posterior_from_moments`
+    returns it.
+
+    Attributes
+    ----------
+    fit : PosteriorFit
+        `~bayesreg.sampling.fit_posterior`'s result: ``idata`` (``coef`` and ``intercept`` on the
+        original columns, also with ``standardize``; no ``observed_data``, ``obs`` coordinate or
+        PSIS-LOO, which need the rows), the MAP (on the original columns) and the diagnostics.
+    prior : Prior
+        The prior on the weights (of the standardised columns with ``standardize``).
+    sigma : float
+        The noise sd: the one given, or its posterior mean.
+    scaling : Standardization or None
+        The columns' standardisation, with ``standardize``.
+
+    Examples
+    --------
+    >>> from bayesreg.large import MomentsPosterior
+    >>> MomentsPosterior._fields
+    ('fit', 'prior', 'sigma', 'scaling')
+    """
+
+    fit: object
+    prior: object
+    sigma: float
+    scaling: object
+
+
+def posterior_from_moments(
+    moments: DaskMoments,
+    *,
+    prior: str = "laplace",
+    alpha: float = 1.0,
+    l1_ratio: float = 0.5,
+    convention: str = "sklearn",
+    sigma: float | None = None,
+    fit_intercept: bool = True,
+    standardize: bool = False,
+    feature_names=None,
+    **nuts,
+) -> MomentsPosterior:
+    """The NUTS posterior of the linear model from the statistics of one pass: what
+    ``BayesianLinearRegression(prior, alpha, ..., method="nuts").fit(X, y)`` samples from the rows
+    in memory, within Monte Carlo error.
+
+    The model is `map_from_moments`'s (the same prior, noise prior and standardisation), sampled by
+    `~bayesreg.sampling.fit_posterior` from `~bayesreg.models.linear_regression_stats`: each
+    gradient costs O(p²), nothing in ``n``. Without the rows there is no per-row log-likelihood,
+    so the InferenceData has no ``observed_data`` and no PSIS-LOO.
+
+    Parameters
+    ----------
+    moments : DaskMoments
+    prior, alpha, l1_ratio, convention, sigma, fit_intercept, standardize
+        As for `map_from_moments`.
+    feature_names : sequence of str, optional
+        The ``feature`` coordinate (default ``moments.names``).
+    **nuts
+        NUTS settings for `~bayesreg.sampling.fit_posterior`, among `NUTS_OPTIONS` (``num_warmup``,
+        ``num_samples``, ``num_chains``, ``seed`` ...).
+
+    Returns
+    -------
+    MomentsPosterior
+
+    Raises
+    ------
+    TypeError
+        For a keyword that is not one of `NUTS_OPTIONS`.
+
+    Examples
+    --------
+    A short run from the statistics of a Dask Array (too short for the diagnostics' ESS threshold,
+    whose warning is silenced); the MAP is scikit-learn's ``Ridge``, and the posterior has no rows:
+
+    >>> import warnings
+    >>> import dask.array as da, numpy as np
+    >>> from sklearn.linear_model import Ridge
+    >>> from bayesreg.large import moments_from_dask, posterior_from_moments
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(200, 3))
+    >>> y = X @ np.array([1.0, 0.0, -2.0]) + 0.5 * rng.normal(size=200)
+    >>> moments = moments_from_dask(da.from_array(X, chunks=(50, 3)), da.from_array(y, chunks=50))
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     result = posterior_from_moments(moments, prior="gaussian", alpha=1.0, sigma=0.5, num_warmup=100,
+    ...                                     num_samples=100, num_chains=2, seed=0, progress_bar=False)
+    >>> ridge = Ridge(alpha=1.0).fit(X, y)
+    >>> bool(np.allclose(result.fit.map.params["coef"], ridge.coef_, rtol=1e-8))
+    True
+    >>> result.fit.idata.posterior["coef"].shape, "observed_data" in result.fit.idata.groups()
+    ((2, 100, 3), False)
+    """
+    from bayesreg.models import linear_regression_stats
+    from bayesreg.sampling import fit_posterior
+
+    unknown = sorted(set(nuts) - set(NUTS_OPTIONS))
+    if unknown:
+        raise TypeError(
+            f"posterior_from_moments: unknown NUTS settings {unknown}; known: {list(NUTS_OPTIONS)}"
+        )
+    stats, weights, noise, scaling = _linear_model(
+        moments, prior, alpha, l1_ratio, convention, sigma, fit_intercept, standardize
+    )
+    fit = fit_posterior(
+        linear_regression_stats,
+        stats,
+        feature_names=list(moments.names if feature_names is None else feature_names),
+        prior=weights,
+        sigma=noise,
+        fit_intercept=fit_intercept,
+        **nuts,
+    )
+    fit = fit._replace(map=_params_to_original(fit.map, scaling))
     if scaling is not None:
-        params = dict(result.params)
-        params["coef"], intercept = scaling.to_original(params["coef"], params.get("intercept", 0.0))
-        if "intercept" in params:
-            params["intercept"] = intercept
-        result = result._replace(params=params)
-    fitted = float(np.mean(result.params["sigma"])) if sigma is None else float(sigma)
-    return MomentsMAP(result, weights, fitted, scaling)
+        fit = fit._replace(idata=scaling.posterior_to_original(fit.idata))
+    fitted = float(fit.idata.posterior["sigma"].mean()) if sigma is None else float(sigma)
+    return MomentsPosterior(fit, weights, fitted, scaling)

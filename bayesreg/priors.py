@@ -490,7 +490,7 @@ def _require_zero_location(loc) -> None:
         raise ValueError("a norm penalty corresponds to a prior centred at 0")
 
 
-def noise_prior(y) -> dist.Exponential:
+def noise_prior(y=None, *, sd: float | None = None) -> dist.Exponential:
     """The prior of the linear model's noise sd σ when σ is not given: Exponential with mean ``std(y)``.
 
     The residual sd of a least-squares fit with an intercept is at most ``std(y)`` (the
@@ -501,13 +501,22 @@ def noise_prior(y) -> dist.Exponential:
 
     Parameters
     ----------
-    y : array_like, shape (n_samples,)
+    y : array_like, shape (n_samples,), optional
         The target.
+    sd : float, optional
+        The target's population sd (``ddof=0``) instead of the target, where only its statistics
+        are at hand (`bayesreg.large` computes it in one pass over data that do not fit in memory).
+        Give ``y`` or ``sd``, not both.
 
     Returns
     -------
     numpyro.distributions.Exponential
-        Rate ``1/max(std(y), 1e-12)`` (``std`` with ``ddof=0``).
+        Rate ``1/max(std(y), 1e-12)`` (``std`` with ``ddof=0``), or ``1/max(sd, 1e-12)``.
+
+    Raises
+    ------
+    ValueError
+        If neither or both of ``y`` and ``sd`` are given, or ``sd`` is negative or not finite.
 
     Examples
     --------
@@ -517,5 +526,13 @@ def noise_prior(y) -> dist.Exponential:
     >>> sigma = noise_prior(y)
     >>> type(sigma).__name__, round(float(sigma.mean), 4), round(float(np.std(y)), 4)
     ('Exponential', 1.8708, 1.8708)
+    >>> float(noise_prior(sd=np.std(y)).rate) == float(sigma.rate)
+    True
     """
-    return dist.Exponential(1.0 / max(float(np.std(y)), 1e-12))
+    if (y is None) == (sd is None):
+        raise ValueError("noise_prior takes the target y or its sd (sd=...), exactly one of them")
+    if sd is None:
+        sd = np.std(y)
+    elif not (np.isfinite(sd) and sd >= 0):
+        raise ValueError(f"noise_prior: sd must be a finite number >= 0, got {sd!r}")
+    return dist.Exponential(1.0 / max(float(sd), 1e-12))

@@ -344,8 +344,10 @@ def sample_posterior(
         Its data arguments (for `~bayesreg.models.linear_regression_stats`, the statistics).
     observed : (model, X, y), optional
         The per-observation form of the same model with its data, used for ``log_likelihood``,
-        ``observed_data`` and ``posterior_predictive`` (default: ``(model, *args)``, which must then
-        be ``(X, y)``).
+        ``observed_data`` and ``posterior_predictive`` (default: ``(model, *args)`` when ``args``
+        is ``(X, y)``). With ``args = (stats,)`` (`~bayesreg.models.SufficientStats`, e.g. from one
+        Dask pass) and no ``observed`` there are no rows: no ``observed_data``, ``obs`` coordinate
+        or PSIS-LOO, and ``log_likelihood`` or ``posterior_predictive`` is a ValueError.
     feature_names : sequence of str, optional
         Coordinates of the ``feature`` dimension of ``coef``.
     num_warmup : int, optional
@@ -689,7 +691,23 @@ class _Posterior:
         sampler = check_params(sampler)
         seed = sampler.pop("seed")
         _import_in_background("arviz")
-        self.obs_model, X, y = observed if observed is not None else (model, *args)
+        rows = observed if observed is not None else (model, *args)
+        if observed is None and args and isinstance(args[0], SufficientStats):
+            asked = [
+                name
+                for name, on in (
+                    ("log_likelihood", log_likelihood),
+                    ("posterior_predictive", posterior_predictive),
+                )
+                if on
+            ]
+            if asked:
+                raise ValueError(
+                    f"{' and '.join(asked)}=True needs the rows, which SufficientStats do not hold: "
+                    "pass observed=(model, X, y), or leave it False"
+                )
+            rows = (model, None, None)  # the statistics only: no observed_data, LOO or predictions
+        self.obs_model, X, y = rows
         self.model, self.feature_names, self.model_kwargs = model, feature_names, model_kwargs
         self.predictive, self.keep_log_likelihood = posterior_predictive, log_likelihood
         self.settings = {
@@ -725,11 +743,21 @@ class _Posterior:
             raise ValueError(f"laplace_parametrisation='collapsed' is not available: {self.not_collapsible}")
         if requested == "auto":
             shrinkage = isinstance(self.model_kwargs.get("prior"), SHRINKAGE_TYPES)
-            prefer = shrinkage or column_scale_ratio(self.X) > SCALE_RATIO
+            prefer = shrinkage or self.scale_ratio() > SCALE_RATIO
             return "collapsed" if self.collapsed is not None and prefer else "direct"
         if requested == "mixture" and not self.laplace:
             return "direct"
         return requested
+
+    def scale_ratio(self) -> float:
+        """`~bayesreg.diagnostics.column_scale_ratio` of the rows, or without rows of the columns'
+        root mean squares about their means in the statistics (their sds, with centring)."""
+        if self.X is not None:
+            return column_scale_ratio(self.X)
+        stats = self.args[0]
+        sd = np.sqrt(np.diag(np.asarray(stats.xtx)) / float(stats.n))
+        sd = sd[sd > 0]
+        return float(sd.max() / sd.min()) if sd.size >= 2 else 1.0
 
     def chains(self, parametrisation: Literal["collapsed", "direct", "mixture"], mode=None) -> Chains:
         """Dispatch the chains of the model in the form ``parametrisation`` (as `resolve` gives it);
@@ -761,7 +789,7 @@ class _Posterior:
     def observe(self, chains: Chains) -> tuple | None:
         """Dispatch the per-observation log-likelihood of the chains' draws and posterior predictive
         draws of y on the first device (the chains may be on several), if either is asked for."""
-        if not (self.keep_log_likelihood or self.predictive):
+        if self.X is None or not (self.keep_log_likelihood or self.predictive):
             return None
         dynamic, static = split_static(self.kwargs)
         with jax.enable_x64(True):
@@ -773,8 +801,9 @@ class _Posterior:
     def start_loo(self, chains: Chains) -> None:
         """Start the PSIS-LOO of the chains' draws in the background, where the log-likelihood is not
         kept (`~bayesreg.loo.start_pointwise_loo`; it waits for the draws); `inference_data` of
-        these chains joins it. Only for chains that are kept: a run sampled again does not use it."""
-        if not self.keep_log_likelihood:
+        these chains joins it. Only for chains that are kept: a run sampled again does not use it;
+        and only with rows (statistics alone have no per-row log-likelihood)."""
+        if self.X is not None and not self.keep_log_likelihood:
             pending = start_pointwise_loo(self.obs_model, chains.draws, self.X, self.y, **self.model_kwargs)
             self.pending_loo = chains.draws, pending
 
@@ -788,20 +817,24 @@ class _Posterior:
         groups = {
             "posterior": {k: np.asarray(v) for k, v in chains.draws.items()},
             "sample_stats": arviz_sample_stats(chains.stats),
-            "observed_data": {"y": np.asarray(self.y)},
         }
+        if self.y is not None:
+            groups["observed_data"] = {"y": np.asarray(self.y)}
         if self.keep_log_likelihood:
             groups["log_likelihood"] = {"y": np.asarray(loglik).reshape(num_chains, num_samples, -1)}
         if self.predictive:
             groups["posterior_predictive"] = {"y": np.asarray(predicted).reshape(num_chains, num_samples, -1)}
-        n, p = self.X.shape
+        p = self.X.shape[1] if self.X is not None else self.args[0].xty.shape[0]
         names = self.feature_names if self.feature_names is not None else [f"x{j}" for j in range(p)]
+        coords = {"feature": [str(name) for name in names]}
+        if self.X is not None:
+            coords["obs"] = np.arange(self.X.shape[0])
         idata = az.from_dict(
             **groups,
-            coords={"feature": [str(name) for name in names], "obs": np.arange(n)},
+            coords=coords,
             dims={**{name: ["feature"] for name in FEATURE_SITES}, "y": ["obs"]},
         )
-        if not self.keep_log_likelihood:
+        if self.X is not None and not self.keep_log_likelihood:
             if self.pending_loo is None or self.pending_loo[0] is not chains.draws:
                 self.start_loo(chains)  # not started for these chains
             add_loo(idata, self.pending_loo[1].result())

@@ -7,13 +7,14 @@ processes (or ``--scheduler``):
 - reduce: `bayesreg.large.read_moments` (read, check every cell, per-partition moments, tree merge);
 - MAP: `bayesreg.large.map_from_moments` (lasso, alpha 0.01, the columns standardised) from them;
 - end to end: ``bayesreg fit DATA --engine dask --alpha 0.01 --standardize`` as its own process,
-  under ``/usr/bin/time -v`` (wall time, peak memory of the command's process);
+  under ``/usr/bin/time -v`` (wall time, peak memory of the command's process); with ``--nuts`` also
+  with ``--method nuts --seed 0`` (4 chains x (500 + 1000) from the statistics);
 
 with rows/s of both passes and each worker's peak memory (its resident set, sampled by the
 scheduler). The figures need a quiet machine: on a shared one, compare read and reduce in the same run.
 
     python benchmarks/make_large_parquet.py --out /tmp/medium --rows 1000000
-    python benchmarks/bench_dask.py --data '/tmp/medium/*.parquet' --repeats 2
+    python benchmarks/bench_dask.py --data '/tmp/medium/*.parquet' --repeats 2 --nuts
 """
 
 from __future__ import annotations
@@ -69,12 +70,20 @@ class PeakMemory:
         self._thread.join()
 
 
-def end_to_end(pattern: str, bayesreg: str, scheduler: str | None) -> tuple[float, float]:
-    """Wall seconds and peak memory (MB) of ``bayesreg fit`` through Dask, as its own process."""
+def end_to_end(
+    pattern: str, bayesreg: str, scheduler: str | None, *, nuts: bool = False
+) -> tuple[float, float]:
+    """Wall seconds and peak memory (MB) of ``bayesreg fit`` through Dask, as its own process (with
+    ``nuts``, ``--method nuts``; its exit status 3, a failed diagnostics gate, is printed)."""
     with tempfile.TemporaryDirectory() as out:
         argv = [bayesreg, "fit", pattern, "--target", "y", "--engine", "dask", "--alpha", "0.01"]
         argv += ["--standardize", "--out", out] + (["--scheduler", scheduler] if scheduler else [])
-        done = subprocess.run(["/usr/bin/time", "-v", *argv], capture_output=True, text=True, check=True)
+        argv += ["--method", "nuts", "--seed", "0"] if nuts else []
+        done = subprocess.run(["/usr/bin/time", "-v", *argv], capture_output=True, text=True)
+    if done.returncode not in (0, 3):
+        raise RuntimeError(f"{' '.join(argv)} exited {done.returncode}: {done.stderr}")
+    if nuts:
+        print(next(line for line in done.stdout.splitlines() if line.startswith("diagnostics:")))
     wall = re.search(r"Elapsed \(wall clock\) time .*: (?:(\d+):)?(\d+):([\d.]+)", done.stderr)
     hours, minutes, seconds = (float(g) if g else 0.0 for g in wall.groups())
     peak = float(re.search(r"Maximum resident set size \(kbytes\): (\d+)", done.stderr).group(1)) / 1024
@@ -91,6 +100,7 @@ def main() -> None:
     parser.add_argument("--scheduler", default=None)
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--bayesreg", default=str(Path(sys.executable).with_name("bayesreg")))
+    parser.add_argument("--nuts", action="store_true", help="also time fit --method nuts end to end")
     args = parser.parse_args()
     reads, reduces, maps, peaks = [], [], [], []
     with dask_client(args.scheduler) as client:
@@ -113,6 +123,9 @@ def main() -> None:
     print(f"peak worker memory during the reduction: {max(peaks):.0f} MB")
     wall, peak = end_to_end(args.data, args.bayesreg, args.scheduler)
     print(f"bayesreg fit --engine dask end to end: {wall:.1f} s, peak memory of the command {peak:.0f} MB")
+    if args.nuts:
+        wall, peak = end_to_end(args.data, args.bayesreg, args.scheduler, nuts=True)
+        print(f"bayesreg fit --engine dask --method nuts end to end: {wall:.1f} s, peak {peak:.0f} MB")
 
 
 if __name__ == "__main__":

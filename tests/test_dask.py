@@ -1,24 +1,34 @@
 """Data beyond memory (`bayesreg.large`): the statistics of one Dask pass equal the in-memory ones, and
-so does the MAP through them; bad values are named by file and line; an unreachable scheduler is one
-line and exit status 2.
+so do the MAP and (within Monte Carlo error) the NUTS posterior through them; bad values are named by
+file and line; an unreachable scheduler and a dead worker are one line and exit status 2.
 
 One local cluster (2 worker processes) serves the whole module: the command line reaches it through
 DASK_SCHEDULER_ADDRESS, as a user's cluster would be reached.
 """
 
 import os
+import warnings
 
+import arviz as az
 import dask.array as da
 import dask.dataframe as dd
 import numpy as np
 import pandas as pd
 import pytest
 from cli_runs import run
-from references import assert_map_equal, sklearn_linear
+from references import assert_map_equal, assert_same_posterior, sklearn_linear
 
 from bayesreg.data import DataError, read_csv, read_table
-from bayesreg.large import dask_client, moments_from_dask, read_moments, sufficient_stats_from_dask
-from bayesreg.models import SufficientStats
+from bayesreg.large import (
+    SchedulerError,
+    dask_client,
+    moments_from_dask,
+    read_moments,
+    sufficient_stats_from_dask,
+)
+from bayesreg.models import SufficientStats, linear_regression_stats
+from bayesreg.priors import noise_prior, prior_from_penalty
+from bayesreg.sampling import fit_posterior
 from bayesreg.scaling import Standardization
 
 pytestmark = pytest.mark.usefixtures("cache_home")
@@ -235,7 +245,10 @@ def test_an_unreachable_scheduler_is_one_line_and_exit_2(files, tmp_path):
 @pytest.mark.parametrize(
     ("argv", "reason"),
     [
-        (["fit", "--method", "nuts", "--out", "{out}"], "--method nuts from the statistics"),
+        (
+            ["fit", "--method", "nuts", "--save-log-likelihood", "--out", "{out}"],
+            "--save-log-likelihood needs",
+        ),
         (["fit", "--family", "bernoulli"], "--family bernoulli needs the rows"),
         (["fit", "--alpha", "cv"], "a learned alpha"),
         (["path", "--out", "{out}"], "bayesreg path needs the rows"),
@@ -264,3 +277,134 @@ def test_parquet_and_globs_read_in_memory(files, raw_diabetes_csv):
 def test_the_local_cluster_has_two_worker_processes(client):
     pids = client.run(os.getpid)  # each worker's process id
     assert len(pids) == 2 and len(set(pids.values()) - {os.getpid()}) == 2
+
+
+NUTS_OPTIONS = [
+    "--target",
+    TARGET,
+    "--prior",
+    "laplace",
+    "--alpha",
+    "0.5",
+    "--standardize",
+    "--method",
+    "nuts",
+]
+
+
+@pytest.fixture(scope="module")
+def nuts_fits(client, files, raw_diabetes_csv, tmp_path_factory):
+    """``bayesreg fit --method nuts`` (4 chains x (500 + 1000)) through Dask on the 3 Parquet files
+    (seed 1) and in memory on the one CSV file (seed 2): the folders and what each printed."""
+    runs = {}
+    for engine, data, seed in (("dask", files["parquet"], "1"), ("memory", str(raw_diabetes_csv), "2")):
+        out = tmp_path_factory.mktemp(f"nuts-{engine}")
+        code, stdout, stderr = run(
+            ["fit", data, "--engine", engine, "--out", str(out), "--seed", seed, *NUTS_OPTIONS]
+        )
+        runs[engine] = (code, stdout, stderr, out)
+    return runs
+
+
+def test_the_nuts_posterior_through_dask_is_the_in_memory_one(nuts_fits):
+    """Every weight, the intercept and sigma: mean, sd and quantiles within 4 combined MCSE of the
+    in-memory posterior's (independent seeds), on the original columns (the chains sampled the
+    standardised ones)."""
+    draws = {}
+    for engine, (code, stdout, stderr, out) in nuts_fits.items():
+        assert code == 0, stderr
+        assert "gate passed" in stdout
+        assert engine == "memory" or "parametrisation direct" in stdout  # standardised: sds 1 apart
+        posterior = az.from_netcdf(out / "posterior.nc").posterior
+        assert posterior.attrs["family"] == "gaussian"
+        draws[engine] = {
+            **{
+                f"coef[{name}]": posterior["coef"].sel(feature=name).to_numpy()
+                for name in posterior.feature.values
+            },
+            "intercept": posterior["intercept"].to_numpy(),
+            "sigma": posterior["sigma"].to_numpy(),
+        }
+    assert draws["dask"].keys() == draws["memory"].keys()
+    assert_same_posterior(draws["memory"], draws["dask"])
+
+
+def test_the_dask_posterior_file_has_no_rows(nuts_fits):
+    _, stdout, stderr, out = nuts_fits["dask"]
+    assert "read through Dask" in stdout and "NUTS posterior from the statistics of the pass" in stdout
+    assert "posterior.nc has no observed_data and no PSIS-LOO" in stderr
+    idata = az.from_netcdf(out / "posterior.nc")
+    assert "observed_data" not in idata.groups() and "loo" not in idata.groups()
+    assert "obs" not in idata.posterior.dims
+    memory = az.from_netcdf(nuts_fits["memory"][3] / "posterior.nc")
+    assert "observed_data" in memory.groups()  # what the in-memory fit has and the Dask one lacks
+    table = pd.read_csv(out / "coefficients.csv").set_index("feature")
+    assert table["ok"].all() and len(table) == 11
+    assert sorted(os.listdir(out)) == ["coefficients.csv", "posterior.nc"]
+
+
+def test_a_failed_gate_through_dask_is_exit_3_with_the_files_marked(client, files, tmp_path):
+    """Too few draws for the ESS threshold: the files are written, marked, and the status is 3."""
+    out = tmp_path / "out"
+    argv = ["fit", files["parquet"], "--engine", "dask", "--out", str(out), "--seed", "0", *NUTS_OPTIONS]
+    code, stdout, stderr = run([*argv, "--num-warmup", "20", "--num-samples", "20", "--num-chains", "2"])
+    assert code == 3, stderr
+    assert "gate FAILED" in stdout and "diagnostics failed" in stderr
+    table = pd.read_csv(out / "coefficients.csv")
+    assert not table["ok"].all()
+    assert (out / "posterior.nc").exists()
+
+
+def test_fit_posterior_from_statistics_alone(raw_diabetes_frame):
+    """Without observed= the statistics carry no rows: log-likelihood and predictions are refused
+    before anything runs, and "auto" samples the collapsed form (sigma left to sample) when the
+    statistics' column sds are more than SCALE_RATIO apart (here 1e-3 ... 1e4), as it does from the
+    rows (a short run)."""
+    X, y = (np.asarray(v, dtype=float) for v in raw_diabetes_frame)
+    stats = SufficientStats.from_data(X * np.logspace(-3, 4, X.shape[1]), y)
+    for flag in ("log_likelihood", "posterior_predictive"):
+        with pytest.raises(ValueError, match=f"^{flag}=True needs the rows"):
+            fit_posterior(linear_regression_stats, stats, sigma=50.0, **{flag: True})
+    prior = prior_from_penalty("gaussian", 1.0, convention="book")
+    short = {"num_warmup": 10, "num_samples": 10, "num_chains": 1, "progress_bar": False, "prior": prior}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # 10 draws fail the ESS threshold
+        fit = fit_posterior(linear_regression_stats, stats, sigma=noise_prior(y), **short)
+    assert fit.parametrisation == "collapsed"
+    assert "observed_data" not in fit.idata.groups() and "obs" not in fit.idata.posterior.dims
+
+
+def test_noise_prior_takes_the_targets_sd():
+    y = np.array([1.0, 2.0, 3.0, 6.0])
+    assert float(noise_prior(sd=float(np.std(y))).rate) == float(noise_prior(y).rate)
+    for bad in ({}, {"y": y, "sd": 1.0}):
+        with pytest.raises(ValueError, match="exactly one of them"):
+            noise_prior(**bad)
+    with pytest.raises(ValueError, match="sd must be a finite number >= 0"):
+        noise_prior(sd=-1.0)
+
+
+def _die_on_a_worker(part):
+    """The partition as it is, except on a Dask worker, whose process it ends (a crash mid-pass)."""
+    from distributed import get_worker
+
+    try:
+        get_worker()
+    except ValueError:
+        return part  # Dask's metadata inference, in this process
+    os._exit(1)
+
+
+def test_a_worker_that_dies_mid_pass_is_a_scheduler_error(client):
+    """With the scheduler's retries set to 0 the first death is final (Dask's KilledWorker): a
+    SchedulerError naming it; the nannies restart the workers for the module's other tests."""
+    frame = pd.DataFrame({"a": np.arange(20.0), "y": np.arange(20.0) ** 2})
+    data = dd.from_pandas(frame, npartitions=2).map_partitions(_die_on_a_worker, meta=frame.head(0))
+    scheduler = client.cluster.scheduler
+    allowed, scheduler.allowed_failures = scheduler.allowed_failures, 0
+    try:
+        with pytest.raises(SchedulerError, match=r"^Dask workers died while reducing the data"):
+            moments_from_dask(data, target="y", client=client)
+    finally:
+        scheduler.allowed_failures = allowed
+        client.wait_for_workers(2, timeout=60)
