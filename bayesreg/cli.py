@@ -513,13 +513,7 @@ def _parser() -> _Parser:
         epilog=FIT_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    fit.add_argument(
-        "data",
-        metavar="DATA",
-        help="CSV or Parquet file with a header row, several, or a glob (quoted: 'data/*.parquet')",
-        nargs="+",
-    )
-    fit.add_argument("--target", required=True, metavar="COL", help="name of the target column")
+    _data_arguments(fit)
     fit.add_argument(
         "--save-log-likelihood",
         dest="log_likelihood",
@@ -528,18 +522,6 @@ def _parser() -> _Parser:
         default=None,
         help="with --method nuts, keep the per-row log-likelihood of every draw in posterior.nc "
         "(rows x draws numbers; default: PSIS-LOO per row only, in its group 'loo')",
-    )
-    fit.add_argument(
-        "--sep",
-        type=_separator,
-        default=None,
-        metavar="SEP",
-        help="the file's separator: ',' ';' or tab (default: detected from the first lines)",
-    )
-    fit.add_argument(
-        "--drop-constant",
-        action="store_true",
-        help="drop feature columns with one value in every row (a note names them); refused otherwise",
     )
     _data_options(fit)
     fit.add_argument(
@@ -628,25 +610,7 @@ def _parser() -> _Parser:
         epilog=_path_epilog(n_alphas),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    path.add_argument(
-        "data",
-        metavar="DATA",
-        help="CSV or Parquet file with a header row, several, or a glob (quoted: 'data/*.parquet')",
-        nargs="+",
-    )
-    path.add_argument("--target", required=True, metavar="COL", help="name of the target column")
-    path.add_argument(
-        "--sep",
-        type=_separator,
-        default=None,
-        metavar="SEP",
-        help="the file's separator: ',' ';' or tab (default: detected from the first lines)",
-    )
-    path.add_argument(
-        "--drop-constant",
-        action="store_true",
-        help="drop feature columns with one value in every row (a note names them); refused otherwise",
-    )
+    _data_arguments(path)
     _data_options(path)
     _model_options(
         path,
@@ -713,13 +677,7 @@ def _parser() -> _Parser:
         "weight, se, dse, warning; and elpd_method, pareto_k_high, pareto_k_max, diagnostics_ok) "
         "and DIR/compare.png.",
     )
-    compare.add_argument(
-        "data",
-        metavar="DATA",
-        help="CSV or Parquet file with a header row, several, or a glob (quoted: 'data/*.parquet')",
-        nargs="+",
-    )
-    compare.add_argument("--target", required=True, metavar="COL", help="name of the target column")
+    _data_arguments(compare)
     compare.add_argument(
         "--priors",
         type=_prior_names,
@@ -762,18 +720,6 @@ def _parser() -> _Parser:
         default=KFOLD_SPLITS,
         metavar="K",
         help=f"folds of the K-fold elpd, at least 2 (default {KFOLD_SPLITS})",
-    )
-    compare.add_argument(
-        "--sep",
-        type=_separator,
-        default=None,
-        metavar="SEP",
-        help="the file's separator: ',' ';' or tab (default: detected from the first lines)",
-    )
-    compare.add_argument(
-        "--drop-constant",
-        action="store_true",
-        help="drop feature columns with one value in every row (a note names them); refused otherwise",
     )
     _data_options(compare)
     compare.add_argument("--out", required=True, metavar="DIR", help="output folder (created if needed)")
@@ -1077,8 +1023,31 @@ ENGINES = ("auto", "memory", "dask")
 """--engine: auto reads through Dask when the files exceed `~bayesreg.defaults.DASK_SIZE` bytes."""
 
 
+def _data_arguments(parser) -> None:
+    """DATA (files or globs) and --target, as fit, path and compare take them."""
+    parser.add_argument(
+        "data",
+        metavar="DATA",
+        help="CSV or Parquet file with a header row, several, or a glob (quoted: 'data/*.parquet')",
+        nargs="+",
+    )
+    parser.add_argument("--target", required=True, metavar="COL", help="name of the target column")
+
+
 def _data_options(parser) -> None:
-    """--engine and --scheduler: how the data files are read."""
+    """--sep, --drop-constant, --engine and --scheduler: how the data files are read."""
+    parser.add_argument(
+        "--sep",
+        type=_separator,
+        default=None,
+        metavar="SEP",
+        help="the file's separator: ',' ';' or tab (default: detected from the first lines)",
+    )
+    parser.add_argument(
+        "--drop-constant",
+        action="store_true",
+        help="drop feature columns with one value in every row (a note names them); refused otherwise",
+    )
     parser.add_argument(
         "--engine",
         choices=ENGINES,
