@@ -16,16 +16,22 @@ import numpy as np
 import pandas as pd
 import pytest
 from cli_runs import run
-from short_fits import LINEAR_NUTS, LOGISTIC_NUTS, SEED, estimator_seed, quiet
+from short_fits import (
+    LINEAR_NUTS,
+    LOGISTIC_NUTS,
+    SEED,
+    estimator_seed,
+    quiet,
+    standardized_logistic_posterior,
+)
 
 import bayesreg
 from bayesreg import BayesianLinearRegression, BayesianLogisticRegression
 from bayesreg.defaults import ALPHA_INTERVAL, HIERARCHICAL_TARGET_ACCEPT
 from bayesreg.hierarchical import HierarchicalGaussian, HierarchicalLaplace, alpha_posterior
-from bayesreg.models import SufficientStats, linear_regression, linear_regression_stats, logistic_regression
+from bayesreg.models import SufficientStats, linear_regression, linear_regression_stats
 from bayesreg.priors import noise_prior
 from bayesreg.sampling import fit_posterior
-from bayesreg.scaling import Standardization
 
 
 @pytest.fixture(scope="module")
@@ -105,21 +111,8 @@ def test_book_convention_is_the_same_posterior_in_other_units(lasso_fit, raw_dia
 
 def test_logistic_hierarchical_ridge_c_is_one_over_alpha(logistic_fit, raw_breast_cancer_frame):
     X, y = raw_breast_cancer_frame
-    Xa, ya = X.to_numpy(float), y.to_numpy(float)
-    scaling = Standardization.from_data(Xa, center=True)
     prior = HierarchicalGaussian()
-    fit = quiet(
-        lambda: fit_posterior(
-            logistic_regression,
-            scaling.transform(Xa),
-            ya,
-            feature_names=list(X.columns),
-            seed=estimator_seed(SEED),
-            prior=prior,
-            fit_intercept=True,
-            **LOGISTIC_NUTS,
-        )
-    )
+    fit = standardized_logistic_posterior(X, y, prior)
     est = logistic_fit
     posterior = est.idata_.posterior
     np.testing.assert_array_equal(posterior["coef_standardized"], fit.idata.posterior["coef"])

@@ -16,17 +16,23 @@ import numpy as np
 import pandas as pd
 import pytest
 from cli_runs import run
-from short_fits import LINEAR_NUTS, LOGISTIC_NUTS, SEED, estimator_seed, quiet
+from short_fits import (
+    LINEAR_NUTS,
+    LOGISTIC_NUTS,
+    SEED,
+    estimator_seed,
+    quiet,
+    standardized_logistic_posterior,
+)
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, KFold
 
 import bayesreg
 from bayesreg import BayesianLinearRegression, BayesianLogisticRegression
 from bayesreg.defaults import SHRINKAGE, SHRINKAGE_TARGET_ACCEPT
-from bayesreg.models import SufficientStats, linear_regression, linear_regression_stats, logistic_regression
+from bayesreg.models import SufficientStats, linear_regression, linear_regression_stats
 from bayesreg.priors import noise_prior
 from bayesreg.sampling import fit_posterior
-from bayesreg.scaling import Standardization
 from bayesreg.shrinkage import R2D2, Horseshoe, RegularizedHorseshoe
 
 
@@ -87,21 +93,8 @@ def test_linear_horseshoe_is_fit_posterior_bitwise(horseshoe_fit, raw_diabetes_f
 
 def test_logistic_regularized_horseshoe_is_fit_posterior_bitwise(logistic_fit, raw_breast_cancer_frame):
     X, y = raw_breast_cancer_frame
-    Xa, ya = X.to_numpy(float), y.to_numpy(float)
-    scaling = Standardization.from_data(Xa, center=True)
-    prior = RegularizedHorseshoe(expected_nonzero=3, n_samples=Xa.shape[0])
-    fit = quiet(
-        lambda: fit_posterior(
-            logistic_regression,
-            scaling.transform(Xa),
-            ya,
-            feature_names=list(X.columns),
-            seed=estimator_seed(SEED),
-            prior=prior,
-            fit_intercept=True,
-            **LOGISTIC_NUTS,
-        )
-    )
+    prior = RegularizedHorseshoe(expected_nonzero=3, n_samples=X.shape[0])
+    fit = standardized_logistic_posterior(X, y, prior)
     est = logistic_fit
     posterior = est.idata_.posterior
     np.testing.assert_array_equal(posterior["coef_standardized"], fit.idata.posterior["coef"])
