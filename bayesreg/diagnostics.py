@@ -214,7 +214,7 @@ class DiagnosticsReport(NamedTuple):
 def check_diagnostics(
     idata: az.InferenceData,
     *,
-    var_names=("coef", "intercept", "sigma"),
+    var_names=("coef", "intercept", "sigma", "df", "dispersion"),
     rhat_max: float = THRESHOLDS.rhat_max,
     ess_min: float = THRESHOLDS.ess_min,
     ebfmi_min: float = THRESHOLDS.ebfmi_min,
@@ -229,7 +229,9 @@ def check_diagnostics(
         With ``posterior`` and ``sample_stats`` (``diverging``, ``tree_depth``, and ``energy`` for
         E-BFMI: without it E-BFMI is NaN and not checked).
     var_names : sequence of str
-        Posterior variables to check (those absent are skipped).
+        Posterior variables to check (those absent are skipped): by default the weights, the
+        intercept and the likelihood's own parameters where they are sampled (the noise sd, the
+        Student-t's ``df``, the negative binomial's ``dispersion``).
     rhat_max, ess_min, ebfmi_min : float
         Thresholds (`bayesreg.defaults.THRESHOLDS` by default).
     max_tree_depth : int

@@ -56,7 +56,7 @@ from numpyro.infer import log_likelihood
 
 from bayesreg.engine.arrays import as_arrays, split_static
 from bayesreg.engine.programs import program
-from bayesreg.models import linear_regression
+from bayesreg.models import OBSERVATION_KEYWORDS, linear_regression
 
 if TYPE_CHECKING:  # arviz is imported where it is used: `import bayesreg` does not load it
     import arviz as az
@@ -233,21 +233,24 @@ def chunk_rows(num_draws: int, chunk_bytes: int = CHUNK_BYTES) -> int:
 
 
 @program("loo-loglik", static_argnames=("model", "static", "var_name"))
-def _block_log_likelihood(model, static, draws, X, y, kwargs, *, var_name):
+def _block_log_likelihood(model, static, draws, X, y, kwargs, row_kwargs, *, var_name):
     """Log-likelihood of each row of a block at each draw (``draws`` shaped (chain, draw, ...),
     taken chain after chain), shaped (rows, draws): one observation's draws contiguous.
 
     numpyro's `log_likelihood` vectorised over the draws, mapped over the rows (one-row data sets
     of the per-observation model) so that XLA lays the values out row by row: the same values as
     transposing its (draws, rows) result, where that transposition took as long again as the
-    log-likelihood itself."""
+    log-likelihood itself. ``row_kwargs`` are the block's rows of the keywords with one value per
+    observation (`~bayesreg.models.OBSERVATION_KEYWORDS`, e.g. an offset), mapped with the rows."""
     model = functools.partial(model, **dict(static))
     draws = {k: v.reshape((-1, *v.shape[2:])) for k, v in draws.items()}
 
-    def row(x, target):
-        return log_likelihood(model, draws, x[None], target[None], parallel=True, **kwargs)[var_name][:, 0]
+    def row(x, target, own):
+        own = {k: v[None] for k, v in own.items()}
+        values = log_likelihood(model, draws, x[None], target[None], parallel=True, **kwargs, **own)
+        return values[var_name][:, 0]
 
-    return jax.vmap(row)(X, y)
+    return jax.vmap(row)(X, y, row_kwargs)
 
 
 @program("loo-gaussian", model_argname=None)
@@ -279,6 +282,23 @@ def _gaussian_draws(model, draws: dict, model_kwargs: dict) -> tuple | None:
     sampled = isinstance(sigma, dist.Distribution)
     sigma = draws["sigma"].reshape(total) if sampled else np.full(total, float(sigma))
     return coef.reshape(total, -1), intercept, sigma
+
+
+def _observation_kwargs(kwargs: dict, n: int) -> dict:
+    """The keywords of ``kwargs`` with one value per observation
+    (`~bayesreg.models.OBSERVATION_KEYWORDS`, None ones left out) as float64 NumPy arrays of shape
+    (n,), checked: a block of rows takes its rows of them."""
+    per_row = {}
+    for name in OBSERVATION_KEYWORDS:
+        if kwargs.get(name) is None:
+            continue
+        values = np.asarray(kwargs[name], dtype=np.float64)
+        if values.shape != (n,):
+            raise ValueError(f"{name} must have one value per row, shape ({n},), got shape {values.shape}")
+        if not np.all(np.isfinite(values)):
+            raise ValueError(f"{name} has NaN or infinite values: PSIS-LOO needs finite data")
+        per_row[name] = values
+    return per_row
 
 
 def _writes_out(model, draws: dict, model_kwargs: dict) -> bool:
@@ -446,7 +466,7 @@ def pointwise_loo(
     >>> import numpy as np
     >>> from scipy.stats import norm
     >>> from bayesreg.loo import pointwise_loo
-    >>> from bayesreg.models import linear_regression
+    >>> from bayesreg.models import OBSERVATION_KEYWORDS, linear_regression
     >>> from bayesreg.priors import prior_from_penalty
     >>> rng = np.random.default_rng(0)
     >>> X = rng.normal(size=(30, 1))
@@ -481,6 +501,8 @@ def pointwise_loo(
         reff = _relative_efficiency(draws)
     rows = min(n, chunk_rows(total, chunk_bytes))
     dynamic, static = split_static(model_kwargs)
+    per_row = _observation_kwargs(dynamic, n)
+    dynamic = {k: v for k, v in dynamic.items() if k not in per_row}
     workers = max(1, min(_threads() if threads is None else int(threads), -(-n // rows)))
     gaussian = _gaussian_draws(model, draws, model_kwargs) if var_name == "y" else None
     with jax.enable_x64(True):
@@ -494,8 +516,9 @@ def pointwise_loo(
                     loglik = _gaussian_block(X[index], y[index], *gaussian)
                 else:
                     with _TRACING:  # see _TRACING
+                        own = {k: v[index] for k, v in per_row.items()}
                         loglik = _block_log_likelihood(
-                            model, static, draws, X[index], y[index], dynamic, var_name=var_name
+                            model, static, draws, X[index], y[index], dynamic, own, var_name=var_name
                         )
                 return [value[: n - start] for value in _loo_block(np.asarray(loglik), reff)]
 
@@ -570,7 +593,7 @@ def start_pointwise_loo(model, draws: dict, X, y, **kwargs) -> PendingLOO:
 
     >>> import numpy as np
     >>> from bayesreg.loo import pointwise_loo, start_pointwise_loo
-    >>> from bayesreg.models import linear_regression
+    >>> from bayesreg.models import OBSERVATION_KEYWORDS, linear_regression
     >>> rng = np.random.default_rng(0)
     >>> X = rng.normal(size=(30, 1))
     >>> y = 0.5 * X[:, 0] + rng.normal(size=30)

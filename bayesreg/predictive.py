@@ -41,13 +41,14 @@ import numpy as np
 import numpyro.distributions as dist
 import pandas as pd
 from numpyro.infer import Predictive
-from scipy.special import expit, ndtr, ndtri
+from scipy.special import betainc, expit, gammaincc, gammaln, ndtr, ndtri, stdtr, stdtrit
+from scipy.stats import nbinom, poisson
 
 from bayesreg.defaults import HDI_PROB, NUTS
 from bayesreg.engine.arrays import as_arrays, split_static
 from bayesreg.engine.programs import program
-from bayesreg.models import linear_regression, logistic_regression
-from bayesreg.params import CONSTRAINTS, check_param, check_params
+from bayesreg.models import FAMILY_OF_MODEL
+from bayesreg.params import CONSTRAINTS, FAMILIES, Options, check_param, check_params
 
 if TYPE_CHECKING:  # arviz is imported where it is used: `import bayesreg` does not load it
     import arviz as az
@@ -55,6 +56,7 @@ if TYPE_CHECKING:  # arviz is imported where it is used: `import bayesreg` does 
 __all__ = [
     # summaries of the posterior predictive
     "predictive_interval",
+    "predictive_mean",
     "predictive_probability",
     "predictive_sd",
     # draws
@@ -65,6 +67,7 @@ __all__ = [
     "prediction_table",
     # settings
     "CHUNK_VALUES",
+    "COUNT_FAMILIES",
     "PRIOR_PREDICTIVE_DRAWS",
 ]
 
@@ -75,12 +78,26 @@ CHUNK_VALUES = 2**20
 PRIOR_PREDICTIVE_DRAWS = NUTS.num_samples * NUTS.num_chains
 """Draws of `prior_predictive` by default: as many as a posterior with the default NUTS settings."""
 
-_FAMILY_OF_MODEL = {linear_regression: "gaussian", logistic_regression: "bernoulli"}
+COUNT_FAMILIES = ("poisson", "negative_binomial")
+"""The families whose targets are counts (log link): their predictive draws are integers, their
+intervals integer quantiles, and they take an ``offset`` (log exposure) for new rows."""
+
+_LIKELIHOOD_PARAMETERS = {
+    "gaussian": ("sigma",),
+    "student_t": ("sigma", "df"),
+    "negative_binomial": ("dispersion",),
+}
+_WHAT = {
+    "sigma": "the noise sd",
+    "df": "the Student-t's degrees of freedom",
+    "dispersion": "the negative binomial's dispersion",
+}
 
 
 class _Draws:
     """The posterior draws a prediction needs, flattened over chains: ``coef`` (S, p), ``intercept``
-    (S,), ``sigma`` (S,) or a number (a fixed noise sd) or None (logistic), and the family."""
+    (S,), the family, and the likelihood's own parameters (``sigma``, ``df``, ``dispersion`` where
+    the family has them), each (S,) or a number (fixed, from ``posterior.attrs``)."""
 
     def __init__(self, idata: az.InferenceData, family: str | None):
         if "posterior" not in idata.groups():
@@ -89,39 +106,53 @@ class _Draws:
         self.shape = (posterior.sizes["chain"], posterior.sizes["draw"])
         self.coef = _flat(posterior["coef"])
         self.intercept = _flat(posterior["intercept"]) if "intercept" in posterior else None
-        self.family = _family(idata) if family is None else check_param("family", family)
-        self.sigma = None
-        if self.family == "gaussian":
-            if "sigma" in posterior:
-                self.sigma = _flat(posterior["sigma"])
-            elif "sigma" in posterior.attrs:
-                self.sigma = float(posterior.attrs["sigma"])
+        self.family = _family(idata) if family is None else check_param("family", family, Options(FAMILIES))
+        self.sigma = self.df = self.dispersion = None
+        for name in _LIKELIHOOD_PARAMETERS.get(self.family, ()):
+            if name in posterior:
+                value = _flat(posterior[name])
+            elif name in posterior.attrs:
+                value = float(posterior.attrs[name])
             else:
                 raise ValueError(
-                    "the posterior has no sigma (neither a variable nor posterior.attrs['sigma']): "
-                    "the noise sd of the linear model is needed for its predictive"
+                    f"the posterior has no {name} (neither a variable nor posterior.attrs[{name!r}]): "
+                    f"{_WHAT[name]} is needed for the {self.family} predictive"
                 )
+            setattr(self, name, value)
 
     @property
     def size(self) -> int:
         return self.coef.shape[0]
 
-    def linear_predictor(self, X: np.ndarray) -> np.ndarray:
-        """``intercept + X coef`` per draw, shape (S, n)."""
+    def linear_predictor(self, X: np.ndarray, offset: np.ndarray | None = None) -> np.ndarray:
+        """``intercept + X coef (+ offset)`` per draw, shape (S, n)."""
         mean = self.coef @ X.T
         if self.intercept is not None:
             mean += self.intercept[:, None]
+        if offset is not None:
+            mean += offset
         return mean
+
+    def column(self, name: str) -> np.ndarray | float:
+        """The parameter ``name`` per draw as a column (S, 1), or the fixed number."""
+        value = getattr(self, name)
+        return value[:, None] if isinstance(value, np.ndarray) else value
+
+    def per_draw(self, name: str) -> np.ndarray:
+        """The parameter ``name`` per draw, shape (S,) (a fixed number repeated)."""
+        return np.broadcast_to(np.asarray(getattr(self, name), dtype=np.float64), (self.size,))
 
     def noise_sd(self):
         """σ per draw as a column (S, 1), or the fixed number."""
-        return self.sigma[:, None] if isinstance(self.sigma, np.ndarray) else self.sigma
+        return self.column("sigma")
 
-    def blocks(self, X: np.ndarray):
-        """``X`` in blocks of rows, so a block's (S, rows) arrays hold at most `CHUNK_VALUES` values."""
+    def blocks(self, X: np.ndarray, offset: np.ndarray | None = None):
+        """``X`` in blocks of rows, so a block's (S, rows) arrays hold at most `CHUNK_VALUES` values,
+        with the block's rows of ``offset`` (None without one)."""
         rows = max(1, CHUNK_VALUES // self.size)
         for start in range(0, X.shape[0], rows):
-            yield slice(start, start + rows), X[start : start + rows]
+            block = slice(start, start + rows)
+            yield block, X[block], None if offset is None else offset[block]
 
 
 def _flat(variable) -> np.ndarray:
@@ -133,7 +164,7 @@ def _family(idata: az.InferenceData) -> str:
     """The likelihood of the model behind ``idata``: ``posterior.attrs["family"]`` where the estimators
     put it; else gaussian when there is a noise sd, bernoulli when the observed targets are 0/1."""
     posterior = idata.posterior
-    if posterior.attrs.get("family") in ("gaussian", "bernoulli"):
+    if posterior.attrs.get("family") in FAMILIES:
         return str(posterior.attrs["family"])
     if "sigma" in posterior or "sigma" in posterior.attrs:
         return "gaussian"
@@ -142,8 +173,8 @@ def _family(idata: az.InferenceData) -> str:
         if np.isin(observed, (0.0, 1.0)).all():
             return "bernoulli"
     raise ValueError(
-        "cannot tell whether idata is a linear or a logistic posterior (no sigma, no 0/1 observed_data): "
-        "pass family='gaussian' or family='bernoulli'"
+        "cannot tell the likelihood of idata (no posterior.attrs['family'], no sigma, no 0/1 observed_data): "
+        f"pass family= one of {', '.join(map(repr, FAMILIES))}"
     )
 
 
@@ -154,6 +185,22 @@ def _matrix(X, p: int) -> np.ndarray:
             f"X must have shape (n_samples, {p}) for a posterior of {p} coefficients, got {X.shape}"
         )
     return X
+
+
+def _offset(offset, draws: _Draws, n: int) -> np.ndarray | None:
+    """``offset`` checked: None, or finite values of shape (n,) for a count family."""
+    if offset is None:
+        return None
+    if draws.family not in COUNT_FAMILIES:
+        raise ValueError(
+            f"offset (a log exposure) applies to the count families {COUNT_FAMILIES}, not to {draws.family!r}"
+        )
+    offset = np.asarray(offset, dtype=np.float64)
+    if offset.shape != (n,):
+        raise ValueError(f"offset must have one value per row of X, shape ({n},), got shape {offset.shape}")
+    if not np.all(np.isfinite(offset)):
+        raise ValueError("offset has NaN or infinite values (it is the log of a positive exposure)")
+    return offset
 
 
 def _prob(prob) -> float:
@@ -196,7 +243,7 @@ def predictive_sd(idata: az.InferenceData, X) -> np.ndarray:
     X = _matrix(X, draws.coef.shape[1])
     noise = float(np.mean(np.square(draws.sigma)))
     sd = np.empty(X.shape[0])
-    for rows, block in draws.blocks(X):
+    for rows, block, _ in draws.blocks(X):
         sd[rows] = np.sqrt(draws.linear_predictor(block).var(axis=0) + noise)
     return sd
 
@@ -230,13 +277,18 @@ def predictive_probability(idata: az.InferenceData, X) -> np.ndarray:
     draws = _Draws(idata, "bernoulli")
     X = _matrix(X, draws.coef.shape[1])
     p = np.empty(X.shape[0])
-    for rows, block in draws.blocks(X):
+    for rows, block, _ in draws.blocks(X):
         p[rows] = expit(draws.linear_predictor(block)).mean(axis=0)
     return p
 
 
 def predictive_interval(
-    idata: az.InferenceData, X, *, prob: float = HDI_PROB, family: str | None = None
+    idata: az.InferenceData,
+    X,
+    *,
+    prob: float = HDI_PROB,
+    family: str | None = None,
+    offset=None,
 ) -> np.ndarray:
     """The central ``prob`` interval of the posterior predictive at each row of ``X``.
 
@@ -245,6 +297,12 @@ def predictive_interval(
     solved for exactly (Newton's method on the mixture's distribution function, kept inside a
     bracket), so the interval has no noise from drawing ``y*``. That costs two passes over the draws
     per Newton step: about 0.7 ms per row with 4000 draws on one CPU core (`predictive_sd` about 0.05).
+    Student-t model: the same for the mixture of ``t_ν(μ_s, σ_s)``, bracketed by the draws' own
+    quantiles (a mixture's quantile lies between its components').
+
+    Count models (Poisson, negative binomial): the interval of a new count, the smallest integers
+    ``k`` at which the mixture's distribution function ``mean_s P(y* ≤ k | θ_s)`` reaches each level,
+    found exactly by bisection over the integers between the draws' own quantiles.
 
     Logistic model: the interval of the probability ``P(y* = 1 | x) = sigmoid(μ)`` over the draws (a
     new label is 0 or 1; its uncertainty is that of the probability): NumPy's quantiles (linear
@@ -259,13 +317,15 @@ def predictive_interval(
     X : array-like, shape (n_samples, n_features)
     prob : float in (0, 1)
         Mass of the interval (default `~bayesreg.defaults.HDI_PROB`).
-    family : {"gaussian", "bernoulli"}, optional
+    family : {"gaussian", "bernoulli", "poisson", "negative_binomial", "student_t"}, optional
         The model's likelihood; by default read from ``idata`` (as for `predictive_draws`).
+    offset : array-like, shape (n_samples,), optional
+        The log exposure of each row (count families only; default 0, an exposure of 1).
 
     Returns
     -------
     ndarray, shape (n_samples, 2)
-        Lower and upper ends.
+        Lower and upper ends (whole numbers for the count families).
 
     Examples
     --------
@@ -282,28 +342,68 @@ def predictive_interval(
     prob = _prob(prob)
     draws = _Draws(idata, family)
     X = _matrix(X, draws.coef.shape[1])
+    offset = _offset(offset, draws, X.shape[0])
     levels = np.array([(1.0 - prob) / 2.0, (1.0 + prob) / 2.0])
     interval = np.empty((X.shape[0], 2))
-    sd = np.broadcast_to(draws.sigma, (draws.size,)) if draws.family == "gaussian" else None
-    for rows, block in draws.blocks(X):
+    sd = draws.per_draw("sigma") if draws.family in ("gaussian", "student_t") else None
+    df = draws.per_draw("df") if draws.family == "student_t" else None
+    for rows, block, own in draws.blocks(X, offset):
+        eta = draws.linear_predictor(block, own)
         if draws.family == "bernoulli":
-            interval[rows] = np.quantile(expit(draws.linear_predictor(block)), levels, axis=0).T
+            interval[rows] = np.quantile(expit(eta), levels, axis=0).T
+        elif draws.family in COUNT_FAMILIES:
+            interval[rows] = np.column_stack([_count_quantile(draws, eta, q) for q in levels])
         else:
-            mean = np.ascontiguousarray(draws.linear_predictor(block).T)  # (rows, S): draws along rows
-            interval[rows] = np.column_stack([_mixture_quantile(mean, sd, q) for q in levels])
+            mean = np.ascontiguousarray(eta.T)  # (rows, S): draws along rows
+            interval[rows] = np.column_stack([_mixture_quantile(mean, sd, q, df) for q in levels])
     return interval
 
 
-def _mixture_quantile(mean: np.ndarray, sd: np.ndarray, q: float) -> np.ndarray:
-    """The ``q`` quantile of the equal-weight mixture of ``N(mean[i, s], sd[s]²)`` over ``s``, per row
-    ``i`` (``mean`` (rows, S), ``sd`` (S,)): Newton's method on ``F(x) − q`` from the normal
-    approximation, a bisection step where a Newton step would leave the bracket. A row stops once its
-    Newton step is below 1e-9 of its scale (the step taken then leaves an error far below float64
-    resolution: the convergence is quadratic)."""
+def _count_quantile(draws: _Draws, eta: np.ndarray, q: float) -> np.ndarray:
+    """The ``q`` quantile of the equal-weight mixture over the draws ``s`` of the count distributions
+    with log means ``eta[s, i]`` (S, rows), per row ``i``: the smallest integer ``k`` with
+    ``mean_s P(y ≤ k | θ_s) ≥ q``, by bisection between the least and the greatest of the draws' own
+    ``q`` quantiles (the mixture's lies between them)."""
+    mu = np.exp(eta)
+    if draws.family == "poisson":
+        own = poisson.ppf(q, mu)
+
+        def cdf(k):
+            return gammaincc(k + 1.0, mu)  # P(y ≤ k) for y ~ Poisson(μ)
+
+    else:
+        r = 1.0 / draws.column("dispersion")  # NB2 as scipy's nbinom(n = r, p = r / (r + μ))
+        p = r / (r + mu)
+        own = nbinom.ppf(q, r, p)
+
+        def cdf(k):
+            return betainc(r, k + 1.0, p)
+
+    low, high = own.min(axis=0), own.max(axis=0)
+    while np.any(low < high):
+        middle = np.floor(0.5 * (low + high))
+        reached = cdf(middle).mean(axis=0) >= q
+        high = np.where(reached, middle, high)
+        low = np.where(reached, low, middle + 1.0)
+    return low
+
+
+def _mixture_quantile(mean: np.ndarray, sd: np.ndarray, q: float, df: np.ndarray | None = None) -> np.ndarray:
+    """The ``q`` quantile of the equal-weight mixture of ``N(mean[i, s], sd[s]²)`` (or, with ``df``,
+    of ``t_df[s](mean[i, s], sd[s])``) over ``s``, per row ``i`` (``mean`` (rows, S), ``sd`` and
+    ``df`` (S,)): Newton's method on ``F(x) − q`` from the normal approximation, a bisection step
+    where a Newton step would leave the bracket. A row stops once its Newton step is below 1e-9 of
+    its scale (the step taken then leaves an error far below float64 resolution: the convergence is
+    quadratic)."""
     noise = float(np.mean(sd * sd))
     x = mean.mean(axis=1) + ndtri(q) * np.sqrt(mean.var(axis=1) + noise)
-    low = mean.min(axis=1) - 40.0 * sd.max()
-    high = mean.max(axis=1) + 40.0 * sd.max()
+    if df is None:
+        low = mean.min(axis=1) - 40.0 * sd.max()
+        high = mean.max(axis=1) + 40.0 * sd.max()
+    else:  # between the draws' own quantiles, wherever the heavy tails put them
+        own = mean + sd * stdtrit(df, q)
+        low, high = own.min(axis=1), own.max(axis=1)
+        log_norm = gammaln(0.5 * (df + 1.0)) - gammaln(0.5 * df) - 0.5 * np.log(df * np.pi)
     x = np.clip(x, low, high)
     tolerance = 1e-9 * (np.abs(x) + np.sqrt(noise))
     inverse_sd = 1.0 / sd
@@ -311,8 +411,13 @@ def _mixture_quantile(mean: np.ndarray, sd: np.ndarray, q: float) -> np.ndarray:
     for _ in range(200):
         at = x[active]
         z = (at[:, None] - mean[active]) * inverse_sd
-        excess = ndtr(z).mean(axis=1) - q
-        density = (np.exp(-0.5 * z * z) * inverse_sd).mean(axis=1) / np.sqrt(2.0 * np.pi)
+        if df is None:
+            excess = ndtr(z).mean(axis=1) - q
+            density = (np.exp(-0.5 * z * z) * inverse_sd).mean(axis=1) / np.sqrt(2.0 * np.pi)
+        else:
+            excess = stdtr(df, z).mean(axis=1) - q
+            log_density = log_norm - 0.5 * (df + 1.0) * np.log1p(z * z / df)
+            density = (np.exp(log_density) * inverse_sd).mean(axis=1)
         lo = np.where(excess < 0, at, low[active])
         hi = np.where(excess > 0, at, high[active])
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -327,29 +432,39 @@ def _mixture_quantile(mean: np.ndarray, sd: np.ndarray, q: float) -> np.ndarray:
     return x
 
 
-def predictive_draws(idata: az.InferenceData, X, *, seed: int = 0, family: str | None = None) -> np.ndarray:
+def predictive_draws(
+    idata: az.InferenceData, X, *, seed: int = 0, family: str | None = None, offset=None
+) -> np.ndarray:
     """Posterior predictive draws of the targets at ``X``, one per posterior draw.
 
-    Linear model: ``y* = intercept + X coef + σ ε``, ``ε ~ N(0, 1)`` (``sigma`` from the posterior, or
-    ``posterior.attrs["sigma"]`` when it was fixed). Logistic model: ``y* ~ Bernoulli(sigmoid(intercept
-    + X coef))``, as 0.0 / 1.0.
+    With ``η = intercept + X coef`` (plus ``offset`` for the count models): linear model ``y* = η +
+    σ ε``, ``ε ~ N(0, 1)``; Student-t model ``y* = η + σ t``, ``t ~ t_ν``; logistic model ``y* ~
+    Bernoulli(sigmoid(η))``, as 0.0 / 1.0; Poisson model ``y* ~ Poisson(e^η)`` and negative binomial
+    model ``y* ~ NB(mean e^η, Var = μ + α μ²)`` (a Poisson with a Gamma(1/α, 1/α)-distributed rate
+    factor), as integers. The likelihood's own parameters (``sigma``, ``df``, ``dispersion``) come
+    from the posterior's variables, or from ``posterior.attrs`` where they were fixed
+    (`~bayesreg.sampling.sample_posterior` puts them there).
 
     Parameters
     ----------
     idata : arviz.InferenceData
-        Posterior (``coef``, optionally ``intercept`` and ``sigma``).
+        Posterior (``coef``, optionally ``intercept``, and the family's parameters).
     X : array-like, shape (n_samples, n_features)
     seed : int
         Seed for the noise draws (NumPy's ``default_rng``).
-    family : {"gaussian", "bernoulli"}, optional
-        The likelihood. By default ``posterior.attrs["family"]`` (the estimators set it), else
-        ``"gaussian"`` when the posterior has a noise sd and ``"bernoulli"`` when ``observed_data``
-        holds 0/1 targets; otherwise a ValueError asks for it.
+    family : {"gaussian", "bernoulli", "poisson", "negative_binomial", "student_t"}, optional
+        The likelihood (`bayesreg.params.FAMILIES`; any other name is a ValueError). By default
+        ``posterior.attrs["family"]`` (`~bayesreg.sampling.sample_posterior` and the estimators set
+        it), else ``"gaussian"`` when the posterior has a noise sd and ``"bernoulli"`` when
+        ``observed_data`` holds 0/1 targets; otherwise a ValueError asks for it.
+    offset : array-like, shape (n_samples,), optional
+        The log exposure of each row, added to ``η`` (count families only; default 0, exposure 1).
 
     Returns
     -------
     ndarray, shape (n_draws, n_samples)
-        ``n_draws`` is chains × draws, chain after chain.
+        ``n_draws`` is chains × draws, chain after chain; int64 counts for the count families,
+        float64 otherwise.
 
     Examples
     --------
@@ -371,19 +486,85 @@ def predictive_draws(idata: az.InferenceData, X, *, seed: int = 0, family: str |
     ...                           family="bernoulli")
     >>> sorted(np.unique(labels).tolist()), round(float(labels.mean()), 2)
     ([0.0, 1.0], 0.89)
+
+    A Poisson posterior whose log rate is 1 (rate e ≈ 2.72); with an exposure of 2 (``offset = log
+    2``) the counts double on average:
+
+    >>> counts = predictive_draws(az.from_dict(posterior={"coef": np.ones((1, 4000, 1))}), [[1.0], [1.0]],
+    ...                           family="poisson", offset=np.log([1.0, 2.0]))
+    >>> counts.dtype, np.round(counts.mean(axis=0), 1).tolist()
+    (dtype('int64'), [2.7, 5.4])
     """
     draws = _Draws(idata, family)
-    return _simulate(draws, _matrix(X, draws.coef.shape[1]), seed)[0]
+    X = _matrix(X, draws.coef.shape[1])
+    return _simulate(draws, X, seed, _offset(offset, draws, X.shape[0]))[0]
 
 
-def _simulate(draws: _Draws, X: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray | None]:
+def _simulate(
+    draws: _Draws, X: np.ndarray, seed: int, offset: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray | None]:
     """``y*`` (S, n) per draw and, for a logistic model, the probability (S, n)."""
     rng = np.random.default_rng(seed)
-    mean = draws.linear_predictor(X)
+    eta = draws.linear_predictor(X, offset)
     if draws.family == "gaussian":
-        return mean + draws.noise_sd() * rng.standard_normal(mean.shape), None
-    probability = expit(mean)
+        return eta + draws.noise_sd() * rng.standard_normal(eta.shape), None
+    if draws.family == "student_t":
+        df = np.broadcast_to(draws.column("df"), eta.shape)
+        return eta + draws.noise_sd() * rng.standard_t(df), None
+    if draws.family == "poisson":
+        return rng.poisson(np.exp(eta)), None
+    if draws.family == "negative_binomial":
+        r = 1.0 / draws.column("dispersion")
+        return rng.negative_binomial(np.broadcast_to(r, eta.shape), r / (r + np.exp(eta))), None
+    probability = expit(eta)
     return (rng.random(probability.shape) < probability).astype(np.float64), probability
+
+
+def predictive_mean(idata: az.InferenceData, X, *, family: str | None = None, offset=None) -> np.ndarray:
+    """The posterior predictive mean of a new target at each row of ``X``: ``E[y* | x]``, the mean over
+    the draws of each draw's expected target.
+
+    With ``η = intercept + x·coef`` (plus ``offset``): ``η`` for the linear model and the Student-t
+    model (whose mean exists where ``ν > 1``: NaN if any draw has ``ν ≤ 1``), ``sigmoid(η)`` for the
+    logistic model (`predictive_probability`), ``e^η`` for the Poisson and negative binomial models
+    (their mean does not depend on the dispersion). Computed in blocks of rows, without drawing.
+
+    Parameters
+    ----------
+    idata : arviz.InferenceData
+        A posterior (as for `predictive_draws`).
+    X : array-like, shape (n_samples, n_features)
+    family : {"gaussian", "bernoulli", "poisson", "negative_binomial", "student_t"}, optional
+        As for `predictive_draws`.
+    offset : array-like, shape (n_samples,), optional
+        The log exposure of each row (count families only).
+
+    Returns
+    -------
+    ndarray, shape (n_samples,)
+
+    Examples
+    --------
+    Two draws of a Poisson log rate, 0 and 2: the mean count is the mean of ``e^η``, not ``e`` to the
+    mean ``η``:
+
+    >>> import arviz as az, numpy as np
+    >>> from bayesreg.predictive import predictive_mean
+    >>> idata = az.from_dict(posterior={"coef": np.array([[[0.0], [2.0]]])}, dims={"coef": ["feature"]})
+    >>> predictive_mean(idata, [[1.0]], family="poisson").round(4), round(float(np.exp(1.0)), 4)
+    (array([4.1945]), 2.7183)
+    """
+    draws = _Draws(idata, family)
+    X = _matrix(X, draws.coef.shape[1])
+    offset = _offset(offset, draws, X.shape[0])
+    if draws.family == "student_t" and np.any(draws.per_draw("df") <= 1.0):
+        return np.full(X.shape[0], np.nan)  # a t with ν ≤ 1 has no mean
+    link = {"bernoulli": expit, "poisson": np.exp, "negative_binomial": np.exp}.get(draws.family)
+    mean = np.empty(X.shape[0])
+    for rows, block, own in draws.blocks(X, offset):
+        eta = draws.linear_predictor(block, own)
+        mean[rows] = (eta if link is None else link(eta)).mean(axis=0)
+    return mean
 
 
 def posterior_predictive(
@@ -394,6 +575,7 @@ def posterior_predictive(
     seed: int = 0,
     family: str | None = None,
     feature_names=None,
+    offset=None,
 ) -> az.InferenceData:
     """Posterior predictive draws at ``X`` as ArviZ InferenceData, in ArviZ's groups.
 
@@ -415,10 +597,12 @@ def posterior_predictive(
     y : array-like, shape (n_samples,), optional
         The observed targets of those rows (0/1 for a logistic model).
     seed : int
-    family : {"gaussian", "bernoulli"}, optional
+    family : {"gaussian", "bernoulli", "poisson", "negative_binomial", "student_t"}, optional
         As for `predictive_draws`.
     feature_names : sequence of str, optional
         Coordinates of the ``feature`` dimension of ``X`` (default: those of the posterior's ``coef``).
+    offset : array-like, shape (n_samples,), optional
+        The log exposure of each row (count families only), kept in the constant data as ``offset``.
 
     Returns
     -------
@@ -443,7 +627,8 @@ def posterior_predictive(
 
     draws = _Draws(idata, family)
     X = _matrix(X, draws.coef.shape[1])
-    predicted, probability = _simulate(draws, X, seed)
+    offset = _offset(offset, draws, X.shape[0])
+    predicted, probability = _simulate(draws, X, seed, offset)
     n = X.shape[0]
     if feature_names is None:
         coef = idata.posterior["coef"]
@@ -461,6 +646,8 @@ def posterior_predictive(
     constant = xr.Dataset(
         {"X": (("obs", "feature"), X)}, coords={**obs, "feature": [str(f) for f in feature_names]}
     )
+    if offset is not None:
+        constant["offset"] = (("obs",), offset)
     if y is None:
         return az.InferenceData(
             posterior=idata.posterior, predictions=predictive, predictions_constant_data=constant
@@ -497,7 +684,8 @@ def prior_predictive(
 ) -> az.InferenceData:
     """Prior and prior predictive draws of a model of `bayesreg.models` at the rows ``X``.
 
-    The parameters (``coef``, ``intercept``, ``sigma`` where they are sites) are drawn from the prior
+    The parameters (``coef``, ``intercept``, ``sigma``, ``df``, ``dispersion`` where they are sites)
+    are drawn from the prior
     by numpyro's ``Predictive`` on ``model`` itself (one compiled program per model, settings and
     number of draws); a new target at each row is then drawn given each parameter draw, as
     `predictive_draws` does for posterior draws.
@@ -508,7 +696,8 @@ def prior_predictive(
     Parameters
     ----------
     model : callable
-        `~bayesreg.models.linear_regression` or `~bayesreg.models.logistic_regression`.
+        A model of `~bayesreg.models.FAMILY_OF_MODEL` (linear, logistic, Poisson, negative binomial,
+        Student-t).
     X : array-like, shape (n_samples, n_features)
     num_samples : int
         Draws (default `PRIOR_PREDICTIVE_DRAWS`).
@@ -517,8 +706,9 @@ def prior_predictive(
     feature_names : sequence of str, optional
         Coordinates of the ``feature`` dimension (default ``x0, x1, ...``).
     **model_kwargs
-        The model's keywords: ``prior`` (a `~bayesreg.priors.Prior`), ``sigma`` (a number or a
-        distribution), ``intercept_prior``, ``fit_intercept``.
+        The model's keywords: ``prior`` (a `~bayesreg.priors.Prior`), ``sigma``, ``df``,
+        ``dispersion`` (each a number or a distribution), ``offset`` (the count models' log exposure,
+        one per row), ``intercept_prior``, ``fit_intercept``.
 
     Returns
     -------
@@ -545,9 +735,10 @@ def prior_predictive(
     >>> round(float(draws.prior_predictive["y"].var()), 1)
     13.2
     """
-    family = _FAMILY_OF_MODEL.get(model)
+    family = FAMILY_OF_MODEL.get(model)
     if family is None:
-        raise ValueError("prior_predictive takes bayesreg.models.linear_regression or logistic_regression")
+        names = ", ".join(model.__name__ for model in FAMILY_OF_MODEL)
+        raise ValueError(f"prior_predictive takes a per-observation model of bayesreg.models ({names})")
     num_samples = check_params({"num_samples": num_samples, "seed": seed})["num_samples"]
     if model_kwargs.get("prior") is None:
         raise ValueError("the prior on coef is flat (prior=None): it has no prior predictive; pass a Prior")
@@ -559,17 +750,20 @@ def prior_predictive(
     X = np.asarray(X, dtype=np.float64)
     if X.ndim != 2:
         raise ValueError(f"X must be 2-d (n_samples, n_features), got shape {X.shape}")
+    offset = model_kwargs.pop("offset", None)  # per row: it enters the targets' draws, not the parameters'
     dynamic, static = split_static(model_kwargs)
     with jax.enable_x64(True):
         rows, dynamic = as_arrays((X[:1], dynamic))  # the parameters do not depend on the rows
         seed_array = np.asarray(int(seed), dtype=np.int64)
         params = _prior_draws(model, static, seed_array, rows, dynamic, num_samples=num_samples)
     params = {name: np.asarray(value, dtype=np.float64)[None] for name, value in params.items()}
-    sigma = model_kwargs.get("sigma", 1.0)
     posterior_like = dict(params)
+    defaults = {"sigma": 1.0}  # the linear and Student-t models' default noise sd
     attrs = {}
-    if family == "gaussian" and not isinstance(sigma, dist.Distribution):
-        attrs["sigma"] = float(sigma)
+    for name in _LIKELIHOOD_PARAMETERS.get(family, ()):
+        value = model_kwargs.get(name, defaults.get(name))
+        if value is not None and not isinstance(value, dist.Distribution):
+            attrs[name] = float(value)
     import arviz as az
     import xarray as xr
 
@@ -580,7 +774,7 @@ def prior_predictive(
     prior.attrs.update(attrs)
     as_posterior = az.InferenceData(posterior=prior)
     draws = _Draws(as_posterior, family)
-    predicted, probability = _simulate(draws, X, seed)
+    predicted, probability = _simulate(draws, X, seed, _offset(offset, draws, X.shape[0]))
     n = X.shape[0]
     variables = {"y": predicted} if probability is None else {"y": predicted, "probability": probability}
     coords = {"chain": prior["chain"].to_numpy(), "draw": prior["draw"].to_numpy(), "obs": np.arange(n)}

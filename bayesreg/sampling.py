@@ -21,6 +21,7 @@ import contextlib
 import dataclasses
 import functools
 import importlib
+import inspect
 import sys
 import threading
 from typing import TYPE_CHECKING, Literal, NamedTuple
@@ -45,7 +46,7 @@ from bayesreg.engine.chains import Chains, fall_back_to_mixture, sample_chains, 
 from bayesreg.engine.map import MAPResult, linear_map, map_estimate
 from bayesreg.engine.programs import program
 from bayesreg.loo import add_loo, start_pointwise_loo
-from bayesreg.models import SufficientStats, linear_regression, logistic_regression
+from bayesreg.models import FAMILY_OF_MODEL, SufficientStats
 from bayesreg.models.collapsed import collapsed_form
 from bayesreg.models.shrinkage import SHRINKAGE_TYPES
 from bayesreg.params import check_param, check_params
@@ -56,6 +57,7 @@ if TYPE_CHECKING:  # arviz is imported where it is used: `import bayesreg` does 
 
 __all__ = [
     "FEATURE_SITES",
+    "LIKELIHOOD_SITES",
     "PosteriorFit",
     "Preconditioning",
     "arviz_sample_stats",
@@ -64,6 +66,11 @@ __all__ = [
     "fit_posterior",
     "sample_posterior",
 ]
+
+LIKELIHOOD_SITES = ("sigma", "df", "dispersion")
+"""The likelihood's own parameters (the noise sd, the Student-t's ν, the negative binomial's α): a
+site where the model's keyword is a distribution, else a fixed number that `sample_posterior` keeps
+in ``posterior.attrs`` under the same name, where `bayesreg.predictive` reads it."""
 
 FEATURE_SITES = ("coef", "coef_var", "coef_std", "coef_z", "lambda", "psi", "local", "phi")
 """The posterior variables with one value per feature (dimension ``feature`` in the InferenceData):
@@ -217,8 +224,9 @@ class Preconditioning(NamedTuple):
     def of(cls, model, args: tuple, kwargs: dict) -> Preconditioning | None:
         """The preconditioning of ``model(*args, **kwargs)``, or None where it does not apply.
 
-        It applies to `~bayesreg.models.linear_regression` and
-        `~bayesreg.models.logistic_regression` (data ``(X, y)``) and
+        It applies to the models of `~bayesreg.models.FAMILY_OF_MODEL` (data ``(X, y)``: the
+        linear, logistic, Poisson, negative binomial and Student-t regressions, whose likelihood
+        reads ``X`` only through ``intercept + X coef``, an offset added to it unchanged) and
         `~bayesreg.models.linear_regression_stats` (data ``(stats,)``) under no prior or a
         `~bayesreg.priors.Prior`; other models and priors are sampled as they are.
 
@@ -243,7 +251,7 @@ class Preconditioning(NamedTuple):
             stats = args[0]
             scale = np.sqrt(np.diagonal(np.asarray(stats.xtx)) / float(stats.n))
             mean = np.asarray(stats.x_mean, dtype=np.float64)
-        elif model in (linear_regression, logistic_regression) and args:
+        elif model in FAMILY_OF_MODEL and args:
             X = np.asarray(args[0], dtype=np.float64)
             mean = X.mean(axis=0)
             scale = X.std(axis=0) if fit_intercept else np.sqrt(np.mean(X * X, axis=0))
@@ -420,7 +428,10 @@ def sample_posterior(
         ``sample_stats`` (diverging, energy, tree_depth, n_steps, acceptance_rate, lp, step_size),
         ``loo`` (or, with ``log_likelihood=True``, ``log_likelihood``) and ``observed_data`` (``y``
         with dim ``obs``), ``posterior_predictive``.
-        A fixed noise sd is kept in ``posterior.attrs["sigma"]``.
+        The likelihood's fixed parameters (a noise sd, the Student-t's ``df``, the negative
+        binomial's ``dispersion``: `LIKELIHOOD_SITES`) are kept in ``posterior.attrs`` under
+        their names, and for the models of `~bayesreg.models.FAMILY_OF_MODEL` their family in
+        ``posterior.attrs["family"]``: `bayesreg.predictive` reads them.
 
     Examples
     --------
@@ -842,10 +853,30 @@ class _Posterior:
         idata.sample_stats.attrs["num_warmup"] = self.settings["num_warmup"]
         mixture = chains.mixture.all() and self.parametrisation != "collapsed"
         idata.sample_stats.attrs["parametrisation"] = "mixture" if mixture else self.parametrisation
-        sigma = self.model_kwargs.get("sigma")
-        if sigma is not None and not isinstance(sigma, dist.Distribution):
-            idata.posterior.attrs["sigma"] = float(sigma)  # a fixed noise sd is not a posterior variable
+        idata.posterior.attrs.update(self.fixed_values())
+        family = FAMILY_OF_MODEL.get(self.obs_model)
+        if family is not None:
+            idata.posterior.attrs["family"] = family
         return idata
+
+    def fixed_values(self) -> dict:
+        """The likelihood's parameters that are fixed numbers, not posterior variables
+        (`LIKELIHOOD_SITES`): given as keywords, or the defaults of the per-observation model's
+        signature (σ = 1 of the linear and Student-t models)."""
+        model = self.obs_model if self.obs_model is not None else self.model
+        try:
+            parameters = inspect.signature(model).parameters
+        except (TypeError, ValueError):
+            parameters = {}
+        fixed = {}
+        for name in LIKELIHOOD_SITES:
+            value = self.model_kwargs.get(name)
+            if value is None and name in parameters:
+                value = parameters[name].default
+            if value is not None and value is not inspect.Parameter.empty:
+                if not isinstance(value, dist.Distribution):
+                    fixed[name] = float(value)
+        return fixed
 
 
 def _map_from_stats(model_kwargs: dict, stats: SufficientStats) -> MAPResult:

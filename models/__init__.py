@@ -21,9 +21,24 @@ from bayesreg.models.linear import SufficientStats, linear_regression, linear_re
 from bayesreg.models.logistic import logistic_regression
 from bayesreg.models.robust import student_t_regression
 from bayesreg.models.shrinkage import SHRINKAGE_TYPES, sample_shrinkage_coef, sample_shrinkage_variance
+from bayesreg.models.sites import OBSERVATION_KEYWORDS
+
+FAMILY_OF_MODEL = {
+    linear_regression: "gaussian",
+    logistic_regression: "bernoulli",
+    poisson_regression: "poisson",
+    negative_binomial_regression: "negative_binomial",
+    student_t_regression: "student_t",
+}
+"""The per-observation models ``model(X, y, *, prior, ...)`` whose likelihood reads ``X`` only through
+the linear predictor ``intercept + X coef`` (plus an offset), and the name of each one's likelihood
+(`bayesreg.params.FAMILIES`): `bayesreg.sampling` writes it to ``posterior.attrs["family"]``, where
+`bayesreg.predictive` reads it."""
 
 __all__ = [
     "COLLAPSIBLE_PRIORS",
+    "FAMILY_OF_MODEL",
+    "OBSERVATION_KEYWORDS",
     "CoefficientPosterior",
     "coefficient_posterior",
     "linear_regression_collapsed",

@@ -10,7 +10,12 @@ from numpyro.distributions import constraints
 from bayesreg.models.shrinkage import SHRINKAGE_TYPES, ShrinkagePrior, sample_shrinkage_coef
 from bayesreg.priors import Prior
 
-__all__ = ["sample_scalar", "sample_sigma", "sample_weights"]
+__all__ = ["OBSERVATION_KEYWORDS", "sample_scalar", "sample_sigma", "sample_weights"]
+
+OBSERVATION_KEYWORDS = ("offset",)
+"""The model keywords that hold one value per observation (the count models' log exposure
+``offset``): a computation on a subset of the rows (a block of PSIS-LOO, a prediction for new rows)
+takes the same subset of these arrays."""
 
 
 def sample_weights(
