@@ -423,8 +423,9 @@ def pointwise_loo(
     Parameters
     ----------
     model : callable
-        A per-observation model of `bayesreg.models` (`~bayesreg.models.linear_regression`,
-        `~bayesreg.models.logistic_regression`), observed site ``var_name`` in the plate ``"obs"``.
+        A per-observation model of `bayesreg.models` (those of `~bayesreg.models.FAMILY_OF_MODEL`:
+        the linear, logistic, Poisson, negative binomial and Student-t regressions), observed site
+        ``var_name`` in the plate ``"obs"``.
     draws : dict of str to array, each shaped (chain, draw, ...)
         The posterior draws, as `~bayesreg.engine.chains.sample_chains` returns them (extra sites,
         such as a scale mixture's, are ignored by the model).
@@ -443,7 +444,9 @@ def pointwise_loo(
     var_name : str
         The observed site.
     **model_kwargs
-        The model's keywords (``prior=``, ``sigma=``, ``fit_intercept=`` ...).
+        The model's keywords (``prior=``, ``sigma=``, ``fit_intercept=`` ...). Those with one value
+        per observation (`~bayesreg.models.OBSERVATION_KEYWORDS`: the count models' ``offset``,
+        shape (n_samples,)) go through the blocks with their rows.
 
     Returns
     -------
@@ -454,8 +457,8 @@ def pointwise_loo(
     Raises
     ------
     ValueError
-        If the draws are not arrays of one (chain, draw) shape, X and y do not match, or any of
-        them has NaN or infinite values.
+        If the draws are not arrays of one (chain, draw) shape, X and y (or an offset) do not
+        match, or any of them has NaN or infinite values.
 
     Examples
     --------

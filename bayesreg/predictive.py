@@ -68,6 +68,7 @@ __all__ = [
     # settings
     "CHUNK_VALUES",
     "COUNT_FAMILIES",
+    "MAX_COUNT_MEAN",
     "PRIOR_PREDICTIVE_DRAWS",
 ]
 
@@ -81,6 +82,13 @@ PRIOR_PREDICTIVE_DRAWS = NUTS.num_samples * NUTS.num_chains
 COUNT_FAMILIES = ("poisson", "negative_binomial")
 """The families whose targets are counts (log link): their predictive draws are integers, their
 intervals integer quantiles, and they take an ``offset`` (log exposure) for new rows."""
+
+MAX_COUNT_MEAN = 2.0**53
+"""The largest mean count (e^η of a draw) whose interval `predictive_interval` computes: above it
+counts are not whole float64 numbers, and the row's interval is NaN."""
+
+_BISECTIONS = 64
+"""Most bisection steps of a count interval's end: enough to close any gap between whole float64s."""
 
 _LIKELIHOOD_PARAMETERS = {
     "gaussian": ("sigma",),
@@ -325,7 +333,8 @@ def predictive_interval(
     Returns
     -------
     ndarray, shape (n_samples, 2)
-        Lower and upper ends (whole numbers for the count families).
+        Lower and upper ends (whole numbers for the count families; NaN for a row where a draw's
+        mean count exceeds `MAX_COUNT_MEAN`).
 
     Examples
     --------
@@ -363,8 +372,12 @@ def _count_quantile(draws: _Draws, eta: np.ndarray, q: float) -> np.ndarray:
     """The ``q`` quantile of the equal-weight mixture over the draws ``s`` of the count distributions
     with log means ``eta[s, i]`` (S, rows), per row ``i``: the smallest integer ``k`` with
     ``mean_s P(y ≤ k | θ_s) ≥ q``, by bisection between the least and the greatest of the draws' own
-    ``q`` quantiles (the mixture's lies between them)."""
-    mu = np.exp(eta)
+    ``q`` quantiles (the mixture's lies between them). A row where a draw's mean count exceeds
+    `MAX_COUNT_MEAN` gets NaN: its counts are not whole float64 numbers."""
+    with np.errstate(over="ignore"):
+        mu = np.exp(eta)
+    too_large = ~np.all(mu <= MAX_COUNT_MEAN, axis=0)  # NaN and inf included
+    mu = np.where(too_large, 1.0, mu)
     if draws.family == "poisson":
         own = poisson.ppf(q, mu)
 
@@ -380,12 +393,14 @@ def _count_quantile(draws: _Draws, eta: np.ndarray, q: float) -> np.ndarray:
             return betainc(r, k + 1.0, p)
 
     low, high = own.min(axis=0), own.max(axis=0)
-    while np.any(low < high):
-        middle = np.floor(0.5 * (low + high))
+    for _ in range(_BISECTIONS):  # each halves the gap; counts beyond 2⁵³ are not whole floats
+        if not np.any(low < high):
+            break
+        middle = np.floor(low + 0.5 * (high - low))
         reached = cdf(middle).mean(axis=0) >= q
         high = np.where(reached, middle, high)
         low = np.where(reached, low, middle + 1.0)
-    return low
+    return np.where(too_large, np.nan, high)
 
 
 def _mixture_quantile(mean: np.ndarray, sd: np.ndarray, q: float, df: np.ndarray | None = None) -> np.ndarray:
