@@ -233,17 +233,19 @@ def chunk_rows(num_draws: int, chunk_bytes: int = CHUNK_BYTES) -> int:
 
 
 @program("loo-loglik", static_argnames=("model", "static", "var_name"))
-def _block_log_likelihood(model, static, draws, X, y, kwargs, row_kwargs, *, var_name):
+def _block_log_likelihood(model, static, draws, X, y, kwargs, row_kwargs=None, *, var_name):
     """Log-likelihood of each row of a block at each draw (``draws`` shaped (chain, draw, ...),
     taken chain after chain), shaped (rows, draws): one observation's draws contiguous.
 
     numpyro's `log_likelihood` vectorised over the draws, mapped over the rows (one-row data sets
     of the per-observation model) so that XLA lays the values out row by row: the same values as
     transposing its (draws, rows) result, where that transposition took as long again as the
-    log-likelihood itself. ``row_kwargs`` are the block's rows of the keywords with one value per
-    observation (`~bayesreg.models.OBSERVATION_KEYWORDS`, e.g. an offset), mapped with the rows."""
+    log-likelihood itself. ``row_kwargs`` (None: none) are the block's rows of the keywords with one
+    value per observation (`~bayesreg.models.OBSERVATION_KEYWORDS`, e.g. an offset), mapped with the
+    rows."""
     model = functools.partial(model, **dict(static))
     draws = {k: v.reshape((-1, *v.shape[2:])) for k, v in draws.items()}
+    row_kwargs = {} if row_kwargs is None else row_kwargs
 
     def row(x, target, own):
         own = {k: v[None] for k, v in own.items()}
