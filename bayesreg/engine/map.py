@@ -453,7 +453,8 @@ def _glm_host(model, args, prior, model_kwargs, init, tol, max_steps) -> MAPResu
         return None
     X, y = (np.asarray(a) for a in args)
     offset = model_kwargs.get("offset")
-    if X.ndim != 2 or y.shape != X.shape[:1] or (offset is not None and np.shape(offset) not in ((), y.shape)):
+    offset_shape = np.shape(0.0 if offset is None else offset)
+    if X.ndim != 2 or y.shape != X.shape[:1] or offset_shape not in ((), y.shape):
         return None
     l1, l2 = (0.0, 0.0) if prior is None else prior.rates(1.0)  # a noise-scaled prior uses σ = 1 here
     mode = glm_map(
