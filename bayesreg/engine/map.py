@@ -10,7 +10,10 @@ same shapes reuse the compiled solver. `map_grid` runs a grid of priors in one c
 
 For the linear model with a Gaussian likelihood from its sufficient statistics the negative log
 joint is quadratic in the weights: `linear_map` finds that MAP on the host (NumPy and LAPACK, no
-compilation), falling back to `map_estimate` where it has no closed step.
+compilation), falling back to `map_estimate` where it has no closed step. For the logistic, Poisson
+and negative binomial models with a `~bayesreg.priors.Prior` and a flat intercept, `map_estimate`
+itself runs the host solver `bayesreg.engine.glm.glm_map` (proximal Newton on the weighted Gram,
+one pass over the rows per step), and the compiled solver only where that stops above ``tol``.
 
 The solvers are three programs (`bayesreg.engine.programs`): `solve` (one MAP), `solve_given` (the
 same with some sites fixed: the noise sd's round of a MAP with unknown σ) and `solve_grid`.
@@ -356,6 +359,13 @@ def map_estimate(
 
     with the Laplace part ``λ₁‖w‖₁`` of ``prior`` handled by the proximal operator of
     `~bayesreg.engine.proximal.ProximalNewton` (exact zeros) and the rest by Newton steps.
+
+    For `~bayesreg.models.logistic_regression`, `~bayesreg.models.poisson_regression` and
+    `~bayesreg.models.negative_binomial_regression` (its dispersion fixed, or with a prior of
+    positive support) with ``prior`` a `~bayesreg.priors.Prior` or None, the data as arrays and a
+    flat intercept, the same minimum is found on the host by `bayesreg.engine.glm.glm_map` (the
+    same proximal Newton steps with the weighted Gram from BLAS, nothing compiled; the dispersion
+    and the weights in turn); where its residual stays above ``tol`` the compiled solver runs.
 
     Parameters
     ----------
