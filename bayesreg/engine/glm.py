@@ -226,10 +226,13 @@ def _dispersion_mode(eta, y, prior, log_alpha, tol, max_steps=100):
             value_p, g_p, h_p = (float(v) for v in _log_prior_terms(prior, np.float64(u)))
         return nll + value_p, g + g_p, h + h_p, magnitude + abs(g_p)
 
+    def relative(g, magnitude):
+        return abs(g) / max(magnitude, np.finfo(float).tiny)
+
     f, g, h, magnitude = terms(log_alpha)
     for k in range(max_steps):
-        if abs(g) <= tol * max(magnitude, np.finfo(float).tiny):
-            return log_alpha, k, abs(g) / magnitude
+        if relative(g, magnitude) <= tol:
+            return log_alpha, k, relative(g, magnitude)
         step = -g / h if h > 0 and np.isfinite(h) else -np.sign(g)
         step = float(np.clip(step, -2.0, 2.0))  # α changes by at most e² per step
         t = 1.0
@@ -239,9 +242,9 @@ def _dispersion_mode(eta, y, prior, log_alpha, tol, max_steps=100):
                 break
             t *= 0.5
         else:
-            return log_alpha, k, abs(g) / magnitude
+            return log_alpha, k, relative(g, magnitude)
         log_alpha, f, g, h, magnitude = log_alpha + t * step, f_t, g_t, h_t, m_t
-    return log_alpha, max_steps, abs(g) / magnitude
+    return log_alpha, max_steps, relative(g, magnitude)
 
 
 def glm_map(
