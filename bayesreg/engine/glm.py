@@ -266,8 +266,8 @@ def glm_map(
     Minimises ``Σᵢ ℓ(ηᵢ, yᵢ) + λ₁‖w‖₁ + (λ₂/2)‖w‖²`` over ``(w, b)`` with ``η = Xw + b + offset``
     (and over the dispersion ``α`` when it has a prior) by proximal Newton steps on the weighted
     Gram (see the module docstring). `~bayesreg.engine.map.map_estimate` runs it for
-    `~bayesreg.models.poisson_regression`, `~bayesreg.models.negative_binomial_regression` and
-    `~bayesreg.models.logistic_regression` with such a prior, and checks its residual.
+    `~bayesreg.models.poisson_regression` and `~bayesreg.models.negative_binomial_regression` with
+    such a prior, and checks its residual.
 
     Parameters
     ----------

@@ -10,8 +10,8 @@ same shapes reuse the compiled solver. `map_grid` runs a grid of priors in one c
 
 For the linear model with a Gaussian likelihood from its sufficient statistics the negative log
 joint is quadratic in the weights: `linear_map` finds that MAP on the host (NumPy and LAPACK, no
-compilation), falling back to `map_estimate` where it has no closed step. For the logistic, Poisson
-and negative binomial models with a `~bayesreg.priors.Prior` and a flat intercept, `map_estimate`
+compilation), falling back to `map_estimate` where it has no closed step. For the Poisson and
+negative binomial models with a `~bayesreg.priors.Prior` and a flat intercept, `map_estimate`
 itself runs the host solver `bayesreg.engine.glm.glm_map` (proximal Newton on the weighted Gram,
 one pass over the rows per step), and the compiled solver only where that stops above ``tol``.
 
@@ -360,7 +360,7 @@ def map_estimate(
     with the Laplace part ``λ₁‖w‖₁`` of ``prior`` handled by the proximal operator of
     `~bayesreg.engine.proximal.ProximalNewton` (exact zeros) and the rest by Newton steps.
 
-    For `~bayesreg.models.logistic_regression`, `~bayesreg.models.poisson_regression` and
+    For `~bayesreg.models.poisson_regression` and
     `~bayesreg.models.negative_binomial_regression` (its dispersion fixed, or with a prior of
     positive support) with ``prior`` a `~bayesreg.priors.Prior` or None, the data as arrays and a
     flat intercept, the same minimum is found on the host by `bayesreg.engine.glm.glm_map` (the
@@ -427,22 +427,20 @@ def map_estimate(
 
 @functools.cache
 def _glm_families() -> dict:
-    """The models `~bayesreg.engine.glm.glm_map` solves, with their family names (imported here:
-    ``bayesreg.models`` imports the engine's neighbours)."""
-    from bayesreg.models import logistic_regression, negative_binomial_regression, poisson_regression
+    """The models `map_estimate` solves by `~bayesreg.engine.glm.glm_map`, with their family names
+    (imported here: ``bayesreg.models`` imports the engine's neighbours). The logistic model stays
+    on the compiled solver: its MAP starts the NUTS chains of fixed-seed tests, whose draws change
+    with the last bits of the start."""
+    from bayesreg.models import negative_binomial_regression, poisson_regression
 
-    return {
-        logistic_regression: "bernoulli",
-        poisson_regression: "poisson",
-        negative_binomial_regression: "negative_binomial",
-    }
+    return {poisson_regression: "poisson", negative_binomial_regression: "negative_binomial"}
 
 
 _GLM_KEYWORDS = {"offset", "fit_intercept", "intercept_prior", "dispersion"}
 
 
 def _glm_host(model, args, prior, model_kwargs, init, tol, max_steps) -> MAPResult | None:
-    """`map_estimate` of a Bernoulli, Poisson or negative binomial model on the host
+    """`map_estimate` of a Poisson or negative binomial model on the host
     (`~bayesreg.engine.glm.glm_map`), or None where it does not apply or its residual is above
     ``tol`` (the compiled solver then decides): a prior of `bayesreg.priors.Prior`, a flat
     intercept, the data as ``(X, y)`` arrays, the dispersion a number or a prior, nothing traced."""
