@@ -35,6 +35,7 @@ EXAMPLES_REQUIRED = (
     "bayesreg.large",
     "bayesreg.engine.arrays",
     "bayesreg.engine.chains",
+    "bayesreg.engine.glm",
     "bayesreg.engine.homotopy",
     "bayesreg.engine.map",
     "bayesreg.engine.programs",

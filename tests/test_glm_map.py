@@ -10,6 +10,7 @@ shape and model.
 
 import warnings
 
+import jax
 import numpy as np
 import numpyro.distributions as dist
 import pytest
@@ -20,6 +21,7 @@ from references import (
     certify_glm,
     glm_rates,
     glum_glm,
+    nb_lasso_with_dispersion_prior,
     sklearn_linear,
     sklearn_poisson,
     statsmodels_glm,
@@ -27,9 +29,17 @@ from references import (
     student_t_lasso,
 )
 from sklearn.datasets import load_diabetes, load_linnerud
+from sklearn.exceptions import ConvergenceWarning
 
-from bayesreg.engine.map import map_estimate
-from bayesreg.models import negative_binomial_regression, poisson_regression, student_t_regression
+from bayesreg.engine.arrays import as_arrays, split_static
+from bayesreg.engine.glm import glm_map
+from bayesreg.engine.map import map_estimate, solve, solve_given
+from bayesreg.models import (
+    logistic_regression,
+    negative_binomial_regression,
+    poisson_regression,
+    student_t_regression,
+)
 from bayesreg.priors import penalty_from_prior, prior_from_penalty
 
 DISPERSION = 0.8  # the negative binomial's fixed α (Var = μ + αμ²): glum's theta, statsmodels' alpha
@@ -143,13 +153,8 @@ def test_map_equals_statsmodels_discrete_l1(x64, count_data, name, fraction, fam
     reference, dispersion = statsmodels_l1(family, X, y, alpha)
     prior = prior_from_penalty("laplace", alpha, convention="book", family=family)
     extra = {}
-    if family == "negative_binomial":
+    if family == "negative_binomial":  # from the default start: α and the weights found in turn
         extra["dispersion"] = dist.ImproperUniform(constraints.positive, (), ())
-        # From the default start (weights 0, α = 1) the joint Hessian in (weights, log α) is
-        # indefinite on linnerud's unscaled columns; ProximalNewton's line search then fails on the
-        # coordinate-descent direction and map_estimate reports converged=False after one step.
-        # Started at the intercept-only rate, as for statsmodels' own start, it converges.
-        extra["init"] = {"intercept": np.log(y.mean())}
     result = map_estimate(MODELS[family], X, y, prior=prior, **extra)
     assert result.converged
     label = f"{name} {family} vs statsmodels discrete fit_regularized(method='l1')"
@@ -286,3 +291,122 @@ def test_certificate_refuses_a_wrong_poisson_support(count_data):
     fewer[np.flatnonzero(fewer)[0]] = 0.0
     with pytest.raises(AssertionError, match="not certified"):
         certify_glm(X, y, fewer, exact.intercept, family="poisson", l1=l1, label="one weight fewer")
+
+
+# --------------------------------------------------------------------------------------------------
+# the host solver map_estimate runs for these models (bayesreg.engine.glm)
+# --------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["randhie", "fair", "linnerud"])
+def test_negative_binomial_with_a_dispersion_prior_from_the_default_start(x64, count_data, name):
+    """A Gamma(2, 0.02 n) prior on α (its rate grows with the rows, so that it moves α on each data
+    set): the MAP from the default start is the certified alternation of weights and α, started at
+    statsmodels' flat-prior α."""
+    X, y, _ = count_data[name]
+    alpha = 0.05 * _alpha_max(X, y) * X.shape[0]
+    _, dispersion = statsmodels_l1("negative_binomial", X, y, alpha)
+    shape, rate = 2.0, 0.02 * X.shape[0]
+    label = f"{name} NB lasso, Gamma({shape}, {rate:.4g}) prior on the dispersion"
+    reference, expected = nb_lasso_with_dispersion_prior(
+        X,
+        y,
+        l1=alpha,
+        prior_score=lambda a: (shape - 1) / a - rate,
+        dispersion=dispersion,
+        label=label,
+    )
+    prior = prior_from_penalty("laplace", alpha, convention="book", family="negative_binomial")
+    result = map_estimate(negative_binomial_regression, X, y, prior=prior, dispersion=dist.Gamma(shape, rate))
+    assert result.converged
+    params = result.params
+    assert_map_equal(params["coef"], params["intercept"], reference.coef, reference.intercept, label=label)
+    assert abs(params["dispersion"] - expected) <= 1e-6 * expected, (params["dispersion"], expected)
+    assert abs(expected - dispersion) > 0.01 * dispersion  # the prior moved α: not the flat answer
+
+
+def _compiled(model, X, y, prior, **kwargs):
+    """The compiled solver (`solve`: SVI with ProximalNewton) run directly, from the cold start."""
+    with jax.enable_x64(True):
+        dynamic, static = split_static({**kwargs, "prior": prior.smooth_part()})
+        args, dynamic, l1, tol = as_arrays(((X, y), dynamic, prior.l1, 1e-10))
+        values, _, residual = solve(model, static, args, dynamic, l1, {}, tol, has_l1=True, max_steps=200)
+    assert float(residual) <= 1e-10
+    return {name: np.asarray(v) for name, v in values.items()}
+
+
+@pytest.mark.parametrize("family", ["bernoulli", "poisson", "negative_binomial"])
+def test_host_solver_finds_the_compiled_solvers_answer(x64, count_data, family):
+    """`glm_map` finds what the compiled proximal Newton solver finds (an elastic net: both rates; an
+    offset for the counts), and map_estimate runs it for the count models without compiling."""
+    X, counts, offset = count_data["fair_exposure"]
+    n = X.shape[0]
+    model, kwargs = MODELS.get(family, logistic_regression), {}
+    y = counts
+    if family == "bernoulli":
+        y, offset = (counts > 0).astype(float), None
+    else:
+        kwargs["offset"] = offset
+    if family == "negative_binomial":
+        kwargs["dispersion"] = DISPERSION
+    alpha = 0.1 * np.max(np.abs(X.T @ (y - y.mean()))) / n
+    prior = prior_from_penalty(
+        "elasticnet", alpha, l1_ratio=0.5, convention="glum", family=family, n_samples=n
+    )
+    host = glm_map(family, X, y, l1=prior.l1, l2=prior.l2, **kwargs)
+    assert host.residual <= 1e-10
+    expected = _compiled(model, X, y, prior, **kwargs)
+    coef, intercept = host.params["coef"], host.params["intercept"]
+    assert_map_equal(coef, intercept, expected["coef"], expected["intercept"], label=family)
+    assert np.any(expected["coef"] == 0)
+    if family != "bernoulli":
+        compiled = solve.cache_size() + solve_given.cache_size()
+        result = map_estimate(model, X, y, prior=prior, **kwargs)
+        assert solve.cache_size() + solve_given.cache_size() == compiled
+        assert result.converged and result.num_steps == host.num_steps
+        np.testing.assert_array_equal(result.params["coef"], coef)
+
+
+def _ar1(n, p, rho, rng):
+    """Columns with correlation ρ^|i−j| (an AR(1) across the columns)."""
+    X = rng.normal(size=(n, p))
+    for j in range(1, p):
+        X[:, j] = rho * X[:, j - 1] + np.sqrt(1 - rho**2) * X[:, j]
+    return X
+
+
+def test_poisson_lasso_of_the_benchmark_shape_equals_glum(x64):
+    """The benchmark's problem (benchmarks/bench_glm_map.py) at a fifth of its rows: 100 correlated
+    columns, about two thirds of the weights 0 at 0.05 α_max, so the working set (the support and the
+    zeros near their bound) changes between steps."""
+    rng = np.random.default_rng(5)
+    X = _ar1(20_000, 100, 0.5, rng)
+    w = np.where(rng.uniform(size=100) < 0.3, rng.normal(size=100), 0.0)
+    y = rng.poisson(np.exp(0.5 + X @ w / 4)).astype(float)
+    alpha = 0.05 * _alpha_max(X, y)
+    reference = glum_glm("poisson", X, y, alpha, 1.0)
+    coef, intercept = _map("poisson", X, y, None, "laplace", alpha, 1.0)
+    assert_map_equal(
+        coef, intercept, reference.coef, reference.intercept, label="AR(1) Poisson lasso vs glum"
+    )
+    assert 20 <= np.sum(reference.coef == 0) <= 90
+
+
+def test_stopping_short_falls_back_to_the_compiled_solver_and_warns(x64, count_data):
+    """One proximal Newton step is not enough on randhie: the host solver's residual is above tol, so
+    map_estimate runs the compiled one, which says that it did not converge either."""
+    X, y, _ = count_data["randhie"]
+    prior = prior_from_penalty(
+        "laplace", 0.05 * _alpha_max(X, y), convention="glum", family="poisson", n_samples=len(y)
+    )
+    with pytest.warns(ConvergenceWarning, match="did not converge"):
+        result = map_estimate(poisson_regression, X, y, prior=prior, max_steps=1)
+    assert not result.converged and result.residual > 1e-10
+
+
+def test_glm_map_refuses_unknown_families_and_mismatched_shapes():
+    X, y = np.ones((5, 2)), np.ones(5)
+    with pytest.raises(ValueError, match="unknown family 'gamma'"):
+        glm_map("gamma", X, y)
+    with pytest.raises(ValueError, match=r"y has shape \(4,\), expected \(5,\)"):
+        glm_map("poisson", X, y[:4])

@@ -10,7 +10,10 @@ same shapes reuse the compiled solver. `map_grid` runs a grid of priors in one c
 
 For the linear model with a Gaussian likelihood from its sufficient statistics the negative log
 joint is quadratic in the weights: `linear_map` finds that MAP on the host (NumPy and LAPACK, no
-compilation), falling back to `map_estimate` where it has no closed step.
+compilation), falling back to `map_estimate` where it has no closed step. For the Poisson and
+negative binomial models with a `~bayesreg.priors.Prior` and a flat intercept, `map_estimate`
+itself runs the host solver `bayesreg.engine.glm.glm_map` (proximal Newton on the weighted Gram,
+one pass over the rows per step), and the compiled solver only where that stops above ``tol``.
 
 The solvers are three programs (`bayesreg.engine.programs`): `solve` (one MAP), `solve_given` (the
 same with some sites fixed: the noise sd's round of a MAP with unknown σ) and `solve_grid`.
@@ -39,6 +42,7 @@ from numpyro.infer.util import log_density
 from sklearn.exceptions import ConvergenceWarning
 
 from bayesreg.engine.arrays import as_arrays, split_static
+from bayesreg.engine.glm import glm_map
 from bayesreg.engine.programs import program
 from bayesreg.engine.proximal import ProximalNewton, kkt_residual, minimise_quadratic_l1
 from bayesreg.params import check_params
@@ -356,6 +360,13 @@ def map_estimate(
     with the Laplace part ``λ₁‖w‖₁`` of ``prior`` handled by the proximal operator of
     `~bayesreg.engine.proximal.ProximalNewton` (exact zeros) and the rest by Newton steps.
 
+    For `~bayesreg.models.poisson_regression` and
+    `~bayesreg.models.negative_binomial_regression` (its dispersion fixed, or with a prior of
+    positive support) with ``prior`` a `~bayesreg.priors.Prior` or None, the data as arrays and a
+    flat intercept, the same minimum is found on the host by `bayesreg.engine.glm.glm_map` (the
+    same proximal Newton steps with the weighted Gram from BLAS, nothing compiled; the dispersion
+    and the weights in turn); where its residual stays above ``tol`` the compiled solver runs.
+
     Parameters
     ----------
     model : callable
@@ -402,6 +413,9 @@ def map_estimate(
     (array([ 0.926659,  0.      , -1.902167]), True)
     """
     tol, max_steps = check_params({"tol": tol, "max_steps": max_steps}).values()
+    host = _glm_host(model, args, prior, model_kwargs, init, tol, max_steps)
+    if host is not None:
+        return host
     with jax.enable_x64(True):
         # Python floats, NumPy and JAX numbers all become float64 arrays: one compiled solver
         args, init, model_kwargs = as_arrays((args, init or {}, model_kwargs))
@@ -409,6 +423,64 @@ def map_estimate(
         if isinstance(sigma, dist.Distribution):
             return _alternate(model, args, prior, sigma, model_kwargs, init, tol, max_steps)
         return _fixed_noise(model, args, prior, model_kwargs, init, tol, max_steps)
+
+
+@functools.cache
+def _glm_families() -> dict:
+    """The models `map_estimate` solves by `~bayesreg.engine.glm.glm_map`, with their family names
+    (imported here: ``bayesreg.models`` imports the engine's neighbours). The logistic model stays
+    on the compiled solver: its MAP starts the NUTS chains of fixed-seed tests, whose draws change
+    with the last bits of the start."""
+    from bayesreg.models import negative_binomial_regression, poisson_regression
+
+    return {poisson_regression: "poisson", negative_binomial_regression: "negative_binomial"}
+
+
+_GLM_KEYWORDS = {"offset", "fit_intercept", "intercept_prior", "dispersion"}
+
+
+def _glm_host(model, args, prior, model_kwargs, init, tol, max_steps) -> MAPResult | None:
+    """`map_estimate` of a Poisson or negative binomial model on the host
+    (`~bayesreg.engine.glm.glm_map`), or None where it does not apply or its residual is above
+    ``tol`` (the compiled solver then decides): a prior of `bayesreg.priors.Prior`, a flat
+    intercept, the data as ``(X, y)`` arrays, the dispersion a number or a prior, nothing traced."""
+    family = _glm_families().get(model)
+    if family is None or len(args) != 2 or not set(model_kwargs) <= _GLM_KEYWORDS:
+        return None
+    if model_kwargs.get("intercept_prior") is not None or (prior is not None and type(prior) is not Prior):
+        return None
+    dispersion = model_kwargs.get("dispersion")
+    if (family == "negative_binomial") == (dispersion is None):
+        return None
+    if isinstance(dispersion, dist.Distribution):
+        support = dispersion.support  # ImproperUniform's comes wrapped as an independent constraint
+        if dispersion.event_shape or getattr(support, "base_constraint", support) is not constraints.positive:
+            return None
+    leaves = jax.tree.leaves((args, prior, model_kwargs, init))
+    if any(isinstance(leaf, jax.core.Tracer) for leaf in leaves):
+        return None
+    X, y = (np.asarray(a) for a in args)
+    offset = model_kwargs.get("offset")
+    offset_shape = np.shape(0.0 if offset is None else offset)
+    if X.ndim != 2 or y.shape != X.shape[:1] or offset_shape not in ((), y.shape):
+        return None
+    l1, l2 = (0.0, 0.0) if prior is None else prior.rates(1.0)  # a noise-scaled prior uses σ = 1 here
+    mode = glm_map(
+        family,
+        X,
+        y,
+        l1=0.0 if prior is None or prior.kind == "gaussian" else l1,
+        l2=0.0 if prior is None or prior.kind == "laplace" else l2,
+        offset=offset,
+        dispersion=dispersion,
+        fit_intercept=bool(model_kwargs.get("fit_intercept", True)),
+        init=init,
+        tol=tol,
+        max_steps=max_steps,
+    )
+    if not mode.residual <= tol:
+        return None
+    return _result(mode.params, mode.num_steps, mode.residual, tol)
 
 
 def _fixed_noise(model, args, prior, model_kwargs, init, tol, max_steps) -> MAPResult:
