@@ -264,7 +264,7 @@ CASES = {
     "diabetes_lasso_sampled": (diabetes, HierarchicalLaplace(), dist.Exponential(0.02)),
     "wide_lasso_sampled": (wide, HierarchicalLaplace(), dist.Exponential(1.0)),
     "diabetes_ridge_sampled": (diabetes, HierarchicalGaussian(), dist.Exponential(0.02)),
-    "wide_ridge_sampled": (wide, HierarchicalGaussian(), dist.Exponential(1.0)),
+    "wide_ridge_fixed": (wide, HierarchicalGaussian(), 1.0),
 }
 LASSO_CASES = [case for case in CASES if "lasso" in case]
 NUTS_SEED = 3  # the reference NUTS runs' seed
