@@ -1,13 +1,14 @@
-"""A Gibbs sampler for the horseshoe and the regularised horseshoe under a Gaussian likelihood.
+"""Gibbs samplers under a Gaussian likelihood: the horseshoe family, the hierarchical lasso and ridge.
 
 NUTS on a global-local prior walks a funnel whose every gradient, with the weights integrated out,
 costs O(n²p) when p > n; a Gibbs sweep costs about one such gradient and its draws of the weights
 are exact given the scales. This module samples the posterior of
-`~bayesreg.models.linear_regression` with ``prior=Horseshoe(...)`` or
-``prior=RegularizedHorseshoe(...)`` (`bayesreg.shrinkage`, whose docstrings write the hierarchies
-out), σ fixed or with any prior on σ (a numpyro distribution), and a flat intercept integrated out
-by centring (or none): the same posterior as `~bayesreg.sampling.fit_posterior`'s, returned as an
-InferenceData with the same variables and dims.
+`~bayesreg.models.linear_regression` with ``prior=Horseshoe(...)``,
+``prior=RegularizedHorseshoe(...)`` (`bayesreg.shrinkage`), ``prior=HierarchicalLaplace(...)`` or
+``prior=HierarchicalGaussian(...)`` (`bayesreg.hierarchical`; the docstrings of both modules write
+the hierarchies out), σ fixed or with any prior on σ (a numpyro distribution), and a flat
+intercept integrated out by centring (or none): the same posterior as
+`~bayesreg.sampling.fit_posterior`'s, returned as an InferenceData with the same variables and dims.
 
 One sweep, with ``Xc``, ``yc`` the centred data (when there is an intercept), ``dof`` = n − 1 with an
 intercept and n without, and the weights' prior variances ``V = σ²·w`` (horseshoe:
@@ -57,8 +58,52 @@ Both sweeps then move each ``(coef_j, λ_j)`` in turn given the other weights (b
 2e): ``λ_j'`` from its prior proposed with ``coef_j`` integrated out, ``coef_j`` from its Gaussian
 conditional (`_coordinate_moves`), so that a weight can enter or leave the model in one move.
 
+3. Hierarchical Laplace, the Bayesian lasso of Park & Casella (2008) with their Gamma prior on λ²,
+   as `~bayesreg.hierarchical.HierarchicalLaplace` writes it: ``coef_j | τ_j², σ ~ N(0, σ²τ_j²)``,
+   ``τ_j² | λ ~ Exp(λ²/2)``, ``λ² ~ Gamma(r, δ)`` (shape r = ``prior.shape``, rate δ =
+   ``prior.rate``); so ``w = τ²``. Park & Casella's conditionals (their §2 and §3.2), with the
+   weights and σ drawn as one block (Rajaratnam et al. 2019's two-block form of their sampler, whose
+   three-block form mixes σ slowly when p is large):
+
+   a. with σ sampled, first a move along σ → cσ, τ_j² → τ_j²/c², λ² → c²λ², which keeps each
+      weight's prior variance ``u_j = σ²τ_j²`` and the Laplace scale's square ``v = σ²/λ²``: a
+      slice step on ``log σ`` at fixed ``(u, v)`` with the weights integrated out, density
+      ``p_σ(σ)·σ·σ^{2r}·exp(−δσ²/v)·N(yc; 0, σ²I + Xc·diag(u)·Xc')`` (the τ² and λ² priors and the
+      change of variables give ``σ^{2r}·exp(−δσ²/v)``). When p > n the data can be nearly
+      interpolated, σ is weakly identified, and (σ, λ) otherwise move along this ridge only by
+      small steps: on 100 × 1,000 simulated data (4 × (1000 + 1000) sweeps) λ² and σ had R-hat
+      2.46 and 2.41 and bulk ESS 5 without it, 1.0006 and 3,754 with it;
+   b. ``(σ, coef) | τ²``: σ with the weights integrated out, ``yc | σ, τ² ~ N(0, σ²M)``,
+      ``M = I + Xc·diag(τ²)·Xc'``, by an independent proposal ``σ'² ~ IG(dof/2, yc'M⁻¹yc/2)`` (the
+      conditional under Park & Casella's ``p(σ²) ∝ 1/σ²``) accepted with the ratio of σ's own prior
+      to that one, then a slice step on ``log σ``; then ``coef | τ², σ ~ N(A⁻¹Xc'yc, σ²A⁻¹)``,
+      ``A = Xc'Xc + diag(1/τ²)``, as in 1c (from the statistics when n ≥ p);
+   c. each ``1/τ_j² | coef_j, σ, λ ~ InverseGaussian(√(λ²σ²/coef_j²), λ²)`` (mean, shape;
+      `inverse_gaussian_draw`), all j at once;
+   d. ``λ² | τ² ~ Gamma(p + r, Σ_j τ_j²/2 + δ)``.
+
+4. Hierarchical Gaussian (ridge), ``coef_j | τ, σ ~ N(0, τ²σ²)``, ``τ ~ C⁺(0, s)``
+   (`~bayesreg.hierarchical.HierarchicalGaussian`), conjugate in Makalic & Schmidt (2016)'s form of
+   the half-Cauchy, ``τ² | ξ ~ IG(1/2, 1/ξ)``, ``ξ ~ IG(1/2, 1/s²)``; ``w = τ²`` for every weight:
+
+   a. with σ sampled, the move of 3a for ridge: σ → cσ, τ → τ/c at fixed ``ω = στ`` (the
+      weights' prior sd) by a slice step on ``log σ`` with the weights integrated out, density
+      ``p_σ(σ)·C⁺(ω/σ; 0, s)·N(yc; 0, σ²I + ω²K)``; then ``τ | σ`` by a slice step on ``log τ``
+      with the weights and ξ integrated out:
+      ``yc | τ, σ ~ N(0, σ²(I + τ²K))``, ``K = Xc·Xc'`` (`scale_marginal` with every local variance
+      1; one Cholesky factor per evaluation). The conjugate steps alone couple τ to the weights,
+      and τ to σ: on the 25 × 60 test problem (σ sampled, 4 × (1000 + 5000) sweeps) τ's bulk ESS
+      was 127 of 20,000 draws (R-hat 1.027) with c. and d. alone, 267 with the slice step on τ
+      added, 13,060 (R-hat 1.0004) with the move along στ as well;
+   b. ``(σ, coef) | τ`` as 3b;
+   c. ``ξ | τ² ~ IG(1, 1/s² + 1/τ²)`` (ξ is not kept: a. integrates it out, so each sweep draws it
+      afresh before c. and d. condition on it);
+   d. ``τ² | coef, σ, ξ ~ IG((p + 1)/2, Σ_j coef_j²/(2σ²) + 1/ξ)``.
+
 The intercept is drawn last in each sweep from its conditional, ``N(ȳ − x̄'coef, σ²/n)``, as the
-collapsed NUTS model draws it.
+collapsed NUTS model draws it. The posterior's variables are the NUTS fit's
+(`bayesreg.models.shrinkage`'s sites): the lasso's ``lambda_sq`` and ``psi = λ²τ_j²``, ridge's
+``tau``, and ``coef_z``, so that `~bayesreg.hierarchical.alpha_posterior` reads α from either.
 
 Defaults held here: `GLOBAL_STEP`, `LOCAL_MAX_TRIES`, `SLICE_WIDTH`, `SLICE_MAX_STEPS`; the numbers of
 warmup sweeps, kept draws and chains are `bayesreg.defaults.NUTS`'s.
@@ -78,6 +123,7 @@ from bayesreg.defaults import MAX_TREE_DEPTH, NUTS
 from bayesreg.diagnostics import check_diagnostics
 from bayesreg.engine.arrays import as_arrays
 from bayesreg.engine.programs import program
+from bayesreg.hierarchical import HierarchicalGaussian, HierarchicalLaplace
 from bayesreg.models import SufficientStats, coefficient_posterior, linear_regression, linear_regression_stats
 from bayesreg.models.collapsed import CentredRows, RowsPosterior, rows_posterior
 from bayesreg.params import SAMPLERS, Interval, Options, check_param, check_params
@@ -100,6 +146,7 @@ __all__ = [
     "CoefConditional",
     "ScaleMarginal",
     "coef_conditional",
+    "inverse_gaussian_draw",
     "local_precision_draw",
     "scale_marginal",
     "slice_step",
@@ -110,8 +157,10 @@ __all__ = [
     "SLICE_WIDTH",
 ]
 
-GIBBS_PRIORS = (Horseshoe, RegularizedHorseshoe)
+GIBBS_PRIORS = (Horseshoe, RegularizedHorseshoe, HierarchicalLaplace, HierarchicalGaussian)
 """The priors `gibbs_posterior` samples."""
+
+_PRIOR_NAMES = "a Horseshoe, RegularizedHorseshoe, HierarchicalLaplace or HierarchicalGaussian"
 
 SLICE_WIDTH = 2.0
 """The slice sampler's step on the log scale of a positive parameter (a factor e² ≈ 7.4): the
@@ -170,6 +219,35 @@ class CoefConditional(NamedTuple):
         if isinstance(post, RowsPosterior):
             return sigma * post._replace(target=post.target / sigma).draw(key)
         return sigma * post._replace(whitened=post.whitened / sigma).draw(key)
+
+    def residual_quadratic(self, data: SufficientStats | CentredRows) -> jax.Array:
+        """``yc'M⁻¹yc`` with ``M = I + Xc·diag(w)·Xc'``, shape (): with the weights integrated out,
+        ``yc | σ, w ~ N(0, σ²M)``, so σ's conditional given ``w`` needs only this number (and the
+        reference prior ``p(σ²) ∝ 1/σ²`` makes it ``IG(dof/2, yc'M⁻¹yc/2)``).
+
+        From rows, ``‖L⁻¹yc‖²`` with ``L`` the Cholesky factor of ``M``; from statistics (``data``,
+        the statistics this conditional was made from), ``yc'yc − c'A⁻¹c`` with ``c = Xc'yc``
+        (Woodbury), ``c'A⁻¹c`` the squared norm of the whitened data term.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from bayesreg.gibbs import coef_conditional
+        >>> from bayesreg.models import SufficientStats
+        >>> from bayesreg.models.collapsed import CentredRows
+        >>> rng = np.random.default_rng(3)
+        >>> X, y, w = rng.normal(size=(6, 3)), rng.normal(size=6), np.array([0.5, 1.0, 2.0])
+        >>> Xc, yc = X - X.mean(0), y - y.mean()
+        >>> dense = yc @ np.linalg.solve(np.eye(6) + (Xc * w) @ Xc.T, yc)
+        >>> stats, rows = SufficientStats.from_data(X, y), CentredRows.from_data(X, y)
+        >>> [bool(np.isclose(coef_conditional(d, w).residual_quadratic(d), dense)) for d in (stats, rows)]
+        [True, True]
+        """
+        post = self.posterior
+        if isinstance(post, RowsPosterior):
+            whitened = jax.scipy.linalg.solve_triangular(post.cholesky, post.target, lower=True)
+            return whitened @ whitened
+        return data.yty - post.whitened @ post.whitened
 
 
 def coef_conditional(data: SufficientStats | CentredRows, unit_variance) -> CoefConditional:
@@ -416,9 +494,9 @@ def _rhs_log_normal(coef, lam, tau, slab2):
 
 class _State(NamedTuple):
     coef: jax.Array
-    lam: jax.Array  # λ_j
-    tau: jax.Array
-    slab_aux: jax.Array  # regularised horseshoe: a, c² = s²a
+    local: jax.Array  # (p,): the horseshoe family's λ_j; the lasso's τ_j²; ridge: unused (1)
+    glob: jax.Array  # the horseshoe family's and ridge's τ; the lasso's λ²
+    aux: jax.Array  # the regularised horseshoe's slab a (c² = s²a); else unused
     sigma: jax.Array
     intercept: jax.Array
 
@@ -541,7 +619,7 @@ def _horseshoe_sweep(key, state: _State, data, prior: Horseshoe, sigma_prior, fi
     integrated out, the weights | τ, σ, λ, then each ``η_j = 1/λ_j²`` | its weight."""
     keys = jax.random.split(key, 8)
     dof = data.n - (1.0 if fit_intercept else 0.0)
-    lam2 = state.lam**2
+    lam2 = state.local**2
     marginal = scale_marginal(data, lam2)  # yc | τ, σ, λ ~ N(0, σ²M), M = I + τ²·Xc·diag(λ²)·Xc'
 
     def log_tau_prior(log_t):  # τ ~ C⁺(0, s), as log τ
@@ -554,7 +632,7 @@ def _horseshoe_sweep(key, state: _State, data, prior: Horseshoe, sigma_prior, fi
     def accepted(k, log_ratio):
         return jnp.log(jax.random.uniform(k, (), log_ratio.dtype)) < log_ratio
 
-    log_tau, sigma = jnp.log(state.tau), state.sigma
+    log_tau, sigma = jnp.log(state.glob), state.sigma
     now = marginal.evaluate(jnp.exp(2.0 * log_tau))
     if sigma_prior is not None:
         # (τ, σ) jointly with σ integrated out: log τ by a random walk, σ² from its conditional
@@ -599,40 +677,40 @@ def _horseshoe_sweep(key, state: _State, data, prior: Horseshoe, sigma_prior, fi
     coef = marginal.coef_conditional(data, tau2, lam2).draw(keys[6], sigma)
     tau = jnp.sqrt(tau2)
     coef, _ = _coordinate_moves(
-        jax.random.fold_in(key, 2), coef, state.lam, lambda lam: (lam * tau * sigma) ** 2, data, sigma
+        jax.random.fold_in(key, 2), coef, state.local, lambda lam: (lam * tau * sigma) ** 2, data, sigma
     )
     eta = local_precision_draw(keys[7], coef**2 / (2.0 * tau2 * sigma**2))
     intercept = (
         _intercept(jax.random.fold_in(key, 1), data, coef, sigma) if fit_intercept else state.intercept
     )
-    return state._replace(coef=coef, lam=1.0 / jnp.sqrt(eta), tau=tau, sigma=sigma, intercept=intercept)
+    return state._replace(coef=coef, local=1.0 / jnp.sqrt(eta), glob=tau, sigma=sigma, intercept=intercept)
 
 
 def _rhs_sweep(key, state: _State, data, prior: RegularizedHorseshoe, sigma_prior, fit_intercept: bool):
     """The local scales and the slab given the weights; τ, then σ, given them with the weights
     integrated out; then the weights given all (module docstring, 2.)."""
     keys = jax.random.split(key, 8)
-    p = state.lam.shape[0]
+    p = state.local.shape[0]
     dof = data.n - (1.0 if fit_intercept else 0.0)
     scale2 = prior.slab_scale**2
     half_df = 0.5 * prior.slab_df
-    coef, tau, sigma = state.coef, state.tau, state.sigma
+    coef, tau, sigma = state.coef, state.glob, state.sigma
 
     # each η_j = 1/λ_j² given its weight: the horseshoe's exact draw (rate coef²/(2τ²)) proposed,
     # accepted with the slab's factor √(1 + r/η) of the conditional, r = τ²/c²
-    ratio = tau**2 / (scale2 * state.slab_aux)
-    eta_now = 1.0 / state.lam**2
+    ratio = tau**2 / (scale2 * state.aux)
+    eta_now = 1.0 / state.local**2
     eta_new = local_precision_draw(keys[0], coef**2 / (2.0 * tau**2))
     log_accept = 0.5 * (jnp.log1p(ratio / eta_new) - jnp.log1p(ratio / eta_now))
     move = jnp.log(jax.random.uniform(keys[1], eta_now.shape, eta_now.dtype)) < log_accept
-    lam = jnp.where(move, 1.0 / jnp.sqrt(eta_new), state.lam)
+    lam = jnp.where(move, 1.0 / jnp.sqrt(eta_new), state.local)
 
     def log_aux_density(log_aux):  # a ~ IG(ν/2, ν/2), as log a
         aux = jnp.exp(log_aux)
         prior_term = -half_df * log_aux - half_df / aux
         return prior_term + jnp.sum(_rhs_log_normal(coef, lam, tau, scale2 * aux))
 
-    slab_aux = jnp.exp(slice_step(keys[2], jnp.log(state.slab_aux), log_aux_density))
+    slab_aux = jnp.exp(slice_step(keys[2], jnp.log(state.aux), log_aux_density))
     slab2 = scale2 * slab_aux
 
     # τ given λ, c and σ, the weights integrated out: yc ~ N(0, σ²I + Xc·diag(V)·Xc'), one
@@ -679,18 +757,171 @@ def _rhs_sweep(key, state: _State, data, prior: RegularizedHorseshoe, sigma_prio
 
     coef, lam = _coordinate_moves(jax.random.fold_in(key, 2), coef, lam, rhs_variance, data, sigma)
     intercept = _intercept(keys[7], data, coef, sigma) if fit_intercept else state.intercept
-    return state._replace(coef=coef, lam=lam, tau=tau, slab_aux=slab_aux, sigma=sigma, intercept=intercept)
+    return state._replace(coef=coef, local=lam, glob=tau, aux=slab_aux, sigma=sigma, intercept=intercept)
+
+
+def inverse_gaussian_draw(key, mean, shape) -> jax.Array:
+    """Draws from the inverse Gaussian (Wald) distribution ``IG(μ, λ)``, elementwise.
+
+    The density is ``√(λ/(2πx³))·exp(−λ(x − μ)²/(2μ²x))`` on x > 0 (mean μ, variance μ³/λ); the
+    draw is Michael, Schucany & Haas (1976)'s: with ``ν ~ N(0, 1)`` and ``a = μν²/(2λ)``, the
+    smaller root ``x = μ/(1 + a + √(a(a + 2)))`` of ``λ(x − μ)²/(μ²x) = ν²`` with probability
+    ``μ/(μ + x)``, else the larger one ``μ²/x = μ(1 + a + √(a(a + 2)))``. The roots are written so
+    that neither cancels when μ is far above λ (the Bayesian lasso's ``1/τ_j²`` for a weight near 0).
+
+    Parameters
+    ----------
+    key : jax PRNG key
+    mean, shape : arrays
+        μ > 0 and λ > 0, broadcast against each other.
+
+    Returns
+    -------
+    array
+        Of the broadcast shape.
+
+    Examples
+    --------
+    Against scipy's ``invgauss`` (its ``mu`` is μ/λ, its ``scale`` λ):
+
+    >>> import jax, numpy as np
+    >>> from scipy.stats import invgauss
+    >>> from bayesreg.gibbs import inverse_gaussian_draw
+    >>> with jax.enable_x64(True):
+    ...     draws = np.asarray(inverse_gaussian_draw(jax.random.PRNGKey(0), np.full(100_000, 2.0), 0.5))
+    >>> exact = invgauss(mu=2.0 / 0.5, scale=0.5)
+    >>> bool(abs(draws.mean() - exact.mean()) < 4 * exact.std() / np.sqrt(draws.size))
+    True
+    """
+    mean, shape = jnp.broadcast_arrays(jnp.asarray(mean), jnp.asarray(shape))
+    key_normal, key_root = jax.random.split(key)
+    a = mean * jax.random.normal(key_normal, mean.shape, mean.dtype) ** 2 / (2.0 * shape)
+    spread = 1.0 + a + jnp.sqrt(a) * jnp.sqrt(a + 2.0)
+    small = mean / spread
+    smaller = jax.random.uniform(key_root, mean.shape, mean.dtype) * (mean + small) <= mean
+    return jnp.where(smaller, small, mean * spread)
+
+
+def _sigma_and_coef(key, data, unit_variance, sigma, sigma_prior, dof):
+    """``(σ, coef) | w`` as one block, ``w`` the weights' prior variances over σ²: σ with the weights
+    integrated out (``yc | σ, w ~ N(0, σ²M)``), then the weights given σ (`coef_conditional`).
+
+    σ by an independent proposal from its conditional under the reference prior ``p₀(σ²) ∝ 1/σ²``,
+    ``σ'² ~ IG(dof/2, yc'M⁻¹yc/2)``, accepted with the ratio of σ's own prior to ``p₀`` (the density
+    of ``log σ`` under σ's prior; near 1 for a weak prior, when the proposal is nearly the exact
+    conditional), then a slice step on ``log σ`` (which needs no proposal near the posterior: a prior
+    far from the data's noise level leaves the first move's proposals unlikely). A fixed σ
+    (``sigma_prior`` None) stays."""
+    key_gamma, key_accept, key_slice, key_coef = jax.random.split(key, 4)
+    cond = coef_conditional(data, unit_variance)
+    if sigma_prior is not None:
+        quadratic = cond.residual_quadratic(data)
+        gamma = jax.random.gamma(key_gamma, 0.5 * dof, dtype=quadratic.dtype)
+        candidate = jnp.sqrt(0.5 * quadratic / gamma)
+        log_ratio = _log_sigma_prior(sigma_prior, jnp.log(candidate)) - _log_sigma_prior(
+            sigma_prior, jnp.log(sigma)
+        )
+        accept = jnp.log(jax.random.uniform(key_accept, (), quadratic.dtype)) < log_ratio
+        sigma = jnp.where(accept, candidate, sigma)
+
+        def log_sigma_density(log_s):
+            likelihood = -dof * log_s - quadratic / (2.0 * jnp.exp(2.0 * log_s))
+            return _log_sigma_prior(sigma_prior, log_s) + likelihood
+
+        sigma = jnp.exp(slice_step(key_slice, jnp.log(sigma), log_sigma_density))
+    return sigma, cond.draw(key_coef, sigma)
+
+
+def _lasso_rescale(key, data, prior: HierarchicalLaplace, sigma_prior, tau2, lam2, sigma, dof):
+    """σ → cσ, τ_j² → τ_j²/c², λ² → c²λ² by a slice step on ``log σ`` with ``u_j = σ²τ_j²`` (the
+    weights' prior variances) and ``v = σ²/λ²`` fixed and the weights integrated out (module
+    docstring, 3a.); returns the new ``(τ², λ², σ)``."""
+    u, v = sigma**2 * tau2, sigma**2 / lam2
+    marginal = scale_marginal(data, u)  # yc | σ, u ~ N(0, σ²I + Xc·diag(u)·Xc') = N(0, σ²(I + K/σ²))
+
+    def log_density(log_s):
+        s2 = jnp.exp(2.0 * log_s)
+        log_det, quadratic = marginal.evaluate(1.0 / s2)
+        likelihood = -dof * log_s - 0.5 * log_det - quadratic / (2.0 * s2)
+        return (
+            _log_sigma_prior(sigma_prior, log_s)
+            + 2.0 * prior.shape * log_s
+            - prior.rate * s2 / v
+            + likelihood
+        )
+
+    new = jnp.exp(slice_step(key, jnp.log(sigma), log_density))
+    return u / new**2, new**2 / v, new
+
+
+def _lasso_sweep(key, state: _State, data, prior: HierarchicalLaplace, sigma_prior, fit_intercept: bool):
+    """Park & Casella (2008)'s Gibbs sampler with the weights and σ drawn as one block (module
+    docstring, 3.)."""
+    keys = jax.random.split(key, 5)
+    p = state.coef.shape[0]
+    dof = data.n - (1.0 if fit_intercept else 0.0)
+    tau2, lam2, sigma = state.local, state.glob, state.sigma
+    if sigma_prior is not None:
+        tau2, lam2, sigma = _lasso_rescale(keys[4], data, prior, sigma_prior, tau2, lam2, sigma, dof)
+    sigma, coef = _sigma_and_coef(keys[0], data, tau2, sigma, sigma_prior, dof)
+    # 1/τ_j² | coef_j, σ, λ ~ IG(√(λ²σ²/coef_j²), λ²); |coef_j| kept above √tiny so μ stays finite
+    magnitude = jnp.maximum(jnp.abs(coef), jnp.sqrt(jnp.finfo(coef.dtype).tiny))
+    tau2 = 1.0 / inverse_gaussian_draw(keys[1], jnp.sqrt(lam2) * sigma / magnitude, lam2)
+    # λ² | τ² ~ Gamma(p + r, Σ τ_j²/2 + δ)
+    lam2 = jax.random.gamma(keys[2], p + prior.shape, dtype=tau2.dtype) / (0.5 * jnp.sum(tau2) + prior.rate)
+    intercept = _intercept(keys[3], data, coef, sigma) if fit_intercept else state.intercept
+    return state._replace(coef=coef, local=tau2, glob=lam2, sigma=sigma, intercept=intercept)
+
+
+def _ridge_sweep(key, state: _State, data, prior: HierarchicalGaussian, sigma_prior, fit_intercept: bool):
+    """τ by a slice step with the weights integrated out, then the conjugate sweep of ridge with
+    τ ~ C⁺(0, s) in Makalic & Schmidt (2016)'s auxiliary inverse-gamma form (module docstring, 4.)."""
+    keys = jax.random.split(key, 5)
+    p = state.coef.shape[0]
+    dof = data.n - (1.0 if fit_intercept else 0.0)
+    sigma = state.sigma
+    marginal = scale_marginal(data, jnp.ones(p, state.coef.dtype))  # yc | τ, σ ~ N(0, σ²(I + τ²K))
+
+    def log_tau_density(log_t):
+        log_det, quadratic = marginal.evaluate(jnp.exp(2.0 * log_t))
+        prior_term = _log_half_cauchy(jnp.exp(log_t), prior.global_scale) + log_t
+        return prior_term - 0.5 * log_det - quadratic / (2.0 * sigma**2)
+
+    tau = state.glob
+    if sigma_prior is not None:  # σ → cσ, τ → τ/c at fixed ω = στ (the weights' prior sd)
+        omega = sigma * tau
+
+        def log_rescaled_density(log_s):
+            s2 = jnp.exp(2.0 * log_s)
+            log_det, quadratic = marginal.evaluate(omega**2 / s2)
+            likelihood = -dof * log_s - 0.5 * log_det - quadratic / (2.0 * s2)
+            log_tau_prior = _log_half_cauchy(omega * jnp.exp(-log_s), prior.global_scale)
+            return _log_sigma_prior(sigma_prior, log_s) - log_s + log_tau_prior + likelihood
+
+        sigma = jnp.exp(slice_step(keys[0], jnp.log(sigma), log_rescaled_density))
+        tau = omega / sigma
+    tau2 = jnp.exp(2.0 * slice_step(keys[4], jnp.log(tau), log_tau_density))
+    sigma, coef = _sigma_and_coef(
+        jax.random.fold_in(key, 1), data, jnp.full(p, tau2), sigma, sigma_prior, dof
+    )
+    # ξ | τ² ~ IG(1, 1/s² + 1/τ²); τ² | coef, σ, ξ ~ IG((p + 1)/2, Σ coef_j²/(2σ²) + 1/ξ)
+    xi = (1.0 / prior.global_scale**2 + 1.0 / tau2) / jax.random.gamma(keys[2], 1.0, dtype=coef.dtype)
+    rate = 0.5 * jnp.sum(coef**2) / sigma**2 + 1.0 / xi
+    tau2 = rate / jax.random.gamma(keys[1], 0.5 * (p + 1), dtype=coef.dtype)
+    intercept = _intercept(keys[3], data, coef, sigma) if fit_intercept else state.intercept
+    return state._replace(coef=coef, glob=jnp.sqrt(tau2), sigma=sigma, intercept=intercept)
+
+
+_SWEEPS = {
+    Horseshoe: _horseshoe_sweep,
+    RegularizedHorseshoe: _rhs_sweep,
+    HierarchicalLaplace: _lasso_sweep,
+    HierarchicalGaussian: _ridge_sweep,
+}
 
 
 def _kept(state: _State) -> dict:
-    return {
-        "coef": state.coef,
-        "lambda": state.lam,
-        "tau": state.tau,
-        "slab_aux": state.slab_aux,
-        "sigma": state.sigma,
-        "intercept": state.intercept,
-    }
+    return state._asdict()
 
 
 @program(
@@ -712,7 +943,7 @@ def _run_chains(seed, data, prior, sigma, y_scale, *, num_chains, num_warmup, nu
     p = data.x_mean.shape[0]
     start = _start(key_start, num_chains, p, prior, sigma, y_scale)
     sigma_prior = sigma if isinstance(sigma, dist.Distribution) else None
-    sweep = _horseshoe_sweep if isinstance(prior, Horseshoe) else _rhs_sweep
+    sweep = _SWEEPS[type(prior)]
 
     def chain(key, state):
         # one scan over all sweeps, so the sweep is compiled once: sweep i writes its state to row
@@ -735,21 +966,29 @@ def _run_chains(seed, data, prior, sigma, y_scale, *, num_chains, num_warmup, nu
 
 
 def _start(key, num_chains: int, p: int, prior, sigma, y_scale: float) -> _State:
-    """Dispersed starting points: scales at their priors' medians times ``e^{N(0, 1)}``, σ (when
-    sampled) at the centred target's rms times ``e^{N(0, 1/4)}``."""
+    """Dispersed starting points: scales at their priors' medians times ``e^{N(0, 1)}`` (the lasso's
+    λ² at its prior mean ``r/δ`` times that, each τ_j² at its mean ``2/λ²`` given λ² times
+    ``e^{N(0, 1)}``), σ (when sampled) at the centred target's rms times ``e^{N(0, 1/4)}``."""
     keys = jax.random.split(key, 4)
     jitter = jnp.exp(jax.random.normal(keys[0], (num_chains, p)))
-    tau_scale = prior.global_scale if isinstance(prior, Horseshoe) else prior.tau0(p, y_scale)
-    tau = tau_scale * jnp.exp(jax.random.normal(keys[1], (num_chains,)))
+    spread = jnp.exp(jax.random.normal(keys[1], (num_chains,)))
+    local = jitter
+    if isinstance(prior, HierarchicalLaplace):
+        glob = prior.shape / prior.rate * spread
+        local = 2.0 / glob[:, None] * jitter
+    elif isinstance(prior, RegularizedHorseshoe):
+        glob = prior.tau0(p, y_scale) * spread
+    else:
+        glob = prior.global_scale * spread
     if isinstance(sigma, dist.Distribution):
         sd = y_scale * jnp.exp(0.5 * jax.random.normal(keys[2], (num_chains,)))
     else:
         sd = jnp.full((num_chains,), sigma)
     return _State(
         coef=jnp.zeros((num_chains, p)),
-        lam=jitter,
-        tau=tau,
-        slab_aux=jnp.exp(0.5 * jax.random.normal(keys[3], (num_chains,))),
+        local=local,
+        glob=glob,
+        aux=jnp.exp(0.5 * jax.random.normal(keys[3], (num_chains,))),
         sigma=sd,
         intercept=jnp.zeros(num_chains),
     )
@@ -758,7 +997,7 @@ def _start(key, num_chains: int, p: int, prior, sigma, y_scale: float) -> _State
 def gibbs_posterior(
     X,
     y,
-    prior: Horseshoe | RegularizedHorseshoe,
+    prior: Horseshoe | RegularizedHorseshoe | HierarchicalLaplace | HierarchicalGaussian,
     *,
     sigma=1.0,
     fit_intercept: bool = True,
@@ -769,7 +1008,7 @@ def gibbs_posterior(
     feature_names=None,
     loo: bool = True,
 ) -> az.InferenceData:
-    """The posterior of the linear model under a horseshoe-family prior, by Gibbs sampling.
+    """The posterior of the linear model under a prior of `GIBBS_PRIORS`, by Gibbs sampling.
 
     The model is `~bayesreg.models.linear_regression`'s with ``prior`` (its ``coef``, flat
     ``intercept`` and ``sigma``); the sweep is the module's. The statistics' form (a p × p Cholesky
@@ -780,8 +1019,8 @@ def gibbs_posterior(
     ----------
     X : array-like, shape (n_samples, n_features)
     y : array-like, shape (n_samples,)
-    prior : Horseshoe or RegularizedHorseshoe
-        The prior on the weights (`bayesreg.shrinkage`).
+    prior : Horseshoe, RegularizedHorseshoe, HierarchicalLaplace or HierarchicalGaussian
+        The prior on the weights (`bayesreg.shrinkage`, `bayesreg.hierarchical`).
     sigma : float > 0 or numpyro Distribution
         A fixed noise sd, or the prior of σ (any distribution on the positive reals).
     fit_intercept : bool
@@ -840,9 +1079,7 @@ def gibbs_posterior(
     from bayesreg.loo import add_loo, pointwise_loo
 
     if not isinstance(prior, GIBBS_PRIORS):
-        raise TypeError(
-            f"the Gibbs sampler takes a Horseshoe or RegularizedHorseshoe prior, not {type(prior).__name__}"
-        )
+        raise TypeError(f"the Gibbs sampler takes {_PRIOR_NAMES} prior, not {type(prior).__name__}")
     settings = check_params(
         {"num_warmup": num_warmup, "num_samples": num_samples, "num_chains": num_chains, "seed": seed}
     )
@@ -886,7 +1123,13 @@ def gibbs_posterior(
         },
         observed_data={"y": y},
         coords={"feature": [str(name) for name in names], "obs": np.arange(n)},
-        dims={"coef": ["feature"], "coef_z": ["feature"], "lambda": ["feature"], "y": ["obs"]},
+        dims={
+            "coef": ["feature"],
+            "coef_z": ["feature"],
+            "lambda": ["feature"],
+            "psi": ["feature"],
+            "y": ["obs"],
+        },
     )
     idata.sample_stats.attrs.update(sampler="gibbs", parametrisation="gibbs")
     if not isinstance(sigma, dist.Distribution):
@@ -898,19 +1141,28 @@ def gibbs_posterior(
 
 
 def _named_draws(draws: dict, prior, sigma, p: int, fit_intercept: bool) -> dict:
-    """The chains' draws under the NUTS fit's names: ``coef_z`` from ``coef`` and the prior sd,
-    ``slab`` from ``slab_aux``; what the prior or the settings do not have dropped."""
+    """The chains' draws under the NUTS fit's names (`bayesreg.models.shrinkage`'s sites): the
+    horseshoe family's ``lambda`` and ``tau`` (and ``slab_aux``, ``slab``), the lasso's ``lambda_sq``
+    and ``psi = λ²τ_j²``, ridge's ``tau``; ``coef_z`` from ``coef`` and the prior sd; what the prior
+    or the settings do not have dropped."""
     sampled_sigma = isinstance(sigma, dist.Distribution)
     noise = draws["sigma"][..., None] if sampled_sigma else sigma
-    tau = draws["tau"][..., None]
-    out = {"coef": draws["coef"], "lambda": draws["lambda"], "tau": draws["tau"]}
-    if isinstance(prior, Horseshoe):
-        sd = draws["lambda"] * tau * noise
+    glob = draws["glob"][..., None]
+    out = {"coef": draws["coef"]}
+    if isinstance(prior, HierarchicalLaplace):
+        sd = np.sqrt(draws["local"]) * noise
+        out.update(lambda_sq=draws["glob"], psi=glob * draws["local"])
+    elif isinstance(prior, HierarchicalGaussian):
+        sd = glob * noise
+        out["tau"] = draws["glob"]
+    elif isinstance(prior, Horseshoe):
+        sd = draws["local"] * glob * noise
+        out.update({"lambda": draws["local"], "tau": draws["glob"]})
     else:
-        slab = float(prior.slab_scale) * np.sqrt(draws["slab_aux"])
-        tau_lam = tau * draws["lambda"]
+        slab = float(prior.slab_scale) * np.sqrt(draws["aux"])
+        tau_lam = glob * draws["local"]
         sd = slab[..., None] * tau_lam / np.sqrt(slab[..., None] ** 2 + tau_lam**2)
-        out.update(slab_aux=draws["slab_aux"], slab=slab)
+        out.update({"lambda": draws["local"], "tau": draws["glob"], "slab_aux": draws["aux"], "slab": slab})
     out["coef_z"] = draws["coef"] / sd
     if sampled_sigma:
         out["sigma"] = draws["sigma"]
@@ -956,7 +1208,7 @@ def gibbs_unsupported(
     if _rows(model, args, observed) is None:
         return "it samples the Gaussian linear model (linear_regression) only"
     if not isinstance(prior, GIBBS_PRIORS):
-        return f"it takes a Horseshoe or RegularizedHorseshoe prior, not {type(prior).__name__}"
+        return f"it takes {_PRIOR_NAMES} prior, not {type(prior).__name__}"
     extra = sorted(set(model_kwargs) - _GIBBS_MODEL_OPTIONS)
     if extra or model_kwargs.get("intercept_prior") is not None:
         return f"its intercept is flat and it takes no {', '.join(extra) or 'intercept_prior'}"
@@ -974,8 +1226,10 @@ def choose_sampler(sampler: str, model, args, **options) -> str:
     collapsed horseshoe costs about one Gibbs sweep (an n × n × p product and an n × n Cholesky
     factor) and a NUTS draw takes tens to hundreds of them, while a Gibbs sweep draws the weights
     exactly given the scales; at n = 100, p = 1,000 the Gibbs sampler's min bulk ESS per second
-    over the weights and τ was more than 10× numpyro's horseshoe example (benchmarks/README.md).
-    With n ≥ p the collapsed NUTS chains work from the p × p statistics and mix well, so they stay.
+    over the weights and τ was more than 10× numpyro's horseshoe example (benchmarks/README.md),
+    and at that shape 100 NUTS draws of the hierarchical lasso did not finish in 22 minutes where
+    a Gibbs fit of 2 × (1000 + 1000) sweeps took a median of 77 s (both on loaded cores). With
+    n ≥ p the collapsed NUTS chains work from the p × p statistics and mix well, so they stay.
 
     Parameters
     ----------
@@ -1004,7 +1258,7 @@ def choose_sampler(sampler: str, model, args, **options) -> str:
     >>> choose_sampler("gibbs", linear_regression, wide, prior=R2D2())
     Traceback (most recent call last):
     ...
-    ValueError: sampler='gibbs' does not apply: it takes a Horseshoe or RegularizedHorseshoe prior, not R2D2
+    ValueError: sampler='gibbs' does not apply: it takes a Horseshoe, ... prior, not R2D2
     """
     sampler = check_param("sampler", sampler, Options(SAMPLERS))
     if sampler == "nuts":
@@ -1034,7 +1288,7 @@ def gibbs_fit(
     """`gibbs_posterior` as `~bayesreg.sampling.fit_posterior` returns a posterior: a
     `~bayesreg.sampling.PosteriorFit` with the diagnostics checked
     (`~bayesreg.diagnostics.check_diagnostics`: its warnings raised, ``diagnostics.ok`` false where
-    R-hat or ESS failed), ``map`` None (the horseshoe family has no MAP), ``parametrisation`` and
+    R-hat or ESS failed), ``map`` None (none of these priors has a MAP), ``parametrisation`` and
     ``mass_matrix`` "gibbs".
 
     Parameters

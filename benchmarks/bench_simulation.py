@@ -17,9 +17,10 @@ Methods (``--methods``):
 - ``hierarchical_lasso``: ``BayesianLinearRegression(prior="laplace", alpha="hierarchical",
   method="nuts")`` (Park & Casella's Gamma prior on λ², `bayesreg.hierarchical`), summarised the same
   way.
-- ``horseshoe_gibbs``, ``regularized_horseshoe_gibbs``: the same horseshoe and regularised horseshoe
-  models (the estimator's defaults: σ's prior `noise_prior`, the regularised horseshoe's τ₀ from
-  p₀ = p/10) sampled by `bayesreg.gibbs.gibbs_posterior`, summarised the same way.
+- ``horseshoe_gibbs``, ``regularized_horseshoe_gibbs``, ``hierarchical_lasso_gibbs``: the same
+  horseshoe, regularised horseshoe and hierarchical lasso models (the estimator's defaults: σ's prior
+  `noise_prior`, the regularised horseshoe's τ₀ from p₀ = p/10, the lasso's Gamma(1, 1.78) on λ²)
+  sampled by `bayesreg.gibbs.gibbs_posterior`, summarised the same way.
 
 ``--target-accept`` sets NUTS's acceptance target (default: the prior's own,
 `bayesreg.sampling.default_target_accept`).
@@ -32,8 +33,9 @@ the scalar parameters (τ, σ, the intercept, …; not the p local scales), and 
 posterior's ``parametrisation``: "gibbs", or the form NUTS sampled). Rows are appended to ``--out``
 (a CSV) as each fit finishes, and a seed/method pair already there is not run again, so a long study
 can be resumed, or split over processes with ``--first-seed`` and one CSV each. The summary (mean and
-its standard error over seeds, and the worst max R-hat) is printed as a Markdown table; ``--seeds 0``
-prints it for ``--out`` without fitting.
+its standard error over seeds, the worst max R-hat, and the number of fits whose weights or scalars
+failed the diagnostics gate's R-hat or bulk-ESS threshold, `bayesreg.defaults.THRESHOLDS`) is
+printed as a Markdown table; ``--seeds 0`` prints it for ``--out`` without fitting.
 
     python benchmarks/bench_simulation.py --settings tall --seeds 20
     python benchmarks/bench_simulation.py --settings wide --seeds 20 --methods lasso_cv,horseshoe_gibbs
@@ -62,8 +64,13 @@ ESTIMATOR_METHODS = {
     "hierarchical_lasso": {"prior": "laplace", "alpha": "hierarchical"},
 }
 """The NUTS methods: the arguments of ``BayesianLinearRegression`` besides the NUTS settings."""
-GIBBS_METHODS = {"horseshoe_gibbs": "horseshoe", "regularized_horseshoe_gibbs": "regularized_horseshoe"}
-"""The Gibbs methods: the sparsity prior `bayesreg.gibbs.gibbs_posterior` samples."""
+GIBBS_METHODS = {
+    "horseshoe_gibbs": "horseshoe",
+    "regularized_horseshoe_gibbs": "regularized_horseshoe",
+    "hierarchical_lasso_gibbs": "hierarchical_laplace",
+}
+"""The Gibbs methods: the prior `bayesreg.gibbs.gibbs_posterior` samples (a sparsity prior of
+`bayesreg.shrinkage`, or ``hierarchical_laplace``: `bayesreg.hierarchical.HierarchicalLaplace`)."""
 BAYES_METHODS = (*ESTIMATOR_METHODS, *GIBBS_METHODS)
 METHODS = ("lasso_cv", *BAYES_METHODS)
 
@@ -93,14 +100,17 @@ def posterior_of(X, y, args, method: str):
         warnings.simplefilter("ignore")  # the diagnostics are recorded in the row instead
         if method in GIBBS_METHODS:
             from bayesreg.gibbs import gibbs_posterior
+            from bayesreg.hierarchical import hierarchical_prior
             from bayesreg.priors import noise_prior
             from bayesreg.shrinkage import shrinkage_prior
 
             kind = GIBBS_METHODS[method]
-            # the estimator's defaults: the regularised horseshoe's τ₀ from p₀ = p/10 and n
-            prior = shrinkage_prior(
-                kind, **({"n_samples": X.shape[0]} if kind == "regularized_horseshoe" else {})
-            )
+            # the estimators' defaults: the regularised horseshoe's τ₀ from p₀ = p/10 and n
+            if kind == "hierarchical_laplace":
+                prior = hierarchical_prior("laplace")
+            else:
+                options = {"n_samples": X.shape[0]} if kind == "regularized_horseshoe" else {}
+                prior = shrinkage_prior(kind, **options)
             return gibbs_posterior(X, y, prior, sigma=noise_prior(y), seed=args.seed_offset, **settings)
         from bayesreg import BayesianLinearRegression
 
@@ -181,6 +191,7 @@ def summary(table: pd.DataFrame) -> pd.DataFrame:
         "seconds",
         "divergences",
         "max_rhat",
+        "min_ess",
     ]
     by_method = table.groupby(["setting", "method"])
     groups = by_method[measures]
@@ -194,6 +205,12 @@ def summary(table: pd.DataFrame) -> pd.DataFrame:
     cells["worst_rhat"] = (
         by_method["max_rhat"].max().map(lambda v: f"{v:.3f}").where(mean["max_rhat"].notna(), "–")
     )
+    from bayesreg.defaults import THRESHOLDS
+
+    # the fits whose weights or scalars failed the diagnostics gate's R-hat or bulk-ESS threshold
+    failed = (table["max_rhat"] > THRESHOLDS.rhat_max) | (table["min_ess"] < THRESHOLDS.ess_min)
+    cells["failed_gate"] = failed.groupby([table["setting"], table["method"]]).sum().astype(int)
+    cells["failed_gate"] = cells["failed_gate"].where(mean["max_rhat"].notna(), "–")
     return cells
 
 

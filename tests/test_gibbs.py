@@ -5,11 +5,14 @@
 - the marginal of τ and σ (the weights integrated out) against dense determinants and solves, and
   with σ integrated out too against quadrature of the dense Gaussian density over σ;
 - the exact rejection sampler of the local precisions against quadrature moments of its density;
+- the inverse-Gaussian draw (the Bayesian lasso's ``1/τ_j²``) against scipy's ``invgauss``;
 - the slice step against a distribution with known moments;
 - the posterior against NUTS on the same model (`fit_posterior`: the collapsed form, bayesreg's
   default for these priors), on the diabetes data as loaded (unscaled) and on a 25 × 60 problem
   (p > n, the rows' form), σ fixed and sampled: means, sds and quantiles within 4 combined Monte Carlo
-  standard errors (`references.assert_same_posterior`).
+  standard errors (`references.assert_same_posterior`); for the horseshoe, the regularised
+  horseshoe, the hierarchical Laplace (Bayesian lasso) and the hierarchical Gaussian (ridge) priors,
+  and for the lasso's α in scikit-learn's convention (`~bayesreg.hierarchical.alpha_posterior`).
 """
 
 import itertools
@@ -28,7 +31,7 @@ import pytest
 from cli_runs import run as cli_run
 from references import assert_same_posterior, scalar_mcse
 from scipy.integrate import quad
-from scipy.stats import multivariate_normal
+from scipy.stats import invgauss, multivariate_normal
 from sklearn.datasets import load_diabetes
 
 from bayesreg.data import DataError
@@ -38,10 +41,12 @@ from bayesreg.gibbs import (
     choose_sampler,
     coef_conditional,
     gibbs_posterior,
+    inverse_gaussian_draw,
     local_precision_draw,
     scale_marginal,
     slice_step,
 )
+from bayesreg.hierarchical import HierarchicalGaussian, HierarchicalLaplace, alpha_posterior
 from bayesreg.models import SufficientStats, linear_regression, linear_regression_stats, logistic_regression
 from bayesreg.models.collapsed import CentredRows
 from bayesreg.sampling import fit_posterior
@@ -168,6 +173,33 @@ def test_local_precision_draws_have_their_densitys_moments(rate):
         assert abs(error) <= 4.0 * values.std() / np.sqrt(values.size), f"{name} off by {error}"
 
 
+@pytest.mark.parametrize(("mean", "shape"), [(0.3, 2.0), (2.0, 0.5), (1e4, 0.1), (1e-3, 5.0)])
+def test_inverse_gaussian_draws_have_scipys_distribution(mean, shape):
+    """``IG(μ, λ)`` (scipy's ``invgauss(μ/λ, scale=λ)``): the mean of 400,000 draws within 4
+    standard errors, and the fraction below each decile of 10%, 50% and 90% within 4 binomial
+    standard errors; μ far above λ is the lasso's ``1/τ_j²`` for a weight near 0."""
+    exact = invgauss(mu=mean / shape, scale=shape)
+    with jax.enable_x64(True):
+        draws = np.asarray(inverse_gaussian_draw(jax.random.PRNGKey(11), np.full(400_000, mean), shape))
+    assert np.all(np.isfinite(draws) & (draws > 0))
+    assert abs(draws.mean() - exact.mean()) <= 4.0 * exact.std() / np.sqrt(draws.size)
+    for q in (0.1, 0.5, 0.9):
+        below = np.mean(draws < exact.ppf(q))
+        assert abs(below - q) <= 4.0 * np.sqrt(q * (1.0 - q) / draws.size), f"{q:.0%} decile: {below}"
+
+
+@pytest.mark.parametrize("form", FORMS)
+@pytest.mark.parametrize("shape", [(7, 3), (3, 5)])
+def test_residual_quadratic_is_the_dense_one(form, shape):
+    """``yc'M⁻¹yc``, ``M = I + Xc·diag(w)·Xc'``: σ's conditional given the prior variances."""
+    X, y, w = tiny_problem(*shape)
+    Xc, yc = X - X.mean(0), y - y.mean()
+    data = FORMS[form].from_data(X, y)
+    with jax.enable_x64(True):
+        ours = float(coef_conditional(data, w).residual_quadratic(data))
+    assert ours == pytest.approx(yc @ np.linalg.solve(np.eye(len(y)) + (Xc * w) @ Xc.T, yc), rel=1e-9)
+
+
 def test_slice_step_leaves_its_target_invariant():
     """log x for x ~ Gamma(3, 1): E x = 3, Var x = 3, by 4 chains of slice steps, within 4 MCSE."""
 
@@ -188,7 +220,7 @@ def test_slice_step_leaves_its_target_invariant():
         (
             lambda X, y: gibbs_posterior(X, y, R2D2()),
             TypeError,
-            "Horseshoe or RegularizedHorseshoe prior, not R2D2",
+            "Horseshoe, RegularizedHorseshoe, HierarchicalLaplace or HierarchicalGaussian prior, not R2D2",
         ),
         (lambda X, y: gibbs_posterior(X, y, Horseshoe(), sigma=0.0), ValueError, "sigma must be a positive"),
         (lambda X, y: gibbs_posterior(X, y[:-1], Horseshoe()), DataError, "X has 10 rows but y has 9"),
@@ -228,7 +260,13 @@ CASES = {
     "wide_fixed": (wide, Horseshoe(), 1.0),
     "wide_sampled": (wide, Horseshoe(), dist.Exponential(1.0)),
     "wide_rhs_sampled": (wide, RegularizedHorseshoe(expected_nonzero=3, n_samples=25), dist.Exponential(1.0)),
+    "diabetes_lasso_fixed": (diabetes, HierarchicalLaplace(), 54.0),
+    "diabetes_lasso_sampled": (diabetes, HierarchicalLaplace(), dist.Exponential(0.02)),
+    "wide_lasso_sampled": (wide, HierarchicalLaplace(), dist.Exponential(1.0)),
+    "diabetes_ridge_sampled": (diabetes, HierarchicalGaussian(), dist.Exponential(0.02)),
+    "wide_ridge_fixed": (wide, HierarchicalGaussian(), 1.0),
 }
+LASSO_CASES = [case for case in CASES if "lasso" in case]
 NUTS_SEED = 3  # the reference NUTS runs' seed
 NUTS_REFERENCE = {"num_warmup": 1000, "num_samples": 1000, "num_chains": 4}  # a long warmup for a reference
 COMPARED_FEATURES = 10  # the first ten weights: all of diabetes', the signals and seven nulls of wide
@@ -263,13 +301,18 @@ def runs():
 
 
 def scalars(idata) -> dict:
-    """The compared scalars, draws shaped (chain, draw): the weights, log τ (τ has no finite mean
-    a posteriori here), σ and the intercept."""
+    """The compared scalars, draws shaped (chain, draw): the weights, the logs of the scales (τ has
+    no finite mean a posteriori under the horseshoe), σ and the intercept."""
     post = idata.posterior
     out = {f"coef[{j}]": post["coef"].values[..., j] for j in range(COMPARED_FEATURES)}
-    out["log_tau"] = np.log(post["tau"].values)
-    out["log_lambda[0]"] = np.log(post["lambda"].values[..., 0])
-    out["log_lambda[9]"] = np.log(post["lambda"].values[..., 9])
+    if "tau" in post:
+        out["log_tau"] = np.log(post["tau"].values)
+    for local in ("lambda", "psi"):
+        if local in post:
+            out[f"log_{local}[0]"] = np.log(post[local].values[..., 0])
+            out[f"log_{local}[9]"] = np.log(post[local].values[..., 9])
+    if "lambda_sq" in post:
+        out["log_lambda_sq"] = np.log(post["lambda_sq"].values)
     out["intercept"] = post["intercept"].values
     if "sigma" in post:
         out["sigma"] = post["sigma"].values
@@ -302,9 +345,23 @@ def test_gibbs_posterior_has_the_nuts_fits_variables(runs, case):
         tau_lam = post["tau"].values[..., None] * post["lambda"].values
         slab = post["slab"].values[..., None]
         sd = slab * tau_lam / np.sqrt(slab**2 + tau_lam**2)
+    elif "lambda_sq" in post:  # models/shrinkage.py: coef = z · σ · √ψ / λ
+        sd = sigma * np.sqrt(post["psi"].values / post["lambda_sq"].values[..., None])
+    elif "lambda" not in post:  # ridge: coef = z · τ · σ
+        sd = post["tau"].values[..., None] * sigma
     else:
         sd = post["lambda"].values * post["tau"].values[..., None] * sigma
     np.testing.assert_allclose(post["coef"].values, post["coef_z"].values * sd, rtol=1e-10)
+
+
+@pytest.mark.parametrize("case", LASSO_CASES)
+def test_gibbs_alpha_posterior_is_the_nuts_one(runs, case):
+    """The draws of scikit-learn's Lasso α (``λσ/n``, `~bayesreg.hierarchical.alpha_posterior`), as
+    the estimators report them, within 4 combined MCSE of NUTS's."""
+    nuts, gibbs = runs(case)
+    prior = CASES[case][1]
+    alpha = {"alpha": alpha_posterior(nuts.idata, prior).draws}
+    assert_same_posterior(alpha, {"alpha": alpha_posterior(gibbs, prior).draws})
 
 
 def test_same_seed_same_draws():
@@ -358,7 +415,12 @@ def test_auto_takes_gibbs_for_the_horseshoe_family_when_p_exceeds_n():
     X, y = wide()
     stats = SufficientStats.from_data(X, y)
     tall = diabetes()
-    for prior in (Horseshoe(), RegularizedHorseshoe(n_samples=25)):
+    for prior in (
+        Horseshoe(),
+        RegularizedHorseshoe(n_samples=25),
+        HierarchicalLaplace(),
+        HierarchicalGaussian(),
+    ):
         assert choose_sampler("auto", linear_regression, (X, y), prior=prior) == "gibbs"
         # the estimators' call: the statistics' model with the rows as the observations
         observed = (linear_regression, X, y)
@@ -413,6 +475,25 @@ def test_fit_posterior_auto_is_the_gibbs_sampler_with_its_diagnostics(wide_gibbs
     assert fit.diagnostics.divergences == 0
     assert fit.diagnostics.min_ess_bulk < 400 and not fit.diagnostics.ok
     assert posterior_warnings, "a failed gate must warn"
+
+
+def test_fit_posterior_gibbs_samples_the_hierarchical_lasso():
+    """``sampler="gibbs"`` with the hierarchical Laplace prior: `gibbs_posterior`'s draws with the
+    same seed, and the posterior of α as the NUTS fits report it."""
+    X, y = wide()
+    sigma, prior = dist.Exponential(1.0), HierarchicalLaplace()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PosteriorWarning)  # short chains
+        fit = fit_posterior(
+            linear_regression, X, y, prior=prior, sigma=sigma, seed=2, sampler="gibbs", **SHORT
+        )
+    direct = gibbs_posterior(X, y, prior, sigma=sigma, seed=2, loo=False, **SHORT)
+    assert fit.parametrisation == "gibbs" and fit.map is None
+    for name in ("coef", "psi", "lambda_sq", "sigma", "intercept"):
+        np.testing.assert_array_equal(fit.idata.posterior[name].values, direct.posterior[name].values)
+    alpha = alpha_posterior(fit.idata, prior)
+    expected = np.sqrt(direct.posterior["lambda_sq"].values) * direct.posterior["sigma"].values / len(y)
+    np.testing.assert_allclose(alpha.draws, expected, rtol=1e-12)
 
 
 def test_estimator_method_gibbs_takes_the_gibbs_sampler(wide_gibbs):
