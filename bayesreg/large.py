@@ -398,6 +398,13 @@ def moments_from_dask(
     ...
     bayesreg.data.DataError: row 2 (partition 1), column 'a': NaN (NaN and inf values are not allowed)
     """
+    blocks, columns, target = _partitions(data, y, target)
+    return _moments(blocks, columns, target, sources, drop_constant, client, progress)
+
+
+def _partitions(data, y, target: str | None) -> tuple[list, list, str]:
+    """The partitions of a Dask DataFrame or Array (with ``y``) as delayed DataFrames, the columns
+    to read (the features, then the target) and the target's name (``y`` when given apart)."""
     import dask
     import dask.array as da
 
@@ -412,16 +419,31 @@ def moments_from_dask(
             dask.delayed(_frame_of_blocks)(xb, yb)
             for xb, yb in zip(X.to_delayed()[:, 0], y.to_delayed(), strict=True)
         ]
-        columns, target = [f"x{j}" for j in range(data.shape[1])] + ["y"], "y"
-    else:
-        if y is not None:
-            data = data.assign(y=y)
-            target = "y"
-        if target is None or target not in data.columns:
-            shown = ", ".join(map(str, data.columns))
-            raise DataError(f"target column {target!r} not found; columns: {shown}")
-        columns = [str(c) for c in data.columns if str(c) != target] + [target]
-        blocks = data.to_delayed()
+        return blocks, [f"x{j}" for j in range(data.shape[1])] + ["y"], "y"
+    if y is not None:
+        data = data.assign(y=y)
+        target = "y"
+    if target is None or target not in data.columns:
+        shown = ", ".join(map(str, data.columns))
+        raise DataError(f"target column {target!r} not found; columns: {shown}")
+    columns = [str(c) for c in data.columns if str(c) != target] + [target]
+    return list(data.to_delayed()), columns, target
+
+
+def _tree(items: list, combine):
+    """``items`` (delayed) combined pairwise along a binary tree by ``combine``: one delayed value."""
+    import dask
+
+    while len(items) > 1:
+        pairs = [dask.delayed(combine)(*items[i : i + 2]) for i in range(0, len(items) - 1, 2)]
+        items = pairs + items[len(items) - len(items) % 2 :]
+    return items[0]
+
+
+def _moments(blocks, columns, target, sources, drop_constant, client, progress) -> DaskMoments:
+    """`moments_from_dask` of the partitions ``blocks`` (delayed DataFrames holding ``columns``)."""
+    import dask
+
     if len(columns) < 2:
         raise DataError("no feature columns: X has 0 columns")
     if sources is not None and len(sources) != len(blocks):
@@ -429,10 +451,7 @@ def moments_from_dask(
     summaries = [
         dask.delayed(_summarise)(block, i, columns, target, "gaussian") for i, block in enumerate(blocks)
     ]
-    while len(summaries) > 1:
-        pairs = [dask.delayed(_merge)(*summaries[i : i + 2]) for i in range(0, len(summaries) - 1, 2)]
-        summaries = pairs + summaries[len(summaries) - len(summaries) % 2 :]
-    summary = _compute(summaries[0], client, progress)
+    summary = _compute(_tree(summaries, _merge), client, progress)
     if summary.error is not None:
         raise DataError(_place(summary.error, summary.parts, sources))
     notes: list[str] = []
@@ -589,12 +608,25 @@ def read_moments(
     >>> moments.n, moments.names
     (2, ['dose'])
     """
+    files, kind, read, sources, notes = _dask_files(data, target, sep, blocksize)
+    settings = {"target": target, "sources": sources, "drop_constant": drop_constant}
+    settings.update(client=client, progress=progress)
+    moments = _reading(files, kind, read, lambda frame: moments_from_dask(frame, **settings))
+    return moments._replace(notes=notes + moments.notes)
+
+
+def _dask_files(data, target: str, sep: str | None, blocksize, labels: bool = False) -> tuple:
+    """CSV or Parquet files as one Dask DataFrame, checked as `bayesreg.data.read_table` checks them
+    (readable, the same columns in each, the target among them): ``(files, kind, read, sources,
+    notes)``, where ``read(text=False)`` gives the DataFrame (its columns' names stripped), read
+    with every CSV column as float64, with ``labels`` the target's as text (class labels), and with
+    ``text`` every column as text; ``sources`` names each partition's file."""
     import dask.dataframe as dd
 
     files = data_files(data)
     kind = file_kind(files[0])
     notes: list[str] = []
-    frames, sources, raw = [], [], None
+    sources, raw = [], None
     if kind == "csv":
         sep = sniff_separator(files[0]) if sep is None else separator(sep)
     for path in files:
@@ -622,42 +654,42 @@ def read_moments(
             raise DataError(
                 f"{str(path)!r} has columns {', '.join(names)}; {str(files[0])!r} has {', '.join(raw)}"
             )
-        if kind == "csv":
-            frame = dd.read_csv(path, sep=sep, blocksize=blocksize, dtype=np.float64)
-        else:
-            frame = dd.read_parquet(path)
-        frames.append(frame)
-        sources.extend([Source(str(path), kind)] * frame.npartitions)
     if target not in stripped:
         raise DataError(
             f"target column {target!r} not found in {str(files[0])!r}; columns: {', '.join(stripped)}"
         )
     renamed = dict(zip(raw, stripped, strict=True))
+    dtype = {name: object if labels and renamed[name] == target else np.float64 for name in raw}
 
-    def whole(dtype=None):
-        parts = frames
-        if dtype is not None:
-            parts = [dd.read_csv(path, sep=sep, blocksize=blocksize, dtype=dtype) for path in files]
-        return (
-            dd.concat(parts).rename(columns=renamed) if len(parts) > 1 else parts[0].rename(columns=renamed)
-        )
+    def frames(types) -> list:
+        if kind == "csv":
+            return [dd.read_csv(path, sep=sep, blocksize=blocksize, dtype=types) for path in files]
+        return [dd.read_parquet(path) for path in files]
 
-    settings = {"target": target, "sources": sources, "drop_constant": drop_constant}
-    settings.update(client=client, progress=progress)
-    if kind == "csv":
-        try:
-            moments = moments_from_dask(whole(), **settings)
-        except (ValueError, TypeError) as error:
-            if isinstance(error, DataError):
-                raise
-            # a text value in a numeric column: read as text to name it (its file, line and column)
-            moments_from_dask(whole(dtype=object), **settings)
-            raise DataError(
-                f"cannot read {', '.join(map(str, files))}: {' '.join(str(error).split())}"
-            ) from None
-    else:
-        moments = moments_from_dask(whole(), **settings)
-    return moments._replace(notes=notes + moments.notes)
+    parts = frames(dtype)
+    for path, frame in zip(files, parts, strict=True):
+        sources.extend([Source(str(path), kind)] * frame.npartitions)
+
+    def read(text: bool = False):
+        chosen = frames(object) if text else parts
+        return (dd.concat(chosen) if len(chosen) > 1 else chosen[0]).rename(columns=renamed)
+
+    return files, kind, read, sources, notes
+
+
+def _reading(files: list, kind: str, read, compute):
+    """``compute(read())``; for CSV files whose float64 parse failed (a text value in a numeric
+    column), ``compute`` runs again on the columns read as text, to name the value's file, line and
+    column (`DataError`)."""
+    if kind != "csv":
+        return compute(read())
+    try:
+        return compute(read())
+    except (ValueError, TypeError) as error:
+        if isinstance(error, DataError):
+            raise
+        compute(read(text=True))
+        raise DataError(f"cannot read {', '.join(map(str, files))}: {' '.join(str(error).split())}") from None
 
 
 @contextlib.contextmanager
