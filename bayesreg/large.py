@@ -1060,9 +1060,10 @@ class _Classes(NamedTuple):
     kind: str  # "number", "bool" or "other"
 
     def indicator(self, column: pd.Series) -> np.ndarray:
-        if column.dtype == object and self.kind == "number":
+        text = not (pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column))
+        if text and self.kind == "number":
             column = pd.to_numeric(column)
-        elif column.dtype == object and self.kind == "bool":
+        elif text and self.kind == "bool":
             column = column.astype(str).str.lower() == "true"
         return (column == self.labels[1]).to_numpy(dtype=np.float64)
 
