@@ -1024,6 +1024,7 @@ LABELS_KEPT = 1000
 lower bound)."""
 
 _LADDER = 0.5 ** np.arange(1, 41)  # the line search's shorter steps, all tried in one pass
+_SLICE = 32768  # rows of a partition a Newton pass handles at once
 
 
 class _Labels(NamedTuple):
@@ -1120,23 +1121,38 @@ class _Design(NamedTuple):
         return Z, self.classes.indicator(frame[self.target])
 
 
+def _row_slices(frame: pd.DataFrame):
+    """The partition in slices of `_SLICE` rows: a pass's temporary arrays are a slice's, not the
+    partition's (a few MB each)."""
+    for start in range(0, len(frame), _SLICE):
+        yield frame.iloc[start : start + _SLICE]
+
+
 def _newton_terms(frame: pd.DataFrame, design: _Design, theta: np.ndarray) -> tuple:
     """A partition's negative log-likelihood at ``theta``, its gradient and its Hessian ``ZᵀWZ``
     (``W = diag(μ(1 − μ))``), all float64."""
     from scipy.special import expit
 
-    Z, y = design.rows(frame)
-    eta = Z @ theta
-    mu = expit(eta)
-    rooted = Z * np.sqrt(mu * (1.0 - mu))[:, None]
-    return float(np.sum(np.logaddexp(0.0, eta) - y * eta)), Z.T @ (mu - y), rooted.T @ rooted
+    loss, gradient, hessian = 0.0, np.zeros(theta.shape), np.zeros(theta.shape * 2)
+    for rows in _row_slices(frame):
+        Z, y = design.rows(rows)
+        eta = Z @ theta
+        mu = expit(eta)
+        rooted = Z * np.sqrt(mu * (1.0 - mu))[:, None]
+        loss += float(np.sum(np.logaddexp(0.0, eta) - y * eta))
+        gradient += Z.T @ (mu - y)
+        hessian += rooted.T @ rooted
+    return loss, gradient, hessian
 
 
 def _ladder_terms(frame: pd.DataFrame, design: _Design, theta: np.ndarray, step: np.ndarray) -> np.ndarray:
     """A partition's negative log-likelihood at ``theta + t·step`` for each ``t`` of `_LADDER`."""
-    Z, y = design.rows(frame)
-    eta, change = Z @ theta, Z @ step
-    return np.array([np.sum(np.logaddexp(0.0, eta + t * change) - y * (eta + t * change)) for t in _LADDER])
+    values = np.zeros(len(_LADDER))
+    for rows in _row_slices(frame):
+        Z, y = design.rows(rows)
+        eta, change = Z @ theta, Z @ step
+        values += [np.sum(np.logaddexp(0.0, eta + t * change) - y * (eta + t * change)) for t in _LADDER]
+    return values
 
 
 def _add(a, b):
@@ -1289,9 +1305,11 @@ def logistic_map_from_dask(
     ([0, 1], True, True)
     """
     blocks, columns, target = _partitions(data, y, target)
+    import dask.array as da
+
     nbytes = None
-    if persist is None and hasattr(data, "nbytes") and not np.isnan(data.nbytes):
-        nbytes = float(data.nbytes) * len(columns) / max(len(columns) - 1, 1)
+    if persist is None and isinstance(data, da.Array) and not np.isnan(data.nbytes):
+        nbytes = float(data.nbytes) * len(columns) / (len(columns) - 1)  # with y
     settings = {"sources": sources, "drop_constant": drop_constant, "persist": persist, "nbytes": nbytes}
     model = {"prior": prior, "alpha": alpha, "l1_ratio": l1_ratio, "convention": convention}
     model.update(fit_intercept=fit_intercept, standardize=standardize, tol=tol, max_steps=max_steps)
@@ -1450,13 +1468,17 @@ def _logistic_map(
     def objective(loss, theta):
         return loss + 0.5 * ridge @ theta**2 + lasso @ np.abs(theta)
 
-    def residual(theta, gradient):
-        return float(kkt_residual(theta, gradient, lasso, rtol=8 * np.finfo(float).eps))
+    def residual(theta, gradient, first=0):
+        """The optimality residual of the coordinates from ``first`` on."""
+        rtol = 8 * np.finfo(float).eps
+        return float(kkt_residual(theta[first:], gradient[first:], lasso[first:], rtol=rtol))
 
     theta = np.concatenate([[np.log(share / (1.0 - share))] if intercept else [], np.zeros(p)])
     loss, gradient, hessian = newton(theta)
     passes, steps = 3, 0
-    scale = residual(theta, gradient + ridge * theta)
+    # the scale: the weights' residual at the start (the intercept's is 0 there, up to round-off);
+    # 0 when every weight is 0 at the optimum (alpha at or above alpha_max)
+    scale = residual(theta, gradient, first=int(intercept))
     relative = 0.0
     while scale > 0:
         full = gradient + ridge * theta

@@ -581,3 +581,24 @@ def test_a_bad_value_in_one_partition_is_refused_with_file_and_line(
         read_logistic_map(pattern, LOGISTIC_TARGET, blocksize=BLOCKSIZE, client=client)
     assert message in str(large.value) and message in str(memory.value)
     assert str(large.value) == str(memory.value)
+
+
+def test_above_alpha_max_the_logistic_map_is_the_log_odds(client):
+    """A lasso strength above alpha_max = max |Xᵀ(y − ȳ)|: every weight exactly 0, no Newton step,
+    and the intercept the log-odds of the classes' counts (the closed form); just below it, one
+    weight leaves 0."""
+    rng = np.random.default_rng(5)
+    X, y = rng.normal(size=(3000, 4)), (rng.uniform(size=3000) < 0.3).astype(float)
+    largest = float(np.max(np.abs(X.T @ (y - y.mean()))))
+
+    def fit(alpha):
+        data = da.from_array(X, chunks=(1000, 4)), da.from_array(y, chunks=1000)
+        return logistic_map_from_dask(*data, alpha=alpha, client=client)
+
+    above, below = fit(largest * 1.001), fit(largest * 0.9)
+    assert above.map.converged and not above.map.params["coef"].any()
+    assert above.map.num_steps == 0 and above.passes == 3
+    log_odds = np.log(y.sum() / (len(y) - y.sum()))
+    np.testing.assert_allclose(above.map.params["intercept"], log_odds, rtol=1e-13)
+    assert below.map.converged and below.map.num_steps > 0
+    assert int((below.map.params["coef"] == 0).sum()) == 3
