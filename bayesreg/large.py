@@ -19,9 +19,14 @@ with or without centring (an intercept or none), of standardised columns
 (`~bayesreg.scaling.Standardization` from the same pass), and every MAP, path and posterior of the
 Gaussian model costs nothing more in ``n``.
 
-`read_moments` reads CSV and Parquet files (a path, a glob such as ``data/*.parquet``, or a list)
-through ``dask.dataframe`` and `dask_client` connects to a Dask scheduler, or starts a local
-cluster in the process. Dask is imported here only, when these functions run.
+The logistic likelihood has no such statistics: `logistic_map_from_dask` finds its MAP by
+proximal Newton steps, each one pass over the rows (a map-reduce of the gradient and ``XᵀWX``) and
+the L1 sub-problem solved on the driver, with the rows kept on the workers when they fit.
+
+`read_moments` and `read_logistic_map` read CSV and Parquet files (a path, a glob such as
+``data/*.parquet``, or a list) through ``dask.dataframe`` and `dask_client` connects to a Dask
+scheduler, or starts a local cluster in the process. Dask is imported here only, when these
+functions run.
 """
 
 from __future__ import annotations
