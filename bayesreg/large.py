@@ -1186,8 +1186,9 @@ class LogisticMAP(NamedTuple):
     scaling : Standardization or None
         The columns' standardisation, with ``standardize``.
     passes : int
-        Passes over the rows: the two checking passes, one per Newton step, and one per line search
-        that shortened a step.
+        Passes over the rows: the two checking passes, the one at the start, one per Newton step,
+        and two more for each step the line search shortened (the objective at the shorter steps,
+        then the terms at the one taken).
     persisted : bool
         Whether the rows were kept in the workers' memory (read once) or read again in each pass.
 
