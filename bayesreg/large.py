@@ -19,9 +19,14 @@ with or without centring (an intercept or none), of standardised columns
 (`~bayesreg.scaling.Standardization` from the same pass), and every MAP, path and posterior of the
 Gaussian model costs nothing more in ``n``.
 
-`read_moments` reads CSV and Parquet files (a path, a glob such as ``data/*.parquet``, or a list)
-through ``dask.dataframe`` and `dask_client` connects to a Dask scheduler, or starts a local
-cluster in the process. Dask is imported here only, when these functions run.
+The logistic likelihood has no such statistics: `logistic_map_from_dask` finds its MAP by
+proximal Newton steps, each one pass over the rows (a map-reduce of the gradient and ``XᵀWX``) and
+the L1 sub-problem solved on the driver, with the rows kept on the workers when they fit.
+
+`read_moments` and `read_logistic_map` read CSV and Parquet files (a path, a glob such as
+``data/*.parquet``, or a list) through ``dask.dataframe`` and `dask_client` connects to a Dask
+scheduler, or starts a local cluster in the process. Dask is imported here only, when these
+functions run.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ import contextlib
 import logging
 import os
 import sys
+import warnings
 from typing import NamedTuple
 
 import numpy as np
@@ -49,16 +55,21 @@ from bayesreg.data import (
 __all__ = [
     "CONNECT_TIMEOUT",
     "DaskMoments",
+    "LABELS_KEPT",
     "LOCAL_WORKERS",
+    "LogisticMAP",
     "MomentsMAP",
     "MomentsPosterior",
     "NUTS_OPTIONS",
+    "PERSIST_SHARE",
     "SchedulerError",
     "Source",
     "dask_client",
+    "logistic_map_from_dask",
     "map_from_moments",
     "moments_from_dask",
     "posterior_from_moments",
+    "read_logistic_map",
     "read_moments",
     "sufficient_stats_from_dask",
 ]
@@ -398,6 +409,13 @@ def moments_from_dask(
     ...
     bayesreg.data.DataError: row 2 (partition 1), column 'a': NaN (NaN and inf values are not allowed)
     """
+    blocks, columns, target = _partitions(data, y, target)
+    return _moments(blocks, columns, target, sources, drop_constant, client, progress)
+
+
+def _partitions(data, y, target: str | None) -> tuple[list, list, str]:
+    """The partitions of a Dask DataFrame or Array (with ``y``) as delayed DataFrames, the columns
+    to read (the features, then the target) and the target's name (``y`` when given apart)."""
     import dask
     import dask.array as da
 
@@ -412,16 +430,31 @@ def moments_from_dask(
             dask.delayed(_frame_of_blocks)(xb, yb)
             for xb, yb in zip(X.to_delayed()[:, 0], y.to_delayed(), strict=True)
         ]
-        columns, target = [f"x{j}" for j in range(data.shape[1])] + ["y"], "y"
-    else:
-        if y is not None:
-            data = data.assign(y=y)
-            target = "y"
-        if target is None or target not in data.columns:
-            shown = ", ".join(map(str, data.columns))
-            raise DataError(f"target column {target!r} not found; columns: {shown}")
-        columns = [str(c) for c in data.columns if str(c) != target] + [target]
-        blocks = data.to_delayed()
+        return blocks, [f"x{j}" for j in range(data.shape[1])] + ["y"], "y"
+    if y is not None:
+        data = data.assign(y=y)
+        target = "y"
+    if target is None or target not in data.columns:
+        shown = ", ".join(map(str, data.columns))
+        raise DataError(f"target column {target!r} not found; columns: {shown}")
+    columns = [str(c) for c in data.columns if str(c) != target] + [target]
+    return list(data.to_delayed()), columns, target
+
+
+def _tree(items: list, combine):
+    """``items`` (delayed) combined pairwise along a binary tree by ``combine``: one delayed value."""
+    import dask
+
+    while len(items) > 1:
+        pairs = [dask.delayed(combine)(*items[i : i + 2]) for i in range(0, len(items) - 1, 2)]
+        items = pairs + items[len(items) - len(items) % 2 :]
+    return items[0]
+
+
+def _moments(blocks, columns, target, sources, drop_constant, client, progress) -> DaskMoments:
+    """`moments_from_dask` of the partitions ``blocks`` (delayed DataFrames holding ``columns``)."""
+    import dask
+
     if len(columns) < 2:
         raise DataError("no feature columns: X has 0 columns")
     if sources is not None and len(sources) != len(blocks):
@@ -429,10 +462,7 @@ def moments_from_dask(
     summaries = [
         dask.delayed(_summarise)(block, i, columns, target, "gaussian") for i, block in enumerate(blocks)
     ]
-    while len(summaries) > 1:
-        pairs = [dask.delayed(_merge)(*summaries[i : i + 2]) for i in range(0, len(summaries) - 1, 2)]
-        summaries = pairs + summaries[len(summaries) - len(summaries) % 2 :]
-    summary = _compute(summaries[0], client, progress)
+    summary = _compute(_tree(summaries, _merge), client, progress)
     if summary.error is not None:
         raise DataError(_place(summary.error, summary.parts, sources))
     notes: list[str] = []
@@ -589,12 +619,25 @@ def read_moments(
     >>> moments.n, moments.names
     (2, ['dose'])
     """
+    files, kind, read, sources, notes = _dask_files(data, target, sep, blocksize)
+    settings = {"target": target, "sources": sources, "drop_constant": drop_constant}
+    settings.update(client=client, progress=progress)
+    moments = _reading(files, kind, read, lambda frame: moments_from_dask(frame, **settings))
+    return moments._replace(notes=notes + moments.notes)
+
+
+def _dask_files(data, target: str, sep: str | None, blocksize, labels: bool = False) -> tuple:
+    """CSV or Parquet files as one Dask DataFrame, checked as `bayesreg.data.read_table` checks them
+    (readable, the same columns in each, the target among them): ``(files, kind, read, sources,
+    notes)``, where ``read(text=False)`` gives the DataFrame (its columns' names stripped), read
+    with every CSV column as float64, with ``labels`` the target's as text (class labels), and with
+    ``text`` every column as text; ``sources`` names each partition's file."""
     import dask.dataframe as dd
 
     files = data_files(data)
     kind = file_kind(files[0])
     notes: list[str] = []
-    frames, sources, raw = [], [], None
+    sources, raw = [], None
     if kind == "csv":
         sep = sniff_separator(files[0]) if sep is None else separator(sep)
     for path in files:
@@ -622,42 +665,42 @@ def read_moments(
             raise DataError(
                 f"{str(path)!r} has columns {', '.join(names)}; {str(files[0])!r} has {', '.join(raw)}"
             )
-        if kind == "csv":
-            frame = dd.read_csv(path, sep=sep, blocksize=blocksize, dtype=np.float64)
-        else:
-            frame = dd.read_parquet(path)
-        frames.append(frame)
-        sources.extend([Source(str(path), kind)] * frame.npartitions)
     if target not in stripped:
         raise DataError(
             f"target column {target!r} not found in {str(files[0])!r}; columns: {', '.join(stripped)}"
         )
     renamed = dict(zip(raw, stripped, strict=True))
+    dtype = {name: object if labels and renamed[name] == target else np.float64 for name in raw}
 
-    def whole(dtype=None):
-        parts = frames
-        if dtype is not None:
-            parts = [dd.read_csv(path, sep=sep, blocksize=blocksize, dtype=dtype) for path in files]
-        return (
-            dd.concat(parts).rename(columns=renamed) if len(parts) > 1 else parts[0].rename(columns=renamed)
-        )
+    def frames(types) -> list:
+        if kind == "csv":
+            return [dd.read_csv(path, sep=sep, blocksize=blocksize, dtype=types) for path in files]
+        return [dd.read_parquet(path) for path in files]
 
-    settings = {"target": target, "sources": sources, "drop_constant": drop_constant}
-    settings.update(client=client, progress=progress)
-    if kind == "csv":
-        try:
-            moments = moments_from_dask(whole(), **settings)
-        except (ValueError, TypeError) as error:
-            if isinstance(error, DataError):
-                raise
-            # a text value in a numeric column: read as text to name it (its file, line and column)
-            moments_from_dask(whole(dtype=object), **settings)
-            raise DataError(
-                f"cannot read {', '.join(map(str, files))}: {' '.join(str(error).split())}"
-            ) from None
-    else:
-        moments = moments_from_dask(whole(), **settings)
-    return moments._replace(notes=notes + moments.notes)
+    parts = frames(dtype)
+    for path, frame in zip(files, parts, strict=True):
+        sources.extend([Source(str(path), kind)] * frame.npartitions)
+
+    def read(text: bool = False):
+        chosen = frames(object) if text else parts
+        return (dd.concat(chosen) if len(chosen) > 1 else chosen[0]).rename(columns=renamed)
+
+    return files, kind, read, sources, notes
+
+
+def _reading(files: list, kind: str, read, compute):
+    """``compute(read())``; for CSV files whose float64 parse failed (a text value in a numeric
+    column), ``compute`` runs again on the columns read as text, to name the value's file, line and
+    column (`DataError`)."""
+    if kind != "csv":
+        return compute(read())
+    try:
+        return compute(read())
+    except (ValueError, TypeError) as error:
+        if isinstance(error, DataError):
+            raise
+        compute(read(text=True))
+        raise DataError(f"cannot read {', '.join(map(str, files))}: {' '.join(str(error).split())}") from None
 
 
 @contextlib.contextmanager
@@ -971,3 +1014,519 @@ def posterior_from_moments(
         fit = fit._replace(idata=scaling.posterior_to_original(fit.idata))
     fitted = float(fit.idata.posterior["sigma"].mean()) if sigma is None else float(sigma)
     return MomentsPosterior(fit, weights, fitted, scaling)
+
+
+# --------------------------------------------------------------------------------------------------
+# the logistic MAP: a pass over the rows per proximal Newton step
+
+
+PERSIST_SHARE = 0.5
+"""The largest share of the cluster's memory the rows (as float64) may take for
+`logistic_map_from_dask` to keep them on the workers (``persist=None``)."""
+
+LABELS_KEPT = 1000
+"""Distinct target values a pass keeps to name a target that is not binary (its count is then a
+lower bound)."""
+
+_LADDER = 0.5 ** np.arange(1, 41)  # the line search's shorter steps, all tried in one pass
+_SLICE = 32768  # rows of a partition a Newton pass handles at once
+
+
+class _Labels(NamedTuple):
+    """The distinct target values of a group of partitions (at most `LABELS_KEPT` + 1), each
+    partition's row count (as `_Summary.parts`) and the first bad target cell."""
+
+    values: frozenset
+    parts: dict
+    error: tuple | None
+
+
+def _labels(frame: pd.DataFrame, partition: int, target: str) -> _Labels:
+    column = frame[target]
+    parts = {partition: (len(column), None)}
+    bad = bad_cell(column, is_target=True, family="bernoulli")
+    if bad is not None:
+        return _Labels(frozenset(), parts, (partition, *bad))
+    return _Labels(frozenset(pd.unique(column).tolist()[: LABELS_KEPT + 1]), parts, None)
+
+
+def _merge_labels(a: _Labels, b: _Labels) -> _Labels:
+    errors = [error for error in (a.error, b.error) if error is not None]
+    values = a.values | b.values
+    if len(values) > LABELS_KEPT:
+        values = frozenset(sorted(values, key=str)[: LABELS_KEPT + 1])
+    return _Labels(values, {**a.parts, **b.parts}, min(errors, key=lambda e: e[0]) if errors else None)
+
+
+class _Classes(NamedTuple):
+    """The two class labels (sorted, typed as pandas reads them from a file: numbers, booleans or
+    text) and how a partition's raw target values become the 0/1 indicator of the second."""
+
+    labels: np.ndarray
+    kind: str  # "number", "bool" or "other"
+
+    def indicator(self, column: pd.Series) -> np.ndarray:
+        text = not (pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column))
+        if text and self.kind == "number":
+            column = pd.to_numeric(column)
+        elif text and self.kind == "bool":
+            column = column.astype(str).str.lower() == "true"
+        return (column == self.labels[1]).to_numpy(dtype=np.float64)
+
+
+def _classes(values: frozenset) -> _Classes:
+    """The classes of the target's distinct ``values``, checked by `~bayesreg.data.check_target`
+    (its messages: two classes, no continuous target), text read as pandas reads a CSV column."""
+    from bayesreg.data import check_target
+
+    raw = list(values)
+    kind = "other"
+    if raw and all(isinstance(v, str) for v in raw):
+        if {v.lower() for v in raw} <= {"true", "false"}:
+            raw, kind = [v.lower() == "true" for v in raw], "bool"
+        else:
+            with contextlib.suppress(ValueError, TypeError):
+                raw, kind = list(pd.to_numeric(pd.Series(raw)).to_numpy()), "number"
+    elif raw and all(isinstance(v, (bool, np.bool_)) for v in raw):
+        kind = "bool"
+    elif raw and all(isinstance(v, (int, float, np.number)) for v in raw):
+        kind = "number"
+    try:
+        labels = np.unique(np.asarray(raw))
+        _, classes = check_target(labels, "bernoulli")
+    except DataError as error:
+        more = len(values) > LABELS_KEPT
+        text = str(error).replace(
+            f"found {LABELS_KEPT + 1} classes", f"found more than {LABELS_KEPT} classes"
+        )
+        raise DataError(text if more else str(error)) from None
+    return _Classes(classes, kind)
+
+
+def _with_indicator(frame: pd.DataFrame, target: str, classes: _Classes) -> pd.DataFrame:
+    return frame.assign(**{target: classes.indicator(frame[target])})
+
+
+class _Design(NamedTuple):
+    """What a Newton pass needs to build a partition's rows in the solver's coordinates:
+    ``Z = (X − shift)/scale`` of the ``features`` (and a column of ones with an intercept), and the
+    0/1 ``target`` indicator."""
+
+    features: list
+    target: str
+    classes: _Classes
+    shift: np.ndarray
+    scale: np.ndarray
+    intercept: bool
+
+    def rows(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        Z = (frame[self.features].to_numpy(dtype=np.float64) - self.shift) / self.scale
+        if self.intercept:
+            Z = np.column_stack([np.ones(len(Z)), Z])
+        return Z, self.classes.indicator(frame[self.target])
+
+
+def _row_slices(frame: pd.DataFrame):
+    """The partition in slices of `_SLICE` rows: a pass's temporary arrays are a slice's, not the
+    partition's (a few MB each)."""
+    for start in range(0, len(frame), _SLICE):
+        yield frame.iloc[start : start + _SLICE]
+
+
+def _newton_terms(frame: pd.DataFrame, design: _Design, theta: np.ndarray) -> tuple:
+    """A partition's negative log-likelihood at ``theta``, its gradient and its Hessian ``ZᵀWZ``
+    (``W = diag(μ(1 − μ))``), all float64."""
+    from scipy.special import expit
+
+    loss, gradient, hessian = 0.0, np.zeros(theta.shape), np.zeros(theta.shape * 2)
+    for rows in _row_slices(frame):
+        Z, y = design.rows(rows)
+        eta = Z @ theta
+        mu = expit(eta)
+        rooted = Z * np.sqrt(mu * (1.0 - mu))[:, None]
+        loss += float(np.sum(np.logaddexp(0.0, eta) - y * eta))
+        gradient += Z.T @ (mu - y)
+        hessian += rooted.T @ rooted
+    return loss, gradient, hessian
+
+
+def _ladder_terms(frame: pd.DataFrame, design: _Design, theta: np.ndarray, step: np.ndarray) -> np.ndarray:
+    """A partition's negative log-likelihood at ``theta + t·step`` for each ``t`` of `_LADDER`."""
+    values = np.zeros(len(_LADDER))
+    for rows in _row_slices(frame):
+        Z, y = design.rows(rows)
+        eta, change = Z @ theta, Z @ step
+        values += [np.sum(np.logaddexp(0.0, eta + t * change) - y * (eta + t * change)) for t in _LADDER]
+    return values
+
+
+def _add(a, b):
+    """Two partitions' terms summed (tuples element by element)."""
+    if isinstance(a, tuple):
+        return tuple(x + y for x, y in zip(a, b, strict=True))
+    return a + b
+
+
+class LogisticMAP(NamedTuple):
+    """The MAP of the logistic model through Dask, as `logistic_map_from_dask` returns it.
+
+    Attributes
+    ----------
+    map : MAPResult
+        ``params`` ``coef`` (n_features,) and ``intercept`` () on the original columns (also with
+        ``standardize``); ``num_steps`` proximal Newton steps, ``residual`` the optimality residual
+        relative to the one at the start, ``converged``.
+    prior : Prior
+        The prior on the weights (of the standardised columns with ``standardize``).
+    classes : ndarray, shape (2,)
+        The target's two labels, sorted; the model gives the probability of ``classes[1]``.
+    moments : DaskMoments
+        The columns' statistics from the checking pass: ``names`` (the features), ``n``,
+        ``notes`` (as `read_moments`), the target's mean the share of ``classes[1]``.
+    scaling : Standardization or None
+        The columns' standardisation, with ``standardize``.
+    passes : int
+        Passes over the rows: the two checking passes, the one at the start, one per Newton step,
+        and two more for each step the line search shortened (the objective at the shorter steps,
+        then the terms at the one taken).
+    persisted : bool
+        Whether the rows were kept in the workers' memory (read once) or read again in each pass.
+
+    Examples
+    --------
+    >>> from bayesreg.large import LogisticMAP
+    >>> LogisticMAP._fields
+    ('map', 'prior', 'classes', 'moments', 'scaling', 'passes', 'persisted')
+    """
+
+    map: object
+    prior: object
+    classes: np.ndarray
+    moments: DaskMoments
+    scaling: object
+    passes: int
+    persisted: bool
+
+
+def logistic_map_from_dask(
+    data,
+    y=None,
+    *,
+    target: str | None = None,
+    sources: list | None = None,
+    prior: str = "laplace",
+    alpha: float = 1.0,
+    l1_ratio: float = 0.5,
+    convention: str = "sklearn",
+    fit_intercept: bool = True,
+    standardize: bool = False,
+    drop_constant: bool = False,
+    tol: float = 1e-10,
+    max_steps: int = 100,
+    persist: bool | None = None,
+    client=None,
+    progress: bool | None = None,
+) -> LogisticMAP:
+    """The MAP of the logistic model from a Dask DataFrame or Array: what
+    ``BayesianLogisticRegression(prior, C=1/alpha, ...).fit(X, y)`` finds from the rows in memory.
+
+    It minimises ``Σᵢ logloss_i + λ₁‖w‖₁ + (λ₂/2)‖w‖²`` (the intercept unpenalised; ``λ₁, λ₂`` of
+    `~bayesreg.priors.prior_from_penalty` with ``family="bernoulli"``: for scikit-learn's
+    ``LogisticRegression(C)``, ``alpha = 1/C``) by proximal Newton steps, each one map-reduce over
+    the partitions:
+
+    1. each partition returns its negative log-likelihood, gradient and Hessian ``XᵀWX``
+       (``W = diag(μ(1 − μ))``, float64, ``(p + 1) × (p + 1)`` with the intercept), summed along
+       a binary tree; only these travel;
+    2. on the driver, the quadratic model plus the L1 term is minimised by coordinate descent and
+       polished on its support (`~bayesreg.engine.proximal.minimise_quadratic_l1`: exact zeros);
+    3. the next pass is at the full step, and gives the objective there (Armijo's test) with the
+       next gradient and Hessian; a step that fails the test is shortened by a pass that evaluates
+       the objective at 40 halvings at once.
+
+    It stops when the optimality residual (`~bayesreg.engine.proximal.kkt_residual`) is at most
+    ``tol`` times the one at the start (weights 0, the intercept at the log-odds of the classes'
+    shares). The solver works on the columns centred (with an intercept) and divided by their sds,
+    the penalty rescaled to match unless ``standardize`` puts it there, which makes the Newton
+    systems well conditioned on unscaled columns; the result is on the original columns.
+
+    Two passes come first, with the messages of `moments_from_dask`: the target's labels (two
+    classes, as `~bayesreg.data.check_target` wants them; the model gives the probability of the
+    second, sorted) and the columns' statistics (bad cells named by file and line, constant
+    columns, a saved row index; the sds for ``standardize``). The rows are read once and kept on
+    the workers (``persist``) when they fit in ``PERSIST_SHARE`` of the cluster's memory, else
+    read again in every pass.
+
+    Parameters
+    ----------
+    data, y, target, sources, drop_constant, client, progress
+        As for `moments_from_dask`; the target holds two class labels (numbers, booleans or text).
+    prior : {"laplace", "gaussian", "elasticnet"}, default="laplace"
+    alpha : float, default=1.0
+        Penalty strength in ``convention`` (``1/C``).
+    l1_ratio : float, default=0.5
+        The elastic net's L1 share.
+    convention : {"sklearn", "book", "glum", "statsmodels"}, default="sklearn"
+    fit_intercept, standardize : bool
+        As for `map_from_moments` (the columns centred only with an intercept).
+    tol : float, default=1e-10
+        Relative optimality residual to stop at.
+    max_steps : int, default=100
+        Most proximal Newton steps (passes).
+    persist : bool, optional
+        Keep the rows on the workers (True) or read them in every pass (False); by default, keep
+        them when their float64 size (for a DataFrame of unknown length, counted by the first
+        pass) is at most `PERSIST_SHARE` of the workers' memory limits.
+
+    Returns
+    -------
+    LogisticMAP
+
+    Warns
+    -----
+    sklearn.exceptions.ConvergenceWarning
+        If the residual did not reach ``tol`` in ``max_steps`` steps.
+
+    Raises
+    ------
+    DataError
+        As `moments_from_dask`, and for a target with other than two classes.
+
+    Examples
+    --------
+    scikit-learn's ``LogisticRegression(C=0.5)`` (L2) from a Dask Array of 4 blocks:
+
+    >>> import dask.array as da, numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from bayesreg.large import logistic_map_from_dask
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(400, 3))
+    >>> labels = (X @ np.array([1.0, 0.0, -2.0]) + rng.logistic(size=400) > 0).astype(int)
+    >>> result = logistic_map_from_dask(da.from_array(X, chunks=(100, 3)),
+    ...                                 da.from_array(labels, chunks=100), prior="gaussian", alpha=2.0)
+    >>> reference = LogisticRegression(C=0.5, tol=1e-12).fit(X, labels)
+    >>> bool(np.allclose(result.map.params["coef"], reference.coef_[0], rtol=1e-8))
+    True
+    >>> result.classes.tolist(), result.persisted, result.map.converged
+    ([0, 1], True, True)
+    """
+    blocks, columns, target = _partitions(data, y, target)
+    import dask.array as da
+
+    nbytes = None
+    if persist is None and isinstance(data, da.Array) and not np.isnan(data.nbytes):
+        nbytes = float(data.nbytes) * len(columns) / (len(columns) - 1)  # with y
+    settings = {"sources": sources, "drop_constant": drop_constant, "persist": persist, "nbytes": nbytes}
+    model = {"prior": prior, "alpha": alpha, "l1_ratio": l1_ratio, "convention": convention}
+    model.update(fit_intercept=fit_intercept, standardize=standardize, tol=tol, max_steps=max_steps)
+    return _logistic_map(blocks, columns, target, model, client=client, progress=progress, **settings)
+
+
+def read_logistic_map(
+    data,
+    target: str,
+    *,
+    sep: str | None = None,
+    drop_constant: bool = False,
+    blocksize: str | int = "64MB",
+    persist: bool | None = None,
+    client=None,
+    progress: bool | None = None,
+    **model,
+) -> LogisticMAP:
+    """Read CSV or Parquet files through ``dask.dataframe`` and find the logistic model's MAP
+    (`logistic_map_from_dask`), with `read_moments`'s checks and messages (a bad value named by its
+    file and line; notes in ``moments.notes``).
+
+    The target column of a CSV file is read as text (class labels such as ``yes``/``no``, or
+    numbers, typed as pandas types them), the others as float64. By default the rows are kept on
+    the workers when their estimated float64 size is at most `PERSIST_SHARE` of the cluster's
+    memory: a CSV file's size in bytes (a number in text takes about as many bytes as in float64,
+    usually more), a Parquet file's rows (from its metadata) times its columns times 8.
+
+    Parameters
+    ----------
+    data, target, sep, drop_constant, blocksize
+        As for `read_moments`.
+    persist, client, progress
+        As for `logistic_map_from_dask`.
+    **model
+        ``prior``, ``alpha``, ``l1_ratio``, ``convention``, ``fit_intercept``, ``standardize``,
+        ``tol``, ``max_steps``: as for `logistic_map_from_dask`.
+
+    Returns
+    -------
+    LogisticMAP
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from bayesreg.large import read_logistic_map
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     _ = pathlib.Path(folder, "a.csv").write_text("dose,outcome\\n1.5,yes\\n0.5,no\\n2.0,no\\n")
+    ...     _ = pathlib.Path(folder, "b.csv").write_text("dose,outcome\\n2.5,yes\\n0.1,no\\n3.0,yes\\n")
+    ...     result = read_logistic_map(pathlib.Path(folder, "*.csv"), "outcome", prior="gaussian")
+    ...     _ = pathlib.Path(folder, "b.csv").write_text("dose,outcome\\n2.5,yes\\n0.1,maybe\\n")
+    ...     read_logistic_map(pathlib.Path(folder, "*.csv"), "outcome")
+    Traceback (most recent call last):
+    ...
+    bayesreg.data.DataError: Only binary classification is supported: ... found 3 classes: 'maybe', 'no', ...
+    >>> result.classes.tolist(), result.moments.n, result.map.converged
+    (['no', 'yes'], 6, True)
+    """
+    files, kind, read, sources, notes = _dask_files(data, target, sep, blocksize, labels=True)
+    if persist is None:
+        if kind == "csv":
+            nbytes = sum(path.stat().st_size for path in files)
+        else:
+            import pyarrow.parquet as pq
+
+            nbytes = 0
+            for path in files:
+                meta = pq.ParquetFile(path).metadata
+                nbytes += 8 * meta.num_rows * meta.num_columns
+        persist = nbytes <= PERSIST_SHARE * _cluster_memory(client)
+    settings = {"sources": sources, "drop_constant": drop_constant, "persist": persist}
+    settings.update(client=client, progress=progress, **model)
+    result = _reading(
+        files, kind, read, lambda frame: logistic_map_from_dask(frame, target=target, **settings)
+    )
+    return result._replace(moments=result.moments._replace(notes=notes + result.moments.notes))
+
+
+def _cluster_memory(client) -> float:
+    """Bytes of memory of the cluster's workers (their limits), or of this machine."""
+    if client is not None:
+        limits = [worker.get("memory_limit") or 0 for worker in client.scheduler_info()["workers"].values()]
+        if limits and all(limits):
+            return float(sum(limits))
+    import psutil
+
+    return float(psutil.virtual_memory().total)
+
+
+def _keep(blocks: list, client) -> list:
+    """The partitions computed and kept in the workers' memory (``persist``)."""
+    import dask
+
+    return client.persist(blocks) if client is not None else list(dask.persist(*blocks))
+
+
+def _logistic_map(
+    blocks, columns, target, model, *, sources, drop_constant, persist, nbytes, client, progress
+):
+    """`logistic_map_from_dask` of the partitions ``blocks`` (delayed DataFrames holding
+    ``columns``); ``nbytes`` estimates their float64 size (None: unknown until the first pass)."""
+    import dask
+    from sklearn.exceptions import ConvergenceWarning
+
+    from bayesreg.engine.map import MAPResult
+    from bayesreg.engine.proximal import kkt_residual, minimise_quadratic_l1
+    from bayesreg.params import check_params
+    from bayesreg.priors import prior_from_penalty
+
+    tol, max_steps = check_params({"tol": model["tol"], "max_steps": model["max_steps"]}).values()
+    if len(columns) < 2:
+        raise DataError("no feature columns: X has 0 columns")
+    if sources is not None and len(sources) != len(blocks):
+        raise ValueError(f"{len(sources)} sources for {len(blocks)} partitions")
+    fits = nbytes is not None and nbytes <= PERSIST_SHARE * _cluster_memory(client)
+    kept = bool(persist) or (persist is None and fits)
+    if kept:
+        blocks = _keep(blocks, client)
+    found = [dask.delayed(_labels)(block, i, target) for i, block in enumerate(blocks)]
+    labels = _compute(_tree(found, _merge_labels), client, progress)
+    if labels.error is not None:
+        raise DataError(_place(labels.error, labels.parts, sources))
+    if persist is None and not kept and nbytes is None:
+        rows = sum(count for count, _ in labels.parts.values())
+        if 8.0 * rows * len(columns) <= PERSIST_SHARE * _cluster_memory(client):
+            blocks, kept = _keep(blocks, client), True
+    classes = _classes(labels.values)
+    indicated = [dask.delayed(_with_indicator)(block, target, classes) for block in blocks]
+    moments = _moments(indicated, columns, target, sources, drop_constant, client, progress and not kept)
+    intercept, standardize = bool(model["fit_intercept"]), bool(model["standardize"])
+    weights = prior_from_penalty(
+        model["prior"],
+        model["alpha"],
+        l1_ratio=model["l1_ratio"],
+        convention=model["convention"],
+        family="bernoulli",
+        n_samples=moments.n,
+    )
+    l1, l2 = (float(rate) for rate in weights.rates())
+    l1 = 0.0 if weights.kind == "gaussian" else l1
+    scaling = moments.standardization(center=intercept)
+    # the solver's weights are the model's times `factor`: the standardised columns' weights are
+    # the model's with standardize, else the original columns' times their sds (penalty rescaled)
+    p = len(moments.names)
+    factor = np.ones(p) if standardize else scaling.scale
+    free = [0.0] if intercept else []
+    lasso, ridge = np.concatenate([free, l1 / factor]), np.concatenate([free, l2 / factor**2])
+    design = _Design(moments.names, target, classes, scaling.mean, scaling.scale, intercept)
+    quiet = progress if not kept else False
+    share = float(moments.mean[-1])
+
+    def newton(theta):
+        terms = [dask.delayed(_newton_terms)(block, design, theta) for block in blocks]
+        return _compute(_tree(terms, _add), client, quiet)
+
+    def objective(loss, theta):
+        return loss + 0.5 * ridge @ theta**2 + lasso @ np.abs(theta)
+
+    def residual(theta, gradient, first=0):
+        """The optimality residual of the coordinates from ``first`` on."""
+        rtol = 8 * np.finfo(float).eps
+        return float(kkt_residual(theta[first:], gradient[first:], lasso[first:], rtol=rtol))
+
+    theta = np.concatenate([[np.log(share / (1.0 - share))] if intercept else [], np.zeros(p)])
+    loss, gradient, hessian = newton(theta)
+    passes, steps = 3, 0
+    # the scale: the weights' residual at the start (the intercept's is 0 there, up to round-off);
+    # 0 when every weight is 0 at the optimum (alpha at or above alpha_max)
+    scale = residual(theta, gradient, first=int(intercept))
+    relative = 0.0
+    while scale > 0:
+        full = gradient + ridge * theta
+        relative = residual(theta, full) / scale
+        if relative <= tol or steps >= max_steps:
+            break
+        z, _ = minimise_quadratic_l1(full, hessian + np.diag(ridge), lasso, theta)
+        step = z - theta
+        decrease = full @ step + lasso @ (np.abs(z) - np.abs(theta))
+        if not decrease < 0:  # no descent left: round-off
+            break
+        start = objective(loss, theta)
+        slack = 16 * np.finfo(float).eps * abs(start)
+        steps += 1
+        new = newton(z)
+        passes += 1
+        if objective(new[0], z) > start + 1e-4 * decrease + slack:
+            ladder = [dask.delayed(_ladder_terms)(block, design, theta, step) for block in blocks]
+            values = _compute(_tree(ladder, _add), client, quiet)
+            tries = [objective(v, theta + t * step) for v, t in zip(values, _LADDER, strict=True)]
+            ok = [i for i, v in enumerate(tries) if v <= start + 1e-4 * _LADDER[i] * decrease + slack]
+            passes += 1
+            if not ok:
+                break
+            z = theta + _LADDER[ok[0]] * step
+            new = newton(z)
+            passes += 1
+        theta, (loss, gradient, hessian) = z, new
+    converged = relative <= tol
+    if not converged:
+        warnings.warn(
+            f"logistic MAP through Dask did not converge: optimality residual {relative:.2e} > tol "
+            f"{tol:.0e} after {steps} proximal Newton steps; raise max_steps, or check the data for "
+            "(near-)duplicate columns",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
+    coef = (theta[1:] if intercept else theta) / scaling.scale
+    params = {"coef": coef}
+    if intercept:
+        params["intercept"] = np.asarray(theta[0] - scaling.mean @ coef)
+    result = MAPResult(params, steps, relative, converged)
+    return LogisticMAP(
+        result, weights, classes.labels, moments, scaling if standardize else None, passes, kept
+    )

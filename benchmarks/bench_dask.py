@@ -15,11 +15,23 @@ scheduler). The figures need a quiet machine: on a shared one, compare read and 
 
     python benchmarks/make_large_parquet.py --out /tmp/medium --rows 1000000
     python benchmarks/bench_dask.py --data '/tmp/medium/*.parquet' --repeats 2 --nuts
+
+With ``--logistic`` (files of ``make_large_parquet.py --family bernoulli``): the logistic MAP through
+Dask (`bayesreg.large.read_logistic_map`, the columns standardised, L2 at ``C = 1`` and L1 at
+``C = 0.001``: read, check, persist, one pass per proximal Newton step) against scikit-learn's
+``LogisticRegression`` with the same penalty on the same rows in memory (``StandardScaler`` then
+newton-cholesky for L2, saga for L1, ``tol`` 1e-8), as its own process under ``/usr/bin/time -v``
+(reading the files with pandas, fitting; its peak memory), alternating Dask and scikit-learn; the
+largest coefficient difference between the two says how far apart their stopping points are.
+
+    python benchmarks/make_large_parquet.py --out /tmp/binary --rows 1000000 --family bernoulli
+    python benchmarks/bench_dask.py --data '/tmp/binary/*.parquet' --logistic
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import statistics
 import subprocess
@@ -90,6 +102,90 @@ def end_to_end(
     return 3600 * hours + 60 * minutes + seconds, peak
 
 
+SKLEARN_FIT = """
+import glob, json, sys, time
+import numpy as np, pandas as pd
+from sklearn.linear_model import LogisticRegression
+from sklearn.preprocessing import StandardScaler
+pattern, C, l1_ratio = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
+start = time.perf_counter()
+frame = pd.concat([pd.read_parquet(path) for path in sorted(glob.glob(pattern))], ignore_index=True)
+y = frame.pop("y").to_numpy()
+X = frame.to_numpy(dtype=np.float64)
+read = time.perf_counter() - start
+scaler = StandardScaler().fit(X)
+solver = "newton-cholesky" if l1_ratio == 0 else "saga"
+est = LogisticRegression(C=C, l1_ratio=l1_ratio, solver=solver, tol=1e-8, max_iter=int(sys.argv[4]))
+est.fit(scaler.transform(X), y)
+fit = time.perf_counter() - start - read
+coef = est.coef_[0] / scaler.scale_
+print(json.dumps({"read": read, "fit": fit, "n_iter": int(est.n_iter_[0]), "coef": coef.tolist()}))
+"""
+LOGISTIC_CASES = (("gaussian", 1.0), ("laplace", 1000.0))  # (prior, alpha = 1/C)
+SKLEARN_MAX_ITER = 300
+
+
+def sklearn_logistic(pattern: str, alpha: float, l1_ratio: float) -> tuple[dict, float]:
+    """scikit-learn's fit as its own process: its times, iterations and coefficients (original
+    columns), and the process's peak memory (MB)."""
+    script = [
+        sys.executable,
+        "-c",
+        SKLEARN_FIT,
+        pattern,
+        str(1.0 / alpha),
+        str(l1_ratio),
+        str(SKLEARN_MAX_ITER),
+    ]
+    done = subprocess.run(["/usr/bin/time", "-v", *script], capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(done.stderr)
+    peak = float(re.search(r"Maximum resident set size \(kbytes\): (\d+)", done.stderr).group(1)) / 1024
+    return json.loads(done.stdout.strip().splitlines()[-1]), peak
+
+
+def logistic(args) -> None:
+    """The logistic MAP through Dask against scikit-learn in memory (the module's notes)."""
+    import os
+
+    import numpy as np
+
+    from bayesreg.large import dask_client, read_logistic_map
+
+    print(f"load average before: {os.getloadavg()}")
+    with dask_client(args.scheduler) as client:
+        for prior, alpha in LOGISTIC_CASES:
+            for _ in range(args.repeats):
+                with PeakMemory(client) as memory:
+                    start = time.perf_counter()
+                    result = read_logistic_map(
+                        args.data,
+                        "y",
+                        client=client,
+                        progress=False,
+                        prior=prior,
+                        alpha=alpha,
+                        standardize=True,
+                    )
+                    wall = time.perf_counter() - start
+                coef = result.map.params["coef"]
+                print(
+                    f"dask {prior} C={1 / alpha:g}: {wall:.1f} s, {result.map.num_steps} Newton steps, "
+                    f"{result.passes} passes, persisted {result.persisted}, residual "
+                    f"{result.map.residual:.1e}, {int((coef == 0).sum())} zeros, peak worker memory "
+                    f"{memory.peak / 2**20:.0f} MB"
+                )
+                fitted, peak = sklearn_logistic(args.data, alpha, 0.0 if prior == "gaussian" else 1.0)
+                gap = np.max(np.abs(np.asarray(fitted["coef"]) - coef) / np.maximum(np.abs(coef), 1e-12))
+                print(
+                    f"sklearn {prior} C={1 / alpha:g}: read {fitted['read']:.1f} s + fit "
+                    f"{fitted['fit']:.1f} s ({fitted['n_iter']} iterations of at most {SKLEARN_MAX_ITER}), "
+                    f"peak memory {peak:.0f} MB; largest relative "
+                    f"coefficient difference {gap:.1e}"
+                )
+    print(f"load average after: {os.getloadavg()}")
+
+
 def main() -> None:
     from bayesreg.large import dask_client, map_from_moments, read_moments
 
@@ -101,7 +197,11 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--bayesreg", default=str(Path(sys.executable).with_name("bayesreg")))
     parser.add_argument("--nuts", action="store_true", help="also time fit --method nuts end to end")
+    parser.add_argument("--logistic", action="store_true", help="the logistic MAP against scikit-learn")
     args = parser.parse_args()
+    if args.logistic:
+        logistic(args)
+        return
     reads, reduces, maps, peaks = [], [], [], []
     with dask_client(args.scheduler) as client:
         for _ in range(args.repeats):

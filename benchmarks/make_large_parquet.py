@@ -3,10 +3,13 @@ files, generated in chunks so that memory holds one chunk (not the data).
 
 Columns ``x0 … x{p-1}``: standard normal, each shifted and scaled as users' units are (means up to
 1e4, sds 10^k for k from -2 to 3); target ``y``: half of the standardised columns with weight 1, the
-others 0, plus unit noise. One file per ``--rows-per-file`` rows (one row group each per chunk).
+others 0, plus unit noise; with ``--family bernoulli`` a 0/1 target instead, drawn with the log-odds
+0.3 times that sum (without the noise). One file per ``--rows-per-file`` rows (one row group each
+per chunk).
 
     python benchmarks/make_large_parquet.py --out data/large                     # 10^7 × 50
     python benchmarks/make_large_parquet.py --out data/medium --rows 1000000
+    python benchmarks/make_large_parquet.py --out data/binary --rows 1000000 --family bernoulli
 """
 
 from __future__ import annotations
@@ -30,7 +33,12 @@ def columns(p: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return means, sds, weights
 
 
-def write(out: Path, rows: int, p: int, rows_per_file: int, seed: int = 0) -> list[Path]:
+LOGISTIC_SCALE = 0.3  # the log-odds of the bernoulli target: this times the standardised columns' sum
+
+
+def write(
+    out: Path, rows: int, p: int, rows_per_file: int, seed: int = 0, family: str = "gaussian"
+) -> list[Path]:
     """Write the files; returns their paths."""
     out.mkdir(parents=True, exist_ok=True)
     means, sds, weights = columns(p)
@@ -44,7 +52,11 @@ def write(out: Path, rows: int, p: int, rows_per_file: int, seed: int = 0) -> li
         for start in range(0, in_file, CHUNK):
             m = min(CHUNK, in_file - start)
             z = rng.standard_normal((m, p))
-            y = z @ weights + rng.standard_normal(m)
+            if family == "bernoulli":
+                odds = LOGISTIC_SCALE * (z @ weights)
+                y = (rng.uniform(size=m) < 1.0 / (1.0 + np.exp(-odds))).astype(np.int64)
+            else:
+                y = z @ weights + rng.standard_normal(m)
             table = pa.table(dict(zip(names, [*(means + sds * z).T, y], strict=True)))
             writer = writer or pq.ParquetWriter(path, table.schema)
             writer.write_table(table)
@@ -62,8 +74,9 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument("--features", type=int, default=50)
     parser.add_argument("--rows-per-file", type=int, default=1_000_000)
+    parser.add_argument("--family", choices=("gaussian", "bernoulli"), default="gaussian")
     args = parser.parse_args()
-    files = write(args.out, args.rows, args.features, args.rows_per_file)
+    files = write(args.out, args.rows, args.features, args.rows_per_file, family=args.family)
     size = sum(path.stat().st_size for path in files)
     print(f"wrote {len(files)} files, {args.rows} rows x {args.features} features, {size / 2**20:.0f} MiB")
 

@@ -6,6 +6,7 @@ One local cluster (2 worker processes) serves the whole module: the command line
 DASK_SCHEDULER_ADDRESS, as a user's cluster would be reached.
 """
 
+import functools
 import os
 import warnings
 
@@ -16,13 +17,21 @@ import numpy as np
 import pandas as pd
 import pytest
 from cli_runs import run
-from references import assert_map_equal, assert_same_posterior, sklearn_linear
+from references import (
+    assert_map_equal,
+    assert_same_posterior,
+    certify_logistic,
+    sklearn_linear,
+    sklearn_logistic,
+)
 
-from bayesreg.data import DataError, read_csv, read_table
+from bayesreg.data import DataError, check_target, read_csv, read_table
 from bayesreg.large import (
     SchedulerError,
     dask_client,
+    logistic_map_from_dask,
     moments_from_dask,
+    read_logistic_map,
     read_moments,
     sufficient_stats_from_dask,
 )
@@ -408,3 +417,188 @@ def test_a_worker_that_dies_mid_pass_is_a_scheduler_error(client):
     finally:
         scheduler.allowed_failures = allowed
         client.wait_for_workers(2, timeout=60)
+
+
+# --------------------------------------------------------------------------------------------------
+# the logistic MAP by distributed proximal Newton
+
+LOGISTIC_TARGET = "diagnosis"
+LOGISTIC_RTOL = 1e-8  # each coefficient to 1e-8 of its own size, against a KKT-certified reference
+LOGISTIC_CASES = {  # (prior, alpha = 1/C, standardize)
+    "l1": ("laplace", 1.0, False),
+    "l2": ("gaussian", 1.0, False),
+    "l1-standardized": ("laplace", 10.0, True),
+    "l2-standardized": ("gaussian", 1.0, True),
+}
+
+
+@pytest.fixture(scope="module")
+def cancer_files(tmp_path_factory, raw_breast_cancer_frame):
+    """8 unscaled breast-cancer columns and the 0/1 diagnosis (1 = benign) in 3 CSV and 3 Parquet
+    files, and 3 CSV files with the labels as text ("benign", "malignant")."""
+    X, y = raw_breast_cancer_frame
+    frame = X.assign(**{LOGISTIC_TARGET: y.to_numpy()})
+    text = frame.assign(**{LOGISTIC_TARGET: np.where(y == 1, "benign", "malignant")})
+    folder = tmp_path_factory.mktemp("cancer")
+    for i, rows in enumerate(np.array_split(np.arange(len(frame)), 3)):
+        frame.iloc[rows].to_csv(folder / f"part-{i}.csv", index=False)
+        frame.iloc[rows].to_parquet(folder / f"part-{i}.parquet", index=False)
+        text.iloc[rows].to_csv(folder / f"text-{i}.csv", index=False)
+    return {kind: str(folder / f"part-*.{kind}") for kind in ("csv", "parquet")} | {
+        "text": str(folder / "text-*.csv")
+    }
+
+
+@pytest.fixture(scope="module")
+def cancer_rows(cancer_files):
+    """The rows of the CSV files as the in-memory reader reads them."""
+    table = read_table(cancer_files["csv"], LOGISTIC_TARGET)
+    return table.X.to_numpy(dtype=float), table.y.to_numpy(dtype=float)
+
+
+@functools.cache
+def _logistic_reference(case, X_bytes, y_bytes, shape):
+    """The KKT-certified MAP of a case (original columns): scikit-learn's LogisticRegression
+    (newton-cholesky for L2, saga for L1 on the standardised columns), or for L1 on the unscaled
+    columns, where saga does not converge in reasonable time, the in-memory MAP
+    (`BayesianLogisticRegression`, through map_estimate) polished and certified on its support."""
+    from bayesreg.estimators import BayesianLogisticRegression
+
+    X = np.frombuffer(X_bytes).reshape(shape)
+    y = np.frombuffer(y_bytes)
+    prior, alpha, standardize = LOGISTIC_CASES[case]
+    l1_ratio = 1.0 if prior == "laplace" else 0.0
+    if standardize:
+        scaling = Standardization.from_data(X)
+        certified = sklearn_logistic(scaling.transform(X), y, 1.0 / alpha, l1_ratio)
+        return scaling.to_original(certified.coef, certified.intercept)
+    if prior == "gaussian":
+        certified = sklearn_logistic(X, y, 1.0 / alpha, 0.0)
+    else:
+        memory = BayesianLogisticRegression(prior=prior, C=1.0 / alpha).fit(X, y)
+        certified = certify_logistic(X, y, memory.coef_, memory.intercept_, l1=alpha, label="in-memory MAP")
+    return certified.coef, certified.intercept
+
+
+def logistic_reference(case, X, y):
+    return _logistic_reference(case, X.tobytes(), y.tobytes(), X.shape)
+
+
+@pytest.mark.parametrize("kind", ["csv", "parquet"])
+@pytest.mark.parametrize("case", list(LOGISTIC_CASES))
+def test_the_logistic_map_through_dask_is_the_certified_one(client, cancer_files, cancer_rows, kind, case):
+    """Breast cancer, unscaled, in 3 files of about 3 partitions each (CSV): every coefficient and
+    the intercept to 1e-8 of the certified reference, the same exact zeros."""
+    prior, alpha, standardize = LOGISTIC_CASES[case]
+    result = read_logistic_map(
+        cancer_files[kind],
+        LOGISTIC_TARGET,
+        blocksize=BLOCKSIZE,
+        client=client,
+        prior=prior,
+        alpha=alpha,
+        standardize=standardize,
+    )
+    X, y = cancer_rows
+    assert result.map.converged and result.persisted
+    assert result.moments.n == len(y) and result.classes.tolist() == [0, 1]
+    assert result.passes == result.map.num_steps + 3  # no step was shortened
+    assert (result.scaling is not None) == standardize
+    coef, intercept = logistic_reference(case, X, y)
+    params = result.map.params
+    assert_map_equal(
+        params["coef"],
+        float(params["intercept"]),
+        coef,
+        intercept,
+        rtol=LOGISTIC_RTOL,
+        label=f"{kind} {case}",
+    )
+    if prior == "laplace":
+        assert 0 < int((coef == 0).sum()) < len(coef)  # zeros to compare
+
+
+def test_text_labels_and_reading_in_every_pass(client, cancer_files, cancer_rows):
+    """Labels "benign"/"malignant" model P(malignant): the weights of the 0/1 coding (P(benign))
+    negated; rows read again in each pass (persist=False) give the persisted result bitwise."""
+    settings = {"blocksize": BLOCKSIZE, "client": client, "prior": "laplace", "alpha": 1.0}
+    text = read_logistic_map(cancer_files["text"], LOGISTIC_TARGET, **settings)
+    assert text.classes.tolist() == ["benign", "malignant"]
+    coef, intercept = logistic_reference("l1", *cancer_rows)
+    params = text.map.params
+    assert_map_equal(-params["coef"], -float(params["intercept"]), coef, intercept, rtol=LOGISTIC_RTOL)
+    kept = read_logistic_map(cancer_files["parquet"], LOGISTIC_TARGET, **settings)
+    again = read_logistic_map(cancer_files["parquet"], LOGISTIC_TARGET, persist=False, **settings)
+    assert kept.persisted and not again.persisted
+    for name in ("coef", "intercept"):
+        np.testing.assert_array_equal(again.map.params[name], kept.map.params[name])
+
+
+def test_the_logistic_map_of_a_dask_array_is_scikit_learns_elastic_net(client):
+    """Elastic net without an intercept, from a Dask Array in 5 blocks: scikit-learn's saga, certified."""
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(1000, 6))
+    y = (X @ np.array([1.5, 0.0, -1.0, 0.0, 0.3, 2.0]) + rng.logistic(size=1000) > 0).astype(float)
+    result = logistic_map_from_dask(
+        da.from_array(X, chunks=(200, 6)),
+        da.from_array(y, chunks=200),
+        prior="elasticnet",
+        alpha=20.0,
+        l1_ratio=0.7,
+        fit_intercept=False,
+        client=client,
+    )
+    reference = sklearn_logistic(X, y, 1 / 20.0, 0.7, fit_intercept=False)
+    assert "intercept" not in result.map.params
+    assert 0 < int((reference.coef == 0).sum())
+    assert_map_equal(result.map.params["coef"], 0.0, reference.coef, 0.0, rtol=LOGISTIC_RTOL)
+
+
+@pytest.mark.parametrize(
+    ("kind", "column", "value", "message"),
+    [
+        ("csv", "mean texture", "abc", "part-1.csv line 100, column 'mean texture': 'abc' is not a number"),
+        ("parquet", "mean texture", np.inf, "part-1.parquet row 98, column 'mean texture': inf (NaN and inf"),
+        ("csv", LOGISTIC_TARGET, "", f"part-1.csv line 100, column '{LOGISTIC_TARGET}' (the target): NaN"),
+        ("parquet", LOGISTIC_TARGET, 2, "logistic regression needs a target with 2 classes, found 3 classes"),
+    ],
+)
+def test_a_bad_value_in_one_partition_is_refused_with_file_and_line(
+    client, raw_breast_cancer_frame, tmp_path, kind, column, value, message
+):
+    """Row 98 of the second file (line 100 of its CSV), in its third partition; a third class is
+    refused in the in-memory reader's words."""
+    X, y = raw_breast_cancer_frame
+    frame = X.assign(**{LOGISTIC_TARGET: y.to_numpy()}).astype({column: object})
+    frame.loc[np.array_split(np.arange(len(frame)), 3)[1][98], column] = value
+    if kind == "parquet":
+        frame = frame.astype({column: type(value) if column == LOGISTIC_TARGET else float})
+    _write_parts(tmp_path, frame, kind)
+    pattern = str(tmp_path / f"part-*.{kind}")
+    with pytest.raises(DataError) as memory:  # the reader names bad cells, check_target the classes
+        check_target(read_table(pattern, LOGISTIC_TARGET, family="bernoulli").y, "bernoulli")
+    with pytest.raises(DataError) as large:
+        read_logistic_map(pattern, LOGISTIC_TARGET, blocksize=BLOCKSIZE, client=client)
+    assert message in str(large.value) and message in str(memory.value)
+    assert str(large.value) == str(memory.value)
+
+
+def test_above_alpha_max_the_logistic_map_is_the_log_odds(client):
+    """A lasso strength above alpha_max = max |Xᵀ(y − ȳ)|: every weight exactly 0, no Newton step,
+    and the intercept the log-odds of the classes' counts (the closed form); just below it, one
+    weight leaves 0."""
+    rng = np.random.default_rng(5)
+    X, y = rng.normal(size=(3000, 4)), (rng.uniform(size=3000) < 0.3).astype(float)
+    largest = float(np.max(np.abs(X.T @ (y - y.mean()))))
+
+    def fit(alpha):
+        data = da.from_array(X, chunks=(1000, 4)), da.from_array(y, chunks=1000)
+        return logistic_map_from_dask(*data, alpha=alpha, client=client)
+
+    above, below = fit(largest * 1.001), fit(largest * 0.9)
+    assert above.map.converged and not above.map.params["coef"].any()
+    assert above.map.num_steps == 0 and above.passes == 3
+    log_odds = np.log(y.sum() / (len(y) - y.sum()))
+    np.testing.assert_allclose(above.map.params["intercept"], log_odds, rtol=1e-13)
+    assert below.map.converged and below.map.num_steps > 0
+    assert int((below.map.params["coef"] == 0).sum()) == 3
