@@ -105,7 +105,7 @@ def check_offset(offset, n_samples: int, *, name: str = "offset") -> np.ndarray:
     >>> check_offset([0.0, -np.inf], 2)  # np.log of an exposure of 0
     Traceback (most recent call last):
     ...
-    bayesreg.data.DataError: offset has -inf in row 1 (the log of an exposure of 0: exposures must be positive)
+    bayesreg.data.DataError: offset has -inf in row 1 (the log of an exposure of 0: exposures must ...
     """
     try:
         values = np.asarray(offset, dtype=np.float64)
@@ -289,7 +289,8 @@ def _check_offset_columns(frame: pd.DataFrame, where: str, target: str, offset, 
             raise DataError(f"the {role} column {name!r} is the target column")
         if name not in frame.columns:
             raise DataError(
-                f"{role} column {name!r} not found in {where!r}; columns: {', '.join(map(str, frame.columns))}"
+                f"{role} column {name!r} not found in {where!r}; columns: "
+                f"{', '.join(map(str, frame.columns))}"
             )
 
 
@@ -762,8 +763,7 @@ def check_target(y, family: str) -> tuple[np.ndarray, np.ndarray | None]:
             raise DataError(f"target {bad[1]} in row {bad[0]}")
         if not y.any():
             raise DataError(
-                "target is 0 in every row: a count model's rate has no maximum there (its log "
-                "goes to -inf)"
+                "target is 0 in every row: a count model's rate has no maximum there (its log goes to -inf)"
             )
         return y, None
     if y.size > 1 and np.all(y == y[0]):
@@ -972,7 +972,9 @@ def read_table(
             )
         _check_offset_columns(frame, str(path), target, offset, exposure)
         for name, column in frame.items():
-            bad = bad_cell(column, is_target=name == target, family=family, sep=used, exposure=name == exposure)
+            bad = bad_cell(
+                column, is_target=name == target, family=family, sep=used, exposure=name == exposure
+            )
             if bad is not None:
                 where = f"line {bad[0] + 2}" if file_kind(path) == "csv" else f"row {bad[0]}"
                 raise DataError(f"{path} {where}, {bad[1]}")
