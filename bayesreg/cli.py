@@ -1319,9 +1319,7 @@ def _estimator(args, sampling: dict | None):
         return BayesianNegativeBinomialRegression(dispersion=args.dispersion, **settings)
     if args.family == "student_t":
         return BayesianStudentTRegression(df=args.df, sigma=args.sigma, **settings)
-    return BayesianLinearRegression(
-        prior=args.prior, alpha=args.alpha, convention=args.convention, sigma=args.sigma, **settings
-    )
+    return BayesianLinearRegression(sigma=args.sigma, **settings)
 
 
 def _sparsity_description(args, prior, sigma: float, shape: tuple) -> str:
