@@ -1695,6 +1695,10 @@ def _predict_description(model, table, data: str) -> list[str]:
         lines.append(f"{what}{f', its {interval}' if nuts else ''} and the predicted label")
     else:
         lines.append("mean of a new target" + (f", its sd (noise included) and {interval}" if nuts else ""))
+    from bayesreg.estimators import BayesianNegativeBinomialRegression, BayesianPoissonRegression
+
+    if isinstance(model, BayesianPoissonRegression | BayesianNegativeBinomialRegression):
+        lines.append("counts at exposure 1 (offset 0): multiply each row's mean by its exposure")
     ignored = table.attrs["ignored_columns"]
     if ignored:
         lines.append("ignored columns (not features of the model): " + ", ".join(map(str, ignored)))

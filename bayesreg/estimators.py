@@ -1224,6 +1224,13 @@ class _GLMRegression(RegressorMixin, _BayesianRegression):
             eta = eta + check_offset(offset, X.shape[0])
         return X, eta
 
+    def _predictive_sd(self, X, offset):
+        """The posterior predictive sd of a new target at the rows of ``X`` (checked), from
+        `bayesreg.predictive.predictive_sd` with this estimator's family."""
+        idata = self._posterior("predict(return_std=True)")
+        extra = {} if offset is None else {"offset": check_offset(offset, X.shape[0])}
+        return predictive_sd(idata, X, family=self._family, **extra)
+
     def predict_interval(self, X, prob: float = HDI_PROB, offset=None) -> np.ndarray:
         """The central ``prob`` interval of the posterior predictive of a new target at each row,
         shape (n_samples, 2) (`bayesreg.predictive.predictive_interval` with this estimator's
@@ -1256,7 +1263,7 @@ class _CountRegression(_GLMRegression):
         """
         return self._fit(X, y, offset)
 
-    def predict(self, X, offset=None):
+    def predict(self, X, offset=None, return_std: bool = False):
         """Expected count of each row, shape (n_samples,): ``exp(intercept_ + X @ coef_ + offset)`` at
         the MAP (``method="map"``), or that mean averaged over the posterior draws (``"nuts"``: the
         posterior predictive mean, not the mean at the posterior mean weights).
@@ -1265,9 +1272,24 @@ class _CountRegression(_GLMRegression):
         ----------
         X : array-like or DataFrame, shape (n_samples, n_features)
         offset : array-like, shape (n_samples,), optional
-            The rows' log exposure, as at ``fit``.
+            The rows' log exposure, as at ``fit``; without it the expected count at exposure 1.
+        return_std : bool, default=False
+            Also return the sd of the posterior predictive of a new count
+            (`bayesreg.predictive.predictive_sd` with this estimator's family). Needs
+            ``method="nuts"``.
+
+        Returns
+        -------
+        mean : ndarray, shape (n_samples,)
+        std : ndarray, shape (n_samples,)
+            Only with ``return_std=True``.
         """
         X, eta = self._linear_predictor(X, offset)
+        if return_std:
+            return self._predict_mean(X, eta), self._predictive_sd(X, offset)
+        return self._predict_mean(X, eta)
+
+    def _predict_mean(self, X, eta):
         if not hasattr(self, "idata_"):
             return np.exp(eta)
         posterior = self.idata_.posterior
@@ -1640,10 +1662,13 @@ class BayesianStudentTRegression(_GLMRegression):
         """
         return self._fit(X, y, None)
 
-    def predict(self, X):
+    def predict(self, X, return_std: bool = False):
         """The mean line ``intercept_ + X @ coef_`` (the MAP's, or the posterior mean's: the mean of
-        a new target where ν > 1), shape (n_samples,)."""
-        return self._linear_predictor(X, None)[1]
+        a new target where ν > 1), shape (n_samples,); with ``return_std=True`` also the sd of the
+        posterior predictive of a new target (`bayesreg.predictive.predictive_sd` with
+        ``family="student_t"``; ``method="nuts"`` only)."""
+        X, mean = self._linear_predictor(X, None)
+        return (mean, self._predictive_sd(X, None)) if return_std else mean
 
 
 for _estimator, _conventions, _default, _note in (
