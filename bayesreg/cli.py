@@ -120,7 +120,19 @@ penalty strength:
         NLL = |y - Xw - b|^2/(2 sigma^2); Laplace scale 1/alpha, Gaussian sd 1/sqrt(alpha).
     --family bernoulli (both conventions agree): alpha = 1/C of scikit-learn's
         LogisticRegression(C=...); Laplace prior scale C, Gaussian prior sd sqrt(C).
+    glum (default for poisson, negative_binomial) and statsmodels: (1/2n) deviance
+        + alpha*l1_ratio*|w|_1 + (alpha*(1 - l1_ratio)/2)*|w|^2, glum's GeneralizedLinearRegressor and
+        statsmodels' GLM.fit_regularized; sklearn with --family poisson: PoissonRegressor (L2 only);
+        book with poisson, negative_binomial, student_t (its only one): -loglike + penalty.
   The intercept is never penalised.
+
+counts and outliers (--family poisson, negative_binomial, student_t):
+  A count target must hold non-negative integers; a negative or fractional value is refused with
+  its column and line. --exposure COL: a column of exposures (positive; the offset is its log; a
+  value <= 0 is refused with its line); --offset COL: a column holding the log exposure. Neither
+  is a feature. --dispersion (negative_binomial) and --df, --sigma (student_t) fix the likelihood's
+  own parameters; without them they are estimated with the weights (their MAP or posterior mean
+  is printed). --alpha must be a number, and the priors are laplace, gaussian and elasticnet.
   --alpha cv: the alpha that 5-fold cross-validation picks, exactly as scikit-learn's LassoCV(),
     ElasticNetCV(), RidgeCV(cv=KFold(5)) or (--family bernoulli) LogisticRegressionCV() do on
     the same folds and grid (--convention sklearn).
@@ -575,7 +587,8 @@ def _parser() -> _Parser:
     _model_options(
         fit,
         alpha_name="--alpha",
-        sigma_help="noise sd of the gaussian likelihood (default: estimated; sampled with --method nuts)",
+        sigma_help="noise sd of the gaussian likelihood, or scale of the student_t one (default: "
+        "estimated; sampled with --method nuts)",
     )
     fit.add_argument(
         "--no-intercept",
@@ -655,7 +668,8 @@ def _parser() -> _Parser:
         path,
         alpha_name="alpha",
         sigma_help="noise sd of the gaussian likelihood (default: sampled with --posterior; needed with "
-        "--convention book, whose objective divides the squared error by sigma^2)",
+        "--convention book, whose objective divides the squared error by sigma^2), or scale of the "
+        "student_t one (needed)",
     )
     grid = path.add_argument_group("grid of penalty strengths")
     grid.add_argument(
