@@ -107,6 +107,7 @@ class _BayesianRegression(BaseEstimator):
     """
 
     _family: str
+    _model: staticmethod  # the model of `bayesreg.models` the estimator fits
 
     @property
     def _parameter_constraints(self) -> dict:
@@ -458,9 +459,8 @@ class _BayesianRegression(BaseEstimator):
             if not isinstance(intercept_prior, dist.Distribution):
                 intercept_prior = dist.Delta(float(intercept_prior))
             kwargs["intercept_prior"] = intercept_prior
-        if self._family == "gaussian":
-            kwargs["sigma"] = self.sigma_ if self.sigma_prior_ is None else self.sigma_prior_
-        model = linear_regression if self._family == "gaussian" else logistic_regression
+        kwargs.update(self._prior_likelihood())
+        model = self._model
         names = getattr(self, "feature_names_in_", None)
         scaling = getattr(self, "scaling_", None)
         rows = X if scaling is None else scaling.transform(X)
@@ -472,6 +472,13 @@ class _BayesianRegression(BaseEstimator):
         draws = scaling.posterior_to_original(draws, groups=("prior",))
         draws.constant_data["X"] = draws.constant_data["X"].copy(data=X)
         return draws
+
+    def _prior_likelihood(self) -> dict:
+        """The likelihood's own parameters for `prior_predictive`: the linear model's σ prior (or its
+        fixed σ); nothing for the logistic model."""
+        if self._family == "gaussian":
+            return {"sigma": self.sigma_ if self.sigma_prior_ is None else self.sigma_prior_}
+        return {}
 
     def save(self, folder) -> None:
         """Save the fitted estimator to ``folder`` (see `bayesreg.model_folder.save`); `bayesreg.load`
@@ -703,6 +710,7 @@ default="laplace"
     """
 
     _family = "gaussian"
+    _model = staticmethod(linear_regression)
 
     def __init__(
         self,
@@ -976,6 +984,7 @@ default="laplace"
     """
 
     _family = "bernoulli"
+    _model = staticmethod(logistic_regression)
 
     def __init__(
         self,
@@ -1134,7 +1143,6 @@ class _GLMRegression(RegressorMixin, _BayesianRegression):
     what applies, as scikit-learn's ``PoissonRegressor`` / ``GammaRegressor`` do.
     """
 
-    _model = None
     _counts = True
 
     @property
@@ -1171,7 +1179,7 @@ class _GLMRegression(RegressorMixin, _BayesianRegression):
         self._start = self._map_start(y, offset, settings)
         self._infer(
             settings,
-            type(self)._model,
+            self._model,
             (X, y),
             None,
             prior=prior,
@@ -1203,6 +1211,23 @@ class _GLMRegression(RegressorMixin, _BayesianRegression):
 
     def _map(self, model, args, model_kwargs):
         return map_estimate(model, *args, init=self._start, **model_kwargs)
+
+    def _prior_likelihood(self) -> dict:
+        """The likelihood's own parameters for `prior_predictive`: each fixed value, or its prior
+        (the Student-t's ν and σ); an estimated negative binomial dispersion, whose flat prior
+        cannot be drawn from, at its fitted value ``dispersion_``."""
+        values = {}
+        for name in self._likelihood_parameters:
+            given = getattr(self, name)
+            if given is not None:
+                values[name] = given
+            elif name == "df":
+                values[name] = dist.Gamma(*STUDENT_T_DF_PRIOR)
+            elif name == "sigma":
+                values[name] = self.sigma_prior_
+            else:
+                values[name] = getattr(self, f"{name}_")
+        return values
 
     def _keep_likelihood(self, kwargs: dict, settings: dict) -> None:
         """Each likelihood parameter as a fitted attribute (``dispersion_``, ``df_``, ``sigma_``): the
@@ -1399,7 +1424,7 @@ class BayesianPoissonRegression(_CountRegression):
     """
 
     _family = "poisson"
-    _model = poisson_regression
+    _model = staticmethod(poisson_regression)
 
     def __init__(
         self,
@@ -1485,7 +1510,7 @@ class BayesianNegativeBinomialRegression(_CountRegression):
     """
 
     _family = "negative_binomial"
-    _model = negative_binomial_regression
+    _model = staticmethod(negative_binomial_regression)
     _likelihood_parameters = ("dispersion",)
 
     def __init__(
@@ -1580,7 +1605,7 @@ class BayesianStudentTRegression(_GLMRegression):
     """
 
     _family = "student_t"
-    _model = student_t_regression
+    _model = staticmethod(student_t_regression)
     _counts = False
     _likelihood_parameters = ("df", "sigma")
 
