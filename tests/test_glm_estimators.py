@@ -238,3 +238,27 @@ def test_map_predict_interval_needs_nuts(counts):
     with pytest.raises(ValueError, match="offset must have shape"):
         est.predict(X, offset=offset[:3])
     assert isinstance(X, pd.DataFrame)
+
+
+def test_nuts_fit_predicts_the_posterior_mean_count_and_saves(counts, tmp_path):
+    """A short NUTS fit (2 chains × (100 + 100)): ``coef_`` is the posterior mean, ``predict`` the mean
+    count over the draws (an exposure of 2 doubles it), and a saved fit predicts bitwise the same."""
+    X, y, offset = counts["fair_exposure"]
+    X, y, offset = X.iloc[:300], y[:300], offset[:300]
+    settings = {"num_warmup": 100, "num_samples": 100, "num_chains": 2, "random_state": 0}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the diagnostics' ESS warning at 200 draws
+        est = BayesianPoissonRegression(alpha=0.01, method="nuts", **settings).fit(X, y, offset=offset)
+    posterior = est.idata_.posterior
+    assert posterior.attrs["family"] == "poisson"
+    np.testing.assert_allclose(est.coef_, posterior["coef"].mean(("chain", "draw")), rtol=1e-12)
+    coef = posterior["coef"].to_numpy().reshape(-1, X.shape[1])  # (draws, features)
+    eta = posterior["intercept"].to_numpy().reshape(-1, 1) + coef @ X.to_numpy().T + offset  # (draws, rows)
+    expected = np.exp(eta).mean(axis=0)
+    np.testing.assert_allclose(est.predict(X, offset=offset), expected, rtol=1e-10)
+    np.testing.assert_allclose(est.predict(X, offset=offset + np.log(2.0)), 2 * expected, rtol=1e-10)
+    assert est.map_.converged
+    est.save(tmp_path)
+    loaded = load(tmp_path)
+    np.testing.assert_array_equal(loaded.predict(X, offset=offset), est.predict(X, offset=offset))
+    np.testing.assert_array_equal(loaded.coef_, est.coef_)
