@@ -24,7 +24,13 @@ from bayesreg.cv import CVResult, cv_alpha
 from bayesreg.data import DataError
 from bayesreg.diagnostics import DiagnosticsReport, PosteriorWarning, check_diagnostics
 from bayesreg.engine import DeltaELBO, LaplaceScaleMixture, MAPResult, ProximalNewton, map_estimate
-from bayesreg.estimators import BayesianLinearRegression, BayesianLogisticRegression
+from bayesreg.estimators import (
+    BayesianLinearRegression,
+    BayesianLogisticRegression,
+    BayesianNegativeBinomialRegression,
+    BayesianPoissonRegression,
+    BayesianStudentTRegression,
+)
 from bayesreg.evidence import (
     EvidenceResult,
     LaplaceEvidenceResult,
@@ -53,6 +59,9 @@ __all__ = [
     # estimators
     "BayesianLinearRegression",
     "BayesianLogisticRegression",
+    "BayesianNegativeBinomialRegression",
+    "BayesianPoissonRegression",
+    "BayesianStudentTRegression",
     "DataError",
     # a fitted estimator saved to a folder and loaded back
     "ModelFolderError",

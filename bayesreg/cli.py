@@ -64,6 +64,8 @@ from bayesreg.defaults import (
 from bayesreg.params import (
     CONSTRAINTS,
     ESTIMATOR_CONSTRAINTS,
+    GLM_FAMILIES,
+    MODEL_CONSTRAINTS,
     PENALTY_KINDS,
     POSTERIOR_METHODS,
     PRIOR_KINDS,
@@ -118,7 +120,19 @@ penalty strength:
         NLL = |y - Xw - b|^2/(2 sigma^2); Laplace scale 1/alpha, Gaussian sd 1/sqrt(alpha).
     --family bernoulli (both conventions agree): alpha = 1/C of scikit-learn's
         LogisticRegression(C=...); Laplace prior scale C, Gaussian prior sd sqrt(C).
+    glum (default for poisson, negative_binomial) and statsmodels: (1/2n) deviance
+        + alpha*l1_ratio*|w|_1 + (alpha*(1 - l1_ratio)/2)*|w|^2, glum's GeneralizedLinearRegressor and
+        statsmodels' GLM.fit_regularized; sklearn with --family poisson: PoissonRegressor (L2 only);
+        book with poisson, negative_binomial, student_t (its only one): -loglike + penalty.
   The intercept is never penalised.
+
+counts and outliers (--family poisson, negative_binomial, student_t):
+  A count target must hold non-negative integers; a negative or fractional value is refused with
+  its column and line. --exposure COL: a column of exposures (positive; the offset is its log; a
+  value <= 0 is refused with its line); --offset COL: a column holding the log exposure. Neither
+  is a feature. --dispersion (negative_binomial) and --df, --sigma (student_t) fix the likelihood's
+  own parameters; without them they are estimated with the weights (their MAP or posterior mean
+  is printed). --alpha must be a number, and the priors are laplace, gaussian and elasticnet.
   --alpha cv: the alpha that 5-fold cross-validation picks, exactly as scikit-learn's LassoCV(),
     ElasticNetCV(), RidgeCV(cv=KFold(5)) or (--family bernoulli) LogisticRegressionCV() do on
     the same folds and grid (--convention sklearn).
@@ -476,15 +490,52 @@ def _model_options(parser, *, alpha_name: str, sigma_help: str) -> None:
         "--convention",
         **_choice("convention"),
         default=None,
-        help=f"how {alpha_name} maps to the prior (default: sklearn; see below)",
+        help=f"how {alpha_name} maps to the prior (default: sklearn; glum for poisson and "
+        "negative_binomial, book for student_t; see below)",
     )
     parser.add_argument(
         "--family",
-        **_choice("family"),
+        **_choice("family", MODEL_CONSTRAINTS),
         default="gaussian",
-        help="likelihood: gaussian (linear regression) or bernoulli (logistic regression, two-class target)",
+        help="likelihood: gaussian (linear regression), bernoulli (logistic regression, two-class "
+        "target), poisson or negative_binomial (counts: non-negative integers; log link), student_t "
+        "(robust linear regression)",
     )
     parser.add_argument("--sigma", type=cli_type("sigma"), default=None, metavar="S", help=sigma_help)
+    glm = parser.add_argument_group("counts and outliers (--family poisson, negative_binomial, student_t)")
+    glm.add_argument(
+        "--offset",
+        default=None,
+        metavar="COL",
+        help="poisson, negative_binomial: the column holding each row's offset, the log of its exposure "
+        "(added to the linear predictor with coefficient 1, as glum's and statsmodels' offset); any "
+        "finite number; the column is not a feature",
+    )
+    glm.add_argument(
+        "--exposure",
+        default=None,
+        metavar="COL",
+        help="poisson, negative_binomial: the column holding each row's exposure (time at risk, "
+        "population): positive numbers, whose log is the offset (a value <= 0 is refused with its "
+        "line); instead of --offset; the column is not a feature",
+    )
+    glm.add_argument(
+        "--dispersion",
+        type=cli_type("dispersion"),
+        default=None,
+        metavar="D",
+        help="negative_binomial: the dispersion alpha of Var = mu + alpha mu^2, fixed (glum's theta, "
+        "statsmodels' alpha); default: estimated with the weights (flat prior on (0, inf)); "
+        "needed by bayesreg path",
+    )
+    glm.add_argument(
+        "--df",
+        type=cli_type("df"),
+        default=None,
+        metavar="NU",
+        help="student_t: the degrees of freedom, fixed; default: estimated (Gamma(2, 0.1) prior); "
+        "needed by bayesreg path",
+    )
     parser.add_argument(
         "--standardize",
         action="store_true",
@@ -536,7 +587,8 @@ def _parser() -> _Parser:
     _model_options(
         fit,
         alpha_name="--alpha",
-        sigma_help="noise sd of the gaussian likelihood (default: estimated; sampled with --method nuts)",
+        sigma_help="noise sd of the gaussian likelihood, or scale of the student_t one (default: "
+        "estimated; sampled with --method nuts)",
     )
     fit.add_argument(
         "--no-intercept",
@@ -616,7 +668,8 @@ def _parser() -> _Parser:
         path,
         alpha_name="alpha",
         sigma_help="noise sd of the gaussian likelihood (default: sampled with --posterior; needed with "
-        "--convention book, whose objective divides the squared error by sigma^2)",
+        "--convention book, whose objective divides the squared error by sigma^2), or scale of the "
+        "student_t one (needed)",
     )
     grid = path.add_argument_group("grid of penalty strengths")
     grid.add_argument(
@@ -837,14 +890,42 @@ def _check_model_options(args) -> None:
 
     if args.l1_ratio is not None and args.prior != "elasticnet":
         raise _UsageError(f"--l1-ratio applies to --prior elasticnet only, not to --prior {args.prior}")
-    if args.sigma is not None and args.family != "gaussian":
+    if args.sigma is not None and args.family not in ("gaussian", "student_t"):
         raise _UsageError(
-            "--sigma applies to --family gaussian only (a bernoulli likelihood has no noise sd)"
+            f"--sigma applies to --family gaussian and student_t only (a {args.family} likelihood has no "
+            "noise sd)"
         )
+    takers = {
+        "offset": ("poisson", "negative_binomial"),
+        "exposure": ("poisson", "negative_binomial"),
+        "dispersion": ("negative_binomial",),
+        "df": ("student_t",),
+    }
+    for name, families in takers.items():
+        if getattr(args, name) is not None and args.family not in families:
+            raise _UsageError(
+                f"{args.flags[name]} applies to --family {' and '.join(families)} only, not to --family "
+                f"{args.family}"
+            )
+    if args.offset is not None and args.exposure is not None:
+        raise _UsageError("give --offset (the log exposure) or --exposure, not both")
+    if args.family in GLM_FAMILIES:
+        if args.prior in SPARSITY_KINDS:
+            raise _UsageError(
+                f"--prior {args.prior} is for --family gaussian and bernoulli; --family {args.family} "
+                "takes the penalty priors laplace, gaussian and elasticnet"
+            )
+        if getattr(args, "method", "map") == "gibbs":
+            raise _UsageError("--method gibbs needs --family gaussian (a horseshoe prior's Gibbs sampler)")
     if args.l1_ratio is None:
         args.l1_ratio = L1_RATIO
     if args.convention is None and args.prior not in SPARSITY_KINDS:
-        args.convention = "sklearn"
+        args.convention = _DEFAULT_CONVENTION.get(args.family, "sklearn")
+
+
+_DEFAULT_CONVENTION = {"poisson": "glum", "negative_binomial": "glum", "student_t": "book"}
+"""--convention's default where it is not sklearn: glum's (= statsmodels') for the count families,
+which scikit-learn fits with an L2 penalty only; the book's for student_t, the only one defined there."""
 
 
 def _target_accept(args) -> float:
@@ -970,17 +1051,25 @@ def _target_text(target: str, classes) -> str:
     return f"modelling P({target} = {modelled!r}) against {target} = {other!r}"
 
 
-def _alpha_max_warning(args, X, y) -> float | None:
+def _alpha_max_warning(args, X, y, offset=None) -> float | None:
     """Warn when --alpha is at or above `~bayesreg.path.alpha_max` (L1 and elastic-net priors, where
     alpha_max is the smallest alpha at which every MAP weight is exactly 0): the prior swamps the
-    data. Not for the book convention of a linear model without --sigma (alpha_max depends on sigma).
+    data. Not for the book convention of a linear model without --sigma, nor for a likelihood whose
+    dispersion, degrees of freedom or scale are estimated (alpha_max depends on them).
     Returns alpha_max when --alpha is at or above it, else None."""
     from bayesreg.path import alpha_max
 
-    if args.prior == "gaussian" or (
-        args.family == "gaussian" and args.convention == "book" and args.sigma is None
+    estimated = {
+        "negative_binomial": args.dispersion is None,
+        "student_t": args.df is None or args.sigma is None,
+    }.get(args.family, False)
+    if (
+        args.prior == "gaussian"
+        or estimated
+        or (args.family == "gaussian" and args.convention == "book" and args.sigma is None)
     ):
         return None
+    likelihood = {"offset": offset, "dispersion": args.dispersion, "df": args.df}
     largest = alpha_max(
         X,
         y,
@@ -991,6 +1080,7 @@ def _alpha_max_warning(args, X, y) -> float | None:
         fit_intercept=args.fit_intercept,
         standardize=args.standardize,
         **({} if args.sigma is None else {"sigma": args.sigma}),
+        **{name: value for name, value in likelihood.items() if value is not None},
     )
     if args.alpha >= largest:
         warnings.warn(
@@ -1002,6 +1092,32 @@ def _alpha_max_warning(args, X, y) -> float | None:
         )
         return largest
     return None
+
+
+def _read(args):
+    """The data files read in memory (`bayesreg.data.read_table`), the --offset or --exposure column
+    checked with them (a bad value named by its file and line)."""
+    from bayesreg.data import read_table
+
+    return read_table(
+        args.data,
+        args.target,
+        args.family,
+        sep=args.sep,
+        drop_constant=args.drop_constant,
+        offset=args.offset,
+        exposure=args.exposure,
+    )
+
+
+def _take_offset(args, X) -> np.ndarray | None:
+    """Take the --offset (as it is) or --exposure (its log) column out of the features ``X`` (a
+    DataFrame, changed in place); None without either."""
+    name = args.offset if args.offset is not None else args.exposure
+    if name is None:
+        return None
+    values = X.pop(name).to_numpy(dtype=np.float64)
+    return values if args.offset is not None else np.log(values)
 
 
 def _print_notes(command: str, notes) -> None:
@@ -1185,7 +1301,13 @@ def _fit_large(args, moments, out: Path | None, sampling: dict | None) -> int:
 
 
 def _estimator(args, sampling: dict | None):
-    from bayesreg.estimators import BayesianLinearRegression, BayesianLogisticRegression
+    from bayesreg.estimators import (
+        BayesianLinearRegression,
+        BayesianLogisticRegression,
+        BayesianNegativeBinomialRegression,
+        BayesianPoissonRegression,
+        BayesianStudentTRegression,
+    )
 
     settings = {
         "l1_ratio": args.l1_ratio,
@@ -1204,9 +1326,14 @@ def _estimator(args, sampling: dict | None):
     if args.family == "bernoulli":
         C = args.alpha if isinstance(args.alpha, str) else 1.0 / args.alpha
         return BayesianLogisticRegression(prior=args.prior, C=C, **settings)
-    return BayesianLinearRegression(
-        prior=args.prior, alpha=args.alpha, convention=args.convention, sigma=args.sigma, **settings
-    )
+    settings.update(prior=args.prior, alpha=args.alpha, convention=args.convention)
+    if args.family == "poisson":
+        return BayesianPoissonRegression(**settings)
+    if args.family == "negative_binomial":
+        return BayesianNegativeBinomialRegression(dispersion=args.dispersion, **settings)
+    if args.family == "student_t":
+        return BayesianStudentTRegression(df=args.df, sigma=args.sigma, **settings)
+    return BayesianLinearRegression(sigma=args.sigma, **settings)
 
 
 def _sparsity_description(args, prior, sigma: float, shape: tuple) -> str:
@@ -1221,7 +1348,33 @@ def _sparsity_description(args, prior, sigma: float, shape: tuple) -> str:
     return f"{args.prior} prior (no MAP: the density is unbounded at 0): weights{columns}: {hierarchy}{noise}"
 
 
-def _prior_description(args, alpha: float, sigma: float, n_samples: int) -> str:
+def _likelihood_description(args, estimator) -> str:
+    """The count and Student-t likelihoods' own parameters as fitted: each given, or its MAP or
+    posterior mean."""
+    source = "MAP" if args.method == "map" else "posterior mean"
+    parts = []
+    for name, label in (
+        ("dispersion", "dispersion"),
+        ("df", "degrees of freedom nu"),
+        ("sigma", "scale sigma"),
+    ):
+        if hasattr(estimator, f"{name}_"):
+            given = getattr(args, name) is not None
+            parts.append(f"{label} = {getattr(estimator, f'{name}_'):.6g} ({'given' if given else source})")
+    offset = (
+        ""
+        if args.offset is None and args.exposure is None
+        else "; offset "
+        + (
+            f"column {args.offset!r}"
+            if args.offset is not None
+            else f"log of exposure column {args.exposure!r}"
+        )
+    )
+    return f"; {args.family} likelihood" + (": " + ", ".join(parts) if parts else "") + offset
+
+
+def _prior_description(args, alpha: float, sigma: float, n_samples: int, estimator=None) -> str:
     """One line stating the penalty ``alpha`` of the fit (given or learned) and the prior it is
     (`Prior.describe`), with the numbers in force at the noise sd ``sigma`` of the fitted linear model
     (1 for logistic regression, whose prior does not depend on it)."""
@@ -1242,7 +1395,9 @@ def _prior_description(args, alpha: float, sigma: float, n_samples: int) -> str:
     ratio = f", l1_ratio = {args.l1_ratio:g}" if args.prior == "elasticnet" else ""
     columns = " of the standardized columns" if args.standardize else ""
     noise = ""
-    if args.family == "gaussian":
+    if estimator is not None and args.family in GLM_FAMILIES:
+        noise = _likelihood_description(args, estimator)
+    elif args.family == "gaussian":
         source = "given" if args.sigma is not None else "MAP" if args.method == "map" else "posterior mean"
         if args.sigma is None and args.method == "map" and args.alpha == "eb" and args.prior == "gaussian":
             source = "empirical Bayes"
@@ -1331,6 +1486,11 @@ def _check_learned_alpha(args) -> None:
     """Refuse a learned --alpha (cv, eb) with options it does not apply to, before anything runs."""
     if not isinstance(args.alpha, str):
         return
+    if args.family in GLM_FAMILIES:
+        raise _UsageError(
+            f"--alpha {args.alpha} is for --family gaussian and bernoulli: give --family {args.family} a "
+            "number (bayesreg path shows the weights along a grid of alpha)"
+        )
     if args.alpha == "hierarchical":
         if args.method != "nuts":
             raise _UsageError(
@@ -1421,7 +1581,7 @@ def _learned_alpha(args, estimator) -> tuple[str, bytes] | None:
 
 def _fit(args) -> int:
     from bayesreg.compare import compare_map_posterior, posterior_summary, sparsity_summary
-    from bayesreg.data import check_xy, read_table
+    from bayesreg.data import check_xy
     from bayesreg.diagnostics import gate_columns
 
     _check_model_options(args)
@@ -1438,9 +1598,8 @@ def _fit(args) -> int:
     moments = _read_large(args, "fit")
     if moments is not None:
         return _fit_large(args, moments, out, sampling)
-    X, y, notes = read_table(
-        args.data, args.target, args.family, sep=args.sep, drop_constant=args.drop_constant
-    )
+    X, y, notes = _read(args)
+    offset = _take_offset(args, X)
     if args.fit_intercept and "intercept" in map(str, X.columns):
         raise _UsageError(
             "a feature column is named 'intercept', the name of the intercept's row in "
@@ -1451,8 +1610,8 @@ def _fit(args) -> int:
     estimator = _estimator(args, sampling)
     with _warnings_as_lines("fit", args.flags):
         numeric = args.alpha is not None and not isinstance(args.alpha, str)
-        swamped = _alpha_max_warning(args, data.X, data.y) if numeric else None
-        estimator.fit(X, y)
+        swamped = _alpha_max_warning(args, data.X, data.y, offset) if numeric else None
+        estimator.fit(X, y) if offset is None else estimator.fit(X, y, offset=offset)
         learned = _learned_alpha(args, estimator)
         mode = estimator.map_  # the MAP (the penalised estimate), also when coef_ holds posterior means
         point = {"coef": estimator.coef_, "intercept": estimator.intercept_} if mode is None else mode.params
@@ -1470,7 +1629,7 @@ def _fit(args) -> int:
         printed, files["coefficients.csv"] = _coefficient_table(
             X.columns, coef, intercept, summary, gate, has_map=mode is not None
         )
-        modelled = None if args.family == "gaussian" else _target_text(args.target, estimator.classes_)
+        modelled = None if args.family != "bernoulli" else _target_text(args.target, estimator.classes_)
         if modelled is not None:
             files["target.txt"] = f"{modelled}\n".encode()
         sigma = estimator.sigma_ if args.family == "gaussian" else 1.0
@@ -1479,7 +1638,7 @@ def _fit(args) -> int:
         if mode is None:
             description = _sparsity_description(args, estimator.prior_, sigma, X.shape)
         else:
-            description = _prior_description(args, estimator.alpha_, sigma, X.shape[0])
+            description = _prior_description(args, estimator.alpha_, sigma, X.shape[0], estimator)
         written = [] if out is None else _write_all(out, files, model=estimator)  # + model.json, posterior.nc
 
     fit_line = f"MAP of {X.shape[0]} rows, {X.shape[1]} features, target {args.target!r}"
@@ -1550,6 +1709,10 @@ def _predict_description(model, table, data: str) -> list[str]:
         lines.append(f"{what}{f', its {interval}' if nuts else ''} and the predicted label")
     else:
         lines.append("mean of a new target" + (f", its sd (noise included) and {interval}" if nuts else ""))
+    from bayesreg.estimators import BayesianNegativeBinomialRegression, BayesianPoissonRegression
+
+    if isinstance(model, BayesianPoissonRegression | BayesianNegativeBinomialRegression):
+        lines.append("counts at exposure 1 (offset 0): multiply each row's mean by its exposure")
     ignored = table.attrs["ignored_columns"]
     if ignored:
         lines.append("ignored columns (not features of the model): " + ", ".join(map(str, ignored)))
@@ -1634,6 +1797,18 @@ def _check_path_options(args) -> None:
             "--convention book with --family gaussian needs --sigma: the book objective divides the "
             "squared error by sigma^2"
         )
+    if args.family in GLM_FAMILIES and args.posterior:
+        raise _UsageError(
+            f"--posterior is for --family gaussian and bernoulli; for --family {args.family} sample one "
+            "alpha with bayesreg fit --method nuts"
+        )
+    needed = {"negative_binomial": ("dispersion",), "student_t": ("df", "sigma")}.get(args.family, ())
+    for name in needed:
+        if getattr(args, name) is None:
+            raise _UsageError(
+                f"--family {args.family} needs {args.flags[name]} for a path: it is held fixed along the "
+                "grid (bayesreg fit estimates it at one alpha)"
+            )
 
 
 def _path_table(names, penalised, posterior=None, ok=None) -> bytes:
@@ -1682,7 +1857,7 @@ def _path_summary(penalised, posterior=None, ok=None, rows: int = 5) -> str:
 
 def _path(args) -> int:
     from bayesreg import report
-    from bayesreg.data import check_xy, read_table
+    from bayesreg.data import check_xy
     from bayesreg.diagnostics import check_path_diagnostics
     from bayesreg.path import alpha_grid, map_path, posterior_path
 
@@ -1690,7 +1865,8 @@ def _path(args) -> int:
     sampling = _sampling(args, PATH_NUTS, "--posterior", args.posterior)
     out = _check_out(args.out)
     _read_large(args, args.command)  # refuses the Dask engine, which has no rows
-    table = read_table(args.data, args.target, args.family, sep=args.sep, drop_constant=args.drop_constant)
+    table = _read(args)
+    offset = _take_offset(args, table.X)
     data = check_xy(table.X, table.y, family=args.family)
     X, y = data.X, data.y
     model = {
@@ -1701,6 +1877,8 @@ def _path(args) -> int:
         "fit_intercept": args.fit_intercept,
         "standardize": args.standardize,
     }
+    likelihood = {"offset": offset, "dispersion": args.dispersion, "df": args.df}
+    model.update({name: value for name, value in likelihood.items() if value is not None})
     # the MAP takes a fixed sigma, or its own default (the sklearn MAP does not depend on sigma)
     fixed = {} if args.sigma is None else {"sigma": args.sigma}
     if args.alphas is None:
@@ -1714,7 +1892,7 @@ def _path(args) -> int:
         alphas = np.asarray(args.alphas, dtype=float)
         grid = f"{alphas.size} alphas given, from {alphas[0]:.4g} to {alphas[-1]:.4g}"
     _print_notes("path", table.notes)  # after every refusal: a refused run prints one line
-    modelled = None if args.family == "gaussian" else _target_text(args.target, data.classes)
+    modelled = None if args.family != "bernoulli" else _target_text(args.target, data.classes)
     with _warnings_as_lines("path", args.flags):
         posterior = ok = None
         if sampling is not None:

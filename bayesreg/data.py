@@ -20,6 +20,7 @@ import pandas as pd
 from sklearn.utils.multiclass import type_of_target
 
 __all__ = [
+    "COUNT_FAMILIES",
     "PARQUET_SUFFIXES",
     "CSVRows",
     "CSVTable",
@@ -27,6 +28,7 @@ __all__ = [
     "bad_cell",
     "check_finite",
     "check_numeric_columns",
+    "check_offset",
     "check_target",
     "check_xy",
     "constant_columns",
@@ -55,6 +57,71 @@ class DataError(ValueError):
     ...     print(type(error).__name__, "-", error)
     DataError - target has NaN in row 1 (NaN and inf values are not allowed)
     """
+
+
+COUNT_FAMILIES = ("poisson", "negative_binomial")
+"""The likelihoods whose target is a count: a non-negative integer in every row."""
+
+
+def _not_a_count(values: np.ndarray) -> tuple[int, str] | None:
+    """The first value of ``values`` (finite floats) that is not a count, with its row and what is
+    wrong, or None."""
+    bad = (values < 0) | (values != np.round(values))
+    if not bad.any():
+        return None
+    row = int(np.flatnonzero(bad)[0])
+    value = values[row]
+    what = "is negative" if value < 0 else "is not an integer"
+    return row, f"{value:g} {what} (a count is 0, 1, 2, ...)"
+
+
+def check_offset(offset, n_samples: int, *, name: str = "offset") -> np.ndarray:
+    """An offset (the log of an exposure, added to a count model's linear predictor) checked: finite
+    numbers, one per row.
+
+    Parameters
+    ----------
+    offset : array-like, shape (n_samples,)
+    n_samples : int
+        The rows it must match.
+    name : str
+        How the message names it.
+
+    Returns
+    -------
+    ndarray of float64, shape (n_samples,)
+
+    Raises
+    ------
+    DataError
+        Another shape, text, NaN or inf (the row named).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from bayesreg.data import check_offset
+    >>> check_offset(np.log([1.0, 2.0]), 2).round(3).tolist()
+    [0.0, 0.693]
+    >>> check_offset([0.0, -np.inf], 2)  # np.log of an exposure of 0
+    Traceback (most recent call last):
+    ...
+    bayesreg.data.DataError: offset has -inf in row 1 (the log of an exposure of 0: exposures must ...
+    """
+    try:
+        values = np.asarray(offset, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise DataError(f"{name} is not numeric: it has text values") from None
+    if values.shape != (n_samples,):
+        raise DataError(f"{name} must have shape ({n_samples},) like the rows of X, got {values.shape}")
+    if not np.isfinite(values).all():
+        row = int(np.flatnonzero(~np.isfinite(values))[0])
+        if values[row] == -np.inf:
+            raise DataError(
+                f"{name} has -inf in row {row} (the log of an exposure of 0: exposures must be positive)"
+            )
+        what = "NaN" if np.isnan(values[row]) else "inf"
+        raise DataError(f"{name} has {what} in row {row} (NaN and inf values are not allowed)")
+    return values
 
 
 #: The separators `read_csv` reads, by the names `separator` takes for them.
@@ -141,6 +208,8 @@ def read_csv(
     *,
     sep: str | None = None,
     drop_constant: bool = False,
+    offset: str | None = None,
+    exposure: str | None = None,
 ) -> CSVTable:
     """Read a CSV file into features and a target column, naming the file's line of every bad value.
 
@@ -156,8 +225,9 @@ def read_csv(
         A CSV file with a header row.
     target : str
         Name of the target column; every other column is a feature.
-    family : {"gaussian", "bernoulli"}, default="gaussian"
-        What the target must be: numbers, or labels of any kind.
+    family : {"gaussian", "bernoulli", "poisson", "negative_binomial", "student_t"}, default="gaussian"
+        What the target must be: numbers, labels of any kind (bernoulli), or non-negative integers
+        (poisson, negative_binomial).
     sep : str, optional
         The separator, as `separator` takes it (``","``, ``";"``, ``"tab"``, ...); by default it is
         detected from the first lines (a comma, a semicolon or a tab).
@@ -165,6 +235,10 @@ def read_csv(
         Drop feature columns that hold one value in every row (with a note) instead of refusing them.
         Such a column carries no information about the target, and with an intercept it is
         collinear with it.
+    offset, exposure : str, optional
+        A column holding a count model's offset (finite numbers), or its exposure (positive numbers,
+        whose log is the offset; a value ≤ 0 is named by its line). It stays in ``X`` for the caller
+        to take out, and is not refused for being constant.
 
     Returns
     -------
@@ -199,10 +273,25 @@ def read_csv(
             f"target column {target!r} not found in {str(path)!r}; columns: "
             f"{', '.join(map(str, frame.columns))}{_separator_hint(frame, sep)}"
         )
+    _check_offset_columns(frame, str(path), target, offset, exposure)
     for name, column in frame.items():
-        _check_cells(column, str(path), target if name == target else None, family, sep)
-    frame = _constant_columns(frame, target, drop_constant, notes)
+        _check_cells(column, str(path), target if name == target else None, family, sep, name == exposure)
+    frame = _constant_columns(frame, target, drop_constant, notes, (offset, exposure))
     return CSVTable(frame.drop(columns=[target]), frame[target], notes)
+
+
+def _check_offset_columns(frame: pd.DataFrame, where: str, target: str, offset, exposure) -> None:
+    """Refuse an offset or exposure column that is absent, or is the target."""
+    for role, name in (("offset", offset), ("exposure", exposure)):
+        if name is None:
+            continue
+        if name == target:
+            raise DataError(f"the {role} column {name!r} is the target column")
+        if name not in frame.columns:
+            raise DataError(
+                f"{role} column {name!r} not found in {where!r}; columns: "
+                f"{', '.join(map(str, frame.columns))}"
+            )
 
 
 class CSVRows(NamedTuple):
@@ -378,15 +467,19 @@ def _is_saved_index(frame: pd.DataFrame, keep: tuple) -> bool:
     )
 
 
-def _constant_columns(frame: pd.DataFrame, target: str, drop: bool, notes: list) -> pd.DataFrame:
+def _constant_columns(
+    frame: pd.DataFrame, target: str, drop: bool, notes: list, offsets: tuple = ()
+) -> pd.DataFrame:
     """Refuse a constant target, and refuse (or with ``drop``, drop with a note) constant features
-    (`constant_columns`).
+    (`constant_columns`); the ``offsets`` columns are not features and may be constant.
 
     With one row every column is constant; that case is left to `check_xy`'s row count."""
     if len(frame) < 2:
         return frame
     constant = {
-        str(name): column.iloc[0] for name, column in frame.items() if column.nunique(dropna=False) == 1
+        str(name): column.iloc[0]
+        for name, column in frame.items()
+        if column.nunique(dropna=False) == 1 and name not in offsets
     }
     dropped = constant_columns(constant, target, drop=drop, notes=notes)
     return frame.drop(columns=dropped) if dropped else frame
@@ -452,19 +545,27 @@ def constant_columns(constant: dict, target: str, *, drop: bool, notes: list) ->
     return features
 
 
-def _check_cells(column: pd.Series, where: str, target: str | None, family: str, sep: str = ",") -> None:
-    """Raise `DataError` naming the file's line of the first text, NaN or inf value of ``column``
-    (`bad_cell`; data row ``i`` is line ``i + 2``)."""
-    bad = bad_cell(column, is_target=target is not None, family=family, sep=sep)
+def _check_cells(
+    column: pd.Series, where: str, target: str | None, family: str, sep: str = ",", exposure: bool = False
+) -> None:
+    """Raise `DataError` naming the file's line of the first bad value of ``column`` (`bad_cell`;
+    data row ``i`` is line ``i + 2``)."""
+    bad = bad_cell(column, is_target=target is not None, family=family, sep=sep, exposure=exposure)
     if bad is not None:
         raise DataError(f"{where} line {bad[0] + 2}, {bad[1]}")
 
 
 def bad_cell(
-    column: pd.Series, *, is_target: bool = False, family: str = "gaussian", sep: str = ","
+    column: pd.Series,
+    *,
+    is_target: bool = False,
+    family: str = "gaussian",
+    sep: str = ",",
+    exposure: bool = False,
 ) -> tuple[int, str] | None:
     """The first text, NaN or inf value of ``column``: its row (counted from 0) and what is wrong,
-    or None when every value is a finite number.
+    or None when every value is a finite number (and, for a count target, a count; for an exposure,
+    positive).
 
     The readers put the place in front of the text: the file's line (`read_csv`, `read_rows`), or a
     file and line from a partition's first line (`bayesreg.large`).
@@ -475,10 +576,13 @@ def bad_cell(
         One column as read (numbers, or text for a column that has some).
     is_target : bool, default=False
         The column is the target: the text says so, and text labels pass for ``"bernoulli"``.
-    family : {"gaussian", "bernoulli"}, default="gaussian"
+    family : {"gaussian", "bernoulli", "poisson", "negative_binomial", "student_t"}, default="gaussian"
+        A count target (`COUNT_FAMILIES`) must hold non-negative integers.
     sep : str, default=","
         The file's separator: with another than a comma, a number written with a decimal comma gets
         a hint.
+    exposure : bool, default=False
+        The column is an exposure (the count model's offset is its log): every value must be > 0.
 
     Returns
     -------
@@ -494,9 +598,14 @@ def bad_cell(
     (1, "column 'dose': '2,5' is not a number (write decimals with a point)")
     >>> bad_cell(pd.Series([0.5, 1.5], name="dose")) is None
     True
+    >>> bad_cell(pd.Series([2.0, -1.0], name="visits"), is_target=True, family="poisson")
+    (1, "column 'visits' (the target): -1 is negative (a count is 0, 1, 2, ...)")
+    >>> bad_cell(pd.Series([2.0, 0.0], name="years"), exposure=True)
+    (1, "column 'years' (the exposure): 0 is not positive (the offset is log(exposure))")
     """
     labels = is_target and family == "bernoulli"
-    name = f"column {str(column.name)!r}" + (" (the target)" if is_target else "")
+    role = " (the target)" if is_target else " (the exposure)" if exposure else ""
+    name = f"column {str(column.name)!r}{role}"
     numeric = pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column)
     if not numeric and not labels:
         text = column.notna() & pd.to_numeric(column, errors="coerce").isna()
@@ -515,6 +624,15 @@ def bad_cell(
         row = int(np.flatnonzero(bad)[0])
         what = "inf" if numeric and np.isinf(float(column.iloc[row])) else "NaN"
         return row, f"{name}: {what} (NaN and inf values are not allowed)"
+    if is_target and family in COUNT_FAMILIES:
+        bad = _not_a_count(column.to_numpy(dtype=np.float64))
+        if bad is not None:
+            return bad[0], f"{name}: {bad[1]}"
+    if exposure:
+        values = column.to_numpy(dtype=np.float64)
+        if (values <= 0).any():
+            row = int(np.flatnonzero(values <= 0)[0])
+            return row, f"{name}: {values[row]:g} is not positive (the offset is log(exposure))"
     return None
 
 
@@ -566,12 +684,14 @@ def check_finite(X: np.ndarray, names=None) -> None:
 
 
 def check_target(y, family: str) -> tuple[np.ndarray, np.ndarray | None]:
-    """Check the target: finite numbers for ``"gaussian"``, exactly two classes for ``"bernoulli"``.
+    """Check the target: finite numbers for ``"gaussian"`` and ``"student_t"``, exactly two classes
+    for ``"bernoulli"``, non-negative integers (not all 0) for ``"poisson"`` and
+    ``"negative_binomial"``.
 
     Parameters
     ----------
     y : array-like, shape (n_samples,)
-    family : {"gaussian", "bernoulli"}
+    family : {"gaussian", "bernoulli", "poisson", "negative_binomial", "student_t"}
 
     Returns
     -------
@@ -584,8 +704,8 @@ def check_target(y, family: str) -> tuple[np.ndarray, np.ndarray | None]:
     ------
     DataError
         NaN / inf / text in a numeric target, a constant ``"gaussian"`` target (one value in every
-        row: nothing to fit, and its sd, the scale of the noise prior, is 0), or a target with other
-        than two classes.
+        row: nothing to fit, and its sd, the scale of the noise prior, is 0), a target with other
+        than two classes, or a negative or non-integer count (the row named).
 
     Examples
     --------
@@ -603,6 +723,10 @@ def check_target(y, family: str) -> tuple[np.ndarray, np.ndarray | None]:
     Traceback (most recent call last):
     ...
     bayesreg.data.DataError: target is constant: every row holds 2.5 (a target with one value ...
+    >>> check_target([0, 3, 1.5], "poisson")
+    Traceback (most recent call last):
+    ...
+    bayesreg.data.DataError: target 1.5 is not an integer (a count is 0, 1, 2, ...) in row 2
     """
     y = np.asarray(y)
     if y.ndim == 2 and y.shape[1] == 1:
@@ -633,6 +757,15 @@ def check_target(y, family: str) -> tuple[np.ndarray, np.ndarray | None]:
         row = int(np.flatnonzero(~np.isfinite(y))[0])
         what = "NaN" if np.isnan(y[row]) else "inf"
         raise DataError(f"target has {what} in row {row} (NaN and inf values are not allowed)")
+    if family in COUNT_FAMILIES:
+        bad = _not_a_count(y)
+        if bad is not None:
+            raise DataError(f"target {bad[1]} in row {bad[0]}")
+        if not y.any():
+            raise DataError(
+                "target is 0 in every row: a count model's rate has no maximum there (its log goes to -inf)"
+            )
+        return y, None
     if y.size > 1 and np.all(y == y[0]):
         raise DataError(
             f"target is constant: every row holds {y[0]:g} (a target with one value leaves nothing to "
@@ -671,8 +804,8 @@ def check_xy(X, y, family: str = "gaussian") -> CheckedData:
     ----------
     X : array-like or DataFrame, shape (n_samples, n_features)
     y : array-like, shape (n_samples,)
-    family : {"gaussian", "bernoulli"}
-        What the target must be: finite numbers, or exactly two classes.
+    family : {"gaussian", "bernoulli", "poisson", "negative_binomial", "student_t"}
+        What the target must be (`check_target`): finite numbers, exactly two classes, or counts.
 
     Returns
     -------
@@ -778,6 +911,8 @@ def read_table(
     *,
     sep: str | None = None,
     drop_constant: bool = False,
+    offset: str | None = None,
+    exposure: str | None = None,
 ) -> CSVTable:
     """Read CSV or Parquet files (`data_files`: a file, a glob, a list) into features and a target, in
     memory, naming the file and line (CSV) or row (Parquet, from 0) of every bad value.
@@ -789,7 +924,7 @@ def read_table(
     Parameters
     ----------
     data : str, Path or list
-    target, family, sep, drop_constant
+    target, family, sep, drop_constant, offset, exposure
         As for `read_csv`.
 
     Returns
@@ -809,7 +944,9 @@ def read_table(
     """
     files = data_files(data)
     if len(files) == 1 and file_kind(files[0]) == "csv":
-        return read_csv(files[0], target, family, sep=sep, drop_constant=drop_constant)
+        return read_csv(
+            files[0], target, family, sep=sep, drop_constant=drop_constant, offset=offset, exposure=exposure
+        )
     frames, notes = [], []
     for path in files:
         if file_kind(path) == "csv":
@@ -833,11 +970,16 @@ def read_table(
                 f"{str(path)!r} has columns {', '.join(map(str, frame.columns))}; {str(files[0])!r} "
                 f"has {', '.join(map(str, frames[0].columns))}"
             )
+        _check_offset_columns(frame, str(path), target, offset, exposure)
         for name, column in frame.items():
-            bad = bad_cell(column, is_target=name == target, family=family, sep=used)
+            bad = bad_cell(
+                column, is_target=name == target, family=family, sep=used, exposure=name == exposure
+            )
             if bad is not None:
                 where = f"line {bad[0] + 2}" if file_kind(path) == "csv" else f"row {bad[0]}"
                 raise DataError(f"{path} {where}, {bad[1]}")
         frames.append(frame)
-    frame = _constant_columns(pd.concat(frames, ignore_index=True), target, drop_constant, notes)
+    frame = _constant_columns(
+        pd.concat(frames, ignore_index=True), target, drop_constant, notes, (offset, exposure)
+    )
     return CSVTable(frame.drop(columns=[target]), frame[target], notes)

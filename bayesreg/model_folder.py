@@ -1,9 +1,9 @@
 """A fitted estimator as a folder: its settings and fitted attributes in JSON, its posterior in netCDF.
 
 `save` writes ``model.json`` (`MODEL_FILE`: the estimator's class name, ``get_params()``, and every
-fitted attribute — ``coef_``, ``intercept_``, ``sigma_``, ``classes_``, ``feature_names_in_``,
-``n_features_in_``, the penalty strength of the fit (``alpha_``, ``C_``, and for a learned α
-``cv_results_``, ``alpha_mcse_`` or ``alpha_interval_`` and ``C_interval_``), the prior (a
+fitted attribute — ``coef_``, ``intercept_``, ``sigma_``, ``dispersion_``, ``df_``, ``classes_``,
+``feature_names_in_``, ``n_features_in_``, the penalty strength of the fit (``alpha_``, ``C_``, and for
+a learned α ``cv_results_``, ``alpha_mcse_`` or ``alpha_interval_`` and ``C_interval_``), the prior (a
 sparsity prior of `bayesreg.shrinkage` or a hierarchical prior of `bayesreg.hierarchical` with
 every option), the MAP with its convergence record (null for a prior without one), the
 diagnostics, how the chains ran, the column means and sds of a ``standardize=True`` fit) and, for
@@ -36,7 +36,13 @@ import numpyro.distributions as dist
 
 from bayesreg.diagnostics import DiagnosticsReport
 from bayesreg.engine.map import MAPResult
-from bayesreg.estimators import BayesianLinearRegression, BayesianLogisticRegression
+from bayesreg.estimators import (
+    BayesianLinearRegression,
+    BayesianLogisticRegression,
+    BayesianNegativeBinomialRegression,
+    BayesianPoissonRegression,
+    BayesianStudentTRegression,
+)
 from bayesreg.hierarchical import HIERARCHICAL_PRIORS, alpha_posterior
 from bayesreg.priors import Prior
 from bayesreg.sampling import PosteriorFit
@@ -60,7 +66,16 @@ POSTERIOR_FILE = "posterior.nc"
 _HIERARCHICAL = {cls.kind: cls for cls in HIERARCHICAL_PRIORS.values()}
 """The hierarchical priors of `bayesreg.hierarchical` by their ``kind``."""
 
-_ESTIMATORS = {cls.__name__: cls for cls in (BayesianLinearRegression, BayesianLogisticRegression)}
+_ESTIMATORS = {
+    cls.__name__: cls
+    for cls in (
+        BayesianLinearRegression,
+        BayesianLogisticRegression,
+        BayesianPoissonRegression,
+        BayesianNegativeBinomialRegression,
+        BayesianStudentTRegression,
+    )
+}
 
 # every fitted attribute `save` writes (`idata_` and `posterior_fit_` partly through POSTERIOR_FILE)
 _FITTED = {
@@ -70,6 +85,8 @@ _FITTED = {
     "coef_",
     "intercept_",
     "sigma_",
+    "dispersion_",
+    "df_",
     "alpha_",
     "C_",
     "cv_results_",
@@ -86,6 +103,9 @@ _FITTED = {
     "posterior_fit_",
     "scaling_",
 }
+
+_NUMBERS = ("alpha_", "C_", "alpha_mcse_", "dispersion_", "df_")
+"""The fitted attributes that are one float each."""
 
 
 class ModelFolderError(ValueError):
@@ -117,8 +137,9 @@ def save(estimator, folder) -> Path:
 
     Parameters
     ----------
-    estimator : BayesianLinearRegression or BayesianLogisticRegression
-        Fitted.
+    estimator : bayesreg estimator
+        Fitted: BayesianLinearRegression, BayesianLogisticRegression, BayesianPoissonRegression,
+        BayesianNegativeBinomialRegression or BayesianStudentTRegression.
     folder : str or Path
 
     Returns
@@ -188,7 +209,8 @@ def load(folder):
 
     Returns
     -------
-    BayesianLinearRegression or BayesianLogisticRegression
+    bayesreg estimator
+        Of the class that was saved.
 
     Raises
     ------
@@ -298,7 +320,7 @@ def _fitted(estimator) -> dict:
         "prior_": _prior(estimator.prior_),
         "map_": None if estimator.map_ is None else _map_record(estimator.map_),
     }
-    for name in ("alpha_", "C_", "alpha_mcse_"):
+    for name in _NUMBERS:
         if hasattr(estimator, name):
             fitted[name] = float(getattr(estimator, name))
     for name in ("alpha_interval_", "C_interval_"):
@@ -424,7 +446,7 @@ def _restore(estimator, fitted: dict, idata) -> None:
     estimator.coef_ = np.asarray(fitted["coef_"], dtype=floats)
     estimator.intercept_ = float(fitted["intercept_"])
     estimator.n_iter_ = None if fitted["n_iter_"] is None else int(fitted["n_iter_"])
-    for name in ("alpha_", "C_", "alpha_mcse_"):
+    for name in _NUMBERS:
         if name in fitted:
             setattr(estimator, name, float(fitted[name]))
     for name in ("alpha_interval_", "C_interval_"):

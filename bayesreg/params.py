@@ -28,11 +28,12 @@ __all__ = [
     "CONVENTIONS",
     "ESTIMATOR_CONSTRAINTS",
     "FAMILIES",
-    "FITTED_CONVENTIONS",
     "FITTED_FAMILIES",
+    "GLM_FAMILIES",
     "KFOLD_CHOICES",
     "LEARNED",
     "LEARNED_C",
+    "MODEL_CONSTRAINTS",
     "MASS_MATRICES",
     "MAX_TREE_DEPTH_LIMIT",
     "METHODS",
@@ -138,11 +139,14 @@ penalty); "statsmodels", statsmodels' ``fit_regularized`` of ``GLM`` and ``OLS``
 log-likelihood plus the penalty)."""
 FAMILIES = ("gaussian", "bernoulli", "poisson", "negative_binomial", "student_t")
 """The likelihoods of `bayesreg.models` (the MAP and `~bayesreg.priors.prior_from_penalty` take each)."""
-FITTED_CONVENTIONS = CONVENTIONS[:2]
 FITTED_FAMILIES = FAMILIES[:2]
-"""The conventions and families the estimators, the penalty paths, cross-validation and the command
-line take (``CONSTRAINTS["convention"]``, ``CONSTRAINTS["family"]``); the count and Student-t
-families have their models and their exact MAP, not yet those entry points."""
+"""The families of ``CONSTRAINTS["family"]``: those that cross-validation, the posterior paths, prior
+comparison and projection take (the linear and the logistic model). The MAP paths, the estimators
+and ``bayesreg fit`` / ``path`` take every family of `FAMILIES` (``MODEL_CONSTRAINTS``)."""
+GLM_FAMILIES = FAMILIES[2:]
+"""The families with an estimator each besides the linear and logistic ones
+(`~bayesreg.BayesianPoissonRegression`, `~bayesreg.BayesianNegativeBinomialRegression`,
+`~bayesreg.BayesianStudentTRegression`): a penalty prior at a given α, the MAP or NUTS."""
 METHODS = ("map", "nuts", "gibbs")
 """What the estimators compute: the posterior mode, or draws of the posterior (`POSTERIOR_METHODS`)."""
 POSTERIOR_METHODS = ("nuts", "gibbs")
@@ -194,7 +198,7 @@ BOOLEAN = Options((True, False))
 
 CONSTRAINTS: dict[str, Interval | Options] = {
     "prior": Options(PENALTY_KINDS),
-    "convention": Options(FITTED_CONVENTIONS),
+    "convention": Options(CONVENTIONS),
     "family": Options(FITTED_FAMILIES),
     "scoring": Options(SCORINGS),
     "method": Options(METHODS),
@@ -214,6 +218,8 @@ CONSTRAINTS: dict[str, Interval | Options] = {
     "alpha": POSITIVE,
     "C": POSITIVE,
     "sigma": POSITIVE._replace(none_ok=True),
+    "dispersion": POSITIVE._replace(none_ok=True, hint="None estimates it"),
+    "df": POSITIVE._replace(none_ok=True, hint="None estimates it"),
     "tol": POSITIVE,
     "l1_ratio": UNIT._replace(hint="use prior='laplace' for 1 and prior='gaussian' for 0"),
     "hdi_prob": UNIT,
@@ -258,6 +264,10 @@ ESTIMATOR_CONSTRAINTS: dict[str, Interval | Options] = {
 `PRIOR_KINDS`; ``alpha`` (``C``) is a number or a way to learn it from the data (`LEARNED`; the
 logistic model learns ``C`` by `LEARNED_C`); ``target_accept``, ``num_warmup`` and the sparsity
 priors' options may be None, "the prior's default"."""
+
+MODEL_CONSTRAINTS: dict[str, Interval | Options] = {**CONSTRAINTS, "family": Options(FAMILIES)}
+"""`CONSTRAINTS` with every likelihood of `FAMILIES`: the MAP paths (`bayesreg.path.map_path`,
+`~bayesreg.path.alpha_max`) and ``bayesreg fit`` / ``path`` check ``family`` against it."""
 
 
 def _describe(c: Interval) -> str:

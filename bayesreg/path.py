@@ -10,7 +10,9 @@ a few matrix-vector products per breakpoint; should it stop early (a singular ac
 grid solver takes over. Under ``convention="sklearn"`` and ``family="gaussian"`` the Laplace and
 elastic-net paths are scikit-learn's ``lasso_path`` / ``enet_path`` (with an unpenalised intercept
 when ``fit_intercept``), the Gaussian path is ``Ridge`` at each ``α``; with ``family="bernoulli"``,
-``α = 1/C`` of ``LogisticRegression``.
+``α = 1/C`` of ``LogisticRegression``; with the Poisson and negative binomial families (fixed
+dispersion, optional offset) under ``convention="glum"`` it is glum's ``GeneralizedLinearRegressor``
+path. The Student-t family's path holds ν and σ fixed (``convention="book"``).
 
 `posterior_path` samples the posterior of the same model at every ``α`` of a grid with NUTS and
 summarises it per ``α`` and coefficient (median, HDI, R-hat, bulk ESS) next to the MAP path. The
@@ -33,7 +35,7 @@ import jax.numpy as jnp
 import numpy as np
 from numpy.typing import ArrayLike
 
-from bayesreg.data import check_xy
+from bayesreg.data import COUNT_FAMILIES, check_offset, check_xy
 from bayesreg.defaults import (
     EPS,
     HDI_PROB,
@@ -48,8 +50,15 @@ from bayesreg.engine import homotopy
 from bayesreg.engine.arrays import as_arrays
 from bayesreg.engine.chains import Chains, fall_back_to_mixture, sample_chains
 from bayesreg.engine.map import map_grid
-from bayesreg.models import SufficientStats, linear_regression_stats, logistic_regression
-from bayesreg.params import CONSTRAINTS, check_params
+from bayesreg.models import (
+    SufficientStats,
+    linear_regression_stats,
+    logistic_regression,
+    negative_binomial_regression,
+    poisson_regression,
+    student_t_regression,
+)
+from bayesreg.params import CONSTRAINTS, MODEL_CONSTRAINTS, check_param, check_params
 from bayesreg.priors import Convention, Family, PriorKind, noise_prior, prior_from_penalty
 from bayesreg.sampling import Preconditioning
 from bayesreg.scaling import Standardization
@@ -94,10 +103,88 @@ class MAPPath(NamedTuple):
     converged: np.ndarray
 
 
-# The constraints of the path functions' settings: `bayesreg.params`', with a fixed noise sd (the MAP
-# path and alpha_max take σ as a number; `posterior_path` alone samples it when it is None).
+# The constraints of the MAP path's settings: `bayesreg.params`' for every family, with a fixed noise
+# sd (the MAP path and alpha_max take σ as a number; `posterior_path` alone samples it when it is None).
 # ``l1_ratio`` is checked by `prior_from_penalty`, where it applies (prior="elasticnet").
-_FIXED_SIGMA = {**CONSTRAINTS, "sigma": CONSTRAINTS["sigma"]._replace(none_ok=False)}
+_FIXED_SIGMA = {**MODEL_CONSTRAINTS, "sigma": CONSTRAINTS["sigma"]._replace(none_ok=False)}
+
+_GLM_MODELS = {
+    "poisson": poisson_regression,
+    "negative_binomial": negative_binomial_regression,
+    "student_t": student_t_regression,
+}
+"""The model of each family fitted row by row (the linear model goes through its statistics)."""
+
+
+def _likelihood(family, X, y, offset, dispersion, df, sigma) -> dict:
+    """The keyword arguments of a count or Student-t model besides its prior, checked: the offset
+    (counts), the negative binomial's dispersion and the Student-t's ν and σ, which a path holds
+    fixed (a Newton path over α with them estimated would be a different objective at each α)."""
+    kwargs = {}
+    if offset is not None:
+        if family not in COUNT_FAMILIES:
+            raise ValueError(
+                f"offset applies to the count families (poisson, negative_binomial), not {family!r}"
+            )
+        kwargs["offset"] = check_offset(offset, X.shape[0])
+    for name, value, applies in (
+        ("dispersion", dispersion, family == "negative_binomial"),
+        ("df", df, family == "student_t"),
+    ):
+        if value is not None and not applies:
+            raise ValueError(f"{name} does not apply to family={family!r}")
+        if applies:
+            if value is None:
+                raise ValueError(
+                    f"family={family!r} needs a fixed {name} for a path (fit it first to estimate it)"
+                )
+            kwargs[name] = check_param(name, value)
+    if family == "student_t":
+        kwargs["sigma"] = sigma
+    return kwargs
+
+
+def _intercept_only(family, y, kwargs) -> float:
+    """The intercept of the fit with every weight 0: the root of its score (the log mean count for a
+    count model without an offset; a one-dimensional search otherwise)."""
+    from scipy.optimize import brentq, minimize_scalar
+
+    offset = kwargs.get("offset", np.zeros(y.shape))
+    if family == "poisson":
+        return float(np.log(y.sum() / np.exp(offset).sum()))
+    if family == "negative_binomial":
+        d = kwargs["dispersion"]
+        start = np.log(y.sum() / np.exp(offset).sum())
+
+        def score(b):
+            mean = np.exp(b + offset)
+            return float(np.sum((y - mean) / (1.0 + d * mean)))
+
+        return float(brentq(score, start - 50.0, start + 50.0, xtol=1e-14, rtol=4 * np.finfo(float).eps))
+    nu, scale2 = kwargs["df"], kwargs["sigma"] ** 2
+    found = minimize_scalar(
+        lambda b: float(np.sum(np.log1p((y - b) ** 2 / (nu * scale2)))),
+        bounds=(float(y.min()), float(y.max())),
+        method="bounded",
+        options={"xatol": 1e-12},
+    )
+    return float(found.x)
+
+
+def _score_at_zero(family, X, y, fit_intercept, kwargs) -> np.ndarray:
+    """The gradient of the log-likelihood in the weights at ``w = 0``, the intercept at its optimum
+    (0 without one): zero weights are the MAP iff it is at most λ₁ in every coordinate."""
+    b = _intercept_only(family, y, kwargs) if fit_intercept else 0.0
+    eta = b + kwargs.get("offset", 0.0)
+    if family == "poisson":
+        per_row = y - np.exp(eta)
+    elif family == "negative_binomial":
+        mean = np.exp(eta)
+        per_row = (y - mean) / (1.0 + kwargs["dispersion"] * mean)
+    else:
+        r = y - eta
+        per_row = (kwargs["df"] + 1.0) * r / (kwargs["df"] * kwargs["sigma"] ** 2 + r**2)
+    return X.T @ per_row
 
 
 def _prepare(X, y, family):
@@ -136,6 +223,9 @@ def alpha_max(
     fit_intercept: bool = True,
     sigma: float = 1.0,
     standardize: bool = False,
+    offset: ArrayLike | None = None,
+    dispersion: float | None = None,
+    df: float | None = None,
 ) -> float:
     """The smallest ``α`` at which every weight of the L1 / elastic-net MAP is exactly 0.
 
@@ -148,8 +238,10 @@ def alpha_max(
     X : array_like, shape (n_samples, n_features)
     y : array_like, shape (n_samples,)
     prior : {"laplace", "elasticnet"}
-    l1_ratio, family, convention, fit_intercept, sigma, standardize
-        As in `map_path` (with ``standardize``, the ``α_max`` of the standardised columns).
+    l1_ratio, family, convention, fit_intercept, sigma, standardize, offset, dispersion, df
+        As in `map_path` (with ``standardize``, the ``α_max`` of the standardised columns). For the
+        count and Student-t families the gradient at ``w = 0`` is that of their log-likelihood, the
+        intercept at its optimum.
 
     Returns
     -------
@@ -186,7 +278,10 @@ def alpha_max(
         X, y, _ = _standardized(X, y, family, fit_intercept)
     else:
         X, y = _prepare(X, y, family)
-    if family == "gaussian":
+    if family in _GLM_MODELS:
+        kwargs = _likelihood(family, X, y, offset, dispersion, df, sigma)
+        grad = _score_at_zero(family, X, y, fit_intercept, kwargs)
+    elif family == "gaussian":
         Xc, yc = (X - X.mean(axis=0), y - y.mean()) if fit_intercept else (X, y)
         grad = Xc.T @ yc / sigma**2
     else:  # the cross-entropy at w = 0: p = mean(y) with an intercept, ½ without
@@ -208,6 +303,9 @@ def alpha_grid(
     fit_intercept: bool = True,
     sigma: float = 1.0,
     standardize: bool = False,
+    offset: ArrayLike | None = None,
+    dispersion: float | None = None,
+    df: float | None = None,
 ) -> np.ndarray:
     """``n_alphas`` values from `alpha_max` down to ``eps · alpha_max``, log-spaced (as scikit-learn).
 
@@ -246,6 +344,9 @@ def alpha_grid(
         fit_intercept=fit_intercept,
         sigma=sigma,
         standardize=standardize,
+        offset=offset,
+        dispersion=dispersion,
+        df=df,
     )
     return np.geomspace(top, top * eps, n_alphas)
 
@@ -259,7 +360,7 @@ def _setup(X, y, alphas, *, prior, family, convention, fit_intercept):
     alphas : ndarray, shape (n_alphas,)
     X, y : ndarray
     model : callable
-        `linear_regression_stats` (gaussian) or `logistic_regression` (bernoulli).
+        `linear_regression_stats` (gaussian), else the family's model (`logistic_regression`, ...).
     args : tuple of float64 jax arrays
         The model's data arguments (`SufficientStats`, or ``(X, y)``).
     kwargs : dict
@@ -274,7 +375,7 @@ def _setup(X, y, alphas, *, prior, family, convention, fit_intercept):
             model = linear_regression_stats
             args = (SufficientStats.from_data(X, y, center=fit_intercept),)
         else:
-            model = logistic_regression
+            model = _GLM_MODELS.get(family, logistic_regression)
             args = (X, y)
         args = jax.tree.map(lambda a: jnp.asarray(a, dtype=jnp.float64), args)
     return alphas, X, y, model, args, {"fit_intercept": fit_intercept}
@@ -292,6 +393,9 @@ def map_path(
     fit_intercept: bool = True,
     sigma: float = 1.0,
     standardize: bool = False,
+    offset: ArrayLike | None = None,
+    dispersion: float | None = None,
+    df: float | None = None,
     tol: float = 1e-10,
     max_steps: int = 200,
 ) -> MAPPath:
@@ -316,21 +420,31 @@ def map_path(
         L1, L2 or elastic-net penalty.
     l1_ratio : float in (0, 1)
         Share of the L1 term for ``prior="elasticnet"``.
-    family : {"gaussian", "bernoulli"}
-        Linear regression with noise sd ``sigma``, or logistic regression.
-    convention : {"sklearn", "book"}
+    family : {"gaussian", "bernoulli", "poisson", "negative_binomial", "student_t"}
+        Linear regression with noise sd ``sigma``, logistic regression, Poisson or negative binomial
+        regression (log link), or Student-t regression with scale ``sigma`` and ``df`` degrees of
+        freedom.
+    convention : {"sklearn", "book", "glum", "statsmodels"}
         How ``α`` maps to the prior (`bayesreg.priors`). With ``"sklearn"`` the Gaussian-family
-        objectives are those of Lasso, Ridge and ElasticNet, whatever ``sigma`` is.
+        objectives are those of Lasso, Ridge and ElasticNet, whatever ``sigma`` is; with "glum" and
+        the count families, glum's ``GeneralizedLinearRegressor`` path (half the mean deviance plus
+        the penalty).
     fit_intercept : bool
         Fit an unpenalised intercept.
     sigma : float
-        Fixed noise sd of the linear model.
+        Fixed noise sd of the linear model, or scale of the Student-t model.
     standardize : bool
         Fit on the standardised columns, ``(x − mean)/sd`` (not centred without ``fit_intercept``;
         `bayesreg.scaling`), so that the prior is on their weights, and return the weights and
         intercepts on the original columns (exact zeros stay exactly 0): the path of
         ``make_pipeline(StandardScaler(), Lasso(α))`` mapped back. Use `alpha_grid` with the same
         ``standardize`` for the grid.
+    offset : array_like, shape (n_samples,), optional
+        The count families' offset (log exposure), as glum's.
+    dispersion : float > 0, optional
+        The negative binomial's fixed dispersion (needed for that family; glum's ``theta``).
+    df : float > 0, optional
+        The Student-t's fixed degrees of freedom (needed for that family).
     tol, max_steps
         As for `bayesreg.map_estimate`, at each ``α``.
 
@@ -373,10 +487,11 @@ def map_path(
     }
     checked = check_params(settings, _FIXED_SIGMA).values()
     prior, family, convention, fit_intercept, sigma, standardize, tol, max_steps = checked
+    likelihood = {"offset": offset, "dispersion": dispersion, "df": df}
     if standardize:
         Z, y, scaling = _standardized(X, y, family, fit_intercept)
         settings = {k: v for k, v in settings.items() if k != "standardize"}
-        path = map_path(Z, y, alphas, l1_ratio=l1_ratio, **settings)
+        path = map_path(Z, y, alphas, l1_ratio=l1_ratio, **settings, **likelihood)
         coefs, intercepts = scaling.to_original(path.coefs, path.intercepts)
         return path._replace(coefs=coefs, intercepts=intercepts)
     alphas, X, y, model, args, kwargs = _setup(
@@ -384,10 +499,14 @@ def map_path(
     )
     if family == "gaussian":
         kwargs["sigma"] = sigma
+    elif family in _GLM_MODELS:
+        kwargs.update(_likelihood(family, X, y, **likelihood, sigma=sigma))
+    elif any(value is not None for value in likelihood.values()):
+        raise ValueError(f"offset, dispersion and df do not apply to family={family!r}")
     n, p = X.shape
     init = {"coef": np.zeros(p)}  # the cold start
-    if fit_intercept:
-        init["intercept"] = np.zeros(())
+    if fit_intercept:  # for the count and Student-t families, the intercept of the weights-0 fit
+        init["intercept"] = np.asarray(_intercept_only(family, y, kwargs) if family in _GLM_MODELS else 0.0)
     priors = [
         prior_from_penalty(
             prior, float(a), l1_ratio=l1_ratio, convention=convention, family=family, n_samples=n

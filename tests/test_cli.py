@@ -207,17 +207,22 @@ BAD_INPUTS = {
     "unknown convention": (
         GOOD,
         ["--convention", "glmnet"],
-        "--convention: unknown convention 'glmnet'; expected one of sklearn, book",
+        "--convention: unknown convention 'glmnet'; expected one of sklearn, book, glum, statsmodels",
     ),
     "unknown family": (
         GOOD,
-        ["--family", "poisson"],
-        "--family: unknown family 'poisson'; expected one of gaussian, bernoulli",
+        ["--family", "gamma"],
+        "--family: unknown family 'gamma'; expected one of gaussian, bernoulli, poisson, "
+        "negative_binomial, student_t",
     ),
     "unknown method": (GOOD, ["--method", "vi"], "--method: unknown method 'vi'; expected one of map, nuts"),
     "l1-ratio out of range": (GOOD, ["--prior", "elasticnet", "--l1-ratio", "1.5"], "got '1.5'"),
     "l1-ratio without elastic net": (GOOD, ["--l1-ratio", "0.3"], "--prior elasticnet only"),
-    "sigma with bernoulli": (GOOD, ["--family", "bernoulli", "--sigma", "1"], "--family gaussian only"),
+    "sigma with bernoulli": (
+        GOOD,
+        ["--family", "bernoulli", "--sigma", "1"],
+        "--family gaussian and student_t only",
+    ),
     "sigma zero": (GOOD, ["--sigma", "0"], "sigma must be a positive finite number, got '0'"),
     "feature named intercept": (
         _csv(frame=_good_frame().rename(columns={"b": "intercept"})),
