@@ -1183,19 +1183,24 @@ def _data_options(parser) -> None:
 
 def _read_large(args, command: str):
     """The data's `~bayesreg.large.DaskMoments` when they are read through Dask (--engine dask, or
-    auto above `DASK_SIZE` bytes), else None (read in memory). What the statistics cannot do is
-    refused here, before the pass: another family, and every command and option but a MAP or a
-    NUTS posterior at a given alpha without per-row log-likelihoods."""
+    auto above `DASK_SIZE` bytes), or for ``fit --family bernoulli --method map`` the
+    `~bayesreg.large.LogisticMAP` (a pass per proximal Newton step); else None (read in memory).
+    What Dask cannot do is refused here, before the pass: the other families, and every command and
+    option but a MAP or a gaussian NUTS posterior at a given alpha without per-row
+    log-likelihoods."""
     from bayesreg.data import data_files
-    from bayesreg.large import dask_client, read_moments
+    from bayesreg.large import dask_client, read_logistic_map, read_moments
 
     files = data_files(args.data)
     large = sum(path.stat().st_size for path in files) > DASK_SIZE
     if args.engine == "memory" or (args.engine == "auto" and not large):
         return None
     reason = None
-    if args.family != "gaussian":
+    logistic_map = args.family == "bernoulli" and command == "fit" and args.method == "map"
+    if args.family != "gaussian" and not logistic_map:
         reason = f"--family {args.family} needs the rows (a pass per optimisation step)"
+        if args.family == "bernoulli":
+            reason = "--family bernoulli through Dask is a MAP only (--method map); NUTS needs the rows"
     elif command != "fit":
         reason = f"bayesreg {command} needs the rows (alpha grid and posteriors; PSIS-LOO per row)"
     elif args.log_likelihood:
@@ -1205,11 +1210,25 @@ def _read_large(args, command: str):
     if reason is not None:
         size = f"{sum(path.stat().st_size for path in files) / 2**30:.2f} GiB"
         raise _UsageError(
-            f"the Dask engine reduces the data to the gaussian likelihood's "
-            f"statistics for a MAP or NUTS at a given --alpha; {reason}: read them in memory "
-            f"(--engine memory; the files hold {size})"
+            f"the Dask engine reduces the data to the gaussian likelihood's statistics for a MAP or "
+            f"NUTS at a given --alpha, and fits the bernoulli MAP by a pass per Newton step; {reason}: "
+            f"read them in memory (--engine memory; the files hold {size})"
         )
     with dask_client(args.scheduler) as client:
+        if logistic_map:
+            return read_logistic_map(
+                files,
+                args.target,
+                sep=args.sep,
+                drop_constant=args.drop_constant,
+                client=client,
+                prior=args.prior,
+                alpha=args.alpha,
+                l1_ratio=args.l1_ratio,
+                convention=args.convention,
+                fit_intercept=args.fit_intercept,
+                standardize=args.standardize,
+            )
         return read_moments(files, args.target, sep=args.sep, drop_constant=args.drop_constant, client=client)
 
 
@@ -1293,6 +1312,37 @@ def _fit_large(args, moments, out: Path | None, sampling: dict | None) -> int:
         )
         if not fit.diagnostics.ok:
             return _gate_failed("fit")
+    return 0
+
+
+def _fit_large_logistic(args, result, out: Path | None) -> int:
+    """`bayesreg fit --family bernoulli` through Dask: the MAP of `~bayesreg.large.read_logistic_map`
+    (``result``), its table and coefficients.csv; no model folder (it holds a fitted estimator)."""
+    moments, mode = result.moments, result.map
+    if args.fit_intercept and "intercept" in moments.names:
+        raise _UsageError(
+            "a feature column is named 'intercept', the name of the intercept's row in "
+            "coefficients.csv; rename it"
+        )
+    _print_notes("fit", moments.notes)
+    coef = np.asarray(mode.params["coef"], dtype=float)
+    intercept = float(mode.params["intercept"]) if args.fit_intercept else None
+    printed, content = _coefficient_table(moments.names, coef, intercept)
+    written = [] if out is None else _write_all(out, {"coefficients.csv": content})
+    print(_prior_description(args, args.alpha, 1.0, moments.n))
+    print(_target_text(args.target, result.classes))
+    state = "converged" if mode.converged else "NOT converged"
+    rows = "rows kept on the workers" if result.persisted else "rows read in every pass"
+    print(
+        f"MAP of {moments.n} rows, {len(moments.names)} features, target {args.target!r} (read through "
+        f"Dask, {result.passes} passes, {rows}); {state} in {mode.num_steps} proximal Newton steps"
+    )
+    print()
+    print(printed)
+    print()
+    print(f"{int((coef == 0).sum())} of {len(moments.names)} coefficients are exactly 0")
+    if written:
+        print("wrote " + ", ".join(map(str, written)) + " (no model folder: predict needs an in-memory fit)")
     return 0
 
 
@@ -1597,6 +1647,8 @@ def _fit(args) -> int:
     out = None if args.out is None else _check_model_out(args.out)
     moments = _read_large(args, "fit")
     if moments is not None:
+        if args.family == "bernoulli":
+            return _fit_large_logistic(args, moments, out)
         return _fit_large(args, moments, out, sampling)
     X, y, notes = _read(args)
     offset = _take_offset(args, X)

@@ -199,11 +199,12 @@ class _BayesianRegression(BaseEstimator):
         if settings[name] != "hierarchical":
             return None
         self._forget_learned()
-        if settings["method"] != "nuts":
+        if settings["method"] not in POSTERIOR_METHODS:
             raise ValueError(
-                f"{name}='hierarchical' samples the penalty strength with the weights by NUTS and has "
-                "no MAP (the density is unbounded where the weights and the prior's scale go to 0 "
-                "together): use method='nuts', or alpha='cv' / 'eb' for a MAP at a learned alpha"
+                f"{name}='hierarchical' samples the penalty strength with the weights and has no MAP "
+                "(the density is unbounded where the weights and the prior's scale go to 0 together): "
+                "use method='nuts' (or 'gibbs' for the linear model), or alpha='cv' / 'eb' for a MAP "
+                "at a learned alpha"
             )
         return hierarchical_prior(settings["prior"])
 
@@ -571,8 +572,8 @@ default="laplace"
         (`~bayesreg.priors.noise_prior`).
     method : {"map", "nuts", "gibbs"}, default="map"
         Posterior mode, or samples of the posterior: by NUTS, or (``"gibbs"``, a horseshoe-family
-        prior only) by the Gibbs sampler of `bayesreg.gibbs`, whose ``posterior_fit_.parametrisation``
-        is "gibbs".
+        prior, or ``alpha="hierarchical"`` with the Laplace or Gaussian prior) by the Gibbs sampler
+        of `bayesreg.gibbs`, whose ``posterior_fit_.parametrisation`` is "gibbs".
     num_warmup : int or None, default=None
         NUTS warmup steps per chain (``method="nuts"``). None is the prior's own
         (`~bayesreg.sampling.default_num_warmup`): 500 for the Gaussian, Laplace and elastic-net

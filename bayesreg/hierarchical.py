@@ -417,6 +417,11 @@ def alpha_posterior(
             f"the posterior has no {prior.hyper_site!r} variable: it was not fitted under {prior.describe()}"
         )
     hyper = np.asarray(posterior[prior.hyper_site].values, dtype=float)
+    recorded = posterior.attrs.get("family")
+    if recorded not in (None, "gaussian", "bernoulli"):
+        raise ValueError(
+            f"α in a penalty convention is read from linear and logistic posteriors; this one is {recorded!r}"
+        )
     if "sigma" in posterior:
         family, sigma = "gaussian", np.asarray(posterior["sigma"].values, dtype=float)
     elif "sigma" in posterior.attrs:

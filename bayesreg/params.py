@@ -151,12 +151,12 @@ METHODS = ("map", "nuts", "gibbs")
 """What the estimators compute: the posterior mode, or draws of the posterior (`POSTERIOR_METHODS`)."""
 POSTERIOR_METHODS = ("nuts", "gibbs")
 """The methods of `METHODS` that draw the posterior: "nuts" by `~bayesreg.sampling.fit_posterior`'s
-NUTS, "gibbs" by the Gibbs sampler (the Gaussian likelihood with a horseshoe or
-regularised horseshoe prior only)."""
+NUTS, "gibbs" by the Gibbs sampler (the Gaussian likelihood with a horseshoe-family prior or
+a hierarchical Laplace or Gaussian prior only)."""
 SAMPLERS = ("auto", "nuts", "gibbs")
 """How `~bayesreg.sampling.fit_posterior` draws: NUTS, the Gibbs sampler of `bayesreg.gibbs`, or
-"auto" (`~bayesreg.gibbs.choose_sampler`: Gibbs for the Gaussian likelihood with a horseshoe-family
-prior and more weights than rows, NUTS otherwise)."""
+"auto" (`~bayesreg.gibbs.choose_sampler`: Gibbs for the Gaussian likelihood with a prior of
+`~bayesreg.gibbs.GIBBS_PRIORS` and more weights than rows, NUTS otherwise)."""
 PARAMETRISATIONS = ("auto", "collapsed", "direct", "mixture")
 """What NUTS samples: "collapsed", the noise sd and the prior variances with the coefficients
 integrated out (`~bayesreg.models.linear_regression_collapsed`; the Gaussian likelihood under a flat,

@@ -215,19 +215,31 @@ def _prob(prob) -> float:
     return check_params({"prob": prob}, {"prob": CONSTRAINTS["hdi_prob"]})["prob"]
 
 
-def predictive_sd(idata: az.InferenceData, X) -> np.ndarray:
-    """Standard deviation of a new target under a linear model's posterior predictive.
+def predictive_sd(idata: az.InferenceData, X, *, family: str | None = None, offset=None) -> np.ndarray:
+    """Standard deviation of a new target under a model's posterior predictive.
 
-    ``sd(y*) = sqrt(Var μ + E σ²)``: the posterior variance of the line ``μ = intercept + x·coef``
-    (over the draws, ``ddof=0``) plus the mean noise variance (σ² when σ was fixed), the law of total
-    variance. As scikit-learn's ``BayesianRidge.predict(return_std=True)``, it includes the noise.
+    By the law of total variance, ``Var y* = Var_s m_s + E_s v_s``: the variance over the draws of
+    each draw's mean ``m_s`` plus the mean of each draw's variance ``v_s`` (``ddof=0``), with
+    ``η = intercept + x·coef`` (plus ``offset``):
+
+    - gaussian: ``m = η``, ``v = σ²``; as scikit-learn's ``BayesianRidge.predict(return_std=True)``,
+      the sd includes the noise;
+    - student_t: ``m = η``, ``v = σ² ν / (ν − 2)`` (infinite if any draw has ``ν ≤ 2``);
+    - bernoulli: ``m = sigmoid(η)``, ``v = m (1 − m)``;
+    - poisson: ``m = e^η``, ``v = m``;
+    - negative_binomial (NB2, dispersion ``d``): ``m = e^η``, ``v = m + d m²``.
 
     Parameters
     ----------
     idata : arviz.InferenceData
-        Posterior of a linear model: ``coef`` (chain, draw, feature), optionally ``intercept``, and
-        ``sigma`` as a variable or (fixed) in ``posterior.attrs["sigma"]``.
+        A posterior (as for `predictive_draws`): ``coef`` (chain, draw, feature), optionally
+        ``intercept``, and the likelihood's own parameters (``sigma``, ``df``, ``dispersion``) as
+        variables or, fixed, in ``posterior.attrs``.
     X : array-like, shape (n_samples, n_features)
+    family : {"gaussian", "bernoulli", "poisson", "negative_binomial", "student_t"}, optional
+        As for `predictive_draws` (default ``posterior.attrs["family"]``).
+    offset : array-like, shape (n_samples,), optional
+        The log exposure of each row (count families only).
 
     Returns
     -------
@@ -246,13 +258,35 @@ def predictive_sd(idata: az.InferenceData, X) -> np.ndarray:
     >>> idata.posterior.attrs["sigma"] = 0.3
     >>> predictive_sd(idata, [[1.0, 0.0], [1.0, 2.0]]).round(2)
     array([0.3 , 1.04])
+
+    A Poisson rate known exactly (one draw, log rate log 4): the sd of the count is √4 = 2, and an
+    exposure of 4 (offset log 4) doubles it:
+
+    >>> counts = az.from_dict(posterior={"coef": np.array([[[np.log(4.0)]]])}, dims={"coef": ["feature"]})
+    >>> predictive_sd(counts, [[1.0], [1.0]], family="poisson", offset=[0.0, np.log(4.0)])
+    array([2., 4.])
     """
-    draws = _Draws(idata, "gaussian")
+    draws = _Draws(idata, family)
     X = _matrix(X, draws.coef.shape[1])
-    noise = float(np.mean(np.square(draws.sigma)))
+    offset = _offset(offset, draws, X.shape[0])
+    if draws.family == "student_t" and np.any(draws.per_draw("df") <= 2.0):
+        return np.full(X.shape[0], np.inf)  # a t with ν ≤ 2 has no finite variance
     sd = np.empty(X.shape[0])
-    for rows, block, _ in draws.blocks(X):
-        sd[rows] = np.sqrt(draws.linear_predictor(block).var(axis=0) + noise)
+    for rows, block, own in draws.blocks(X, offset):
+        eta = draws.linear_predictor(block, own)
+        if draws.family in ("gaussian", "student_t"):
+            noise = np.square(draws.noise_sd())
+            if draws.family == "student_t":
+                df = draws.column("df")
+                noise = noise * df / (df - 2.0)
+            mean, variance = eta, np.broadcast_to(noise, eta.shape)
+        elif draws.family == "bernoulli":
+            mean = expit(eta)
+            variance = mean * (1.0 - mean)
+        else:
+            mean = np.exp(eta)
+            variance = mean if draws.family == "poisson" else mean + draws.column("dispersion") * mean**2
+        sd[rows] = np.sqrt(mean.var(axis=0) + variance.mean(axis=0))
     return sd
 
 

@@ -498,8 +498,9 @@ def fit_posterior(
 ) -> PosteriorFit:
     """The NUTS posterior and the MAP of ``model(*args, **model_kwargs)``, with its diagnostics.
 
-    ``sampler="gibbs"`` samples the Gaussian linear model under a horseshoe or regularised
-    horseshoe prior by the Gibbs sampler of `bayesreg.gibbs` instead of NUTS; ``"auto"`` takes it
+    ``sampler="gibbs"`` samples the Gaussian linear model under a prior of
+    `~bayesreg.gibbs.GIBBS_PRIORS` (the horseshoe family and the hierarchical Laplace and Gaussian
+    priors) by the Gibbs sampler of `bayesreg.gibbs` instead of NUTS; ``"auto"`` takes it
     where there are more weights than rows (`~bayesreg.gibbs.choose_sampler` says why: each of its
     sweeps costs about one NUTS gradient there). Its fit has the same
     InferenceData groups and diagnostics (``parametrisation`` "gibbs"; the NUTS-only settings

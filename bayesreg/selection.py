@@ -270,8 +270,13 @@ class _Reference:
 def _family(posterior, family: str | None) -> str:
     if family is not None:
         return check_param("family", family)
-    if posterior.attrs.get("family") in ("gaussian", "bernoulli"):
-        return str(posterior.attrs["family"])
+    recorded = posterior.attrs.get("family")
+    if recorded in ("gaussian", "bernoulli"):
+        return str(recorded)
+    if recorded is not None:
+        raise ValueError(
+            f"projection predictive selection works on linear and logistic posteriors, not {recorded!r} ones"
+        )
     if "sigma" in posterior or "sigma" in posterior.attrs:
         return "gaussian"
     raise ValueError(

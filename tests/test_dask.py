@@ -258,7 +258,8 @@ def test_an_unreachable_scheduler_is_one_line_and_exit_2(files, tmp_path):
             ["fit", "--method", "nuts", "--save-log-likelihood", "--out", "{out}"],
             "--save-log-likelihood needs",
         ),
-        (["fit", "--family", "bernoulli"], "--family bernoulli needs the rows"),
+        (["fit", "--family", "bernoulli", "--method", "nuts", "--out", "{out}"], "NUTS needs the rows"),
+        (["fit", "--family", "poisson"], "--family poisson needs the rows"),
         (["fit", "--alpha", "cv"], "a learned alpha"),
         (["path", "--out", "{out}"], "bayesreg path needs the rows"),
         (["compare", "--priors", "laplace,gaussian", "--out", "{out}"], "bayesreg compare needs the rows"),
@@ -602,3 +603,35 @@ def test_above_alpha_max_the_logistic_map_is_the_log_odds(client):
     np.testing.assert_allclose(above.map.params["intercept"], log_odds, rtol=1e-13)
     assert below.map.converged and below.map.num_steps > 0
     assert int((below.map.params["coef"] == 0).sum()) == 3
+
+
+@pytest.mark.parametrize(
+    "options",
+    [["--prior", "gaussian", "--alpha", "1.0", "--standardize"], ["--prior", "laplace", "--alpha", "2.0"]],
+)
+def test_the_logistic_map_from_the_command_line_through_dask_is_the_in_memory_one(
+    client, cancer_files, tmp_path, options
+):
+    """``fit --family bernoulli --engine dask`` (`read_logistic_map`, a pass per Newton step) writes
+    the coefficients of the in-memory fit of the same files, the same exact zeros, to 1e-8."""
+    tables, outputs = {}, {}
+    for engine in ("dask", "memory"):
+        out = tmp_path / engine
+        argv = ["fit", cancer_files["csv"], "--target", LOGISTIC_TARGET, "--family", "bernoulli", *options]
+        code, stdout, stderr = run([*argv, "--engine", engine, "--out", str(out)])
+        assert code == 0, stderr
+        tables[engine] = pd.read_csv(out / "coefficients.csv").set_index("feature")["coefficient"]
+        outputs[engine] = stdout
+    assert "read through Dask" in outputs["dask"] and "proximal Newton steps" in outputs["dask"]
+    assert "modelling P(diagnosis = 1)" in outputs["dask"]
+    got, expected = tables["dask"], tables["memory"]
+    assert list(got.index) == list(expected.index)
+    assert_map_equal(
+        got.drop("intercept").to_numpy(),
+        float(got["intercept"]),
+        expected.drop("intercept").to_numpy(),
+        float(expected["intercept"]),
+        rtol=1e-8,
+        atol=1e-12,
+        label=" ".join(options),
+    )

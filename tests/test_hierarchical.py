@@ -278,3 +278,16 @@ def test_sbc_ranks_are_uniform(prior, family):
         kwargs["sigma"] = dist.HalfNormal(1.0)
     result = sbc_ranks(model, X, seed=0, model_kwargs=kwargs, **SBC)
     assert rank_uniformity_pvalue(result.ranks, SBC["num_draws"]) > SBC_LEVEL
+
+
+def test_alpha_of_a_student_t_posterior_is_refused_by_name():
+    """α's conversions are the linear and logistic models' own: a posterior recorded as another
+    family (the Student-t has a sigma too) is refused, not read as a linear one."""
+    import arviz as az
+
+    from bayesreg.hierarchical import HierarchicalLaplace, alpha_posterior
+
+    idata = az.from_dict(posterior={"lambda_sq": np.ones((1, 10)), "sigma": np.ones((1, 10))})
+    idata.posterior.attrs["family"] = "student_t"
+    with pytest.raises(ValueError, match="linear and logistic posteriors; this one is 'student_t'"):
+        alpha_posterior(idata, HierarchicalLaplace(), n_samples=10)

@@ -94,6 +94,34 @@ def test_linear_hierarchical_lasso_is_fit_posterior_bitwise(lasso_fit, raw_diabe
     assert not hasattr(est, "cv_results_") and not hasattr(est, "C_")
 
 
+def test_linear_hierarchical_lasso_by_gibbs_is_fit_posterior_bitwise(raw_diabetes_frame):
+    """``method="gibbs"`` takes the Park–Casella sampler of `bayesreg.gibbs` (checked against NUTS in
+    tests/test_gibbs.py): the same draws as `fit_posterior(sampler="gibbs")`, and α read from them."""
+    X, y = raw_diabetes_frame
+    Xa, ya = X.to_numpy(float), y.to_numpy(float)
+    prior = HierarchicalLaplace()
+    est = BayesianLinearRegression(alpha="hierarchical", method="gibbs", random_state=SEED, **LINEAR_NUTS)
+    quiet(lambda: est.fit(X, y))
+    fit = quiet(
+        lambda: fit_posterior(
+            linear_regression_stats,
+            SufficientStats.from_data(Xa, ya, center=True),
+            observed=(linear_regression, Xa, ya),
+            feature_names=list(X.columns),
+            seed=estimator_seed(SEED),
+            prior=prior,
+            sigma=noise_prior(ya),
+            fit_intercept=True,
+            sampler="gibbs",
+            **LINEAR_NUTS,
+        )
+    )
+    assert est.posterior_fit_.parametrisation == "gibbs"
+    np.testing.assert_array_equal(est.idata_.posterior["lambda_sq"], fit.idata.posterior["lambda_sq"])
+    expected = alpha_posterior(fit.idata, prior, convention="sklearn")
+    assert est.alpha_ == expected.median and est.alpha_interval_ == expected.interval
+
+
 def test_book_convention_is_the_same_posterior_in_other_units(lasso_fit, raw_diabetes_frame):
     """The convention changes only how α is reported: book α = λ/σ per draw, Lasso α = λσ/n."""
     X, y = raw_diabetes_frame

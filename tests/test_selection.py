@@ -333,3 +333,17 @@ def test_no_size_within_reach_warns(simulated):
         result = projection_selection(idata, X, y, max_size=2)
     assert result.suggested_size is None and result.selected == []
     assert any("raise max_size" in str(w.message) for w in caught)
+
+
+def test_a_count_or_student_t_posterior_is_refused_by_name():
+    """The projections are written for the Gaussian and Bernoulli likelihoods: a posterior recorded
+    as another family (it may have a sigma, as the Student-t's) is refused, not projected as linear."""
+    from bayesreg.selection import project
+
+    rng = np.random.default_rng(0)
+    idata = az.from_dict(
+        posterior={"coef": rng.normal(size=(1, 20, 2)), "sigma": np.ones((1, 20))}, dims={"coef": ["feature"]}
+    )
+    idata.posterior.attrs["family"] = "student_t"
+    with pytest.raises(ValueError, match="linear and logistic posteriors, not 'student_t' ones"):
+        project(idata, rng.normal(size=(5, 2)), [0])

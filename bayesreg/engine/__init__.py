@@ -4,6 +4,8 @@ Modules:
 
 - `bayesreg.engine.map`: the MAP by SVI with an AutoDelta guide (`map_estimate`, `map_grid`);
 - `bayesreg.engine.proximal`: the proximal Newton optimiser it uses (exact zeros under L1);
+- `bayesreg.engine.glm`: the exact MAP of the logistic, Poisson and negative binomial models on the
+  host (proximal Newton on the weighted Gram), which `map_estimate` runs for the count models;
 - `bayesreg.engine.homotopy`: the lasso path of the linear model, breakpoint to breakpoint;
 - `bayesreg.engine.chains`: NUTS chains (the one driver of posteriors, posterior paths and
   simulation-based calibration), the Laplace prior as a scale mixture, and the fallback to it;
@@ -29,6 +31,7 @@ from bayesreg.engine.chains import (
     sample_chains,
     scale_mixture,
 )
+from bayesreg.engine.glm import GLM_FAMILIES, GLMMode, glm_map
 from bayesreg.engine.homotopy import lasso_path
 from bayesreg.engine.map import DeltaELBO, MAPResult, linear_map, map_estimate, map_grid
 from bayesreg.engine.programs import (
@@ -52,6 +55,9 @@ __all__ = [
     "linear_map",
     "map_estimate",
     "map_grid",
+    "GLM_FAMILIES",
+    "GLMMode",
+    "glm_map",
     # the proximal Newton optimiser and its pieces
     "ProximalNewton",
     "kkt_residual",
