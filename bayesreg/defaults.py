@@ -39,6 +39,7 @@ __all__ = [
     "SEARCH_EPS",
     "SHRINKAGE",
     "SHRINKAGE_TARGET_ACCEPT",
+    "STUDENT_T_DF_PRIOR",
     "TARGET_ACCEPT",
     "THRESHOLDS",
     "NUTSSettings",
@@ -291,3 +292,8 @@ DASK_SIZE = 2**30
 """Bytes of data files above which ``bayesreg fit`` reads them through Dask (`bayesreg.large`: one
 pass, reduced to the Gaussian likelihood's statistics) rather than into memory; ``--engine`` overrides
 it. pandas holds a CSV file in a few times its size, so 1 GiB of files needs several GB in memory."""
+
+STUDENT_T_DF_PRIOR = (2.0, 0.1)
+"""Shape and rate of the Gamma prior of the Student-t degrees of freedom ν when ``df=None``: mean 20,
+mode 10, 5% below 3.6 (Juárez & Steel 2010's choice, the one Stan's prior guide recommends), so
+that the data decide between heavy tails (ν of a few) and a nearly normal likelihood."""

@@ -31,7 +31,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from bayesreg.cv import cv_alpha
 from bayesreg.data import DataError, check_finite, check_numeric_columns, check_offset, check_target
-from bayesreg.defaults import HDI_PROB, L1_RATIO, MASS_MATRIX, MAX_TREE_DEPTH, NUTS
+from bayesreg.defaults import HDI_PROB, L1_RATIO, MASS_MATRIX, MAX_TREE_DEPTH, NUTS, STUDENT_T_DF_PRIOR
 from bayesreg.diagnostics import PosteriorWarning, scale_problem
 from bayesreg.engine import linear_map, map_estimate
 from bayesreg.evidence import evidence_gaussian, evidence_laplace
@@ -73,7 +73,6 @@ __all__ = [
     "BayesianNegativeBinomialRegression",
     "BayesianPoissonRegression",
     "BayesianStudentTRegression",
-    "STUDENT_T_DF_PRIOR",
 ]
 
 _LEARNED_ATTRIBUTES = (
@@ -1115,11 +1114,6 @@ for underdispersed counts)."""
 _ROWS_PER_BLOCK = 2048
 """Rows whose mean count is averaged over the posterior draws at a time."""
 
-STUDENT_T_DF_PRIOR = (2.0, 0.1)
-"""Shape and rate of the Gamma prior of the Student-t degrees of freedom ν when ``df=None``: mean 20,
-mode 10, 5% below 3.6 (Juárez & Steel 2010's choice, the one Stan's prior guide recommends), so
-that the data decide between heavy tails (ν of a few) and a nearly normal likelihood."""
-
 _GLM_CONSTRAINTS = {
     **ESTIMATOR_CONSTRAINTS,
     "prior": Options(PENALTY_KINDS),
@@ -1572,7 +1566,7 @@ class BayesianStudentTRegression(_GLMRegression):
     ----------{shared}
     df : float > 0 or None, default=None
         Degrees of freedom ν fixed, or None: estimated, under a Gamma(2, 0.1) prior
-        (`STUDENT_T_DF_PRIOR`).
+        (`~bayesreg.defaults.STUDENT_T_DF_PRIOR`).
     sigma : float > 0 or None, default=None
         The scale σ fixed, or None: estimated, under the exponential prior of mean ``std(y)``
         (`~bayesreg.priors.noise_prior`).{nuts}

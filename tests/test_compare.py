@@ -152,5 +152,5 @@ def test_predictive_draws_of_a_logistic_posterior_are_labels():
     with pytest.raises(ValueError, match="predictive_coverage is for a linear model"):
         predictive_coverage(idata, X, np.array([0.0, 1.0, 1.0]))
     unlabelled = az.from_dict(posterior={"coef": rng.normal(size=(1, 10, 3))}, dims={"coef": ["feature"]})
-    with pytest.raises(ValueError, match="pass family='gaussian' or family='bernoulli'"):
+    with pytest.raises(ValueError, match="pass family= one of 'gaussian', 'bernoulli'"):
         predictive_draws(unlabelled, X)
