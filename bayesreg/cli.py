@@ -1232,6 +1232,16 @@ def _read_large(args, command: str):
         return read_moments(files, args.target, sep=args.sep, drop_constant=args.drop_constant, client=client)
 
 
+def _check_feature_names(args, names) -> None:
+    """Refuse a feature named "intercept" where an intercept is fitted: coefficients.csv names the
+    intercept's row so."""
+    if args.fit_intercept and "intercept" in names:
+        raise _UsageError(
+            "a feature column is named 'intercept', the name of the intercept's row in "
+            "coefficients.csv; rename it"
+        )
+
+
 def _fit_large(args, moments, out: Path | None, sampling: dict | None) -> int:
     """`bayesreg fit` from the statistics of one pass: the MAP (`~bayesreg.large.map_from_moments`)
     or, with ``sampling``, the NUTS posterior too (`~bayesreg.large.posterior_from_moments`, the
@@ -1244,11 +1254,7 @@ def _fit_large(args, moments, out: Path | None, sampling: dict | None) -> int:
     from bayesreg.diagnostics import gate_columns
     from bayesreg.large import map_from_moments, posterior_from_moments
 
-    if args.fit_intercept and "intercept" in moments.names:
-        raise _UsageError(
-            "a feature column is named 'intercept', the name of the intercept's row in "
-            "coefficients.csv; rename it"
-        )
+    _check_feature_names(args, moments.names)
     _print_notes("fit", moments.notes)
     model = {
         "prior": args.prior,
@@ -1319,11 +1325,7 @@ def _fit_large_logistic(args, result, out: Path | None) -> int:
     """`bayesreg fit --family bernoulli` through Dask: the MAP of `~bayesreg.large.read_logistic_map`
     (``result``), its table and coefficients.csv; no model folder (it holds a fitted estimator)."""
     moments, mode = result.moments, result.map
-    if args.fit_intercept and "intercept" in moments.names:
-        raise _UsageError(
-            "a feature column is named 'intercept', the name of the intercept's row in "
-            "coefficients.csv; rename it"
-        )
+    _check_feature_names(args, moments.names)
     _print_notes("fit", moments.notes)
     coef = np.asarray(mode.params["coef"], dtype=float)
     intercept = float(mode.params["intercept"]) if args.fit_intercept else None
@@ -1652,11 +1654,7 @@ def _fit(args) -> int:
         return _fit_large(args, moments, out, sampling)
     X, y, notes = _read(args)
     offset = _take_offset(args, X)
-    if args.fit_intercept and "intercept" in map(str, X.columns):
-        raise _UsageError(
-            "a feature column is named 'intercept', the name of the intercept's row in "
-            "coefficients.csv; rename it"
-        )
+    _check_feature_names(args, map(str, X.columns))
     data = check_xy(X, y, family=args.family)  # what the estimator refuses, refused before the notes
     _print_notes("fit", notes)
     estimator = _estimator(args, sampling)

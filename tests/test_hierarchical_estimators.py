@@ -55,14 +55,11 @@ def logistic_fit(raw_breast_cancer_frame):
     return quiet(lambda: est.fit(X, y))
 
 
-# --- the estimators are the library's fit --------------------------------------------------------
-
-
-def test_linear_hierarchical_lasso_is_fit_posterior_bitwise(lasso_fit, raw_diabetes_frame):
-    X, y = raw_diabetes_frame
+def _library_lasso_fit(X, y, prior, **options):
+    """`fit_posterior` of the linear model under ``prior`` as the estimator calls it for the raw
+    diabetes frame (centred statistics, the rows for PSIS-LOO, its σ prior and chain seed)."""
     Xa, ya = X.to_numpy(float), y.to_numpy(float)
-    prior = HierarchicalLaplace()
-    fit = quiet(
+    return quiet(
         lambda: fit_posterior(
             linear_regression_stats,
             SufficientStats.from_data(Xa, ya, center=True),
@@ -72,9 +69,19 @@ def test_linear_hierarchical_lasso_is_fit_posterior_bitwise(lasso_fit, raw_diabe
             prior=prior,
             sigma=noise_prior(ya),
             fit_intercept=True,
+            **options,
             **LINEAR_NUTS,
         )
     )
+
+
+# --- the estimators are the library's fit --------------------------------------------------------
+
+
+def test_linear_hierarchical_lasso_is_fit_posterior_bitwise(lasso_fit, raw_diabetes_frame):
+    X, y = raw_diabetes_frame
+    prior = HierarchicalLaplace()
+    fit = _library_lasso_fit(X, y, prior)
     est = lasso_fit
     posterior = fit.idata.posterior
     np.testing.assert_array_equal(est.idata_.posterior["lambda_sq"], posterior["lambda_sq"])
@@ -98,24 +105,10 @@ def test_linear_hierarchical_lasso_by_gibbs_is_fit_posterior_bitwise(raw_diabete
     """``method="gibbs"`` takes the Park–Casella sampler of `bayesreg.gibbs` (checked against NUTS in
     tests/test_gibbs.py): the same draws as `fit_posterior(sampler="gibbs")`, and α read from them."""
     X, y = raw_diabetes_frame
-    Xa, ya = X.to_numpy(float), y.to_numpy(float)
     prior = HierarchicalLaplace()
     est = BayesianLinearRegression(alpha="hierarchical", method="gibbs", random_state=SEED, **LINEAR_NUTS)
     quiet(lambda: est.fit(X, y))
-    fit = quiet(
-        lambda: fit_posterior(
-            linear_regression_stats,
-            SufficientStats.from_data(Xa, ya, center=True),
-            observed=(linear_regression, Xa, ya),
-            feature_names=list(X.columns),
-            seed=estimator_seed(SEED),
-            prior=prior,
-            sigma=noise_prior(ya),
-            fit_intercept=True,
-            sampler="gibbs",
-            **LINEAR_NUTS,
-        )
-    )
+    fit = _library_lasso_fit(X, y, prior, sampler="gibbs")
     assert est.posterior_fit_.parametrisation == "gibbs"
     np.testing.assert_array_equal(est.idata_.posterior["lambda_sq"], fit.idata.posterior["lambda_sq"])
     expected = alpha_posterior(fit.idata, prior, convention="sklearn")
