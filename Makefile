@@ -20,7 +20,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check bayesreg models tests benchmarks
 
 test: $(STAMP) lint
-	$(BIN)/python -m pytest -q tests
+	$(BIN)/python -m pytest -q tests --durations=25
 
 clean:
 	rm -rf $(VENV) out
