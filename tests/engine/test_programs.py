@@ -170,13 +170,22 @@ def test_key_does_not_depend_on_the_hash_seed():
         "arrays = [jax.numpy.asarray(x) for x in leaves]\n"
         "print(c._key('k', (), treedef, arrays), [float(x) for x in leaves])\n"
     )
-    outputs = set()
-    for seed in ("1", "2", "3", "4"):
-        env = dict(os.environ, PYTHONHASHSEED=seed)
-        proc = subprocess.run(
-            [sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True
+    # the four processes run at once (each is mostly its imports): one process's wall time on 2 cores
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", script],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=dict(os.environ, PYTHONHASHSEED=seed),
         )
-        outputs.add(proc.stdout.strip().splitlines()[-1])
+        for seed in ("1", "2", "3", "4")
+    ]
+    outputs = set()
+    for proc in procs:
+        stdout, stderr = proc.communicate()
+        assert proc.returncode == 0, stderr
+        outputs.add(stdout.strip().splitlines()[-1])
     assert len(outputs) == 1, outputs
     assert outputs.pop().endswith("[1.0, 2.0, 3.0, 4.0, 5.0]")  # loc, scale; rate; concentration, rate
 
