@@ -217,9 +217,12 @@ grid:
 posterior (--posterior):
   NUTS samples the posterior at every alpha of the grid, all grid points and chains in one
   call of one compiled sampler (compiled once per grid size and settings, and cached in
-  $XDG_CACHE_HOME/bayesreg/jax, else ~/.cache/bayesreg/jax). The noise sd sigma is sampled unless
-  --sigma fixes it. Cost: the compilation (tens of seconds on a small machine, less from the cache),
-  then one NUTS run per alpha; keep the grid small. {_RHAT} (or no R-hat: one chain), bulk
+  $XDG_CACHE_HOME/bayesreg/jax, else ~/.cache/bayesreg/jax). With --family gaussian the noise sd
+  sigma is sampled unless --sigma fixes it. Cost: the compilation (tens of seconds on a small machine, less from the cache),
+  then one NUTS run per alpha; keep the grid small. --family poisson, negative_binomial and
+  student_t hold --dispersion, --df and --sigma fixed along the grid (as the MAP path does), and
+  their chains start at each alpha's MAP, as bayesreg fit --method nuts's do; an --offset or
+  --exposure column enters every alpha's model. {_RHAT} (or no R-hat: one chain), bulk
   {_ESS} or divergences at an alpha fail the gate there: "warning:" lines on stderr name those
   alphas and the options to try, path.csv marks them (ok = False), path.png hatches them, and the
   exit status is 3 (after writing every file).
@@ -656,7 +659,8 @@ def _parser() -> _Parser:
     path = commands.add_parser(
         "path",
         help="the regularisation path (MAP over a grid of alpha), optionally with its posterior",
-        description="Compute the MAP (the penalised estimate) of a linear or logistic regression at "
+        description="Compute the MAP (the penalised estimate) of a linear, logistic, Poisson, negative "
+        "binomial or Student-t regression at "
         "every alpha of a grid; with --posterior also sample the posterior at every alpha (NUTS) and "
         "summarise it by its median and HDI. Writes DIR/path.csv and DIR/path.png.",
         epilog=_path_epilog(n_alphas),
@@ -1846,11 +1850,6 @@ def _check_path_options(args) -> None:
         raise _UsageError(
             "--convention book with --family gaussian needs --sigma: the book objective divides the "
             "squared error by sigma^2"
-        )
-    if args.family in GLM_FAMILIES and args.posterior:
-        raise _UsageError(
-            f"--posterior is for --family gaussian and bernoulli; for --family {args.family} sample one "
-            "alpha with bayesreg fit --method nuts"
         )
     needed = {"negative_binomial": ("dispersion",), "student_t": ("df", "sigma")}.get(args.family, ())
     for name in needed:
