@@ -218,14 +218,15 @@ posterior (--posterior):
   NUTS samples the posterior at every alpha of the grid, all grid points and chains in one
   call of one compiled sampler (compiled once per grid size and settings, and cached in
   $XDG_CACHE_HOME/bayesreg/jax, else ~/.cache/bayesreg/jax). With --family gaussian the noise sd
-  sigma is sampled unless --sigma fixes it. Cost: the compilation (tens of seconds on a small machine, less from the cache),
-  then one NUTS run per alpha; keep the grid small. --family poisson, negative_binomial and
-  student_t hold --dispersion, --df and --sigma fixed along the grid (as the MAP path does), and
-  their chains start at each alpha's MAP, as bayesreg fit --method nuts's do; an --offset or
-  --exposure column enters every alpha's model. {_RHAT} (or no R-hat: one chain), bulk
-  {_ESS} or divergences at an alpha fail the gate there: "warning:" lines on stderr name those
-  alphas and the options to try, path.csv marks them (ok = False), path.png hatches them, and the
-  exit status is 3 (after writing every file).
+  sigma is sampled unless --sigma fixes it. Cost: the compilation (tens of seconds on a small
+  machine, less from the cache), then one NUTS run per alpha; keep the grid small. --family
+  poisson, negative_binomial and student_t hold --dispersion, --df and --sigma fixed along the
+  grid (as the MAP path does), and their chains start at each alpha's MAP, as those of bayesreg
+  fit --method nuts do; an --offset or --exposure column enters every alpha's model.
+  {_RHAT} (or no R-hat: one chain), bulk {_ESS} or divergences at an alpha fail the
+  gate there: "warning:" lines on stderr name those alphas and the options to try, path.csv
+  marks them (ok = False), path.png hatches them, and the exit status is 3 (after writing every
+  file).
 
 outputs:
   DIR/path.csv  one row per alpha and feature: alpha, feature, map (exact zeros are 0); with
