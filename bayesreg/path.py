@@ -497,12 +497,12 @@ def map_path(
     alphas, X, y, model, args, kwargs = _setup(
         X, y, alphas, prior=prior, family=family, convention=convention, fit_intercept=fit_intercept
     )
-    if family == "gaussian":
-        kwargs["sigma"] = sigma
-    elif family in _GLM_MODELS:
+    if family in _GLM_MODELS:
         kwargs.update(_likelihood(family, X, y, **likelihood, sigma=sigma))
     elif any(value is not None for value in likelihood.values()):
         raise ValueError(f"offset, dispersion and df do not apply to family={family!r}")
+    elif family == "gaussian":
+        kwargs["sigma"] = sigma
     n, p = X.shape
     init = {"coef": np.zeros(p)}  # the cold start
     if fit_intercept:  # for the count and Student-t families, the intercept of the weights-0 fit
