@@ -179,7 +179,6 @@ def test_fit_refuses_in_one_line(tmp_path, text, options, message):
     [
         (["--family", "negative_binomial"], "--family negative_binomial needs --dispersion for a path"),
         (["--family", "student_t", "--df", "3"], "--family student_t needs --sigma for a path"),
-        (["--family", "poisson", "--posterior"], "--posterior is for --family gaussian and bernoulli"),
     ],
 )
 def test_path_refuses_in_one_line(tmp_path, options, message):
