@@ -264,17 +264,17 @@ outputs:
       model) and, for a NUTS model, sd (of a new count) and lower, upper (its central --prob
       interval, counts), all at each row's exposure.
   A MAP model is a point estimate: mean (probability) and predicted only, with a note.
+  Without --out the first {PREDICT_SHOWN_ROWS} rows are printed and nothing is written. Other files in DIR
+  are left alone; nothing is written when the input is refused.
 
 offsets (count models):
   A count model fitted with --exposure COL or --offset COL predicts at each new row's exposure,
   read from the column of NEW.csv with the same name (a missing column, a NaN, inf or text value,
   or for an exposure a value <= 0 is refused with its line); --exposure COL or --offset COL name
-  another column instead. A model fitted without either takes neither (its counts are at the
-  exposure of the data it was fitted on). A model folder saved from Python (est.save) records no
+  another column instead. A model fitted without either takes neither (its counts are per
+  row, as in the data it was fitted on). A model folder saved from Python (est.save) records no
   column: then --offset or --exposure gives the rows' offset, and without them the counts are
-  at exposure 1 (offset 0), with a note.
-  Without --out the first {PREDICT_SHOWN_ROWS} rows are printed and nothing is written. Other files in DIR
-  are left alone; nothing is written when the input is refused.
+  at exposure 1 (offset 0), as the printed lines say.
 
 exit status: 0 success; 1 predictions.csv could not be written; 2 bad input or options (not a model
   folder, a damaged one, missing columns, bad values: one line on stderr, nothing written); 3 the
@@ -636,8 +636,8 @@ def _parser() -> _Parser:
         help="predict with a saved model (bayesreg fit --out) for the rows of a CSV file",
         description="Load the model folder MODEL_DIR that `bayesreg fit --out` wrote and predict for "
         "every row of NEW.csv: the mean and, for a NUTS model, the predictive sd and a central "
-        "interval (linear); the probability of the modelled class, with its interval, and the "
-        "predicted label (logistic). Writes DIR/predictions.csv.",
+        "interval (linear; counts at each row's exposure); the probability of the modelled class, "
+        "with its interval, and the predicted label (logistic). Writes DIR/predictions.csv.",
         epilog=PREDICT_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
