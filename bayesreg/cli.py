@@ -217,12 +217,16 @@ grid:
 posterior (--posterior):
   NUTS samples the posterior at every alpha of the grid, all grid points and chains in one
   call of one compiled sampler (compiled once per grid size and settings, and cached in
-  $XDG_CACHE_HOME/bayesreg/jax, else ~/.cache/bayesreg/jax). The noise sd sigma is sampled unless
-  --sigma fixes it. Cost: the compilation (tens of seconds on a small machine, less from the cache),
-  then one NUTS run per alpha; keep the grid small. {_RHAT} (or no R-hat: one chain), bulk
-  {_ESS} or divergences at an alpha fail the gate there: "warning:" lines on stderr name those
-  alphas and the options to try, path.csv marks them (ok = False), path.png hatches them, and the
-  exit status is 3 (after writing every file).
+  $XDG_CACHE_HOME/bayesreg/jax, else ~/.cache/bayesreg/jax). With --family gaussian the noise sd
+  sigma is sampled unless --sigma fixes it. Cost: the compilation (tens of seconds on a small
+  machine, less from the cache), then one NUTS run per alpha; keep the grid small. --family
+  poisson, negative_binomial and student_t hold --dispersion, --df and --sigma fixed along the
+  grid (as the MAP path does), and their chains start at each alpha's MAP, as those of bayesreg
+  fit --method nuts do; an --offset or --exposure column enters every alpha's model.
+  {_RHAT} (or no R-hat: one chain), bulk {_ESS} or divergences at an alpha fail the
+  gate there: "warning:" lines on stderr name those alphas and the options to try, path.csv
+  marks them (ok = False), path.png hatches them, and the exit status is 3 (after writing every
+  file).
 
 outputs:
   DIR/path.csv  one row per alpha and feature: alpha, feature, map (exact zeros are 0); with
@@ -256,9 +260,21 @@ outputs:
     bernoulli: probability (of the modelled class, as `bayesreg fit` printed it: averaged over the
       posterior for a NUTS model), for a NUTS model lower, upper (the central --prob interval of
       that probability), and predicted (the more probable label).
+    poisson, negative_binomial: mean (expected count; the posterior predictive mean for a NUTS
+      model) and, for a NUTS model, sd (of a new count) and lower, upper (its central --prob
+      interval, counts), all at each row's exposure.
   A MAP model is a point estimate: mean (probability) and predicted only, with a note.
   Without --out the first {PREDICT_SHOWN_ROWS} rows are printed and nothing is written. Other files in DIR
   are left alone; nothing is written when the input is refused.
+
+offsets (count models):
+  A count model fitted with --exposure COL or --offset COL predicts at each new row's exposure,
+  read from the column of NEW.csv with the same name (a missing column, a NaN, inf or text value,
+  or for an exposure a value <= 0 is refused with its line); --exposure COL or --offset COL name
+  another column instead. A model fitted without either takes neither (its counts are per
+  row, as in the data it was fitted on). A model folder saved from Python (est.save) records no
+  column: then --offset or --exposure gives the rows' offset, and without them the counts are
+  at exposure 1 (offset 0), as the printed lines say.
 
 exit status: 0 success; 1 predictions.csv could not be written; 2 bad input or options (not a model
   folder, a damaged one, missing columns, bad values: one line on stderr, nothing written); 3 the
@@ -620,8 +636,8 @@ def _parser() -> _Parser:
         help="predict with a saved model (bayesreg fit --out) for the rows of a CSV file",
         description="Load the model folder MODEL_DIR that `bayesreg fit --out` wrote and predict for "
         "every row of NEW.csv: the mean and, for a NUTS model, the predictive sd and a central "
-        "interval (linear); the probability of the modelled class, with its interval, and the "
-        "predicted label (logistic). Writes DIR/predictions.csv.",
+        "interval (linear; counts at each row's exposure); the probability of the modelled class, "
+        "with its interval, and the predicted label (logistic). Writes DIR/predictions.csv.",
         epilog=PREDICT_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -651,12 +667,30 @@ def _parser() -> _Parser:
         metavar="SEP",
         help="the file's separator: ',' ';' or tab (default: detected from the first lines)",
     )
+    exposure = predict.add_argument_group(
+        "counts (a model fitted with --family poisson or negative_binomial)"
+    )
+    exposure.add_argument(
+        "--offset",
+        default=None,
+        metavar="COL",
+        help="the column of NEW.csv holding each row's offset, the log of its exposure (default: the "
+        "column the model was fitted with, by its name)",
+    )
+    exposure.add_argument(
+        "--exposure",
+        default=None,
+        metavar="COL",
+        help="the column of NEW.csv holding each row's exposure, positive (default: the column the "
+        "model was fitted with, by its name)",
+    )
 
     n_alphas = N_ALPHAS
     path = commands.add_parser(
         "path",
         help="the regularisation path (MAP over a grid of alpha), optionally with its posterior",
-        description="Compute the MAP (the penalised estimate) of a linear or logistic regression at "
+        description="Compute the MAP (the penalised estimate) of a linear, logistic, Poisson, negative "
+        "binomial or Student-t regression at "
         "every alpha of a grid; with --posterior also sample the posterior at every alpha (NUTS) and "
         "summarise it by its median and HDI. Writes DIR/path.csv and DIR/path.png.",
         epilog=_path_epilog(n_alphas),
@@ -830,22 +864,24 @@ def _umask() -> int:
 Content = bytes | Callable[[Path], None]
 
 
-def _write_all(folder: Path, files: dict[str, Content], model=None) -> list[Path]:
+def _write_all(folder: Path, files: dict[str, Content], model=None, offset_column=None) -> list[Path]:
     """Write ``files`` (and, with ``model``, the model folder `bayesreg.model_folder.save` writes for
-    that fitted estimator) into ``folder`` atomically: every file into a temporary folder inside
-    ``folder`` first, then each moved into place with ``os.replace``.
+    that fitted estimator, with its ``offset_column``) into ``folder`` atomically: every file into a
+    temporary folder inside ``folder`` first, then each moved into place with ``os.replace``.
 
     A file's content is bytes, or a function that writes the file at the path it is given. When a
     write fails nothing is moved, the temporary folder is removed, and so are the folders this call
     created.
     """
     try:
-        return _stage_and_replace(folder, files, model)
+        return _stage_and_replace(folder, files, model, offset_column)
     except (OSError, ValueError) as error:  # ValueError: a writer (netCDF, the model folder) refused
         raise _WriteError(f"cannot write the outputs to {str(folder)!r}: {_one_line(error)}") from None
 
 
-def _stage_and_replace(folder: Path, files: dict[str, Content], model=None) -> list[Path]:
+def _stage_and_replace(folder: Path, files: dict[str, Content], model=None, offset_column=None) -> list[Path]:
+    from bayesreg import model_folder
+
     created = [parent for parent in (folder, *folder.parents) if not parent.exists()]
     folder.mkdir(parents=True, exist_ok=True)
     moved = False
@@ -853,7 +889,7 @@ def _stage_and_replace(folder: Path, files: dict[str, Content], model=None) -> l
         with tempfile.TemporaryDirectory(dir=folder, prefix=".bayesreg-") as staging:
             staged = Path(staging)
             if model is not None:  # first: save refuses a folder that holds other files
-                model.save(staged)
+                model_folder.save(model, staged, offset_column=offset_column)
             for name, content in files.items():
                 if callable(content):
                     content(staged / name)
@@ -1118,6 +1154,19 @@ def _take_offset(args, X) -> np.ndarray | None:
         return None
     values = X.pop(name).to_numpy(dtype=np.float64)
     return values if args.offset is not None else np.log(values)
+
+
+def _offset_record(args):
+    """What `bayesreg.model_folder.save` records of a count model's offset: the --offset or
+    --exposure column of ``fit``, or that there was none; None for the other families."""
+    from bayesreg.data import COUNT_FAMILIES
+    from bayesreg.model_folder import NO_OFFSET, OffsetColumn
+
+    if args.family not in COUNT_FAMILIES:
+        return None
+    if args.offset is not None:
+        return OffsetColumn("offset", args.offset)
+    return NO_OFFSET if args.exposure is None else OffsetColumn("exposure", args.exposure)
 
 
 def _print_notes(command: str, notes) -> None:
@@ -1689,7 +1738,10 @@ def _fit(args) -> int:
             description = _sparsity_description(args, estimator.prior_, sigma, X.shape)
         else:
             description = _prior_description(args, estimator.alpha_, sigma, X.shape[0], estimator)
-        written = [] if out is None else _write_all(out, files, model=estimator)  # + model.json, posterior.nc
+        record = _offset_record(args)
+        written = (
+            [] if out is None else _write_all(out, files, estimator, record)
+        )  # + model.json, posterior.nc
 
     fit_line = f"MAP of {X.shape[0]} rows, {X.shape[1]} features, target {args.target!r}"
     if learned is not None:
@@ -1742,8 +1794,9 @@ def _fit(args) -> int:
 # predict
 
 
-def _predict_description(model, table, data: str) -> list[str]:
-    """What the columns of ``table`` (`bayesreg.prediction_table` of ``model``) hold, in lines."""
+def _predict_description(model, table, data: str, column=None) -> list[str]:
+    """What the columns of ``table`` (`bayesreg.prediction_table` of ``model``) hold, in lines; a
+    count model's at the offset of ``column`` (a `~bayesreg.model_folder.OffsetColumn`, or None)."""
     nuts = hasattr(model, "idata_")
     kind = type(model).__name__
     if nuts:
@@ -1759,14 +1812,98 @@ def _predict_description(model, table, data: str) -> list[str]:
         lines.append(f"{what}{f', its {interval}' if nuts else ''} and the predicted label")
     else:
         lines.append("mean of a new target" + (f", its sd (noise included) and {interval}" if nuts else ""))
-    from bayesreg.estimators import BayesianNegativeBinomialRegression, BayesianPoissonRegression
-
-    if isinstance(model, BayesianPoissonRegression | BayesianNegativeBinomialRegression):
+    if column is None and _is_count_model(model):
         lines.append("counts at exposure 1 (offset 0): multiply each row's mean by its exposure")
+    elif column is not None and column.kind != "none":
+        what = "exposure" if column.kind == "exposure" else "offset (log exposure)"
+        lines.append(f"counts at each row's exposure: its {what} from column {column.column!r}")
     ignored = table.attrs["ignored_columns"]
     if ignored:
         lines.append("ignored columns (not features of the model): " + ", ".join(map(str, ignored)))
     return lines
+
+
+def _is_count_model(model) -> bool:
+    from bayesreg.estimators import BayesianNegativeBinomialRegression, BayesianPoissonRegression
+
+    return isinstance(model, BayesianPoissonRegression | BayesianNegativeBinomialRegression)
+
+
+def _predict_offset_column(args, model):
+    """The `~bayesreg.model_folder.OffsetColumn` the new rows' offset comes from: --offset or
+    --exposure, else the one recorded in the model folder (None where none was recorded). Refuses
+    both options at once, either for a model that takes no offset, and either for a count model
+    fitted without one."""
+    from bayesreg.model_folder import NO_OFFSET, OffsetColumn, offset_column
+
+    if args.offset is not None and args.exposure is not None:
+        raise _UsageError("give --offset (the log exposure) or --exposure, not both")
+    given = None
+    if args.offset is not None or args.exposure is not None:
+        given = OffsetColumn(
+            *(("offset", args.offset) if args.offset is not None else ("exposure", args.exposure))
+        )
+    if not _is_count_model(model):
+        if given is not None:
+            raise _UsageError(
+                f"{given.flag} applies to a count model (bayesreg fit --family poisson or "
+                f"negative_binomial); {args.model!r} holds a {type(model).__name__}, which takes no offset"
+            )
+        return None
+    recorded = offset_column(args.model)
+    if given is None:
+        return recorded
+    if recorded == NO_OFFSET:
+        raise _UsageError(
+            f"{given.flag} {given.column}: the model in {args.model!r} was fitted without an offset "
+            "(bayesreg fit had no --offset or --exposure), so its predictions take none"
+        )
+    return given
+
+
+def _rows_offset(args, frame, column, names):
+    """The new rows without the offset's ``column`` (a `~bayesreg.model_folder.OffsetColumn`), and
+    their offset from it; a missing column, a feature's, or a bad value (NaN, inf, text; an
+    exposure <= 0) refused, the value by its line in the file."""
+    from bayesreg.data import DataError, bad_cell
+
+    name = column.column
+    if name not in [str(c) for c in frame.columns]:
+        given = getattr(args, column.kind) is not None
+        if given:
+            raise DataError(
+                f"{column.flag} {name!r}: {args.data!r} has no such column; its columns: "
+                f"{', '.join(map(str, frame.columns))}"
+            )
+        raise DataError(
+            f"the model was fitted with the {column.kind} column {name!r} (bayesreg fit {column.flag} "
+            f"{name}), which {args.data!r} lacks: add each row's {column.kind} as column {name!r}, or "
+            "name the column that holds it with --exposure COL or --offset COL"
+        )
+    if names is not None and name in [str(n) for n in names]:
+        raise _UsageError(f"{column.flag} {name!r} is a feature of the model, not an offset column")
+    bad = bad_cell(frame[name], exposure=column.kind == "exposure")
+    if bad is not None:
+        raise DataError(f"{args.data} line {bad[0] + 2}, {bad[1]}")
+    return frame.drop(columns=name), column.offset(frame[name].to_numpy(dtype=np.float64))
+
+
+class _AtOffset:
+    """A count model whose ``predict`` and ``predict_interval`` take the new rows' ``offset``, for
+    `bayesreg.predictive.prediction_table` (which calls them without one); every other attribute
+    is the model's."""
+
+    def __init__(self, model, offset: np.ndarray):
+        self.model, self.offset = model, offset
+
+    def __getattr__(self, name):
+        return getattr(self.model, name)
+
+    def predict(self, X, return_std: bool = False):
+        return self.model.predict(X, offset=self.offset, return_std=return_std)
+
+    def predict_interval(self, X, prob: float):
+        return self.model.predict_interval(X, prob=prob, offset=self.offset)
 
 
 def _predict(args) -> int:
@@ -1778,6 +1915,7 @@ def _predict(args) -> int:
 
     out = None if args.out is None else _check_out(args.out)
     model = load(args.model)
+    column = _predict_offset_column(args, model)
     names = getattr(model, "feature_names_in_", None)
     rows = read_rows(args.data, None if names is None else list(names), sep=args.sep)
     nuts = hasattr(model, "idata_")
@@ -1786,7 +1924,11 @@ def _predict(args) -> int:
             f"--prob applies to a model fitted with --method nuts; {args.model!r} holds a MAP fit, "
             "which has no intervals"
         )
-    table = prediction_table(model, rows.X, prob=HDI_PROB if args.prob is None else args.prob)
+    X, predictor = rows.X, model
+    if column is not None and column.kind != "none":
+        X, offset = _rows_offset(args, rows.X, column, names)
+        predictor = _AtOffset(model, offset)
+    table = prediction_table(predictor, X, prob=HDI_PROB if args.prob is None else args.prob)
     _print_notes("predict", rows.notes)  # after every refusal: a refused run prints one line
     if not nuts:
         what = "probability and label" if hasattr(model, "classes_") else "mean"
@@ -1798,7 +1940,7 @@ def _predict(args) -> int:
             ],
         )
     written = [] if out is None else _write_all(out, {PREDICTIONS_FILE: _csv(table)})
-    for line in _predict_description(model, table, args.data):
+    for line in _predict_description(model, table, args.data, column):
         print(line)
     print()
     with pd.option_context("display.max_columns", None, "display.width", 200):
@@ -1846,11 +1988,6 @@ def _check_path_options(args) -> None:
         raise _UsageError(
             "--convention book with --family gaussian needs --sigma: the book objective divides the "
             "squared error by sigma^2"
-        )
-    if args.family in GLM_FAMILIES and args.posterior:
-        raise _UsageError(
-            f"--posterior is for --family gaussian and bernoulli; for --family {args.family} sample one "
-            "alpha with bayesreg fit --method nuts"
         )
     needed = {"negative_binomial": ("dispersion",), "student_t": ("df", "sigma")}.get(args.family, ())
     for name in needed:

@@ -14,6 +14,12 @@ floats are written with Python's ``repr``, which round-trips every float64 exact
 keeps float64 arrays as they are.
 Nothing is pickled: loading a folder runs no code from it.
 
+A count model's folder may also record which column of the data held the offset (`OffsetColumn`:
+``bayesreg fit --offset COL`` or ``--exposure COL`` record it, and that none was given), so that
+``bayesreg predict`` reads each new row's offset from the column of the same name
+(`offset_column`). A folder saved from Python (``est.save``) records none: ``fit`` took the offset as
+an array.
+
 ``model.json`` carries `FORMAT` and `FORMAT_VERSION`; `load` refuses a file without them, of another
 version, or missing a field, with a `ModelFolderError` naming the file. `save` refuses a folder that
 holds files but no bayesreg ``model.json`` (so it never overwrites someone else's files), and it
@@ -30,6 +36,7 @@ import json
 import os
 import tempfile
 from pathlib import Path
+from typing import Literal, NamedTuple
 
 import numpy as np
 import numpyro.distributions as dist
@@ -49,7 +56,18 @@ from bayesreg.sampling import PosteriorFit
 from bayesreg.scaling import Standardization
 from bayesreg.shrinkage import SHRINKAGE_PRIORS, shrinkage_prior
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "MODEL_FILE", "POSTERIOR_FILE", "ModelFolderError", "load", "save"]
+__all__ = [
+    "FORMAT",
+    "FORMAT_VERSION",
+    "MODEL_FILE",
+    "NO_OFFSET",
+    "POSTERIOR_FILE",
+    "ModelFolderError",
+    "OffsetColumn",
+    "load",
+    "offset_column",
+    "save",
+]
 
 FORMAT = "bayesreg model"
 """The value of ``"format"`` in ``model.json``."""
@@ -76,6 +94,9 @@ _ESTIMATORS = {
         BayesianStudentTRegression,
     )
 }
+
+_COUNT_ESTIMATORS = (BayesianPoissonRegression, BayesianNegativeBinomialRegression)
+"""The estimators that take an offset (`OffsetColumn`)."""
 
 # every fitted attribute `save` writes (`idata_` and `posterior_fit_` partly through POSTERIOR_FILE)
 _FITTED = {
@@ -108,6 +129,45 @@ _NUMBERS = ("alpha_", "C_", "alpha_mcse_", "dispersion_", "df_")
 """The fitted attributes that are one float each."""
 
 
+class OffsetColumn(NamedTuple):
+    """The column of the data that held a count model's offset when it was fitted.
+
+    Attributes
+    ----------
+    kind : {"offset", "exposure", "none"}
+        "offset": the column holds the offset itself (the log exposure); "exposure": the exposure,
+        whose log is the offset; "none": the model was fitted without an offset.
+    column : str or None
+        The column's name (None for "none").
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from bayesreg.model_folder import OffsetColumn
+    >>> years = OffsetColumn("exposure", "years")
+    >>> years.offset([1.0, np.e]).tolist(), years.flag
+    ([0.0, 1.0], '--exposure')
+    """
+
+    kind: Literal["offset", "exposure", "none"]
+    column: str | None
+
+    @property
+    def flag(self) -> str:
+        """The ``bayesreg fit`` option that names such a column: ``--offset`` or ``--exposure``."""
+        return f"--{self.kind}"
+
+    def offset(self, values) -> np.ndarray:
+        """The offset of the rows whose column holds ``values``: the values, or their log for an
+        exposure (float64; checking them is the caller's)."""
+        values = np.asarray(values, dtype=np.float64)
+        return np.log(values) if self.kind == "exposure" else values
+
+
+NO_OFFSET = OffsetColumn("none", None)
+"""The record of a count model fitted without an offset."""
+
+
 class ModelFolderError(ValueError):
     """A folder that is not a bayesreg model folder, or cannot be one; the message names the file.
 
@@ -126,7 +186,7 @@ class ModelFolderError(ValueError):
     """
 
 
-def save(estimator, folder) -> Path:
+def save(estimator, folder, *, offset_column: OffsetColumn | None = None) -> Path:
     """Write a fitted estimator to ``folder`` (created if needed): `MODEL_FILE`, and `POSTERIOR_FILE`
     for a NUTS fit.
 
@@ -141,6 +201,9 @@ def save(estimator, folder) -> Path:
         Fitted: BayesianLinearRegression, BayesianLogisticRegression, BayesianPoissonRegression,
         BayesianNegativeBinomialRegression or BayesianStudentTRegression.
     folder : str or Path
+    offset_column : OffsetColumn, optional
+        For a count model (Poisson, negative binomial): the data's column that held its offset, or
+        `NO_OFFSET`; read back by `offset_column`. None (the default) records nothing.
 
     Returns
     -------
@@ -152,6 +215,8 @@ def save(estimator, folder) -> Path:
     ModelFolderError
         The folder holds other files and no bayesreg model, or is a file; or the estimator has a
         fitted attribute this version cannot save.
+    TypeError
+        An ``offset_column`` for a model that takes no offset.
 
     Examples
     --------
@@ -172,6 +237,8 @@ def save(estimator, folder) -> Path:
     if name not in _ESTIMATORS:
         raise TypeError(f"save takes a bayesreg estimator, got {name}")
     check_is_fitted(estimator)
+    if offset_column is not None and not isinstance(estimator, _COUNT_ESTIMATORS):
+        raise TypeError(f"offset_column is for the count models; a {name} takes no offset")
     unknown = sorted(
         k for k in vars(estimator) if k.endswith("_") and not k.startswith("_") and k not in _FITTED
     )
@@ -190,6 +257,8 @@ def save(estimator, folder) -> Path:
         "fitted": _fitted(estimator),
         "posterior": POSTERIOR_FILE if nuts else None,
     }
+    if offset_column is not None:
+        document["offset_column"] = offset_column._asdict()
     text = json.dumps(document, indent=1, allow_nan=True)
     if nuts:
         _replace(folder / POSTERIOR_FILE, lambda path: estimator.idata_.to_netcdf(str(path)))
@@ -255,6 +324,51 @@ def load(folder):
             raise
         raise ModelFolderError(f"{path} holds a value this bayesreg cannot use ({error})") from None
     return estimator
+
+
+def offset_column(folder) -> OffsetColumn | None:
+    """The offset column recorded in the model folder ``folder`` (`save`'s ``offset_column``), or
+    None where none was recorded (another family, or a model saved from Python).
+
+    Parameters
+    ----------
+    folder : str or Path
+
+    Returns
+    -------
+    OffsetColumn or None
+
+    Raises
+    ------
+    ModelFolderError
+        As `load`, for a folder that is not a bayesreg model folder, or a record it cannot read.
+
+    Examples
+    --------
+    >>> import tempfile, numpy as np
+    >>> from bayesreg import BayesianPoissonRegression
+    >>> from bayesreg.model_folder import OffsetColumn, offset_column, save
+    >>> rng = np.random.default_rng(0)
+    >>> X, years = rng.normal(size=(30, 2)), rng.uniform(1.0, 5.0, size=30)
+    >>> y = rng.poisson(years * np.exp(0.3 * X[:, 0]))
+    >>> est = BayesianPoissonRegression(alpha=0.01).fit(X, y, offset=np.log(years))
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     _ = save(est, folder, offset_column=OffsetColumn("exposure", "years"))
+    ...     offset_column(folder)
+    OffsetColumn(kind='exposure', column='years')
+    """
+    folder = Path(folder)
+    path = folder / MODEL_FILE
+    record = _read(path, folder).get("offset_column")
+    if record is None:
+        return None
+    try:
+        recorded = OffsetColumn(**record)
+    except TypeError:
+        recorded = None
+    if recorded is None or recorded.kind not in ("offset", "exposure", "none"):
+        raise ModelFolderError(f"{path} holds an offset_column this bayesreg cannot read: {record!r}")
+    return recorded
 
 
 def _version() -> str:

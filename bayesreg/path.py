@@ -497,12 +497,12 @@ def map_path(
     alphas, X, y, model, args, kwargs = _setup(
         X, y, alphas, prior=prior, family=family, convention=convention, fit_intercept=fit_intercept
     )
-    if family == "gaussian":
-        kwargs["sigma"] = sigma
-    elif family in _GLM_MODELS:
+    if family in _GLM_MODELS:
         kwargs.update(_likelihood(family, X, y, **likelihood, sigma=sigma))
     elif any(value is not None for value in likelihood.values()):
         raise ValueError(f"offset, dispersion and df do not apply to family={family!r}")
+    elif family == "gaussian":
+        kwargs["sigma"] = sigma
     n, p = X.shape
     init = {"coef": np.zeros(p)}  # the cold start
     if fit_intercept:  # for the count and Student-t families, the intercept of the weights-0 fit
@@ -614,17 +614,24 @@ def _sample_grid(
     max_tree_depth,
     progress_bar,
     laplace_mixture,
+    modes=None,
 ) -> Chains:
     """NUTS for every (α, chain) on the engine's chains driver: chain ``i·num_chains + c`` samples the
     model under the prior of α number ``i`` (``priors``: one `Prior` whose leaves have shape
     (n_alphas,)); dispatched, not waited for. The chains sample the weights of unit-scale columns
     (`~bayesreg.sampling.Preconditioning`, an exact change of variables) and their draws are mapped
-    back to the original columns."""
+    back to the original columns. With ``modes`` (the MAP of each α: ``coef`` of shape (n_alphas,
+    n_features) and, with an intercept, ``intercept`` of shape (n_alphas,)) the chains of α number
+    ``i`` start from the Laplace approximation at its MAP, as `~bayesreg.fit_posterior`'s do."""
     n_alphas = jax.tree.leaves(priors)[0].shape[0]
     pre = Preconditioning.of(model, args, kwargs)
     per_chain = jax.tree.map(lambda leaf: np.repeat(leaf, num_chains), priors)
     if pre is not None:  # each chain's prior of z, leaves (chains, 1) broadcast against the scales
         per_chain = pre.prior(jax.tree.map(lambda leaf: leaf[:, None], per_chain))
+    if modes is not None:
+        # coef and intercept have real support: their unconstrained values are the values themselves
+        modes = {k: np.repeat(np.asarray(v, dtype=np.float64), num_chains, axis=0) for k, v in modes.items()}
+        modes = modes if pre is None else pre.to_sampled(modes)
     with jax.enable_x64(True):
         keys = jax.random.split(jax.random.PRNGKey(seed), n_alphas * num_chains)
         sampled_args = args if pre is None else as_arrays(pre.data(args))
@@ -642,6 +649,7 @@ def _sample_grid(
             max_tree_depth=max_tree_depth,
             laplace_mixture=laplace_mixture,
             progress_bar=progress_bar,
+            modes=None if modes is None else as_arrays(modes),
         )
         return chains if pre is None else chains._replace(draws=pre.to_original(chains.draws))
 
@@ -658,6 +666,9 @@ def posterior_path(
     fit_intercept: bool = True,
     sigma: float | None = None,
     standardize: bool = False,
+    offset: ArrayLike | None = None,
+    dispersion: float | None = None,
+    df: float | None = None,
     hdi_prob: float = HDI_PROB,
     num_warmup: int = PATH_NUTS.num_warmup,
     num_samples: int = PATH_NUTS.num_samples,
@@ -673,11 +684,21 @@ def posterior_path(
 ) -> PosteriorPath:
     """The posterior at each penalty strength of a grid (NUTS), next to the MAP path.
 
-    At each ``α`` the model is that of `map_path` — the Gaussian (or Bernoulli) likelihood with the
-    prior `prior_from_penalty(prior, α, ...)` on the weights and a flat intercept — whose MAP
-    minimises the penalised objective, e.g. ``(1/2n)‖y − Xw − b‖² + α‖w‖₁`` (Lasso) under the
-    scikit-learn convention. NUTS samples its posterior; the MAP column is `map_path` on the same
-    arguments. The posterior keeps width where the MAP is exactly 0.
+    At each ``α`` the model is that of `map_path` — the family's likelihood with the prior
+    `prior_from_penalty(prior, α, ...)` on the weights and a flat intercept — whose MAP minimises
+    the penalised objective, e.g. ``(1/2n)‖y − Xw − b‖² + α‖w‖₁`` (Lasso) under the scikit-learn
+    convention, or half the mean Poisson deviance plus the penalty under glum's. NUTS samples its
+    posterior; the MAP column is `map_path` on the same arguments. The posterior keeps width where
+    the MAP is exactly 0.
+
+    The count and Student-t families hold the likelihood's own parameters fixed along the grid, as
+    `map_path` does (the negative binomial's ``dispersion``, the Student-t's ``df`` and ``sigma``),
+    and their chains start as `~bayesreg.fit_posterior`'s do: at a draw from the Laplace
+    approximation at each ``α``'s MAP, with its covariance as the initial inverse mass matrix (from
+    a uniform start a log link can overflow on unscaled columns). At each ``α`` this is the
+    posterior `~bayesreg.fit_posterior` samples for the model with that ``α``'s prior (the test
+    suite compares the two within their Monte Carlo standard errors); the keys differ, so the draws
+    are not the same ones. The linear and logistic chains start uniformly in (-2, 2).
 
     All grid points and chains run in one call of the engine's chains driver
     (`~bayesreg.engine.chains.sample_chains`, which `~bayesreg.sample_posterior` runs on too): one
@@ -703,13 +724,16 @@ def posterior_path(
         mean ``std(y)`` (as `bayesreg.BayesianLinearRegression` does); the MAP path is then computed
         at σ = 1, which is the penalised estimate under ``convention="sklearn"`` whatever σ is (the
         prior is conditional on σ). ``convention="book"`` with ``family="gaussian"`` needs a fixed
-        ``sigma``. Ignored for ``family="bernoulli"``.
+        ``sigma``; so does ``family="student_t"`` (its scale). Ignored for the other families.
     standardize : bool
         Sample the model of the standardised columns (the prior on their weights, as in
         `map_path`) and summarise the draws mapped to the original columns: each weight's draws
         divided by its column's sd (positive, so medians and HDIs are divided by it too, and the
         rank-based R-hat and ESS of a weight are unchanged but for round-off), the intercept's draws
         shifted draw by draw.
+    offset, dispersion, df
+        As in `map_path`: the count families' offset (log exposure), the negative binomial's fixed
+        dispersion and the Student-t's fixed degrees of freedom.
     hdi_prob : float in (0, 1)
         Mass of the highest-density intervals (default `bayesreg.defaults.HDI_PROB`).
     num_warmup, num_samples, num_chains : int
@@ -776,7 +800,7 @@ def posterior_path(
         "hdi_prob": hdi_prob,
         "laplace_parametrisation": laplace_parametrisation,
     }
-    checked = check_params(model_settings).values()
+    checked = check_params(model_settings, MODEL_CONSTRAINTS).values()
     prior, family, convention, fit_intercept, sigma, standardize, hdi_prob, laplace_parametrisation = checked
     scaling = None
     if standardize:
@@ -794,6 +818,7 @@ def posterior_path(
     alphas, X, y, model, args, kwargs = _setup(
         X, y, alphas, prior=prior, family=family, convention=convention, fit_intercept=fit_intercept
     )
+    likelihood = {"offset": offset, "dispersion": dispersion, "df": df}
     if family == "gaussian":
         if sigma is None and convention == "book":
             raise ValueError(
@@ -801,6 +826,13 @@ def posterior_path(
                 "NLL + penalty divides the squared error by sigma^2"
             )
         kwargs["sigma"] = noise_prior(y) if sigma is None else sigma
+    elif family == "student_t" and sigma is None:
+        raise ValueError(
+            "family='student_t' needs a fixed sigma for a path: its scale is held fixed along the grid, "
+            "as df is (fit it first to estimate both)"
+        )
+    if family in _GLM_MODELS:
+        kwargs.update(_likelihood(family, X, y, **likelihood, sigma=sigma))
     map_sigma = 1.0 if sigma is None else sigma
     penalised = map_path(
         X,
@@ -812,6 +844,7 @@ def posterior_path(
         convention=convention,
         fit_intercept=fit_intercept,
         sigma=map_sigma,
+        **likelihood,
         tol=tol,
         max_steps=max_steps,
     )
@@ -830,8 +863,17 @@ def posterior_path(
     num_chains = sampler["num_chains"]
     laplace = prior == "laplace"
 
+    modes = None
+    if family in _GLM_MODELS:  # from each α's MAP, as fit_posterior's chains start
+        modes = {"coef": penalised.coefs}
+        if fit_intercept:
+            modes["intercept"] = penalised.intercepts
+
     def run(laplace_mixture: bool) -> Chains:
-        return _sample_grid(model, args, stacked, kwargs, laplace_mixture=laplace_mixture, **settings)
+        start = None if laplace_mixture else modes  # the mixture's sites have no MAP: a uniform start
+        return _sample_grid(
+            model, args, stacked, kwargs, laplace_mixture=laplace_mixture, modes=start, **settings
+        )
 
     sampled = run(laplace and laplace_parametrisation == "mixture")
     if laplace and laplace_parametrisation == "auto":

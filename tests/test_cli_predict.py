@@ -307,10 +307,10 @@ def test_a_failed_write_leaves_nothing(data, tmp_path, monkeypatch, out):
     """The model cannot be saved: exit 1, one line, no file of the run, the folders it created gone,
     the user's files untouched."""
 
-    def refuse(self, folder):
+    def refuse(estimator, folder, **options):
         raise OSError("disk full")
 
-    monkeypatch.setattr(bayesreg.BayesianLinearRegression, "save", refuse)
+    monkeypatch.setattr(bayesreg.model_folder, "save", refuse)
     for folder in (tmp_path / "new" / "deeper", out):
         code, _, err = _run(["fit", str(data["train"]), "--target", "progression", "--out", str(folder)])
         assert code == 1 and err.strip().splitlines() == [

@@ -665,3 +665,88 @@ def test_auto_parametrisation_keeps_the_run_with_fewer_divergences(diabetes, mon
     monkeypatch.setattr(path_module, "_sample_grid", sampler(0.0, [0, 0, 0]))
     path = posterior_path(X, y, alphas, seed=0, num_chains=2, progress_bar=False)
     assert len(runs) == 1 and not path.mixture.any()
+
+
+# --------------------------------------------------------------------------------------------------
+# the count and Student-t families: the posterior path is fit_posterior at each alpha
+# --------------------------------------------------------------------------------------------------
+
+GLM_NUTS = {"num_warmup": 300, "num_samples": 600, "num_chains": 2}
+
+
+def _glm_data(family):
+    """fair (statsmodels; affairs rounded: a count, the log of yrs_married its offset), its first 300
+    rows, unscaled; stackloss for the Student-t. Returns X, y and the model's likelihood keywords."""
+    import statsmodels.api as sm
+
+    if family == "student_t":
+        data = sm.datasets.stackloss.load_pandas().data
+        X, y = data.drop(columns="STACKLOSS").to_numpy(float), data["STACKLOSS"].to_numpy(float)
+        return X, y, {"df": 4.0, "sigma": 3.0}
+    fair = sm.datasets.fair.load_pandas().data.iloc[:300]
+    X = fair.drop(columns=["affairs", "yrs_married"]).to_numpy(float)
+    likelihood = {"offset": np.log(fair["yrs_married"].to_numpy(float))}
+    if family == "negative_binomial":
+        likelihood["dispersion"] = 2.0
+    return X, np.round(fair["affairs"].to_numpy()), likelihood
+
+
+@pytest.mark.parametrize(
+    ("family", "prior", "convention"),
+    [
+        ("poisson", "laplace", "glum"),
+        ("negative_binomial", "elasticnet", "glum"),
+        ("student_t", "gaussian", "book"),
+    ],
+)
+def test_glm_posterior_path_is_fit_posterior_at_each_alpha(family, prior, convention):
+    """At each alpha the path's draws of the weights have the means of `fit_posterior`'s for the same
+    model (its prior from `prior_from_penalty`, the same offset, dispersion, df and sigma), another
+    seed: every |difference| within 4 combined Monte Carlo standard errors (ArviZ's mcse of each
+    run). Both runs start from the MAP, which the path's MAP column is (`map_path`, exactly)."""
+    from bayesreg.models import negative_binomial_regression, poisson_regression, student_t_regression
+    from bayesreg.priors import prior_from_penalty
+    from bayesreg.sampling import fit_posterior
+
+    models = {
+        "poisson": poisson_regression,
+        "negative_binomial": negative_binomial_regression,
+        "student_t": student_t_regression,
+    }
+    X, y, likelihood = _glm_data(family)
+    model = {"prior": prior, "family": family, "convention": convention, **likelihood}
+    if prior == "gaussian":
+        alphas = np.array([30.0, 3.0])
+    else:
+        alphas = alpha_max(X, y, **model) * np.array([0.3, 0.05])
+    path = posterior_path(X, y, alphas, seed=0, progress_bar=False, **GLM_NUTS, **model)
+    np.testing.assert_array_equal(path.map.coefs, map_path(X, y, alphas, **model).coefs)
+    assert path.divergences.sum() == 0 and path.max_r_hat.max() < 1.05
+    for i, alpha in enumerate(alphas):
+        unit = prior_from_penalty(prior, float(alpha), convention=convention, family=family, n_samples=len(y))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fit = fit_posterior(
+                models[family], X, y, prior=unit, seed=1, progress_bar=False, **GLM_NUTS, **likelihood
+            )
+        reference = fit.idata.posterior["coef"].to_numpy()
+        draws = path.coef_draws[i]
+        se = np.hypot(
+            az.mcse({"c": reference}, method="mean")["c"], az.mcse({"c": draws}, method="mean")["c"]
+        )
+        z = np.abs(draws.mean(axis=(0, 1)) - reference.mean(axis=(0, 1))) / se.to_numpy()
+        assert np.all(z <= 4.0), f"{family} alpha={alpha:.4g}: |diff|/MCSE = {z.round(2)}"
+
+
+def test_glm_posterior_path_bad_arguments_named():
+    """The likelihood's fixed parameters a path needs, and an offset where it does not apply (the
+    linear model) or of the wrong length, are refused before any sampling."""
+    X, y, likelihood = _glm_data("poisson")
+    for kwargs, match in [
+        ({"family": "student_t", "df": 4.0}, "needs a fixed sigma"),
+        ({"family": "negative_binomial"}, "needs a fixed dispersion"),
+        ({"family": "gaussian", "offset": likelihood["offset"]}, "do not apply to family='gaussian'"),
+        ({"family": "poisson", "offset": likelihood["offset"][:10]}, "offset must have shape"),
+    ]:
+        with pytest.raises(ValueError, match=match):
+            posterior_path(X, y, [0.1], **kwargs)
