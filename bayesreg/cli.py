@@ -1888,24 +1888,6 @@ def _rows_offset(args, frame, column, names):
     return frame.drop(columns=name), column.offset(frame[name].to_numpy(dtype=np.float64))
 
 
-class _AtOffset:
-    """A count model whose ``predict`` and ``predict_interval`` take the new rows' ``offset``, for
-    `bayesreg.predictive.prediction_table` (which calls them without one); every other attribute
-    is the model's."""
-
-    def __init__(self, model, offset: np.ndarray):
-        self.model, self.offset = model, offset
-
-    def __getattr__(self, name):
-        return getattr(self.model, name)
-
-    def predict(self, X, return_std: bool = False):
-        return self.model.predict(X, offset=self.offset, return_std=return_std)
-
-    def predict_interval(self, X, prob: float):
-        return self.model.predict_interval(X, prob=prob, offset=self.offset)
-
-
 def _predict(args) -> int:
     import pandas as pd
 
@@ -1924,11 +1906,10 @@ def _predict(args) -> int:
             f"--prob applies to a model fitted with --method nuts; {args.model!r} holds a MAP fit, "
             "which has no intervals"
         )
-    X, predictor = rows.X, model
+    X, offset = rows.X, None
     if column is not None and column.kind != "none":
         X, offset = _rows_offset(args, rows.X, column, names)
-        predictor = _AtOffset(model, offset)
-    table = prediction_table(predictor, X, prob=HDI_PROB if args.prob is None else args.prob)
+    table = prediction_table(model, X, prob=HDI_PROB if args.prob is None else args.prob, offset=offset)
     _print_notes("predict", rows.notes)  # after every refusal: a refused run prints one line
     if not nuts:
         what = "probability and label" if hasattr(model, "classes_") else "mean"

@@ -40,6 +40,7 @@ import jax
 import numpy as np
 import numpyro.distributions as dist
 import pandas as pd
+from numpy.typing import ArrayLike
 from numpyro.infer import Predictive
 from scipy.special import betainc, expit, gammaincc, gammaln, ndtr, ndtri, stdtr, stdtrit
 from scipy.stats import nbinom, poisson
@@ -836,7 +837,9 @@ def prior_predictive(
     return az.InferenceData(prior=prior, prior_predictive=predictive, constant_data=constant)
 
 
-def prediction_table(estimator, rows: pd.DataFrame, *, prob: float = HDI_PROB) -> pd.DataFrame:
+def prediction_table(
+    estimator, rows: pd.DataFrame, *, prob: float = HDI_PROB, offset: ArrayLike | None = None
+) -> pd.DataFrame:
     """A fitted estimator's predictions for the rows of a DataFrame, one row each, same index.
 
     Columns are matched to the model's features **by name** (``feature_names_in_``): their order in
@@ -852,6 +855,9 @@ def prediction_table(estimator, rows: pd.DataFrame, *, prob: float = HDI_PROB) -
     rows : DataFrame, shape (n_samples, any columns)
     prob : float in (0, 1)
         Mass of the central intervals (default `~bayesreg.defaults.HDI_PROB`).
+    offset : array-like, shape (n_samples,), optional
+        The log exposure of each row, for a count model (`BayesianPoissonRegression`,
+        `BayesianNegativeBinomialRegression`): passed to its ``predict`` and ``predict_interval``.
 
     Returns
     -------
@@ -915,7 +921,10 @@ def prediction_table(estimator, rows: pd.DataFrame, *, prob: float = HDI_PROB) -
         X = rows.set_axis(columns, axis=1)[names]
     table = pd.DataFrame(index=rows.index)
     uncertain = hasattr(estimator, "idata_")
+    at = {} if offset is None else {"offset": offset}  # only the count models take an offset
     if hasattr(estimator, "classes_"):  # a classifier: the logistic model
+        if offset is not None:
+            raise TypeError("a logistic model takes no offset")
         table["probability"] = estimator.predict_proba(X)[:, 1]
         if uncertain:
             table[["lower", "upper"]] = estimator.predict_interval(X, prob=prob)
@@ -924,9 +933,9 @@ def prediction_table(estimator, rows: pd.DataFrame, *, prob: float = HDI_PROB) -
         table.attrs["modelled_class"] = modelled.item() if isinstance(modelled, np.generic) else modelled
     else:
         if uncertain:
-            table["mean"], table["sd"] = estimator.predict(X, return_std=True)
-            table[["lower", "upper"]] = estimator.predict_interval(X, prob=prob)
+            table["mean"], table["sd"] = estimator.predict(X, return_std=True, **at)
+            table[["lower", "upper"]] = estimator.predict_interval(X, prob=prob, **at)
         else:
-            table["mean"] = estimator.predict(X)
+            table["mean"] = estimator.predict(X, **at)
     table.attrs.update(prob=prob, ignored_columns=ignored)
     return table
