@@ -8,6 +8,8 @@ DASK_SCHEDULER_ADDRESS, as a user's cluster would be reached.
 
 import functools
 import os
+import subprocess
+import sys
 import warnings
 
 import arviz as az
@@ -287,6 +289,58 @@ def test_parquet_and_globs_read_in_memory(files, raw_diabetes_csv):
 def test_the_local_cluster_has_two_worker_processes(client):
     pids = client.run(os.getpid)  # each worker's process id
     assert len(pids) == 2 and len(set(pids.values()) - {os.getpid()}) == 2
+
+
+HEAVY = ("jax", "numpyro", "sklearn")  # some 300 MB of a worker's memory, before it reads a row
+
+
+def test_workers_reduce_without_importing_jax_numpyro_or_scikit_learn(files, cancer_files, monkeypatch):
+    """On the fresh worker processes of a local cluster of their own (the module's cluster, which
+    the `client` fixture puts in DASK_SCHEDULER_ADDRESS, has run other passes), the Gaussian pass
+    of CSV and Parquet files and then a logistic MAP load `bayesreg._partition` (the functions Dask
+    ships) and none of JAX, NumPyro or scikit-learn."""
+
+    def loaded(names):  # nested, so that cloudpickle ships it by value and importing it loads nothing
+        import sys
+
+        return sorted(name for name in names if name in sys.modules)
+
+    watched = [*HEAVY, "bayesreg._partition", "bayesreg.large", "bayesreg.data"]
+    monkeypatch.delenv("DASK_SCHEDULER_ADDRESS", raising=False)
+    with dask_client() as fresh:
+        assert not any(fresh.run(loaded, watched).values())
+        read_moments(files["parquet"], TARGET, client=fresh)
+        read_moments(files["csv"], TARGET, blocksize=BLOCKSIZE, client=fresh)
+        gaussian = fresh.run(loaded, watched)
+        read_logistic_map(cancer_files["csv"], LOGISTIC_TARGET, blocksize=BLOCKSIZE, client=fresh)
+        logistic = fresh.run(loaded, watched)
+    for after in (gaussian, logistic):
+        assert len(after) == 2 and ["bayesreg._partition"] in after.values()
+        assert all(found in ([], ["bayesreg._partition"]) for found in after.values()), after
+
+
+def test_import_bayesreg_loads_its_names_on_first_use():
+    """``import bayesreg`` loads none of its modules (a fresh interpreter); each name of ``__all__``
+    is its module's object, ``dir`` lists them all, and ``from bayesreg import ...`` works."""
+    code = (
+        "import sys, bayesreg; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('jax', 'numpyro', 'sklearn', "
+        "'bayesreg', 'pandas')))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "['bayesreg']"
+    import bayesreg
+    from bayesreg import BayesianLinearRegression, fit_posterior
+
+    assert set(bayesreg.__all__) <= set(dir(bayesreg))
+    for name in bayesreg.__all__:
+        value = getattr(bayesreg, name)
+        assert getattr(sys.modules[value.__module__], name) is value, name
+    assert fit_posterior is bayesreg.sampling.fit_posterior
+    assert BayesianLinearRegression.__module__ == "bayesreg.estimators"
+    assert bayesreg.large.read_moments is read_moments
+    with pytest.raises(AttributeError, match="has no attribute 'fit_posteriors'"):
+        getattr(bayesreg, "fit_posteriors")  # noqa: B009 (the attribute access is what is tested)
 
 
 NUTS_OPTIONS = [
