@@ -57,8 +57,9 @@ class Summary(NamedTuple):
 
 
 def summarise(frame: pd.DataFrame, partition: int, columns: list, target: str | None, family: str) -> Summary:
-    """The `Summary` of one partition: its cells checked (`~bayesreg.data.bad_cell`), its columns
-    reduced in float64: the means, then the centred values' means as their low parts."""
+    """The `Summary` of one partition: its cells checked (`~bayesreg.data.bad_cell`) and its
+    columns reduced in float64, in slices of `SLICE` rows merged as partitions are (`merge`), so
+    that the copies a pass makes are a slice's, not the partition's."""
     frame = frame[columns]
     count = len(frame)
     first = frame.iloc[:, 0]
@@ -67,26 +68,33 @@ def summarise(frame: pd.DataFrame, partition: int, columns: list, target: str | 
         start = first.to_numpy(dtype=np.float64)
         counting = bool(start[0] == np.round(start[0]) and np.all(np.diff(start) == 1))
     parts = {partition: (count, float(first.iloc[0]) if counting else None)}
-    values = None
-    try:
-        values = frame.to_numpy(dtype=np.float64)
-    except (TypeError, ValueError):
-        pass
-    if values is None or not np.isfinite(values).all():
-        from bayesreg.data import bad_cell
+    summary = Summary(0, None, None, None, None, None, parts, None)
+    for rows in row_slices(frame):
+        values = None
+        try:
+            values = rows.to_numpy(dtype=np.float64)
+        except (TypeError, ValueError):
+            pass
+        if values is None or not np.isfinite(values).all():
+            from bayesreg.data import bad_cell
 
-        for name in columns:
-            bad = bad_cell(frame[name], is_target=name == target, family=family)
-            if bad is not None:
-                return Summary(count, None, None, None, None, None, parts, (partition, *bad))
-    if count == 0:
-        return Summary(0, None, None, None, None, None, parts, None)
+            for name in columns:
+                bad = bad_cell(frame[name], is_target=name == target, family=family)
+                if bad is not None:
+                    return Summary(count, None, None, None, None, None, parts, (partition, *bad))
+        summary = merge(summary, _moments(values, parts))
+    return summary
+
+
+def _moments(values: np.ndarray, parts: dict) -> Summary:
+    """The `Summary` of a slice's rows ``values``: the means, then the centred values' means as
+    their low parts, the centred cross-products, the smallest and largest values."""
     mean = values.mean(axis=0)
     centred = values - mean
     low = centred.mean(axis=0)
     centred -= low
     low_high = (values.min(axis=0), values.max(axis=0))
-    return Summary(count, mean, low, centred.T @ centred, *low_high, parts, None)
+    return Summary(len(values), mean, low, centred.T @ centred, *low_high, parts, None)
 
 
 def merge(a: Summary, b: Summary) -> Summary:

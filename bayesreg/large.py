@@ -509,8 +509,9 @@ def read_moments(
 ) -> DaskMoments:
     """Read CSV or Parquet files through ``dask.dataframe`` and reduce them to `DaskMoments`.
 
-    The files are read one partition at a time (CSV in blocks of ``blocksize`` bytes, Parquet by
-    row groups), so a worker holds one partition, not the data. CSV columns are read as float64
+    The files are read one partition at a time (CSV in blocks of ``blocksize`` bytes, Parquet in
+    groups of row groups of about ``blocksize`` bytes uncompressed, at least one row group), so a
+    worker holds one partition, not the data, and reduces it in slices. CSV columns are read as float64
     (the fast parser); a file with text in a numeric column is read again as text to name the
     value's file and line. Spaces around column names are stripped and a saved row index dropped,
     with notes, as `bayesreg.data.read_csv` does; every file must have the same columns.
@@ -526,7 +527,7 @@ def read_moments(
     drop_constant : bool, default=False
         As for `moments_from_dask`.
     blocksize : str or int, default="64MB"
-        Bytes of CSV per partition.
+        Bytes per partition: of CSV text, or of a Parquet file's row groups (uncompressed).
     client, progress
         As for `moments_from_dask`.
 
@@ -610,7 +611,7 @@ def _dask_files(data, target: str, sep: str | None, blocksize, labels: bool = Fa
     def frames(types) -> list:
         if kind == "csv":
             return [dd.read_csv(path, sep=sep, blocksize=blocksize, dtype=types) for path in files]
-        return [dd.read_parquet(path) for path in files]
+        return [dd.read_parquet(path, blocksize=blocksize) for path in files]
 
     parts = frames(dtype)
     for path, frame in zip(files, parts, strict=True):

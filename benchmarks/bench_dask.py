@@ -86,14 +86,16 @@ HEAVY = ("jax", "numpyro", "sklearn")
 
 
 def worker_peaks(client) -> dict:
-    """Each worker process's peak resident memory since it started (MB, its own ``ru_maxrss``:
-    nothing between two samples is missed) and which of JAX, NumPyro, scikit-learn it imported."""
+    """Each worker process's peak resident memory since it started (MB: ``VmHWM`` of
+    /proc/self/status, so nothing between two samples is missed) and which of JAX, NumPyro and
+    scikit-learn it imported. Not ``ru_maxrss``: Linux keeps it across ``exec``, and a worker is
+    forked from the process that starts the cluster before it runs Python afresh, so its
+    ``ru_maxrss`` is at least that process's memory at the time (390 MB when it had imported JAX)."""
 
     def peak():  # nested, so that Dask ships it by value: running it imports nothing on the worker
-        import resource
-
-        loaded = [name for name in HEAVY if name in sys.modules]
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, loaded
+        with open("/proc/self/status") as status:
+            kb = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+        return kb / 1024, [name for name in HEAVY if name in sys.modules]
 
     return client.run(peak)
 
@@ -106,7 +108,7 @@ def show_peaks(label: str, peaks: dict) -> str:
 
 
 def worker_memory(args) -> None:
-    """Each worker's peak memory (``ru_maxrss``) on fresh local clusters: idle after start, after the
+    """Each worker's peak memory (``VmHWM``) on fresh local clusters: idle after start, after the
     Gaussian reduction of ``--data``, and after a logistic MAP (L2, C = 1, standardised) of
     ``--logistic-data``; with the wall time of each."""
     import os
@@ -323,14 +325,14 @@ def main() -> None:
             start = time.perf_counter()
             map_from_moments(moments, prior="laplace", alpha=0.01, standardize=True)
             maps.append(time.perf_counter() - start)
-        ru_peaks = worker_peaks(client)
+        peaks_so_far = worker_peaks(client)
     read, reduce = statistics.median(reads), statistics.median(reduces)
     print(f"{rows} rows x {len(moments.names)} features, {args.repeats} repeats (medians)")
     print(f"read only: {read:.1f} s ({rows / read:,.0f} rows/s)")
     print(f"reduce:    {reduce:.1f} s ({rows / reduce:,.0f} rows/s, {read / reduce:.0%} of read speed)")
     print(f"MAP from the statistics: {statistics.median(maps):.3f} s")
     print(f"peak worker memory during the reduction (sampled): {max(peaks):.0f} MB")
-    print(show_peaks("workers' peak memory, reads and reductions (ru_maxrss)", ru_peaks))
+    print(show_peaks("workers' peak memory, reads and reductions (VmHWM)", peaks_so_far))
     print(f"load average: {os.getloadavg()}", flush=True)
     if not args.nuts_only:
         wall, peak = end_to_end(args.data, args.bayesreg, args.scheduler)
@@ -347,7 +349,7 @@ def main() -> None:
                 f"bayesreg fit --engine dask --method nuts end to end: {wall:.1f} s (+ {started:.1f} s "
                 f"to start the cluster), peak {peak:.0f} MB (the command's process)"
             )
-            print(show_peaks("workers' peak memory during it (ru_maxrss)", worker_peaks(fresh)))
+            print(show_peaks("workers' peak memory during it (VmHWM)", worker_peaks(fresh)))
         print(f"load average: {os.getloadavg()}")
 
 

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from cli_runs import run
+from distributed import get_task_stream
 from references import (
     assert_map_equal,
     assert_same_posterior,
@@ -45,7 +46,8 @@ from bayesreg.scaling import Standardization
 pytestmark = pytest.mark.usefixtures("cache_home")
 
 TARGET = "progression"
-BLOCKSIZE = 3000  # bytes of CSV per partition: about 3 partitions in each of the 3 files
+BLOCKSIZE = 3000  # bytes per partition: about 3 partitions in each of the 3 CSV files
+ROW_GROUP = 40  # rows of a Parquet row group (3,520 bytes): with BLOCKSIZE, a partition each
 STATS_RTOL = 1e-10
 MAP_RTOL = 1e-10
 
@@ -65,7 +67,7 @@ def files(tmp_path_factory, raw_diabetes_csv):
     folder = tmp_path_factory.mktemp("parts")
     for i, rows in enumerate(np.array_split(np.arange(len(frame)), 3)):
         frame.iloc[rows].to_csv(folder / f"part-{i}.csv", index=False)
-        frame.iloc[rows].to_parquet(folder / f"part-{i}.parquet", index=False)
+        frame.iloc[rows].to_parquet(folder / f"part-{i}.parquet", index=False, row_group_size=ROW_GROUP)
     return {"csv": str(folder / "part-*.csv"), "parquet": str(folder / "part-*.parquet")}
 
 
@@ -79,7 +81,11 @@ def relative_error(a, b) -> float:
 @pytest.mark.parametrize("kind", ["csv", "parquet"])
 def test_statistics_of_one_pass_equal_the_in_memory_ones(client, files, raw_diabetes_frame, kind):
     X, y = (np.asarray(v, dtype=float) for v in raw_diabetes_frame)
-    moments = read_moments(files[kind], TARGET, blocksize=BLOCKSIZE, client=client)
+    with get_task_stream(client) as stream:
+        moments = read_moments(files[kind], TARGET, blocksize=BLOCKSIZE, client=client)
+    reduced = [task for task in stream.data if str(task["key"]).startswith("summarise-")]
+    # a partition per row group of the Parquet files (147 rows: 4 groups of 40), ~3 per CSV file
+    assert len(reduced) == 12 if kind == "parquet" else len(reduced) >= 6
     assert moments.n == len(y) and moments.names == list(raw_diabetes_frame[0].columns)
     assert moments.notes == []
     for center in (True, False):
@@ -94,6 +100,20 @@ def test_statistics_of_one_pass_equal_the_in_memory_ones(client, files, raw_diab
         got = moments.standardization(center=center)
         assert relative_error(got.scale, scaling.scale) <= STATS_RTOL
         assert relative_error(got.mean, scaling.mean) <= STATS_RTOL if center else not got.mean.any()
+
+
+def test_a_partition_longer_than_a_slice_is_reduced_in_slices(client):
+    """Partitions of 70,000 rows (each reduced in 3 slices of at most 32,768 rows, merged as the
+    partitions are), a column far from 0: the in-memory statistics to 1e-10."""
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(140_000, 3)) * np.array([1.0, 1e3, 1e-2]) + np.array([1e6, 0.0, 5.0])
+    y = X @ np.array([1.0, 1e-3, 10.0]) + rng.normal(size=len(X))
+    stats = sufficient_stats_from_dask(
+        da.from_array(X, chunks=(70_000, 3)), da.from_array(y, chunks=70_000), client=client
+    )
+    memory = SufficientStats.from_data(X, y)
+    for field, value, expected in zip(memory._fields, stats, memory, strict=True):
+        assert relative_error(value, expected) <= STATS_RTOL, field
 
 
 def test_csv_files_are_split_into_several_partitions_each(files):
@@ -173,7 +193,7 @@ def _write_parts(folder, frame, kind):
         if kind == "csv":
             part.to_csv(folder / f"part-{i}.csv", index=False)
         else:
-            part.to_parquet(folder / f"part-{i}.parquet", index=False)
+            part.to_parquet(folder / f"part-{i}.parquet", index=False, row_group_size=ROW_GROUP)
 
 
 @pytest.mark.parametrize(
@@ -207,10 +227,12 @@ def test_a_bad_value_in_one_partition_is_named_by_file_and_line(
     assert stderr.strip().splitlines() == [f"bayesreg fit: error: {tmp_path / message}"]
     assert not out.exists()
     if kind == "csv":
-        blocks = dd.read_csv(tmp_path / "part-1.csv", blocksize=BLOCKSIZE, dtype=object).map_partitions(len)
-        assert len(blocks.compute()) >= 2  # the bad line is not in the file's first partition
-        with pytest.raises(DataError, match=message.replace("(", r"\(").replace(")", r"\)")):
-            read_moments(pattern, TARGET, blocksize=BLOCKSIZE, client=client)
+        blocks = dd.read_csv(tmp_path / "part-1.csv", blocksize=BLOCKSIZE, dtype=object)
+    else:
+        blocks = dd.read_parquet(tmp_path / "part-1.parquet", blocksize=BLOCKSIZE)
+    assert blocks.npartitions >= 2  # the bad line is not in the file's first partition
+    with pytest.raises(DataError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        read_moments(pattern, TARGET, blocksize=BLOCKSIZE, client=client)
 
 
 def test_a_bad_value_in_a_dask_frame_is_named_by_its_row(client):
