@@ -31,6 +31,7 @@ largest coefficient difference between the two says how far apart their stopping
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import re
 import statistics
@@ -51,7 +52,11 @@ def read_only(pattern: str, client) -> tuple[float, int]:
     import dask
     import dask.dataframe as dd
 
-    frame = dd.read_parquet(pattern)
+    from bayesreg.large import read_moments
+
+    # the partitions read_moments reads
+    blocksize = inspect.signature(read_moments).parameters["blocksize"].default
+    frame = dd.read_parquet(pattern, blocksize=blocksize)
     parts = [dask.delayed(_sum_rows)(part) for part in frame.to_delayed()]
     counts = frame.map_partitions(len)
     start = time.perf_counter()
@@ -312,27 +317,28 @@ def main() -> None:
         worker_memory(args)
         return
     print(f"load average: {os.getloadavg()}")
-    reads, reduces, maps, peaks = [], [], [], []
-    with dask_client(args.scheduler) as client:
-        for _ in range(args.repeats):
+    reads, reduces, maps, peaks, peaks_so_far = [], [], [], [], {}
+    for _ in range(args.repeats):
+        with dask_client(args.scheduler) as client:
             seconds, rows = read_only(args.data, client)
             reads.append(seconds)
-            with PeakMemory(client) as memory:
-                start = time.perf_counter()
-                moments = read_moments(args.data, "y", client=client, progress=False)
-                reduces.append(time.perf_counter() - start)
-            peaks.append(memory.peak / 2**20)
+        # the reduction on fresh workers (a local cluster of its own): their VmHWM is its peak
+        with dask_client(args.scheduler) as client, PeakMemory(client) as memory:
             start = time.perf_counter()
-            map_from_moments(moments, prior="laplace", alpha=0.01, standardize=True)
-            maps.append(time.perf_counter() - start)
-        peaks_so_far = worker_peaks(client)
+            moments = read_moments(args.data, "y", client=client, progress=False)
+            reduces.append(time.perf_counter() - start)
+            peaks_so_far = worker_peaks(client)
+        peaks.append(memory.peak / 2**20)
+        start = time.perf_counter()
+        map_from_moments(moments, prior="laplace", alpha=0.01, standardize=True)
+        maps.append(time.perf_counter() - start)
     read, reduce = statistics.median(reads), statistics.median(reduces)
     print(f"{rows} rows x {len(moments.names)} features, {args.repeats} repeats (medians)")
     print(f"read only: {read:.1f} s ({rows / read:,.0f} rows/s)")
     print(f"reduce:    {reduce:.1f} s ({rows / reduce:,.0f} rows/s, {read / reduce:.0%} of read speed)")
     print(f"MAP from the statistics: {statistics.median(maps):.3f} s")
     print(f"peak worker memory during the reduction (sampled): {max(peaks):.0f} MB")
-    print(show_peaks("workers' peak memory, reads and reductions (VmHWM)", peaks_so_far))
+    print(show_peaks("workers' peak memory during the reduction (VmHWM)", peaks_so_far))
     print(f"load average: {os.getloadavg()}", flush=True)
     if not args.nuts_only:
         wall, peak = end_to_end(args.data, args.bayesreg, args.scheduler)
