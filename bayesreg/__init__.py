@@ -5,6 +5,11 @@ The MAP of a NumPyro model with a Laplace (Gaussian, elastic-net) prior on the w
 leaves out. Importing bayesreg changes no global JAX setting: float64 is switched on inside the
 functions that need it (``jax.enable_x64``).
 
+Importing bayesreg loads none of its modules: each public name below, and each submodule, is
+imported on first use (a module ``__getattr__``, PEP 562, as SciPy and scikit-learn do). A Dask
+worker that unpickles a function of `bayesreg.large` therefore imports that module and what it
+needs (NumPy, pandas), not JAX, NumPyro or scikit-learn.
+
 Modules: `bayesreg.priors` (penalty ↔ prior), `bayesreg.shrinkage` (the sparsity priors: horseshoe,
 regularised horseshoe, R2D2), `bayesreg.models` (the NumPyro programs),
 `bayesreg.engine` (the compiled machinery: MAP, proximal Newton, homotopy, the program cache),
@@ -19,41 +24,9 @@ fitted estimator), `bayesreg.calibration` (SBC), `bayesreg.closed_forms`
 ``bayesreg demo`` computes), `bayesreg.report` (its HTML rendering), `bayesreg.cli`.
 """
 
-from bayesreg.compare import compare_map_posterior, predictive_coverage, sparsity_summary
-from bayesreg.cv import CVResult, cv_alpha
-from bayesreg.data import DataError
-from bayesreg.diagnostics import DiagnosticsReport, PosteriorWarning, check_diagnostics
-from bayesreg.engine import DeltaELBO, LaplaceScaleMixture, MAPResult, ProximalNewton, map_estimate
-from bayesreg.estimators import (
-    BayesianLinearRegression,
-    BayesianLogisticRegression,
-    BayesianNegativeBinomialRegression,
-    BayesianPoissonRegression,
-    BayesianStudentTRegression,
-)
-from bayesreg.evidence import (
-    EvidenceResult,
-    LaplaceEvidenceResult,
-    evidence_ard,
-    evidence_gaussian,
-    evidence_laplace,
-)
-from bayesreg.hierarchical import AlphaPosterior, HierarchicalGaussian, HierarchicalLaplace, alpha_posterior
-from bayesreg.model_folder import ModelFolderError, load
-from bayesreg.path import MAPPath, PosteriorPath, alpha_grid, alpha_max, map_path, posterior_path
-from bayesreg.predictive import (
-    posterior_predictive,
-    prediction_table,
-    predictive_draws,
-    predictive_interval,
-    predictive_probability,
-    predictive_sd,
-    prior_predictive,
-)
-from bayesreg.prior_comparison import PriorComparison, compare_priors, plot_compare
-from bayesreg.priors import ElasticNet, Prior, penalty_from_prior, prior_from_penalty
-from bayesreg.sampling import PosteriorFit, fit_posterior, sample_posterior
-from bayesreg.shrinkage import R2D2, Horseshoe, RegularizedHorseshoe, shrinkage_prior
+from __future__ import annotations
+
+import importlib
 
 __all__ = [
     # estimators
@@ -123,3 +96,104 @@ __all__ = [
     "predictive_sd",
     "prior_predictive",
 ]
+
+_HOMES = {
+    "compare_map_posterior": "bayesreg.compare",
+    "predictive_coverage": "bayesreg.compare",
+    "sparsity_summary": "bayesreg.compare",
+    "CVResult": "bayesreg.cv",
+    "cv_alpha": "bayesreg.cv",
+    "DataError": "bayesreg.data",
+    "DiagnosticsReport": "bayesreg.diagnostics",
+    "PosteriorWarning": "bayesreg.diagnostics",
+    "check_diagnostics": "bayesreg.diagnostics",
+    "DeltaELBO": "bayesreg.engine",
+    "LaplaceScaleMixture": "bayesreg.engine",
+    "MAPResult": "bayesreg.engine",
+    "ProximalNewton": "bayesreg.engine",
+    "map_estimate": "bayesreg.engine",
+    "BayesianLinearRegression": "bayesreg.estimators",
+    "BayesianLogisticRegression": "bayesreg.estimators",
+    "BayesianNegativeBinomialRegression": "bayesreg.estimators",
+    "BayesianPoissonRegression": "bayesreg.estimators",
+    "BayesianStudentTRegression": "bayesreg.estimators",
+    "EvidenceResult": "bayesreg.evidence",
+    "LaplaceEvidenceResult": "bayesreg.evidence",
+    "evidence_ard": "bayesreg.evidence",
+    "evidence_gaussian": "bayesreg.evidence",
+    "evidence_laplace": "bayesreg.evidence",
+    "AlphaPosterior": "bayesreg.hierarchical",
+    "HierarchicalGaussian": "bayesreg.hierarchical",
+    "HierarchicalLaplace": "bayesreg.hierarchical",
+    "alpha_posterior": "bayesreg.hierarchical",
+    "ModelFolderError": "bayesreg.model_folder",
+    "load": "bayesreg.model_folder",
+    "MAPPath": "bayesreg.path",
+    "PosteriorPath": "bayesreg.path",
+    "alpha_grid": "bayesreg.path",
+    "alpha_max": "bayesreg.path",
+    "map_path": "bayesreg.path",
+    "posterior_path": "bayesreg.path",
+    "posterior_predictive": "bayesreg.predictive",
+    "prediction_table": "bayesreg.predictive",
+    "predictive_draws": "bayesreg.predictive",
+    "predictive_interval": "bayesreg.predictive",
+    "predictive_probability": "bayesreg.predictive",
+    "predictive_sd": "bayesreg.predictive",
+    "prior_predictive": "bayesreg.predictive",
+    "PriorComparison": "bayesreg.prior_comparison",
+    "compare_priors": "bayesreg.prior_comparison",
+    "plot_compare": "bayesreg.prior_comparison",
+    "ElasticNet": "bayesreg.priors",
+    "Prior": "bayesreg.priors",
+    "penalty_from_prior": "bayesreg.priors",
+    "prior_from_penalty": "bayesreg.priors",
+    "PosteriorFit": "bayesreg.sampling",
+    "fit_posterior": "bayesreg.sampling",
+    "sample_posterior": "bayesreg.sampling",
+    "R2D2": "bayesreg.shrinkage",
+    "Horseshoe": "bayesreg.shrinkage",
+    "RegularizedHorseshoe": "bayesreg.shrinkage",
+    "shrinkage_prior": "bayesreg.shrinkage",
+}
+"""The module that defines each name of ``__all__``, imported when the name is first used."""
+
+
+def __getattr__(name: str):
+    """A public name (from its module, `_HOMES`) or a submodule, imported on first use and kept.
+
+    Examples
+    --------
+    >>> import bayesreg
+    >>> bayesreg.prior_from_penalty is bayesreg.priors.prior_from_penalty
+    True
+    >>> bayesreg.no_such_name
+    Traceback (most recent call last):
+    ...
+    AttributeError: module 'bayesreg' has no attribute 'no_such_name'
+    """
+    if name in _HOMES:
+        value = getattr(importlib.import_module(_HOMES[name]), name)
+    elif name.startswith("_"):
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    else:
+        try:
+            value = importlib.import_module(f"{__name__}.{name}")
+        except ModuleNotFoundError as error:
+            if error.name != f"{__name__}.{name}":
+                raise
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    """The module's names with the public ones not imported yet (``dir(bayesreg)``).
+
+    Examples
+    --------
+    >>> import bayesreg
+    >>> "fit_posterior" in dir(bayesreg)
+    True
+    """
+    return sorted(set(globals()) | set(__all__))

@@ -26,7 +26,8 @@ the L1 sub-problem solved on the driver, with the rows kept on the workers when 
 `read_moments` and `read_logistic_map` read CSV and Parquet files (a path, a glob such as
 ``data/*.parquet``, or a list) through ``dask.dataframe`` and `dask_client` connects to a Dask
 scheduler, or starts a local cluster in the process. Dask is imported here only, when these
-functions run.
+functions run. What the workers run on each partition lives in `bayesreg._partition`, which
+imports NumPy and pandas only: a worker does not load JAX, NumPyro or scikit-learn.
 """
 
 from __future__ import annotations
@@ -41,9 +42,24 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
+from bayesreg._partition import (
+    LABELS_KEPT,
+    LADDER,
+    Classes,
+    Design,
+    Summary,
+    add,
+    find_labels,
+    frame_of_blocks,
+    ladder_terms,
+    merge,
+    merge_labels,
+    newton_terms,
+    summarise,
+    with_indicator,
+)
 from bayesreg.data import (
     DataError,
-    bad_cell,
     constant_columns,
     data_files,
     file_kind,
@@ -51,6 +67,7 @@ from bayesreg.data import (
     sniff_separator,
     strip_names,
 )
+from bayesreg.defaults import L1_RATIO
 
 __all__ = [
     "CONNECT_TIMEOUT",
@@ -112,88 +129,6 @@ class Source(NamedTuple):
 
     path: str
     kind: str
-
-
-class _Summary(NamedTuple):
-    """A partition's rows, or a merged group of partitions: count, means (as the unevaluated sum
-    ``mean + mean_low``, twice float64's precision), centred cross-products, smallest and largest
-    values of the columns ``[X, y]``; ``parts`` maps each partition to its row
-    count and its first column's first value and whether that column counts up by one (a saved
-    row index); ``error`` is the first bad cell, ``(partition, row, text)``, of the group."""
-
-    n: float
-    mean: np.ndarray | None
-    mean_low: np.ndarray | None
-    m2: np.ndarray | None
-    low: np.ndarray | None
-    high: np.ndarray | None
-    parts: dict
-    error: tuple | None
-
-
-def _summarise(
-    frame: pd.DataFrame, partition: int, columns: list, target: str | None, family: str
-) -> _Summary:
-    """The `_Summary` of one partition: its cells checked (`~bayesreg.data.bad_cell`), its columns
-    reduced in float64: the means, then the centred values' means as their low parts."""
-    frame = frame[columns]
-    count = len(frame)
-    first = frame.iloc[:, 0]
-    counting = False
-    if count and pd.api.types.is_numeric_dtype(first):
-        start = first.to_numpy(dtype=np.float64)
-        counting = bool(start[0] == np.round(start[0]) and np.all(np.diff(start) == 1))
-    parts = {partition: (count, float(first.iloc[0]) if counting else None)}
-    values = None
-    try:
-        values = frame.to_numpy(dtype=np.float64)
-    except (TypeError, ValueError):
-        pass
-    if values is None or not np.isfinite(values).all():
-        for name in columns:
-            bad = bad_cell(frame[name], is_target=name == target, family=family)
-            if bad is not None:
-                return _Summary(count, None, None, None, None, None, parts, (partition, *bad))
-    if count == 0:
-        return _Summary(0, None, None, None, None, None, parts, None)
-    mean = values.mean(axis=0)
-    centred = values - mean
-    low = centred.mean(axis=0)
-    centred -= low
-    low_high = (values.min(axis=0), values.max(axis=0))
-    return _Summary(count, mean, low, centred.T @ centred, *low_high, parts, None)
-
-
-def _merge(a: _Summary, b: _Summary) -> _Summary:
-    """Two groups' summaries as one: the parallel-variance update (Chan et al.) for the moments;
-    the first error (by partition) kept, with every partition's row count."""
-    parts = {**a.parts, **b.parts}
-    errors = [error for error in (a.error, b.error) if error is not None]
-    if errors:
-        return _Summary(a.n + b.n, None, None, None, None, None, parts, min(errors, key=lambda e: e[0]))
-    if b.n == 0:
-        return a._replace(parts=parts)
-    if a.n == 0:
-        return b._replace(parts=parts)
-    n = a.n + b.n
-    # the means' difference from their high and low parts: a column of mean 1e9 and sd 1 keeps
-    # the digits of δ that float64 means (ulp 1.2e-7 there) would round away
-    delta = (b.mean - a.mean) + (b.mean_low - a.mean_low)
-    step = a.mean_low + delta * (b.n / n)
-    mean = a.mean + step
-    rounded = mean - a.mean  # TwoSum (Knuth): the part of a.mean + step that float64 rounded away
-    mean_low = (a.mean - (mean - rounded)) + (step - rounded)
-    m2 = a.m2 + b.m2 + np.outer(delta, delta) * (a.n * b.n / n)
-    ranges = (np.minimum(a.low, b.low), np.maximum(a.high, b.high))
-    return _Summary(n, mean, mean_low, m2, *ranges, parts, None)
-
-
-def _frame_of_blocks(X, y) -> pd.DataFrame:
-    """A block of rows of a Dask Array ``X`` (and its ``y``) as a DataFrame with columns
-    ``x0, x1, ..., y``."""
-    X = np.asarray(X)
-    frame = pd.DataFrame(X, columns=[f"x{j}" for j in range(X.shape[1])])
-    return frame.assign(y=np.asarray(y))
 
 
 class DaskMoments(NamedTuple):
@@ -334,7 +269,7 @@ def _place(error: tuple, parts: dict, sources: list | None) -> str:
     return f"{source.path} row {before + row}, {text}"
 
 
-def _saved_index(summary: _Summary, first: str, sources: list | None) -> bool:
+def _saved_index(summary: Summary, first: str, sources: list | None) -> bool:
     """Whether the first column is a row index pandas saved in each file: unnamed, and counting
     0, 1, ... from each file's first row (as `bayesreg.data.read_csv` detects in one file)."""
     if sources is None or not (first.startswith("Unnamed: ") or not first.strip()):
@@ -427,7 +362,7 @@ def _partitions(data, y, target: str | None) -> tuple[list, list, str]:
         X = data.rechunk({1: -1})
         y = da.asarray(y).rechunk((X.chunks[0],))
         blocks = [
-            dask.delayed(_frame_of_blocks)(xb, yb)
+            dask.delayed(frame_of_blocks)(xb, yb)
             for xb, yb in zip(X.to_delayed()[:, 0], y.to_delayed(), strict=True)
         ]
         return blocks, [f"x{j}" for j in range(data.shape[1])] + ["y"], "y"
@@ -460,9 +395,9 @@ def _moments(blocks, columns, target, sources, drop_constant, client, progress) 
     if sources is not None and len(sources) != len(blocks):
         raise ValueError(f"{len(sources)} sources for {len(blocks)} partitions")
     summaries = [
-        dask.delayed(_summarise)(block, i, columns, target, "gaussian") for i, block in enumerate(blocks)
+        dask.delayed(summarise)(block, i, columns, target, "gaussian") for i, block in enumerate(blocks)
     ]
-    summary = _compute(_tree(summaries, _merge), client, progress)
+    summary = _compute(_tree(summaries, merge), client, progress)
     if summary.error is not None:
         raise DataError(_place(summary.error, summary.parts, sources))
     notes: list[str] = []
@@ -574,8 +509,9 @@ def read_moments(
 ) -> DaskMoments:
     """Read CSV or Parquet files through ``dask.dataframe`` and reduce them to `DaskMoments`.
 
-    The files are read one partition at a time (CSV in blocks of ``blocksize`` bytes, Parquet by
-    row groups), so a worker holds one partition, not the data. CSV columns are read as float64
+    The files are read one partition at a time (CSV in blocks of ``blocksize`` bytes, Parquet in
+    groups of row groups of about ``blocksize`` bytes uncompressed, at least one row group), so a
+    worker holds one partition, not the data, and reduces it in slices. CSV columns are read as float64
     (the fast parser); a file with text in a numeric column is read again as text to name the
     value's file and line. Spaces around column names are stripped and a saved row index dropped,
     with notes, as `bayesreg.data.read_csv` does; every file must have the same columns.
@@ -591,7 +527,7 @@ def read_moments(
     drop_constant : bool, default=False
         As for `moments_from_dask`.
     blocksize : str or int, default="64MB"
-        Bytes of CSV per partition.
+        Bytes per partition: of CSV text, or of a Parquet file's row groups (uncompressed).
     client, progress
         As for `moments_from_dask`.
 
@@ -675,7 +611,7 @@ def _dask_files(data, target: str, sep: str | None, blocksize, labels: bool = Fa
     def frames(types) -> list:
         if kind == "csv":
             return [dd.read_csv(path, sep=sep, blocksize=blocksize, dtype=types) for path in files]
-        return [dd.read_parquet(path) for path in files]
+        return [dd.read_parquet(path, blocksize=blocksize) for path in files]
 
     parts = frames(dtype)
     for path, frame in zip(files, parts, strict=True):
@@ -792,7 +728,7 @@ def map_from_moments(
     *,
     prior: str = "laplace",
     alpha: float = 1.0,
-    l1_ratio: float = 0.5,
+    l1_ratio: float = L1_RATIO,
     convention: str = "sklearn",
     sigma: float | None = None,
     fit_intercept: bool = True,
@@ -813,7 +749,7 @@ def map_from_moments(
     prior : {"laplace", "gaussian", "elasticnet"}, default="laplace"
     alpha : float, default=1.0
         Penalty strength in ``convention``.
-    l1_ratio : float, default=0.5
+    l1_ratio : float, default `~bayesreg.defaults.L1_RATIO`
         The elastic net's L1 share.
     convention : {"sklearn", "book"}, default="sklearn"
     sigma : float, optional
@@ -929,7 +865,7 @@ def posterior_from_moments(
     *,
     prior: str = "laplace",
     alpha: float = 1.0,
-    l1_ratio: float = 0.5,
+    l1_ratio: float = L1_RATIO,
     convention: str = "sklearn",
     sigma: float | None = None,
     fit_intercept: bool = True,
@@ -1024,57 +960,8 @@ PERSIST_SHARE = 0.5
 """The largest share of the cluster's memory the rows (as float64) may take for
 `logistic_map_from_dask` to keep them on the workers (``persist=None``)."""
 
-LABELS_KEPT = 1000
-"""Distinct target values a pass keeps to name a target that is not binary (its count is then a
-lower bound)."""
 
-_LADDER = 0.5 ** np.arange(1, 41)  # the line search's shorter steps, all tried in one pass
-_SLICE = 32768  # rows of a partition a Newton pass handles at once
-
-
-class _Labels(NamedTuple):
-    """The distinct target values of a group of partitions (at most `LABELS_KEPT` + 1), each
-    partition's row count (as `_Summary.parts`) and the first bad target cell."""
-
-    values: frozenset
-    parts: dict
-    error: tuple | None
-
-
-def _labels(frame: pd.DataFrame, partition: int, target: str) -> _Labels:
-    column = frame[target]
-    parts = {partition: (len(column), None)}
-    bad = bad_cell(column, is_target=True, family="bernoulli")
-    if bad is not None:
-        return _Labels(frozenset(), parts, (partition, *bad))
-    return _Labels(frozenset(pd.unique(column).tolist()[: LABELS_KEPT + 1]), parts, None)
-
-
-def _merge_labels(a: _Labels, b: _Labels) -> _Labels:
-    errors = [error for error in (a.error, b.error) if error is not None]
-    values = a.values | b.values
-    if len(values) > LABELS_KEPT:
-        values = frozenset(sorted(values, key=str)[: LABELS_KEPT + 1])
-    return _Labels(values, {**a.parts, **b.parts}, min(errors, key=lambda e: e[0]) if errors else None)
-
-
-class _Classes(NamedTuple):
-    """The two class labels (sorted, typed as pandas reads them from a file: numbers, booleans or
-    text) and how a partition's raw target values become the 0/1 indicator of the second."""
-
-    labels: np.ndarray
-    kind: str  # "number", "bool" or "other"
-
-    def indicator(self, column: pd.Series) -> np.ndarray:
-        text = not (pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column))
-        if text and self.kind == "number":
-            column = pd.to_numeric(column)
-        elif text and self.kind == "bool":
-            column = column.astype(str).str.lower() == "true"
-        return (column == self.labels[1]).to_numpy(dtype=np.float64)
-
-
-def _classes(values: frozenset) -> _Classes:
+def _classes(values: frozenset) -> Classes:
     """The classes of the target's distinct ``values``, checked by `~bayesreg.data.check_target`
     (its messages: two classes, no continuous target), text read as pandas reads a CSV column."""
     from bayesreg.data import check_target
@@ -1100,71 +987,7 @@ def _classes(values: frozenset) -> _Classes:
             f"found {LABELS_KEPT + 1} classes", f"found more than {LABELS_KEPT} classes"
         )
         raise DataError(text if more else str(error)) from None
-    return _Classes(classes, kind)
-
-
-def _with_indicator(frame: pd.DataFrame, target: str, classes: _Classes) -> pd.DataFrame:
-    return frame.assign(**{target: classes.indicator(frame[target])})
-
-
-class _Design(NamedTuple):
-    """What a Newton pass needs to build a partition's rows in the solver's coordinates:
-    ``Z = (X − shift)/scale`` of the ``features`` (and a column of ones with an intercept), and the
-    0/1 ``target`` indicator."""
-
-    features: list
-    target: str
-    classes: _Classes
-    shift: np.ndarray
-    scale: np.ndarray
-    intercept: bool
-
-    def rows(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-        Z = (frame[self.features].to_numpy(dtype=np.float64) - self.shift) / self.scale
-        if self.intercept:
-            Z = np.column_stack([np.ones(len(Z)), Z])
-        return Z, self.classes.indicator(frame[self.target])
-
-
-def _row_slices(frame: pd.DataFrame):
-    """The partition in slices of `_SLICE` rows: a pass's temporary arrays are a slice's, not the
-    partition's (a few MB each)."""
-    for start in range(0, len(frame), _SLICE):
-        yield frame.iloc[start : start + _SLICE]
-
-
-def _newton_terms(frame: pd.DataFrame, design: _Design, theta: np.ndarray) -> tuple:
-    """A partition's negative log-likelihood at ``theta``, its gradient and its Hessian ``ZᵀWZ``
-    (``W = diag(μ(1 − μ))``), all float64."""
-    from scipy.special import expit
-
-    loss, gradient, hessian = 0.0, np.zeros(theta.shape), np.zeros(theta.shape * 2)
-    for rows in _row_slices(frame):
-        Z, y = design.rows(rows)
-        eta = Z @ theta
-        mu = expit(eta)
-        rooted = Z * np.sqrt(mu * (1.0 - mu))[:, None]
-        loss += float(np.sum(np.logaddexp(0.0, eta) - y * eta))
-        gradient += Z.T @ (mu - y)
-        hessian += rooted.T @ rooted
-    return loss, gradient, hessian
-
-
-def _ladder_terms(frame: pd.DataFrame, design: _Design, theta: np.ndarray, step: np.ndarray) -> np.ndarray:
-    """A partition's negative log-likelihood at ``theta + t·step`` for each ``t`` of `_LADDER`."""
-    values = np.zeros(len(_LADDER))
-    for rows in _row_slices(frame):
-        Z, y = design.rows(rows)
-        eta, change = Z @ theta, Z @ step
-        values += [np.sum(np.logaddexp(0.0, eta + t * change) - y * (eta + t * change)) for t in _LADDER]
-    return values
-
-
-def _add(a, b):
-    """Two partitions' terms summed (tuples element by element)."""
-    if isinstance(a, tuple):
-        return tuple(x + y for x, y in zip(a, b, strict=True))
-    return a + b
+    return Classes(classes, kind)
 
 
 class LogisticMAP(NamedTuple):
@@ -1216,7 +1039,7 @@ def logistic_map_from_dask(
     sources: list | None = None,
     prior: str = "laplace",
     alpha: float = 1.0,
-    l1_ratio: float = 0.5,
+    l1_ratio: float = L1_RATIO,
     convention: str = "sklearn",
     fit_intercept: bool = True,
     standardize: bool = False,
@@ -1264,7 +1087,7 @@ def logistic_map_from_dask(
     prior : {"laplace", "gaussian", "elasticnet"}, default="laplace"
     alpha : float, default=1.0
         Penalty strength in ``convention`` (``1/C``).
-    l1_ratio : float, default=0.5
+    l1_ratio : float, default `~bayesreg.defaults.L1_RATIO`
         The elastic net's L1 share.
     convention : {"sklearn", "book", "glum", "statsmodels"}, default="sklearn"
     fit_intercept, standardize : bool
@@ -1434,8 +1257,8 @@ def _logistic_map(
     kept = bool(persist) or (persist is None and fits)
     if kept:
         blocks = _keep(blocks, client)
-    found = [dask.delayed(_labels)(block, i, target) for i, block in enumerate(blocks)]
-    labels = _compute(_tree(found, _merge_labels), client, progress)
+    found = [dask.delayed(find_labels)(block, i, target) for i, block in enumerate(blocks)]
+    labels = _compute(_tree(found, merge_labels), client, progress)
     if labels.error is not None:
         raise DataError(_place(labels.error, labels.parts, sources))
     if persist is None and not kept and nbytes is None:
@@ -1443,7 +1266,7 @@ def _logistic_map(
         if 8.0 * rows * len(columns) <= PERSIST_SHARE * _cluster_memory(client):
             blocks, kept = _keep(blocks, client), True
     classes = _classes(labels.values)
-    indicated = [dask.delayed(_with_indicator)(block, target, classes) for block in blocks]
+    indicated = [dask.delayed(with_indicator)(block, target, classes) for block in blocks]
     moments = _moments(indicated, columns, target, sources, drop_constant, client, progress and not kept)
     intercept, standardize = bool(model["fit_intercept"]), bool(model["standardize"])
     weights = prior_from_penalty(
@@ -1463,13 +1286,13 @@ def _logistic_map(
     factor = np.ones(p) if standardize else scaling.scale
     free = [0.0] if intercept else []
     lasso, ridge = np.concatenate([free, l1 / factor]), np.concatenate([free, l2 / factor**2])
-    design = _Design(moments.names, target, classes, scaling.mean, scaling.scale, intercept)
+    design = Design(moments.names, target, classes, scaling.mean, scaling.scale, intercept)
     quiet = progress if not kept else False
     share = float(moments.mean[-1])
 
     def newton(theta):
-        terms = [dask.delayed(_newton_terms)(block, design, theta) for block in blocks]
-        return _compute(_tree(terms, _add), client, quiet)
+        terms = [dask.delayed(newton_terms)(block, design, theta) for block in blocks]
+        return _compute(_tree(terms, add), client, quiet)
 
     def objective(loss, theta):
         return loss + 0.5 * ridge @ theta**2 + lasso @ np.abs(theta)
@@ -1502,14 +1325,14 @@ def _logistic_map(
         new = newton(z)
         passes += 1
         if objective(new[0], z) > start + 1e-4 * decrease + slack:
-            ladder = [dask.delayed(_ladder_terms)(block, design, theta, step) for block in blocks]
-            values = _compute(_tree(ladder, _add), client, quiet)
-            tries = [objective(v, theta + t * step) for v, t in zip(values, _LADDER, strict=True)]
-            ok = [i for i, v in enumerate(tries) if v <= start + 1e-4 * _LADDER[i] * decrease + slack]
+            ladder = [dask.delayed(ladder_terms)(block, design, theta, step) for block in blocks]
+            values = _compute(_tree(ladder, add), client, quiet)
+            tries = [objective(v, theta + t * step) for v, t in zip(values, LADDER, strict=True)]
+            ok = [i for i, v in enumerate(tries) if v <= start + 1e-4 * LADDER[i] * decrease + slack]
             passes += 1
             if not ok:
                 break
-            z = theta + _LADDER[ok[0]] * step
+            z = theta + LADDER[ok[0]] * step
             new = newton(z)
             passes += 1
         theta, (loss, gradient, hessian) = z, new

@@ -31,6 +31,7 @@ largest coefficient difference between the two says how far apart their stopping
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import re
 import statistics
@@ -51,7 +52,11 @@ def read_only(pattern: str, client) -> tuple[float, int]:
     import dask
     import dask.dataframe as dd
 
-    frame = dd.read_parquet(pattern)
+    from bayesreg.large import read_moments
+
+    # the partitions read_moments reads
+    blocksize = inspect.signature(read_moments).parameters["blocksize"].default
+    frame = dd.read_parquet(pattern, blocksize=blocksize)
     parts = [dask.delayed(_sum_rows)(part) for part in frame.to_delayed()]
     counts = frame.map_partitions(len)
     start = time.perf_counter()
@@ -80,6 +85,60 @@ class PeakMemory:
     def __exit__(self, *exc):
         self._stop.set()
         self._thread.join()
+
+
+HEAVY = ("jax", "numpyro", "sklearn")
+
+
+def worker_peaks(client) -> dict:
+    """Each worker process's peak resident memory since it started (MB: ``VmHWM`` of
+    /proc/self/status, so nothing between two samples is missed) and which of JAX, NumPyro and
+    scikit-learn it imported. Not ``ru_maxrss``: Linux keeps it across ``exec``, and a worker is
+    forked from the process that starts the cluster before it runs Python afresh, so its
+    ``ru_maxrss`` is at least that process's memory at the time (390 MB when it had imported JAX)."""
+
+    def peak():  # nested, so that Dask ships it by value: running it imports nothing on the worker
+        with open("/proc/self/status") as status:
+            kb = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+        return kb / 1024, [name for name in HEAVY if name in sys.modules]
+
+    return client.run(peak)
+
+
+def show_peaks(label: str, peaks: dict) -> str:
+    values = ", ".join(
+        f"{mb:.0f} MB" + (f" ({'+'.join(mods)})" if mods else "") for mb, mods in peaks.values()
+    )
+    return f"{label}: {values}"
+
+
+def worker_memory(args) -> None:
+    """Each worker's peak memory (``VmHWM``) on fresh local clusters: idle after start, after the
+    Gaussian reduction of ``--data``, and after a logistic MAP (L2, C = 1, standardised) of
+    ``--logistic-data``; with the wall time of each."""
+    import os
+
+    from bayesreg.large import dask_client, read_logistic_map, read_moments
+
+    print(f"bayesreg from {sys.modules['bayesreg'].__file__}; load average {os.getloadavg()}")
+    with dask_client() as client:
+        print(show_peaks("idle workers", worker_peaks(client)))
+        start = time.perf_counter()
+        read_moments(args.data, "y", client=client, progress=False)
+        wall = time.perf_counter() - start
+        print(show_peaks(f"after the Gaussian reduction ({wall:.1f} s)", worker_peaks(client)))
+    if args.logistic_data:
+        with dask_client() as client:
+            start = time.perf_counter()
+            result = read_logistic_map(
+                args.logistic_data, "y", client=client, progress=False, prior="gaussian", standardize=True
+            )
+            wall = time.perf_counter() - start
+            label = (
+                f"after the logistic MAP ({wall:.1f} s, {result.passes} passes, persisted {result.persisted})"
+            )
+            print(show_peaks(label, worker_peaks(client)))
+    print(f"load average after: {os.getloadavg()}")
 
 
 def end_to_end(
@@ -186,46 +245,118 @@ def logistic(args) -> None:
     print(f"load average after: {os.getloadavg()}")
 
 
+def curves(args) -> None:
+    """Cost curves: for each glob of ``--curve`` (data sets of several n and p), on one local cluster,
+    the time to merely read the files, the reduction (`read_moments`), the lasso MAP and (for up to
+    ``--curve-nuts-max-p`` features) the NUTS posterior (default settings) from the statistics, and
+    the workers' peak memory so far; one Markdown table row each."""
+    import os
+    import warnings
+
+    from bayesreg.large import dask_client, map_from_moments, posterior_from_moments, read_moments
+
+    print(f"load average before: {os.getloadavg()}")
+    print("| n | p | read only | reduction | rows/s (share of read speed) | MAP | NUTS | worker peak |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    with dask_client(args.scheduler) as client:
+        for pattern in args.curve:
+            read, rows = read_only(pattern, client)
+            start = time.perf_counter()
+            moments = read_moments(pattern, "y", client=client, progress=False)
+            reduce = time.perf_counter() - start
+            start = time.perf_counter()
+            map_from_moments(moments, prior="laplace", alpha=0.01, standardize=True)
+            fit_map = time.perf_counter() - start
+            nuts = "not run"
+            if len(moments.names) <= args.curve_nuts_max_p:
+                start = time.perf_counter()
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    posterior_from_moments(
+                        moments, prior="laplace", alpha=0.01, standardize=True, seed=0, progress_bar=False
+                    )
+                nuts = f"{time.perf_counter() - start:.1f} s"
+            peak = max(mb for mb, _ in worker_peaks(client).values())
+            print(
+                f"| {rows:,} | {len(moments.names)} | {read:.2f} s | {reduce:.2f} s | "
+                f"{rows / reduce:,.0f} ({read / reduce:.0%}) | {fit_map:.3f} s | {nuts} | {peak:.0f} MB |",
+                flush=True,
+            )
+    print(f"load average after: {os.getloadavg()}")
+
+
 def main() -> None:
+    import os
+
     from bayesreg.large import dask_client, map_from_moments, read_moments
 
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--data", required=True, help="a glob of Parquet files (make_large_parquet.py)")
+    parser.add_argument("--data", help="a glob of Parquet files (make_large_parquet.py)")
     parser.add_argument("--scheduler", default=None)
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--bayesreg", default=str(Path(sys.executable).with_name("bayesreg")))
     parser.add_argument("--nuts", action="store_true", help="also time fit --method nuts end to end")
+    parser.add_argument("--nuts-only", action="store_true", help="time fit end to end with NUTS only")
     parser.add_argument("--logistic", action="store_true", help="the logistic MAP against scikit-learn")
+    parser.add_argument("--memory", action="store_true", help="workers' peak memory on fresh clusters")
+    parser.add_argument("--logistic-data", default=None, help="bernoulli files for --memory")
+    parser.add_argument("--curve", nargs="+", help="globs of data sets of several n and p: cost curves")
+    parser.add_argument("--curve-nuts-max-p", type=int, default=100)
     args = parser.parse_args()
+    if args.curve:
+        curves(args)
+        return
+    if args.data is None:
+        parser.error("--data is required (or --curve)")
     if args.logistic:
         logistic(args)
         return
-    reads, reduces, maps, peaks = [], [], [], []
-    with dask_client(args.scheduler) as client:
-        for _ in range(args.repeats):
+    if args.memory:
+        worker_memory(args)
+        return
+    print(f"load average: {os.getloadavg()}")
+    reads, reduces, maps, peaks, peaks_so_far = [], [], [], [], {}
+    for _ in range(args.repeats):
+        with dask_client(args.scheduler) as client:
             seconds, rows = read_only(args.data, client)
             reads.append(seconds)
-            with PeakMemory(client) as memory:
-                start = time.perf_counter()
-                moments = read_moments(args.data, "y", client=client, progress=False)
-                reduces.append(time.perf_counter() - start)
-            peaks.append(memory.peak / 2**20)
+        # the reduction on fresh workers (a local cluster of its own): their VmHWM is its peak
+        with dask_client(args.scheduler) as client, PeakMemory(client) as memory:
             start = time.perf_counter()
-            map_from_moments(moments, prior="laplace", alpha=0.01, standardize=True)
-            maps.append(time.perf_counter() - start)
+            moments = read_moments(args.data, "y", client=client, progress=False)
+            reduces.append(time.perf_counter() - start)
+            peaks_so_far = worker_peaks(client)
+        peaks.append(memory.peak / 2**20)
+        start = time.perf_counter()
+        map_from_moments(moments, prior="laplace", alpha=0.01, standardize=True)
+        maps.append(time.perf_counter() - start)
     read, reduce = statistics.median(reads), statistics.median(reduces)
     print(f"{rows} rows x {len(moments.names)} features, {args.repeats} repeats (medians)")
     print(f"read only: {read:.1f} s ({rows / read:,.0f} rows/s)")
     print(f"reduce:    {reduce:.1f} s ({rows / reduce:,.0f} rows/s, {read / reduce:.0%} of read speed)")
     print(f"MAP from the statistics: {statistics.median(maps):.3f} s")
-    print(f"peak worker memory during the reduction: {max(peaks):.0f} MB")
-    wall, peak = end_to_end(args.data, args.bayesreg, args.scheduler)
-    print(f"bayesreg fit --engine dask end to end: {wall:.1f} s, peak memory of the command {peak:.0f} MB")
-    if args.nuts:
-        wall, peak = end_to_end(args.data, args.bayesreg, args.scheduler, nuts=True)
-        print(f"bayesreg fit --engine dask --method nuts end to end: {wall:.1f} s, peak {peak:.0f} MB")
+    print(f"peak worker memory during the reduction (sampled): {max(peaks):.0f} MB")
+    print(show_peaks("workers' peak memory during the reduction (VmHWM)", peaks_so_far))
+    print(f"load average: {os.getloadavg()}", flush=True)
+    if not args.nuts_only:
+        wall, peak = end_to_end(args.data, args.bayesreg, args.scheduler)
+        print(
+            f"bayesreg fit --engine dask end to end: {wall:.1f} s, peak memory of the command {peak:.0f} MB"
+        )
+    if args.nuts or args.nuts_only:
+        # on fresh workers of a cluster started here (its start timed apart), to read their peaks
+        start = time.perf_counter()
+        with dask_client(args.scheduler) as fresh:
+            started = time.perf_counter() - start
+            wall, peak = end_to_end(args.data, args.bayesreg, fresh.scheduler.address, nuts=True)
+            print(
+                f"bayesreg fit --engine dask --method nuts end to end: {wall:.1f} s (+ {started:.1f} s "
+                f"to start the cluster), peak {peak:.0f} MB (the command's process)"
+            )
+            print(show_peaks("workers' peak memory during it (VmHWM)", worker_peaks(fresh)))
+        print(f"load average: {os.getloadavg()}")
 
 
 if __name__ == "__main__":

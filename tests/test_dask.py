@@ -8,6 +8,8 @@ DASK_SCHEDULER_ADDRESS, as a user's cluster would be reached.
 
 import functools
 import os
+import subprocess
+import sys
 import warnings
 
 import arviz as az
@@ -17,6 +19,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from cli_runs import run
+from distributed import get_task_stream
 from references import (
     assert_map_equal,
     assert_same_posterior,
@@ -43,7 +46,8 @@ from bayesreg.scaling import Standardization
 pytestmark = pytest.mark.usefixtures("cache_home")
 
 TARGET = "progression"
-BLOCKSIZE = 3000  # bytes of CSV per partition: about 3 partitions in each of the 3 files
+BLOCKSIZE = 3000  # bytes per partition: about 3 partitions in each of the 3 CSV files
+ROW_GROUP = 40  # rows of a Parquet row group (3,520 bytes): with BLOCKSIZE, a partition each
 STATS_RTOL = 1e-10
 MAP_RTOL = 1e-10
 
@@ -63,7 +67,7 @@ def files(tmp_path_factory, raw_diabetes_csv):
     folder = tmp_path_factory.mktemp("parts")
     for i, rows in enumerate(np.array_split(np.arange(len(frame)), 3)):
         frame.iloc[rows].to_csv(folder / f"part-{i}.csv", index=False)
-        frame.iloc[rows].to_parquet(folder / f"part-{i}.parquet", index=False)
+        frame.iloc[rows].to_parquet(folder / f"part-{i}.parquet", index=False, row_group_size=ROW_GROUP)
     return {"csv": str(folder / "part-*.csv"), "parquet": str(folder / "part-*.parquet")}
 
 
@@ -77,7 +81,11 @@ def relative_error(a, b) -> float:
 @pytest.mark.parametrize("kind", ["csv", "parquet"])
 def test_statistics_of_one_pass_equal_the_in_memory_ones(client, files, raw_diabetes_frame, kind):
     X, y = (np.asarray(v, dtype=float) for v in raw_diabetes_frame)
-    moments = read_moments(files[kind], TARGET, blocksize=BLOCKSIZE, client=client)
+    with get_task_stream(client) as stream:
+        moments = read_moments(files[kind], TARGET, blocksize=BLOCKSIZE, client=client)
+    reduced = [task for task in stream.data if str(task["key"]).startswith("summarise-")]
+    # a partition per row group of the Parquet files (147 rows: 4 groups of 40), ~3 per CSV file
+    assert len(reduced) == 12 if kind == "parquet" else len(reduced) >= 6
     assert moments.n == len(y) and moments.names == list(raw_diabetes_frame[0].columns)
     assert moments.notes == []
     for center in (True, False):
@@ -92,6 +100,20 @@ def test_statistics_of_one_pass_equal_the_in_memory_ones(client, files, raw_diab
         got = moments.standardization(center=center)
         assert relative_error(got.scale, scaling.scale) <= STATS_RTOL
         assert relative_error(got.mean, scaling.mean) <= STATS_RTOL if center else not got.mean.any()
+
+
+def test_a_partition_longer_than_a_slice_is_reduced_in_slices(client):
+    """Partitions of 70,000 rows (each reduced in 3 slices of at most 32,768 rows, merged as the
+    partitions are), a column far from 0: the in-memory statistics to 1e-10."""
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(140_000, 3)) * np.array([1.0, 1e3, 1e-2]) + np.array([1e6, 0.0, 5.0])
+    y = X @ np.array([1.0, 1e-3, 10.0]) + rng.normal(size=len(X))
+    stats = sufficient_stats_from_dask(
+        da.from_array(X, chunks=(70_000, 3)), da.from_array(y, chunks=70_000), client=client
+    )
+    memory = SufficientStats.from_data(X, y)
+    for field, value, expected in zip(memory._fields, stats, memory, strict=True):
+        assert relative_error(value, expected) <= STATS_RTOL, field
 
 
 def test_csv_files_are_split_into_several_partitions_each(files):
@@ -171,7 +193,7 @@ def _write_parts(folder, frame, kind):
         if kind == "csv":
             part.to_csv(folder / f"part-{i}.csv", index=False)
         else:
-            part.to_parquet(folder / f"part-{i}.parquet", index=False)
+            part.to_parquet(folder / f"part-{i}.parquet", index=False, row_group_size=ROW_GROUP)
 
 
 @pytest.mark.parametrize(
@@ -205,10 +227,12 @@ def test_a_bad_value_in_one_partition_is_named_by_file_and_line(
     assert stderr.strip().splitlines() == [f"bayesreg fit: error: {tmp_path / message}"]
     assert not out.exists()
     if kind == "csv":
-        blocks = dd.read_csv(tmp_path / "part-1.csv", blocksize=BLOCKSIZE, dtype=object).map_partitions(len)
-        assert len(blocks.compute()) >= 2  # the bad line is not in the file's first partition
-        with pytest.raises(DataError, match=message.replace("(", r"\(").replace(")", r"\)")):
-            read_moments(pattern, TARGET, blocksize=BLOCKSIZE, client=client)
+        blocks = dd.read_csv(tmp_path / "part-1.csv", blocksize=BLOCKSIZE, dtype=object)
+    else:
+        blocks = dd.read_parquet(tmp_path / "part-1.parquet", blocksize=BLOCKSIZE)
+    assert blocks.npartitions >= 2  # the bad line is not in the file's first partition
+    with pytest.raises(DataError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        read_moments(pattern, TARGET, blocksize=BLOCKSIZE, client=client)
 
 
 def test_a_bad_value_in_a_dask_frame_is_named_by_its_row(client):
@@ -287,6 +311,58 @@ def test_parquet_and_globs_read_in_memory(files, raw_diabetes_csv):
 def test_the_local_cluster_has_two_worker_processes(client):
     pids = client.run(os.getpid)  # each worker's process id
     assert len(pids) == 2 and len(set(pids.values()) - {os.getpid()}) == 2
+
+
+HEAVY = ("jax", "numpyro", "sklearn")  # some 300 MB of a worker's memory, before it reads a row
+
+
+def test_workers_reduce_without_importing_jax_numpyro_or_scikit_learn(files, cancer_files, monkeypatch):
+    """On the fresh worker processes of a local cluster of their own (the module's cluster, which
+    the `client` fixture puts in DASK_SCHEDULER_ADDRESS, has run other passes), the Gaussian pass
+    of CSV and Parquet files and then a logistic MAP load `bayesreg._partition` (the functions Dask
+    ships) and none of JAX, NumPyro or scikit-learn."""
+
+    def loaded(names):  # nested, so that cloudpickle ships it by value and importing it loads nothing
+        import sys
+
+        return sorted(name for name in names if name in sys.modules)
+
+    watched = [*HEAVY, "bayesreg._partition", "bayesreg.large", "bayesreg.data"]
+    monkeypatch.delenv("DASK_SCHEDULER_ADDRESS", raising=False)
+    with dask_client() as fresh:
+        assert not any(fresh.run(loaded, watched).values())
+        read_moments(files["parquet"], TARGET, client=fresh)
+        read_moments(files["csv"], TARGET, blocksize=BLOCKSIZE, client=fresh)
+        gaussian = fresh.run(loaded, watched)
+        read_logistic_map(cancer_files["csv"], LOGISTIC_TARGET, blocksize=BLOCKSIZE, client=fresh)
+        logistic = fresh.run(loaded, watched)
+    for after in (gaussian, logistic):
+        assert len(after) == 2 and ["bayesreg._partition"] in after.values()
+        assert all(found in ([], ["bayesreg._partition"]) for found in after.values()), after
+
+
+def test_import_bayesreg_loads_its_names_on_first_use():
+    """``import bayesreg`` loads none of its modules (a fresh interpreter); each name of ``__all__``
+    is its module's object, ``dir`` lists them all, and ``from bayesreg import ...`` works."""
+    code = (
+        "import sys, bayesreg; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('jax', 'numpyro', 'sklearn', "
+        "'bayesreg', 'pandas')))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "['bayesreg']"
+    import bayesreg
+    from bayesreg import BayesianLinearRegression, fit_posterior
+
+    assert set(bayesreg.__all__) <= set(dir(bayesreg))
+    for name in bayesreg.__all__:
+        value = getattr(bayesreg, name)
+        assert getattr(sys.modules[value.__module__], name) is value, name
+    assert fit_posterior is bayesreg.sampling.fit_posterior
+    assert BayesianLinearRegression.__module__ == "bayesreg.estimators"
+    assert bayesreg.large.read_moments is read_moments
+    with pytest.raises(AttributeError, match="has no attribute 'fit_posteriors'"):
+        getattr(bayesreg, "fit_posteriors")  # noqa: B009 (the attribute access is what is tested)
 
 
 NUTS_OPTIONS = [
