@@ -683,10 +683,11 @@ def _horseshoe_sweep(key, state: _State, data, prior: Horseshoe, sigma_prior, fi
         jax.random.fold_in(key, 2), coef, state.local, lambda lam: (lam * tau * sigma) ** 2, data, sigma
     )
     eta = local_precision_draw(keys[7], coef**2 / (2.0 * tau2 * sigma**2))
+    tau, lam = _split_move(jax.random.fold_in(key, 3), tau, 1.0 / jnp.sqrt(eta), prior.global_scale)
     intercept = (
         _intercept(jax.random.fold_in(key, 1), data, coef, sigma) if fit_intercept else state.intercept
     )
-    return state._replace(coef=coef, local=1.0 / jnp.sqrt(eta), glob=tau, sigma=sigma, intercept=intercept)
+    return state._replace(coef=coef, local=lam, glob=tau, sigma=sigma, intercept=intercept)
 
 
 def _split_move(key, tau, lam, tau_scale):
