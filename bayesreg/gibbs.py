@@ -40,22 +40,35 @@ intercept and n without, and the weights' prior variances ``V = σ²·w`` (horse
 2. Regularised horseshoe (Piironen & Vehtari 2017), ``V_j = (1/(τλ_j)² + 1/c²)^{-1}``, not scaled
    by σ (σ enters through ``τ₀``):
 
-   a. each ``η_j = 1/λ_j² | coef_j, τ, c``, density ``∝ exp(−m_j η)/(1 + η) · √(1 + r/η)`` with
+   a. ``τ | λ, c, σ`` by the random walk on ``log τ`` with the weights integrated out:
+      ``yc ~ N(0, σ²I + Xc·diag(V)·Xc')``; ``V`` is not ``τ²`` times a fixed vector, so each value
+      of τ costs its own `ScaleMarginal` (an n × n × p product from rows), two per sweep;
+   b. with σ sampled, ``σ | τ, λ, c`` by a slice step on ``log σ`` with the weights integrated
+      out through the accepted ``K`` (one n × n Cholesky factor per evaluation; σ also sets τ₀);
+   c. the weights ``| τ, λ, c, σ`` as in 1c, through the same ``K``;
+   d. each ``η_j = 1/λ_j² | coef_j, τ, c``, density ``∝ exp(−m_j η)/(1 + η) · √(1 + r/η)`` with
       ``m_j = coef_j²/(2τ²)`` and ``r = τ²/c²`` (the slab's factor: ``N(coef_j; 0, V_j)``'s
       normaliser ``V_j^{-1/2}`` against the horseshoe's): `local_precision_draw`'s exact draw of
       the horseshoe part proposed independently, accepted with ``√(1 + r/η')/√(1 + r/η)``, all j at
       once (weights far below ``c``, where ``r/η`` is small, accept almost always);
-   b. the slab's ``a`` (``c² = s²a``, ``a ~ IG(ν/2, ν/2)``) by a slice step on ``log a`` (Neal
-      2003: stepping out in steps of `SLICE_WIDTH`, then shrinking) given the weights;
-   c. ``τ | λ, c, σ`` by the random walk on ``log τ`` with the weights integrated out:
-      ``yc ~ N(0, σ²I + Xc·diag(V)·Xc')``; ``V`` is not ``τ²`` times a fixed vector, so each value
-      of τ costs its own `ScaleMarginal` (an n × n × p product from rows), two per sweep;
-   d. with σ sampled, ``σ | τ, λ, c`` by a slice step on ``log σ`` with the weights integrated
-      out through the accepted ``K`` (one n × n Cholesky factor per evaluation; σ also sets τ₀);
-   e. the weights ``| τ, λ, c, σ`` as in 1c, through the same ``K``.
+   e. the split of each ``τλ_j`` between τ and ``λ_j``: ``τ → e^u·τ``, ``λ_j → e^{-u}·λ_j`` by a
+      slice step on u. The products, so every ``V_j`` and the likelihood, stay as they are, and u's
+      density is the priors' alone, ``C⁺(τe^u; 0, τ₀)·e^u·Π_j C⁺(λ_j e^{-u}; 0, 1)·e^{-u}`` (a
+      translation of ``(log τ, log λ)``; `_split_move`). Given the λ_j the data pin τ (they see
+      the products), and given τ the weights pin the λ_j, so the other steps move τ along this
+      direction only by small steps: on the simulation study's tall seed 0 (1,000 × 100, σ
+      sampled, 2 × (1000 + 1000) sweeps), log τ had R-hat 1.047 and bulk ESS 56 without it,
+      1.002 and 349 with it;
+   f. the slab's ``a`` (``c² = s²a``, ``a ~ IG(ν/2, ν/2)``) by a slice step on ``log a`` (Neal
+      2003: stepping out in steps of `SLICE_WIDTH`, then shrinking) given the weights.
 
-Both sweeps then move each ``(coef_j, λ_j)`` in turn given the other weights (before 1d, after
-2e): ``λ_j'`` from its prior proposed with ``coef_j`` integrated out, ``coef_j`` from its Gaussian
+   The weights come before the local scales: the chains start with the weights at 0, where each
+   ``η_j``'s conditional is improper (its draws land anywhere up to the largest float), and e.
+   would carry that scale into τ.
+
+The horseshoe's sweep ends with the same split move (τ ~ C⁺(0, s)). Both sweeps move each
+``(coef_j, λ_j)`` in turn given the other weights after drawing the weights (before 1d, after 2c):
+``λ_j'`` from its prior proposed with ``coef_j`` integrated out, ``coef_j`` from its Gaussian
 conditional (`_coordinate_moves`), so that a weight can enter or leave the model in one move.
 
 3. Hierarchical Laplace, the Bayesian lasso of Park & Casella (2008) with their Gamma prior on λ²,
@@ -691,9 +704,11 @@ def _horseshoe_sweep(key, state: _State, data, prior: Horseshoe, sigma_prior, fi
 
 
 def _split_move(key, tau, lam, tau_scale):
-    """τ → e^u·τ, λ_j → e^{-u}·λ_j by a slice step on u: the products τλ_j (so the weights' prior
-    variances and the likelihood) fixed, u's density from the priors alone,
-    ``C⁺(τe^u; 0, τ_scale)·e^u·Π_j C⁺(λ_j e^{-u}; 0, 1)·e^{-u}`` (a translation of (log τ, log λ))."""
+    """τ → e^u·τ, λ_j → e^{-u}·λ_j by a slice step on u (module docstring, 2e.): the products τλ_j
+    (so the weights' prior variances and the likelihood) fixed, u's density from the priors alone,
+    ``C⁺(τe^u; 0, τ_scale)·e^u·Π_j C⁺(λ_j e^{-u}; 0, 1)·e^{-u}``. A slice step along a fixed
+    direction of ``(log τ, log λ)`` leaves the posterior invariant (Liu & Sabatti 2000's
+    generalised Gibbs move for the group of translations); O(p) per evaluation."""
     log_tau, log_lam = jnp.log(tau), jnp.log(lam)
 
     def log_density(u):
