@@ -40,22 +40,35 @@ intercept and n without, and the weights' prior variances ``V = σ²·w`` (horse
 2. Regularised horseshoe (Piironen & Vehtari 2017), ``V_j = (1/(τλ_j)² + 1/c²)^{-1}``, not scaled
    by σ (σ enters through ``τ₀``):
 
-   a. each ``η_j = 1/λ_j² | coef_j, τ, c``, density ``∝ exp(−m_j η)/(1 + η) · √(1 + r/η)`` with
+   a. ``τ | λ, c, σ`` by the random walk on ``log τ`` with the weights integrated out:
+      ``yc ~ N(0, σ²I + Xc·diag(V)·Xc')``; ``V`` is not ``τ²`` times a fixed vector, so each value
+      of τ costs its own `ScaleMarginal` (an n × n × p product from rows), two per sweep;
+   b. with σ sampled, ``σ | τ, λ, c`` by a slice step on ``log σ`` with the weights integrated
+      out through the accepted ``K`` (one n × n Cholesky factor per evaluation; σ also sets τ₀);
+   c. the weights ``| τ, λ, c, σ`` as in 1c, through the same ``K``;
+   d. each ``η_j = 1/λ_j² | coef_j, τ, c``, density ``∝ exp(−m_j η)/(1 + η) · √(1 + r/η)`` with
       ``m_j = coef_j²/(2τ²)`` and ``r = τ²/c²`` (the slab's factor: ``N(coef_j; 0, V_j)``'s
       normaliser ``V_j^{-1/2}`` against the horseshoe's): `local_precision_draw`'s exact draw of
       the horseshoe part proposed independently, accepted with ``√(1 + r/η')/√(1 + r/η)``, all j at
       once (weights far below ``c``, where ``r/η`` is small, accept almost always);
-   b. the slab's ``a`` (``c² = s²a``, ``a ~ IG(ν/2, ν/2)``) by a slice step on ``log a`` (Neal
-      2003: stepping out in steps of `SLICE_WIDTH`, then shrinking) given the weights;
-   c. ``τ | λ, c, σ`` by the random walk on ``log τ`` with the weights integrated out:
-      ``yc ~ N(0, σ²I + Xc·diag(V)·Xc')``; ``V`` is not ``τ²`` times a fixed vector, so each value
-      of τ costs its own `ScaleMarginal` (an n × n × p product from rows), two per sweep;
-   d. with σ sampled, ``σ | τ, λ, c`` by a slice step on ``log σ`` with the weights integrated
-      out through the accepted ``K`` (one n × n Cholesky factor per evaluation; σ also sets τ₀);
-   e. the weights ``| τ, λ, c, σ`` as in 1c, through the same ``K``.
+   e. the split of each ``τλ_j`` between τ and ``λ_j``: ``τ → e^u·τ``, ``λ_j → e^{-u}·λ_j`` by a
+      slice step on u. The products, so every ``V_j`` and the likelihood, stay as they are, and u's
+      density is the priors' alone, ``C⁺(τe^u; 0, τ₀)·e^u·Π_j C⁺(λ_j e^{-u}; 0, 1)·e^{-u}`` (a
+      translation of ``(log τ, log λ)``; `_split_move`). Given the λ_j the data pin τ (they see
+      the products), and given τ the weights pin the λ_j, so the other steps move τ along this
+      direction only by small steps: on the simulation study's tall seed 0 (1,000 × 100, σ
+      sampled, 2 × (1000 + 1000) sweeps), log τ had R-hat 1.047 and bulk ESS 56 without it,
+      1.002 and 349 with it;
+   f. the slab's ``a`` (``c² = s²a``, ``a ~ IG(ν/2, ν/2)``) by a slice step on ``log a`` (Neal
+      2003: stepping out in steps of `SLICE_WIDTH`, then shrinking) given the weights.
 
-Both sweeps then move each ``(coef_j, λ_j)`` in turn given the other weights (before 1d, after
-2e): ``λ_j'`` from its prior proposed with ``coef_j`` integrated out, ``coef_j`` from its Gaussian
+   The weights come before the local scales: the chains start with the weights at 0, where each
+   ``η_j``'s conditional is improper (its draws land anywhere up to the largest float), and e.
+   would carry that scale into τ.
+
+The horseshoe's sweep ends with the same split move (τ ~ C⁺(0, s)). Both sweeps move each
+``(coef_j, λ_j)`` in turn given the other weights after drawing the weights (before 1d, after 2c):
+``λ_j'`` from its prior proposed with ``coef_j`` integrated out, ``coef_j`` from its Gaussian
 conditional (`_coordinate_moves`), so that a weight can enter or leave the model in one move.
 
 3. Hierarchical Laplace, the Bayesian lasso of Park & Casella (2008) with their Gamma prior on λ²,
@@ -597,20 +610,23 @@ def _coordinate_moves(key, coef, lam, variance, data, sigma):
         return -0.5 * jnp.log(total) - 0.5 * b * b / total
 
     def step(kept, moves):
-        column, norm, beta, lam_j, goal, index, key = moves
-        key_lam, key_accept, key_beta = jax.random.split(key, 3)
+        column, norm, beta, lam_j, goal, index, proposed, log_uniform, normal = moves
         inner = column @ kept if rows else goal - kept[index]
         c = inner + norm * beta  # x_j'r_{-j}
         b, s2 = c / norm, sigma**2 / norm
-        proposed = jnp.tan(0.5 * jnp.pi * jax.random.uniform(key_lam, (), dtype))
         log_ratio = log_likelihood(b, s2, proposed) - log_likelihood(b, s2, lam_j)
-        lam_j = jnp.where(jnp.log(jax.random.uniform(key_accept, (), dtype)) < log_ratio, proposed, lam_j)
+        lam_j = jnp.where(log_uniform < log_ratio, proposed, lam_j)
         precision = norm / sigma**2 + 1.0 / variance(lam_j)
-        new = c / sigma**2 / precision + jax.random.normal(key_beta, (), dtype) / jnp.sqrt(precision)
+        new = c / sigma**2 / precision + normal / jnp.sqrt(precision)
         kept = kept - column * (new - beta) if rows else kept + column * (new - beta)
         return kept, (new, lam_j)
 
-    moves = (columns, norms, coef, lam, target, jnp.arange(p), jax.random.split(key, p))
+    # the random numbers drawn for all coordinates at once, outside the sequential loop
+    key_lam, key_accept, key_beta = jax.random.split(key, 3)
+    proposed = jnp.tan(0.5 * jnp.pi * jax.random.uniform(key_lam, (p,), dtype))  # C⁺(0, 1)
+    log_uniform = jnp.log(jax.random.uniform(key_accept, (p,), dtype))
+    normal = jax.random.normal(key_beta, (p,), dtype)
+    moves = (columns, norms, coef, lam, target, jnp.arange(p), proposed, log_uniform, normal)
     return jax.lax.scan(step, kept, moves)[1]
 
 
@@ -680,44 +696,48 @@ def _horseshoe_sweep(key, state: _State, data, prior: Horseshoe, sigma_prior, fi
         jax.random.fold_in(key, 2), coef, state.local, lambda lam: (lam * tau * sigma) ** 2, data, sigma
     )
     eta = local_precision_draw(keys[7], coef**2 / (2.0 * tau2 * sigma**2))
+    tau, lam = _split_move(jax.random.fold_in(key, 3), tau, 1.0 / jnp.sqrt(eta), prior.global_scale)
     intercept = (
         _intercept(jax.random.fold_in(key, 1), data, coef, sigma) if fit_intercept else state.intercept
     )
-    return state._replace(coef=coef, local=1.0 / jnp.sqrt(eta), glob=tau, sigma=sigma, intercept=intercept)
+    return state._replace(coef=coef, local=lam, glob=tau, sigma=sigma, intercept=intercept)
+
+
+def _split_move(key, tau, lam, tau_scale):
+    """τ → e^u·τ, λ_j → e^{-u}·λ_j by a slice step on u (module docstring, 2e.): the products τλ_j
+    (so the weights' prior variances and the likelihood) fixed, u's density from the priors alone,
+    ``C⁺(τe^u; 0, τ_scale)·e^u·Π_j C⁺(λ_j e^{-u}; 0, 1)·e^{-u}``. A slice step along a fixed
+    direction of ``(log τ, log λ)`` leaves the posterior invariant (Liu & Sabatti 2000's
+    generalised Gibbs move for the group of translations); O(p) per evaluation."""
+    log_tau, log_lam = jnp.log(tau), jnp.log(lam)
+
+    def log_density(u):
+        return (
+            _log_half_cauchy(jnp.exp(log_tau + u), tau_scale)
+            + u
+            - jnp.sum(jax.nn.softplus(2.0 * (log_lam - u)))
+            - lam.shape[0] * u
+        )
+
+    u = slice_step(key, jnp.zeros((), tau.dtype), log_density)
+    return jnp.exp(log_tau + u), jnp.exp(log_lam - u)
 
 
 def _rhs_sweep(key, state: _State, data, prior: RegularizedHorseshoe, sigma_prior, fit_intercept: bool):
-    """The local scales and the slab given the weights; τ, then σ, given them with the weights
-    integrated out; then the weights given all (module docstring, 2.)."""
-    keys = jax.random.split(key, 8)
+    """τ, then σ, given the local scales and the slab with the weights integrated out; the weights
+    given all; the local scales, the split of τλ_j between τ and λ_j, and the slab given the weights
+    (module docstring, 2.)."""
+    keys = jax.random.split(key, 9)
     p = state.local.shape[0]
     dof = data.n - (1.0 if fit_intercept else 0.0)
     scale2 = prior.slab_scale**2
     half_df = 0.5 * prior.slab_df
-    coef, tau, sigma = state.coef, state.glob, state.sigma
-
-    # each η_j = 1/λ_j² given its weight: the horseshoe's exact draw (rate coef²/(2τ²)) proposed,
-    # accepted with the slab's factor √(1 + r/η) of the conditional, r = τ²/c²
-    ratio = tau**2 / (scale2 * state.aux)
-    eta_now = 1.0 / state.local**2
-    eta_new = local_precision_draw(keys[0], coef**2 / (2.0 * tau**2))
-    log_accept = 0.5 * (jnp.log1p(ratio / eta_new) - jnp.log1p(ratio / eta_now))
-    move = jnp.log(jax.random.uniform(keys[1], eta_now.shape, eta_now.dtype)) < log_accept
-    lam = jnp.where(move, 1.0 / jnp.sqrt(eta_new), state.local)
-
-    def log_aux_density(log_aux):  # a ~ IG(ν/2, ν/2), as log a
-        aux = jnp.exp(log_aux)
-        prior_term = -half_df * log_aux - half_df / aux
-        return prior_term + jnp.sum(_rhs_log_normal(coef, lam, tau, scale2 * aux))
-
-    slab_aux = jnp.exp(slice_step(keys[2], jnp.log(state.aux), log_aux_density))
-    slab2 = scale2 * slab_aux
+    lam, sigma, slab2 = state.local, state.sigma, scale2 * state.aux
 
     # τ given λ, c and σ, the weights integrated out: yc ~ N(0, σ²I + Xc·diag(V)·Xc'), one
     # ScaleMarginal (an n × n × p product from rows) per value of τ, evaluated at t = 1/σ²
     def given_tau(log_t):
-        tau_lam2 = jnp.exp(2.0 * log_t) * lam**2
-        return scale_marginal(data, tau_lam2 * slab2 / (slab2 + tau_lam2))
+        return scale_marginal(data, _rhs_variance(jnp.exp(log_t) * lam, slab2))
 
     def log_tau_target(log_t, s, log_det, quadratic):  # log τ's density, σ = s
         return (
@@ -727,14 +747,14 @@ def _rhs_sweep(key, state: _State, data, prior: RegularizedHorseshoe, sigma_prio
             - quadratic / (2.0 * s**2)
         )
 
-    log_tau = jnp.log(tau)
-    proposed = log_tau + GLOBAL_STEP * jax.random.normal(keys[3], (), log_tau.dtype)
+    log_tau = jnp.log(state.glob)
+    proposed = log_tau + GLOBAL_STEP * jax.random.normal(keys[0], (), log_tau.dtype)
     marginal_now, marginal_new = given_tau(log_tau), given_tau(proposed)
     t = 1.0 / sigma**2
     log_ratio = log_tau_target(proposed, sigma, *marginal_new.evaluate(t)) - log_tau_target(
         log_tau, sigma, *marginal_now.evaluate(t)
     )
-    accept = jnp.log(jax.random.uniform(keys[4], (), log_tau.dtype)) < log_ratio
+    accept = jnp.log(jax.random.uniform(keys[1], (), log_tau.dtype)) < log_ratio
     log_tau = jnp.where(accept, proposed, log_tau)
     marginal = jax.tree.map(lambda a, b: jnp.where(accept, a, b), marginal_new, marginal_now)
     tau = jnp.exp(log_tau)
@@ -746,18 +766,39 @@ def _rhs_sweep(key, state: _State, data, prior: RegularizedHorseshoe, sigma_prio
             likelihood = -dof * log_s - 0.5 * log_det - quadratic / (2.0 * s**2)
             return _log_sigma_prior(sigma_prior, log_s) + likelihood + _log_half_cauchy(tau, prior.tau0(p, s))
 
-        sigma = jnp.exp(slice_step(keys[5], jnp.log(sigma), log_sigma_density))
-    tau_lam2 = tau**2 * lam**2
-    variance = tau_lam2 * slab2 / (slab2 + tau_lam2)
-    coef = marginal.coef_conditional(data, 1.0 / sigma**2, variance).draw(keys[6], sigma)
+        sigma = jnp.exp(slice_step(keys[2], jnp.log(sigma), log_sigma_density))
+    variance = _rhs_variance(tau * lam, slab2)
+    coef = marginal.coef_conditional(data, 1.0 / sigma**2, variance).draw(keys[3], sigma)
+    coef, lam = _coordinate_moves(
+        keys[4], coef, lam, lambda lam_j: _rhs_variance(tau * lam_j, slab2), data, sigma
+    )
 
-    def rhs_variance(lam_j):
-        tau_lam2 = (tau * lam_j) ** 2
-        return tau_lam2 * slab2 / (slab2 + tau_lam2)
+    # each η_j = 1/λ_j² given its weight: the horseshoe's exact draw (rate coef²/(2τ²)) proposed,
+    # accepted with the slab's factor √(1 + r/η) of the conditional, r = τ²/c²
+    ratio = tau**2 / slab2
+    eta_now = 1.0 / lam**2
+    eta_new = local_precision_draw(keys[5], coef**2 / (2.0 * tau**2))
+    log_accept = 0.5 * (jnp.log1p(ratio / eta_new) - jnp.log1p(ratio / eta_now))
+    move = jnp.log(jax.random.uniform(keys[6], eta_now.shape, eta_now.dtype)) < log_accept
+    lam = jnp.where(move, 1.0 / jnp.sqrt(eta_new), lam)
+    tau, lam = _split_move(keys[7], tau, lam, prior.tau0(p, sigma))
 
-    coef, lam = _coordinate_moves(jax.random.fold_in(key, 2), coef, lam, rhs_variance, data, sigma)
-    intercept = _intercept(keys[7], data, coef, sigma) if fit_intercept else state.intercept
+    def log_aux_density(log_aux):  # a ~ IG(ν/2, ν/2), as log a
+        aux = jnp.exp(log_aux)
+        prior_term = -half_df * log_aux - half_df / aux
+        return prior_term + jnp.sum(_rhs_log_normal(coef, lam, tau, scale2 * aux))
+
+    slab_aux = jnp.exp(slice_step(keys[8], jnp.log(state.aux), log_aux_density))
+    intercept = (
+        _intercept(jax.random.fold_in(key, 1), data, coef, sigma) if fit_intercept else state.intercept
+    )
     return state._replace(coef=coef, local=lam, glob=tau, aux=slab_aux, sigma=sigma, intercept=intercept)
+
+
+def _rhs_variance(tau_lam, slab2):
+    """The regularised horseshoe's prior variances ``V_j = (1/(τλ_j)² + 1/c²)^{-1}``."""
+    tau_lam2 = tau_lam**2
+    return tau_lam2 * slab2 / (slab2 + tau_lam2)
 
 
 def inverse_gaussian_draw(key, mean, shape) -> jax.Array:

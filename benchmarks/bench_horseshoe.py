@@ -12,7 +12,8 @@ first 10 columns, unit noise, ``y`` centred (as numpyro's example centres it).
 - gibbs: ``gibbs_posterior(X, y, Horseshoe(), sigma=σ-prior, fit_intercept=False)``
   (`bayesreg.gibbs`: Johndrow, Orenstein & Bhattacharya (2020)'s exact sweep: τ and σ by Metropolis
   with the weights (and for the joint move σ) integrated out, the weights by Bhattacharya et al.'s
-  O(n²p) draw, each 1/λ_j² by an exact rejection sampler), its defaults otherwise;
+  O(n²p) draw, each 1/λ_j² by an exact rejection sampler, then τλ_j split anew between τ and λ_j
+  by a slice step at fixed products), its defaults otherwise;
 - bayesreg: ``fit_posterior(linear_regression, X, y, prior=Horseshoe(), sigma=σ-prior,
   fit_intercept=False)`` with its defaults: the collapsed form (τ, λ and σ sampled, the weights
   integrated out and drawn exactly at each draw; with p > n each gradient is one n × n Cholesky
