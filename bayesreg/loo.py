@@ -90,7 +90,7 @@ shape, or its export) would see each other's sample sites. The call only dispatc
 computation (JAX runs it asynchronously), so the blocks are still computed in parallel."""
 
 _TAIL_WIDTH = 32  # columns of the tail program: a multiple of this
-_GROUP = 32  # tail values per log1p in the generalised Pareto fit's grid
+_GROUP = 16  # tail values per log1p in the generalised Pareto fit's grid
 
 LOO_GROUP = "loo"
 """The InferenceData group of the pointwise LOO values (`add_loo`, read by `loo`)."""
@@ -357,7 +357,8 @@ def _smoothed_tails(values, exp_values, log_survival, tail):
     mantissa, exponent = jnp.frexp(product)  # log P = log1p(m − 1) + e log 2, m − 1 exact
     logs = jnp.log1p(jnp.where(near_one, u, mantissa - 1)) + jnp.where(near_one, 0.0, exponent * np.log(2.0))
     k = logs.sum(axis=-1) / n
-    overflow = jnp.any(in_grid & ~(jnp.abs(u) < 1e300).all(axis=-1), axis=-1)
+    # from the product, which XLA keeps (a test on u would recompute its chain of _GROUP steps)
+    overflow = jnp.any(in_grid & ~(jnp.abs(product) < 1e300).all(axis=-1), axis=-1)
     len_scale = jnp.where(in_grid, n * (jnp.log(-(b / k)) - k - 1), -jnp.inf)
     # ArviZ's 1 / Σ_j exp(L_j − L_i), as exp(L_i − max L) / Σ_j exp(L_j − max L)
     scaled = jnp.exp(len_scale - len_scale.max(axis=-1, keepdims=True))
