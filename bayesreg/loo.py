@@ -523,6 +523,7 @@ def pointwise_loo(
     dynamic = {k: v for k, v in dynamic.items() if k not in per_row}
     workers = max(1, min(_threads() if threads is None else int(threads), -(-n // rows)))
     gaussian = _gaussian_draws(model, draws, model_kwargs) if var_name == "y" else None
+    scratch = threading.local()  # each thread's partitioned block, reused from block to block
     with jax.enable_x64(True):
         draws, dynamic, gaussian = as_arrays((draws, dynamic, gaussian))
 
@@ -538,7 +539,10 @@ def pointwise_loo(
                         loglik = _block_log_likelihood(
                             model, static, draws, X[index], y[index], dynamic, own, var_name=var_name
                         )
-                return [value[: n - start] for value in _loo_block(np.asarray(loglik), reff)]
+                loglik = np.asarray(loglik)
+                if getattr(scratch, "block", None) is None:
+                    scratch.block = np.empty_like(loglik)
+                return [value[: n - start] for value in _loo_block(loglik, reff, out=scratch.block)]
 
         with concurrent.futures.ThreadPoolExecutor(workers) as pool:
             parts = _bounded_map(pool, block, range(0, n, rows), 2 * workers)
@@ -649,7 +653,7 @@ def _bounded_map(pool: concurrent.futures.Executor, fun, items, ahead: int) -> l
     return results
 
 
-def _loo_block(loglik: np.ndarray, reff: float) -> tuple:
+def _loo_block(loglik: np.ndarray, reff: float, out: np.ndarray | None = None) -> tuple:
     """PSIS-LOO of each row of ``loglik`` (rows, draws) as `arviz.loo` computes it: the four
     `PointwiseLOO` arrays, each (rows,), from the tail of each row and a few sums over it.
 
@@ -671,7 +675,12 @@ def _loo_block(loglik: np.ndarray, reff: float) -> tuple:
     tail = _tail_length(draws, reff)
     if tail <= 4:
         return _smooth(loglik, reff)
-    part = np.partition(loglik, tail, axis=-1)  # the tail + 1 smallest log-likelihoods first
+    if out is None:
+        part = np.partition(loglik, tail, axis=-1)  # the tail + 1 smallest log-likelihoods first
+    else:  # the same, in a scratch array reused from block to block
+        part = out
+        np.copyto(part, loglik)
+        part.partition(tail, axis=-1)
     lowest = np.sort(part[:, : tail + 1], axis=-1)
     low = lowest[:, :1]
     values = low - lowest[:, ::-1]  # ArviZ's shifted log ratios of the tail and cutoff, ascending
