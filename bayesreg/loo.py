@@ -18,8 +18,12 @@ treats apart (ties in the tail, a cutoff below the smallest positive float, too 
 through `arviz.psislw` itself. The log-likelihood block of `~bayesreg.models.linear_regression`
 is written out in one compiled program (one matrix product, log σ once per draw); other models'
 blocks come from numpyro's ``log_likelihood`` of the model. On 4,000 draws of a 10-column linear
-model, a row costs about 35 µs of CPU: 4 µs its log-likelihood, 6 the partition, 13 the Pareto
-fit, 12 the passes over the row.
+model, a row cost 45-55 µs of CPU on one thread, measured while other jobs loaded the machine's
+2 cores (load 13-15): about a fifth each its log-likelihood, the partition and the Pareto fit, a
+third the passes over the row. What stays in NumPy does so because XLA is slower at it on a
+CPU: its float64 ``exp`` took 2 ns a value (NumPy's 0.7), its reductions along a row and its sort
+several times NumPy's; and each thread partitions its blocks in one array, reused, because a new
+8 MiB array per block cost up to 5 page faults a row.
 
 `start_pointwise_loo` runs `pointwise_loo` in a thread of its own, which waits for draws still
 being computed: `~bayesreg.sampling.fit_posterior` starts it as soon as collapsed chains are
