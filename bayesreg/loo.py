@@ -18,8 +18,12 @@ treats apart (ties in the tail, a cutoff below the smallest positive float, too 
 through `arviz.psislw` itself. The log-likelihood block of `~bayesreg.models.linear_regression`
 is written out in one compiled program (one matrix product, log σ once per draw); other models'
 blocks come from numpyro's ``log_likelihood`` of the model. On 4,000 draws of a 10-column linear
-model, a row costs about 35 µs of CPU: 4 µs its log-likelihood, 6 the partition, 13 the Pareto
-fit, 12 the passes over the row.
+model, a row cost 45-55 µs of CPU on one thread, measured while other jobs loaded the machine's
+2 cores (load 13-15): about a fifth each its log-likelihood, the partition and the Pareto fit, a
+third the passes over the row. What stays in NumPy does so because XLA is slower at it on a
+CPU: its float64 ``exp`` took 2 ns a value (NumPy's 0.7), its reductions along a row and its sort
+several times NumPy's; and each thread partitions its blocks in one array, reused, because a new
+8 MiB array per block cost up to 5 page faults a row.
 
 `start_pointwise_loo` runs `pointwise_loo` in a thread of its own, which waits for draws still
 being computed: `~bayesreg.sampling.fit_posterior` starts it as soon as collapsed chains are
@@ -314,28 +318,29 @@ def _writes_out(model, draws: dict, model_kwargs: dict) -> bool:
 
 
 @program("psis-tails", model_argname=None)
-def _smoothed_tails(values, excess, tail):
+def _smoothed_tails(values, exp_values, log_survival, tail):
     """ArviZ's generalised Pareto fit and smoothing of the tail of each row (`arviz.psislw`'s
     ``_gpdfit`` and ``_gpinv``, Zhang & Stephens 2009 with ArviZ's weak prior on k), vectorised.
 
     ``values`` (rows, width) holds, ascending, each row's cutoff and its ``tail`` largest shifted log
     ratios (the largest 0), then padding (any values: ignored), so that rows with tails of nearby
-    lengths share one program; ``excess`` (rows, width − 1) the tail's ``exp(x) − exp(cutoff)``, zero
-    on the padding, computed by NumPy as ArviZ does: for a row of nearly equal ratios that difference
-    keeps few digits, and XLA's ``exp``, one ulp off NumPy's here and there, moved k̂ by 4e-11.
+    lengths share one program; ``exp_values`` their exponentials, computed by NumPy: the tail's
+    ``exp(x) − exp(cutoff)`` keeps few digits for a row of nearly equal ratios, and XLA's ``exp``,
+    one ulp off NumPy's here and there, moved k̂ by 4e-11; ``log_survival`` (width − 1,) is
+    ``log1p(−q)`` at the tail's plotting positions ``q = (j + 1/2) / tail`` (zero on the padding).
 
-    Returns k̂ (rows,), the smoothed and truncated tail (rows, width − 1; the raw tail where the fit
-    failed, NaN for a non-positive scale, as ArviZ), and sums over the tail, shaped (3, rows):
-    ``Σ exp(s)``, ``Σ exp(2s)`` and ``Σ exp(s − x)`` of the smoothed values ``s`` and the raw
-    ones ``x``."""
+    Returns k̂ (rows,); the exponentials of the smoothed and truncated tail, ``min(σ F⁻¹(q) +
+    exp(cutoff), 1)`` (rows, width − 1; the raw tail's where the fit failed, NaN for a non-positive
+    scale, as ArviZ), so that the sums over the tail below need no logarithm or exponential; sums
+    over the tail, shaped (3, rows): ``Σ exp(s)``, ``Σ exp(2s)`` and ``Σ exp(s − x)`` of the
+    smoothed values ``s`` and the raw ones ``x``; and the rows whose grid products overflowed."""
     prior_bs, prior_k = 3, 10
     width = values.shape[1] - 1
     n = tail.astype(values.dtype)
     in_tail = jnp.arange(width) < tail
-    cutoff = values[:, :1]
-    exp_cutoff = jnp.exp(cutoff)
-    raw = values[:, 1:]
-    tails = excess  # its zeros add log1p(0) = 0 below
+    exp_cutoff = exp_values[:, :1]
+    exp_raw = exp_values[:, 1:]
+    tails = jnp.where(in_tail, exp_raw - exp_cutoff, 0.0)  # its zeros add log1p(0) = 0 below
     m_est = 30 + jnp.floor(jnp.sqrt(n))
     grid = jnp.arange(1, 31 + int(width**0.5), dtype=values.dtype)
     in_grid = grid <= m_est
@@ -356,7 +361,8 @@ def _smoothed_tails(values, excess, tail):
     mantissa, exponent = jnp.frexp(product)  # log P = log1p(m − 1) + e log 2, m − 1 exact
     logs = jnp.log1p(jnp.where(near_one, u, mantissa - 1)) + jnp.where(near_one, 0.0, exponent * np.log(2.0))
     k = logs.sum(axis=-1) / n
-    overflow = jnp.any(in_grid & ~(jnp.abs(u) < 1e300).all(axis=-1), axis=-1)
+    # from the product, which XLA keeps (a test on u would recompute its chain of _GROUP steps)
+    overflow = jnp.any(in_grid & ~(jnp.abs(product) < 1e300).all(axis=-1), axis=-1)
     len_scale = jnp.where(in_grid, n * (jnp.log(-(b / k)) - k - 1), -jnp.inf)
     # ArviZ's 1 / Σ_j exp(L_j − L_i), as exp(L_i − max L) / Σ_j exp(L_j − max L)
     scaled = jnp.exp(len_scale - len_scale.max(axis=-1, keepdims=True))
@@ -367,31 +373,42 @@ def _smoothed_tails(values, excess, tail):
     k_post = jnp.log1p(-b_post * tails).sum(axis=-1, keepdims=True) / n
     sigma = -k_post / b_post
     k_post = (n * k_post + prior_k * 0.5) / (n + prior_k)
-    # ArviZ's inverse CDF of the fitted distribution at the tail's plotting positions
-    quantiles = jnp.where(in_tail, (jnp.arange(width) + 0.5) / n, 0.5)
+    # ArviZ's inverse CDF of the fitted distribution at the tail's plotting positions, and its
+    # smoothed tail log(σ F⁻¹(q) + exp(cutoff)) truncated at 0 (the largest raw weight), as exponentials
     near_zero = jnp.abs(k_post) < jnp.finfo(values.dtype).eps
     shape = jnp.where(near_zero, 1.0, k_post)
-    unit = jnp.where(near_zero, -jnp.log1p(-quantiles), jnp.expm1(-shape * jnp.log1p(-quantiles)) / shape)
-    smoothed = jnp.where(sigma > 0, jnp.log(unit * sigma + exp_cutoff), jnp.nan)
-    smoothed = jnp.where(smoothed > 0, 0.0, smoothed)  # truncated at the largest raw weight
-    smoothed = jnp.where(jnp.isfinite(k_post), smoothed, raw)  # no fit: no smoothing
-    terms = (jnp.exp(smoothed), jnp.exp(2 * smoothed), jnp.exp(smoothed - raw))
+    unit = jnp.where(near_zero, -log_survival, jnp.expm1(-shape * log_survival) / shape)
+    smoothed = jnp.where(sigma > 0, jnp.minimum(unit * sigma + exp_cutoff, 1.0), jnp.nan)
+    smoothed = jnp.where(jnp.isfinite(k_post), smoothed, exp_raw)  # no fit: no smoothing
+    terms = (smoothed, smoothed * smoothed, smoothed / exp_raw)
     sums = [jnp.where(in_tail, term, 0.0).sum(axis=-1) for term in terms]
     return k_post[:, 0], smoothed, jnp.stack(sums), overflow
 
 
+@functools.cache
+def _log_survival(tail: int, width: int) -> np.ndarray:
+    """``log1p(−(j + 1/2) / tail)`` for j < tail, then zeros up to ``width``: `_smoothed_tails`'s
+    plotting positions, the same for every row of a tail length."""
+    positions = np.zeros(width)
+    positions[:tail] = np.log1p(-(np.arange(tail) + 0.5) / tail)
+    positions.flags.writeable = False
+    return positions
+
+
 def _fit_tails(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """`_smoothed_tails` of ``values`` (rows, tail + 1), padded to a multiple of `_TAIL_WIDTH`
-    columns (one program for the tail lengths of nearby relative efficiencies); the smoothed tail
-    trimmed to (rows, tail); the rows whose fit overflowed (leave them to `arviz.psislw`)."""
+    columns (one program for the tail lengths of nearby relative efficiencies): k̂, the
+    exponentials of the smoothed tail trimmed to (rows, tail), the sums over the tail and the rows
+    whose fit overflowed (leave them to `arviz.psislw`)."""
     rows, width = values.shape
     padded = np.zeros((rows, -(-width // _TAIL_WIDTH) * _TAIL_WIDTH))
     padded[:, :width] = values
-    excess = np.zeros((rows, padded.shape[1] - 1))
     with np.errstate(over="ignore", invalid="ignore"):  # rows left to ArviZ may hold anything
-        excess[:, : width - 1] = np.exp(values[:, 1:]) - np.exp(values[:, :1])
+        exp_values = np.exp(padded)
     with jax.enable_x64(True):
-        k, smoothed, sums, overflow = _smoothed_tails(padded, excess, np.int64(width - 1))
+        k, smoothed, sums, overflow = _smoothed_tails(
+            padded, exp_values, _log_survival(width - 1, padded.shape[1] - 1), np.int64(width - 1)
+        )
     return np.array(k), np.asarray(smoothed)[:, : width - 1], np.asarray(sums), np.asarray(overflow)
 
 
@@ -510,6 +527,7 @@ def pointwise_loo(
     dynamic = {k: v for k, v in dynamic.items() if k not in per_row}
     workers = max(1, min(_threads() if threads is None else int(threads), -(-n // rows)))
     gaussian = _gaussian_draws(model, draws, model_kwargs) if var_name == "y" else None
+    scratch = threading.local()  # each thread's partitioned block, reused from block to block
     with jax.enable_x64(True):
         draws, dynamic, gaussian = as_arrays((draws, dynamic, gaussian))
 
@@ -525,7 +543,10 @@ def pointwise_loo(
                         loglik = _block_log_likelihood(
                             model, static, draws, X[index], y[index], dynamic, own, var_name=var_name
                         )
-                return [value[: n - start] for value in _loo_block(np.asarray(loglik), reff)]
+                loglik = np.asarray(loglik)
+                if getattr(scratch, "block", None) is None:
+                    scratch.block = np.empty_like(loglik)
+                return [value[: n - start] for value in _loo_block(loglik, reff, out=scratch.block)]
 
         with concurrent.futures.ThreadPoolExecutor(workers) as pool:
             parts = _bounded_map(pool, block, range(0, n, rows), 2 * workers)
@@ -636,7 +657,7 @@ def _bounded_map(pool: concurrent.futures.Executor, fun, items, ahead: int) -> l
     return results
 
 
-def _loo_block(loglik: np.ndarray, reff: float) -> tuple:
+def _loo_block(loglik: np.ndarray, reff: float, out: np.ndarray | None = None) -> tuple:
     """PSIS-LOO of each row of ``loglik`` (rows, draws) as `arviz.loo` computes it: the four
     `PointwiseLOO` arrays, each (rows,), from the tail of each row and a few sums over it.
 
@@ -658,7 +679,12 @@ def _loo_block(loglik: np.ndarray, reff: float) -> tuple:
     tail = _tail_length(draws, reff)
     if tail <= 4:
         return _smooth(loglik, reff)
-    part = np.partition(loglik, tail, axis=-1)  # the tail + 1 smallest log-likelihoods first
+    if out is None:
+        part = np.partition(loglik, tail, axis=-1)  # the tail + 1 smallest log-likelihoods first
+    else:  # the same, in a scratch array reused from block to block
+        part = out
+        np.copyto(part, loglik)
+        part.partition(tail, axis=-1)
     lowest = np.sort(part[:, : tail + 1], axis=-1)
     low = lowest[:, :1]
     values = low - lowest[:, ::-1]  # ArviZ's shifted log ratios of the tail and cutoff, ascending
@@ -761,6 +787,8 @@ def psis(log_ratios: np.ndarray, reff: float = 1.0) -> tuple[np.ndarray, np.ndar
     where = np.take_along_axis(where, np.argsort(np.take_along_axis(x, where, axis=-1), axis=-1), axis=-1)
     k, smoothed, _, overflow = _fit_tails(values)
     regular &= ~overflow
+    with np.errstate(invalid="ignore"):  # NaN where the fitted scale was not positive, as ArviZ
+        smoothed = np.where(np.isfinite(k)[:, None], np.log(smoothed), values[:, 1:])
     np.put_along_axis(x, where, smoothed, axis=-1)
     x[x > 0] = 0  # truncated at the largest raw weight
     x -= _logsumexp(x, axis=-1, keepdims=True)

@@ -7,17 +7,19 @@ buffers too) is its own; its wall and CPU time (all threads: the CPU time is the
 when other jobs share the machine), in seconds and per row (compilation included):
 
 * ``chunked``: ``pointwise_loo(linear_regression, draws, X, y, ...)`` then ``.elpd_data()``, with
-  the default budget `bayesreg.loo.CHUNK_BYTES`;
+  the default budget `bayesreg.loo.CHUNK_BYTES` and a thread per CPU core (``chunked1``: one thread,
+  the CPU time per row without the threads' contention for memory and caches);
 * ``full``: what a fit keeps today and ArviZ then does: the whole log-likelihood by one jitted
   numpyro ``log_likelihood`` call, ``az.from_dict`` and ``az.loo(idata, pointwise=True)``.
 
-Rows: 20,000 for both, 200,000 for ``chunked`` only by default (``full`` there needs the 6.4 GB
-matrix and ArviZ's copies of it, several times the memory of this 2-core, 23 GB machine shared with
-other jobs: ``--full-200k`` runs it anyway). The draws are exact draws of the conjugate posterior
-(Normal prior, σ at its value plus a little noise, four "chains"): neither method's cost depends on
-where the draws come from. The elpd of both methods at 20,000 rows is printed side by side.
+Rows: 20,000 for both, 200,000 for ``chunked`` and ``chunked1`` only by default (``full`` there
+needs the 6.4 GB matrix and ArviZ's copies of it, several times the memory of this 2-core, 23 GB
+machine shared with other jobs: ``--full-200k`` runs it anyway). The draws are exact draws of the
+conjugate posterior (Normal prior, σ at its value plus a little noise, four "chains"): neither
+method's cost depends on where the draws come from. The elpd of both methods at 20,000 rows is
+printed side by side.
 
-    python benchmarks/bench_loo.py            # 20k chunked + full, 200k chunked (about 2 minutes)
+    python benchmarks/bench_loo.py            # 20k chunked + full, 200k chunked and chunked1 (3 minutes)
     python benchmarks/bench_loo.py --json out.json
 """
 
@@ -77,8 +79,9 @@ def _child(mode: str, n: int) -> dict:
     jax.numpy.zeros(1).block_until_ready()  # the backend up before the baseline
     baseline = _rss_mb()
     start, cpu_start = time.perf_counter(), time.process_time()
-    if mode == "chunked":
-        result = pointwise_loo(linear_regression, draws, X, y, **kwargs)
+    if mode.startswith("chunked"):
+        threads = 1 if mode == "chunked1" else None
+        result = pointwise_loo(linear_regression, draws, X, y, threads=threads, **kwargs)
         elpd = result.elpd_data()
         extra = {"rows_per_block": chunk_rows(CHAINS * DRAWS), "chunk_mb": CHUNK_BYTES / 2**20}
     else:
@@ -125,7 +128,7 @@ def main() -> None:
     if args.child:
         print(json.dumps(_child(args.child[0], int(args.child[1]))))
         return
-    runs = [("chunked", 20_000), ("full", 20_000), ("chunked", 200_000)]
+    runs = [("chunked", 20_000), ("full", 20_000), ("chunked", 200_000), ("chunked1", 200_000)]
     if args.full_200k:
         runs.append(("full", 200_000))
     results = []

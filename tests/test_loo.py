@@ -5,7 +5,8 @@
   ``az.loo(idata, pointwise=True)`` to 1e-10, for blocks that divide n, that do not (the last block
   padded), of one row, and of more rows than n; so do the effective sample sizes of the LOO weights
   computed here from the full matrix with `az.psislw`.
-* Threads: one thread and three give the same values, bit for bit.
+* Threads: one thread and three give the same values, bit for bit; so does the block computation in
+  a scratch array reused from block to block.
 * The memory bound: every block the compiled program returns is (rows, draws) with
   rows × draws × 8 ≤ the budget, and the rows of two data sets of different n go through one
   compiled program.
@@ -377,6 +378,22 @@ def test_tail_only_loo_equals_arviz(draws, reff, monkeypatch):
     np.testing.assert_allclose(p_loo, reference[1], rtol=0, atol=TOLERANCE)
     np.testing.assert_allclose(k, reference[2], rtol=0, atol=TOLERANCE, equal_nan=True)
     np.testing.assert_allclose(ess, reference[3], rtol=TOLERANCE)
+
+
+@pytest.mark.parametrize(("draws", "reff"), [(4000, 0.8), (1000, 1.3)])
+def test_tail_only_loo_in_a_scratch_array(draws, reff):
+    """The block computation in a scratch array (pointwise_loo's threads reuse one from block to
+    block) gives bitwise the values without one, whatever the scratch array held before, and leaves
+    the log-likelihood as it was."""
+    loglik = _loo_rows(draws, reff, np.random.default_rng(draws))
+    before = loglik.copy()
+    expected = loo_module._loo_block(loglik, reff)
+    scratch = np.random.default_rng(1).normal(size=loglik.shape)
+    for _ in range(2):  # the scratch array as the previous block left it
+        values = loo_module._loo_block(loglik, reff, out=scratch)
+        for value, reference in zip(values, expected, strict=True):
+            np.testing.assert_array_equal(value, reference)
+    np.testing.assert_array_equal(loglik, before)
 
 
 def test_conjugate_exact_loo(x64):
