@@ -18,10 +18,11 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
+from bayesreg.defaults import SLICE_BYTES
+
 __all__ = [
     "LABELS_KEPT",
     "LADDER",
-    "SLICE",
     "Classes",
     "Design",
     "Labels",
@@ -58,7 +59,7 @@ class Summary(NamedTuple):
 
 def summarise(frame: pd.DataFrame, partition: int, columns: list, target: str | None, family: str) -> Summary:
     """The `Summary` of one partition: its cells checked (`~bayesreg.data.bad_cell`) and its
-    columns reduced in float64, in slices of `SLICE` rows merged as partitions are (`merge`), so
+    columns reduced in float64, in slices (`row_slices`) merged as partitions are (`merge`), so
     that the copies a pass makes are a slice's, not the partition's."""
     frame = frame[columns]
     count = len(frame)
@@ -134,7 +135,6 @@ LABELS_KEPT = 1000
 lower bound)."""
 
 LADDER = 0.5 ** np.arange(1, 41)  # the line search's shorter steps, all tried in one pass
-SLICE = 32768  # rows of a partition a Newton pass handles at once
 
 
 class Labels(NamedTuple):
@@ -214,10 +214,11 @@ class Design(NamedTuple):
 
 
 def row_slices(frame: pd.DataFrame):
-    """The partition in slices of `SLICE` rows: a pass's temporary arrays are a slice's, not the
-    partition's (a few MB each)."""
-    for start in range(0, len(frame), SLICE):
-        yield frame.iloc[start : start + SLICE]
+    """The partition in slices of about `~bayesreg.defaults.SLICE_BYTES` of float64 values, at least
+    one row: a pass's temporary arrays are a slice's, not the partition's, however wide it is."""
+    step = max(1, SLICE_BYTES // (8 * max(frame.shape[1], 1)))
+    for start in range(0, len(frame), step):
+        yield frame.iloc[start : start + step]
 
 
 def newton_terms(frame: pd.DataFrame, design: Design, theta: np.ndarray) -> tuple:

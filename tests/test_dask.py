@@ -29,6 +29,7 @@ from references import (
 )
 
 from bayesreg.data import DataError, check_target, read_csv, read_table
+from bayesreg.defaults import SLICE_BYTES
 from bayesreg.large import (
     SchedulerError,
     dask_client,
@@ -102,16 +103,35 @@ def test_statistics_of_one_pass_equal_the_in_memory_ones(client, files, raw_diab
         assert relative_error(got.mean, scaling.mean) <= STATS_RTOL if center else not got.mean.any()
 
 
-def test_a_partition_longer_than_a_slice_is_reduced_in_slices(client):
-    """Partitions of 70,000 rows (each reduced in 3 slices of at most 32,768 rows, merged as the
-    partitions are), a column far from 0: the in-memory statistics to 1e-10."""
+def _set_slice_bytes(value: int) -> None:
+    """Run on each worker: its `bayesreg._partition` slices partitions by ``value`` bytes."""
+    import bayesreg._partition
+
+    bayesreg._partition.SLICE_BYTES = value
+
+
+@pytest.mark.parametrize(
+    ("shape", "slice_rows"),
+    [((140_000, 3), 32_768), ((3_000, 300), 3)],
+    ids=["tall: 3 slices of a partition", "wide: 500 slices of 3 rows"],
+)
+def test_a_partition_longer_than_a_slice_is_reduced_in_slices(client, shape, slice_rows):
+    """Two partitions, each reduced in slices of ``slice_rows`` rows (the workers' byte budget set to
+    ``slice_rows`` rows of the columns and target) merged as the partitions are, columns far from 0:
+    the in-memory statistics to 1e-10, a wide partition's too (a slice of a few rows, as
+    `~bayesreg.defaults.SLICE_BYTES` gives a partition of 10⁶ columns)."""
     rng = np.random.default_rng(5)
-    X = rng.normal(size=(140_000, 3)) * np.array([1.0, 1e3, 1e-2]) + np.array([1e6, 0.0, 5.0])
-    y = X @ np.array([1.0, 1e-3, 10.0]) + rng.normal(size=len(X))
-    stats = sufficient_stats_from_dask(
-        da.from_array(X, chunks=(70_000, 3)), da.from_array(y, chunks=70_000), client=client
-    )
+    n, p = shape
+    X = rng.normal(size=shape) * np.logspace(-2, 3, p) + np.linspace(0.0, 1e6, p)
+    y = X @ rng.normal(size=p) + rng.normal(size=n)
     memory = SufficientStats.from_data(X, y)
+    client.run(_set_slice_bytes, 8 * (p + 1) * slice_rows)
+    try:
+        stats = sufficient_stats_from_dask(
+            da.from_array(X, chunks=(n // 2, p)), da.from_array(y, chunks=n // 2), client=client
+        )
+    finally:
+        client.run(_set_slice_bytes, SLICE_BYTES)
     for field, value, expected in zip(memory._fields, stats, memory, strict=True):
         assert relative_error(value, expected) <= STATS_RTOL, field
 
