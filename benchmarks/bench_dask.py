@@ -112,15 +112,35 @@ def show_peaks(label: str, peaks: dict) -> str:
     return f"{label}: {values}"
 
 
+def largest_row_group(pattern: str) -> str:
+    """The largest row group of the Parquet files (rows and uncompressed MB, from their footers): a
+    partition holds at least one, and reading it costs a worker several times its size."""
+    import glob
+
+    import pyarrow.parquet as pq
+
+    groups = [
+        meta.row_group(i)
+        for path in glob.glob(pattern)
+        for meta in [pq.read_metadata(path)]
+        for i in range(meta.num_row_groups)
+    ]
+    largest = max(groups, key=lambda group: group.total_byte_size)
+    return (
+        f"largest row group of {pattern}: {largest.num_rows:,} rows, {largest.total_byte_size / 2**20:.0f} MB"
+    )
+
+
 def worker_memory(args) -> None:
     """Each worker's peak memory (``VmHWM``) on fresh local clusters: idle after start, after the
     Gaussian reduction of ``--data``, and after a logistic MAP (L2, C = 1, standardised) of
-    ``--logistic-data``; with the wall time of each."""
+    ``--logistic-data``; with the wall time of each, and the files' largest row group."""
     import os
 
     from bayesreg.large import dask_client, read_logistic_map, read_moments
 
     print(f"bayesreg from {sys.modules['bayesreg'].__file__}; load average {os.getloadavg()}")
+    print(largest_row_group(args.data))
     with dask_client() as client:
         print(show_peaks("idle workers", worker_peaks(client)))
         start = time.perf_counter()
@@ -128,6 +148,7 @@ def worker_memory(args) -> None:
         wall = time.perf_counter() - start
         print(show_peaks(f"after the Gaussian reduction ({wall:.1f} s)", worker_peaks(client)))
     if args.logistic_data:
+        print(largest_row_group(args.logistic_data))
         with dask_client() as client:
             start = time.perf_counter()
             result = read_logistic_map(
