@@ -511,7 +511,9 @@ def read_moments(
 
     The files are read one partition at a time (CSV in blocks of ``blocksize`` bytes, Parquet in
     groups of row groups of about ``blocksize`` bytes uncompressed, at least one row group), so a
-    worker holds one partition, not the data, and reduces it in slices. CSV columns are read as float64
+    worker holds one partition, not the data, and reduces it in slices. A worker's memory therefore
+    follows the largest Parquet row group: reading one takes about 5× its uncompressed size (a 236 MB
+    row group, 1.1 GB), so write row groups of at most about 64 MB. CSV columns are read as float64
     (the fast parser); a file with text in a numeric column is read again as text to name the
     value's file and line. Spaces around column names are stripped and a saved row index dropped,
     with notes, as `bayesreg.data.read_csv` does; every file must have the same columns.

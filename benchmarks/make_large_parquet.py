@@ -22,6 +22,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 CHUNK = 250_000
+ROW_GROUP_BYTES = 2**26
+"""At most this many bytes per row group: a Dask worker reading one needs about 5× its size."""
 
 
 def columns(p: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -49,8 +51,9 @@ def write(
         path = out / f"part-{len(written):04d}.parquet"
         in_file = min(rows_per_file, rows - done)
         writer = None
-        for start in range(0, in_file, CHUNK):
-            m = min(CHUNK, in_file - start)
+        chunk = min(CHUNK, max(1, ROW_GROUP_BYTES // (8 * (p + 1))))  # one row group each
+        for start in range(0, in_file, chunk):
+            m = min(chunk, in_file - start)
             z = rng.standard_normal((m, p))
             if family == "bernoulli":
                 odds = LOGISTIC_SCALE * (z @ weights)
