@@ -1160,13 +1160,20 @@ def _offset_record(args):
     """What `bayesreg.model_folder.save` records of a count model's offset: the --offset or
     --exposure column of ``fit``, or that there was none; None for the other families."""
     from bayesreg.data import COUNT_FAMILIES
-    from bayesreg.model_folder import NO_OFFSET, OffsetColumn
+    from bayesreg.model_folder import NO_OFFSET
 
     if args.family not in COUNT_FAMILIES:
         return None
+    return _given_offset_column(args) or NO_OFFSET
+
+
+def _given_offset_column(args):
+    """The `~bayesreg.model_folder.OffsetColumn` that --offset or --exposure names, or None."""
+    from bayesreg.model_folder import OffsetColumn
+
     if args.offset is not None:
         return OffsetColumn("offset", args.offset)
-    return NO_OFFSET if args.exposure is None else OffsetColumn("exposure", args.exposure)
+    return None if args.exposure is None else OffsetColumn("exposure", args.exposure)
 
 
 def _print_notes(command: str, notes) -> None:
@@ -1834,15 +1841,11 @@ def _predict_offset_column(args, model):
     --exposure, else the one recorded in the model folder (None where none was recorded). Refuses
     both options at once, either for a model that takes no offset, and either for a count model
     fitted without one."""
-    from bayesreg.model_folder import NO_OFFSET, OffsetColumn, offset_column
+    from bayesreg.model_folder import NO_OFFSET, offset_column
 
     if args.offset is not None and args.exposure is not None:
         raise _UsageError("give --offset (the log exposure) or --exposure, not both")
-    given = None
-    if args.offset is not None or args.exposure is not None:
-        given = OffsetColumn(
-            *(("offset", args.offset) if args.offset is not None else ("exposure", args.exposure))
-        )
+    given = _given_offset_column(args)
     if not _is_count_model(model):
         if given is not None:
             raise _UsageError(
