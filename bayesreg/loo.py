@@ -13,17 +13,18 @@ Only the tail of a row is smoothed (its M + 1 largest log ratios, M = ⌈min(S/5
 of S draws), so a row's LOO values need its tail and a few sums over the row, not its smoothed
 weights: ``np.partition`` finds the tail, one compiled program fits the generalised Pareto
 distribution to the tails of a whole block (ArviZ's empirical Bayes fit, vectorised) and sums
-the smoothed tails, and NumPy passes over the row sum its body (the raw ratios). Rows ArviZ
-treats apart (ties in the tail, a cutoff below the smallest positive float, too few draws) go
-through `arviz.psislw` itself. The log-likelihood block of `~bayesreg.models.linear_regression`
-is written out in one compiled program (one matrix product, log σ once per draw); other models'
-blocks come from numpyro's ``log_likelihood`` of the model. On 4,000 draws of a 10-column linear
-model, a row cost 45-55 µs of CPU on one thread, measured while other jobs loaded the machine's
-2 cores (load 13-15): about a fifth each its log-likelihood, the partition and the Pareto fit, a
-third the passes over the row. What stays in NumPy does so because XLA is slower at it on a
-CPU: its float64 ``exp`` took 2 ns a value (NumPy's 0.7), its reductions along a row and its sort
-several times NumPy's; and each thread partitions its blocks in one array, reused, because a new
-8 MiB array per block cost up to 5 page faults a row.
+the smoothed tails, and another sums the raw ratios over each row's body (the draws outside its
+tail). Rows ArviZ treats apart (ties in the tail, a cutoff below the smallest positive float,
+too few draws) go through `arviz.psislw` itself. The log-likelihood block of
+`~bayesreg.models.linear_regression` is written out in one compiled program (one matrix product,
+log σ once per draw); other models' blocks come from numpyro's ``log_likelihood`` of the model.
+
+Where each step runs follows what it cost on a CPU without AVX-512 (4,000 draws, 10 columns):
+the body's exponentials, one per draw, are most of a row's work, and XLA's vectorised float64
+``exp`` took 1.75 ns a value where NumPy's, vectorised only with AVX-512, took 8 ns (0.7 ns with
+it); the selection of the tail stays in NumPy, whose ``partition`` took 9 µs a row where XLA's
+``top_k`` and sort took over 600. Each thread partitions its blocks in one array, reused,
+because a new 8 MiB array per block cost up to 5 page faults a row.
 
 `start_pointwise_loo` runs `pointwise_loo` in a thread of its own, which waits for draws still
 being computed: `~bayesreg.sampling.fit_posterior` starts it as soon as collapsed chains are
@@ -385,6 +386,22 @@ def _smoothed_tails(values, exp_values, log_survival, tail):
     return k_post[:, 0], smoothed, jnp.stack(sums), overflow
 
 
+@program("psis-body", model_argname=None)
+def _body_sums(loglik, low, cutoff):
+    """Sums over each row of ``loglik`` (rows, draws) of the raw importance ratios ``exp(x)``,
+    ``x = low − ll`` (``low`` (rows,) the row's smallest log-likelihood), shaped (3, rows): over the
+    body, the log-likelihoods at or above the row's ``cutoff`` (rows,) (the tail's cutoff: for a
+    regular row the draws outside its tail), ``Σ exp(x)`` and ``Σ exp(2x)``; over the whole row
+    ``Σ 1 / exp(x)`` (inf where a ratio underflows: the caller then takes `_logsumexp`).
+
+    In XLA: its vectorised float64 ``exp`` took 1.75 ns a value on a CPU without AVX-512, where
+    NumPy's, not vectorised there, took 8 ns (0.7 ns where it is), and the body's exponentials are
+    most of a row's PSIS-LOO work."""
+    ratios = jnp.exp(low[:, None] - loglik)
+    body = jnp.where(loglik >= cutoff[:, None], ratios, 0.0)
+    return jnp.stack([body.sum(axis=-1), (body * body).sum(axis=-1), (1.0 / ratios).sum(axis=-1)])
+
+
 @functools.cache
 def _log_survival(tail: int, width: int) -> np.ndarray:
     """``log1p(−(j + 1/2) / tail)`` for j < tail, then zeros up to ``width``: `_smoothed_tails`'s
@@ -543,9 +560,8 @@ def pointwise_loo(
                         loglik = _block_log_likelihood(
                             model, static, draws, X[index], y[index], dynamic, own, var_name=var_name
                         )
-                loglik = np.asarray(loglik)
                 if getattr(scratch, "block", None) is None:
-                    scratch.block = np.empty_like(loglik)
+                    scratch.block = np.empty(loglik.shape, loglik.dtype)
                 return [value[: n - start] for value in _loo_block(loglik, reff, out=scratch.block)]
 
         with concurrent.futures.ThreadPoolExecutor(workers) as pool:
@@ -657,15 +673,16 @@ def _bounded_map(pool: concurrent.futures.Executor, fun, items, ahead: int) -> l
     return results
 
 
-def _loo_block(loglik: np.ndarray, reff: float, out: np.ndarray | None = None) -> tuple:
+def _loo_block(loglik, reff: float, out: np.ndarray | None = None) -> tuple:
     """PSIS-LOO of each row of ``loglik`` (rows, draws) as `arviz.loo` computes it: the four
     `PointwiseLOO` arrays, each (rows,), from the tail of each row and a few sums over it.
 
     ``np.partition`` puts the ``M + 1`` smallest log-likelihoods of each row first (ArviZ's tail of
     the largest log ratios and its cutoff); `_smoothed_tails` fits and smooths the tails and sums
     them; the body's weights are the raw ratios ``exp(x)``, ``x = lo − ll`` (``lo`` the smallest
-    log-likelihood), summed over the partitioned row. With the smoothed tail ``s`` and the
-    normalised log weights ``lw = x̃ − log Σ exp(x̃)``,
+    log-likelihood), summed by `_body_sums` over the draws at or above the cutoff. ``loglik`` may
+    be the JAX array of the block's log-likelihood program: `_body_sums` then reads it in place.
+    With the smoothed tail ``s`` and the normalised log weights ``lw = x̃ − log Σ exp(x̃)``,
 
     ``elpd_i = log Σ_s exp(lw_s + ll_s) = lo + log(S − M + Σ_tail exp(s − x)) − log Σ exp(x̃)``,
     ``ess_i = reff / Σ_s exp(2 lw_s) = reff (Σ exp(x̃))² / Σ exp(2x̃)``,
@@ -675,6 +692,8 @@ def _loo_block(loglik: np.ndarray, reff: float, out: np.ndarray | None = None) -
     when the tail has 4 values or fewer, go through `psis` (ArviZ's own function for them), and
     rows whose log-likelihoods span more than float64's exponent range get ``lppd`` by `_logsumexp`.
     """
+    device = loglik  # the program's output where it is one: `_body_sums` reads it without a copy
+    loglik = np.asarray(loglik)
     draws = loglik.shape[1]
     tail = _tail_length(draws, reff)
     if tail <= 4:
@@ -692,14 +711,13 @@ def _loo_block(loglik: np.ndarray, reff: float, out: np.ndarray | None = None) -
     values[~regular] = values[regular][0] if regular.any() else np.linspace(-1.0, 0.0, tail + 1)
     pareto_k, _, (smooth, smooth2, ratio), overflow = _fit_tails(values)
     regular &= ~overflow
-    ratios = np.subtract(low, part, out=part)
-    np.exp(ratios, out=ratios)
-    body = ratios[:, tail:]
-    total = body.sum(axis=-1) + smooth
+    with jax.enable_x64(True):
+        body, body2, inverse = np.asarray(_body_sums(device, low[:, 0], lowest[:, tail]))
+    total = body + smooth
     elpd_loo = low[:, 0] + np.log(draws - tail + ratio) - np.log(total)
-    ess = reff * total**2 / (np.einsum("ij,ij->i", body, body) + smooth2)
+    ess = reff * total**2 / (body2 + smooth2)
     with np.errstate(over="ignore", divide="ignore"):  # a range beyond 709: see below
-        lppd = low[:, 0] + np.log(np.reciprocal(ratios, out=ratios).sum(axis=-1)) - np.log(draws)
+        lppd = low[:, 0] + np.log(inverse) - np.log(draws)
     wide = ~np.isfinite(lppd)
     if wide.any():
         lppd[wide] = _logsumexp(loglik[wide], axis=-1) - np.log(draws)
