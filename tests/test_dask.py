@@ -197,6 +197,90 @@ def test_the_map_through_dask_equals_the_in_memory_map(client, files, raw_diabet
     )
 
 
+PATH_CASES = {
+    "lasso": ["--n-alphas", "30"],
+    "lasso standardised": ["--n-alphas", "30", "--eps", "1e-4", "--standardize"],
+    "elastic net, sigma, no intercept": [
+        "--prior",
+        "elasticnet",
+        "--l1-ratio",
+        "0.3",
+        "--sigma",
+        "40",
+        "--no-intercept",
+        "--n-alphas",
+        "20",
+    ],
+    "ridge, alphas given": ["--prior", "gaussian", "--alphas", "1000,10,0.1", "--standardize"],
+}
+
+
+@pytest.mark.parametrize("kind", ["csv", "parquet"])
+@pytest.mark.parametrize("case", list(PATH_CASES))
+def test_the_map_path_through_dask_equals_the_in_memory_path(
+    client, files, raw_diabetes_csv, tmp_path, kind, case
+):
+    """``bayesreg path`` through Dask (the statistics of one pass) writes the in-memory path.csv: the
+    same grid and, at every alpha, the same exact zeros and coefficients to 1e-10 of their size."""
+    tables = {}
+    for engine, data in (("dask", files[kind]), ("memory", str(raw_diabetes_csv))):
+        out = tmp_path / engine
+        argv = ["path", data, "--target", TARGET, "--engine", engine, "--out", str(out), *PATH_CASES[case]]
+        code, stdout, stderr = run(argv)
+        assert code == 0, stderr
+        assert ("read through Dask" in stdout) == (engine == "dask")
+        assert sorted(os.listdir(out)) == ["path.csv", "path.png"]
+        tables[engine] = pd.read_csv(out / "path.csv")
+    got, expected = tables["dask"], tables["memory"]
+    assert list(got.columns) == list(expected.columns) == ["alpha", "feature", "map"]
+    assert list(got["feature"]) == list(expected["feature"])
+    np.testing.assert_allclose(got["alpha"], expected["alpha"], rtol=MAP_RTOL)
+    for alpha in expected["alpha"].unique():
+        assert_map_equal(
+            got.loc[np.isclose(got["alpha"], alpha, rtol=1e-12), "map"].to_numpy(),
+            0.0,
+            expected.loc[expected["alpha"] == alpha, "map"].to_numpy(),
+            0.0,
+            rtol=MAP_RTOL,
+            atol=1e-12,
+            label=f"{kind} {case} alpha {alpha:.4g}",
+        )
+
+
+def test_a_bad_value_is_named_by_file_and_line_by_path_too(client, raw_diabetes_frame, tmp_path):
+    X, y = raw_diabetes_frame
+    frame = X.assign(**{TARGET: y})
+    folder = tmp_path / "bad"
+    folder.mkdir()
+    parts = np.array_split(np.arange(len(frame)), 3)
+    for i, rows in enumerate(parts):
+        part = frame.iloc[rows].copy()
+        if i == 2:
+            part.iloc[5, 3] = np.inf
+        part.to_csv(folder / f"part-{i}.csv", index=False)
+    out = tmp_path / "out"
+    argv = ["path", str(folder / "*.csv"), "--target", TARGET, "--engine", "dask", "--out", str(out)]
+    code, stdout, stderr = run(argv)
+    assert code == 2 and stdout == "" and not out.exists()
+    column = frame.columns[3]
+    assert stderr.strip().splitlines() == [
+        f"bayesreg path: error: {folder / 'part-2.csv'} line 7, column {column!r}: inf (NaN and inf values "
+        "are not allowed)"
+    ]
+
+
+def test_an_unreachable_scheduler_is_one_line_and_exit_2_for_path(files, tmp_path):
+    out = tmp_path / "out"
+    argv = ["path", files["parquet"], "--target", TARGET, "--engine", "dask", "--out", str(out)]
+    code, stdout, stderr = run([*argv, "--scheduler", "tcp://127.0.0.1:9"])
+    assert code == 2 and stdout == ""
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(
+        "bayesreg path: error: cannot reach the Dask scheduler at tcp://127.0.0.1:9"
+    ), stderr
+    assert not out.exists()
+
+
 def test_the_lasso_through_dask_is_scikit_learns(client, files, raw_diabetes_frame):
     """Against scikit-learn's Lasso on the rows in memory (KKT-certified), from the Python API."""
     from bayesreg.large import map_from_moments
@@ -307,7 +391,8 @@ def test_an_unreachable_scheduler_is_one_line_and_exit_2(files, tmp_path):
         (["fit", "--family", "bernoulli", "--method", "nuts", "--out", "{out}"], "NUTS needs the rows"),
         (["fit", "--family", "poisson"], "--family poisson needs the rows"),
         (["fit", "--alpha", "cv"], "a learned alpha"),
-        (["path", "--out", "{out}"], "bayesreg path needs the rows"),
+        (["path", "--posterior", "--out", "{out}"], "bayesreg path --posterior needs the rows"),
+        (["path", "--family", "bernoulli", "--out", "{out}"], "--family bernoulli through Dask is a MAP"),
         (["compare", "--priors", "laplace,gaussian", "--out", "{out}"], "bayesreg compare needs the rows"),
     ],
 )
