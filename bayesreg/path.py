@@ -650,7 +650,7 @@ def _sample_grid(
 ) -> Chains:
     """NUTS for every (α, chain) on the engine's chains driver: chain ``i·num_chains + c`` samples the
     model under the prior of α number ``i`` (``priors``: one `Prior` whose leaves have shape
-    (n_alphas,)); dispatched, not waited for. The chains sample the weights of unit-scale columns
+    (n_alphas,)); dispatched, not waited for. The chains sample rescaled weights
     (`~bayesreg.sampling.Preconditioning`, an exact change of variables) and their draws are mapped
     back to the original columns. With ``modes`` (the MAP of each α: ``coef`` of shape (n_alphas,
     n_features) and, with an intercept, ``intercept`` of shape (n_alphas,)) the chains of α number

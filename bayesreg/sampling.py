@@ -10,9 +10,9 @@ prior sampled again as a scale mixture where it diverged, and the diagnostics, i
 The chains run on the engine's chains driver (`bayesreg.engine.chains.sample_chains`: compiled once
 per model, settings and data shape, one after another on a CPU, vectorised elsewhere, split across
 devices where there are several); the log-likelihood of their draws is one more compiled program.
-The direct and mixture forms of the linear and logistic models sample the weights of unit-scale
-columns (`Preconditioning`, an exact change of variables whose draws are mapped back), so that the
-columns' units do not matter to the sampler.
+The direct and mixture forms of the linear and logistic models sample rescaled weights
+(`Preconditioning`, an exact change of variables whose draws are mapped back), so that neither the
+columns' units nor the number of rows matter to the sampler.
 """
 
 from __future__ import annotations
@@ -433,9 +433,9 @@ def sample_posterior(
     progress_bar : bool, optional
         Show the sampling progress on stderr (default: when stderr is a terminal).
     precondition : bool
-        Let the direct and mixture forms sample the weights of unit-scale columns (`Preconditioning`:
-        an exact change of variables, mapped back before the draws are returned), so that the
-        columns' units do not matter to the sampler (default). False samples ``coef`` as it is, for
+        Let the direct and mixture forms sample rescaled weights (`Preconditioning`: an exact change
+        of variables, mapped back before the draws are returned), so that neither the columns' units
+        nor the number of rows matter to the sampler (default). False samples ``coef`` as it is, for
         comparison.
     **model_kwargs
         Passed to the model (``prior=``, ``sigma=``, ``fit_intercept=`` ...).
@@ -532,7 +532,7 @@ def fit_posterior(
     is a sparsity prior (`sample_posterior`);
     they start first (JAX runs them in the background) and the MAP (from the sufficient
     statistics, `~bayesreg.engine.map.linear_map`) is found while they run. Elsewhere they sample
-    the model's density on unit-scale columns (`Preconditioning`: on the breast-cancer columns multiplied by
+    the model's density on rescaled columns (`Preconditioning`: on the breast-cancer columns multiplied by
     1e-3 … 1e5 the logistic chains went from R-hat 2.22 and bulk ESS 5 in 329 s to 1.002 and 3,945
     in 9 s, benchmarks/README.md), from the MAP: each chain starts at a draw from the Laplace
     approximation there, with its covariance (the inverse Hessian of the potential) as the initial
