@@ -1241,9 +1241,9 @@ def _read_large(args, command: str):
     """The data's `~bayesreg.large.DaskMoments` when they are read through Dask (--engine dask, or
     auto above `DASK_SIZE` bytes), or for ``fit --family bernoulli --method map`` the
     `~bayesreg.large.LogisticMAP` (a pass per proximal Newton step); else None (read in memory).
-    What Dask cannot do is refused here, before the pass: the other families, and every command and
-    option but a MAP or a gaussian NUTS posterior at a given alpha without per-row
-    log-likelihoods."""
+    What Dask cannot do is refused here, before the pass: the other families, compare, and every
+    option but a MAP or a gaussian NUTS posterior at a given alpha without per-row log-likelihoods
+    (fit), or the gaussian MAP path (path)."""
     from bayesreg.data import data_files
     from bayesreg.large import dask_client, read_logistic_map, read_moments
 
@@ -1257,17 +1257,20 @@ def _read_large(args, command: str):
         reason = f"--family {args.family} needs the rows (a pass per optimisation step)"
         if args.family == "bernoulli":
             reason = "--family bernoulli through Dask is a MAP only (--method map); NUTS needs the rows"
-    elif command != "fit":
-        reason = f"bayesreg {command} needs the rows (alpha grid and posteriors; PSIS-LOO per row)"
-    elif args.log_likelihood:
+    elif command == "compare":
+        reason = "bayesreg compare needs the rows (PSIS-LOO or k-fold CV per row)"
+    elif command == "path" and args.posterior:
+        reason = "bayesreg path --posterior needs the rows (NUTS along the grid); the MAP path does not"
+    elif command == "fit" and args.log_likelihood:
         reason = f"{args.flags['log_likelihood']} needs the rows (a log-likelihood per row)"
-    elif args.prior in SPARSITY_KINDS or isinstance(args.alpha, str):
+    elif command == "fit" and (args.prior in SPARSITY_KINDS or isinstance(args.alpha, str)):
         reason = "a learned alpha and the sparsity priors need the rows"
     if reason is not None:
         size = f"{sum(path.stat().st_size for path in files) / 2**30:.2f} GiB"
         raise _UsageError(
-            f"the Dask engine reduces the data to the gaussian likelihood's statistics for a MAP or "
-            f"NUTS at a given --alpha, and fits the bernoulli MAP by a pass per Newton step; {reason}: "
+            f"the Dask engine reduces the data to the gaussian likelihood's statistics for a MAP, NUTS "
+            f"at a given --alpha or the MAP path, and fits the bernoulli MAP by a pass per Newton step; "
+            f"{reason}: "
             f"read them in memory (--engine memory; the files hold {size})"
         )
     with dask_client(args.scheduler) as client:
@@ -2035,7 +2038,9 @@ def _path(args) -> int:
     _check_path_options(args)
     sampling = _sampling(args, PATH_NUTS, "--posterior", args.posterior)
     out = _check_out(args.out)
-    _read_large(args, args.command)  # refuses the Dask engine, which has no rows
+    moments = _read_large(args, args.command)
+    if moments is not None:
+        return _path_large(args, moments, out)
     table = _read(args)
     offset = _take_offset(args, table.X)
     data = check_xy(table.X, table.y, family=args.family)
@@ -2107,6 +2112,58 @@ def _path(args) -> int:
     print()
     print("wrote " + ", ".join(map(str, written)))
     return 0 if ok is None or ok.all() else _gate_failed("path")
+
+
+def _path_large(args, moments, out: Path) -> int:
+    """`bayesreg path` from the statistics of one pass (`~bayesreg.large.path_from_moments`, the
+    gaussian MAP path): path.csv and path.png as in memory."""
+    from bayesreg import report
+    from bayesreg.large import path_from_moments
+
+    _check_feature_names(args, moments.names)
+    model = {
+        "prior": args.prior,
+        "l1_ratio": args.l1_ratio,
+        "convention": args.convention,
+        "fit_intercept": args.fit_intercept,
+        "standardize": args.standardize,
+    }
+    if args.sigma is not None:
+        model["sigma"] = args.sigma
+    if args.alphas is None:
+        n_alphas = N_ALPHAS if args.n_alphas is None else args.n_alphas
+        eps = EPS if args.eps is None else args.eps
+        penalised = path_from_moments(moments, n_alphas=n_alphas, eps=eps, **model)
+        alphas = penalised.alphas
+        grid = f"{n_alphas} alphas from alpha_max = {alphas[0]:.4g} down to {alphas[-1]:.4g} (eps = {eps:g})"
+    else:
+        alphas = np.asarray(args.alphas, dtype=float)
+        grid = f"{alphas.size} alphas given, from {alphas[0]:.4g} to {alphas[-1]:.4g}"
+    _print_notes("path", moments.notes)
+    with _warnings_as_lines("path", args.flags):
+        if args.alphas is not None:
+            penalised = path_from_moments(moments, alphas, **model)
+        figure = report.path_figure(penalised, moments.names)
+        files: dict[str, Content] = {
+            "path.csv": _path_table(moments.names, penalised),
+            "path.png": lambda path: figure.savefig(path, format="png", dpi=110, bbox_inches="tight"),
+        }
+        written = _write_all(out, files)
+    kind = {"laplace": "L1 (Laplace prior)", "gaussian": "L2 (Gaussian prior)"}.get(
+        args.prior, f"elastic net (l1_ratio = {args.l1_ratio:g})"
+    )
+    columns = " (prior on the standardized columns; coefficients on the original ones)"
+    shown = columns if args.standardize else ""
+    print(
+        f"{kind} path, gaussian family, {args.convention} convention: {moments.n} rows (read through Dask, "
+        f"one pass), {len(moments.names)} features, target {args.target!r}{shown}"
+    )
+    print(f"grid: {grid}; MAP converged at {int(penalised.converged.sum())} of {alphas.size}")
+    print()
+    print(_path_summary(penalised))
+    print()
+    print("wrote " + ", ".join(map(str, written)))
+    return 0
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -67,7 +67,7 @@ from bayesreg.data import (
     sniff_separator,
     strip_names,
 )
-from bayesreg.defaults import L1_RATIO
+from bayesreg.defaults import EPS, L1_RATIO, N_ALPHAS
 
 __all__ = [
     "CONNECT_TIMEOUT",
@@ -85,6 +85,7 @@ __all__ = [
     "logistic_map_from_dask",
     "map_from_moments",
     "moments_from_dask",
+    "path_from_moments",
     "posterior_from_moments",
     "read_logistic_map",
     "read_moments",
@@ -816,6 +817,70 @@ def _params_to_original(result, scaling):
     if "intercept" in params:
         params["intercept"] = intercept
     return result._replace(params=params)
+
+
+def path_from_moments(
+    moments: DaskMoments,
+    alphas=None,
+    *,
+    n_alphas: int = N_ALPHAS,
+    eps: float = EPS,
+    prior: str = "laplace",
+    l1_ratio: float = L1_RATIO,
+    convention: str = "sklearn",
+    sigma: float = 1.0,
+    fit_intercept: bool = True,
+    standardize: bool = False,
+):
+    """The MAP path of the linear model from the statistics of one pass: what
+    `~bayesreg.path.map_path` finds from the rows in memory, at no further cost in ``n``.
+
+    `~bayesreg.path.map_path` (and, without ``alphas``, `~bayesreg.path.alpha_grid`) on
+    `DaskMoments.sufficient_stats`; with ``standardize`` on those of the standardised columns, the
+    weights and intercepts mapped back to the original columns (`DaskMoments.standardization`).
+
+    Parameters
+    ----------
+    moments : DaskMoments
+    alphas : array_like, shape (n_alphas,), optional
+        The grid; by default ``n_alphas`` values from ``α_max`` down to ``eps · α_max``.
+    n_alphas, eps
+        As for `~bayesreg.path.alpha_grid`.
+    prior, l1_ratio, convention, sigma, fit_intercept, standardize
+        As for `~bayesreg.path.map_path` (family gaussian).
+
+    Returns
+    -------
+    MAPPath
+
+    Examples
+    --------
+    scikit-learn's ``lasso_path`` from the statistics of a Dask Array:
+
+    >>> import dask.array as da, numpy as np
+    >>> from sklearn.linear_model import lasso_path
+    >>> from bayesreg.large import moments_from_dask, path_from_moments
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(200, 3))
+    >>> y = X @ np.array([1.0, 0.0, -2.0]) + 0.5 * rng.normal(size=200)
+    >>> moments = moments_from_dask(da.from_array(X, chunks=(50, 3)), da.from_array(y, chunks=50))
+    >>> path = path_from_moments(moments, n_alphas=5, eps=1e-2)
+    >>> reference = lasso_path(X - X.mean(axis=0), y - y.mean(), alphas=path.alphas, tol=1e-12)[1].T
+    >>> bool(np.allclose(path.coefs, reference, atol=1e-10))
+    True
+    """
+    from bayesreg.path import alpha_grid, map_path
+
+    stats = moments.sufficient_stats(center=fit_intercept, standardize=standardize)
+    model = {"prior": prior, "l1_ratio": l1_ratio, "family": "gaussian", "convention": convention}
+    model.update(sigma=sigma, fit_intercept=fit_intercept)
+    if alphas is None:
+        alphas = alpha_grid(stats, None, n_alphas=n_alphas, eps=eps, **model)
+    path = map_path(stats, None, alphas, **model)
+    if not standardize:
+        return path
+    coefs, intercepts = moments.standardization(center=fit_intercept).to_original(path.coefs, path.intercepts)
+    return path._replace(coefs=coefs, intercepts=intercepts)
 
 
 NUTS_OPTIONS = (

@@ -187,6 +187,20 @@ def _score_at_zero(family, X, y, fit_intercept, kwargs) -> np.ndarray:
     return X.T @ per_row
 
 
+def _statistics(X, y, family, standardize) -> SufficientStats | None:
+    """``X`` as float64 `SufficientStats` when it is the statistics of the rows (then ``y`` is None,
+    the family gaussian and ``standardize`` False: statistics carry no rows to standardise), else
+    None."""
+    if not isinstance(X, SufficientStats):
+        return None
+    if y is not None or family != "gaussian" or standardize:
+        raise ValueError(
+            "SufficientStats in place of X: family='gaussian' only, y=None and standardize=False "
+            "(standardise before computing them, e.g. bayesreg.large.DaskMoments.sufficient_stats)"
+        )
+    return SufficientStats(*(np.asarray(v, dtype=np.float64) for v in X))
+
+
 def _prepare(X, y, family):
     """``X`` and ``y`` as float64 arrays, checked by `bayesreg.data.check_xy`."""
     checked = check_xy(X, y, family)
@@ -235,7 +249,10 @@ def alpha_max(
 
     Parameters
     ----------
-    X : array_like, shape (n_samples, n_features)
+    X : array_like, shape (n_samples, n_features), or SufficientStats
+        The rows, or for ``family="gaussian"`` their `~bayesreg.models.SufficientStats`
+        (centred where ``fit_intercept``; then ``y`` is None and ``standardize`` False: the
+        path costs nothing more in ``n``, as from `bayesreg.large`'s one pass over the rows).
     y : array_like, shape (n_samples,)
     prior : {"laplace", "elasticnet"}
     l1_ratio, family, convention, fit_intercept, sigma, standardize, offset, dispersion, df
@@ -274,6 +291,11 @@ def alpha_max(
     prior, family, convention, fit_intercept, sigma, standardize = checked
     if prior == "gaussian":
         raise ValueError("an L2 (gaussian) penalty never sets weights exactly to 0: there is no alpha_max")
+    stats = _statistics(X, y, family, standardize)
+    if stats is not None:
+        grad = stats.xty / sigma**2  # the statistics are centred where the intercept is fitted
+        l1 = _l1_per_alpha(prior, l1_ratio, convention, family, int(stats.n), sigma)
+        return float(np.max(np.abs(grad)) / l1)
     if standardize:
         X, y, _ = _standardized(X, y, family, fit_intercept)
     else:
@@ -369,9 +391,15 @@ def _setup(X, y, alphas, *, prior, family, convention, fit_intercept):
     alphas = np.asarray(alphas, dtype=np.float64)
     if alphas.ndim != 1 or alphas.size == 0 or not np.all(np.isfinite(alphas) & (alphas > 0)):
         raise ValueError("alphas must be a non-empty 1-d array of positive finite numbers")
-    X, y = _prepare(X, y, family)
+    stats = _statistics(X, y, family, False)
+    if stats is None:
+        X, y = _prepare(X, y, family)
+    else:
+        X = stats
     with jax.enable_x64(True):
-        if family == "gaussian":
+        if stats is not None:
+            model, args = linear_regression_stats, (stats,)
+        elif family == "gaussian":
             model = linear_regression_stats
             args = (SufficientStats.from_data(X, y, center=fit_intercept),)
         else:
@@ -410,7 +438,10 @@ def map_path(
 
     Parameters
     ----------
-    X : array_like, shape (n_samples, n_features)
+    X : array_like, shape (n_samples, n_features), or SufficientStats
+        The rows, or for ``family="gaussian"`` their `~bayesreg.models.SufficientStats`
+        (centred where ``fit_intercept``; then ``y`` is None and ``standardize`` False: the
+        path costs nothing more in ``n``, as from `bayesreg.large`'s one pass over the rows).
     y : array_like, shape (n_samples,)
         Targets, or two-class labels for ``family="bernoulli"``.
     alphas : array_like, shape (n_alphas,)
@@ -488,6 +519,7 @@ def map_path(
     checked = check_params(settings, _FIXED_SIGMA).values()
     prior, family, convention, fit_intercept, sigma, standardize, tol, max_steps = checked
     likelihood = {"offset": offset, "dispersion": dispersion, "df": df}
+    _statistics(X, y, family, standardize)  # statistics in place of X: checked
     if standardize:
         Z, y, scaling = _standardized(X, y, family, fit_intercept)
         settings = {k: v for k, v in settings.items() if k != "standardize"}
@@ -503,7 +535,7 @@ def map_path(
         raise ValueError(f"offset, dispersion and df do not apply to family={family!r}")
     elif family == "gaussian":
         kwargs["sigma"] = sigma
-    n, p = X.shape
+    n, p = (int(X.n), X.xty.shape[0]) if isinstance(X, SufficientStats) else X.shape
     init = {"coef": np.zeros(p)}  # the cold start
     if fit_intercept:  # for the count and Student-t families, the intercept of the weights-0 fit
         init["intercept"] = np.asarray(_intercept_only(family, y, kwargs) if family in _GLM_MODELS else 0.0)
@@ -618,7 +650,7 @@ def _sample_grid(
 ) -> Chains:
     """NUTS for every (α, chain) on the engine's chains driver: chain ``i·num_chains + c`` samples the
     model under the prior of α number ``i`` (``priors``: one `Prior` whose leaves have shape
-    (n_alphas,)); dispatched, not waited for. The chains sample the weights of unit-scale columns
+    (n_alphas,)); dispatched, not waited for. The chains sample rescaled weights
     (`~bayesreg.sampling.Preconditioning`, an exact change of variables) and their draws are mapped
     back to the original columns. With ``modes`` (the MAP of each α: ``coef`` of shape (n_alphas,
     n_features) and, with an intercept, ``intercept`` of shape (n_alphas,)) the chains of α number

@@ -10,9 +10,9 @@ prior sampled again as a scale mixture where it diverged, and the diagnostics, i
 The chains run on the engine's chains driver (`bayesreg.engine.chains.sample_chains`: compiled once
 per model, settings and data shape, one after another on a CPU, vectorised elsewhere, split across
 devices where there are several); the log-likelihood of their draws is one more compiled program.
-The direct and mixture forms of the linear and logistic models sample the weights of unit-scale
-columns (`Preconditioning`, an exact change of variables whose draws are mapped back), so that the
-columns' units do not matter to the sampler.
+The direct and mixture forms of the linear and logistic models sample rescaled weights
+(`Preconditioning`, an exact change of variables whose draws are mapped back), so that neither the
+columns' units nor the number of rows matter to the sampler.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ from bayesreg.engine.chains import Chains, fall_back_to_mixture, sample_chains, 
 from bayesreg.engine.map import MAPResult, linear_map, map_estimate
 from bayesreg.engine.programs import program
 from bayesreg.loo import add_loo, start_pointwise_loo
-from bayesreg.models import FAMILY_OF_MODEL, SufficientStats
+from bayesreg.models import FAMILY_OF_MODEL, SufficientStats, linear_regression_stats
 from bayesreg.models.collapsed import collapsed_form
 from bayesreg.models.shrinkage import SHRINKAGE_TYPES
 from bayesreg.params import check_param, check_params
@@ -167,18 +167,26 @@ class Preconditioning(NamedTuple):
     on the columns ``(X − mean) / scale``, under the prior on ``coef`` carried over exactly: a
     Laplace rate ``l1 / scale_j``, a Gaussian precision ``l2 / scale_j²`` (both for the elastic
     net), per feature. The posterior of ``(coef, intercept)`` is unchanged (the map is linear, so
-    its Jacobian is a constant); only the geometry the sampler sees changes: the columns have unit
-    scale whatever their units, so the weights' posterior sds no longer span the columns' range of
-    units. NUTS needs that because numpyro regularises its adapted mass matrix towards
-    ``1e-3·I``, which swamps posterior variances of 1e-10 as columns in units of 1e5 give them
-    (the logistic chains on columns in units 1e-3 … 1e5 did not converge: benchmarks/README.md).
-    The draws are mapped back (`to_original`), so ``coef`` and ``intercept`` are those of the
-    original columns, and the log-likelihood is that of the original model.
+    its Jacobian is a constant); only the geometry the sampler sees changes: ``z`` has a posterior
+    sd of order 1 whatever the columns' units, the number of rows and the target's units.
+    NUTS needs that because numpyro regularises each adapted variance towards ``1e-3`` (it adds
+    ``1e-3·5/(w + 5)`` after a window of ``w`` draws, about 1e-5), which swamps posterior
+    variances far below that: columns in units of 1e5 give 1e-10 (the logistic chains on columns
+    in units 1e-3 … 1e5 did not converge), and so do many rows, since a weight of a unit-sd column
+    has posterior sd about ``σ/√n`` (1.5e-7 as a variance at n = 10⁷, where the adapted inverse
+    mass matrix came out 1e-5·I and every draw of the Gaussian lasso on 50 columns hit the maximum
+    tree depth: benchmarks/README.md). The draws are mapped back (`to_original`), so ``coef`` and
+    ``intercept`` are those of the original columns, and the log-likelihood is that of the
+    original model.
 
     The columns are centred only where the intercept's prior is flat (then ``intercept_z`` is flat
-    too); ``scale`` is the columns' sd with an intercept and their root mean square without one
-    (for `~bayesreg.models.SufficientStats`, ``√(diag(XᵀX)/n)`` of the statistics as they are), 1
-    for a column that is 0.
+    too). ``scale`` is ``s_j·√n / t``: ``s_j`` is the column's sd with an intercept and its root
+    mean square without one (for `~bayesreg.models.SufficientStats`, ``√(diag(XᵀX)/n)`` of the
+    statistics as they are), 1 for a column that is 0; ``t`` is the target's sd (root mean square
+    without an intercept; ``√(yᵀy/n)`` of the statistics) for a Gaussian or Student-t likelihood,
+    whose noise scale σ is at most about that, and 1 for the other families, whose curvature per
+    row is at most of order 1. So ``z``'s posterior sd is about ``σ/t`` (Gaussian) or ``1/√(curvature
+    per row)``, not ``1/√n``.
 
     Attributes
     ----------
@@ -189,8 +197,9 @@ class Preconditioning(NamedTuple):
 
     Examples
     --------
-    A logistic regression on columns in units 1e-3 and 1e4: the chains see unit-scale columns, and
-    the weights come back on the original columns (the linear predictor is the same):
+    A logistic regression on 50 rows of columns in units 1e-3 and 1e4: the chains see centred
+    columns of sd ``1/√50`` whatever their units, and the weights come back on the original columns
+    (the linear predictor is the same):
 
     >>> import numpy as np
     >>> from bayesreg.models import logistic_regression
@@ -202,7 +211,7 @@ class Preconditioning(NamedTuple):
     >>> kwargs = {"prior": Prior("laplace", l1=2.0)}
     >>> pre = Preconditioning.of(logistic_regression, (X, y), kwargs)
     >>> (Xz, _), kwargs_z = pre.data((X, y)), pre.model_kwargs(kwargs)
-    >>> bool(np.allclose(Xz.std(axis=0), 1.0) and np.allclose(Xz.mean(axis=0), 0.0))
+    >>> bool(np.allclose(Xz.std(axis=0), 1 / np.sqrt(50)) and np.allclose(Xz.mean(axis=0), 0.0))
     True
     >>> bool(np.allclose(kwargs_z["prior"].l1, 2.0 / pre.scale))  # the Laplace rate of z = scale·coef
     True
@@ -247,18 +256,28 @@ class Preconditioning(NamedTuple):
             return None
         fit_intercept = bool(kwargs.get("fit_intercept", True))
         centre = fit_intercept and kwargs.get("intercept_prior") is None
+        target = None
         if args and isinstance(args[0], SufficientStats):
             stats = args[0]
-            scale = np.sqrt(np.diagonal(np.asarray(stats.xtx)) / float(stats.n))
+            n = float(stats.n)
+            scale = np.sqrt(np.diagonal(np.asarray(stats.xtx)) / n)
             mean = np.asarray(stats.x_mean, dtype=np.float64)
+            if model is linear_regression_stats:
+                target = np.sqrt(float(stats.yty) / n)
         elif model in FAMILY_OF_MODEL and args:
             X = np.asarray(args[0], dtype=np.float64)
+            n = float(X.shape[0])
             mean = X.mean(axis=0)
             scale = X.std(axis=0) if fit_intercept else np.sqrt(np.mean(X * X, axis=0))
+            if FAMILY_OF_MODEL[model] in ("gaussian", "student_t") and len(args) > 1 and args[1] is not None:
+                y = np.asarray(args[1], dtype=np.float64)
+                target = y.std() if fit_intercept else np.sqrt(np.mean(y * y))
         else:
             return None
         scale = np.where(np.isfinite(scale) & (scale > 0), scale, 1.0)
-        return cls(mean if centre else np.zeros_like(mean), scale)
+        if target is None or not (np.isfinite(target) and target > 0):
+            target = 1.0
+        return cls(mean if centre else np.zeros_like(mean), scale * np.sqrt(n) / target)
 
     def data(self, args: tuple) -> tuple:
         """The model's data arguments on the preconditioned columns (NumPy float64 arrays):
@@ -414,9 +433,9 @@ def sample_posterior(
     progress_bar : bool, optional
         Show the sampling progress on stderr (default: when stderr is a terminal).
     precondition : bool
-        Let the direct and mixture forms sample the weights of unit-scale columns (`Preconditioning`:
-        an exact change of variables, mapped back before the draws are returned), so that the
-        columns' units do not matter to the sampler (default). False samples ``coef`` as it is, for
+        Let the direct and mixture forms sample rescaled weights (`Preconditioning`: an exact change
+        of variables, mapped back before the draws are returned), so that neither the columns' units
+        nor the number of rows matter to the sampler (default). False samples ``coef`` as it is, for
         comparison.
     **model_kwargs
         Passed to the model (``prior=``, ``sigma=``, ``fit_intercept=`` ...).
@@ -513,7 +532,7 @@ def fit_posterior(
     is a sparsity prior (`sample_posterior`);
     they start first (JAX runs them in the background) and the MAP (from the sufficient
     statistics, `~bayesreg.engine.map.linear_map`) is found while they run. Elsewhere they sample
-    the model's density on unit-scale columns (`Preconditioning`: on the breast-cancer columns multiplied by
+    the model's density on rescaled columns (`Preconditioning`: on the breast-cancer columns multiplied by
     1e-3 … 1e5 the logistic chains went from R-hat 2.22 and bulk ESS 5 in 329 s to 1.002 and 3,945
     in 9 s, benchmarks/README.md), from the MAP: each chain starts at a draw from the Laplace
     approximation there, with its covariance (the inverse Hessian of the potential) as the initial

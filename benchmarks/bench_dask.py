@@ -26,6 +26,15 @@ largest coefficient difference between the two says how far apart their stopping
 
     python benchmarks/make_large_parquet.py --out /tmp/binary --rows 1000000 --family bernoulli
     python benchmarks/bench_dask.py --data '/tmp/binary/*.parquet' --logistic
+
+With ``--many-rows N`` (no files): the NUTS fit of ``fit --engine dask --method nuts`` (lasso, alpha
+0.01, standardised, σ sampled, 4 chains x (500 + 1000), seed 0: `bayesreg.large.posterior_from_moments`)
+on the statistics of N rows of ``make_large_parquet.py``'s generator, made from 10⁵ generated rows
+each repeated N/10⁵ times (the chains see the data only through the statistics): wall time, the
+leapfrog steps per draw, the share of draws at the maximum tree depth, the step sizes, R-hat, bulk
+ESS and ESS per second.
+
+    python benchmarks/bench_dask.py --many-rows 10000000
 """
 
 from __future__ import annotations
@@ -306,6 +315,51 @@ def curves(args) -> None:
     print(f"load average after: {os.getloadavg()}")
 
 
+def many_rows(rows: int, base: int = 100_000) -> None:
+    """`posterior_from_moments` on the statistics of ``rows`` rows (``base`` rows of the generator,
+    each repeated ``rows // base`` times)."""
+    import os
+    import warnings
+
+    import numpy as np
+    from make_large_parquet import columns
+
+    from bayesreg.large import DaskMoments, posterior_from_moments
+
+    p = 50
+    means, sds, weights = columns(p)
+    z = np.random.default_rng(0).standard_normal((base, p))
+    values = np.column_stack([means + sds * z, z @ weights + np.random.default_rng(1).standard_normal(base)])
+    centred = values - values.mean(axis=0)
+    repeat = rows // base
+    moments = DaskMoments(
+        [f"x{j}" for j in range(p)],
+        "y",
+        base * repeat,
+        values.mean(axis=0),
+        repeat * centred.T @ centred,
+        values.min(axis=0),
+        values.max(axis=0),
+        [],
+    )
+    print(f"load average: {os.getloadavg()}")
+    start = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = posterior_from_moments(moments, prior="laplace", alpha=0.01, standardize=True, seed=0).fit
+    wall = time.perf_counter() - start
+    stats, report = fit.idata.sample_stats, fit.diagnostics
+    steps = stats["n_steps"].to_numpy()
+    print(
+        f"n = {moments.n:,}: {wall:.1f} s, {fit.parametrisation}, {fit.mass_matrix} mass matrix; "
+        f"{steps.mean():.0f} leapfrog steps per draw, {report.tree_depth_saturation:.1%} of draws at "
+        f"the maximum tree depth; step sizes {np.unique(stats['step_size'].to_numpy()).round(6).tolist()}; "
+        f"max R-hat {report.max_rhat:.4f}, min bulk ESS {report.min_ess_bulk:.0f} "
+        f"({report.min_ess_bulk / wall:.1f}/s), {report.divergences} divergences"
+    )
+    print(f"load average after: {os.getloadavg()}")
+
+
 def main() -> None:
     import os
 
@@ -325,7 +379,11 @@ def main() -> None:
     parser.add_argument("--logistic-data", default=None, help="bernoulli files for --memory")
     parser.add_argument("--curve", nargs="+", help="globs of data sets of several n and p: cost curves")
     parser.add_argument("--curve-nuts-max-p", type=int, default=100)
+    parser.add_argument("--many-rows", type=int, help="NUTS on the statistics of this many rows")
     args = parser.parse_args()
+    if args.many_rows:
+        many_rows(args.many_rows)
+        return
     if args.curve:
         curves(args)
         return

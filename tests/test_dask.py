@@ -31,10 +31,12 @@ from references import (
 from bayesreg.data import DataError, check_target, read_csv, read_table
 from bayesreg.defaults import SLICE_BYTES
 from bayesreg.large import (
+    DaskMoments,
     SchedulerError,
     dask_client,
     logistic_map_from_dask,
     moments_from_dask,
+    posterior_from_moments,
     read_logistic_map,
     read_moments,
     sufficient_stats_from_dask,
@@ -195,6 +197,90 @@ def test_the_map_through_dask_equals_the_in_memory_map(client, files, raw_diabet
     )
 
 
+PATH_CASES = {
+    "lasso": ["--n-alphas", "30"],
+    "lasso standardised": ["--n-alphas", "30", "--eps", "1e-4", "--standardize"],
+    "elastic net, sigma, no intercept": [
+        "--prior",
+        "elasticnet",
+        "--l1-ratio",
+        "0.3",
+        "--sigma",
+        "40",
+        "--no-intercept",
+        "--n-alphas",
+        "20",
+    ],
+    "ridge, alphas given": ["--prior", "gaussian", "--alphas", "1000,10,0.1", "--standardize"],
+}
+
+
+@pytest.mark.parametrize("kind", ["csv", "parquet"])
+@pytest.mark.parametrize("case", list(PATH_CASES))
+def test_the_map_path_through_dask_equals_the_in_memory_path(
+    client, files, raw_diabetes_csv, tmp_path, kind, case
+):
+    """``bayesreg path`` through Dask (the statistics of one pass) writes the in-memory path.csv: the
+    same grid and, at every alpha, the same exact zeros and coefficients to 1e-10 of their size."""
+    tables = {}
+    for engine, data in (("dask", files[kind]), ("memory", str(raw_diabetes_csv))):
+        out = tmp_path / engine
+        argv = ["path", data, "--target", TARGET, "--engine", engine, "--out", str(out), *PATH_CASES[case]]
+        code, stdout, stderr = run(argv)
+        assert code == 0, stderr
+        assert ("read through Dask" in stdout) == (engine == "dask")
+        assert sorted(os.listdir(out)) == ["path.csv", "path.png"]
+        tables[engine] = pd.read_csv(out / "path.csv")
+    got, expected = tables["dask"], tables["memory"]
+    assert list(got.columns) == list(expected.columns) == ["alpha", "feature", "map"]
+    assert list(got["feature"]) == list(expected["feature"])
+    np.testing.assert_allclose(got["alpha"], expected["alpha"], rtol=MAP_RTOL)
+    for alpha in expected["alpha"].unique():
+        assert_map_equal(
+            got.loc[np.isclose(got["alpha"], alpha, rtol=1e-12), "map"].to_numpy(),
+            0.0,
+            expected.loc[expected["alpha"] == alpha, "map"].to_numpy(),
+            0.0,
+            rtol=MAP_RTOL,
+            atol=1e-12,
+            label=f"{kind} {case} alpha {alpha:.4g}",
+        )
+
+
+def test_a_bad_value_is_named_by_file_and_line_by_path_too(client, raw_diabetes_frame, tmp_path):
+    X, y = raw_diabetes_frame
+    frame = X.assign(**{TARGET: y})
+    folder = tmp_path / "bad"
+    folder.mkdir()
+    parts = np.array_split(np.arange(len(frame)), 3)
+    for i, rows in enumerate(parts):
+        part = frame.iloc[rows].copy()
+        if i == 2:
+            part.iloc[5, 3] = np.inf
+        part.to_csv(folder / f"part-{i}.csv", index=False)
+    out = tmp_path / "out"
+    argv = ["path", str(folder / "*.csv"), "--target", TARGET, "--engine", "dask", "--out", str(out)]
+    code, stdout, stderr = run(argv)
+    assert code == 2 and stdout == "" and not out.exists()
+    column = frame.columns[3]
+    assert stderr.strip().splitlines() == [
+        f"bayesreg path: error: {folder / 'part-2.csv'} line 7, column {column!r}: inf (NaN and inf values "
+        "are not allowed)"
+    ]
+
+
+def test_an_unreachable_scheduler_is_one_line_and_exit_2_for_path(files, tmp_path):
+    out = tmp_path / "out"
+    argv = ["path", files["parquet"], "--target", TARGET, "--engine", "dask", "--out", str(out)]
+    code, stdout, stderr = run([*argv, "--scheduler", "tcp://127.0.0.1:9"])
+    assert code == 2 and stdout == ""
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(
+        "bayesreg path: error: cannot reach the Dask scheduler at tcp://127.0.0.1:9"
+    ), stderr
+    assert not out.exists()
+
+
 def test_the_lasso_through_dask_is_scikit_learns(client, files, raw_diabetes_frame):
     """Against scikit-learn's Lasso on the rows in memory (KKT-certified), from the Python API."""
     from bayesreg.large import map_from_moments
@@ -305,7 +391,8 @@ def test_an_unreachable_scheduler_is_one_line_and_exit_2(files, tmp_path):
         (["fit", "--family", "bernoulli", "--method", "nuts", "--out", "{out}"], "NUTS needs the rows"),
         (["fit", "--family", "poisson"], "--family poisson needs the rows"),
         (["fit", "--alpha", "cv"], "a learned alpha"),
-        (["path", "--out", "{out}"], "bayesreg path needs the rows"),
+        (["path", "--posterior", "--out", "{out}"], "bayesreg path --posterior needs the rows"),
+        (["path", "--family", "bernoulli", "--out", "{out}"], "--family bernoulli through Dask is a MAP"),
         (["compare", "--priors", "laplace,gaussian", "--out", "{out}"], "bayesreg compare needs the rows"),
     ],
 )
@@ -478,6 +565,71 @@ def test_fit_posterior_from_statistics_alone(raw_diabetes_frame):
         fit = fit_posterior(linear_regression_stats, stats, sigma=noise_prior(y), **short)
     assert fit.parametrisation == "collapsed"
     assert "observed_data" not in fit.idata.groups() and "obs" not in fit.idata.posterior.dims
+
+
+# --- NUTS from the statistics of 10^7 rows -----------------------------------------------------------
+
+MANY_ROWS = (10_000, 1_000)  # rows of the data set, and how many times each row is repeated: 10^7 rows
+
+
+def _many_rows_moments(p=50):
+    """`DaskMoments` of ``make_large_parquet.py``'s data, 10⁴ rows each repeated 10³ times (the
+    statistics of 10⁷ rows, consistent: centred cross-products 10³ times those of the 10⁴ rows):
+    standard normal columns shifted and scaled to users' units (means up to 1e4, sds 1e-2 … 1e3),
+    the target half of the standardised columns with weight 1, plus unit noise."""
+    rows, repeat = MANY_ROWS
+    rng = np.random.default_rng(12345)
+    means, sds = rng.uniform(-1e4, 1e4, size=p), 10.0 ** np.linspace(-2, 3, p)
+    z = rng.standard_normal((rows, p))
+    values = np.column_stack([means + sds * z, z @ (np.arange(p) % 2 == 0) + rng.standard_normal(rows)])
+    centred = values - values.mean(axis=0)
+    names, low, high = [f"x{j}" for j in range(p)], values.min(axis=0), values.max(axis=0)
+    m2 = repeat * centred.T @ centred
+    return DaskMoments(names, "y", rows * repeat, values.mean(axis=0), m2, low, high, [])
+
+
+def test_the_lasso_posterior_of_ten_million_rows_does_not_hit_the_maximum_tree_depth():
+    """The 10⁷-row `fit --engine dask --method nuts` (lasso, α = 0.01, standardised, σ sampled; 4 ×
+    (500 + 1000)): the chains' weights must have posterior sds of order 1, not σ/√n (about 4e-4 and,
+    for the 25 zero weights, 2e-5), which numpyro's mass-matrix regularisation (1e-5 added to
+    each adapted variance) swamps: before, every draw hit the maximum tree depth (1,023 leapfrog
+    steps); now none does, and the gate passes."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a failed diagnostic is a PosteriorWarning
+        fit = posterior_from_moments(
+            _many_rows_moments(), prior="laplace", alpha=0.01, standardize=True, seed=0, progress_bar=False
+        ).fit
+    assert fit.parametrisation == "direct" and fit.mass_matrix == "diagonal"
+    steps = fit.idata.sample_stats["n_steps"].to_numpy()
+    assert fit.diagnostics.tree_depth_saturation == 0.0 and fit.diagnostics.ok
+    assert np.mean(steps) < 127  # a mean tree depth of at most 7 (before: 1,023 steps each)
+
+
+def test_the_ridge_posterior_of_ten_million_rows_is_the_conjugate_one():
+    """The same 10⁷ rows, a Gaussian prior (sklearn's ``Ridge(alpha=1e6)`` on the standardised columns:
+    prior sd σ/10³) and σ = 1 fixed: the posterior of the weights on the original columns is the
+    exact conjugate Gaussian one, ``N(A⁻¹Xᵀy/σ², A⁻¹)`` with ``A = (XᵀX + αI)/σ²`` (centred,
+    standardised columns); every mean and sd within 4 Monte Carlo standard errors (ArviZ's) of it."""
+    moments = _many_rows_moments()
+    alpha, sigma = 1e6, 1.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = posterior_from_moments(
+            moments, prior="gaussian", alpha=alpha, sigma=sigma, standardize=True, seed=1, progress_bar=False
+        )
+    stats = moments.sufficient_stats(standardize=True)
+    precision = (stats.xtx + alpha * np.eye(len(moments.names))) / sigma**2
+    covariance = np.linalg.inv(precision)
+    scale = result.scaling.scale
+    exact_mean = covariance @ stats.xty / sigma**2 / scale
+    exact_sd = np.sqrt(np.diag(covariance)) / scale
+    idata = result.fit.idata
+    assert result.fit.diagnostics.tree_depth_saturation == 0.0
+    coef = idata.posterior["coef"]
+    mean_error = az.mcse(idata, var_names=["coef"])["coef"].to_numpy()
+    sd_error = az.mcse(idata, var_names=["coef"], method="sd")["coef"].to_numpy()
+    assert np.all(np.abs(coef.mean(("chain", "draw")).to_numpy() - exact_mean) <= 4 * mean_error)
+    assert np.all(np.abs(coef.std(("chain", "draw")).to_numpy() - exact_sd) <= 4 * sd_error)
 
 
 def test_noise_prior_takes_the_targets_sd():
