@@ -198,11 +198,12 @@ class _BayesianRegression(BaseEstimator):
             return None
         self._forget_learned()
         if settings["method"] not in POSTERIOR_METHODS:
+            learned = ", or alpha='cv' / 'eb' for a MAP at a learned alpha"
             raise ValueError(
                 f"{name}='hierarchical' samples the penalty strength with the weights and has no MAP "
                 "(the density is unbounded where the weights and the prior's scale go to 0 together): "
-                "use method='nuts' (or 'gibbs' for the linear model), or alpha='cv' / 'eb' for a MAP "
-                "at a learned alpha"
+                "use method='nuts' (or 'gibbs' for the linear model)"
+                + (learned if self._family in ("gaussian", "bernoulli") else "")
             )
         return hierarchical_prior(settings["prior"])
 
