@@ -47,7 +47,6 @@ from bayesreg.models import (
 )
 from bayesreg.params import (
     ESTIMATOR_CONSTRAINTS,
-    PENALTY_KINDS,
     POSTERIOR_METHODS,
     SPARSITY_KINDS,
     SPARSITY_OPTIONS,
@@ -199,11 +198,12 @@ class _BayesianRegression(BaseEstimator):
             return None
         self._forget_learned()
         if settings["method"] not in POSTERIOR_METHODS:
+            learned = ", or alpha='cv' / 'eb' for a MAP at a learned alpha"
             raise ValueError(
                 f"{name}='hierarchical' samples the penalty strength with the weights and has no MAP "
                 "(the density is unbounded where the weights and the prior's scale go to 0 together): "
-                "use method='nuts' (or 'gibbs' for the linear model), or alpha='cv' / 'eb' for a MAP "
-                "at a learned alpha"
+                "use method='nuts' (or 'gibbs' for the linear model)"
+                + (learned if self._family in ("gaussian", "bernoulli") else "")
             )
         return hierarchical_prior(settings["prior"])
 
@@ -236,7 +236,7 @@ class _BayesianRegression(BaseEstimator):
         against the number of weights here, before any sampling.
         """
         kind = settings["prior"]
-        given = {key: settings[key] for key in _SPARSITY_PARAMETERS if settings[key] is not None}
+        given = {key: settings[key] for key in _SPARSITY_PARAMETERS if settings.get(key) is not None}
         for key in given:
             if key not in SPARSITY_OPTIONS.get(kind, ()):
                 takers = " or ".join(repr(k) for k, options in SPARSITY_OPTIONS.items() if key in options)
@@ -1116,15 +1116,15 @@ _ROWS_PER_BLOCK = 2048
 
 _GLM_CONSTRAINTS = {
     **ESTIMATOR_CONSTRAINTS,
-    "prior": Options(PENALTY_KINDS),
     "alpha": ESTIMATOR_CONSTRAINTS["alpha"]._replace(
-        also=(), hint="a learned alpha (cv, eb, hierarchical) is for the linear and logistic models"
+        also=("hierarchical",),
+        hint="cross-validation and empirical Bayes (cv, eb) learn alpha for the linear and logistic models",
     ),
     "method": Options(("map", "nuts")),
 }
-"""The constraints of the count and Student-t estimators: a penalty prior at a given α (the sparsity
-priors, and α learned by cross-validation, empirical Bayes or a hyperprior, are the linear and
-logistic models' only), the MAP or NUTS."""
+"""The constraints of the count and Student-t estimators: any prior (a penalty prior at a given α or
+with ``alpha="hierarchical"``, or a sparsity prior with its default options; α learned by
+cross-validation or empirical Bayes is the linear and logistic models' only), the MAP or NUTS."""
 
 
 class _GLMRegression(RegressorMixin, _BayesianRegression):
@@ -1159,15 +1159,19 @@ class _GLMRegression(RegressorMixin, _BayesianRegression):
         offset = self._offset(offset, X.shape[0])
         X = self._scaled(X, settings)
         self._forget_learned()
-        self.alpha_ = settings["alpha"]
-        prior = prior_from_penalty(
-            settings["prior"],
-            self.alpha_,
-            l1_ratio=self.l1_ratio,
-            convention=settings["convention"],
-            family=self._family,
-            n_samples=X.shape[0],
-        )
+        prior = self._sparsity_prior(X, settings, "alpha")
+        if prior is None:
+            prior = self._hierarchical_prior(settings, "alpha")
+        if prior is None:
+            self.alpha_ = settings["alpha"]
+            prior = prior_from_penalty(
+                settings["prior"],
+                self.alpha_,
+                l1_ratio=self.l1_ratio,
+                convention=settings["convention"],
+                family=self._family,
+                n_samples=X.shape[0],
+            )
         kwargs = self._likelihood(y, settings)
         if offset is not None:
             kwargs["offset"] = offset
@@ -1324,11 +1328,17 @@ class _CountRegression(_GLMRegression):
 
 
 _GLM_SHARED_DOC = """
-    prior : {"laplace", "gaussian", "elasticnet"}, default="laplace"
-        Prior on each weight: L1, L2, or both (the sparsity priors and a learned α are the linear
-        and logistic models' only).
-    alpha : float > 0, default=1.0
-        Penalty strength in ``convention``.
+    prior : {"laplace", "gaussian", "elasticnet", "horseshoe", "regularized_horseshoe", "r2d2"}, \
+default="laplace"
+        Prior on each weight: L1, L2, or both; or a sparsity prior of `bayesreg.shrinkage` with its
+        default options (``method="nuts"`` only: no MAP exists; ``alpha`` stays at its default),
+        sampled from the mode of its density on the unconstrained space
+        (`~bayesreg.sampling.shrinkage_start`).
+    alpha : float > 0 or "hierarchical", default=1.0
+        Penalty strength in ``convention``; ``"hierarchical"`` (``method="nuts"``, Laplace or
+        Gaussian prior): a hyperprior on the prior's scale sampled with the weights
+        (`bayesreg.hierarchical`; ``alpha_`` is then not set). α learned by cross-validation or
+        empirical Bayes is the linear and logistic models' only.
     l1_ratio : float in (0, 1), default=0.5
         Share ρ of the L1 penalty for ``prior="elasticnet"``.
     convention : CONVENTIONS, default=DEFAULT

@@ -482,7 +482,7 @@ def fit_sharded_posterior(
     Every process of the run calls it with its `ShardedRows` and the same settings. The chains are
     those of `~bayesreg.sampling.sample_posterior` (the same seed gives the same draws, up to the
     order of the sums in the log-likelihood): on the model's density (`sharded_model`), over
-    unit-scale columns (`~bayesreg.sampling.Preconditioning`, from the statistics of all rows:
+    rescaled weights (`~bayesreg.sampling.Preconditioning`, from the statistics of all rows:
     `sufficient_stats`), started uniformly in (−2, 2) with an identity mass matrix, and with
     ``laplace_parametrisation="auto"`` under a Laplace prior sampled again as the scale mixture if
     any transition diverged (`~bayesreg.engine.chains.fall_back_to_mixture`). All the chains run in

@@ -208,7 +208,16 @@ def test_save_load_predict_bitwise(counts, tmp_path):
             "exposures must be positive",
         ),
         (BayesianPoissonRegression, [0, 2, 1, 3], {"alpha": "cv"}, {}, "for the linear and logistic models"),
-        (BayesianPoissonRegression, [0, 2, 1, 3], {"prior": "horseshoe"}, {}, "unknown prior 'horseshoe'"),
+        (BayesianPoissonRegression, [0, 2, 1, 3], {"prior": "horseshoe"}, {}, "'horseshoe' has no MAP"),
+        (BayesianPoissonRegression, [0, 2, 1, 3], {"alpha": "hierarchical"}, {}, "has no MAP"),
+        (
+            BayesianPoissonRegression,
+            [0, 2, 1, 3],
+            {"prior": "horseshoe", "alpha": 2.0, "method": "nuts"},
+            {},
+            "alpha=2.0 does not apply to prior='horseshoe'",
+        ),
+        (BayesianPoissonRegression, [0, 2, 1, 3], {"prior": "cauchy"}, {}, "unknown prior 'cauchy'"),
         (BayesianPoissonRegression, [0, 2, 1, 3], {"method": "gibbs"}, {}, "unknown method 'gibbs'"),
         (BayesianPoissonRegression, [0, 2, 1, 3], {"convention": "sklearn"}, {}, "L2 penalty only"),
         (
@@ -262,3 +271,28 @@ def test_nuts_fit_predicts_the_posterior_mean_count_and_saves(counts, tmp_path):
     loaded = load(tmp_path)
     np.testing.assert_array_equal(loaded.predict(X, offset=offset), est.predict(X, offset=offset))
     np.testing.assert_array_equal(loaded.coef_, est.coef_)
+
+
+@pytest.mark.parametrize(
+    ("estimator", "params", "prior_type", "site"),
+    [
+        (BayesianPoissonRegression, {"prior": "horseshoe"}, "Horseshoe", "lambda"),
+        (BayesianNegativeBinomialRegression, {"alpha": "hierarchical"}, "HierarchicalLaplace", "lambda_sq"),
+        (BayesianStudentTRegression, {"prior": "regularized_horseshoe"}, "RegularizedHorseshoe", "slab"),
+    ],
+)
+def test_nuts_fit_with_a_learned_shrinkage_prior(counts, estimator, params, prior_type, site):
+    """The sparsity and hierarchical priors fit by NUTS (2 chains × (100 + 100) on 300 unscaled fair
+    rows): ``coef_`` is the posterior mean of the weights, the prior's scales are in the posterior,
+    and no α or MAP is reported."""
+    X, y, offset = counts["fair_exposure"]
+    X, y, offset = X.iloc[:300], y[:300], offset[:300]
+    settings = {"num_warmup": 100, "num_samples": 100, "num_chains": 2, "random_state": 0}
+    fit = {} if estimator is BayesianStudentTRegression else {"offset": offset}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the diagnostics' ESS warning at 200 draws
+        est = estimator(method="nuts", **params, **settings).fit(X, y, **fit)
+    assert type(est.prior_).__name__ == prior_type and est.map_ is None and not hasattr(est, "alpha_")
+    posterior = est.idata_.posterior
+    assert site in posterior and posterior["coef"].shape == (2, 100, X.shape[1])
+    np.testing.assert_allclose(est.coef_, posterior["coef"].mean(("chain", "draw")), rtol=1e-12)
