@@ -1,20 +1,21 @@
-"""Fixed-seed draws of `sample_posterior` are bitwise those pinned in ``tests/data``.
+"""Fixed-seed draws of `sample_posterior` are bitwise those pinned in ``tests/data/draws``.
 
-``tests/data/draws_c409ca2.npz`` holds draws written by this file's ``__main__`` at commit c409ca2
-(the collapsed sampler), on this project's CI machine kind (x86-64 CPU, float64). Its runs
-``lasso_direct``, ``lasso_mixture``, ``ridge_fixed_sigma`` and ``logistic`` are bitwise those pinned
-at commit 89d67a9 (before the compiled machinery moved into `bayesreg.engine`); ``lasso_collapsed``
-(the default for that model since c409ca2) was added then. A reorganisation of the engine must not
-change a single bit of them: the same model, settings, seed and data give the same draws. Rewrite
-the file only for a deliberate change of the sampler (and say so in the commit).
-
-Those four runs sample ``coef`` as it is (``precondition=False``): the default since branch
-``precond`` samples the weights of unit-scale columns (`bayesreg.sampling.Preconditioning`), whose
-draws differ. The default runs (``*_preconditioned``) are pinned in
-``tests/data/draws_preconditioned.npz``, written by ``__main__`` with ``--write-preconditioned``.
+XLA compiles for the CPU it runs on (AVX2 or AVX-512 kernels, other roundings), and a NUTS chain
+amplifies a last-bit difference into other draws, so the pins are kept per CPU kind
+(`cpu_kind`): ``tests/data/draws/KIND/plain.npz`` holds the runs that sample ``coef`` as it is
+(``precondition=False``): ``lasso_direct``, ``lasso_mixture``, ``ridge_fixed_sigma``,
+``logistic`` and ``lasso_collapsed``; ``KIND/preconditioned.npz`` the default runs
+(``*_preconditioned``, `bayesreg.sampling.Preconditioning`). The x86_64-avx512f plain runs are
+those written at commit c409ca2 (its first four bitwise those of commit 89d67a9, before the
+compiled machinery moved into `bayesreg.engine`). A reorganisation of the engine must not change
+a single bit of them: the same model, settings, seed and data give the same draws. Rewrite a file
+only for a deliberate change of the sampler (and say so in the commit), or to pin a CPU kind not
+pinned yet, on a commit whose draws are known to be right: ``python tests/test_sampling_draws.py
+--write`` (or ``--write-preconditioned``) writes this machine's kind.
 """
 
 import os
+import platform
 import sys
 from pathlib import Path
 
@@ -26,10 +27,27 @@ from bayesreg import prior_from_penalty, sample_posterior
 from bayesreg.engine import SMALL_LOOPS_XLA_FLAG
 from bayesreg.models import SufficientStats, linear_regression, linear_regression_stats, logistic_regression
 
-REFERENCE = Path(__file__).parent / "data" / "draws_c409ca2.npz"
-REFERENCE_PRECONDITIONED = Path(__file__).parent / "data" / "draws_preconditioned.npz"
+PINS = Path(__file__).parent / "data" / "draws"
 PRECONDITIONED = ("lasso_direct", "lasso_mixture", "ridge_fixed_sigma", "logistic")
 SETTINGS = {"num_warmup": 100, "num_samples": 100, "num_chains": 2, "seed": 3, "progress_bar": False}
+
+
+def cpu_kind() -> str:
+    """The machine's architecture and its widest vector extension XLA compiles for (from the CPU
+    flags of /proc/cpuinfo where there is one): ``x86_64-avx512f``, ``x86_64-avx2`` ..."""
+    machine = platform.machine()
+    try:
+        flags = set(Path("/proc/cpuinfo").read_text().split())
+    except OSError:
+        return machine
+    for extension in ("avx512f", "avx2"):
+        if extension in flags:
+            return f"{machine}-{extension}"
+    return machine
+
+
+def _pins(preconditioned: bool) -> Path:
+    return PINS / cpu_kind() / ("preconditioned.npz" if preconditioned else "plain.npz")
 
 
 def _data():
@@ -106,7 +124,12 @@ def runs():
     ],
 )
 def test_draws_are_bitwise_unchanged(runs, name):
-    reference = REFERENCE_PRECONDITIONED if name.endswith("_preconditioned") else REFERENCE
+    reference = _pins(name.endswith("_preconditioned"))
+    assert reference.exists(), (
+        f"no draws pinned for CPU kind {cpu_kind()} ({reference}): write them with "
+        f"python tests/test_sampling_draws.py --write{'-preconditioned' * name.endswith('_preconditioned')} "
+        "on a commit whose draws are known to be right"
+    )
     with np.load(reference) as saved:
         expected = {key.split("/", 1)[1]: saved[key] for key in saved.files if key.startswith(f"{name}/")}
     assert expected, f"no reference draws for {name}"
@@ -125,4 +148,5 @@ if __name__ == "__main__" and sys.argv[1:] in (["--write"], ["--write-preconditi
         if name.endswith("_preconditioned") == preconditioned
         for site, v in sites.items()
     }
-    np.savez_compressed(REFERENCE_PRECONDITIONED if preconditioned else REFERENCE, **flat)
+    _pins(preconditioned).parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(_pins(preconditioned), **flat)
