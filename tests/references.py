@@ -388,11 +388,11 @@ def sklearn_linear(kind, X, y, alpha, l1_ratio=None, *, fit_intercept=True) -> C
     if kind == "gaussian":
         est, l1, l2 = Ridge(alpha=alpha, fit_intercept=fit_intercept, solver="cholesky"), 0.0, alpha
     elif kind == "laplace":
-        est = Lasso(alpha=alpha, fit_intercept=fit_intercept, tol=1e-15, max_iter=10**6)
+        est = Lasso(alpha=alpha, fit_intercept=fit_intercept, tol=1e-14, max_iter=10**6)
         l1, l2 = n * alpha, 0.0
     else:
         est = ElasticNet(
-            alpha=alpha, l1_ratio=l1_ratio, fit_intercept=fit_intercept, tol=1e-15, max_iter=10**6
+            alpha=alpha, l1_ratio=l1_ratio, fit_intercept=fit_intercept, tol=1e-14, max_iter=10**6
         )
         l1, l2 = n * alpha * l1_ratio, n * alpha * (1 - l1_ratio)
     _fit_strictly(est, X, y)
