@@ -278,8 +278,8 @@ class Preconditioning(NamedTuple):
             n = float(stats.n)
             scale = np.sqrt(np.diagonal(np.asarray(stats.xtx)) / n)
             mean = np.asarray(stats.x_mean, dtype=np.float64)
-            if model is linear_regression_stats:
-                target = np.sqrt(float(stats.yty) / n)
+            if model is linear_regression_stats or FAMILY_OF_MODEL.get(model) in ("gaussian", "student_t"):
+                target = np.sqrt(float(stats.yty) / n)  # the rows' model from their statistics (sharded)
         elif model in FAMILY_OF_MODEL and args:
             X = np.asarray(args[0], dtype=np.float64)
             n = float(X.shape[0])

@@ -328,7 +328,7 @@ def test_fit_posterior_has_no_map_and_passes_its_diagnostics(other_fit):
 
 # --- simulation-based calibration ------------------------------------------------------------------
 
-SBC = {"num_replicates": 200, "num_warmup": 150, "num_draws": 99, "thin": 2}
+SBC = {"num_replicates": 200, "num_warmup": 300, "num_draws": 99, "thin": 2}
 SBC_LEVEL = 0.01
 
 
