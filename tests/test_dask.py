@@ -269,18 +269,6 @@ def test_a_bad_value_is_named_by_file_and_line_by_path_too(client, raw_diabetes_
     ]
 
 
-def test_an_unreachable_scheduler_is_one_line_and_exit_2_for_path(files, tmp_path):
-    out = tmp_path / "out"
-    argv = ["path", files["parquet"], "--target", TARGET, "--engine", "dask", "--out", str(out)]
-    code, stdout, stderr = run([*argv, "--scheduler", "tcp://127.0.0.1:9"])
-    assert code == 2 and stdout == ""
-    lines = stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith(
-        "bayesreg path: error: cannot reach the Dask scheduler at tcp://127.0.0.1:9"
-    ), stderr
-    assert not out.exists()
-
-
 def test_the_lasso_through_dask_is_scikit_learns(client, files, raw_diabetes_frame):
     """Against scikit-learn's Lasso on the rows in memory (KKT-certified), from the Python API."""
     from bayesreg.large import map_from_moments
@@ -369,14 +357,15 @@ def test_notes_and_constant_columns_as_in_memory(client, tmp_path):
     assert moments.n == 60
 
 
-def test_an_unreachable_scheduler_is_one_line_and_exit_2(files, tmp_path):
+@pytest.mark.parametrize(("command", "kind"), [("fit", "csv"), ("path", "parquet")])
+def test_an_unreachable_scheduler_is_one_line_and_exit_2(files, tmp_path, command, kind):
     out = tmp_path / "out"
-    argv = ["fit", files["csv"], "--target", TARGET, "--engine", "dask", "--out", str(out)]
+    argv = [command, files[kind], "--target", TARGET, "--engine", "dask", "--out", str(out)]
     code, stdout, stderr = run([*argv, "--scheduler", "tcp://127.0.0.1:9"])
     assert code == 2 and stdout == ""
     lines = stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(
-        "bayesreg fit: error: cannot reach the Dask scheduler at tcp://127.0.0.1:9"
+        f"bayesreg {command}: error: cannot reach the Dask scheduler at tcp://127.0.0.1:9"
     ), stderr
     assert not out.exists()
 
