@@ -66,7 +66,7 @@ def _program(file_name):
 
 
 # every fit's of the linear model (its LOO block written out: "loo-gaussian"), sorted as the files are
-SAMPLER = ["loo-gaussian", "nuts-advance", "nuts-draws", "nuts-start", "psis-body", "psis-tails"]
+SAMPLER = ["loo-gaussian", "nuts-advance", "nuts-draws", "nuts-start", "psis-sums", "psis-tails"]
 PREDICTIVE = sorted(["loglik", *SAMPLER])  # with posterior predictive draws
 
 
