@@ -33,10 +33,12 @@ from bayesreg.defaults import SLICE_BYTES
 from bayesreg.large import (
     DaskMoments,
     SchedulerError,
+    count_map_from_dask,
     dask_client,
     logistic_map_from_dask,
     moments_from_dask,
     posterior_from_moments,
+    read_count_map,
     read_logistic_map,
     read_moments,
     sufficient_stats_from_dask,
@@ -872,3 +874,174 @@ def test_the_logistic_map_from_the_command_line_through_dask_is_the_in_memory_on
         atol=1e-12,
         label=" ".join(options),
     )
+
+
+# --------------------------------------------------------------------------------------------------
+# the Poisson and negative binomial MAP by distributed proximal Newton
+
+COUNT_TARGET = "affairs"
+EXPOSURE = "yrs_married"
+# bytes per partition: about 7 per CSV file; one 500-row group per partition of a Parquet file (about
+# 3,500 bytes compressed, which is what Dask counts)
+COUNT_BLOCKSIZE = {"csv": 15_000, "parquet": 3_000}
+COUNT_RTOL = 1e-8  # each coefficient to 1e-8 of its own size, against the in-memory MAP (= glum)
+COUNT_CASES = {  # estimator settings; the family by its estimator
+    "poisson-l1": ("poisson", {"prior": "laplace", "alpha": 0.05}),
+    "poisson-l2-standardized": ("poisson", {"prior": "gaussian", "alpha": 0.1, "standardize": True}),
+    "nb-enet-fixed-dispersion": (
+        "negative_binomial",
+        {"prior": "elasticnet", "alpha": 0.02, "l1_ratio": 0.5, "dispersion": 2.0},
+    ),
+    "nb-l1-dispersion-estimated": ("negative_binomial", {"prior": "laplace", "alpha": 0.01}),
+}
+
+
+@pytest.fixture(scope="module")
+def fair_frame():
+    """statsmodels' fair, unscaled: affairs per year rounded to a count, yrs_married the exposure."""
+    import statsmodels.api as sm
+
+    fair = sm.datasets.fair.load_pandas().data
+    return fair.assign(**{COUNT_TARGET: np.round(fair[COUNT_TARGET])})
+
+
+@pytest.fixture(scope="module")
+def fair_files(tmp_path_factory, fair_frame):
+    """fair in 3 CSV and 3 Parquet files (Parquet row groups of 500 rows: 5 partitions per file)."""
+    folder = tmp_path_factory.mktemp("fair")
+    for i, rows in enumerate(np.array_split(np.arange(len(fair_frame)), 3)):
+        fair_frame.iloc[rows].to_csv(folder / f"part-{i}.csv", index=False)
+        fair_frame.iloc[rows].to_parquet(folder / f"part-{i}.parquet", index=False, row_group_size=500)
+    return {kind: str(folder / f"part-*.{kind}") for kind in ("csv", "parquet")}
+
+
+@functools.cache
+def _count_memory(case):
+    """The in-memory estimator's MAP of a case on fair (itself equal to glum: tests/test_glm_map)."""
+    import statsmodels.api as sm
+
+    from bayesreg.estimators import BayesianNegativeBinomialRegression, BayesianPoissonRegression
+
+    family, settings = COUNT_CASES[case]
+    fair = sm.datasets.fair.load_pandas().data
+    X = fair.drop(columns=[COUNT_TARGET, EXPOSURE])
+    y, offset = np.round(fair[COUNT_TARGET].to_numpy()), np.log(fair[EXPOSURE].to_numpy())
+    estimator = BayesianPoissonRegression if family == "poisson" else BayesianNegativeBinomialRegression
+    return estimator(**settings).fit(X, y, offset=offset)
+
+
+@pytest.mark.parametrize("kind", ["csv", "parquet"])
+@pytest.mark.parametrize("case", list(COUNT_CASES))
+def test_the_count_map_through_dask_is_the_in_memory_one(client, fair_files, kind, case):
+    """fair, unscaled, in 3 files read by the 2-worker cluster, the exposure a column: every
+    coefficient, the intercept (and an estimated dispersion) to 1e-8 of the in-memory MAP, the
+    same exact zeros."""
+    family, settings = COUNT_CASES[case]
+    result = read_count_map(
+        fair_files[kind],
+        COUNT_TARGET,
+        family=family,
+        exposure=EXPOSURE,
+        blocksize=COUNT_BLOCKSIZE[kind],
+        client=client,
+        **settings,
+    )
+    memory = _count_memory(case)
+    params = result.map.params
+    assert result.map.converged and result.persisted
+    assert result.moments.names == list(memory.feature_names_in_)
+    assert (result.scaling is not None) == bool(settings.get("standardize"))
+    assert_map_equal(
+        params["coef"],
+        float(params["intercept"]),
+        memory.coef_,
+        memory.intercept_,
+        rtol=COUNT_RTOL,
+        label=f"{kind} {case}",
+    )
+    if settings["prior"] != "gaussian":
+        assert 0 < int((memory.coef_ == 0).sum()) < len(memory.coef_)  # zeros to compare
+    if family == "negative_binomial" and "dispersion" not in settings:
+        assert abs(float(params["dispersion"]) / memory.dispersion_ - 1) <= COUNT_RTOL
+    else:
+        assert "dispersion" not in params
+
+
+def test_the_poisson_map_of_a_dask_frame_with_an_offset_column_is_glums(client, fair_frame):
+    """The log exposure as an offset column of a Dask DataFrame (6 partitions): glum's Poisson
+    lasso, certified by its optimality conditions (`references.glum_glm`)."""
+    from references import glum_glm
+
+    frame = fair_frame.assign(log_years=np.log(fair_frame[EXPOSURE])).drop(columns=EXPOSURE)
+    result = count_map_from_dask(
+        dd.from_pandas(frame, npartitions=6),
+        target=COUNT_TARGET,
+        offset="log_years",
+        alpha=0.05,
+        client=client,
+    )
+    X = frame.drop(columns=[COUNT_TARGET, "log_years"]).to_numpy(float)
+    y, offset = frame[COUNT_TARGET].to_numpy(float), frame["log_years"].to_numpy()
+    reference = glum_glm("poisson", X, y, 0.05, 1.0, offset=offset)
+    params = result.map.params
+    assert result.moments.names == [c for c in frame.columns if c not in (COUNT_TARGET, "log_years")]
+    assert 0 < int((reference.coef == 0).sum())
+    assert_map_equal(
+        params["coef"], float(params["intercept"]), reference.coef, reference.intercept, rtol=COUNT_RTOL
+    )
+
+
+@pytest.mark.parametrize(
+    ("kind", "column", "value", "message"),
+    [
+        ("csv", COUNT_TARGET, -1.0, "part-1.csv line 1002, column 'affairs' (the target): -1 is negative"),
+        (
+            "csv",
+            COUNT_TARGET,
+            2.5,
+            "part-1.csv line 1002, column 'affairs' (the target): 2.5 is not an integer",
+        ),
+        (
+            "parquet",
+            COUNT_TARGET,
+            1.5,
+            "part-1.parquet row 1000, column 'affairs' (the target): 1.5 is not an",
+        ),
+        (
+            "csv",
+            EXPOSURE,
+            0.0,
+            "part-1.csv line 1002, column 'yrs_married' (the exposure): 0 is not positive",
+        ),
+        (
+            "parquet",
+            EXPOSURE,
+            -2.0,
+            "part-1.parquet row 1000, column 'yrs_married' (the exposure): -2 is not",
+        ),
+    ],
+)
+def test_a_bad_count_or_exposure_is_refused_with_file_and_line(
+    client, fair_frame, tmp_path, kind, column, value, message
+):
+    """Row 1,000 of the second file (line 1,002 of its CSV), past its first partition: the
+    in-memory reader's message, with the file and line."""
+    frame = fair_frame.copy()
+    frame.loc[np.array_split(np.arange(len(frame)), 3)[1][1000], column] = value
+    for i, rows in enumerate(np.array_split(np.arange(len(frame)), 3)):
+        if kind == "csv":
+            frame.iloc[rows].to_csv(tmp_path / f"part-{i}.csv", index=False)
+        else:
+            frame.iloc[rows].to_parquet(tmp_path / f"part-{i}.parquet", index=False, row_group_size=500)
+    pattern = str(tmp_path / f"part-*.{kind}")
+    with pytest.raises(DataError) as memory:
+        read_table(pattern, COUNT_TARGET, family="poisson", exposure=EXPOSURE)
+    with pytest.raises(DataError) as large:
+        read_count_map(
+            pattern, COUNT_TARGET, exposure=EXPOSURE, blocksize=COUNT_BLOCKSIZE[kind], client=client
+        )
+    assert message in str(large.value)
+    assert str(large.value) == str(memory.value)
+    second = str(tmp_path / f"part-1.{kind}")
+    read = dd.read_csv if kind == "csv" else dd.read_parquet
+    assert read(second, blocksize=COUNT_BLOCKSIZE[kind]).npartitions >= 3  # the bad row is past the first
