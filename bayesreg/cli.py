@@ -1225,7 +1225,8 @@ def _data_options(parser) -> None:
         choices=ENGINES,
         default="auto",
         help=f"memory: read the files with pandas; dask: read them through dask.dataframe in one pass "
-        f"to the gaussian likelihood's statistics (MAP or NUTS at a given alpha); auto (default): dask above "
+        f"to the gaussian likelihood's statistics (MAP or NUTS at a given alpha), or a pass per Newton "
+        f"step for the bernoulli, poisson and negative_binomial MAP; auto (default): dask above "
         f"{DASK_SIZE / 2**30:g} GiB of files",
     )
     parser.add_argument(
@@ -1244,19 +1245,20 @@ def _read_large(args, command: str):
     What Dask cannot do is refused here, before the pass: the other families, compare, and every
     option but a MAP or a gaussian NUTS posterior at a given alpha without per-row log-likelihoods
     (fit), or the gaussian MAP path (path)."""
-    from bayesreg.data import data_files
-    from bayesreg.large import dask_client, read_logistic_map, read_moments
+    from bayesreg.data import COUNT_FAMILIES, data_files
+    from bayesreg.large import dask_client, read_count_map, read_logistic_map, read_moments
 
     files = data_files(args.data)
     large = sum(path.stat().st_size for path in files) > DASK_SIZE
     if args.engine == "memory" or (args.engine == "auto" and not large):
         return None
     reason = None
-    logistic_map = args.family == "bernoulli" and command == "fit" and args.method == "map"
-    if args.family != "gaussian" and not logistic_map:
+    newton = ("bernoulli", *COUNT_FAMILIES)
+    glm_map = args.family in newton and command == "fit" and args.method == "map"
+    if args.family != "gaussian" and not glm_map:
         reason = f"--family {args.family} needs the rows (a pass per optimisation step)"
-        if args.family == "bernoulli":
-            reason = "--family bernoulli through Dask is a MAP only (--method map); NUTS needs the rows"
+        if args.family in newton:
+            reason = f"--family {args.family} through Dask is a MAP only (--method map); NUTS needs the rows"
     elif command == "compare":
         reason = "bayesreg compare needs the rows (PSIS-LOO or k-fold CV per row)"
     elif command == "path" and args.posterior:
@@ -1269,24 +1271,23 @@ def _read_large(args, command: str):
         size = f"{sum(path.stat().st_size for path in files) / 2**30:.2f} GiB"
         raise _UsageError(
             f"the Dask engine reduces the data to the gaussian likelihood's statistics for a MAP, NUTS "
-            f"at a given --alpha or the MAP path, and fits the bernoulli MAP by a pass per Newton step; "
+            f"at a given --alpha or the MAP path, and fits the bernoulli, poisson and negative_binomial "
+            f"MAP by a pass per Newton step; "
             f"{reason}: "
             f"read them in memory (--engine memory; the files hold {size})"
         )
     with dask_client(args.scheduler) as client:
-        if logistic_map:
-            return read_logistic_map(
-                files,
-                args.target,
-                sep=args.sep,
-                drop_constant=args.drop_constant,
-                client=client,
-                prior=args.prior,
-                alpha=args.alpha,
-                l1_ratio=args.l1_ratio,
-                convention=args.convention,
-                fit_intercept=args.fit_intercept,
-                standardize=args.standardize,
+        if glm_map:
+            model = {"prior": args.prior, "alpha": args.alpha, "l1_ratio": args.l1_ratio}
+            model.update(
+                convention=args.convention, fit_intercept=args.fit_intercept, standardize=args.standardize
+            )
+            if args.family in COUNT_FAMILIES:
+                model.update(family=args.family, offset=args.offset, exposure=args.exposure)
+                model.update(dispersion=args.dispersion if args.family == "negative_binomial" else None)
+            read = read_logistic_map if args.family == "bernoulli" else read_count_map
+            return read(
+                files, args.target, sep=args.sep, drop_constant=args.drop_constant, client=client, **model
             )
         return read_moments(files, args.target, sep=args.sep, drop_constant=args.drop_constant, client=client)
 
@@ -1380,9 +1381,12 @@ def _fit_large(args, moments, out: Path | None, sampling: dict | None) -> int:
     return 0
 
 
-def _fit_large_logistic(args, result, out: Path | None) -> int:
-    """`bayesreg fit --family bernoulli` through Dask: the MAP of `~bayesreg.large.read_logistic_map`
-    (``result``), its table and coefficients.csv; no model folder (it holds a fitted estimator)."""
+def _fit_large_glm(args, result, out: Path | None) -> int:
+    """`bayesreg fit --family bernoulli|poisson|negative_binomial` through Dask: the MAP of
+    `~bayesreg.large.read_logistic_map` or `~bayesreg.large.read_count_map` (``result``), its
+    table and coefficients.csv; no model folder (it holds a fitted estimator)."""
+    from types import SimpleNamespace
+
     moments, mode = result.moments, result.map
     _check_feature_names(args, moments.names)
     _print_notes("fit", moments.notes)
@@ -1390,8 +1394,15 @@ def _fit_large_logistic(args, result, out: Path | None) -> int:
     intercept = float(mode.params["intercept"]) if args.fit_intercept else None
     printed, content = _coefficient_table(moments.names, coef, intercept)
     written = [] if out is None else _write_all(out, {"coefficients.csv": content})
-    print(_prior_description(args, args.alpha, 1.0, moments.n))
-    print(_target_text(args.target, result.classes))
+    fitted = None  # what _likelihood_description reads of an estimator: the fitted dispersion
+    if args.family == "negative_binomial":
+        dispersion = mode.params.get("dispersion", args.dispersion)
+        fitted = SimpleNamespace(dispersion_=float(dispersion))
+    elif args.family != "bernoulli":
+        fitted = SimpleNamespace()
+    print(_prior_description(args, args.alpha, 1.0, moments.n, fitted))
+    if args.family == "bernoulli":
+        print(_target_text(args.target, result.classes))
     state = "converged" if mode.converged else "NOT converged"
     rows = "rows kept on the workers" if result.persisted else "rows read in every pass"
     print(
@@ -1708,8 +1719,8 @@ def _fit(args) -> int:
     out = None if args.out is None else _check_model_out(args.out)
     moments = _read_large(args, "fit")
     if moments is not None:
-        if args.family == "bernoulli":
-            return _fit_large_logistic(args, moments, out)
+        if args.family != "gaussian":
+            return _fit_large_glm(args, moments, out)
         return _fit_large(args, moments, out, sampling)
     X, y, notes = _read(args)
     offset = _take_offset(args, X)

@@ -380,7 +380,11 @@ def test_an_unreachable_scheduler_is_one_line_and_exit_2(files, tmp_path, comman
             "--save-log-likelihood needs",
         ),
         (["fit", "--family", "bernoulli", "--method", "nuts", "--out", "{out}"], "NUTS needs the rows"),
-        (["fit", "--family", "poisson"], "--family poisson needs the rows"),
+        (
+            ["fit", "--family", "poisson", "--method", "nuts", "--out", "{out}"],
+            "--family poisson through Dask",
+        ),
+        (["fit", "--family", "student_t", "--df", "4"], "--family student_t needs the rows"),
         (["fit", "--alpha", "cv"], "a learned alpha"),
         (["path", "--posterior", "--out", "{out}"], "bayesreg path --posterior needs the rows"),
         (["path", "--family", "bernoulli", "--out", "{out}"], "--family bernoulli through Dask is a MAP"),
@@ -1045,3 +1049,41 @@ def test_a_bad_count_or_exposure_is_refused_with_file_and_line(
     second = str(tmp_path / f"part-1.{kind}")
     read = dd.read_csv if kind == "csv" else dd.read_parquet
     assert read(second, blocksize=COUNT_BLOCKSIZE[kind]).npartitions >= 3  # the bad row is past the first
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        ["--family", "poisson", "--prior", "laplace", "--alpha", "0.05"],
+        ["--family", "negative_binomial", "--prior", "laplace", "--alpha", "0.01"],
+        ["--family", "negative_binomial", "--dispersion", "2", "--prior", "gaussian", "--standardize"],
+    ],
+)
+def test_the_count_map_from_the_command_line_through_dask_is_the_in_memory_one(
+    client, fair_files, tmp_path, options
+):
+    """``fit --family poisson|negative_binomial --exposure COL --engine dask`` (`read_count_map`, a
+    pass per Newton step) writes the coefficients of the in-memory fit of the same files, the same
+    exact zeros, to 1e-8; the dispersion line is the in-memory one to its 6 digits."""
+    tables, outputs = {}, {}
+    for engine in ("dask", "memory"):
+        out = tmp_path / engine
+        argv = ["fit", fair_files["csv"], "--target", COUNT_TARGET, "--exposure", EXPOSURE, *options]
+        code, stdout, stderr = run([*argv, "--engine", engine, "--out", str(out)])
+        assert code == 0, stderr
+        tables[engine] = pd.read_csv(out / "coefficients.csv").set_index("feature")["coefficient"]
+        outputs[engine] = stdout
+    assert "read through Dask" in outputs["dask"] and "proximal Newton steps" in outputs["dask"]
+    described = [line for line in outputs["memory"].splitlines() if "likelihood" in line]
+    assert described and described[0] in outputs["dask"]  # the prior, dispersion and offset line
+    got, expected = tables["dask"], tables["memory"]
+    assert list(got.index) == list(expected.index)
+    assert_map_equal(
+        got.drop("intercept").to_numpy(),
+        float(got["intercept"]),
+        expected.drop("intercept").to_numpy(),
+        float(expected["intercept"]),
+        rtol=COUNT_RTOL,
+        atol=1e-12,
+        label=" ".join(options),
+    )
