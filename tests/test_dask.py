@@ -418,11 +418,14 @@ def test_the_local_cluster_has_two_worker_processes(client):
 HEAVY = ("jax", "numpyro", "sklearn")  # some 300 MB of a worker's memory, before it reads a row
 
 
-def test_workers_reduce_without_importing_jax_numpyro_or_scikit_learn(files, cancer_files, monkeypatch):
+def test_workers_reduce_without_importing_jax_numpyro_or_scikit_learn(
+    files, cancer_files, fair_files, monkeypatch
+):
     """On the fresh worker processes of a local cluster of their own (the module's cluster, which
     the `client` fixture puts in DASK_SCHEDULER_ADDRESS, has run other passes), the Gaussian pass
-    of CSV and Parquet files and then a logistic MAP load `bayesreg._partition` (the functions Dask
-    ships) and none of JAX, NumPyro or scikit-learn."""
+    of CSV and Parquet files, then a logistic MAP and a negative binomial MAP with its dispersion
+    estimated load `bayesreg._partition` (the functions Dask ships) and none of JAX, NumPyro or
+    scikit-learn."""
 
     def loaded(names):  # nested, so that cloudpickle ships it by value and importing it loads nothing
         import sys
@@ -438,7 +441,10 @@ def test_workers_reduce_without_importing_jax_numpyro_or_scikit_learn(files, can
         gaussian = fresh.run(loaded, watched)
         read_logistic_map(cancer_files["csv"], LOGISTIC_TARGET, blocksize=BLOCKSIZE, client=fresh)
         logistic = fresh.run(loaded, watched)
-    for after in (gaussian, logistic):
+        settings = {"family": "negative_binomial", "exposure": EXPOSURE, "alpha": 0.01}
+        read_count_map(fair_files["parquet"], COUNT_TARGET, client=fresh, **settings)
+        counts = fresh.run(loaded, watched)
+    for after in (gaussian, logistic, counts):
         assert len(after) == 2 and ["bayesreg._partition"] in after.values()
         assert all(found in ([], ["bayesreg._partition"]) for found in after.values()), after
 
