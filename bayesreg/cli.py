@@ -1240,11 +1240,12 @@ def _data_options(parser) -> None:
 
 def _read_large(args, command: str):
     """The data's `~bayesreg.large.DaskMoments` when they are read through Dask (--engine dask, or
-    auto above `DASK_SIZE` bytes), or for ``fit --family bernoulli --method map`` the
-    `~bayesreg.large.LogisticMAP` (a pass per proximal Newton step); else None (read in memory).
+    auto above `DASK_SIZE` bytes), or for ``fit --family bernoulli|poisson|negative_binomial
+    --method map`` the `~bayesreg.large.LogisticMAP` or `~bayesreg.large.CountMAP` (a pass per
+    proximal Newton step); else None (read in memory).
     What Dask cannot do is refused here, before the pass: the other families, compare, and every
     option but a MAP or a gaussian NUTS posterior at a given alpha without per-row log-likelihoods
-    (fit), or the gaussian MAP path (path)."""
+    (fit), or the gaussian MAP or posterior path (path)."""
     from bayesreg.data import COUNT_FAMILIES, data_files
     from bayesreg.large import dask_client, read_count_map, read_logistic_map, read_moments
 
@@ -1261,8 +1262,6 @@ def _read_large(args, command: str):
             reason = f"--family {args.family} through Dask is a MAP only (--method map); NUTS needs the rows"
     elif command == "compare":
         reason = "bayesreg compare needs the rows (PSIS-LOO or k-fold CV per row)"
-    elif command == "path" and args.posterior:
-        reason = "bayesreg path --posterior needs the rows (NUTS along the grid); the MAP path does not"
     elif command == "fit" and args.log_likelihood:
         reason = f"{args.flags['log_likelihood']} needs the rows (a log-likelihood per row)"
     elif command == "fit" and (args.prior in SPARSITY_KINDS or isinstance(args.alpha, str)):
@@ -1271,8 +1270,8 @@ def _read_large(args, command: str):
         size = f"{sum(path.stat().st_size for path in files) / 2**30:.2f} GiB"
         raise _UsageError(
             f"the Dask engine reduces the data to the gaussian likelihood's statistics for a MAP, NUTS "
-            f"at a given --alpha or the MAP path, and fits the bernoulli, poisson and negative_binomial "
-            f"MAP by a pass per Newton step; "
+            f"at a given --alpha, or the MAP or posterior path, and fits the bernoulli, poisson and "
+            f"negative_binomial MAP by a pass per Newton step; "
             f"{reason}: "
             f"read them in memory (--engine memory; the files hold {size})"
         )
@@ -2051,7 +2050,7 @@ def _path(args) -> int:
     out = _check_out(args.out)
     moments = _read_large(args, args.command)
     if moments is not None:
-        return _path_large(args, moments, out)
+        return _path_large(args, moments, out, sampling)
     table = _read(args)
     offset = _take_offset(args, table.X)
     data = check_xy(table.X, table.y, family=args.family)
@@ -2125,11 +2124,14 @@ def _path(args) -> int:
     return 0 if ok is None or ok.all() else _gate_failed("path")
 
 
-def _path_large(args, moments, out: Path) -> int:
-    """`bayesreg path` from the statistics of one pass (`~bayesreg.large.path_from_moments`, the
-    gaussian MAP path): path.csv and path.png as in memory."""
+def _path_large(args, moments, out: Path, sampling: dict | None) -> int:
+    """`bayesreg path` from the statistics of one pass: the gaussian MAP path
+    (`~bayesreg.large.path_from_moments`) or, with ``sampling``, the posterior at every alpha too
+    (`~bayesreg.large.posterior_path_from_moments`, the gate columns and exit status 3 as in
+    memory): path.csv and path.png as in memory."""
     from bayesreg import report
-    from bayesreg.large import path_from_moments
+    from bayesreg.diagnostics import check_path_diagnostics
+    from bayesreg.large import path_from_moments, posterior_path_from_moments
 
     _check_feature_names(args, moments.names)
     model = {
@@ -2142,7 +2144,9 @@ def _path_large(args, moments, out: Path) -> int:
     if args.sigma is not None:
         model["sigma"] = args.sigma
     if args.alphas is None:
-        n_alphas = N_ALPHAS if args.n_alphas is None else args.n_alphas
+        n_alphas = args.n_alphas
+        if n_alphas is None:
+            n_alphas = POSTERIOR_N_ALPHAS if sampling is not None else N_ALPHAS
         eps = EPS if args.eps is None else args.eps
         penalised = path_from_moments(moments, n_alphas=n_alphas, eps=eps, **model)
         alphas = penalised.alphas
@@ -2152,11 +2156,16 @@ def _path_large(args, moments, out: Path) -> int:
         grid = f"{alphas.size} alphas given, from {alphas[0]:.4g} to {alphas[-1]:.4g}"
     _print_notes("path", moments.notes)
     with _warnings_as_lines("path", args.flags):
-        if args.alphas is not None:
+        posterior = ok = None
+        if sampling is not None:
+            posterior = posterior_path_from_moments(moments, alphas, **model, **sampling)
+            ok = check_path_diagnostics(posterior).ok  # its warnings become lines on stderr
+            penalised = posterior.map
+        elif args.alphas is not None:
             penalised = path_from_moments(moments, alphas, **model)
-        figure = report.path_figure(penalised, moments.names)
+        figure = report.path_figure(penalised if posterior is None else posterior, moments.names)
         files: dict[str, Content] = {
-            "path.csv": _path_table(moments.names, penalised),
+            "path.csv": _path_table(moments.names, penalised, posterior, ok),
             "path.png": lambda path: figure.savefig(path, format="png", dpi=110, bbox_inches="tight"),
         }
         written = _write_all(out, files)
@@ -2170,11 +2179,20 @@ def _path_large(args, moments, out: Path) -> int:
         f"one pass), {len(moments.names)} features, target {args.target!r}{shown}"
     )
     print(f"grid: {grid}; MAP converged at {int(penalised.converged.sum())} of {alphas.size}")
+    if posterior is not None:
+        mixture = " (Laplace prior as a scale mixture at some alphas)" if posterior.mixture.any() else ""
+        print(
+            f"posterior from the statistics of the pass: NUTS at every alpha, {sampling['num_chains']} "
+            f"chains x ({sampling['num_warmup']} warmup + {sampling['num_samples']} draws), seed "
+            f"{sampling['seed']}{mixture}; max R-hat {posterior.max_r_hat.max():.3f}, min bulk ESS "
+            f"{posterior.min_ess_bulk.min():.0f}, {int(posterior.divergences.sum())} divergences; gate "
+            f"passed at {int(ok.sum())} of {alphas.size} alphas"
+        )
     print()
-    print(_path_summary(penalised))
+    print(_path_summary(penalised, posterior, ok))
     print()
     print("wrote " + ", ".join(map(str, written)))
-    return 0
+    return 0 if ok is None or ok.all() else _gate_failed("path")
 
 
 # ---------------------------------------------------------------------------------------------------

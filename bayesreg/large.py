@@ -92,6 +92,7 @@ __all__ = [
     "moments_from_dask",
     "path_from_moments",
     "posterior_from_moments",
+    "posterior_path_from_moments",
     "read_count_map",
     "read_logistic_map",
     "read_moments",
@@ -913,6 +914,73 @@ def path_from_moments(
         return path
     coefs, intercepts = moments.standardization(center=fit_intercept).to_original(path.coefs, path.intercepts)
     return path._replace(coefs=coefs, intercepts=intercepts)
+
+
+def posterior_path_from_moments(
+    moments: DaskMoments,
+    alphas=None,
+    *,
+    n_alphas: int = N_ALPHAS,
+    eps: float = EPS,
+    prior: str = "laplace",
+    l1_ratio: float = L1_RATIO,
+    convention: str = "sklearn",
+    sigma: float | None = None,
+    fit_intercept: bool = True,
+    standardize: bool = False,
+    **nuts,
+):
+    """The posterior path of the linear model from the statistics of one pass: what
+    `~bayesreg.path.posterior_path` samples from the rows in memory, within Monte Carlo error.
+
+    `~bayesreg.path.posterior_path` on `DaskMoments.sufficient_stats` (of the standardised columns
+    with ``standardize``, mapped back through `DaskMoments.standardization`), the noise sd sampled
+    under `~bayesreg.priors.noise_prior` of the target's sd from the same pass unless ``sigma`` is
+    given: every ``α``'s chains cost nothing in ``n``. Without ``alphas``, the grid of
+    `path_from_moments` (at ``sigma``, or σ = 1 when it is sampled, as in memory).
+
+    Parameters
+    ----------
+    moments : DaskMoments
+    alphas : array_like, shape (n_alphas,), optional
+    n_alphas, eps
+        As for `~bayesreg.path.alpha_grid`.
+    prior, l1_ratio, convention, sigma, fit_intercept, standardize
+        As for `~bayesreg.path.posterior_path` (family gaussian).
+    **nuts
+        The sampler's settings of `~bayesreg.path.posterior_path` (``num_warmup``, ``num_samples``,
+        ``num_chains``, ``seed``, ``hdi_prob``, ...).
+
+    Returns
+    -------
+    PosteriorPath
+
+    Examples
+    --------
+    Two ``α`` with short chains; the weight the lasso sets to 0 keeps a posterior around 0:
+
+    >>> import dask.array as da, numpy as np
+    >>> from bayesreg.large import moments_from_dask, posterior_path_from_moments
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(200, 3))
+    >>> y = X @ np.array([1.0, 0.0, -2.0]) + 0.5 * rng.normal(size=200)
+    >>> moments = moments_from_dask(da.from_array(X, chunks=(50, 3)), da.from_array(y, chunks=50))
+    >>> path = posterior_path_from_moments(moments, [0.5, 0.05], num_warmup=100, num_samples=100,
+    ...                                    num_chains=2, seed=0, progress_bar=False)
+    >>> path.map.coefs[:, 1].tolist(), bool(np.all((path.hdi_low[:, 1] < 0) & (path.hdi_high[:, 1] > 0)))
+    ([0.0, 0.0], True)
+    """
+    from bayesreg.path import alpha_grid, posterior_path
+    from bayesreg.priors import noise_prior
+
+    stats = moments.sufficient_stats(center=fit_intercept, standardize=standardize)
+    model = {"prior": prior, "l1_ratio": l1_ratio, "convention": convention, "fit_intercept": fit_intercept}
+    if alphas is None:
+        fixed = {} if sigma is None else {"sigma": sigma}
+        alphas = alpha_grid(stats, None, n_alphas=n_alphas, eps=eps, **model, **fixed)
+    scaling = moments.standardization(center=fit_intercept) if standardize else None
+    noise = noise_prior(sd=moments.target_sd) if sigma is None else sigma
+    return posterior_path(stats, None, alphas, sigma=noise, scaling=scaling, **model, **nuts)
 
 
 NUTS_OPTIONS = (

@@ -386,7 +386,7 @@ def test_an_unreachable_scheduler_is_one_line_and_exit_2(files, tmp_path, comman
         ),
         (["fit", "--family", "student_t", "--df", "4"], "--family student_t needs the rows"),
         (["fit", "--alpha", "cv"], "a learned alpha"),
-        (["path", "--posterior", "--out", "{out}"], "bayesreg path --posterior needs the rows"),
+        (["path", "--family", "poisson", "--out", "{out}"], "--family poisson through Dask is a MAP only"),
         (["path", "--family", "bernoulli", "--out", "{out}"], "--family bernoulli through Dask is a MAP"),
         (["compare", "--priors", "laplace,gaussian", "--out", "{out}"], "bayesreg compare needs the rows"),
     ],
@@ -1093,3 +1093,73 @@ def test_the_count_map_from_the_command_line_through_dask_is_the_in_memory_one(
         atol=1e-12,
         label=" ".join(options),
     )
+
+
+# --------------------------------------------------------------------------------------------------
+# the posterior path from the statistics of one pass
+
+POSTERIOR_ALPHAS = [2.0, 0.5, 0.05]  # scikit-learn's lasso alphas of the standardised columns
+PATH_SAMPLER = {"num_warmup": 500, "num_samples": 1000, "num_chains": 4, "progress_bar": False}
+
+
+@pytest.fixture(scope="module")
+def posterior_paths(client, files, raw_diabetes_frame):
+    """The lasso's posterior path (standardised columns, sigma sampled) at `POSTERIOR_ALPHAS`: from the
+    statistics of the 3 Parquet files (seed 1) and from the rows in memory (seed 2)."""
+    from bayesreg.large import posterior_path_from_moments
+    from bayesreg.path import posterior_path
+
+    X, y = (np.asarray(v, dtype=float) for v in raw_diabetes_frame)
+    moments = read_moments(files["parquet"], TARGET, client=client)
+    dask = posterior_path_from_moments(moments, POSTERIOR_ALPHAS, standardize=True, seed=1, **PATH_SAMPLER)
+    memory = posterior_path(X, y, POSTERIOR_ALPHAS, standardize=True, seed=2, **PATH_SAMPLER)
+    return dask, memory
+
+
+def test_the_posterior_path_through_dask_is_the_in_memory_one(posterior_paths):
+    """At every alpha, every weight's posterior mean, sd and quantiles within 4 combined MCSE of the
+    in-memory path's (independent seeds), on the original columns; the MAP path to 1e-10, its
+    zeros the same; both gates passed."""
+    dask, memory = posterior_paths
+    np.testing.assert_array_equal(dask.alphas, memory.alphas)
+    assert dask.coef_draws.shape == memory.coef_draws.shape == (3, 4, 1000, 10)
+    for i, alpha in enumerate(POSTERIOR_ALPHAS):
+        got, expected = ((path.map.coefs[i], float(path.map.intercepts[i])) for path in (dask, memory))
+        assert_map_equal(*got, *expected, rtol=MAP_RTOL, atol=1e-12, label=f"MAP at alpha {alpha}")
+        for j in range(dask.coef_draws.shape[-1]):
+            draws = {f"coef[{j}] at alpha {alpha}": dask.coef_draws[i, ..., j]}
+            assert_same_posterior({f"coef[{j}] at alpha {alpha}": memory.coef_draws[i, ..., j]}, draws)
+    for path in (dask, memory):
+        assert np.all(path.max_r_hat < 1.01) and np.all(path.divergences == 0)
+
+
+def test_path_posterior_through_dask_writes_the_in_memory_columns_and_gate(
+    client, files, raw_diabetes_csv, tmp_path
+):
+    """``path --posterior --engine dask`` on the Parquet files and in memory on the CSV file, chains too
+    short for the gate (10 warmup steps, 20 draws): both exit 3 with path.csv's posterior and gate
+    columns and the failed alphas marked, the same MAP column."""
+    tables = {}
+    for engine, data in (("dask", files["parquet"]), ("memory", str(raw_diabetes_csv))):
+        out = tmp_path / engine
+        argv = ["path", data, "--target", TARGET, "--engine", engine, "--out", str(out), "--posterior"]
+        argv += [
+            "--alphas",
+            "2,0.5",
+            "--standardize",
+            "--num-warmup",
+            "10",
+            "--num-samples",
+            "20",
+            "--seed",
+            "0",
+        ]
+        code, stdout, stderr = run(argv)
+        assert code == 3, stderr
+        assert ("posterior from the statistics of the pass" in stdout) == (engine == "dask")
+        tables[engine] = pd.read_csv(out / "path.csv")
+    got, expected = tables["dask"], tables["memory"]
+    assert list(got.columns) == list(expected.columns)
+    assert {"median", "hdi_low", "hdi_high", "r_hat", "ess_bulk", "max_r_hat", "ok"} <= set(got.columns)
+    assert not got["ok"].all() and not expected["ok"].all()
+    np.testing.assert_allclose(got["map"], expected["map"], rtol=MAP_RTOL, atol=1e-12)
