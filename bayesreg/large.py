@@ -74,6 +74,7 @@ from bayesreg.defaults import EPS, L1_RATIO, N_ALPHAS
 __all__ = [
     "CONNECT_TIMEOUT",
     "CountMAP",
+    "CountPath",
     "DISPERSION_RTOL",
     "DaskMoments",
     "LABELS_KEPT",
@@ -86,6 +87,7 @@ __all__ = [
     "SchedulerError",
     "Source",
     "count_map_from_dask",
+    "count_path_from_dask",
     "dask_client",
     "logistic_map_from_dask",
     "map_from_moments",
@@ -94,6 +96,7 @@ __all__ = [
     "posterior_from_moments",
     "posterior_path_from_moments",
     "read_count_map",
+    "read_count_path",
     "read_logistic_map",
     "read_moments",
     "sufficient_stats_from_dask",
@@ -1532,8 +1535,26 @@ def count_map_from_dask(
     >>> bool(np.allclose(result.map.params["coef"], glum.coef_, atol=1e-7)), result.moments.names
     (True, ['a', 'b', 'c'])
     """
+    blocks, columns, target, settings = _count_partitions(
+        data, y, target, family, offset, exposure, dispersion, persist, "count_map_from_dask"
+    )
+    settings.update(sources=sources, drop_constant=drop_constant)
+    model = {"prior": prior, "alpha": alpha, "l1_ratio": l1_ratio, "convention": convention}
+    model.update(fit_intercept=fit_intercept, standardize=standardize, tol=tol, max_steps=max_steps)
+    result, weights, _, moments, scaling, passes, kept = _glm_map(
+        blocks, columns, target, model, client=client, progress=progress, **settings
+    )
+    return CountMAP(result, weights, moments, scaling, passes, kept)
+
+
+def _count_partitions(data, y, target, family, offset, exposure, dispersion, persist, caller) -> tuple:
+    """The partitions of a count model's data (`_partitions`) with the offset or exposure column
+    just before the target, checked, and the settings of `_glm_setup` they give: ``(blocks,
+    columns, target, settings)``."""
+    import dask.array as da
+
     if family not in COUNT_FAMILIES:
-        raise ValueError(f"count_map_from_dask: family must be one of {COUNT_FAMILIES}, got {family!r}")
+        raise ValueError(f"{caller}: family must be one of {COUNT_FAMILIES}, got {family!r}")
     if offset is not None and exposure is not None:
         raise ValueError("give offset (the log exposure) or exposure, not both")
     if dispersion is not None and family != "negative_binomial":
@@ -1551,28 +1572,12 @@ def count_map_from_dask(
         from bayesreg.params import check_param
 
         dispersion = check_param("dispersion", dispersion)
-    import dask.array as da
-
     nbytes = None
     if persist is None and isinstance(data, da.Array) and not np.isnan(data.nbytes):
         nbytes = float(data.nbytes) * len(columns) / (len(columns) - 1)  # with y
-    settings = {"sources": sources, "drop_constant": drop_constant, "persist": persist, "nbytes": nbytes}
-    model = {"prior": prior, "alpha": alpha, "l1_ratio": l1_ratio, "convention": convention}
-    model.update(fit_intercept=fit_intercept, standardize=standardize, tol=tol, max_steps=max_steps)
-    result, weights, _, moments, scaling, passes, kept = _glm_map(
-        blocks,
-        columns,
-        target,
-        model,
-        family=family,
-        offset=column,
-        exposure=exposure is not None,
-        dispersion=dispersion,
-        client=client,
-        progress=progress,
-        **settings,
-    )
-    return CountMAP(result, weights, moments, scaling, passes, kept)
+    settings = {"family": family, "offset": column, "exposure": exposure is not None}
+    settings.update(dispersion=dispersion, persist=persist, nbytes=nbytes)
+    return blocks, columns, target, settings
 
 
 def read_count_map(
@@ -1632,6 +1637,167 @@ def read_count_map(
     return result._replace(moments=result.moments._replace(notes=notes + result.moments.notes))
 
 
+class CountPath(NamedTuple):
+    """The MAP path of a Poisson or negative binomial model through Dask, as `count_path_from_dask`
+    returns it.
+
+    Attributes
+    ----------
+    path : MAPPath
+        `~bayesreg.path.MAPPath`: the grid, the weights and intercepts on the original columns at
+        each ``α``, Newton steps and convergence per ``α``.
+    moments : DaskMoments
+        The columns' statistics from the checking pass (``names``, ``n``, ``notes``).
+    passes : int
+        Passes over the rows: the checking pass, the intercept's Newton steps at weights 0, and per
+        ``α`` the start and one per Newton step (two more for each shortened step).
+    persisted : bool
+        Whether the rows were kept in the workers' memory.
+
+    Examples
+    --------
+    >>> from bayesreg.large import CountPath
+    >>> CountPath._fields
+    ('path', 'moments', 'passes', 'persisted')
+    """
+
+    path: object
+    moments: DaskMoments
+    passes: int
+    persisted: bool
+
+
+def count_path_from_dask(
+    data,
+    y=None,
+    *,
+    alphas=None,
+    n_alphas: int = N_ALPHAS,
+    eps: float = EPS,
+    family: str = "poisson",
+    target: str | None = None,
+    offset: str | None = None,
+    exposure: str | None = None,
+    dispersion: float | None = None,
+    sources: list | None = None,
+    prior: str = "laplace",
+    l1_ratio: float = L1_RATIO,
+    convention: str = "glum",
+    fit_intercept: bool = True,
+    standardize: bool = False,
+    drop_constant: bool = False,
+    tol: float = 1e-10,
+    max_steps: int = 100,
+    persist: bool | None = None,
+    client=None,
+    progress: bool | None = None,
+) -> CountPath:
+    """The MAP path of the Poisson or negative binomial model (a fixed ``dispersion``) from a Dask
+    DataFrame or Array: what `~bayesreg.path.map_path` finds from the rows in memory.
+
+    At each ``α`` of the grid, in order, `count_map_from_dask`'s objective is minimised by its
+    proximal Newton passes, started from the solution at the ``α`` before (the first from the
+    weights-0 fit); without ``alphas`` the grid is `~bayesreg.path.alpha_grid`'s, ``n_alphas``
+    values from ``α_max`` down to ``eps·α_max``, with ``α_max`` from the score of the weights at 0
+    (the intercept at its optimum, found by Newton steps on it alone).
+
+    Parameters
+    ----------
+    data, y, target, sources, drop_constant, client, progress
+        As for `moments_from_dask`; the target holds counts.
+    alphas : array_like, shape (n_alphas,), optional
+        The grid, computed in the order given (decreasing is fastest).
+    n_alphas, eps
+        As for `~bayesreg.path.alpha_grid`.
+    family, offset, exposure, prior, l1_ratio, convention, fit_intercept, standardize, tol, max_steps, persist
+        As for `count_map_from_dask`.
+    dispersion : float > 0
+        The negative binomial's fixed dispersion (a path holds it fixed, as in memory).
+
+    Returns
+    -------
+    CountPath
+
+    Examples
+    --------
+    glum's Poisson lasso at the grid's last ``α``:
+
+    >>> import dask.array as da, numpy as np
+    >>> from glum import GeneralizedLinearRegressor
+    >>> from bayesreg.large import count_path_from_dask
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(400, 3))
+    >>> counts = rng.poisson(np.exp(0.3 + X @ np.array([0.5, 0.0, -0.4])))
+    >>> result = count_path_from_dask(da.from_array(X, chunks=(100, 3)), da.from_array(counts, chunks=100),
+    ...                               n_alphas=4, eps=0.01)
+    >>> glum = GeneralizedLinearRegressor(family="poisson", alpha=result.path.alphas[-1], l1_ratio=1.0,
+    ...                                   gradient_tol=1e-12).fit(X, counts)
+    >>> (result.path.coefs != 0).sum(axis=1).tolist(), bool(np.allclose(result.path.coefs[-1], glum.coef_))
+    ([0, 2, 2, 3], True)
+    """
+    if family == "negative_binomial" and dispersion is None:
+        raise ValueError(
+            "family='negative_binomial' needs a fixed dispersion for a path (fit it first to estimate it)"
+        )
+    blocks, columns, target, settings = _count_partitions(
+        data, y, target, family, offset, exposure, dispersion, persist, "count_path_from_dask"
+    )
+    settings.update(sources=sources, drop_constant=drop_constant)
+    model = {"prior": prior, "alpha": None, "l1_ratio": l1_ratio, "convention": convention}
+    model.update(fit_intercept=fit_intercept, standardize=standardize, tol=tol, max_steps=max_steps)
+    grid = {"alphas": alphas, "n_alphas": n_alphas, "eps": eps}
+    path, moments, passes, kept = _glm_path(
+        blocks, columns, target, model, grid, client=client, progress=progress, **settings
+    )
+    return CountPath(path, moments, passes, kept)
+
+
+def read_count_path(
+    data,
+    target: str,
+    *,
+    sep: str | None = None,
+    drop_constant: bool = False,
+    blocksize: str | int = "64MB",
+    persist: bool | None = None,
+    client=None,
+    progress: bool | None = None,
+    **model,
+) -> CountPath:
+    """Read CSV or Parquet files through ``dask.dataframe`` and find the Poisson or negative
+    binomial model's MAP path (`count_path_from_dask`), with `read_count_map`'s checks and messages.
+
+    Parameters
+    ----------
+    data, target, sep, drop_constant, blocksize, persist, client, progress
+        As for `read_count_map`.
+    **model
+        ``alphas``, ``n_alphas``, ``eps`` and the model's settings of `count_path_from_dask`.
+
+    Returns
+    -------
+    CountPath
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from bayesreg.large import read_count_path
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     _ = pathlib.Path(folder, "a.csv").write_text("dose,visits\\n1.5,2\\n0.5,0\\n2.0,3\\n")
+    ...     _ = pathlib.Path(folder, "b.csv").write_text("dose,visits\\n2.5,4\\n0.1,1\\n3.0,6\\n")
+    ...     result = read_count_path(pathlib.Path(folder, "*.csv"), "visits", n_alphas=3)
+    >>> result.path.coefs.shape, result.path.converged.tolist()
+    ((3, 1), [True, True, True])
+    """
+    files, kind, read, sources, notes = _dask_files(data, target, sep, blocksize)
+    if persist is None:
+        persist = _files_fit(files, kind, client)
+    settings = {"sources": sources, "drop_constant": drop_constant, "persist": persist}
+    settings.update(client=client, progress=progress, **model)
+    result = _reading(files, kind, read, lambda frame: count_path_from_dask(frame, target=target, **settings))
+    return result._replace(moments=result.moments._replace(notes=notes + result.moments.notes))
+
+
 def _cluster_memory(client) -> float:
     """Bytes of memory of the cluster's workers (their limits), or of this machine."""
     if client is not None:
@@ -1650,7 +1816,23 @@ def _keep(blocks: list, client) -> list:
     return client.persist(blocks) if client is not None else list(dask.persist(*blocks))
 
 
-def _glm_map(
+class _Setup(NamedTuple):
+    """What `_glm_setup` prepares for the Newton passes of `_glm_map` and `_glm_path`."""
+
+    blocks: list
+    moments: DaskMoments
+    labels: np.ndarray | None
+    design: Design
+    scaling: object
+    theta: np.ndarray
+    kept: bool
+    passes: int
+    progress: bool | None
+    tol: float
+    max_steps: int
+
+
+def _glm_setup(
     blocks,
     columns,
     target,
@@ -1666,18 +1848,15 @@ def _glm_map(
     offset=None,
     exposure=False,
     dispersion=None,
-) -> tuple:
-    """The MAP of the logistic, Poisson or negative binomial model from the partitions ``blocks``
-    (delayed DataFrames holding ``columns``, an ``offset`` column just before the ``target``);
-    ``nbytes`` estimates their float64 size (None: unknown until the first pass). Returns
-    ``(MAPResult, prior, class labels, moments, scaling, passes, kept)``; the labels are None for
-    counts."""
+) -> _Setup:
+    """The checking passes and the start of the logistic, Poisson or negative binomial model's Newton
+    passes on the partitions ``blocks`` (delayed DataFrames holding ``columns``, an ``offset``
+    column just before the ``target``); ``nbytes`` estimates their float64 size (None: unknown
+    until the first pass). The solver's coordinates are the columns centred (with an intercept) and
+    divided by their sds, the intercept first."""
     import dask
-    from sklearn.exceptions import ConvergenceWarning
 
-    from bayesreg.engine.map import MAPResult
     from bayesreg.params import check_params
-    from bayesreg.priors import prior_from_penalty
 
     tol, max_steps = check_params({"tol": model["tol"], "max_steps": model["max_steps"]}).values()
     if len(columns) < 2 + (offset is not None):
@@ -1705,60 +1884,73 @@ def _glm_map(
     moments, shift = _checked_moments(
         checked, columns, target, sources, drop_constant, client, quiet, family, offset, exposure
     )
-    if (
-        persist is None
-        and not kept
-        and 8.0 * moments.n * len(columns) <= PERSIST_SHARE * _cluster_memory(client)
-    ):
-        blocks, kept = _keep(blocks, client), True
-        quiet = False
-    intercept, standardize = bool(model["fit_intercept"]), bool(model["standardize"])
-    weights = prior_from_penalty(
-        model["prior"],
-        model["alpha"],
-        l1_ratio=model["l1_ratio"],
-        convention=model["convention"],
-        family=family,
-        n_samples=moments.n,
-    )
-    l1, l2 = (float(rate) for rate in weights.rates())
-    l1 = 0.0 if weights.kind == "gaussian" else l1
-    l2 = 0.0 if weights.kind == "laplace" else l2
+    rows_fit = 8.0 * moments.n * len(columns) <= PERSIST_SHARE * _cluster_memory(client)
+    if persist is None and not kept and rows_fit:
+        blocks, kept, quiet = _keep(blocks, client), True, False
+    intercept = bool(model["fit_intercept"])
     scaling = moments.standardization(center=intercept)
-    # the solver's weights are the model's times `factor`: the standardised columns' weights are
-    # the model's with standardize, else the original columns' times their sds (penalty rescaled)
-    p = len(moments.names)
-    factor = np.ones(p) if standardize else scaling.scale
-    free = [0.0] if intercept else []
-    penalty = (np.concatenate([free, l1 / factor]), np.concatenate([free, l2 / factor**2]))
     mean = float(moments.mean[-1])
     if family == "bernoulli":
         start = np.log(mean / (1.0 - mean))
     else:  # the weights-0 fit's intercept without an offset; near it with one
         start = np.log(mean / shift) if exposure else np.log(mean) - shift
-    theta = np.concatenate([[start] if intercept else [], np.zeros(p)])
-    estimated = family == "negative_binomial" and dispersion is None
+    theta = np.concatenate([[start] if intercept else [], np.zeros(len(moments.names))])
     log_alpha = 0.0
     if family == "negative_binomial":
         variance = float(moments.m2[-1, -1]) / moments.n
         moment = (variance - mean) / mean**2  # (s² − ȳ)/ȳ²: the dispersion's moment estimate
-        log_alpha = np.log(float(dispersion) if not estimated else moment if moment > 0 else 1.0)
-    design = Design(
-        moments.names,
-        target,
-        classes,
-        scaling.mean,
-        scaling.scale,
-        intercept,
-        family,
-        -log_alpha,
-        offset,
-        exposure,
+        log_alpha = np.log(float(dispersion) if dispersion is not None else moment if moment > 0 else 1.0)
+    columns_in = (moments.names, target, classes, scaling.mean, scaling.scale, intercept)
+    design = Design(*columns_in, family, -log_alpha, offset, exposure)
+    labels = None if classes is None else classes.labels
+    return _Setup(blocks, moments, labels, design, scaling, theta, kept, passes, quiet, tol, max_steps)
+
+
+def _penalty(setup: _Setup, model, alpha) -> tuple:
+    """The prior of the weights at ``alpha`` and its rates ``(λ₁, λ₂)`` per coordinate of the
+    solver's ``theta``: the standardised columns' weights are the model's with ``standardize``,
+    else the original columns' times their sds (the penalty rescaled to match)."""
+    from bayesreg.priors import prior_from_penalty
+
+    design = setup.design
+    weights = prior_from_penalty(
+        model["prior"],
+        alpha,
+        l1_ratio=model["l1_ratio"],
+        convention=model["convention"],
+        family=design.family,
+        n_samples=setup.moments.n,
     )
-    solver = _NewtonPasses(
-        blocks, penalty, client, quiet, first=int(intercept) if family == "bernoulli" else 0
-    )
-    theta, steps, relative = solver.weights_mode(design, theta, tol, max_steps)
+    l1, l2 = (float(rate) for rate in weights.rates())
+    l1 = 0.0 if weights.kind == "gaussian" else l1
+    l2 = 0.0 if weights.kind == "laplace" else l2
+    factor = np.ones(len(design.features)) if model["standardize"] else design.scale
+    free = [0.0] if design.intercept else []
+    return weights, (np.concatenate([free, l1 / factor]), np.concatenate([free, l2 / factor**2]))
+
+
+def _to_original(setup: _Setup, theta) -> tuple:
+    """The weights and intercept (0 without one) on the original columns of the solver's ``theta``."""
+    design = setup.design
+    coef = (theta[1:] if design.intercept else theta) / design.scale
+    return coef, float(theta[0] - design.shift @ coef) if design.intercept else 0.0
+
+
+def _glm_map(blocks, columns, target, model, *, client, dispersion=None, **settings) -> tuple:
+    """The MAP of `_glm_setup`'s model at ``model["alpha"]``: ``(MAPResult, prior, class labels,
+    moments, scaling, passes, kept)``; the labels are None for counts."""
+    from sklearn.exceptions import ConvergenceWarning
+
+    from bayesreg.engine.map import MAPResult
+
+    setup = _glm_setup(blocks, columns, target, model, client=client, dispersion=dispersion, **settings)
+    design, tol, max_steps = setup.design, setup.tol, setup.max_steps
+    weights, penalty = _penalty(setup, model, model["alpha"])
+    first = int(design.intercept) if design.family == "bernoulli" else 0
+    solver = _NewtonPasses(setup.blocks, penalty, client, setup.progress, first=first)
+    theta, steps, relative = solver.weights_mode(design, setup.theta, tol, max_steps)
+    estimated = design.family == "negative_binomial" and dispersion is None
+    log_alpha = -design.log_r
     if estimated:
         for _ in range(100):
             if relative > tol:
@@ -1777,21 +1969,80 @@ def _glm_map(
     converged = relative <= tol
     if not converged:
         warnings.warn(
-            f"{family} MAP through Dask did not converge: optimality residual {relative:.2e} > tol "
+            f"{design.family} MAP through Dask did not converge: optimality residual {relative:.2e} > tol "
             f"{tol:.0e} after {steps} Newton steps; raise max_steps, or check the data for "
             "(near-)duplicate columns",
             ConvergenceWarning,
             stacklevel=4,
         )
-    coef = (theta[1:] if intercept else theta) / scaling.scale
+    coef, intercept = _to_original(setup, theta)
     params = {"coef": coef}
-    if intercept:
-        params["intercept"] = np.asarray(theta[0] - scaling.mean @ coef)
+    if design.intercept:
+        params["intercept"] = np.asarray(intercept)
     if estimated:
         params["dispersion"] = np.asarray(np.exp(log_alpha))
     result = MAPResult(params, steps, relative, converged)
-    labels = None if classes is None else classes.labels
-    return result, weights, labels, moments, scaling if standardize else None, passes + solver.passes, kept
+    scaling = setup.scaling if model["standardize"] else None
+    passes = setup.passes + solver.passes
+    return result, weights, setup.labels, setup.moments, scaling, passes, setup.kept
+
+
+def _glm_path(blocks, columns, target, model, grid, *, client, **settings):
+    """The MAP path of `_glm_setup`'s model (a fixed dispersion) over ``grid["alphas"]`` or, without
+    them, ``grid["n_alphas"]`` values from ``α_max`` down to ``grid["eps"]·α_max``, each fit
+    warm-started from the one before: ``(MAPPath, moments, passes, kept)``. ``α_max``, the smallest ``α``
+    at which every weight is 0, comes from the score of the weights at 0 with the intercept at its
+    optimum (Newton on the intercept alone, a pass per step), as `~bayesreg.path.alpha_max` finds
+    it from the rows."""
+    from sklearn.exceptions import ConvergenceWarning
+
+    from bayesreg.path import MAPPath
+
+    setup = _glm_setup(blocks, columns, target, model, client=client, **settings)
+    design, tol, max_steps = setup.design, setup.tol, setup.max_steps
+    passes, theta = setup.passes, setup.theta.copy()
+    zero = _NewtonPasses(setup.blocks, _penalty(setup, model, 1.0)[1], client, setup.progress, first=0)
+    for _ in range(100):  # the weights-0 fit's intercept: Newton in one coordinate
+        _, gradient, hessian = zero._sum(newton_terms, design, theta)
+        step = gradient[0] / hessian[0, 0] if design.intercept else 0.0
+        if abs(step) <= 4 * np.finfo(float).eps * max(1.0, abs(theta[0])):
+            break
+        theta[0] -= step
+    alphas = grid.get("alphas")
+    if alphas is None:
+        if model["prior"] == "gaussian":
+            raise ValueError(
+                "an L2 (gaussian) penalty never sets weights exactly to 0: there is no alpha_max"
+            )
+        unit = _penalty(setup, model, 1.0)[1][0][int(design.intercept) :]
+        score = np.abs(gradient[int(design.intercept) :])
+        top = float(np.max(score / unit))
+        alphas = np.geomspace(top, top * grid["eps"], grid["n_alphas"])
+    alphas = np.asarray(alphas, dtype=float)
+    coefs, intercepts, steps, converged = [], [], [], []
+    for alpha in alphas:
+        solver = _NewtonPasses(
+            setup.blocks, _penalty(setup, model, alpha)[1], client, setup.progress, first=0
+        )
+        # one scale for every alpha: the score at the weights-0 fit (the residual of a warm start
+        # near its optimum would be a scale of round-off)
+        solver.scale = float(np.max(np.abs(gradient)))
+        theta, taken, relative = solver.weights_mode(design, theta, tol, max_steps)
+        passes += solver.passes
+        coef, intercept = _to_original(setup, theta)
+        coefs.append(coef)
+        intercepts.append(intercept)
+        steps.append(taken)
+        converged.append(relative <= tol)
+        if relative > tol:
+            warnings.warn(
+                f"{design.family} MAP path through Dask: the fit at alpha {alpha:.4g} did not converge "
+                f"(optimality residual {relative:.2e} > tol {tol:.0e} after {taken} Newton steps)",
+                ConvergenceWarning,
+                stacklevel=4,
+            )
+    path = MAPPath(alphas, np.array(coefs), np.array(intercepts), np.array(steps), np.array(converged))
+    return path, setup.moments, passes + zero.passes, setup.kept
 
 
 DISPERSION_RTOL = 1e-10

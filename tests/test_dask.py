@@ -1163,3 +1163,55 @@ def test_path_posterior_through_dask_writes_the_in_memory_columns_and_gate(
     assert {"median", "hdi_low", "hdi_high", "r_hat", "ess_bulk", "max_r_hat", "ok"} <= set(got.columns)
     assert not got["ok"].all() and not expected["ok"].all()
     np.testing.assert_allclose(got["map"], expected["map"], rtol=MAP_RTOL, atol=1e-12)
+
+
+COUNT_PATH_CASES = {  # family, settings of map_path
+    "poisson-l1": ("poisson", {"prior": "laplace"}),
+    "nb-enet-standardized": (
+        "negative_binomial",
+        {"prior": "elasticnet", "l1_ratio": 0.5, "dispersion": 2.0, "standardize": True},
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(COUNT_PATH_CASES))
+def test_the_count_map_path_through_dask_is_the_in_memory_one(client, fair_files, fair_frame, case):
+    """fair's Parquet files, the exposure a column: the grid from alpha_max (the score at weights 0)
+    to 1e-10 and, at every alpha below it, the in-memory `map_path`'s exact zeros and coefficients
+    to 1e-8."""
+    from bayesreg.large import read_count_path
+    from bayesreg.path import alpha_grid, map_path
+
+    family, settings = COUNT_PATH_CASES[case]
+    result = read_count_path(
+        fair_files["parquet"],
+        COUNT_TARGET,
+        family=family,
+        exposure=EXPOSURE,
+        n_alphas=5,
+        eps=0.02,
+        blocksize=COUNT_BLOCKSIZE["parquet"],
+        client=client,
+        **settings,
+    )
+    X = fair_frame.drop(columns=[COUNT_TARGET, EXPOSURE]).to_numpy(float)
+    y, offset = fair_frame[COUNT_TARGET].to_numpy(float), np.log(fair_frame[EXPOSURE].to_numpy())
+    model = {"family": family, "convention": "glum", "offset": offset, **settings}
+    alphas = alpha_grid(X, y, n_alphas=5, eps=0.02, **model)
+    memory = map_path(X, y, alphas, **model)
+    path = result.path
+    assert result.persisted and path.converged.all() and memory.converged.all()
+    np.testing.assert_allclose(path.alphas, alphas, rtol=1e-10)
+    # at alpha_max every weight is 0: exactly through Dask; in memory one is at 1e-14 (the grid's
+    # first point is the boundary, where a weight's score equals its penalty to round-off)
+    assert not path.coefs[0].any() and np.abs(memory.coefs[0]).max() < 1e-12
+    for i, alpha in enumerate(alphas[1:], start=1):
+        assert_map_equal(
+            path.coefs[i],
+            float(path.intercepts[i]),
+            memory.coefs[i],
+            float(memory.intercepts[i]),
+            rtol=COUNT_RTOL,
+            label=f"{case} alpha {alpha:.4g}",
+        )
+    assert 0 < int((memory.coefs[-1] == 0).sum()) or case != "poisson-l1"
