@@ -1245,9 +1245,16 @@ def _read_large(args, command: str):
     proximal Newton step); else None (read in memory).
     What Dask cannot do is refused here, before the pass: the other families, compare, and every
     option but a MAP or a gaussian NUTS posterior at a given alpha without per-row log-likelihoods
-    (fit), or the gaussian MAP or posterior path (path)."""
+    (fit), or the gaussian MAP or posterior path and the count families' MAP path (path), which
+    comes back as a `~bayesreg.large.CountPath`."""
     from bayesreg.data import COUNT_FAMILIES, data_files
-    from bayesreg.large import dask_client, read_count_map, read_logistic_map, read_moments
+    from bayesreg.large import (
+        dask_client,
+        read_count_map,
+        read_count_path,
+        read_logistic_map,
+        read_moments,
+    )
 
     files = data_files(args.data)
     large = sum(path.stat().st_size for path in files) > DASK_SIZE
@@ -1256,7 +1263,8 @@ def _read_large(args, command: str):
     reason = None
     newton = ("bernoulli", *COUNT_FAMILIES)
     glm_map = args.family in newton and command == "fit" and args.method == "map"
-    if args.family != "gaussian" and not glm_map:
+    count_path = args.family in COUNT_FAMILIES and command == "path" and not args.posterior
+    if args.family != "gaussian" and not (glm_map or count_path):
         reason = f"--family {args.family} needs the rows (a pass per optimisation step)"
         if args.family in newton:
             reason = f"--family {args.family} through Dask is a MAP only (--method map); NUTS needs the rows"
@@ -1271,7 +1279,7 @@ def _read_large(args, command: str):
         raise _UsageError(
             f"the Dask engine reduces the data to the gaussian likelihood's statistics for a MAP, NUTS "
             f"at a given --alpha, or the MAP or posterior path, and fits the bernoulli, poisson and "
-            f"negative_binomial MAP by a pass per Newton step; "
+            f"negative_binomial MAP (and the counts' MAP path) by a pass per Newton step; "
             f"{reason}: "
             f"read them in memory (--engine memory; the files hold {size})"
         )
@@ -1286,6 +1294,18 @@ def _read_large(args, command: str):
                 model.update(dispersion=args.dispersion if args.family == "negative_binomial" else None)
             read = read_logistic_map if args.family == "bernoulli" else read_count_map
             return read(
+                files, args.target, sep=args.sep, drop_constant=args.drop_constant, client=client, **model
+            )
+        if count_path:
+            model = {"prior": args.prior, "l1_ratio": args.l1_ratio, "convention": args.convention}
+            model.update(fit_intercept=args.fit_intercept, standardize=args.standardize, family=args.family)
+            model.update(offset=args.offset, exposure=args.exposure, dispersion=args.dispersion)
+            if args.alphas is not None:
+                model["alphas"] = np.asarray(args.alphas, dtype=float)
+            else:
+                model.update(n_alphas=N_ALPHAS if args.n_alphas is None else args.n_alphas)
+                model.update(eps=EPS if args.eps is None else args.eps)
+            return read_count_path(
                 files, args.target, sep=args.sep, drop_constant=args.drop_constant, client=client, **model
             )
         return read_moments(files, args.target, sep=args.sep, drop_constant=args.drop_constant, client=client)
@@ -2125,14 +2145,18 @@ def _path(args) -> int:
 
 
 def _path_large(args, moments, out: Path, sampling: dict | None) -> int:
-    """`bayesreg path` from the statistics of one pass: the gaussian MAP path
+    """`bayesreg path` through Dask: the gaussian MAP path from the statistics of one pass
     (`~bayesreg.large.path_from_moments`) or, with ``sampling``, the posterior at every alpha too
     (`~bayesreg.large.posterior_path_from_moments`, the gate columns and exit status 3 as in
-    memory): path.csv and path.png as in memory."""
+    memory); or the count families' MAP path, which ``moments`` then is (a
+    `~bayesreg.large.CountPath`, a pass per Newton step): path.csv and path.png as in memory."""
     from bayesreg import report
     from bayesreg.diagnostics import check_path_diagnostics
-    from bayesreg.large import path_from_moments, posterior_path_from_moments
+    from bayesreg.large import CountPath, path_from_moments, posterior_path_from_moments
 
+    counts = isinstance(moments, CountPath)  # the count families' path, found while reading
+    if counts:
+        result, moments = moments, moments.moments
     _check_feature_names(args, moments.names)
     model = {
         "prior": args.prior,
@@ -2148,7 +2172,7 @@ def _path_large(args, moments, out: Path, sampling: dict | None) -> int:
         if n_alphas is None:
             n_alphas = POSTERIOR_N_ALPHAS if sampling is not None else N_ALPHAS
         eps = EPS if args.eps is None else args.eps
-        penalised = path_from_moments(moments, n_alphas=n_alphas, eps=eps, **model)
+        penalised = result.path if counts else path_from_moments(moments, n_alphas=n_alphas, eps=eps, **model)
         alphas = penalised.alphas
         grid = f"{n_alphas} alphas from alpha_max = {alphas[0]:.4g} down to {alphas[-1]:.4g} (eps = {eps:g})"
     else:
@@ -2161,6 +2185,8 @@ def _path_large(args, moments, out: Path, sampling: dict | None) -> int:
             posterior = posterior_path_from_moments(moments, alphas, **model, **sampling)
             ok = check_path_diagnostics(posterior).ok  # its warnings become lines on stderr
             penalised = posterior.map
+        elif counts:
+            penalised = result.path
         elif args.alphas is not None:
             penalised = path_from_moments(moments, alphas, **model)
         figure = report.path_figure(penalised if posterior is None else posterior, moments.names)
@@ -2174,9 +2200,10 @@ def _path_large(args, moments, out: Path, sampling: dict | None) -> int:
     )
     columns = " (prior on the standardized columns; coefficients on the original ones)"
     shown = columns if args.standardize else ""
+    passes = f"{result.passes} passes" if counts else "one pass"
     print(
-        f"{kind} path, gaussian family, {args.convention} convention: {moments.n} rows (read through Dask, "
-        f"one pass), {len(moments.names)} features, target {args.target!r}{shown}"
+        f"{kind} path, {args.family} family, {args.convention} convention: {moments.n} rows (read through "
+        f"Dask, {passes}), {len(moments.names)} features, target {args.target!r}{shown}"
     )
     print(f"grid: {grid}; MAP converged at {int(penalised.converged.sum())} of {alphas.size}")
     if posterior is not None:

@@ -386,7 +386,7 @@ def test_an_unreachable_scheduler_is_one_line_and_exit_2(files, tmp_path, comman
         ),
         (["fit", "--family", "student_t", "--df", "4"], "--family student_t needs the rows"),
         (["fit", "--alpha", "cv"], "a learned alpha"),
-        (["path", "--family", "poisson", "--out", "{out}"], "--family poisson through Dask is a MAP only"),
+        (["path", "--family", "poisson", "--posterior", "--out", "{out}"], "--family poisson through Dask"),
         (["path", "--family", "bernoulli", "--out", "{out}"], "--family bernoulli through Dask is a MAP"),
         (["compare", "--priors", "laplace,gaussian", "--out", "{out}"], "bayesreg compare needs the rows"),
     ],
@@ -1215,3 +1215,31 @@ def test_the_count_map_path_through_dask_is_the_in_memory_one(client, fair_files
             label=f"{case} alpha {alpha:.4g}",
         )
     assert 0 < int((memory.coefs[-1] == 0).sum()) or case != "poisson-l1"
+
+
+def test_the_count_path_from_the_command_line_through_dask_is_the_in_memory_one(client, fair_files, tmp_path):
+    """``path --family poisson --exposure COL --engine dask`` (`read_count_path`) writes the in-memory
+    command's path.csv: the same grid to 1e-10 and, below alpha_max, the same zeros and coefficients
+    to 1e-8."""
+    tables, outputs = {}, {}
+    for engine in ("dask", "memory"):
+        out = tmp_path / engine
+        argv = ["path", fair_files["csv"], "--target", COUNT_TARGET, "--family", "poisson", "--exposure"]
+        argv += [EXPOSURE, "--n-alphas", "6", "--eps", "0.01", "--engine", engine, "--out", str(out)]
+        code, stdout, stderr = run(argv)
+        assert code == 0, stderr
+        assert sorted(os.listdir(out)) == ["path.csv", "path.png"]
+        tables[engine], outputs[engine] = pd.read_csv(out / "path.csv"), stdout
+    assert "read through Dask" in outputs["dask"] and "poisson family" in outputs["dask"]
+    got, expected = tables["dask"], tables["memory"]
+    assert list(got.columns) == list(expected.columns) and list(got["feature"]) == list(expected["feature"])
+    np.testing.assert_allclose(got["alpha"], expected["alpha"], rtol=1e-10)
+    for alpha in expected["alpha"].unique()[1:]:
+        assert_map_equal(
+            got.loc[np.isclose(got["alpha"], alpha, rtol=1e-9), "map"].to_numpy(),
+            0.0,
+            expected.loc[expected["alpha"] == alpha, "map"].to_numpy(),
+            0.0,
+            rtol=COUNT_RTOL,
+            label=f"alpha {alpha:.4g}",
+        )
