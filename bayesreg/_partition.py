@@ -1,9 +1,10 @@
 """What a Dask worker runs on one partition of rows for `bayesreg.large`: the checks and the
-moments of the Gaussian pass, the labels, gradient and Hessian of the logistic passes, and the
-pairwise merges of their results.
+moments of the Gaussian pass, the labels of the logistic pass, the negative log-likelihood,
+gradient and Hessian of the Newton passes of the logistic, Poisson and negative binomial models
+(and the negative binomial's terms in its dispersion), and the pairwise merges of their results.
 
 Dask ships these functions to the workers by reference (module and name), so each worker imports
-this module and what it imports: NumPy and pandas, and SciPy's ``expit`` for a logistic pass.
+this module and what it imports: NumPy and pandas, and SciPy's special functions for a Newton pass.
 Nothing here imports JAX, NumPyro or scikit-learn, which would cost a worker some 300 MB of
 memory before it reads a row (tests/test_dask.py runs a reduction on worker processes and checks
 their ``sys.modules``). `~bayesreg.data.bad_cell` (whose module imports scikit-learn) is
@@ -28,6 +29,7 @@ __all__ = [
     "Labels",
     "Summary",
     "add",
+    "dispersion_terms",
     "find_labels",
     "frame_of_blocks",
     "ladder_terms",
@@ -57,8 +59,18 @@ class Summary(NamedTuple):
     error: tuple | None
 
 
-def summarise(frame: pd.DataFrame, partition: int, columns: list, target: str | None, family: str) -> Summary:
-    """The `Summary` of one partition: its cells checked (`~bayesreg.data.bad_cell`) and its
+def summarise(
+    frame: pd.DataFrame,
+    partition: int,
+    columns: list,
+    target: str | None,
+    family: str,
+    *,
+    counts: bool = False,
+    exposure: str | None = None,
+) -> Summary:
+    """The `Summary` of one partition: its cells checked (`~bayesreg.data.bad_cell`; with ``counts``
+    the target holds non-negative integers, and the ``exposure`` column positive numbers) and its
     columns reduced in float64, in slices (`row_slices`) merged as partitions are (`merge`), so
     that the copies a pass makes are a slice's, not the partition's."""
     frame = frame[columns]
@@ -70,19 +82,28 @@ def summarise(frame: pd.DataFrame, partition: int, columns: list, target: str | 
         counting = bool(start[0] == np.round(start[0]) and np.all(np.diff(start) == 1))
     parts = {partition: (count, float(first.iloc[0]) if counting else None)}
     summary = Summary(0, None, None, None, None, None, parts, None)
+    watched = columns.index(exposure) if exposure is not None else None
     for rows in row_slices(frame):
         values = None
         try:
             values = rows.to_numpy(dtype=np.float64)
         except (TypeError, ValueError):
             pass
-        if values is None or not np.isfinite(values).all():
+        bad = values is None or not np.isfinite(values).all()
+        if not bad and counts:
+            y = values[:, columns.index(target)]
+            bad = bool(np.any((y < 0) | (y != np.round(y))))
+        if not bad and watched is not None:
+            bad = bool(np.any(values[:, watched] <= 0))
+        if bad:
             from bayesreg.data import bad_cell
 
             for name in columns:
-                bad = bad_cell(frame[name], is_target=name == target, family=family)
-                if bad is not None:
-                    return Summary(count, None, None, None, None, None, parts, (partition, *bad))
+                found = bad_cell(
+                    frame[name], is_target=name == target, family=family, exposure=name == exposure
+                )
+                if found is not None:
+                    return Summary(count, None, None, None, None, None, parts, (partition, *found))
         summary = merge(summary, _moments(values, parts))
     return summary
 
@@ -195,22 +216,57 @@ def with_indicator(frame: pd.DataFrame, target: str, classes: Classes) -> pd.Dat
 
 class Design(NamedTuple):
     """What a Newton pass needs to build a partition's rows in the solver's coordinates:
-    ``Z = (X − shift)/scale`` of the ``features`` (and a column of ones with an intercept), and the
-    0/1 ``target`` indicator."""
+    ``Z = (X − shift)/scale`` of the ``features`` (and a column of ones with an intercept), the
+    target (the 0/1 indicator of ``classes`` for the Bernoulli family, counts as they are for the
+    others), and the linear predictor's offset: the ``offset`` column, or its log with
+    ``exposure``. ``log_r`` is ``log(1/α)`` of the negative binomial's dispersion ``α``."""
 
     features: list
     target: str
-    classes: Classes
+    classes: Classes | None
     shift: np.ndarray
     scale: np.ndarray
     intercept: bool
+    family: str = "bernoulli"
+    log_r: float = 0.0
+    offset: str | None = None
+    exposure: bool = False
 
-    def rows(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-        """``Z`` and the 0/1 target of a partition's rows."""
+    def rows(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray | float]:
+        """``Z``, the target and the offset (0 without one) of a partition's rows."""
         Z = (frame[self.features].to_numpy(dtype=np.float64) - self.shift) / self.scale
         if self.intercept:
             Z = np.column_stack([np.ones(len(Z)), Z])
-        return Z, self.classes.indicator(frame[self.target])
+        column = frame[self.target]
+        y = column.to_numpy(dtype=np.float64) if self.classes is None else self.classes.indicator(column)
+        offset = 0.0
+        if self.offset is not None:
+            offset = frame[self.offset].to_numpy(dtype=np.float64)
+            offset = np.log(offset) if self.exposure else offset
+        return Z, y, offset
+
+    def loss(self, eta: np.ndarray, y: np.ndarray) -> float:
+        """``Σᵢ ℓ(ηᵢ, yᵢ)``, the negative log-likelihood up to a constant in ``η``."""
+        if self.family == "bernoulli":
+            return float(np.sum(np.logaddexp(0.0, eta) - y * eta))
+        if self.family == "poisson":
+            return float(np.sum(np.exp(eta) - y * eta))
+        r = np.exp(self.log_r)  # NB2: ℓ = (y + r) log(r + μ) − y η
+        return float(np.sum((y + r) * np.logaddexp(self.log_r, eta) - y * eta))
+
+    def derivatives(self, eta: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``ℓ'(ηᵢ)`` and ``ℓ''(ηᵢ)`` per row."""
+        from scipy.special import expit
+
+        if self.family == "bernoulli":
+            mu = expit(eta)
+            return mu - y, mu * (1.0 - mu)
+        if self.family == "poisson":
+            mu = np.exp(eta)
+            return mu - y, mu
+        r = np.exp(self.log_r)
+        share = expit(eta - self.log_r)  # μ/(r + μ)
+        return (y + r) * share - y, (y + r) * share * (1.0 - share)
 
 
 def row_slices(frame: pd.DataFrame):
@@ -222,18 +278,16 @@ def row_slices(frame: pd.DataFrame):
 
 
 def newton_terms(frame: pd.DataFrame, design: Design, theta: np.ndarray) -> tuple:
-    """A partition's negative log-likelihood at ``theta``, its gradient and its Hessian ``ZᵀWZ``
-    (``W = diag(μ(1 − μ))``), all float64."""
-    from scipy.special import expit
-
+    """A partition's negative log-likelihood at ``theta`` (`Design.loss`), its gradient ``Zᵀℓ'`` and
+    its Hessian ``ZᵀWZ`` (``W = diag(ℓ'')``), all float64."""
     loss, gradient, hessian = 0.0, np.zeros(theta.shape), np.zeros(theta.shape * 2)
     for rows in row_slices(frame):
-        Z, y = design.rows(rows)
-        eta = Z @ theta
-        mu = expit(eta)
-        rooted = Z * np.sqrt(mu * (1.0 - mu))[:, None]
-        loss += float(np.sum(np.logaddexp(0.0, eta) - y * eta))
-        gradient += Z.T @ (mu - y)
+        Z, y, offset = design.rows(rows)
+        eta = Z @ theta + offset
+        first, second = design.derivatives(eta, y)
+        rooted = Z * np.sqrt(second)[:, None]
+        loss += design.loss(eta, y)
+        gradient += Z.T @ first
         hessian += rooted.T @ rooted
     return loss, gradient, hessian
 
@@ -242,10 +296,36 @@ def ladder_terms(frame: pd.DataFrame, design: Design, theta: np.ndarray, step: n
     """A partition's negative log-likelihood at ``theta + t·step`` for each ``t`` of `LADDER`."""
     values = np.zeros(len(LADDER))
     for rows in row_slices(frame):
-        Z, y = design.rows(rows)
-        eta, change = Z @ theta, Z @ step
-        values += [np.sum(np.logaddexp(0.0, eta + t * change) - y * (eta + t * change)) for t in LADDER]
+        Z, y, offset = design.rows(rows)
+        eta, change = Z @ theta + offset, Z @ step
+        with np.errstate(over="ignore", invalid="ignore"):  # an overflow is a step too long
+            values += [design.loss(eta + t * change, y) for t in LADDER]
     return values
+
+
+def dispersion_terms(frame: pd.DataFrame, design: Design, theta: np.ndarray, log_alpha: float) -> np.ndarray:
+    """A partition's NB2 negative log-likelihood as a function of ``u = log α`` (``r = 1/α``, all
+    terms, the log-gamma ones included), its first two derivatives in ``u`` at ``log_alpha`` and
+    the magnitude of the terms the first is summed from: ``[value, d/du, d²/du², magnitude]``."""
+    from scipy.special import digamma, gammaln, polygamma
+
+    r = np.exp(-log_alpha)
+    value = d_r = d_rr = magnitude = 0.0
+    for rows in row_slices(frame):
+        Z, y, offset = design.rows(rows)
+        eta = Z @ theta + offset
+        mu = np.exp(eta)
+        log_ratio = np.logaddexp(0.0, eta + log_alpha)  # log(1 + μ/r)
+        value += np.sum((y + r) * log_ratio - y * (eta + log_alpha) - gammaln(y + r) + gammaln(r))
+        excess = (y + r) / (r + mu) - 1.0
+        digammas = digamma(y + r) - digamma(r)
+        d_r += np.sum(log_ratio + excess - digammas)  # d/dr of the sum, then d²/dr²
+        d_rr += np.sum(
+            1.0 / (r + mu) + (mu - y) / (r + mu) ** 2 - 1.0 / r - polygamma(1, y + r) + polygamma(1, r)
+        )
+        magnitude += r * np.sum(np.abs(log_ratio) + np.abs(excess) + np.abs(digammas))
+    # u = −log r: d/du = −r d/dr, d²/du² = r d/dr + r² d²/dr²
+    return np.array([value, -r * d_r, r * d_r + r * r * d_rr, magnitude])
 
 
 def add(a, b):

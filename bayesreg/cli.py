@@ -1225,7 +1225,8 @@ def _data_options(parser) -> None:
         choices=ENGINES,
         default="auto",
         help=f"memory: read the files with pandas; dask: read them through dask.dataframe in one pass "
-        f"to the gaussian likelihood's statistics (MAP or NUTS at a given alpha); auto (default): dask above "
+        f"to the gaussian likelihood's statistics (MAP or NUTS at a given alpha), or a pass per Newton "
+        f"step for the bernoulli, poisson and negative_binomial MAP; auto (default): dask above "
         f"{DASK_SIZE / 2**30:g} GiB of files",
     )
     parser.add_argument(
@@ -1239,28 +1240,36 @@ def _data_options(parser) -> None:
 
 def _read_large(args, command: str):
     """The data's `~bayesreg.large.DaskMoments` when they are read through Dask (--engine dask, or
-    auto above `DASK_SIZE` bytes), or for ``fit --family bernoulli --method map`` the
-    `~bayesreg.large.LogisticMAP` (a pass per proximal Newton step); else None (read in memory).
+    auto above `DASK_SIZE` bytes), or for ``fit --family bernoulli|poisson|negative_binomial
+    --method map`` the `~bayesreg.large.LogisticMAP` or `~bayesreg.large.CountMAP` (a pass per
+    proximal Newton step); else None (read in memory).
     What Dask cannot do is refused here, before the pass: the other families, compare, and every
     option but a MAP or a gaussian NUTS posterior at a given alpha without per-row log-likelihoods
-    (fit), or the gaussian MAP path (path)."""
-    from bayesreg.data import data_files
-    from bayesreg.large import dask_client, read_logistic_map, read_moments
+    (fit), or the gaussian MAP or posterior path and the count families' MAP path (path), which
+    comes back as a `~bayesreg.large.CountPath`."""
+    from bayesreg.data import COUNT_FAMILIES, data_files
+    from bayesreg.large import (
+        dask_client,
+        read_count_map,
+        read_count_path,
+        read_logistic_map,
+        read_moments,
+    )
 
     files = data_files(args.data)
     large = sum(path.stat().st_size for path in files) > DASK_SIZE
     if args.engine == "memory" or (args.engine == "auto" and not large):
         return None
     reason = None
-    logistic_map = args.family == "bernoulli" and command == "fit" and args.method == "map"
-    if args.family != "gaussian" and not logistic_map:
+    newton = ("bernoulli", *COUNT_FAMILIES)
+    glm_map = args.family in newton and command == "fit" and args.method == "map"
+    count_path = args.family in COUNT_FAMILIES and command == "path" and not args.posterior
+    if args.family != "gaussian" and not (glm_map or count_path):
         reason = f"--family {args.family} needs the rows (a pass per optimisation step)"
-        if args.family == "bernoulli":
-            reason = "--family bernoulli through Dask is a MAP only (--method map); NUTS needs the rows"
+        if args.family in newton:
+            reason = f"--family {args.family} through Dask is a MAP only (--method map); NUTS needs the rows"
     elif command == "compare":
         reason = "bayesreg compare needs the rows (PSIS-LOO or k-fold CV per row)"
-    elif command == "path" and args.posterior:
-        reason = "bayesreg path --posterior needs the rows (NUTS along the grid); the MAP path does not"
     elif command == "fit" and args.log_likelihood:
         reason = f"{args.flags['log_likelihood']} needs the rows (a log-likelihood per row)"
     elif command == "fit" and (args.prior in SPARSITY_KINDS or isinstance(args.alpha, str)):
@@ -1269,24 +1278,35 @@ def _read_large(args, command: str):
         size = f"{sum(path.stat().st_size for path in files) / 2**30:.2f} GiB"
         raise _UsageError(
             f"the Dask engine reduces the data to the gaussian likelihood's statistics for a MAP, NUTS "
-            f"at a given --alpha or the MAP path, and fits the bernoulli MAP by a pass per Newton step; "
+            f"at a given --alpha, or the MAP or posterior path, and fits the bernoulli, poisson and "
+            f"negative_binomial MAP (and the counts' MAP path) by a pass per Newton step; "
             f"{reason}: "
             f"read them in memory (--engine memory; the files hold {size})"
         )
     with dask_client(args.scheduler) as client:
-        if logistic_map:
-            return read_logistic_map(
-                files,
-                args.target,
-                sep=args.sep,
-                drop_constant=args.drop_constant,
-                client=client,
-                prior=args.prior,
-                alpha=args.alpha,
-                l1_ratio=args.l1_ratio,
-                convention=args.convention,
-                fit_intercept=args.fit_intercept,
-                standardize=args.standardize,
+        if glm_map:
+            model = {"prior": args.prior, "alpha": args.alpha, "l1_ratio": args.l1_ratio}
+            model.update(
+                convention=args.convention, fit_intercept=args.fit_intercept, standardize=args.standardize
+            )
+            if args.family in COUNT_FAMILIES:
+                model.update(family=args.family, offset=args.offset, exposure=args.exposure)
+                model.update(dispersion=args.dispersion if args.family == "negative_binomial" else None)
+            read = read_logistic_map if args.family == "bernoulli" else read_count_map
+            return read(
+                files, args.target, sep=args.sep, drop_constant=args.drop_constant, client=client, **model
+            )
+        if count_path:
+            model = {"prior": args.prior, "l1_ratio": args.l1_ratio, "convention": args.convention}
+            model.update(fit_intercept=args.fit_intercept, standardize=args.standardize, family=args.family)
+            model.update(offset=args.offset, exposure=args.exposure, dispersion=args.dispersion)
+            if args.alphas is not None:
+                model["alphas"] = np.asarray(args.alphas, dtype=float)
+            else:
+                model.update(n_alphas=N_ALPHAS if args.n_alphas is None else args.n_alphas)
+                model.update(eps=EPS if args.eps is None else args.eps)
+            return read_count_path(
+                files, args.target, sep=args.sep, drop_constant=args.drop_constant, client=client, **model
             )
         return read_moments(files, args.target, sep=args.sep, drop_constant=args.drop_constant, client=client)
 
@@ -1380,9 +1400,12 @@ def _fit_large(args, moments, out: Path | None, sampling: dict | None) -> int:
     return 0
 
 
-def _fit_large_logistic(args, result, out: Path | None) -> int:
-    """`bayesreg fit --family bernoulli` through Dask: the MAP of `~bayesreg.large.read_logistic_map`
-    (``result``), its table and coefficients.csv; no model folder (it holds a fitted estimator)."""
+def _fit_large_glm(args, result, out: Path | None) -> int:
+    """`bayesreg fit --family bernoulli|poisson|negative_binomial` through Dask: the MAP of
+    `~bayesreg.large.read_logistic_map` or `~bayesreg.large.read_count_map` (``result``), its
+    table and coefficients.csv; no model folder (it holds a fitted estimator)."""
+    from types import SimpleNamespace
+
     moments, mode = result.moments, result.map
     _check_feature_names(args, moments.names)
     _print_notes("fit", moments.notes)
@@ -1390,8 +1413,15 @@ def _fit_large_logistic(args, result, out: Path | None) -> int:
     intercept = float(mode.params["intercept"]) if args.fit_intercept else None
     printed, content = _coefficient_table(moments.names, coef, intercept)
     written = [] if out is None else _write_all(out, {"coefficients.csv": content})
-    print(_prior_description(args, args.alpha, 1.0, moments.n))
-    print(_target_text(args.target, result.classes))
+    fitted = None  # what _likelihood_description reads of an estimator: the fitted dispersion
+    if args.family == "negative_binomial":
+        dispersion = mode.params.get("dispersion", args.dispersion)
+        fitted = SimpleNamespace(dispersion_=float(dispersion))
+    elif args.family != "bernoulli":
+        fitted = SimpleNamespace()
+    print(_prior_description(args, args.alpha, 1.0, moments.n, fitted))
+    if args.family == "bernoulli":
+        print(_target_text(args.target, result.classes))
     state = "converged" if mode.converged else "NOT converged"
     rows = "rows kept on the workers" if result.persisted else "rows read in every pass"
     print(
@@ -1708,8 +1738,8 @@ def _fit(args) -> int:
     out = None if args.out is None else _check_model_out(args.out)
     moments = _read_large(args, "fit")
     if moments is not None:
-        if args.family == "bernoulli":
-            return _fit_large_logistic(args, moments, out)
+        if args.family != "gaussian":
+            return _fit_large_glm(args, moments, out)
         return _fit_large(args, moments, out, sampling)
     X, y, notes = _read(args)
     offset = _take_offset(args, X)
@@ -2040,7 +2070,7 @@ def _path(args) -> int:
     out = _check_out(args.out)
     moments = _read_large(args, args.command)
     if moments is not None:
-        return _path_large(args, moments, out)
+        return _path_large(args, moments, out, sampling)
     table = _read(args)
     offset = _take_offset(args, table.X)
     data = check_xy(table.X, table.y, family=args.family)
@@ -2114,12 +2144,19 @@ def _path(args) -> int:
     return 0 if ok is None or ok.all() else _gate_failed("path")
 
 
-def _path_large(args, moments, out: Path) -> int:
-    """`bayesreg path` from the statistics of one pass (`~bayesreg.large.path_from_moments`, the
-    gaussian MAP path): path.csv and path.png as in memory."""
+def _path_large(args, moments, out: Path, sampling: dict | None) -> int:
+    """`bayesreg path` through Dask: the gaussian MAP path from the statistics of one pass
+    (`~bayesreg.large.path_from_moments`) or, with ``sampling``, the posterior at every alpha too
+    (`~bayesreg.large.posterior_path_from_moments`, the gate columns and exit status 3 as in
+    memory); or the count families' MAP path, which ``moments`` then is (a
+    `~bayesreg.large.CountPath`, a pass per Newton step): path.csv and path.png as in memory."""
     from bayesreg import report
-    from bayesreg.large import path_from_moments
+    from bayesreg.diagnostics import check_path_diagnostics
+    from bayesreg.large import CountPath, path_from_moments, posterior_path_from_moments
 
+    counts = isinstance(moments, CountPath)  # the count families' path, found while reading
+    if counts:
+        result, moments = moments, moments.moments
     _check_feature_names(args, moments.names)
     model = {
         "prior": args.prior,
@@ -2131,9 +2168,11 @@ def _path_large(args, moments, out: Path) -> int:
     if args.sigma is not None:
         model["sigma"] = args.sigma
     if args.alphas is None:
-        n_alphas = N_ALPHAS if args.n_alphas is None else args.n_alphas
+        n_alphas = args.n_alphas
+        if n_alphas is None:
+            n_alphas = POSTERIOR_N_ALPHAS if sampling is not None else N_ALPHAS
         eps = EPS if args.eps is None else args.eps
-        penalised = path_from_moments(moments, n_alphas=n_alphas, eps=eps, **model)
+        penalised = result.path if counts else path_from_moments(moments, n_alphas=n_alphas, eps=eps, **model)
         alphas = penalised.alphas
         grid = f"{n_alphas} alphas from alpha_max = {alphas[0]:.4g} down to {alphas[-1]:.4g} (eps = {eps:g})"
     else:
@@ -2141,11 +2180,18 @@ def _path_large(args, moments, out: Path) -> int:
         grid = f"{alphas.size} alphas given, from {alphas[0]:.4g} to {alphas[-1]:.4g}"
     _print_notes("path", moments.notes)
     with _warnings_as_lines("path", args.flags):
-        if args.alphas is not None:
+        posterior = ok = None
+        if sampling is not None:
+            posterior = posterior_path_from_moments(moments, alphas, **model, **sampling)
+            ok = check_path_diagnostics(posterior).ok  # its warnings become lines on stderr
+            penalised = posterior.map
+        elif counts:
+            penalised = result.path
+        elif args.alphas is not None:
             penalised = path_from_moments(moments, alphas, **model)
-        figure = report.path_figure(penalised, moments.names)
+        figure = report.path_figure(penalised if posterior is None else posterior, moments.names)
         files: dict[str, Content] = {
-            "path.csv": _path_table(moments.names, penalised),
+            "path.csv": _path_table(moments.names, penalised, posterior, ok),
             "path.png": lambda path: figure.savefig(path, format="png", dpi=110, bbox_inches="tight"),
         }
         written = _write_all(out, files)
@@ -2154,16 +2200,26 @@ def _path_large(args, moments, out: Path) -> int:
     )
     columns = " (prior on the standardized columns; coefficients on the original ones)"
     shown = columns if args.standardize else ""
+    passes = f"{result.passes} passes" if counts else "one pass"
     print(
-        f"{kind} path, gaussian family, {args.convention} convention: {moments.n} rows (read through Dask, "
-        f"one pass), {len(moments.names)} features, target {args.target!r}{shown}"
+        f"{kind} path, {args.family} family, {args.convention} convention: {moments.n} rows (read through "
+        f"Dask, {passes}), {len(moments.names)} features, target {args.target!r}{shown}"
     )
     print(f"grid: {grid}; MAP converged at {int(penalised.converged.sum())} of {alphas.size}")
+    if posterior is not None:
+        mixture = " (Laplace prior as a scale mixture at some alphas)" if posterior.mixture.any() else ""
+        print(
+            f"posterior from the statistics of the pass: NUTS at every alpha, {sampling['num_chains']} "
+            f"chains x ({sampling['num_warmup']} warmup + {sampling['num_samples']} draws), seed "
+            f"{sampling['seed']}{mixture}; max R-hat {posterior.max_r_hat.max():.3f}, min bulk ESS "
+            f"{posterior.min_ess_bulk.min():.0f}, {int(posterior.divergences.sum())} divergences; gate "
+            f"passed at {int(ok.sum())} of {alphas.size} alphas"
+        )
     print()
-    print(_path_summary(penalised))
+    print(_path_summary(penalised, posterior, ok))
     print()
     print("wrote " + ", ".join(map(str, written)))
-    return 0
+    return 0 if ok is None or ok.all() else _gate_failed("path")
 
 
 # ---------------------------------------------------------------------------------------------------

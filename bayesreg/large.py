@@ -49,6 +49,7 @@ from bayesreg._partition import (
     Design,
     Summary,
     add,
+    dispersion_terms,
     find_labels,
     frame_of_blocks,
     ladder_terms,
@@ -59,6 +60,7 @@ from bayesreg._partition import (
     with_indicator,
 )
 from bayesreg.data import (
+    COUNT_FAMILIES,
     DataError,
     constant_columns,
     data_files,
@@ -71,6 +73,9 @@ from bayesreg.defaults import EPS, L1_RATIO, N_ALPHAS
 
 __all__ = [
     "CONNECT_TIMEOUT",
+    "CountMAP",
+    "CountPath",
+    "DISPERSION_RTOL",
     "DaskMoments",
     "LABELS_KEPT",
     "LOCAL_WORKERS",
@@ -81,12 +86,17 @@ __all__ = [
     "PERSIST_SHARE",
     "SchedulerError",
     "Source",
+    "count_map_from_dask",
+    "count_path_from_dask",
     "dask_client",
     "logistic_map_from_dask",
     "map_from_moments",
     "moments_from_dask",
     "path_from_moments",
     "posterior_from_moments",
+    "posterior_path_from_moments",
+    "read_count_map",
+    "read_count_path",
     "read_logistic_map",
     "read_moments",
     "sufficient_stats_from_dask",
@@ -389,14 +399,34 @@ def _tree(items: list, combine):
 
 def _moments(blocks, columns, target, sources, drop_constant, client, progress) -> DaskMoments:
     """`moments_from_dask` of the partitions ``blocks`` (delayed DataFrames holding ``columns``)."""
+    return _checked_moments(blocks, columns, target, sources, drop_constant, client, progress)[0]
+
+
+def _checked_moments(
+    blocks,
+    columns,
+    target,
+    sources,
+    drop_constant,
+    client,
+    progress,
+    family="gaussian",
+    offset=None,
+    exposure=False,
+) -> tuple[DaskMoments, float]:
+    """`_moments` with the checks of ``family``'s target (`~bayesreg.data.bad_cell`: counts for the
+    count families) and an ``offset`` column among ``columns`` (positive numbers with ``exposure``):
+    not a feature, so neither refused for being constant nor among the returned moments' names.
+    Returns the moments and the offset column's mean (0 without one)."""
     import dask
 
-    if len(columns) < 2:
+    if len(columns) < 2 + (offset is not None):
         raise DataError("no feature columns: X has 0 columns")
     if sources is not None and len(sources) != len(blocks):
         raise ValueError(f"{len(sources)} sources for {len(blocks)} partitions")
+    checks = {"counts": family in COUNT_FAMILIES, "exposure": offset if exposure else None}
     summaries = [
-        dask.delayed(summarise)(block, i, columns, target, "gaussian") for i, block in enumerate(blocks)
+        dask.delayed(summarise)(block, i, columns, target, family, **checks) for i, block in enumerate(blocks)
     ]
     summary = _compute(_tree(summaries, merge), client, progress)
     if summary.error is not None:
@@ -411,23 +441,29 @@ def _moments(blocks, columns, target, sources, drop_constant, client, progress) 
     constant = {
         name: summary.low[j]
         for j, name in enumerate(columns)
-        if keep[j] and summary.low[j] == summary.high[j]
+        if keep[j] and summary.low[j] == summary.high[j] and name != offset
     }
     for name in constant_columns(constant, target, drop=drop_constant, notes=notes):
         keep[columns.index(name)] = False
+    mean = summary.mean + summary.mean_low
+    shift = 0.0
+    if offset is not None:
+        shift = float(mean[columns.index(offset)])
+        keep[columns.index(offset)] = False
     if keep.sum() < 2:
         raise DataError("no feature columns: X has 0 columns")
     kept = np.flatnonzero(keep)
-    return DaskMoments(
+    moments = DaskMoments(
         [columns[j] for j in kept[:-1]],
         target,
         int(summary.n),
-        (summary.mean + summary.mean_low)[kept],
+        mean[kept],
         summary.m2[np.ix_(kept, kept)],
         summary.low[kept],
         summary.high[kept],
         notes,
     )
+    return moments, shift
 
 
 def _compute(graph, client, progress: bool | None):
@@ -883,6 +919,73 @@ def path_from_moments(
     return path._replace(coefs=coefs, intercepts=intercepts)
 
 
+def posterior_path_from_moments(
+    moments: DaskMoments,
+    alphas=None,
+    *,
+    n_alphas: int = N_ALPHAS,
+    eps: float = EPS,
+    prior: str = "laplace",
+    l1_ratio: float = L1_RATIO,
+    convention: str = "sklearn",
+    sigma: float | None = None,
+    fit_intercept: bool = True,
+    standardize: bool = False,
+    **nuts,
+):
+    """The posterior path of the linear model from the statistics of one pass: what
+    `~bayesreg.path.posterior_path` samples from the rows in memory, within Monte Carlo error.
+
+    `~bayesreg.path.posterior_path` on `DaskMoments.sufficient_stats` (of the standardised columns
+    with ``standardize``, mapped back through `DaskMoments.standardization`), the noise sd sampled
+    under `~bayesreg.priors.noise_prior` of the target's sd from the same pass unless ``sigma`` is
+    given: every ``α``'s chains cost nothing in ``n``. Without ``alphas``, the grid of
+    `path_from_moments` (at ``sigma``, or σ = 1 when it is sampled, as in memory).
+
+    Parameters
+    ----------
+    moments : DaskMoments
+    alphas : array_like, shape (n_alphas,), optional
+    n_alphas, eps
+        As for `~bayesreg.path.alpha_grid`.
+    prior, l1_ratio, convention, sigma, fit_intercept, standardize
+        As for `~bayesreg.path.posterior_path` (family gaussian).
+    **nuts
+        The sampler's settings of `~bayesreg.path.posterior_path` (``num_warmup``, ``num_samples``,
+        ``num_chains``, ``seed``, ``hdi_prob``, ...).
+
+    Returns
+    -------
+    PosteriorPath
+
+    Examples
+    --------
+    Two ``α`` with short chains; the weight the lasso sets to 0 keeps a posterior around 0:
+
+    >>> import dask.array as da, numpy as np
+    >>> from bayesreg.large import moments_from_dask, posterior_path_from_moments
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(200, 3))
+    >>> y = X @ np.array([1.0, 0.0, -2.0]) + 0.5 * rng.normal(size=200)
+    >>> moments = moments_from_dask(da.from_array(X, chunks=(50, 3)), da.from_array(y, chunks=50))
+    >>> path = posterior_path_from_moments(moments, [0.5, 0.05], num_warmup=100, num_samples=100,
+    ...                                    num_chains=2, seed=0, progress_bar=False)
+    >>> path.map.coefs[:, 1].tolist(), bool(np.all((path.hdi_low[:, 1] < 0) & (path.hdi_high[:, 1] > 0)))
+    ([0.0, 0.0], True)
+    """
+    from bayesreg.path import alpha_grid, posterior_path
+    from bayesreg.priors import noise_prior
+
+    stats = moments.sufficient_stats(center=fit_intercept, standardize=standardize)
+    model = {"prior": prior, "l1_ratio": l1_ratio, "convention": convention, "fit_intercept": fit_intercept}
+    if alphas is None:
+        fixed = {} if sigma is None else {"sigma": sigma}
+        alphas = alpha_grid(stats, None, n_alphas=n_alphas, eps=eps, **model, **fixed)
+    scaling = moments.standardization(center=fit_intercept) if standardize else None
+    noise = noise_prior(sd=moments.target_sd) if sigma is None else sigma
+    return posterior_path(stats, None, alphas, sigma=noise, scaling=scaling, **model, **nuts)
+
+
 NUTS_OPTIONS = (
     "num_warmup",
     "num_samples",
@@ -1209,7 +1312,10 @@ def logistic_map_from_dask(
     settings = {"sources": sources, "drop_constant": drop_constant, "persist": persist, "nbytes": nbytes}
     model = {"prior": prior, "alpha": alpha, "l1_ratio": l1_ratio, "convention": convention}
     model.update(fit_intercept=fit_intercept, standardize=standardize, tol=tol, max_steps=max_steps)
-    return _logistic_map(blocks, columns, target, model, client=client, progress=progress, **settings)
+    fitted = _glm_map(
+        blocks, columns, target, model, family="bernoulli", client=client, progress=progress, **settings
+    )
+    return LogisticMAP(*fitted)
 
 
 def read_logistic_map(
@@ -1266,21 +1372,429 @@ def read_logistic_map(
     """
     files, kind, read, sources, notes = _dask_files(data, target, sep, blocksize, labels=True)
     if persist is None:
-        if kind == "csv":
-            nbytes = sum(path.stat().st_size for path in files)
-        else:
-            import pyarrow.parquet as pq
-
-            nbytes = 0
-            for path in files:
-                meta = pq.ParquetFile(path).metadata
-                nbytes += 8 * meta.num_rows * meta.num_columns
-        persist = nbytes <= PERSIST_SHARE * _cluster_memory(client)
+        persist = _files_fit(files, kind, client)
     settings = {"sources": sources, "drop_constant": drop_constant, "persist": persist}
     settings.update(client=client, progress=progress, **model)
     result = _reading(
         files, kind, read, lambda frame: logistic_map_from_dask(frame, target=target, **settings)
     )
+    return result._replace(moments=result.moments._replace(notes=notes + result.moments.notes))
+
+
+def _files_fit(files: list, kind: str, client) -> bool:
+    """Whether the rows of ``files`` fit in `PERSIST_SHARE` of the cluster's memory as float64: a CSV
+    file's size in bytes (a number in text takes about as many bytes as in float64, usually more),
+    a Parquet file's rows (from its metadata) times its columns times 8."""
+    if kind == "csv":
+        nbytes = sum(path.stat().st_size for path in files)
+    else:
+        import pyarrow.parquet as pq
+
+        nbytes = 0
+        for path in files:
+            meta = pq.ParquetFile(path).metadata
+            nbytes += 8 * meta.num_rows * meta.num_columns
+    return nbytes <= PERSIST_SHARE * _cluster_memory(client)
+
+
+class CountMAP(NamedTuple):
+    """The MAP of a Poisson or negative binomial model through Dask, as `count_map_from_dask`
+    returns it.
+
+    Attributes
+    ----------
+    map : MAPResult
+        ``params`` ``coef`` (n_features,), ``intercept`` () on the original columns (also with
+        ``standardize``) and, for a negative binomial model whose dispersion was not given,
+        ``dispersion`` () (its MAP under a flat prior); ``num_steps`` Newton steps (on the
+        weights, and on the dispersion), ``residual`` the optimality residual relative to the one
+        at the start, ``converged``.
+    prior : Prior
+        The prior on the weights (of the standardised columns with ``standardize``).
+    moments : DaskMoments
+        The columns' statistics from the checking pass: ``names`` (the features; not the offset or
+        exposure column), ``n``, ``notes`` (as `read_moments`), the target's mean and variance.
+    scaling : Standardization or None
+        The columns' standardisation, with ``standardize``.
+    passes : int
+        Passes over the rows: the checking pass, one at the start, one per Newton step on the
+        weights and per trial step on the dispersion, and two more for each weights' step the line
+        search shortened.
+    persisted : bool
+        Whether the rows were kept in the workers' memory (read once) or read again in each pass.
+
+    Examples
+    --------
+    >>> from bayesreg.large import CountMAP
+    >>> CountMAP._fields
+    ('map', 'prior', 'moments', 'scaling', 'passes', 'persisted')
+    """
+
+    map: object
+    prior: object
+    moments: DaskMoments
+    scaling: object
+    passes: int
+    persisted: bool
+
+
+def count_map_from_dask(
+    data,
+    y=None,
+    *,
+    family: str = "poisson",
+    target: str | None = None,
+    offset: str | None = None,
+    exposure: str | None = None,
+    dispersion: float | None = None,
+    sources: list | None = None,
+    prior: str = "laplace",
+    alpha: float = 1.0,
+    l1_ratio: float = L1_RATIO,
+    convention: str = "glum",
+    fit_intercept: bool = True,
+    standardize: bool = False,
+    drop_constant: bool = False,
+    tol: float = 1e-10,
+    max_steps: int = 100,
+    persist: bool | None = None,
+    client=None,
+    progress: bool | None = None,
+) -> CountMAP:
+    """The MAP of the Poisson or negative binomial (NB2) model from a Dask DataFrame or Array: what
+    ``BayesianPoissonRegression(prior, alpha, ...).fit(X, y, offset=...)`` (or
+    ``BayesianNegativeBinomialRegression``) finds from the rows in memory.
+
+    It minimises ``Σᵢ ℓ(ηᵢ, yᵢ) + λ₁‖w‖₁ + (λ₂/2)‖w‖²`` over the weights ``w`` and the unpenalised
+    intercept ``b``, ``η = Xw + b + offset``, with ``ℓ`` the family's negative log-likelihood
+    (Poisson: ``μ − y log μ``; NB2 with dispersion ``α``, ``r = 1/α``: ``(y + r) log(r + μ) − y log μ``,
+    up to constants; log link ``μ = e^η``) and ``λ₁, λ₂`` of `~bayesreg.priors.prior_from_penalty`
+    for the family (under glum's convention, ``(1/2n)·deviance + αρ‖w‖₁ + (α(1−ρ)/2)‖w‖²``). The
+    steps are `logistic_map_from_dask`'s: per proximal Newton step one map-reduce over the
+    partitions of the negative log-likelihood, gradient ``Xᵀℓ'`` and Hessian ``Xᵀdiag(ℓ'')X``, the
+    L1 sub-problem solved on the driver (exact zeros). Without a ``dispersion`` the negative
+    binomial's ``α`` is estimated with the weights under a flat prior on (0, ∞), as the estimator
+    does: the weights given ``α`` and ``α`` given the weights in turn (a pass per Newton trial on
+    ``log α``), until ``α`` changes by less than `DISPERSION_RTOL` relatively.
+
+    One pass comes first, with the messages of `moments_from_dask` and, for the target, of the
+    in-memory reader: a negative or non-integer count, a value of the ``exposure`` column that is
+    not positive, named by file and line.
+
+    Parameters
+    ----------
+    data, y, target, sources, drop_constant, client, progress
+        As for `moments_from_dask`; the target holds counts.
+    family : {"poisson", "negative_binomial"}, default="poisson"
+    offset : str, optional
+        The column of ``data`` holding each row's offset (the log of its exposure), added to the
+        linear predictor; not a feature.
+    exposure : str, optional
+        Instead of ``offset``: the column of exposures (positive), whose log is the offset.
+    dispersion : float > 0, optional
+        The negative binomial's fixed ``α`` (``Var = μ + αμ²``; glum's ``theta``); estimated without.
+    prior : {"laplace", "gaussian", "elasticnet"}, default="laplace"
+    alpha : float, default=1.0
+        Penalty strength in ``convention``.
+    l1_ratio : float, default `~bayesreg.defaults.L1_RATIO`
+    convention : {"glum", "statsmodels", "book", "sklearn"}, default="glum"
+    fit_intercept, standardize, tol, max_steps, persist
+        As for `logistic_map_from_dask` (``max_steps`` per round with the dispersion estimated).
+
+    Returns
+    -------
+    CountMAP
+
+    Warns
+    -----
+    sklearn.exceptions.ConvergenceWarning
+        If the residual did not reach ``tol``.
+
+    Raises
+    ------
+    DataError
+        As `moments_from_dask`, and for a negative or non-integer count, a constant target, an
+        exposure ``<= 0``, an offset or exposure column that is missing or is the target.
+
+    Examples
+    --------
+    glum's Poisson lasso from a Dask DataFrame of 4 partitions, the exposure a column:
+
+    >>> import dask.dataframe as dd, numpy as np, pandas as pd
+    >>> from glum import GeneralizedLinearRegressor
+    >>> from bayesreg.large import count_map_from_dask
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(400, 3))
+    >>> years = rng.uniform(1.0, 5.0, size=400)
+    >>> counts = rng.poisson(years * np.exp(0.3 + X @ np.array([0.5, 0.0, -0.4])))
+    >>> frame = pd.DataFrame(X, columns=["a", "b", "c"]).assign(years=years, visits=counts)
+    >>> result = count_map_from_dask(dd.from_pandas(frame, npartitions=4), target="visits",
+    ...                              exposure="years", alpha=0.01)
+    >>> glum = GeneralizedLinearRegressor(family="poisson", alpha=0.01, l1_ratio=1.0, gradient_tol=1e-12)
+    >>> glum = glum.fit(X, counts, offset=np.log(years))
+    >>> bool(np.allclose(result.map.params["coef"], glum.coef_, atol=1e-7)), result.moments.names
+    (True, ['a', 'b', 'c'])
+    """
+    blocks, columns, target, settings = _count_partitions(
+        data, y, target, family, offset, exposure, dispersion, persist, "count_map_from_dask"
+    )
+    settings.update(sources=sources, drop_constant=drop_constant)
+    model = {"prior": prior, "alpha": alpha, "l1_ratio": l1_ratio, "convention": convention}
+    model.update(fit_intercept=fit_intercept, standardize=standardize, tol=tol, max_steps=max_steps)
+    result, weights, _, moments, scaling, passes, kept = _glm_map(
+        blocks, columns, target, model, client=client, progress=progress, **settings
+    )
+    return CountMAP(result, weights, moments, scaling, passes, kept)
+
+
+def _count_partitions(data, y, target, family, offset, exposure, dispersion, persist, caller) -> tuple:
+    """The partitions of a count model's data (`_partitions`) with the offset or exposure column
+    just before the target, checked, and the settings of `_glm_setup` they give: ``(blocks,
+    columns, target, settings)``."""
+    import dask.array as da
+
+    if family not in COUNT_FAMILIES:
+        raise ValueError(f"{caller}: family must be one of {COUNT_FAMILIES}, got {family!r}")
+    if offset is not None and exposure is not None:
+        raise ValueError("give offset (the log exposure) or exposure, not both")
+    if dispersion is not None and family != "negative_binomial":
+        raise ValueError(f"dispersion does not apply to family={family!r}")
+    blocks, columns, target = _partitions(data, y, target)
+    column = offset if offset is not None else exposure
+    if column is not None:
+        role = "offset" if offset is not None else "exposure"
+        if column == target:
+            raise DataError(f"the {role} column {column!r} is the target column")
+        if column not in columns:
+            raise DataError(f"{role} column {column!r} not found; columns: {', '.join(columns)}")
+        columns = [name for name in columns[:-1] if name != column] + [column, target]
+    if dispersion is not None:
+        from bayesreg.params import check_param
+
+        dispersion = check_param("dispersion", dispersion)
+    nbytes = None
+    if persist is None and isinstance(data, da.Array) and not np.isnan(data.nbytes):
+        nbytes = float(data.nbytes) * len(columns) / (len(columns) - 1)  # with y
+    settings = {"family": family, "offset": column, "exposure": exposure is not None}
+    settings.update(dispersion=dispersion, persist=persist, nbytes=nbytes)
+    return blocks, columns, target, settings
+
+
+def read_count_map(
+    data,
+    target: str,
+    *,
+    sep: str | None = None,
+    drop_constant: bool = False,
+    blocksize: str | int = "64MB",
+    persist: bool | None = None,
+    client=None,
+    progress: bool | None = None,
+    **model,
+) -> CountMAP:
+    """Read CSV or Parquet files through ``dask.dataframe`` and find the Poisson or negative
+    binomial model's MAP (`count_map_from_dask`), with `read_moments`'s checks and messages (a bad
+    value, count or exposure named by its file and line; notes in ``moments.notes``). By default
+    the rows are kept on the workers when they fit, as for `read_logistic_map`.
+
+    Parameters
+    ----------
+    data, target, sep, drop_constant, blocksize
+        As for `read_moments`.
+    persist, client, progress
+        As for `count_map_from_dask`.
+    **model
+        ``family``, ``offset``, ``exposure``, ``dispersion``, ``prior``, ``alpha``, ``l1_ratio``,
+        ``convention``, ``fit_intercept``, ``standardize``, ``tol``, ``max_steps``: as for
+        `count_map_from_dask`.
+
+    Returns
+    -------
+    CountMAP
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from bayesreg.large import read_count_map
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     _ = pathlib.Path(folder, "a.csv").write_text("dose,visits\\n1.5,2\\n0.5,0\\n2.0,3\\n")
+    ...     _ = pathlib.Path(folder, "b.csv").write_text("dose,visits\\n2.5,4\\n0.1,1\\n3.0,6\\n")
+    ...     result = read_count_map(pathlib.Path(folder, "*.csv"), "visits", prior="gaussian")
+    ...     _ = pathlib.Path(folder, "b.csv").write_text("dose,visits\\n2.5,4\\n0.1,1.5\\n")
+    ...     read_count_map(pathlib.Path(folder, "*.csv"), "visits")
+    Traceback (most recent call last):
+    ...
+    bayesreg.data.DataError: .../b.csv line 3, column 'visits' (the target): 1.5 is not an integer ...
+    >>> result.moments.n, result.map.converged
+    (6, True)
+    """
+    files, kind, read, sources, notes = _dask_files(data, target, sep, blocksize)
+    if persist is None:
+        persist = _files_fit(files, kind, client)
+    settings = {"sources": sources, "drop_constant": drop_constant, "persist": persist}
+    settings.update(client=client, progress=progress, **model)
+    result = _reading(files, kind, read, lambda frame: count_map_from_dask(frame, target=target, **settings))
+    return result._replace(moments=result.moments._replace(notes=notes + result.moments.notes))
+
+
+class CountPath(NamedTuple):
+    """The MAP path of a Poisson or negative binomial model through Dask, as `count_path_from_dask`
+    returns it.
+
+    Attributes
+    ----------
+    path : MAPPath
+        `~bayesreg.path.MAPPath`: the grid, the weights and intercepts on the original columns at
+        each ``α``, Newton steps and convergence per ``α``.
+    moments : DaskMoments
+        The columns' statistics from the checking pass (``names``, ``n``, ``notes``).
+    passes : int
+        Passes over the rows: the checking pass, the intercept's Newton steps at weights 0, and per
+        ``α`` the start and one per Newton step (two more for each shortened step).
+    persisted : bool
+        Whether the rows were kept in the workers' memory.
+
+    Examples
+    --------
+    >>> from bayesreg.large import CountPath
+    >>> CountPath._fields
+    ('path', 'moments', 'passes', 'persisted')
+    """
+
+    path: object
+    moments: DaskMoments
+    passes: int
+    persisted: bool
+
+
+def count_path_from_dask(
+    data,
+    y=None,
+    *,
+    alphas=None,
+    n_alphas: int = N_ALPHAS,
+    eps: float = EPS,
+    family: str = "poisson",
+    target: str | None = None,
+    offset: str | None = None,
+    exposure: str | None = None,
+    dispersion: float | None = None,
+    sources: list | None = None,
+    prior: str = "laplace",
+    l1_ratio: float = L1_RATIO,
+    convention: str = "glum",
+    fit_intercept: bool = True,
+    standardize: bool = False,
+    drop_constant: bool = False,
+    tol: float = 1e-10,
+    max_steps: int = 100,
+    persist: bool | None = None,
+    client=None,
+    progress: bool | None = None,
+) -> CountPath:
+    """The MAP path of the Poisson or negative binomial model (a fixed ``dispersion``) from a Dask
+    DataFrame or Array: what `~bayesreg.path.map_path` finds from the rows in memory.
+
+    At each ``α`` of the grid, in order, `count_map_from_dask`'s objective is minimised by its
+    proximal Newton passes, started from the solution at the ``α`` before (the first from the
+    weights-0 fit); without ``alphas`` the grid is `~bayesreg.path.alpha_grid`'s, ``n_alphas``
+    values from ``α_max`` down to ``eps·α_max``, with ``α_max`` from the score of the weights at 0
+    (the intercept at its optimum, found by Newton steps on it alone).
+
+    Parameters
+    ----------
+    data, y, target, sources, drop_constant, client, progress
+        As for `moments_from_dask`; the target holds counts.
+    alphas : array_like, shape (n_alphas,), optional
+        The grid, computed in the order given (decreasing is fastest).
+    n_alphas, eps
+        As for `~bayesreg.path.alpha_grid`.
+    family, offset, exposure, prior, l1_ratio, convention, fit_intercept, standardize, tol, max_steps, persist
+        As for `count_map_from_dask`.
+    dispersion : float > 0
+        The negative binomial's fixed dispersion (a path holds it fixed, as in memory).
+
+    Returns
+    -------
+    CountPath
+
+    Examples
+    --------
+    glum's Poisson lasso at the grid's last ``α``:
+
+    >>> import dask.array as da, numpy as np
+    >>> from glum import GeneralizedLinearRegressor
+    >>> from bayesreg.large import count_path_from_dask
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(400, 3))
+    >>> counts = rng.poisson(np.exp(0.3 + X @ np.array([0.5, 0.0, -0.4])))
+    >>> result = count_path_from_dask(da.from_array(X, chunks=(100, 3)), da.from_array(counts, chunks=100),
+    ...                               n_alphas=4, eps=0.01)
+    >>> glum = GeneralizedLinearRegressor(family="poisson", alpha=result.path.alphas[-1], l1_ratio=1.0,
+    ...                                   gradient_tol=1e-12).fit(X, counts)
+    >>> (result.path.coefs != 0).sum(axis=1).tolist(), bool(np.allclose(result.path.coefs[-1], glum.coef_))
+    ([0, 2, 2, 3], True)
+    """
+    if family == "negative_binomial" and dispersion is None:
+        raise ValueError(
+            "family='negative_binomial' needs a fixed dispersion for a path (fit it first to estimate it)"
+        )
+    blocks, columns, target, settings = _count_partitions(
+        data, y, target, family, offset, exposure, dispersion, persist, "count_path_from_dask"
+    )
+    settings.update(sources=sources, drop_constant=drop_constant)
+    model = {"prior": prior, "alpha": None, "l1_ratio": l1_ratio, "convention": convention}
+    model.update(fit_intercept=fit_intercept, standardize=standardize, tol=tol, max_steps=max_steps)
+    grid = {"alphas": alphas, "n_alphas": n_alphas, "eps": eps}
+    path, moments, passes, kept = _glm_path(
+        blocks, columns, target, model, grid, client=client, progress=progress, **settings
+    )
+    return CountPath(path, moments, passes, kept)
+
+
+def read_count_path(
+    data,
+    target: str,
+    *,
+    sep: str | None = None,
+    drop_constant: bool = False,
+    blocksize: str | int = "64MB",
+    persist: bool | None = None,
+    client=None,
+    progress: bool | None = None,
+    **model,
+) -> CountPath:
+    """Read CSV or Parquet files through ``dask.dataframe`` and find the Poisson or negative
+    binomial model's MAP path (`count_path_from_dask`), with `read_count_map`'s checks and messages.
+
+    Parameters
+    ----------
+    data, target, sep, drop_constant, blocksize, persist, client, progress
+        As for `read_count_map`.
+    **model
+        ``alphas``, ``n_alphas``, ``eps`` and the model's settings of `count_path_from_dask`.
+
+    Returns
+    -------
+    CountPath
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from bayesreg.large import read_count_path
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     _ = pathlib.Path(folder, "a.csv").write_text("dose,visits\\n1.5,2\\n0.5,0\\n2.0,3\\n")
+    ...     _ = pathlib.Path(folder, "b.csv").write_text("dose,visits\\n2.5,4\\n0.1,1\\n3.0,6\\n")
+    ...     result = read_count_path(pathlib.Path(folder, "*.csv"), "visits", n_alphas=3)
+    >>> result.path.coefs.shape, result.path.converged.tolist()
+    ((3, 1), [True, True, True])
+    """
+    files, kind, read, sources, notes = _dask_files(data, target, sep, blocksize)
+    if persist is None:
+        persist = _files_fit(files, kind, client)
+    settings = {"sources": sources, "drop_constant": drop_constant, "persist": persist}
+    settings.update(client=client, progress=progress, **model)
+    result = _reading(files, kind, read, lambda frame: count_path_from_dask(frame, target=target, **settings))
     return result._replace(moments=result.moments._replace(notes=notes + result.moments.notes))
 
 
@@ -1302,21 +1816,50 @@ def _keep(blocks: list, client) -> list:
     return client.persist(blocks) if client is not None else list(dask.persist(*blocks))
 
 
-def _logistic_map(
-    blocks, columns, target, model, *, sources, drop_constant, persist, nbytes, client, progress
-):
-    """`logistic_map_from_dask` of the partitions ``blocks`` (delayed DataFrames holding
-    ``columns``); ``nbytes`` estimates their float64 size (None: unknown until the first pass)."""
-    import dask
-    from sklearn.exceptions import ConvergenceWarning
+class _Setup(NamedTuple):
+    """What `_glm_setup` prepares for the Newton passes of `_glm_map` and `_glm_path`."""
 
-    from bayesreg.engine.map import MAPResult
-    from bayesreg.engine.proximal import kkt_residual, minimise_quadratic_l1
+    blocks: list
+    moments: DaskMoments
+    labels: np.ndarray | None
+    design: Design
+    scaling: object
+    theta: np.ndarray
+    kept: bool
+    passes: int
+    progress: bool | None
+    tol: float
+    max_steps: int
+
+
+def _glm_setup(
+    blocks,
+    columns,
+    target,
+    model,
+    *,
+    family,
+    sources,
+    drop_constant,
+    persist,
+    nbytes,
+    client,
+    progress,
+    offset=None,
+    exposure=False,
+    dispersion=None,
+) -> _Setup:
+    """The checking passes and the start of the logistic, Poisson or negative binomial model's Newton
+    passes on the partitions ``blocks`` (delayed DataFrames holding ``columns``, an ``offset``
+    column just before the ``target``); ``nbytes`` estimates their float64 size (None: unknown
+    until the first pass). The solver's coordinates are the columns centred (with an intercept) and
+    divided by their sds, the intercept first."""
+    import dask
+
     from bayesreg.params import check_params
-    from bayesreg.priors import prior_from_penalty
 
     tol, max_steps = check_params({"tol": model["tol"], "max_steps": model["max_steps"]}).values()
-    if len(columns) < 2:
+    if len(columns) < 2 + (offset is not None):
         raise DataError("no feature columns: X has 0 columns")
     if sources is not None and len(sources) != len(blocks):
         raise ValueError(f"{len(sources)} sources for {len(blocks)} partitions")
@@ -1324,99 +1867,276 @@ def _logistic_map(
     kept = bool(persist) or (persist is None and fits)
     if kept:
         blocks = _keep(blocks, client)
-    found = [dask.delayed(find_labels)(block, i, target) for i, block in enumerate(blocks)]
-    labels = _compute(_tree(found, merge_labels), client, progress)
-    if labels.error is not None:
-        raise DataError(_place(labels.error, labels.parts, sources))
-    if persist is None and not kept and nbytes is None:
-        rows = sum(count for count, _ in labels.parts.values())
-        if 8.0 * rows * len(columns) <= PERSIST_SHARE * _cluster_memory(client):
-            blocks, kept = _keep(blocks, client), True
-    classes = _classes(labels.values)
-    indicated = [dask.delayed(with_indicator)(block, target, classes) for block in blocks]
-    moments = _moments(indicated, columns, target, sources, drop_constant, client, progress and not kept)
-    intercept, standardize = bool(model["fit_intercept"]), bool(model["standardize"])
+    classes, checked, passes = None, blocks, 1
+    if family == "bernoulli":
+        found = [dask.delayed(find_labels)(block, i, target) for i, block in enumerate(blocks)]
+        labels = _compute(_tree(found, merge_labels), client, progress)
+        if labels.error is not None:
+            raise DataError(_place(labels.error, labels.parts, sources))
+        if persist is None and not kept and nbytes is None:
+            rows = sum(count for count, _ in labels.parts.values())
+            if 8.0 * rows * len(columns) <= PERSIST_SHARE * _cluster_memory(client):
+                blocks, kept = _keep(blocks, client), True
+        classes = _classes(labels.values)
+        checked = [dask.delayed(with_indicator)(block, target, classes) for block in blocks]
+        passes += 1
+    quiet = progress if not kept else False
+    moments, shift = _checked_moments(
+        checked, columns, target, sources, drop_constant, client, quiet, family, offset, exposure
+    )
+    rows_fit = 8.0 * moments.n * len(columns) <= PERSIST_SHARE * _cluster_memory(client)
+    if persist is None and not kept and rows_fit:
+        blocks, kept, quiet = _keep(blocks, client), True, False
+    intercept = bool(model["fit_intercept"])
+    scaling = moments.standardization(center=intercept)
+    mean = float(moments.mean[-1])
+    if family == "bernoulli":
+        start = np.log(mean / (1.0 - mean))
+    else:  # the weights-0 fit's intercept without an offset; near it with one
+        start = np.log(mean / shift) if exposure else np.log(mean) - shift
+    theta = np.concatenate([[start] if intercept else [], np.zeros(len(moments.names))])
+    log_alpha = 0.0
+    if family == "negative_binomial":
+        variance = float(moments.m2[-1, -1]) / moments.n
+        moment = (variance - mean) / mean**2  # (s² − ȳ)/ȳ²: the dispersion's moment estimate
+        log_alpha = np.log(float(dispersion) if dispersion is not None else moment if moment > 0 else 1.0)
+    columns_in = (moments.names, target, classes, scaling.mean, scaling.scale, intercept)
+    design = Design(*columns_in, family, -log_alpha, offset, exposure)
+    labels = None if classes is None else classes.labels
+    return _Setup(blocks, moments, labels, design, scaling, theta, kept, passes, quiet, tol, max_steps)
+
+
+def _penalty(setup: _Setup, model, alpha) -> tuple:
+    """The prior of the weights at ``alpha`` and its rates ``(λ₁, λ₂)`` per coordinate of the
+    solver's ``theta``: the standardised columns' weights are the model's with ``standardize``,
+    else the original columns' times their sds (the penalty rescaled to match)."""
+    from bayesreg.priors import prior_from_penalty
+
+    design = setup.design
     weights = prior_from_penalty(
         model["prior"],
-        model["alpha"],
+        alpha,
         l1_ratio=model["l1_ratio"],
         convention=model["convention"],
-        family="bernoulli",
-        n_samples=moments.n,
+        family=design.family,
+        n_samples=setup.moments.n,
     )
     l1, l2 = (float(rate) for rate in weights.rates())
     l1 = 0.0 if weights.kind == "gaussian" else l1
-    scaling = moments.standardization(center=intercept)
-    # the solver's weights are the model's times `factor`: the standardised columns' weights are
-    # the model's with standardize, else the original columns' times their sds (penalty rescaled)
-    p = len(moments.names)
-    factor = np.ones(p) if standardize else scaling.scale
-    free = [0.0] if intercept else []
-    lasso, ridge = np.concatenate([free, l1 / factor]), np.concatenate([free, l2 / factor**2])
-    design = Design(moments.names, target, classes, scaling.mean, scaling.scale, intercept)
-    quiet = progress if not kept else False
-    share = float(moments.mean[-1])
+    l2 = 0.0 if weights.kind == "laplace" else l2
+    factor = np.ones(len(design.features)) if model["standardize"] else design.scale
+    free = [0.0] if design.intercept else []
+    return weights, (np.concatenate([free, l1 / factor]), np.concatenate([free, l2 / factor**2]))
 
-    def newton(theta):
-        terms = [dask.delayed(newton_terms)(block, design, theta) for block in blocks]
-        return _compute(_tree(terms, add), client, quiet)
 
-    def objective(loss, theta):
-        return loss + 0.5 * ridge @ theta**2 + lasso @ np.abs(theta)
+def _to_original(setup: _Setup, theta) -> tuple:
+    """The weights and intercept (0 without one) on the original columns of the solver's ``theta``."""
+    design = setup.design
+    coef = (theta[1:] if design.intercept else theta) / design.scale
+    return coef, float(theta[0] - design.shift @ coef) if design.intercept else 0.0
 
-    def residual(theta, gradient, first=0):
-        """The optimality residual of the coordinates from ``first`` on."""
-        rtol = 8 * np.finfo(float).eps
-        return float(kkt_residual(theta[first:], gradient[first:], lasso[first:], rtol=rtol))
 
-    theta = np.concatenate([[np.log(share / (1.0 - share))] if intercept else [], np.zeros(p)])
-    loss, gradient, hessian = newton(theta)
-    passes, steps = 3, 0
-    # the scale: the weights' residual at the start (the intercept's is 0 there, up to round-off);
-    # 0 when every weight is 0 at the optimum (alpha at or above alpha_max)
-    scale = residual(theta, gradient, first=int(intercept))
-    relative = 0.0
-    while scale > 0:
-        full = gradient + ridge * theta
-        relative = residual(theta, full) / scale
-        if relative <= tol or steps >= max_steps:
-            break
-        z, _ = minimise_quadratic_l1(full, hessian + np.diag(ridge), lasso, theta)
-        step = z - theta
-        decrease = full @ step + lasso @ (np.abs(z) - np.abs(theta))
-        if not decrease < 0:  # no descent left: round-off
-            break
-        start = objective(loss, theta)
-        slack = 16 * np.finfo(float).eps * abs(start)
-        steps += 1
-        new = newton(z)
-        passes += 1
-        if objective(new[0], z) > start + 1e-4 * decrease + slack:
-            ladder = [dask.delayed(ladder_terms)(block, design, theta, step) for block in blocks]
-            values = _compute(_tree(ladder, add), client, quiet)
-            tries = [objective(v, theta + t * step) for v, t in zip(values, LADDER, strict=True)]
-            ok = [i for i, v in enumerate(tries) if v <= start + 1e-4 * LADDER[i] * decrease + slack]
-            passes += 1
-            if not ok:
+def _glm_map(blocks, columns, target, model, *, client, dispersion=None, **settings) -> tuple:
+    """The MAP of `_glm_setup`'s model at ``model["alpha"]``: ``(MAPResult, prior, class labels,
+    moments, scaling, passes, kept)``; the labels are None for counts."""
+    from sklearn.exceptions import ConvergenceWarning
+
+    from bayesreg.engine.map import MAPResult
+
+    setup = _glm_setup(blocks, columns, target, model, client=client, dispersion=dispersion, **settings)
+    design, tol, max_steps = setup.design, setup.tol, setup.max_steps
+    weights, penalty = _penalty(setup, model, model["alpha"])
+    first = int(design.intercept) if design.family == "bernoulli" else 0
+    solver = _NewtonPasses(setup.blocks, penalty, client, setup.progress, first=first)
+    theta, steps, relative = solver.weights_mode(design, setup.theta, tol, max_steps)
+    estimated = design.family == "negative_binomial" and dispersion is None
+    log_alpha = -design.log_r
+    if estimated:
+        for _ in range(100):
+            if relative > tol:
                 break
-            z = theta + LADDER[ok[0]] * step
-            new = newton(z)
-            passes += 1
-        theta, (loss, gradient, hessian) = z, new
+            new, k, alpha_relative = solver.dispersion_mode(design, theta, log_alpha, tol)
+            steps += k
+            settled = abs(np.expm1(new - log_alpha)) <= DISPERSION_RTOL
+            log_alpha, design = new, design._replace(log_r=-new)
+            if settled:
+                relative = max(relative, alpha_relative)
+                break
+            theta, more, relative = solver.weights_mode(design, theta, tol, max_steps)
+            steps += more
+        else:
+            relative = max(relative, 2 * tol)
     converged = relative <= tol
     if not converged:
         warnings.warn(
-            f"logistic MAP through Dask did not converge: optimality residual {relative:.2e} > tol "
-            f"{tol:.0e} after {steps} proximal Newton steps; raise max_steps, or check the data for "
+            f"{design.family} MAP through Dask did not converge: optimality residual {relative:.2e} > tol "
+            f"{tol:.0e} after {steps} Newton steps; raise max_steps, or check the data for "
             "(near-)duplicate columns",
             ConvergenceWarning,
-            stacklevel=3,
+            stacklevel=4,
         )
-    coef = (theta[1:] if intercept else theta) / scaling.scale
+    coef, intercept = _to_original(setup, theta)
     params = {"coef": coef}
-    if intercept:
-        params["intercept"] = np.asarray(theta[0] - scaling.mean @ coef)
+    if design.intercept:
+        params["intercept"] = np.asarray(intercept)
+    if estimated:
+        params["dispersion"] = np.asarray(np.exp(log_alpha))
     result = MAPResult(params, steps, relative, converged)
-    return LogisticMAP(
-        result, weights, classes.labels, moments, scaling if standardize else None, passes, kept
-    )
+    scaling = setup.scaling if model["standardize"] else None
+    passes = setup.passes + solver.passes
+    return result, weights, setup.labels, setup.moments, scaling, passes, setup.kept
+
+
+def _glm_path(blocks, columns, target, model, grid, *, client, **settings):
+    """The MAP path of `_glm_setup`'s model (a fixed dispersion) over ``grid["alphas"]`` or, without
+    them, ``grid["n_alphas"]`` values from ``α_max`` down to ``grid["eps"]·α_max``, each fit
+    warm-started from the one before: ``(MAPPath, moments, passes, kept)``. ``α_max``, the smallest ``α``
+    at which every weight is 0, comes from the score of the weights at 0 with the intercept at its
+    optimum (Newton on the intercept alone, a pass per step), as `~bayesreg.path.alpha_max` finds
+    it from the rows."""
+    from sklearn.exceptions import ConvergenceWarning
+
+    from bayesreg.path import MAPPath
+
+    setup = _glm_setup(blocks, columns, target, model, client=client, **settings)
+    design, tol, max_steps = setup.design, setup.tol, setup.max_steps
+    passes, theta = setup.passes, setup.theta.copy()
+    zero = _NewtonPasses(setup.blocks, _penalty(setup, model, 1.0)[1], client, setup.progress, first=0)
+    for _ in range(100):  # the weights-0 fit's intercept: Newton in one coordinate
+        _, gradient, hessian = zero._sum(newton_terms, design, theta)
+        step = gradient[0] / hessian[0, 0] if design.intercept else 0.0
+        if abs(step) <= 4 * np.finfo(float).eps * max(1.0, abs(theta[0])):
+            break
+        theta[0] -= step
+    alphas = grid.get("alphas")
+    if alphas is None:
+        if model["prior"] == "gaussian":
+            raise ValueError(
+                "an L2 (gaussian) penalty never sets weights exactly to 0: there is no alpha_max"
+            )
+        unit = _penalty(setup, model, 1.0)[1][0][int(design.intercept) :]
+        score = np.abs(gradient[int(design.intercept) :])
+        top = float(np.max(score / unit))
+        alphas = np.geomspace(top, top * grid["eps"], grid["n_alphas"])
+    alphas = np.asarray(alphas, dtype=float)
+    coefs, intercepts, steps, converged = [], [], [], []
+    for alpha in alphas:
+        solver = _NewtonPasses(
+            setup.blocks, _penalty(setup, model, alpha)[1], client, setup.progress, first=0
+        )
+        # one scale for every alpha: the score at the weights-0 fit (the residual of a warm start
+        # near its optimum would be a scale of round-off)
+        solver.scale = float(np.max(np.abs(gradient)))
+        theta, taken, relative = solver.weights_mode(design, theta, tol, max_steps)
+        passes += solver.passes
+        coef, intercept = _to_original(setup, theta)
+        coefs.append(coef)
+        intercepts.append(intercept)
+        steps.append(taken)
+        converged.append(relative <= tol)
+        if relative > tol:
+            warnings.warn(
+                f"{design.family} MAP path through Dask: the fit at alpha {alpha:.4g} did not converge "
+                f"(optimality residual {relative:.2e} > tol {tol:.0e} after {taken} Newton steps)",
+                ConvergenceWarning,
+                stacklevel=4,
+            )
+    path = MAPPath(alphas, np.array(coefs), np.array(intercepts), np.array(steps), np.array(converged))
+    return path, setup.moments, passes + zero.passes, setup.kept
+
+
+DISPERSION_RTOL = 1e-10
+"""The negative binomial's rounds (the weights given the dispersion, the dispersion given the
+weights) stop when the dispersion changes by less than this, relatively, as in memory
+(`~bayesreg.engine.glm.glm_map`)."""
+
+
+class _NewtonPasses:
+    """The proximal Newton steps of `_glm_map` on the partitions ``blocks``, each a pass over the
+    rows (counted in ``passes``), for the penalty ``(λ₁, λ₂)`` per coordinate of the solver's
+    ``theta``; the residual of the coordinates from ``first`` on sets the scale of the stopping
+    test, at the first start."""
+
+    def __init__(self, blocks, penalty, client, progress, first):
+        self.blocks, (self.lasso, self.ridge) = blocks, penalty
+        self.client, self.progress, self.first = client, progress, first
+        self.passes, self.scale = 0, None
+
+    def _sum(self, function, *args):
+        import dask
+
+        self.passes += 1
+        terms = [dask.delayed(function)(block, *args) for block in self.blocks]
+        return _compute(_tree(terms, add), self.client, self.progress)
+
+    def _objective(self, loss, theta):
+        return loss + 0.5 * self.ridge @ theta**2 + self.lasso @ np.abs(theta)
+
+    def _residual(self, theta, gradient, first=0):
+        from bayesreg.engine.proximal import kkt_residual
+
+        rtol = 8 * np.finfo(float).eps
+        return float(kkt_residual(theta[first:], gradient[first:], self.lasso[first:], rtol=rtol))
+
+    def weights_mode(self, design, theta, tol, max_steps):
+        """Proximal Newton from ``theta`` for ``design``'s likelihood: ``(theta, steps, relative
+        residual)``; the L1 sub-problem solved on the driver (exact zeros), Armijo's test at the
+        full step and, where it fails, at 40 halvings in one pass."""
+        from bayesreg.engine.proximal import minimise_quadratic_l1
+
+        loss, gradient, hessian = self._sum(newton_terms, design, theta)
+        if self.scale is None:
+            # the residual at the first start; 0 when every weight is 0 at the optimum of a
+            # logistic model (alpha at or above alpha_max, the intercept then at its optimum)
+            self.scale = self._residual(theta, gradient + self.ridge * theta, self.first)
+        relative, steps = 0.0, 0
+        while self.scale > 0:
+            full = gradient + self.ridge * theta
+            relative = self._residual(theta, full) / self.scale
+            if relative <= tol or steps >= max_steps:
+                break
+            z, _ = minimise_quadratic_l1(full, hessian + np.diag(self.ridge), self.lasso, theta)
+            step = z - theta
+            decrease = full @ step + self.lasso @ (np.abs(z) - np.abs(theta))
+            if not decrease < 0:  # no descent left: round-off
+                break
+            start = self._objective(loss, theta)
+            slack = 16 * np.finfo(float).eps * abs(start)
+            steps += 1
+            new = self._sum(newton_terms, design, z)
+            if not self._objective(new[0], z) <= start + 1e-4 * decrease + slack:  # NaN: too long
+                values = self._sum(ladder_terms, design, theta, step)
+                tries = [self._objective(v, theta + t * step) for v, t in zip(values, LADDER, strict=True)]
+                ok = [i for i, v in enumerate(tries) if v <= start + 1e-4 * LADDER[i] * decrease + slack]
+                if not ok:
+                    break
+                z = theta + LADDER[ok[0]] * step
+                new = self._sum(newton_terms, design, z)
+            theta, (loss, gradient, hessian) = z, new
+        return theta, steps, relative
+
+    def dispersion_mode(self, design, theta, log_alpha, tol, max_steps=100):
+        """The mode of the negative binomial's ``u = log α`` given the weights ``theta`` under a flat
+        prior: safeguarded Newton, a pass per trial (`~bayesreg._partition.dispersion_terms`), as
+        `~bayesreg.engine.glm.glm_map` finds it from the rows. Returns ``(u, steps, relative
+        residual)``."""
+
+        def relative(g, magnitude):
+            return abs(g) / max(magnitude, np.finfo(float).tiny)
+
+        f, g, h, magnitude = self._sum(dispersion_terms, design, theta, log_alpha)
+        for k in range(max_steps):
+            if relative(g, magnitude) <= tol:
+                return log_alpha, k, relative(g, magnitude)
+            step = -g / h if h > 0 and np.isfinite(h) else -np.sign(g)
+            step = float(np.clip(step, -2.0, 2.0))  # α changes by at most e² per step
+            t = 1.0
+            while t > 1e-12:
+                f_t, g_t, h_t, m_t = self._sum(dispersion_terms, design, theta, log_alpha + t * step)
+                if np.isfinite(f_t) and f_t <= f + 1e-4 * t * g * step + 16 * np.finfo(float).eps * abs(f):
+                    break
+                t *= 0.5
+            else:
+                return log_alpha, k, relative(g, magnitude)
+            log_alpha, f, g, h, magnitude = log_alpha + t * step, f_t, g_t, h_t, m_t
+        return log_alpha, max_steps, relative(g, magnitude)

@@ -33,6 +33,7 @@ from typing import Literal, NamedTuple
 import jax
 import jax.numpy as jnp
 import numpy as np
+import numpyro.distributions as dist
 from numpy.typing import ArrayLike
 
 from bayesreg.data import COUNT_FAMILIES, check_offset, check_xy
@@ -696,8 +697,9 @@ def posterior_path(
     family: Family = "gaussian",
     convention: Convention = "sklearn",
     fit_intercept: bool = True,
-    sigma: float | None = None,
+    sigma=None,
     standardize: bool = False,
+    scaling: Standardization | None = None,
     offset: ArrayLike | None = None,
     dispersion: float | None = None,
     df: float | None = None,
@@ -745,24 +747,36 @@ def posterior_path(
 
     Parameters
     ----------
-    X : array_like, shape (n_samples, n_features)
+    X : array_like, shape (n_samples, n_features), or SufficientStats
+        The rows, or for ``family="gaussian"`` their `~bayesreg.models.SufficientStats` (centred
+        where ``fit_intercept``; then ``y`` is None and ``standardize`` False), as `map_path` takes
+        them: each ``α``'s chains then cost nothing in ``n`` (`bayesreg.large` computes the
+        statistics in one pass over data that do not fit in memory).
     y : array_like, shape (n_samples,)
     alphas : array_like, shape (n_alphas,)
         Penalty strengths (> 0), e.g. ``alpha_grid(X, y, n_alphas=20)``.
     prior, l1_ratio, family, convention, fit_intercept
         As in `map_path`.
-    sigma : float or None
-        Noise sd of the linear model. None (the default) samples it, with an exponential prior of
-        mean ``std(y)`` (as `bayesreg.BayesianLinearRegression` does); the MAP path is then computed
-        at σ = 1, which is the penalised estimate under ``convention="sklearn"`` whatever σ is (the
-        prior is conditional on σ). ``convention="book"`` with ``family="gaussian"`` needs a fixed
-        ``sigma``; so does ``family="student_t"`` (its scale). Ignored for the other families.
+    sigma : float, numpyro Distribution or None
+        Noise sd of the linear model: a number fixes it; a distribution (positive support) is its
+        prior; None (the default) samples it, with an exponential prior of mean ``std(y)`` (as
+        `bayesreg.BayesianLinearRegression` does; from centred statistics, ``√(yᵀy/n)``, the same
+        number; uncentred statistics do not hold it: give the prior). A sampled σ leaves the MAP
+        path at σ = 1, which is the penalised estimate under ``convention="sklearn"`` whatever σ
+        is (the prior is conditional on σ). ``convention="book"`` with ``family="gaussian"`` needs
+        a fixed ``sigma``; so does ``family="student_t"`` (its scale). Ignored for the other
+        families.
     standardize : bool
         Sample the model of the standardised columns (the prior on their weights, as in
         `map_path`) and summarise the draws mapped to the original columns: each weight's draws
         divided by its column's sd (positive, so medians and HDIs are divided by it too, and the
         rank-based R-hat and ESS of a weight are unchanged but for round-off), the intercept's draws
         shifted draw by draw.
+    scaling : Standardization, optional
+        With `SufficientStats` of standardised columns in place of ``X`` (which carry no rows to
+        standardise): the `~bayesreg.scaling.Standardization` they were made with
+        (`bayesreg.large.DaskMoments.standardization`), through which the MAPs and draws are mapped
+        to the original columns as ``standardize`` maps them.
     offset, dispersion, df
         As in `map_path`: the count families' offset (log exposure), the negative binomial's fixed
         dispersion and the Student-t's fixed degrees of freedom.
@@ -822,19 +836,26 @@ def posterior_path(
     >>> bool(np.all(path.map.coefs[:, 1] == 0)), bool(np.all(straddles))
     (True, True)
     """
+    sigma_prior = sigma if isinstance(sigma, dist.Distribution) else None
     model_settings = {
         "prior": prior,
         "family": family,
         "convention": convention,
         "fit_intercept": fit_intercept,
-        "sigma": sigma,
+        "sigma": None if sigma_prior is not None else sigma,
         "standardize": standardize,
         "hdi_prob": hdi_prob,
         "laplace_parametrisation": laplace_parametrisation,
     }
     checked = check_params(model_settings, MODEL_CONSTRAINTS).values()
     prior, family, convention, fit_intercept, sigma, standardize, hdi_prob, laplace_parametrisation = checked
-    scaling = None
+    stats = _statistics(X, y, family, standardize)
+    if scaling is not None and stats is None:
+        raise ValueError(
+            "scaling applies to SufficientStats in place of X; standardise rows by standardize=True"
+        )
+    if sigma_prior is not None and family != "gaussian":
+        raise ValueError(f"a prior for sigma applies to family='gaussian', not {family!r}")
     if standardize:
         X, y, scaling = _standardized(X, y, family, fit_intercept)
     sampler = {
@@ -857,7 +878,18 @@ def posterior_path(
                 "convention='book' with family='gaussian' needs a fixed sigma: the book objective "
                 "NLL + penalty divides the squared error by sigma^2"
             )
-        kwargs["sigma"] = noise_prior(y) if sigma is None else sigma
+        if sigma is None and sigma_prior is None and stats is not None and not fit_intercept:
+            raise ValueError(
+                "sigma=None with uncentred SufficientStats (fit_intercept=False): they do not hold the "
+                "target's sd, the scale of sigma's default prior; give sigma or its prior"
+            )
+        if sigma is not None:
+            kwargs["sigma"] = sigma
+        elif sigma_prior is not None:
+            kwargs["sigma"] = sigma_prior
+        else:
+            centred_sd = None if stats is None else float(np.sqrt(stats.yty / stats.n))
+            kwargs["sigma"] = noise_prior(y) if stats is None else noise_prior(sd=centred_sd)
     elif family == "student_t" and sigma is None:
         raise ValueError(
             "family='student_t' needs a fixed sigma for a path: its scale is held fixed along the grid, "
@@ -880,7 +912,7 @@ def posterior_path(
         tol=tol,
         max_steps=max_steps,
     )
-    n = X.shape[0]
+    n = int(X.n) if isinstance(X, SufficientStats) else X.shape[0]
     priors = [
         prior_from_penalty(
             prior, float(a), l1_ratio=l1_ratio, convention=convention, family=family, n_samples=n

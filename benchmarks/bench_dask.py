@@ -27,6 +27,17 @@ largest coefficient difference between the two says how far apart their stopping
     python benchmarks/make_large_parquet.py --out /tmp/binary --rows 1000000 --family bernoulli
     python benchmarks/bench_dask.py --data '/tmp/binary/*.parquet' --logistic
 
+With ``--poisson`` (files of ``make_large_parquet.py --family poisson``): the Poisson MAP through
+Dask (`bayesreg.large.read_count_map`, the columns standardised, glum's convention, L1 and L2 at
+``alpha = 0.01``: read, check, persist, one pass per proximal Newton step) against glum's
+``GeneralizedLinearRegressor`` with the same penalty on the same rows in memory (``StandardScaler``
+then glum, ``gradient_tol`` 1e-8), as its own process under ``/usr/bin/time -v`` (reading the files
+with pandas, fitting; its peak memory), alternating Dask and glum; the largest coefficient
+difference between the two says how far apart their stopping points are.
+
+    python benchmarks/make_large_parquet.py --out /tmp/counts --rows 1000000 --family poisson
+    python benchmarks/bench_dask.py --data '/tmp/counts/*.parquet' --poisson --repeats 1
+
 With ``--many-rows N`` (no files): the NUTS fit of ``fit --engine dask --method nuts`` (lasso, alpha
 0.01, standardised, σ sampled, 4 chains x (500 + 1000), seed 0: `bayesreg.large.posterior_from_moments`)
 on the statistics of N rows of ``make_large_parquet.py``'s generator, made from 10⁵ generated rows
@@ -214,19 +225,11 @@ LOGISTIC_CASES = (("gaussian", 1.0), ("laplace", 1000.0))  # (prior, alpha = 1/C
 SKLEARN_MAX_ITER = 300
 
 
-def sklearn_logistic(pattern: str, alpha: float, l1_ratio: float) -> tuple[dict, float]:
-    """scikit-learn's fit as its own process: its times, iterations and coefficients (original
-    columns), and the process's peak memory (MB)."""
-    script = [
-        sys.executable,
-        "-c",
-        SKLEARN_FIT,
-        pattern,
-        str(1.0 / alpha),
-        str(l1_ratio),
-        str(SKLEARN_MAX_ITER),
-    ]
-    done = subprocess.run(["/usr/bin/time", "-v", *script], capture_output=True, text=True)
+def fit_in_process(script: str, *argv) -> tuple[dict, float]:
+    """A peer's fit (``script`` with ``argv``) as its own process under ``/usr/bin/time -v``: the JSON
+    it prints last (its times, iterations and coefficients) and the process's peak memory (MB)."""
+    command = [sys.executable, "-c", script, *map(str, argv)]
+    done = subprocess.run(["/usr/bin/time", "-v", *command], capture_output=True, text=True)
     if done.returncode != 0:
         raise RuntimeError(done.stderr)
     peak = float(re.search(r"Maximum resident set size \(kbytes\): (\d+)", done.stderr).group(1)) / 1024
@@ -264,13 +267,81 @@ def logistic(args) -> None:
                     f"{result.map.residual:.1e}, {int((coef == 0).sum())} zeros, peak worker memory "
                     f"{memory.peak / 2**20:.0f} MB"
                 )
-                fitted, peak = sklearn_logistic(args.data, alpha, 0.0 if prior == "gaussian" else 1.0)
+                l1_ratio = 0.0 if prior == "gaussian" else 1.0
+                fitted, peak = fit_in_process(SKLEARN_FIT, args.data, 1.0 / alpha, l1_ratio, SKLEARN_MAX_ITER)
                 gap = np.max(np.abs(np.asarray(fitted["coef"]) - coef) / np.maximum(np.abs(coef), 1e-12))
                 print(
                     f"sklearn {prior} C={1 / alpha:g}: read {fitted['read']:.1f} s + fit "
                     f"{fitted['fit']:.1f} s ({fitted['n_iter']} iterations of at most {SKLEARN_MAX_ITER}), "
                     f"peak memory {peak:.0f} MB; largest relative "
                     f"coefficient difference {gap:.1e}"
+                )
+    print(f"load average after: {os.getloadavg()}")
+
+
+GLUM_FIT = """
+import glob, json, sys, time
+import numpy as np, pandas as pd
+from glum import GeneralizedLinearRegressor
+from sklearn.preprocessing import StandardScaler
+pattern, alpha, l1_ratio = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
+start = time.perf_counter()
+frame = pd.concat([pd.read_parquet(path) for path in sorted(glob.glob(pattern))], ignore_index=True)
+y = frame.pop("y").to_numpy(dtype=np.float64)
+X = frame.to_numpy(dtype=np.float64)
+read = time.perf_counter() - start
+scaler = StandardScaler().fit(X)
+est = GeneralizedLinearRegressor(family="poisson", alpha=alpha, l1_ratio=l1_ratio, gradient_tol=1e-8)
+est.fit(scaler.transform(X), y)
+fit = time.perf_counter() - start - read
+coef = est.coef_ / scaler.scale_
+print(json.dumps({"read": read, "fit": fit, "n_iter": int(est.n_iter_), "coef": coef.tolist()}))
+"""
+POISSON_CASES = (("laplace", 0.01), ("gaussian", 0.01))  # (prior, glum's alpha)
+
+
+def poisson(args) -> None:
+    """The Poisson MAP through Dask against glum in memory (the module's notes)."""
+    import os
+
+    import numpy as np
+
+    from bayesreg.large import dask_client, read_count_map
+
+    print(f"load average before: {os.getloadavg()}")
+    with dask_client(args.scheduler) as client:
+        for prior, alpha in POISSON_CASES:
+            for _ in range(args.repeats):
+                with PeakMemory(client) as memory:
+                    start = time.perf_counter()
+                    result = read_count_map(
+                        args.data,
+                        "y",
+                        client=client,
+                        progress=False,
+                        prior=prior,
+                        alpha=alpha,
+                        standardize=True,
+                    )
+                    wall = time.perf_counter() - start
+                coef = result.map.params["coef"]
+                print(
+                    f"dask poisson {prior} alpha={alpha:g}: {wall:.1f} s, {result.map.num_steps} Newton "
+                    f"steps, {result.passes} passes, persisted {result.persisted}, residual "
+                    f"{result.map.residual:.1e}, {int((coef == 0).sum())} zeros, peak worker memory "
+                    f"{memory.peak / 2**20:.0f} MB; load {os.getloadavg()[0]:.1f}",
+                    flush=True,
+                )
+                l1_ratio = 0.0 if prior == "gaussian" else 1.0
+                fitted, peak = fit_in_process(GLUM_FIT, args.data, alpha, l1_ratio)
+                gap = np.max(np.abs(np.asarray(fitted["coef"]) - coef) / np.maximum(np.abs(coef), 1e-12))
+                zeros = int((np.asarray(fitted["coef"]) == 0).sum())
+                print(
+                    f"glum poisson {prior} alpha={alpha:g}: read {fitted['read']:.1f} s + fit "
+                    f"{fitted['fit']:.1f} s ({fitted['n_iter']} iterations), {zeros} zeros, peak memory "
+                    f"{peak:.0f} MB; largest relative coefficient difference {gap:.1e}; load "
+                    f"{os.getloadavg()[0]:.1f}",
+                    flush=True,
                 )
     print(f"load average after: {os.getloadavg()}")
 
@@ -375,6 +446,7 @@ def main() -> None:
     parser.add_argument("--nuts", action="store_true", help="also time fit --method nuts end to end")
     parser.add_argument("--nuts-only", action="store_true", help="time fit end to end with NUTS only")
     parser.add_argument("--logistic", action="store_true", help="the logistic MAP against scikit-learn")
+    parser.add_argument("--poisson", action="store_true", help="the Poisson MAP against glum")
     parser.add_argument("--memory", action="store_true", help="workers' peak memory on fresh clusters")
     parser.add_argument("--logistic-data", default=None, help="bernoulli files for --memory")
     parser.add_argument("--curve", nargs="+", help="globs of data sets of several n and p: cost curves")
@@ -391,6 +463,9 @@ def main() -> None:
         parser.error("--data is required (or --curve)")
     if args.logistic:
         logistic(args)
+        return
+    if args.poisson:
+        poisson(args)
         return
     if args.memory:
         worker_memory(args)

@@ -4,12 +4,14 @@ files, generated in chunks so that memory holds one chunk (not the data).
 Columns ``x0 … x{p-1}``: standard normal, each shifted and scaled as users' units are (means up to
 1e4, sds 10^k for k from -2 to 3); target ``y``: half of the standardised columns with weight 1, the
 others 0, plus unit noise; with ``--family bernoulli`` a 0/1 target instead, drawn with the log-odds
-0.3 times that sum (without the noise). One file per ``--rows-per-file`` rows (one row group each
+0.3 times that sum (without the noise), with ``--family poisson`` a count drawn with the log mean 0.1
+times that sum. One file per ``--rows-per-file`` rows (one row group each
 per chunk).
 
     python benchmarks/make_large_parquet.py --out data/large                     # 10^7 × 50
     python benchmarks/make_large_parquet.py --out data/medium --rows 1000000
     python benchmarks/make_large_parquet.py --out data/binary --rows 1000000 --family bernoulli
+    python benchmarks/make_large_parquet.py --out data/counts --rows 1000000 --family poisson
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ def columns(p: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 LOGISTIC_SCALE = 0.3  # the log-odds of the bernoulli target: this times the standardised columns' sum
+POISSON_SCALE = 0.1  # the log mean of the poisson target: this times the standardised columns' sum
 
 
 def write(
@@ -58,6 +61,8 @@ def write(
             if family == "bernoulli":
                 odds = LOGISTIC_SCALE * (z @ weights)
                 y = (rng.uniform(size=m) < 1.0 / (1.0 + np.exp(-odds))).astype(np.int64)
+            elif family == "poisson":
+                y = rng.poisson(np.exp(POISSON_SCALE * (z @ weights)))
             else:
                 y = z @ weights + rng.standard_normal(m)
             table = pa.table(dict(zip(names, [*(means + sds * z).T, y], strict=True)))
@@ -77,7 +82,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument("--features", type=int, default=50)
     parser.add_argument("--rows-per-file", type=int, default=1_000_000)
-    parser.add_argument("--family", choices=("gaussian", "bernoulli"), default="gaussian")
+    parser.add_argument("--family", choices=("gaussian", "bernoulli", "poisson"), default="gaussian")
     args = parser.parse_args()
     files = write(args.out, args.rows, args.features, args.rows_per_file, family=args.family)
     size = sum(path.stat().st_size for path in files)

@@ -33,10 +33,12 @@ from bayesreg.defaults import SLICE_BYTES
 from bayesreg.large import (
     DaskMoments,
     SchedulerError,
+    count_map_from_dask,
     dask_client,
     logistic_map_from_dask,
     moments_from_dask,
     posterior_from_moments,
+    read_count_map,
     read_logistic_map,
     read_moments,
     sufficient_stats_from_dask,
@@ -378,9 +380,13 @@ def test_an_unreachable_scheduler_is_one_line_and_exit_2(files, tmp_path, comman
             "--save-log-likelihood needs",
         ),
         (["fit", "--family", "bernoulli", "--method", "nuts", "--out", "{out}"], "NUTS needs the rows"),
-        (["fit", "--family", "poisson"], "--family poisson needs the rows"),
+        (
+            ["fit", "--family", "poisson", "--method", "nuts", "--out", "{out}"],
+            "--family poisson through Dask",
+        ),
+        (["fit", "--family", "student_t", "--df", "4"], "--family student_t needs the rows"),
         (["fit", "--alpha", "cv"], "a learned alpha"),
-        (["path", "--posterior", "--out", "{out}"], "bayesreg path --posterior needs the rows"),
+        (["path", "--family", "poisson", "--posterior", "--out", "{out}"], "--family poisson through Dask"),
         (["path", "--family", "bernoulli", "--out", "{out}"], "--family bernoulli through Dask is a MAP"),
         (["compare", "--priors", "laplace,gaussian", "--out", "{out}"], "bayesreg compare needs the rows"),
     ],
@@ -412,11 +418,14 @@ def test_the_local_cluster_has_two_worker_processes(client):
 HEAVY = ("jax", "numpyro", "sklearn")  # some 300 MB of a worker's memory, before it reads a row
 
 
-def test_workers_reduce_without_importing_jax_numpyro_or_scikit_learn(files, cancer_files, monkeypatch):
+def test_workers_reduce_without_importing_jax_numpyro_or_scikit_learn(
+    files, cancer_files, fair_files, monkeypatch
+):
     """On the fresh worker processes of a local cluster of their own (the module's cluster, which
     the `client` fixture puts in DASK_SCHEDULER_ADDRESS, has run other passes), the Gaussian pass
-    of CSV and Parquet files and then a logistic MAP load `bayesreg._partition` (the functions Dask
-    ships) and none of JAX, NumPyro or scikit-learn."""
+    of CSV and Parquet files, then a logistic MAP and a negative binomial MAP with its dispersion
+    estimated load `bayesreg._partition` (the functions Dask ships) and none of JAX, NumPyro or
+    scikit-learn."""
 
     def loaded(names):  # nested, so that cloudpickle ships it by value and importing it loads nothing
         import sys
@@ -432,7 +441,10 @@ def test_workers_reduce_without_importing_jax_numpyro_or_scikit_learn(files, can
         gaussian = fresh.run(loaded, watched)
         read_logistic_map(cancer_files["csv"], LOGISTIC_TARGET, blocksize=BLOCKSIZE, client=fresh)
         logistic = fresh.run(loaded, watched)
-    for after in (gaussian, logistic):
+        settings = {"family": "negative_binomial", "exposure": EXPOSURE, "alpha": 0.01}
+        read_count_map(fair_files["parquet"], COUNT_TARGET, client=fresh, **settings)
+        counts = fresh.run(loaded, watched)
+    for after in (gaussian, logistic, counts):
         assert len(after) == 2 and ["bayesreg._partition"] in after.values()
         assert all(found in ([], ["bayesreg._partition"]) for found in after.values()), after
 
@@ -872,3 +884,362 @@ def test_the_logistic_map_from_the_command_line_through_dask_is_the_in_memory_on
         atol=1e-12,
         label=" ".join(options),
     )
+
+
+# --------------------------------------------------------------------------------------------------
+# the Poisson and negative binomial MAP by distributed proximal Newton
+
+COUNT_TARGET = "affairs"
+EXPOSURE = "yrs_married"
+# bytes per partition: about 7 per CSV file; one 500-row group per partition of a Parquet file (about
+# 3,500 bytes compressed, which is what Dask counts)
+COUNT_BLOCKSIZE = {"csv": 15_000, "parquet": 3_000}
+COUNT_RTOL = 1e-8  # each coefficient to 1e-8 of its own size, against the in-memory MAP (= glum)
+COUNT_CASES = {  # estimator settings; the family by its estimator
+    "poisson-l1": ("poisson", {"prior": "laplace", "alpha": 0.05}),
+    "poisson-l2-standardized": ("poisson", {"prior": "gaussian", "alpha": 0.1, "standardize": True}),
+    "nb-enet-fixed-dispersion": (
+        "negative_binomial",
+        {"prior": "elasticnet", "alpha": 0.02, "l1_ratio": 0.5, "dispersion": 2.0},
+    ),
+    "nb-l1-dispersion-estimated": ("negative_binomial", {"prior": "laplace", "alpha": 0.01}),
+}
+
+
+@pytest.fixture(scope="module")
+def fair_frame():
+    """statsmodels' fair, unscaled: affairs per year rounded to a count, yrs_married the exposure."""
+    import statsmodels.api as sm
+
+    fair = sm.datasets.fair.load_pandas().data
+    return fair.assign(**{COUNT_TARGET: np.round(fair[COUNT_TARGET])})
+
+
+@pytest.fixture(scope="module")
+def fair_files(tmp_path_factory, fair_frame):
+    """fair in 3 CSV and 3 Parquet files (Parquet row groups of 500 rows: 5 partitions per file)."""
+    folder = tmp_path_factory.mktemp("fair")
+    for i, rows in enumerate(np.array_split(np.arange(len(fair_frame)), 3)):
+        fair_frame.iloc[rows].to_csv(folder / f"part-{i}.csv", index=False)
+        fair_frame.iloc[rows].to_parquet(folder / f"part-{i}.parquet", index=False, row_group_size=500)
+    return {kind: str(folder / f"part-*.{kind}") for kind in ("csv", "parquet")}
+
+
+@functools.cache
+def _count_memory(case):
+    """The in-memory estimator's MAP of a case on fair (itself equal to glum: tests/test_glm_map)."""
+    import statsmodels.api as sm
+
+    from bayesreg.estimators import BayesianNegativeBinomialRegression, BayesianPoissonRegression
+
+    family, settings = COUNT_CASES[case]
+    fair = sm.datasets.fair.load_pandas().data
+    X = fair.drop(columns=[COUNT_TARGET, EXPOSURE])
+    y, offset = np.round(fair[COUNT_TARGET].to_numpy()), np.log(fair[EXPOSURE].to_numpy())
+    estimator = BayesianPoissonRegression if family == "poisson" else BayesianNegativeBinomialRegression
+    return estimator(**settings).fit(X, y, offset=offset)
+
+
+@pytest.mark.parametrize("kind", ["csv", "parquet"])
+@pytest.mark.parametrize("case", list(COUNT_CASES))
+def test_the_count_map_through_dask_is_the_in_memory_one(client, fair_files, kind, case):
+    """fair, unscaled, in 3 files read by the 2-worker cluster, the exposure a column: every
+    coefficient, the intercept (and an estimated dispersion) to 1e-8 of the in-memory MAP, the
+    same exact zeros."""
+    family, settings = COUNT_CASES[case]
+    result = read_count_map(
+        fair_files[kind],
+        COUNT_TARGET,
+        family=family,
+        exposure=EXPOSURE,
+        blocksize=COUNT_BLOCKSIZE[kind],
+        client=client,
+        **settings,
+    )
+    memory = _count_memory(case)
+    params = result.map.params
+    assert result.map.converged and result.persisted
+    assert result.moments.names == list(memory.feature_names_in_)
+    assert (result.scaling is not None) == bool(settings.get("standardize"))
+    assert_map_equal(
+        params["coef"],
+        float(params["intercept"]),
+        memory.coef_,
+        memory.intercept_,
+        rtol=COUNT_RTOL,
+        label=f"{kind} {case}",
+    )
+    if settings["prior"] != "gaussian":
+        assert 0 < int((memory.coef_ == 0).sum()) < len(memory.coef_)  # zeros to compare
+    if family == "negative_binomial" and "dispersion" not in settings:
+        assert abs(float(params["dispersion"]) / memory.dispersion_ - 1) <= COUNT_RTOL
+    else:
+        assert "dispersion" not in params
+
+
+def test_the_poisson_map_of_a_dask_frame_with_an_offset_column_is_glums(client, fair_frame):
+    """The log exposure as an offset column of a Dask DataFrame (6 partitions): glum's Poisson
+    lasso, certified by its optimality conditions (`references.glum_glm`)."""
+    from references import glum_glm
+
+    frame = fair_frame.assign(log_years=np.log(fair_frame[EXPOSURE])).drop(columns=EXPOSURE)
+    result = count_map_from_dask(
+        dd.from_pandas(frame, npartitions=6),
+        target=COUNT_TARGET,
+        offset="log_years",
+        alpha=0.05,
+        client=client,
+    )
+    X = frame.drop(columns=[COUNT_TARGET, "log_years"]).to_numpy(float)
+    y, offset = frame[COUNT_TARGET].to_numpy(float), frame["log_years"].to_numpy()
+    reference = glum_glm("poisson", X, y, 0.05, 1.0, offset=offset)
+    params = result.map.params
+    assert result.moments.names == [c for c in frame.columns if c not in (COUNT_TARGET, "log_years")]
+    assert 0 < int((reference.coef == 0).sum())
+    assert_map_equal(
+        params["coef"], float(params["intercept"]), reference.coef, reference.intercept, rtol=COUNT_RTOL
+    )
+
+
+@pytest.mark.parametrize(
+    ("kind", "column", "value", "message"),
+    [
+        ("csv", COUNT_TARGET, -1.0, "part-1.csv line 1002, column 'affairs' (the target): -1 is negative"),
+        (
+            "csv",
+            COUNT_TARGET,
+            2.5,
+            "part-1.csv line 1002, column 'affairs' (the target): 2.5 is not an integer",
+        ),
+        (
+            "parquet",
+            COUNT_TARGET,
+            1.5,
+            "part-1.parquet row 1000, column 'affairs' (the target): 1.5 is not an",
+        ),
+        (
+            "csv",
+            EXPOSURE,
+            0.0,
+            "part-1.csv line 1002, column 'yrs_married' (the exposure): 0 is not positive",
+        ),
+        (
+            "parquet",
+            EXPOSURE,
+            -2.0,
+            "part-1.parquet row 1000, column 'yrs_married' (the exposure): -2 is not",
+        ),
+    ],
+)
+def test_a_bad_count_or_exposure_is_refused_with_file_and_line(
+    client, fair_frame, tmp_path, kind, column, value, message
+):
+    """Row 1,000 of the second file (line 1,002 of its CSV), past its first partition: the
+    in-memory reader's message, with the file and line."""
+    frame = fair_frame.copy()
+    frame.loc[np.array_split(np.arange(len(frame)), 3)[1][1000], column] = value
+    for i, rows in enumerate(np.array_split(np.arange(len(frame)), 3)):
+        if kind == "csv":
+            frame.iloc[rows].to_csv(tmp_path / f"part-{i}.csv", index=False)
+        else:
+            frame.iloc[rows].to_parquet(tmp_path / f"part-{i}.parquet", index=False, row_group_size=500)
+    pattern = str(tmp_path / f"part-*.{kind}")
+    with pytest.raises(DataError) as memory:
+        read_table(pattern, COUNT_TARGET, family="poisson", exposure=EXPOSURE)
+    with pytest.raises(DataError) as large:
+        read_count_map(
+            pattern, COUNT_TARGET, exposure=EXPOSURE, blocksize=COUNT_BLOCKSIZE[kind], client=client
+        )
+    assert message in str(large.value)
+    assert str(large.value) == str(memory.value)
+    second = str(tmp_path / f"part-1.{kind}")
+    read = dd.read_csv if kind == "csv" else dd.read_parquet
+    assert read(second, blocksize=COUNT_BLOCKSIZE[kind]).npartitions >= 3  # the bad row is past the first
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        ["--family", "poisson", "--prior", "laplace", "--alpha", "0.05"],
+        ["--family", "negative_binomial", "--prior", "laplace", "--alpha", "0.01"],
+        ["--family", "negative_binomial", "--dispersion", "2", "--prior", "gaussian", "--standardize"],
+    ],
+)
+def test_the_count_map_from_the_command_line_through_dask_is_the_in_memory_one(
+    client, fair_files, tmp_path, options
+):
+    """``fit --family poisson|negative_binomial --exposure COL --engine dask`` (`read_count_map`, a
+    pass per Newton step) writes the coefficients of the in-memory fit of the same files, the same
+    exact zeros, to 1e-8; the dispersion line is the in-memory one to its 6 digits."""
+    tables, outputs = {}, {}
+    for engine in ("dask", "memory"):
+        out = tmp_path / engine
+        argv = ["fit", fair_files["csv"], "--target", COUNT_TARGET, "--exposure", EXPOSURE, *options]
+        code, stdout, stderr = run([*argv, "--engine", engine, "--out", str(out)])
+        assert code == 0, stderr
+        tables[engine] = pd.read_csv(out / "coefficients.csv").set_index("feature")["coefficient"]
+        outputs[engine] = stdout
+    assert "read through Dask" in outputs["dask"] and "proximal Newton steps" in outputs["dask"]
+    described = [line for line in outputs["memory"].splitlines() if "likelihood" in line]
+    assert described and described[0] in outputs["dask"]  # the prior, dispersion and offset line
+    got, expected = tables["dask"], tables["memory"]
+    assert list(got.index) == list(expected.index)
+    assert_map_equal(
+        got.drop("intercept").to_numpy(),
+        float(got["intercept"]),
+        expected.drop("intercept").to_numpy(),
+        float(expected["intercept"]),
+        rtol=COUNT_RTOL,
+        atol=1e-12,
+        label=" ".join(options),
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# the posterior path from the statistics of one pass
+
+POSTERIOR_ALPHAS = [2.0, 0.5, 0.05]  # scikit-learn's lasso alphas of the standardised columns
+PATH_SAMPLER = {"num_warmup": 500, "num_samples": 1000, "num_chains": 4, "progress_bar": False}
+
+
+@pytest.fixture(scope="module")
+def posterior_paths(client, files, raw_diabetes_frame):
+    """The lasso's posterior path (standardised columns, sigma sampled) at `POSTERIOR_ALPHAS`: from the
+    statistics of the 3 Parquet files (seed 1) and from the rows in memory (seed 2)."""
+    from bayesreg.large import posterior_path_from_moments
+    from bayesreg.path import posterior_path
+
+    X, y = (np.asarray(v, dtype=float) for v in raw_diabetes_frame)
+    moments = read_moments(files["parquet"], TARGET, client=client)
+    dask = posterior_path_from_moments(moments, POSTERIOR_ALPHAS, standardize=True, seed=1, **PATH_SAMPLER)
+    memory = posterior_path(X, y, POSTERIOR_ALPHAS, standardize=True, seed=2, **PATH_SAMPLER)
+    return dask, memory
+
+
+def test_the_posterior_path_through_dask_is_the_in_memory_one(posterior_paths):
+    """At every alpha, every weight's posterior mean, sd and quantiles within 4 combined MCSE of the
+    in-memory path's (independent seeds), on the original columns; the MAP path to 1e-10, its
+    zeros the same; both gates passed."""
+    dask, memory = posterior_paths
+    np.testing.assert_array_equal(dask.alphas, memory.alphas)
+    assert dask.coef_draws.shape == memory.coef_draws.shape == (3, 4, 1000, 10)
+    for i, alpha in enumerate(POSTERIOR_ALPHAS):
+        got, expected = ((path.map.coefs[i], float(path.map.intercepts[i])) for path in (dask, memory))
+        assert_map_equal(*got, *expected, rtol=MAP_RTOL, atol=1e-12, label=f"MAP at alpha {alpha}")
+        for j in range(dask.coef_draws.shape[-1]):
+            draws = {f"coef[{j}] at alpha {alpha}": dask.coef_draws[i, ..., j]}
+            assert_same_posterior({f"coef[{j}] at alpha {alpha}": memory.coef_draws[i, ..., j]}, draws)
+    for path in (dask, memory):
+        assert np.all(path.max_r_hat < 1.01) and np.all(path.divergences == 0)
+
+
+def test_path_posterior_through_dask_writes_the_in_memory_columns_and_gate(
+    client, files, raw_diabetes_csv, tmp_path
+):
+    """``path --posterior --engine dask`` on the Parquet files and in memory on the CSV file, chains too
+    short for the gate (10 warmup steps, 20 draws): both exit 3 with path.csv's posterior and gate
+    columns and the failed alphas marked, the same MAP column."""
+    tables = {}
+    for engine, data in (("dask", files["parquet"]), ("memory", str(raw_diabetes_csv))):
+        out = tmp_path / engine
+        argv = ["path", data, "--target", TARGET, "--engine", engine, "--out", str(out), "--posterior"]
+        argv += [
+            "--alphas",
+            "2,0.5",
+            "--standardize",
+            "--num-warmup",
+            "10",
+            "--num-samples",
+            "20",
+            "--seed",
+            "0",
+        ]
+        code, stdout, stderr = run(argv)
+        assert code == 3, stderr
+        assert ("posterior from the statistics of the pass" in stdout) == (engine == "dask")
+        tables[engine] = pd.read_csv(out / "path.csv")
+    got, expected = tables["dask"], tables["memory"]
+    assert list(got.columns) == list(expected.columns)
+    assert {"median", "hdi_low", "hdi_high", "r_hat", "ess_bulk", "max_r_hat", "ok"} <= set(got.columns)
+    assert not got["ok"].all() and not expected["ok"].all()
+    np.testing.assert_allclose(got["map"], expected["map"], rtol=MAP_RTOL, atol=1e-12)
+
+
+COUNT_PATH_CASES = {  # family, settings of map_path
+    "poisson-l1": ("poisson", {"prior": "laplace"}),
+    "nb-enet-standardized": (
+        "negative_binomial",
+        {"prior": "elasticnet", "l1_ratio": 0.5, "dispersion": 2.0, "standardize": True},
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(COUNT_PATH_CASES))
+def test_the_count_map_path_through_dask_is_the_in_memory_one(client, fair_files, fair_frame, case):
+    """fair's Parquet files, the exposure a column: the grid from alpha_max (the score at weights 0)
+    to 1e-10 and, at every alpha below it, the in-memory `map_path`'s exact zeros and coefficients
+    to 1e-8."""
+    from bayesreg.large import read_count_path
+    from bayesreg.path import alpha_grid, map_path
+
+    family, settings = COUNT_PATH_CASES[case]
+    result = read_count_path(
+        fair_files["parquet"],
+        COUNT_TARGET,
+        family=family,
+        exposure=EXPOSURE,
+        n_alphas=5,
+        eps=0.02,
+        blocksize=COUNT_BLOCKSIZE["parquet"],
+        client=client,
+        **settings,
+    )
+    X = fair_frame.drop(columns=[COUNT_TARGET, EXPOSURE]).to_numpy(float)
+    y, offset = fair_frame[COUNT_TARGET].to_numpy(float), np.log(fair_frame[EXPOSURE].to_numpy())
+    model = {"family": family, "convention": "glum", "offset": offset, **settings}
+    alphas = alpha_grid(X, y, n_alphas=5, eps=0.02, **model)
+    memory = map_path(X, y, alphas, **model)
+    path = result.path
+    assert result.persisted and path.converged.all() and memory.converged.all()
+    np.testing.assert_allclose(path.alphas, alphas, rtol=1e-10)
+    # at alpha_max every weight is 0: exactly through Dask; in memory one is at 1e-14 (the grid's
+    # first point is the boundary, where a weight's score equals its penalty to round-off)
+    assert not path.coefs[0].any() and np.abs(memory.coefs[0]).max() < 1e-12
+    for i, alpha in enumerate(alphas[1:], start=1):
+        assert_map_equal(
+            path.coefs[i],
+            float(path.intercepts[i]),
+            memory.coefs[i],
+            float(memory.intercepts[i]),
+            rtol=COUNT_RTOL,
+            label=f"{case} alpha {alpha:.4g}",
+        )
+    assert 0 < int((memory.coefs[-1] == 0).sum()) or case != "poisson-l1"
+
+
+def test_the_count_path_from_the_command_line_through_dask_is_the_in_memory_one(client, fair_files, tmp_path):
+    """``path --family poisson --exposure COL --engine dask`` (`read_count_path`) writes the in-memory
+    command's path.csv: the same grid to 1e-10 and, below alpha_max, the same zeros and coefficients
+    to 1e-8."""
+    tables, outputs = {}, {}
+    for engine in ("dask", "memory"):
+        out = tmp_path / engine
+        argv = ["path", fair_files["csv"], "--target", COUNT_TARGET, "--family", "poisson", "--exposure"]
+        argv += [EXPOSURE, "--n-alphas", "6", "--eps", "0.01", "--engine", engine, "--out", str(out)]
+        code, stdout, stderr = run(argv)
+        assert code == 0, stderr
+        assert sorted(os.listdir(out)) == ["path.csv", "path.png"]
+        tables[engine], outputs[engine] = pd.read_csv(out / "path.csv"), stdout
+    assert "read through Dask" in outputs["dask"] and "poisson family" in outputs["dask"]
+    got, expected = tables["dask"], tables["memory"]
+    assert list(got.columns) == list(expected.columns) and list(got["feature"]) == list(expected["feature"])
+    np.testing.assert_allclose(got["alpha"], expected["alpha"], rtol=1e-10)
+    for alpha in expected["alpha"].unique()[1:]:
+        assert_map_equal(
+            got.loc[np.isclose(got["alpha"], alpha, rtol=1e-9), "map"].to_numpy(),
+            0.0,
+            expected.loc[expected["alpha"] == alpha, "map"].to_numpy(),
+            0.0,
+            rtol=COUNT_RTOL,
+            label=f"alpha {alpha:.4g}",
+        )
