@@ -47,6 +47,7 @@ from bayesreg.models import (
 )
 from bayesreg.params import (
     ESTIMATOR_CONSTRAINTS,
+    PENALTY_KINDS,
     POSTERIOR_METHODS,
     SPARSITY_KINDS,
     SPARSITY_OPTIONS,
@@ -73,6 +74,17 @@ __all__ = [
     "BayesianPoissonRegression",
     "BayesianStudentTRegression",
 ]
+
+
+def _is_dask(X) -> bool:
+    """Whether ``X`` is a Dask collection (DataFrame, Series, Array), told by its type's module so
+    that Dask is not imported to ask."""
+    return type(X).__module__.partition(".")[0] == "dask"
+
+
+_DASK_OFFSET = "__offset__"
+"""The column a count model's Dask ``offset`` Series joins the features as, for
+`~bayesreg.large.count_map_from_dask` (which reads the offset from a column of the rows)."""
 
 _LEARNED_ATTRIBUTES = (
     "alpha_",
@@ -188,6 +200,100 @@ class _BayesianRegression(BaseEstimator):
     def _forget_learned(self) -> None:
         for attribute in _LEARNED_ATTRIBUTES:
             self.__dict__.pop(attribute, None)
+
+    def _fit_dask(self, X, y, offset=None):
+        """The fit of a Dask DataFrame or Array ``X`` with ``y`` (and a count model's ``offset``) as
+        Dask Series or Arrays partitioned as its rows, from passes over the partitions
+        (`bayesreg.large`, on Dask's current scheduler): the Gaussian MAP and NUTS posterior from
+        the sufficient statistics of one pass (`~bayesreg.large.map_from_moments`,
+        `~bayesreg.large.posterior_from_moments`), the logistic and count MAPs by the distributed
+        proximal Newton (`~bayesreg.large.logistic_map_from_dask`,
+        `~bayesreg.large.count_map_from_dask`). The same attributes as a fit in memory, except
+        what needs the rows: the posterior has no ``observed_data`` or PSIS-LOO. A learned penalty
+        (``"cv"``, ``"eb"``, ``"hierarchical"``), a sparsity prior and the Gibbs sampler need the
+        rows in memory, and the logistic and count posteriors a likelihood over the rows at every
+        step: those are refused."""
+        from bayesreg import large
+
+        if self._family == "student_t":
+            raise ValueError("the Student-t model is fitted from rows in memory, not a Dask collection")
+        settings = self._settings()
+        name = "C" if self._family == "bernoulli" else "alpha"
+        if isinstance(settings[name], str) or settings["prior"] not in PENALTY_KINDS:
+            raise ValueError(
+                f"a Dask collection is fitted at a given {name} with prior 'laplace', 'gaussian' or "
+                f"'elasticnet' (got {name}={settings[name]!r}, prior={settings['prior']!r}): learned "
+                "penalties and the sparsity priors need the rows in memory"
+            )
+        method = settings["method"]
+        if method == "gibbs" or (method in POSTERIOR_METHODS and self._family != "gaussian"):
+            raise ValueError(
+                f"a Dask collection is fitted by method='map' (and the Gaussian likelihood also by "
+                f"'nuts', from its sufficient statistics), not method={method!r} for family {self._family!r}"
+            )
+        for attribute in ("idata_", "diagnostics_", "posterior_fit_", "scaling_", "feature_names_in_"):
+            self.__dict__.pop(attribute, None)
+        self._forget_learned()
+        common = {
+            "prior": settings["prior"],
+            "l1_ratio": self.l1_ratio,
+            "fit_intercept": settings["fit_intercept"],
+            "standardize": settings["standardize"],
+        }
+        if self._family == "gaussian":
+            moments = large.moments_from_dask(X, y)
+            common.update(alpha=settings["alpha"], convention=settings["convention"], sigma=settings["sigma"])
+            if method == "map":
+                result = large.map_from_moments(moments, **common)
+                self.map_ = result.map
+            else:
+                nuts = {key: settings[key] for key in large.NUTS_OPTIONS if key in settings}
+                seed = int(check_random_state(settings["random_state"]).randint(2**31 - 1))
+                result = large.posterior_from_moments(moments, **common, **nuts, seed=seed)
+                self.posterior_fit_, self.map_ = result.fit, result.fit.map
+                self.idata_, self.diagnostics_ = result.fit.idata, result.fit.diagnostics
+                self.idata_.posterior.attrs["family"] = self._family
+            self.sigma_ = result.sigma
+            noise = settings["sigma"]
+            self.sigma_prior_ = None if noise is not None else noise_prior(sd=moments.target_sd)
+        elif self._family == "bernoulli":
+            result = large.logistic_map_from_dask(X, y, alpha=1.0 / settings["C"], **common)
+            self.classes_, self.C_, moments = result.classes, settings["C"], result.moments
+            self.map_ = result.map
+        else:
+            if offset is not None:
+                X = X.assign(**{_DASK_OFFSET: offset})
+            extra = {"dispersion": settings["dispersion"]} if self._family == "negative_binomial" else {}
+            result = large.count_map_from_dask(
+                X,
+                y,
+                family=self._family,
+                offset=None if offset is None else _DASK_OFFSET,
+                alpha=settings["alpha"],
+                convention=settings["convention"],
+                **common,
+                **extra,
+            )
+            self.map_, moments = result.map, result.moments
+            if self._family == "negative_binomial":
+                self.dispersion_ = float(result.map.params.get("dispersion", settings["dispersion"]))
+        if name == "alpha":
+            self.alpha_ = float(settings["alpha"])
+        self.prior_ = result.prior
+        if result.scaling is not None:
+            self.scaling_ = result.scaling
+        self.n_iter_ = self.map_.num_steps
+        if "idata_" in self.__dict__:
+            posterior = self.idata_.posterior
+            self.coef_ = posterior["coef"].mean(("chain", "draw")).to_numpy()
+            self.intercept_ = float(posterior["intercept"].mean()) if "intercept" in posterior else 0.0
+        else:
+            self.coef_ = np.asarray(self.map_.params["coef"])
+            self.intercept_ = float(self.map_.params.get("intercept", 0.0))
+        self.n_features_in_ = len(moments.names)
+        if hasattr(X, "columns"):
+            self.feature_names_in_ = np.asarray(moments.names, dtype=object)
+        return self
 
     def _hierarchical_prior(self, settings: dict, name: str):
         """With ``name="hierarchical"`` (``alpha`` or ``C``): the hierarchical prior of
@@ -767,13 +873,19 @@ default="laplace"
 
         Parameters
         ----------
-        X : array-like or DataFrame, shape (n_samples, n_features)
+        X : array-like, DataFrame, or Dask DataFrame or Array, shape (n_samples, n_features)
+            A Dask collection (with ``y`` a Dask Series or Array partitioned as its rows) is fitted
+            from the sufficient statistics of one pass over its partitions, on Dask's current
+            scheduler (`bayesreg.large`): the MAP, or the NUTS posterior without the rows (no
+            PSIS-LOO). A learned ``alpha``, a sparsity prior and ``method="gibbs"`` need the rows.
         y : array-like, shape (n_samples,)
 
         Returns
         -------
         self
         """
+        if _is_dask(X):
+            return self._fit_dask(X, y)
         settings = self._settings()
         X, y, _ = self._validate(X, y)
         X = self._scaled(X, settings)
@@ -1042,7 +1154,9 @@ default="laplace"
 
         Parameters
         ----------
-        X : array-like or DataFrame, shape (n_samples, n_features)
+        X : array-like, DataFrame, or Dask DataFrame or Array, shape (n_samples, n_features)
+            A Dask collection (with ``y`` a Dask Series or Array partitioned as its rows) is fitted
+            by its MAP from passes over its partitions, on Dask's current scheduler.
         y : array-like, shape (n_samples,), two distinct labels
 
         Returns
@@ -1054,6 +1168,8 @@ default="laplace"
                 "C='eb' (empirical Bayes) needs the Gaussian likelihood: use C='cv', or "
                 "BayesianLinearRegression(alpha='eb')"
             )
+        if _is_dask(X):
+            return self._fit_dask(X, y)
         settings = self._settings()
         X, y, classes = self._validate(X, y)
         self.classes_ = classes
@@ -1274,7 +1390,9 @@ class _CountRegression(_GLMRegression):
 
         Parameters
         ----------
-        X : array-like or DataFrame, shape (n_samples, n_features)
+        X : array-like, DataFrame, or Dask DataFrame or Array, shape (n_samples, n_features)
+            A Dask collection (with ``y`` and ``offset`` Dask Series or Arrays partitioned as its
+            rows) is fitted by its MAP from passes over its partitions, on Dask's current scheduler.
         y : array-like of non-negative integers, shape (n_samples,)
             Counts (a negative or non-integer value is refused, its row named).
         offset : array-like, shape (n_samples,), optional
@@ -1285,6 +1403,8 @@ class _CountRegression(_GLMRegression):
         -------
         self
         """
+        if _is_dask(X):
+            return self._fit_dask(X, y, offset)
         return self._fit(X, y, offset)
 
     def predict(self, X, offset=None, return_std: bool = False):
@@ -1684,12 +1804,15 @@ class BayesianStudentTRegression(_GLMRegression):
         Parameters
         ----------
         X : array-like or DataFrame, shape (n_samples, n_features)
+            In memory: a Dask collection is refused.
         y : array-like, shape (n_samples,)
 
         Returns
         -------
         self
         """
+        if _is_dask(X):
+            return self._fit_dask(X, y)
         return self._fit(X, y, None)
 
     def predict(self, X, return_std: bool = False):

@@ -14,10 +14,11 @@ of S draws), so a row's LOO values need its tail and a few sums over the row, no
 weights: ``np.partition`` finds the tail, one compiled program fits the generalised Pareto
 distribution to the tails of a whole block (ArviZ's empirical Bayes fit, vectorised) and sums
 the smoothed and raw tails, and another sums the raw ratios over each whole row (so the body's
-sums, the draws outside the tail, are the row's minus the tail's). Rows ArviZ treats apart (ties in the tail, a cutoff below the smallest positive float,
-too few draws) go through `arviz.psislw` itself. The log-likelihood block of
-`~bayesreg.models.linear_regression` is written out in one compiled program (one matrix product,
-log σ once per draw); other models' blocks come from numpyro's ``log_likelihood`` of the model.
+sums, the draws outside the tail, are the row's minus the tail's). Rows ArviZ treats apart (ties
+in the tail, a cutoff below the smallest positive float, too few draws) go through `arviz.psislw`
+itself. The log-likelihood block of `~bayesreg.models.linear_regression` is written out in one
+compiled program (one matrix product, log σ once per draw); other models' blocks come from
+numpyro's ``log_likelihood`` of the model.
 
 Where each step runs follows what it cost on a CPU without AVX-512 (4,000 draws, 10 columns):
 the body's exponentials, one per draw, are most of a row's work, and XLA's vectorised float64
