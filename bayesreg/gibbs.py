@@ -188,6 +188,13 @@ LOCAL_MAX_TRIES = 200
 0.3, so 200 tries leave an element unplaced with probability below 1e-30)."""
 
 SLICE_MAX_STEPS = 200
+
+LOCAL_EXACT = 64
+"""The most local scales the regularised horseshoe's τ move treats exactly (module docstring, 2a.)."""
+
+SATURATION = 0.3
+"""Where the regularised horseshoe's τ move treats a local scale exactly: ``λ_j ≥ SATURATION·c/τ₀``,
+where ``τ₀λ_j`` is within a factor of about 3 of the slab's scale c."""
 """The most steps a slice is stepped out by on each side (400 units of log scale with `SLICE_WIDTH`:
 a bound that no posterior of a scale reaches, there only so that the loop is finite)."""
 
@@ -585,13 +592,21 @@ def local_precision_draw(key, rate, max_tries: int = LOCAL_MAX_TRIES) -> jax.Arr
     return jax.lax.while_loop(not_done, trial, start)[0]
 
 
-def _coordinate_moves(key, coef, lam, variance, data, sigma):
-    """Each ``(coef_j, λ_j)`` in turn given the other weights, τ, σ (and the slab): ``λ_j' ~ C⁺(0, 1)``
-    (its prior) proposed with ``coef_j`` integrated out, accepted with the likelihood ratio
-    ``N(b_j; 0, s_j² + V(λ_j'))/N(b_j; 0, s_j² + V(λ_j))`` (``b_j = x_j'r_{-j}/‖x_j‖²``,
-    ``s_j² = σ²/‖x_j‖²``, ``r_{-j}`` the residual without weight j), then ``coef_j`` from its
-    Gaussian conditional. A weight can enter or leave the model in one move, which the blocked
-    sweep's alternation of weights and local scales does only through many small steps.
+def _coordinate_moves(key, coef, lam, variance, scale, data, sigma):
+    """Each ``(coef_j, λ_j)`` in turn given the other weights, τ, σ (and the slab): ``λ_j'`` proposed
+    with ``coef_j`` integrated out, then ``coef_j`` from its Gaussian conditional. A weight can enter
+    or leave the model in one move, which the blocked sweep's alternation of weights and local
+    scales does only through many small steps.
+
+    With ``coef_j`` integrated out, ``b_j = x_j'r_{-j}/‖x_j‖² ~ N(0, s_j² + V(λ_j))``
+    (``s_j² = σ²/‖x_j‖²``, ``r_{-j}`` the residual without weight j), so ``log λ_j``'s conditional is
+    ``C⁺(λ_j; 0, 1)``'s (as a density of ``log λ_j``, ``sech(log λ_j)/π``) times that normal
+    density. The proposal, independent of ``λ_j``, is an equal mixture of that prior and
+    ``N(log(max(|b_j|, s_j)/scale), 1)``: where ``b_j`` stands out of its noise ``s_j`` the
+    conditional peaks near ``V(λ_j) = b_j²``, that is ``λ_j ≈ |b_j|/scale`` (``scale`` is the
+    factor of λ_j in the weight's prior sd below the slab: τσ for the horseshoe, τ for the
+    regularised one), where the prior alone rarely proposes. Accepted with the Metropolis–Hastings
+    ratio of target over proposal density.
 
     ``variance`` maps λ to the weight's prior variance. O(np) per sweep from rows (the residual kept
     up to date), O(p²) from statistics (``Xc'Xc·coef`` kept up to date), one coordinate at a time.
@@ -604,29 +619,50 @@ def _coordinate_moves(key, coef, lam, variance, data, sigma):
     norms = jnp.maximum(norms, jnp.finfo(dtype).tiny)  # a constant column: the prior alone
     kept = data.y - data.x @ coef if rows else data.xtx @ coef  # the residual, or Xc'Xc·coef
     target = jnp.zeros(p, dtype) if rows else data.xty
+    log_scale = jnp.log(scale)
+    log_half = jnp.log(0.5)
 
-    def log_likelihood(b, s2, lam_j):
-        total = s2 + variance(lam_j)
-        return -0.5 * jnp.log(total) - 0.5 * b * b / total
+    def log_prior(log_l):  # C⁺(0, 1) as a density of log λ: sech(log λ)/π
+        magnitude = jnp.abs(log_l)
+        return -jnp.log(jnp.pi) + jnp.log(2.0) - magnitude - jnp.log1p(jnp.exp(-2.0 * magnitude))
+
+    def log_normal(z):
+        return -0.5 * z * z - 0.5 * jnp.log(2.0 * jnp.pi)
+
+    def log_target(b, s2, log_l):
+        total = s2 + variance(jnp.exp(log_l))
+        return log_prior(log_l) - 0.5 * jnp.log(total) - 0.5 * b * b / total
+
+    def log_proposal(centre, log_l):
+        return jnp.logaddexp(log_half + log_prior(log_l), log_half + log_normal(log_l - centre))
 
     def step(kept, moves):
-        column, norm, beta, lam_j, goal, index, proposed, log_uniform, normal = moves
+        column, norm, beta, lam_j, goal, index, from_prior, prior_draw, shift, log_uniform, normal = moves
         inner = column @ kept if rows else goal - kept[index]
         c = inner + norm * beta  # x_j'r_{-j}
         b, s2 = c / norm, sigma**2 / norm
-        log_ratio = log_likelihood(b, s2, proposed) - log_likelihood(b, s2, lam_j)
-        lam_j = jnp.where(log_uniform < log_ratio, proposed, lam_j)
+        centre = jnp.log(jnp.maximum(jnp.abs(b), jnp.sqrt(s2))) - log_scale
+        now, proposed = jnp.log(lam_j), jnp.where(from_prior, prior_draw, centre + shift)
+        log_ratio = (
+            log_target(b, s2, proposed)
+            - log_proposal(centre, proposed)
+            - log_target(b, s2, now)
+            + log_proposal(centre, now)
+        )
+        lam_j = jnp.where(log_uniform < log_ratio, jnp.exp(proposed), lam_j)
         precision = norm / sigma**2 + 1.0 / variance(lam_j)
         new = c / sigma**2 / precision + normal / jnp.sqrt(precision)
         kept = kept - column * (new - beta) if rows else kept + column * (new - beta)
         return kept, (new, lam_j)
 
     # the random numbers drawn for all coordinates at once, outside the sequential loop
-    key_lam, key_accept, key_beta = jax.random.split(key, 3)
-    proposed = jnp.tan(0.5 * jnp.pi * jax.random.uniform(key_lam, (p,), dtype))  # C⁺(0, 1)
-    log_uniform = jnp.log(jax.random.uniform(key_accept, (p,), dtype))
-    normal = jax.random.normal(key_beta, (p,), dtype)
-    moves = (columns, norms, coef, lam, target, jnp.arange(p), proposed, log_uniform, normal)
+    keys = jax.random.split(key, 5)
+    from_prior = jax.random.uniform(keys[0], (p,), dtype) < 0.5
+    prior_draw = jnp.log(jnp.tan(0.5 * jnp.pi * jax.random.uniform(keys[1], (p,), dtype)))  # C⁺(0, 1)
+    shift = jax.random.normal(keys[2], (p,), dtype)
+    log_uniform = jnp.log(jax.random.uniform(keys[3], (p,), dtype))
+    normal = jax.random.normal(keys[4], (p,), dtype)
+    moves = (columns, norms, coef, lam, target, jnp.arange(p), from_prior, prior_draw, shift, log_uniform, normal)
     return jax.lax.scan(step, kept, moves)[1]
 
 
@@ -693,7 +729,13 @@ def _horseshoe_sweep(key, state: _State, data, prior: Horseshoe, sigma_prior, fi
     coef = marginal.coef_conditional(data, tau2, lam2).draw(keys[6], sigma)
     tau = jnp.sqrt(tau2)
     coef, _ = _coordinate_moves(
-        jax.random.fold_in(key, 2), coef, state.local, lambda lam: (lam * tau * sigma) ** 2, data, sigma
+        jax.random.fold_in(key, 2),
+        coef,
+        state.local,
+        lambda lam: (lam * tau * sigma) ** 2,
+        tau * sigma,
+        data,
+        sigma,
     )
     eta = local_precision_draw(keys[7], coef**2 / (2.0 * tau2 * sigma**2))
     tau, lam = _split_move(jax.random.fold_in(key, 3), tau, 1.0 / jnp.sqrt(eta), prior.global_scale)
@@ -723,6 +765,79 @@ def _split_move(key, tau, lam, tau_scale):
     return jnp.exp(log_tau + u), jnp.exp(log_lam - u)
 
 
+def _rhs_scales_move(key, data, state: _State, slab2, prior: RegularizedHorseshoe, sigma_prior, dof):
+    """τ, and with σ sampled (τ, σ) jointly, of the regularised horseshoe given the local scales and
+    the slab, the weights integrated out (module docstring, 2a.); returns ``(τ, λ, σ, marginal, V)``
+    at the new values, ``marginal`` a `ScaleMarginal` whose ``matrix`` is ``K = Xc·diag(V)·Xc'`` (or
+    its statistics' form), to be evaluated at ``t = 1/σ²``."""
+    tau, lam, sigma = state.glob, state.local, state.sigma
+    p = lam.shape[0]
+    key_tau, key_direction, key_joint = jax.random.split(key, 3)
+
+    def log_scales(log_t, log_s, log_local, marginal):  # the log density of (log τ, log σ)
+        s = jnp.exp(log_s)
+        log_det, quadratic = marginal.evaluate(1.0 / s**2)
+        value = _log_half_cauchy(jnp.exp(log_t), prior.tau0(p, s)) + log_t + log_local
+        value = value - dof * log_s - 0.5 * log_det - quadratic / (2.0 * s**2)
+        return value + (_log_sigma_prior(sigma_prior, log_s) if sigma_prior is not None else 0.0)
+
+    def moves(density, tau, sigma):  # a slice step on log τ, then one along a random direction
+        log_t = slice_step(key_tau, jnp.log(tau), lambda x: density(x, jnp.log(sigma)))
+        if sigma_prior is None:
+            return jnp.exp(log_t), sigma
+        angle = jax.random.uniform(key_direction, (), tau.dtype, 0.0, 2.0 * jnp.pi)
+        start = (log_t, jnp.log(sigma))
+
+        def along(u):
+            return density(start[0] + u * jnp.cos(angle), start[1] + u * jnp.sin(angle))
+
+        u = slice_step(key_joint, jnp.zeros((), tau.dtype), along)
+        return jnp.exp(start[0] + u * jnp.cos(angle)), jnp.exp(start[1] + u * jnp.sin(angle))
+
+    if not isinstance(data, CentredRows):  # statistics: O(p²) + one p × p Cholesky per evaluation
+
+        def density(log_t, log_s):
+            variance = _rhs_variance(jnp.exp(log_t) * lam, slab2)
+            return log_scales(log_t, log_s, 0.0, scale_marginal(data, variance))
+
+        tau, sigma = moves(density, tau, sigma)
+        variance = _rhs_variance(tau * lam, slab2)
+        return tau, lam, sigma, scale_marginal(data, variance), variance
+
+    capacity = min(p, LOCAL_EXACT)
+    # S: the local scales near or above the slab's reach; a constant of the data, so that S is
+    # the same before and after the move
+    limit = SATURATION * jnp.sqrt(slab2) / prior.tau0(p, jnp.sqrt(data.y @ data.y / data.n))
+    exact = lam >= limit
+    shifted = 1.0 / lam**2 + tau**2 / slab2  # η̃_j, fixed for j in U
+    top = jax.lax.top_k(lam, capacity)[1]  # S is among these when it has at most `capacity` members
+    x_top, lam_top, in_top = data.x[:, top], lam[top], exact[top]
+    base = scale_marginal(data, jnp.where(exact, 0.0, 1.0 / shifted)).matrix  # K̃_U: one product
+
+    def matrix_at(t):  # Xc·diag(V(t))·Xc': t²·K̃_U + the exact part of S
+        v_top = jnp.where(in_top, _rhs_variance(t * lam_top, slab2), 0.0)
+        return t**2 * base + (x_top * v_top) @ x_top.T
+
+    def density(log_t, log_s):
+        t = jnp.exp(log_t)
+        eta = shifted - t**2 / slab2  # U's 1/λ_j², which must stay above 1/limit² (λ_j below limit)
+        inside = jnp.all(exact | (eta * limit**2 > 1.0))
+        log_local = jnp.sum(jnp.where(exact, 0.0, -0.5 * jnp.log(eta) - jnp.log1p(eta)))
+        value = log_scales(log_t, log_s, log_local, ScaleMarginal(matrix_at(t), data.y, None))
+        return jnp.where(inside, value, -jnp.inf)
+
+    def move(scales):
+        tau, sigma = moves(density, *scales)
+        return tau, sigma, jnp.where(exact, lam, 1.0 / jnp.sqrt(shifted - tau**2 / slab2)), matrix_at(tau)
+
+    def stay(scales):  # more than `capacity` local scales in S: τ and σ stay
+        tau, sigma = scales
+        return tau, sigma, lam, scale_marginal(data, _rhs_variance(tau * lam, slab2)).matrix
+
+    tau, sigma, lam, matrix = jax.lax.cond(jnp.sum(exact) <= capacity, move, stay, (tau, sigma))
+    return tau, lam, sigma, ScaleMarginal(matrix, data.y, None), _rhs_variance(tau * lam, slab2)
+
+
 def _rhs_sweep(key, state: _State, data, prior: RegularizedHorseshoe, sigma_prior, fit_intercept: bool):
     """τ, then σ, given the local scales and the slab with the weights integrated out; the weights
     given all; the local scales, the split of τλ_j between τ and λ_j, and the slab given the weights
@@ -734,30 +849,7 @@ def _rhs_sweep(key, state: _State, data, prior: RegularizedHorseshoe, sigma_prio
     half_df = 0.5 * prior.slab_df
     lam, sigma, slab2 = state.local, state.sigma, scale2 * state.aux
 
-    # τ given λ, c and σ, the weights integrated out: yc ~ N(0, σ²I + Xc·diag(V)·Xc'), one
-    # ScaleMarginal (an n × n × p product from rows) per value of τ, evaluated at t = 1/σ²
-    def given_tau(log_t):
-        return scale_marginal(data, _rhs_variance(jnp.exp(log_t) * lam, slab2))
-
-    def log_tau_target(log_t, s, log_det, quadratic):  # log τ's density, σ = s
-        return (
-            _log_half_cauchy(jnp.exp(log_t), prior.tau0(p, s))
-            + log_t
-            - 0.5 * log_det
-            - quadratic / (2.0 * s**2)
-        )
-
-    log_tau = jnp.log(state.glob)
-    proposed = log_tau + GLOBAL_STEP * jax.random.normal(keys[0], (), log_tau.dtype)
-    marginal_now, marginal_new = given_tau(log_tau), given_tau(proposed)
-    t = 1.0 / sigma**2
-    log_ratio = log_tau_target(proposed, sigma, *marginal_new.evaluate(t)) - log_tau_target(
-        log_tau, sigma, *marginal_now.evaluate(t)
-    )
-    accept = jnp.log(jax.random.uniform(keys[1], (), log_tau.dtype)) < log_ratio
-    log_tau = jnp.where(accept, proposed, log_tau)
-    marginal = jax.tree.map(lambda a, b: jnp.where(accept, a, b), marginal_new, marginal_now)
-    tau = jnp.exp(log_tau)
+    tau, lam, sigma, marginal, variance = _rhs_scales_move(keys[0], data, state, slab2, prior, sigma_prior, dof)
     if sigma_prior is not None:  # σ given τ, λ, c with the weights integrated out (σ also sets τ₀)
 
         def log_sigma_density(log_s):
@@ -767,10 +859,9 @@ def _rhs_sweep(key, state: _State, data, prior: RegularizedHorseshoe, sigma_prio
             return _log_sigma_prior(sigma_prior, log_s) + likelihood + _log_half_cauchy(tau, prior.tau0(p, s))
 
         sigma = jnp.exp(slice_step(keys[2], jnp.log(sigma), log_sigma_density))
-    variance = _rhs_variance(tau * lam, slab2)
     coef = marginal.coef_conditional(data, 1.0 / sigma**2, variance).draw(keys[3], sigma)
     coef, lam = _coordinate_moves(
-        keys[4], coef, lam, lambda lam_j: _rhs_variance(tau * lam_j, slab2), data, sigma
+        keys[4], coef, lam, lambda lam_j: _rhs_variance(tau * lam_j, slab2), tau, data, sigma
     )
 
     # each η_j = 1/λ_j² given its weight: the horseshoe's exact draw (rate coef²/(2τ²)) proposed,
