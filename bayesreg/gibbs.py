@@ -46,8 +46,9 @@ intercept and n without, and the weights' prior variances ``V = σ²·w`` (horse
       (`_rhs_scales_move`). From statistics each evaluation rescales the p × p ``Xc'Xc``. From rows,
       ``V`` is not ``τ²`` times a fixed vector, so with λ fixed each value of τ would need its own
       n × n × p product; instead the move holds fixed the λ_j of S, the local scales with
-      ``λ_j ≥ SATURATION·c/τ₀`` (τ₀ at the data's rms; at most `LOCAL_EXACT` of them, else τ and σ
-      stay), and for the others (U) the shifted precisions ``η̃_j = τ²/V_j = 1/λ_j² + τ²/c²``, so
+      ``λ_j ≥ SATURATION·c/τ₀`` (τ₀ at the data's rms; at most `LOCAL_EXACT` of them, else
+      ``log τ`` moves by a random walk of sd `GLOBAL_STEP` at fixed λ, at the cost of two n × n × p
+      products), and for the others (U) the shifted precisions ``η̃_j = τ²/V_j = 1/λ_j² + τ²/c²``, so
       that ``Xc·diag(V)·Xc' = τ²·Xc_U·diag(1/η̃_U)·Xc_U' + Xc_S·diag(V_S(τ))·Xc_S'``: one n × n × p
       product per sweep, then O(n²·LOCAL_EXACT + n³) per evaluation. ``(τ, λ_S, η̃_U)`` are
       coordinates of ``(τ, λ)`` with unit Jacobian (``η_j = η̃_j − τ²/c²``), so the target in them
@@ -207,14 +208,15 @@ LOCAL_MAX_TRIES = 200
 
 SLICE_MAX_STEPS = 200
 
+"""The most steps a slice is stepped out by on each side (400 units of log scale with `SLICE_WIDTH`:
+a bound that no posterior of a scale reaches, there only so that the loop is finite)."""
+
 LOCAL_EXACT = 64
 """The most local scales the regularised horseshoe's τ move treats exactly (module docstring, 2a.)."""
 
 SATURATION = 0.3
 """Where the regularised horseshoe's τ move treats a local scale exactly: ``λ_j ≥ SATURATION·c/τ₀``,
 where ``τ₀λ_j`` is within a factor of about 3 of the slab's scale c."""
-"""The most steps a slice is stepped out by on each side (400 units of log scale with `SLICE_WIDTH`:
-a bound that no posterior of a scale reaches, there only so that the loop is finite)."""
 
 _POSITIVE = Interval(integer=False, low=0.0, high=None)
 
@@ -796,13 +798,13 @@ def _split_move(key, tau, lam, tau_scale):
 
 
 def _rhs_scales_move(key, data, state: _State, slab2, prior: RegularizedHorseshoe, sigma_prior, dof):
-    """τ, and with σ sampled (τ, σ) jointly, of the regularised horseshoe given the local scales and
-    the slab, the weights integrated out (module docstring, 2a.); returns ``(τ, λ, σ, marginal, V)``
-    at the new values, ``marginal`` a `ScaleMarginal` whose ``matrix`` is ``K = Xc·diag(V)·Xc'`` (or
-    its statistics' form), to be evaluated at ``t = 1/σ²``."""
+    """τ, and with σ sampled σ, of the regularised horseshoe given the local scales and the slab, the
+    weights integrated out (module docstring, 2a. and 2b.); returns ``(τ, λ, σ, marginal, V)`` at the
+    new values, ``marginal`` a `ScaleMarginal` whose ``matrix`` is ``K = Xc·diag(V)·Xc'`` (or its
+    statistics' form), to be evaluated at ``t = 1/σ²``."""
     tau, lam, sigma = state.glob, state.local, state.sigma
     p = lam.shape[0]
-    key_tau, key_direction, key_joint = jax.random.split(key, 3)
+    key_tau, key_direction, key_joint, key_walk, key_accept, key_sigma = jax.random.split(key, 6)
 
     def log_scales(log_t, log_s, log_local, marginal):  # the log density of (log τ, log σ)
         s = jnp.exp(log_s)
@@ -824,6 +826,12 @@ def _rhs_scales_move(key, data, state: _State, slab2, prior: RegularizedHorsesho
         u = slice_step(key_joint, jnp.zeros((), tau.dtype), along)
         return jnp.exp(start[0] + u * jnp.cos(angle)), jnp.exp(start[1] + u * jnp.sin(angle))
 
+    def sigma_step(tau, sigma, marginal):  # σ | τ, λ, c by a slice step on log σ through K
+        if sigma_prior is None:
+            return sigma
+        log_t = jnp.log(tau)
+        return jnp.exp(slice_step(key_sigma, jnp.log(sigma), lambda x: log_scales(log_t, x, 0.0, marginal)))
+
     if not isinstance(data, CentredRows):  # statistics: O(p²) + one p × p Cholesky per evaluation
 
         def density(log_t, log_s):
@@ -832,7 +840,8 @@ def _rhs_scales_move(key, data, state: _State, slab2, prior: RegularizedHorsesho
 
         tau, sigma = moves(density, tau, sigma)
         variance = _rhs_variance(tau * lam, slab2)
-        return tau, lam, sigma, scale_marginal(data, variance), variance
+        marginal = scale_marginal(data, variance)
+        return tau, lam, sigma_step(tau, sigma, marginal), marginal, variance
 
     capacity = min(p, LOCAL_EXACT)
     # S: the local scales near or above the slab's reach; a constant of the data, so that S is
@@ -842,76 +851,77 @@ def _rhs_scales_move(key, data, state: _State, slab2, prior: RegularizedHorsesho
     shifted = 1.0 / lam**2 + tau**2 / slab2  # η̃_j, fixed for j in U
     top = jax.lax.top_k(lam, capacity)[1]  # S is among these when it has at most `capacity` members
     x_top, lam_top, in_top = data.x[:, top], lam[top], exact[top]
-    base = scale_marginal(data, jnp.where(exact, 0.0, 1.0 / shifted)).matrix  # K̃_U: one product
 
-    def matrix_at(t):  # Xc·diag(V(t))·Xc': t²·K̃_U + the exact part of S
+    def matrix_at(t, base):  # Xc·diag(V(t))·Xc': t²·K̃_U + the exact part of S
         v_top = jnp.where(in_top, _rhs_variance(t * lam_top, slab2), 0.0)
         return t**2 * base + (x_top * v_top) @ x_top.T
 
-    def density(log_t, log_s):
-        t = jnp.exp(log_t)
-        eta = shifted - t**2 / slab2  # U's 1/λ_j², which must stay above 1/limit² (λ_j below limit)
-        inside = jnp.all(exact | (eta * limit**2 > 1.0))
-        log_local = jnp.sum(jnp.where(exact, 0.0, -0.5 * jnp.log(eta) - jnp.log1p(eta)))
-        value = log_scales(log_t, log_s, log_local, ScaleMarginal(matrix_at(t), data.y, None))
-        return jnp.where(inside, value, -jnp.inf)
+    def move(scales):  # S has at most `capacity` members: slice steps at fixed (λ_S, η̃_U)
+        base = scale_marginal(data, jnp.where(exact, 0.0, 1.0 / shifted)).matrix  # K̃_U: one product
 
-    def move(scales):
+        def density(log_t, log_s):
+            t = jnp.exp(log_t)
+            eta = shifted - t**2 / slab2  # U's 1/λ_j², which must stay above 1/limit² (λ_j below limit)
+            inside = jnp.all(exact | (eta * limit**2 > 1.0))
+            log_local = jnp.sum(jnp.where(exact, 0.0, -0.5 * jnp.log(eta) - jnp.log1p(eta)))
+            value = log_scales(log_t, log_s, log_local, ScaleMarginal(matrix_at(t, base), data.y, None))
+            return jnp.where(inside, value, -jnp.inf)
+
         tau, sigma = moves(density, *scales)
-        return tau, sigma, jnp.where(exact, lam, 1.0 / jnp.sqrt(shifted - tau**2 / slab2)), matrix_at(tau)
+        new_lam = jnp.where(exact, lam, 1.0 / jnp.sqrt(shifted - tau**2 / slab2))
+        return tau, sigma, new_lam, matrix_at(tau, base)
 
-    def stay(scales):  # more than `capacity` local scales in S: τ and σ stay
+    def walk(scales):  # S too large to hold apart: log τ by a random walk at fixed λ, two products
         tau, sigma = scales
-        return tau, sigma, lam, scale_marginal(data, _rhs_variance(tau * lam, slab2)).matrix
+        log_tau, log_s = jnp.log(tau), jnp.log(sigma)
+        proposed = log_tau + GLOBAL_STEP * jax.random.normal(key_walk, (), tau.dtype)
+        now = scale_marginal(data, _rhs_variance(tau * lam, slab2))
+        new = scale_marginal(data, _rhs_variance(jnp.exp(proposed) * lam, slab2))
+        log_ratio = log_scales(proposed, log_s, 0.0, new) - log_scales(log_tau, log_s, 0.0, now)
+        accept = jnp.log(jax.random.uniform(key_accept, (), tau.dtype)) < log_ratio
+        matrix = jnp.where(accept, new.matrix, now.matrix)
+        return jnp.where(accept, jnp.exp(proposed), tau), sigma, lam, matrix
 
-    tau, sigma, lam, matrix = jax.lax.cond(jnp.sum(exact) <= capacity, move, stay, (tau, sigma))
-    return tau, lam, sigma, ScaleMarginal(matrix, data.y, None), _rhs_variance(tau * lam, slab2)
+    tau, sigma, lam, matrix = jax.lax.cond(jnp.sum(exact) <= capacity, move, walk, (tau, sigma))
+    marginal = ScaleMarginal(matrix, data.y, None)
+    return tau, lam, sigma_step(tau, sigma, marginal), marginal, _rhs_variance(tau * lam, slab2)
 
 
 def _rhs_sweep(key, state: _State, data, prior: RegularizedHorseshoe, sigma_prior, fit_intercept: bool):
-    """τ, then σ, given the local scales and the slab with the weights integrated out; the weights
+    """τ and σ given the local scales and the slab with the weights integrated out; the weights
     given all; the local scales, the split of τλ_j between τ and λ_j, and the slab given the weights
     (module docstring, 2.)."""
-    keys = jax.random.split(key, 9)
+    keys = jax.random.split(key, 7)
     p = state.local.shape[0]
     dof = data.n - (1.0 if fit_intercept else 0.0)
     scale2 = prior.slab_scale**2
     half_df = 0.5 * prior.slab_df
-    lam, sigma, slab2 = state.local, state.sigma, scale2 * state.aux
+    slab2 = scale2 * state.aux
 
     tau, lam, sigma, marginal, variance = _rhs_scales_move(
         keys[0], data, state, slab2, prior, sigma_prior, dof
     )
-    if sigma_prior is not None:  # σ given τ, λ, c with the weights integrated out (σ also sets τ₀)
-
-        def log_sigma_density(log_s):
-            s = jnp.exp(log_s)
-            log_det, quadratic = marginal.evaluate(1.0 / s**2)
-            likelihood = -dof * log_s - 0.5 * log_det - quadratic / (2.0 * s**2)
-            return _log_sigma_prior(sigma_prior, log_s) + likelihood + _log_half_cauchy(tau, prior.tau0(p, s))
-
-        sigma = jnp.exp(slice_step(keys[2], jnp.log(sigma), log_sigma_density))
-    coef = marginal.coef_conditional(data, 1.0 / sigma**2, variance).draw(keys[3], sigma)
+    coef = marginal.coef_conditional(data, 1.0 / sigma**2, variance).draw(keys[1], sigma)
     coef, lam = _coordinate_moves(
-        keys[4], coef, lam, lambda lam_j: _rhs_variance(tau * lam_j, slab2), tau, data, sigma
+        keys[2], coef, lam, lambda lam_j: _rhs_variance(tau * lam_j, slab2), tau, data, sigma
     )
 
     # each η_j = 1/λ_j² given its weight: the horseshoe's exact draw (rate coef²/(2τ²)) proposed,
     # accepted with the slab's factor √(1 + r/η) of the conditional, r = τ²/c²
     ratio = tau**2 / slab2
     eta_now = 1.0 / lam**2
-    eta_new = local_precision_draw(keys[5], coef**2 / (2.0 * tau**2))
+    eta_new = local_precision_draw(keys[3], coef**2 / (2.0 * tau**2))
     log_accept = 0.5 * (jnp.log1p(ratio / eta_new) - jnp.log1p(ratio / eta_now))
-    move = jnp.log(jax.random.uniform(keys[6], eta_now.shape, eta_now.dtype)) < log_accept
+    move = jnp.log(jax.random.uniform(keys[4], eta_now.shape, eta_now.dtype)) < log_accept
     lam = jnp.where(move, 1.0 / jnp.sqrt(eta_new), lam)
-    tau, lam = _split_move(keys[7], tau, lam, prior.tau0(p, sigma))
+    tau, lam = _split_move(keys[5], tau, lam, prior.tau0(p, sigma))
 
     def log_aux_density(log_aux):  # a ~ IG(ν/2, ν/2), as log a
         aux = jnp.exp(log_aux)
         prior_term = -half_df * log_aux - half_df / aux
         return prior_term + jnp.sum(_rhs_log_normal(coef, lam, tau, scale2 * aux))
 
-    slab_aux = jnp.exp(slice_step(keys[8], jnp.log(state.aux), log_aux_density))
+    slab_aux = jnp.exp(slice_step(keys[6], jnp.log(state.aux), log_aux_density))
     intercept = (
         _intercept(jax.random.fold_in(key, 1), data, coef, sigma) if fit_intercept else state.intercept
     )

@@ -217,12 +217,18 @@ def test_slice_step_leaves_its_target_invariant():
     assert abs(draws.var() - 3.0) <= 4.0 * scalar_mcse((draws - 3.0) ** 2)
 
 
-@pytest.mark.parametrize("form", [CentredRows, SufficientStats])
-def test_rhs_scales_move_leaves_its_conditional_invariant(form):
-    """The regularised horseshoe's (τ, σ) move alone, 4 chains of 5,000 moves at fixed slab and fixed
-    ``(λ_S, η̃_U)`` (rows: two local scales in S, ten in U; statistics: every λ_j fixed), against the
-    mean and sd of log τ and log σ under that conditional by quadrature on a grid, within 4 MCSE."""
+@pytest.mark.parametrize("case", ["rows", "rows_walk", "stats"])
+def test_rhs_scales_move_leaves_its_conditional_invariant(case, monkeypatch):
+    """The regularised horseshoe's (τ, σ) move alone, 4 chains of 5,000 moves at fixed slab, against
+    the mean and sd of log τ and log σ under its conditional by quadrature on a grid, within 4 MCSE.
+    Rows: two local scales in S, ten in U, ``(λ_S, η̃_U)`` fixed; rows_walk: the same two in S with
+    room for one (``LOCAL_EXACT`` = 1), so the random walk at fixed λ; statistics: every λ_j fixed."""
+    from bayesreg import gibbs
     from bayesreg.gibbs import _rhs_scales_move, _State  # the move on its own, not the whole sweep
+
+    form = SufficientStats if case == "stats" else CentredRows
+    if case == "rows_walk":
+        monkeypatch.setattr(gibbs, "LOCAL_EXACT", 1)
 
     rng = np.random.default_rng(11)
     n, p = (8, 12) if form is CentredRows else (30, 12)
@@ -257,7 +263,7 @@ def test_rhs_scales_move_leaves_its_conditional_invariant(form):
         tau, sigma = (np.asarray(v) for v in jax.vmap(chain)(jax.random.split(jax.random.PRNGKey(2), 4)))
 
     # the conditional: rows hold η̃_j = 1/λ_j² + τ²/c² of U fixed, with U's prior at η̃_j − τ²/c²
-    rows = form is CentredRows
+    rows = case == "rows"  # U's η̃_j fixed; else every λ_j
     limit = 0.3 * np.sqrt(slab2) / prior.tau0(p, np.sqrt(np.mean(yc**2)))
     in_u = (lam < limit) if rows else np.zeros(p, bool)
     shifted = 1.0 / lam**2 + tau_start**2 / slab2
