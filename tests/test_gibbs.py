@@ -7,6 +7,8 @@
 - the exact rejection sampler of the local precisions against quadrature moments of its density;
 - the inverse-Gaussian draw (the Bayesian lasso's ``1/τ_j²``) against scipy's ``invgauss``;
 - the slice step against a distribution with known moments;
+- the regularised horseshoe's (τ, σ) move alone (its slice steps with a few local scales held apart,
+  its random walk when too many are, and from statistics) against its 2-D conditional by quadrature;
 - the posterior against NUTS on the same model (`fit_posterior`: the collapsed form, bayesreg's
   default for these priors), on the diabetes data as loaded (unscaled) and on a 25 × 60 problem
   (p > n, the rows' form), σ fixed and sampled: means, sds and quantiles within 4 combined Monte Carlo
