@@ -82,8 +82,9 @@ intercept and n without, and the weights' prior variances ``V = σ²·w`` (horse
 
 The horseshoe's sweep ends with the same split move (τ ~ C⁺(0, s)). Both sweeps move each
 ``(coef_j, λ_j)`` in turn given the other weights after drawing the weights (before 1d, after 2c):
-``λ_j'`` proposed with ``coef_j`` integrated out, from an equal mixture of its prior and a normal
-on ``log λ_j`` centred where the weight's prior sd matches the data's estimate of it, then
+``λ_j'`` proposed with ``coef_j`` integrated out (the horseshoe: from its prior; the regularised
+horseshoe: from an equal mixture of its prior and a normal on ``log λ_j`` centred where the
+weight's prior sd matches the data's estimate of it), then
 ``coef_j`` from its Gaussian conditional (`_coordinate_moves`), so that a weight can enter or leave
 the model in one move.
 
@@ -621,12 +622,14 @@ def _coordinate_moves(key, coef, lam, variance, scale, data, sigma):
     With ``coef_j`` integrated out, ``b_j = x_j'r_{-j}/‖x_j‖² ~ N(0, s_j² + V(λ_j))``
     (``s_j² = σ²/‖x_j‖²``, ``r_{-j}`` the residual without weight j), so ``log λ_j``'s conditional is
     ``C⁺(λ_j; 0, 1)``'s (as a density of ``log λ_j``, ``sech(log λ_j)/π``) times that normal
-    density. The proposal, independent of ``λ_j``, is an equal mixture of that prior and
-    ``N(log(max(|b_j|, s_j)/scale), 1)``: where ``b_j`` stands out of its noise ``s_j`` the
-    conditional peaks near ``V(λ_j) = b_j²``, that is ``λ_j ≈ |b_j|/scale`` (``scale`` is the
-    factor of λ_j in the weight's prior sd below the slab: τσ for the horseshoe, τ for the
-    regularised one), where the prior alone rarely proposes. Accepted with the Metropolis–Hastings
-    ratio of target over proposal density.
+    density. With ``scale`` None (the horseshoe) the proposal is that prior, accepted with the
+    normal densities' ratio. Otherwise (the regularised horseshoe, ``scale`` = τ: the factor of
+    λ_j in the weight's prior sd below the slab) it is an equal mixture of the prior and
+    ``N(log(max(|b_j|, s_j)/scale), 1)``, independent of ``λ_j``: where ``b_j`` stands out of its
+    noise ``s_j`` the conditional peaks near ``V(λ_j) = b_j²``, that is ``λ_j ≈ |b_j|/scale``,
+    where the prior alone rarely proposes; accepted with the Metropolis–Hastings ratio of target
+    over proposal density. For the horseshoe on the simulation study's wide seeds 1–3 the mixture
+    made a compiled fit 11–54% slower without raising the min bulk ESS (19–21 against 25–28).
 
     ``variance`` maps λ to the weight's prior variance. O(np) per sweep from rows (the residual kept
     up to date), O(p²) from statistics (``Xc'Xc·coef`` kept up to date), one coordinate at a time.
@@ -639,7 +642,6 @@ def _coordinate_moves(key, coef, lam, variance, scale, data, sigma):
     norms = jnp.maximum(norms, jnp.finfo(dtype).tiny)  # a constant column: the prior alone
     kept = data.y - data.x @ coef if rows else data.xtx @ coef  # the residual, or Xc'Xc·coef
     target = jnp.zeros(p, dtype) if rows else data.xty
-    log_scale = jnp.log(scale)
     log_half = jnp.log(0.5)
 
     def log_prior(log_l):  # C⁺(0, 1) as a density of log λ: sech(log λ)/π
@@ -649,9 +651,12 @@ def _coordinate_moves(key, coef, lam, variance, scale, data, sigma):
     def log_normal(z):
         return -0.5 * z * z - 0.5 * jnp.log(2.0 * jnp.pi)
 
-    def log_target(b, s2, log_l):
+    def log_likelihood(b, s2, log_l):
         total = s2 + variance(jnp.exp(log_l))
-        return log_prior(log_l) - 0.5 * jnp.log(total) - 0.5 * b * b / total
+        return -0.5 * jnp.log(total) - 0.5 * b * b / total
+
+    def log_target(b, s2, log_l):
+        return log_prior(log_l) + log_likelihood(b, s2, log_l)
 
     def log_proposal(centre, log_l):
         return jnp.logaddexp(log_half + log_prior(log_l), log_half + log_normal(log_l - centre))
@@ -661,14 +666,19 @@ def _coordinate_moves(key, coef, lam, variance, scale, data, sigma):
         inner = column @ kept if rows else goal - kept[index]
         c = inner + norm * beta  # x_j'r_{-j}
         b, s2 = c / norm, sigma**2 / norm
-        centre = jnp.log(jnp.maximum(jnp.abs(b), jnp.sqrt(s2))) - log_scale
-        now, proposed = jnp.log(lam_j), jnp.where(from_prior, prior_draw, centre + shift)
-        log_ratio = (
-            log_target(b, s2, proposed)
-            - log_proposal(centre, proposed)
-            - log_target(b, s2, now)
-            + log_proposal(centre, now)
-        )
+        now = jnp.log(lam_j)
+        if scale is None:  # the prior proposes
+            proposed = prior_draw
+            log_ratio = log_likelihood(b, s2, proposed) - log_likelihood(b, s2, now)
+        else:
+            centre = jnp.log(jnp.maximum(jnp.abs(b), jnp.sqrt(s2)) / scale)
+            proposed = jnp.where(from_prior, prior_draw, centre + shift)
+            log_ratio = (
+                log_target(b, s2, proposed)
+                - log_proposal(centre, proposed)
+                - log_target(b, s2, now)
+                + log_proposal(centre, now)
+            )
         lam_j = jnp.where(log_uniform < log_ratio, jnp.exp(proposed), lam_j)
         precision = norm / sigma**2 + 1.0 / variance(lam_j)
         new = c / sigma**2 / precision + normal / jnp.sqrt(precision)
@@ -765,7 +775,7 @@ def _horseshoe_sweep(key, state: _State, data, prior: Horseshoe, sigma_prior, fi
         coef,
         state.local,
         lambda lam: (lam * tau * sigma) ** 2,
-        tau * sigma,
+        None,
         data,
         sigma,
     )
