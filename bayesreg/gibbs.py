@@ -200,8 +200,9 @@ SLICE_WIDTH = 2.0
 posterior of a scale's log spans a few units, and stepping out finds wider slices in a few steps."""
 
 GLOBAL_STEP = 0.4
-"""The sd of the horseshoe's random-walk proposal on ``log τ``: 0.8 on ``log ξ = −2 log τ``, Johndrow,
-Orenstein & Bhattacharya (2020)'s choice."""
+"""The sd of the random-walk proposal on ``log τ`` (the horseshoe's τ steps, and the regularised
+horseshoe's when too many local scales are large): 0.8 on ``log ξ = −2 log τ``, Johndrow, Orenstein
+& Bhattacharya (2020)'s choice."""
 
 LOCAL_MAX_TRIES = 200
 """The most tries of `local_precision_draw`'s rejection sampler (each accepts with probability above
