@@ -7,6 +7,8 @@
 - the exact rejection sampler of the local precisions against quadrature moments of its density;
 - the inverse-Gaussian draw (the Bayesian lasso's ``1/τ_j²``) against scipy's ``invgauss``;
 - the slice step against a distribution with known moments;
+- the regularised horseshoe's (τ, σ) move alone (its slice steps with a few local scales held apart,
+  its random walk when too many are, and from statistics) against its 2-D conditional by quadrature;
 - the posterior against NUTS on the same model (`fit_posterior`: the collapsed form, bayesreg's
   default for these priors), on the diabetes data as loaded (unscaled) and on a 25 × 60 problem
   (p > n, the rows' form), σ fixed and sampled: means, sds and quantiles within 4 combined Monte Carlo
@@ -215,6 +217,92 @@ def test_slice_step_leaves_its_target_invariant():
         draws = np.exp(np.asarray(jax.lax.scan(sweep, np.zeros(4), keys)[1]).T)  # (chain, draw)
     assert abs(draws.mean() - 3.0) <= 4.0 * scalar_mcse(draws)
     assert abs(draws.var() - 3.0) <= 4.0 * scalar_mcse((draws - 3.0) ** 2)
+
+
+@pytest.mark.parametrize("case", ["rows", "rows_walk", "stats"])
+def test_rhs_scales_move_leaves_its_conditional_invariant(case, monkeypatch):
+    """The regularised horseshoe's (τ, σ) move alone, 4 chains of 5,000 moves at fixed slab, against
+    the mean and sd of log τ and log σ under its conditional by quadrature on a grid, within 4 MCSE.
+    Rows: two local scales in S, ten in U, ``(λ_S, η̃_U)`` fixed; rows_walk: the same two in S with
+    room for one (``LOCAL_EXACT`` = 1), so the random walk at fixed λ; statistics: every λ_j fixed."""
+    from bayesreg import gibbs
+    from bayesreg.gibbs import _rhs_scales_move, _State  # the move on its own, not the whole sweep
+
+    form = SufficientStats if case == "stats" else CentredRows
+    if case == "rows_walk":
+        monkeypatch.setattr(gibbs, "LOCAL_EXACT", 1)
+
+    rng = np.random.default_rng(11)
+    n, p = (8, 12) if form is CentredRows else (30, 12)
+    X = rng.normal(size=(n, p))
+    y = X[:, 0] * 2.0 + rng.normal(size=n)
+    prior, sigma_prior, slab2 = (
+        RegularizedHorseshoe(expected_nonzero=2, n_samples=n),
+        dist.Exponential(1.0),
+        3.0,
+    )
+    lam = np.exp(rng.normal(size=p))
+    lam[:2] = 1e3  # above the limit from rows: S = {0, 1}
+    data = form.from_data(X, y)
+    dof = n - 1.0
+    Xc, yc = X - X.mean(0), y - y.mean()
+    tau_start, sigma_start = 0.1, 1.0
+
+    def chain(key):
+        def step(state, key):
+            tau, lam, sigma, *_ = _rhs_scales_move(key, data, state, slab2, prior, sigma_prior, dof)
+            state = state._replace(glob=tau, local=lam, sigma=sigma)
+            return state, (tau, sigma)
+
+        zero = np.zeros(())
+        start = _State(
+            np.zeros(p), np.asarray(lam), np.asarray(tau_start), zero, np.asarray(sigma_start), zero
+        )
+        return jax.lax.scan(step, start, jax.random.split(key, 5_000))[1]
+
+    with jax.enable_x64(True):
+        data = jax.tree.map(jax.numpy.asarray, data)  # as gibbs_posterior passes it
+        tau, sigma = (np.asarray(v) for v in jax.vmap(chain)(jax.random.split(jax.random.PRNGKey(2), 4)))
+
+    # the conditional: rows hold η̃_j = 1/λ_j² + τ²/c² of U fixed, with U's prior at η̃_j − τ²/c²
+    rows = case == "rows"  # U's η̃_j fixed; else every λ_j
+    limit = 0.3 * np.sqrt(slab2) / prior.tau0(p, np.sqrt(np.mean(yc**2)))
+    in_u = (lam < limit) if rows else np.zeros(p, bool)
+    shifted = 1.0 / lam**2 + tau_start**2 / slab2
+    log_t, log_s = np.meshgrid(np.linspace(-9.0, 3.0, 241), np.linspace(-3.0, 2.0, 201), indexing="ij")
+    log_density = np.full(log_t.shape, -np.inf)
+    for i, j in itertools.product(*map(range, log_t.shape)):
+        t, s = np.exp(log_t[i, j]), np.exp(log_s[i, j])
+        eta = shifted - t**2 / slab2
+        if np.any(eta[in_u] * limit**2 <= 1.0):
+            continue
+        fixed_lam = np.where(in_u, 1.0 / np.sqrt(np.where(in_u, eta, 1.0)), lam)
+        tl2 = (t * fixed_lam) ** 2
+        variance = tl2 * slab2 / (slab2 + tl2)
+        tau0 = prior.tau0(p, s)
+        log_density[i, j] = (
+            # the flat intercept integrated out: the density of the n − 1 centred contrasts, σ times
+            # that of yc in n dimensions (the centred columns leave s² on the constant direction)
+            multivariate_normal(np.zeros(n), s**2 * np.eye(n) + (Xc * variance) @ Xc.T).logpdf(yc)
+            + log_s[i, j]
+            - np.log(tau0)
+            - np.log1p((t / tau0) ** 2)
+            + log_t[i, j]
+            + np.sum(
+                np.where(
+                    in_u, -0.5 * np.log(np.where(in_u, eta, 1.0)) - np.log1p(np.where(in_u, eta, 0.0)), 0.0
+                )
+            )
+            + float(sigma_prior.log_prob(s))
+            + log_s[i, j]
+        )
+    weight = np.exp(log_density - log_density.max())
+    weight /= weight.sum()
+    for name, draws, grid in (("log_tau", np.log(tau), log_t), ("log_sigma", np.log(sigma), log_s)):
+        mean = np.sum(weight * grid)
+        sd = np.sqrt(np.sum(weight * (grid - mean) ** 2))
+        assert abs(draws.mean() - mean) <= 4.0 * scalar_mcse(draws), f"{name} mean {draws.mean()} vs {mean}"
+        assert abs(draws.std() - sd) <= 4.0 * scalar_mcse(draws, "sd"), f"{name} sd {draws.std()} vs {sd}"
 
 
 @pytest.mark.parametrize(
