@@ -1431,8 +1431,9 @@ def _estimator(args, sampling: dict | None):
         settings.update(sampling)
         settings["random_state"] = settings.pop("seed")
     if args.prior in SPARSITY_KINDS:
-        settings.update({name: getattr(args, name) for name in SPARSITY_OPTIONS[args.prior]})
         settings["prior"] = args.prior
+        if args.family not in GLM_FAMILIES:  # the count and Student-t models take the default options
+            settings.update({name: getattr(args, name) for name in SPARSITY_OPTIONS[args.prior]})
         if args.family == "bernoulli":
             return BayesianLogisticRegression(**settings)
     elif args.family == "bernoulli":

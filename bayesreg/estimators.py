@@ -1186,6 +1186,8 @@ class _GLMRegression(RegressorMixin, _BayesianRegression):
             **kwargs,
         )
         del self._start
+        if settings["alpha"] == "hierarchical":
+            self._learned_posterior(prior, settings)
         self._warn_scale(X, settings)
         self._keep_likelihood(kwargs, settings)
         return self

@@ -27,10 +27,13 @@ import warnings
 import arviz as az
 import numpy as np
 import numpyro.distributions as dist
+import pandas as pd
 import pytest
+from cli_runs import run
 from scipy.special import gammaln
 from scipy.stats import gamma, nbinom, poisson
 
+from bayesreg import load
 from bayesreg.calibration import rank_uniformity_pvalue, sbc_ranks
 from bayesreg.hierarchical import HierarchicalLaplace
 from bayesreg.models import negative_binomial_regression, poisson_regression
@@ -186,3 +189,91 @@ def test_sbc_regularized_horseshoe_poisson():
     assert {"coef_c[0]", "lambda[0]", "tau", "slab_aux", "intercept"} <= set(result.names)
     p = rank_uniformity_pvalue(result.ranks, SBC_DRAWS, 10)
     assert p >= 0.01, f"rank uniformity rejected, Bonferroni p = {p:.2g}"
+
+
+# ---------------------------------------------------------------------------------------------------
+# bayesreg fit --family poisson|negative_binomial with a sparsity prior or --alpha hierarchical
+
+
+@pytest.fixture(scope="module")
+def fair_files(tmp_path_factory):
+    """fair's first 300 rows (affairs rounded, the exposure yrs_married) and rows 300-339 without the
+    target, as CSV files."""
+    import statsmodels.api as sm
+
+    folder = tmp_path_factory.mktemp("glm_shrinkage")
+    fair = sm.datasets.fair.load_pandas().data
+    fair["affairs"] = np.round(fair["affairs"])
+    fair.iloc[:300].to_csv(folder / "small.csv", index=False)
+    fair.iloc[300:340].drop(columns="affairs").to_csv(folder / "new.csv", index=False)
+    return folder, fair.iloc[300:340].drop(columns="affairs")
+
+
+SHORT_NUTS = [
+    "--method",
+    "nuts",
+    "--num-warmup",
+    "100",
+    "--num-samples",
+    "100",
+    "--num-chains",
+    "2",
+    "--seed",
+    "1",
+]
+
+
+@pytest.mark.usefixtures("cache_home")
+@pytest.mark.parametrize(
+    ("family", "options"),
+    [
+        ("poisson", ["--prior", "horseshoe"]),
+        ("negative_binomial", ["--prior", "laplace", "--alpha", "hierarchical"]),
+    ],
+    ids=["poisson-horseshoe", "negative_binomial-hierarchical"],
+)
+def test_cli_fits_saves_loads_and_predicts(fair_files, family, options):
+    """``bayesreg fit`` of a count model under a prior that learns its scales (short chains: exit 0 or
+    3, the gate may fail on 2 × 100 draws): the model folder loads as the family's estimator, whose
+    predictions at the new rows' exposure are those of ``bayesreg predict``; with --alpha hierarchical
+    alpha.csv holds the posterior median of glum's α = λ/n (the Laplace rate λ = √λ² per draw, n =
+    300 rows: glum's objective is the mean deviance / 2 + α‖w‖₁)."""
+    folder, new = fair_files
+    out = folder / family
+    argv = ["fit", str(folder / "small.csv"), "--target", "affairs", "--family", family]
+    code, stdout, err = run([*argv, "--exposure", "yrs_married", *options, *SHORT_NUTS, "--out", str(out)])
+    assert code in (0, 3), err
+    model = load(out)
+    assert model.idata_.posterior.attrs["family"] == family
+    assert "coef_c" in model.idata_.posterior  # sampled data-conditioned
+    code, _, err = run(["predict", str(out), str(folder / "new.csv"), "--out", str(folder / f"{family}_p")])
+    assert code in (0, 3), err
+    table = pd.read_csv(folder / f"{family}_p" / "predictions.csv")
+    X, offset = new.drop(columns="yrs_married"), np.log(new["yrs_married"].to_numpy())
+    mean, sd = model.predict(X, offset=offset, return_std=True)
+    np.testing.assert_array_equal(table["mean"], mean)
+    np.testing.assert_array_equal(table["sd"], sd)
+    if "hierarchical" in options:
+        alpha = pd.read_csv(out / "alpha.csv")["alpha"].iloc[0]
+        rate = np.sqrt(model.idata_.posterior["lambda_sq"].values)
+        assert alpha == pytest.approx(np.median(rate) / 300, rel=1e-12)
+        assert "alpha from full Bayes" in stdout
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (
+            ["--prior", "horseshoe", "--global-scale", "0.5"],
+            "--global-scale applies to --family gaussian and bernoulli",
+        ),
+        (["--alpha", "cv"], "--alpha cv is for --family gaussian and bernoulli"),
+    ],
+)
+def test_cli_refuses_what_the_count_models_do_not_take(tmp_path, options, message):
+    data = tmp_path / "d.csv"
+    data.write_text("a,y\n1,2\n2,1\n3,4\n")
+    code, _, err = run(
+        ["fit", str(data), "--target", "y", "--family", "poisson", "--method", "nuts", *options]
+    )
+    assert code != 0 and message in err and err.count("\n") == 1, err
