@@ -1600,7 +1600,9 @@ def _check_learned_alpha(args) -> None:
     """Refuse a learned --alpha (cv, eb) with options it does not apply to, before anything runs."""
     if not isinstance(args.alpha, str):
         return
-    if args.family in GLM_FAMILIES and args.alpha != "hierarchical":
+    from bayesreg.data import COUNT_FAMILIES
+
+    if args.family in GLM_FAMILIES and not (args.alpha == "hierarchical" and args.family in COUNT_FAMILIES):
         raise _UsageError(
             f"--alpha {args.alpha} is for --family gaussian and bernoulli: give --family {args.family} a "
             "number (bayesreg path shows the weights along a grid of alpha)"

@@ -322,8 +322,8 @@ class AlphaPosterior(NamedTuple):
     convention : str
         ``"sklearn"`` or ``"book"``.
     family : str
-        ``"gaussian"`` (linear), ``"bernoulli"`` (logistic; there ``α = 1/C``), ``"poisson"``,
-        ``"negative_binomial"`` or ``"student_t"``.
+        ``"gaussian"`` (linear), ``"bernoulli"`` (logistic; there ``α = 1/C``), ``"poisson"`` or
+        ``"negative_binomial"``.
 
     Examples
     --------
@@ -379,8 +379,7 @@ def alpha_posterior(
         The prior it was fitted under.
     convention : {"sklearn", "book", "glum", "statsmodels"}
         The penalty convention of `~bayesreg.priors.prior_from_penalty` (glum's and statsmodels' for
-        a Poisson or negative binomial posterior, whose ``posterior.attrs["family"]`` says so; the
-        book's for a Student-t posterior, read at its σ as the linear model's).
+        a Poisson or negative binomial posterior, whose ``posterior.attrs["family"]`` says so).
     n_samples : int, optional
         Rows n, for scikit-learn's Lasso convention and the count families' per-row objectives;
         default: the size of ``observed_data["y"]``.
@@ -394,7 +393,8 @@ def alpha_posterior(
     Raises
     ------
     ValueError
-        If the posterior lacks the prior's hyperparameter, or for a bad convention or ``prob``.
+        If the posterior lacks the prior's hyperparameter, is recorded as another family (the
+        Student-t's), or for a bad convention or ``prob``.
 
     Examples
     --------
@@ -411,6 +411,8 @@ def alpha_posterior(
     >>> post.interval[0] < post.median < post.interval[1], post.penalty_kind, post.family
     (True, 'laplace', 'gaussian')
     """
+    from bayesreg.data import COUNT_FAMILIES  # pandas: not loaded with the priors
+
     convention = check_param("convention", convention)
     prob = check_param("prob", prob, Interval(integer=False, low=0.0, high=1.0))
     if not isinstance(prior, tuple(HIERARCHICAL_PRIORS.values())):
@@ -422,10 +424,13 @@ def alpha_posterior(
         )
     hyper = np.asarray(posterior[prior.hyper_site].values, dtype=float)
     recorded = posterior.attrs.get("family")
-    if recorded in _COUNT_FAMILIES:
+    if recorded in COUNT_FAMILIES:
         return _count_alpha_posterior(idata, prior, hyper, recorded, convention, n_samples, prob)
-    if recorded == "student_t" and convention != "book":
-        raise ValueError(f"a Student-t posterior's α is read in the book convention, not {convention!r}")
+    if recorded not in (None, "gaussian", "bernoulli"):
+        raise ValueError(
+            "α in a penalty convention is read from Poisson, negative binomial, linear and logistic "
+            f"posteriors; this one is {recorded!r}"
+        )
     if "sigma" in posterior:
         family, sigma = "gaussian", np.asarray(posterior["sigma"].values, dtype=float)
     elif "sigma" in posterior.attrs:
@@ -446,11 +451,7 @@ def alpha_posterior(
             draws = precision * sigma**2  # Ridge: λ₂ = α/σ²
         else:
             draws = precision  # book: λ₂ = α; LogisticRegression: λ₂ = 1/C
-    family = recorded if recorded == "student_t" else family
     return _summary(np.broadcast_to(draws, hyper.shape).astype(float), prior, convention, family, prob)
-
-
-_COUNT_FAMILIES = ("poisson", "negative_binomial")
 
 
 def _count_alpha_posterior(idata, prior, hyper, family, convention, n_samples, prob) -> AlphaPosterior:
