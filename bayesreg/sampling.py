@@ -580,9 +580,10 @@ def fit_posterior(
     weights standardised by the likelihood's Gaussian approximation at that mode (the keyword
     ``conditioning``, `~bayesreg.models.shrinkage.WeightConditioning`; site ``coef_c``): the same
     posterior, without the funnel of non-centred weights the data pin down (the horseshoe on those
-    600 rows of fair: 78 divergent transitions of 4,000 non-centred, 0 conditioned; on the whole of
-    fair and randhie, Poisson and NB2 under the horseshoe, the regularised horseshoe, R2D2 and the
-    hierarchical Laplace prior: 0, benchmarks/README.md).
+    600 rows of fair: 78 divergent transitions of 4,000 non-centred, 0 conditioned; 0 in every fit
+    of the whole of fair (Poisson and NB2) and randhie (Poisson) under the horseshoe, the
+    regularised horseshoe, R2D2 and the hierarchical Laplace prior, and of randhie NB2 under the
+    horseshoe, benchmarks/README.md).
 
     Parameters
     ----------
