@@ -167,8 +167,8 @@ def test_sbc_regularized_horseshoe_poisson():
     conditioning is fixed (a curvature of 30 per weight, about the Poisson information of 30 rows of
     unit-sd columns at mean count 1; no shift): any conditioning leaves the posterior unchanged, so
     SBC checks that the sampled form is that posterior's, whatever the data. Measured: p = 0.48
-    with no divergent transition in a process of its own, and 1 divergent transition of the 200 ×
-    596 in the test file's process (these chains start uniformly, after 200 warmup steps: not
+    with no divergent transition in a process of its own, and 1 among the 200 replicates' recorded
+    transitions in the test file's process (these chains start uniformly, after 200 warmup steps: not
     `fit_posterior`'s start, whose fits above are asserted divergence-free); the data simulated with
     the offset shifted by 0.3 (a model other than the fitted one): p = 3e-104 (the intercept's
     ranks)."""
