@@ -582,8 +582,8 @@ def fit_posterior(
     posterior, without the funnel of non-centred weights the data pin down (the horseshoe on those
     600 rows of fair: 78 divergent transitions of 4,000 non-centred, 0 conditioned; 0 in every fit
     of the whole of fair (Poisson and NB2) and randhie (Poisson) under the horseshoe, the
-    regularised horseshoe, R2D2 and the hierarchical Laplace prior, and of randhie NB2 under the
-    horseshoe and the hierarchical Laplace prior, benchmarks/README.md).
+    regularised horseshoe, R2D2 and the hierarchical Laplace prior, and of randhie NB2 under all
+    but R2D2, benchmarks/README.md).
 
     Parameters
     ----------

@@ -64,11 +64,10 @@ variable, divergences (``diagnostics_``), the 1-minute load average at the start
 Run ``python benchmarks/bench_glm_nuts.py --sparsity [--families F ...] [--sparsity-data D ...]
 [--priors P ...] [--seed S]``.
 
-Measured 2026-12-07 (glmhs branch, seed 0, load 6-9 with other jobs alongside): every fit of fair
-(Poisson and NB2 under the four priors) and of randhie (Poisson under the four, NB2 under the
-horseshoe and the hierarchical Laplace prior) had 0 divergent transitions, max R-hat 1.001-1.004,
-min bulk ESS 1,889-6,181, and passed the diagnostics gate; fit 122-527 s on fair, 150-660 s on
-randhie (benchmarks/README.md).
+Measured 2026-12-07 (glmhs branch, seed 0, load 2-9 with other jobs alongside): every fit of fair
+(Poisson and NB2 under the four priors) and of randhie (Poisson under the four, NB2 under all but
+R2D2, not run) had 0 divergent transitions, max R-hat 1.001-1.004, min bulk ESS 1,889-6,181, and
+passed the diagnostics gate; fit 122-527 s on fair, 150-660 s on randhie (benchmarks/README.md).
 """
 
 from __future__ import annotations
