@@ -946,13 +946,14 @@ def _check_model_options(args) -> None:
     if args.offset is not None and args.exposure is not None:
         raise _UsageError("give --offset (the log exposure) or --exposure, not both")
     if args.family in GLM_FAMILIES:
-        if args.prior in SPARSITY_KINDS:
-            raise _UsageError(
-                f"--prior {args.prior} is for --family gaussian and bernoulli; --family {args.family} "
-                "takes the penalty priors laplace, gaussian and elasticnet"
-            )
         if getattr(args, "method", "map") == "gibbs":
             raise _UsageError("--method gibbs needs --family gaussian (a horseshoe prior's Gibbs sampler)")
+        for name in _SPARSITY_HELP:
+            if getattr(args, name, None) is not None:
+                raise _UsageError(
+                    f"{args.flags[name]} applies to --family gaussian and bernoulli; --family {args.family} "
+                    f"takes --prior {args.prior} at its default options"
+                )
     if args.l1_ratio is None:
         args.l1_ratio = L1_RATIO
     if args.convention is None and args.prior not in SPARSITY_KINDS:
@@ -1460,14 +1461,16 @@ def _estimator(args, sampling: dict | None):
         settings.update(sampling)
         settings["random_state"] = settings.pop("seed")
     if args.prior in SPARSITY_KINDS:
-        settings.update({name: getattr(args, name) for name in SPARSITY_OPTIONS[args.prior]})
+        settings["prior"] = args.prior
+        if args.family not in GLM_FAMILIES:  # the count and Student-t models take the default options
+            settings.update({name: getattr(args, name) for name in SPARSITY_OPTIONS[args.prior]})
         if args.family == "bernoulli":
-            return BayesianLogisticRegression(prior=args.prior, **settings)
-        return BayesianLinearRegression(prior=args.prior, sigma=args.sigma, **settings)
-    if args.family == "bernoulli":
+            return BayesianLogisticRegression(**settings)
+    elif args.family == "bernoulli":
         C = args.alpha if isinstance(args.alpha, str) else 1.0 / args.alpha
         return BayesianLogisticRegression(prior=args.prior, C=C, **settings)
-    settings.update(prior=args.prior, alpha=args.alpha, convention=args.convention)
+    else:
+        settings.update(prior=args.prior, alpha=args.alpha, convention=args.convention)
     if args.family == "poisson":
         return BayesianPoissonRegression(**settings)
     if args.family == "negative_binomial":
@@ -1627,7 +1630,9 @@ def _check_learned_alpha(args) -> None:
     """Refuse a learned --alpha (cv, eb) with options it does not apply to, before anything runs."""
     if not isinstance(args.alpha, str):
         return
-    if args.family in GLM_FAMILIES:
+    from bayesreg.data import COUNT_FAMILIES
+
+    if args.family in GLM_FAMILIES and not (args.alpha == "hierarchical" and args.family in COUNT_FAMILIES):
         raise _UsageError(
             f"--alpha {args.alpha} is for --family gaussian and bernoulli: give --family {args.family} a "
             "number (bayesreg path shows the weights along a grid of alpha)"

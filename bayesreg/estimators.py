@@ -1302,6 +1302,8 @@ class _GLMRegression(RegressorMixin, _BayesianRegression):
             **kwargs,
         )
         del self._start
+        if settings["alpha"] == "hierarchical" and self._counts:  # α of the Student-t: not defined
+            self._learned_posterior(prior, settings)
         self._warn_scale(X, settings)
         self._keep_likelihood(kwargs, settings)
         return self

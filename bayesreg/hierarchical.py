@@ -322,7 +322,8 @@ class AlphaPosterior(NamedTuple):
     convention : str
         ``"sklearn"`` or ``"book"``.
     family : str
-        ``"gaussian"`` (linear) or ``"bernoulli"`` (logistic; there ``α = 1/C``).
+        ``"gaussian"`` (linear), ``"bernoulli"`` (logistic; there ``α = 1/C``), ``"poisson"`` or
+        ``"negative_binomial"``.
 
     Examples
     --------
@@ -376,10 +377,12 @@ def alpha_posterior(
         logistic regression (σ = 1, ``α = 1/C``).
     prior : HierarchicalLaplace or HierarchicalGaussian
         The prior it was fitted under.
-    convention : {"sklearn", "book"}
-        The penalty convention of `~bayesreg.priors.prior_from_penalty`.
+    convention : {"sklearn", "book", "glum", "statsmodels"}
+        The penalty convention of `~bayesreg.priors.prior_from_penalty` (glum's and statsmodels' for
+        a Poisson or negative binomial posterior, whose ``posterior.attrs["family"]`` says so).
     n_samples : int, optional
-        Rows n, for scikit-learn's Lasso convention; default: the size of ``observed_data["y"]``.
+        Rows n, for scikit-learn's Lasso convention and the count families' per-row objectives;
+        default: the size of ``observed_data["y"]``.
     prob : float in (0, 1), default `ALPHA_INTERVAL` (0.9)
         Probability of the central interval.
 
@@ -390,7 +393,8 @@ def alpha_posterior(
     Raises
     ------
     ValueError
-        If the posterior lacks the prior's hyperparameter, or for a bad convention or ``prob``.
+        If the posterior lacks the prior's hyperparameter, is recorded as another family (the
+        Student-t's), or for a bad convention or ``prob``.
 
     Examples
     --------
@@ -407,6 +411,8 @@ def alpha_posterior(
     >>> post.interval[0] < post.median < post.interval[1], post.penalty_kind, post.family
     (True, 'laplace', 'gaussian')
     """
+    from bayesreg.data import COUNT_FAMILIES  # pandas: not loaded with the priors
+
     convention = check_param("convention", convention)
     prob = check_param("prob", prob, Interval(integer=False, low=0.0, high=1.0))
     if not isinstance(prior, tuple(HIERARCHICAL_PRIORS.values())):
@@ -418,9 +424,12 @@ def alpha_posterior(
         )
     hyper = np.asarray(posterior[prior.hyper_site].values, dtype=float)
     recorded = posterior.attrs.get("family")
+    if recorded in COUNT_FAMILIES:
+        return _count_alpha_posterior(idata, prior, hyper, recorded, convention, n_samples, prob)
     if recorded not in (None, "gaussian", "bernoulli"):
         raise ValueError(
-            f"α in a penalty convention is read from linear and logistic posteriors; this one is {recorded!r}"
+            "α in a penalty convention is read from Poisson, negative binomial, linear and logistic "
+            f"posteriors; this one is {recorded!r}"
         )
     if "sigma" in posterior:
         family, sigma = "gaussian", np.asarray(posterior["sigma"].values, dtype=float)
@@ -442,7 +451,27 @@ def alpha_posterior(
             draws = precision * sigma**2  # Ridge: λ₂ = α/σ²
         else:
             draws = precision  # book: λ₂ = α; LogisticRegression: λ₂ = 1/C
-    draws = np.broadcast_to(draws, hyper.shape).astype(float)
+    return _summary(np.broadcast_to(draws, hyper.shape).astype(float), prior, convention, family, prob)
+
+
+def _count_alpha_posterior(idata, prior, hyper, family, convention, n_samples, prob) -> AlphaPosterior:
+    """`alpha_posterior` of a Poisson or negative binomial posterior: its prior's rate (Laplace) or
+    precision (Gaussian) at each draw of the hyperparameter (σ = 1, as these models read a prior),
+    times the α of a unit rate in ``convention`` (`~bayesreg.priors.penalty_from_prior`: α is linear
+    in the rate, divided by n in glum's and statsmodels' per-row objectives)."""
+    from bayesreg.priors import Prior, penalty_from_prior
+
+    if n_samples is None and "observed_data" in idata.groups():
+        n_samples = int(np.asarray(idata.observed_data["y"]).size)
+    if prior.penalty_kind == "laplace":
+        unit, rate = Prior("laplace", 1.0), 1.0 / prior.laplace_scale(hyper, 1.0)
+    else:
+        unit, rate = Prior("gaussian", 0.0, 1.0), 1.0 / prior.gaussian_sd(hyper, 1.0) ** 2
+    per_unit = penalty_from_prior(unit, convention=convention, family=family, n_samples=n_samples)["alpha"]
+    return _summary(np.asarray(rate * per_unit, dtype=float), prior, convention, family, prob)
+
+
+def _summary(draws, prior, convention: str, family: str, prob: float) -> AlphaPosterior:
     low, median, high = np.quantile(draws, [(1.0 - prob) / 2, 0.5, (1.0 + prob) / 2])
     return AlphaPosterior(
         draws=draws,

@@ -72,16 +72,27 @@ class _NegativeBinomialLogMean(dist.NegativeBinomial2):
         )
 
 
-def _log_mean(X, prior, offset, intercept_prior, fit_intercept):
+def _log_mean(X, prior, offset, intercept_prior, fit_intercept, conditioning):
     coef, intercept = sample_weights(
-        X.shape[1], prior, intercept_prior=intercept_prior, fit_intercept=fit_intercept
+        X.shape[1],
+        prior,
+        intercept_prior=intercept_prior,
+        fit_intercept=fit_intercept,
+        conditioning=conditioning,
     )
     eta = intercept + X @ coef
     return eta if offset is None else eta + offset
 
 
 def poisson_regression(
-    X, y=None, *, prior: Prior | None, offset=None, intercept_prior=None, fit_intercept: bool = True
+    X,
+    y=None,
+    *,
+    prior: Prior | None,
+    offset=None,
+    intercept_prior=None,
+    fit_intercept: bool = True,
+    conditioning=None,
 ):
     """Bayesian Poisson regression (log link), one likelihood term per observation.
 
@@ -101,6 +112,10 @@ def poisson_regression(
         Prior of ``intercept``; flat (unpenalised) by default.
     fit_intercept : bool
         Without it the intercept is 0 and not a site.
+    conditioning : WeightConditioning, optional
+        Under a sparsity or hierarchical prior, the Gaussian approximation of the likelihood by which
+        the sampled weights are standardised (`~bayesreg.models.shrinkage.sample_shrinkage_coef`):
+        the same posterior, another geometry.
 
     Examples
     --------
@@ -123,7 +138,7 @@ def poisson_regression(
     >>> bool(np.isclose(logp(params), expected))
     True
     """
-    eta = _log_mean(X, prior, offset, intercept_prior, fit_intercept)
+    eta = _log_mean(X, prior, offset, intercept_prior, fit_intercept, conditioning)
     with numpyro.plate("obs", X.shape[0]):
         numpyro.sample("y", _PoissonLogRate(eta), obs=y)
 
@@ -137,6 +152,7 @@ def negative_binomial_regression(
     offset=None,
     intercept_prior=None,
     fit_intercept: bool = True,
+    conditioning=None,
 ):
     """Bayesian negative binomial (NB2) regression (log link), one likelihood term per observation.
 
@@ -160,6 +176,10 @@ def negative_binomial_regression(
         Prior of ``intercept``; flat by default.
     fit_intercept : bool
         Without it the intercept is 0 and not a site.
+    conditioning : WeightConditioning, optional
+        Under a sparsity or hierarchical prior, the Gaussian approximation of the likelihood by which
+        the sampled weights are standardised (`~bayesreg.models.shrinkage.sample_shrinkage_coef`):
+        the same posterior, another geometry.
 
     Examples
     --------
@@ -190,6 +210,6 @@ def negative_binomial_regression(
     ['dispersion', 'coef', 'intercept', 'y']
     """
     alpha = sample_scalar("dispersion", dispersion)
-    eta = _log_mean(X, prior, offset, intercept_prior, fit_intercept)
+    eta = _log_mean(X, prior, offset, intercept_prior, fit_intercept, conditioning)
     with numpyro.plate("obs", X.shape[0]):
         numpyro.sample("y", _NegativeBinomialLogMean(eta, 1.0 / alpha), obs=y)

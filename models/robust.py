@@ -33,6 +33,7 @@ def student_t_regression(
     sigma=1.0,
     intercept_prior=None,
     fit_intercept: bool = True,
+    conditioning=None,
 ):
     """Bayesian Student-t (robust) linear regression, one likelihood term per observation.
 
@@ -56,6 +57,10 @@ def student_t_regression(
         Prior of ``intercept``; flat by default.
     fit_intercept : bool
         Without it the intercept is 0 and not a site.
+    conditioning : WeightConditioning, optional
+        Under a sparsity or hierarchical prior, the Gaussian approximation of the likelihood by which
+        the sampled weights are standardised (`~bayesreg.models.shrinkage.sample_shrinkage_coef`):
+        the same posterior, another geometry.
 
     Examples
     --------
@@ -77,7 +82,12 @@ def student_t_regression(
     nu = sample_scalar("df", df)
     sd = sample_sigma(sigma)
     coef, intercept = sample_weights(
-        X.shape[1], prior, sigma=sd, intercept_prior=intercept_prior, fit_intercept=fit_intercept
+        X.shape[1],
+        prior,
+        sigma=sd,
+        intercept_prior=intercept_prior,
+        fit_intercept=fit_intercept,
+        conditioning=conditioning,
     )
     with numpyro.plate("obs", X.shape[0]):
         numpyro.sample("y", dist.StudentT(nu, intercept + X @ coef, sd), obs=y)

@@ -1,10 +1,24 @@
-"""NumPyro sites of the sparsity priors of `bayesreg.shrinkage`, non-centred.
+"""NumPyro sites of the sparsity priors of `bayesreg.shrinkage`, non-centred or data-conditioned.
 
 Each prior writes ``coef = z · s`` with ``z ~ N(0, 1)`` (site ``coef_z``) and the weight's sd ``s``
 built from the prior's scale sites, so NUTS moves on ``z`` and the logs of the scales and never
 meets the funnel of a centred ``coef`` given a small scale; ``coef`` itself is a deterministic site
 of shape ``(p,)``, which every model and the posterior's ``coef`` variable keep. The hierarchies are
 written out in `bayesreg.shrinkage`.
+
+Where the data pin a weight down (a count likelihood with many rows) the non-centred form has the
+opposite funnel: ``coef`` is nearly fixed, so ``z = coef / s`` moves as ``1/s`` with the scales; a
+centred ``coef`` has the funnel where the scale is small. With a Gaussian approximation of the
+likelihood in each weight (`WeightConditioning`: ``log p(y | coef_j) ≈ b_j coef_j − ℓ_j coef_j²/2``)
+the sampled site is instead ``coef_c``, each weight standardised by its conditional posterior given
+its scale under that approximation, ``N(m_j(s), 1/(ℓ_j + s_j⁻²))`` with ``m_j(s) = b_j/(ℓ_j +
+s_j⁻²)``: ``coef_j = m_j(s) + coef_c,j/√(ℓ_j + s_j⁻²)``, ``coef_c,j`` under the prior
+``N(−m_j(s)√(ℓ_j + s_j⁻²), s_j²(ℓ_j + s_j⁻²))`` that makes ``coef_j ~ N(0, s_j²)`` exactly. So the
+posterior is the same for any ``(ℓ, b)``; only the geometry changes: where the approximation holds,
+``coef_c`` given the scales is ``N(0, 1)`` whatever the scales, so neither funnel is left (``ℓ = 0``
+is the non-centred form, ``ℓ → ∞`` with ``b = ℓ ĉ`` the centred one shifted by the data's
+estimate ``ĉ``). ``coef_z`` is then the deterministic ``coef / s``, as the Gibbs sampler and the
+collapsed form report it.
 
 ``sigma`` is the linear model's noise sd (a number or a sampled value); ``None`` means there is none
 (logistic regression): the horseshoe then uses 1, the regularised horseshoe and R2D2 the pseudo-σ
@@ -18,6 +32,8 @@ sampled the same way: the Bayesian lasso as ``coef = z · σ · √ψ / λ`` wit
 
 from __future__ import annotations
 
+from typing import Any, NamedTuple
+
 import jax.numpy as jnp
 import numpyro
 import numpyro.distributions as dist
@@ -25,7 +41,13 @@ import numpyro.distributions as dist
 from bayesreg.hierarchical import HierarchicalGaussian, HierarchicalLaplace
 from bayesreg.shrinkage import LOGISTIC_PSEUDO_SIGMA, R2D2, Horseshoe, RegularizedHorseshoe
 
-__all__ = ["SHRINKAGE_TYPES", "ShrinkagePrior", "sample_shrinkage_coef", "sample_shrinkage_variance"]
+__all__ = [
+    "SHRINKAGE_TYPES",
+    "ShrinkagePrior",
+    "WeightConditioning",
+    "sample_shrinkage_coef",
+    "sample_shrinkage_variance",
+]
 
 SHRINKAGE_TYPES = (Horseshoe, RegularizedHorseshoe, R2D2, HierarchicalLaplace, HierarchicalGaussian)
 """The prior types `sample_shrinkage_coef` samples: the sparsity priors of `bayesreg.shrinkage` and
@@ -132,7 +154,27 @@ def sample_shrinkage_variance(num_features: int, prior, sigma=None):
     return _weight_sd(num_features, prior, sigma) ** 2
 
 
-def sample_shrinkage_coef(num_features: int, prior, sigma=None):
+class WeightConditioning(NamedTuple):
+    """A Gaussian approximation of the likelihood in each weight, ``log p(y | coef_j) ≈ shift_j ·
+    coef_j − information_j · coef_j² / 2`` (+ a constant), by which `sample_shrinkage_coef`
+    standardises the weights it samples (the site ``coef_c``): the likelihood's curvature in
+    ``coef_j`` and its slope at 0, from the Laplace approximation at a mode
+    (`bayesreg.sampling.shrinkage_start`). A pytree of two arrays of shape ``(p,)``.
+
+    Examples
+    --------
+    >>> from bayesreg.models.shrinkage import WeightConditioning
+    >>> WeightConditioning._fields
+    ('information', 'shift')
+    """
+
+    information: Any
+    shift: Any
+
+
+def sample_shrinkage_coef(
+    num_features: int, prior, sigma=None, conditioning: WeightConditioning | None = None
+):
     """Sample the scale sites of ``prior`` and return the deterministic site ``coef``, shape ``(p,)``.
 
     Parameters
@@ -143,6 +185,10 @@ def sample_shrinkage_coef(num_features: int, prior, sigma=None):
         The prior (`bayesreg.shrinkage`, `bayesreg.hierarchical`).
     sigma : float, array or None
         The noise sd the weights' scale is relative to; None for a model without one (logistic).
+    conditioning : WeightConditioning, optional
+        Sample ``coef_c``, the weights standardised by their conditional posterior given the scales
+        under this approximation of the likelihood (``coef_z`` then deterministic); None (default)
+        samples ``coef_z ~ N(0, 1)``. The prior of ``coef`` is the same either way.
 
     Returns
     -------
@@ -162,6 +208,37 @@ def sample_shrinkage_coef(num_features: int, prior, sigma=None):
     >>> v = {name: np.asarray(site["value"]) for name, site in trace.items()}
     >>> bool(np.allclose(v["coef"], v["coef_z"] * v["lambda"] * v["tau"] * 2.0))
     True
+
+    Conditioned on the data's information, ``coef_c`` is sampled, and ``coef = m(s) + coef_c/√(ℓ +
+    s⁻²)`` with ``m(s) = b/(ℓ + s⁻²)``:
+
+    >>> from bayesreg.models.shrinkage import WeightConditioning
+    >>> conditioning = WeightConditioning(np.array([0.0, 4.0, 100.0]), np.array([0.0, 2.0, 50.0]))
+    >>> seeded = handlers.seed(sample_shrinkage_coef, 0)
+    >>> trace = handlers.trace(seeded).get_trace(3, Horseshoe(), 2.0, conditioning)
+    >>> [name for name, site in trace.items() if site["type"] == "sample"]
+    ['tau', 'lambda', 'coef_c']
+    >>> v = {name: np.asarray(site["value"]) for name, site in trace.items()}
+    >>> s = v["lambda"] * v["tau"] * 2.0
+    >>> precision = conditioning.information + s**-2.0
+    >>> coef = conditioning.shift / precision + v["coef_c"] / np.sqrt(precision)
+    >>> bool(np.allclose(v["coef"], coef) and np.allclose(v["coef_z"], v["coef"] / s))
+    True
+
+    With ``ℓ = b = 0`` this is the non-centred form: the same ``coef`` from the same seed.
+
+    >>> zero = WeightConditioning(np.zeros(3), np.zeros(3))
+    >>> plain = handlers.seed(sample_shrinkage_coef, 0)(3, Horseshoe(), 2.0)
+    >>> bool(np.allclose(handlers.seed(sample_shrinkage_coef, 0)(3, Horseshoe(), 2.0, zero), plain))
+    True
     """
     sd = _weight_sd(num_features, prior, sigma)
-    return numpyro.deterministic("coef", _standard_normal(num_features) * sd)
+    if conditioning is None:
+        return numpyro.deterministic("coef", _standard_normal(num_features) * sd)
+    # with r = √(1 + ℓs²): 1/√(ℓ + s⁻²) = s/r and m(s) = b s²/r², written so that s → 0 stays finite
+    ratio = jnp.sqrt(1.0 + conditioning.information * sd**2)
+    mean = conditioning.shift * (sd / ratio) ** 2
+    coef_c = numpyro.sample("coef_c", dist.Normal(-conditioning.shift * sd / ratio, ratio).to_event(1))
+    coef = numpyro.deterministic("coef", mean + coef_c * sd / ratio)
+    numpyro.deterministic("coef_z", coef / sd)
+    return coef

@@ -25,19 +25,20 @@ def sample_weights(
     sigma=None,
     intercept_prior=None,
     fit_intercept: bool = True,
+    conditioning=None,
 ):
     """Sample ``coef`` from the weight prior (flat when ``prior`` is None) and ``intercept``.
 
     A `~bayesreg.priors.Prior` is the distribution of the site ``coef``; a sparsity prior of
     `bayesreg.shrinkage` or a hierarchical prior of `bayesreg.hierarchical` samples its scales and
-    ``coef`` is a deterministic site
-    (`~bayesreg.models.shrinkage.sample_shrinkage_coef`). ``sigma`` is the noise sd of the linear
+    ``coef`` is a deterministic site (`~bayesreg.models.shrinkage.sample_shrinkage_coef`, which takes
+    ``conditioning``). ``sigma`` is the noise sd of the linear
     model, None where there is none (logistic regression: a noise-scaled `Prior` then uses 1). The
     intercept gets ``intercept_prior`` or, when that is None, an improper flat prior: it is never
     penalised.
     """
     if isinstance(prior, SHRINKAGE_TYPES):
-        coef = sample_shrinkage_coef(num_features, prior, sigma)
+        coef = sample_shrinkage_coef(num_features, prior, sigma, conditioning)
     else:
         if prior is None:
             coef_dist = dist.ImproperUniform(constraints.real, (), event_shape=(num_features,))

@@ -161,7 +161,7 @@ def _write(tmp_path, text):
         (
             "a,y\n1,2\n2,1\n3,4\n",
             ["--family", "poisson", "--prior", "r2d2", "--method", "nuts"],
-            "penalty priors",
+            "--alpha applies to the penalty priors",
         ),
         ("a,y\n1,2\n2,1\n3,4\n", ["--family", "poisson", "--convention", "sklearn"], "L2 penalty only"),
         ("a,y\n1,2\n2,1\n3,4\n", ["--family", "student_t", "--convention", "glum"], "no Student-t objective"),

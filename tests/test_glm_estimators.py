@@ -284,7 +284,8 @@ def test_nuts_fit_predicts_the_posterior_mean_count_and_saves(counts, tmp_path):
 def test_nuts_fit_with_a_learned_shrinkage_prior(counts, estimator, params, prior_type, site):
     """The sparsity and hierarchical priors fit by NUTS (2 chains × (100 + 100) on 300 unscaled fair
     rows): ``coef_`` is the posterior mean of the weights, the prior's scales are in the posterior,
-    and no α or MAP is reported."""
+    and no MAP is reported; α only for the hierarchical prior (its posterior median in glum's convention,
+    the estimator's)."""
     X, y, offset = counts["fair_exposure"]
     X, y, offset = X.iloc[:300], y[:300], offset[:300]
     settings = {"num_warmup": 100, "num_samples": 100, "num_chains": 2, "random_state": 0}
@@ -292,7 +293,12 @@ def test_nuts_fit_with_a_learned_shrinkage_prior(counts, estimator, params, prio
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the diagnostics' ESS warning at 200 draws
         est = estimator(method="nuts", **params, **settings).fit(X, y, **fit)
-    assert type(est.prior_).__name__ == prior_type and est.map_ is None and not hasattr(est, "alpha_")
+    assert type(est.prior_).__name__ == prior_type and est.map_ is None
+    if params.get("alpha") == "hierarchical":
+        post = est.alpha_posterior_
+        assert est.alpha_ == post.median and (post.family, post.convention) == ("negative_binomial", "glum")
+    else:
+        assert not hasattr(est, "alpha_")
     posterior = est.idata_.posterior
     assert site in posterior and posterior["coef"].shape == (2, 100, X.shape[1])
     np.testing.assert_allclose(est.coef_, posterior["coef"].mean(("chain", "draw")), rtol=1e-12)
