@@ -2119,24 +2119,10 @@ class _NewtonPasses:
         """The mode of the negative binomial's ``u = log α`` given the weights ``theta`` under a flat
         prior: safeguarded Newton, a pass per trial (`~bayesreg._partition.dispersion_terms`), as
         `~bayesreg.engine.glm.glm_map` finds it from the rows. Returns ``(u, steps, relative
-        residual)``."""
+        residual)``: `~bayesreg.engine.glm.log_dispersion_newton`'s steps."""
+        from bayesreg.engine.glm import log_dispersion_newton
 
-        def relative(g, magnitude):
-            return abs(g) / max(magnitude, np.finfo(float).tiny)
+        def terms(u):
+            return self._sum(dispersion_terms, design, theta, u)
 
-        f, g, h, magnitude = self._sum(dispersion_terms, design, theta, log_alpha)
-        for k in range(max_steps):
-            if relative(g, magnitude) <= tol:
-                return log_alpha, k, relative(g, magnitude)
-            step = -g / h if h > 0 and np.isfinite(h) else -np.sign(g)
-            step = float(np.clip(step, -2.0, 2.0))  # α changes by at most e² per step
-            t = 1.0
-            while t > 1e-12:
-                f_t, g_t, h_t, m_t = self._sum(dispersion_terms, design, theta, log_alpha + t * step)
-                if np.isfinite(f_t) and f_t <= f + 1e-4 * t * g * step + 16 * np.finfo(float).eps * abs(f):
-                    break
-                t *= 0.5
-            else:
-                return log_alpha, k, relative(g, magnitude)
-            log_alpha, f, g, h, magnitude = log_alpha + t * step, f_t, g_t, h_t, m_t
-        return log_alpha, max_steps, relative(g, magnitude)
+        return log_dispersion_newton(terms, log_alpha, tol, max_steps)
