@@ -1304,11 +1304,7 @@ def logistic_map_from_dask(
     ([0, 1], True, True)
     """
     blocks, columns, target = _partitions(data, y, target)
-    import dask.array as da
-
-    nbytes = None
-    if persist is None and isinstance(data, da.Array) and not np.isnan(data.nbytes):
-        nbytes = float(data.nbytes) * len(columns) / (len(columns) - 1)  # with y
+    nbytes = _array_nbytes(data, columns) if persist is None else None
     settings = {"sources": sources, "drop_constant": drop_constant, "persist": persist, "nbytes": nbytes}
     model = {"prior": prior, "alpha": alpha, "l1_ratio": l1_ratio, "convention": convention}
     model.update(fit_intercept=fit_intercept, standardize=standardize, tol=tol, max_steps=max_steps)
@@ -1547,12 +1543,21 @@ def count_map_from_dask(
     return CountMAP(result, weights, moments, scaling, passes, kept)
 
 
+def _array_nbytes(data, columns: list) -> float | None:
+    """The float64 bytes of a Dask Array of features with its target (one more column of
+    ``columns``), where its shape is known; None for a DataFrame or an unknown length (the first
+    pass then counts the rows)."""
+    import dask.array as da
+
+    if not isinstance(data, da.Array) or np.isnan(data.nbytes):
+        return None
+    return float(data.nbytes) * len(columns) / (len(columns) - 1)
+
+
 def _count_partitions(data, y, target, family, offset, exposure, dispersion, persist, caller) -> tuple:
     """The partitions of a count model's data (`_partitions`) with the offset or exposure column
     just before the target, checked, and the settings of `_glm_setup` they give: ``(blocks,
     columns, target, settings)``."""
-    import dask.array as da
-
     if family not in COUNT_FAMILIES:
         raise ValueError(f"{caller}: family must be one of {COUNT_FAMILIES}, got {family!r}")
     if offset is not None and exposure is not None:
@@ -1572,9 +1577,7 @@ def _count_partitions(data, y, target, family, offset, exposure, dispersion, per
         from bayesreg.params import check_param
 
         dispersion = check_param("dispersion", dispersion)
-    nbytes = None
-    if persist is None and isinstance(data, da.Array) and not np.isnan(data.nbytes):
-        nbytes = float(data.nbytes) * len(columns) / (len(columns) - 1)  # with y
+    nbytes = _array_nbytes(data, columns) if persist is None else None
     settings = {"family": family, "offset": column, "exposure": exposure is not None}
     settings.update(dispersion=dispersion, persist=persist, nbytes=nbytes)
     return blocks, columns, target, settings
