@@ -2134,19 +2134,24 @@ def _path(args) -> int:
         print(modelled)
     print(f"grid: {grid}; MAP converged at {int(penalised.converged.sum())} of {alphas.size}")
     if posterior is not None:
-        mixture = " (Laplace prior as a scale mixture at some alphas)" if posterior.mixture.any() else ""
-        print(
-            f"posterior: NUTS at every alpha, {sampling['num_chains']} chains x ({sampling['num_warmup']} "
-            f"warmup + {sampling['num_samples']} draws), seed {sampling['seed']}{mixture}; max R-hat "
-            f"{posterior.max_r_hat.max():.3f}, min bulk ESS {posterior.min_ess_bulk.min():.0f}, "
-            f"{int(posterior.divergences.sum())} divergences; gate passed at {int(ok.sum())} of "
-            f"{alphas.size} alphas"
-        )
+        print(_posterior_path_line("posterior", posterior, sampling, ok))
     print()
     print(_path_summary(penalised, posterior, ok))
     print()
     print("wrote " + ", ".join(map(str, written)))
     return 0 if ok is None or ok.all() else _gate_failed("path")
+
+
+def _posterior_path_line(source: str, posterior, sampling: dict, ok) -> str:
+    """The line `path --posterior` prints about the posterior at every α (``ok`` the gate's verdict
+    per α), after ``source`` (where it was sampled from)."""
+    mixture = " (Laplace prior as a scale mixture at some alphas)" if posterior.mixture.any() else ""
+    return (
+        f"{source}: NUTS at every alpha, {sampling['num_chains']} chains x ({sampling['num_warmup']} "
+        f"warmup + {sampling['num_samples']} draws), seed {sampling['seed']}{mixture}; max R-hat "
+        f"{posterior.max_r_hat.max():.3f}, min bulk ESS {posterior.min_ess_bulk.min():.0f}, "
+        f"{int(posterior.divergences.sum())} divergences; gate passed at {int(ok.sum())} of {ok.size} alphas"
+    )
 
 
 def _path_large(args, moments, out: Path, sampling: dict | None) -> int:
@@ -2212,14 +2217,7 @@ def _path_large(args, moments, out: Path, sampling: dict | None) -> int:
     )
     print(f"grid: {grid}; MAP converged at {int(penalised.converged.sum())} of {alphas.size}")
     if posterior is not None:
-        mixture = " (Laplace prior as a scale mixture at some alphas)" if posterior.mixture.any() else ""
-        print(
-            f"posterior from the statistics of the pass: NUTS at every alpha, {sampling['num_chains']} "
-            f"chains x ({sampling['num_warmup']} warmup + {sampling['num_samples']} draws), seed "
-            f"{sampling['seed']}{mixture}; max R-hat {posterior.max_r_hat.max():.3f}, min bulk ESS "
-            f"{posterior.min_ess_bulk.min():.0f}, {int(posterior.divergences.sum())} divergences; gate "
-            f"passed at {int(ok.sum())} of {alphas.size} alphas"
-        )
+        print(_posterior_path_line("posterior from the statistics of the pass", posterior, sampling, ok))
     print()
     print(_path_summary(penalised, posterior, ok))
     print()
