@@ -702,13 +702,13 @@ def _loo_block(loglik, reff: float, out: np.ndarray | None = None) -> tuple:
     values or fewer, go through `psis` (ArviZ's own function for them), and rows whose
     log-likelihoods span more than float64's exponent range get ``lppd`` by `_logsumexp`.
     """
-    with jax.enable_x64(True):
-        row_sums = _row_sums(loglik)  # computed while the tail is partitioned below
-    loglik = np.asarray(loglik)
     draws = loglik.shape[1]
     tail = _tail_length(draws, reff)
     if tail <= 4:
-        return _smooth(loglik, reff)
+        return _smooth(np.asarray(loglik), reff)
+    with jax.enable_x64(True):
+        row_sums = _row_sums(loglik)  # computed while the tail is partitioned below
+    loglik = np.asarray(loglik)
     if out is None:
         part = np.partition(loglik, tail, axis=-1)  # the tail + 1 smallest log-likelihoods first
     else:  # the same, in a scratch array reused from block to block
